@@ -1,0 +1,70 @@
+/**
+ * The `ovnsim` command line: yargs commands, and the only place that turns diagnostics into text
+ * and exit codes (0 success, 1 a check failed, 2 bad input or usage).
+ *
+ * `run()` takes the arguments and an output sink and returns the exit code, so tests drive the CLI
+ * in-process; `bin/ovnsim.js` calls it with the real process streams.
+ */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import yargs from "yargs";
+import { formatDiagnostic } from "../base/index.js";
+import { UsageError, type Io, processIo } from "./io.js";
+import { registerPcapCommands } from "./pcap.js";
+import { VERSION } from "./version.js";
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs([...argv])
+    .scriptName("ovnsim")
+    .usage("$0 <command> [options]\n\nOffline OVN/OVS dataplane simulator and packet-path tracer.")
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .strict()
+    .demandCommand(1, "Give a command; see --help.")
+    .recommendCommands()
+    .wrap(Math.min(100, io.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg: string | null, err: Error | undefined) => {
+      if (err && !(err instanceof UsageError)) throw err;
+      io.err(`ovnsim: ${err ? err.message : (msg ?? "usage error")}\n`);
+      io.err("Run 'ovnsim --help' for usage.\n");
+      exitCode = 2;
+    });
+  registerPcapCommands(parser, io, (code) => {
+    exitCode = code;
+  });
+  try {
+    let helpOrVersion = "";
+    await parser.parseAsync([...argv], {}, (_err: Error | undefined, _args: unknown, output: string) => {
+      if (output) helpOrVersion = output;
+    });
+    if (helpOrVersion) io.out(helpOrVersion + "\n");
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`ovnsim: ${e.message}\n`);
+      return 2;
+    }
+    const diags = (e as { diags?: unknown }).diags;
+    if (Array.isArray(diags)) {
+      for (const d of diags) io.err(formatDiagnostic(d) + "\n");
+      return 2;
+    }
+    throw e;
+  }
+  return exitCode;
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) process.exitCode = await run(process.argv.slice(2));
