@@ -1,4 +1,5 @@
 /**
- * `flow`: the flow key (layout, masks) and extraction of keys from packets.
+ * `flow`: the flow key (layout, matches) and extraction of keys from packets.
  */
 export * from "./layout.js";
+export * from "./match.js";
