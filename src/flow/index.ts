@@ -3,3 +3,4 @@
  */
 export * from "./layout.js";
 export * from "./match.js";
+export * from "./text.js";
