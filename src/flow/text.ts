@@ -8,7 +8,7 @@
  * rest use the layout's names. Not for hot paths.
  */
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, parseMac } from "../base/index.js";
-import { CT, FIELDS, KEY_WORDS, type FieldDef, field } from "./layout.js";
+import { CT, FIELDS, type FieldDef, field } from "./layout.js";
 import { catchAll, constrainWide, type Match } from "./match.js";
 
 type Kind = "mac" | "ip4" | "ip6" | "dec" | "hex" | "ct_state";
