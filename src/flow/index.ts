@@ -4,3 +4,4 @@
 export * from "./layout.js";
 export * from "./match.js";
 export * from "./text.js";
+export * from "./extract.js";
