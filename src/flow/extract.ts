@@ -26,6 +26,64 @@
  */
 import { FRAG, KEY_WORDS, PARSE, ParseError, TUN, W } from "./layout.js";
 
+// Layout offsets and flag values copied into module-local constants: V8 folds these into the
+// machine code, whereas every read of an imported binding is a load plus a hole check, which
+// doubled the cost of this function when measured.
+const F_ANY = FRAG.ANY;
+const F_LATER = FRAG.LATER;
+const P_L2 = PARSE.L2;
+const P_L3 = PARSE.L3;
+const P_L4 = PARSE.L4;
+const P_MALFORMED = PARSE.MALFORMED;
+const P_TRUNCATED = PARSE.TRUNCATED;
+const P_TUNNEL = PARSE.TUNNEL;
+const P_VLAN = PARSE.VLAN;
+const E_BAD_IPV4_IHL = ParseError.BAD_IPV4_IHL;
+const E_BAD_IPV4_LENGTH = ParseError.BAD_IPV4_LENGTH;
+const E_BAD_IPV4_VERSION = ParseError.BAD_IPV4_VERSION;
+const E_BAD_IPV6_LENGTH = ParseError.BAD_IPV6_LENGTH;
+const E_BAD_IPV6_VERSION = ParseError.BAD_IPV6_VERSION;
+const E_BAD_TUNNEL = ParseError.BAD_TUNNEL;
+const E_NONE = ParseError.NONE;
+const E_SHORT_ARP = ParseError.SHORT_ARP;
+const E_SHORT_ETH = ParseError.SHORT_ETH;
+const E_SHORT_IPV4 = ParseError.SHORT_IPV4;
+const E_SHORT_IPV6 = ParseError.SHORT_IPV6;
+const E_SHORT_IPV6_EXT = ParseError.SHORT_IPV6_EXT;
+const E_SHORT_L4 = ParseError.SHORT_L4;
+const E_SHORT_TUNNEL = ParseError.SHORT_TUNNEL;
+const E_SHORT_VLAN = ParseError.SHORT_VLAN;
+const E_TOO_MANY_VLANS = ParseError.TOO_MANY_VLANS;
+const T_MD0_PRESENT = TUN.MD0_PRESENT;
+const T_OAM = TUN.OAM;
+const T_PRESENT = TUN.PRESENT;
+const T_UNKNOWN_CRIT = TUN.UNKNOWN_CRIT;
+const T_VXLAN = TUN.VXLAN;
+const W_ARP_SHA = W.ARP_SHA;
+const W_ARP_THA = W.ARP_THA;
+const W_ETH_DST = W.ETH_DST;
+const W_ETH_SRC = W.ETH_SRC;
+const W_ETH_TYPE = W.ETH_TYPE;
+const W_IN_PORT = W.IN_PORT;
+const W_IPV6_DST = W.IPV6_DST;
+const W_IPV6_LABEL = W.IPV6_LABEL;
+const W_IPV6_SRC = W.IPV6_SRC;
+const W_ND_TARGET = W.ND_TARGET;
+const W_NW = W.NW;
+const W_NW_DST = W.NW_DST;
+const W_NW_SRC = W.NW_SRC;
+const W_PARSE = W.PARSE;
+const W_TCP_FLAGS = W.TCP_FLAGS;
+const W_TP = W.TP;
+const W_TUN_DST = W.TUN_DST;
+const W_TUN_FLAGS = W.TUN_FLAGS;
+const W_TUN_ID = W.TUN_ID;
+const W_TUN_MD0 = W.TUN_MD0;
+const W_TUN_SRC = W.TUN_SRC;
+const W_VLAN0 = W.VLAN0;
+const W_VLAN1 = W.VLAN1;
+const KEY_END = KEY_WORDS;
+
 /** Link types the extractor understands (a subset of the pcap LINKTYPE_* numbers). */
 export const EXTRACT_LINK = {
   NULL: 0,
@@ -42,7 +100,7 @@ export const GENEVE_PORT = 6081;
 export const VXLAN_PORT = 4789;
 
 /** The first word that extraction owns; words below it are pipeline metadata. */
-export const PACKET_WORDS_START = W.TUN_ID;
+export const PACKET_WORDS_START = W_TUN_ID;
 
 function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -55,21 +113,61 @@ function u32(b: Uint8Array, o: number): number {
 /** Writes the stop offset and error into the parse word and returns it. */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = (flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16)) >>> 0;
-  key[W.PARSE] = word;
+  key[W_PARSE] = word;
   return word;
+}
+
+/**
+ * Clears the packet words of a key that is either all zero or was last filled by `extractKey`.
+ * Words that nearly every packet sets are cleared one by one; the tunnel, IPv6/ND and ARP blocks
+ * only when the key shows they were used (tunnel flags set, EtherType IPv6 or ARP). Clearing all
+ * 35 packet words in a loop cost more than the whole Ethernet/IPv4/TCP parse.
+ */
+function clearPacketWords(key: Uint32Array): void {
+  if (key[W_TUN_FLAGS] !== 0) {
+    key[W_TUN_ID] = 0;
+    key[W_TUN_SRC] = 0;
+    key[W_TUN_DST] = 0;
+    key[W_TUN_FLAGS] = 0;
+    key[W_TUN_MD0] = 0;
+  }
+  const prevType = key[W_ETH_TYPE];
+  if (prevType === 0x86dd) {
+    for (let i = W_IPV6_SRC; i < W_TP; i++) key[i] = 0;
+  } else if (prevType === 0x0806 || prevType === 0x8035) {
+    key[W_ARP_SHA] = 0;
+    key[W_ARP_SHA + 1] = 0;
+    key[W_ARP_THA] = 0;
+    key[W_ARP_THA + 1] = 0;
+  }
+  key[W_ETH_DST] = 0;
+  key[W_ETH_DST + 1] = 0;
+  key[W_ETH_SRC] = 0;
+  key[W_ETH_SRC + 1] = 0;
+  key[W_VLAN0] = 0;
+  key[W_VLAN1] = 0;
+  key[W_ETH_TYPE] = 0;
+  key[W_NW] = 0;
+  key[W_NW_SRC] = 0;
+  key[W_NW_DST] = 0;
+  key[W_TP] = 0;
+  key[W_TCP_FLAGS] = 0;
 }
 
 /**
  * Fills the packet words of `key` from the frame at `buf[off, off+len)` captured with link type
  * `linkType`, arriving on `inPort`. Returns the `parse` word. With `decap`, Geneve and VXLAN
  * packets are decapsulated into the tunnel words plus the inner frame.
+ *
+ * `key` must be all zero in its packet words or last filled by `extractKey` (the usual case: one
+ * key reused for every packet); only the words that can hold something are cleared.
  */
 export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: number, linkType: number, key: Uint32Array, inPort: number, decap: boolean): number {
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
   const slack = wireLen > len ? wireLen - len : 0;
-  for (let i = PACKET_WORDS_START; i < KEY_WORDS; i++) key[i] = 0;
-  key[W.IN_PORT] = inPort >>> 0;
+  clearPacketWords(key);
+  key[W_IN_PORT] = inPort >>> 0;
   const end = off + len;
   let p = off;
   let flags = 0;
@@ -80,67 +178,67 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     case EXTRACT_LINK.RAW:
     case EXTRACT_LINK.IPV4:
     case EXTRACT_LINK.IPV6: {
-      if (p >= end) return done(key, 0, ParseError.SHORT_IPV4, 0);
+      if (p >= end) return done(key, 0, E_SHORT_IPV4, 0);
       const v = buf[p]! >>> 4;
       ethType = v === 4 ? 0x0800 : v === 6 ? 0x86dd : 0;
-      if (ethType === 0) return done(key, 0, ParseError.BAD_IPV4_VERSION, 0);
+      if (ethType === 0) return done(key, 0, E_BAD_IPV4_VERSION, 0);
       break;
     }
     case EXTRACT_LINK.NULL:
     case EXTRACT_LINK.LOOP: {
-      if (len < 4) return done(key, 0, ParseError.SHORT_ETH, 0);
+      if (len < 4) return done(key, 0, E_SHORT_ETH, 0);
       // The family is host order for NULL and network order for LOOP; both little and big
       // endian writers occur, so accept either reading.
       const fam = linkType === EXTRACT_LINK.LOOP ? u32(buf, p) : buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
       const famBe = u32(buf, p);
       const f = fam === 2 || famBe === 2 ? 2 : fam === 24 || fam === 28 || fam === 30 || famBe === 24 || famBe === 28 || famBe === 30 ? 6 : 0;
       p += 4;
-      if (f === 0) return done(key, 0, ParseError.NONE, 4);
+      if (f === 0) return done(key, 0, E_NONE, 4);
       ethType = f === 2 ? 0x0800 : 0x86dd;
       break;
     }
     case EXTRACT_LINK.LINUX_SLL: {
-      if (len < 16) return done(key, 0, ParseError.SHORT_ETH, len);
+      if (len < 16) return done(key, 0, E_SHORT_ETH, len);
       ethType = u16(buf, p + 14);
       p += 16;
       break;
     }
     case EXTRACT_LINK.LINUX_SLL2: {
-      if (len < 20) return done(key, 0, ParseError.SHORT_ETH, len);
+      if (len < 20) return done(key, 0, E_SHORT_ETH, len);
       ethType = u16(buf, p);
       p += 20;
       break;
     }
     default:
-      return done(key, 0, ParseError.NONE, 0);
+      return done(key, 0, E_NONE, 0);
   }
-  flags |= PARSE.L2;
-  key[W.ETH_TYPE] = ethType;
+  flags |= P_L2;
+  key[W_ETH_TYPE] = ethType;
   return extractL3(buf, p, end, key, flags, ethType, decap, off, slack);
 }
 
 function extractEthernet(buf: Uint8Array, start: number, end: number, key: Uint32Array, decap: boolean, base: number, slack: number): number {
   let p = start;
-  if (end - p < 14) return done(key, 0, ParseError.SHORT_ETH, p - base);
-  key[W.ETH_DST] = u16(buf, p);
-  key[W.ETH_DST + 1] = u32(buf, p + 2);
-  key[W.ETH_SRC] = u16(buf, p + 6);
-  key[W.ETH_SRC + 1] = u32(buf, p + 8);
-  let flags = PARSE.L2;
+  if (end - p < 14) return done(key, 0, E_SHORT_ETH, p - base);
+  key[W_ETH_DST] = u16(buf, p);
+  key[W_ETH_DST + 1] = u32(buf, p + 2);
+  key[W_ETH_SRC] = u16(buf, p + 6);
+  key[W_ETH_SRC + 1] = u32(buf, p + 8);
+  let flags = P_L2;
   let ethType = u16(buf, p + 12);
   p += 14;
   let tags = 0;
   while (ethType === 0x8100 || ethType === 0x88a8) {
     if (tags === 2) {
-      key[W.ETH_TYPE] = ethType;
-      return done(key, flags, ParseError.TOO_MANY_VLANS, p - base);
+      key[W_ETH_TYPE] = ethType;
+      return done(key, flags, E_TOO_MANY_VLANS, p - base);
     }
     if (end - p < 4) {
-      key[W.ETH_TYPE] = ethType;
-      return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_VLAN, p - base);
+      key[W_ETH_TYPE] = ethType;
+      return done(key, flags | P_TRUNCATED, E_SHORT_VLAN, p - base);
     }
-    key[tags === 0 ? W.VLAN0 : W.VLAN1] = ((ethType << 16) | u16(buf, p) | 0x1000) >>> 0;
-    flags |= PARSE.VLAN;
+    key[tags === 0 ? W_VLAN0 : W_VLAN1] = ((ethType << 16) | u16(buf, p) | 0x1000) >>> 0;
+    flags |= P_VLAN;
     tags++;
     ethType = u16(buf, p + 2);
     p += 4;
@@ -151,11 +249,11 @@ function extractEthernet(buf: Uint8Array, start: number, end: number, key: Uint3
       ethType = u16(buf, p + 6);
       p += 8;
     } else {
-      key[W.ETH_TYPE] = 0x05ff;
-      return done(key, flags, ParseError.NONE, p - base);
+      key[W_ETH_TYPE] = 0x05ff;
+      return done(key, flags, E_NONE, p - base);
     }
   }
-  key[W.ETH_TYPE] = ethType;
+  key[W_ETH_TYPE] = ethType;
   return extractL3(buf, p, end, key, flags, ethType, decap, base, slack);
 }
 
@@ -165,150 +263,150 @@ function extractL3(buf: Uint8Array, p: number, end: number, key: Uint32Array, fl
   let l4end: number;
   let later = false;
   if (ethType === 0x0800) {
-    if (end - p < 20) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_IPV4, p - base);
+    if (end - p < 20) return done(key, flags | P_TRUNCATED, E_SHORT_IPV4, p - base);
     const vihl = buf[p]!;
-    if (vihl >>> 4 !== 4) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_IPV4_VERSION, p - base);
+    if (vihl >>> 4 !== 4) return done(key, flags | P_MALFORMED, E_BAD_IPV4_VERSION, p - base);
     const ihl = (vihl & 0x0f) * 4;
-    if (ihl < 20) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_IPV4_IHL, p - base);
-    if (end - p < ihl) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_IPV4, p - base);
+    if (ihl < 20) return done(key, flags | P_MALFORMED, E_BAD_IPV4_IHL, p - base);
+    if (end - p < ihl) return done(key, flags | P_TRUNCATED, E_SHORT_IPV4, p - base);
     const tot = u16(buf, p + 2);
-    if (tot < ihl || tot > end - p + slack) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_IPV4_LENGTH, p - base);
+    if (tot < ihl || tot > end - p + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV4_LENGTH, p - base);
     proto = buf[p + 9]!;
     const fragWord = u16(buf, p + 6);
     const fragOff = fragWord & 0x1fff;
     let frag = 0;
-    if (fragOff !== 0 || (fragWord & 0x2000) !== 0) frag = FRAG.ANY;
+    if (fragOff !== 0 || (fragWord & 0x2000) !== 0) frag = F_ANY;
     if (fragOff !== 0) {
-      frag |= FRAG.LATER;
+      frag |= F_LATER;
       later = true;
     }
-    key[W.NW] = (proto | (buf[p + 1]! << 8) | (buf[p + 8]! << 16) | (frag << 24)) >>> 0;
-    key[W.NW_SRC] = u32(buf, p + 12);
-    key[W.NW_DST] = u32(buf, p + 16);
-    flags |= PARSE.L3;
+    key[W_NW] = (proto | (buf[p + 1]! << 8) | (buf[p + 8]! << 16) | (frag << 24)) >>> 0;
+    key[W_NW_SRC] = u32(buf, p + 12);
+    key[W_NW_DST] = u32(buf, p + 16);
+    flags |= P_L3;
     l4 = p + ihl;
     l4end = p + tot;
     if (l4end > end) {
       l4end = end;
-      flags |= PARSE.TRUNCATED;
+      flags |= P_TRUNCATED;
     }
-    if (later) return done(key, flags, ParseError.NONE, l4 - base);
+    if (later) return done(key, flags, E_NONE, l4 - base);
     return extractL4(buf, l4, l4end, key, flags, proto, false, decap, base, slack);
   }
   if (ethType === 0x86dd) {
-    if (end - p < 40) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_IPV6, p - base);
+    if (end - p < 40) return done(key, flags | P_TRUNCATED, E_SHORT_IPV6, p - base);
     const w0 = u32(buf, p);
-    if (w0 >>> 28 !== 6) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_IPV6_VERSION, p - base);
+    if (w0 >>> 28 !== 6) return done(key, flags | P_MALFORMED, E_BAD_IPV6_VERSION, p - base);
     const plen = u16(buf, p + 4);
     // A payload length of zero with a hop-by-hop header is a jumbogram; its length is in the
     // Jumbo Payload option, and the captured frame bounds it anyway.
-    if (plen > end - p - 40 + slack) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_IPV6_LENGTH, p - base);
+    if (plen > end - p - 40 + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV6_LENGTH, p - base);
     l4end = plen === 0 && buf[p + 6] === 0 ? end : p + 40 + plen;
     if (l4end > end) {
       l4end = end;
-      flags |= PARSE.TRUNCATED;
+      flags |= P_TRUNCATED;
     }
     for (let i = 0; i < 4; i++) {
-      key[W.IPV6_SRC + i] = u32(buf, p + 8 + 4 * i);
-      key[W.IPV6_DST + i] = u32(buf, p + 24 + 4 * i);
+      key[W_IPV6_SRC + i] = u32(buf, p + 8 + 4 * i);
+      key[W_IPV6_DST + i] = u32(buf, p + 24 + 4 * i);
     }
-    key[W.IPV6_LABEL] = w0 & 0xfffff;
+    key[W_IPV6_LABEL] = w0 & 0xfffff;
     const tclass = (w0 >>> 20) & 0xff;
     const hlim = buf[p + 7]!;
     proto = buf[p + 6]!;
     l4 = p + 40;
     let frag = 0;
-    flags |= PARSE.L3;
+    flags |= P_L3;
     // Extension headers: bounded by the payload, each at least 8 bytes, so the walk ends.
     while (proto === 0 || proto === 43 || proto === 60 || proto === 51 || proto === 44) {
       if (l4end - l4 < 8) {
-        key[W.NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
-        return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_IPV6_EXT, l4 - base);
+        key[W_NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
+        return done(key, flags | P_TRUNCATED, E_SHORT_IPV6_EXT, l4 - base);
       }
       const nxt = buf[l4]!;
       if (proto === 44) {
         const fo = u16(buf, l4 + 2);
-        frag |= FRAG.ANY;
+        frag |= F_ANY;
         if ((fo & 0xfff8) !== 0) {
-          frag |= FRAG.LATER;
+          frag |= F_LATER;
           later = true;
         }
         l4 += 8;
       } else {
         const hlen = proto === 51 ? (buf[l4 + 1]! + 2) * 4 : (buf[l4 + 1]! + 1) * 8;
         if (l4end - l4 < hlen) {
-          key[W.NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
-          return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_IPV6_EXT, l4 - base);
+          key[W_NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
+          return done(key, flags | P_TRUNCATED, E_SHORT_IPV6_EXT, l4 - base);
         }
         l4 += hlen;
       }
       proto = nxt;
       if (later) break;
     }
-    key[W.NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
-    if (later) return done(key, flags, ParseError.NONE, l4 - base);
+    key[W_NW] = (proto | (tclass << 8) | (hlim << 16) | (frag << 24)) >>> 0;
+    if (later) return done(key, flags, E_NONE, l4 - base);
     return extractL4(buf, l4, l4end, key, flags, proto, true, decap, base, slack);
   }
   if (ethType === 0x0806 || ethType === 0x8035) {
-    if (end - p < 28) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_ARP, p - base);
+    if (end - p < 28) return done(key, flags | P_TRUNCATED, E_SHORT_ARP, p - base);
     // Only Ethernet/IPv4 ARP fills the ARP fields, as in OVS.
     if (u16(buf, p) === 1 && u16(buf, p + 2) === 0x0800 && buf[p + 4] === 6 && buf[p + 5] === 4) {
       const op = u16(buf, p + 6);
-      if (op <= 0xff) key[W.NW] = op;
-      key[W.ARP_SHA] = u16(buf, p + 8);
-      key[W.ARP_SHA + 1] = u32(buf, p + 10);
-      key[W.NW_SRC] = u32(buf, p + 14);
-      key[W.ARP_THA] = u16(buf, p + 18);
-      key[W.ARP_THA + 1] = u32(buf, p + 20);
-      key[W.NW_DST] = u32(buf, p + 24);
-      flags |= PARSE.L3;
+      if (op <= 0xff) key[W_NW] = op;
+      key[W_ARP_SHA] = u16(buf, p + 8);
+      key[W_ARP_SHA + 1] = u32(buf, p + 10);
+      key[W_NW_SRC] = u32(buf, p + 14);
+      key[W_ARP_THA] = u16(buf, p + 18);
+      key[W_ARP_THA + 1] = u32(buf, p + 20);
+      key[W_NW_DST] = u32(buf, p + 24);
+      flags |= P_L3;
     }
-    return done(key, flags, ParseError.NONE, p + 28 - base);
+    return done(key, flags, E_NONE, p + 28 - base);
   }
-  return done(key, flags, ParseError.NONE, p - base);
+  return done(key, flags, E_NONE, p - base);
 }
 
 function extractL4(buf: Uint8Array, p: number, end: number, key: Uint32Array, flags: number, proto: number, v6: boolean, decap: boolean, base: number, slack: number): number {
   const room = end - p;
   switch (proto) {
     case 6: {
-      if (room < 20) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
+      if (room < 20) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
       const doff = (buf[p + 12]! >>> 4) * 4;
-      if (doff < 20 || doff > room) return done(key, flags | PARSE.MALFORMED, ParseError.SHORT_L4, p - base);
-      key[W.TP] = u32(buf, p);
-      key[W.TCP_FLAGS] = u16(buf, p + 12) & 0x0fff;
-      return done(key, flags | PARSE.L4, ParseError.NONE, p + doff - base);
+      if (doff < 20 || doff > room) return done(key, flags | P_MALFORMED, E_SHORT_L4, p - base);
+      key[W_TP] = u32(buf, p);
+      key[W_TCP_FLAGS] = u16(buf, p + 12) & 0x0fff;
+      return done(key, flags | P_L4, E_NONE, p + doff - base);
     }
     case 17: {
-      if (room < 8) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
+      if (room < 8) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
       const ports = u32(buf, p);
-      key[W.TP] = ports;
+      key[W_TP] = ports;
       const dport = ports & 0xffff;
-      if (decap && !v6 && (dport === GENEVE_PORT || dport === VXLAN_PORT) && (key[W.TUN_FLAGS]! & TUN.PRESENT) === 0) {
-        return decapsulate(buf, p + 8, end, key, flags | PARSE.L4, dport === VXLAN_PORT, base, slack);
+      if (decap && !v6 && (dport === GENEVE_PORT || dport === VXLAN_PORT) && (key[W_TUN_FLAGS]! & T_PRESENT) === 0) {
+        return decapsulate(buf, p + 8, end, key, flags | P_L4, dport === VXLAN_PORT, base, slack);
       }
-      return done(key, flags | PARSE.L4, ParseError.NONE, p + 8 - base);
+      return done(key, flags | P_L4, E_NONE, p + 8 - base);
     }
     case 132: {
-      if (room < 12) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
-      key[W.TP] = u32(buf, p);
-      return done(key, flags | PARSE.L4, ParseError.NONE, p + 12 - base);
+      if (room < 12) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
+      key[W_TP] = u32(buf, p);
+      return done(key, flags | P_L4, E_NONE, p + 12 - base);
     }
     case 1: {
       if (v6) break;
-      if (room < 8) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
-      key[W.TP] = ((buf[p]! << 16) | buf[p + 1]!) >>> 0;
-      return done(key, flags | PARSE.L4, ParseError.NONE, p + 8 - base);
+      if (room < 8) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
+      key[W_TP] = ((buf[p]! << 16) | buf[p + 1]!) >>> 0;
+      return done(key, flags | P_L4, E_NONE, p + 8 - base);
     }
     case 58: {
       if (!v6) break;
-      if (room < 4) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
+      if (room < 4) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
       const type = buf[p]!;
       const code = buf[p + 1]!;
-      key[W.TP] = ((type << 16) | code) >>> 0;
+      key[W_TP] = ((type << 16) | code) >>> 0;
       if ((type === 135 || type === 136) && code === 0) {
-        if (room < 24) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_L4, p - base);
-        for (let i = 0; i < 4; i++) key[W.ND_TARGET + i] = u32(buf, p + 8 + 4 * i);
+        if (room < 24) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
+        for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = u32(buf, p + 8 + 4 * i);
         // Options: source link-layer address (1) in a solicitation, target (2) in an
         // advertisement; a malformed option list leaves the addresses as parsed so far.
         let o = p + 24;
@@ -317,73 +415,73 @@ function extractL4(buf: Uint8Array, p: number, end: number, key: Uint32Array, fl
           const olen = buf[o + 1]! * 8;
           if (olen === 0 || olen > end - o) break;
           if (olen === 8 && ot === 1 && type === 135) {
-            key[W.ARP_SHA] = u16(buf, o + 2);
-            key[W.ARP_SHA + 1] = u32(buf, o + 4);
+            key[W_ARP_SHA] = u16(buf, o + 2);
+            key[W_ARP_SHA + 1] = u32(buf, o + 4);
           } else if (olen === 8 && ot === 2 && type === 136) {
-            key[W.ARP_THA] = u16(buf, o + 2);
-            key[W.ARP_THA + 1] = u32(buf, o + 4);
+            key[W_ARP_THA] = u16(buf, o + 2);
+            key[W_ARP_THA + 1] = u32(buf, o + 4);
           }
           o += olen;
         }
       }
-      return done(key, flags | PARSE.L4, ParseError.NONE, p + 4 - base);
+      return done(key, flags | P_L4, E_NONE, p + 4 - base);
     }
     default:
       break;
   }
-  return done(key, flags, ParseError.NONE, p - base);
+  return done(key, flags, E_NONE, p - base);
 }
 
 function decapsulate(buf: Uint8Array, p: number, end: number, key: Uint32Array, flags: number, vxlan: boolean, base: number, slack: number): number {
-  const outerSrc = key[W.NW_SRC]!;
-  const outerDst = key[W.NW_DST]!;
+  const outerSrc = key[W_NW_SRC]!;
+  const outerDst = key[W_NW_DST]!;
   let vni: number;
-  let tflags = TUN.PRESENT;
+  let tflags = T_PRESENT;
   let md0 = 0;
   let inner: number;
   if (vxlan) {
-    if (end - p < 8) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_TUNNEL, p - base);
-    if ((buf[p]! & 0x08) === 0) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_TUNNEL, p - base);
+    if (end - p < 8) return done(key, flags | P_TRUNCATED, E_SHORT_TUNNEL, p - base);
+    if ((buf[p]! & 0x08) === 0) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, p - base);
     vni = (u32(buf, p + 4) >>> 8) & 0xffffff;
-    tflags |= TUN.VXLAN;
+    tflags |= T_VXLAN;
     inner = p + 8;
   } else {
-    if (end - p < 8) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_TUNNEL, p - base);
+    if (end - p < 8) return done(key, flags | P_TRUNCATED, E_SHORT_TUNNEL, p - base);
     const ver = buf[p]! >>> 6;
     const optLen = (buf[p]! & 0x3f) * 4;
-    if (ver !== 0) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_TUNNEL, p - base);
-    if (buf[p + 1]! & 0x80) tflags |= TUN.OAM;
+    if (ver !== 0) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, p - base);
+    if (buf[p + 1]! & 0x80) tflags |= T_OAM;
     const ptype = u16(buf, p + 2);
     vni = (u32(buf, p + 4) >>> 8) & 0xffffff;
-    if (end - p < 8 + optLen) return done(key, flags | PARSE.TRUNCATED, ParseError.SHORT_TUNNEL, p - base);
+    if (end - p < 8 + optLen) return done(key, flags | P_TRUNCATED, E_SHORT_TUNNEL, p - base);
     let o = p + 8;
     const oend = o + optLen;
     while (oend - o >= 4) {
       const cls = u16(buf, o);
       const type = buf[o + 2]!;
       const dlen = (buf[o + 3]! & 0x1f) * 4;
-      if (dlen > oend - o - 4) return done(key, flags | PARSE.MALFORMED, ParseError.BAD_TUNNEL, o - base);
+      if (dlen > oend - o - 4) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, o - base);
       if (cls === 0x0102 && type === 0x80 && dlen === 4) {
         md0 = u32(buf, o + 4);
-        tflags |= TUN.MD0_PRESENT;
+        tflags |= T_MD0_PRESENT;
       } else if (type & 0x80) {
-        tflags |= TUN.UNKNOWN_CRIT;
+        tflags |= T_UNKNOWN_CRIT;
       }
       o += 4 + dlen;
     }
     inner = oend;
     if (ptype !== 0x6558) {
       // Only Ethernet payloads are decapsulated; anything else stays an outer packet.
-      return done(key, flags, ParseError.NONE, inner - base);
+      return done(key, flags, E_NONE, inner - base);
     }
   }
-  for (let i = W.ETH_DST; i < KEY_WORDS; i++) key[i] = 0;
-  key[W.TUN_ID] = vni;
-  key[W.TUN_SRC] = outerSrc;
-  key[W.TUN_DST] = outerDst;
-  key[W.TUN_FLAGS] = tflags;
-  key[W.TUN_MD0] = md0;
+  for (let i = W_ETH_DST; i < KEY_END; i++) key[i] = 0;
+  key[W_TUN_ID] = vni;
+  key[W_TUN_SRC] = outerSrc;
+  key[W_TUN_DST] = outerDst;
+  key[W_TUN_FLAGS] = tflags;
+  key[W_TUN_MD0] = md0;
   const r = extractEthernet(buf, inner, end, key, false, base, slack);
-  key[W.PARSE] = (r | PARSE.TUNNEL) >>> 0;
-  return key[W.PARSE]!;
+  key[W_PARSE] = (r | P_TUNNEL) >>> 0;
+  return key[W_PARSE]!;
 }
