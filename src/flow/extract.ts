@@ -407,19 +407,30 @@ function extractL4(buf: Uint8Array, p: number, end: number, key: Uint32Array, fl
       if ((type === 135 || type === 136) && code === 0) {
         if (room < 24) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
         for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = u32(buf, p + 8 + 4 * i);
-        // Options: source link-layer address (1) in a solicitation, target (2) in an
-        // advertisement; a malformed option list leaves the addresses as parsed so far.
+        // Options: a source (1) or target (2) link-layer address of 8 bytes fills arp_sha or
+        // arp_tha, in a solicitation or an advertisement alike. A repeated address option makes
+        // the message invalid, and as in OVS it then clears the target and both addresses.
         let o = p + 24;
+        let sll = false;
+        let tll = false;
         while (end - o >= 8) {
           const ot = buf[o]!;
           const olen = buf[o + 1]! * 8;
           if (olen === 0 || olen > end - o) break;
-          if (olen === 8 && ot === 1 && type === 135) {
-            key[W_ARP_SHA] = u16(buf, o + 2);
-            key[W_ARP_SHA + 1] = u32(buf, o + 4);
-          } else if (olen === 8 && ot === 2 && type === 136) {
-            key[W_ARP_THA] = u16(buf, o + 2);
-            key[W_ARP_THA + 1] = u32(buf, o + 4);
+          if (olen === 8 && (ot === 1 || ot === 2)) {
+            if ((ot === 1 && sll) || (ot === 2 && tll)) {
+              for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = 0;
+              key[W_ARP_SHA] = 0;
+              key[W_ARP_SHA + 1] = 0;
+              key[W_ARP_THA] = 0;
+              key[W_ARP_THA + 1] = 0;
+              break;
+            }
+            const w = ot === 1 ? W_ARP_SHA : W_ARP_THA;
+            key[w] = u16(buf, o + 2);
+            key[w + 1] = u32(buf, o + 4);
+            if (ot === 1) sll = true;
+            else tll = true;
           }
           o += olen;
         }
