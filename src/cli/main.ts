@@ -9,14 +9,15 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import yargs from "yargs";
 import { formatDiagnostic } from "../base/index.js";
-import { UsageError, type Io, processIo } from "./io.js";
+import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
 import { registerPcapCommands } from "./pcap.js";
 import { VERSION } from "./version.js";
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let exitCode = 0;
-  const parser = yargs([...argv])
+  const args = argv.map((a) => (a === "-" ? STDIN_ARG : a));
+  const parser = yargs(args)
     .scriptName("ovnsim")
     .usage("$0 <command> [options]\n\nOffline OVN/OVS dataplane simulator and packet-path tracer.")
     .version(VERSION)
@@ -38,7 +39,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   });
   try {
     let helpOrVersion = "";
-    await parser.parseAsync([...argv], {}, (_err: Error | undefined, _args: unknown, output: string) => {
+    await parser.parseAsync(args, {}, (_err: Error | undefined, _args: unknown, output: string) => {
       if (output) helpOrVersion = output;
     });
     if (helpOrVersion) io.out(helpOrVersion + "\n");
@@ -49,7 +50,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     }
     const diags = (e as { diags?: unknown }).diags;
     if (Array.isArray(diags)) {
-      for (const d of diags) io.err(formatDiagnostic(d) + "\n");
+      for (const d of diags) io.err(`ovnsim: ${formatDiagnostic(d)}\n`);
       return 2;
     }
     throw e;
