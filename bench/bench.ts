@@ -5,6 +5,7 @@
  * cases use tinybench. Ratios are always between figures measured in the same run. Set
  * BENCH_RUNS to change the number of runs. For one-core figures run it under `taskset -c 0`.
  */
+import * as classifier from "./classifier.bench.js";
 import * as pcap from "./pcap.bench.js";
 
 interface Suite {
@@ -13,7 +14,7 @@ interface Suite {
 }
 
 const filter = new RegExp(process.argv[2] ?? ".");
-const suites: Suite[] = [pcap];
+const suites: Suite[] = [pcap, classifier];
 for (const suite of suites) {
   if (suite.cases.some((c) => filter.test(c))) await suite.main(filter);
 }

@@ -4,7 +4,9 @@
  *
  * Rules come from ~30 ACL-like mask shapes (datapath, in/out port, conntrack bits, protocol,
  * source/destination prefixes, exact or masked ports) with wide value pools; keys are biased
- * towards the rules (most hit one). Tuple-space tasks time batches of `BATCH` lookups; the linear
+ * towards the rules (most hit one). Two priority patterns: one shared set of priorities for every
+ * shape (so every subtable's highest priority is the same and early exit rarely helps), and
+ * priorities banded by shape (each shape at its own level, so early exit cuts probes). Tuple-space tasks time batches of `BATCH` lookups; the linear
  * twin on 100k rules needs milliseconds per lookup, so its tasks time one lookup each and run on
  * a bounded time budget. Figures printed: lookups/s of each, the ratio (measured in the same run),
  * the average number of subtables probed per lookup, and the hit rate. Before timing, a sample of
@@ -21,10 +23,11 @@ const BATCH = 1024;
 const KEYS = 4096;
 
 /** The case names, for the runner's filter. */
-export const cases = ["classifier/lookup-10k-acl", "classifier/lookup-100k-acl"];
+export const cases = ["classifier/lookup-10k-acl", "classifier/lookup-100k-acl", "classifier/lookup-10k-acl-banded", "classifier/lookup-100k-acl-banded"];
 
 interface Row {
   rules: number;
+  priorities: string;
   subtables: number;
   tssLps: number;
   tssWcLps: number;
@@ -41,10 +44,10 @@ function throughput(bench: Bench, name: string): number {
   return r.throughput.mean;
 }
 
-async function measure(n: number): Promise<Row> {
+async function measure(n: number, banded: boolean): Promise<Row> {
   const rand = prng(0xc1a55 + n);
   const shapes = makeShapes(rand, 30);
-  const rules = makeRules(rand, shapes, n, 0, WIDE_POOLS);
+  const rules = makeRules(rand, shapes, n, 0, WIDE_POOLS, banded);
   const tss = Classifier.from(rules);
   const lin = LinearClassifier.from(rules);
   const keys: Uint32Array[] = [];
@@ -89,6 +92,7 @@ async function measure(n: number): Promise<Row> {
   const probesWc = tss.stats().avgProbes;
   return {
     rules: n,
+    priorities: banded ? "banded by shape" : "shared set",
     subtables: tss.subtableCount,
     tssLps: throughput(bench, "tss") * BATCH,
     tssWcLps: throughput(bench, "tss+wc") * BATCH,
@@ -101,13 +105,16 @@ async function measure(n: number): Promise<Row> {
 
 export async function main(filter: RegExp = /./): Promise<void> {
   const rows: Row[] = [];
-  if (filter.test("classifier/lookup-10k-acl")) rows.push(await measure(10_000));
-  if (filter.test("classifier/lookup-100k-acl")) rows.push(await measure(100_000));
+  for (const c of cases) {
+    if (!filter.test(c)) continue;
+    rows.push(await measure(c.includes("100k") ? 100_000 : 10_000, c.endsWith("-banded")));
+  }
   if (rows.length === 0) return;
   console.log("classifier lookups/s (tinybench means; one thread), tuple-space search vs linear scan");
   console.table(
     rows.map((r) => ({
       rules: r.rules,
+      priorities: r.priorities,
       subtables: r.subtables,
       "tss lookups/s": Math.round(r.tssLps),
       "tss+wc lookups/s": Math.round(r.tssWcLps),
