@@ -2,8 +2,12 @@
  * Hashing of 32-bit words, for hash tables keyed by flow keys and masks.
  *
  * The mixing function is the 32-bit finalizer of MurmurHash3 applied word by word, which is what
- * OVS's `hash_add`/`hash_finish` amount to. Everything is u32 arithmetic with `Math.imul`; nothing
- * allocates.
+ * OVS's `hash_add`/`hash_finish` amount to. Everything is 32-bit arithmetic with `Math.imul`.
+ *
+ * Results are signed 32-bit integers (`| 0`), not unsigned: Node's V8 keeps those as small
+ * integers, whereas an
+ * unsigned value above 2^31 returned from a call that is not inlined becomes a heap number, an
+ * allocation per call on a hot path. Take a bucket index with `hash & mask`.
  */
 
 /** Adds one 32-bit word to a running hash. */
@@ -13,7 +17,7 @@ export function hashAdd(hash: number, word: number): number {
   k = Math.imul(k, 0x1b873593);
   let h = hash ^ k;
   h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) >>> 0;
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 /** Finishes a running hash; `nBytes` is the number of bytes that were added. */
@@ -24,19 +28,19 @@ export function hashFinish(hash: number, nBytes: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /** Hashes `words[from..to)` with `basis`. */
 export function hashWords(words: Uint32Array, from: number, to: number, basis: number): number {
-  let h = basis >>> 0;
+  let h = basis | 0;
   for (let i = from; i < to; i++) h = hashAdd(h, words[i]!);
   return hashFinish(h, (to - from) * 4);
 }
 
 /** Hashes `words[i] & mask[i]` over `[from, to)` with `basis`. */
 export function hashMaskedWords(words: Uint32Array, mask: Uint32Array, from: number, to: number, basis: number): number {
-  let h = basis >>> 0;
+  let h = basis | 0;
   for (let i = from; i < to; i++) h = hashAdd(h, words[i]! & mask[i]!);
   return hashFinish(h, (to - from) * 4);
 }
