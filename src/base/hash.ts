@@ -5,9 +5,8 @@
  * OVS's `hash_add`/`hash_finish` amount to. Everything is 32-bit arithmetic with `Math.imul`.
  *
  * Results are signed 32-bit integers (`| 0`), not unsigned: Node's V8 keeps those as small
- * integers, whereas an
- * unsigned value above 2^31 returned from a call that is not inlined becomes a heap number, an
- * allocation per call on a hot path. Take a bucket index with `hash & mask`.
+ * integers, whereas an unsigned value above 2^31 returned from a call that is not inlined becomes
+ * a heap number, an allocation per call on a hot path. Take a bucket index with `hash & mask`.
  */
 
 /** Adds one 32-bit word to a running hash. */
