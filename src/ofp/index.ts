@@ -8,3 +8,4 @@ export * from "./rule.js";
 export * from "./table.js";
 export * from "./program.js";
 export * from "./format.js";
+export * from "./logical.js";

@@ -1,0 +1,65 @@
+/**
+ * The compiled logical network: every logical datapath with its ingress and egress pipelines,
+ * ports and multicast groups. This is what the compiler (`compile/`) produces from a model and
+ * what the executor (`dataplane/`) runs, at the logical level (as ovn-trace does).
+ *
+ * Conventions (OVN's): a datapath has a 24-bit tunnel key, its ports 15-bit keys (1..32767) and
+ * its multicast groups keys from 32768. The logical ingress port is in `reg14`, the egress port in
+ * `reg15`, the datapath key in `metadata`, logical flags in `reg10`. A pipeline's tables are
+ * numbered from 0 in stage order; `next` goes to the following table of the same pipeline. An
+ * `output` in the ingress pipeline starts the egress pipeline of the same datapath for the port
+ * in `reg15` (or every member of a multicast group); an `output` in the egress pipeline delivers
+ * to that port: to the outside for a VIF or localnet port, or into the peer datapath's ingress for
+ * a patch (router) port.
+ */
+import type { Program } from "./program.js";
+
+export type LogicalPortType = "" | "router" | "localnet" | "remote" | "localport" | "external" | "virtual" | "l2gateway" | "patch" | "chassisredirect";
+
+export interface LogicalPort {
+  readonly name: string;
+  /** Tunnel key within its datapath (1..32767). */
+  readonly key: number;
+  readonly type: LogicalPortType;
+  /** Datapath key of the datapath this port belongs to. */
+  readonly datapath: number;
+  /** For patch ports (switch port of type router, router ports): the other end. */
+  readonly peer?: { readonly datapath: number; readonly port: number };
+  /** Chassis the port is bound to, if any. */
+  readonly chassis?: string;
+  /** localnet: the provider network name and VLAN tag. */
+  readonly networkName?: string;
+  readonly tag?: number;
+}
+
+export interface MulticastGroup {
+  /** `_MC_flood`, `_MC_unknown`, `_MC_flood_l2`, ... */
+  readonly name: string;
+  /** Key, 32768 and above. */
+  readonly key: number;
+  /** Member port keys, in a stable order. */
+  readonly ports: readonly number[];
+}
+
+export interface LogicalDatapath {
+  readonly key: number;
+  readonly name: string;
+  readonly kind: "switch" | "router";
+  readonly ingress: Program;
+  readonly egress: Program;
+  /** Ports by key. */
+  readonly ports: ReadonlyMap<number, LogicalPort>;
+  /** Multicast groups by key. */
+  readonly multicast: ReadonlyMap<number, MulticastGroup>;
+  /** Stage name of each table, by pipeline, for traces (`ls_in_acl`...). */
+  readonly stageNames: { readonly ingress: readonly string[]; readonly egress: readonly string[] };
+}
+
+export interface LogicalProgram {
+  /** Datapaths by key. */
+  readonly datapaths: ReadonlyMap<number, LogicalDatapath>;
+  /** Datapath keys by name. */
+  readonly datapathByName: ReadonlyMap<string, number>;
+  /** Every port by name. */
+  readonly portByName: ReadonlyMap<string, LogicalPort>;
+}
