@@ -11,7 +11,9 @@ import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, parseMac } from "../base/
 import { CT, FIELDS, type FieldDef, field } from "./layout.js";
 import { catchAll, constrainWide, type Match } from "./match.js";
 
-type Kind = "mac" | "ip4" | "ip6" | "dec" | "hex" | "ct_state";
+/** How a field's value is written: MAC, IPv4, IPv6, decimal, hex, or conntrack state flags. */
+export type FieldValueKind = "mac" | "ip4" | "ip6" | "dec" | "hex" | "ct_state";
+type Kind = FieldValueKind;
 
 const KIND: Record<string, Kind> = {
   eth_src: "mac",
@@ -40,6 +42,11 @@ const KIND: Record<string, Kind> = {
   in_port: "dec",
   ct_state: "ct_state",
 };
+
+/** How `ovs-ofctl` writes the value of the layout field `name` (hex for anything not listed). */
+export function fieldValueKind(name: string): FieldValueKind {
+  return KIND[name] ?? "hex";
+}
 
 /** OVS display names where they differ from the layout's. */
 const OVS_NAME: Record<string, string> = { eth_src: "dl_src", eth_dst: "dl_dst", eth_type: "dl_type" };

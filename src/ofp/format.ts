@@ -20,7 +20,7 @@
  * `icmp_code`). Not for hot paths.
  */
 import { formatIpv4, formatIpv6 } from "../base/index.js";
-import { field, formatMatch, type FieldDef, type Match } from "../flow/index.js";
+import { field, fieldValueKind, formatMatch, type FieldDef, type Match } from "../flow/index.js";
 import { type Action, type CtAction, type CtLbAction, type CtNat, type CtZone, type IpAddr, type Subfield, type Words } from "./action.js";
 import type { Rule } from "./rule.js";
 import type { Table } from "./table.js";
@@ -58,35 +58,6 @@ function onesBig(nbits: number): bigint {
   return (1n << BigInt(nbits)) - 1n;
 }
 
-type ValueKind = "mac" | "ip4" | "ip6" | "dec" | "hex";
-
-const VALUE_KIND: Readonly<Record<string, ValueKind>> = {
-  eth_src: "mac",
-  eth_dst: "mac",
-  arp_sha: "mac",
-  arp_tha: "mac",
-  nw_src: "ip4",
-  nw_dst: "ip4",
-  tun_src: "ip4",
-  tun_dst: "ip4",
-  ct_nw_src: "ip4",
-  ct_nw_dst: "ip4",
-  ipv6_src: "ip6",
-  ipv6_dst: "ip6",
-  nd_target: "ip6",
-  ct_ipv6_src: "ip6",
-  ct_ipv6_dst: "ip6",
-  tp_src: "dec",
-  tp_dst: "dec",
-  nw_ttl: "dec",
-  nw_tos: "dec",
-  nw_proto: "dec",
-  ct_nw_proto: "dec",
-  ct_tp_src: "dec",
-  ct_tp_dst: "dec",
-  in_port: "dec",
-};
-
 function bigToBytes(v: bigint, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = n - 1; i >= 0; i--) {
@@ -114,7 +85,7 @@ function formatIpBig(v: bigint, width: 32 | 128): string {
 /** A field value (and mask, unless it covers the whole field) as OVS prints it. */
 function formatFieldValue(d: FieldDef, value: bigint, mask: bigint): string {
   const full = mask === onesBig(d.width);
-  const kind = VALUE_KIND[d.name] ?? "hex";
+  const kind = fieldValueKind(d.name);
   switch (kind) {
     case "mac":
       return full ? formatMacBig(value) : `${formatMacBig(value)}/${formatMacBig(mask)}`;
@@ -128,6 +99,7 @@ function formatFieldValue(d: FieldDef, value: bigint, mask: bigint): string {
     case "dec":
       return full ? value.toString() : `${value}/0x${mask.toString(16)}`;
     case "hex":
+    case "ct_state":
       return full ? `0x${value.toString(16)}` : `0x${value.toString(16)}/0x${mask.toString(16)}`;
     default: {
       const _never: never = kind;
@@ -328,7 +300,7 @@ function formatOfAction(a: Action, ctx: Ctx): string {
     case "move":
       return `move:${formatSubfield(a.src, ctx)}->${formatSubfield(a.dst, ctx)}`;
     case "next":
-      return `resubmit(,${a.table ?? ctx.table + 1})`;
+      return a.pipeline === undefined ? `resubmit(,${a.table ?? ctx.table + 1})` : `resubmit(,${a.pipeline}:${a.table ?? 0})`;
     case "resubmit":
       return `resubmit(${a.inPort ?? ""},${a.table})`;
     case "output":
@@ -402,6 +374,12 @@ function formatOfAction(a: Action, ctx: Ctx): string {
       if (a.meter !== undefined) parts.push(`meter=${a.meter}`);
       return `log(${parts.join(",")})`;
     }
+    case "exchange":
+      return `exchange:${formatSubfield(a.a, ctx)}<->${formatSubfield(a.b, ctx)}`;
+    case "generate":
+      return `${a.packet}(${formatOfActionList(a.actions, ctx)})`;
+    case "call":
+      return `call(${a.text})`;
     case "note":
       return formatNote(a.text);
     default: {
@@ -518,7 +496,7 @@ const OVN_TP_NAMES: Readonly<Record<number, readonly [string, string]>> = {
 
 /** An OVN value: addresses in their usual form, small numbers in decimal, wide ones in hex. */
 function formatOvnValue(d: FieldDef, v: bigint, nbits: number): string {
-  const kind = VALUE_KIND[d.name];
+  const kind = fieldValueKind(d.name);
   if (nbits === d.width && (kind === "mac" || kind === "ip4" || kind === "ip6")) return formatFieldValue(d, v, onesBig(d.width));
   return nbits <= 32 ? v.toString() : `0x${v.toString(16)}`;
 }
