@@ -133,7 +133,7 @@ export class Subtable<R extends Classifiable> {
         const node = this.nodes[ix.vals[slot]!]!;
         const vals = node.vals;
         let j = 0;
-        while (j < end && (key[words[j]!]! & wmask[j]!) === vals[j]) j++;
+        while (j < end && ((key[words[j]!]! & wmask[j]!) ^ vals[j]!) === 0) j++;
         if (j === end) return node;
       }
       return undefined;

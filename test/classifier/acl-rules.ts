@@ -98,8 +98,11 @@ const PROTOS = [6, 17, 1];
 const PORTS = [22, 53, 80, 443, 8080, 1000, 1001, 1007, 1015, 6443];
 const PRIORITIES = [0, 1, 1000, 1001, 1001, 1002, 2000, 2001, 65535];
 
+/** First octets of pool addresses: both halves of the address space, so words with bit 31 set occur. */
+const FIRST_OCTETS = [10, 172, 192, 224];
+
 function poolAddr(rand: () => number, p: Pools): number {
-  return ((10 << 24) | ((rand() % p.nets16) << 16) | ((rand() % p.nets24) << 8) | rand() % p.hosts) >>> 0;
+  return ((FIRST_OCTETS[rand() % FIRST_OCTETS.length]! << 24) | ((rand() % p.nets16) << 16) | ((rand() % p.nets24) << 8) | rand() % p.hosts) >>> 0;
 }
 
 function prefixMask(len: number): number {
