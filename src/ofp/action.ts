@@ -62,10 +62,68 @@ export interface MoveAction {
   readonly dst: Subfield;
 }
 
-/** OVN `next`: continue in the logical table `table`, or in the one after the current table. */
+/**
+ * OVN `next`: continue in the logical table `table`, or in the one after the current table. With
+ * `pipeline`, continue in table `table` of that pipeline of the same datapath
+ * (`next(pipeline=egress, table=0)`); without it, in the current pipeline.
+ */
 export interface NextAction {
   readonly kind: "next";
   readonly table?: number;
+  readonly pipeline?: "ingress" | "egress";
+}
+
+/** Swaps the contents of two bit ranges of the same width (OVN `a <-> b`). */
+export interface ExchangeAction {
+  readonly kind: "exchange";
+  readonly a: Subfield;
+  readonly b: Subfield;
+}
+
+/**
+ * The packets OVN's logical actions generate. Each is built from the current packet as OVN's
+ * action of the same name builds it (ovn-sb(5) "Logical_Flow TABLE", actions): `arp` an ARP
+ * request for an IPv4 packet, `nd_ns` a neighbour solicitation, `nd_na`/`nd_na_router` a
+ * neighbour advertisement, `icmp4`/`icmp6` an ICMP destination unreachable, `icmp4_error` /
+ * `icmp6_error` an ICMP error carrying the original header, `tcp_reset` a TCP RST, `sctp_abort`
+ * an SCTP ABORT, `reject` whichever of TCP RST / ICMP unreachable fits the packet.
+ */
+export type GeneratedPacket = "arp" | "nd_ns" | "nd_na" | "nd_na_router" | "icmp4" | "icmp4_error" | "icmp6" | "icmp6_error" | "tcp_reset" | "sctp_abort" | "reject";
+
+/**
+ * Generates a packet of kind `packet` from a copy of the current packet and runs `actions` on it
+ * (the nested actions set addresses and types and output it); the original packet is consumed,
+ * as in OVN.
+ */
+export interface GenerateAction {
+  readonly kind: "generate";
+  readonly packet: GeneratedPacket;
+  readonly actions: readonly Action[];
+}
+
+/** An argument of a `call`: a bit range of the packet, or a literal. */
+export type CallArg =
+  | { readonly kind: "field"; readonly src: Subfield }
+  | { readonly kind: "value"; readonly value: Words; readonly text: string }
+  /** A named option (`offerip = 10.0.0.2`, `name` set) or other literal text (a string, a set). */
+  | { readonly kind: "text"; readonly name?: string; readonly text: string };
+
+/**
+ * An OVN action that consults or updates state outside the packet, or that the executor models
+ * by name: `get_arp`, `put_arp`, `lookup_arp`, `lookup_arp_ip`, `get_nd`, `put_nd`,
+ * `lookup_nd`, `lookup_nd_ip`, `get_fdb`, `put_fdb`, `lookup_fdb`, `check_in_port_sec`,
+ * `check_out_port_sec`, `chk_lb_hairpin`, `chk_lb_hairpin_reply`, `ct_snat_to_vip`,
+ * `check_pkt_larger`, `select`, `chk_lb_aff`, `commit_lb_aff`, `put_dhcp_opts`,
+ * `put_dhcpv6_opts`, `handle_svc_check`, `trigger_event`, ... `result`, when present, is the bit
+ * range the action writes its answer to (`reg0[11] = lookup_fdb(inport, eth.src)`). `text` is the
+ * action's OVN text, for traces and dumps.
+ */
+export interface CallAction {
+  readonly kind: "call";
+  readonly fn: string;
+  readonly args: readonly CallArg[];
+  readonly result?: Subfield;
+  readonly text: string;
 }
 
 /** OpenFlow `resubmit(,table)`: look the packet up in `table` and run its actions, then continue. */
@@ -152,6 +210,12 @@ export interface CtAction {
   readonly nat?: CtNat;
   readonly setMark?: CtSetMark;
   readonly setLabel?: CtSetLabel;
+  /**
+   * Writes into the committed connection's `ct_mark`/`ct_label` that copy packet bits
+   * (`move` into those fields; OVN `ct_commit { ct_label.label = reg3; }`), applied after
+   * `setMark`/`setLabel`. Constant writes go to `setMark`/`setLabel` instead.
+   */
+  readonly exec?: readonly MoveAction[];
 }
 
 /** A load-balancer backend: an address and, unless the VIP has no port, a port. */
@@ -318,6 +382,7 @@ export type Action =
   | SetFieldAction
   | LoadAction
   | MoveAction
+  | ExchangeAction
   | NextAction
   | ResubmitAction
   | OutputAction
@@ -337,6 +402,8 @@ export type Action =
   | Icmp6EchoReplyAction
   | NdNaAction
   | CloneAction
+  | GenerateAction
+  | CallAction
   | ControllerAction
   | LogAction
   | NoteAction;
@@ -353,10 +420,13 @@ export function nestedActions(a: Action): readonly Action[] {
     case "icmp6_error":
     case "icmp6_echo_reply":
     case "nd_na":
+    case "generate":
       return a.actions;
     case "set_field":
     case "load":
     case "move":
+    case "exchange":
+    case "call":
     case "next":
     case "resubmit":
     case "output":
@@ -584,6 +654,15 @@ function checkAction(a: Action, path: readonly (string | number)[], out: Diagnos
       checkSubfield(a.dst, path, out);
       if (a.src.nbits !== a.dst.nbits) out.push(error("ofp.bad-move", `move from ${a.src.nbits} bits into ${a.dst.nbits} bits`, { path }));
       return;
+    case "exchange":
+      checkSubfield(a.a, path, out);
+      checkSubfield(a.b, path, out);
+      if (a.a.nbits !== a.b.nbits) out.push(error("ofp.bad-move", `exchange of ${a.a.nbits} bits with ${a.b.nbits} bits`, { path }));
+      return;
+    case "call":
+      if (a.result) checkSubfield(a.result, path, out);
+      for (const x of a.args) if (x.kind === "field") checkSubfield(x.src, path, out);
+      return;
     case "next":
       checkTable(a.table, path, out);
       return;
@@ -614,7 +693,12 @@ function checkAction(a: Action, path: readonly (string | number)[], out: Diagnos
       }
       if (a.setMark && (!isU(a.setMark.value, 0xffffffff) || !isU(a.setMark.mask, 0xffffffff))) out.push(error("ofp.bad-value", "ct mark is a 32-bit value", { path }));
       if (a.setLabel && (!checkWords(a.setLabel.value, 4) || !checkWords(a.setLabel.mask, 4))) out.push(error("ofp.bad-value", "ct label is four words", { path }));
-      if ((a.setMark || a.setLabel) && !a.commit) out.push(error("ofp.bad-ct", "ct sets mark or label only when it commits", { path }));
+      for (const m of a.exec ?? []) {
+        checkSubfield(m.src, path, out);
+        checkSubfield(m.dst, path, out);
+        if (m.dst.field.name !== "ct_mark" && m.dst.field.name !== "ct_label") out.push(error("ofp.bad-ct", "ct exec writes only ct_mark and ct_label", { path }));
+      }
+      if ((a.setMark || a.setLabel || a.exec?.length) && !a.commit) out.push(error("ofp.bad-ct", "ct sets mark or label only when it commits", { path }));
       return;
     case "ct_lb":
       checkZone(a.zone, path, out);
@@ -658,6 +742,7 @@ function checkAction(a: Action, path: readonly (string | number)[], out: Diagnos
     case "icmp4_echo_reply":
     case "icmp6_echo_reply":
     case "clone":
+    case "generate":
       checkActionsInto(a.actions, path, out);
       return;
     case "ct_clear":

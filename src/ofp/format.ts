@@ -561,6 +561,7 @@ function formatOvnAction(a: Action, ctx: Ctx): string {
     case "move":
       return `${ovnSub(ovnName(a.dst.field, ctx), a.dst.ofs, a.dst.nbits, a.dst.field.width)} = ${ovnSub(ovnName(a.src.field, ctx), a.src.ofs, a.src.nbits, a.src.field.width)};`;
     case "next":
+      if (a.pipeline !== undefined) return `next(pipeline=${a.pipeline}, table=${a.table ?? 0});`;
       return a.table === undefined ? "next;" : `next(${a.table});`;
     case "resubmit":
       return `resubmit(${a.table});`;
@@ -625,6 +626,12 @@ function formatOvnAction(a: Action, ctx: Ctx): string {
       if (a.meter !== undefined) parts.push(`meter="${a.meter}"`);
       return `log(${parts.join(", ")});`;
     }
+    case "exchange":
+      return `${ovnSub(ovnName(a.a.field, ctx), a.a.ofs, a.a.nbits, a.a.field.width)} <-> ${ovnSub(ovnName(a.b.field, ctx), a.b.ofs, a.b.nbits, a.b.field.width)};`;
+    case "generate":
+      return `${a.packet} { ${formatOvnList(a.actions, ctx)} };`;
+    case "call":
+      return a.text.endsWith(";") ? a.text : `${a.text};`;
     case "note":
       return `/* ${a.text} */`;
     default: {

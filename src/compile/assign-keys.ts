@@ -1,0 +1,114 @@
+/**
+ * Tunnel keys for logical switches, their ports and their multicast groups, as ovn-northd 23.03
+ * assigns them to a database that was built one object at a time.
+ *
+ * What: `assignTunnelKeys(network)` gives every switch a datapath key and every switch port a port
+ * key, and lists each switch's multicast groups with their members.
+ *
+ * Rules (checked against real northd 23.03 in test/compile/switch-keys.test.ts):
+ * - A key the model gives (`tunnelKey`) is kept. Other switches get the lowest free datapath key
+ *   from 1 in switch order; other ports the lowest free port key from 1 in port order, per switch.
+ *   This equals northd's result when objects were created one after another (northd hands out the
+ *   next free key as it sees each new object); a database written in one transaction is ordered
+ *   by row UUID in northd, which this cannot reproduce.
+ * - `_MC_flood` (32768): every enabled port. `_MC_unknown` (32769): every enabled port whose
+ *   addresses include "unknown". `_MC_flood_l2` (32772): every enabled port that is not a router
+ *   port. A group without members does not exist.
+ *
+ * Invariants: keys are unique per switch (ports) and per network (datapaths); port keys are in
+ * 1..32767 and datapath keys in 1..16777215; member lists are in port order.
+ */
+import type { LogicalSwitch, Network } from "../model/index.js";
+
+/** OVN's reserved multicast group keys. */
+export const MC_KEYS = {
+  flood: 32768,
+  unknown: 32769,
+  mrouterFlood: 32770,
+  mrouterStatic: 32771,
+  floodL2: 32772,
+  static: 32773,
+} as const;
+
+export const MC_FLOOD = "_MC_flood";
+export const MC_UNKNOWN = "_MC_unknown";
+export const MC_FLOOD_L2 = "_MC_flood_l2";
+
+/** A multicast group of one switch: member ports by name, in port order. */
+export interface AssignedGroup {
+  readonly name: string;
+  readonly key: number;
+  readonly ports: readonly string[];
+}
+
+export interface SwitchKeys {
+  readonly datapath: number;
+  /** Port name → port key, in port order. */
+  readonly ports: ReadonlyMap<string, number>;
+  /** Multicast groups in key order. */
+  readonly multicast: readonly AssignedGroup[];
+}
+
+export interface TunnelKeys {
+  /** Switch name → its keys, in switch order. */
+  readonly switches: ReadonlyMap<string, SwitchKeys>;
+}
+
+const MAX_DATAPATH_KEY = 0xffffff;
+const MAX_PORT_KEY = 0x7fff;
+
+/** Lowest key from 1 not in `used` (and at most `max`); 0 when all are taken. */
+function nextFree(used: Set<number>, max: number): number {
+  for (let k = 1; k <= max; k++) if (!used.has(k)) return k;
+  return 0;
+}
+
+/** True when one of the port's `addresses` entries is "unknown". */
+export function hasUnknownAddress(addresses: Iterable<string>): boolean {
+  for (const a of addresses) if (a.trim() === "unknown") return true;
+  return false;
+}
+
+function switchKeys(ls: LogicalSwitch, datapath: number): SwitchKeys {
+  const used = new Set<number>();
+  for (const p of ls.ports.values()) if (p.tunnelKey !== undefined) used.add(p.tunnelKey);
+  const ports = new Map<string, number>();
+  for (const p of ls.ports.values()) {
+    let k = p.tunnelKey;
+    if (k === undefined) {
+      k = nextFree(used, MAX_PORT_KEY);
+      used.add(k);
+    }
+    ports.set(p.name, k);
+  }
+  const flood: string[] = [];
+  const unknown: string[] = [];
+  const floodL2: string[] = [];
+  for (const p of ls.ports.values()) {
+    if (!p.enabled) continue;
+    flood.push(p.name);
+    if (p.type !== "router") floodL2.push(p.name);
+    if (hasUnknownAddress(p.addresses)) unknown.push(p.name);
+  }
+  const multicast: AssignedGroup[] = [];
+  if (flood.length > 0) multicast.push({ name: MC_FLOOD, key: MC_KEYS.flood, ports: flood });
+  if (unknown.length > 0) multicast.push({ name: MC_UNKNOWN, key: MC_KEYS.unknown, ports: unknown });
+  if (floodL2.length > 0) multicast.push({ name: MC_FLOOD_L2, key: MC_KEYS.floodL2, ports: floodL2 });
+  return { datapath, ports, multicast };
+}
+
+/** Datapath, port and multicast group keys for every switch of the network. */
+export function assignTunnelKeys(network: Network): TunnelKeys {
+  const used = new Set<number>();
+  for (const ls of network.switches.values()) if (ls.tunnelKey !== undefined) used.add(ls.tunnelKey);
+  const switches = new Map<string, SwitchKeys>();
+  for (const ls of network.switches.values()) {
+    let k = ls.tunnelKey;
+    if (k === undefined) {
+      k = nextFree(used, MAX_DATAPATH_KEY);
+      used.add(k);
+    }
+    switches.set(ls.name, switchKeys(ls, k));
+  }
+  return { switches };
+}

@@ -1,0 +1,7 @@
+/**
+ * `compile`: from the logical model to logical pipelines (and, later, physical tables).
+ */
+export * from "./stages.js";
+export * from "./actions/index.js";
+export * from "./lower.js";
+export * from "./switch.js";
