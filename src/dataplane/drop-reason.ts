@@ -1,0 +1,42 @@
+/**
+ * Why a packet (or one branch of it) was dropped: a closed set of codes with a name table.
+ *
+ * Drops are values, never exceptions. Each drop the executor records carries one of these codes
+ * plus, where a compiled rule is responsible, the rule's provenance (stage and model object), so a
+ * verdict names the ACL, load balancer or port-security entry that caused it.
+ *
+ * The `loop-*` codes are the limits of `limits.ts` being hit: they end a branch that would
+ * otherwise run for too long, and say which limit it was.
+ */
+
+export const DROP_REASONS = {
+  "no-match": "no rule matched in the table (implicit drop)",
+  "drop-action": "a rule dropped the packet",
+  "acl-drop": "an ACL dropped the packet",
+  "port-security": "port security dropped the packet",
+  "actions-end": "the rule's actions ended without sending the packet on",
+  "null-outport": "output to the null logical port (outport is 0)",
+  "unknown-port": "output to a port or multicast group the datapath does not have",
+  "loopback": "output to the input port without flags.loopback",
+  "empty-multicast": "the multicast group had no member to send to",
+  "unknown-datapath": "a patch port leads to a datapath the program does not have",
+  "ttl-exceeded": "the TTL would reach 0",
+  "not-ip": "TTL decrement of a packet that is not IP",
+  "unsupported-action": "an action that has no meaning at the logical level",
+  "loop-depth": "loop: nesting deeper than the depth limit",
+  "loop-lookups": "loop: more table lookups than the lookup limit",
+  "loop-crossings": "loop: more datapath crossings than the crossing limit",
+  "loop-branches": "loop: more branches (clones, multicast copies, outputs) than the branch limit",
+} as const;
+
+export type DropReason = keyof typeof DROP_REASONS;
+
+/** True when `s` is one of the drop reason codes. */
+export function isDropReason(s: string): s is DropReason {
+  return Object.prototype.hasOwnProperty.call(DROP_REASONS, s);
+}
+
+/** The human-readable description of a drop reason. */
+export function describeDropReason(r: DropReason): string {
+  return DROP_REASONS[r];
+}

@@ -1,0 +1,934 @@
+/**
+ * The logical-level executor: runs a compiled `LogicalProgram` on a flow key, as ovn-trace
+ * interprets logical flows, but with real conntrack state (or ovn-trace's assumed states).
+ *
+ * What
+ * ----
+ * `LogicalExecutor.run(key, { datapath, inport })` injects a packet into the ingress pipeline of a
+ * datapath and follows it through every table, pipeline and datapath it reaches. The result lists
+ * every delivery (`outputs`) and every drop (`drops`), each with a copy of the packet as it was at
+ * that point; a packet may have several of each (floods, clones).
+ *
+ * Semantics (OVN's, as ovn-trace implements them)
+ * -----------------------------------------------
+ * - Lookup: per datapath, pipeline and table one `Classifier`, built once in the constructor; the
+ *   highest-priority matching rule wins. A miss is an implicit drop (`no-match`, naming the table
+ *   and stage). A rule with no actions is OVN's `drop;`. A rule whose actions end without sending
+ *   the packet anywhere (no `next`, `output`, `clone`, recirculating `ct`, ...) drops it too
+ *   (`actions-end`).
+ * - `next` goes to the following table (or the one named) of the same pipeline. Actions are
+ *   subroutines: after a nested `next`, `output` or `clone` returns, the rule's remaining actions
+ *   run. A `next` that is the last action is a jump and costs no nesting depth.
+ * - `output` in the ingress pipeline runs the egress pipeline of the same datapath with every
+ *   register cleared except `inport` (reg14) and `outport` (reg15). For a multicast group (key >=
+ *   32768) it runs once per member port, skipping the input port unless `flags.loopback` (reg10
+ *   bit 0) is set; a unicast output to the input port without loopback is dropped (`loopback`).
+ *   Outport 0 is `null-outport`; a key the datapath does not have is `unknown-port`.
+ * - `output` in the egress pipeline delivers: to the outside for a VIF, localnet, remote or any
+ *   other port without a peer (an `outputs` entry), or, for a patch port, into the peer datapath's
+ *   ingress pipeline with `inport` = the peer port. Crossing resets state as ovn-controller does
+ *   (conntrack fields and every register cleared) or, in `crossing: "ovn-trace"` mode, as
+ *   ovn-trace does (only `inport` set and `outport` cleared).
+ * - Conntrack: `ct` / `ct_lb` with a `table` fork the packet, as OVS recirculation and ovn-trace
+ *   do: a copy with the conntrack result continues in that table, and the actions after it run on
+ *   the packet as it was. Without `table`, the result applies in place. State comes from a
+ *   `Conntrack` table (mode `table`, the default; it lives across `run` calls) or from ovn-trace's
+ *   `--ct` list (mode `trace`); see conntrack.ts.
+ * - `dec_ttl` drops a packet whose TTL would reach 0 (`ttl-exceeded`, as OVS's `dec_ttl` does)
+ *   and a non-IP packet (`not-ip`).
+ * - Generated packets (`arp_reply`, `icmp4_error`, `icmp4_echo_reply`, `icmp6_error`,
+ *   `icmp6_echo_reply`, `nd_na`) run their nested actions on a new key built from the current one;
+ *   the current packet then continues. `controller`, `log` and `note` are reported and change
+ *   nothing. `push_vlan` / `pop_vlan` / `decap` edit the key; `encap` has no meaning at the
+ *   logical level and drops (`unsupported-action`).
+ * - Limits (limits.ts) end a branch with a `loop-*` drop; nothing can run forever.
+ *
+ * The input key is not modified. Trace events are built only when a sink is given.
+ */
+import { Classifier, LinearClassifier } from "../classifier/index.js";
+import { CT, W, field, getField, setField } from "../flow/index.js";
+import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Rule } from "../ofp/index.js";
+import { Conntrack, CtStateQueue, type Connection, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
+import { isDropReason, type DropReason } from "./drop-reason.js";
+import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits } from "./key-bits.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink } from "./trace-sink.js";
+
+/** Where conntrack state comes from. */
+export type CtMode =
+  /** A real connection table (a fresh one when `conntrack` is not given). */
+  | { readonly kind: "table"; readonly conntrack?: Conntrack }
+  /** ovn-trace's `--ct`: states consumed in order by successive conntrack actions. */
+  | { readonly kind: "trace"; readonly states?: readonly number[] };
+
+export interface ExecutorOptions {
+  readonly limits?: Partial<Limits>;
+  readonly ct?: CtMode;
+  /** ovn-trace's `--lb-dst`: the backend `ct_lb` picks for new connections when it has it. */
+  readonly lbDst?: Backend;
+  /** How crossing a patch port resets the packet; defaults to `ovn-trace` in trace mode. */
+  readonly crossing?: "ovn-controller" | "ovn-trace";
+  /**
+   * Which classifier serves each table: the tuple-space `Classifier` (default) or its linear
+   * reference twin (for differential tests).
+   */
+  readonly classifier?: "tuple" | "linear";
+  /** Handlers for `call` actions by function name, over the defaults (`DEFAULT_CALLS`). */
+  readonly calls?: Readonly<Record<string, CallHandler>>;
+}
+
+/** What a `call` handler sees: the packet and where it is. */
+export interface CallContext {
+  readonly key: Uint32Array;
+  readonly datapath: LogicalDatapath;
+  readonly pipeline: Pipeline;
+}
+
+/**
+ * Computes a `call` action's result (written into its `result` bit range when it has one), and may
+ * edit the key. Undefined means "no result": the range is left alone.
+ */
+export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | undefined;
+
+/**
+ * Default `call` handlers, as ovn-trace models these functions when no state says otherwise:
+ * learning actions (`put_arp`, `put_nd`, `put_fdb`) change nothing; lookups in learned tables
+ * (`lookup_arp`, `lookup_nd`, `lookup_fdb`, `get_fdb`, `lookup_arp_ip`, `lookup_nd_ip`) find
+ * nothing (0); `chk_lb_hairpin` is 1 when the packet was DNATed and its source equals its new
+ * destination (the VIP port check ovn-trace adds needs load-balancer data the program does not
+ * carry); `chk_lb_hairpin_reply` is 0. Port security checks (`check_in_port_sec`,
+ * `check_out_port_sec`) need the ports' security addresses, which `LogicalPort` does not carry:
+ * the default answers 0 (allowed), and a caller with the model supplies a real handler. Any other
+ * function answers 0.
+ */
+export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freeze({
+  chk_lb_hairpin: (_a: CallAction, c: CallContext): bigint => {
+    const k = c.key;
+    if ((ctStateOf(k) & CT.DNAT) === 0) return 0n;
+    const et = getField(k, F_ETH_TYPE);
+    if (et === ETH_IP) return k[W.NW_SRC] === k[W.NW_DST] ? 1n : 0n;
+    if (et === ETH_IPV6) {
+      for (let i = 0; i < 4; i++) if (k[W.IPV6_SRC + i] !== k[W.IPV6_DST + i]) return 0n;
+      return 1n;
+    }
+    return 0n;
+  },
+});
+
+/** Per-run overrides. */
+export interface RunOptions {
+  /** ovn-trace mode: the `--ct` states for this packet (else the executor's). */
+  readonly ctStates?: readonly number[];
+  readonly lbDst?: Backend;
+}
+
+export interface Injection {
+  /** Datapath key. */
+  readonly datapath: number;
+  /** Logical input port key. */
+  readonly inport: number;
+}
+
+export interface ExecResult {
+  readonly outputs: readonly OutputRecord[];
+  readonly drops: readonly DropRecord[];
+  /** Table lookups done. */
+  readonly lookups: number;
+  /** Limits hit, in order. */
+  readonly limitHits: readonly LimitEvent[];
+  /** ovn-trace mode: true when some conntrack action used the default state (the `--ct` list ran out). */
+  readonly ctDefaultUsed: boolean;
+}
+
+/** What the executor needs of a classifier. */
+interface Lookup {
+  lookup(key: Uint32Array): Rule | undefined;
+}
+
+interface CompiledDatapath {
+  readonly dp: LogicalDatapath;
+  readonly ingress: readonly (Lookup | undefined)[];
+  readonly egress: readonly (Lookup | undefined)[];
+}
+
+interface Frame {
+  readonly cdp: CompiledDatapath;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+  readonly rule?: Rule;
+}
+
+interface Ctx {
+  readonly sink: TraceSink | undefined;
+  readonly outputs: OutputRecord[];
+  readonly drops: DropRecord[];
+  readonly limitHits: LimitEvent[];
+  lookups: number;
+  branches: number;
+  readonly ctQueue: CtStateQueue | undefined;
+  lbDst: Backend | undefined;
+}
+
+const REG10 = W.REG0 + 10;
+const REG14 = W.REG0 + 14;
+const REG15 = W.REG0 + 15;
+const MC_MIN = 32768;
+const F_ETH_TYPE = field("eth_type");
+const F_NW_TTL = field("nw_ttl");
+const F_NW_PROTO = field("nw_proto");
+const F_TP_SRC = field("tp_src");
+const F_TP_DST = field("tp_dst");
+const F_VLAN_TCI = field("vlan_tci");
+
+const ETH_IP = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const ETH_ARP = 0x0806;
+
+export class LogicalExecutor {
+  private readonly dps = new Map<number, CompiledDatapath>();
+  private readonly limits: Limits;
+  private readonly ctMode: CtMode;
+  private readonly conntrack: Conntrack | undefined;
+  private readonly lbDst: Backend | undefined;
+  private readonly crossing: "ovn-controller" | "ovn-trace";
+
+  readonly program: LogicalProgram;
+  private readonly calls: Readonly<Record<string, CallHandler>>;
+
+  constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
+    this.program = program;
+    this.calls = { ...DEFAULT_CALLS, ...opts.calls };
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.ctMode = opts.ct ?? { kind: "table" };
+    this.conntrack = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
+    this.lbDst = opts.lbDst;
+    this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
+    for (const [k, dp] of program.datapaths) {
+      const build = (pl: Pipeline): (Lookup | undefined)[] => {
+        const prog = pl === "ingress" ? dp.ingress : dp.egress;
+        return prog.byId.map((t) => (t ? (opts.classifier === "linear" ? LinearClassifier.from<Rule>(t.rules) : Classifier.from<Rule>(t.rules)) : undefined));
+      };
+      this.dps.set(k, { dp, ingress: build("ingress"), egress: build("egress") });
+    }
+  }
+
+  /** The connection table (mode `table`), shared by every run. */
+  get connections(): Conntrack | undefined {
+    return this.conntrack;
+  }
+
+  /** Runs one packet; see the module header. */
+  run(key: Uint32Array, inject: Injection, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
+    const ctx: Ctx = {
+      sink,
+      outputs: [],
+      drops: [],
+      limitHits: [],
+      lookups: 0,
+      branches: 0,
+      ctQueue: this.ctMode.kind === "trace" ? new CtStateQueue(runOpts.ctStates ?? this.ctMode.states ?? []) : undefined,
+      lbDst: runOpts.lbDst ?? this.lbDst,
+    };
+    const k = key.slice();
+    const cdp = this.dps.get(inject.datapath);
+    if (!cdp) {
+      const rec: DropRecord = { reason: "unknown-datapath", detail: `datapath ${inject.datapath}`, datapath: inject.datapath, datapathName: "", pipeline: "ingress", table: 0, key: k };
+      ctx.drops.push(rec);
+      sink?.drop(rec);
+      return this.result(ctx);
+    }
+    k[W.METADATA] = inject.datapath >>> 0;
+    k[REG14] = inject.inport >>> 0;
+    if (sink) sink.enter({ kind: "pipeline", datapath: cdp.dp.key, datapathName: cdp.dp.name, pipeline: "ingress", inport: inject.inport, outport: k[REG15]! });
+    this.runPipeline(ctx, cdp, "ingress", 0, k, 0, 0);
+    if (sink) sink.leave();
+    return this.result(ctx);
+  }
+
+  private result(ctx: Ctx): ExecResult {
+    return { outputs: ctx.outputs, drops: ctx.drops, lookups: ctx.lookups, limitHits: ctx.limitHits, ctDefaultUsed: ctx.ctQueue?.usedDefault ?? false };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Tables
+
+  private stageName(cdp: CompiledDatapath, pl: Pipeline, t: number): string {
+    const names = pl === "ingress" ? cdp.dp.stageNames.ingress : cdp.dp.stageNames.egress;
+    const prog = pl === "ingress" ? cdp.dp.ingress : cdp.dp.egress;
+    return names[t] ?? prog.byId[t]?.name ?? `table ${t}`;
+  }
+
+  private runPipeline(ctx: Ctx, cdp: CompiledDatapath, pl: Pipeline, table: number, key: Uint32Array, depth: number, crossings: number): void {
+    key[W.METADATA] = cdp.dp.key >>> 0;
+    if (depth > this.limits.maxDepth) {
+      this.limitDrop(ctx, { cdp, pipeline: pl, table }, key, "maxDepth", "loop-depth");
+      return;
+    }
+    const classifiers = pl === "ingress" ? cdp.ingress : cdp.egress;
+    let t = table;
+    for (;;) {
+      if (ctx.lookups >= this.limits.maxLookups) {
+        this.limitDrop(ctx, { cdp, pipeline: pl, table: t }, key, "maxLookups", "loop-lookups");
+        return;
+      }
+      ctx.lookups++;
+      const cls = t >= 0 && t < classifiers.length ? classifiers[t] : undefined;
+      const rule = cls?.lookup(key);
+      if (ctx.sink) ctx.sink.table({ datapathName: cdp.dp.name, pipeline: pl, table: t, stage: this.stageName(cdp, pl, t), rule });
+      if (!rule) {
+        this.drop(ctx, { cdp, pipeline: pl, table: t }, key, "no-match", `table ${t} (${this.stageName(cdp, pl, t)})`);
+        return;
+      }
+      const frame: Frame = { cdp, pipeline: pl, table: t, rule };
+      if (rule.actions.length === 0) {
+        this.drop(ctx, frame, key, classifyDrop(undefined, rule));
+        return;
+      }
+      const next = this.runActions(ctx, frame, rule.actions, key, depth, crossings, true);
+      if (next < 0) return;
+      t = next;
+    }
+  }
+
+  /**
+   * Runs `actions` on `key`. With `top` (a rule's own list), returns the table of a final `next`
+   * for the caller to jump to, and drops the packet when the list sends it nowhere; otherwise
+   * returns -1.
+   */
+  private runActions(ctx: Ctx, frame: Frame, actions: readonly Action[], key: Uint32Array, depth: number, crossings: number, top: boolean): number {
+    const sink = ctx.sink;
+    let sent = false;
+    const n = actions.length;
+    for (let i = 0; i < n; i++) {
+      const a = actions[i]!;
+      const last = i === n - 1;
+      switch (a.kind) {
+        case "set_field": {
+          const before = sink ? readFieldWords(key, a.field) : undefined;
+          setFieldMasked(key, a.field, a.value, a.mask);
+          if (sink) sink.action({ action: a, change: { field: a.field, before: before!, after: readFieldWords(key, a.field) } });
+          break;
+        }
+        case "load": {
+          const before = sink ? readFieldWords(key, a.dst.field) : undefined;
+          writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, wordsToBig(a.value));
+          if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
+          break;
+        }
+        case "move": {
+          const before = sink ? readFieldWords(key, a.dst.field) : undefined;
+          writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
+          if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
+          break;
+        }
+        case "exchange": {
+          const before = sink ? readFieldWords(key, a.a.field) : undefined;
+          const va = readBits(key, a.a.field, a.a.ofs, a.a.nbits);
+          const vb = readBits(key, a.b.field, a.b.ofs, a.b.nbits);
+          writeBits(key, a.a.field, a.a.ofs, a.a.nbits, vb);
+          writeBits(key, a.b.field, a.b.ofs, a.b.nbits, va);
+          if (sink) sink.action({ action: a, change: { field: a.a.field, before: before!, after: readFieldWords(key, a.a.field) } });
+          break;
+        }
+        case "next":
+        case "resubmit": {
+          if (sink) sink.action({ action: a });
+          const other = a.kind === "next" && a.pipeline !== undefined && a.pipeline !== frame.pipeline;
+          const pl: Pipeline = other ? a.pipeline! : frame.pipeline;
+          const target = a.kind === "next" ? (a.table ?? (other ? 0 : frame.table + 1)) : a.table;
+          if (last && top && !other) return target;
+          sent = true;
+          if (sink) {
+            if (other) sink.enter({ kind: "pipeline", datapath: frame.cdp.dp.key, datapathName: frame.cdp.dp.name, pipeline: pl, inport: key[REG14]!, outport: key[REG15]! });
+            else sink.enter({ kind: "resubmit", table: target });
+          }
+          this.runPipeline(ctx, frame.cdp, pl, target, key, depth + 1, crossings);
+          if (sink) sink.leave();
+          break;
+        }
+        case "call": {
+          const before = sink && a.result ? readFieldWords(key, a.result.field) : undefined;
+          const h = this.calls[a.fn];
+          const v = h ? h(a, { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
+          if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
+          if (sink) sink.action(a.result ? { action: a, change: { field: a.result.field, before: before!, after: readFieldWords(key, a.result.field) } } : { action: a });
+          break;
+        }
+        case "output": {
+          if (sink) sink.action({ action: a });
+          sent = true;
+          this.output(ctx, frame, key, this.outputKey(a.to, key), depth, crossings);
+          break;
+        }
+        case "drop":
+          if (sink) sink.action({ action: a });
+          this.drop(ctx, frame, key, classifyDrop(a.reason, frame.rule), a.reason);
+          return -1;
+        case "ct":
+        case "ct_lb": {
+          if (sink) sink.action({ action: a });
+          if (a.table === undefined) {
+            this.applyCt(ctx, a, key);
+            break;
+          }
+          sent = true;
+          if (last && top) {
+            this.applyCt(ctx, a, key);
+            return a.table;
+          }
+          if (!this.takeBranch(ctx, frame, key)) return -1;
+          const copy = key.slice();
+          this.applyCt(ctx, a, copy);
+          if (sink) sink.enter({ kind: "ct-fork", table: a.table });
+          this.runPipeline(ctx, frame.cdp, frame.pipeline, a.table, copy, depth + 1, crossings);
+          if (sink) sink.leave();
+          break;
+        }
+        case "ct_clear":
+          if (sink) sink.action({ action: a });
+          clearCtFields(key);
+          break;
+        case "encap":
+          if (sink) sink.action({ action: a });
+          this.drop(ctx, frame, key, "unsupported-action", "encap");
+          return -1;
+        case "decap":
+          key.fill(0, W.TUN_ID, W.TUN_MD0 + 1);
+          if (sink) sink.action({ action: a });
+          break;
+        case "push_vlan": {
+          const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
+          key[W.VLAN1] = key[W.VLAN0]!;
+          key[W.VLAN0] = ((a.tpid << 16) | ((a.pcp ?? 0) << 13) | 0x1000 | (a.vid & 0xfff)) >>> 0;
+          if (sink) sink.action({ action: a, change: { field: F_VLAN_TCI, before: before!, after: readFieldWords(key, F_VLAN_TCI) } });
+          break;
+        }
+        case "pop_vlan": {
+          const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
+          key[W.VLAN0] = key[W.VLAN1]!;
+          key[W.VLAN1] = 0;
+          if (sink) sink.action({ action: a, change: { field: F_VLAN_TCI, before: before!, after: readFieldWords(key, F_VLAN_TCI) } });
+          break;
+        }
+        case "dec_ttl": {
+          const et = getField(key, F_ETH_TYPE);
+          if (et !== ETH_IP && et !== ETH_IPV6) {
+            if (sink) sink.action({ action: a });
+            this.drop(ctx, frame, key, "not-ip");
+            return -1;
+          }
+          const ttl = getField(key, F_NW_TTL);
+          if (ttl <= 1) {
+            if (sink) sink.action({ action: a });
+            this.drop(ctx, frame, key, "ttl-exceeded", `ttl ${ttl}`);
+            return -1;
+          }
+          setField(key, F_NW_TTL, ttl - 1);
+          if (sink) sink.action({ action: a, change: { field: F_NW_TTL, before: [ttl], after: [ttl - 1] } });
+          break;
+        }
+        case "clone":
+        case "generate":
+        case "arp_reply":
+        case "icmp4_error":
+        case "icmp4_echo_reply":
+        case "icmp6_error":
+        case "icmp6_echo_reply":
+        case "nd_na": {
+          if (sink) sink.action({ action: a });
+          const copy = key.slice();
+          if (a.kind === "generate") {
+            if (!buildGeneratedPacket(a.packet, copy)) break;
+          } else if (a.kind !== "clone") buildGenerated(a, copy);
+          sent = true;
+          if (!this.takeBranch(ctx, frame, key)) return -1;
+          if (sink) sink.enter(a.kind === "clone" ? { kind: "clone" } : { kind: "generated", action: a.kind });
+          if (depth + 1 > this.limits.maxDepth) this.limitDrop(ctx, frame, copy, "maxDepth", "loop-depth");
+          else this.runActions(ctx, frame, a.actions, copy, depth + 1, crossings, false);
+          if (sink) sink.leave();
+          break;
+        }
+        case "controller":
+        case "log":
+        case "note":
+          if (sink) sink.action({ action: a });
+          break;
+        default: {
+          const _never: never = a;
+          return _never;
+        }
+      }
+    }
+    if (top && !sent) this.drop(ctx, frame, key, "actions-end");
+    return -1;
+  }
+
+  private outputKey(to: Extract<Action, { kind: "output" }>["to"], key: Uint32Array): number {
+    switch (to.kind) {
+      case "outport":
+        return key[REG15]!;
+      case "port":
+        return to.port;
+      case "field":
+        return Number(readBits(key, to.src.field, to.src.ofs, to.src.nbits));
+      case "in_port":
+        return key[REG14]!;
+      default: {
+        const _never: never = to;
+        return _never;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Output
+
+  private output(ctx: Ctx, frame: Frame, key: Uint32Array, outKey: number, depth: number, crossings: number): void {
+    if (frame.pipeline === "egress") {
+      this.deliver(ctx, frame, key, outKey, depth, crossings);
+      return;
+    }
+    const dp = frame.cdp.dp;
+    const sink = ctx.sink;
+    if (outKey === 0) {
+      this.drop(ctx, frame, key, "null-outport");
+      return;
+    }
+    const inKey = key[REG14]!;
+    const loopback = (key[REG10]! & 1) !== 0;
+    const egressKey = key.slice();
+    for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
+    egressKey[REG15] = outKey >>> 0;
+
+    if (outKey >= MC_MIN) {
+      const g = dp.multicast.get(outKey);
+      if (!g) {
+        this.drop(ctx, frame, key, "unknown-port", `multicast group ${outKey}`);
+        return;
+      }
+      if (sink) sink.enter({ kind: "multicast", datapathName: dp.name, group: g.name, groupKey: g.key });
+      let ran = 0;
+      let stopped = false;
+      for (const p of g.ports) {
+        const skipped = p === inKey && !loopback;
+        if (sink) sink.enter({ kind: "member", port: p, portName: dp.ports.get(p)?.name ?? String(p), skipped });
+        if (!skipped) {
+          if (!this.takeBranch(ctx, frame, key)) stopped = true;
+          else {
+            const k = egressKey.slice();
+            k[REG15] = p >>> 0;
+            if (sink) sink.enter({ kind: "pipeline", datapath: dp.key, datapathName: dp.name, pipeline: "egress", inport: inKey, outport: p });
+            this.runPipeline(ctx, frame.cdp, "egress", 0, k, depth + 1, crossings);
+            if (sink) sink.leave();
+            ran++;
+          }
+        }
+        if (sink) sink.leave();
+        if (stopped) break;
+      }
+      if (sink) sink.leave();
+      if (ran === 0 && !stopped) this.drop(ctx, frame, key, "empty-multicast", g.name);
+      return;
+    }
+    const port = dp.ports.get(outKey);
+    if (!port) {
+      this.drop(ctx, frame, key, "unknown-port", `port ${outKey}`);
+      return;
+    }
+    if (outKey === inKey && !loopback) {
+      this.drop(ctx, frame, key, "loopback", port.name);
+      return;
+    }
+    if (sink) sink.enter({ kind: "pipeline", datapath: dp.key, datapathName: dp.name, pipeline: "egress", inport: inKey, outport: outKey });
+    this.runPipeline(ctx, frame.cdp, "egress", 0, egressKey, depth + 1, crossings);
+    if (sink) sink.leave();
+  }
+
+  private deliver(ctx: Ctx, frame: Frame, key: Uint32Array, outKey: number, depth: number, crossings: number): void {
+    const dp = frame.cdp.dp;
+    if (outKey === 0) {
+      this.drop(ctx, frame, key, "null-outport");
+      return;
+    }
+    const port: LogicalPort | undefined = dp.ports.get(outKey);
+    if (!port) {
+      this.drop(ctx, frame, key, "unknown-port", `port ${outKey}`);
+      return;
+    }
+    if (!port.peer) {
+      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: key.slice() };
+      ctx.outputs.push(rec);
+      if (ctx.sink) ctx.sink.output(rec);
+      return;
+    }
+    if (crossings + 1 > this.limits.maxCrossings) {
+      this.limitDrop(ctx, frame, key, "maxCrossings", "loop-crossings");
+      return;
+    }
+    const peer = this.dps.get(port.peer.datapath);
+    if (!peer) {
+      this.drop(ctx, frame, key, "unknown-datapath", `datapath ${port.peer.datapath}`);
+      return;
+    }
+    const k = key.slice();
+    if (this.crossing === "ovn-controller") {
+      clearCtFields(k);
+      k.fill(0, W.REG0, W.REG0 + 16);
+    }
+    k[REG15] = 0;
+    k[REG14] = port.peer.port >>> 0;
+    if (ctx.sink) ctx.sink.enter({ kind: "pipeline", datapath: peer.dp.key, datapathName: peer.dp.name, pipeline: "ingress", inport: port.peer.port, outport: 0 });
+    this.runPipeline(ctx, peer, "ingress", 0, k, depth + 1, crossings + 1);
+    if (ctx.sink) ctx.sink.leave();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Conntrack
+
+  private applyCt(ctx: Ctx, a: CtAction | CtLbAction, key: Uint32Array): void {
+    const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
+    const q = ctx.ctQueue;
+    if (q) {
+      this.applyTraceCt(ctx, q, a, key, zone & 0xffff);
+      return;
+    }
+    const ct = this.conntrack!;
+    const out =
+      a.kind === "ct"
+        ? ct.execute(key, {
+            zone,
+            commit: a.commit,
+            ...(a.force !== undefined ? { force: a.force } : {}),
+            ...(a.nat ? { nat: a.nat } : {}),
+            ...(a.setMark ? { setMark: a.setMark } : {}),
+            ...(a.setLabel ? { setLabel: a.setLabel } : {}),
+          })
+        : ct.execute(key, {
+            zone,
+            commit: false,
+            lb: {
+              backends: a.backends,
+              ...(a.hashFields ? { hashFields: a.hashFields } : {}),
+              ...(a.mark !== undefined ? { mark: a.mark } : {}),
+              ...(ctx.lbDst ? { preferBackend: ctx.lbDst } : {}),
+            },
+          });
+    if (a.kind === "ct" && a.exec && a.exec.length > 0 && a.commit && out.connection) applyCtExec(a.exec, key, out.connection);
+    if (ctx.sink) {
+      ctx.sink.ct({
+        kind: a.kind,
+        zone: zone & 0xffff,
+        state: out.state,
+        assumed: false,
+        committed: out.committed,
+        ...(out.backend ? { backend: out.backend } : {}),
+        ...(out.nat ? { nat: out.nat } : {}),
+        ...(out.note ? { note: out.note } : {}),
+      });
+    }
+  }
+
+  private applyTraceCt(ctx: Ctx, q: CtStateQueue, a: CtAction | CtLbAction, key: Uint32Array, zone: number): void {
+    let assumed = false;
+    let backend: Backend | undefined;
+    let note: string | undefined;
+    let nat: "dnat" | "snat" | undefined;
+    if (a.kind === "ct_lb") {
+      const et = getField(key, F_ETH_TYPE);
+      if (et === ETH_IP || et === ETH_IPV6) {
+        const lbDst = ctx.lbDst;
+        backend = traceLbDnat(key, a.backends, lbDst, a.hashFields);
+        if (backend && lbDst && a.backends.length > 0 && lbDstMatches(a.backends, lbDst)) ctx.lbDst = undefined;
+        if (!backend && a.backends.length > 0) note = "no load balancing destination (use --lb-dst)";
+        if (backend) nat = "dnat";
+        const s = q.next();
+        assumed = s.assumed;
+        setCtState(key, ctStateOf(key) | s.state);
+      }
+    } else if (a.nat) {
+      if (traceNat(key, a.nat)) nat = a.nat.kind === "dnat" ? "dnat" : "snat";
+      if ((ctStateOf(key) & CT.TRK) === 0) {
+        const s = q.next();
+        assumed = s.assumed;
+        setCtState(key, ctStateOf(key) | s.state);
+      }
+    } else if (a.table !== undefined) {
+      const s = q.next();
+      assumed = s.assumed;
+      setCtState(key, s.state);
+    } else {
+      // A plain commit: ovn-trace shows it and changes nothing.
+      return;
+    }
+    if (ctx.sink) {
+      ctx.sink.ct({
+        kind: a.kind,
+        zone,
+        state: ctStateOf(key),
+        assumed,
+        committed: false,
+        ...(backend ? { backend } : {}),
+        ...(nat ? { nat } : {}),
+        ...(note ? { note } : {}),
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Drops and limits
+
+  private takeBranch(ctx: Ctx, frame: Frame, key: Uint32Array): boolean {
+    if (ctx.branches >= this.limits.maxBranches) {
+      this.limitDrop(ctx, frame, key, "maxBranches", "loop-branches");
+      return false;
+    }
+    ctx.branches++;
+    return true;
+  }
+
+  private limitDrop(ctx: Ctx, frame: Frame, key: Uint32Array, limit: keyof Limits, reason: DropReason): void {
+    const ev: LimitEvent = { limit, value: this.limits[limit] };
+    ctx.limitHits.push(ev);
+    if (ctx.sink) ctx.sink.limit(ev);
+    this.drop(ctx, frame, key, reason, `${limit} ${this.limits[limit]}`);
+  }
+
+  private drop(ctx: Ctx, frame: Frame, key: Uint32Array, reason: DropReason, detail?: string): void {
+    const r = frame.rule;
+    const stage = this.stageName(frame.cdp, frame.pipeline, frame.table);
+    const rec: DropRecord = {
+      reason,
+      ...(detail !== undefined ? { detail } : {}),
+      datapath: frame.cdp.dp.key,
+      datapathName: frame.cdp.dp.name,
+      pipeline: frame.pipeline,
+      table: frame.table,
+      stage: r?.provenance.stage ?? stage,
+      ...(r?.provenance.origin !== undefined ? { origin: r.provenance.origin } : {}),
+      ...(r ? { ruleId: r.id } : {}),
+      key: key.slice(),
+    };
+    ctx.drops.push(rec);
+    if (ctx.sink) ctx.sink.drop(rec);
+  }
+}
+
+/**
+ * The drop reason for an explicit drop (a `drop` action or an empty action list) by `rule`: the
+ * action's own reason when it is a known code, else judged by the rule's stage (ACL stages give
+ * `acl-drop`, port-security stages `port-security`).
+ */
+export function classifyDrop(reason: string | undefined, rule: Rule | undefined): DropReason {
+  if (reason !== undefined && isDropReason(reason)) return reason;
+  const stage = rule?.provenance.stage ?? "";
+  if (/_acl/.test(stage)) return "acl-drop";
+  if (/port_sec/.test(stage)) return "port-security";
+  return "drop-action";
+}
+
+/** Turns `key` into the packet a generating action sends (before its nested actions run). */
+function buildGenerated(a: Extract<Action, { kind: "arp_reply" | "icmp4_error" | "icmp4_echo_reply" | "icmp6_error" | "icmp6_echo_reply" | "nd_na" }>, key: Uint32Array): void {
+  const ethDst0 = key[W.ETH_DST]!;
+  const ethDst1 = key[W.ETH_DST + 1]!;
+  const swapEth = (): void => {
+    key[W.ETH_DST] = key[W.ETH_SRC]!;
+    key[W.ETH_DST + 1] = key[W.ETH_SRC + 1]!;
+    key[W.ETH_SRC] = ethDst0;
+    key[W.ETH_SRC + 1] = ethDst1;
+  };
+  key[W.TCP_FLAGS] = 0;
+  switch (a.kind) {
+    case "arp_reply": {
+      // "ip is at mac", from the answered address back to the requester.
+      key[W.ETH_DST] = key[W.ETH_SRC]!;
+      key[W.ETH_DST + 1] = key[W.ETH_SRC + 1]!;
+      key[W.ETH_SRC] = a.mac[0]! >>> 0;
+      key[W.ETH_SRC + 1] = a.mac[1]! >>> 0;
+      setField(key, F_ETH_TYPE, ETH_ARP);
+      key[W.ARP_THA] = key[W.ARP_SHA]!;
+      key[W.ARP_THA + 1] = key[W.ARP_SHA + 1]!;
+      key[W.ARP_SHA] = a.mac[0]! >>> 0;
+      key[W.ARP_SHA + 1] = a.mac[1]! >>> 0;
+      key[W.NW_DST] = key[W.NW_SRC]!;
+      key[W.NW_SRC] = a.ip[0]! >>> 0;
+      key[W.NW] = 2; // ARP opcode (reply) in nw_proto; tos, ttl, frag cleared
+      return;
+    }
+    case "icmp4_error":
+    case "icmp6_error":
+      // The error starts with the offending packet's addresses; the nested actions set them.
+      setField(key, F_NW_PROTO, a.kind === "icmp4_error" ? 1 : 58);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, a.icmpType);
+      setField(key, F_TP_DST, a.icmpCode);
+      return;
+    case "icmp4_echo_reply": {
+      swapEth();
+      const s = key[W.NW_SRC]!;
+      key[W.NW_SRC] = key[W.NW_DST]!;
+      key[W.NW_DST] = s;
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, 0);
+      setField(key, F_TP_DST, 0);
+      return;
+    }
+    case "icmp6_echo_reply": {
+      swapEth();
+      const s = key.slice(W.IPV6_SRC, W.IPV6_SRC + 4);
+      key.copyWithin(W.IPV6_SRC, W.IPV6_DST, W.IPV6_DST + 4);
+      key.set(s, W.IPV6_DST);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, 129);
+      setField(key, F_TP_DST, 0);
+      return;
+    }
+    case "nd_na": {
+      key[W.ETH_DST] = key[W.ETH_SRC]!;
+      key[W.ETH_DST + 1] = key[W.ETH_SRC + 1]!;
+      key[W.ETH_SRC] = a.mac[0]! >>> 0;
+      key[W.ETH_SRC + 1] = a.mac[1]! >>> 0;
+      key.copyWithin(W.IPV6_DST, W.IPV6_SRC, W.IPV6_SRC + 4);
+      key.set(a.target.map((w) => w >>> 0), W.IPV6_SRC);
+      key.set(a.target.map((w) => w >>> 0), W.ND_TARGET);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, 136);
+      setField(key, F_TP_DST, 0);
+      key[W.ARP_SHA] = 0;
+      key[W.ARP_SHA + 1] = 0;
+      key[W.ARP_THA] = a.mac[0]! >>> 0;
+      key[W.ARP_THA + 1] = a.mac[1]! >>> 0;
+      return;
+    }
+    default: {
+      const _never: never = a;
+      return _never;
+    }
+  }
+}
+
+export type { FieldChange };
+
+/** Copies packet bits into a committed connection's mark/label (`ct_commit { ct_label = reg3; }`). */
+function applyCtExec(moves: readonly MoveAction[], key: Uint32Array, conn: Connection): void {
+  const tmp = key.slice();
+  tmp[W.CT_MARK] = conn.mark;
+  tmp.set(conn.label, W.CT_LABEL);
+  for (const m of moves) writeBits(tmp, m.dst.field, m.dst.ofs, m.dst.nbits, readBits(key, m.src.field, m.src.ofs, m.src.nbits));
+  conn.mark = tmp[W.CT_MARK]!;
+  conn.label = Array.from(tmp.subarray(W.CT_LABEL, W.CT_LABEL + 4));
+  key[W.CT_MARK] = conn.mark;
+  key.set(conn.label, W.CT_LABEL);
+}
+
+const TCP_RST = 0x04;
+
+/**
+ * Turns `key` into the packet an OVN generating action (`arp { }`, `icmp4 { }`, `reject { }`, ...)
+ * starts from, as ovn-trace builds it; the nested actions then set what OVN's flows set. Returns
+ * false when nothing is generated: `reject` of a packet that is itself a TCP reset or an ICMP
+ * unreachable (OVN avoids answering its own answers).
+ */
+function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array): boolean {
+  const v4 = getField(key, F_ETH_TYPE) === ETH_IP;
+  const swap = (): void => {
+    const d0 = key[W.ETH_DST]!;
+    const d1 = key[W.ETH_DST + 1]!;
+    key[W.ETH_DST] = key[W.ETH_SRC]!;
+    key[W.ETH_DST + 1] = key[W.ETH_SRC + 1]!;
+    key[W.ETH_SRC] = d0;
+    key[W.ETH_SRC + 1] = d1;
+    if (v4) {
+      const s = key[W.NW_SRC]!;
+      key[W.NW_SRC] = key[W.NW_DST]!;
+      key[W.NW_DST] = s;
+    } else {
+      const s = key.slice(W.IPV6_SRC, W.IPV6_SRC + 4);
+      key.copyWithin(W.IPV6_SRC, W.IPV6_DST, W.IPV6_DST + 4);
+      key.set(s, W.IPV6_DST);
+    }
+  };
+  switch (kind) {
+    case "arp":
+      key[W.NW] = 1; // ARP request opcode in nw_proto; frag, tos and ttl cleared
+      key[W.TCP_FLAGS] = 0;
+      setField(key, F_ETH_TYPE, ETH_ARP);
+      key[W.ARP_SHA] = key[W.ETH_SRC]!;
+      key[W.ARP_SHA + 1] = key[W.ETH_SRC + 1]!;
+      key[W.ARP_THA] = 0;
+      key[W.ARP_THA + 1] = 0;
+      return true;
+    case "nd_ns": {
+      const tha0 = key[W.ETH_DST]!;
+      const tha1 = key[W.ETH_DST + 1]!;
+      // Ethernet multicast of the solicited-node address of ip6.dst: 33:33:ff + its last 24 bits.
+      key[W.ETH_DST] = 0x3333;
+      key[W.ETH_DST + 1] = ((0xff << 24) | (key[W.IPV6_DST + 3]! & 0xffffff)) >>> 0;
+      setField(key, F_TP_SRC, 135);
+      key[W.ARP_SHA] = 0;
+      key[W.ARP_SHA + 1] = 0;
+      key[W.ARP_THA] = tha0;
+      key[W.ARP_THA + 1] = tha1;
+      return true;
+    }
+    case "nd_na":
+    case "nd_na_router": {
+      const d0 = key[W.ETH_DST]!;
+      const d1 = key[W.ETH_DST + 1]!;
+      key[W.ETH_DST] = key[W.ETH_SRC]!;
+      key[W.ETH_DST + 1] = key[W.ETH_SRC + 1]!;
+      key[W.ETH_SRC] = d0;
+      key[W.ETH_SRC + 1] = d1;
+      key.copyWithin(W.IPV6_DST, W.IPV6_SRC, W.IPV6_SRC + 4);
+      key.copyWithin(W.IPV6_SRC, W.ND_TARGET, W.ND_TARGET + 4);
+      setField(key, F_TP_SRC, 136);
+      key[W.ARP_SHA] = 0;
+      key[W.ARP_SHA + 1] = 0;
+      key[W.ARP_THA] = d0;
+      key[W.ARP_THA + 1] = d1;
+      return true;
+    }
+    case "icmp4":
+    case "icmp4_error":
+      setField(key, F_NW_PROTO, 1);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, 3);
+      setField(key, F_TP_DST, 1);
+      return true;
+    case "icmp6":
+    case "icmp6_error":
+      setField(key, F_NW_PROTO, 58);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, 1);
+      setField(key, F_TP_DST, 1);
+      return true;
+    case "tcp_reset":
+    case "sctp_abort":
+      setField(key, F_NW_PROTO, kind === "tcp_reset" ? 6 : 132);
+      setField(key, F_NW_TTL, 255);
+      key[W.TCP_FLAGS] = TCP_RST;
+      return true;
+    case "reject": {
+      const proto = getField(key, F_NW_PROTO);
+      if (proto === 6 || proto === 132) {
+        if ((key[W.TCP_FLAGS]! & TCP_RST) !== 0) return false;
+        swap();
+        setField(key, F_NW_TTL, 255);
+        key[W.TCP_FLAGS] = TCP_RST;
+        return true;
+      }
+      const type = getField(key, F_TP_SRC);
+      if ((v4 && proto === 1 && type === 3) || (!v4 && proto === 58 && type === 1)) return false;
+      swap();
+      setField(key, F_NW_PROTO, v4 ? 1 : 58);
+      setField(key, F_NW_TTL, 255);
+      setField(key, F_TP_SRC, v4 ? 3 : 1);
+      setField(key, F_TP_DST, 1);
+      key[W.TCP_FLAGS] = 0;
+      return true;
+    }
+    default: {
+      const _never: never = kind;
+      return _never;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Reading and writing fields and bit ranges of a flow key, for the action interpreter.
+ *
+ * Bit `i` of a field (counted from its least significant bit) lives, for a field of at most 32
+ * bits, at bit `shift + i` of its word; for a wide field at bit `i mod 32` of word
+ * `word + nwords - 1 - floor(i / 32)` (the layout puts the most significant word first). Values
+ * travel as bigints only for ranges wider than 32 bits; ranges of at most 32 bits stay numbers.
+ */
+import type { FieldDef } from "../flow/index.js";
+
+/** Where bit `i` of field `d` lives: [word index, bit in word]. */
+function bitPos(d: FieldDef, i: number): [number, number] {
+  if (d.nwords === 1) return [d.word, d.shift + i];
+  return [d.word + d.nwords - 1 - Math.floor(i / 32), i % 32];
+}
+
+/** Reads bits `ofs .. ofs+nbits-1` of field `d` as a bigint. */
+export function readBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: number): bigint {
+  if (nbits <= 32 && d.nwords === 1) return BigInt(readSmall(key, d, ofs, nbits));
+  let v = 0n;
+  for (let i = nbits - 1; i >= 0; i--) {
+    const [w, b] = bitPos(d, ofs + i);
+    v = (v << 1n) | BigInt((key[w]! >>> b) & 1);
+  }
+  return v;
+}
+
+/** Reads at most 32 bits of a one-word field as an unsigned number. */
+export function readSmall(key: Uint32Array, d: FieldDef, ofs: number, nbits: number): number {
+  const v = key[d.word]! >>> (d.shift + ofs);
+  return nbits >= 32 ? v >>> 0 : (v & ((2 ** nbits - 1) >>> 0)) >>> 0;
+}
+
+/** Writes the low `nbits` bits of `v` into bits `ofs .. ofs+nbits-1` of field `d`. */
+export function writeBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: number, v: bigint): void {
+  if (d.nwords === 1) {
+    const m = nbits >= 32 ? 0xffffffff : (2 ** nbits - 1) >>> 0;
+    const pos = d.shift + ofs;
+    const wm = (m << pos) >>> 0;
+    const val = ((Number(v & BigInt(m)) << pos) >>> 0) & wm;
+    key[d.word] = ((key[d.word]! & ~wm) | val) >>> 0;
+    return;
+  }
+  for (let i = 0; i < nbits; i++) {
+    const [w, b] = bitPos(d, ofs + i);
+    const bit = Number((v >> BigInt(i)) & 1n);
+    key[w] = bit ? (key[w]! | (1 << b)) >>> 0 : (key[w]! & ~(1 << b)) >>> 0;
+  }
+}
+
+/** Right-aligned words (most significant first) as a bigint. */
+export function wordsToBig(words: readonly number[]): bigint {
+  let v = 0n;
+  for (const w of words) v = (v << 32n) | BigInt(w >>> 0);
+  return v;
+}
+
+/** The whole field as words, most significant first (`field.nwords` words, right-aligned). */
+export function readFieldWords(key: Uint32Array, d: FieldDef): number[] {
+  if (d.nwords === 1) return [readSmall(key, d, 0, d.width)];
+  const out: number[] = [];
+  for (let i = 0; i < d.nwords; i++) out.push(key[d.word + i]!);
+  return out;
+}
+
+/** Writes `value` under `mask` (both in the field's own bit positions, `d.nwords` words). */
+export function setFieldMasked(key: Uint32Array, d: FieldDef, value: readonly number[], mask: readonly number[]): void {
+  if (d.nwords === 1) {
+    const fm = d.width >= 32 ? 0xffffffff : (2 ** d.width - 1) >>> 0;
+    const m = (((mask[0] ?? 0) & fm) << d.shift) >>> 0;
+    const v = (((value[0] ?? 0) << d.shift) >>> 0) & m;
+    key[d.word] = ((key[d.word]! & ~m) | v) >>> 0;
+    return;
+  }
+  for (let i = 0; i < d.nwords; i++) {
+    const m = (mask[i] ?? 0) >>> 0;
+    key[d.word + i] = ((key[d.word + i]! & ~m) | ((value[i] ?? 0) & m)) >>> 0;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The interface through which the executor reports what it does, for tracers.
+ *
+ * The executor calls a `TraceSink` only when one is attached; without one it builds no event
+ * objects and no text. Events are plain values (numbers, names already held by the program, key
+ * snapshots), never preformatted strings: how a trace reads is the tracer's business.
+ *
+ * Shape: a tree. `enter(branch)` opens a nested node (a pipeline, a multicast group and each of its
+ * members, a clone, a conntrack fork, a generated packet) and `leave()` closes the most recent one;
+ * every other event belongs to the innermost open node. Calls are always balanced, also when a
+ * branch ends in a drop or hits a limit.
+ */
+import type { Action, Backend, LogicalPort, Pipeline, Rule } from "../ofp/index.js";
+import type { FieldDef } from "../flow/index.js";
+import type { DropReason } from "./drop-reason.js";
+import type { Limits } from "./limits.js";
+
+/** A nested node of the trace tree. */
+export type TraceBranch =
+  | {
+      readonly kind: "pipeline";
+      readonly datapath: number;
+      readonly datapathName: string;
+      readonly pipeline: Pipeline;
+      readonly inport: number;
+      readonly outport: number;
+    }
+  | { readonly kind: "multicast"; readonly datapathName: string; readonly group: string; readonly groupKey: number }
+  /** One member of a multicast group; `skipped` when it is the input port and loopback is off. */
+  | { readonly kind: "member"; readonly port: number; readonly portName: string; readonly skipped: boolean }
+  | { readonly kind: "clone" }
+  /** The packet after a conntrack action that recirculates, continuing in `table`. */
+  | { readonly kind: "ct-fork"; readonly table: number }
+  /** A packet generated in reply (`arp_reply`, `icmp4_error`, ...). */
+  | { readonly kind: "generated"; readonly action: Action["kind"] }
+  /** A nested lookup (`next` that is not the last action, `resubmit`). */
+  | { readonly kind: "resubmit"; readonly table: number };
+
+export interface TableEvent {
+  readonly datapathName: string;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+  /** Stage name (`ls_in_acl`), or the table's name when the datapath gives none. */
+  readonly stage: string;
+  /** The winning rule, or undefined for a miss (an implicit drop follows). */
+  readonly rule: Rule | undefined;
+}
+
+/** One field an action changed. */
+export interface FieldChange {
+  readonly field: FieldDef;
+  /** Whole-field values, most significant word first. */
+  readonly before: readonly number[];
+  readonly after: readonly number[];
+}
+
+export interface ActionEvent {
+  readonly action: Action;
+  /** For field writes (`set_field`, `load`, `move`, `push_vlan`, `pop_vlan`, `dec_ttl`). */
+  readonly change?: FieldChange;
+}
+
+export interface CtEvent {
+  readonly kind: "ct" | "ct_lb" | "ct_clear";
+  readonly zone: number;
+  /** The resulting `ct_state` bits (`CT` in flow/layout.ts). */
+  readonly state: number;
+  /** True when the state came from the ovn-trace `--ct` list (or its default), not from a table. */
+  readonly assumed: boolean;
+  readonly committed: boolean;
+  readonly backend?: Backend;
+  readonly nat?: "dnat" | "snat" | "undnat" | "unsnat";
+  /** Why no backend could be chosen, when that happened. */
+  readonly note?: string;
+}
+
+export interface OutputRecord {
+  readonly datapath: number;
+  readonly datapathName: string;
+  readonly port: number;
+  readonly portName: string;
+  readonly portType: LogicalPort["type"];
+  /** The packet as delivered (a copy). */
+  readonly key: Uint32Array;
+}
+
+export interface DropRecord {
+  readonly reason: DropReason;
+  /** Extra detail: the `drop` action's own reason, the limit's value, the missing port key. */
+  readonly detail?: string;
+  readonly datapath: number;
+  readonly datapathName: string;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+  readonly stage?: string;
+  /** The model object responsible (the rule's `provenance.origin`). */
+  readonly origin?: string;
+  readonly ruleId?: number;
+  /** The packet as dropped (a copy). */
+  readonly key: Uint32Array;
+}
+
+export interface LimitEvent {
+  readonly limit: keyof Limits;
+  readonly value: number;
+}
+
+export interface TraceSink {
+  enter(branch: TraceBranch): void;
+  leave(): void;
+  table(ev: TableEvent): void;
+  action(ev: ActionEvent): void;
+  ct(ev: CtEvent): void;
+  output(ev: OutputRecord): void;
+  drop(ev: DropRecord): void;
+  limit(ev: LimitEvent): void;
+}

@@ -1,0 +1,122 @@
+/**
+ * The connection table on its own: states, commit, force, mark/label, NAT, related and invalid.
+ */
+import { describe, expect, it } from "vitest";
+import { CT, W, field, setField } from "../../src/flow/index.js";
+import { Conntrack } from "../../src/dataplane/index.js";
+import { ip, tcpKey } from "./build.js";
+
+const A = ip(10, 0, 0, 1);
+const B = ip(10, 0, 0, 2);
+
+describe("Conntrack", () => {
+  it("tracks new, commit, est and rpl per zone", () => {
+    const ct = new Conntrack();
+    const k = tcpKey(A, B, 1000, 80);
+    expect(ct.execute(k, { zone: 1, commit: false }).state).toBe(CT.TRK | CT.NEW);
+    expect(ct.size).toBe(0);
+    expect(ct.execute(k, { zone: 1, commit: true }).state).toBe(CT.TRK | CT.NEW);
+    expect(ct.size).toBe(1);
+    expect(k[W.CT_STATE_ZONE]! >>> 16).toBe(1);
+    expect(ct.execute(tcpKey(A, B, 1000, 80), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.EST);
+    expect(ct.execute(tcpKey(B, A, 80, 1000), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.EST | CT.RPL);
+    // Another zone knows nothing of it.
+    expect(ct.execute(tcpKey(A, B, 1000, 80), { zone: 2, commit: false }).state).toBe(CT.TRK | CT.NEW);
+    ct.clear();
+    expect(ct.size).toBe(0);
+    expect(ct.execute(tcpKey(A, B, 1000, 80), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.NEW);
+  });
+
+  it("stores mark and label on commit and reads them back in both directions", () => {
+    const ct = new Conntrack();
+    ct.execute(tcpKey(A, B, 1, 2), { zone: 0, commit: true, setMark: { value: 0x10, mask: 0xf0 }, setLabel: { value: [1, 0, 0, 5], mask: [0xffffffff, 0, 0, 0xff] } });
+    const k = tcpKey(B, A, 2, 1);
+    ct.execute(k, { zone: 0, commit: false });
+    expect(k[W.CT_MARK]).toBe(0x10);
+    expect(Array.from(k.subarray(W.CT_LABEL, W.CT_LABEL + 4))).toEqual([1, 0, 0, 5]);
+    // A later commit updates them under the mask.
+    ct.execute(tcpKey(A, B, 1, 2), { zone: 0, commit: true, setMark: { value: 0x1, mask: 0x1 } });
+    const k2 = tcpKey(A, B, 1, 2);
+    ct.execute(k2, { zone: 0, commit: false });
+    expect(k2[W.CT_MARK]).toBe(0x11);
+  });
+
+  it("force ends a connection seen in the reply direction", () => {
+    const ct = new Conntrack();
+    ct.execute(tcpKey(A, B, 1, 2), { zone: 0, commit: true });
+    const r = ct.execute(tcpKey(B, A, 2, 1), { zone: 0, commit: true, force: true });
+    expect(r.state).toBe(CT.TRK | CT.NEW);
+    expect(ct.size).toBe(1);
+    expect(ct.execute(tcpKey(B, A, 2, 1), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.EST);
+  });
+
+  it("SNAT rewrites the source and un-SNATs replies", () => {
+    const ct = new Conntrack();
+    const k = tcpKey(A, B, 1000, 80);
+    const out = ct.execute(k, { zone: 0, commit: true, nat: { kind: "snat", range: { ipMin: [ip(192, 0, 2, 1)], portMin: 5000 } } });
+    expect(out.state).toBe(CT.TRK | CT.NEW | CT.SNAT);
+    expect(k[W.NW_SRC]).toBe(ip(192, 0, 2, 1));
+    expect(k[W.TP]! >>> 16).toBe(5000);
+    const reply = tcpKey(B, ip(192, 0, 2, 1), 80, 5000);
+    const r = ct.execute(reply, { zone: 0, commit: false, nat: { kind: "restore" } });
+    expect(r.state).toBe(CT.TRK | CT.EST | CT.RPL | CT.SNAT);
+    expect(r.nat).toBe("unsnat");
+    expect(reply[W.NW_DST]).toBe(A);
+    expect(reply[W.TP]! & 0xffff).toBe(1000);
+    // Without a NAT request the packet is tracked but not rewritten.
+    const plain = tcpKey(B, ip(192, 0, 2, 1), 80, 5000);
+    expect(ct.execute(plain, { zone: 0, commit: false }).state).toBe(CT.TRK | CT.EST | CT.RPL);
+    expect(plain[W.NW_DST]).toBe(ip(192, 0, 2, 1));
+  });
+
+  it("ICMP errors are related to a connection between the two hosts, else invalid", () => {
+    const ct = new Conntrack();
+    const icmpErr = (src: number, dst: number): Uint32Array => {
+      const k = tcpKey(src, dst, 0, 0, 1);
+      setField(k, field("tp_src"), 3);
+      setField(k, field("tp_dst"), 3);
+      return k;
+    };
+    expect(ct.execute(icmpErr(B, A), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.INV);
+    ct.execute(tcpKey(A, B, 1, 2), { zone: 0, commit: true });
+    expect(ct.execute(icmpErr(B, A), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.REL);
+    expect(ct.execute(icmpErr(B, ip(10, 0, 0, 9)), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.INV);
+  });
+
+  it("ICMP echo request and reply share a connection", () => {
+    const ct = new Conntrack();
+    const echo = tcpKey(A, B, 0, 0, 1);
+    setField(echo, field("tp_src"), 8);
+    ct.execute(echo, { zone: 0, commit: true });
+    const reply = tcpKey(B, A, 0, 0, 1);
+    expect(ct.execute(reply, { zone: 0, commit: false }).state).toBe(CT.TRK | CT.EST | CT.RPL);
+  });
+
+  it("marks non-IP packets invalid, and with tcpStrict TCP without a SYN too", () => {
+    const ct = new Conntrack({ tcpStrict: true });
+    const arp = tcpKey(A, B, 0, 0);
+    setField(arp, field("eth_type"), 0x0806);
+    expect(ct.execute(arp, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);
+    const ack = tcpKey(A, B, 1, 2);
+    ack[W.TCP_FLAGS] = 0x10;
+    expect(ct.execute(ack, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);
+    expect(ct.size).toBe(0);
+    const syn = tcpKey(A, B, 1, 2);
+    syn[W.TCP_FLAGS] = 0x02;
+    expect(ct.execute(syn, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.NEW);
+    // Loose by default: a flagless microflow starts a connection.
+    expect(new Conntrack().execute(tcpKey(A, B, 1, 2), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.NEW);
+  });
+
+  it("load balancing by selection fields keeps clients with the same source together", () => {
+    const ct = new Conntrack();
+    const backends = [{ ip: [ip(10, 1, 0, 1)] }, { ip: [ip(10, 1, 0, 2)] }, { ip: [ip(10, 1, 0, 3)] }];
+    const chosen = new Set<number>();
+    for (let p = 1; p < 50; p++) {
+      const k = tcpKey(A, ip(172, 30, 0, 1), p, 80);
+      ct.execute(k, { zone: 0, commit: false, lb: { backends, hashFields: [field("nw_src")] } });
+      chosen.add(k[W.NW_DST]!);
+    }
+    expect(chosen.size).toBe(1);
+  });
+});
