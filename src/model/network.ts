@@ -150,6 +150,8 @@ export type AddressSet = ReturnType<typeof AddressSet>;
 
 export interface NetworkProps {
   readonly name: string;
+  /** Free text for people (a scenario's `description`); not part of OVN. */
+  readonly description: string;
   readonly chassis: OrderedMap<string, Chassis>;
   readonly switches: OrderedMap<string, LogicalSwitch>;
   readonly portGroups: OrderedMap<string, PortGroup>;
@@ -159,7 +161,7 @@ export interface NetworkProps {
   readonly options: OrderedMap<string, string>;
 }
 export const Network = Record<NetworkProps>(
-  { name: "", chassis: OrderedMap(), switches: OrderedMap(), portGroups: OrderedMap(), addressSets: OrderedMap(), loadBalancers: OrderedMap(), options: OrderedMap() },
+  { name: "", description: "", chassis: OrderedMap(), switches: OrderedMap(), portGroups: OrderedMap(), addressSets: OrderedMap(), loadBalancers: OrderedMap(), options: OrderedMap() },
   "Network",
 );
 export type Network = ReturnType<typeof Network>;

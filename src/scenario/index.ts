@@ -1,0 +1,13 @@
+/**
+ * `scenario`: the YAML scenario format (network + probes), its loader and saver, its JSON Schema,
+ * and the exporter to `ovn-nbctl` / `ovn-sbctl` commands.
+ */
+export { loadScenario, loadNetworkFile, loadNetworkText, detectInputKind, microflowInport } from "./load.js";
+export type { InputKind } from "./load.js";
+export { saveScenario, scenarioToPlain } from "./save.js";
+export { exportNbctl, exportSbctl, renderScript, shellQuote } from "./export-nbctl.js";
+export type { SbctlOptions } from "./export-nbctl.js";
+export { exprMatchChecker } from "./match-checker.js";
+export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";
+export type { FieldType, FieldSpec, ObjectSpec } from "./format.js";
+export type { Probe, ProbeExpect, Scenario } from "./probe.js";

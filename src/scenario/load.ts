@@ -1,0 +1,562 @@
+/**
+ * Loading scenario files: YAML text → `Network` + `Probe[]`, or one diagnostic per problem.
+ *
+ * What: three passes. (1) YAML syntax, through the `yaml` package's document API with a line
+ * counter, so every node keeps its source position. (2) Shape, against the one spec in
+ * `format.ts`: unknown fields (naming the allowed ones), wrong types, enum and range violations,
+ * missing required fields. (3) Meaning: the model is built and `validateNetwork` runs; each of its
+ * problems carries a model path, which is mapped back to the YAML node it came from. Probes are
+ * checked against the network (datapath, microflow syntax, ports, ct flags, lb-dst).
+ *
+ * Invariants: every diagnostic has `loc {file, line, column}` (1-based); nothing throws on any
+ * input. A field with a bad type is dropped but its object is kept, so one mistake does not cascade
+ * into dangling-reference reports; an object without its name is dropped.
+ *
+ * `loadNetworkFile` is the single entry point for commands that take a network: it detects the
+ * input kind by content and dispatches. Only scenario YAML exists today; NB databases and Kube-OVN
+ * manifests get a branch in `detectInputKind` / `loadNetworkText`.
+ */
+import { readFileSync } from "node:fs";
+import { List, OrderedMap } from "immutable";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { error, fail, formatPath, ok, type Diagnostic, type Loc, type Result } from "../base/index.js";
+import { parseExpr } from "../expr/index.js";
+import {
+  Acl,
+  AddressSet,
+  Chassis,
+  Encap,
+  LoadBalancer,
+  LogicalSwitch,
+  Network,
+  parseLbEndpoint,
+  PortGroup,
+  SwitchPort,
+  validateNetwork,
+  type AclAction,
+  type AclDirection,
+  type SwitchPortType,
+} from "../model/index.js";
+import { describeType, SCENARIO, type FieldType, type ObjectSpec } from "./format.js";
+import { exprMatchChecker } from "./match-checker.js";
+import type { Probe, ProbeExpect, Scenario } from "./probe.js";
+
+type Path = readonly (string | number)[];
+type Plain = Record<string, unknown>;
+
+/** Source positions of checked nodes, by their path in the plain document. */
+class Locations {
+  private readonly byPath = new Map<string, Loc>();
+  set(path: Path, loc: Loc): void {
+    this.byPath.set(JSON.stringify(path), loc);
+  }
+  /** The location of `path`, or of its nearest recorded ancestor. */
+  get(path: Path): Loc | undefined {
+    for (let n = path.length; n >= 0; n--) {
+      const l = this.byPath.get(JSON.stringify(path.slice(0, n)));
+      if (l) return l;
+    }
+    return undefined;
+  }
+}
+
+interface ShapeCtx {
+  readonly file: string;
+  readonly lc: LineCounter;
+  readonly doc: Document;
+  readonly diags: Diagnostic[];
+  readonly locs: Locations;
+}
+
+function locOf(ctx: ShapeCtx, node: Node | null | undefined): Loc {
+  const off = node?.range?.[0] ?? 0;
+  const p = ctx.lc.linePos(off);
+  const len = node?.range ? node.range[1] - node.range[0] : undefined;
+  return len !== undefined && len > 0 ? { file: ctx.file, line: p.line, column: p.col, length: len } : { file: ctx.file, line: p.line, column: p.col };
+}
+
+function shapeError(ctx: ShapeCtx, code: string, message: string, node: Node | null | undefined): void {
+  ctx.diags.push(error(`scenario.${code}`, message, { loc: locOf(ctx, node) }));
+}
+
+function isNull(node: unknown): boolean {
+  return node === null || node === undefined || (isScalar(node) && node.value === null);
+}
+
+/** Checks `node` against `type`; returns the plain value, or undefined (with a diagnostic) when it does not fit. */
+function checkNode(ctx: ShapeCtx, raw: unknown, type: FieldType, path: Path, what: string): unknown {
+  const node = (isAlias(raw) ? raw.resolve(ctx.doc) : raw) as Node | null | undefined;
+  ctx.locs.set(path, locOf(ctx, node));
+  const wrong = (): undefined => {
+    shapeError(ctx, "wrong-type", `${what} must be ${describeType(type)}`, node);
+    return undefined;
+  };
+  switch (type.kind) {
+    case "string": {
+      if (isScalar(node) && (typeof node.value === "number" || typeof node.value === "boolean")) {
+        // As in the JSON Schema: text fields take text only, so `8080` or `true` must be quoted.
+        shapeError(ctx, "wrong-type", `${what} must be a string; put ${node.source ?? String(node.value)} in quotes`, node);
+        return undefined;
+      }
+      if (!isScalar(node) || typeof node.value !== "string") return wrong();
+      const v = node.value;
+      if (type.enum && !type.enum.includes(v)) {
+        shapeError(ctx, "bad-value", `${what} is "${v}"; expected one of ${type.enum.map((e) => (e === "" ? '""' : e)).join(", ")}`, node);
+        return undefined;
+      }
+      return v;
+    }
+    case "int": {
+      if (!isScalar(node) || typeof node.value !== "number" || !Number.isInteger(node.value)) return wrong();
+      if (node.value < type.min || node.value > type.max) {
+        shapeError(ctx, "out-of-range", `${what} is ${node.value}; expected ${type.min}..${type.max}`, node);
+        return undefined;
+      }
+      return node.value;
+    }
+    case "bool":
+      if (!isScalar(node) || typeof node.value !== "boolean") return wrong();
+      return node.value;
+    case "list": {
+      if (!isSeq(node)) return wrong();
+      const out: unknown[] = [];
+      node.items.forEach((item, i) => {
+        out.push(checkNode(ctx, item, type.of, [...path, i], `${what}[${i}]`));
+      });
+      return out;
+    }
+    case "map": {
+      if (!isMap(node)) return wrong();
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const key = pair.key as Node | null;
+        if (!isScalar(key) || key.value === null || typeof key.value === "object") {
+          shapeError(ctx, "wrong-type", `keys of ${what} must be strings`, key);
+          continue;
+        }
+        const k = typeof key.value === "string" ? key.value : (key.source ?? String(key.value));
+        ctx.locs.set([...path, `#key:${k}`], locOf(ctx, key));
+        out[k] = checkNode(ctx, pair.value, type.of, [...path, k], `${what}.${k}`);
+      }
+      return out;
+    }
+    case "object":
+      if (!isMap(node)) return wrong();
+      return checkObject(ctx, node, type.spec, path, what);
+    default: {
+      const _: never = type;
+      return _;
+    }
+  }
+}
+
+function checkObject(ctx: ShapeCtx, node: Node, spec: ObjectSpec, path: Path, what: string): Plain | undefined {
+  if (!isMap(node)) return undefined;
+  const out: Plain = {};
+  const allowed = Object.keys(spec.fields);
+  for (const pair of node.items) {
+    const key = pair.key as Node | null;
+    const k = isScalar(key) ? String(key.value) : "";
+    const f = spec.fields[k];
+    if (!f) {
+      shapeError(ctx, "unknown-field", `unknown field "${k}" in ${spec.name}; allowed: ${allowed.join(", ")}`, key);
+      continue;
+    }
+    if (isNull(pair.value)) continue;
+    const v = checkNode(ctx, pair.value, f.type, [...path, k], `${spec.name} field "${k}"`);
+    if (v !== undefined) out[k] = v;
+  }
+  let complete = true;
+  for (const [k, f] of Object.entries(spec.fields)) {
+    if (f.required && !(k in out) && !node.items.some((p) => isScalar(p.key) && p.key.value === k && !isNull(p.value))) {
+      shapeError(ctx, "missing-field", `${spec.name} lacks required field "${k}"`, node);
+      complete = false;
+    } else if (f.required && !(k in out)) complete = false;
+  }
+  void what;
+  return complete ? out : undefined;
+}
+
+// ---- Building the model -------------------------------------------------------------------------
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const asStrings = (v: unknown): string[] => asList(v).filter((x): x is string => typeof x === "string");
+const asStrMap = (v: unknown): OrderedMap<string, string> =>
+  OrderedMap(Object.entries((v ?? {}) as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+
+interface BuildCtx {
+  readonly shape: ShapeCtx;
+  /** Model path (formatted) → plain path. */
+  readonly modelToPlain: Map<string, Path>;
+}
+
+function reg(b: BuildCtx, model: Path, plain: Path): void {
+  b.modelToPlain.set(formatPath(model), plain);
+}
+
+function duplicateName(b: BuildCtx, kind: string, name: string, plain: Path): void {
+  b.shape.diags.push(error("scenario.duplicate-name", `${kind} "${name}" is defined twice`, { loc: b.shape.locs.get([...plain, "name"]) ?? b.shape.locs.get(plain)! }));
+}
+
+function buildAcl(b: BuildCtx, o: Plain, model: Path, plain: Path): Acl {
+  reg(b, model, plain);
+  for (const k of Object.keys(o)) reg(b, [...model, k], [...plain, k]);
+  return Acl({
+    direction: o.direction as AclDirection,
+    priority: num(o.priority) ?? 0,
+    match: str(o.match) ?? "",
+    action: o.action as AclAction,
+    name: str(o.name),
+    label: num(o.label) ?? 0,
+    log: o.log === true,
+    severity: str(o.severity),
+    applyAfterLb: o.applyAfterLb === true,
+    externalIds: asStrMap(o.externalIds),
+  });
+}
+
+function buildAcls(b: BuildCtx, v: unknown, model: Path, plain: Path): List<Acl> {
+  const out: Acl[] = [];
+  asList(v).forEach((a, i) => {
+    if (a && typeof a === "object") out.push(buildAcl(b, a as Plain, [...model, out.length], [...plain, i]));
+  });
+  return List(out);
+}
+
+/** Registers list fields element by element, keeping only the strings, as the model does. */
+function regStrings(b: BuildCtx, v: unknown, model: Path, plain: Path): List<string> {
+  reg(b, model, plain);
+  const out: string[] = [];
+  asList(v).forEach((x, i) => {
+    if (typeof x !== "string") return;
+    reg(b, [...model, out.length], [...plain, i]);
+    out.push(x);
+  });
+  return List(out);
+}
+
+function buildNetwork(b: BuildCtx, s: Plain): Network {
+  let chassis = OrderedMap<string, Chassis>();
+  asList(s.chassis).forEach((c, i) => {
+    if (!c) return;
+    const o = c as Plain;
+    const name = o.name as string;
+    const plain = ["chassis", i];
+    if (chassis.has(name)) return duplicateName(b, "chassis", name, plain);
+    const model = [`chassis[${name}]`];
+    reg(b, model, plain);
+    const encaps: Encap[] = [];
+    asList(o.encaps).forEach((e, j) => {
+      if (!e) return;
+      const eo = e as Plain;
+      reg(b, [...model, "encaps", encaps.length], [...plain, "encaps", j]);
+      reg(b, [...model, "encaps", encaps.length, "type"], [...plain, "encaps", j, "type"]);
+      reg(b, [...model, "encaps", encaps.length, "ip"], [...plain, "encaps", j, "ip"]);
+      encaps.push(Encap({ type: eo.type as string, ip: eo.ip as string }));
+    });
+    chassis = chassis.set(name, Chassis({ name, hostname: str(o.hostname) ?? "", encaps: List(encaps), bridgeMappings: asStrMap(o.bridgeMappings) }));
+  });
+
+  let addressSets = OrderedMap<string, AddressSet>();
+  asList(s.addressSets).forEach((a, i) => {
+    if (!a) return;
+    const o = a as Plain;
+    const name = o.name as string;
+    const plain = ["addressSets", i];
+    if (addressSets.has(name)) return duplicateName(b, "address set", name, plain);
+    const model = [`addressSets[${name}]`];
+    reg(b, model, plain);
+    addressSets = addressSets.set(name, AddressSet({ name, addresses: regStrings(b, o.addresses, [...model, "addresses"], [...plain, "addresses"]), externalIds: asStrMap(o.externalIds) }));
+  });
+
+  let loadBalancers = OrderedMap<string, LoadBalancer>();
+  asList(s.loadBalancers).forEach((l, i) => {
+    if (!l) return;
+    const o = l as Plain;
+    const name = o.name as string;
+    const plain = ["loadBalancers", i];
+    if (loadBalancers.has(name)) return duplicateName(b, "load balancer", name, plain);
+    const model = [`loadBalancers[${name}]`];
+    reg(b, model, plain);
+    for (const k of Object.keys(o)) reg(b, [...model, k], [...plain, k]);
+    let vips = OrderedMap<string, List<string>>();
+    for (const [vip, backends] of Object.entries((o.vips ?? {}) as Record<string, unknown>)) {
+      reg(b, [...model, `vips[${vip}]`], [...plain, "vips", `#key:${vip}`]);
+      vips = vips.set(vip, regStrings(b, backends, [...model, `vips[${vip}]`], [...plain, "vips", vip]));
+      reg(b, [...model, `vips[${vip}]`], [...plain, "vips", `#key:${vip}`]);
+    }
+    loadBalancers = loadBalancers.set(
+      name,
+      LoadBalancer({
+        name,
+        protocol: (str(o.protocol) ?? "tcp") as "tcp" | "udp" | "sctp",
+        vips,
+        selectionFields: regStrings(b, o.selectionFields, [...model, "selectionFields"], [...plain, "selectionFields"]),
+        options: asStrMap(o.options),
+        externalIds: asStrMap(o.externalIds),
+      }),
+    );
+  });
+
+  let switches = OrderedMap<string, LogicalSwitch>();
+  asList(s.switches).forEach((sw, i) => {
+    if (!sw) return;
+    const o = sw as Plain;
+    const name = o.name as string;
+    const plain = ["switches", i];
+    if (switches.has(name)) return duplicateName(b, "switch", name, plain);
+    const model = [`switches[${name}]`];
+    reg(b, model, plain);
+    for (const k of Object.keys(o)) reg(b, [...model, k], [...plain, k]);
+    let ports = OrderedMap<string, SwitchPort>();
+    asList(o.ports).forEach((p, j) => {
+      if (!p) return;
+      const po = p as Plain;
+      const pname = po.name as string;
+      const pplain = [...plain, "ports", j];
+      if (ports.has(pname)) return duplicateName(b, "port", pname, pplain);
+      const pmodel = [...model, `ports[${pname}]`];
+      reg(b, pmodel, pplain);
+      for (const k of Object.keys(po)) reg(b, [...pmodel, k], [...pplain, k]);
+      ports = ports.set(
+        pname,
+        SwitchPort({
+          name: pname,
+          type: (str(po.type) ?? "") as SwitchPortType,
+          addresses: regStrings(b, po.addresses, [...pmodel, "addresses"], [...pplain, "addresses"]),
+          portSecurity: regStrings(b, po.portSecurity, [...pmodel, "portSecurity"], [...pplain, "portSecurity"]),
+          options: asStrMap(po.options),
+          tag: num(po.tag),
+          chassis: str(po.chassis),
+          enabled: po.enabled !== false,
+          tunnelKey: num(po.tunnelKey),
+          externalIds: asStrMap(po.externalIds),
+        }),
+      );
+    });
+    switches = switches.set(
+      name,
+      LogicalSwitch({
+        name,
+        ports,
+        acls: buildAcls(b, o.acls, [...model, "acls"], [...plain, "acls"]),
+        loadBalancers: regStrings(b, o.loadBalancers, [...model, "loadBalancers"], [...plain, "loadBalancers"]),
+        otherConfig: asStrMap(o.otherConfig),
+        tunnelKey: num(o.tunnelKey),
+        externalIds: asStrMap(o.externalIds),
+      }),
+    );
+  });
+
+  let portGroups = OrderedMap<string, PortGroup>();
+  asList(s.portGroups).forEach((g, i) => {
+    if (!g) return;
+    const o = g as Plain;
+    const name = o.name as string;
+    const plain = ["portGroups", i];
+    if (portGroups.has(name)) return duplicateName(b, "port group", name, plain);
+    const model = [`portGroups[${name}]`];
+    reg(b, model, plain);
+    portGroups = portGroups.set(
+      name,
+      PortGroup({
+        name,
+        ports: regStrings(b, o.ports, [...model, "ports"], [...plain, "ports"]),
+        acls: buildAcls(b, o.acls, [...model, "acls"], [...plain, "acls"]),
+        externalIds: asStrMap(o.externalIds),
+      }),
+    );
+  });
+
+  return Network({ name: str(s.name) ?? "", description: str(s.description) ?? "", chassis, switches, portGroups, addressSets, loadBalancers, options: asStrMap(s.options) });
+}
+
+// ---- Probes --------------------------------------------------------------------------------------
+
+const CT_FLAGS: ReadonlySet<string> = new Set(["trk", "new", "est", "rel", "rpl", "inv"]);
+
+/** The port named by `inport == "NAME"` in a microflow, if any. */
+export function microflowInport(microflow: string): string | undefined {
+  const m = /\binport\s*==\s*"((?:[^"\\]|\\.)*)"/.exec(microflow);
+  return m ? m[1] : undefined;
+}
+
+function buildProbes(b: BuildCtx, s: Plain, net: Network): Probe[] {
+  const out: Probe[] = [];
+  const names = new Set<string>();
+  const at = (plain: Path): Loc => b.shape.locs.get(plain)!;
+  const bad = (code: string, message: string, plain: Path): void => {
+    b.shape.diags.push(error(`scenario.${code}`, message, { loc: at(plain) }));
+  };
+  asList(s.probes).forEach((p, i) => {
+    if (!p) return;
+    const o = p as Plain;
+    const plain = ["probes", i];
+    const name = o.name as string;
+    if (names.has(name)) return duplicateName(b, "probe", name, plain);
+    names.add(name);
+    const microflow = o.microflow as string;
+    let ok = true;
+    const parsed = parseExpr(microflow, b.shape.file);
+    if (!parsed.ok) {
+      for (const d of parsed.diags) bad("bad-microflow", `bad microflow: ${d.message}`, [...plain, "microflow"]);
+      ok = false;
+    }
+    let datapath = str(o.datapath);
+    const inport = microflowInport(microflow);
+    if (datapath !== undefined && !net.switches.has(datapath)) {
+      bad("dangling-datapath", `datapath "${datapath}" is no switch`, [...plain, "datapath"]);
+      ok = false;
+    } else if (inport !== undefined) {
+      const owner = net.switches.find((ls) => ls.ports.has(inport));
+      if (!owner) {
+        bad("dangling-port", `microflow inport "${inport}" is no switch port`, [...plain, "microflow"]);
+        ok = false;
+      } else if (datapath === undefined) datapath = owner.name;
+      else if (owner.name !== datapath) {
+        bad("dangling-port", `microflow inport "${inport}" is on switch "${owner.name}", not on datapath "${datapath}"`, [...plain, "microflow"]);
+        ok = false;
+      }
+    }
+    if (datapath === undefined && ok) {
+      bad("missing-field", `probe needs "datapath" when its microflow has no inport == "PORT"`, plain);
+      ok = false;
+    }
+    const ct = asStrings(o.ct);
+    asList(o.ct).forEach((c, j) => {
+      if (typeof c !== "string") return;
+      for (const f of c.split(/[\s,]+/).filter((x) => x !== "")) {
+        if (!CT_FLAGS.has(f)) {
+          bad("bad-value", `ct flag "${f}" is not one of ${[...CT_FLAGS].join(", ")}`, [...plain, "ct", j]);
+          ok = false;
+        }
+      }
+    });
+    const lbDst = str(o.lbDst);
+    if (lbDst !== undefined) {
+      const e = parseLbEndpoint(lbDst);
+      if (typeof e === "string") {
+        bad("bad-value", `bad lbDst: ${e}`, [...plain, "lbDst"]);
+        ok = false;
+      }
+    }
+    const ex = (o.expect ?? {}) as Plain;
+    const output = asStrings(ex.output);
+    let expect: ProbeExpect | undefined;
+    if (ex.drop === true) {
+      if (ex.output !== undefined) {
+        bad("bad-value", `expect has both "drop: true" and "output"`, [...plain, "expect"]);
+        ok = false;
+      }
+      expect = { kind: "drop" };
+    } else if (ex.output !== undefined) {
+      asList(ex.output).forEach((port, j) => {
+        if (typeof port === "string" && !net.switches.some((ls) => ls.ports.has(port))) {
+          bad("dangling-port", `expected output port "${port}" is no switch port`, [...plain, "expect", "output", j]);
+          ok = false;
+        }
+      });
+      expect = { kind: "output", ports: output, fields: Object.fromEntries(asStrMap(ex.fields)) };
+    } else {
+      bad("missing-field", `expect needs "output: [PORT...]" or "drop: true"`, [...plain, "expect"]);
+      ok = false;
+    }
+    if (!ok || !expect || datapath === undefined) return;
+    const probe: Probe = { name, datapath, microflow, ct, expect, ...(lbDst !== undefined ? { lbDst } : {}), ...(num(o.selectId) !== undefined ? { selectId: num(o.selectId)! } : {}) };
+    out.push(probe);
+  });
+  return out;
+}
+
+// ---- Entry points --------------------------------------------------------------------------------
+
+/** The first line of a `yaml` error message, without the position the loc already carries. */
+function yamlMessage(message: string): string {
+  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+/** Parses and validates a scenario. `file` names the text in diagnostics. */
+export function loadScenario(text: string, file: string): Result<Scenario> {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    // One unclosed bracket makes the parser report several errors at the same place; keep the
+    // first at each position.
+    const seen = new Set<string>();
+    const diags: Diagnostic[] = [];
+    for (const e of doc.errors) {
+      const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+      if (seen.has(`${p.line}:${p.col}`)) continue;
+      seen.add(`${p.line}:${p.col}`);
+      diags.push(error("scenario.yaml-syntax", `YAML syntax error: ${yamlMessage(e.message)}`, { loc: { file, line: p.line, column: p.col } }));
+    }
+    return fail(...diags);
+  }
+  const ctx: ShapeCtx = { file, lc, doc, diags: [], locs: new Locations() };
+  const root = doc.contents;
+  if (!isMap(root)) {
+    shapeError(ctx, "wrong-type", "a scenario must be a mapping with at least a \"name\"", root);
+    return fail(...ctx.diags);
+  }
+  const plain = checkObject(ctx, root, SCENARIO, [], "scenario") ?? {};
+  const b: BuildCtx = { shape: ctx, modelToPlain: new Map() };
+  const network = buildNetwork(b, plain);
+  for (const d of validateNetwork(network, { checkMatch: exprMatchChecker })) {
+    const path = d.path ?? [];
+    let loc: Loc | undefined;
+    for (let n = path.length; n >= 0 && !loc; n--) {
+      const pp = b.modelToPlain.get(formatPath(path.slice(0, n)));
+      if (pp) loc = ctx.locs.get(pp);
+    }
+    ctx.diags.push({ ...d, loc: loc ?? { file, line: 1, column: 1 } });
+  }
+  const probes = buildProbes(b, plain, network);
+  if (ctx.diags.length > 0) return fail(...sortDiags(ctx.diags));
+  return ok({ network, probes });
+}
+
+function sortDiags(ds: Diagnostic[]): Diagnostic[] {
+  return [...ds].sort((a, b) => (a.loc?.line ?? 0) - (b.loc?.line ?? 0) || (a.loc?.column ?? 0) - (b.loc?.column ?? 0));
+}
+
+/** The kinds of input a network can be loaded from. */
+export type InputKind = "scenario" | "nb-database" | "kube-manifest";
+
+/** Guesses what a network file holds from its content. */
+export function detectInputKind(text: string): InputKind {
+  const head = text.slice(0, 4096);
+  // An OVSDB file starts with a "OVSDB JSON <len> <hash>" record header; a clustered one with "OVSDB CLUSTER".
+  if (/^OVSDB (JSON|CLUSTER) /.test(head)) return "nb-database";
+  if (/^\s*apiVersion\s*:/m.test(head) && /^\s*kind\s*:/m.test(head)) return "kube-manifest";
+  return "scenario";
+}
+
+/** Loads a network from text of any supported kind. */
+export function loadNetworkText(text: string, file: string): Result<Scenario> {
+  const kind = detectInputKind(text);
+  switch (kind) {
+    case "scenario":
+      return loadScenario(text, file);
+    case "nb-database":
+      return fail(error("input.unsupported", "Northbound database files cannot be loaded yet; export the network as a scenario", { loc: { file, line: 1, column: 1 } }));
+    case "kube-manifest":
+      return fail(error("input.unsupported", "Kube-OVN manifests cannot be loaded yet; write the network as a scenario", { loc: { file, line: 1, column: 1 } }));
+    default: {
+      const _: never = kind;
+      return _;
+    }
+  }
+}
+
+/** Reads and loads a network file (every command that takes a NETWORK argument calls this). */
+export function loadNetworkFile(path: string): Result<Scenario> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return fail(error("input.read", `cannot read ${path}: ${(e as Error).message}`, { file: path }));
+  }
+  return loadNetworkText(text, path);
+}

@@ -1,0 +1,36 @@
+/**
+ * Probes: packets a scenario traces, with the outcome expected from real OVN.
+ *
+ * A probe is exactly the input of one `ovn-trace` run (datapath, microflow, `--ct`, `--lb-dst`,
+ * `--select-id`) plus its expected verdict. `datapath` is always resolved: when the file leaves it
+ * out, the loader takes the switch of the microflow's `inport`.
+ */
+import type { Network } from "../model/index.js";
+
+/** Where the packet ends: a set of output ports (with rewritten fields), or a drop. */
+export type ProbeExpect =
+  | {
+      readonly kind: "output";
+      /** Ports the packet leaves by; order does not matter. */
+      readonly ports: readonly string[];
+      /** Header fields rewritten on the way, by OVN field name (`ip4.dst`, `eth.dst`, ...). */
+      readonly fields: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: "drop" };
+
+export interface Probe {
+  readonly name: string;
+  readonly datapath: string;
+  readonly microflow: string;
+  /** `--ct` values in order, each a comma-separated flag list (`est,rpl`). */
+  readonly ct: readonly string[];
+  readonly lbDst?: string;
+  readonly selectId?: number;
+  readonly expect: ProbeExpect;
+}
+
+/** A loaded scenario file. */
+export interface Scenario {
+  readonly network: Network;
+  readonly probes: readonly Probe[];
+}

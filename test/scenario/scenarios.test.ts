@@ -1,0 +1,216 @@
+/**
+ * The shipped scenarios, the published JSON Schema, and save/load round trips.
+ *
+ * The schema is checked two ways: the committed file must equal the one derived from the format
+ * spec, and an independent minimal JSON Schema validator (below, written for this test) must
+ * accept every shipped scenario and reject the same unknown keys the loader rejects.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { is, List, OrderedMap } from "immutable";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { formatDiagnostic } from "../../src/base/index.js";
+import { Acl, AddressSet, Chassis, Encap, LoadBalancer, LogicalSwitch, Network, PortGroup, SwitchPort } from "../../src/model/index.js";
+import { loadNetworkFile, loadNetworkText, loadScenario, saveScenario, scenarioJsonSchema, type Probe } from "../../src/scenario/index.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const SCENARIOS = resolve(ROOT, "scenarios");
+const files = readdirSync(SCENARIOS).filter((f) => f.endsWith(".yaml"));
+const schema = JSON.parse(readFileSync(resolve(ROOT, "schema/scenario.schema.json"), "utf8")) as Schema;
+
+type Schema = Record<string, unknown>;
+
+/** A small JSON Schema validator: type, properties, required, additionalProperties, items, enum, minimum, maximum, $ref. */
+function schemaErrors(value: unknown, s: Schema, root: Schema, at = "$"): string[] {
+  if (typeof s.$ref === "string") {
+    const name = s.$ref.replace(/^#\/\$defs\//, "");
+    return schemaErrors(value, (root.$defs as Record<string, Schema>)[name]!, root, at);
+  }
+  const errs: string[] = [];
+  const type = s.type as string | undefined;
+  const isObj = typeof value === "object" && value !== null && !Array.isArray(value);
+  if (type === "object" && !isObj) return [`${at}: not an object`];
+  if (type === "array" && !Array.isArray(value)) return [`${at}: not an array`];
+  if (type === "string" && typeof value !== "string") return [`${at}: not a string`];
+  if (type === "integer" && !Number.isInteger(value)) return [`${at}: not an integer`];
+  if (type === "boolean" && typeof value !== "boolean") return [`${at}: not a boolean`];
+  if (Array.isArray(s.enum) && !s.enum.includes(value)) errs.push(`${at}: not in enum`);
+  if (typeof s.minimum === "number" && (value as number) < s.minimum) errs.push(`${at}: below minimum`);
+  if (typeof s.maximum === "number" && (value as number) > s.maximum) errs.push(`${at}: above maximum`);
+  if (isObj) {
+    const o = value as Record<string, unknown>;
+    const props = (s.properties ?? {}) as Record<string, Schema>;
+    for (const r of (s.required ?? []) as string[]) if (!(r in o)) errs.push(`${at}: missing ${r}`);
+    for (const [k, v] of Object.entries(o)) {
+      if (k in props) errs.push(...schemaErrors(v, props[k]!, root, `${at}.${k}`));
+      else if (s.additionalProperties === false) errs.push(`${at}: unknown key ${k}`);
+      else if (typeof s.additionalProperties === "object") errs.push(...schemaErrors(v, s.additionalProperties as Schema, root, `${at}.${k}`));
+    }
+  }
+  if (Array.isArray(value) && s.items) value.forEach((v, i) => errs.push(...schemaErrors(v, s.items as Schema, root, `${at}[${i}]`)));
+  return errs;
+}
+
+describe("shipped scenarios", () => {
+  it("there are the three required scenarios", () => {
+    expect(files).toEqual(expect.arrayContaining(["kube-ovn-default.yaml", "network-policy.yaml", "localnet-vlan.yaml"]));
+  });
+
+  for (const f of files) {
+    describe(f, () => {
+      const path = resolve(SCENARIOS, f);
+      const r = loadNetworkFile(path);
+
+      it("loads and validates clean, with at least 30 probes", () => {
+        if (!r.ok) expect(r.diags.map(formatDiagnostic)).toEqual([]);
+        expect(r.ok).toBe(true);
+        if (!r.ok) return;
+        expect(r.value.probes.length).toBeGreaterThanOrEqual(30);
+        expect(new Set(r.value.probes.map((p) => p.name)).size).toBe(r.value.probes.length);
+      });
+
+      it("matches the JSON Schema", () => {
+        expect(schemaErrors(parse(readFileSync(path, "utf8")), schema, schema)).toEqual([]);
+      });
+
+      it("save then load gives back equal values, and saving is stable", () => {
+        if (!r.ok) return;
+        const text = saveScenario(r.value.network, r.value.probes);
+        const again = loadScenario(text, "saved.yaml");
+        expect(again.ok).toBe(true);
+        if (!again.ok) return;
+        expect(is(again.value.network, r.value.network)).toBe(true);
+        expect(again.value.probes).toEqual(r.value.probes);
+        expect(saveScenario(again.value.network, again.value.probes)).toBe(text);
+      });
+    });
+  }
+});
+
+describe("JSON Schema", () => {
+  it("the committed schema is the one derived from the format spec", () => {
+    expect(schema).toEqual(scenarioJsonSchema());
+  });
+
+  it("schema and loader reject the same unknown keys, at every object kind", () => {
+    const base = {
+      name: "n",
+      chassis: [{ name: "c", encaps: [{ type: "geneve", ip: "1.1.1.1" }] }],
+      addressSets: [{ name: "as", addresses: ["10.0.0.0/8"] }],
+      loadBalancers: [{ name: "lb", vips: { "1.1.1.1:80": ["10.0.0.1:80"] } }],
+      switches: [{ name: "s", ports: [{ name: "p", addresses: ["00:00:00:00:00:01 10.0.0.1"] }], acls: [{ direction: "to-lport", priority: 1, match: "ip4", action: "allow" }] }],
+      portGroups: [{ name: "pg", ports: ["p"], acls: [{ direction: "to-lport", priority: 1, match: "ip4", action: "allow" }] }],
+      probes: [{ name: "x", microflow: 'inport == "p"', expect: { drop: true } }],
+    };
+    const okText = JSON.stringify(base);
+    expect(schemaErrors(base, schema, schema)).toEqual([]);
+    expect(loadScenario(okText, "ok.yaml").ok).toBe(true);
+    const targets: ((o: typeof base) => Record<string, unknown>)[] = [
+      (o) => o,
+      (o) => o.chassis[0]!,
+      (o) => o.chassis[0]!.encaps[0]!,
+      (o) => o.addressSets[0]!,
+      (o) => o.loadBalancers[0]!,
+      (o) => o.switches[0]!,
+      (o) => o.switches[0]!.ports[0]!,
+      (o) => o.switches[0]!.acls[0]!,
+      (o) => o.portGroups[0]!,
+      (o) => o.portGroups[0]!.acls[0]!,
+      (o) => o.probes[0]!,
+      (o) => o.probes[0]!.expect,
+    ];
+    for (const t of targets) {
+      const o = JSON.parse(okText) as typeof base;
+      t(o).bogusKey = "1";
+      expect(schemaErrors(o, schema, schema).some((e) => e.includes("unknown key bogusKey"))).toBe(true);
+      const r = loadScenario(JSON.stringify(o), "bad.yaml");
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diags.map((d) => d.message).join("\n")).toContain('unknown field "bogusKey"');
+    }
+  });
+});
+
+describe("fixtures/scenario/every-field.yaml", () => {
+  const path = resolve(ROOT, "fixtures/scenario/every-field.yaml");
+  const text = readFileSync(path, "utf8");
+  it("uses every field the format declares", () => {
+    const used = new Set<string>();
+    const walk = (v: unknown, s: Schema): void => {
+      if (typeof s.$ref === "string") return walk(v, (schema.$defs as Record<string, Schema>)[s.$ref.replace(/^#\/\$defs\//, "")]!);
+      if (Array.isArray(v)) for (const x of v) walk(x, s.items as Schema);
+      else if (v && typeof v === "object" && s.properties) {
+        const title = String(s.description);
+        for (const [k, x] of Object.entries(v)) {
+          used.add(`${title}|${k}`);
+          walk(x, (s.properties as Record<string, Schema>)[k]!);
+        }
+      }
+    };
+    walk(parse(text), schema);
+    const declared = new Set<string>();
+    for (const d of [schema, ...Object.values(schema.$defs as Record<string, Schema>)]) for (const k of Object.keys(d.properties as object)) declared.add(`${String(d.description)}|${k}`);
+    expect([...declared].filter((k) => !used.has(k))).toEqual([]);
+  });
+  it("loads, matches the schema and round-trips", () => {
+    const r = loadScenario(text, path);
+    if (!r.ok) expect(r.diags.map(formatDiagnostic)).toEqual([]);
+    expect(schemaErrors(parse(text), schema, schema)).toEqual([]);
+    if (!r.ok) return;
+    const again = loadScenario(saveScenario(r.value.network, r.value.probes), "saved.yaml");
+    expect(again.ok && is(again.value.network, r.value.network)).toBe(true);
+    expect(again.ok && again.value.probes).toEqual(r.value.probes);
+  });
+});
+
+describe("round trip of a network built in code", () => {
+  it("keeps every field that differs from its default", () => {
+    const acl = Acl({ direction: "to-lport", priority: 2001, match: "outport == @pg && ip4.src == $as", action: "allow-related", name: "n", label: 7, log: true, severity: "info", applyAfterLb: false, externalIds: OrderedMap({ k: "v" }) });
+    const net = Network({
+      name: "code",
+      description: "built in a test",
+      options: OrderedMap({ use_ct_inv_match: "false" }),
+      chassis: OrderedMap({ hv: Chassis({ name: "hv", hostname: "h", encaps: List([Encap({ type: "vxlan", ip: "192.0.2.1" })]), bridgeMappings: OrderedMap({ phys: "br-ex" }) }) }),
+      addressSets: OrderedMap({ as: AddressSet({ name: "as", addresses: List(["10.0.0.0/24", "fd00::1"]) }) }),
+      loadBalancers: OrderedMap({
+        lb: LoadBalancer({ name: "lb", protocol: "udp", vips: OrderedMap({ "[fd00::10]:53": List(["[fd00::2]:53"]), "10.96.0.1": List(["10.0.0.2"]) }), selectionFields: List(["ip_src", "tp_src"]), options: OrderedMap({ reject: "true" }) }),
+      }),
+      switches: OrderedMap({
+        s: LogicalSwitch({
+          name: "s",
+          tunnelKey: 9,
+          loadBalancers: List(["lb"]),
+          acls: List([acl.set("direction", "from-lport").set("applyAfterLb", true)]),
+          ports: OrderedMap({
+            p: SwitchPort({ name: "p", addresses: List(["00:00:00:00:00:01 10.0.0.1 fd00::1"]), portSecurity: List(["00:00:00:00:00:01 10.0.0.0/24"]), chassis: "hv", enabled: false, tunnelKey: 3, externalIds: OrderedMap({ pod: "x" }) }),
+            ln: SwitchPort({ name: "ln", type: "localnet", addresses: List(["unknown"]), options: OrderedMap({ network_name: "phys" }), tag: 4095 }),
+          }),
+        }),
+      }),
+      portGroups: OrderedMap({ pg: PortGroup({ name: "pg", ports: List(["p"]), acls: List([acl]) }) }),
+    });
+    const probes: Probe[] = [
+      { name: "a", datapath: "s", microflow: 'inport == "p" && ip4', ct: ["est,rpl"], lbDst: "10.0.0.2", selectId: 1, expect: { kind: "output", ports: ["ln"], fields: { "ip4.dst": "10.0.0.2" } } },
+      { name: "b", datapath: "s", microflow: "ip4", ct: [], expect: { kind: "drop" } },
+    ];
+    const r = loadScenario(saveScenario(net, probes), "code.yaml");
+    if (!r.ok) expect(r.diags.map(formatDiagnostic)).toEqual([]);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(is(r.value.network, net)).toBe(true);
+    expect(r.value.probes).toEqual(probes);
+  });
+});
+
+describe("input kinds", () => {
+  it("routes NB databases and Kube-OVN manifests to their (future) loaders", () => {
+    const nb = loadNetworkText('OVSDB JSON 1234 abcd\n{"name":"OVN_Northbound"}', "nb.db");
+    expect(nb.ok).toBe(false);
+    if (!nb.ok) expect(nb.diags[0]!.code).toBe("input.unsupported");
+    const kube = loadNetworkText("apiVersion: kubeovn.io/v1\nkind: Subnet\n", "subnet.yaml");
+    expect(kube.ok).toBe(false);
+    if (!kube.ok) expect(kube.diags[0]!.message).toContain("Kube-OVN");
+    const missing = loadNetworkFile(resolve(ROOT, "scenarios/does-not-exist.yaml"));
+    expect(missing.ok).toBe(false);
+  });
+});
