@@ -5,3 +5,4 @@ export * from "./stages.js";
 export * from "./actions/index.js";
 export * from "./lower.js";
 export * from "./switch.js";
+export * from "./compile.js";
