@@ -67,10 +67,36 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
   }
   const lowered = lowerLogicalFlows({
     datapaths,
-    addressSet: (name) => net.addressSets.get(name)?.addresses.toArray(),
+    addressSet: (name) => addressSetOf(net, name),
     portGroup: (name) => net.portGroups.get(name)?.ports.toArray(),
     isChassisResident: () => true,
   });
   if (!lowered.ok) return lowered;
   return ok({ program: lowered.value, flows });
+}
+
+/** The MAC northd uses for service monitors when NB_Global has none (it picks a random one). */
+export const DEFAULT_SVC_MONITOR_MAC = "02:00:00:00:00:fe";
+
+/**
+ * Address sets by name, including those ovn-northd makes itself: `svc_monitor_mac`, and for every
+ * port group `PG` the sets `PG_ip4` and `PG_ip6` of its member ports' addresses.
+ */
+export function addressSetOf(net: Network, name: string): readonly string[] | undefined {
+  const own = net.addressSets.get(name);
+  if (own) return own.addresses.toArray();
+  if (name === "svc_monitor_mac") return [net.options.get("svc_monitor_mac") ?? DEFAULT_SVC_MONITOR_MAC];
+  const m = /^(.*)_ip([46])$/.exec(name);
+  const pg = m ? net.portGroups.get(m[1]!) : undefined;
+  if (!m || !pg) return undefined;
+  const v6 = m[2] === "6";
+  const out: string[] = [];
+  for (const portName of pg.ports) {
+    const port = net.switches.find((ls) => ls.ports.has(portName))?.ports.get(portName);
+    if (!port) continue;
+    for (const a of port.addresses) {
+      for (const word of a.trim().split(/\s+/).slice(1)) if (word.includes(":") === v6 && !out.includes(word)) out.push(word);
+    }
+  }
+  return out;
 }

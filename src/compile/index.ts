@@ -6,3 +6,5 @@ export * from "./actions/index.js";
 export * from "./lower.js";
 export * from "./switch.js";
 export * from "./compile.js";
+export * from "./microflow.js";
+export * from "./port-security.js";

@@ -94,6 +94,9 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, diags: Diagnostic[]
   const keys = new Map<string, number>();
   for (const p of dp.ports) keys.set(p.name, p.key);
   for (const m of dp.multicast) keys.set(m.name, m.key);
+  // "none" is OVN's name for "no port" (key 0): `outport == "none"` is how northd tests that an
+  // FDB lookup found nothing.
+  if (!keys.has("none")) keys.set("none", 0);
   const ctx: NormalizeContext = {
     portKey: (n) => keys.get(n),
     ...(input.addressSet ? { addressSet: input.addressSet } : {}),

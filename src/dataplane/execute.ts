@@ -652,13 +652,15 @@ export class LogicalExecutor {
         assumed = s.assumed;
         setCtState(key, ctStateOf(key) | s.state);
       }
-    } else if (a.table !== undefined) {
+    } else if (a.commit) {
+      // A plain commit: ovn-trace shows it and changes nothing.
+      return;
+    } else {
+      // `ct_next` (a ct that recirculates, written as ct then next, or with a table): the next
+      // --ct state replaces the packet's.
       const s = q.next();
       assumed = s.assumed;
       setCtState(key, s.state);
-    } else {
-      // A plain commit: ovn-trace shows it and changes nothing.
-      return;
     }
     if (ctx.sink) {
       ctx.sink.ct({
