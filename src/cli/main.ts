@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import yargs from "yargs";
 import { formatDiagnostic } from "../base/index.js";
 import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
+import { registerExportCommand } from "./export.js";
+import { registerFlowsCommand } from "./flows.js";
 import { registerPcapCommands } from "./pcap.js";
 import { VERSION } from "./version.js";
 
@@ -37,6 +39,8 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerPcapCommands(parser, io, (code) => {
     exitCode = code;
   });
+  registerFlowsCommand(parser, io);
+  registerExportCommand(parser, io);
   try {
     let helpOrVersion = "";
     await parser.parseAsync(args, {}, (_err: Error | undefined, _args: unknown, output: string) => {

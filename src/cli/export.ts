@@ -1,0 +1,26 @@
+/**
+ * `ovnsim export NETWORK --format nbctl|sbctl|yaml`: the network as commands that build it in real
+ * OVN (`ovn-nbctl`, and `ovn-sbctl` for chassis and port bindings), or as scenario YAML.
+ */
+import type { Argv } from "yargs";
+import { CHASSIS_FEATURES } from "../ovn/index.js";
+import { exportNbctl, exportSbctl, renderScript, saveScenario } from "../scenario/index.js";
+import type { Io } from "./io.js";
+import { loadNetworkArg } from "./network.js";
+
+export function registerExportCommand(parser: Argv, io: Io): void {
+  parser.command(
+    "export <network>",
+    "Write a network as ovn-nbctl / ovn-sbctl commands, or as scenario YAML",
+    (c) =>
+      c
+        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
+        .option("format", { choices: ["nbctl", "sbctl", "yaml"] as const, default: "nbctl" as const, describe: "nbctl: Northbound commands; sbctl: chassis and bindings; yaml: scenario file" }),
+    (argv) => {
+      const s = loadNetworkArg(argv.network);
+      if (argv.format === "nbctl") io.out(renderScript("ovn-nbctl", exportNbctl(s.network)));
+      else if (argv.format === "sbctl") io.out(renderScript("ovn-sbctl", exportSbctl(s.network, { chassisOtherConfig: CHASSIS_FEATURES })));
+      else io.out(saveScenario(s.network, s.probes));
+    },
+  );
+}
