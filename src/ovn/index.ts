@@ -5,3 +5,4 @@
 export { OvnSandbox, ovnAvailable, ovnVersion, withSandbox, parseOvsdbJson, CHASSIS_FEATURES, OVN_BINARIES, SCHEMA_DIR } from "./sandbox.js";
 export type { LogicalFlow, SandboxOptions } from "./sandbox.js";
 export * from "./trace-minimal.js";
+export * from "./conformance.js";
