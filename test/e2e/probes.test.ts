@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileMicroflow, compileNetwork, portSecurityCalls } from "../../src/compile/index.js";
 import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
+import { evaluate, parseExpr } from "../../src/expr/index.js";
 import { parseIpAddr } from "../../src/ofp/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
@@ -43,7 +44,17 @@ describe.each(files)("scenario %s", (file) => {
     }
     const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
     const ports = r.outputs.map((o) => o.portName).sort();
-    if (probe.expect.kind === "drop") expect(ports).toEqual([]);
-    else expect(ports).toEqual([...probe.expect.ports].sort());
+    if (probe.expect.kind === "drop") {
+      expect(ports).toEqual([]);
+      return;
+    }
+    expect(ports).toEqual([...probe.expect.ports].sort());
+    // Every expected rewritten field holds on every output.
+    for (const [f, v] of Object.entries(probe.expect.fields)) {
+      const e = parseExpr(`${f} == ${v}`);
+      expect(e.ok, `field ${f} = ${v}`).toBe(true);
+      if (!e.ok) continue;
+      for (const o of r.outputs) expect(evaluate(e.value, o.key, {}), `${f} == ${v} on ${o.portName}`).toEqual({ ok: true, value: true });
+    }
   });
 });
