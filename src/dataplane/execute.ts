@@ -633,13 +633,18 @@ export class LogicalExecutor {
     let backend: Backend | undefined;
     let note: string | undefined;
     let nat: "dnat" | "snat" | undefined;
-    if (a.kind === "ct_lb") {
+    // A bare `ct_lb_mark;` (compiled as ct with nat restore) is, for ovn-trace, a ct_lb without
+    // backends: it takes the next --ct state and DNATs to --lb-dst when one is given (leaving
+    // --lb-dst in force for later ct_lb actions).
+    const bareLb = a.kind === "ct" && a.nat?.kind === "restore";
+    if (a.kind === "ct_lb" || bareLb) {
+      const backends = a.kind === "ct_lb" ? a.backends : [];
       const et = getField(key, F_ETH_TYPE);
       if (et === ETH_IP || et === ETH_IPV6) {
         const lbDst = ctx.lbDst;
-        backend = traceLbDnat(key, a.backends, lbDst, a.hashFields);
-        if (backend && lbDst && a.backends.length > 0 && lbDstMatches(a.backends, lbDst)) ctx.lbDst = undefined;
-        if (!backend && a.backends.length > 0) note = "no load balancing destination (use --lb-dst)";
+        backend = traceLbDnat(key, backends, lbDst, a.kind === "ct_lb" ? a.hashFields : undefined);
+        if (backend && lbDst && backends.length > 0 && lbDstMatches(backends, lbDst)) ctx.lbDst = undefined;
+        if (!backend && backends.length > 0) note = "no load balancing destination (use --lb-dst)";
         if (backend) nat = "dnat";
         const s = q.next();
         assumed = s.assumed;
