@@ -13,6 +13,7 @@ import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
 import { registerExportCommand } from "./export.js";
 import { registerFlowsCommand } from "./flows.js";
 import { registerPcapCommands } from "./pcap.js";
+import { registerTraceCommand } from "./trace.js";
 import { VERSION } from "./version.js";
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -39,6 +40,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerPcapCommands(parser, io, (code) => {
     exitCode = code;
   });
+  registerTraceCommand(parser, io);
   registerFlowsCommand(parser, io);
   registerExportCommand(parser, io);
   try {

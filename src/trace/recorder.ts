@@ -181,7 +181,8 @@ export class TraceRecorder implements TraceSink {
     if (a.kind === "call") {
       if (a.result && REPORTED_CALLS.has(a.fn)) {
         const r = a.result;
-        const name = subfieldText(ovnFieldName(r.field, f.ctx), r.ofs, r.nbits, r.field.width);
+        const reg = narrowRegister(r.field.name, r.ofs, r.nbits);
+        const name = reg ? subfieldText(reg.name, reg.ofs, r.nbits, 32) : subfieldText(ovnFieldName(r.field, f.ctx), r.ofs, r.nbits, r.field.width);
         const value = subValueText(ch.after, r.ofs, r.nbits);
         f.list.push({ kind: "modify", text: `${name} = ${value}`, field: name, value });
       }
@@ -368,4 +369,18 @@ function ctStatementName(rule: Rule | undefined, index: number): { name: string 
   const st = statementsOf(rule);
   const m = st ? CT_STATEMENT.exec(st[index] ?? "") : null;
   return { name: m ? m[1] : undefined, continues: st !== undefined && index + 1 < st.length && st[index + 1] === null };
+}
+
+/**
+ * A bit range of a wide register (`xxreg0`, `xreg1`) that lies within one 32-bit register, named
+ * as that register: OVN writes `reg0[6]`, which the symbol table resolves to `xxreg0[102]`.
+ * `reg0` is the most significant word of `xxreg0` (and of `xreg0`).
+ */
+function narrowRegister(name: string, ofs: number, nbits: number): { name: string; ofs: number } | undefined {
+  const m = /^(x{1,2})reg(\d+)$/.exec(name);
+  if (!m) return undefined;
+  const words = m[1] === "xx" ? 4 : 2;
+  const w = Math.floor(ofs / 32);
+  if (Math.floor((ofs + nbits - 1) / 32) !== w) return undefined;
+  return { name: `reg${words * Number(m[2]) + (words - 1 - w)}`, ofs: ofs % 32 };
 }

@@ -1,0 +1,154 @@
+/**
+ * `ovnsim trace NETWORK [DATAPATH] MICROFLOW` and the friendly form
+ * `ovnsim trace NETWORK --from PORT --to IP|PORT [--tcp N|--udp N|--icmp|--arp]`.
+ *
+ * The options follow ovn-trace: `--detailed` (default), `--summary`, `--minimal`, `--ct STATE`
+ * (repeatable; consumed in order by the conntrack actions, `est|trk` once they run out),
+ * `--lb-dst IP[:PORT]`, `--select-id N`; plus `--json` for the documented JSON object. The trace
+ * runs in ovn-trace mode (conntrack states from `--ct`, not from a table), so its verdicts can be
+ * compared with ovn-trace's.
+ */
+import type { Argv } from "yargs";
+import { error, parseIpv4, type Diagnostic } from "../base/index.js";
+import { compileMicroflow, portSecurityCalls } from "../compile/index.js";
+import { LogicalExecutor, parseCtState } from "../dataplane/index.js";
+import type { Network } from "../model/index.js";
+import { parseIpAddr } from "../ofp/index.js";
+import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, traceJson } from "../trace/index.js";
+import { InputError } from "./capture-input.js";
+import type { Io } from "./io.js";
+import { compileArg, loadNetworkArg } from "./network.js";
+
+function bad(message: string): InputError {
+  return new InputError([error("usage.trace", message)]);
+}
+
+interface PortAddr {
+  readonly mac: string;
+  readonly ip4: string | undefined;
+}
+
+function portAddr(net: Network, name: string): PortAddr | undefined {
+  for (const ls of net.switches.values()) {
+    const p = ls.ports.get(name);
+    if (!p) continue;
+    for (const a of p.addresses) {
+      const [mac, ...ips] = a.trim().split(/\s+/);
+      if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return { mac, ip4: ips.find((x) => parseIpv4(x) !== undefined) };
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
+function portWithIp(net: Network, ip: string): string | undefined {
+  for (const ls of net.switches.values()) {
+    for (const p of ls.ports.values()) {
+      for (const a of p.addresses) if (a.trim().split(/\s+/).slice(1).includes(ip)) return p.name;
+    }
+  }
+  return undefined;
+}
+
+/** The microflow of the friendly form: a complete packet from `from` to `to` (TTL 64). */
+export function friendlyMicroflow(net: Network, from: string, to: string, l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean }): string {
+  const src = portAddr(net, from);
+  if (!src) throw bad(`--from ${from}: no switch port of that name with a MAC address`);
+  let dstMac: string;
+  let dstIp: string | undefined;
+  if (parseIpv4(to) !== undefined) {
+    dstIp = to;
+    const owner = portWithIp(net, to);
+    dstMac = owner ? portAddr(net, owner)!.mac : "";
+    if (!owner && !l4.arp) throw bad(`--to ${to}: no port has this address (give --to PORT, or a microflow with the eth.dst you mean)`);
+  } else {
+    const d = portAddr(net, to);
+    if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address`);
+    dstMac = d.mac;
+    dstIp = d.ip4;
+  }
+  const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
+  if (l4.arp) {
+    if (!src.ip4 || !dstIp) throw bad("--arp needs IPv4 addresses on both ends");
+    return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
+  }
+  if (!src.ip4 || !dstIp) throw bad("the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  let s = `${head} && eth.dst == ${dstMac} && ip4.src == ${src.ip4} && ip4.dst == ${dstIp} && ip.ttl == 64`;
+  if (l4.tcp !== undefined) s += ` && tcp.src == 49152 && tcp.dst == ${l4.tcp}`;
+  else if (l4.udp !== undefined) s += ` && udp.src == 49152 && udp.dst == ${l4.udp}`;
+  else s += " && icmp4.type == 8 && icmp4.code == 0";
+  return s;
+}
+
+export function registerTraceCommand(parser: Argv, io: Io): void {
+  parser.command(
+    "trace <network> [datapath] [microflow]",
+    "Trace one packet through the network, as ovn-trace does",
+    (c) =>
+      c
+        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
+        .positional("datapath", { type: "string", describe: "logical datapath (optional when the microflow's inport names it)" })
+        .positional("microflow", { type: "string", describe: 'ovn-trace microflow, e.g. \'inport == "p1" && eth.src == ... && ip4.dst == 10.0.0.2 && tcp.dst == 80\'' })
+        .option("detailed", { type: "boolean", describe: "every table, match and action (default)" })
+        .option("summary", { type: "boolean", describe: "actions only, nested by pipeline" })
+        .option("minimal", { type: "boolean", describe: "only changes to the packet and where it goes" })
+        .option("json", { type: "boolean", describe: "the documented JSON object (outputs, drops, hops)" })
+        .option("ct", { type: "string", array: true, describe: "conntrack state for the next ct action, e.g. new or est,rpl (repeatable)" })
+        .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]" })
+        .option("select-id", { type: "number", describe: "ECMP member to select" })
+        .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
+        .option("from", { type: "string", describe: "friendly form: the sending port" })
+        .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 address" })
+        .option("tcp", { type: "number", describe: "friendly form: TCP to this port" })
+        .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
+        .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
+        .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
+        .conflicts("tcp", ["udp", "icmp", "arp"])
+        .conflicts("udp", ["icmp", "arp"])
+        .conflicts("icmp", "arp"),
+    (argv) => {
+      const modes = ["detailed", "summary", "minimal", "json"].filter((m) => argv[m as "detailed"] === true);
+      if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
+      const scenario = loadNetworkArg(argv.network);
+      const compiled = compileArg(scenario);
+      let datapath = argv.datapath;
+      let microflow = argv.microflow;
+      if (argv.from !== undefined || argv.to !== undefined) {
+        if (argv.from === undefined || argv.to === undefined) throw bad("the friendly form needs both --from and --to");
+        if (microflow !== undefined || (datapath !== undefined && microflow === undefined && argv.from !== undefined && false)) throw bad("give either a microflow or --from/--to, not both");
+        microflow = friendlyMicroflow(scenario.network, argv.from, argv.to, { ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}), ...(argv.udp !== undefined ? { udp: argv.udp } : {}), ...(argv.icmp ? { icmp: true } : {}), ...(argv.arp ? { arp: true } : {}) });
+        if (datapath !== undefined && argv.microflow === undefined) {
+          // `trace NET DATAPATH --from ...`: the second positional is the datapath.
+        }
+      } else if (microflow === undefined) {
+        if (datapath === undefined) throw bad("give a microflow (and optionally a datapath before it), or --from and --to");
+        microflow = datapath;
+        datapath = undefined;
+      }
+      const mf = compileMicroflow(compiled.program, datapath, microflow);
+      if (!mf.ok) throw new InputError(mf.diags);
+      const diags: Diagnostic[] = [];
+      const states = (argv.ct ?? []).map((c) => {
+        const r = parseCtState(c);
+        if (!r.ok) diags.push(error("usage.ct", `--ct ${c}: unknown flag ${JSON.stringify(r.bad)} (expected new, est, rel, rpl, inv, trk, snat, dnat)`));
+        return r.ok ? r.state : 0;
+      });
+      let lbDst;
+      if (argv["lb-dst"] !== undefined) {
+        const m = /^(\[?[^\]]*?\]?)(?::(\d+))?$/.exec(argv["lb-dst"]);
+        const ip = m ? parseIpAddr(m[1]!.replace(/^\[|\]$/g, "")) : undefined;
+        if (!m || !ip) diags.push(error("usage.lb-dst", `--lb-dst ${argv["lb-dst"]}: expected IP[:PORT]`));
+        else lbDst = { ip, ...(m[2] ? { port: Number(m[2]) } : {}) };
+      }
+      if (diags.length) throw new InputError(diags);
+      const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program) });
+      const rec = new TraceRecorder(compiled.program, mf.value.key);
+      const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
+      const mode = modes[0] ?? "detailed";
+      if (mode === "json") io.out(JSON.stringify(traceJson(rec.tree, result), null, 2) + "\n");
+      else if (mode === "minimal") io.out(renderMinimal(rec.tree));
+      else if (mode === "summary") io.out(renderSummary(rec.tree));
+      else io.out(renderDetailed(rec.tree));
+    },
+  );
+}
