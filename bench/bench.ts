@@ -7,6 +7,7 @@
  */
 import * as classifier from "./classifier.bench.js";
 import * as pcap from "./pcap.bench.js";
+import * as trace from "./trace.bench.js";
 
 interface Suite {
   readonly cases: readonly string[];
@@ -14,7 +15,7 @@ interface Suite {
 }
 
 const filter = new RegExp(process.argv[2] ?? ".");
-const suites: Suite[] = [pcap, classifier];
+const suites: Suite[] = [pcap, classifier, trace];
 for (const suite of suites) {
   if (suite.cases.some((c) => filter.test(c))) await suite.main(filter);
 }

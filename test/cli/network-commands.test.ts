@@ -1,0 +1,125 @@
+/**
+ * `ovnsim trace`, `flows` and `export` on the bundled scenarios, in-process; malformed scenario files
+ * end every command with one line per problem (file:line:col) and exit code 2.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { memoryIo } from "../../src/cli/io.js";
+import { run } from "../../src/cli/main.js";
+import { parseMinimalTrace, verdictOf } from "../../src/ovn/index.js";
+
+const SCEN = resolve(import.meta.dirname, "../../scenarios");
+
+async function cli(args: string[]) {
+  const io = memoryIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+describe("ovnsim trace", () => {
+  const net = join(SCEN, "kube-ovn-default.yaml");
+  const mf = 'inport == "client.default" && eth.src == 00:00:00:16:00:07 && eth.dst == 00:00:00:16:00:02 && ip4.src == 10.16.0.7 && ip4.dst == 10.96.0.10 && ip.ttl == 64 && tcp && tcp.src == 42000 && tcp.dst == 80';
+
+  it("--minimal reads as ovn-trace's and names the output port", async () => {
+    const r = await cli(["trace", net, "ovn-default", mf, "--minimal", "--ct", "new", "--ct", "new", "--lb-dst", "10.16.0.3:8080"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# tcp,/);
+    const v = verdictOf(parseMinimalTrace(r.out));
+    expect(v.outputs.map((o) => o.port)).toEqual(["web-1.default"]);
+  });
+
+  it("--json lists the output with the final packet, DNATed to --lb-dst", async () => {
+    const r = await cli(["trace", net, mf, "--json", "--ct", "new", "--ct", "new", "--lb-dst", "10.16.0.3:8080"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.outputs).toHaveLength(1);
+    expect(j.outputs[0].port).toBe("web-1.default");
+    expect(j.outputs[0].packet).toMatchObject({ "eth.src": "00:00:00:16:00:07", "eth.dst": "00:00:00:16:00:02", "ip4.src": "10.16.0.7", "ip4.dst": "10.16.0.3", "ip.ttl": 64, "tcp.dst": 8080 });
+    expect(j.drops).toEqual([]);
+    expect(j.hops.length).toBeGreaterThan(10);
+  });
+
+  it("the friendly form builds a complete packet; --detailed shows stages with provenance", async () => {
+    const r = await cli(["trace", net, "--from", "client.default", "--to", "10.16.0.2", "--udp", "53"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ls_in_l2_lkup \(compile\/switch\.ts:[\w-]+\): eth\.dst == 00:00:00:16:00:02/);
+    expect(r.out).toMatch(/output to "web-1\.default"/);
+  });
+
+  it("a drop is reported with the responsible object in JSON", async () => {
+    const np = join(SCEN, "network-policy.yaml");
+    const drop = 'inport == "other-1.default" && eth.src == 00:00:00:16:00:40 && eth.dst == 00:00:00:16:00:20 && ip4.src == 10.16.0.40 && ip4.dst == 10.16.0.20 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 8080';
+    const r = await cli(["trace", np, drop, "--json", "--ct", "new", "--ct", "new"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.outputs).toEqual([]);
+    expect(j.drops.length).toBeGreaterThan(0);
+    expect(j.drops[0].object).toMatch(/^portGroups\[/);
+  });
+
+  it("bad microflows and options: one line each, exit 2", async () => {
+    const a = await cli(["trace", net, "inport == \"nope\" && ip4"]);
+    expect(a.code).toBe(2);
+    const b = await cli(["trace", net, "inport == \"client.default\" && ip4.dst == "]);
+    expect(b.code).toBe(2);
+    expect(b.err.trim().split("\n")).toHaveLength(1);
+    expect(b.err).toMatch(/:1:\d+: error: /);
+    const c = await cli(["trace", net, mf, "--ct", "bogus"]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--ct bogus/);
+    const d = await cli(["trace", net, mf, "--minimal", "--json"]);
+    expect(d.code).toBe(2);
+  });
+});
+
+describe("ovnsim flows and export", () => {
+  it("flows: lflow-list style with provenance, stable, and per datapath", async () => {
+    const a = await cli(["flows", join(SCEN, "localnet-vlan.yaml")]);
+    const b = await cli(["flows", join(SCEN, "localnet-vlan.yaml")]);
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(a.out).toMatch(/^Datapath: "vlan100" Pipeline: ingress$/m);
+    expect(a.out).toMatch(/table=25\(ls_in_l2_lkup\s*\), priority=\d+\s*, match=\(.*\), action=\(.*\)\s+\/\* switches\[vlan100\]/);
+    const j = await cli(["flows", join(SCEN, "localnet-vlan.yaml"), "--format", "json"]);
+    expect(JSON.parse(j.out)[0]).toHaveProperty("source");
+    const o = await cli(["flows", join(SCEN, "localnet-vlan.yaml"), "--format", "ofctl"]);
+    expect(o.out).toMatch(/table=25, priority=/);
+    const u = await cli(["flows", join(SCEN, "localnet-vlan.yaml"), "--datapath", "nope"]);
+    expect(u.code).toBe(2);
+  });
+
+  it("export writes ovn-nbctl commands", async () => {
+    const r = await cli(["export", join(SCEN, "kube-ovn-default.yaml"), "--format", "nbctl"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^ovn-nbctl ls-add ovn-default$/m);
+    expect(r.out).toMatch(/^ovn-nbctl lb-add /m);
+  });
+});
+
+describe("malformed scenarios: one line per problem with file:line:col, exit 2", () => {
+  const cases: [string, string, RegExp[]][] = [
+    ["yaml-syntax", "name: x\nswitches:\n  - name: [unclosed\n", [/bad\.yaml:\d+:\d+: error: /]],
+    ["unknown-field", "name: x\nswitches:\n  - name: s1\n    colour: blue\n", [/bad\.yaml:4:5: error: .*colour/]],
+    ["bad-cidr", "name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: p1, addresses: [\"00:00:00:00:00:01 10.0.0.300\"]}\n", [/bad\.yaml:5:32: switches\[s1\]\.ports\[p1\]\.addresses\[0\]: error: .*10\.0\.0\.300/]],
+    ["dangling", "name: x\nportGroups:\n  - {name: pg1, ports: [nope]}\n", [/bad\.yaml:3:25: portGroups\[pg1\]\.ports\[0\]: error: .*"nope" is no switch port/]],
+  ];
+  it.each(cases)("%s", async (_name, text, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-bad-"));
+    try {
+      const f = join(dir, "bad.yaml");
+      writeFileSync(f, text);
+      for (const cmd of [["flows", f], ["trace", f, "inport == \"p1\""], ["export", f]]) {
+        const r = await cli(cmd);
+        expect(r.code).toBe(2);
+        const lines = r.err.trimEnd().split("\n");
+        expect(lines.length).toBe(expected.length);
+        expected.forEach((re, i) => expect(lines[i]).toMatch(re));
+        expect(r.err).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
