@@ -49,7 +49,7 @@
  * Per-packet cost: a lookup hashes the tuple words into a numeric bucket key; no strings.
  */
 import { hashAdd, hashFinish } from "../base/index.js";
-import { CT, W, getField, field, type FieldDef } from "../flow/index.js";
+import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { readFieldWords } from "./key-bits.js";
 
@@ -449,16 +449,7 @@ export class Conntrack {
 /** ovn-trace's state when the `--ct` list is used up: `est|trk`. */
 export const TRACE_DEFAULT_CT_STATE: number = CT.EST | CT.TRK;
 
-const CT_FLAG_NAMES: Readonly<Record<string, number>> = {
-  new: CT.NEW,
-  est: CT.EST,
-  rel: CT.REL,
-  rpl: CT.RPL,
-  inv: CT.INV,
-  trk: CT.TRK,
-  snat: CT.SNAT,
-  dnat: CT.DNAT,
-};
+const CT_FLAG_NAMES: Readonly<Record<string, number>> = Object.fromEntries(CT_STATE_NAMES);
 
 /**
  * Parses one ovn-trace `--ct` value: flags separated by `,`, `|`, `+` or spaces (`new`, `est`,

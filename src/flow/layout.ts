@@ -175,6 +175,18 @@ export const CT = {
   DNAT: 0x80,
 } as const;
 
+/** `ct_state` bit names as OVS and ovn-trace write them, in bit order. */
+export const CT_STATE_NAMES: readonly (readonly [string, number])[] = [
+  ["new", CT.NEW],
+  ["est", CT.EST],
+  ["rel", CT.REL],
+  ["rpl", CT.RPL],
+  ["inv", CT.INV],
+  ["trk", CT.TRK],
+  ["snat", CT.SNAT],
+  ["dnat", CT.DNAT],
+];
+
 /** `nw_frag` bits. */
 export const FRAG = { ANY: 1, LATER: 2 } as const;
 

@@ -8,7 +8,7 @@
  * rest use the layout's names. Not for hot paths.
  */
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, parseMac } from "../base/index.js";
-import { CT, FIELDS, type FieldDef, field } from "./layout.js";
+import { CT_STATE_NAMES, FIELDS, type FieldDef, field } from "./layout.js";
 import { catchAll, constrainWide, type Match } from "./match.js";
 
 /** How a field's value is written: MAC, IPv4, IPv6, decimal, hex, or conntrack state flags. */
@@ -81,17 +81,6 @@ const SHORTHANDS: Record<string, { ethType: number; proto?: number }> = {
   sctp6: { ethType: 0x86dd, proto: 132 },
   arp: { ethType: 0x0806 },
 };
-
-const CT_NAMES: readonly [string, number][] = [
-  ["new", CT.NEW],
-  ["est", CT.EST],
-  ["rel", CT.REL],
-  ["rpl", CT.RPL],
-  ["inv", CT.INV],
-  ["trk", CT.TRK],
-  ["snat", CT.SNAT],
-  ["dnat", CT.DNAT],
-];
 
 /** Canonical fields to print: no register aliases, no bookkeeping word. */
 const PRINTED: readonly FieldDef[] = [...FIELDS.values()].filter((d) => !/^x+reg/.test(d.name) && d.name !== "parse").sort((a, b) => a.word - b.word || b.shift - a.shift);
@@ -168,7 +157,7 @@ function formatValue(d: FieldDef, kind: Kind, v: readonly number[], m: readonly 
       return full ? String(v[0]) : `${v[0]}/0x${m[0]!.toString(16)}`;
     case "ct_state": {
       let s = "";
-      for (const [name, bit] of CT_NAMES) if (m[0]! & bit) s += (v[0]! & bit ? "+" : "-") + name;
+      for (const [name, bit] of CT_STATE_NAMES) if (m[0]! & bit) s += (v[0]! & bit ? "+" : "-") + name;
       const rest = m[0]! & ~0xff;
       return rest ? `${s}/0x${rest.toString(16)}` : s;
     }
@@ -294,7 +283,7 @@ function parseValue(d: FieldDef, kind: Kind, text: string): { v: number[]; m: nu
       const re = /([+-])([a-z]+)/g;
       let consumed = 0;
       for (const mm of vt.matchAll(re)) {
-        const bit = CT_NAMES.find(([n]) => n === mm[2])?.[1];
+        const bit = CT_STATE_NAMES.find(([n]) => n === mm[2])?.[1];
         if (bit === undefined) return undefined;
         m |= bit;
         if (mm[1] === "+") v |= bit;

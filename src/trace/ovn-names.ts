@@ -9,7 +9,7 @@
  * (`inport`, `outport`, `flags`). Not for hot paths: only trace rendering uses this.
  */
 import { formatIpv4, formatIpv6 } from "../base/index.js";
-import { CT, FRAG, W, field, getField, type FieldDef } from "../flow/index.js";
+import { CT_STATE_NAMES, FRAG, W, field, getField, type FieldDef } from "../flow/index.js";
 
 export interface PacketContext {
   ethType: number;
@@ -127,20 +127,9 @@ export function subValueText(words: readonly number[], ofs: number, nbits: numbe
   return nbits <= 32 ? v.toString() : `0x${v.toString(16)}`;
 }
 
-const CT_FLAG_NAMES: readonly (readonly [string, number])[] = [
-  ["new", CT.NEW],
-  ["est", CT.EST],
-  ["rel", CT.REL],
-  ["rpl", CT.RPL],
-  ["inv", CT.INV],
-  ["trk", CT.TRK],
-  ["snat", CT.SNAT],
-  ["dnat", CT.DNAT],
-];
-
 /** `ct_state` bits as ovn-trace writes them: `est|trk`; `0` for none. */
 export function ctStateText(state: number): string {
-  const names = CT_FLAG_NAMES.filter(([, bit]) => (state & bit) !== 0).map(([n]) => n);
+  const names = CT_STATE_NAMES.filter(([, bit]) => (state & bit) !== 0).map(([n]) => n);
   return names.length ? names.join("|") : "0";
 }
 
