@@ -14,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { formatActions, parseActions, STAGES, stageByName } from "../../src/compile/index.js";
 import { formatDiagnostic } from "../../src/base/index.js";
 import { OvnSandbox, ovnAvailable, ovnVersion } from "../../src/ovn/index.js";
-import { SCENARIOS, type Scenario } from "../expr/ovn-scenarios.js";
+import { SCENARIOS, applyScenario, type Scenario } from "../expr/ovn-scenarios.js";
 
 const FIXTURES = resolve(import.meta.dirname, "../../fixtures/compile/actions");
 const RECORD = process.env.OVNSIM_RECORD === "1";
@@ -48,19 +48,7 @@ function buildLive(sc: Scenario): Recording & { dump: string } {
   if (!s.ok) throw new Error(s.diags[0]!.message);
   const sb = s.value;
   try {
-    const saved = new Map<string, string>();
-    for (const st of sc.steps) {
-      const r =
-        st.kind === "nb"
-          ? sb.nbctl(...st.args.map((a) => (a.startsWith("$") && saved.has(a.slice(1)) ? saved.get(a.slice(1))! : a)))
-          : st.kind === "sb"
-            ? sb.sbctl(...st.args)
-            : sb.addChassis(st.name, st.ip);
-      if (!r.ok) throw new Error(`${sc.name}: ${r.diags[0]!.message}`);
-      if (st.kind === "nb" && st.save) saved.set(st.save, r.value.trim());
-    }
-    const y = sb.sync();
-    if (!y.ok) throw new Error(y.diags[0]!.message);
+    applyScenario(sb, sc);
     const flows = sb.lflows();
     if (!flows.ok) throw new Error(flows.diags[0]!.message);
     const dump = sb.sbctl("lflow-list");

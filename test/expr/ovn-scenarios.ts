@@ -5,6 +5,8 @@
  * `chassis` adds a fake chassis with 23.03's feature flags. A command's output can be saved under
  * a name (`save`) and used in later arguments as `$name` (for the UUIDs that `create` prints).
  */
+import type { OvnSandbox } from "../../src/ovn/index.js";
+
 export type Step =
   | { readonly kind: "nb"; readonly args: readonly string[]; readonly save?: string }
   | { readonly kind: "sb"; readonly args: readonly string[] }
@@ -176,3 +178,23 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
 ];
+
+/**
+ * Applies a scenario's steps to a running sandbox and waits for ovn-northd. A step may save its
+ * output (a row UUID) under a name that later `nb` steps use as `$name`. Throws on any failure.
+ */
+export function applyScenario(sb: OvnSandbox, sc: Scenario): void {
+  const saved = new Map<string, string>();
+  for (const st of sc.steps) {
+    const r =
+      st.kind === "nb"
+        ? sb.nbctl(...st.args.map((a) => (a.startsWith("$") && saved.has(a.slice(1)) ? saved.get(a.slice(1))! : a)))
+        : st.kind === "sb"
+          ? sb.sbctl(...st.args)
+          : sb.addChassis(st.name, st.ip);
+    if (!r.ok) throw new Error(`${sc.name}: ${r.diags[0]!.message}`);
+    if (st.kind === "nb" && st.save) saved.set(st.save, r.value.trim());
+  }
+  const y = sb.sync();
+  if (!y.ok) throw new Error(y.diags[0]!.message);
+}
