@@ -8,3 +8,5 @@ export * from "./switch.js";
 export * from "./compile.js";
 export * from "./microflow.js";
 export * from "./port-security.js";
+export * from "./router.js";
+export * from "./router-nat.js";

@@ -2,7 +2,10 @@
  * The logical network: an immutable model that follows OVN's Northbound schema closely.
  *
  * What: chassis (with encapsulations and bridge mappings), logical switches with their ports and
- * ACLs, port groups (with their own ACLs), address sets and load balancers. Names are the keys,
+ * ACLs, port groups (with their own ACLs), address sets, load balancers, logical routers with
+ * their ports, static routes, policies and NAT rules, HA chassis groups, static and learned MAC
+ * bindings, and Kube-OVN's VPC NAT gateways (not an OVN object: an iptables pod attached to a
+ * switch, modelled as its own kind of node). Names are the keys,
  * as in OVN where tools refer to objects by name. Each record's fields carry the NB column they
  * mirror, so importing a Northbound database and exporting `ovn-nbctl` commands are mechanical.
  *
@@ -11,7 +14,7 @@
  * the order of every listing (flow dumps, exports), so outputs are stable. Nothing here checks
  * consistency: `validate.ts` does, and reports every problem with its model path.
  *
- * Not here: routers, NAT and routes (later), and anything compiled (see `compile/`).
+ * Not here: anything compiled (see `compile/`).
  */
 import { List, OrderedMap, Record } from "immutable";
 
@@ -148,6 +151,267 @@ export interface AddressSetProps {
 export const AddressSet = Record<AddressSetProps>({ name: "", addresses: List(), externalIds: OrderedMap() }, "AddressSet");
 export type AddressSet = ReturnType<typeof AddressSet>;
 
+/** A chassis that may host a distributed gateway port, with its priority (higher is preferred). */
+export interface GatewayChassisProps {
+  readonly chassis: string;
+  readonly priority: number;
+}
+export const GatewayChassis = Record<GatewayChassisProps>({ chassis: "", priority: 0 }, "GatewayChassis");
+export type GatewayChassis = ReturnType<typeof GatewayChassis>;
+
+/** NB `HA_Chassis_Group`: the chassis a gateway port may be active on, by priority. */
+export interface HaChassisGroupProps {
+  readonly name: string;
+  readonly chassis: List<GatewayChassis>;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const HaChassisGroup = Record<HaChassisGroupProps>({ name: "", chassis: List(), externalIds: OrderedMap() }, "HaChassisGroup");
+export type HaChassisGroup = ReturnType<typeof HaChassisGroup>;
+
+/** NB `Logical_Router_Port`. */
+export interface RouterPortProps {
+  readonly name: string;
+  readonly mac: string;
+  /** `networks`: IPv4 and IPv6 "address/prefix" (the address is the router's own). */
+  readonly networks: List<string>;
+  /** `peer`: the router port at the other end of a router-to-router link (no switch between). */
+  readonly peer: string | undefined;
+  /** `gateway_chassis`: makes this a distributed gateway port. */
+  readonly gatewayChassis: List<GatewayChassis>;
+  /** `ha_chassis_group` by name: the other way to make a distributed gateway port. */
+  readonly haChassisGroup: string | undefined;
+  /** `options` (route_table, gateway_mtu, reside-on-redirect-chassis, ...). */
+  readonly options: OrderedMap<string, string>;
+  readonly enabled: boolean;
+  /** Tunnel key; assigned by the compiler when undefined. */
+  readonly tunnelKey: number | undefined;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const RouterPort = Record<RouterPortProps>(
+  {
+    name: "",
+    mac: "",
+    networks: List(),
+    peer: undefined,
+    gatewayChassis: List(),
+    haChassisGroup: undefined,
+    options: OrderedMap(),
+    enabled: true,
+    tunnelKey: undefined,
+    externalIds: OrderedMap(),
+  },
+  "RouterPort",
+);
+export type RouterPort = ReturnType<typeof RouterPort>;
+
+export type RoutePolicy = "dst-ip" | "src-ip";
+
+/** NB `Logical_Router_Static_Route`. */
+export interface StaticRouteProps {
+  /** `ip_prefix`: "IP/prefix" or a bare IP. */
+  readonly ipPrefix: string;
+  /** `nexthop`: an IP, or "discard" to drop matching packets. */
+  readonly nexthop: string;
+  /** `output_port`: the router port to send on; found from the next hop when undefined. */
+  readonly outputPort: string | undefined;
+  readonly policy: RoutePolicy;
+  /** `route_table`; "" is the main table, which every port uses unless it names another. */
+  readonly routeTable: string;
+  /** `options` (ecmp_symmetric_reply, origin). */
+  readonly options: OrderedMap<string, string>;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const StaticRoute = Record<StaticRouteProps>(
+  { ipPrefix: "", nexthop: "", outputPort: undefined, policy: "dst-ip", routeTable: "", options: OrderedMap(), externalIds: OrderedMap() },
+  "StaticRoute",
+);
+export type StaticRoute = ReturnType<typeof StaticRoute>;
+
+export type RouterPolicyAction = "allow" | "drop" | "reroute";
+
+/** NB `Logical_Router_Policy`. */
+export interface RouterPolicyProps {
+  readonly priority: number;
+  /** OVN match expression. */
+  readonly match: string;
+  readonly action: RouterPolicyAction;
+  /** `nexthops` for reroute: one, or several for ECMP. */
+  readonly nexthops: List<string>;
+  /** `options` (pkt_mark). */
+  readonly options: OrderedMap<string, string>;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const RouterPolicy = Record<RouterPolicyProps>({ priority: 0, match: "", action: "allow", nexthops: List(), options: OrderedMap(), externalIds: OrderedMap() }, "RouterPolicy");
+export type RouterPolicy = ReturnType<typeof RouterPolicy>;
+
+export type NatType = "snat" | "dnat" | "dnat_and_snat";
+
+/** NB `NAT`. */
+export interface NatProps {
+  readonly type: NatType;
+  readonly externalIp: string;
+  /** `logical_ip`: an IP, or for snat a CIDR. */
+  readonly logicalIp: string;
+  /** `external_mac` with `logicalPort`: a distributed dnat_and_snat, done on the port's chassis. */
+  readonly externalMac: string | undefined;
+  readonly logicalPort: string | undefined;
+  /** `external_port_range` ("LOW-HIGH") for snat. */
+  readonly externalPortRange: string | undefined;
+  /** `options:stateless` (dnat_and_snat only). */
+  readonly stateless: boolean;
+  /** `gateway_port`: the distributed gateway port to use when the router has several. */
+  readonly gatewayPort: string | undefined;
+  /** `allowed_ext_ips` / `exempted_ext_ips`: address set names. */
+  readonly allowedExtIps: string | undefined;
+  readonly exemptedExtIps: string | undefined;
+  /** Other `options` (add_route, ...). */
+  readonly options: OrderedMap<string, string>;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const Nat = Record<NatProps>(
+  {
+    type: "snat",
+    externalIp: "",
+    logicalIp: "",
+    externalMac: undefined,
+    logicalPort: undefined,
+    externalPortRange: undefined,
+    stateless: false,
+    gatewayPort: undefined,
+    allowedExtIps: undefined,
+    exemptedExtIps: undefined,
+    options: OrderedMap(),
+    externalIds: OrderedMap(),
+  },
+  "Nat",
+);
+export type Nat = ReturnType<typeof Nat>;
+
+/** NB `Logical_Router`. */
+export interface LogicalRouterProps {
+  readonly name: string;
+  readonly ports: OrderedMap<string, RouterPort>;
+  readonly staticRoutes: List<StaticRoute>;
+  readonly policies: List<RouterPolicy>;
+  readonly nat: List<Nat>;
+  /** Names of the load balancers attached (`load_balancer`). */
+  readonly loadBalancers: List<string>;
+  /** `options` (chassis for a gateway router, lb_force_snat_ip, dynamic_neigh_routers, ...). */
+  readonly options: OrderedMap<string, string>;
+  readonly enabled: boolean;
+  /** Datapath tunnel key; assigned by the compiler when undefined. */
+  readonly tunnelKey: number | undefined;
+  readonly externalIds: OrderedMap<string, string>;
+}
+export const LogicalRouter = Record<LogicalRouterProps>(
+  {
+    name: "",
+    ports: OrderedMap(),
+    staticRoutes: List(),
+    policies: List(),
+    nat: List(),
+    loadBalancers: List(),
+    options: OrderedMap(),
+    enabled: true,
+    tunnelKey: undefined,
+    externalIds: OrderedMap(),
+  },
+  "LogicalRouter",
+);
+export type LogicalRouter = ReturnType<typeof LogicalRouter>;
+
+/**
+ * A neighbour binding: NB `Static_MAC_Binding` (configured; `overrideDynamicMac` lets it win over
+ * a learned one), or SB `MAC_Binding` (learned by ovn-controller from ARP/ND; what ovn-trace reads).
+ */
+export interface MacBindingProps {
+  /** The router port the neighbour is reached through. */
+  readonly logicalPort: string;
+  readonly ip: string;
+  readonly mac: string;
+  readonly overrideDynamicMac: boolean;
+}
+export const MacBinding = Record<MacBindingProps>({ logicalPort: "", ip: "", mac: "", overrideDynamicMac: false }, "MacBinding");
+export type MacBinding = ReturnType<typeof MacBinding>;
+
+/** Kube-OVN `IptablesEIP`: an address on the NAT gateway's external interface. */
+export interface NatGatewayEipProps {
+  readonly name: string;
+  readonly ip: string;
+}
+export const NatGatewayEip = Record<NatGatewayEipProps>({ name: "", ip: "" }, "NatGatewayEip");
+export type NatGatewayEip = ReturnType<typeof NatGatewayEip>;
+
+/** Kube-OVN `IptablesSnatRule`: traffic from `internalCidr` leaving the external interface takes the EIP. */
+export interface NatGatewaySnatProps {
+  readonly name: string;
+  readonly eip: string;
+  readonly internalCidr: string;
+}
+export const NatGatewaySnat = Record<NatGatewaySnatProps>({ name: "", eip: "", internalCidr: "" }, "NatGatewaySnat");
+export type NatGatewaySnat = ReturnType<typeof NatGatewaySnat>;
+
+/** Kube-OVN `IptablesDnatRule`: `protocol` to EIP:`externalPort` goes to `internalIp`:`internalPort`. */
+export interface NatGatewayDnatProps {
+  readonly name: string;
+  readonly eip: string;
+  readonly protocol: "tcp" | "udp";
+  readonly externalPort: number;
+  readonly internalIp: string;
+  readonly internalPort: number;
+}
+export const NatGatewayDnat = Record<NatGatewayDnatProps>({ name: "", eip: "", protocol: "tcp", externalPort: 0, internalIp: "", internalPort: 0 }, "NatGatewayDnat");
+export type NatGatewayDnat = ReturnType<typeof NatGatewayDnat>;
+
+/** Kube-OVN `IptablesFIPRule`: a one-to-one mapping between the EIP and `internalIp`, both ways. */
+export interface NatGatewayFipProps {
+  readonly name: string;
+  readonly eip: string;
+  readonly internalIp: string;
+}
+export const NatGatewayFip = Record<NatGatewayFipProps>({ name: "", eip: "", internalIp: "" }, "NatGatewayFip");
+export type NatGatewayFip = ReturnType<typeof NatGatewayFip>;
+
+/**
+ * Kube-OVN `VpcNatGateway`: a pod with `eth0` on a VPC switch (the switch port `lanPort`, address
+ * `lanIp`) and `net1` on an external network outside OVN. Packets routed to it (normally by the
+ * VPC's static route `0.0.0.0/0 → lanIp`) go through its iptables nat table and leave on `net1`;
+ * packets arriving on `net1` for its EIPs are DNATed and routed back into the VPC via `eth0`.
+ */
+export interface NatGatewayProps {
+  readonly name: string;
+  /** The VPC (logical router) it serves. */
+  readonly vpc: string;
+  /** The switch port of `eth0` (`vpc-nat-gw-<name>-0.kube-system`). */
+  readonly lanPort: string;
+  readonly lanIp: string;
+  /** `net1`'s MAC, its "address/prefix" on the external network, and that network's gateway. */
+  readonly externalMac: string;
+  readonly externalCidr: string;
+  readonly externalGateway: string;
+  readonly eips: OrderedMap<string, NatGatewayEip>;
+  readonly snatRules: List<NatGatewaySnat>;
+  readonly dnatRules: List<NatGatewayDnat>;
+  readonly fipRules: List<NatGatewayFip>;
+}
+export const NatGateway = Record<NatGatewayProps>(
+  {
+    name: "",
+    vpc: "",
+    lanPort: "",
+    lanIp: "",
+    externalMac: "",
+    externalCidr: "",
+    externalGateway: "",
+    eips: OrderedMap(),
+    snatRules: List(),
+    dnatRules: List(),
+    fipRules: List(),
+  },
+  "NatGateway",
+);
+export type NatGateway = ReturnType<typeof NatGateway>;
+
 export interface NetworkProps {
   readonly name: string;
   /** Free text for people (a scenario's `description`); not part of OVN. */
@@ -157,11 +421,32 @@ export interface NetworkProps {
   readonly portGroups: OrderedMap<string, PortGroup>;
   readonly addressSets: OrderedMap<string, AddressSet>;
   readonly loadBalancers: OrderedMap<string, LoadBalancer>;
+  readonly routers: OrderedMap<string, LogicalRouter>;
+  readonly haChassisGroups: OrderedMap<string, HaChassisGroup>;
+  /** NB `Static_MAC_Binding` rows. */
+  readonly staticMacBindings: List<MacBinding>;
+  /** SB `MAC_Binding` rows: neighbours the routers have learned. */
+  readonly macBindings: List<MacBinding>;
+  readonly natGateways: OrderedMap<string, NatGateway>;
   /** NB_Global options. */
   readonly options: OrderedMap<string, string>;
 }
 export const Network = Record<NetworkProps>(
-  { name: "", description: "", chassis: OrderedMap(), switches: OrderedMap(), portGroups: OrderedMap(), addressSets: OrderedMap(), loadBalancers: OrderedMap(), options: OrderedMap() },
+  {
+    name: "",
+    description: "",
+    chassis: OrderedMap(),
+    switches: OrderedMap(),
+    portGroups: OrderedMap(),
+    addressSets: OrderedMap(),
+    loadBalancers: OrderedMap(),
+    routers: OrderedMap(),
+    haChassisGroups: OrderedMap(),
+    staticMacBindings: List(),
+    macBindings: List(),
+    natGateways: OrderedMap(),
+    options: OrderedMap(),
+  },
   "Network",
 );
 export type Network = ReturnType<typeof Network>;
@@ -171,3 +456,8 @@ export function switchOfPort(net: Network, port: string): LogicalSwitch | undefi
   return net.switches.find((ls) => ls.ports.has(port));
 }
 
+
+/** Finds the router that has a port of this name. */
+export function routerOfPort(net: Network, port: string): LogicalRouter | undefined {
+  return net.routers.find((lr) => lr.ports.has(port));
+}
