@@ -2,12 +2,15 @@
  * Tunnel keys for logical switches, their ports and their multicast groups, as ovn-northd 23.03
  * assigns them to a database that was built one object at a time.
  *
- * What: `assignTunnelKeys(network)` gives every switch a datapath key and every switch port a port
+ * What: `assignTunnelKeys(network)` gives every switch and router a datapath key and every switch
+ * port, router port and chassis-redirect port (`cr-NAME`, one per distributed gateway port) a port
  * key, and lists each switch's multicast groups with their members.
  *
  * Rules (checked against real northd 23.03 in test/compile/switch-keys.test.ts):
- * - A key the model gives (`tunnelKey`) is kept. Other switches get the lowest free datapath key
- *   from 1 in switch order; other ports the lowest free port key from 1 in port order, per switch.
+ * - A key the model gives (`tunnelKey`) is kept. Other datapaths get the lowest free datapath key
+ *   from 1, switches first in switch order, then routers in router order; other ports the lowest
+ *   free port key from 1 in port order, per datapath. A distributed gateway port's cr- port takes
+ *   the next free key right after its port (northd creates it when the gateway chassis is set).
  *   This equals northd's result when objects were created one after another (northd hands out the
  *   next free key as it sees each new object); a database written in one transaction is ordered
  *   by row UUID in northd, which this cannot reproduce.
@@ -18,7 +21,7 @@
  * Invariants: keys are unique per switch (ports) and per network (datapaths); port keys are in
  * 1..32767 and datapath keys in 1..16777215; member lists are in port order.
  */
-import type { LogicalSwitch, Network } from "../model/index.js";
+import type { LogicalRouter, LogicalSwitch, Network } from "../model/index.js";
 
 /** OVN's reserved multicast group keys. */
 export const MC_KEYS = {
@@ -49,9 +52,17 @@ export interface SwitchKeys {
   readonly multicast: readonly AssignedGroup[];
 }
 
+export interface RouterKeys {
+  readonly datapath: number;
+  /** Port name (router ports and their cr- ports) → port key, in port order. */
+  readonly ports: ReadonlyMap<string, number>;
+}
+
 export interface TunnelKeys {
   /** Switch name → its keys, in switch order. */
   readonly switches: ReadonlyMap<string, SwitchKeys>;
+  /** Router name → its keys, in router order. */
+  readonly routers: ReadonlyMap<string, RouterKeys>;
 }
 
 const MAX_DATAPATH_KEY = 0xffffff;
@@ -97,10 +108,27 @@ function switchKeys(ls: LogicalSwitch, datapath: number): SwitchKeys {
   return { datapath, ports, multicast };
 }
 
-/** Datapath, port and multicast group keys for every switch of the network. */
+function routerKeys(lr: LogicalRouter, datapath: number): RouterKeys {
+  const used = new Set<number>();
+  for (const p of lr.ports.values()) if (p.tunnelKey !== undefined) used.add(p.tunnelKey);
+  const ports = new Map<string, number>();
+  const take = (): number => {
+    const k = nextFree(used, MAX_PORT_KEY);
+    used.add(k);
+    return k;
+  };
+  for (const p of lr.ports.values()) {
+    ports.set(p.name, p.tunnelKey ?? take());
+    if (p.gatewayChassis.size > 0 || p.haChassisGroup !== undefined) ports.set(`cr-${p.name}`, take());
+  }
+  return { datapath, ports };
+}
+
+/** Datapath, port and multicast group keys for every switch and router of the network. */
 export function assignTunnelKeys(network: Network): TunnelKeys {
   const used = new Set<number>();
   for (const ls of network.switches.values()) if (ls.tunnelKey !== undefined) used.add(ls.tunnelKey);
+  for (const lr of network.routers.values()) if (lr.tunnelKey !== undefined) used.add(lr.tunnelKey);
   const switches = new Map<string, SwitchKeys>();
   for (const ls of network.switches.values()) {
     let k = ls.tunnelKey;
@@ -110,5 +138,14 @@ export function assignTunnelKeys(network: Network): TunnelKeys {
     }
     switches.set(ls.name, switchKeys(ls, k));
   }
-  return { switches };
+  const routers = new Map<string, RouterKeys>();
+  for (const lr of network.routers.values()) {
+    let k = lr.tunnelKey;
+    if (k === undefined) {
+      k = nextFree(used, MAX_DATAPATH_KEY);
+      used.add(k);
+    }
+    routers.set(lr.name, routerKeys(lr, k));
+  }
+  return { switches, routers };
 }

@@ -3,15 +3,23 @@
  *
  * Steps, as OVN does them: assign tunnel keys (datapaths, ports, multicast groups) as ovn-northd
  * would for a database built object by object; generate every datapath's logical flows as OVN text
- * with provenance (`switch.ts`); lower them to ofp rules through the match and action languages
+ * with provenance (`switch.ts`, `router.ts`); lower them to ofp rules through the match and action languages
  * (`lower.ts`). Results are cached per network value, so what-if forks that share a network share
  * its compilation.
+ *
+ * Patch links: a switch port of type "router" and its router port name each other as `peer`, and
+ * so do two router ports joined directly; a distributed gateway port gets its chassis-redirect
+ * port `cr-NAME` (type `chassisredirect`) in the router datapath. A patch port whose other end is
+ * missing has no peer (packets sent to it leave the logical network there).
  */
 import { error, fail, ok, type Result } from "../base/index.js";
 import type { Network } from "../model/index.js";
 import type { LogicalPort, LogicalPortType, LogicalProgram } from "../ofp/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
 import { lowerLogicalFlows, type DatapathInput, type LowerFlow } from "./lower.js";
+import { routerLogicalFlows } from "./router.js";
+import { routerLbAddressSets } from "./router-nat.js";
+import { isDgp } from "./router-lrp.js";
 import { switchLogicalFlows, type LogicalFlow } from "./switch.js";
 
 export interface CompiledNetwork {
@@ -35,6 +43,32 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
   const keys = assignTunnelKeys(net);
   const datapaths: DatapathInput[] = [];
   const flows = new Map<string, readonly LogicalFlow[]>();
+  // Where each port lives: name → (datapath key, port key).
+  const where = new Map<string, { datapath: number; port: number }>();
+  for (const [, k] of keys.switches) for (const [p, pk] of k.ports) where.set(p, { datapath: k.datapath, port: pk });
+  for (const [, k] of keys.routers) for (const [p, pk] of k.ports) where.set(p, { datapath: k.datapath, port: pk });
+  /** Switch port name → the router port it links to, and back. */
+  const peerOf = new Map<string, string>();
+  for (const ls of net.switches.values()) {
+    for (const p of ls.ports.values()) {
+      const rp = p.type === "router" ? p.options.get("router-port") : undefined;
+      if (rp === undefined || !net.routers.some((lr) => lr.ports.has(rp))) continue;
+      peerOf.set(p.name, rp);
+      peerOf.set(rp, p.name);
+    }
+  }
+  for (const lr of net.routers.values()) {
+    for (const p of lr.ports.values()) {
+      if (p.peer === undefined || peerOf.has(p.name)) continue;
+      const other = net.routers.find((r) => r.ports.has(p.peer!))?.ports.get(p.peer);
+      if (other && other.peer === p.name) peerOf.set(p.name, other.name);
+    }
+  }
+  const peerRef = (name: string): { peer: { datapath: number; port: number } } | Record<string, never> => {
+    const other = peerOf.get(name);
+    const w = other === undefined ? undefined : where.get(other);
+    return w ? { peer: w } : {};
+  };
   for (const ls of net.switches.values()) {
     const k = keys.switches.get(ls.name);
     if (!k) return fail(error("compile.no-keys", `no tunnel keys were assigned to switch ${ls.name}`, { path: [`switches[${ls.name}]`] }));
@@ -52,6 +86,7 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
         ...(p.chassis !== undefined ? { chassis: p.chassis } : {}),
         ...(networkName !== undefined ? { networkName } : {}),
         ...(tag !== undefined ? { tag } : {}),
+        ...(p.type === "router" ? peerRef(p.name) : {}),
       });
     }
     const lf = switchLogicalFlows(net, ls.name);
@@ -62,6 +97,27 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
       kind: "switch",
       ports,
       multicast: k.multicast.map((g) => ({ name: g.name, key: g.key, ports: g.ports.map((n) => k.ports.get(n)!) })),
+      flows: lf.map((f): LowerFlow => ({ pipeline: f.pipeline, stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
+    });
+  }
+  for (const lr of net.routers.values()) {
+    const k = keys.routers.get(lr.name);
+    if (!k) return fail(error("compile.no-keys", `no tunnel keys were assigned to router ${lr.name}`, { path: [`routers[${lr.name}]`] }));
+    const ports: LogicalPort[] = [];
+    for (const p of lr.ports.values()) {
+      const key = k.ports.get(p.name);
+      if (key !== undefined) ports.push({ name: p.name, key, type: "patch", datapath: k.datapath, ...peerRef(p.name) });
+      const crKey = isDgp(p) ? k.ports.get(`cr-${p.name}`) : undefined;
+      if (crKey !== undefined) ports.push({ name: `cr-${p.name}`, key: crKey, type: "chassisredirect", datapath: k.datapath });
+    }
+    const lf = routerLogicalFlows(net, lr.name);
+    flows.set(lr.name, lf);
+    datapaths.push({
+      key: k.datapath,
+      name: lr.name,
+      kind: "router",
+      ports,
+      multicast: [],
       flows: lf.map((f): LowerFlow => ({ pipeline: f.pipeline, stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
     });
   }
@@ -79,13 +135,21 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
 export const DEFAULT_SVC_MONITOR_MAC = "02:00:00:00:00:fe";
 
 /**
- * Address sets by name, including those ovn-northd makes itself: `svc_monitor_mac`, and for every
- * port group `PG` the sets `PG_ip4` and `PG_ip6` of its member ports' addresses.
+ * Address sets by name, including those ovn-northd makes itself: `svc_monitor_mac`, for every
+ * port group `PG` the sets `PG_ip4` and `PG_ip6` of its member ports' addresses, and for every
+ * router with load balancers `_rtr_lb_<datapath key>_ip4` / `_ip6` of its reachable VIPs.
  */
 export function addressSetOf(net: Network, name: string): readonly string[] | undefined {
   const own = net.addressSets.get(name);
   if (own) return own.addresses.toArray();
   if (name === "svc_monitor_mac") return [net.options.get("svc_monitor_mac") ?? DEFAULT_SVC_MONITOR_MAC];
+  if (name.startsWith("_rtr_lb_")) {
+    for (const lr of net.routers.keys()) {
+      const set = routerLbAddressSets(net, lr).find((a) => a.name === name);
+      if (set) return set.addresses;
+    }
+    return undefined;
+  }
   const m = /^(.*)_ip([46])$/.exec(name);
   const pg = m ? net.portGroups.get(m[1]!) : undefined;
   if (!m || !pg) return undefined;

@@ -31,6 +31,7 @@
  */
 import { parseCidr, parseMac, formatMac } from "../base/index.js";
 import type { LoadBalancer, LogicalRouter, Nat, Network, RouterPort } from "../model/index.js";
+import { assignTunnelKeys } from "./assign-keys.js";
 import { solicitedNode, type LogicalFlow } from "./switch.js";
 
 const SRC = "compile/router-nat.ts";
@@ -255,26 +256,9 @@ export function routerLbAddressSets(net: Network, routerName: string): { readonl
   return out;
 }
 
-/**
- * The datapath tunnel key of a router: its own `tunnelKey`, else the lowest free key once the
- * switches (in order) and the routers before it have theirs, as northd hands them out.
- */
+/** The datapath tunnel key of a router, as `assignTunnelKeys` gives it (0 for an unknown router). */
 export function routerDatapathKey(net: Network, routerName: string): number {
-  const used = new Set<number>();
-  for (const ls of net.switches.values()) if (ls.tunnelKey !== undefined) used.add(ls.tunnelKey);
-  for (const lr of net.routers.values()) if (lr.tunnelKey !== undefined) used.add(lr.tunnelKey);
-  let next = 1;
-  const take = (): number => {
-    while (used.has(next)) next++;
-    used.add(next);
-    return next;
-  };
-  for (const ls of net.switches.values()) if (ls.tunnelKey === undefined) take();
-  for (const lr of net.routers.values()) {
-    const k = lr.tunnelKey ?? take();
-    if (lr.name === routerName) return k;
-  }
-  return 0;
+  return assignTunnelKeys(net).routers.get(routerName)?.datapath ?? 0;
 }
 
 /** The unique SNAT external IPs of a router (northd's `snat_ips`, NAT part), as written. */

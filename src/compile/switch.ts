@@ -26,7 +26,9 @@
  */
 import { parseIpv4, parseIpv6, formatIpv6, parseMac, formatMac } from "../base/index.js";
 import type { Acl, LogicalSwitch, LoadBalancer, Network, SwitchPort } from "../model/index.js";
-import { MC_FLOOD, MC_UNKNOWN, hasUnknownAddress } from "./assign-keys.js";
+import { MC_FLOOD, MC_FLOOD_L2, MC_UNKNOWN, hasUnknownAddress } from "./assign-keys.js";
+import { crPortName, isDgp, lrpNetworks, routerPortOf } from "./router-lrp.js";
+import { switchNatFlows } from "./router-nat.js";
 
 export * from "./assign-keys.js";
 
@@ -262,11 +264,12 @@ export function switchLogicalFlows(network: Network, switchName: string, _opts: 
   const hasLbVip = lbs.some((lb) => lb.vips.size > 0);
   const hasStateful = hasStatefulAcl || hasLbVip;
   const hasUnknown = ports.some((p) => hasUnknownAddress(p.addresses));
+  const routerPorts = new Set(ports.filter((p) => routerPortOf(network, p) !== undefined).map((p) => p.name));
 
   portSecurity(f, ls, ports);
   fdb(f, ls, ports);
-  preAcl(f, ls, ports, acls, hasStatefulAcl);
-  preLb(f, hasLbVip);
+  preAcl(f, ls, ports, acls, hasStatefulAcl, routerPorts);
+  preLb(f, ls, ports, hasLbVip, hasStatefulAcl, routerPorts);
   preStateful(f, lbs, network);
   aclHints(f, hasAcls || hasLbVip, hasStateful);
   aclStage(f, acls, hasAcls || hasLbVip, hasStateful);
@@ -275,12 +278,12 @@ export function switchLogicalFlows(network: Network, switchName: string, _opts: 
   f.add("ls_in_lb_aff_learn", 0, "1", "next;", "default");
   hairpin(f, hasLbVip);
   stateful(f);
-  arpNdResponder(f, ls, ports);
+  arpNdResponder(f, network, ls, ports);
   for (const s of ["ls_in_dhcp_options", "ls_in_dhcp_response", "ls_in_dns_lookup", "ls_in_dns_response", "ls_in_external_port"] as const) f.add(s, 0, "1", "next;", "default");
-  l2Lookup(f, ls, ports, hasUnknown);
+  l2Lookup(f, network, ls, ports, hasUnknown, routerPorts);
   for (const s of ["ls_out_qos_mark", "ls_out_qos_meter"] as const) f.add(s, 0, "1", "next;", "default");
   egressPortSecurity(f);
-  return sortByStage(f.flows);
+  return sortByStage([...f.flows, ...switchNatFlows(network, switchName)]);
 }
 
 /** Stable order: pipeline, table, then generation order (priority is not reordered). */
@@ -318,14 +321,13 @@ function fdb(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[]): void
   f.add("ls_in_put_fdb", 0, "1", "next;", "default");
 }
 
-function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], acls: readonly AppliedAcl[], hasStatefulAcl: boolean): void {
+function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], acls: readonly AppliedAcl[], hasStatefulAcl: boolean, routerPorts: ReadonlySet<string>): void {
   f.add("ls_in_pre_acl", 0, "1", "next;", "default");
   f.add("ls_out_pre_acl", 0, "1", "next;", "default");
   f.add("ls_in_pre_acl", 110, SVC_MONITOR_DST, "next;", "svc-monitor");
   f.add("ls_out_pre_acl", 110, SVC_MONITOR_SRC, "next;", "svc-monitor");
   if (!hasStatefulAcl) return;
-  for (const p of ports) {
-    if (p.type !== "localnet" && p.type !== "router") continue;
+  for (const p of [...ports.filter((x) => routerPorts.has(x.name)), ...ports.filter((x) => x.type === "localnet")]) {
     f.add("ls_in_pre_acl", 110, `ip && inport == ${q(p.name)}`, "next;", "pre-acl-skip-port", portOrigin(ls, p));
     f.add("ls_out_pre_acl", 110, `ip && outport == ${q(p.name)}`, "next;", "pre-acl-skip-port", portOrigin(ls, p));
   }
@@ -343,7 +345,13 @@ function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], ac
   f.add("ls_out_pre_acl", 100, "ip", `${R.conntrackDefrag} = 1; next;`, "pre-acl-ct");
 }
 
-function preLb(f: FlowList, hasLbVip: boolean): void {
+function preLb(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], hasLbVip: boolean, hasStatefulAcl: boolean, routerPorts: ReadonlySet<string>): void {
+  // Router ports (and localnet ports unless a load balancer needs them) skip conntrack.
+  const skip = [...ports.filter((x) => routerPorts.has(x.name)), ...(hasLbVip ? [] : ports.filter((x) => x.type === "localnet"))];
+  for (const p of skip) {
+    f.add("ls_in_pre_lb", 110, `ip && inport == ${q(p.name)}`, "next;", "pre-lb-skip-port", portOrigin(ls, p));
+    f.add("ls_out_pre_lb", 110, `ip && outport == ${q(p.name)}`, hasStatefulAcl ? "next;" : "ct_clear; next;", "pre-lb-skip-port", portOrigin(ls, p));
+  }
   for (const [stage, svc] of [["ls_in_pre_lb", SVC_MONITOR_DST], ["ls_out_pre_lb", SVC_MONITOR_SRC]] as const) {
     f.add(stage, 110, ND_MLD, "next;", "pre-lb-skip-nd");
     f.add(stage, 110, svc, "next;", "svc-monitor");
@@ -550,7 +558,23 @@ function stateful(f: FlowList): void {
   }
 }
 
-function arpNdResponder(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[]): void {
+/** The addresses a switch port answers ARP/ND for: its own, or for "router" its router port's. */
+function responderAddresses(network: Network, p: SwitchPort): PortAddress[] {
+  const out: PortAddress[] = [];
+  for (const entry of p.addresses) {
+    if (entry.trim() === "router") {
+      const r = routerPortOf(network, p);
+      const nets = r ? lrpNetworks(r.port) : undefined;
+      if (nets) out.push({ mac: nets.mac, ipv4: nets.ipv4.map((n) => n.addr), ipv6: nets.ipv6.map((n) => n.addr) });
+      continue;
+    }
+    const a = parsePortAddress(entry);
+    if (a) out.push(a);
+  }
+  return out;
+}
+
+function arpNdResponder(f: FlowList, network: Network, ls: LogicalSwitch, ports: readonly SwitchPort[]): void {
   f.add("ls_in_arp_rsp", 0, "1", "next;", "default");
   for (const p of ports) {
     const origin = portOrigin(ls, p);
@@ -558,10 +582,9 @@ function arpNdResponder(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPo
       f.add("ls_in_arp_rsp", 100, `inport == ${q(p.name)}`, "next;", "arp-rsp-skip-localnet", origin);
       continue;
     }
-    if ((p.type !== "" && p.type !== "localport") || hasUnknownAddress(p.addresses)) continue;
-    for (const entry of p.addresses) {
-      const a = parsePortAddress(entry);
-      if (!a) continue;
+    if ((p.type !== "" && p.type !== "localport" && p.type !== "router") || hasUnknownAddress(p.addresses)) continue;
+    const na = p.type === "router" ? "nd_na_router" : "nd_na";
+    for (const a of responderAddresses(network, p)) {
       for (const ip of a.ipv4) {
         const m = `arp.tpa == ${ip} && arp.op == 1`;
         const reply = `eth.dst = eth.src; eth.src = ${a.mac}; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = ${a.mac}; arp.tpa = arp.spa; arp.spa = ${ip}; outport = inport; flags.loopback = 1; output;`;
@@ -570,7 +593,7 @@ function arpNdResponder(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPo
       }
       for (const ip of a.ipv6) {
         const m = `nd_ns && ip6.dst == {${ip}, ${solicitedNode(ip)}} && nd.target == ${ip}`;
-        const reply = `nd_na { eth.src = ${a.mac}; ip6.src = ${ip}; nd.target = ${ip}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`;
+        const reply = `${na} { eth.src = ${a.mac}; ip6.src = ${ip}; nd.target = ${ip}; nd.tll = ${a.mac}; outport = inport; flags.loopback = 1; output; };`;
         f.add("ls_in_arp_rsp", 50, m, reply, "nd-rsp", origin);
         f.add("ls_in_arp_rsp", 100, `${m} && inport == ${q(p.name)}`, "next;", "nd-rsp-skip-owner", origin);
       }
@@ -578,14 +601,55 @@ function arpNdResponder(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPo
   }
 }
 
-function l2Lookup(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], hasUnknown: boolean): void {
+/**
+ * ARP requests and neighbour solicitations for a router port's own addresses go to that router
+ * port (and, when the switch has other ports, are flooded as well); the router's own requests
+ * are flooded to the L2 domain.
+ */
+function routerArpRequests(f: FlowList, network: Network, ls: LogicalSwitch, p: SwitchPort, onlyRouters: boolean): void {
+  const r = routerPortOf(network, p);
+  if (!r || !r.port.enabled) return;
+  const nets = lrpNetworks(r.port);
+  if (!nets) return;
+  const origin = portOrigin(ls, p);
+  const action = onlyRouters ? `outport = ${q(p.name)}; output;` : `clone {outport = ${q(p.name)}; output; }; outport = ${q(MC_FLOOD_L2)}; output;`;
+  for (const n of nets.ipv4) f.add("ls_in_l2_lkup", 80, `flags[1] == 0 && arp.op == 1 && arp.tpa == ${n.addr}`, action, "router-arp-request", origin);
+  for (const n of nets.ipv6) f.add("ls_in_l2_lkup", 80, `flags[1] == 0 && nd_ns && nd.target == ${n.addr}`, action, "router-nd-ns", origin);
+  if (onlyRouters) return;
+  const macs = [nets.mac];
+  for (const nat of r.lr.nat) {
+    if (nat.type === "snat" || nat.externalMac === undefined) continue;
+    const m = parsePortAddress(nat.externalMac);
+    if (m && !macs.includes(m.mac)) macs.push(m.mac);
+  }
+  f.add("ls_in_l2_lkup", 75, `eth.src == {${macs.join(", ")}} && (arp.op == 1 || rarp.op == 3 || nd_ns)`, `outport = ${q(MC_FLOOD_L2)}; output;`, "router-self-arp", origin);
+}
+
+function l2Lookup(f: FlowList, network: Network, ls: LogicalSwitch, ports: readonly SwitchPort[], hasUnknown: boolean, routerPorts: ReadonlySet<string>): void {
   f.add("ls_in_l2_lkup", 110, `${SVC_MONITOR_DST} && (tcp || icmp || icmp6)`, "handle_svc_check(inport);", "svc-monitor");
   f.add("ls_in_l2_lkup", 70, "eth.mcast", `outport = ${q(MC_FLOOD)}; output;`, "l2-flood");
   f.add("ls_in_l2_lkup", 0, "1", "outport = get_fdb(eth.dst); next;", "l2-fdb");
+  const onlyRouters = routerPorts.size === ports.length;
+  const hasLocalnet = ports.some((x) => x.type === "localnet");
   for (const p of ports) {
     if (p.type === "external") continue;
     const origin = portOrigin(ls, p);
+    if (p.type === "router") routerArpRequests(f, network, ls, p, onlyRouters);
     for (const entry of p.addresses) {
+      if (entry.trim() === "router") {
+        const r = routerPortOf(network, p);
+        if (!r) continue;
+        const mac = parsePortAddress(r.port.mac)?.mac;
+        if (mac === undefined) continue;
+        let m = `eth.dst == ${mac}`;
+        const dgps = r.lr.ports.filter((x) => isDgp(x)).toArray().map(([, x]) => x);
+        if (dgps.length > 0 && hasLocalnet) {
+          if (isDgp(r.port)) m += ` && is_chassis_resident(${q(crPortName(r.port))})`;
+          else if (r.port.options.get("reside-on-redirect-chassis") === "true" && dgps.length === 1) m += ` && is_chassis_resident(${q(crPortName(dgps[0]!))})`;
+        }
+        f.add("ls_in_l2_lkup", 50, m, p.enabled ? `outport = ${q(p.name)}; output;` : "drop;", "l2-router", origin);
+        continue;
+      }
       const a = parsePortAddress(entry);
       if (!a) continue;
       f.add("ls_in_l2_lkup", 50, `eth.dst == ${a.mac}`, p.enabled ? `outport = ${q(p.name)}; output;` : "drop;", "l2-unicast", origin);
