@@ -4,7 +4,7 @@
  */
 import type { Argv } from "yargs";
 import { CHASSIS_FEATURES } from "../ovn/index.js";
-import { exportNbctl, exportSbctl, renderScript, saveScenario } from "../scenario/index.js";
+import { exportNbctl, exportNotes, exportSbctl, renderScript, saveScenario } from "../scenario/index.js";
 import type { Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
 
@@ -18,7 +18,7 @@ export function registerExportCommand(parser: Argv, io: Io): void {
         .option("format", { choices: ["nbctl", "sbctl", "yaml"] as const, default: "nbctl" as const, describe: "nbctl: Northbound commands; sbctl: chassis and bindings; yaml: scenario file" }),
     (argv) => {
       const s = loadNetworkArg(argv.network);
-      if (argv.format === "nbctl") io.out(renderScript("ovn-nbctl", exportNbctl(s.network)));
+      if (argv.format === "nbctl") io.out(renderScript("ovn-nbctl", exportNbctl(s.network), exportNotes(s.network)));
       else if (argv.format === "sbctl") io.out(renderScript("ovn-sbctl", exportSbctl(s.network, { chassisOtherConfig: CHASSIS_FEATURES })));
       else io.out(saveScenario(s.network, s.probes));
     },

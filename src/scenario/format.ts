@@ -144,6 +144,189 @@ export const LOAD_BALANCER: ObjectSpec = {
   },
 };
 
+const port: FieldType = { kind: "int", min: 1, max: 65535 };
+const chassisPriority: FieldType = { kind: "int", min: 0, max: 32767 };
+
+export const GATEWAY_CHASSIS: ObjectSpec = {
+  name: "gatewayChassis",
+  doc: "A chassis that may host a distributed gateway port, with its priority (higher is preferred).",
+  fields: {
+    chassis: { type: str, required: true, doc: "Chassis name.", nb: "Gateway_Chassis.chassis_name / HA_Chassis.chassis_name" },
+    priority: { type: chassisPriority, required: true, doc: "Higher is preferred.", nb: "Gateway_Chassis.priority / HA_Chassis.priority" },
+  },
+};
+
+export const ROUTER_PORT: ObjectSpec = {
+  name: "routerPort",
+  doc: "A logical router port.",
+  fields: {
+    name: { type: str, required: true, doc: "Port name, unique in the network (switch ports included).", nb: "Logical_Router_Port.name" },
+    mac: { type: str, required: true, doc: "The port's Ethernet address.", nb: "Logical_Router_Port.mac" },
+    networks: { type: strList, doc: 'The router\'s addresses on this port, "IP/PREFIX".', nb: "Logical_Router_Port.networks" },
+    peer: { type: str, doc: "The router port at the other end of a direct router-to-router link.", nb: "Logical_Router_Port.peer" },
+    gatewayChassis: { type: { kind: "list", of: { kind: "object", spec: GATEWAY_CHASSIS } }, doc: "Makes this a distributed gateway port.", nb: "Logical_Router_Port.gateway_chassis" },
+    haChassisGroup: { type: str, doc: "HA chassis group name; the other way to make a distributed gateway port.", nb: "Logical_Router_Port.ha_chassis_group" },
+    options: { type: strMap, doc: "Port options (route_table, gateway_mtu, reside-on-redirect-chassis, ...).", nb: "Logical_Router_Port.options" },
+    enabled: { type: { kind: "bool" }, doc: "false disables the port.", nb: "Logical_Router_Port.enabled" },
+    tunnelKey: { type: { kind: "int", min: 1, max: 32767 }, doc: "Port tunnel key; assigned by the compiler when omitted.", nb: "Logical_Router_Port.options:requested-tnl-key" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "Logical_Router_Port.external_ids" },
+  },
+};
+
+export const STATIC_ROUTE: ObjectSpec = {
+  name: "staticRoute",
+  doc: "A static route of a router.",
+  fields: {
+    ipPrefix: { type: str, required: true, doc: 'Destination (or, with policy src-ip, source) "IP/PREFIX" or bare IP.', nb: "Logical_Router_Static_Route.ip_prefix" },
+    nexthop: { type: str, required: true, doc: 'Next-hop IP, or "discard" to drop.', nb: "Logical_Router_Static_Route.nexthop" },
+    outputPort: { type: str, doc: "Router port to send on; found from the next hop when omitted.", nb: "Logical_Router_Static_Route.output_port" },
+    policy: { type: { kind: "string", enum: ["dst-ip", "src-ip"] }, doc: "Match the destination (default) or the source address.", nb: "Logical_Router_Static_Route.policy" },
+    routeTable: { type: str, doc: "Route table name; omitted for the main table.", nb: "Logical_Router_Static_Route.route_table" },
+    options: { type: strMap, doc: "Options (ecmp_symmetric_reply, origin, ...).", nb: "Logical_Router_Static_Route.options" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "Logical_Router_Static_Route.external_ids" },
+  },
+};
+
+export const ROUTER_POLICY: ObjectSpec = {
+  name: "routerPolicy",
+  doc: "A logical router policy (policy-based routing).",
+  fields: {
+    priority: { type: { kind: "int", min: 0, max: 32767 }, required: true, doc: "Higher wins.", nb: "Logical_Router_Policy.priority" },
+    match: { type: str, required: true, doc: "OVN match expression.", nb: "Logical_Router_Policy.match" },
+    action: { type: { kind: "string", enum: ["allow", "drop", "reroute"] }, required: true, doc: "Verdict.", nb: "Logical_Router_Policy.action" },
+    nexthops: { type: strList, doc: "Next hops of a reroute (several for ECMP).", nb: "Logical_Router_Policy.nexthops" },
+    options: { type: strMap, doc: "Options (pkt_mark).", nb: "Logical_Router_Policy.options" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "Logical_Router_Policy.external_ids" },
+  },
+};
+
+export const NAT: ObjectSpec = {
+  name: "nat",
+  doc: "A NAT rule of a router.",
+  fields: {
+    type: { type: { kind: "string", enum: ["snat", "dnat", "dnat_and_snat"] }, required: true, doc: "NAT type.", nb: "NAT.type" },
+    externalIp: { type: str, required: true, doc: "External IP.", nb: "NAT.external_ip" },
+    logicalIp: { type: str, required: true, doc: "Logical IP; a CIDR for snat.", nb: "NAT.logical_ip" },
+    externalMac: { type: str, doc: "With logicalPort: a distributed dnat_and_snat done on the port's chassis.", nb: "NAT.external_mac" },
+    logicalPort: { type: str, doc: "The switch port that owns logicalIp (distributed NAT).", nb: "NAT.logical_port" },
+    externalPortRange: { type: str, doc: '"LOW-HIGH" source ports for snat.', nb: "NAT.external_port_range" },
+    stateless: { type: { kind: "bool" }, doc: "Stateless dnat_and_snat.", nb: "NAT.options:stateless" },
+    gatewayPort: { type: str, doc: "The distributed gateway port to use when the router has several.", nb: "NAT.gateway_port" },
+    allowedExtIps: { type: str, doc: "Address set name: only these external IPs are translated.", nb: "NAT.allowed_ext_ips" },
+    exemptedExtIps: { type: str, doc: "Address set name: these external IPs are not translated.", nb: "NAT.exempted_ext_ips" },
+    options: { type: strMap, doc: "Other options (add_route, ...).", nb: "NAT.options" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "NAT.external_ids" },
+  },
+};
+
+export const ROUTER: ObjectSpec = {
+  name: "router",
+  doc: "A logical router.",
+  fields: {
+    name: { type: str, required: true, doc: "Router name.", nb: "Logical_Router.name" },
+    ports: { type: { kind: "list", of: { kind: "object", spec: ROUTER_PORT } }, doc: "Ports, in order.", nb: "Logical_Router.ports" },
+    staticRoutes: { type: { kind: "list", of: { kind: "object", spec: STATIC_ROUTE } }, doc: "Static routes.", nb: "Logical_Router.static_routes" },
+    policies: { type: { kind: "list", of: { kind: "object", spec: ROUTER_POLICY } }, doc: "Routing policies.", nb: "Logical_Router.policies" },
+    nat: { type: { kind: "list", of: { kind: "object", spec: NAT } }, doc: "NAT rules.", nb: "Logical_Router.nat" },
+    loadBalancers: { type: strList, doc: "Names of attached load balancers.", nb: "Logical_Router.load_balancer" },
+    options: { type: strMap, doc: "Options (chassis for a gateway router, lb_force_snat_ip, ...).", nb: "Logical_Router.options" },
+    enabled: { type: { kind: "bool" }, doc: "false disables the router.", nb: "Logical_Router.enabled" },
+    tunnelKey: { type: { kind: "int", min: 1, max: 16777215 }, doc: "Datapath tunnel key; assigned by the compiler when omitted.", nb: "Logical_Router.options:requested-tnl-key" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "Logical_Router.external_ids" },
+  },
+};
+
+export const HA_CHASSIS_GROUP: ObjectSpec = {
+  name: "haChassisGroup",
+  doc: "An HA chassis group: the chassis a gateway port may be active on, by priority.",
+  fields: {
+    name: { type: str, required: true, doc: "Group name.", nb: "HA_Chassis_Group.name" },
+    chassis: { type: { kind: "list", of: { kind: "object", spec: GATEWAY_CHASSIS } }, doc: "Member chassis with priorities.", nb: "HA_Chassis_Group.ha_chassis" },
+    externalIds: { type: strMap, doc: "Free-form metadata.", nb: "HA_Chassis_Group.external_ids" },
+  },
+};
+
+export const STATIC_MAC_BINDING: ObjectSpec = {
+  name: "staticMacBinding",
+  doc: "A configured neighbour of a router port.",
+  fields: {
+    logicalPort: { type: str, required: true, doc: "The router port the neighbour is reached through.", nb: "Static_MAC_Binding.logical_port" },
+    ip: { type: str, required: true, doc: "Neighbour IP.", nb: "Static_MAC_Binding.ip" },
+    mac: { type: str, required: true, doc: "Neighbour MAC.", nb: "Static_MAC_Binding.mac" },
+    overrideDynamicMac: { type: { kind: "bool" }, doc: "Win over a learned binding for the same IP.", nb: "Static_MAC_Binding.override_dynamic_mac" },
+  },
+};
+
+export const MAC_BINDING: ObjectSpec = {
+  name: "macBinding",
+  doc: "A neighbour a router port has learned (what ovn-trace reads).",
+  fields: {
+    logicalPort: { type: str, required: true, doc: "The router port the neighbour was learned on.", nb: "SB MAC_Binding.logical_port" },
+    ip: { type: str, required: true, doc: "Neighbour IP.", nb: "SB MAC_Binding.ip" },
+    mac: { type: str, required: true, doc: "Neighbour MAC.", nb: "SB MAC_Binding.mac" },
+  },
+};
+
+export const NAT_GATEWAY_EIP: ObjectSpec = {
+  name: "natGatewayEip",
+  doc: "An address on a NAT gateway's external interface.",
+  fields: {
+    name: { type: str, required: true, doc: "EIP name.", nb: "Kube-OVN IptablesEIP.metadata.name" },
+    ip: { type: str, required: true, doc: "The external IP.", nb: "Kube-OVN IptablesEIP.spec.v4ip" },
+  },
+};
+
+export const NAT_GATEWAY_SNAT: ObjectSpec = {
+  name: "natGatewaySnat",
+  doc: "Traffic from internalCidr leaving the external interface takes the EIP.",
+  fields: {
+    name: { type: str, required: true, doc: "Rule name.", nb: "Kube-OVN IptablesSnatRule.metadata.name" },
+    eip: { type: str, required: true, doc: "EIP name.", nb: "Kube-OVN IptablesSnatRule.spec.eip" },
+    internalCidr: { type: str, required: true, doc: "Inside sources, IP or CIDR.", nb: "Kube-OVN IptablesSnatRule.spec.internalCIDR" },
+  },
+};
+
+export const NAT_GATEWAY_DNAT: ObjectSpec = {
+  name: "natGatewayDnat",
+  doc: "protocol to EIP:externalPort goes to internalIp:internalPort.",
+  fields: {
+    name: { type: str, required: true, doc: "Rule name.", nb: "Kube-OVN IptablesDnatRule.metadata.name" },
+    eip: { type: str, required: true, doc: "EIP name.", nb: "Kube-OVN IptablesDnatRule.spec.eip" },
+    protocol: { type: { kind: "string", enum: ["tcp", "udp"] }, required: true, doc: "tcp or udp.", nb: "Kube-OVN IptablesDnatRule.spec.protocol" },
+    externalPort: { type: port, required: true, doc: "Port on the EIP.", nb: "Kube-OVN IptablesDnatRule.spec.externalPort" },
+    internalIp: { type: str, required: true, doc: "Inside destination.", nb: "Kube-OVN IptablesDnatRule.spec.internalIp" },
+    internalPort: { type: port, required: true, doc: "Inside port.", nb: "Kube-OVN IptablesDnatRule.spec.internalPort" },
+  },
+};
+
+export const NAT_GATEWAY_FIP: ObjectSpec = {
+  name: "natGatewayFip",
+  doc: "A one-to-one mapping between the EIP and internalIp, both ways.",
+  fields: {
+    name: { type: str, required: true, doc: "Rule name.", nb: "Kube-OVN IptablesFIPRule.metadata.name" },
+    eip: { type: str, required: true, doc: "EIP name.", nb: "Kube-OVN IptablesFIPRule.spec.eip" },
+    internalIp: { type: str, required: true, doc: "Inside IP.", nb: "Kube-OVN IptablesFIPRule.spec.internalIp" },
+  },
+};
+
+export const NAT_GATEWAY: ObjectSpec = {
+  name: "natGateway",
+  doc: "A Kube-OVN VPC NAT gateway: an iptables pod with eth0 on a VPC switch and net1 on an external network (not an OVN object).",
+  fields: {
+    name: { type: str, required: true, doc: "Gateway name.", nb: "Kube-OVN VpcNatGateway.metadata.name" },
+    vpc: { type: str, required: true, doc: "The router (VPC) it serves.", nb: "Kube-OVN VpcNatGateway.spec.vpc" },
+    lanPort: { type: str, required: true, doc: "The switch port of eth0.", nb: "Kube-OVN vpc-nat-gw-NAME-0 pod port" },
+    lanIp: { type: str, required: true, doc: "eth0's IP (an address of lanPort).", nb: "Kube-OVN VpcNatGateway.spec.lanIp" },
+    externalMac: { type: str, required: true, doc: "net1's MAC.", nb: "net1 interface" },
+    externalCidr: { type: str, required: true, doc: 'net1\'s "IP/PREFIX" on the external network.', nb: "net1 interface" },
+    externalGateway: { type: str, required: true, doc: "The external network's gateway IP.", nb: "Kube-OVN ovn-vpc-external-network ConfigMap" },
+    eips: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY_EIP } }, doc: "External IPs.", nb: "Kube-OVN IptablesEIP" },
+    snatRules: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY_SNAT } }, doc: "SNAT rules.", nb: "Kube-OVN IptablesSnatRule" },
+    dnatRules: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY_DNAT } }, doc: "DNAT rules.", nb: "Kube-OVN IptablesDnatRule" },
+    fipRules: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY_FIP } }, doc: "Floating IP rules.", nb: "Kube-OVN IptablesFIPRule" },
+  },
+};
+
 export const PROBE_EXPECT: ObjectSpec = {
   name: "probeExpect",
   doc: "The expected outcome: the output ports, or a drop.",
@@ -180,6 +363,11 @@ export const SCENARIO: ObjectSpec = {
     portGroups: { type: { kind: "list", of: { kind: "object", spec: PORT_GROUP } }, doc: "Port groups.", nb: "Port_Group" },
     loadBalancers: { type: { kind: "list", of: { kind: "object", spec: LOAD_BALANCER } }, doc: "Load balancers.", nb: "Load_Balancer" },
     switches: { type: { kind: "list", of: { kind: "object", spec: SWITCH } }, doc: "Logical switches.", nb: "Logical_Switch" },
+    routers: { type: { kind: "list", of: { kind: "object", spec: ROUTER } }, doc: "Logical routers.", nb: "Logical_Router" },
+    haChassisGroups: { type: { kind: "list", of: { kind: "object", spec: HA_CHASSIS_GROUP } }, doc: "HA chassis groups.", nb: "HA_Chassis_Group" },
+    staticMacBindings: { type: { kind: "list", of: { kind: "object", spec: STATIC_MAC_BINDING } }, doc: "Configured neighbours of router ports.", nb: "Static_MAC_Binding" },
+    macBindings: { type: { kind: "list", of: { kind: "object", spec: MAC_BINDING } }, doc: "Learned neighbours of router ports.", nb: "SB MAC_Binding" },
+    natGateways: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY } }, doc: "Kube-OVN VPC NAT gateways.", nb: "Kube-OVN VpcNatGateway" },
     probes: { type: { kind: "list", of: { kind: "object", spec: PROBE } }, doc: "Probes." },
   },
 };

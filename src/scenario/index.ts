@@ -5,7 +5,7 @@
 export { loadScenario, loadNetworkFile, loadNetworkText, detectInputKind, microflowInport } from "./load.js";
 export type { InputKind } from "./load.js";
 export { saveScenario, scenarioToPlain } from "./save.js";
-export { exportNbctl, exportSbctl, renderScript, shellQuote } from "./export-nbctl.js";
+export { exportNbctl, exportNotes, exportSbctl, renderScript, shellQuote } from "./export-nbctl.js";
 export type { SbctlOptions } from "./export-nbctl.js";
 export { exprMatchChecker } from "./match-checker.js";
 export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";

@@ -26,15 +26,31 @@ import {
   AddressSet,
   Chassis,
   Encap,
+  GatewayChassis,
+  HaChassisGroup,
   LoadBalancer,
+  LogicalRouter,
   LogicalSwitch,
+  MacBinding,
+  Nat,
+  NatGateway,
+  NatGatewayDnat,
+  NatGatewayEip,
+  NatGatewayFip,
+  NatGatewaySnat,
   Network,
   parseLbEndpoint,
   PortGroup,
+  RouterPolicy,
+  RouterPort,
+  StaticRoute,
   SwitchPort,
   validateNetwork,
   type AclAction,
   type AclDirection,
+  type NatType,
+  type RouterPolicyAction,
+  type RoutePolicy,
   type SwitchPortType,
 } from "../model/index.js";
 import { describeType, SCENARIO, type FieldType, type ObjectSpec } from "./format.js";
@@ -370,7 +386,204 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
     );
   });
 
-  return Network({ name: str(s.name) ?? "", description: str(s.description) ?? "", chassis, switches, portGroups, addressSets, loadBalancers, options: asStrMap(s.options) });
+  const routers = buildRouters(b, s.routers);
+
+  let haChassisGroups = OrderedMap<string, HaChassisGroup>();
+  asList(s.haChassisGroups).forEach((g, i) => {
+    if (!g) return;
+    const o = g as Plain;
+    const name = o.name as string;
+    const plain = ["haChassisGroups", i];
+    if (haChassisGroups.has(name)) return duplicateName(b, "HA chassis group", name, plain);
+    const model = [`haChassisGroups[${name}]`];
+    regFields(b, o, model, plain);
+    haChassisGroups = haChassisGroups.set(name, HaChassisGroup({ name, chassis: buildGatewayChassis(b, o.chassis, [...model, "chassis"], [...plain, "chassis"]), externalIds: asStrMap(o.externalIds) }));
+  });
+
+  const natGateways = buildNatGateways(b, s.natGateways);
+
+  return Network({
+    name: str(s.name) ?? "",
+    description: str(s.description) ?? "",
+    chassis,
+    switches,
+    portGroups,
+    addressSets,
+    loadBalancers,
+    routers,
+    haChassisGroups,
+    staticMacBindings: buildMacBindings(b, s.staticMacBindings, "staticMacBindings"),
+    macBindings: buildMacBindings(b, s.macBindings, "macBindings"),
+    natGateways,
+    options: asStrMap(s.options),
+  });
+}
+
+/** Registers an object and each of its fields. */
+function regFields(b: BuildCtx, o: Plain, model: Path, plain: Path): void {
+  reg(b, model, plain);
+  for (const k of Object.keys(o)) reg(b, [...model, k], [...plain, k]);
+}
+
+/** Builds the elements of a list of objects, skipping the ones the shape check dropped. */
+function buildObjects<T>(b: BuildCtx, v: unknown, model: Path, plain: Path, build: (o: Plain, model: Path, plain: Path) => T): List<T> {
+  reg(b, model, plain);
+  const out: T[] = [];
+  asList(v).forEach((x, i) => {
+    if (!x || typeof x !== "object") return;
+    const m = [...model, out.length];
+    regFields(b, x as Plain, m, [...plain, i]);
+    out.push(build(x as Plain, m, [...plain, i]));
+  });
+  return List(out);
+}
+
+function buildGatewayChassis(b: BuildCtx, v: unknown, model: Path, plain: Path): List<GatewayChassis> {
+  return buildObjects(b, v, model, plain, (o) => GatewayChassis({ chassis: str(o.chassis) ?? "", priority: num(o.priority) ?? 0 }));
+}
+
+function buildRouters(b: BuildCtx, v: unknown): OrderedMap<string, LogicalRouter> {
+  let routers = OrderedMap<string, LogicalRouter>();
+  asList(v).forEach((r, i) => {
+    if (!r) return;
+    const o = r as Plain;
+    const name = o.name as string;
+    const plain = ["routers", i];
+    if (routers.has(name)) return duplicateName(b, "router", name, plain);
+    const model = [`routers[${name}]`];
+    regFields(b, o, model, plain);
+    let ports = OrderedMap<string, RouterPort>();
+    asList(o.ports).forEach((p, j) => {
+      if (!p) return;
+      const po = p as Plain;
+      const pname = po.name as string;
+      const pplain = [...plain, "ports", j];
+      if (ports.has(pname)) return duplicateName(b, "router port", pname, pplain);
+      const pmodel = [...model, `ports[${pname}]`];
+      regFields(b, po, pmodel, pplain);
+      ports = ports.set(
+        pname,
+        RouterPort({
+          name: pname,
+          mac: str(po.mac) ?? "",
+          networks: regStrings(b, po.networks, [...pmodel, "networks"], [...pplain, "networks"]),
+          peer: str(po.peer),
+          gatewayChassis: buildGatewayChassis(b, po.gatewayChassis, [...pmodel, "gatewayChassis"], [...pplain, "gatewayChassis"]),
+          haChassisGroup: str(po.haChassisGroup),
+          options: asStrMap(po.options),
+          enabled: po.enabled !== false,
+          tunnelKey: num(po.tunnelKey),
+          externalIds: asStrMap(po.externalIds),
+        }),
+      );
+    });
+    const staticRoutes = buildObjects(b, o.staticRoutes, [...model, "staticRoutes"], [...plain, "staticRoutes"], (ro) =>
+      StaticRoute({
+        ipPrefix: str(ro.ipPrefix) ?? "",
+        nexthop: str(ro.nexthop) ?? "",
+        outputPort: str(ro.outputPort),
+        policy: (str(ro.policy) ?? "dst-ip") as RoutePolicy,
+        routeTable: str(ro.routeTable) ?? "",
+        options: asStrMap(ro.options),
+        externalIds: asStrMap(ro.externalIds),
+      }),
+    );
+    const policies = buildObjects(b, o.policies, [...model, "policies"], [...plain, "policies"], (po, pm, pp) =>
+      RouterPolicy({
+        priority: num(po.priority) ?? 0,
+        match: str(po.match) ?? "",
+        action: po.action as RouterPolicyAction,
+        nexthops: regStrings(b, po.nexthops, [...pm, "nexthops"], [...pp, "nexthops"]),
+        options: asStrMap(po.options),
+        externalIds: asStrMap(po.externalIds),
+      }),
+    );
+    const nat = buildObjects(b, o.nat, [...model, "nat"], [...plain, "nat"], (no) =>
+      Nat({
+        type: no.type as NatType,
+        externalIp: str(no.externalIp) ?? "",
+        logicalIp: str(no.logicalIp) ?? "",
+        externalMac: str(no.externalMac),
+        logicalPort: str(no.logicalPort),
+        externalPortRange: str(no.externalPortRange),
+        stateless: no.stateless === true,
+        gatewayPort: str(no.gatewayPort),
+        allowedExtIps: str(no.allowedExtIps),
+        exemptedExtIps: str(no.exemptedExtIps),
+        options: asStrMap(no.options),
+        externalIds: asStrMap(no.externalIds),
+      }),
+    );
+    routers = routers.set(
+      name,
+      LogicalRouter({
+        name,
+        ports,
+        staticRoutes,
+        policies,
+        nat,
+        loadBalancers: regStrings(b, o.loadBalancers, [...model, "loadBalancers"], [...plain, "loadBalancers"]),
+        options: asStrMap(o.options),
+        enabled: o.enabled !== false,
+        tunnelKey: num(o.tunnelKey),
+        externalIds: asStrMap(o.externalIds),
+      }),
+    );
+  });
+  return routers;
+}
+
+function buildMacBindings(b: BuildCtx, v: unknown, key: "staticMacBindings" | "macBindings"): List<MacBinding> {
+  return buildObjects(b, v, [key], [key], (o) => MacBinding({ logicalPort: str(o.logicalPort) ?? "", ip: str(o.ip) ?? "", mac: str(o.mac) ?? "", overrideDynamicMac: o.overrideDynamicMac === true }));
+}
+
+function buildNatGateways(b: BuildCtx, v: unknown): OrderedMap<string, NatGateway> {
+  let gws = OrderedMap<string, NatGateway>();
+  asList(v).forEach((g, i) => {
+    if (!g) return;
+    const o = g as Plain;
+    const name = o.name as string;
+    const plain = ["natGateways", i];
+    if (gws.has(name)) return duplicateName(b, "NAT gateway", name, plain);
+    const model = [`natGateways[${name}]`];
+    regFields(b, o, model, plain);
+    let eips = OrderedMap<string, NatGatewayEip>();
+    asList(o.eips).forEach((e, j) => {
+      if (!e) return;
+      const eo = e as Plain;
+      const ename = eo.name as string;
+      const eplain = [...plain, "eips", j];
+      if (eips.has(ename)) return duplicateName(b, "EIP", ename, eplain);
+      regFields(b, eo, [...model, `eips[${ename}]`], eplain);
+      eips = eips.set(ename, NatGatewayEip({ name: ename, ip: str(eo.ip) ?? "" }));
+    });
+    gws = gws.set(
+      name,
+      NatGateway({
+        name,
+        vpc: str(o.vpc) ?? "",
+        lanPort: str(o.lanPort) ?? "",
+        lanIp: str(o.lanIp) ?? "",
+        externalMac: str(o.externalMac) ?? "",
+        externalCidr: str(o.externalCidr) ?? "",
+        externalGateway: str(o.externalGateway) ?? "",
+        eips,
+        snatRules: buildObjects(b, o.snatRules, [...model, "snatRules"], [...plain, "snatRules"], (r) => NatGatewaySnat({ name: str(r.name) ?? "", eip: str(r.eip) ?? "", internalCidr: str(r.internalCidr) ?? "" })),
+        dnatRules: buildObjects(b, o.dnatRules, [...model, "dnatRules"], [...plain, "dnatRules"], (r) =>
+          NatGatewayDnat({
+            name: str(r.name) ?? "",
+            eip: str(r.eip) ?? "",
+            protocol: (str(r.protocol) ?? "tcp") as "tcp" | "udp",
+            externalPort: num(r.externalPort) ?? 0,
+            internalIp: str(r.internalIp) ?? "",
+            internalPort: num(r.internalPort) ?? 0,
+          }),
+        ),
+        fipRules: buildObjects(b, o.fipRules, [...model, "fipRules"], [...plain, "fipRules"], (r) => NatGatewayFip({ name: str(r.name) ?? "", eip: str(r.eip) ?? "", internalIp: str(r.internalIp) ?? "" })),
+      }),
+    );
+  });
+  return gws;
 }
 
 // ---- Probes --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  */
 import type { List, OrderedMap } from "immutable";
 import { stringify } from "yaml";
-import type { Acl, Network } from "../model/index.js";
+import type { Acl, GatewayChassis, LogicalRouter, MacBinding, NatGateway, Network } from "../model/index.js";
 import type { Probe } from "./probe.js";
 
 type Plain = Record<string, unknown>;
@@ -36,6 +36,114 @@ function saveAcl(a: Acl): Plain {
   put(o, "severity", a.severity);
   put(o, "applyAfterLb", a.applyAfterLb, false);
   put(o, "externalIds", obj(a.externalIds));
+  return o;
+}
+
+const saveGatewayChassis = (g: GatewayChassis): Plain => ({ chassis: g.chassis, priority: g.priority });
+
+function saveRouter(lr: LogicalRouter): Plain {
+  const o: Plain = {};
+  put(o, "name", lr.name);
+  put(
+    o,
+    "ports",
+    lr.ports.valueSeq().map((p) => {
+      const po: Plain = {};
+      put(po, "name", p.name);
+      put(po, "mac", p.mac);
+      put(po, "networks", arr(p.networks));
+      put(po, "peer", p.peer);
+      put(po, "gatewayChassis", p.gatewayChassis.map(saveGatewayChassis).toArray());
+      put(po, "haChassisGroup", p.haChassisGroup);
+      put(po, "options", obj(p.options));
+      put(po, "enabled", p.enabled, true);
+      put(po, "tunnelKey", p.tunnelKey);
+      put(po, "externalIds", obj(p.externalIds));
+      return po;
+    }).toArray(),
+  );
+  put(
+    o,
+    "staticRoutes",
+    lr.staticRoutes.map((r) => {
+      const ro: Plain = {};
+      put(ro, "ipPrefix", r.ipPrefix);
+      put(ro, "nexthop", r.nexthop);
+      put(ro, "outputPort", r.outputPort);
+      put(ro, "policy", r.policy, "dst-ip");
+      put(ro, "routeTable", r.routeTable, "");
+      put(ro, "options", obj(r.options));
+      put(ro, "externalIds", obj(r.externalIds));
+      return ro;
+    }).toArray(),
+  );
+  put(
+    o,
+    "policies",
+    lr.policies.map((p) => {
+      const po: Plain = {};
+      put(po, "priority", p.priority);
+      put(po, "match", p.match);
+      put(po, "action", p.action);
+      put(po, "nexthops", arr(p.nexthops));
+      put(po, "options", obj(p.options));
+      put(po, "externalIds", obj(p.externalIds));
+      return po;
+    }).toArray(),
+  );
+  put(
+    o,
+    "nat",
+    lr.nat.map((n) => {
+      const no: Plain = {};
+      put(no, "type", n.type);
+      put(no, "externalIp", n.externalIp);
+      put(no, "logicalIp", n.logicalIp);
+      put(no, "externalMac", n.externalMac);
+      put(no, "logicalPort", n.logicalPort);
+      put(no, "externalPortRange", n.externalPortRange);
+      put(no, "stateless", n.stateless, false);
+      put(no, "gatewayPort", n.gatewayPort);
+      put(no, "allowedExtIps", n.allowedExtIps);
+      put(no, "exemptedExtIps", n.exemptedExtIps);
+      put(no, "options", obj(n.options));
+      put(no, "externalIds", obj(n.externalIds));
+      return no;
+    }).toArray(),
+  );
+  put(o, "loadBalancers", arr(lr.loadBalancers));
+  put(o, "options", obj(lr.options));
+  put(o, "enabled", lr.enabled, true);
+  put(o, "tunnelKey", lr.tunnelKey);
+  put(o, "externalIds", obj(lr.externalIds));
+  return o;
+}
+
+function saveMacBinding(b: MacBinding, isStatic: boolean): Plain {
+  const o: Plain = { logicalPort: b.logicalPort, ip: b.ip, mac: b.mac };
+  // Only NB Static_MAC_Binding has the column; on a learned binding validation reports it.
+  if (isStatic) put(o, "overrideDynamicMac", b.overrideDynamicMac, false);
+  return o;
+}
+
+function saveNatGateway(g: NatGateway): Plain {
+  const o: Plain = {
+    name: g.name,
+    vpc: g.vpc,
+    lanPort: g.lanPort,
+    lanIp: g.lanIp,
+    externalMac: g.externalMac,
+    externalCidr: g.externalCidr,
+    externalGateway: g.externalGateway,
+  };
+  put(o, "eips", g.eips.valueSeq().map((e) => ({ name: e.name, ip: e.ip })).toArray());
+  put(o, "snatRules", g.snatRules.map((r) => ({ name: r.name, eip: r.eip, internalCidr: r.internalCidr })).toArray());
+  put(
+    o,
+    "dnatRules",
+    g.dnatRules.map((r) => ({ name: r.name, eip: r.eip, protocol: r.protocol, externalPort: r.externalPort, internalIp: r.internalIp, internalPort: r.internalPort })).toArray(),
+  );
+  put(o, "fipRules", g.fipRules.map((r) => ({ name: r.name, eip: r.eip, internalIp: r.internalIp })).toArray());
   return o;
 }
 
@@ -126,6 +234,21 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Pl
       return o;
     }).toArray(),
   );
+  put(s, "routers", net.routers.valueSeq().map(saveRouter).toArray());
+  put(
+    s,
+    "haChassisGroups",
+    net.haChassisGroups.valueSeq().map((g) => {
+      const o: Plain = {};
+      put(o, "name", g.name);
+      put(o, "chassis", g.chassis.map(saveGatewayChassis).toArray());
+      put(o, "externalIds", obj(g.externalIds));
+      return o;
+    }).toArray(),
+  );
+  put(s, "staticMacBindings", net.staticMacBindings.map((b) => saveMacBinding(b, true)).toArray());
+  put(s, "macBindings", net.macBindings.map((b) => saveMacBinding(b, false)).toArray());
+  put(s, "natGateways", net.natGateways.valueSeq().map(saveNatGateway).toArray());
   put(
     s,
     "probes",

@@ -11,8 +11,9 @@ import { is, List, OrderedMap } from "immutable";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { formatDiagnostic } from "../../src/base/index.js";
-import { Acl, AddressSet, Chassis, Encap, LoadBalancer, LogicalSwitch, Network, PortGroup, SwitchPort } from "../../src/model/index.js";
+import { Acl, AddressSet, Chassis, Encap, LoadBalancer, LogicalSwitch, Nat, Network, PortGroup, RouterPolicy, StaticRoute, SwitchPort } from "../../src/model/index.js";
 import { loadNetworkFile, loadNetworkText, loadScenario, saveScenario, scenarioJsonSchema, type Probe } from "../../src/scenario/index.js";
+import { GOOD } from "./router-network.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = resolve(ROOT, "scenarios");
@@ -102,7 +103,35 @@ describe("JSON Schema", () => {
       switches: [{ name: "s", ports: [{ name: "p", addresses: ["00:00:00:00:00:01 10.0.0.1"] }], acls: [{ direction: "to-lport", priority: 1, match: "ip4", action: "allow" }] }],
       portGroups: [{ name: "pg", ports: ["p"], acls: [{ direction: "to-lport", priority: 1, match: "ip4", action: "allow" }] }],
       probes: [{ name: "x", microflow: 'inport == "p"', expect: { drop: true } }],
+      routers: [
+        {
+          name: "lr",
+          ports: [{ name: "lrp", mac: "00:00:00:00:ff:01", networks: ["10.0.0.254/24"], gatewayChassis: [{ chassis: "c", priority: 1 }] }],
+          staticRoutes: [{ ipPrefix: "0.0.0.0/0", nexthop: "10.0.0.1" }],
+          policies: [{ priority: 1, match: "ip4", action: "allow" }],
+          nat: [{ type: "snat", externalIp: "10.0.0.254", logicalIp: "10.1.0.0/16" }],
+        },
+      ],
+      haChassisGroups: [{ name: "g", chassis: [{ chassis: "c", priority: 1 }] }],
+      staticMacBindings: [{ logicalPort: "lrp", ip: "10.0.0.1", mac: "00:00:00:00:00:09" }],
+      macBindings: [{ logicalPort: "lrp", ip: "10.0.0.1", mac: "00:00:00:00:00:09" }],
+      natGateways: [
+        {
+          name: "gw",
+          vpc: "lr",
+          lanPort: "p",
+          lanIp: "10.0.0.1",
+          externalMac: "00:00:00:00:ee:01",
+          externalCidr: "172.17.0.10/24",
+          externalGateway: "172.17.0.1",
+          eips: [{ name: "e", ip: "172.17.0.11" }],
+          snatRules: [{ name: "s", eip: "e", internalCidr: "10.0.0.0/24" }],
+          dnatRules: [{ name: "d", eip: "e", protocol: "tcp", externalPort: 80, internalIp: "10.0.0.1", internalPort: 80 }],
+          fipRules: [{ name: "f", eip: "e", internalIp: "10.0.0.1" }],
+        },
+      ],
     };
+    base.switches[0]!.ports.push({ name: "p-lr", type: "router", addresses: ["router"], options: { "router-port": "lrp" } } as (typeof base.switches)[0]["ports"][0]);
     const okText = JSON.stringify(base);
     expect(schemaErrors(base, schema, schema)).toEqual([]);
     expect(loadScenario(okText, "ok.yaml").ok).toBe(true);
@@ -119,6 +148,21 @@ describe("JSON Schema", () => {
       (o) => o.portGroups[0]!.acls[0]!,
       (o) => o.probes[0]!,
       (o) => o.probes[0]!.expect,
+      (o) => o.routers[0]!,
+      (o) => o.routers[0]!.ports[0]!,
+      (o) => o.routers[0]!.ports[0]!.gatewayChassis[0]!,
+      (o) => o.routers[0]!.staticRoutes[0]!,
+      (o) => o.routers[0]!.policies[0]!,
+      (o) => o.routers[0]!.nat[0]!,
+      (o) => o.haChassisGroups[0]!,
+      (o) => o.haChassisGroups[0]!.chassis[0]!,
+      (o) => o.staticMacBindings[0]!,
+      (o) => o.macBindings[0]!,
+      (o) => o.natGateways[0]!,
+      (o) => o.natGateways[0]!.eips[0]!,
+      (o) => o.natGateways[0]!.snatRules[0]!,
+      (o) => o.natGateways[0]!.dnatRules[0]!,
+      (o) => o.natGateways[0]!.fipRules[0]!,
     ];
     for (const t of targets) {
       const o = JSON.parse(okText) as typeof base;
@@ -199,6 +243,30 @@ describe("round trip of a network built in code", () => {
     if (!r.ok) return;
     expect(is(r.value.network, net)).toBe(true);
     expect(r.value.probes).toEqual(probes);
+  });
+});
+
+describe("round trip of a network with routers built in code", () => {
+  it("keeps every router, NAT, binding and NAT gateway field that differs from its default", () => {
+    const net = GOOD.setIn(["routers", "lr", "options"], OrderedMap({ chassis: "hv1" }))
+      .setIn(["routers", "lr", "externalIds"], OrderedMap({ vendor: "x" }))
+      .setIn(["routers", "lr", "enabled"], false)
+      .setIn(["routers", "lr", "ports", "lr-ls", "options"], OrderedMap({ gateway_mtu: "1400" }))
+      .setIn(["routers", "lr", "ports", "lr-ls", "externalIds"], OrderedMap({ k: "v" }))
+      .setIn(["routers", "lr", "ports", "lr-ls", "enabled"], false)
+      .updateIn(["routers", "lr", "staticRoutes"], (l) => (l as List<StaticRoute>).push(StaticRoute({ ipPrefix: "10.7.0.0/16", nexthop: "172.16.0.9", options: OrderedMap({ ecmp_symmetric_reply: "true" }), externalIds: OrderedMap({ a: "b" }) })))
+      .updateIn(["routers", "lr", "policies"], (l) => (l as List<RouterPolicy>).push(RouterPolicy({ priority: 5, match: "ip6", action: "reroute", nexthops: List(["fd00::9", "fd00::8"]), options: OrderedMap({ pkt_mark: "3" }), externalIds: OrderedMap({ c: "d" }) })))
+      .updateIn(["routers", "lr", "nat"], (l) => (l as List<Nat>).push(Nat({ type: "snat", externalIp: "172.16.0.30", logicalIp: "10.0.5.0/24", exemptedExtIps: "as", options: OrderedMap({ add_route: "true" }), externalIds: OrderedMap({ e: "f" }) })))
+      .setIn(["haChassisGroups", "g", "externalIds"], OrderedMap({ g: "h" }));
+    const text = saveScenario(net);
+    const r = loadScenario(text, "routers.yaml");
+    if (!r.ok) expect(r.diags.map(formatDiagnostic)).toEqual([]);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(is(r.value.network, net)).toBe(true);
+    expect(saveScenario(r.value.network)).toBe(text);
+    // Defaults are left out: a router port without options, peers or chassis saves as its three fields.
+    expect(text).toContain("      - name: lr-lr2\n        mac: 00:00:00:00:ff:03\n        networks:\n          - 169.254.0.1/31\n        peer: lr2-lr\n");
   });
 });
 

@@ -4,7 +4,7 @@
 import { List, OrderedMap } from "immutable";
 import { describe, expect, it } from "vitest";
 import { formatPath } from "../../src/base/index.js";
-import { Acl, Chassis, LoadBalancer, LogicalSwitch, Network, parseLbEndpoint, PortGroup, scanMatchRefs, SwitchPort, validateNetwork } from "../../src/model/index.js";
+import { Acl, Chassis, LoadBalancer, LogicalRouter, LogicalSwitch, Network, parseLbEndpoint, PortGroup, RouterPort, scanMatchRefs, SwitchPort, validateNetwork } from "../../src/model/index.js";
 import { exprMatchChecker } from "../../src/scenario/index.js";
 
 function problems(net: Network, withExpr = true): string[] {
@@ -21,10 +21,11 @@ describe("validateNetwork", () => {
       switches: OrderedMap({
         ls: LogicalSwitch({
           name: "ls",
-          ports: OrderedMap({ a: port("a", "00:00:00:00:00:01 10.0.0.1", { chassis: "hv1" }), b: port("b", "00:00:00:00:00:02 10.0.0.2 fd00::2"), r: port("r", "router", { type: "router" }), u: port("u", "unknown") }),
+          ports: OrderedMap({ a: port("a", "00:00:00:00:00:01 10.0.0.1", { chassis: "hv1" }), b: port("b", "00:00:00:00:00:02 10.0.0.2 fd00::2"), r: port("r", "router", { type: "router", options: OrderedMap({ "router-port": "lr-ls" }) }), u: port("u", "unknown") }),
         }),
       }),
-      portGroups: OrderedMap({ pg: PortGroup({ name: "pg", ports: List(["a", "b"]), acls: List([Acl({ direction: "to-lport", priority: 1000, match: 'outport == @pg && inport == "a"', action: "drop" })]) }) }),
+      portGroups: OrderedMap({ pg: PortGroup({ name: "pg", ports: List(["a", "b"]), acls: List([Acl({ direction: "to-lport", priority: 1000, match: 'outport == @pg && inport == "a" && ip4.src == $pg_ip4', action: "drop" })]) }) }),
+      routers: OrderedMap({ lr: LogicalRouter({ name: "lr", ports: OrderedMap({ "lr-ls": RouterPort({ name: "lr-ls", mac: "00:00:00:00:ff:01", networks: List(["10.0.0.254/24"]) }) }) }) }),
     });
     expect(problems(net)).toEqual([]);
   });
