@@ -47,4 +47,11 @@ describe("ovn-trace --minimal reader", () => {
     const v = verdictOf(parseMinimalTrace('# arp\noutput("p2");\noutput("p3");\noutput("ln");\n'));
     expect(v.outputs.map((o) => o.port)).toEqual(["p2", "p3", "ln"]);
   });
+
+  it("ip.ttl-- decrements the TTL assigned before it, or the microflow's", () => {
+    const routed = verdictOf(parseMinimalTrace('# icmp,reg14=0x1,nw_ttl=64,icmp_type=8\nip.ttl--;\noutput("b");\n'));
+    expect(routed.outputs[0]!.fields["ip.ttl"]).toBe("63");
+    const reply = verdictOf(parseMinimalTrace('# icmp,nw_ttl=64\nip.ttl = 255;\nicmp4.type = 0;\nip.ttl--;\noutput("a");\n'));
+    expect(reply.outputs[0]!.fields["ip.ttl"]).toBe("254");
+  });
 });

@@ -10,3 +10,4 @@ export * from "./microflow.js";
 export * from "./port-security.js";
 export * from "./router.js";
 export * from "./router-nat.js";
+export * from "./nat-gateway.js";

@@ -23,6 +23,7 @@ export const DROP_REASONS = {
   "ttl-exceeded": "the TTL would reach 0",
   "not-ip": "TTL decrement of a packet that is not IP",
   "unsupported-action": "an action that has no meaning at the logical level",
+  "trace-unsnat": "ovn-trace mode: `ct_snat` without an address on a gateway router ends the trace (there is no connection to un-SNAT)",
   "loop-depth": "loop: nesting deeper than the depth limit",
   "loop-lookups": "loop: more table lookups than the lookup limit",
   "loop-crossings": "loop: more datapath crossings than the crossing limit",

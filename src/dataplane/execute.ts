@@ -46,12 +46,14 @@
  * The input key is not modified. Trace events are built only when a sink is given.
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
-import { CT, W, field, getField, setField } from "../flow/index.js";
+import { hashAdd, hashFinish } from "../base/index.js";
+import { CT, W, field, getField, setField, type FieldDef } from "../flow/index.js";
 import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink } from "./trace-sink.js";
 
 /** Where conntrack state comes from. */
@@ -73,8 +75,39 @@ export interface ExecutorOptions {
    * reference twin (for differential tests).
    */
   readonly classifier?: "tuple" | "linear";
-  /** Handlers for `call` actions by function name, over the defaults (`DEFAULT_CALLS`). */
+  /**
+   * Handlers for `call` actions by function name, over the defaults (`DEFAULT_CALLS`) and the
+   * neighbour-table handlers (`macBindings`).
+   */
   readonly calls?: Readonly<Record<string, CallHandler>>;
+  /**
+   * The learned neighbour table (OVN's Southbound `MAC_Binding`, which is what ovn-trace reads):
+   * `get_arp` / `get_nd` set `eth.dst` from it, `lookup_arp` / `lookup_nd` (and their `_ip`
+   * forms) test it. In `table` mode `put_arp` / `put_nd` also learn into it (as ovn-controller
+   * does), so later packets of the same executor see what earlier ones taught; in `trace` mode
+   * they change nothing, as in ovn-trace. Without it the table starts empty. See mac-binding.ts.
+   */
+  readonly macBindings?: readonly MacBindingEntry[] | MacBindingTable;
+  /**
+   * ovn-trace's `--select-id`: the member `select()` picks when it is one of its choices (ECMP
+   * routes and policies). Otherwise the pick is a hash of the packet's addresses and ports,
+   * stable across runs, as OVS's `dp_hash` selection is in spirit.
+   */
+  readonly selectId?: number;
+  /**
+   * The distributed port a chassis-redirect port stands for, by port name (`cr-lrp1` → `lrp1`,
+   * the Southbound `options:distributed-port`). Output to a chassis-redirect port runs the egress
+   * pipeline for its distributed port, as ovn-controller does on the gateway chassis and ovn-trace
+   * does always. Default: northd's naming, `cr-NAME` → the port `NAME` of the same datapath.
+   */
+  readonly chassisRedirects?: ReadonlyMap<string, string>;
+  /**
+   * Names of gateway routers (routers with a local `l3gateway` port, i.e. `options:chassis`). In
+   * `trace` mode a `ct_snat;` without an address on one of them ends the branch with
+   * `trace-unsnat`, as ovn-trace does (it has no connection to un-SNAT, and stops there rather
+   * than route the packet on unchanged). Other modes ignore this.
+   */
+  readonly gatewayRouters?: ReadonlySet<string>;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -120,6 +153,8 @@ export interface RunOptions {
   /** ovn-trace mode: the `--ct` states for this packet (else the executor's). */
   readonly ctStates?: readonly number[];
   readonly lbDst?: Backend;
+  /** `--select-id` for this packet (else the executor's). */
+  readonly selectId?: number;
 }
 
 export interface Injection {
@@ -167,9 +202,12 @@ interface Ctx {
   branches: number;
   readonly ctQueue: CtStateQueue | undefined;
   lbDst: Backend | undefined;
+  readonly selectId: number | undefined;
 }
 
 const REG10 = W.REG0 + 10;
+const REG11 = W.REG0 + 11;
+const REG12 = W.REG0 + 12;
 const REG14 = W.REG0 + 14;
 const REG15 = W.REG0 + 15;
 const MC_MIN = 32768;
@@ -184,6 +222,9 @@ const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
 const ETH_ARP = 0x0806;
 
+/** Functions without a result that write a packet field (reported to the trace as a change). */
+const PACKET_WRITING_CALLS: Readonly<Record<string, FieldDef | undefined>> = { get_arp: field("eth_dst"), get_nd: field("eth_dst") };
+
 export class LogicalExecutor {
   private readonly dps = new Map<number, CompiledDatapath>();
   private readonly limits: Limits;
@@ -194,12 +235,29 @@ export class LogicalExecutor {
 
   readonly program: LogicalProgram;
   private readonly calls: Readonly<Record<string, CallHandler>>;
+  /** The neighbour table `get_arp` and friends consult. */
+  readonly macBindings: MacBindingTable;
+  private readonly selectId: number | undefined;
+  private readonly gatewayRouters: ReadonlySet<number>;
+  /**
+   * `table` mode: each router's DNAT and SNAT conntrack zones, which ovn-controller loads into
+   * reg11 / reg12 before the router's pipelines run (logical flows only read them). Without this
+   * every router would share zone 0 for both, and a connection's DNAT and SNAT entries would
+   * collide. Undefined in `trace` mode, where zones do not matter.
+   */
+  private readonly routerZones: Map<number, readonly [number, number]> | undefined;
+  /** Chassis-redirect port → its distributed port, by datapath key and port key. */
+  private readonly redirects = new Map<number, Map<number, number>>();
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
-    this.calls = { ...DEFAULT_CALLS, ...opts.calls };
-    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.ctMode = opts.ct ?? { kind: "table" };
+    this.macBindings = opts.macBindings instanceof MacBindingTable ? opts.macBindings : new MacBindingTable(program, opts.macBindings ?? []);
+    this.calls = { ...DEFAULT_CALLS, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
+    this.selectId = opts.selectId;
+    this.routerZones = this.ctMode.kind === "table" ? assignRouterZones(program) : undefined;
+    this.gatewayRouters = new Set([...(opts.gatewayRouters ?? [])].map((n) => program.datapathByName.get(n)).filter((k): k is number => k !== undefined));
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.conntrack = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
     this.lbDst = opts.lbDst;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
@@ -209,6 +267,15 @@ export class LogicalExecutor {
         return prog.byId.map((t) => (t ? (opts.classifier === "linear" ? LinearClassifier.from<Rule>(t.rules) : Classifier.from<Rule>(t.rules)) : undefined));
       };
       this.dps.set(k, { dp, ingress: build("ingress"), egress: build("egress") });
+      for (const p of dp.ports.values()) {
+        if (p.type !== "chassisredirect") continue;
+        const name = opts.chassisRedirects?.get(p.name) ?? (p.name.startsWith("cr-") ? p.name.slice(3) : undefined);
+        const dist = name === undefined ? undefined : program.portByName.get(name);
+        if (!dist || dist.datapath !== k) continue;
+        let m = this.redirects.get(k);
+        if (!m) this.redirects.set(k, (m = new Map()));
+        m.set(p.key, dist.key);
+      }
     }
   }
 
@@ -228,6 +295,7 @@ export class LogicalExecutor {
       branches: 0,
       ctQueue: this.ctMode.kind === "trace" ? new CtStateQueue(runOpts.ctStates ?? this.ctMode.states ?? []) : undefined,
       lbDst: runOpts.lbDst ?? this.lbDst,
+      selectId: runOpts.selectId ?? this.selectId,
     };
     const k = key.slice();
     const cdp = this.dps.get(inject.datapath);
@@ -260,6 +328,11 @@ export class LogicalExecutor {
 
   private runPipeline(ctx: Ctx, cdp: CompiledDatapath, pl: Pipeline, table: number, key: Uint32Array, depth: number, crossings: number): void {
     key[W.METADATA] = cdp.dp.key >>> 0;
+    const zones = this.routerZones?.get(cdp.dp.key);
+    if (zones && table === 0) {
+      key[REG11] = zones[0];
+      key[REG12] = zones[1];
+    }
     if (depth > this.limits.maxDepth) {
       this.limitDrop(ctx, { cdp, pipeline: pl, table }, key, "maxDepth", "loop-depth");
       return;
@@ -323,11 +396,18 @@ export class LogicalExecutor {
         }
         case "exchange": {
           const before = sink ? readFieldWords(key, a.a.field) : undefined;
+          const before2 = sink ? readFieldWords(key, a.b.field) : undefined;
           const va = readBits(key, a.a.field, a.a.ofs, a.a.nbits);
           const vb = readBits(key, a.b.field, a.b.ofs, a.b.nbits);
           writeBits(key, a.a.field, a.a.ofs, a.a.nbits, vb);
           writeBits(key, a.b.field, a.b.ofs, a.b.nbits, va);
-          if (sink) sink.action({ action: a, change: { field: a.a.field, before: before!, after: readFieldWords(key, a.a.field) } });
+          if (sink) {
+            sink.action({
+              action: a,
+              change: { field: a.a.field, before: before!, after: readFieldWords(key, a.a.field) },
+              change2: { field: a.b.field, before: before2!, after: readFieldWords(key, a.b.field) },
+            });
+          }
           break;
         }
         case "next":
@@ -347,11 +427,33 @@ export class LogicalExecutor {
           break;
         }
         case "call": {
-          const before = sink && a.result ? readFieldWords(key, a.result.field) : undefined;
+          if (a.fn === "select" && a.result) {
+            // select() picks a member and, like a recirculating ct, continues in the next table
+            // with it (ovn-trace's execute_select); the rest of the rule runs on the packet as it was.
+            if (sink) sink.action({ action: a });
+            const copy = key.slice();
+            const before = sink ? readFieldWords(copy, a.result.field) : undefined;
+            const choice = chooseMember(a, key, ctx.selectId);
+            writeBits(copy, a.result.field, a.result.ofs, a.result.nbits, BigInt(choice.id));
+            if (sink?.select) sink.select({ action: a, id: choice.id, chosen: choice.chosen, change: { field: a.result.field, before: before!, after: readFieldWords(copy, a.result.field) } });
+            sent = true;
+            const target = frame.table + 1;
+            if (last && top) {
+              key.set(copy);
+              return target;
+            }
+            if (!this.takeBranch(ctx, frame, key)) return -1;
+            if (sink) sink.enter({ kind: "resubmit", table: target });
+            this.runPipeline(ctx, frame.cdp, frame.pipeline, target, copy, depth + 1, crossings);
+            if (sink) sink.leave();
+            break;
+          }
+          const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
+          const before = sink && watched ? readFieldWords(key, watched) : undefined;
           const h = this.calls[a.fn];
           const v = h ? h(a, { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
           if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
-          if (sink) sink.action(a.result ? { action: a, change: { field: a.result.field, before: before!, after: readFieldWords(key, a.result.field) } } : { action: a });
+          if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;
         }
         case "output": {
@@ -367,6 +469,10 @@ export class LogicalExecutor {
         case "ct":
         case "ct_lb": {
           if (sink) sink.action({ action: a });
+          if (ctx.ctQueue && a.kind === "ct" && a.nat?.kind === "restore" && this.gatewayRouters.has(frame.cdp.dp.key) && isSnatZone(a)) {
+            this.drop(ctx, frame, key, "trace-unsnat");
+            return -1;
+          }
           if (a.table === undefined) {
             this.applyCt(ctx, a, key);
             break;
@@ -483,7 +589,8 @@ export class LogicalExecutor {
   // -------------------------------------------------------------------------------------------
   // Output
 
-  private output(ctx: Ctx, frame: Frame, key: Uint32Array, outKey: number, depth: number, crossings: number): void {
+  private output(ctx: Ctx, frame: Frame, key: Uint32Array, outKeyIn: number, depth: number, crossings: number): void {
+    let outKey = outKeyIn;
     if (frame.pipeline === "egress") {
       this.deliver(ctx, frame, key, outKey, depth, crossings);
       return;
@@ -530,10 +637,20 @@ export class LogicalExecutor {
       if (ran === 0 && !stopped) this.drop(ctx, frame, key, "empty-multicast", g.name);
       return;
     }
-    const port = dp.ports.get(outKey);
+    let port = dp.ports.get(outKey);
     if (!port) {
       this.drop(ctx, frame, key, "unknown-port", `port ${outKey}`);
       return;
+    }
+    if (port.type === "chassisredirect") {
+      const dist = this.redirects.get(dp.key)?.get(outKey);
+      if (dist === undefined) {
+        this.drop(ctx, frame, key, "unknown-port", `chassis-redirect port ${port.name} has no distributed port`);
+        return;
+      }
+      outKey = dist;
+      port = dp.ports.get(dist)!;
+      egressKey[REG15] = dist >>> 0;
     }
     if (outKey === inKey && !loopback) {
       this.drop(ctx, frame, key, "loopback", port.name);
@@ -938,4 +1055,46 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array): boolean 
       return _never;
     }
   }
+}
+
+/**
+ * The member `select(...)` picks: `selectId` when it is one of the action's members, else one
+ * chosen by a hash of the packet's addresses and ports (stable across runs). Members are the
+ * action's integer arguments (`select(1, 2)`); weights are ignored.
+ */
+function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefined): { id: number; chosen: boolean } {
+  const ids: number[] = [];
+  for (const arg of a.args) {
+    if (arg.kind === "value") ids.push(Number(wordsToBig(arg.value) & 0xffffn));
+    else if (arg.kind === "text") {
+      const m = /^\s*(\d+)/.exec(arg.text);
+      if (m) ids.push(Number(m[1]));
+    }
+  }
+  if (ids.length === 0) return { id: 0, chosen: false };
+  if (selectId !== undefined && ids.includes(selectId)) return { id: selectId, chosen: true };
+  let h = 0;
+  for (const w of [W.NW_SRC, W.NW_DST, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3]) h = hashAdd(h, key[w]!);
+  h = hashAdd(h, (getField(key, F_TP_SRC) << 16) | getField(key, F_TP_DST));
+  return { id: ids[(hashFinish(h, 44) >>> 0) % ids.length]!, chosen: false };
+}
+
+/** True when a router conntrack action works in the SNAT zone (reg12): `ct_snat`. */
+function isSnatZone(a: CtAction): boolean {
+  return a.zone.kind === "field" && a.zone.src.field.name === "reg12";
+}
+
+/**
+ * Conntrack zones for every router datapath, `[dnat, snat]`, numbered from 0x8000 up in datapath
+ * key order so they never meet the switch zones (reg13, below 0x8000 in practice).
+ */
+function assignRouterZones(program: LogicalProgram): Map<number, readonly [number, number]> {
+  const out = new Map<number, readonly [number, number]>();
+  let next = 0x8000;
+  for (const k of [...program.datapaths.keys()].sort((a, b) => a - b)) {
+    if (program.datapaths.get(k)!.kind !== "router") continue;
+    out.set(k, [next, next + 1]);
+    next += 2;
+  }
+  return out;
 }

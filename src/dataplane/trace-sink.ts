@@ -10,7 +10,7 @@
  * every other event belongs to the innermost open node. Calls are always balanced, also when a
  * branch ends in a drop or hits a limit.
  */
-import type { Action, Backend, LogicalPort, Pipeline, Rule } from "../ofp/index.js";
+import type { Action, Backend, CallAction, LogicalPort, Pipeline, Rule } from "../ofp/index.js";
 import type { FieldDef } from "../flow/index.js";
 import type { DropReason } from "./drop-reason.js";
 import type { Limits } from "./limits.js";
@@ -56,8 +56,10 @@ export interface FieldChange {
 
 export interface ActionEvent {
   readonly action: Action;
-  /** For field writes (`set_field`, `load`, `move`, `push_vlan`, `pop_vlan`, `dec_ttl`). */
+  /** For field writes (`set_field`, `load`, `move`, `exchange`, `push_vlan`, `pop_vlan`, `dec_ttl`). */
   readonly change?: FieldChange;
+  /** For `exchange`: the change of its second operand (`change` is the first's). */
+  readonly change2?: FieldChange;
 }
 
 export interface CtEvent {
@@ -100,6 +102,18 @@ export interface DropRecord {
   readonly key: Uint32Array;
 }
 
+/**
+ * A `select()` (ECMP) choice: the member picked, whether it was the one asked for (`--select-id`)
+ * rather than a hash pick, and the result register's change. The packet then continues in the
+ * next table, reported as a `resubmit` branch (or, when the select ends its rule, directly).
+ */
+export interface SelectEvent {
+  readonly action: CallAction;
+  readonly id: number;
+  readonly chosen: boolean;
+  readonly change: FieldChange;
+}
+
 export interface LimitEvent {
   readonly limit: keyof Limits;
   readonly value: number;
@@ -114,4 +128,6 @@ export interface TraceSink {
   output(ev: OutputRecord): void;
   drop(ev: DropRecord): void;
   limit(ev: LimitEvent): void;
+  /** Optional: a `select()` choice (sinks without it see only the `select` action). */
+  select?(ev: SelectEvent): void;
 }

@@ -24,7 +24,10 @@ export interface MinimalTrace {
 
 export interface TraceOutput {
   readonly port: string;
-  /** Field → value assigned on the way, in order, the last assignment of a field winning. */
+  /**
+   * Field → value assigned on the way, in order, the last assignment of a field winning; `ip.ttl--`
+   * counts as an assignment of the decremented TTL.
+   */
   readonly fields: Readonly<Record<string, string>>;
   /** The block headers around the output, outermost first (e.g. `ct_lb_mark`). */
   readonly blocks: readonly string[];
@@ -85,6 +88,8 @@ function stripComments(s: string): string {
 /** The verdict of a parsed minimal trace. */
 export function verdictOf(t: MinimalTrace): Verdict {
   const outputs: TraceOutput[] = [];
+  const ttlM = /(?:^|,)nw_ttl=(\d+)/.exec(t.flow);
+  const startTtl = ttlM ? Number(ttlM[1]) : undefined;
   const walk = (body: readonly MinimalStmt[], fields: Record<string, string>, blocks: string[]): void => {
     const local = { ...fields };
     for (const s of body) {
@@ -98,8 +103,15 @@ export function verdictOf(t: MinimalTrace): Verdict {
         case "block":
           walk(s.body, local, [...blocks, s.header.split(/\s/)[0]!]);
           break;
+        case "other": {
+          // `ip.ttl--;` decrements the TTL assigned earlier, or the microflow's own.
+          if (/^ip\.ttl\s*--\s*;$/.test(s.text)) {
+            const cur = local["ip.ttl"] !== undefined ? Number(local["ip.ttl"]) : startTtl;
+            if (cur !== undefined && Number.isInteger(cur) && cur > 0) local["ip.ttl"] = String(cur - 1);
+          }
+          break;
+        }
         case "drop":
-        case "other":
           break;
         default: {
           const _never: never = s;

@@ -126,6 +126,9 @@ function convert(n: TraceNode, out: DisplayNode[], ctx: PacketContext): void {
     case "generated":
       out.push(dn("transformation", n.name, convertAll(n.children, ctx)));
       return;
+    case "select":
+      out.push(dn("transformation", `select: ${n.field} = ${n.id}${n.chosen ? "" : " /* Randomly selected. Use --select-id to specify. */"}`, convertAll(n.children, ctx)));
+      return;
     case "resubmit":
       for (const c of n.children) convert(c, out, ctx);
       return;
@@ -178,6 +181,8 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
       return dn("error", "*** TTL decrement of non-IP packet");
     case "unsupported-action":
       return dn("error", `*** ${detail ?? "this"} action not implemented`);
+    case "trace-unsnat":
+      return undefined;
     default: {
       const _never: never = reason;
       return _never;
@@ -192,7 +197,17 @@ export function ctHeader(n: CtNode): string {
   const comment = ev?.assumed ? DEFAULT_CT : "";
   if (!ev || !a) return n.name ?? "ct_next";
   const name = n.name;
-  if (name === "ct_lb" || name === "ct_lb_mark" || name === "ct_commit_nat") return `${name}${comment}${ev.note ? ` /* ${ev.note} */` : ""}`;
+  if (name === "ct_lb" || name === "ct_lb_mark") return `${name}${comment}${ev.note ? ` /* ${ev.note} */` : ""}`;
+  if (name === "ct_commit_nat") return `ct_commit_nat /* assuming no un-nat entry, so no change */${comment}`;
+  const natName = name === undefined ? null : /^ct_([ds])nat(_in_czone)?$/.exec(name);
+  if (natName && a.kind === "ct") {
+    // ovn-trace writes the `_in_czone` forms without their underscore (`ct_snatin_czone`).
+    const c = natName[1]!;
+    const head = `ct_${c}nat${natName[2] ? "in_czone" : ""}`;
+    const nat = a.nat;
+    if (ev.nat && nat && nat.kind !== "restore" && nat.range) return `${head}(ip${nat.range.ipMin.length > 1 ? 6 : 4}.${c === "d" ? "dst" : "src"}=${formatIp(nat.range.ipMin)})${comment}`;
+    return `${head} /* assuming no un-${c}nat entry, so no change */${comment}`;
+  }
   if (name === "ct_next") return `ct_next(ct_state=${ctStateText(ev.state)}${comment})`;
   if (a.kind === "ct_lb") return `${a.mark ? "ct_lb_mark" : "ct_lb"}${comment}${ev.note ? ` /* ${ev.note} */` : ""}`;
   const nat = a.nat;

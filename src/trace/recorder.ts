@@ -18,10 +18,10 @@
  * results of the `chk_lb_hairpin*` functions.
  */
 import { field, type FieldDef } from "../flow/index.js";
-import { formatOvnActions, type Action, type CtAction, type CtLbAction, type LogicalProgram, type Rule } from "../ofp/index.js";
-import type { ActionEvent, CtEvent, DropRecord, LimitEvent, OutputRecord, TableEvent, TraceBranch, TraceSink } from "../dataplane/index.js";
+import { formatOvnActions, type Action, type CtAction, type CtLbAction, type LogicalProgram, type Rule, type Subfield } from "../ofp/index.js";
+import type { ActionEvent, CtEvent, DropRecord, LimitEvent, OutputRecord, SelectEvent, TableEvent, TraceBranch, TraceSink } from "../dataplane/index.js";
 import { ETH_ARP, ETH_IP, ETH_IPV6, contextOf, fieldValueText, isRegister, ovnFieldName, subValueText, subfieldText, type PacketContext } from "./ovn-names.js";
-import type { ContainerNode, CtNode, PipelineNode, TableNode, TraceNode, TraceTree } from "./tree.js";
+import type { ContainerNode, CtNode, PipelineNode, SelectNode, TableNode, TraceNode, TraceTree } from "./tree.js";
 
 interface Frame {
   /** Where the next event goes. */
@@ -47,6 +47,8 @@ export class TraceRecorder implements TraceSink {
   private readonly stack: Frame[];
   private lastAction: Action | undefined;
   private pendingCt: CtNode | undefined;
+  /** A `select()` whose continuation has not started yet. */
+  private pendingSelect: SelectNode | undefined;
   private lastIndex = -1;
   private lastRule: Rule | undefined;
 
@@ -68,6 +70,12 @@ export class TraceRecorder implements TraceSink {
 
   /** A recirculating conntrack action was last: its continuation goes under its `ct` node. */
   private settle(): void {
+    const sel = this.pendingSelect;
+    if (sel) {
+      this.pendingSelect = undefined;
+      this.top.list = sel.children;
+      return;
+    }
     const ct = this.pendingCt;
     if (!ct) return;
     this.pendingCt = undefined;
@@ -77,6 +85,12 @@ export class TraceRecorder implements TraceSink {
 
   enter(branch: TraceBranch): void {
     const f = this.top;
+    const sel = this.pendingSelect;
+    if (sel && branch.kind === "resubmit") {
+      this.pendingSelect = undefined;
+      this.stack.push({ list: sel.children, node: sel, pipeline: f.pipeline, rule: f.rule, ctx: { ...f.ctx } });
+      return;
+    }
     if (branch.kind === "ct-fork" || (branch.kind === "resubmit" && this.pendingCt)) {
       let ct = this.pendingCt;
       this.pendingCt = undefined;
@@ -143,6 +157,7 @@ export class TraceRecorder implements TraceSink {
 
   leave(): void {
     this.pendingCt = undefined;
+    this.pendingSelect = undefined;
     if (this.stack.length > 1) this.stack.pop();
   }
 
@@ -178,7 +193,7 @@ export class TraceRecorder implements TraceSink {
       return;
     }
     if (!ch) return;
-    if (a.kind === "call") {
+    if (a.kind === "call" && a.result) {
       if (a.result && REPORTED_CALLS.has(a.fn)) {
         const r = a.result;
         const reg = narrowRegister(r.field.name, r.ofs, r.nbits);
@@ -189,10 +204,24 @@ export class TraceRecorder implements TraceSink {
       return;
     }
     const d = ch.field;
+    const sides = t.index >= 0 && t.text !== null ? statementSides(t.text) : undefined;
     if (!isRegister(d)) {
-      const range = writtenRange(a, d);
-      const name = subfieldText(ovnFieldName(d, f.ctx), range.ofs, range.nbits, d.width);
-      const value = range.ofs === 0 && range.nbits >= d.width ? fieldValueText(d, ch.after) : subValueText(ch.after, range.ofs, range.nbits);
+      if ((a.kind === "load" || a.kind === "set_field") && sides?.op === "=") {
+        // ovn-trace prints a constant assignment as the action itself.
+        f.list.push({ kind: "modify", text: `${sides.lhs} = ${sides.rhs}`, field: sides.lhs, value: sides.rhs });
+      } else {
+        const range = writtenRange(a, d);
+        const name = sides && (a.kind === "move" || a.kind === "exchange") ? sides.lhs : subfieldText(ovnFieldName(d, f.ctx), range.ofs, range.nbits, OVN_WIDTH[ovnFieldName(d, f.ctx)] ?? d.width);
+        const src = a.kind === "move" ? a.src : a.kind === "exchange" ? a.b : undefined;
+        const value = src ? movedValueText(src, ch.after, range) : range.ofs === 0 && range.nbits >= d.width ? fieldValueText(d, ch.after) : subValueText(ch.after, range.ofs, range.nbits);
+        f.list.push({ kind: "modify", text: `${name} = ${value}`, field: name, value });
+      }
+    }
+    const ch2 = ev.change2;
+    if (a.kind === "exchange" && ch2 && !isRegister(ch2.field)) {
+      const d2 = ch2.field;
+      const name = sides?.op === "<->" ? sides.rhs : subfieldText(ovnFieldName(d2, f.ctx), a.b.ofs, a.b.nbits, OVN_WIDTH[ovnFieldName(d2, f.ctx)] ?? d2.width);
+      const value = movedValueText(a.a, ch2.after, { ofs: a.b.ofs, nbits: a.b.nbits });
       f.list.push({ kind: "modify", text: `${name} = ${value}`, field: name, value });
     }
     if (d === F_ETH_TYPE || d.name === "eth_type") f.ctx = { ...f.ctx, ethType: ch.after[0]! & 0xffff };
@@ -206,6 +235,15 @@ export class TraceRecorder implements TraceSink {
     const node: CtNode = { kind: "ct", event: ev, action, ...(st.name ? { name: st.name } : {}), recirculated: false, children: [] };
     this.top.list.push(node);
     if (action?.table !== undefined || st.continues) this.pendingCt = node;
+  }
+
+  select(ev: SelectEvent): void {
+    const r = ev.action.result!;
+    const reg = narrowRegister(r.field.name, r.ofs, r.nbits);
+    const name = reg ? subfieldText(reg.name, reg.ofs, r.nbits, 32) : subfieldText(ovnFieldName(r.field, this.top.ctx), r.ofs, r.nbits, r.field.width);
+    const node: SelectNode = { kind: "select", field: name, id: ev.id, chosen: ev.chosen, children: [] };
+    this.top.list.push(node);
+    this.pendingSelect = node;
   }
 
   output(ev: OutputRecord): void {
@@ -222,6 +260,32 @@ export class TraceRecorder implements TraceSink {
     this.settle();
     this.top.list.push({ kind: "limit", event: ev });
   }
+}
+
+/**
+ * The value a move copied, as ovn-trace prints it (`summarize_move`): in the source field's own
+ * format (MAC, IP, decimal) when the whole of a non-register field was copied, else in hex
+ * (registers print in hex, and so does any part of a field). `after` is the destination field
+ * after the move and `range` the bits written.
+ */
+function movedValueText(src: Subfield, after: readonly number[], range: { ofs: number; nbits: number }): string {
+  let whole = 0n;
+  for (const w of after) whole = (whole << 32n) | BigInt(w >>> 0);
+  const v = (whole >> BigInt(range.ofs)) & ((1n << BigInt(range.nbits)) - 1n);
+  if (isRegister(src.field) || src.ofs !== 0 || src.nbits < src.field.width) return `0x${v.toString(16)}`;
+  const words: number[] = [];
+  for (let i = src.field.nwords - 1; i >= 0; i--) words.push(Number((v >> BigInt(32 * i)) & 0xffffffffn));
+  return fieldValueText(src.field, words);
+}
+
+/** OVN fields narrower than the layout field that holds them. */
+const OVN_WIDTH: Readonly<Record<string, number>> = { "icmp4.type": 8, "icmp4.code": 8, "icmp6.type": 8, "icmp6.code": 8 };
+
+/** The two sides of an assignment (`F = V;`) or exchange (`F <-> G;`) statement. */
+function statementSides(text: string): { op: "=" | "<->"; lhs: string; rhs: string } | undefined {
+  const m = /^\s*([A-Za-z_][\w.]*(?:\[[\d.]+\])?)\s*(<->|=)\s*(.*?);?\s*$/.exec(text);
+  if (!m || m[3]!.startsWith("=")) return undefined;
+  return { op: m[2] as "=" | "<->", lhs: m[1]!, rhs: m[3]! };
 }
 
 /** A rule ovn-trace leaves out: matches everything and only goes on to the following table. */

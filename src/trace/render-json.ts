@@ -164,6 +164,8 @@ function hopFields(n: TraceNode): Record<string, JsonValue> {
       return {};
     case "generated":
       return { name: n.name };
+    case "select":
+      return { field: n.field, id: n.id, chosen: n.chosen };
     case "resubmit":
       return { table: n.table };
     default: {

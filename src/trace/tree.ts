@@ -128,6 +128,20 @@ export interface GeneratedNode {
   readonly children: TraceNode[];
 }
 
+/**
+ * A `select()` choice (ECMP): the result register and the member picked; the packet's
+ * continuation in the next table is its children, as ovn-trace nests it.
+ */
+export interface SelectNode {
+  readonly kind: "select";
+  /** The result register as OVN writes it (`reg8[16..31]`). */
+  readonly field: string;
+  readonly id: number;
+  /** True when the member was asked for (`--select-id`), false for a hash pick. */
+  readonly chosen: boolean;
+  readonly children: TraceNode[];
+}
+
 /** A nested lookup (`next` that is not a rule's last action, `resubmit`). */
 export interface ResubmitNode {
   readonly kind: "resubmit";
@@ -149,6 +163,7 @@ export type TraceNode =
   | MemberNode
   | CloneNode
   | GeneratedNode
+  | SelectNode
   | ResubmitNode;
 
 export type ContainerNode = Extract<TraceNode, { readonly children: TraceNode[] }>;

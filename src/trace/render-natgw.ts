@@ -1,0 +1,167 @@
+/**
+ * Text of a network walk (dataplane `walkNetwork`): OVN segments as ovn-trace-style traces, and
+ * NAT gateway segments as lines in the same spirit, one per thing the gateway did:
+ *
+ * ```
+ * vpc-nat-gw gw1: in on net1: tcp 203.0.113.5:40000 > 172.16.3.203:8888 ttl 64, conntrack: new
+ * vpc-nat-gw gw1: PREROUTING SHARED_DNAT rule 1: -A SHARED_DNAT -p tcp -d 172.16.3.203 --dport 8888 -j DNAT --to-destination 10.0.1.2:80 → ip4.dst = 10.0.1.2, tcp.dst = 80  [natGateways[gw1].dnatRules[0]]
+ * vpc-nat-gw gw1: route 10.0.1.0/24 dev eth0 (connected); ip.ttl 64 → 63
+ * vpc-nat-gw gw1: POSTROUTING: no nat rule matched
+ * vpc-nat-gw gw1: out eth0: eth.src = ..., eth.dst = ... → back into OVN at "vpc-nat-gw-gw1-0.kube-system"
+ * ```
+ *
+ * Jumps between chains are left out unless asked for (`jumps: true`); the chain of the rule that
+ * decided already says where it was.
+ */
+import { formatIpv4, formatPath } from "../base/index.js";
+import { W, field, getField } from "../flow/index.js";
+import { describeNatGatewayDrop, describeWalkDrop, describeDropReason, macWordsText, type NatGatewayStep, type NatRewrite, type WalkHop, type WalkResult, type NatHook } from "../dataplane/index.js";
+import { TraceRecorder } from "./recorder.js";
+import { renderDetailed } from "./render-detailed.js";
+import { renderMinimal } from "./render-minimal.js";
+import { renderSummary } from "./render-summary.js";
+
+export interface NatGatewayRenderOptions {
+  /** Also print the `-j CHAIN` rules the packet went through. */
+  readonly jumps?: boolean;
+}
+
+export interface WalkRenderOptions extends NatGatewayRenderOptions {
+  /** How OVN segments recorded with a `TraceRecorder` are printed (default `summary`). */
+  readonly ovn?: "detailed" | "summary" | "minimal";
+}
+
+const F_ETH_TYPE = field("eth_type");
+const F_NW_PROTO = field("nw_proto");
+const F_NW_TTL = field("nw_ttl");
+const F_TP_SRC = field("tp_src");
+const F_TP_DST = field("tp_dst");
+
+const PROTO_NAMES: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
+
+/** `tcp 10.0.1.2:1000 > 8.8.8.8:53 ttl 64` (or the Ethernet type for non-IPv4). */
+export function packetSummary(key: Uint32Array): string {
+  const et = getField(key, F_ETH_TYPE);
+  if (et !== 0x0800) return et === 0x0806 ? "arp" : `eth.type 0x${et.toString(16).padStart(4, "0")}`;
+  const proto = getField(key, F_NW_PROTO);
+  const name = PROTO_NAMES[proto] ?? `ip proto ${proto}`;
+  const src = formatIpv4(key[W.NW_SRC]!);
+  const dst = formatIpv4(key[W.NW_DST]!);
+  const ttl = getField(key, F_NW_TTL);
+  if (proto === 6 || proto === 17 || proto === 132) return `${name} ${src}:${getField(key, F_TP_SRC)} > ${dst}:${getField(key, F_TP_DST)} ttl ${ttl}`;
+  if (proto === 1) return `${name} ${src} > ${dst} type ${getField(key, F_TP_SRC)} code ${getField(key, F_TP_DST)} ttl ${ttl}`;
+  return `${name} ${src} > ${dst} ttl ${ttl}`;
+}
+
+function l4Name(key: Uint32Array): string {
+  return PROTO_NAMES[getField(key, F_NW_PROTO)] ?? "tp";
+}
+
+function rewriteText(r: NatRewrite, l4: string): string {
+  const parts = [`ip4.${r.end} = ${formatIpv4(r.toIp)}`];
+  if (r.toPort !== undefined && r.toPort !== r.fromPort) parts.push(`${l4}.${r.end} = ${r.toPort}`);
+  return parts.join(", ");
+}
+
+const KIND_TEXT: Readonly<Record<NatRewrite["kind"], string>> = { dnat: "DNAT", snat: "SNAT", "un-dnat": "DNAT undone", "un-snat": "SNAT undone" };
+
+/** The lines of one gateway segment; see the module header. */
+export function renderNatGatewayStep(step: NatGatewayStep, opts: NatGatewayRenderOptions = {}): string[] {
+  const pre = `vpc-nat-gw ${step.gateway}: `;
+  const l4 = l4Name(step.inKey);
+  const out: string[] = [];
+  const ct = step.ct === undefined ? "" : `, conntrack: ${step.ct === "new" ? "new" : step.ct === "established" ? `established (connection ${step.connection})` : `reply (connection ${step.connection})`}`;
+  out.push(`${pre}in on ${step.iface}: ${packetSummary(step.inKey)}${ct}`);
+  const hook = (h: NatHook): void => {
+    const hits = step.hits.filter((x) => x.hook === h);
+    const byRule = step.rewrites.find((r) => r.hook === h && r.by === "rule");
+    for (const hit of hits) {
+      if (hit.target === "jump" && !opts.jumps) continue;
+      const change = hit.target !== "jump" && byRule ? ` → ${rewriteText(byRule, l4)}` : "";
+      const where = hit.path ? `  [${formatPath(hit.path)}]` : "";
+      out.push(`${pre}${h} ${hit.chain} rule ${hit.index}: ${hit.text}${change}${where}`);
+    }
+    for (const r of step.rewrites) {
+      if (r.hook !== h || r.by !== "conntrack") continue;
+      out.push(`${pre}${h} conntrack: ${KIND_TEXT[r.kind]} → ${rewriteText(r, l4)}`);
+    }
+    if (step.ct === "new" && !hits.some((x) => x.target !== "jump")) out.push(`${pre}${h}: no nat rule matched`);
+  };
+  hook("PREROUTING");
+  const v = step.verdict;
+  if (step.route) {
+    const r = step.route;
+    const ttl = step.ttl ? `; ip.ttl ${step.ttl.before} → ${step.ttl.after}` : "";
+    const where = r.path ? `  [${formatPath(r.path)}]` : "";
+    out.push(`${pre}route ${r.prefix}${r.via ? ` via ${r.via}` : ""} dev ${r.dev}${r.connected ? " (connected)" : ""}${ttl}${where}`);
+  }
+  if (step.route && step.ttl && (v.kind === "forward" || (v.kind === "drop" && v.reason !== "ttl-exceeded"))) hook("POSTROUTING");
+  switch (v.kind) {
+    case "forward": {
+      const k = step.key;
+      const l2 = `eth.src = ${macWordsText(k[W.ETH_SRC]!, k[W.ETH_SRC + 1]!)}, eth.dst = ${macWordsText(k[W.ETH_DST]!, k[W.ETH_DST + 1]!)}${v.unresolved ? " (next hop's MAC unknown)" : ""}`;
+      const where = v.iface === "net1" ? "left the cluster" : "back into OVN";
+      out.push(`${pre}out ${v.iface}: ${packetSummary(k)}; ${l2} → ${where}`);
+      break;
+    }
+    case "local":
+      out.push(`${pre}local: ${v.note}`);
+      break;
+    case "drop":
+      out.push(`${pre}drop (${v.reason}): ${v.detail} — ${describeNatGatewayDrop(v.reason)}`);
+      break;
+    default: {
+      const _never: never = v;
+      return _never;
+    }
+  }
+  return out;
+}
+
+function ovnSegment(hop: Extract<WalkHop, { kind: "ovn" }>, style: "detailed" | "summary" | "minimal"): string[] {
+  const head = `ovn: ${hop.datapathName || `datapath ${hop.inject.datapath}`} from "${hop.inportName || hop.inject.inport}": ${packetSummary(hop.key)}`;
+  const lines = [head];
+  if (hop.sink instanceof TraceRecorder) {
+    const text = style === "detailed" ? renderDetailed(hop.sink.tree) : style === "minimal" ? renderMinimal(hop.sink.tree) : renderSummary(hop.sink.tree);
+    for (const l of text.replace(/\n+$/, "").split("\n")) lines.push(`    ${l}`);
+  }
+  for (const o of hop.result.outputs) lines.push(`ovn: output to "${o.portName}" (${o.datapathName}): ${packetSummary(o.key)}`);
+  for (const d of hop.result.drops) lines.push(`ovn: dropped in ${d.datapathName} ${d.pipeline} table ${d.table}${d.stage ? ` (${d.stage})` : ""}: ${d.reason}${d.detail ? ` ${d.detail}` : ""} — ${describeDropReason(d.reason)}`);
+  return lines;
+}
+
+/** The whole walk as text: every hop in order, then how each branch ended. */
+export function renderWalk(walk: WalkResult, opts: WalkRenderOptions = {}): string {
+  const lines: string[] = [];
+  for (const hop of walk.hops) {
+    if (hop.kind === "ovn") lines.push(...ovnSegment(hop, opts.ovn ?? "summary"));
+    else lines.push(...renderNatGatewayStep(hop.step, opts));
+  }
+  for (const e of walk.ends) {
+    switch (e.kind) {
+      case "delivered":
+        lines.push(`=> delivered to "${e.output.portName}": ${packetSummary(e.output.key)}`);
+        break;
+      case "left":
+        lines.push(`=> left the cluster on ${e.iface} of NAT gateway ${e.gateway}: ${packetSummary(e.key)}`);
+        break;
+      case "local":
+        lines.push(`=> delivered locally in NAT gateway ${e.gateway}`);
+        break;
+      case "ovn-drop":
+        lines.push(`=> dropped in OVN (${e.drop.reason})`);
+        break;
+      case "node-drop":
+        lines.push(`=> dropped in NAT gateway ${e.gateway} (${e.reason})`);
+        break;
+      case "walk-drop":
+        lines.push(`=> walk stopped (${e.reason}): ${e.detail} — ${describeWalkDrop(e.reason)}`);
+        break;
+      default: {
+        const _never: never = e;
+        return _never;
+      }
+    }
+  }
+  return lines.join("\n") + "\n";
+}
