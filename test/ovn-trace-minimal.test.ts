@@ -54,4 +54,16 @@ describe("ovn-trace --minimal reader", () => {
     const reply = verdictOf(parseMinimalTrace('# icmp,nw_ttl=64\nip.ttl = 255;\nicmp4.type = 0;\nip.ttl--;\noutput("a");\n'));
     expect(reply.outputs[0]!.fields["ip.ttl"]).toBe("254");
   });
+
+  it("a NAT block's header rewrites the address it names", () => {
+    const v = verdictOf(parseMinimalTrace('# udp,nw_ttl=64\nip4.src = 10.0.0.1;\nct_snat(ip4.src=172.16.0.2) {\n    output("a");\n};\n'));
+    expect(v.outputs[0]!.fields["ip4.src"]).toBe("172.16.0.2");
+  });
+
+  it("a generated packet's TTL is its own: tcp_reset starts at 255, arp has none", () => {
+    const reset = verdictOf(parseMinimalTrace('# tcp,nw_ttl=64\ntcp_reset {\n    ip.ttl--;\n    output("a");\n};\n'));
+    expect(reset.outputs[0]!.fields["ip.ttl"]).toBe("254");
+    const arp = verdictOf(parseMinimalTrace('# tcp,nw_ttl=64\nip.ttl--;\narp {\n    arp.op = 1;\n    output("a");\n};\n'));
+    expect(arp.outputs[0]!.fields["ip.ttl"]).toBeUndefined();
+  });
 });

@@ -10,7 +10,7 @@
  */
 import type { Argv } from "yargs";
 import { error, parseIpv4, type Diagnostic } from "../base/index.js";
-import { compileMicroflow, portSecurityCalls } from "../compile/index.js";
+import { compileMicroflow, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { LogicalExecutor, parseCtState } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import { parseIpAddr } from "../ofp/index.js";
@@ -50,21 +50,62 @@ function portWithIp(net: Network, ip: string): string | undefined {
   return undefined;
 }
 
-/** The microflow of the friendly form: a complete packet from `from` to `to` (TTL 64). */
+/** The IPv4 network (address and prefix length) of a router port network "A.B.C.D/N". */
+function ipv4Net(cidr: string): { addr: number; len: number } | undefined {
+  const [a, l] = cidr.split("/");
+  const addr = a !== undefined ? parseIpv4(a) : undefined;
+  const len = l === undefined ? 32 : Number(l);
+  if (addr === undefined || !Number.isInteger(len) || len < 0 || len > 32) return undefined;
+  return { addr, len };
+}
+
+function inNet(ip: string, n: { addr: number; len: number }): boolean {
+  const a = parseIpv4(ip);
+  if (a === undefined) return false;
+  const mask = n.len === 0 ? 0 : (0xffffffff << (32 - n.len)) >>> 0;
+  return ((a & mask) >>> 0) === ((n.addr & mask) >>> 0);
+}
+
+/**
+ * The gateway a host on `port`'s switch uses for `srcIp`: the router port, attached to that switch,
+ * whose network holds `srcIp` (or the first router port attached when none does). Its MAC and the
+ * router port's own IPv4 addresses.
+ */
+function gatewayOf(net: Network, port: string, srcIp: string): { mac: string; ips: string[] } | undefined {
+  const ls = net.switches.find((s) => s.ports.has(port));
+  if (!ls) return undefined;
+  let first: { mac: string; ips: string[] } | undefined;
+  for (const p of ls.ports.values()) {
+    if (p.type !== "router") continue;
+    const rpName = p.options.get("router-port");
+    const rp = rpName === undefined ? undefined : net.routers.find((r) => r.ports.has(rpName))?.ports.get(rpName);
+    if (!rp) continue;
+    const nets = rp.networks.toArray().map((n) => ({ text: n, net: ipv4Net(n) }));
+    const gw = { mac: rp.mac, ips: nets.filter((n) => n.net).map((n) => n.text.split("/")[0]!) };
+    first ??= gw;
+    if (nets.some((n) => n.net && inNet(srcIp, n.net))) return gw;
+  }
+  return first;
+}
+
+/**
+ * The microflow of the friendly form: a complete packet from `from` to `to` (TTL 64). A destination
+ * on the sender's own switch gets its MAC; any other destination (another subnet, a router address,
+ * the outside) is sent to the sender's gateway MAC, as a host would.
+ */
 export function friendlyMicroflow(net: Network, from: string, to: string, l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean }): string {
   const src = portAddr(net, from);
   if (!src) throw bad(`--from ${from}: no switch port of that name with a MAC address`);
-  let dstMac: string;
+  const srcSwitch = net.switches.find((s) => s.ports.has(from));
   let dstIp: string | undefined;
+  let dstPort: string | undefined;
   if (parseIpv4(to) !== undefined) {
     dstIp = to;
-    const owner = portWithIp(net, to);
-    dstMac = owner ? portAddr(net, owner)!.mac : "";
-    if (!owner && !l4.arp) throw bad(`--to ${to}: no port has this address (give --to PORT, or a microflow with the eth.dst you mean)`);
+    dstPort = portWithIp(net, to);
   } else {
     const d = portAddr(net, to);
     if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address`);
-    dstMac = d.mac;
+    dstPort = to;
     dstIp = d.ip4;
   }
   const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
@@ -73,10 +114,23 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
     return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
   }
   if (!src.ip4 || !dstIp) throw bad("the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  let dstMac: string;
+  if (dstPort !== undefined && srcSwitch?.ports.has(dstPort)) dstMac = portAddr(net, dstPort)!.mac;
+  else {
+    const gw = gatewayOf(net, from, src.ip4);
+    if (!gw) {
+      throw bad(
+        dstPort === undefined
+          ? `--to ${to}: no port has this address and ${from}'s switch has no router (give a microflow with the eth.dst you mean)`
+          : `--to ${to}: on another switch, and ${from}'s switch has no router to reach it`,
+      );
+    }
+    dstMac = gw.mac;
+  }
   let s = `${head} && eth.dst == ${dstMac} && ip4.src == ${src.ip4} && ip4.dst == ${dstIp} && ip.ttl == 64`;
-  if (l4.tcp !== undefined) s += ` && tcp.src == 49152 && tcp.dst == ${l4.tcp}`;
-  else if (l4.udp !== undefined) s += ` && udp.src == 49152 && udp.dst == ${l4.udp}`;
-  else s += " && icmp4.type == 8 && icmp4.code == 0";
+  if (l4.tcp !== undefined) s += ` && tcp && tcp.src == 49152 && tcp.dst == ${l4.tcp}`;
+  else if (l4.udp !== undefined) s += ` && udp && udp.src == 49152 && udp.dst == ${l4.udp}`;
+  else s += " && icmp4 && icmp4.type == 8 && icmp4.code == 0";
   return s;
 }
 
@@ -141,9 +195,9 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         else lbDst = { ip, ...(m[2] ? { port: Number(m[2]) } : {}) };
       }
       if (diags.length) throw new InputError(diags);
-      const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program) });
+      const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
       const rec = new TraceRecorder(compiled.program, mf.value.key);
-      const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
+      const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) });
       const mode = modes[0] ?? "detailed";
       if (mode === "json") io.out(JSON.stringify(traceJson(rec.tree, result), null, 2) + "\n");
       else if (mode === "minimal") io.out(renderMinimal(rec.tree));

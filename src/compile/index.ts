@@ -11,3 +11,4 @@ export * from "./port-security.js";
 export * from "./router.js";
 export * from "./router-nat.js";
 export * from "./nat-gateway.js";
+export * from "./trace-inputs.js";

@@ -85,12 +85,29 @@ function stripComments(s: string): string {
   return s.replace(/\/\*.*?\*\//g, "");
 }
 
+/**
+ * Packets ovn-trace generates, with the TTL it gives them before their nested actions run
+ * (undefined: not IP, or not fixed).
+ */
+const GENERATED_TTL: ReadonlyMap<string, number | undefined> = new Map([
+  ["arp", undefined],
+  ["tcp_reset", 255],
+  ["sctp_abort", 255],
+  ["icmp4", 255],
+  ["icmp4_error", 255],
+  ["icmp6", 255],
+  ["icmp6_error", 255],
+  ["nd_ns", undefined],
+  ["nd_na", undefined],
+  ["nd_na_router", undefined],
+]);
+
 /** The verdict of a parsed minimal trace. */
 export function verdictOf(t: MinimalTrace): Verdict {
   const outputs: TraceOutput[] = [];
   const ttlM = /(?:^|,)nw_ttl=(\d+)/.exec(t.flow);
   const startTtl = ttlM ? Number(ttlM[1]) : undefined;
-  const walk = (body: readonly MinimalStmt[], fields: Record<string, string>, blocks: string[]): void => {
+  const walk = (body: readonly MinimalStmt[], fields: Record<string, string>, blocks: string[], baseTtl: number | undefined): void => {
     const local = { ...fields };
     for (const s of body) {
       switch (s.kind) {
@@ -100,13 +117,24 @@ export function verdictOf(t: MinimalTrace): Verdict {
         case "output":
           outputs.push({ port: s.port, fields: { ...local }, blocks: [...blocks] });
           break;
-        case "block":
-          walk(s.body, local, [...blocks, s.header.split(/\s/)[0]!]);
+        case "block": {
+          const head = s.header.split(/[\s(]/)[0]!;
+          if (GENERATED_TTL.has(head)) {
+            // A generated packet: its TTL is set without a printed assignment.
+            const inner = { ...local };
+            delete inner["ip.ttl"];
+            walk(s.body, inner, [...blocks, head], GENERATED_TTL.get(head));
+          } else {
+            // A NAT block names the rewrite it does: `ct_snat(ip4.src=172.16.0.2) {`.
+            const nat = /^\w+\((ip[46]\.(?:src|dst))=([^)]+)\)/.exec(s.header);
+            walk(s.body, nat ? { ...local, [nat[1]!]: nat[2]!.trim() } : local, [...blocks, head], baseTtl);
+          }
           break;
+        }
         case "other": {
           // `ip.ttl--;` decrements the TTL assigned earlier, or the microflow's own.
           if (/^ip\.ttl\s*--\s*;$/.test(s.text)) {
-            const cur = local["ip.ttl"] !== undefined ? Number(local["ip.ttl"]) : startTtl;
+            const cur = local["ip.ttl"] !== undefined ? Number(local["ip.ttl"]) : baseTtl;
             if (cur !== undefined && Number.isInteger(cur) && cur > 0) local["ip.ttl"] = String(cur - 1);
           }
           break;
@@ -120,7 +148,7 @@ export function verdictOf(t: MinimalTrace): Verdict {
       }
     }
   };
-  walk(t.body, {}, []);
+  walk(t.body, {}, [], startTtl);
   return { outputs, dropped: outputs.length === 0 };
 }
 

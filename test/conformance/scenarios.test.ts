@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileMicroflow, compileNetwork, portSecurityCalls } from "../../src/compile/index.js";
+import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
 import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
 import { evaluate, parseExpr } from "../../src/expr/index.js";
 import { parseIpAddr } from "../../src/ofp/index.js";
@@ -88,7 +88,7 @@ describe.each(files)("conformance of %s with real OVN", (file) => {
     expect(c.ok).toBe(true);
     if (!c.ok) return;
     const program = c.value.program;
-    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(network, program) });
+    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(network, program), macBindings: traceInputs(network).macBindings, gatewayRouters: new Set(traceInputs(network).gatewayRouters) });
     const disagreements: string[] = [];
     for (const p of probes) {
       const ovn = verdictOf(parseMinimalTrace(recording.probes[p.name] ?? ""));
@@ -102,7 +102,7 @@ describe.each(files)("conformance of %s with real OVN", (file) => {
         return r.ok ? r.state : 0;
       });
       const lbDst = lbDstOf(p);
-      const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
+      const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(p.selectId !== undefined ? { selectId: p.selectId } : {}) });
       const ours = r.outputs.map((o) => o.portName).sort();
       const theirs = ovn.outputs.map((o) => o.port).sort();
       if (JSON.stringify(ours) !== JSON.stringify(theirs)) {

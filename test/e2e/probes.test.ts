@@ -6,7 +6,7 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileMicroflow, compileNetwork, portSecurityCalls } from "../../src/compile/index.js";
+import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
 import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
 import { evaluate, parseExpr } from "../../src/expr/index.js";
 import { parseIpAddr } from "../../src/ofp/index.js";
@@ -27,7 +27,7 @@ describe.each(files)("scenario %s", (file) => {
   const compiled = compileNetwork(loaded.value.network);
   if (!compiled.ok) return;
   const program = compiled.value.program;
-  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(loaded.value.network, program) });
+  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(loaded.value.network, program), macBindings: traceInputs(loaded.value.network).macBindings });
   it.each(loaded.value.probes.map((p) => [p.name, p] as const))("probe %s", (_name, probe) => {
     const mf = compileMicroflow(program, probe.datapath, probe.microflow);
     expect(mf.ok, mf.ok ? "" : JSON.stringify(mf.diags)).toBe(true);
@@ -42,7 +42,7 @@ describe.each(files)("scenario %s", (file) => {
       const m = /^(.*?)(?::(\d+))?$/.exec(probe.lbDst)!;
       lbDst = { ip: parseIpAddr(m[1]!)!, ...(m[2] ? { port: Number(m[2]) } : {}) };
     }
-    const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
+    const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(probe.selectId !== undefined ? { selectId: probe.selectId } : {}) });
     const ports = r.outputs.map((o) => o.portName).sort();
     if (probe.expect.kind === "drop") {
       expect(ports).toEqual([]);
