@@ -10,11 +10,11 @@
  */
 import type { Argv } from "yargs";
 import { error, parseIpv4, type Diagnostic } from "../base/index.js";
-import { compileMicroflow, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { LogicalExecutor, parseCtState } from "../dataplane/index.js";
+import { compileMicroflow, natGatewayConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { DEFAULT_EXTERNAL_GATEWAY_MAC, LogicalExecutor, createNatGateway, parseCtState, walkNetwork, type NatGatewayNode, type WalkStart } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
-import { parseIpAddr } from "../ofp/index.js";
-import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, traceJson } from "../trace/index.js";
+import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
+import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
@@ -134,6 +134,39 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
   return s;
 }
 
+/** The network's VPC NAT gateways as runnable nodes; a gateway that does not build is a usage error. */
+function natGatewayNodes(net: Network): NatGatewayNode[] {
+  const out: NatGatewayNode[] = [];
+  for (const name of net.natGateways.keys()) {
+    const spec = natGatewayConfig(net, name);
+    if (!spec.ok) throw new InputError(spec.diags);
+    const node = createNatGateway(spec.value);
+    if (!node.ok) throw new InputError(node.diags);
+    out.push(node.value);
+  }
+  return out;
+}
+
+/**
+ * A complete packet arriving on a NAT gateway's external interface: from the external network's
+ * gateway MAC to `net1`'s MAC, `src` → `to`, TCP/UDP to the given port or an ICMP echo, TTL 64.
+ */
+function externalKey(program: LogicalProgram, net: Network, gwName: string, src: string, to: string, l4: { tcp?: number | undefined; udp?: number | undefined }): Uint32Array {
+  const gw = net.natGateways.get(gwName)!;
+  if (parseIpv4(src) === undefined) throw bad(`--src ${src}: expected an IPv4 address`);
+  if (parseIpv4(to) === undefined) throw bad(`--to ${to}: with --from-external, expected an IPv4 address (an EIP of ${gwName})`);
+  const lanSwitch = net.switches.find((s) => s.ports.has(gw.lanPort));
+  if (!lanSwitch) throw bad(`NAT gateway ${gwName}: its lan port ${gw.lanPort} is on no switch`);
+  // The key is built by the microflow compiler on the gateway's switch; only the wire fields are kept.
+  let mf = `inport == ${JSON.stringify(gw.lanPort)} && eth.src == ${DEFAULT_EXTERNAL_GATEWAY_MAC} && eth.dst == ${gw.externalMac} && ip4.src == ${src} && ip4.dst == ${to} && ip.ttl == 64`;
+  if (l4.tcp !== undefined) mf += ` && tcp && tcp.src == 49152 && tcp.dst == ${l4.tcp}`;
+  else if (l4.udp !== undefined) mf += ` && udp && udp.src == 49152 && udp.dst == ${l4.udp}`;
+  else mf += " && icmp4 && icmp4.type == 8 && icmp4.code == 0";
+  const r = compileMicroflow(program, lanSwitch.name, mf);
+  if (!r.ok) throw new InputError(r.diags);
+  return r.value.key;
+}
+
 export function registerTraceCommand(parser: Argv, io: Io): void {
   parser.command(
     "trace <network> [datapath] [microflow]",
@@ -157,9 +190,12 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
         .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
+        .option("from-external", { type: "string", describe: "friendly form: a packet arriving from outside on net1 of this VPC NAT gateway (with --to EIP, --src IP)" })
+        .option("src", { type: "string", default: "203.0.113.10", describe: "with --from-external: the outside source address" })
         .conflicts("tcp", ["udp", "icmp", "arp"])
         .conflicts("udp", ["icmp", "arp"])
-        .conflicts("icmp", "arp"),
+        .conflicts("icmp", "arp")
+        .conflicts("from-external", ["from", "arp"]),
     (argv) => {
       const modes = ["detailed", "summary", "minimal", "json"].filter((m) => argv[m as "detailed"] === true);
       if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
@@ -167,7 +203,11 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       const compiled = compileArg(scenario);
       let datapath = argv.datapath;
       let microflow = argv.microflow;
-      if (argv.from !== undefined || argv.to !== undefined) {
+      const external = argv["from-external"];
+      if (external !== undefined) {
+        if (argv.to === undefined) throw bad("--from-external needs --to (an address of the gateway, e.g. an EIP)");
+        if (argv.microflow !== undefined || argv.datapath !== undefined) throw bad("give either a microflow or --from-external/--to, not both");
+      } else if (argv.from !== undefined || argv.to !== undefined) {
         if (argv.from === undefined || argv.to === undefined) throw bad("the friendly form needs both --from and --to");
         if (microflow !== undefined || (datapath !== undefined && microflow === undefined && argv.from !== undefined && false)) throw bad("give either a microflow or --from/--to, not both");
         microflow = friendlyMicroflow(scenario.network, argv.from, argv.to, { ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}), ...(argv.udp !== undefined ? { udp: argv.udp } : {}), ...(argv.icmp ? { icmp: true } : {}), ...(argv.arp ? { arp: true } : {}) });
@@ -179,8 +219,17 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         microflow = datapath;
         datapath = undefined;
       }
-      const mf = compileMicroflow(compiled.program, datapath, microflow);
-      if (!mf.ok) throw new InputError(mf.diags);
+      const gateways = natGatewayNodes(scenario.network);
+      let start: WalkStart;
+      if (external !== undefined) {
+        const gw = gateways.find((g) => g.name === external);
+        if (!gw) throw bad(`--from-external ${external}: no NAT gateway of that name (the network has ${gateways.length ? gateways.map((g) => g.name).join(", ") : "none"})`);
+        start = { kind: "node", gateway: gw.name, iface: "net1", key: externalKey(compiled.program, scenario.network, external, argv.src, argv.to!, argv) };
+      } else {
+        const mf = compileMicroflow(compiled.program, datapath, microflow!);
+        if (!mf.ok) throw new InputError(mf.diags);
+        start = { kind: "ovn", datapath: mf.value.datapath, inport: mf.value.inport, key: mf.value.key };
+      }
       const diags: Diagnostic[] = [];
       const states = (argv.ct ?? []).map((c) => {
         const r = parseCtState(c);
@@ -195,6 +244,19 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         else lbDst = { ip, ...(m[2] ? { port: Number(m[2]) } : {}) };
       }
       if (diags.length) throw new InputError(diags);
+      if (gateways.length > 0 || start.kind === "node") {
+        // Through NAT gateways: OVN segments and gateway steps, in order.
+        if (argv.json) throw bad("--json is not available for networks with NAT gateways yet; use --detailed, --summary or --minimal");
+        const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
+        const style = argv.minimal ? "minimal" : argv.summary ? "summary" : "detailed";
+        const walk = walkNetwork(exec, gateways, start, {
+          runOptions: { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) },
+          ovnSink: (key) => new TraceRecorder(compiled.program, key),
+        });
+        io.out(renderWalk(walk, { ovn: style }));
+        return;
+      }
+      const mf = { value: start };
       const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
       const rec = new TraceRecorder(compiled.program, mf.value.key);
       const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) });

@@ -123,3 +123,42 @@ describe("malformed scenarios: one line per problem with file:line:col, exit 2",
     }
   });
 });
+
+describe("ovnsim trace through routers and NAT gateways", () => {
+  it("the friendly form sends an off-subnet destination to the gateway MAC; the 29000 policy reroutes it to the node", async () => {
+    const r = await cli(["trace", join(SCEN, "kube-ovn-cluster.yaml"), "--from", "web-1.default", "--to", "8.8.8.8", "--tcp", "443", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.outputs.map((o: { port: string }) => o.port)).toEqual(["node-node1"]);
+    expect(j.outputs[0].packet).toMatchObject({ "eth.src": "00:00:00:64:00:01", "eth.dst": "00:00:00:64:00:02", "ip4.dst": "8.8.8.8", "ip.ttl": 63 });
+  });
+
+  it("a routing loop ends with a named loop drop, not a hang", async () => {
+    const r = await cli(["trace", join(SCEN, "routing-loop.yaml"), "--from", "pod1", "--to", "8.8.8.8", "--udp", "53", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.outputs).toEqual([]);
+    expect(j.drops.map((d: { reason: string }) => d.reason)).toContain("loop-crossings");
+  });
+
+  const vpc = join(SCEN, "vpc-nat-gateway.yaml");
+  it("a pod's packet for the internet leaves the NAT gateway SNATed to the EIP, showing the rule that hit", async () => {
+    const r = await cli(["trace", vpc, "--from", "app-1.ns1", "--to", "8.8.8.8", "--tcp", "443", "--minimal"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/POSTROUTING SHARED_SNAT rule 1: -A SHARED_SNAT -o net1 -s 10\.0\.1\.0\/24 -j SNAT --to-source 172\.16\.3\.208/);
+    expect(r.out).toMatch(/=> left the cluster on net1 of NAT gateway gw1: tcp 172\.16\.3\.208:49152 > 8\.8\.8\.8:443/);
+  });
+
+  it("--from-external: TCP to the DNAT EIP reaches the pod on its own port", async () => {
+    const r = await cli(["trace", vpc, "--from-external", "gw1", "--to", "172.16.3.203", "--tcp", "8888", "--src", "198.51.100.7"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/SHARED_DNAT rule 1: .*--to-destination 10\.0\.1\.2:80/);
+    expect(r.out).toMatch(/=> delivered to "app-1\.ns1": tcp 198\.51\.100\.7:49152 > 10\.0\.1\.2:80/);
+  });
+
+  it("--from-external names an unknown gateway as a usage error", async () => {
+    const r = await cli(["trace", vpc, "--from-external", "gw9", "--to", "172.16.3.203"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no NAT gateway of that name \(the network has gw1\)/);
+  });
+});
