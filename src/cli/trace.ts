@@ -9,7 +9,7 @@
  * compared with ovn-trace's.
  */
 import type { Argv } from "yargs";
-import { error, parseIpv4, type Diagnostic } from "../base/index.js";
+import { error, ipv4FromBytes, ipv4Mask, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { DEFAULT_EXTERNAL_GATEWAY_MAC, LogicalExecutor, createNatGateway, parseCtState, walkNetwork, type NatGatewayNode, type WalkStart } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
@@ -50,40 +50,32 @@ function portWithIp(net: Network, ip: string): string | undefined {
   return undefined;
 }
 
-/** The IPv4 network (address and prefix length) of a router port network "A.B.C.D/N". */
-function ipv4Net(cidr: string): { addr: number; len: number } | undefined {
-  const [a, l] = cidr.split("/");
-  const addr = a !== undefined ? parseIpv4(a) : undefined;
-  const len = l === undefined ? 32 : Number(l);
-  if (addr === undefined || !Number.isInteger(len) || len < 0 || len > 32) return undefined;
-  return { addr, len };
-}
-
-function inNet(ip: string, n: { addr: number; len: number }): boolean {
+/** Whether IPv4 `ip` is in the network of a router port's "A.B.C.D/N". */
+function inNet(ip: string, network: string): boolean {
   const a = parseIpv4(ip);
-  if (a === undefined) return false;
-  const mask = n.len === 0 ? 0 : (0xffffffff << (32 - n.len)) >>> 0;
-  return ((a & mask) >>> 0) === ((n.addr & mask) >>> 0);
+  const c = parseCidr(network);
+  if (a === undefined || !c || c.family !== 4) return false;
+  const mask = ipv4Mask(c.prefixLen);
+  return ((a & mask) >>> 0) === ((ipv4FromBytes(c.addr) & mask) >>> 0);
 }
 
 /**
  * The gateway a host on `port`'s switch uses for `srcIp`: the router port, attached to that switch,
- * whose network holds `srcIp` (or the first router port attached when none does). Its MAC and the
- * router port's own IPv4 addresses.
+ * whose network holds `srcIp` (or the first router port attached when none does): its MAC.
  */
-function gatewayOf(net: Network, port: string, srcIp: string): { mac: string; ips: string[] } | undefined {
+function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } | undefined {
   const ls = net.switches.find((s) => s.ports.has(port));
   if (!ls) return undefined;
-  let first: { mac: string; ips: string[] } | undefined;
+  let first: { mac: string } | undefined;
   for (const p of ls.ports.values()) {
     if (p.type !== "router") continue;
     const rpName = p.options.get("router-port");
     const rp = rpName === undefined ? undefined : net.routers.find((r) => r.ports.has(rpName))?.ports.get(rpName);
     if (!rp) continue;
-    const nets = rp.networks.toArray().map((n) => ({ text: n, net: ipv4Net(n) }));
-    const gw = { mac: rp.mac, ips: nets.filter((n) => n.net).map((n) => n.text.split("/")[0]!) };
+    const nets = rp.networks.toArray().filter((n) => parseCidr(n)?.family === 4);
+    const gw = { mac: rp.mac };
     first ??= gw;
-    if (nets.some((n) => n.net && inNet(srcIp, n.net))) return gw;
+    if (nets.some((n) => inNet(srcIp, n))) return gw;
   }
   return first;
 }

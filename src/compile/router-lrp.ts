@@ -113,6 +113,11 @@ export function isDgp(p: RouterPort): boolean {
   return p.gatewayChassis.size > 0 || p.haChassisGroup !== undefined;
 }
 
+/** A gateway router: a router pinned to one chassis by `options:chassis`. */
+export function isGatewayRouter(lr: LogicalRouter): boolean {
+  return lr.options.get("chassis") !== undefined;
+}
+
 /** The chassis-redirect port name of a distributed gateway port. */
 export function crPortName(p: RouterPort): string {
   return `cr-${p.name}`;

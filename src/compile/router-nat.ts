@@ -30,8 +30,9 @@
  * which northd writes into the Southbound database; `routerLbAddressSets` lists them.
  */
 import { parseCidr, parseMac, formatMac } from "../base/index.js";
-import type { LoadBalancer, LogicalRouter, Nat, Network, RouterPort } from "../model/index.js";
+import { parseLbEndpoint, type LoadBalancer, type LogicalRouter, type Nat, type Network, type RouterPort } from "../model/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
+import { isDgp, isGatewayRouter, q } from "./router-lrp.js";
 import { solicitedNode, type LogicalFlow } from "./switch.js";
 
 const SRC = "compile/router-nat.ts";
@@ -42,11 +43,6 @@ const LR_OUT_SNAT_TABLE = 3;
 const LR_IN_ADMISSION_TABLE = 0;
 /** Number of logical registers (reg0..reg9) the loopback clears. */
 const LOG_REGS = 10;
-
-/** JSON-quoted port name, as OVN writes it in matches and actions. */
-function q(name: string): string {
-  return JSON.stringify(name);
-}
 
 /** An address with its family, as northd formats it. */
 interface Ip {
@@ -60,14 +56,6 @@ function hostIp(text: string): Ip | undefined {
   if (!c) return undefined;
   if (c.prefixLen !== (c.family === 4 ? 32 : 128)) return undefined;
   return { text: text.trim(), v6: c.family === 6 };
-}
-
-function isGatewayRouter(lr: LogicalRouter): boolean {
-  return lr.options.get("chassis") !== undefined;
-}
-
-function isDgp(p: RouterPort): boolean {
-  return p.gatewayChassis.size > 0 || p.haChassisGroup !== undefined;
 }
 
 /** The router's distributed gateway ports, in port order; a gateway router has none. */
@@ -171,21 +159,8 @@ interface Vip {
 }
 
 function parseEndpoint(text: string): { ip: string; v6: boolean; port: number | undefined } | undefined {
-  const t = text.trim();
-  const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
-  if (br) {
-    const c = parseCidr(br[1] ?? "");
-    if (!c || c.family !== 6 || c.prefixLen !== 128) return undefined;
-    return { ip: br[1] ?? "", v6: true, port: br[2] === undefined ? undefined : Number(br[2]) };
-  }
-  const c = parseCidr(t);
-  if (c && c.family === 6 && !t.includes("/")) return { ip: t, v6: true, port: undefined };
-  const [ip, port, ...rest] = t.split(":");
-  if (rest.length > 0 || ip === undefined) return undefined;
-  const c4 = parseCidr(ip);
-  if (!c4 || c4.family !== 4 || ip.includes("/")) return undefined;
-  if (port !== undefined && !/^\d+$/.test(port)) return undefined;
-  return { ip, v6: false, port: port === undefined ? undefined : Number(port) };
+  const e = parseLbEndpoint(text.trim());
+  return typeof e === "string" ? undefined : { ip: e.ip, v6: e.family === 6, port: e.port };
 }
 
 function vipsOf(lb: LoadBalancer): Vip[] {

@@ -30,7 +30,7 @@
 import { parseIpv6 } from "../base/index.js";
 import type { LogicalRouter, Network, RouterPort } from "../model/index.js";
 import { routerNatFlows } from "./router-nat.js";
-import { isDgp, crPortName, lrpNetworks, memberIp, prefixOf, q, routerPeerOf, routerPortsOfSwitch, switchPeerOf, type LrpNetworks } from "./router-lrp.js";
+import { isDgp, isGatewayRouter, crPortName, lrpNetworks, memberIp, prefixOf, q, routerPeerOf, routerPortsOfSwitch, switchPeerOf, type LrpNetworks } from "./router-lrp.js";
 import { stageTable } from "./stages.js";
 import { parsePortAddress, solicitedNode, type FlowPipeline, type LogicalFlow } from "./switch.js";
 
@@ -114,7 +114,7 @@ export function routerLogicalFlows(net: Network, routerName: string): LogicalFlo
   if (!lr) return [];
   const f = new FlowList(`routers[${lr.name}]`);
   const ports = portsOf(lr);
-  const isGwRouter = lr.options.get("chassis") !== undefined;
+  const isGwRouter = isGatewayRouter(lr);
   const hasDgp = ports.some((p) => p.dgp);
   const forceSnatRouterIp = lr.options.get("lb_force_snat_ip") === "router_ip" && lr.loadBalancers.size > 0;
 

@@ -88,7 +88,8 @@ describe.each(files)("conformance of %s with real OVN", (file) => {
     expect(c.ok).toBe(true);
     if (!c.ok) return;
     const program = c.value.program;
-    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(network, program), macBindings: traceInputs(network).macBindings, gatewayRouters: new Set(traceInputs(network).gatewayRouters) });
+    const inputs = traceInputs(network);
+    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(network, program), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
     const disagreements: string[] = [];
     for (const p of probes) {
       const ovn = verdictOf(parseMinimalTrace(recording.probes[p.name] ?? ""));
