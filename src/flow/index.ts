@@ -5,3 +5,4 @@ export * from "./layout.js";
 export * from "./match.js";
 export * from "./text.js";
 export * from "./extract.js";
+export * from "./frame.js";
