@@ -18,6 +18,7 @@ import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
+import { canFollow, followPath, renderPath, renderPathMermaid, writePathPcap } from "./trace-path.js";
 
 function bad(message: string): InputError {
   return new InputError([error("usage.trace", message)]);
@@ -61,7 +62,8 @@ function inNet(ip: string, network: string): boolean {
 
 /**
  * The gateway a host on `port`'s switch uses for `srcIp`: the router port, attached to that switch,
- * whose network holds `srcIp` (or the first router port attached when none does): its MAC.
+ * whose network holds `srcIp` (or the first router port attached when none does), else the
+ * underlay gateway of the switch's provider network and VLAN: its MAC.
  */
 function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } | undefined {
   const ls = net.switches.find((s) => s.ports.has(port));
@@ -77,7 +79,15 @@ function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } |
     first ??= gw;
     if (nets.some((n) => inNet(srcIp, n))) return gw;
   }
-  return first;
+  if (first) return first;
+  // An underlay subnet without a router port: the provider network's gateway on its VLAN.
+  for (const p of ls.ports.values()) {
+    if (p.type !== "localnet") continue;
+    const pn = net.providerNetworks.get(p.options.get("network_name") ?? "");
+    const g = pn?.gateways.find((x) => x.vlan === (p.tag ?? 0) && inNet(srcIp, x.address));
+    if (g) return { mac: g.mac };
+  }
+  return undefined;
 }
 
 /**
@@ -184,6 +194,10 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
         .option("from-external", { type: "string", describe: "friendly form: a packet arriving from outside on net1 of this VPC NAT gateway (with --to EIP, --src IP)" })
         .option("src", { type: "string", default: "203.0.113.10", describe: "with --from-external: the outside source address" })
+        .option("physical", { type: "boolean", describe: "also show, per chassis, the physical flows used and the logical pipelines run there" })
+        .option("pcap-out", { type: "string", describe: "write the packet at every VIF and wire of its path to this pcapng file" })
+        .option("format", { type: "string", choices: ["text", "mermaid"], default: "text", describe: "text, or a Mermaid sequence diagram of the path across chassis" })
+        .option("path", { type: "boolean", default: true, describe: "follow the packet across chassis when its VIF is bound (--no-path: the logical trace only)" })
         .conflicts("tcp", ["udp", "icmp", "arp"])
         .conflicts("udp", ["icmp", "arp"])
         .conflicts("icmp", "arp")
@@ -249,6 +263,23 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         return;
       }
       const mf = { value: start };
+      const srcPort = compiled.program.datapaths.get(mf.value.datapath)?.ports.get(mf.value.inport)?.name;
+      const runOptions = { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) };
+      const wantsPath = argv.physical === true || argv["pcap-out"] !== undefined || argv.format === "mermaid";
+      const follow = canFollow(scenario.network, srcPort);
+      if (wantsPath && !follow) {
+        throw bad(`--physical, --pcap-out and --format mermaid follow the packet across chassis: the input port ${srcPort ?? "?"} must be a VIF bound to a chassis (set its chassis)`);
+      }
+      if (wantsPath && argv.json) throw bad("--json describes the logical trace; it does not combine with --physical, --pcap-out or --format mermaid");
+      const path = follow && argv.path !== false && !argv.json ? followPath(scenario.network, srcPort!, mf.value.key, runOptions, argv.physical === true) : undefined;
+      if (path && argv["pcap-out"] !== undefined) {
+        const n = writePathPcap(path, argv["pcap-out"]);
+        io.err(`wrote ${n} packets to ${argv["pcap-out"]}\n`);
+      }
+      if (path && argv.format === "mermaid") {
+        io.out(renderPathMermaid(path));
+        return;
+      }
       const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
       const rec = new TraceRecorder(compiled.program, mf.value.key);
       const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) });
@@ -257,6 +288,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       else if (mode === "minimal") io.out(renderMinimal(rec.tree));
       else if (mode === "summary") io.out(renderSummary(rec.tree));
       else io.out(renderDetailed(rec.tree));
+      if (path) io.out(renderPath(path, argv.physical === true, mode === "minimal" ? "minimal" : mode === "summary" ? "summary" : "detailed"));
     },
   );
 }

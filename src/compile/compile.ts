@@ -28,18 +28,52 @@ export interface CompiledNetwork {
   readonly flows: ReadonlyMap<string, readonly LogicalFlow[]>;
 }
 
-const cache = new WeakMap<Network, Result<CompiledNetwork>>();
+const cache = new WeakMap<Network, Map<string, Result<CompiledNetwork>>>();
 
-/** Compiles `net` (memoized per network value). */
-export function compileNetwork(net: Network): Result<CompiledNetwork> {
-  const hit = cache.get(net);
+export interface CompileOptions {
+  /**
+   * Compile the flows as this chassis's ovn-controller would: `is_chassis_resident(P)` holds only
+   * for ports resident here (see `residentChassis`). Without it every port counts as resident, as
+   * ovn-trace assumes.
+   */
+  readonly chassis?: string;
+}
+
+/** Compiles `net` (memoized per network value and chassis). */
+export function compileNetwork(net: Network, opts: CompileOptions = {}): Result<CompiledNetwork> {
+  let byChassis = cache.get(net);
+  if (!byChassis) cache.set(net, (byChassis = new Map()));
+  const id = opts.chassis === undefined ? "" : `@${opts.chassis}`;
+  const hit = byChassis.get(id);
   if (hit) return hit;
-  const r = compileUncached(net);
-  cache.set(net, r);
+  const r = compileUncached(net, opts.chassis);
+  byChassis.set(id, r);
   return r;
 }
 
-function compileUncached(net: Network): Result<CompiledNetwork> {
+/**
+ * The chassis a port is resident on, as `is_chassis_resident()` decides it: a switch port's binding
+ * (`chassis`, else `options:requested-chassis`); a chassis-redirect port `cr-P`'s active gateway
+ * (the highest-priority gateway chassis of P, or of its HA chassis group); undefined otherwise.
+ */
+export function residentChassis(net: Network, port: string): string | undefined {
+  for (const ls of net.switches.values()) {
+    const p = ls.ports.get(port);
+    if (p) return p.chassis ?? p.options.get("requested-chassis");
+  }
+  if (!port.startsWith("cr-")) return undefined;
+  const dist = port.slice(3);
+  for (const lr of net.routers.values()) {
+    const p = lr.ports.get(dist);
+    if (!p) continue;
+    const members = p.gatewayChassis.size ? p.gatewayChassis : (p.haChassisGroup !== undefined ? net.haChassisGroups.get(p.haChassisGroup)?.chassis : undefined);
+    if (!members || members.size === 0) return undefined;
+    return members.maxBy((g) => g.priority)?.chassis;
+  }
+  return undefined;
+}
+
+function compileUncached(net: Network, chassis: string | undefined): Result<CompiledNetwork> {
   const keys = assignTunnelKeys(net);
   const datapaths: DatapathInput[] = [];
   const flows = new Map<string, readonly LogicalFlow[]>();
@@ -125,7 +159,7 @@ function compileUncached(net: Network): Result<CompiledNetwork> {
     datapaths,
     addressSet: (name) => addressSetOf(net, name),
     portGroup: (name) => net.portGroups.get(name)?.ports.toArray(),
-    isChassisResident: () => true,
+    isChassisResident: chassis === undefined ? () => true : (port) => residentChassis(net, port) === chassis,
   });
   if (!lowered.ok) return lowered;
   return ok({ program: lowered.value, flows });

@@ -12,3 +12,4 @@ export * from "./router.js";
 export * from "./router-nat.js";
 export * from "./nat-gateway.js";
 export * from "./trace-inputs.js";
+export * from "./physical.js";

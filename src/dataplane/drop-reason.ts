@@ -20,6 +20,7 @@ export const DROP_REASONS = {
   "loopback": "output to the input port without flags.loopback",
   "empty-multicast": "the multicast group had no member to send to",
   "unknown-datapath": "a patch port leads to a datapath the program does not have",
+  "unbound-port": "output to a port that is bound to no chassis, or not reachable from this one",
   "ttl-exceeded": "the TTL would reach 0",
   "not-ip": "TTL decrement of a packet that is not IP",
   "unsupported-action": "an action that has no meaning at the logical level",

@@ -48,13 +48,13 @@
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, W, field, getField, setField, type FieldDef } from "../flow/index.js";
-import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Rule } from "../ofp/index.js";
+import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
-import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink } from "./trace-sink.js";
+import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
 /** Where conntrack state comes from. */
 export type CtMode =
@@ -108,6 +108,15 @@ export interface ExecutorOptions {
    * than route the packet on unchanged). Other modes ignore this.
    */
   readonly gatewayRouters?: ReadonlySet<string>;
+  /**
+   * One chassis's view of where ports are (`compile/physical.ts`): datapath key → port key →
+   * placement; ports absent are local. With it, an ingress `output` to a port on another chassis
+   * becomes a `tunnels` entry (the egress pipeline runs there, via `runFromTunnel`), output to a
+   * port behind a localnet port goes out that localnet port, and output to an unbound port is
+   * dropped, as ovn-controller's tables 37 and 38 do. Without it every port is local, as in
+   * ovn-trace.
+   */
+  readonly placement?: ReadonlyMap<number, ReadonlyMap<number, Placement>>;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -166,6 +175,8 @@ export interface Injection {
 
 export interface ExecResult {
   readonly outputs: readonly OutputRecord[];
+  /** Packets sent to other chassis (only with `placement`). */
+  readonly tunnels: readonly TunnelRecord[];
   readonly drops: readonly DropRecord[];
   /** Table lookups done. */
   readonly lookups: number;
@@ -196,8 +207,11 @@ interface Frame {
 interface Ctx {
   readonly sink: TraceSink | undefined;
   readonly outputs: OutputRecord[];
+  readonly tunnels: TunnelRecord[];
   readonly drops: DropRecord[];
   readonly limitHits: LimitEvent[];
+  /** The packet came from a tunnel: its ingress pipeline ran elsewhere (no patch ports, no tunnels). */
+  readonly fromTunnel: boolean;
   lookups: number;
   branches: number;
   readonly ctQueue: CtStateQueue | undefined;
@@ -248,6 +262,7 @@ export class LogicalExecutor {
   private readonly routerZones: Map<number, readonly [number, number]> | undefined;
   /** Chassis-redirect port → its distributed port, by datapath key and port key. */
   private readonly redirects = new Map<number, Map<number, number>>();
+  private readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>> | undefined;
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
@@ -260,6 +275,7 @@ export class LogicalExecutor {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.conntrack = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
     this.lbDst = opts.lbDst;
+    this.placement = opts.placement;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
     for (const [k, dp] of program.datapaths) {
       const build = (pl: Pipeline): (Lookup | undefined)[] => {
@@ -286,17 +302,7 @@ export class LogicalExecutor {
 
   /** Runs one packet; see the module header. */
   run(key: Uint32Array, inject: Injection, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
-    const ctx: Ctx = {
-      sink,
-      outputs: [],
-      drops: [],
-      limitHits: [],
-      lookups: 0,
-      branches: 0,
-      ctQueue: this.ctMode.kind === "trace" ? new CtStateQueue(runOpts.ctStates ?? this.ctMode.states ?? []) : undefined,
-      lbDst: runOpts.lbDst ?? this.lbDst,
-      selectId: runOpts.selectId ?? this.selectId,
-    };
+    const ctx = this.newCtx(sink, runOpts, false);
     const k = key.slice();
     const cdp = this.dps.get(inject.datapath);
     if (!cdp) {
@@ -313,8 +319,47 @@ export class LogicalExecutor {
     return this.result(ctx);
   }
 
+  /**
+   * Runs a packet that arrived through a tunnel: its ingress pipeline ran on the sending chassis,
+   * so it starts at local output (ovn-controller's table 38) for `outport` of `datapath`, with
+   * `inport` as the encapsulation carried it (0 for VXLAN). A multicast group goes to its local
+   * members other than patch ports (those were handled where the ingress pipeline ran).
+   */
+  runFromTunnel(key: Uint32Array, at: Injection & { readonly outport: number }, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
+    const ctx = this.newCtx(sink, runOpts, true);
+    const k = key.slice();
+    const cdp = this.dps.get(at.datapath);
+    if (!cdp) {
+      const rec: DropRecord = { reason: "unknown-datapath", detail: `datapath ${at.datapath} (from a tunnel)`, datapath: at.datapath, datapathName: "", pipeline: "egress", table: 0, key: k };
+      ctx.drops.push(rec);
+      sink?.drop(rec);
+      return this.result(ctx);
+    }
+    k[W.METADATA] = at.datapath >>> 0;
+    k[REG14] = at.inport >>> 0;
+    k[REG15] = at.outport >>> 0;
+    this.output(ctx, { cdp, pipeline: "ingress", table: cdp.dp.ingress.byId.length }, k, at.outport, 0, 0);
+    return this.result(ctx);
+  }
+
+  private newCtx(sink: TraceSink | undefined, runOpts: RunOptions, fromTunnel: boolean): Ctx {
+    return {
+      sink,
+      outputs: [],
+      tunnels: [],
+      fromTunnel,
+      drops: [],
+      limitHits: [],
+      lookups: 0,
+      branches: 0,
+      ctQueue: this.ctMode.kind === "trace" ? new CtStateQueue(runOpts.ctStates ?? this.ctMode.states ?? []) : undefined,
+      lbDst: runOpts.lbDst ?? this.lbDst,
+      selectId: runOpts.selectId ?? this.selectId,
+    };
+  }
+
   private result(ctx: Ctx): ExecResult {
-    return { outputs: ctx.outputs, drops: ctx.drops, lookups: ctx.lookups, limitHits: ctx.limitHits, ctDefaultUsed: ctx.ctQueue?.usedDefault ?? false };
+    return { outputs: ctx.outputs, tunnels: ctx.tunnels, drops: ctx.drops, lookups: ctx.lookups, limitHits: ctx.limitHits, ctDefaultUsed: ctx.ctQueue?.usedDefault ?? false };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -607,6 +652,7 @@ export class LogicalExecutor {
     for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
     egressKey[REG15] = outKey >>> 0;
 
+    const places = this.placement?.get(dp.key);
     if (outKey >= MC_MIN) {
       const g = dp.multicast.get(outKey);
       if (!g) {
@@ -616,15 +662,28 @@ export class LogicalExecutor {
       if (sink) sink.enter({ kind: "multicast", datapathName: dp.name, group: g.name, groupKey: g.key });
       let ran = 0;
       let stopped = false;
+      const remote: string[] = [];
       for (const p of g.ports) {
+        const place = places?.get(p);
+        if (place !== undefined && place.kind !== "local") {
+          // Another chassis's member: one tunnel copy per chassis (not behind a localnet port,
+          // which reaches it; never from a tunnel). Unbound members get nothing.
+          if (place.kind === "tunnel" && !ctx.fromTunnel && !remote.includes(place.chassis)) remote.push(place.chassis);
+          continue;
+        }
+        const member = dp.ports.get(p);
+        if (ctx.fromTunnel && member && (member.type === "patch" || member.type === "router")) continue;
         const skipped = p === inKey && !loopback;
-        if (sink) sink.enter({ kind: "member", port: p, portName: dp.ports.get(p)?.name ?? String(p), skipped });
+        if (sink) sink.enter({ kind: "member", port: p, portName: member?.name ?? String(p), skipped });
         if (!skipped) {
           if (!this.takeBranch(ctx, frame, key)) stopped = true;
           else {
             const k = egressKey.slice();
-            k[REG15] = p >>> 0;
-            if (sink) sink.enter({ kind: "pipeline", datapath: dp.key, datapathName: dp.name, pipeline: "egress", inport: inKey, outport: p });
+            let out = p;
+            const dist = member?.type === "chassisredirect" ? this.redirects.get(dp.key)?.get(p) : undefined;
+            if (dist !== undefined) out = dist;
+            k[REG15] = out >>> 0;
+            if (sink) sink.enter({ kind: "pipeline", datapath: dp.key, datapathName: dp.name, pipeline: "egress", inport: inKey, outport: out });
             this.runPipeline(ctx, frame.cdp, "egress", 0, k, depth + 1, crossings);
             if (sink) sink.leave();
             ran++;
@@ -632,6 +691,11 @@ export class LogicalExecutor {
         }
         if (sink) sink.leave();
         if (stopped) break;
+      }
+      for (const chassis of remote) {
+        if (stopped || !this.takeBranch(ctx, frame, key)) break;
+        this.tunnel(ctx, dp, egressKey, inKey, g.key, g.name, chassis);
+        ran++;
       }
       if (sink) sink.leave();
       if (ran === 0 && !stopped) this.drop(ctx, frame, key, "empty-multicast", g.name);
@@ -641,6 +705,38 @@ export class LogicalExecutor {
     if (!port) {
       this.drop(ctx, frame, key, "unknown-port", `port ${outKey}`);
       return;
+    }
+    const place = places?.get(outKey);
+    if (place !== undefined) {
+      switch (place.kind) {
+        case "local":
+          break;
+        case "tunnel":
+          if (ctx.fromTunnel) {
+            this.drop(ctx, frame, key, "unbound-port", `${port.name} is not on this chassis`);
+            return;
+          }
+          this.tunnel(ctx, dp, egressKey, inKey, outKey, port.name, place.chassis);
+          return;
+        case "localnet": {
+          const ln = dp.ports.get(place.port);
+          if (!ln) {
+            this.drop(ctx, frame, key, "unknown-port", `localnet port ${place.port}`);
+            return;
+          }
+          outKey = ln.key;
+          port = ln;
+          egressKey[REG15] = outKey >>> 0;
+          break;
+        }
+        case "none":
+          this.drop(ctx, frame, key, "unbound-port", place.why);
+          return;
+        default: {
+          const _never: never = place;
+          return _never;
+        }
+      }
     }
     if (port.type === "chassisredirect") {
       const dist = this.redirects.get(dp.key)?.get(outKey);
@@ -659,6 +755,15 @@ export class LogicalExecutor {
     if (sink) sink.enter({ kind: "pipeline", datapath: dp.key, datapathName: dp.name, pipeline: "egress", inport: inKey, outport: outKey });
     this.runPipeline(ctx, frame.cdp, "egress", 0, egressKey, depth + 1, crossings);
     if (sink) sink.leave();
+  }
+
+  /** Records a packet leaving for another chassis (the egress pipeline runs there). */
+  private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
+    const k = egressKey.slice();
+    k[REG15] = outport >>> 0;
+    const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k };
+    ctx.tunnels.push(rec);
+    ctx.sink?.tunnel?.(rec);
   }
 
   private deliver(ctx: Ctx, frame: Frame, key: Uint32Array, outKey: number, depth: number, crossings: number): void {

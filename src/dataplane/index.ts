@@ -12,3 +12,4 @@ export * from "./iptables.js";
 export * from "./iptables-conntrack.js";
 export * from "./iptables-natgw.js";
 export * from "./walk.js";
+export * from "./fabric.js";

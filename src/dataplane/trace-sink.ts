@@ -86,6 +86,21 @@ export interface OutputRecord {
   readonly key: Uint32Array;
 }
 
+/** A packet sent through a tunnel to the chassis that hosts its output port. */
+export interface TunnelRecord {
+  readonly datapath: number;
+  readonly datapathName: string;
+  /** Logical ingress port (what the encapsulation carries, where it can). */
+  readonly inport: number;
+  /** Logical egress port or multicast group. */
+  readonly outport: number;
+  readonly outportName: string;
+  /** The destination chassis. */
+  readonly chassis: string;
+  /** The packet as sent (a copy; reg14/reg15 hold inport/outport). */
+  readonly key: Uint32Array;
+}
+
 export interface DropRecord {
   readonly reason: DropReason;
   /** Extra detail: the `drop` action's own reason, the limit's value, the missing port key. */
@@ -128,6 +143,8 @@ export interface TraceSink {
   output(ev: OutputRecord): void;
   drop(ev: DropRecord): void;
   limit(ev: LimitEvent): void;
+  /** Optional: a packet leaving for another chassis (only with placement). */
+  tunnel?(ev: TunnelRecord): void;
   /** Optional: a `select()` choice (sinks without it see only the `select` action). */
   select?(ev: SelectEvent): void;
 }

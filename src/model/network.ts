@@ -33,8 +33,14 @@ export interface ChassisProps {
   readonly encaps: List<Encap>;
   /** `external_ids:ovn-bridge-mappings`: provider network name → bridge. */
   readonly bridgeMappings: OrderedMap<string, string>;
+  /** The physical NIC plugged into each provider bridge (bridge → NIC), as Kube-OVN's ProviderNetwork sets it. */
+  readonly nics: OrderedMap<string, string>;
+  /** The MAC of the NIC that carries tunnels and provider traffic; "" derives one from the first encap IP. */
+  readonly mac: string;
+  /** A chassis of another availability zone (SB `other_config:is-remote`), as OVN-IC registers them. */
+  readonly isRemote: boolean;
 }
-export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap() }, "Chassis");
+export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap(), nics: OrderedMap(), mac: "", isRemote: false }, "Chassis");
 export type Chassis = ReturnType<typeof Chassis>;
 
 /** Logical_Switch_Port `type`: "" is a VIF. */
@@ -412,6 +418,32 @@ export const NatGateway = Record<NatGatewayProps>(
 );
 export type NatGateway = ReturnType<typeof NatGateway>;
 
+/**
+ * A gateway interface of the underlay's own router on a provider network: its address on one VLAN.
+ * Underlay subnets use it as their default gateway; it routes between its interfaces.
+ */
+export interface UnderlayGatewayProps {
+  /** The VLAN id the interface sits on; 0 means untagged. */
+  readonly vlan: number;
+  /** "IP/PREFIX": the gateway address and the subnet it serves. */
+  readonly address: string;
+  readonly mac: string;
+}
+export const UnderlayGateway = Record<UnderlayGatewayProps>({ vlan: 0, address: "", mac: "" }, "UnderlayGateway");
+export type UnderlayGateway = ReturnType<typeof UnderlayGateway>;
+
+/**
+ * A provider network: a VLAN-aware L2 segment that chassis reach through a bridge mapping (not an
+ * OVN object; Kube-OVN's `ProviderNetwork` and `Vlan`). Localnet ports name it in
+ * `options:network_name`. Its gateways together form the underlay's router.
+ */
+export interface ProviderNetworkProps {
+  readonly name: string;
+  readonly gateways: List<UnderlayGateway>;
+}
+export const ProviderNetwork = Record<ProviderNetworkProps>({ name: "", gateways: List() }, "ProviderNetwork");
+export type ProviderNetwork = ReturnType<typeof ProviderNetwork>;
+
 export interface NetworkProps {
   readonly name: string;
   /** Free text for people (a scenario's `description`); not part of OVN. */
@@ -428,6 +460,8 @@ export interface NetworkProps {
   /** SB `MAC_Binding` rows: neighbours the routers have learned. */
   readonly macBindings: List<MacBinding>;
   readonly natGateways: OrderedMap<string, NatGateway>;
+  /** The underlay: provider networks and their gateways. */
+  readonly providerNetworks: OrderedMap<string, ProviderNetwork>;
   /** NB_Global options. */
   readonly options: OrderedMap<string, string>;
 }
@@ -445,6 +479,7 @@ export const Network = Record<NetworkProps>(
     staticMacBindings: List(),
     macBindings: List(),
     natGateways: OrderedMap(),
+    providerNetworks: OrderedMap(),
     options: OrderedMap(),
   },
   "Network",

@@ -9,3 +9,4 @@ export * from "./table.js";
 export * from "./program.js";
 export * from "./format.js";
 export * from "./logical.js";
+export * from "./physical.js";

@@ -59,6 +59,28 @@ export const CHASSIS: ObjectSpec = {
     hostname: { type: str, doc: "Host name.", nb: "SB Chassis.hostname" },
     encaps: { type: { kind: "list", of: { kind: "object", spec: ENCAP } }, doc: "Tunnel endpoints.", nb: "SB Chassis.encaps" },
     bridgeMappings: { type: strMap, doc: "Provider network name to bridge.", nb: "Open_vSwitch external_ids:ovn-bridge-mappings" },
+    nics: { type: strMap, doc: "Provider bridge to the physical NIC plugged into it.", nb: "Kube-OVN ProviderNetwork.spec.defaultInterface" },
+    mac: { type: str, doc: "MAC of the NIC that carries tunnels and provider traffic (default: derived from the first encap IP)." },
+    isRemote: { type: { kind: "bool" }, doc: "A chassis of another availability zone (OVN-IC).", nb: "SB Chassis.other_config:is-remote" },
+  },
+};
+
+export const UNDERLAY_GATEWAY: ObjectSpec = {
+  name: "underlayGateway",
+  doc: "An interface of the underlay's own router on one VLAN of a provider network.",
+  fields: {
+    vlan: { type: { kind: "int", min: 0, max: 4094 }, required: true, doc: "VLAN id; 0 is untagged.", nb: "Kube-OVN Vlan.spec.id" },
+    address: { type: str, required: true, doc: '"IP/PREFIX": the gateway address and its subnet.', nb: "Kube-OVN Subnet.spec.gateway / cidrBlock" },
+    mac: { type: str, required: true, doc: "The gateway's MAC." },
+  },
+};
+
+export const PROVIDER_NETWORK: ObjectSpec = {
+  name: "providerNetwork",
+  doc: "A VLAN-aware L2 segment chassis reach through a bridge mapping; its gateways form the underlay's router.",
+  fields: {
+    name: { type: str, required: true, doc: "Name, as localnet ports give it in options:network_name.", nb: "Kube-OVN ProviderNetwork.metadata.name" },
+    gateways: { type: { kind: "list", of: { kind: "object", spec: UNDERLAY_GATEWAY } }, doc: "The underlay router's interfaces." },
   },
 };
 
@@ -368,6 +390,7 @@ export const SCENARIO: ObjectSpec = {
     staticMacBindings: { type: { kind: "list", of: { kind: "object", spec: STATIC_MAC_BINDING } }, doc: "Configured neighbours of router ports.", nb: "Static_MAC_Binding" },
     macBindings: { type: { kind: "list", of: { kind: "object", spec: MAC_BINDING } }, doc: "Learned neighbours of router ports.", nb: "SB MAC_Binding" },
     natGateways: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY } }, doc: "Kube-OVN VPC NAT gateways.", nb: "Kube-OVN VpcNatGateway" },
+    providerNetworks: { type: { kind: "list", of: { kind: "object", spec: PROVIDER_NETWORK } }, doc: "The underlay: provider networks and their gateways.", nb: "Kube-OVN ProviderNetwork / Vlan" },
     probes: { type: { kind: "list", of: { kind: "object", spec: PROBE } }, doc: "Probes." },
   },
 };

@@ -41,10 +41,12 @@ import {
   Network,
   parseLbEndpoint,
   PortGroup,
+  ProviderNetwork,
   RouterPolicy,
   RouterPort,
   StaticRoute,
   SwitchPort,
+  UnderlayGateway,
   validateNetwork,
   type AclAction,
   type AclDirection,
@@ -272,7 +274,11 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
       reg(b, [...model, "encaps", encaps.length, "ip"], [...plain, "encaps", j, "ip"]);
       encaps.push(Encap({ type: eo.type as string, ip: eo.ip as string }));
     });
-    chassis = chassis.set(name, Chassis({ name, hostname: str(o.hostname) ?? "", encaps: List(encaps), bridgeMappings: asStrMap(o.bridgeMappings) }));
+    for (const k of ["bridgeMappings", "nics", "mac", "isRemote"]) if (k in o) reg(b, [...model, k], [...plain, k]);
+    chassis = chassis.set(
+      name,
+      Chassis({ name, hostname: str(o.hostname) ?? "", encaps: List(encaps), bridgeMappings: asStrMap(o.bridgeMappings), nics: asStrMap(o.nics), mac: str(o.mac) ?? "", isRemote: o.isRemote === true }),
+    );
   });
 
   let addressSets = OrderedMap<string, AddressSet>();
@@ -402,6 +408,25 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
 
   const natGateways = buildNatGateways(b, s.natGateways);
 
+  let providerNetworks = OrderedMap<string, ProviderNetwork>();
+  asList(s.providerNetworks).forEach((pn, i) => {
+    if (!pn) return;
+    const o = pn as Plain;
+    const name = o.name as string;
+    const plain = ["providerNetworks", i];
+    if (providerNetworks.has(name)) return duplicateName(b, "provider network", name, plain);
+    const model = [`providerNetworks[${name}]`];
+    regFields(b, o, model, plain);
+    const gateways: UnderlayGateway[] = [];
+    asList(o.gateways).forEach((g, j) => {
+      if (!g) return;
+      const go = g as Plain;
+      regFields(b, go, [...model, "gateways", gateways.length], [...plain, "gateways", j]);
+      gateways.push(UnderlayGateway({ vlan: num(go.vlan) ?? 0, address: str(go.address) ?? "", mac: str(go.mac) ?? "" }));
+    });
+    providerNetworks = providerNetworks.set(name, ProviderNetwork({ name, gateways: List(gateways) }));
+  });
+
   return Network({
     name: str(s.name) ?? "",
     description: str(s.description) ?? "",
@@ -415,6 +440,7 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
     staticMacBindings: buildMacBindings(b, s.staticMacBindings, "staticMacBindings"),
     macBindings: buildMacBindings(b, s.macBindings, "macBindings"),
     natGateways,
+    providerNetworks,
     options: asStrMap(s.options),
   });
 }

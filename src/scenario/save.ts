@@ -162,6 +162,9 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Pl
       put(o, "hostname", c.hostname, "");
       put(o, "encaps", c.encaps.map((e) => ({ type: e.type, ip: e.ip })).toArray());
       put(o, "bridgeMappings", obj(c.bridgeMappings));
+      put(o, "nics", obj(c.nics));
+      put(o, "mac", c.mac, "");
+      put(o, "isRemote", c.isRemote, false);
       return o;
     }).toArray(),
   );
@@ -249,6 +252,11 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Pl
   put(s, "staticMacBindings", net.staticMacBindings.map((b) => saveMacBinding(b, true)).toArray());
   put(s, "macBindings", net.macBindings.map((b) => saveMacBinding(b, false)).toArray());
   put(s, "natGateways", net.natGateways.valueSeq().map(saveNatGateway).toArray());
+  put(
+    s,
+    "providerNetworks",
+    net.providerNetworks.valueSeq().map((pn) => ({ name: pn.name, ...(pn.gateways.size ? { gateways: pn.gateways.map((g) => ({ vlan: g.vlan, address: g.address, mac: g.mac })).toArray() } : {}) })).toArray(),
+  );
   put(
     s,
     "probes",

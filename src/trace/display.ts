@@ -95,6 +95,9 @@ function convert(n: TraceNode, out: DisplayNode[], ctx: PacketContext): void {
       out.push(dn("output", `/* output to "${n.record.portName}", type "${n.record.portType}" */`));
       out.push(dn("modify", `output("${n.record.portName}")`));
       return;
+    case "tunnel":
+      out.push(dn("output", `/* output to "${n.record.outportName}" on chassis ${n.record.chassis}, through a tunnel */`));
+      return;
     case "patch":
       out.push(dn("output", `/* output to "${n.portName}", type "${n.portType}" */`));
       return;
@@ -175,6 +178,8 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
       return dn("output", "/* omitting output because inport == outport && !flags.loopback */");
     case "unknown-datapath":
       return dn("error", `*** ${describeDropReason(reason)}${detail ? ` (${detail})` : ""}`);
+    case "unbound-port":
+      return dn("error", `*** no output flow on this chassis${detail ? ` (${detail})` : ""}`);
     case "ttl-exceeded":
       return dn("error", "*** TTL underflow");
     case "not-ip":

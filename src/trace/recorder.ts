@@ -19,7 +19,7 @@
  */
 import { field, type FieldDef } from "../flow/index.js";
 import { formatOvnActions, type Action, type CtAction, type CtLbAction, type LogicalProgram, type Rule, type Subfield } from "../ofp/index.js";
-import type { ActionEvent, CtEvent, DropRecord, LimitEvent, OutputRecord, SelectEvent, TableEvent, TraceBranch, TraceSink } from "../dataplane/index.js";
+import type { ActionEvent, CtEvent, DropRecord, LimitEvent, OutputRecord, SelectEvent, TableEvent, TraceBranch, TraceSink, TunnelRecord } from "../dataplane/index.js";
 import { ETH_ARP, ETH_IP, ETH_IPV6, contextOf, fieldValueText, isRegister, ovnFieldName, subValueText, subfieldText, type PacketContext } from "./ovn-names.js";
 import type { ContainerNode, CtNode, PipelineNode, SelectNode, TableNode, TraceNode, TraceTree } from "./tree.js";
 
@@ -249,6 +249,11 @@ export class TraceRecorder implements TraceSink {
   output(ev: OutputRecord): void {
     this.settle();
     this.top.list.push({ kind: "output", record: ev });
+  }
+
+  tunnel(ev: TunnelRecord): void {
+    this.settle();
+    this.top.list.push({ kind: "tunnel", record: ev });
   }
 
   drop(ev: DropRecord): void {

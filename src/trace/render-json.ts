@@ -150,6 +150,8 @@ function hopFields(n: TraceNode): Record<string, JsonValue> {
     }
     case "output":
       return { datapath: n.record.datapathName, port: n.record.portName, portType: n.record.portType };
+    case "tunnel":
+      return { datapath: n.record.datapathName, port: n.record.outportName, chassis: n.record.chassis };
     case "patch":
       return { datapath: n.datapathName, port: n.portName, portType: n.portType };
     case "drop":

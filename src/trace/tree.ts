@@ -14,7 +14,7 @@
  * result); a `member` node of a skipped port (the input port without loopback) has no children.
  */
 import type { Action, CtAction, CtLbAction, Pipeline, Rule } from "../ofp/index.js";
-import type { CtEvent, DropRecord, LimitEvent, OutputRecord } from "../dataplane/index.js";
+import type { CtEvent, DropRecord, LimitEvent, OutputRecord, TunnelRecord } from "../dataplane/index.js";
 
 export interface PipelineNode {
   readonly kind: "pipeline";
@@ -76,6 +76,12 @@ export interface CtNode {
 export interface OutputNode {
   readonly kind: "output";
   readonly record: OutputRecord;
+}
+
+/** Output to a port on another chassis: the packet leaves through a tunnel (egress runs there). */
+export interface TunnelNode {
+  readonly kind: "tunnel";
+  readonly record: TunnelRecord;
 }
 
 /** Output through a patch port: the peer datapath's ingress pipeline follows as a sibling. */
@@ -156,6 +162,7 @@ export type TraceNode =
   | ModifyNode
   | CtNode
   | OutputNode
+  | TunnelNode
   | PatchNode
   | DropNode
   | LimitNode

@@ -1,0 +1,394 @@
+/**
+ * The physical layout of a network: per chassis, what ovn-controller would compute from the
+ * Southbound database (DESIGN.md §4), and the fabric between chassis.
+ *
+ * What: `compilePhysical(net)` gives a `PhysicalPlan`: for every chassis of this availability zone
+ * the logical program compiled with `is_chassis_resident()` decided there, where an ingress
+ * `output` to each logical port goes from there (`Placement`), its VIFs, usable localnet ports and
+ * tunnel ports with OpenFlow port numbers, and its physical flows (tables 0, 37, 38, 39, 64, 65)
+ * as text for display; the provider networks with their gateways; the hosts the underlay can reach.
+ *
+ * Rules (OVN 23.03's controller/physical.c):
+ * - A VIF bound here, a patch port, a localport and a localnet port whose network has a bridge
+ *   mapping here are local. A gateway router's ports are local only on its `options:chassis`, a
+ *   chassis-redirect port only on its active gateway chassis; elsewhere they are tunnel
+ *   destinations.
+ * - A port bound to another chassis, on a switch with a usable localnet port here, is reached
+ *   through that localnet port (table 38 rewrites the outport); otherwise through a tunnel to its
+ *   chassis (table 37), carrying the datapath key and the port keys in the encapsulation.
+ * - A port bound nowhere has no flow: output to it is dropped.
+ * - VXLAN mode (any chassis with a VXLAN encap, as ovn-northd decides it) limits datapath keys to
+ *   12 bits (1..4095) and port keys to 11 bits (1..2047, the upper half of the 12-bit field
+ *   encodes multicast groups). A network beyond those limits is refused here, naming the limit.
+ *
+ * Ports get OpenFlow port numbers in model order: VIFs first, then localnet patch ports, then
+ * tunnels. These numbers are this program's; a real br-int numbers ports in creation order.
+ */
+import { error, fail, ipv4FromBytes, ok, parseCidr, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
+import type { Network } from "../model/index.js";
+import {
+  OFTABLE,
+  flowId,
+  type LocalnetAttachment,
+  type LogicalProgram,
+  type PhysicalChassis,
+  type PhysicalFlow,
+  type PhysicalPlan,
+  type PhysicalProviderNetwork,
+  type Placement,
+  type TunnelPort,
+  type TunnelType,
+  type UnderlayHost,
+  type VifAttachment,
+} from "../ofp/index.js";
+import { compileNetwork, residentChassis } from "./compile.js";
+
+/** VXLAN's limits in OVN's VXLAN mode. */
+export const VXLAN_LIMITS = { maxDatapathKey: 4095, maxPortKey: 2047 } as const;
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/** The MAC of a chassis's NIC: the configured one, else 02:00 followed by its first encap IPv4 address. */
+export function chassisMac(mac: string, encapIp: string | undefined): string {
+  if (mac) return mac;
+  const ip = encapIp === undefined ? undefined : parseIpv4(encapIp);
+  if (ip === undefined) return "02:00:00:00:00:00";
+  const b = [(ip >>> 24) & 255, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255];
+  return ["02", "00", ...b.map((x) => x.toString(16).padStart(2, "0"))].join(":");
+}
+
+/** ovn-controller's tunnel port name for a remote chassis (`ovn-` + the chassis name, cut to fit IFNAMSIZ). */
+export function tunnelPortName(remote: string): string {
+  return `ovn-${remote.slice(0, 6)}-0`;
+}
+
+/** The chassis each logical port of a gateway router lives on (the router's `options:chassis`). */
+function gatewayRouterChassis(net: Network): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const lr of net.routers.values()) {
+    const ch = lr.options.get("chassis");
+    if (ch === undefined) continue;
+    for (const p of lr.ports.values()) {
+      out.set(p.name, ch);
+      for (const ls of net.switches.values()) {
+        for (const sp of ls.ports.values()) if (sp.type === "router" && sp.options.get("router-port") === p.name) out.set(sp.name, ch);
+      }
+    }
+  }
+  return out;
+}
+
+function checkVxlan(net: Network, program: LogicalProgram, via: string): Diagnostic[] {
+  const diags: Diagnostic[] = [];
+  for (const dp of program.datapaths.values()) {
+    const kind = dp.kind === "switch" ? "switches" : "routers";
+    if (dp.key > VXLAN_LIMITS.maxDatapathKey) {
+      diags.push(
+        error(
+          "physical.vxlan-datapath-key",
+          `${dp.kind} ${dp.name} has datapath tunnel key ${dp.key}, beyond VXLAN's 12-bit datapath key limit of ${VXLAN_LIMITS.maxDatapathKey} (the network is in VXLAN mode because ${via})`,
+          { path: [`${kind}[${dp.name}]`, "tunnelKey"] },
+        ),
+      );
+    }
+    for (const p of dp.ports.values()) {
+      if (p.key <= VXLAN_LIMITS.maxPortKey) continue;
+      diags.push(
+        error(
+          "physical.vxlan-port-key",
+          `port ${p.name} of ${dp.kind} ${dp.name} has tunnel key ${p.key}, beyond VXLAN's limit of ${VXLAN_LIMITS.maxPortKey} for port keys (12 bits, half of them for multicast groups; the network is in VXLAN mode because ${via})`,
+          { path: [`${kind}[${dp.name}]`, `ports[${p.name.startsWith("cr-") ? p.name.slice(3) : p.name}]`, "tunnelKey"] },
+        ),
+      );
+    }
+  }
+  return diags;
+}
+
+/** Compiles the physical plan of `net`; every chassis that is not remote gets its tables. */
+export function compilePhysical(net: Network): Result<PhysicalPlan> {
+  const base = compileNetwork(net);
+  if (!base.ok) return base;
+  const diags: Diagnostic[] = [];
+  const vx = net.chassis.find((c) => c.encaps.some((e) => e.type === "vxlan"));
+  if (vx) diags.push(...checkVxlan(net, base.value.program, `chassis ${vx.name} has a vxlan encap`));
+  net.chassis.forEach((c) => {
+    c.encaps.forEach((e, i) => {
+      if (parseIpv4(e.ip) === undefined) diags.push(error("physical.encap-ip", `encap IP ${JSON.stringify(e.ip)} is not an IPv4 address`, { path: [`chassis[${c.name}]`, "encaps", i, "ip"] }));
+    });
+    if (c.mac && !parseMac(c.mac)) diags.push(error("physical.chassis-mac", `MAC ${JSON.stringify(c.mac)} is not a MAC address`, { path: [`chassis[${c.name}]`, "mac"] }));
+  });
+  const providerNetworks = new Map<string, PhysicalProviderNetwork>();
+  for (const pn of net.providerNetworks.values()) {
+    const gateways = pn.gateways.toArray().flatMap((g, i) => {
+      const c = parseCidr(g.address);
+      const path = [`providerNetworks[${pn.name}]`, "gateways", i];
+      if (!c || c.family !== 4) {
+        diags.push(error("physical.gateway-address", `gateway address ${JSON.stringify(g.address)}: expected IPv4 "IP/PREFIX"`, { path: [...path, "address"] }));
+        return [];
+      }
+      if (!parseMac(g.mac)) {
+        diags.push(error("physical.gateway-mac", `gateway MAC ${JSON.stringify(g.mac)} is not a MAC address`, { path: [...path, "mac"] }));
+        return [];
+      }
+      return [{ vlan: g.vlan, ip: ipv4FromBytes(c.addr), plen: c.prefixLen, mac: g.mac.toLowerCase() }];
+    });
+    providerNetworks.set(pn.name, { name: pn.name, gateways });
+  }
+  if (diags.length) return fail(...diags);
+
+  const gwRouterChassis = gatewayRouterChassis(net);
+  const chassis = new Map<string, PhysicalChassis>();
+  for (const ch of net.chassis.values()) {
+    if (ch.isRemote) {
+      const encap = ch.encaps.first();
+      chassis.set(ch.name, {
+        name: ch.name,
+        hostname: ch.hostname,
+        remote: true,
+        encap: encap ? { type: encap.type as TunnelType, ip: encap.ip } : undefined,
+        mac: chassisMac(ch.mac, encap?.ip),
+        program: base.value.program,
+        placement: new Map(),
+        vifs: new Map(),
+        localnets: new Map(),
+        tunnels: new Map(),
+        flows: new Map(),
+      });
+      continue;
+    }
+    const compiled = compileNetwork(net, { chassis: ch.name });
+    if (!compiled.ok) return compiled;
+    chassis.set(ch.name, chassisPlan(net, ch.name, compiled.value.program, gwRouterChassis));
+  }
+  return ok({ zone: net.name, chassis, vxlanMode: vx !== undefined, providerNetworks, underlayHosts: underlayHosts(net) });
+}
+
+function underlayHosts(net: Network): UnderlayHost[] {
+  const out: UnderlayHost[] = [];
+  for (const ls of net.switches.values()) {
+    const ln = ls.ports.find((p) => p.type === "localnet");
+    const network = ln?.options.get("network_name");
+    if (!ln || network === undefined) continue;
+    const vlan = ln.tag ?? 0;
+    for (const p of ls.ports.values()) {
+      if (p.type === "router") {
+        const rp = p.options.get("router-port");
+        const lrp = rp === undefined ? undefined : net.routers.find((r) => r.ports.has(rp))?.ports.get(rp);
+        if (!lrp) continue;
+        for (const n of lrp.networks) {
+          const c = parseCidr(n);
+          if (c && c.family === 4) out.push({ port: p.name, ip: ipv4FromBytes(c.addr), mac: lrp.mac.toLowerCase(), network, vlan });
+        }
+        continue;
+      }
+      if (p.type !== "" && p.type !== "virtual" && p.type !== "external") continue;
+      for (const a of p.addresses) {
+        const [mac, ...ips] = a.trim().split(/\s+/);
+        if (!mac || !parseMac(mac)) continue;
+        for (const ip of ips) {
+          const v = parseIpv4(ip.split("/")[0]!);
+          if (v !== undefined) out.push({ port: p.name, ip: v, mac: mac.toLowerCase(), network, vlan });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouterChassis: ReadonlyMap<string, string>): PhysicalChassis {
+  const self = net.chassis.get(me)!;
+  const encap = self.encaps.first();
+  let ofport = 1;
+  const vifs = new Map<string, VifAttachment>();
+  const localnets = new Map<number, LocalnetAttachment>();
+  const tunnels = new Map<string, TunnelPort>();
+  for (const ls of net.switches.values()) {
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" && p.type !== "virtual" && p.type !== "external") continue;
+      if (residentChassis(net, p.name) !== me) continue;
+      const lp = program.portByName.get(p.name);
+      if (lp) vifs.set(p.name, { name: p.name, datapath: lp.datapath, port: lp.key, ofport: ofport++ });
+    }
+  }
+  for (const ls of net.switches.values()) {
+    for (const p of ls.ports.values()) {
+      if (p.type !== "localnet") continue;
+      const network = p.options.get("network_name");
+      const bridge = network === undefined ? undefined : self.bridgeMappings.get(network);
+      const lp = program.portByName.get(p.name);
+      if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath)) continue;
+      localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++ });
+    }
+  }
+  for (const other of net.chassis.values()) {
+    const e = other.encaps.first();
+    if (other.name === me || !e) continue;
+    tunnels.set(other.name, { remote: other.name, type: e.type as TunnelType, remoteIp: e.ip, ofport: ofport++, portName: tunnelPortName(other.name) });
+  }
+
+  const placement = new Map<number, Map<number, Placement>>();
+  const place = (dp: number, port: number, p: Placement): void => {
+    let m = placement.get(dp);
+    if (!m) placement.set(dp, (m = new Map()));
+    m.set(port, p);
+  };
+  const toChassis = (where: string | undefined, what: string): Placement => {
+    if (where === undefined) return { kind: "none", why: `${what} is not bound to any chassis` };
+    if (where === me) return { kind: "local" };
+    if (!tunnels.has(where)) return { kind: "none", why: `${what} is on chassis ${where}, which has no tunnel from ${me}` };
+    return { kind: "tunnel", chassis: where };
+  };
+  for (const dp of program.datapaths.values()) {
+    const ln = localnets.get(dp.key);
+    for (const p of dp.ports.values()) {
+      const gw = gwRouterChassis.get(p.name);
+      if (gw !== undefined) {
+        place(dp.key, p.key, toChassis(gw, `port ${p.name} of gateway router`));
+        continue;
+      }
+      switch (p.type) {
+        case "router":
+        case "patch":
+        case "localport":
+          break;
+        case "localnet":
+          if (ln?.port !== p.key) place(dp.key, p.key, { kind: "none", why: `localnet port ${p.name}: chassis ${me} has no bridge mapping for its network` });
+          break;
+        case "chassisredirect":
+          place(dp.key, p.key, toChassis(residentChassis(net, p.name), `gateway port ${p.name}`));
+          break;
+        case "remote":
+          place(dp.key, p.key, toChassis(residentChassis(net, p.name), `remote port ${p.name}`));
+          break;
+        default: {
+          const where = residentChassis(net, p.name);
+          if (where === me) break;
+          if (ln) place(dp.key, p.key, { kind: "localnet", port: ln.port });
+          else place(dp.key, p.key, toChassis(where, `port ${p.name}`));
+        }
+      }
+    }
+  }
+  const c: PhysicalChassis = {
+    name: me,
+    hostname: self.hostname,
+    remote: false,
+    encap: encap ? { type: encap.type as TunnelType, ip: encap.ip } : undefined,
+    mac: chassisMac(self.mac, encap?.ip),
+    program,
+    placement,
+    vifs,
+    localnets,
+    tunnels,
+    flows: new Map(),
+  };
+  return { ...c, flows: physicalFlows(c, program) };
+}
+
+const regs09 = Array.from({ length: 10 }, (_, i) => `load:0->NXM_NX_REG${i}[]`).join(",");
+
+/** The physical flows of one chassis, keyed by id (see `flowId`), in table order. */
+function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string, PhysicalFlow> {
+  const flows: [string, PhysicalFlow][] = [];
+  const add = (id: string, table: number, priority: number, match: string, actions: string, note: string): void => {
+    flows.push([id, { table, priority, match, actions, note }]);
+  };
+  const dpMatch = (dp: number, port: number): string => `reg15=${hex(port)},metadata=${hex(dp)}`;
+  for (const v of c.vifs.values()) {
+    add(flowId.vifIn(v.name), OFTABLE.PHY_TO_LOG, 100, `in_port=${v.ofport}`, `load:${hex(v.datapath)}->OXM_OF_METADATA[],load:${hex(v.port)}->NXM_NX_REG14[],resubmit(,${OFTABLE.LOG_INGRESS})`, `from VIF ${v.name}`);
+  }
+  for (const l of c.localnets.values()) {
+    const m = l.vlan ? `in_port=${l.ofport},dl_vlan=${l.vlan}` : `in_port=${l.ofport},vlan_tci=0x0000/0x1000`;
+    add(flowId.localnetIn(l.name), OFTABLE.PHY_TO_LOG, l.vlan ? 150 : 100, m, `${l.vlan ? "strip_vlan," : ""}load:${hex(l.datapath)}->OXM_OF_METADATA[],load:${hex(l.port)}->NXM_NX_REG14[],resubmit(,${OFTABLE.LOG_INGRESS})`, `from provider network ${l.network} (${l.bridge}) on localnet port ${l.name}`);
+  }
+  for (const t of c.tunnels.values()) {
+    const acts =
+      t.type === "vxlan"
+        ? `move:NXM_NX_TUN_ID[12..23]->NXM_NX_REG15[0..11],move:NXM_NX_TUN_ID[0..11]->OXM_OF_METADATA[0..11],resubmit(,${OFTABLE.LOCAL_OUTPUT})`
+        : `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${OFTABLE.LOCAL_OUTPUT})`;
+    add(flowId.tunnelIn(t.remote), OFTABLE.PHY_TO_LOG, 100, `in_port=${t.ofport}`, acts, `from ${t.type} tunnel ${t.portName} (chassis ${t.remote})`);
+  }
+  add("0/default", OFTABLE.PHY_TO_LOG, 0, "", "drop", "anything else");
+  for (const dp of program.datapaths.values()) {
+    const pl = c.placement.get(dp.key);
+    for (const p of dp.ports.values()) {
+      const where = pl?.get(p.key) ?? { kind: "local" as const };
+      const m = dpMatch(dp.key, p.key);
+      switch (where.kind) {
+        case "tunnel": {
+          const t = c.tunnels.get(where.chassis)!;
+          add(flowId.remote(dp.key, p.key), OFTABLE.REMOTE_OUTPUT, 100, m, `${encapActions(t.type, dp.key, p.key)},output:${t.ofport}`, `${p.name} is on chassis ${where.chassis}`);
+          break;
+        }
+        case "localnet":
+          add(flowId.local(dp.key, p.key), OFTABLE.LOCAL_OUTPUT, 100, m, `load:${hex(where.port)}->NXM_NX_REG15[],resubmit(,${OFTABLE.LOCAL_OUTPUT})`, `${p.name} is on another chassis, reached through the localnet port`);
+          break;
+        case "none":
+          break;
+        case "local": {
+          if (p.type === "chassisredirect") {
+            const dist = program.portByName.get(p.name.slice(3));
+            add(flowId.local(dp.key, p.key), OFTABLE.LOCAL_OUTPUT, 100, m, `load:${hex(dist?.key ?? 0)}->NXM_NX_REG15[],resubmit(,${OFTABLE.CHECK_LOOPBACK})`, `${p.name} is active here: output to its distributed port`);
+            break;
+          }
+          add(flowId.local(dp.key, p.key), OFTABLE.LOCAL_OUTPUT, 100, m, `resubmit(,${OFTABLE.CHECK_LOOPBACK})`, `${p.name} is local`);
+          add(flowId.loopback(dp.key, p.key), OFTABLE.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(p.key)},${m}`, "drop", `no hairpin to ${p.name}`);
+          const out = logToPhy(c, program, dp.key, p);
+          if (out) add(flowId.toPhy(dp.key, p.key), OFTABLE.LOG_TO_PHY, 100, m, out.actions, out.note);
+        }
+      }
+    }
+    for (const g of dp.multicast.values()) {
+      const remote = new Set<string>();
+      const local: string[] = [];
+      for (const k of g.ports) {
+        const w = pl?.get(k) ?? { kind: "local" as const };
+        if (w.kind === "tunnel" && !c.localnets.has(dp.key)) remote.add(w.chassis);
+        else if (w.kind === "local") local.push(`load:${hex(k)}->NXM_NX_REG15[],resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
+      }
+      const m = dpMatch(dp.key, g.key);
+      if (local.length) add(flowId.local(dp.key, g.key), OFTABLE.LOCAL_OUTPUT, 100, m, `${local.join(",")},load:${hex(g.key)}->NXM_NX_REG15[]`, `${g.name}: its local members`);
+      if (remote.size) {
+        const outs = [...remote].map((r) => {
+          const t = c.tunnels.get(r)!;
+          return `${encapActions(t.type, dp.key, g.key)},output:${t.ofport}`;
+        });
+        add(flowId.remote(dp.key, g.key), OFTABLE.REMOTE_OUTPUT, 100, m, `${outs.join(",")},resubmit(,${OFTABLE.LOCAL_OUTPUT})`, `${g.name}: one copy to each chassis with members (${[...remote].join(", ")})`);
+      }
+    }
+  }
+  add("37/default", OFTABLE.REMOTE_OUTPUT, 0, "", `resubmit(,${OFTABLE.LOCAL_OUTPUT})`, "not remote: output locally");
+  add("38/default", OFTABLE.LOCAL_OUTPUT, 0, "", "drop", "no local port");
+  add("39/default", OFTABLE.CHECK_LOOPBACK, 0, "", `${regs09},resubmit(,${OFTABLE.LOG_EGRESS})`, "into the egress pipeline");
+  add("64/default", OFTABLE.SAVE_INPORT, 0, "", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "");
+  const rank = (f: PhysicalFlow): number => f.table * 100000 - f.priority;
+  flows.sort((a, b) => rank(a[1]) - rank(b[1]));
+  return new Map(flows);
+}
+
+function encapActions(type: TunnelType, dp: number, port: number): string {
+  if (type === "vxlan") {
+    const p12 = port >= 32768 ? 0x800 | (port & 0x7ff) : port;
+    return `load:${hex(dp | (p12 << 12))}->NXM_NX_TUN_ID[0..23]`;
+  }
+  return `load:${hex(dp)}->NXM_NX_TUN_ID[0..23],set_field:${hex(port)}->tun_metadata0,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30]`;
+}
+
+function logToPhy(c: PhysicalChassis, program: LogicalProgram, dp: number, p: { name: string; key: number; type: string; peer?: { datapath: number; port: number } }): { actions: string; note: string } | undefined {
+  const vif = c.vifs.get(p.name);
+  if (vif) return { actions: `output:${vif.ofport}`, note: `to VIF ${p.name}` };
+  const ln = c.localnets.get(dp);
+  if (ln && ln.port === p.key) {
+    return { actions: `${ln.vlan ? `push_vlan:0x8100,set_field:${4096 | ln.vlan}->vlan_vid,` : ""}output:${ln.ofport}`, note: `to provider network ${ln.network} through ${ln.bridge}${ln.nic ? ` (${ln.nic})` : ""}${ln.vlan ? `, VLAN ${ln.vlan}` : ""}` };
+  }
+  if (p.peer) {
+    const peerDp = program.datapaths.get(p.peer.datapath);
+    const peerPort = peerDp?.ports.get(p.peer.port);
+    return {
+      actions: `clone(ct_clear,load:0->NXM_NX_REG11[],load:0->NXM_NX_REG12[],load:0->NXM_NX_REG13[],load:${hex(p.peer.datapath)}->OXM_OF_METADATA[],load:${hex(p.peer.port)}->NXM_NX_REG14[],load:0->NXM_NX_REG10[],load:0->NXM_NX_REG15[],${regs09},resubmit(,${OFTABLE.LOG_INGRESS}))`,
+      note: `patch to ${peerPort?.name ?? hex(p.peer.port)} of ${peerDp?.name ?? hex(p.peer.datapath)}`,
+    };
+  }
+  return undefined;
+}

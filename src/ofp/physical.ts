@@ -1,0 +1,153 @@
+/**
+ * The compiled deployment: per chassis, the logical program as that chassis runs it and the
+ * physical tables ovn-controller would install around it; plus the fabric between chassis
+ * (tunnels, provider networks and their gateways). The compiler (`compile/physical.ts`) makes
+ * it; the fabric executor (`dataplane/fabric.ts`) runs it. Data only.
+ *
+ * Table numbers are OVN 23.03's: 0 classifies packets from VIFs, tunnels and localnet patch
+ * ports; 8 onwards is the logical ingress pipeline; 37 sends to remote chassis; 38 outputs locally
+ * (and swaps a chassis-redirect port for its distributed port, or a remote port behind a localnet
+ * port for that localnet port); 39 drops loopback; 40 onwards is the logical egress pipeline; 64
+ * saves the input port for hairpins; 65 hands the packet to a VIF, a provider bridge or, for patch
+ * ports, the peer datapath's ingress pipeline.
+ */
+import type { LogicalProgram } from "./logical.js";
+
+export const OFTABLE = {
+  PHY_TO_LOG: 0,
+  LOG_INGRESS: 8,
+  REMOTE_OUTPUT: 37,
+  LOCAL_OUTPUT: 38,
+  CHECK_LOOPBACK: 39,
+  LOG_EGRESS: 40,
+  SAVE_INPORT: 64,
+  LOG_TO_PHY: 65,
+} as const;
+
+export type TunnelType = "geneve" | "vxlan" | "stt";
+
+/** Where an ingress `output` to one logical port goes, as seen from one chassis. */
+export type Placement =
+  /** The port is on this chassis (a bound VIF, a patch or localnet port, an active gateway port). */
+  | { readonly kind: "local" }
+  /** Through a tunnel to the chassis that hosts the port; its egress pipeline runs there. */
+  | { readonly kind: "tunnel"; readonly chassis: string }
+  /** A port on another chassis of a switch with a localnet port: out through that localnet port. */
+  | { readonly kind: "localnet"; readonly port: number }
+  /** Bound nowhere, or where no tunnel leads: OVN installs no flow and the packet is dropped. */
+  | { readonly kind: "none"; readonly why: string };
+
+/** One physical flow, for display (`--physical`, `ovnsim flows --physical`). */
+export interface PhysicalFlow {
+  readonly table: number;
+  readonly priority: number;
+  /** ovs-ofctl match text. */
+  readonly match: string;
+  /** ovs-ofctl actions text. */
+  readonly actions: string;
+  /** What the flow is for, in words. */
+  readonly note: string;
+}
+
+/** A VIF bound to this chassis. */
+export interface VifAttachment {
+  readonly name: string;
+  readonly datapath: number;
+  readonly port: number;
+  readonly ofport: number;
+}
+
+/** A localnet port usable on this chassis (its network has a bridge mapping here). */
+export interface LocalnetAttachment {
+  readonly name: string;
+  readonly datapath: number;
+  readonly port: number;
+  readonly network: string;
+  /** VLAN id; 0 is untagged. */
+  readonly vlan: number;
+  readonly bridge: string;
+  /** The NIC plugged into the bridge ("" when the chassis does not say). */
+  readonly nic: string;
+  /** The OpenFlow port of the patch port from br-int to the bridge. */
+  readonly ofport: number;
+}
+
+export interface TunnelPort {
+  readonly remote: string;
+  readonly type: TunnelType;
+  readonly remoteIp: string;
+  readonly ofport: number;
+  /** The tunnel port's name, as ovn-controller names them (`ovn-REMOTE-0`). */
+  readonly portName: string;
+}
+
+export interface PhysicalChassis {
+  readonly name: string;
+  readonly hostname: string;
+  /** Another availability zone's chassis: a tunnel destination only. */
+  readonly remote: boolean;
+  readonly encap: { readonly type: TunnelType; readonly ip: string } | undefined;
+  readonly mac: string;
+  /** The logical program with `is_chassis_resident()` decided for this chassis. */
+  readonly program: LogicalProgram;
+  /** Datapath key → port key → where output to it goes. Ports absent are local. */
+  readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>>;
+  readonly vifs: ReadonlyMap<string, VifAttachment>;
+  /** Usable localnet port by datapath key. */
+  readonly localnets: ReadonlyMap<number, LocalnetAttachment>;
+  /** Tunnel ports by remote chassis name. */
+  readonly tunnels: ReadonlyMap<string, TunnelPort>;
+  /** Every physical flow, by id (`table/what/object`), in table order. */
+  readonly flows: ReadonlyMap<string, PhysicalFlow>;
+}
+
+export interface UnderlayInterface {
+  readonly vlan: number;
+  /** IPv4 address, prefix length and MAC of the gateway on this VLAN. */
+  readonly ip: number;
+  readonly plen: number;
+  readonly mac: string;
+}
+
+export interface PhysicalProviderNetwork {
+  readonly name: string;
+  readonly gateways: readonly UnderlayInterface[];
+}
+
+/** A host the underlay knows by address (a logical port reachable on a provider network). */
+export interface UnderlayHost {
+  /** The logical port (a VIF, or the switch port of a router port). */
+  readonly port: string;
+  readonly ip: number;
+  readonly mac: string;
+  readonly network: string;
+  readonly vlan: number;
+}
+
+export interface PhysicalPlan {
+  /** The availability zone's name (the network's). */
+  readonly zone: string;
+  readonly chassis: ReadonlyMap<string, PhysicalChassis>;
+  /** VXLAN mode: some chassis has a VXLAN encap, so keys are limited to 12 bits. */
+  readonly vxlanMode: boolean;
+  readonly providerNetworks: ReadonlyMap<string, PhysicalProviderNetwork>;
+  /** Logical ports reachable through provider networks, for the underlay's neighbour lookups. */
+  readonly underlayHosts: readonly UnderlayHost[];
+}
+
+/** Ids of physical flows, shared by the compiler that makes them and the fabric executor that reports the ones it uses. */
+export const flowId = {
+  vifIn: (name: string): string => `0/vif/${name}`,
+  localnetIn: (name: string): string => `0/localnet/${name}`,
+  tunnelIn: (remote: string): string => `0/tunnel/${remote}`,
+  remote: (dp: number, port: number): string => `37/${dp}/${port}`,
+  local: (dp: number, port: number): string => `38/${dp}/${port}`,
+  loopback: (dp: number, port: number): string => `39/${dp}/${port}`,
+  toPhy: (dp: number, port: number): string => `65/${dp}/${port}`,
+} as const;
+
+/** ovs-ofctl-style text of a flow. */
+export function formatPhysicalFlow(f: PhysicalFlow): string {
+  return `table=${f.table}, priority=${f.priority}${f.match ? `,${f.match}` : ""} actions=${f.actions}`;
+}
+
