@@ -20,7 +20,7 @@ export function registerExportCommand(parser: Argv, io: Io): void {
       const s = loadNetworkArg(argv.network);
       if (argv.format === "nbctl") io.out(renderScript("ovn-nbctl", exportNbctl(s.network), exportNotes(s.network)));
       else if (argv.format === "sbctl") io.out(renderScript("ovn-sbctl", exportSbctl(s.network, { chassisOtherConfig: CHASSIS_FEATURES })));
-      else io.out(saveScenario(s.network, s.probes));
+      else io.out(saveScenario(s.network, s.probes, s.zones));
     },
   );
 }

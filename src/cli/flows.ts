@@ -6,12 +6,15 @@
  *   rule that made it).
  * - `ofctl`: the lowered rules in `ovs-ofctl dump-flows` style, per datapath and pipeline.
  * - `json`: every logical flow as an object.
+ * - `--physical [CHASSIS]`: instead, each chassis's physical flows (tables 0, 37-39, 64, 65: how
+ *   ovn-controller classifies packets and sends them to VIFs, tunnels and provider bridges), in
+ *   `ovs-ofctl dump-flows` style with what each is for.
  * Order: datapaths in model order; ingress then egress; table; priority descending; match text.
  */
 import type { Argv } from "yargs";
 import type { CompiledNetwork, LogicalFlow } from "../compile/index.js";
-import { switchStageTable } from "../compile/index.js";
-import { dumpFlows } from "../ofp/index.js";
+import { compilePhysical, switchStageTable } from "../compile/index.js";
+import { dumpFlows, formatPhysicalFlow } from "../ofp/index.js";
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
@@ -53,9 +56,25 @@ export function registerFlowsCommand(parser: Argv, io: Io): void {
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
         .option("datapath", { type: "string", describe: "only this logical datapath" })
-        .option("format", { choices: ["lflow", "ofctl", "json"] as const, default: "lflow" as const, describe: "output format" }),
+        .option("format", { choices: ["lflow", "ofctl", "json"] as const, default: "lflow" as const, describe: "output format" })
+        .option("physical", { type: "string", describe: "print the physical flows of every chassis (or of the one named) instead" }),
     (argv) => {
-      const c = compileArg(loadNetworkArg(argv.network));
+      const scenario = loadNetworkArg(argv.network);
+      if (argv.physical !== undefined) {
+        const plan = compilePhysical(scenario.network);
+        if (!plan.ok) throw new InputError(plan.diags);
+        const all = [...plan.value.chassis.values()].filter((ch) => !ch.remote);
+        const chosen = argv.physical === "" ? all : all.filter((ch) => ch.name === argv.physical);
+        if (chosen.length === 0) {
+          throw new InputError([{ code: "flows.unknown-chassis", severity: "error", message: `--physical ${argv.physical}: no chassis of that name in this zone (known: ${all.map((ch) => ch.name).join(", ") || "none"})` }]);
+        }
+        for (const ch of chosen) {
+          io.out(`# chassis ${ch.name}${ch.encap ? ` (${ch.encap.type} ${ch.encap.ip})` : ""}: bridge br-int\n`);
+          for (const f of ch.flows.values()) io.out(` ${formatPhysicalFlow(f)}${f.note ? `  # ${f.note}` : ""}\n`);
+        }
+        return;
+      }
+      const c = compileArg(scenario);
       if (argv.format === "lflow") io.out(renderLflows(c, argv.datapath));
       else if (argv.format === "json") {
         const rows = selected(c, argv.datapath).flatMap(([name, flows]) =>

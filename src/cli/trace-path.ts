@@ -8,7 +8,7 @@ import { error } from "../base/index.js";
 import { compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { Fabric, type FabricResult, type RunOptions } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
-import type { LogicalProgram } from "../ofp/index.js";
+import type { LogicalProgram, PhysicalPlan } from "../ofp/index.js";
 import { PcapngWriter } from "../pcap/index.js";
 import { TraceRecorder, renderDetailed, renderHops, renderMermaid, renderMinimal, renderPhysical, renderSummary, type HopNames } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
@@ -27,24 +27,41 @@ export function canFollow(net: Network, port: string | undefined): boolean {
   return where !== undefined && net.chassis.has(where);
 }
 
-/** Follows `key` from VIF `port` across the network's chassis (ovn-trace's conntrack assumptions per chassis). */
-export function followPath(net: Network, port: string, key: Uint32Array, runOptions: RunOptions, recorders: boolean): PathRun {
-  const plan = compilePhysical(net);
-  if (!plan.ok) throw new InputError(plan.diags);
-  // ovn-controller knows static MAC bindings too (ovn-trace reads only the learned ones).
-  const inputs = traceInputs(net);
-  const macBindings = [...inputs.macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
-  const fabric = new Fabric([plan.value], {
-    executorOptions: (c) => ({ ct: { kind: "trace" }, calls: portSecurityCalls(net, c.program), macBindings }),
+/**
+ * Follows `key` from VIF `port` of `net` across the chassis of `net` and of the other availability
+ * zones `others` (OVN-IC), with ovn-trace's conntrack assumptions on each chassis.
+ */
+export function followPath(net: Network, port: string, key: Uint32Array, runOptions: RunOptions, recorders: boolean, others: readonly Network[] = []): PathRun {
+  const plans: PhysicalPlan[] = [];
+  const byZone = new Map<string, Network>();
+  for (const n of [net, ...others]) {
+    const plan = compilePhysical(n);
+    if (!plan.ok) throw new InputError(plan.diags);
+    plans.push(plan.value);
+    byZone.set(plan.value.zone, n);
+  }
+  const fabric = new Fabric(plans, {
+    executorOptions: (c) => {
+      const n = byZone.get(zoneOf(plans, c.name) ?? "") ?? net;
+      // ovn-controller knows static MAC bindings too (ovn-trace reads only the learned ones).
+      const macBindings = [...traceInputs(n).macBindings, ...n.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
+      return { ct: { kind: "trace" }, calls: portSecurityCalls(n, c.program), macBindings };
+    },
     runOptions,
     ...(recorders ? { sink: (c, k) => new TraceRecorder(c.program, k) } : {}),
   });
   const result = fabric.trace(port, key);
   if (!result) throw new InputError([error("usage.trace", `--from ${port}: not bound to any chassis of the network, so its path cannot be followed`)]);
   const programs = new Map<string, LogicalProgram>();
-  const any = [...plan.value.chassis.values()].find((c) => !c.remote);
-  if (any) programs.set(plan.value.zone, any.program);
+  for (const plan of plans) {
+    const any = [...plan.chassis.values()].find((c) => !c.remote);
+    if (any) programs.set(plan.zone, any.program);
+  }
   return { result, names: { programs } };
+}
+
+function zoneOf(plans: readonly PhysicalPlan[], chassis: string): string | undefined {
+  return plans.find((p) => p.chassis.get(chassis)?.remote === false)?.zone;
 }
 
 /** The hop list, and with `physical` the physical flows and each chassis's logical trace. */

@@ -8,6 +8,7 @@
  * runs in ovn-trace mode (conntrack states from `--ct`, not from a table), so its verdicts can be
  * compared with ovn-trace's.
  */
+import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { error, ipv4FromBytes, ipv4Mask, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
@@ -271,7 +272,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         throw bad(`--physical, --pcap-out and --format mermaid follow the packet across chassis: the input port ${srcPort ?? "?"} must be a VIF bound to a chassis (set its chassis)`);
       }
       if (wantsPath && argv.json) throw bad("--json describes the logical trace; it does not combine with --physical, --pcap-out or --format mermaid");
-      const path = follow && argv.path !== false && !argv.json ? followPath(scenario.network, srcPort!, mf.value.key, runOptions, argv.physical === true) : undefined;
+      const zones = scenario.zones.map((z) => loadNetworkArg(resolve(dirname(argv.network), z)).network);
+      const path = follow && argv.path !== false && !argv.json ? followPath(scenario.network, srcPort!, mf.value.key, runOptions, argv.physical === true, zones) : undefined;
       if (path && argv["pcap-out"] !== undefined) {
         const n = writePathPcap(path, argv["pcap-out"]);
         io.err(`wrote ${n} packets to ${argv["pcap-out"]}\n`);

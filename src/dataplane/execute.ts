@@ -210,8 +210,11 @@ interface Ctx {
   readonly tunnels: TunnelRecord[];
   readonly drops: DropRecord[];
   readonly limitHits: LimitEvent[];
-  /** The packet came from a tunnel: its ingress pipeline ran elsewhere (no patch ports, no tunnels). */
-  readonly fromTunnel: boolean;
+  /**
+   * The next `output` handles a packet that came from a tunnel (ovn-controller's table 38): no
+   * patch ports of a multicast group, no tunnels. Only that first output; cleared as it starts.
+   */
+  fromTunnel: boolean;
   lookups: number;
   branches: number;
   readonly ctQueue: CtStateQueue | undefined;
@@ -636,6 +639,8 @@ export class LogicalExecutor {
 
   private output(ctx: Ctx, frame: Frame, key: Uint32Array, outKeyIn: number, depth: number, crossings: number): void {
     let outKey = outKeyIn;
+    const fromTunnel = ctx.fromTunnel;
+    ctx.fromTunnel = false;
     if (frame.pipeline === "egress") {
       this.deliver(ctx, frame, key, outKey, depth, crossings);
       return;
@@ -668,11 +673,11 @@ export class LogicalExecutor {
         if (place !== undefined && place.kind !== "local") {
           // Another chassis's member: one tunnel copy per chassis (not behind a localnet port,
           // which reaches it; never from a tunnel). Unbound members get nothing.
-          if (place.kind === "tunnel" && !ctx.fromTunnel && !remote.includes(place.chassis)) remote.push(place.chassis);
+          if (place.kind === "tunnel" && !fromTunnel && !remote.includes(place.chassis)) remote.push(place.chassis);
           continue;
         }
         const member = dp.ports.get(p);
-        if (ctx.fromTunnel && member && (member.type === "patch" || member.type === "router")) continue;
+        if (fromTunnel && member && (member.type === "patch" || member.type === "router")) continue;
         const skipped = p === inKey && !loopback;
         if (sink) sink.enter({ kind: "member", port: p, portName: member?.name ?? String(p), skipped });
         if (!skipped) {
@@ -712,7 +717,7 @@ export class LogicalExecutor {
         case "local":
           break;
         case "tunnel":
-          if (ctx.fromTunnel) {
+          if (fromTunnel) {
             this.drop(ctx, frame, key, "unbound-port", `${port.name} is not on this chassis`);
             return;
           }
@@ -1080,6 +1085,10 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array): boolean 
     case "arp":
       key[W.NW] = 1; // ARP request opcode in nw_proto; frag, tos and ttl cleared
       key[W.TCP_FLAGS] = 0;
+      key[W.TP] = 0; // an ARP packet has no transport ports
+      key.fill(0, W.IPV6_SRC, W.IPV6_SRC + 4);
+      key.fill(0, W.IPV6_DST, W.IPV6_DST + 4);
+      key[W.IPV6_LABEL] = 0;
       setField(key, F_ETH_TYPE, ETH_ARP);
       key[W.ARP_SHA] = key[W.ETH_SRC]!;
       key[W.ARP_SHA + 1] = key[W.ETH_SRC + 1]!;

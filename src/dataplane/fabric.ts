@@ -81,6 +81,8 @@ export interface WireHop {
   readonly parent: number | undefined;
   /** `tunnel` between encap IPs, or `provider` (a provider network's L2 segment). */
   readonly medium: "tunnel" | "provider";
+  /** The availability zone of the sender (whose keys a tunnel carries). */
+  readonly zone: string;
   /** A name for the wire, e.g. `geneve node1-node2` or `provider vlan 100`. */
   readonly name: string;
   readonly from: string;
@@ -151,7 +153,7 @@ function tunnelSourcePort(key: Uint32Array): number {
   h = hashAdd(h, key[W.NW_SRC]!);
   h = hashAdd(h, key[W.NW_DST]!);
   h = hashAdd(h, key[W.TP]!);
-  return 32768 + (hashFinish(h, 80) % 28232);
+  return 32768 + ((hashFinish(h, 80) >>> 0) % 28232);
 }
 
 function macBytes(text: string): Uint8Array {
@@ -268,7 +270,7 @@ export class Fabric {
       tunnel = { type: port.type, srcIp: rt.chassis.encap.ip, dstIp: port.remoteIp, udpSrc: outer.udpSrc, vni: datapath & 0xffffff, inport: inport & 0x7fff, outport };
     }
     const wire = hops.length;
-    hops.push({ kind: "wire", parent, medium: "tunnel", name: `${port.type} ${rt.chassis.name}-${to}`, from: rt.chassis.name, to, tunnel, frame });
+    hops.push({ kind: "wire", parent, zone: rt.plan.zone, medium: "tunnel", name: `${port.type} ${rt.chassis.name}-${to}`, from: rt.chassis.name, to, tunnel, frame });
     if (!dst) {
       hops.push({ kind: "drop", parent: wire, where: to, reason: `chassis ${to} is not simulated (no zone has it as a local chassis)` });
       return;
@@ -300,10 +302,10 @@ export class Fabric {
   /** A frame leaving chassis `rt` through localnet port `ln` onto its provider network. */
   private onProvider(hops: Hop[], parent: number, rt: Runtime, ln: LocalnetAttachment, untagged: Uint8Array): void {
     const frame = ln.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: ln.vlan }) : untagged;
-    this.onSegment(hops, parent, rt.chassis.name, ln.network, ln.vlan, frame, untagged);
+    this.onSegment(hops, parent, rt.plan.zone, rt.chassis.name, ln.network, ln.vlan, frame, untagged);
   }
 
-  private onSegment(hops: Hop[], parent: number, from: string, network: string, vlan: number, frame: Uint8Array, untagged: Uint8Array): void {
+  private onSegment(hops: Hop[], parent: number, zone: string, from: string, network: string, vlan: number, frame: Uint8Array, untagged: Uint8Array): void {
     if (this.full(hops, parent, network)) return;
     const k = this.keyOf(untagged);
     const dstMac = formatMacWord(k, F_ETH_DST);
@@ -333,13 +335,13 @@ export class Fabric {
     }
     const wire = hops.length;
     const to = [...targets.map((t) => t.rt.chassis.name), ...(toGateway ? ["underlay gateway"] : [])];
-    hops.push({ kind: "wire", parent, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, frame });
+    hops.push({ kind: "wire", parent, zone, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, frame });
     for (const t of targets) {
       const flows = [t.rt.chassis.flows.get(flowId.localnetIn(t.ln.name))].filter((f): f is PhysicalFlow => f !== undefined);
       const key = this.keyOf(untagged);
       this.runChassis(hops, wire, t.rt, { via: "localnet", port: t.ln.name, network, vlan, ofport: t.ln.ofport }, flows, key, (sink) => t.rt.exec.run(key, { datapath: t.ln.datapath, inport: t.ln.port }, sink, this.opts.runOptions));
     }
-    if (toGateway && gw) this.atGateway(hops, wire, network, gw, k);
+    if (toGateway && gw) this.atGateway(hops, wire, zone, network, gw, k);
     if (!targets.length && !toGateway) hops.push({ kind: "drop", parent: wire, where: network, reason: `no host on ${network}${vlan ? ` VLAN ${vlan}` : ""} has MAC ${dstMac}` });
   }
 
@@ -367,7 +369,7 @@ export class Fabric {
   }
 
   /** The underlay gateway received `k` on (network, its VLAN): route it, answer it or send it outside. */
-  private atGateway(hops: Hop[], parent: number, network: string, iface: UnderlayInterface, k: Uint32Array): void {
+  private atGateway(hops: Hop[], parent: number, zone: string, network: string, iface: UnderlayInterface, k: Uint32Array): void {
     const base = { kind: "gateway" as const, parent, network, inVlan: iface.vlan };
     if (getField(k, F_ETH_TYPE) !== 0x0800) {
       hops.push({ ...base, action: "local", detail: `the gateway (${formatIpv4(iface.ip)}) takes the non-IPv4 packet itself` });
@@ -402,7 +404,7 @@ export class Fabric {
     hops.push({ ...base, action: "route", outVlan: out.vlan, detail: `routes ${formatIpv4(dst)} to ${host.mac} on ${out.vlan ? `VLAN ${out.vlan}` : "the untagged segment"}, TTL ${ttl} -> ${ttl - 1}` });
     const untagged = frameFromKey(rk);
     const frame = out.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: out.vlan }) : untagged;
-    this.onSegment(hops, at, "underlay gateway", network, out.vlan, frame, untagged);
+    this.onSegment(hops, at, zone, "underlay gateway", network, out.vlan, frame, untagged);
   }
 }
 

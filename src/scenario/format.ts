@@ -391,6 +391,7 @@ export const SCENARIO: ObjectSpec = {
     macBindings: { type: { kind: "list", of: { kind: "object", spec: MAC_BINDING } }, doc: "Learned neighbours of router ports.", nb: "SB MAC_Binding" },
     natGateways: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY } }, doc: "Kube-OVN VPC NAT gateways.", nb: "Kube-OVN VpcNatGateway" },
     providerNetworks: { type: { kind: "list", of: { kind: "object", spec: PROVIDER_NETWORK } }, doc: "The underlay: provider networks and their gateways.", nb: "Kube-OVN ProviderNetwork / Vlan" },
+    zones: { type: strList, doc: "Scenario files of the other availability zones joined to this one by OVN-IC, relative to this file." },
     probes: { type: { kind: "list", of: { kind: "object", spec: PROBE } }, doc: "Probes." },
   },
 };

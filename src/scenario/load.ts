@@ -753,7 +753,8 @@ export function loadScenario(text: string, file: string): Result<Scenario> {
   }
   const probes = buildProbes(b, plain, network);
   if (ctx.diags.length > 0) return fail(...sortDiags(ctx.diags));
-  return ok({ network, probes });
+  const zones = asList(plain.zones).filter((z): z is string => typeof z === "string");
+  return ok({ network, probes, zones });
 }
 
 function sortDiags(ds: Diagnostic[]): Diagnostic[] {

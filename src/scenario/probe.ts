@@ -33,4 +33,9 @@ export interface Probe {
 export interface Scenario {
   readonly network: Network;
   readonly probes: readonly Probe[];
+  /**
+   * Scenario files of the other availability zones this one is joined with by OVN-IC, as written
+   * (relative to this file's directory); empty when there are none.
+   */
+  readonly zones: readonly string[];
 }

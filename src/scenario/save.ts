@@ -148,7 +148,7 @@ function saveNatGateway(g: NatGateway): Plain {
 }
 
 /** The plain (JSON-like) form of a scenario, in `format.ts` field order. */
-export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Plain {
+export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zones: readonly string[] = []): Plain {
   const s: Plain = {};
   put(s, "name", net.name);
   put(s, "description", net.description, "");
@@ -257,6 +257,7 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Pl
     "providerNetworks",
     net.providerNetworks.valueSeq().map((pn) => ({ name: pn.name, ...(pn.gateways.size ? { gateways: pn.gateways.map((g) => ({ vlan: g.vlan, address: g.address, mac: g.mac })).toArray() } : {}) })).toArray(),
   );
+  put(s, "zones", [...zones]);
   put(
     s,
     "probes",
@@ -282,6 +283,6 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = []): Pl
 }
 
 /** Renders a scenario as YAML. */
-export function saveScenario(net: Network, probes: readonly Probe[] = []): string {
-  return stringify(scenarioToPlain(net, probes), { lineWidth: 0, indentSeq: true });
+export function saveScenario(net: Network, probes: readonly Probe[] = [], zones: readonly string[] = []): string {
+  return stringify(scenarioToPlain(net, probes, zones), { lineWidth: 0, indentSeq: true });
 }

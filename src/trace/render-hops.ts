@@ -97,9 +97,8 @@ function hopLines(h: Hop, names: HopNames): string[] {
 }
 
 function programOfWire(h: WireHop, names: HopNames): LogicalProgram | undefined {
-  // A tunnel's keys are the receiving zone's (identical to the sender's within a zone).
-  const vals = [...names.programs.values()];
-  return vals.length === 1 ? vals[0] : undefined;
+  // A tunnel carries the sender's keys (a transit switch has the same keys in every zone).
+  return names.programs.get(h.zone);
 }
 
 /** The numbered hop list. */

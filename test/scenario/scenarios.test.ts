@@ -77,13 +77,13 @@ describe("shipped scenarios", () => {
 
       it("save then load gives back equal values, and saving is stable", () => {
         if (!r.ok) return;
-        const text = saveScenario(r.value.network, r.value.probes);
+        const text = saveScenario(r.value.network, r.value.probes, r.value.zones);
         const again = loadScenario(text, "saved.yaml");
         expect(again.ok).toBe(true);
         if (!again.ok) return;
         expect(is(again.value.network, r.value.network)).toBe(true);
         expect(again.value.probes).toEqual(r.value.probes);
-        expect(saveScenario(again.value.network, again.value.probes)).toBe(text);
+        expect(saveScenario(again.value.network, again.value.probes, again.value.zones)).toBe(text);
       });
     });
   }
@@ -201,7 +201,7 @@ describe("fixtures/scenario/every-field.yaml", () => {
     if (!r.ok) expect(r.diags.map(formatDiagnostic)).toEqual([]);
     expect(schemaErrors(parse(text), schema, schema)).toEqual([]);
     if (!r.ok) return;
-    const again = loadScenario(saveScenario(r.value.network, r.value.probes), "saved.yaml");
+    const again = loadScenario(saveScenario(r.value.network, r.value.probes, r.value.zones), "saved.yaml");
     expect(again.ok && is(again.value.network, r.value.network)).toBe(true);
     expect(again.ok && again.value.probes).toEqual(r.value.probes);
   });
