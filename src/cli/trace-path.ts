@@ -84,7 +84,7 @@ export function renderPathMermaid(run: PathRun): string {
 /** Writes the path's packets to `path` as pcapng (atomically). Returns how many were written. */
 export function writePathPcap(run: PathRun, path: string): number {
   const w = PcapngWriter.create(path, { application: `ovnsim ${VERSION}` });
-  if (!w.ok) throw new InputError(w.diags);
+  if (!w.ok) throw new InputError(w.diags.map((d) => error("usage.pcap-out", `--pcap-out ${path}: cannot write the file (${d.message.replace(/^.*?: /, "")})`)));
   const writer = w.value;
   const ifaces = new Map<string, number>();
   const iface = (name: string, description: string): number => {

@@ -273,7 +273,17 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       }
       if (wantsPath && argv.json) throw bad("--json describes the logical trace; it does not combine with --physical, --pcap-out or --format mermaid");
       const zones = scenario.zones.map((z) => loadNetworkArg(resolve(dirname(argv.network), z)).network);
-      const path = follow && argv.path !== false && !argv.json ? followPath(scenario.network, srcPort!, mf.value.key, runOptions, argv.physical === true, zones) : undefined;
+      let path;
+      if (follow && argv.path !== false && !argv.json) {
+        try {
+          path = followPath(scenario.network, srcPort!, mf.value.key, runOptions, argv.physical === true, zones);
+        } catch (e) {
+          // Asked for explicitly, a path that cannot be followed is an error; otherwise the
+          // logical trace stands on its own and a note says why the path is missing.
+          if (wantsPath || !(e instanceof InputError)) throw e;
+          io.err(`ovnsim: note: the path across chassis is not shown: ${e.diags.map((d) => d.message).join("; ")}\n`);
+        }
+      }
       if (path && argv["pcap-out"] !== undefined) {
         const n = writePathPcap(path, argv["pcap-out"]);
         io.err(`wrote ${n} packets to ${argv["pcap-out"]}\n`);

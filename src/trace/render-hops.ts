@@ -136,7 +136,14 @@ function mid(s: string): string {
 }
 
 function label(s: string): string {
-  return s.replace(/[;#"<>]/g, " ").replace(/\s+/g, " ").trim();
+  return s.replace(/->|>/g, "→").replace(/[;#"<]/g, " ").replace(/\s+/g, " ").trim();
+}
+
+/** The network part of a packet line, without ports' payload detail: `IPv4 10.0.0.1.80 > 10.0.0.2.81`. */
+function packetGist(frame: Uint8Array): string {
+  const line = frameLine(frame);
+  const net = line.includes(", ") ? line.slice(line.indexOf(", ") + 2) : line;
+  return net.replace(/^802\.1Q vlan \d+, /, "").split(": ")[0] ?? net;
 }
 
 /** A Mermaid sequence diagram of the path: VIFs, chassis, wires, the underlay gateway. */
@@ -153,7 +160,7 @@ export function renderMermaid(r: FabricResult, names: HopNames): string {
   };
   const src = participant(`vif:${r.first.port}`, `${r.first.port}`);
   const first = participant(`ch:${r.first.chassis}`, `chassis ${r.first.chassis}`);
-  const body: string[] = [`  ${src}->>${first}: ${label(frameLine(r.first.frame).split(":")[0] ?? "")}`];
+  const body: string[] = [`  ${src}->>${first}: ${label(packetGist(r.first.frame))}`];
   r.hops.forEach((h) => {
     switch (h.kind) {
       case "chassis":

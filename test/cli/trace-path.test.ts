@@ -380,6 +380,14 @@ switches:
     expect(line).toMatch(/switches\[sw0\]/);
   });
 
+  it("without --physical, the same network still gets its logical trace, with a note why the path is missing", async () => {
+    const r = await cli(["trace", vxlanLimit, "--from", "p1", "--to", "p2", "--udp", "53"]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/output\("p2"\)|ingress\(dp=/);
+    expect(r.out).not.toContain("Path across chassis");
+    expect(r.err).toMatch(/note: the path across chassis is not shown: .*4095/);
+  });
+
   it("--pcap-out into a missing directory fails and creates nothing", async () => {
     const dir = join(TMP, "missing");
     const line = oneLine(await cli(["trace", join(SCEN, "kube-ovn-cluster.yaml"), "--from", "web-1.default", "--to", "web-3.default", "--tcp", "80", "--pcap-out", join(dir, "x.pcapng")]));
