@@ -115,6 +115,7 @@ export function compilePhysical(net: Network): Result<PhysicalPlan> {
   net.chassis.forEach((c) => {
     c.encaps.forEach((e, i) => {
       if (parseIpv4(e.ip) === undefined) diags.push(error("physical.encap-ip", `encap IP ${JSON.stringify(e.ip)} is not an IPv4 address`, { path: [`chassis[${c.name}]`, "encaps", i, "ip"] }));
+      if (e.type === "stt" && i === 0) diags.push(error("physical.stt", "STT tunnels are not simulated; give the chassis a geneve or vxlan encap first", { path: [`chassis[${c.name}]`, "encaps", i, "type"] }));
     });
     if (c.mac && !parseMac(c.mac)) diags.push(error("physical.chassis-mac", `MAC ${JSON.stringify(c.mac)} is not a MAC address`, { path: [`chassis[${c.name}]`, "mac"] }));
   });

@@ -3,6 +3,7 @@
  * and the transit switch. The hop list must be hv -> gw (the router's chassis-redirect port) ->
  * other zone's gw (the transit switch's key) -> other zone's hv; the Geneve headers are checked by
  * decoding the wire bytes, and the keys they carry against each zone's own compiled program.
+ * Also an untagged provider network (Kube-OVN's VLAN id 0), which fabric.test.ts's VLANs do not cover.
  */
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -105,5 +106,43 @@ describe("OVN-IC: az1 to az2 across the transit switch", () => {
     const last = r.hops[r.hops.length - 1]!;
     expect(last.kind).toBe("drop");
     expect(last.kind === "drop" ? last.reason : "").toMatch(/gw2 is not simulated/);
+  });
+});
+
+describe("an untagged provider network (Kube-OVN's VLAN id 0: no tag on the localnet port)", () => {
+  const yaml = `
+name: untagged
+chassis:
+  - {name: n1, encaps: [{type: geneve, ip: 192.168.9.1}], bridgeMappings: {phys: br-phys}, nics: {br-phys: eth1}}
+  - {name: n2, encaps: [{type: geneve, ip: 192.168.9.2}], bridgeMappings: {phys: br-phys}, nics: {br-phys: eth1}}
+switches:
+  - name: flat
+    ports:
+      - {name: localnet.flat, type: localnet, addresses: [unknown], options: {network_name: phys}}
+      - {name: a, addresses: ["00:00:00:00:09:0a 10.9.0.10"], chassis: n1}
+      - {name: b, addresses: ["00:00:00:00:09:0b 10.9.0.11"], chassis: n2}
+`;
+  it("puts the frame on the wire without an 802.1Q header and classifies it by the absence of one", async () => {
+    const { loadNetworkText } = await import("../../src/scenario/index.js");
+    const l = loadNetworkText(yaml, "untagged.yaml");
+    if (!l.ok) throw new Error(JSON.stringify(l.diags));
+    const net = l.value.network;
+    const p = plan(net);
+    const fabric = new Fabric([p], { executorOptions: () => ({ ct: { kind: "trace" } }) });
+    const c = compileNetwork(net);
+    if (!c.ok) throw new Error("compile");
+    const mf = compileMicroflow(c.value.program, undefined, friendlyMicroflow(net, "a", "b", { udp: 53 }));
+    if (!mf.ok) throw new Error("mf");
+    const r = fabric.trace("a", mf.value.key)!;
+    expect(r.hops.map((h) => h.kind)).toEqual(["chassis", "wire", "chassis", "deliver"]);
+    const wire = r.hops[1] as WireHop;
+    expect(wire.medium).toBe("provider");
+    expect(wire.vlan).toBe(0);
+    const d = decodeFrame(wire.frame, 0, wire.frame.length, 1);
+    expect(d.layers.map((x) => x.kind)).toEqual(["ethernet", "ipv4", "udp"]);
+    // Table 0 on the receiver matches untagged frames only.
+    const flow = [...p.chassis.get("n2")!.flows.values()].find((f) => f.note.includes("localnet.flat"))!;
+    expect(flow.match).toContain("vlan_tci=0x0000/0x1000");
+    expect(flow.actions).not.toContain("strip_vlan");
   });
 });
