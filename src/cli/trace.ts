@@ -19,6 +19,7 @@ import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
+import type { Scenario } from "../scenario/index.js";
 import { canFollow, followPath, renderPath, renderPathMermaid, writePathPcap } from "./trace-path.js";
 
 function bad(message: string): InputError {
@@ -137,6 +138,59 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
   return s;
 }
 
+/**
+ * Kubernetes names in the friendly form, for networks built from manifests: `pod/NS/NAME` is the
+ * pod's port; `svc/NS/NAME[:PORT]` the service's ClusterIP, with TCP/UDP to that port (the first
+ * port when none is given) unless --tcp/--udp says otherwise; `node/NAME` the node's InternalIP.
+ */
+export function kubeEndpoints(
+  scenario: Scenario,
+  from: string,
+  to: string,
+  argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined },
+): { from: string; to: string; l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } } {
+  let l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } = {
+    ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}),
+    ...(argv.udp !== undefined ? { udp: argv.udp } : {}),
+    ...(argv.icmp ? { icmp: true } : {}),
+    ...(argv.arp ? { arp: true } : {}),
+  };
+  const k = scenario.kube;
+  const needK8s = (what: string): never => {
+    throw bad(`${what}: Kubernetes names work only for networks built from Kube-OVN manifests`);
+  };
+  let f = from;
+  if (from.startsWith("pod/")) {
+    if (!k) needK8s(from);
+    const lsp = k!.pods.get(from.slice(4));
+    if (!lsp) throw bad(`--from ${from}: no such pod (pods: ${[...k!.pods.keys()].slice(0, 8).join(", ")}${k!.pods.size > 8 ? ", ..." : ""})`);
+    f = lsp;
+  }
+  let t = to;
+  if (to.startsWith("pod/")) {
+    if (!k) needK8s(to);
+    const lsp = k!.pods.get(to.slice(4));
+    if (!lsp) throw bad(`--to ${to}: no such pod`);
+    t = lsp;
+  } else if (to.startsWith("node/")) {
+    if (!k) needK8s(to);
+    const ip = k!.nodes.get(to.slice(5));
+    if (!ip) throw bad(`--to ${to}: no such node (nodes: ${[...k!.nodes.keys()].join(", ")})`);
+    t = ip;
+  } else if (to.startsWith("svc/")) {
+    if (!k) needK8s(to);
+    const m = /^svc\/([^/]+\/[^:]+)(?::(\d+))?$/.exec(to);
+    const svc = m ? k!.services.get(m[1]!) : undefined;
+    if (!m || !svc) throw bad(`--to ${to}: no such service (expected svc/NAMESPACE/NAME[:PORT])`);
+    if (svc.ips.length === 0) throw bad(`--to ${to}: the service has no ClusterIP`);
+    const port = m[2] !== undefined ? svc.ports.find((p) => p.port === Number(m[2])) : svc.ports[0];
+    if (m[2] !== undefined && !port) throw bad(`--to ${to}: the service has no port ${m[2]} (ports: ${svc.ports.map((p) => p.port).join(", ")})`);
+    t = svc.ips[0]!;
+    if (port && l4.tcp === undefined && l4.udp === undefined && !l4.icmp && !l4.arp) l4 = port.protocol === "udp" ? { udp: port.port } : { tcp: port.port };
+  }
+  return { from: f, to: t, l4 };
+}
+
 /** The network's VPC NAT gateways as runnable nodes; a gateway that does not build is a usage error. */
 function natGatewayNodes(net: Network): NatGatewayNode[] {
   const out: NatGatewayNode[] = [];
@@ -187,8 +241,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]" })
         .option("select-id", { type: "number", describe: "ECMP member to select" })
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
-        .option("from", { type: "string", describe: "friendly form: the sending port" })
-        .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 address" })
+        .option("from", { type: "string", describe: "friendly form: the sending port (or pod/NS/NAME for manifests)" })
+        .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 address (or pod/NS/NAME, svc/NS/NAME[:PORT], node/NAME)" })
         .option("tcp", { type: "number", describe: "friendly form: TCP to this port" })
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
@@ -217,7 +271,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       } else if (argv.from !== undefined || argv.to !== undefined) {
         if (argv.from === undefined || argv.to === undefined) throw bad("the friendly form needs both --from and --to");
         if (microflow !== undefined || (datapath !== undefined && microflow === undefined && argv.from !== undefined && false)) throw bad("give either a microflow or --from/--to, not both");
-        microflow = friendlyMicroflow(scenario.network, argv.from, argv.to, { ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}), ...(argv.udp !== undefined ? { udp: argv.udp } : {}), ...(argv.icmp ? { icmp: true } : {}), ...(argv.arp ? { arp: true } : {}) });
+        const ends = kubeEndpoints(scenario, argv.from, argv.to, argv);
+        microflow = friendlyMicroflow(scenario.network, ends.from, ends.to, ends.l4);
         if (datapath !== undefined && argv.microflow === undefined) {
           // `trace NET DATAPATH --from ...`: the second positional is the datapath.
         }
@@ -238,7 +293,9 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         start = { kind: "ovn", datapath: mf.value.datapath, inport: mf.value.inport, key: mf.value.key };
       }
       const diags: Diagnostic[] = [];
-      const states = (argv.ct ?? []).map((c) => {
+      // A trace to a service is the first packet of a connection unless --ct says otherwise.
+      const ctArgs = argv.ct ?? (argv.to?.startsWith("svc/") && scenario.kube ? Array<string>(16).fill("new") : []);
+      const states = ctArgs.map((c) => {
         const r = parseCtState(c);
         if (!r.ok) diags.push(error("usage.ct", `--ct ${c}: unknown flag ${JSON.stringify(r.bad)} (expected new, est, rel, rpl, inv, trk, snat, dnat)`));
         return r.ok ? r.state : 0;

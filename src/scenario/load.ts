@@ -16,7 +16,9 @@
  * input kind by content and dispatches. Only scenario YAML exists today; NB databases and Kube-OVN
  * manifests get a branch in `detectInputKind` / `loadNetworkText`.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { loadKubeManifests } from "./kube/load.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { error, fail, formatPath, ok, type Diagnostic, type Loc, type Result } from "../base/index.js";
@@ -782,7 +784,7 @@ export function loadNetworkText(text: string, file: string): Result<Scenario> {
     case "nb-database":
       return fail(error("input.unsupported", "Northbound database files cannot be loaded yet; export the network as a scenario", { loc: { file, line: 1, column: 1 } }));
     case "kube-manifest":
-      return fail(error("input.unsupported", "Kube-OVN manifests cannot be loaded yet; write the network as a scenario", { loc: { file, line: 1, column: 1 } }));
+      return loadKubeManifests([{ text, file }], basename(file).replace(/\.ya?ml$/, ""));
     default: {
       const _: never = kind;
       return _;
@@ -790,10 +792,18 @@ export function loadNetworkText(text: string, file: string): Result<Scenario> {
   }
 }
 
-/** Reads and loads a network file (every command that takes a NETWORK argument calls this). */
+/**
+ * Reads and loads a network file (every command that takes a NETWORK argument calls this). A
+ * directory is a set of Kube-OVN manifests: every `.yaml` / `.yml` file in it, in name order.
+ */
 export function loadNetworkFile(path: string): Result<Scenario> {
   let text: string;
   try {
+    if (statSync(path).isDirectory()) {
+      const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort();
+      if (files.length === 0) return fail(error("input.read", `${path}: a directory of manifests, but it has no .yaml or .yml file`, { file: path }));
+      return loadKubeManifests(files.map((f) => ({ file: join(path, f), text: readFileSync(join(path, f), "utf8") })), basename(resolve(path)));
+    }
     text = readFileSync(path, "utf8");
   } catch (e) {
     return fail(error("input.read", `cannot read ${path}: ${(e as Error).message}`, { file: path }));

@@ -5,6 +5,7 @@
  * `--select-id`) plus its expected verdict. `datapath` is always resolved: when the file leaves it
  * out, the loader takes the switch of the microflow's `inport`.
  */
+import type { KubeNames } from "./kube/build.js";
 import type { Network } from "../model/index.js";
 
 /** Where the packet ends: a set of output ports (with rewritten fields), or a drop. */
@@ -38,4 +39,6 @@ export interface Scenario {
    * (relative to this file's directory); empty when there are none.
    */
   readonly zones: readonly string[];
+  /** For networks built from Kube-OVN manifests: the pods, services and nodes by their Kubernetes names. */
+  readonly kube?: KubeNames;
 }

@@ -1,0 +1,117 @@
+/**
+ * Reading Kubernetes manifests: multi-document YAML (and `kind: List`) into `KubeObject`s.
+ *
+ * What is accepted (apiVersion → kinds):
+ * - `kubeovn.io/v1`: Vpc, Subnet, Vlan, ProviderNetwork, VpcNatGateway, IptablesEIP,
+ *   IptablesSnatRule, IptablesDnatRule, IptablesFIPRule, OvnEip, OvnFip, OvnSnatRule, OvnDnatRule;
+ * - `v1`: Node, Namespace, Pod, Service, Endpoints, ConfigMap; `discovery.k8s.io/v1`:
+ *   EndpointSlice; `networking.k8s.io/v1`: NetworkPolicy;
+ * - `ovnsim.io/v1`: InstallConfig (the install settings, see settings.ts).
+ * Anything else is an error naming the resource and its location. Every object needs
+ * `metadata.name`; namespaced kinds without `metadata.namespace` are in `default`, as kubectl does.
+ *
+ * Errors carry `file:line:col` of the document (or of the offending node) and never stop the
+ * reading of the other documents.
+ */
+import { LineCounter, isMap, isSeq, parseAllDocuments, type Node } from "yaml";
+import { error, type Diagnostic, type Loc } from "../../base/index.js";
+import { resourceName, type KubeObject, type Plain } from "./types.js";
+
+export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
+  "kubeovn.io/v1": ["Vpc", "Subnet", "Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"],
+  v1: ["Node", "Namespace", "Pod", "Service", "Endpoints", "ConfigMap"],
+  "discovery.k8s.io/v1": ["EndpointSlice"],
+  "networking.k8s.io/v1": ["NetworkPolicy"],
+  "ovnsim.io/v1": ["InstallConfig"],
+};
+
+const CLUSTER_SCOPED = new Set(["Vpc", "Subnet", "Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule", "Node", "Namespace", "InstallConfig"]);
+
+function strMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (v && typeof v === "object" && !Array.isArray(v)) for (const [k, x] of Object.entries(v as Plain)) if (typeof x === "string") out[k] = x;
+  return out;
+}
+
+function plain(v: unknown): Plain {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {};
+}
+
+/** Parses every document of `text`; `file` names it in locations. */
+export function parseManifests(text: string, file: string): { objects: KubeObject[]; diags: Diagnostic[] } {
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const objects: KubeObject[] = [];
+  const diags: Diagnostic[] = [];
+  const locOf = (node: Node | null | undefined, fallback = 0): Loc => {
+    const off = node?.range?.[0] ?? fallback;
+    const p = lc.linePos(off);
+    return { file, line: p.line, column: p.col };
+  };
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    if ("errors" in doc && doc.errors.length) {
+      for (const e of doc.errors) {
+        const p = lc.linePos(e.pos[0]);
+        diags.push(error("kube.yaml", e.message.split("\n")[0]!, { loc: { file, line: p.line, column: p.col } }));
+      }
+      continue;
+    }
+    const root = doc.contents;
+    if (root === null || root === undefined) continue;
+    if (!isMap(root)) {
+      diags.push(error("kube.not-object", "a manifest document must be a mapping with apiVersion, kind and metadata", { loc: locOf(root) }));
+      continue;
+    }
+    const value = doc.toJS() as Plain;
+    const items: { v: Plain; node: Node }[] = [];
+    if (value.kind === "List" && Array.isArray(value.items)) {
+      const seq = root.get("items", true);
+      (value.items as unknown[]).forEach((it, i) => {
+        const n = isSeq(seq) ? (seq.items[i] as Node | undefined) : undefined;
+        items.push({ v: plain(it), node: n ?? root });
+      });
+    } else items.push({ v: value, node: root });
+    for (const { v, node } of items) {
+      const loc = locOf(node);
+      const kind = typeof v.kind === "string" ? v.kind : "";
+      const apiVersion = typeof v.apiVersion === "string" ? v.apiVersion : "";
+      const meta = plain(v.metadata);
+      const name = typeof meta.name === "string" ? meta.name : "";
+      const label = `${kind || "?"}/${name || "?"}`;
+      if (!kind || !apiVersion) {
+        diags.push(error("kube.no-kind", `${label}: a manifest needs apiVersion and kind`, { loc }));
+        continue;
+      }
+      const kinds = KNOWN_KINDS[apiVersion];
+      if (!kinds || !kinds.includes(kind)) {
+        const where = Object.entries(KNOWN_KINDS).find(([, ks]) => ks.includes(kind));
+        diags.push(
+          error(
+            "kube.unknown-kind",
+            where
+              ? `${label}: kind ${kind} is ${where[0]}, not ${apiVersion}`
+              : `${label}: unknown kind ${kind} of apiVersion ${apiVersion} (known: ${Object.entries(KNOWN_KINDS).map(([a, ks]) => `${a} ${ks.join(", ")}`).join("; ")})`,
+            { loc },
+          ),
+        );
+        continue;
+      }
+      if (!name) {
+        diags.push(error("kube.no-name", `${label}: metadata.name is required`, { loc }));
+        continue;
+      }
+      const namespace = CLUSTER_SCOPED.has(kind) ? undefined : typeof meta.namespace === "string" && meta.namespace ? meta.namespace : "default";
+      objects.push({ apiVersion, kind, name, namespace, labels: strMap(meta.labels), annotations: strMap(meta.annotations), spec: plain(v.spec), status: plain(v.status), raw: v, loc });
+    }
+  }
+  // The same resource twice is a mistake in the manifests, not an update.
+  const seen = new Map<string, KubeObject>();
+  for (const o of objects) {
+    const id = resourceName(o);
+    const prev = seen.get(id);
+    if (prev) diags.push(error("kube.duplicate", `${id}: defined twice (first at ${prev.loc.file}:${prev.loc.line}:${prev.loc.column})`, { loc: o.loc }));
+    else seen.set(id, o);
+  }
+  return { objects: objects.filter((o) => seen.get(resourceName(o)) === o), diags };
+}

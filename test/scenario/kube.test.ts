@@ -1,0 +1,179 @@
+/**
+ * Kube-OVN manifests → OVN objects, against kube-ovn-mapping.md: the worked example of §1.8 (two
+ * nodes, one pod each, plus a Service), the endpoints `ovnsim trace` accepts for them, and the
+ * errors for invalid manifests (each naming the resource, with its file position, exit 2).
+ *
+ * Expected values are copied from the mapping doc, not from ovnsim's output.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { memoryIo } from "../../src/cli/io.js";
+import { run } from "../../src/cli/main.js";
+import { loadNetworkFile, loadNetworkText } from "../../src/scenario/index.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const DIR = join(ROOT, "fixtures/kube/default-install");
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+describe("the default install of kube-ovn-mapping.md §1.8, from manifests", () => {
+  const r = loadNetworkFile(DIR);
+  if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+  const net = r.value.network;
+
+  it("builds router ovn-cluster with the doc's options, ports, route and policy table", () => {
+    const lr = net.routers.get("ovn-cluster")!;
+    expect(Object.fromEntries(lr.options)).toEqual({ mac_binding_age_threshold: "300", dynamic_neigh_routers: "true", always_learn_from_arp_request: "false" });
+    expect(lr.ports.map((p) => p.networks.toArray()).toObject()).toEqual({ "ovn-cluster-join": ["100.64.0.1/16"], "ovn-cluster-ovn-default": ["10.16.0.1/16"] });
+    expect(lr.staticRoutes.map((s) => `${s.policy} ${s.ipPrefix} -> ${s.nexthop}`).toArray()).toEqual(["dst-ip 0.0.0.0/0 -> 100.64.0.1"]);
+    const policies = lr.policies.map((p) => `${p.priority} ${p.match} ${p.action}${p.nexthops.size ? ` ${p.nexthops.join(",")}` : ""}`).toArray();
+    expect(policies).toEqual([
+      "31000 ip4.dst == 100.64.0.0/16 allow",
+      "31000 ip4.dst == 10.16.0.0/16 allow",
+      "30000 ip4.dst == 192.168.0.11 reroute 100.64.0.2",
+      "30000 ip4.dst == 192.168.0.12 reroute 100.64.0.3",
+      "29000 ip4.src == $ovn.default.n.1_ip4 reroute 100.64.0.2",
+      "29000 ip4.src == $ovn.default.n.2_ip4 reroute 100.64.0.3",
+    ]);
+    for (const p of lr.policies) expect(p.externalIds.get("vendor")).toBe("kube-ovn");
+  });
+
+  it("builds join with the node ports and ovn-default with the pods and the six cluster LBs", () => {
+    const join = net.switches.get("join")!;
+    expect(join.ports.keySeq().toArray()).toEqual(["join-ovn-cluster", "node-n-1", "node-n-2"]);
+    expect(join.ports.get("join-ovn-cluster")!.options.get("router-port")).toBe("ovn-cluster-join");
+    expect(join.ports.get("node-n-1")!.addresses.first()).toMatch(/^[0-9a-f:]{17} 100\.64\.0\.2$/);
+    expect(join.ports.get("node-n-2")!.addresses.first()).toMatch(/ 100\.64\.0\.3$/);
+    expect(join.loadBalancers.size).toBe(0);
+    const def = net.switches.get("ovn-default")!;
+    expect(def.ports.keySeq().toArray()).toEqual(["ovn-default-ovn-cluster", "a.default", "b.default"]);
+    expect(def.ports.get("a.default")!.addresses.first()).toMatch(/ 10\.16\.0\.2$/);
+    expect(def.ports.get("b.default")!.addresses.first()).toMatch(/ 10\.16\.0\.3$/);
+    expect(def.ports.get("a.default")!.chassis).toBe("n-1");
+    expect(Object.fromEntries(def.ports.get("a.default")!.externalIds)).toEqual({ pod: "default/a", ls: "ovn-default", vendor: "kube-ovn" });
+    expect(def.loadBalancers.toArray().sort()).toEqual(
+      ["cluster-tcp-loadbalancer", "cluster-udp-loadbalancer", "cluster-sctp-loadbalancer", "cluster-tcp-session-loadbalancer", "cluster-udp-session-loadbalancer", "cluster-sctp-session-loadbalancer"].sort(),
+    );
+    // MACs: locally administered unicast, all distinct.
+    const macs = [...net.switches.values()].flatMap((ls) => ls.ports.valueSeq().toArray()).flatMap((p) => p.addresses.toArray()).map((a) => a.split(" ")[0]!).filter((m) => m !== "router");
+    for (const m of macs) expect(parseInt(m.slice(0, 2), 16) & 0x03).toBe(0x02);
+    expect(new Set(macs).size).toBe(macs.length);
+  });
+
+  it("builds the doc's port groups", () => {
+    const pg = (n: string): string[] => net.portGroups.get(n)?.ports.toArray() ?? [];
+    expect(pg("ovn.default.n.1")).toEqual(["a.default"]);
+    expect(pg("ovn.default.n.2")).toEqual(["b.default"]);
+    expect(pg("node.n.1")).toEqual(["a.default"]);
+    expect(pg("node.n.2")).toEqual(["b.default"]);
+    expect(net.portGroups.get("node.n.1")!.acls.size).toBe(0); // no ACLs while no NetworkPolicy exists
+  });
+
+  it("programs the Service's ClusterIP with the selected pods' named target port", () => {
+    const lb = net.loadBalancers.get("cluster-tcp-loadbalancer")!;
+    expect(lb.vips.get("10.96.0.100:80")?.toArray()).toEqual(["10.16.0.2:8080", "10.16.0.3:8080"]);
+    expect(net.loadBalancers.get("cluster-tcp-session-loadbalancer")!.selectionFields.toArray()).toEqual(["ip_src"]);
+  });
+
+  it("makes a chassis per node with the tunnel type on the InternalIP", () => {
+    expect(net.chassis.map((c) => c.encaps.map((e) => `${e.type} ${e.ip}`).join()).toObject()).toEqual({ "n-1": "geneve 192.168.0.11", "n-2": "geneve 192.168.0.12" });
+  });
+
+  it("ovnsim trace takes pod/, svc/ and node/ names", async () => {
+    // A service destination starts a new connection unless --ct says otherwise.
+    const svc = await cli(["trace", DIR, "--from", "pod/default/a", "--to", "svc/default/web", "--minimal", "--lb-dst", "10.16.0.3:8080"]);
+    expect(svc.code, svc.err).toBe(0);
+    expect(svc.out).toContain('output("b.default")');
+    expect(svc.out).toMatch(/Geneve 192\.168\.0\.11 -> 192\.168\.0\.12/);
+    const node = await cli(["trace", DIR, "--from", "pod/default/a", "--to", "node/n-2", "--tcp", "10250", "--minimal"]);
+    expect(node.code, node.err).toBe(0);
+    expect(node.out).toContain('output("node-n-2")');
+    const out = await cli(["trace", DIR, "--from", "pod/default/a", "--to", "8.8.8.8", "--tcp", "443", "--minimal"]);
+    expect(out.out).toContain('output("node-n-1")');
+    const bad = await cli(["trace", DIR, "--from", "pod/default/zz", "--to", "8.8.8.8"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/pod\/default\/zz: no such pod/);
+  });
+});
+
+describe("invalid manifests name the resource and exit 2", () => {
+  const base = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
+`;
+  const cases: [string, string, RegExp][] = [
+    ["unknown kind", `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n`, /Deployment\/web: unknown kind Deployment of apiVersion apps\/v1/],
+    ["wrong version", `apiVersion: kubeovn.io/v2\nkind: Subnet\nmetadata: {name: s}\nspec: {cidrBlock: 10.1.0.0/24}\n`, /Subnet\/s: kind Subnet is kubeovn.io\/v1, not kubeovn.io\/v2/],
+    [
+      "overlapping subnets",
+      `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/16}\n---\napiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s2}\nspec: {cidrBlock: 10.1.2.0/24}\n`,
+      /Subnet\/s2: cidrBlock 10\.1\.2\.0\/24 overlaps Subnet\/s1's 10\.1\.0\.0\/16 in VPC ovn-cluster/,
+    ],
+    ["gateway outside", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, gateway: 10.2.0.1}\n`, /Subnet\/s1: gateway 10\.2\.0\.1 is outside cidrBlock 10\.1\.0\.0\/24/],
+    [
+      "pinned IP in excludeIps",
+      `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, excludeIps: [10.1.0.2..10.1.0.9], namespaces: [ns1]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns1, annotations: {ovn.kubernetes.io/ip_address: 10.1.0.5}}\nspec: {nodeName: n1}\n`,
+      /Pod\/ns1\/p: ip_address 10\.1\.0\.5 is in Subnet\/s1's excludeIps/,
+    ],
+    [
+      "pinned IP outside its subnet",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default, annotations: {ovn.kubernetes.io/ip_address: 10.99.0.5}}\nspec: {nodeName: n1}\n`,
+      /Pod\/default\/p: ip_address 10\.99\.0\.5 is outside subnet ovn-default \(10\.16\.0\.0\/16\)/,
+    ],
+    ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
+    ["not mapped yet", `apiVersion: kubeovn.io/v1\nkind: Vlan\nmetadata: {name: vlan1}\nspec: {id: 0, provider: net1}\n`, /Vlan\/vlan1: Vlan is not mapped yet/],
+  ];
+  it.each(cases)("%s", (_name, doc, re) => {
+    const r = loadNetworkText(`${base}---\n${doc}`, "m.yaml");
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const msgs = r.diags.map((d) => `${d.loc ? `${d.loc.file}:${d.loc.line}:${d.loc.column}: ` : ""}${d.message}`);
+    expect(msgs.some((m) => re.test(m)), msgs.join("\n")).toBe(true);
+    expect(r.diags.every((d) => d.loc?.file === "m.yaml" && d.loc.line > 1)).toBe(true);
+  });
+
+  it("through the CLI: one line per problem, exit 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ovnsim-kube-"));
+    const f = join(dir, "bad.yaml");
+    writeFileSync(f, `${base}---\n${cases[0]![1]}---\n${cases[3]![1]}`);
+    const r = await cli(["flows", f]);
+    expect(r.code).toBe(2);
+    const lines = r.err.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/bad\.yaml:6:1: .*Deployment\/web: unknown kind/);
+    expect(lines[1]).toMatch(/bad\.yaml:\d+:1: .*Subnet\/s1: gateway 10\.2\.0\.1 is outside/);
+  });
+});
+
+describe("a NetworkPolicy from manifests lets through exactly what it names", () => {
+  const dir = join(ROOT, "fixtures/kube/network-policy");
+  const trace = (from: string, port: number) => cli(["trace", dir, "--from", `pod/shop/${from}`, "--to", "pod/shop/web", "--tcp", String(port), "--json", "--ct", "new", "--ct", "new", "--ct", "new"]);
+  it("builds the policy's port group and ACLs with the doc's names and priorities", () => {
+    const r = loadNetworkFile(dir);
+    if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+    const pg = r.value.network.portGroups.get("web.allow.client.shop")!;
+    expect(pg.ports.toArray()).toEqual(["web.shop"]);
+    const rows = pg.acls.map((a) => `${a.direction} ${a.priority} ${a.action} ${a.match}`).toArray();
+    expect(rows).toContain("to-lport 2000 drop outport == @web.allow.client.shop && ip");
+    expect(rows.some((x) => x.startsWith("to-lport 2001 allow-related outport == @web.allow.client.shop && ip && ip4.src == $web.allow.client.shop.ingress.allow.IPv4.0") && x.endsWith("&& tcp.dst == 8080"))).toBe(true);
+    // With a policy in the cluster, each node's port group allows its own node.
+    expect(r.value.network.portGroups.get("node.n.1")!.acls.map((a) => `${a.priority} ${a.match}`).toArray()).toContain("3000 ip4.src == 192.168.0.11 && ip4.dst == $node.n.1_ip4");
+  });
+  it("client → web:8080 is delivered; other → web:8080 and client → web:9090 are dropped by the policy", async () => {
+    const ok = JSON.parse((await trace("client", 8080)).out) as { verdict: string };
+    expect(ok.verdict).toBe("output");
+    for (const [from, port] of [["other", 8080], ["client", 9090]] as const) {
+      const r = JSON.parse((await trace(from, port)).out) as { verdict: string; drops: { stage: string | null; object: string | null }[] };
+      expect(r.verdict).toBe("drop");
+      expect(r.drops[0]!.stage).toMatch(/acl/);
+      expect(r.drops[0]!.object).toMatch(/web\.allow\.client\.shop/);
+    }
+  });
+});
