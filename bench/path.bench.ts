@@ -9,6 +9,7 @@
  */
 import { join, resolve } from "node:path";
 import { Bench } from "tinybench";
+import { printTinybench } from "./report.js";
 import { compileMicroflow, compileNetwork, compilePhysical } from "../src/compile/index.js";
 import { Fabric } from "../src/dataplane/index.js";
 import type { Network } from "../src/model/index.js";
@@ -74,12 +75,7 @@ export async function main(filter: RegExp = /./): Promise<void> {
   if (notes.length === 0) return;
   await bench.run();
   for (const n of notes) console.log(n);
-  console.log(["case", "median us/op", "ops/s"].join("\t"));
-  for (const t of bench.tasks) {
-    const r = t.result as unknown as { latency?: { p50?: number }; throughput?: { mean?: number } } | undefined;
-    const p50 = r?.latency?.p50;
-    console.log([t.name, p50 !== undefined ? (p50 * 1000).toFixed(1) : "?", r?.throughput?.mean !== undefined ? r.throughput.mean.toFixed(0) : "?"].join("\t"));
-  }
+  printTinybench(bench);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(new RegExp(process.argv[2] ?? "."));

@@ -8,6 +8,7 @@
  */
 import { List, OrderedMap } from "immutable";
 import { Bench } from "tinybench";
+import { printTinybench } from "./report.js";
 import { compileMicroflow, compileNetwork, portSecurityCalls } from "../src/compile/index.js";
 import { LogicalExecutor } from "../src/dataplane/index.js";
 import { Acl, LoadBalancer, LogicalSwitch, Network, PortGroup, SwitchPort } from "../src/model/index.js";
@@ -67,12 +68,7 @@ export async function main(filter: RegExp = /./): Promise<void> {
   });
   await bench.run();
   console.log(`trace on a 1,000-port switch (${rules} rules after lowering); compile ${compileMs.toFixed(0)} ms once`);
-  console.log(["case", "median us/op", "ops/s"].join("\t"));
-  for (const t of bench.tasks) {
-    const r = t.result as unknown as { latency?: { p50?: number }; throughput?: { mean?: number } } | undefined;
-    const p50 = r?.latency?.p50;
-    console.log([t.name, p50 !== undefined ? (p50 * 1000).toFixed(1) : "?", r?.throughput?.mean !== undefined ? r.throughput.mean.toFixed(0) : "?"].join("\t"));
-  }
+  printTinybench(bench);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main(new RegExp(process.argv[2] ?? "."));

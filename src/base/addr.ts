@@ -181,3 +181,9 @@ export function ipv4FromBytes(b: Uint8Array, off = 0): number {
 export function ipv4Mask(prefixLen: number): number {
   return prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
 }
+
+/** True when IPv4 `ip` is in the prefix `network`/`prefixLen` (all as u32). */
+export function ipv4InPrefix(ip: number, network: number, prefixLen: number): boolean {
+  const m = ipv4Mask(prefixLen);
+  return ((ip & m) >>> 0) === ((network & m) >>> 0);
+}

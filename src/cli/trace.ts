@@ -10,7 +10,7 @@
  */
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
-import { error, ipv4FromBytes, ipv4Mask, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
+import { error, ipv4FromBytes, ipv4InPrefix, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { DEFAULT_EXTERNAL_GATEWAY_MAC, LogicalExecutor, createNatGateway, parseCtState, walkNetwork, type NatGatewayNode, type WalkStart } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
@@ -57,9 +57,7 @@ function portWithIp(net: Network, ip: string): string | undefined {
 function inNet(ip: string, network: string): boolean {
   const a = parseIpv4(ip);
   const c = parseCidr(network);
-  if (a === undefined || !c || c.family !== 4) return false;
-  const mask = ipv4Mask(c.prefixLen);
-  return ((a & mask) >>> 0) === ((ipv4FromBytes(c.addr) & mask) >>> 0);
+  return a !== undefined && c !== undefined && c.family === 4 && ipv4InPrefix(a, ipv4FromBytes(c.addr), c.prefixLen);
 }
 
 /**

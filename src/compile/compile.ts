@@ -13,7 +13,7 @@
  * missing has no peer (packets sent to it leave the logical network there).
  */
 import { error, fail, ok, type Result } from "../base/index.js";
-import type { Network } from "../model/index.js";
+import { switchOfPort, type Network } from "../model/index.js";
 import type { LogicalPort, LogicalPortType, LogicalProgram } from "../ofp/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
 import { lowerLogicalFlows, type DatapathInput, type LowerFlow } from "./lower.js";
@@ -57,10 +57,8 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Result<
  * (the highest-priority gateway chassis of P, or of its HA chassis group); undefined otherwise.
  */
 export function residentChassis(net: Network, port: string): string | undefined {
-  for (const ls of net.switches.values()) {
-    const p = ls.ports.get(port);
-    if (p) return p.chassis ?? p.options.get("requested-chassis");
-  }
+  const p = switchOfPort(net, port)?.ports.get(port);
+  if (p) return p.chassis ?? p.options.get("requested-chassis");
   if (!port.startsWith("cr-")) return undefined;
   const dist = port.slice(3);
   for (const lr of net.routers.values()) {

@@ -42,6 +42,7 @@ import {
   type VifAttachment,
 } from "../ofp/index.js";
 import { compileNetwork, residentChassis } from "./compile.js";
+import { routerPortOf, switchPeerOf } from "./router-lrp.js";
 
 /** VXLAN's limits in OVN's VXLAN mode. */
 export const VXLAN_LIMITS = { maxDatapathKey: 4095, maxPortKey: 2047 } as const;
@@ -70,9 +71,8 @@ function gatewayRouterChassis(net: Network): Map<string, string> {
     if (ch === undefined) continue;
     for (const p of lr.ports.values()) {
       out.set(p.name, ch);
-      for (const ls of net.switches.values()) {
-        for (const sp of ls.ports.values()) if (sp.type === "router" && sp.options.get("router-port") === p.name) out.set(sp.name, ch);
-      }
+      const peer = switchPeerOf(net, p.name);
+      if (peer) out.set(peer.port.name, ch);
     }
   }
   return out;
@@ -174,8 +174,7 @@ function underlayHosts(net: Network): UnderlayHost[] {
     const vlan = ln.tag ?? 0;
     for (const p of ls.ports.values()) {
       if (p.type === "router") {
-        const rp = p.options.get("router-port");
-        const lrp = rp === undefined ? undefined : net.routers.find((r) => r.ports.has(rp))?.ports.get(rp);
+        const lrp = routerPortOf(net, p)?.port;
         if (!lrp) continue;
         for (const n of lrp.networks) {
           const c = parseCidr(n);

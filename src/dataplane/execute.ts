@@ -308,12 +308,7 @@ export class LogicalExecutor {
     const ctx = this.newCtx(sink, runOpts, false);
     const k = key.slice();
     const cdp = this.dps.get(inject.datapath);
-    if (!cdp) {
-      const rec: DropRecord = { reason: "unknown-datapath", detail: `datapath ${inject.datapath}`, datapath: inject.datapath, datapathName: "", pipeline: "ingress", table: 0, key: k };
-      ctx.drops.push(rec);
-      sink?.drop(rec);
-      return this.result(ctx);
-    }
+    if (!cdp) return this.unknownDatapath(ctx, inject.datapath, "ingress", `datapath ${inject.datapath}`, k);
     k[W.METADATA] = inject.datapath >>> 0;
     k[REG14] = inject.inport >>> 0;
     if (sink) sink.enter({ kind: "pipeline", datapath: cdp.dp.key, datapathName: cdp.dp.name, pipeline: "ingress", inport: inject.inport, outport: k[REG15]! });
@@ -332,16 +327,19 @@ export class LogicalExecutor {
     const ctx = this.newCtx(sink, runOpts, true);
     const k = key.slice();
     const cdp = this.dps.get(at.datapath);
-    if (!cdp) {
-      const rec: DropRecord = { reason: "unknown-datapath", detail: `datapath ${at.datapath} (from a tunnel)`, datapath: at.datapath, datapathName: "", pipeline: "egress", table: 0, key: k };
-      ctx.drops.push(rec);
-      sink?.drop(rec);
-      return this.result(ctx);
-    }
+    if (!cdp) return this.unknownDatapath(ctx, at.datapath, "egress", `datapath ${at.datapath} (from a tunnel)`, k);
     k[W.METADATA] = at.datapath >>> 0;
     k[REG14] = at.inport >>> 0;
     k[REG15] = at.outport >>> 0;
     this.output(ctx, { cdp, pipeline: "ingress", table: cdp.dp.ingress.byId.length }, k, at.outport, 0, 0);
+    return this.result(ctx);
+  }
+
+  /** The result of a run injected into a datapath the program does not have. */
+  private unknownDatapath(ctx: Ctx, datapath: number, pipeline: Pipeline, detail: string, key: Uint32Array): ExecResult {
+    const rec: DropRecord = { reason: "unknown-datapath", detail, datapath, datapathName: "", pipeline, table: 0, key };
+    ctx.drops.push(rec);
+    ctx.sink?.drop(rec);
     return this.result(ctx);
   }
 

@@ -32,16 +32,15 @@
  * Each chassis has its own executor (own conntrack, as hosts do) built from `executorOptions`.
  * Limits: at most `maxHops` hops (default 256); beyond that the branch ends with a loop drop.
  */
-import { formatIpv4, hashAdd, hashFinish, parseIpv4, parseMac } from "../base/index.js";
+import { formatIpv4, hashAdd, hashFinish, ipv4InPrefix, parseIpv4, parseMac } from "../base/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { TUN, W, extractKey, field, frameFromKey, getField, newKey, setField } from "../flow/index.js";
-import { flowId, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
+import { flowId, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type RunOptions } from "./execute.js";
+import { macWordsText } from "./iptables-natgw.js";
 import type { TraceSink } from "./trace-sink.js";
 
 const LINKTYPE_ETHERNET = 1;
-const F_ETH_DST = field("eth_dst");
-const F_ETH_SRC = field("eth_src");
 const F_ETH_TYPE = field("eth_type");
 const F_NW_TTL = field("nw_ttl");
 
@@ -221,11 +220,10 @@ export class Fabric {
   private runChassis(hops: Hop[], parent: number | undefined, rt: Runtime, entry: Entry, flows: PhysicalFlow[], key: Uint32Array, run: (sink: TraceSink | undefined) => ExecResult): void {
     if (this.full(hops, parent, rt.chassis.name)) return;
     const sink = this.opts.sink?.(rt.chassis, key);
-    const at = hops.length;
-    const hop: ChassisHop = { kind: "chassis", parent, chassis: rt.chassis.name, zone: rt.plan.zone, entry, flows, result: undefined as unknown as ExecResult, sink };
-    hops.push(hop);
+    // The run comes first; the hops it leads to are pushed after this one.
     const result = run(sink);
-    (hop as { result: ExecResult }).result = result;
+    const at = hops.length;
+    hops.push({ kind: "chassis", parent, chassis: rt.chassis.name, zone: rt.plan.zone, entry, flows, result, sink });
     const c = rt.chassis;
     for (const out of result.outputs) {
       const dp = out.datapath;
@@ -308,7 +306,7 @@ export class Fabric {
   private onSegment(hops: Hop[], parent: number, zone: string, from: string, network: string, vlan: number, frame: Uint8Array, untagged: Uint8Array): void {
     if (this.full(hops, parent, network)) return;
     const k = this.keyOf(untagged);
-    const dstMac = formatMacWord(k, F_ETH_DST);
+    const dstMac = macWordsText(k[W.ETH_DST]!, k[W.ETH_DST + 1]!);
     const broadcast = (k[W.ETH_DST]! & 0x0100) !== 0;
     const gw = this.gatewayIface(network, vlan);
     // Receivers: the chassis attached to (network, vlan), and the gateway.
@@ -381,7 +379,7 @@ export class Fabric {
       hops.push({ ...base, action: "local", detail: `addressed to the gateway itself (${formatIpv4(dst)})` });
       return;
     }
-    const out = ifaces.find((i) => inSubnet(dst, i.ip, i.plen));
+    const out = ifaces.find((i) => ipv4InPrefix(dst, i.ip, i.plen));
     if (!out) {
       hops.push({ ...base, action: "outside", detail: `${formatIpv4(dst)} is in none of the gateway's subnets on ${network}: routed out of the simulated network` });
       return;
@@ -398,31 +396,12 @@ export class Fabric {
     }
     const rk = k.slice();
     setField(rk, F_NW_TTL, ttl - 1);
-    setMacWord(rk, F_ETH_SRC, out.mac);
-    setMacWord(rk, F_ETH_DST, host.mac);
+    rk.set(parseMacWords(out.mac) ?? [0, 0], W.ETH_SRC);
+    rk.set(parseMacWords(host.mac) ?? [0, 0], W.ETH_DST);
     const at = hops.length;
     hops.push({ ...base, action: "route", outVlan: out.vlan, detail: `routes ${formatIpv4(dst)} to ${host.mac} on ${out.vlan ? `VLAN ${out.vlan}` : "the untagged segment"}, TTL ${ttl} -> ${ttl - 1}` });
     const untagged = frameFromKey(rk);
     const frame = out.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: out.vlan }) : untagged;
     this.onSegment(hops, at, zone, "underlay gateway", network, out.vlan, frame, untagged);
   }
-}
-
-function inSubnet(ip: number, net: number, plen: number): boolean {
-  if (plen === 0) return true;
-  const mask = plen >= 32 ? 0xffffffff : (0xffffffff << (32 - plen)) >>> 0;
-  return ((ip & mask) >>> 0) === ((net & mask) >>> 0);
-}
-
-function formatMacWord(k: Uint32Array, f: typeof F_ETH_DST): string {
-  const hi = k[f.word]!;
-  const lo = k[f.word + 1]!;
-  const b = [(hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255];
-  return b.map((x) => x.toString(16).padStart(2, "0")).join(":");
-}
-
-function setMacWord(k: Uint32Array, f: typeof F_ETH_DST, mac: string): void {
-  const b = macBytes(mac);
-  k[f.word] = ((b[0]! << 8) | b[1]!) >>> 0;
-  k[f.word + 1] = ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0;
 }

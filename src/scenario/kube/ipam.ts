@@ -10,7 +10,7 @@
  *   hash of the owner's name (byte 0 = (b | 0x02) & 0xfe), so the same manifests always give the
  *   same MACs, and a collision is resolved by hashing again.
  */
-import { formatIpv4, hashAdd, hashFinish, ipv4FromBytes, ipv4Mask, parseCidr, parseIpv4 } from "../../base/index.js";
+import { formatIpv4, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4 } from "../../base/index.js";
 
 export interface Ipv4Subnet {
   readonly network: number;
@@ -25,7 +25,7 @@ export function parseIpv4Cidr(text: string): Ipv4Subnet | undefined {
 }
 
 export function inSubnet(ip: number, s: Ipv4Subnet): boolean {
-  return ((ip & ipv4Mask(s.plen)) >>> 0) === s.network;
+  return ipv4InPrefix(ip, s.network, s.plen);
 }
 
 export function formatSubnet(s: Ipv4Subnet): string {
