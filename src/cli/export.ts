@@ -14,10 +14,11 @@ export function registerExportCommand(parser: Argv, io: Io): void {
     "Write a network as ovn-nbctl / ovn-sbctl commands, or as scenario YAML",
     (c) =>
       c
-        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
+        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })
+        .option("sb", { type: "string", describe: "the Southbound database (file or ovsdb-client JSON dump) of an NB database NETWORK" })
         .option("format", { choices: ["nbctl", "sbctl", "yaml"] as const, default: "nbctl" as const, describe: "nbctl: Northbound commands; sbctl: chassis and bindings; yaml: scenario file" }),
     (argv) => {
-      const s = loadNetworkArg(argv.network);
+      const s = loadNetworkArg(argv.network, { sb: argv.sb, io });
       if (argv.format === "nbctl") io.out(renderScript("ovn-nbctl", exportNbctl(s.network), exportNotes(s.network)));
       else if (argv.format === "sbctl") io.out(renderScript("ovn-sbctl", exportSbctl(s.network, { chassisOtherConfig: CHASSIS_FEATURES })));
       else io.out(saveScenario(s.network, s.probes, s.zones));

@@ -54,12 +54,13 @@ export function registerFlowsCommand(parser: Argv, io: Io): void {
     "Print the compiled tables of a network (logical flows, OpenFlow-style rules, or JSON)",
     (c) =>
       c
-        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
+        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })
+        .option("sb", { type: "string", describe: "the Southbound database (file or ovsdb-client JSON dump) of an NB database NETWORK" })
         .option("datapath", { type: "string", describe: "only this logical datapath" })
         .option("format", { choices: ["lflow", "ofctl", "json"] as const, default: "lflow" as const, describe: "output format" })
         .option("physical", { type: "string", describe: "print the physical flows of every chassis (or of the one named) instead" }),
     (argv) => {
-      const scenario = loadNetworkArg(argv.network);
+      const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       if (argv.physical !== undefined) {
         const plan = compilePhysical(scenario.network);
         if (!plan.ok) throw new InputError(plan.diags);

@@ -228,7 +228,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
     "Trace one packet through the network, as ovn-trace does",
     (c) =>
       c
-        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML file" })
+        .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })
+        .option("sb", { type: "string", describe: "the Southbound database (file or ovsdb-client JSON dump) of an NB database NETWORK" })
         .positional("datapath", { type: "string", describe: "logical datapath (optional when the microflow's inport names it)" })
         .positional("microflow", { type: "string", describe: 'ovn-trace microflow, e.g. \'inport == "p1" && eth.src == ... && ip4.dst == 10.0.0.2 && tcp.dst == 80\'' })
         .option("detailed", { type: "boolean", describe: "every table, match and action (default)" })
@@ -258,7 +259,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
     (argv) => {
       const modes = ["detailed", "summary", "minimal", "json"].filter((m) => argv[m as "detailed"] === true);
       if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
-      const scenario = loadNetworkArg(argv.network);
+      const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       const compiled = compileArg(scenario);
       let datapath = argv.datapath;
       let microflow = argv.microflow;

@@ -1,9 +1,10 @@
 /**
  * `scenario`: the YAML scenario format (network + probes), its loader and saver, its JSON Schema,
- * and the exporter to `ovn-nbctl` / `ovn-sbctl` commands.
+ * the exporter to `ovn-nbctl` / `ovn-sbctl` commands, and the OVN database reader (`ovsdb/`).
  */
 export { loadScenario, loadNetworkFile, loadNetworkText, detectInputKind, microflowInport } from "./load.js";
-export type { InputKind } from "./load.js";
+export type { InputKind, LoadOptions } from "./load.js";
+export * from "./ovsdb/index.js";
 export { saveScenario, scenarioToPlain } from "./save.js";
 export { exportNbctl, exportNotes, exportSbctl, renderScript, shellQuote } from "./export-nbctl.js";
 export type { SbctlOptions } from "./export-nbctl.js";

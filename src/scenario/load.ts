@@ -13,12 +13,14 @@
  * into dangling-reference reports; an object without its name is dropped.
  *
  * `loadNetworkFile` is the single entry point for commands that take a network: it detects the
- * input kind by content and dispatches. Only scenario YAML exists today; NB databases and Kube-OVN
- * manifests get a branch in `detectInputKind` / `loadNetworkText`.
+ * input kind by content and dispatches: scenario YAML (here), Kube-OVN manifests (`kube/`), or an
+ * OVN Northbound database, as a database file or `ovsdb-client dump -f json` output, optionally
+ * with its Southbound (`ovsdb/`).
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { loadKubeManifests } from "./kube/load.js";
+import { isOvsdbInput, loadOvsdbNetwork, type OvsdbSource } from "./ovsdb/index.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { error, fail, formatPath, ok, type Diagnostic, type Loc, type Result } from "../base/index.js";
@@ -769,22 +771,47 @@ export type InputKind = "scenario" | "nb-database" | "kube-manifest";
 /** Guesses what a network file holds from its content. */
 export function detectInputKind(text: string): InputKind {
   const head = text.slice(0, 4096);
-  // An OVSDB file starts with a "OVSDB JSON <len> <hash>" record header; a clustered one with "OVSDB CLUSTER".
-  if (/^OVSDB (JSON|CLUSTER) /.test(head)) return "nb-database";
+  // An OVSDB file starts with a "OVSDB JSON <len> <hash>" record header, a clustered one with
+  // "OVSDB CLUSTER"; `ovsdb-client dump -f json` output with a table object.
+  if (/^OVSDB (JSON|CLUSTER) /.test(head) || isOvsdbInput(Buffer.from(head.slice(0, 256), "utf8"))) return "nb-database";
   if (/^\s*apiVersion\s*:/m.test(head) && /^\s*kind\s*:/m.test(head)) return "kube-manifest";
   return "scenario";
 }
 
+/** Options of the network loaders. */
+export interface LoadOptions {
+  /** The Southbound database (file or JSON dump) beside a Northbound one. */
+  readonly sb?: string;
+}
+
+/** Reads the Southbound input named by `opts.sb`. */
+function readSb(opts: LoadOptions): Result<OvsdbSource | undefined> {
+  if (opts.sb === undefined) return ok(undefined);
+  try {
+    return ok({ bytes: readFileSync(opts.sb), file: opts.sb });
+  } catch (e) {
+    return fail(error("input.read", `cannot read ${opts.sb}: ${(e as Error).message}`, { file: opts.sb }));
+  }
+}
+
+function sbNeedsNb(opts: LoadOptions, file: string): Result<Scenario> | undefined {
+  if (opts.sb === undefined) return undefined;
+  return fail(error("input.sb-without-nb", `--sb ${opts.sb} goes with an OVN Northbound database, but ${file} is not one`, { file }));
+}
+
 /** Loads a network from text of any supported kind. */
-export function loadNetworkText(text: string, file: string): Result<Scenario> {
+export function loadNetworkText(text: string, file: string, opts: LoadOptions = {}): Result<Scenario> {
   const kind = detectInputKind(text);
   switch (kind) {
     case "scenario":
-      return loadScenario(text, file);
-    case "nb-database":
-      return fail(error("input.unsupported", "Northbound database files cannot be loaded yet; export the network as a scenario", { loc: { file, line: 1, column: 1 } }));
+      return sbNeedsNb(opts, file) ?? loadScenario(text, file);
+    case "nb-database": {
+      const sb = readSb(opts);
+      if (!sb.ok) return sb;
+      return loadOvsdbNetwork({ bytes: Buffer.from(text, "utf8"), file }, sb.value);
+    }
     case "kube-manifest":
-      return loadKubeManifests([{ text, file }], basename(file).replace(/\.ya?ml$/, ""));
+      return sbNeedsNb(opts, file) ?? loadKubeManifests([{ text, file }], basename(file).replace(/\.ya?ml$/, ""));
     default: {
       const _: never = kind;
       return _;
@@ -794,19 +821,26 @@ export function loadNetworkText(text: string, file: string): Result<Scenario> {
 
 /**
  * Reads and loads a network file (every command that takes a NETWORK argument calls this). A
- * directory is a set of Kube-OVN manifests: every `.yaml` / `.yml` file in it, in name order.
+ * directory is a set of Kube-OVN manifests: every `.yaml` / `.yml` file in it, in name order. An
+ * OVN database is read as bytes (its records are checked byte by byte); `opts.sb` adds its
+ * Southbound.
  */
-export function loadNetworkFile(path: string): Result<Scenario> {
-  let text: string;
+export function loadNetworkFile(path: string, opts: LoadOptions = {}): Result<Scenario> {
+  let bytes: Buffer;
   try {
     if (statSync(path).isDirectory()) {
       const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort();
       if (files.length === 0) return fail(error("input.read", `${path}: a directory of manifests, but it has no .yaml or .yml file`, { file: path }));
-      return loadKubeManifests(files.map((f) => ({ file: join(path, f), text: readFileSync(join(path, f), "utf8") })), basename(resolve(path)));
+      return sbNeedsNb(opts, path) ?? loadKubeManifests(files.map((f) => ({ file: join(path, f), text: readFileSync(join(path, f), "utf8") })), basename(resolve(path)));
     }
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (e) {
     return fail(error("input.read", `cannot read ${path}: ${(e as Error).message}`, { file: path }));
   }
-  return loadNetworkText(text, path);
+  if (isOvsdbInput(bytes)) {
+    const sb = readSb(opts);
+    if (!sb.ok) return sb;
+    return loadOvsdbNetwork({ bytes, file: path }, sb.value);
+  }
+  return loadNetworkText(bytes.toString("utf8"), path, opts);
 }

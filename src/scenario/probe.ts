@@ -5,6 +5,7 @@
  * `--select-id`) plus its expected verdict. `datapath` is always resolved: when the file leaves it
  * out, the loader takes the switch of the microflow's `inport`.
  */
+import type { Diagnostic } from "../base/index.js";
 import type { KubeNames } from "./kube/build.js";
 import type { Network } from "../model/index.js";
 
@@ -41,4 +42,9 @@ export interface Scenario {
   readonly zones: readonly string[];
   /** For networks built from Kube-OVN manifests: the pods, services and nodes by their Kubernetes names. */
   readonly kube?: KubeNames;
+  /**
+   * Warnings of the loader that do not stop the load (for OVN databases: what is not modelled,
+   * with counts); the CLI prints them to stderr.
+   */
+  readonly warnings?: readonly Diagnostic[];
 }

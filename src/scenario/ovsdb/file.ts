@@ -1,0 +1,239 @@
+/**
+ * The standalone OVSDB database file (`ovnnb_db.db`, `ovnsb_db.db`, `conf.db`): a log of records,
+ * replayed into tables.
+ *
+ * Format (OVS `ovsdb/log.c`, `ovsdb/file.c`): each record is a header line
+ * `OVSDB JSON <length> <sha1>\n` followed by `<length>` bytes of JSON text (ending in a newline)
+ * whose SHA-1, in hex, is `<sha1>`. The first record is the schema. Every later record is one
+ * committed transaction: `{"<table>": {"<uuid>": row | null, ...}, "_date": ms, "_comment": text,
+ * "_is_diff": bool}`. A uuid the tables do not have yet inserts a row with the columns given (the
+ * others take their defaults); a uuid they have modifies it; `null` deletes it. When `_is_diff` is
+ * true (OVS 2.15 and later write it), a modification carries per-column diffs rather than new
+ * values: a set toggles the elements listed, a map adds, removes or replaces the keys listed, and
+ * a scalar takes the value given (see `applyDiff`). A compacted file is the schema plus one
+ * transaction that inserts everything.
+ *
+ * Checks: every header and checksum; the JSON; table and column names against the file's own
+ * schema; values against the column types; after each transaction, that every strong reference
+ * points at an existing row and that no deleted row is still strongly referenced (what OVSDB's
+ * commit enforces). The first problem ends the read with one error naming the file, the record
+ * number (1 is the schema) and the byte offset of the record's header. Nothing throws; a length
+ * larger than what is left of the file is reported before anything is allocated for it.
+ *
+ * A clustered (raft) database (`OVSDB CLUSTER` headers) is refused with the command that makes a
+ * standalone copy of it.
+ */
+import { createHash } from "node:crypto";
+import { error, fail, ok, type Diagnostic, type Result } from "../../base/index.js";
+import { shellQuote } from "../export-nbctl.js";
+import type { OvsdbDatabase, OvsdbRow } from "./database.js";
+import { applyDiff, checkSize, defaultDatum, isUuid, isUuidRef, isValueError, parseDatum, type Datum } from "./datum.js";
+import { parseSchema, type OvsdbSchema, type TableSchema } from "./schema.js";
+
+/** What the first bytes of a file say it is. */
+export type OvsdbFileKind = "standalone" | "clustered";
+
+/** `standalone` or `clustered` when the bytes start like an OVSDB database file. */
+export function ovsdbFileKind(bytes: Uint8Array): OvsdbFileKind | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 16)).toString("latin1");
+  if (head.startsWith("OVSDB JSON ")) return "standalone";
+  if (head.startsWith("OVSDB CLUSTER ")) return "clustered";
+  return undefined;
+}
+
+/** The longest header line accepted: "OVSDB CLUSTER", a 20-digit length and a 40-digit hash fit well. */
+const MAX_HEADER = 128;
+const HEADER_RE = /^OVSDB (JSON|CLUSTER) ([0-9]{1,20}) ([0-9a-fA-F]{40})$/;
+
+/** The diagnostic for a clustered database: how to make a standalone copy. */
+export function clusteredDiagnostic(file: string): Diagnostic {
+  return error(
+    "ovsdb.clustered",
+    `${file} is a clustered (raft) database, which cannot be read directly; make a standalone copy and load that: ovsdb-tool cluster-to-standalone standalone.db ${shellQuote(file)}`,
+    { file, offset: 0 },
+  );
+}
+
+/** One record of the log. */
+export interface OvsdbRecord {
+  /** 1-based; record 1 is the schema. */
+  readonly index: number;
+  /** Byte offset of the header line. */
+  readonly offset: number;
+  readonly json: unknown;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** Splits the file into records, checking headers, lengths, checksums and JSON. */
+export function readOvsdbRecords(bytes: Uint8Array, file: string): Result<OvsdbRecord[]> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const out: OvsdbRecord[] = [];
+  let off = 0;
+  if (buf.length === 0) return fail(error("ovsdb.empty", `${file} is empty; an OVSDB database file starts with its schema record`, { file, offset: 0 }));
+  while (off < buf.length) {
+    const index = out.length + 1;
+    const at = (code: string, message: string): Result<OvsdbRecord[]> => fail(error(`ovsdb.${code}`, `record ${index}: ${message}`, { file, offset: off }));
+    const nl = buf.indexOf(0x0a, off);
+    if (nl < 0 || nl - off > MAX_HEADER) {
+      const rest = buf.length - off;
+      if (nl < 0 && rest <= MAX_HEADER && buf.subarray(off).toString("latin1").startsWith("OVSDB ")) return at("truncated", `the file ends inside the record header (${rest} bytes left)`);
+      return at("header", `expected a record header "OVSDB JSON <length> <sha1>", found ${JSON.stringify(buf.subarray(off, off + 40).toString("latin1"))}`);
+    }
+    const header = buf.subarray(off, nl).toString("latin1");
+    const m = HEADER_RE.exec(header);
+    if (!m) return at("header", `expected a record header "OVSDB JSON <length> <sha1>", found ${JSON.stringify(header.slice(0, 80))}`);
+    if (m[1] === "CLUSTER") return fail(clusteredDiagnostic(file));
+    const length = Number(m[2]);
+    const start = nl + 1;
+    if (length === 0) return at("header", `a record of length 0`);
+    if (length > buf.length - start) return at("truncated", `the header promises ${m[2]} bytes of data but the file has only ${buf.length - start} left (the file is truncated)`);
+    const data = buf.subarray(start, start + length);
+    const sha1 = createHash("sha1").update(data).digest("hex");
+    if (sha1 !== m[3]!.toLowerCase()) return at("checksum", `checksum mismatch: the header says ${m[3]!.toLowerCase()} but the ${length} bytes hash to ${sha1} (the record is corrupt)`);
+    let text: string;
+    try {
+      text = decoder.decode(data);
+    } catch {
+      return at("json", `the record is not valid UTF-8`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      return at("json", `invalid JSON: ${(e as Error).message}`);
+    }
+    out.push({ index, offset: off, json });
+    off = start + length;
+  }
+  return ok(out);
+}
+
+interface MutableRow {
+  readonly uuid: string;
+  readonly columns: Map<string, Datum>;
+}
+
+/** The strong references of a row: (column, referenced table, uuid). */
+function strongRefs(ts: TableSchema, row: MutableRow | undefined): [string, string, string][] {
+  if (!row) return [];
+  const out: [string, string, string][] = [];
+  for (const [col, d] of row.columns) {
+    const t = ts.columns.get(col);
+    if (!t) continue;
+    const keyRef = t.key.refTable !== undefined && t.key.refType === "strong" ? t.key.refTable : undefined;
+    const valRef = t.value?.refTable !== undefined && t.value.refType === "strong" ? t.value.refTable : undefined;
+    if (keyRef === undefined && valRef === undefined) continue;
+    if (d.kind === "set") {
+      for (const a of d.items) if (keyRef !== undefined && isUuidRef(a)) out.push([col, keyRef, a.uuid]);
+    } else {
+      for (const [k, v] of d.entries) {
+        if (keyRef !== undefined && isUuidRef(k)) out.push([col, keyRef, k.uuid]);
+        if (valRef !== undefined && isUuidRef(v)) out.push([col, valRef, v.uuid]);
+      }
+    }
+  }
+  return out;
+}
+
+/** Replays the transaction records into tables. */
+class Replayer {
+  readonly tables = new Map<string, Map<string, MutableRow>>();
+  /** Incoming strong references per row uuid. */
+  private readonly refCount = new Map<string, number>();
+
+  private readonly schema: OvsdbSchema;
+  private readonly file: string;
+
+  constructor(schema: OvsdbSchema, file: string) {
+    this.schema = schema;
+    this.file = file;
+    for (const name of schema.tables.keys()) this.tables.set(name, new Map());
+  }
+
+  /** Applies one transaction; an error message on failure. */
+  apply(txn: unknown): { code: string; message: string } | undefined {
+    if (!isObject(txn)) return { code: "bad-transaction", message: "a transaction must be a JSON object" };
+    const isDiff = txn._is_diff === true;
+    const changed = new Map<string, { table: string; before: MutableRow | undefined }>();
+    for (const [tname, tjson] of Object.entries(txn)) {
+      if ((tname === "_date" && typeof tjson === "number") || tname === "_comment" || (tname === "_is_diff" && typeof tjson === "boolean")) continue;
+      const ts = this.schema.tables.get(tname);
+      if (!ts) return { code: "unknown-table", message: `unknown table "${tname}": the file's schema ${this.schema.name} has no such table` };
+      if (!isObject(tjson)) return { code: "bad-transaction", message: `table ${tname}: expected an object of rows by uuid` };
+      const table = this.tables.get(tname)!;
+      for (const [rawUuid, rjson] of Object.entries(tjson)) {
+        if (!isUuid(rawUuid)) return { code: "bad-transaction", message: `table ${tname}: "${rawUuid}" is not a UUID` };
+        const uuid = rawUuid.toLowerCase();
+        const existing = table.get(uuid);
+        if (!changed.has(uuid)) changed.set(uuid, { table: tname, before: existing });
+        if (rjson === null) {
+          if (!existing) return { code: "missing-row", message: `deletes ${tname} row ${uuid}, which does not exist` };
+          table.delete(uuid);
+          continue;
+        }
+        if (!isObject(rjson)) return { code: "bad-transaction", message: `${tname} row ${uuid}: a row must be a JSON object or null` };
+        const columns = new Map(existing?.columns ?? []);
+        for (const [col, cjson] of Object.entries(rjson)) {
+          const type = ts.columns.get(col);
+          if (!type) return { code: "unknown-column", message: `${tname} row ${uuid}: unknown column "${col}" (not in the file's schema)` };
+          const d = parseDatum(cjson, type);
+          if (isValueError(d)) return { code: "bad-value", message: `${tname} row ${uuid} column ${col}: ${d.error}` };
+          const v = existing && isDiff ? applyDiff(columns.get(col) ?? defaultDatum(type), d, type) : d;
+          if (isValueError(v)) return { code: "bad-value", message: `${tname} row ${uuid} column ${col}: ${v.error}` };
+          const size = checkSize(v, type);
+          if (size) return { code: "bad-value", message: `${tname} row ${uuid} column ${col}: ${size.error}` };
+          columns.set(col, v);
+        }
+        for (const [col, type] of ts.columns) if (!columns.has(col)) columns.set(col, defaultDatum(type));
+        table.set(uuid, { uuid, columns });
+      }
+    }
+    return this.checkRefs(changed);
+  }
+
+  private checkRefs(changed: Map<string, { table: string; before: MutableRow | undefined }>): { code: string; message: string } | undefined {
+    const bump = (uuid: string, by: number): void => {
+      const n = (this.refCount.get(uuid) ?? 0) + by;
+      if (n === 0) this.refCount.delete(uuid);
+      else this.refCount.set(uuid, n);
+    };
+    for (const [uuid, { table, before }] of changed) {
+      const ts = this.schema.tables.get(table)!;
+      for (const [, , r] of strongRefs(ts, before)) bump(r, -1);
+      for (const [, , r] of strongRefs(ts, this.tables.get(table)!.get(uuid))) bump(r, 1);
+    }
+    for (const [uuid, { table, before }] of changed) {
+      const ts = this.schema.tables.get(table)!;
+      const after = this.tables.get(table)!.get(uuid);
+      for (const [col, refTable, r] of strongRefs(ts, after)) {
+        if (!this.tables.get(refTable)?.has(r)) return { code: "dangling-ref", message: `${table} row ${uuid} column ${col} refers to ${refTable} row ${r}, which does not exist` };
+      }
+      if (!after && before && (this.refCount.get(uuid) ?? 0) > 0) {
+        return { code: "dangling-ref", message: `deletes ${table} row ${uuid} while ${this.refCount.get(uuid)} strong reference(s) to it remain` };
+      }
+    }
+    return undefined;
+  }
+
+  database(): OvsdbDatabase {
+    return { file: this.file, source: "file", schema: this.schema, tables: this.tables as ReadonlyMap<string, ReadonlyMap<string, OvsdbRow>> };
+  }
+}
+
+/** Reads a standalone OVSDB database file into tables; the first problem is the error. */
+export function readOvsdbFile(bytes: Uint8Array, file: string): Result<OvsdbDatabase> {
+  if (ovsdbFileKind(bytes) === "clustered") return fail(clusteredDiagnostic(file));
+  const recs = readOvsdbRecords(bytes, file);
+  if (!recs.ok) return recs;
+  const [schemaRec, ...txns] = recs.value;
+  const schema = parseSchema(schemaRec!.json);
+  if (isValueError(schema)) return fail(error("ovsdb.schema", `record 1: not a database schema: ${schema.error}`, { file, offset: 0 }));
+  const r = new Replayer(schema, file);
+  for (const rec of txns) {
+    const e = r.apply(rec.json);
+    if (e) return fail(error(`ovsdb.${e.code}`, `record ${rec.index}: ${e.message}`, { file, offset: rec.offset }));
+  }
+  return ok(r.database());
+}
