@@ -251,29 +251,34 @@ export class OvnSandbox {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    const pids: number[] = [];
-    for (const f of [...this.pidFiles].reverse()) {
-      const pid = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : NaN;
-      if (!Number.isInteger(pid) || pid <= 1) continue;
+    stopByPidFiles([...this.pidFiles].reverse());
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Sends SIGTERM to the pids in `pidFiles`, waits up to 3 s, then SIGKILLs what is left. */
+export function stopByPidFiles(pidFiles: readonly string[]): void {
+  const pids: number[] = [];
+  for (const f of pidFiles) {
+    const pid = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : NaN;
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    try {
+      process.kill(pid, "SIGTERM");
+      pids.push(pid);
+    } catch {
+      // Already gone.
+    }
+  }
+  const deadline = Date.now() + 3000;
+  for (const pid of pids) {
+    while (alive(pid) && Date.now() < deadline) sleepMs(20);
+    if (alive(pid)) {
       try {
-        process.kill(pid, "SIGTERM");
-        pids.push(pid);
+        process.kill(pid, "SIGKILL");
       } catch {
         // Already gone.
       }
     }
-    const deadline = Date.now() + 3000;
-    for (const pid of pids) {
-      while (alive(pid) && Date.now() < deadline) sleepMs(20);
-      if (alive(pid)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
-    }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
