@@ -6,3 +6,4 @@ export * from "./match.js";
 export * from "./text.js";
 export * from "./extract.js";
 export * from "./frame.js";
+export * from "./rewrite.js";

@@ -1,0 +1,1008 @@
+/**
+ * `replay --map auto`: laying a real trace onto a network.
+ *
+ * What: a captured trace has its own addresses, which a simulated network does not have. The
+ * mapper rewrites each packet's key so that it travels between the network's endpoints (pods,
+ * service VIPs, external addresses) instead, and says at which logical port it enters, while
+ * keeping the trace's flow structure: the packets of one trace connection become the packets of
+ * one mapped connection, in the same directions, and two trace connections never become one.
+ *
+ * Endpoints (`networkEndpoints`): IPv4 only (IPv6 packets are left unmapped).
+ * - pods: VIF switch ports with a MAC and an IPv4 address, except Kube-OVN node ports (`node-*`
+ *   with a MAC and address, on a switch attached to a router) and VPC NAT gateway ports. A pod
+ *   reaches the pods of its switch and of every switch attached to a router its switch is attached
+ *   to (one router hop); its gateway is the router port on its switch whose network holds its
+ *   address (else the first router port there).
+ * - services: VIPs with a port of the load balancers attached to switches, for IPv4, whose
+ *   backends are all pods; reached from the pods of those switches. The backends and hash fields
+ *   are those of the `ct_lb` action the compiled program has for the VIP, so the mapper knows
+ *   which backend the dataplane's conntrack picks for a connection (`chooseBackend`).
+ * - external addresses, where the network has a way in from outside:
+ *   (a) a switch with a localnet port and an IPv4 subnet: hosts on the same provider segment, the
+ *       highest free addresses of the subnet (`externalsPerEntry` of them), MAC `02:ee:` and the
+ *       four address bytes; their packets enter at the localnet port; only that switch's pods
+ *       reach them, directly on L2;
+ *   (b) Kube-OVN node ports: hosts beyond the nodes, addresses 198.18.0.1 and up (RFC 2544's
+ *       benchmarking range), reached through their gateway by the pods of every switch without a
+ *       localnet port attached to the router of the node ports' switch; their packets enter at
+ *       the node port of the pod's chassis (else the first), from the node port's MAC to the
+ *       router port's MAC.
+ *   Without either, servers map to pods and services only.
+ *
+ * Rules (deterministic: the same trace, network and seed give the same plan; nothing depends on
+ * how many workers replay it later):
+ * - Connections are the trace's canonical bidirectional 5-tuples (protocol, both addresses, both
+ *   ports) for TCP, UDP and SCTP packets with a transport header; other IPv4 packets (ICMP, GRE,
+ *   ESP, ..., and fragments after the first, which carry no ports) belong to the first connection
+ *   seen with their (protocol, address pair), or make one without ports. Connections are
+ *   processed in order of first appearance; beyond that order (and which side sent a connection's
+ *   first SYN), how the packets interleave does not matter.
+ * - The client of a connection is the sender of its first TCP SYN without ACK if the trace has
+ *   one, else the sender of its first packet (else the other side when that sender is a broadcast
+ *   or multicast address). It maps to a pod chosen by a hash of the client address (with the
+ *   seed), so one trace host is one pod wherever it is a client, and in ARP.
+ * - The server maps, by a hash of (address, port, protocol), to one of the endpoints the client's
+ *   pod reaches: services whose protocol and port kind match, pods other than the client's, and
+ *   external addresses. A service keeps the VIP's port, the others the trace's server port. A
+ *   broadcast or multicast destination is kept as it is (address and MAC).
+ * - Client ports: the trace's client port is kept unless the mapped 5-tuple (or for a service,
+ *   the 5-tuple between the client and the backend the load balancer will pick) is already used
+ *   by an earlier connection, in either direction (or would make a hairpin, below); then the next
+ *   free port from 32768 up (wrapping to 1024) is taken. So two different trace connections with
+ *   ports never become the same mapped connection. Connections without ports (ICMP, other
+ *   protocols) have no port to vary: two of them may share a mapped address pair.
+ * - Replies get the reverse mapping. For a service, replies come from the backend the load
+ *   balancer picks for the forward 5-tuple (its address and port, entering at its pod), as they do
+ *   in a real cluster, and conntrack turns them back into the VIP. A client port for which the
+ *   load balancer would pick the client's own pod is not used (the next free one is), and a
+ *   service whose only backend is the client's pod is no candidate: where a hairpinned
+ *   connection's replies go depends on the dataplane's hairpin SNAT, which the mapper leaves out.
+ * - MACs: the source MAC is the sending pod's; the destination is the receiving pod's MAC when it
+ *   is on the same switch, else the sender's gateway MAC; for a service without a gateway, the MAC
+ *   of the backend pod the load balancer picks. External hosts use their access's MACs. VLAN tags
+ *   are removed (pods send untagged frames). TTL, TOS, TCP flags and ICMP type/code are kept.
+ * - ARP: the sender and target addresses map to their hosts' pods (an ARP probe, sender 0.0.0.0,
+ *   comes from the target's pod); the sender MAC and the frame's source become the sender pod's
+ *   MAC, a unicast destination and a target MAC that is neither zero nor broadcast the target
+ *   pod's; the packet enters at the sender pod.
+ *
+ * Unmapped packets (`map` returns -1 and counts the reason): `non-ip` (not IPv4, IPv6 or ARP),
+ * `ipv6`, `malformed` (IPv4 or ARP without extracted L3 fields), `not-observed` (its connection
+ * was not in the first pass), `no-server` (the client's pod reaches no other endpoint),
+ * `ports-exhausted`, `broadcast-source` (a reply from a broadcast or multicast address, or a
+ * connection between two such addresses), `no-pods`.
+ *
+ * Hot path: `map` allocates nothing and builds no strings: an open-addressing table over typed
+ * arrays finds the connection, and the plan's per-connection words are copied into the key.
+ */
+import { formatIpv4, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseMac } from "../base/index.js";
+import { chooseBackend, tupleOf } from "../dataplane/index.js";
+import { PARSE, W, newKey, type FieldDef } from "../flow/index.js";
+import { parseLbEndpoint, type Network } from "../model/index.js";
+import { allRules, type Backend, type CtLbAction, type LogicalProgram } from "../ofp/index.js";
+
+/** A MAC as the key holds it: the high 16 bits, then the low 32. */
+export type MacWords = readonly [hi16: number, lo32: number];
+
+/** Where a packet enters the logical network. */
+export interface EntryPort {
+  readonly datapath: number;
+  readonly inport: number;
+  readonly portName: string;
+}
+
+/** How the pods of one switch reach an external address. */
+export interface ExternalAccess {
+  /** The switch whose pods use this access. */
+  readonly switch: string;
+  /** The chassis whose pods prefer it (node ports are per node); undefined for any. */
+  readonly chassis?: string;
+  /** Where the external host's packets enter. */
+  readonly inject: EntryPort;
+  /** Source MAC of the entering packets. */
+  readonly fromMac: MacWords;
+  /** Their destination MAC; undefined: the destination pod's own MAC (same segment). */
+  readonly toMac?: MacWords;
+  /** Destination MAC of pod packets to the host; undefined: the pod's gateway. */
+  readonly nextHopMac?: MacWords;
+}
+
+/** What the network offers to a mapped trace. */
+export interface Endpoint {
+  readonly kind: "pod" | "service" | "external";
+  /** The switch port for pods, "LB-NAME IP:PORT" for services, the address for externals. */
+  readonly name: string;
+  /** IPv4 address (a VIP for services). */
+  readonly ip: number;
+  /** Pods: the pod's MAC. */
+  readonly mac?: MacWords;
+  /** Services: the VIP's protocol and port. */
+  readonly port?: { readonly proto: number; readonly port: number };
+  /** Pods: where the pod's packets enter. */
+  readonly inject?: EntryPort;
+  /** Pods: the switch. */
+  readonly switch?: string;
+  /** Pods: the chassis the port is bound to. */
+  readonly chassis?: string;
+  /** Pods: the MAC of the pod's gateway (a router port on its switch). */
+  readonly gateway?: MacWords;
+  /** The switches whose pods reach this endpoint. */
+  readonly reachableFrom: readonly string[];
+  /** Services: the backends of the VIP's `ct_lb` and its hash fields. */
+  readonly lb?: { readonly backends: readonly Backend[]; readonly hashFields?: readonly FieldDef[] };
+  /** Externals: the ways in and out. */
+  readonly access?: readonly ExternalAccess[];
+}
+
+/** Why a packet (or a connection) was not mapped. */
+export const Unmapped = {
+  NON_IP: "non-ip",
+  IPV6: "ipv6",
+  MALFORMED: "malformed",
+  NOT_OBSERVED: "not-observed",
+  NO_SERVER: "no-server",
+  PORTS_EXHAUSTED: "ports-exhausted",
+  BROADCAST_SOURCE: "broadcast-source",
+  NO_PODS: "no-pods",
+} as const;
+export type Unmapped = (typeof Unmapped)[keyof typeof Unmapped];
+
+const REASONS: readonly Unmapped[] = [
+  Unmapped.NON_IP,
+  Unmapped.IPV6,
+  Unmapped.MALFORMED,
+  Unmapped.NOT_OBSERVED,
+  Unmapped.NO_SERVER,
+  Unmapped.PORTS_EXHAUSTED,
+  Unmapped.BROADCAST_SOURCE,
+  Unmapped.NO_PODS,
+];
+const R_NON_IP = 1;
+const R_IPV6 = 2;
+const R_MALFORMED = 3;
+const R_NOT_OBSERVED = 4;
+const R_NO_SERVER = 5;
+const R_PORTS_EXHAUSTED = 6;
+const R_BROADCAST_SOURCE = 7;
+const R_NO_PODS = 8;
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints of a network
+
+const KUBE_BENCH_BASE = 0xc6120000; // 198.18.0.0
+const DEFAULT_EXTERNALS = 4;
+
+function macWords(text: string): MacWords | undefined {
+  const b = parseMac(text);
+  if (!b) return undefined;
+  return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
+}
+
+/** The first "MAC IPv4" of a port's addresses. */
+function macAndIp(addresses: readonly string[]): { mac: MacWords; ip: number } | undefined {
+  for (const a of addresses) {
+    const [m, ...ips] = a.trim().split(/\s+/);
+    const mac = m === undefined ? undefined : macWords(m);
+    if (!mac) continue;
+    for (const t of ips) {
+      const ip = parseIpv4(t);
+      if (ip !== undefined) return { mac, ip };
+    }
+  }
+  return undefined;
+}
+
+interface RouterLink {
+  readonly router: string;
+  readonly mac: MacWords;
+  /** IPv4 networks of the router port: [network, prefix length, own address]. */
+  readonly nets: readonly (readonly [number, number, number])[];
+}
+
+function ipv4Nets(networks: readonly string[]): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (const n of networks) {
+    const c = parseCidr(n);
+    if (c?.family !== 4) continue;
+    const a = ipv4FromBytes(c.addr);
+    out.push([(a & ipv4Mask(c.prefixLen)) >>> 0, c.prefixLen, a]);
+  }
+  return out;
+}
+
+/** The `exclude_ips` of a switch (addresses and `A..B` ranges) as a test. */
+function excludedTest(text: string | undefined): (ip: number) => boolean {
+  const ranges: [number, number][] = [];
+  for (const part of (text ?? "").split(/\s+/)) {
+    if (part === "") continue;
+    const [a, b] = part.split("..");
+    const lo = parseIpv4(a ?? "");
+    const hi = b === undefined ? lo : parseIpv4(b);
+    if (lo !== undefined && hi !== undefined) ranges.push([lo, hi]);
+  }
+  return (ip) => ranges.some(([lo, hi]) => ip >= lo && ip <= hi);
+}
+
+/** The `ct_lb` of a VIP in a switch's ingress pipeline (matched on its address, port and protocol). */
+function findCtLb(program: LogicalProgram, switchName: string, lbName: string, vip: number, port: number, proto: number): CtLbAction | undefined {
+  const dp = program.datapaths.get(program.datapathByName.get(switchName) ?? -1);
+  if (!dp) return undefined;
+  for (const r of allRules(dp.ingress)) {
+    if (r.provenance.origin !== `loadBalancers[${lbName}]`) continue;
+    const a = r.actions.find((x): x is CtLbAction => x.kind === "ct_lb");
+    if (!a) continue;
+    const m = r.match;
+    if (m.mask[W.NW_DST] !== 0xffffffff || m.value[W.NW_DST] !== vip) continue;
+    if ((m.mask[W.TP]! & 0xffff) !== 0xffff || (m.value[W.TP]! & 0xffff) !== port) continue;
+    if ((m.mask[W.NW]! & 0xff) !== 0xff || (m.value[W.NW]! & 0xff) !== proto) continue;
+    return a;
+  }
+  return undefined;
+}
+
+const PROTO_OF: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/**
+ * The endpoints `net` offers (see the module comment): pods, then services, then external
+ * addresses, each group in the network's order. `externalsPerEntry` external addresses are made
+ * per way in (default 4).
+ */
+export function networkEndpoints(net: Network, program: LogicalProgram, externalsPerEntry = DEFAULT_EXTERNALS): Endpoint[] {
+  // Switches and the router ports on them.
+  const links = new Map<string, RouterLink[]>();
+  const switchesOfRouter = new Map<string, string[]>();
+  for (const ls of net.switches.values()) {
+    const list: RouterLink[] = [];
+    for (const p of ls.ports.values()) {
+      if (p.type !== "router") continue;
+      const rpName = p.options.get("router-port");
+      if (rpName === undefined) continue;
+      const lr = net.routers.find((r) => r.ports.has(rpName));
+      const rp = lr?.ports.get(rpName);
+      const mac = rp ? macWords(rp.mac) : undefined;
+      if (!lr || !rp || !mac) continue;
+      list.push({ router: lr.name, mac, nets: ipv4Nets(rp.networks.toArray()) });
+      const sw = switchesOfRouter.get(lr.name) ?? [];
+      if (!sw.includes(ls.name)) sw.push(ls.name);
+      switchesOfRouter.set(lr.name, sw);
+    }
+    links.set(ls.name, list);
+  }
+  const injectionOf = (name: string): EntryPort | undefined => {
+    const p = program.portByName.get(name);
+    return p ? { datapath: p.datapath, inport: p.key, portName: name } : undefined;
+  };
+
+  // Kube-OVN node ports: the way in from beyond the nodes.
+  const nodePorts: { name: string; switch: string; router: string; mac: MacWords; ip: number; chassis: string | undefined; inject: EntryPort }[] = [];
+  for (const ls of net.switches.values()) {
+    const link = links.get(ls.name)![0];
+    if (!link) continue;
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" || !p.name.startsWith("node-")) continue;
+      const a = macAndIp(p.addresses.toArray());
+      const inject = injectionOf(p.name);
+      if (a && inject) nodePorts.push({ name: p.name, switch: ls.name, router: link.router, mac: a.mac, ip: a.ip, chassis: p.chassis, inject });
+    }
+  }
+  const natGwPorts = new Set(net.natGateways.valueSeq().map((g) => g.lanPort));
+  const skip = new Set([...nodePorts.map((n) => n.name), ...natGwPorts]);
+
+  // Pods.
+  const pods: Endpoint[] = [];
+  const podByIp = new Map<number, Endpoint>();
+  for (const ls of net.switches.values()) {
+    const reach = new Set([ls.name]);
+    for (const l of links.get(ls.name)!) for (const s of switchesOfRouter.get(l.router) ?? []) reach.add(s);
+    for (const s of nodePorts) reach.delete(s.switch);
+    const nodeSwitch = nodePorts.some((n) => n.switch === ls.name);
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" || skip.has(p.name)) continue;
+      const a = macAndIp(p.addresses.toArray());
+      const inject = injectionOf(p.name);
+      if (!a || !inject || podByIp.has(a.ip)) continue;
+      const rl = links.get(ls.name)!;
+      const gw = rl.find((l) => l.nets.some(([n, len]) => ipv4InPrefix(a.ip, n, len))) ?? rl[0];
+      const pod: Endpoint = {
+        kind: "pod",
+        name: p.name,
+        ip: a.ip,
+        mac: a.mac,
+        inject,
+        switch: ls.name,
+        ...(p.chassis !== undefined ? { chassis: p.chassis } : {}),
+        ...(gw ? { gateway: gw.mac } : {}),
+        reachableFrom: nodeSwitch ? [ls.name] : [...reach],
+      };
+      pods.push(pod);
+      podByIp.set(a.ip, pod);
+    }
+  }
+
+  // Services: VIPs with a port on switches with pods, whose backends are all pods.
+  const services = new Map<string, { ep: Omit<Endpoint, "reachableFrom">; from: string[] }>();
+  for (const ls of net.switches.values()) {
+    if (!pods.some((p) => p.switch === ls.name)) continue;
+    for (const lbName of ls.loadBalancers) {
+      const lb = net.loadBalancers.get(lbName);
+      if (!lb) continue;
+      const proto = PROTO_OF[lb.protocol]!;
+      for (const vipText of lb.vips.keys()) {
+        const v = parseLbEndpoint(vipText);
+        if (typeof v === "string" || v.family !== 4 || v.port === undefined) continue;
+        const vip = parseIpv4(v.ip)!;
+        const act = findCtLb(program, ls.name, lb.name, vip, v.port, proto);
+        if (!act || act.backends.length === 0) continue;
+        if (!act.backends.every((b) => b.ip.length === 1 && podByIp.has(b.ip[0]!))) continue;
+        const name = `${lb.name} ${v.ip}:${v.port}`;
+        const have = services.get(name);
+        if (have) {
+          have.from.push(ls.name);
+          continue;
+        }
+        const lbInfo = { backends: act.backends, ...(act.hashFields ? { hashFields: act.hashFields } : {}) };
+        services.set(name, { ep: { kind: "service", name, ip: vip, port: { proto, port: v.port }, lb: lbInfo }, from: [ls.name] });
+      }
+    }
+  }
+
+  // External addresses.
+  const externals: Endpoint[] = [];
+  const used = new Set<number>(pods.map((p) => p.ip));
+  for (const l of links.values()) for (const r of l) for (const [, , own] of r.nets) used.add(own);
+  for (const pn of net.providerNetworks.values()) {
+    for (const g of pn.gateways) {
+      const c = parseCidr(g.address);
+      if (c?.family === 4) used.add(ipv4FromBytes(c.addr));
+    }
+  }
+  for (const ls of net.switches.values()) {
+    const ln = [...ls.ports.values()].find((p) => p.type === "localnet");
+    const subnet = parseCidr(ls.otherConfig.get("subnet")?.split(",")[0] ?? "");
+    const inject = ln ? injectionOf(ln.name) : undefined;
+    if (!ln || !inject || subnet?.family !== 4 || subnet.prefixLen > 30 || !pods.some((p) => p.switch === ls.name)) continue;
+    const excluded = excludedTest(ls.otherConfig.get("exclude_ips"));
+    const bcast = (ipv4FromBytes(subnet.addr) | ~ipv4Mask(subnet.prefixLen)) >>> 0;
+    const netAddr = (ipv4FromBytes(subnet.addr) & ipv4Mask(subnet.prefixLen)) >>> 0;
+    let found = 0;
+    for (let ip = bcast - 1; ip > netAddr && found < externalsPerEntry && bcast - ip <= 1024; ip--) {
+      if (used.has(ip) || excluded(ip)) continue;
+      used.add(ip);
+      found++;
+      const mac: MacWords = [0x02ee, ip >>> 0];
+      externals.push({ kind: "external", name: formatIpv4(ip), ip, reachableFrom: [ls.name], access: [{ switch: ls.name, inject, fromMac: mac, nextHopMac: mac }] });
+    }
+  }
+  if (nodePorts.length > 0) {
+    const access: ExternalAccess[] = [];
+    const from: string[] = [];
+    for (const n of nodePorts) {
+      const joinLink = links.get(n.switch)!.find((l) => l.router === n.router)!;
+      for (const s of switchesOfRouter.get(n.router) ?? []) {
+        // Underlay subnets (with a localnet port) leave through the provider network instead.
+        const sw = net.switches.get(s);
+        if (nodePorts.some((x) => x.switch === s) || !pods.some((p) => p.switch === s) || sw?.ports.some((p) => p.type === "localnet")) continue;
+        if (!from.includes(s)) from.push(s);
+        access.push({ switch: s, ...(n.chassis !== undefined ? { chassis: n.chassis } : {}), inject: n.inject, fromMac: n.mac, toMac: joinLink.mac });
+      }
+    }
+    if (access.length > 0) {
+      let ip = KUBE_BENCH_BASE;
+      for (let i = 0; i < externalsPerEntry; i++) {
+        do ip++;
+        while (used.has(ip));
+        used.add(ip);
+        externals.push({ kind: "external", name: formatIpv4(ip), ip, reachableFrom: from, access });
+      }
+    }
+  }
+  return [...pods, ...[...services.values()].map((s) => ({ ...s.ep, reachableFrom: s.from })), ...externals];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connection table: open addressing over 4-word keys
+
+/** Tags in the first key word: a connection with ports, or an address pair. */
+const TAG_PORTS = 0x100;
+const TAG_PAIR = 0x200;
+
+class WordTable {
+  private keys: Uint32Array;
+  private vals: Int32Array;
+  private mask: number;
+  size = 0;
+
+  constructor(capacity = 1024) {
+    this.keys = new Uint32Array(capacity * 4);
+    this.vals = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+  }
+
+  private slot(a: number, b: number, c: number, d: number): number {
+    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(0, a), b), c), d), 16);
+    let i = h & this.mask;
+    for (;;) {
+      if (this.vals[i] === -1) return i;
+      const k = i * 4;
+      if (this.keys[k] === a && this.keys[k + 1] === b && this.keys[k + 2] === c && this.keys[k + 3] === d) return i;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  get(a: number, b: number, c: number, d: number): number {
+    return this.vals[this.slot(a, b, c, d)]!;
+  }
+
+  set(a: number, b: number, c: number, d: number, v: number): void {
+    if ((this.size + 1) * 2 > this.vals.length) this.grow();
+    const i = this.slot(a, b, c, d);
+    if (this.vals[i] === -1) this.size++;
+    const k = i * 4;
+    this.keys[k] = a;
+    this.keys[k + 1] = b;
+    this.keys[k + 2] = c;
+    this.keys[k + 3] = d;
+    this.vals[i] = v;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const vals = this.vals;
+    this.keys = new Uint32Array(keys.length * 2);
+    this.vals = new Int32Array(vals.length * 2).fill(-1);
+    this.mask = vals.length * 2 - 1;
+    this.size = 0;
+    for (let i = 0; i < vals.length; i++) if (vals[i] !== -1) this.set(keys[i * 4]!, keys[i * 4 + 1]!, keys[i * 4 + 2]!, keys[i * 4 + 3]!, vals[i]!);
+  }
+}
+
+/** A growable column of u32s. */
+class Column {
+  data = new Uint32Array(1024);
+  push(i: number, v: number): void {
+    if (i >= this.data.length) {
+      const d = new Uint32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[i] = v;
+  }
+}
+
+// Per-connection words of the frozen plan.
+const C_STATUS = 0;
+const C_CLIENT_IP = 1;
+const C_CLIENT_PORT = 2;
+const C_FLAGS = 3;
+const C_FWD = 4;
+const C_REV = 12;
+const STRIDE = 20;
+// Offsets inside one direction's 8 words.
+const D_SRC = 0;
+const D_DST = 1;
+const D_TP = 2;
+const D_SMAC_HI = 3;
+const D_SMAC_LO = 4;
+const D_DMAC_HI = 5;
+const D_DMAC_LO = 6;
+const D_INJECT = 7;
+/** Flags: the connection has ports; the forward destination MAC is kept. */
+const F_PORTS = 1;
+const F_KEEP_DMAC = 2;
+const NO_INJECT = 0xffffffff;
+
+const W_ETH_TYPE = W.ETH_TYPE;
+const W_NW = W.NW;
+const W_NW_SRC = W.NW_SRC;
+const W_NW_DST = W.NW_DST;
+const W_TP = W.TP;
+const W_TCP_FLAGS = W.TCP_FLAGS;
+const W_PARSE = W.PARSE;
+const W_ETH_DST = W.ETH_DST;
+const W_ETH_SRC = W.ETH_SRC;
+const W_VLAN0 = W.VLAN0;
+const W_VLAN1 = W.VLAN1;
+const W_ARP_SHA = W.ARP_SHA;
+const W_ARP_THA = W.ARP_THA;
+const P_L3 = PARSE.L3;
+const P_L4 = PARSE.L4;
+
+function isGroupAddr(ip: number): boolean {
+  return ip >>> 28 === 0xe || ip === 0xffffffff;
+}
+
+function hasPorts(proto: number): boolean {
+  return proto === 6 || proto === 17 || proto === 132;
+}
+
+function tupleText(proto: number, a: number, ap: number, b: number, bp: number): string {
+  return a < b || (a === b && ap <= bp) ? `${proto}|${a}:${ap}|${b}:${bp}` : `${proto}|${b}:${bp}|${a}:${ap}`;
+}
+
+function protoName(p: number): string {
+  return p === 6 ? "tcp" : p === 17 ? "udp" : p === 132 ? "sctp" : p === 1 ? "icmp" : `proto ${p}`;
+}
+
+/** One line of the plan's table: a trace address (and port) and what it became. */
+export interface PlanEntry {
+  readonly trace: string;
+  readonly mapped: string;
+}
+
+/** The mapping decided after the first pass; `describe()` prints it. */
+export class MapPlan {
+  readonly endpoints: readonly Endpoint[];
+  /** Where mapped packets enter; `TraceMapper.map` returns indexes into it. */
+  readonly injections: readonly EntryPort[];
+  /** Connections seen in the first pass. */
+  readonly connections: number;
+  /** Connections that map. */
+  readonly mappedConnections: number;
+  /** Connections that do not map, by reason. */
+  readonly unmappedConnections: Readonly<Record<string, number>>;
+  /** Client hosts and servers with what they became, in order of first appearance. */
+  readonly entries: readonly PlanEntry[];
+
+  constructor(endpoints: readonly Endpoint[], injections: readonly EntryPort[], connections: number, mappedConnections: number, unmappedConnections: Readonly<Record<string, number>>, entries: readonly PlanEntry[]) {
+    this.endpoints = endpoints;
+    this.injections = injections;
+    this.connections = connections;
+    this.mappedConnections = mappedConnections;
+    this.unmappedConnections = unmappedConnections;
+    this.entries = entries;
+  }
+
+  /** The endpoint table as text lines (`trace IP[:port] -> name`), after a summary line. */
+  describe(): string[] {
+    const kinds = (k: Endpoint["kind"]): number => this.endpoints.filter((e) => e.kind === k).length;
+    const un = Object.entries(this.unmappedConnections)
+      .map(([r, n]) => `${n} ${r}`)
+      .join(", ");
+    const lines = [
+      `endpoints: ${kinds("pod")} pods, ${kinds("service")} services, ${kinds("external")} external addresses; connections: ${this.connections}, mapped ${this.mappedConnections}${un ? ` (unmapped: ${un})` : ""}`,
+    ];
+    for (const e of this.entries) lines.push(`trace ${e.trace} -> ${e.mapped}`);
+    return lines;
+  }
+}
+
+/**
+ * Maps the packets of a trace onto a network: `observe` every packet's key (first pass), `freeze`,
+ * then `map` every packet's key again (second pass). See the module comment for the rules.
+ */
+export class TraceMapper {
+  private readonly endpoints: readonly Endpoint[];
+  private readonly seed: number;
+  private readonly pods: Endpoint[];
+  private readonly podIndex = new Map<Endpoint, number>();
+  private readonly podByIp = new Map<number, Endpoint>();
+  private readonly candidates = new Map<string, Endpoint[]>();
+  private readonly injections: EntryPort[] = [];
+  private readonly injectionIndex = new Map<string, number>();
+  /** Per pod: injection index, MAC words (for ARP, on the hot path). */
+  private readonly podInject: Uint32Array;
+  private readonly podMac: Uint32Array;
+  private readonly podIp: Uint32Array;
+
+  private readonly table = new WordTable();
+  private n = 0;
+  private readonly proto = new Column();
+  private readonly ipA = new Column();
+  private readonly ipB = new Column();
+  private readonly ports = new Column();
+  /** Bit 0: the first packet came from side B; bit 1: a SYN was seen; bit 2: it came from B; bit 3: ports. */
+  private readonly order = new Column();
+
+  private plan: MapPlan | undefined;
+  private conn = new Uint32Array(0);
+  private mappedCount = 0;
+  private readonly unmappedCount = new Float64Array(REASONS.length + 1);
+
+  constructor(endpoints: readonly Endpoint[], opts: { seed?: number } = {}) {
+    this.endpoints = endpoints;
+    this.seed = opts.seed ?? 0;
+    this.pods = endpoints.filter((e) => e.kind === "pod" && e.inject !== undefined && e.mac !== undefined);
+    this.pods.forEach((p, i) => {
+      this.podIndex.set(p, i);
+      if (!this.podByIp.has(p.ip)) this.podByIp.set(p.ip, p);
+    });
+    for (const e of endpoints) {
+      if (e.kind === "service" && !e.lb?.backends.every((b) => b.ip.length === 1 && this.podByIp.has(b.ip[0]!))) continue;
+      for (const s of e.reachableFrom) {
+        const list = this.candidates.get(s) ?? [];
+        list.push(e);
+        this.candidates.set(s, list);
+      }
+    }
+    this.podInject = new Uint32Array(this.pods.length);
+    this.podMac = new Uint32Array(this.pods.length * 2);
+    this.podIp = new Uint32Array(this.pods.length);
+    this.pods.forEach((p, i) => {
+      this.podInject[i] = this.injectionOf(p.inject!);
+      this.podMac[2 * i] = p.mac![0];
+      this.podMac[2 * i + 1] = p.mac![1];
+      this.podIp[i] = p.ip;
+    });
+    for (const e of endpoints) for (const a of e.access ?? []) this.injectionOf(a.inject);
+  }
+
+  private injectionOf(inj: EntryPort): number {
+    const have = this.injectionIndex.get(inj.portName);
+    if (have !== undefined) return have;
+    this.injections.push(inj);
+    this.injectionIndex.set(inj.portName, this.injections.length - 1);
+    return this.injections.length - 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // First pass
+
+  /** First pass: sees one packet's key (from `extractKey`). */
+  observe(key: Uint32Array): void {
+    if (this.plan) throw new Error("TraceMapper.observe after freeze");
+    if (key[W_ETH_TYPE] !== 0x0800 || (key[W_PARSE]! & P_L3) === 0) return;
+    const proto = key[W_NW]! & 0xff;
+    const src = key[W_NW_SRC]!;
+    const dst = key[W_NW_DST]!;
+    const ported = hasPorts(proto) && (key[W_PARSE]! & P_L4) !== 0;
+    const sport = ported ? key[W_TP]! >>> 16 : 0;
+    const dport = ported ? key[W_TP]! & 0xffff : 0;
+    const srcIsA = src < dst || (src === dst && sport <= dport);
+    const a = srcIsA ? src : dst;
+    const b = srcIsA ? dst : src;
+    const pa = srcIsA ? sport : dport;
+    const pb = srcIsA ? dport : sport;
+    let c: number;
+    if (ported) {
+      c = this.table.get(proto | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0);
+      if (c < 0) {
+        c = this.newConn(proto, a, b, pa, pb, srcIsA, true);
+        this.table.set(proto | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0, c);
+        if (this.table.get(proto | TAG_PAIR, a, b, 0) < 0) this.table.set(proto | TAG_PAIR, a, b, 0, c);
+      }
+      if (proto === 6 && (key[W_TCP_FLAGS]! & 0x12) === 0x02 && (this.order.data[c]! & 2) === 0) {
+        this.order.data[c] = this.order.data[c]! | 2 | (srcIsA ? 0 : 4);
+      }
+    } else {
+      c = this.table.get(proto | TAG_PAIR, a, b, 0);
+      if (c < 0) {
+        c = this.newConn(proto, a, b, 0, 0, srcIsA, false);
+        this.table.set(proto | TAG_PAIR, a, b, 0, c);
+      }
+    }
+  }
+
+  private newConn(proto: number, a: number, b: number, pa: number, pb: number, srcIsA: boolean, ported: boolean): number {
+    const c = this.n++;
+    this.proto.push(c, proto);
+    this.ipA.push(c, a);
+    this.ipB.push(c, b);
+    this.ports.push(c, ((pa << 16) | pb) >>> 0);
+    this.order.push(c, (srcIsA ? 0 : 1) | (ported ? 8 : 0));
+    return c;
+  }
+
+  private hostPod(ip: number): number {
+    const h = hashFinish(hashAdd(hashAdd(this.seed | 0, 0x686f7374), ip), 8);
+    return (h >>> 0) % this.pods.length;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Freezing: one decision per connection
+
+  /** After the first pass: decides every connection's mapping. */
+  freeze(): MapPlan {
+    if (this.plan) return this.plan;
+    const n = this.n;
+    const conn = new Uint32Array(n * STRIDE);
+    const used = new Set<string>();
+    const cursors = new Map<string, number>();
+    const unmapped: Record<string, number> = {};
+    const entries: PlanEntry[] = [];
+    const hostSeen = new Set<number>();
+    const serverSeen = new Set<string>();
+    const scratch = newKey();
+    let mapped = 0;
+    for (let c = 0; c < n; c++) {
+      const base = c * STRIDE;
+      const status = this.decide(c, conn, base, used, cursors, scratch, entries, hostSeen, serverSeen);
+      conn[base + C_STATUS] = status;
+      if (status === 0) mapped++;
+      else unmapped[REASONS[status - 1]!] = (unmapped[REASONS[status - 1]!] ?? 0) + 1;
+    }
+    this.conn = conn;
+    this.plan = new MapPlan(this.endpoints, this.injections, n, mapped, unmapped, entries);
+    return this.plan;
+  }
+
+  private decide(
+    c: number,
+    conn: Uint32Array,
+    base: number,
+    used: Set<string>,
+    cursors: Map<string, number>,
+    scratch: Uint32Array,
+    entries: PlanEntry[],
+    hostSeen: Set<number>,
+    serverSeen: Set<string>,
+  ): number {
+    if (this.pods.length === 0) return R_NO_PODS;
+    const proto = this.proto.data[c]!;
+    const order = this.order.data[c]!;
+    let clientIsB = (order & 2) !== 0 ? (order & 4) !== 0 : (order & 1) !== 0;
+    const a = this.ipA.data[c]!;
+    const b = this.ipB.data[c]!;
+    const pa = this.ports.data[c]! >>> 16;
+    const pb = this.ports.data[c]! & 0xffff;
+    if (isGroupAddr(clientIsB ? b : a)) clientIsB = !clientIsB;
+    const cIp = clientIsB ? b : a;
+    const cPort = clientIsB ? pb : pa;
+    const sIp = clientIsB ? a : b;
+    const sPort = clientIsB ? pa : pb;
+    if (isGroupAddr(cIp)) return R_BROADCAST_SOURCE;
+    const ported = (order & 8) !== 0;
+    conn[base + C_CLIENT_IP] = cIp;
+    conn[base + C_CLIENT_PORT] = cPort;
+    conn[base + C_FLAGS] = ported ? F_PORTS : 0;
+    const pi = this.hostPod(cIp);
+    const pod = this.pods[pi]!;
+    if (!hostSeen.has(cIp)) {
+      hostSeen.add(cIp);
+      entries.push({ trace: formatIpv4(cIp), mapped: `pod ${pod.name} (${formatIpv4(pod.ip)})` });
+    }
+    const fwd = base + C_FWD;
+    const rev = base + C_REV;
+    conn[fwd + D_SRC] = pod.ip;
+    conn[fwd + D_SMAC_HI] = pod.mac![0];
+    conn[fwd + D_SMAC_LO] = pod.mac![1];
+    conn[fwd + D_INJECT] = this.podInject[pi]!;
+    conn[rev + D_DST] = pod.ip;
+    conn[rev + D_INJECT] = NO_INJECT;
+    const serverKey = ported ? `${formatIpv4(sIp)}:${sPort}/${protoName(proto)}` : `${formatIpv4(sIp)} ${protoName(proto)}`;
+
+    // A broadcast or multicast destination stays as it is.
+    if (isGroupAddr(sIp)) {
+      const cp = ported ? this.allocatePort(proto, pod.ip, cPort, sIp, sPort, undefined, used, cursors) : 0;
+      if (cp < 0) return R_PORTS_EXHAUSTED;
+      conn[fwd + D_DST] = sIp;
+      conn[fwd + D_TP] = ((cp << 16) | sPort) >>> 0;
+      conn[base + C_FLAGS] = conn[base + C_FLAGS]! | F_KEEP_DMAC;
+      if (!serverSeen.has(serverKey)) {
+        serverSeen.add(serverKey);
+        entries.push({ trace: serverKey, mapped: "kept (broadcast or multicast)" });
+      }
+      return 0;
+    }
+
+    const list = (this.candidates.get(pod.switch!) ?? []).filter(
+      (e) => e !== pod && (e.kind !== "service" || (ported && e.port!.proto === proto && e.lb!.backends.some((b) => b.ip[0] !== pod.ip))),
+    );
+    if (list.length === 0) return R_NO_SERVER;
+    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x73727672), sIp), sPort), proto), 16);
+    const server = list[(h >>> 0) % list.length]!;
+    const dPort = server.kind === "service" ? server.port!.port : sPort;
+    const label = server.kind === "service" ? `service ${server.name}` : server.kind === "pod" ? `pod ${server.name} (${formatIpv4(server.ip)})${ported ? `:${dPort}` : ""}` : `external ${server.name}${ported ? `:${dPort}` : ""}`;
+    const key = `${serverKey}\u0000${label}`;
+    if (!serverSeen.has(key)) {
+      serverSeen.add(key);
+      entries.push({ trace: serverKey, mapped: label });
+    }
+    conn[fwd + D_DST] = server.ip;
+
+    if (server.kind === "service") return this.decideService(conn, base, proto, pod, cPort, server, used, cursors, scratch);
+
+    const cp = ported ? this.allocatePort(proto, pod.ip, cPort, server.ip, dPort, undefined, used, cursors) : cPort;
+    if (cp < 0) return R_PORTS_EXHAUSTED;
+    conn[fwd + D_TP] = ((cp << 16) | dPort) >>> 0;
+    conn[rev + D_SRC] = server.ip;
+    conn[rev + D_TP] = ((dPort << 16) | cp) >>> 0;
+    if (server.kind === "pod") {
+      const sameSwitch = server.switch === pod.switch;
+      const toServer = sameSwitch ? server.mac! : (pod.gateway ?? server.mac!);
+      const toClient = sameSwitch ? pod.mac! : (server.gateway ?? pod.mac!);
+      this.putMacs(conn, fwd, pod.mac!, toServer);
+      this.putMacs(conn, rev, server.mac!, toClient);
+      conn[rev + D_INJECT] = this.podInject[this.podIndex.get(server)!]!;
+      return 0;
+    }
+    // External.
+    const acc = server.access?.find((x) => x.switch === pod.switch && x.chassis === pod.chassis) ?? server.access?.find((x) => x.switch === pod.switch);
+    if (!acc) return R_NO_SERVER;
+    this.putMacs(conn, fwd, pod.mac!, acc.nextHopMac ?? pod.gateway ?? acc.fromMac);
+    this.putMacs(conn, rev, acc.fromMac, acc.toMac ?? pod.mac!);
+    conn[rev + D_INJECT] = this.injectionOf(acc.inject);
+    return 0;
+  }
+
+  private decideService(conn: Uint32Array, base: number, proto: number, pod: Endpoint, cPort: number, svc: Endpoint, used: Set<string>, cursors: Map<string, number>, scratch: Uint32Array): number {
+    const fwd = base + C_FWD;
+    const rev = base + C_REV;
+    const vport = svc.port!.port;
+    let backend: Backend | undefined;
+    // The backend the load balancer picks for this client port; a port whose backend would be the
+    // client's own pod is refused (no hairpin; see the module comment).
+    const pick = (cp: number): { ip: number; port: number } | undefined => {
+      scratch.fill(0);
+      scratch[W_ETH_TYPE] = 0x0800;
+      scratch[W_NW] = proto;
+      scratch[W_NW_SRC] = pod.ip;
+      scratch[W_NW_DST] = svc.ip;
+      scratch[W_TP] = ((cp << 16) | vport) >>> 0;
+      scratch[W_ETH_SRC] = pod.mac![0];
+      scratch[W_ETH_SRC + 1] = pod.mac![1];
+      const t = tupleOf(scratch);
+      backend = t ? chooseBackend(scratch, t, svc.lb!.backends, svc.lb!.hashFields) : undefined;
+      if (!backend || backend.ip[0] === pod.ip) return undefined;
+      return { ip: backend.ip[0]!, port: backend.port !== undefined && backend.port !== 0 ? backend.port : vport };
+    };
+    const cp = this.allocatePort(proto, pod.ip, cPort, svc.ip, vport, pick, used, cursors);
+    if (cp < 0) return R_PORTS_EXHAUSTED;
+    const be = pick(cp)!;
+    const bpod = this.podByIp.get(be.ip)!;
+    // Without a gateway the frame goes straight to the backend the load balancer picks.
+    conn[fwd + D_TP] = ((cp << 16) | vport) >>> 0;
+    this.putMacs(conn, fwd, pod.mac!, pod.gateway ?? bpod.mac!);
+    conn[rev + D_SRC] = be.ip;
+    conn[rev + D_TP] = ((be.port << 16) | cp) >>> 0;
+    this.putMacs(conn, rev, bpod.mac!, bpod.switch === pod.switch ? pod.mac! : (bpod.gateway ?? pod.mac!));
+    conn[rev + D_INJECT] = this.podInject[this.podIndex.get(bpod)!]!;
+    return 0;
+  }
+
+  private putMacs(conn: Uint32Array, at: number, src: MacWords, dst: MacWords): void {
+    conn[at + D_SMAC_HI] = src[0];
+    conn[at + D_SMAC_LO] = src[1];
+    conn[at + D_DMAC_HI] = dst[0];
+    conn[at + D_DMAC_LO] = dst[1];
+  }
+
+  /**
+   * A client port for (proto, client, server:port): the trace's port when the mapped 5-tuple is
+   * free, else the next free one from 32768 (wrapping to 1024). With `other`, the 5-tuple between
+   * the client and the load balancer's backend for that port must be free too. -1 when none is.
+   */
+  private allocatePort(
+    proto: number,
+    cip: number,
+    want: number,
+    sip: number,
+    sport: number,
+    other: ((cp: number) => { ip: number; port: number } | undefined) | undefined,
+    used: Set<string>,
+    cursors: Map<string, number>,
+  ): number {
+    const free = (cp: number): boolean => {
+      if (used.has(tupleText(proto, cip, cp, sip, sport))) return false;
+      if (!other) return true;
+      const be = other(cp);
+      return be !== undefined && !used.has(tupleText(proto, cip, cp, be.ip, be.port));
+    };
+    const take = (cp: number): number => {
+      used.add(tupleText(proto, cip, cp, sip, sport));
+      const be = other?.(cp);
+      if (be) used.add(tupleText(proto, cip, cp, be.ip, be.port));
+      return cp;
+    };
+    if (want !== 0 && free(want)) return take(want);
+    const group = `${proto}|${cip}|${sip}|${sport}`;
+    let cur = cursors.get(group) ?? 32768 - 1024;
+    for (let i = 0; i < 64512; i++) {
+      const cp = 1024 + (cur % 64512);
+      cur++;
+      if (cp !== want && free(cp)) {
+        cursors.set(group, cur);
+        return take(cp);
+      }
+    }
+    cursors.set(group, cur);
+    return -1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Second pass
+
+  /**
+   * Second pass: rewrites `key` in place into the mapped packet (packet words only; metadata is
+   * the caller's) and returns the index of its injection in `plan.injections`, or -1 when the
+   * packet cannot be mapped (counted; see `unmapped()`).
+   */
+  map(key: Uint32Array): number {
+    const r = this.mapOne(key);
+    if (r >= 0) this.mappedCount++;
+    return r;
+  }
+
+  private miss(reason: number): number {
+    this.unmappedCount[reason] = this.unmappedCount[reason]! + 1;
+    return -1;
+  }
+
+  private mapOne(key: Uint32Array): number {
+    if (!this.plan) throw new Error("TraceMapper.map before freeze");
+    const et = key[W_ETH_TYPE]!;
+    if (et === 0x0806 || et === 0x8035) return this.mapArp(key);
+    if (et === 0x86dd) return this.miss(R_IPV6);
+    if (et !== 0x0800) return this.miss(R_NON_IP);
+    if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
+    if (this.pods.length === 0) return this.miss(R_NO_PODS);
+    const proto = key[W_NW]! & 0xff;
+    const src = key[W_NW_SRC]!;
+    const dst = key[W_NW_DST]!;
+    const ported = hasPorts(proto) && (key[W_PARSE]! & P_L4) !== 0;
+    const sport = ported ? key[W_TP]! >>> 16 : 0;
+    const dport = ported ? key[W_TP]! & 0xffff : 0;
+    const srcIsA = src < dst || (src === dst && sport <= dport);
+    const a = srcIsA ? src : dst;
+    const b = srcIsA ? dst : src;
+    let c = -1;
+    if (ported) c = this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0);
+    else c = this.table.get(proto | TAG_PAIR, a, b, 0);
+    if (c < 0) return this.miss(R_NOT_OBSERVED);
+    const cv = this.conn;
+    const base = c * STRIDE;
+    const status = cv[base + C_STATUS]!;
+    if (status !== 0) return this.miss(status);
+    // Forward when sent by the client (by address and, with ports, port).
+    const fwdDir = src === cv[base + C_CLIENT_IP] && (!ported || (cv[base + C_FLAGS]! & F_PORTS) === 0 || sport === cv[base + C_CLIENT_PORT]);
+    const d = base + (fwdDir ? C_FWD : C_REV);
+    const inject = cv[d + D_INJECT]!;
+    if (inject === NO_INJECT) return this.miss(R_BROADCAST_SOURCE);
+    key[W_NW_SRC] = cv[d + D_SRC]!;
+    key[W_NW_DST] = cv[d + D_DST]!;
+    if (ported && (cv[base + C_FLAGS]! & F_PORTS) !== 0) key[W_TP] = cv[d + D_TP]!;
+    key[W_ETH_SRC] = cv[d + D_SMAC_HI]!;
+    key[W_ETH_SRC + 1] = cv[d + D_SMAC_LO]!;
+    if (!fwdDir || (cv[base + C_FLAGS]! & F_KEEP_DMAC) === 0) {
+      key[W_ETH_DST] = cv[d + D_DMAC_HI]!;
+      key[W_ETH_DST + 1] = cv[d + D_DMAC_LO]!;
+    }
+    key[W_VLAN0] = 0;
+    key[W_VLAN1] = 0;
+    return inject;
+  }
+
+  private mapArp(key: Uint32Array): number {
+    if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
+    if (this.pods.length === 0) return this.miss(R_NO_PODS);
+    const spa = key[W_NW_SRC]!;
+    const tpa = key[W_NW_DST]!;
+    const s = this.hostPod(spa === 0 ? tpa : spa);
+    const t = spa === 0 ? s : this.hostPod(tpa);
+    const pm = this.podMac;
+    if (spa !== 0) key[W_NW_SRC] = this.podIp[s]!;
+    if (tpa !== 0) key[W_NW_DST] = this.podIp[t]!;
+    key[W_ARP_SHA] = pm[2 * s]!;
+    key[W_ARP_SHA + 1] = pm[2 * s + 1]!;
+    const thaHi = key[W_ARP_THA]!;
+    const thaLo = key[W_ARP_THA + 1]!;
+    if (!((thaHi === 0 && thaLo === 0) || (thaHi === 0xffff && thaLo === 0xffffffff))) {
+      key[W_ARP_THA] = pm[2 * t]!;
+      key[W_ARP_THA + 1] = pm[2 * t + 1]!;
+    }
+    key[W_ETH_SRC] = pm[2 * s]!;
+    key[W_ETH_SRC + 1] = pm[2 * s + 1]!;
+    // A group destination (broadcast, multicast: the I/G bit) stays; a unicast one is the target's.
+    if ((key[W_ETH_DST]! & 0x0100) === 0) {
+      key[W_ETH_DST] = pm[2 * t]!;
+      key[W_ETH_DST + 1] = pm[2 * t + 1]!;
+    }
+    key[W_VLAN0] = 0;
+    key[W_VLAN1] = 0;
+    return this.podInject[s]!;
+  }
+
+  /** Packets mapped so far by `map`. */
+  mapped(): number {
+    return this.mappedCount;
+  }
+
+  /** Packets `map` could not map, by reason (reasons with no packet left out). */
+  unmapped(): Record<string, number> {
+    const out: Record<string, number> = {};
+    REASONS.forEach((r, i) => {
+      const v = this.unmappedCount[i + 1]!;
+      if (v > 0) out[r] = v;
+    });
+    return out;
+  }
+}
