@@ -12,7 +12,9 @@ import { formatDiagnostic } from "../base/index.js";
 import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
 import { registerExportCommand } from "./export.js";
 import { registerFlowsCommand } from "./flows.js";
+import { registerImportCommand } from "./import.js";
 import { registerPcapCommands } from "./pcap.js";
+import { registerReplayCommand } from "./replay.js";
 import { registerTraceCommand } from "./trace.js";
 import { VERSION } from "./version.js";
 
@@ -43,6 +45,10 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   registerTraceCommand(parser, io);
   registerFlowsCommand(parser, io);
   registerExportCommand(parser, io);
+  registerReplayCommand(parser, io, (code) => {
+    exitCode = code;
+  });
+  registerImportCommand(parser, io);
   try {
     let helpOrVersion = "";
     await parser.parseAsync(args, {}, (_err: Error | undefined, _args: unknown, output: string) => {

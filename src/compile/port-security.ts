@@ -128,6 +128,11 @@ function checkOut(entries: readonly Entry[], k: Uint32Array): boolean {
   return false;
 }
 
+/** Key words the input check reads: source addresses, and what ARP and ND carry. */
+const IN_READS: readonly number[] = [W.ETH_SRC, W.ETH_SRC + 1, W.VLAN0, W.ETH_TYPE, W.NW, W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1, W.ND_TARGET, W.ND_TARGET + 1, W.ND_TARGET + 2, W.ND_TARGET + 3, W.TP, W.NW_DST, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3];
+/** Key words the output check reads: destination addresses. */
+const OUT_READS: readonly number[] = [W.ETH_DST, W.ETH_DST + 1, W.VLAN0, W.ETH_TYPE, W.NW, W.NW_DST, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3];
+
 /**
  * `check_in_port_sec` and `check_out_port_sec` handlers for the executor (`calls` option): each
  * returns 1 when the packet violates the port security of its input (ingress) or output (egress)
@@ -145,10 +150,12 @@ export function portSecurityCalls(net: Network, program: LogicalProgram): Record
       byPort.set(`${dp}/${lp.key}`, entries);
     }
   }
-  const check = (reg: number, fn: (e: readonly Entry[], k: Uint32Array) => boolean) => (_a: unknown, ctx: { key: Uint32Array; datapath: { key: number } }): bigint => {
+  const check = (reg: number, reads: readonly number[], fn: (e: readonly Entry[], k: Uint32Array) => boolean) => (_a: unknown, ctx: { key: Uint32Array; datapath: { key: number }; wc?: Uint32Array }): bigint => {
     const entries = byPort.get(`${ctx.datapath.key}/${ctx.key[W.REG0 + reg]}`);
     if (!entries) return 0n;
+    // For the flow cache: every word a check may look at (whole words; a superset is safe).
+    if (ctx.wc) for (const w of reads) ctx.wc[w] = 0xffffffff;
     return fn(entries, ctx.key) ? 0n : 1n;
   };
-  return { check_in_port_sec: check(14, checkIn), check_out_port_sec: check(15, checkOut) };
+  return { check_in_port_sec: check(14, IN_READS, checkIn), check_out_port_sec: check(15, OUT_READS, checkOut) };
 }

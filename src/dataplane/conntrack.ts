@@ -111,10 +111,10 @@ export interface CtRequest {
 export interface CtOutcome {
   readonly state: number;
   readonly committed: boolean;
-  readonly connection?: Connection;
-  readonly backend?: Backend;
-  readonly nat?: "dnat" | "snat" | "undnat" | "unsnat";
-  readonly note?: string;
+  readonly connection: Connection | undefined;
+  readonly backend: Backend | undefined;
+  readonly nat: "dnat" | "snat" | "undnat" | "unsnat" | undefined;
+  readonly note: string | undefined;
 }
 
 export interface ConntrackOptions {
@@ -147,6 +147,42 @@ export function tupleOf(key: Uint32Array): Tuple | undefined {
   const dst = v6 ? Array.from(key.subarray(W.IPV6_DST, W.IPV6_DST + 4)) : [0, 0, 0, key[W.NW_DST]!];
   const ports = hasPorts(proto);
   return { v6, proto, src, dst, sport: ports ? getField(key, F_TP_SRC) : 0, dport: ports ? getField(key, F_TP_DST) : 0 };
+}
+
+/** A tuple being filled in place (the lookup scratch; never stored). */
+interface MutableTuple {
+  v6: boolean;
+  proto: number;
+  readonly src: number[];
+  readonly dst: number[];
+  sport: number;
+  dport: number;
+}
+
+function newScratchTuple(): MutableTuple {
+  return { v6: false, proto: 0, src: [0, 0, 0, 0], dst: [0, 0, 0, 0], sport: 0, dport: 0 };
+}
+
+/** Fills `t` with the packet's tuple; false (and `t` unchanged) for a packet that is not IP. */
+function tupleInto(key: Uint32Array, t: MutableTuple): boolean {
+  const et = getField(key, F_ETH_TYPE);
+  if (et !== ETH_IP && et !== ETH_IPV6) return false;
+  const v6 = et === ETH_IPV6;
+  t.v6 = v6;
+  t.proto = getField(key, F_NW_PROTO);
+  for (let i = 0; i < 4; i++) {
+    t.src[i] = v6 ? key[W.IPV6_SRC + i]! : i === 3 ? key[W.NW_SRC]! : 0;
+    t.dst[i] = v6 ? key[W.IPV6_DST + i]! : i === 3 ? key[W.NW_DST]! : 0;
+  }
+  const ports = hasPorts(t.proto);
+  t.sport = ports ? getField(key, F_TP_SRC) : 0;
+  t.dport = ports ? getField(key, F_TP_DST) : 0;
+  return true;
+}
+
+/** A stored copy of a tuple. */
+function copyTuple(t: Tuple): Tuple {
+  return { v6: t.v6, proto: t.proto, src: [...t.src], dst: [...t.dst], sport: t.sport, dport: t.dport };
 }
 
 function reverse(t: Tuple): Tuple {
@@ -187,6 +223,24 @@ function writeHeaders(key: Uint32Array, t: Tuple): void {
   if (hasPorts(t.proto)) key[W.TP] = (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
 }
 
+/** Writes the reverse of `t` (its destination as source) into the packet headers. */
+function writeHeadersReversed(key: Uint32Array, t: Tuple): void {
+  if (t.v6) {
+    for (let i = 0; i < 4; i++) {
+      key[W.IPV6_SRC + i] = t.dst[i]!;
+      key[W.IPV6_DST + i] = t.src[i]!;
+    }
+  } else {
+    key[W.NW_SRC] = t.dst[3]!;
+    key[W.NW_DST] = t.src[3]!;
+  }
+  if (hasPorts(t.proto)) key[W.TP] = (((t.dport & 0xffff) << 16) | (t.sport & 0xffff)) >>> 0;
+}
+
+function writeLabel(key: Uint32Array, label: readonly number[] | undefined): void {
+  for (let i = 0; i < 4; i++) key[W.CT_LABEL + i] = label ? label[i]! : 0;
+}
+
 /** Writes the original-direction tuple into the key's `ct_*` tuple fields. */
 function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
   key[W.CT_NW_SRC] = 0;
@@ -196,8 +250,10 @@ function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
   key.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_DST + 4);
   if (!t) return;
   if (t.v6) {
-    key.set(t.src, W.CT_IPV6_SRC);
-    key.set(t.dst, W.CT_IPV6_DST);
+    for (let i = 0; i < 4; i++) {
+      key[W.CT_IPV6_SRC + i] = t.src[i]!;
+      key[W.CT_IPV6_DST + i] = t.dst[i]!;
+    }
   } else {
     key[W.CT_NW_SRC] = t.src[3]!;
     key[W.CT_NW_DST] = t.dst[3]!;
@@ -245,9 +301,21 @@ export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Bac
   return fam[(hashFinish(h, 40) >>> 0) % fam.length];
 }
 
+/** What `execute` reports; one object per `Conntrack`, overwritten by the next call. */
+interface MutableOutcome {
+  state: number;
+  committed: boolean;
+  connection: Connection | undefined;
+  backend: Backend | undefined;
+  nat: CtOutcome["nat"];
+  note: string | undefined;
+}
+
 export class Conntrack {
   private readonly buckets = new Map<number, { conn: Connection; reply: boolean }[]>();
   private readonly tcpStrict: boolean;
+  private readonly scratch: MutableTuple = newScratchTuple();
+  private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
   private count = 0;
 
@@ -276,7 +344,8 @@ export class Conntrack {
   private find(zone: number, t: Tuple): { conn: Connection; reply: boolean } | undefined {
     const list = this.buckets.get(hashTuple(zone, t));
     if (!list) return undefined;
-    for (const e of list) {
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i]!;
       const want = e.reply ? e.conn.reply : e.conn.orig;
       if (e.conn.zone === zone && sameTuple(want, t)) return e;
     }
@@ -317,16 +386,32 @@ export class Conntrack {
     return undefined;
   }
 
-  /** Runs one conntrack action on `key` (see the module header); updates `key` in place. */
+  private out(state: number, committed: boolean, connection?: Connection, backend?: Backend, nat?: CtOutcome["nat"], note?: string): CtOutcome {
+    const o = this.outcome;
+    o.state = state;
+    o.committed = committed;
+    o.connection = connection;
+    o.backend = backend;
+    o.nat = nat;
+    o.note = note;
+    return o;
+  }
+
+  /**
+   * Runs one conntrack action on `key` (see the module header); updates `key` in place. The
+   * outcome object belongs to this table and is overwritten by the next call: read it at once.
+   * A packet of a known connection allocates nothing (the flow cache's hit path relies on it);
+   * creating a connection allocates its record.
+   */
   execute(key: Uint32Array, req: CtRequest): CtOutcome {
     const zone = req.zone & 0xffff;
-    const t = tupleOf(key);
-    if (!t) {
+    const t = this.scratch;
+    if (!tupleInto(key, t)) {
       writeStateZone(key, CT.TRK | CT.INV, zone);
       key[W.CT_MARK] = 0;
-      key.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
+      writeLabel(key, undefined);
       writeCtTuple(key, undefined);
-      return { state: CT.TRK | CT.INV, committed: false };
+      return this.out(CT.TRK | CT.INV, false);
     }
     const type = getField(key, F_TP_SRC);
     if (isIcmpError(t.v6, t.proto, type)) {
@@ -334,9 +419,9 @@ export class Conntrack {
       const state = rel ? CT.TRK | CT.REL : CT.TRK | CT.INV;
       writeStateZone(key, state, zone);
       key[W.CT_MARK] = rel ? rel.mark : 0;
-      key.set(rel ? rel.label : [0, 0, 0, 0], W.CT_LABEL);
+      writeLabel(key, rel?.label);
       writeCtTuple(key, rel?.orig);
-      return rel ? { state, committed: false, connection: rel } : { state, committed: false };
+      return this.out(state, false, rel);
     }
 
     let hit = this.find(zone, t);
@@ -351,16 +436,16 @@ export class Conntrack {
       let state: number = CT.TRK | CT.EST | (hit.reply ? CT.RPL : 0);
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
-        writeHeaders(key, hit.reply ? reverse(c.orig) : reverse(c.reply));
+        writeHeadersReversed(key, hit.reply ? c.orig : c.reply);
         state |= c.nat === "dnat" ? CT.DNAT : CT.SNAT;
         nat = hit.reply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       }
       if (req.commit) this.applyMarks(c, req);
       writeStateZone(key, state, zone);
       key[W.CT_MARK] = c.mark;
-      key.set(c.label, W.CT_LABEL);
+      writeLabel(key, c.label);
       writeCtTuple(key, c.orig);
-      return { state, committed: false, connection: c, ...(c.backend ? { backend: c.backend } : {}), ...(nat ? { nat } : {}) };
+      return this.out(state, false, c, c.backend, nat);
     }
 
     if (this.tcpStrict && t.proto === PROTO_TCP) {
@@ -368,13 +453,15 @@ export class Conntrack {
       if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) {
         writeStateZone(key, CT.TRK | CT.INV, zone);
         key[W.CT_MARK] = 0;
-        key.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
+        writeLabel(key, undefined);
         writeCtTuple(key, undefined);
-        return { state: CT.TRK | CT.INV, committed: false };
+        return this.out(CT.TRK | CT.INV, false);
       }
     }
 
-    // A new connection: work out its NAT binding, if any.
+    // A new connection: work out its NAT binding, if any. The scratch tuple is copied only for a
+    // connection that is committed or translated, so a new packet that is not committed (a plain
+    // `ct_next`) allocates nothing.
     let state: number = CT.TRK | CT.NEW;
     let translated: Tuple = t;
     let natKind: "dnat" | "snat" | undefined;
@@ -382,16 +469,16 @@ export class Conntrack {
     let note: string | undefined;
     let commit = req.commit;
     let mark = 0;
-    const label = [0, 0, 0, 0];
+    let lbLabel = false;
     if (req.lb) {
       if (req.lb.backends.length > 0) {
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
-          translated = { ...t, dst: addr4(backend.ip), dport: backend.port !== undefined && backend.port !== 0 ? backend.port : t.dport };
+          translated = { ...copyTuple(t), dst: addr4(backend.ip), dport: backend.port !== undefined && backend.port !== 0 ? backend.port : t.dport };
           natKind = "dnat";
           commit = true;
           if (req.lb.mark) mark |= 2;
-          else label[3] = (label[3]! | 2) >>> 0;
+          else lbLabel = true;
         } else {
           note = "no backend of the packet's address family";
         }
@@ -400,9 +487,9 @@ export class Conntrack {
       const r = req.nat.range;
       const ip = addr4(r.ipMin);
       if (req.nat.kind === "dnat") {
-        translated = { ...t, dst: ip, dport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.dport };
+        translated = { ...copyTuple(t), dst: ip, dport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.dport };
       } else {
-        translated = { ...t, src: ip, sport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.sport };
+        translated = { ...copyTuple(t), src: ip, sport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.sport };
       }
       natKind = req.nat.kind;
     }
@@ -413,7 +500,9 @@ export class Conntrack {
 
     let conn: Connection | undefined;
     if (commit) {
-      conn = { id: this.nextId++, zone, orig: t, reply: reverse(translated), mark, label, ...(natKind ? { nat: natKind } : {}), ...(backend ? { backend } : {}) };
+      const orig = copyTuple(t);
+      const label = [0, 0, 0, lbLabel ? 2 : 0];
+      conn = { id: this.nextId++, zone, orig, reply: reverse(translated === t ? orig : translated), mark, label, ...(natKind ? { nat: natKind } : {}), ...(backend ? { backend } : {}) };
       this.applyMarks(conn, req);
       this.index(zone, conn.orig, conn, false);
       if (!sameTuple(conn.reply, conn.orig)) this.index(zone, conn.reply, conn, true);
@@ -421,16 +510,9 @@ export class Conntrack {
     }
     writeStateZone(key, state, zone);
     key[W.CT_MARK] = conn ? conn.mark : 0;
-    key.set(conn ? conn.label : [0, 0, 0, 0], W.CT_LABEL);
+    writeLabel(key, conn?.label);
     writeCtTuple(key, t);
-    return {
-      state,
-      committed: commit,
-      ...(conn ? { connection: conn } : {}),
-      ...(backend ? { backend } : {}),
-      ...(natKind ? { nat: natKind } : {}),
-      ...(note ? { note } : {}),
-    };
+    return this.out(state, commit, conn, backend, natKind, note);
   }
 
   private applyMarks(c: Connection, req: CtRequest): void {

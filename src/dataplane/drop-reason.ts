@@ -29,6 +29,7 @@ export const DROP_REASONS = {
   "loop-lookups": "loop: more table lookups than the lookup limit",
   "loop-crossings": "loop: more datapath crossings than the crossing limit",
   "loop-branches": "loop: more branches (clones, multicast copies, outputs) than the branch limit",
+  "loop-recirc": "loop: more datapath passes (recirculations, tunnel crossings) than the recirculation limit",
 } as const;
 
 export type DropReason = keyof typeof DROP_REASONS;

@@ -47,9 +47,9 @@
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
-import { CT, W, field, getField, setField, type FieldDef } from "../flow/index.js";
+import { CT, W, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
 import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
-import { Conntrack, CtStateQueue, type Connection, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
+import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -124,6 +124,12 @@ export interface CallContext {
   readonly key: Uint32Array;
   readonly datapath: LogicalDatapath;
   readonly pipeline: Pipeline;
+  /**
+   * Present when the flow cache translates the pass: the handler must OR into it every bit of
+   * `key` it reads besides its field arguments (the executor adds those), or the megaflow would
+   * match packets the handler would answer differently.
+   */
+  readonly wc?: Uint32Array;
 }
 
 /**
@@ -146,7 +152,9 @@ export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | und
 export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freeze({
   chk_lb_hairpin: (_a: CallAction, c: CallContext): bigint => {
     const k = c.key;
+    if (c.wc) unwildcard(c.wc, F_CT_STATE);
     if ((ctStateOf(k) & CT.DNAT) === 0) return 0n;
+    if (c.wc) for (const f of HAIRPIN_READS) unwildcard(c.wc, f);
     const et = getField(k, F_ETH_TYPE);
     if (et === ETH_IP) return k[W.NW_SRC] === k[W.NW_DST] ? 1n : 0n;
     if (et === ETH_IPV6) {
@@ -157,6 +165,51 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
   },
 });
 
+/**
+ * What one pass of the slow path records for the flow cache (dataplane/datapath.ts): the bits of
+ * the key it examined and the stateful actions it deferred. With it, the executor runs as
+ * ovs-vswitchd's translation does: a recirculating `ct` / `ct_lb` (one with a `table`) ends the
+ * pass there (the continuation becomes a `resume` effect, run later as a new pass on the
+ * conntrack result), a `ct` without a table is recorded and changes nothing now, and learning
+ * actions (`put_arp`, `put_nd`) are recorded instead of applied. Everything else runs as usual.
+ */
+export interface XlateRecord {
+  /** Every bit of the key that a lookup or an action examined (ORed in; the caller zeroes it). */
+  readonly wc: Uint32Array;
+  /** Conntrack and learning actions, in the order the pass met them. */
+  readonly effects: XlateEffect[];
+  /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
+  exact: boolean;
+}
+
+export type XlateEffect =
+  | {
+      readonly kind: "ct";
+      /** The packet as the action saw it. */
+      readonly key: Uint32Array;
+      readonly action: CtAction | CtLbAction;
+      readonly zone: number;
+      /** Where the conntrack result continues; undefined for a `ct` without a table. */
+      readonly resume: Resume | undefined;
+    }
+  | { readonly kind: "learn"; readonly key: Uint32Array; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
+
+/** A place in the logical pipelines where a pass can start again. */
+export interface Resume {
+  readonly datapath: number;
+  readonly pipeline: Pipeline;
+  readonly table: number;
+}
+
+/** Calls that only learn into a table: deferred by translation, run when the pass is executed. */
+const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb"]);
+
+/** ORs field `d` (all of it) into `wc`. */
+export function unwildcard(wc: Uint32Array, d: FieldDef): void {
+  if (d.nwords === 1) wc[d.word] = (wc[d.word]! | fieldWordMask(d)) >>> 0;
+  else for (let i = 0; i < d.nwords; i++) wc[d.word + i] = 0xffffffff;
+}
+
 /** Per-run overrides. */
 export interface RunOptions {
   /** ovn-trace mode: the `--ct` states for this packet (else the executor's). */
@@ -164,6 +217,8 @@ export interface RunOptions {
   readonly lbDst?: Backend;
   /** `--select-id` for this packet (else the executor's). */
   readonly selectId?: number;
+  /** Run as the flow cache's translation (table mode only); see `XlateRecord`. */
+  readonly xlate?: XlateRecord;
 }
 
 export interface Injection {
@@ -188,7 +243,7 @@ export interface ExecResult {
 
 /** What the executor needs of a classifier. */
 interface Lookup {
-  lookup(key: Uint32Array): Rule | undefined;
+  lookup(key: Uint32Array, wc?: Uint32Array): Rule | undefined;
 }
 
 interface CompiledDatapath {
@@ -220,11 +275,13 @@ interface Ctx {
   readonly ctQueue: CtStateQueue | undefined;
   lbDst: Backend | undefined;
   readonly selectId: number | undefined;
+  readonly xl: XlateRecord | undefined;
 }
 
 const REG10 = W.REG0 + 10;
 const REG11 = W.REG0 + 11;
 const REG12 = W.REG0 + 12;
+const REG13 = W.REG0 + 13;
 const REG14 = W.REG0 + 14;
 const REG15 = W.REG0 + 15;
 const MC_MIN = 32768;
@@ -234,6 +291,9 @@ const F_NW_PROTO = field("nw_proto");
 const F_TP_SRC = field("tp_src");
 const F_TP_DST = field("tp_dst");
 const F_VLAN_TCI = field("vlan_tci");
+
+const F_CT_STATE = field("ct_state");
+const HAIRPIN_READS: readonly FieldDef[] = ["eth_type", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst"].map(field);
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -246,7 +306,7 @@ export class LogicalExecutor {
   private readonly dps = new Map<number, CompiledDatapath>();
   private readonly limits: Limits;
   private readonly ctMode: CtMode;
-  private readonly conntrack: Conntrack | undefined;
+  private readonly conntrack_: Conntrack | undefined;
   private readonly lbDst: Backend | undefined;
   private readonly crossing: "ovn-controller" | "ovn-trace";
 
@@ -263,6 +323,14 @@ export class LogicalExecutor {
    * collide. Undefined in `trace` mode, where zones do not matter.
    */
   private readonly routerZones: Map<number, readonly [number, number]> | undefined;
+  /**
+   * `table` mode: the conntrack zone of each switch port that is not a patch (datapath key → port
+   * key → zone), which ovn-controller loads into reg13 before a switch's ingress pipeline (the
+   * input port's zone) and before its egress pipeline (the output port's). Without it, the
+   * from-lport and to-lport conntrack of one packet would meet in one zone, and the second would
+   * see the connection the first committed.
+   */
+  private readonly portZones: Map<number, Map<number, number>> | undefined;
   /** Chassis-redirect port → its distributed port, by datapath key and port key. */
   private readonly redirects = new Map<number, Map<number, number>>();
   private readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>> | undefined;
@@ -274,9 +342,10 @@ export class LogicalExecutor {
     this.calls = { ...DEFAULT_CALLS, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
     this.routerZones = this.ctMode.kind === "table" ? assignRouterZones(program) : undefined;
+    this.portZones = this.ctMode.kind === "table" ? assignPortZones(program) : undefined;
     this.gatewayRouters = new Set([...(opts.gatewayRouters ?? [])].map((n) => program.datapathByName.get(n)).filter((k): k is number => k !== undefined));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.conntrack = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
+    this.conntrack_ = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
     this.lbDst = opts.lbDst;
     this.placement = opts.placement;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
@@ -300,7 +369,7 @@ export class LogicalExecutor {
 
   /** The connection table (mode `table`), shared by every run. */
   get connections(): Conntrack | undefined {
-    return this.conntrack;
+    return this.conntrack_;
   }
 
   /** Runs one packet; see the module header. */
@@ -335,6 +404,20 @@ export class LogicalExecutor {
     return this.result(ctx);
   }
 
+  /**
+   * Runs a pass that starts again at `at` (a recirculation: the flow cache runs a `resume` effect's
+   * conntrack result from here). The key carries the registers and metadata of the pass that
+   * stopped; only `metadata` is set from `at`.
+   */
+  resume(key: Uint32Array, at: Resume, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
+    const ctx = this.newCtx(sink, runOpts, false);
+    const k = key.slice();
+    const cdp = this.dps.get(at.datapath);
+    if (!cdp) return this.unknownDatapath(ctx, at.datapath, at.pipeline, `datapath ${at.datapath}`, k);
+    this.runPipeline(ctx, cdp, at.pipeline, at.table, k, 0, 0);
+    return this.result(ctx);
+  }
+
   /** The result of a run injected into a datapath the program does not have. */
   private unknownDatapath(ctx: Ctx, datapath: number, pipeline: Pipeline, detail: string, key: Uint32Array): ExecResult {
     const rec: DropRecord = { reason: "unknown-datapath", detail, datapath, datapathName: "", pipeline, table: 0, key };
@@ -356,6 +439,7 @@ export class LogicalExecutor {
       ctQueue: this.ctMode.kind === "trace" ? new CtStateQueue(runOpts.ctStates ?? this.ctMode.states ?? []) : undefined,
       lbDst: runOpts.lbDst ?? this.lbDst,
       selectId: runOpts.selectId ?? this.selectId,
+      xl: this.ctMode.kind === "table" ? runOpts.xlate : undefined,
     };
   }
 
@@ -374,10 +458,14 @@ export class LogicalExecutor {
 
   private runPipeline(ctx: Ctx, cdp: CompiledDatapath, pl: Pipeline, table: number, key: Uint32Array, depth: number, crossings: number): void {
     key[W.METADATA] = cdp.dp.key >>> 0;
-    const zones = this.routerZones?.get(cdp.dp.key);
-    if (zones && table === 0) {
-      key[REG11] = zones[0];
-      key[REG12] = zones[1];
+    if (table === 0) {
+      const zones = this.routerZones?.get(cdp.dp.key);
+      if (zones) {
+        key[REG11] = zones[0];
+        key[REG12] = zones[1];
+      }
+      const ports = this.portZones?.get(cdp.dp.key);
+      if (ports) key[REG13] = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!) ?? 0;
     }
     if (depth > this.limits.maxDepth) {
       this.limitDrop(ctx, { cdp, pipeline: pl, table }, key, "maxDepth", "loop-depth");
@@ -392,7 +480,7 @@ export class LogicalExecutor {
       }
       ctx.lookups++;
       const cls = t >= 0 && t < classifiers.length ? classifiers[t] : undefined;
-      const rule = cls?.lookup(key);
+      const rule = cls?.lookup(key, ctx.xl?.wc);
       if (ctx.sink) ctx.sink.table({ datapathName: cdp.dp.name, pipeline: pl, table: t, stage: this.stageName(cdp, pl, t), rule });
       if (!rule) {
         this.drop(ctx, { cdp, pipeline: pl, table: t }, key, "no-match", `table ${t} (${this.stageName(cdp, pl, t)})`);
@@ -435,12 +523,17 @@ export class LogicalExecutor {
           break;
         }
         case "move": {
+          if (ctx.xl) unwildcard(ctx.xl.wc, a.src.field);
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
           writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
           if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
           break;
         }
         case "exchange": {
+          if (ctx.xl) {
+            unwildcard(ctx.xl.wc, a.a.field);
+            unwildcard(ctx.xl.wc, a.b.field);
+          }
           const before = sink ? readFieldWords(key, a.a.field) : undefined;
           const before2 = sink ? readFieldWords(key, a.b.field) : undefined;
           const va = readBits(key, a.a.field, a.a.ofs, a.a.nbits);
@@ -477,6 +570,7 @@ export class LogicalExecutor {
             // select() picks a member and, like a recirculating ct, continues in the next table
             // with it (ovn-trace's execute_select); the rest of the rule runs on the packet as it was.
             if (sink) sink.action({ action: a });
+            if (ctx.xl) for (const f of SELECT_HASH_FIELDS) unwildcard(ctx.xl.wc, f);
             const copy = key.slice();
             const before = sink ? readFieldWords(copy, a.result.field) : undefined;
             const choice = chooseMember(a, key, ctx.selectId);
@@ -494,10 +588,19 @@ export class LogicalExecutor {
             if (sink) sink.leave();
             break;
           }
+          const h = this.calls[a.fn];
+          const xl = ctx.xl;
+          if (xl && h) {
+            if (LEARNING_CALLS.has(a.fn)) {
+              if (sink) sink.action({ action: a });
+              xl.effects.push({ kind: "learn", key: key.slice(), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
+              break;
+            }
+            for (const arg of a.args) if (arg.kind === "field") unwildcard(xl.wc, arg.src.field);
+          }
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
-          const h = this.calls[a.fn];
-          const v = h ? h(a, { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
+          const v = h ? h(a, xl ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: xl.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
           if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
           if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;
@@ -505,6 +608,7 @@ export class LogicalExecutor {
         case "output": {
           if (sink) sink.action({ action: a });
           sent = true;
+          if (ctx.xl && a.to.kind === "field") unwildcard(ctx.xl.wc, a.to.src.field);
           this.output(ctx, frame, key, this.outputKey(a.to, key), depth, crossings);
           break;
         }
@@ -518,6 +622,28 @@ export class LogicalExecutor {
           if (ctx.ctQueue && a.kind === "ct" && a.nat?.kind === "restore" && this.gatewayRouters.has(frame.cdp.dp.key) && isSnatZone(a)) {
             this.drop(ctx, frame, key, "trace-unsnat");
             return -1;
+          }
+          if (ctx.xl) {
+            // Translation: the conntrack action runs when the pass is executed; a recirculating
+            // one ends the pass here and its continuation is a later pass.
+            // OVN's recirculating forms (`ct_next`, `ct_lb_mark`, `ct_dnat`, ...) are a `ct` then a
+            // `next`: the pass resumes where that `next` goes. A `ct` with neither (`ct_commit`)
+            // does not recirculate.
+            const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
+            if (a.zone.kind === "field") unwildcard(ctx.xl.wc, a.zone.src.field);
+            const nx = actions[i + 1];
+            let resume: Resume | undefined;
+            if (a.table !== undefined) resume = { datapath: frame.cdp.dp.key, pipeline: frame.pipeline, table: a.table };
+            else if (nx?.kind === "next") {
+              const other = nx.pipeline !== undefined && nx.pipeline !== frame.pipeline;
+              resume = { datapath: frame.cdp.dp.key, pipeline: other ? nx.pipeline! : frame.pipeline, table: nx.table ?? (other ? 0 : frame.table + 1) };
+              i++;
+            }
+            ctx.xl.effects.push({ kind: "ct", key: key.slice(), action: a, zone, resume });
+            if (resume === undefined) break;
+            sent = true;
+            if (i >= n - 1 && top) return -1;
+            break;
           }
           if (a.table === undefined) {
             this.applyCt(ctx, a, key);
@@ -549,6 +675,7 @@ export class LogicalExecutor {
           if (sink) sink.action({ action: a });
           break;
         case "push_vlan": {
+          if (ctx.xl) ctx.xl.wc[W.VLAN0] = 0xffffffff;
           const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
           key[W.VLAN1] = key[W.VLAN0]!;
           key[W.VLAN0] = ((a.tpid << 16) | ((a.pcp ?? 0) << 13) | 0x1000 | (a.vid & 0xfff)) >>> 0;
@@ -556,6 +683,7 @@ export class LogicalExecutor {
           break;
         }
         case "pop_vlan": {
+          if (ctx.xl) ctx.xl.wc[W.VLAN1] = 0xffffffff;
           const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
           key[W.VLAN0] = key[W.VLAN1]!;
           key[W.VLAN1] = 0;
@@ -563,6 +691,10 @@ export class LogicalExecutor {
           break;
         }
         case "dec_ttl": {
+          if (ctx.xl) {
+            unwildcard(ctx.xl.wc, F_ETH_TYPE);
+            unwildcard(ctx.xl.wc, F_NW_TTL);
+          }
           const et = getField(key, F_ETH_TYPE);
           if (et !== ETH_IP && et !== ETH_IPV6) {
             if (sink) sink.action({ action: a });
@@ -588,6 +720,8 @@ export class LogicalExecutor {
         case "icmp6_echo_reply":
         case "nd_na": {
           if (sink) sink.action({ action: a });
+          // A generated packet is built from many fields of this one: match it exactly.
+          if (ctx.xl && a.kind !== "clone") ctx.xl.exact = true;
           const copy = key.slice();
           if (a.kind === "generate") {
             if (!buildGeneratedPacket(a.packet, copy)) break;
@@ -810,6 +944,49 @@ export class LogicalExecutor {
   // -------------------------------------------------------------------------------------------
   // Conntrack
 
+  /**
+   * The conntrack request of a `ct` / `ct_lb` action in `zone` (table mode). The flow cache builds
+   * it once per megaflow; `lbDst` is ovn-trace's `--lb-dst`.
+   */
+  ctRequest(a: CtAction | CtLbAction, zone: number, lbDst?: Backend): CtRequest {
+    return a.kind === "ct"
+      ? {
+          zone,
+          commit: a.commit,
+          ...(a.force !== undefined ? { force: a.force } : {}),
+          ...(a.nat ? { nat: a.nat } : {}),
+          ...(a.setMark ? { setMark: a.setMark } : {}),
+          ...(a.setLabel ? { setLabel: a.setLabel } : {}),
+        }
+      : {
+          zone,
+          commit: false,
+          lb: {
+            backends: a.backends,
+            ...(a.hashFields ? { hashFields: a.hashFields } : {}),
+            ...(a.mark !== undefined ? { mark: a.mark } : {}),
+            ...(lbDst ? { preferBackend: lbDst } : {}),
+          },
+        };
+  }
+
+  /**
+   * Runs conntrack for action `a` with its prebuilt `req` on `key`, in place (table mode; the flow
+   * cache's deferred effects). Allocates nothing for a packet of a known connection.
+   */
+  conntrack(a: CtAction | CtLbAction, req: CtRequest, key: Uint32Array): CtOutcome {
+    const out = this.conntrack_!.execute(key, req);
+    if (a.kind === "ct" && a.exec && a.exec.length > 0 && a.commit && out.connection) applyCtExec(a.exec, key, out.connection);
+    return out;
+  }
+
+  /** Runs a learning `call` (`put_arp`, `put_nd`) on `key` (the flow cache's deferred effects). */
+  learn(a: CallAction, datapath: number, pipeline: Pipeline, key: Uint32Array): void {
+    const cdp = this.dps.get(datapath);
+    const h = this.calls[a.fn];
+    if (cdp && h) h(a, { key, datapath: cdp.dp, pipeline });
+  }
+
   private applyCt(ctx: Ctx, a: CtAction | CtLbAction, key: Uint32Array): void {
     const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
     const q = ctx.ctQueue;
@@ -817,28 +994,7 @@ export class LogicalExecutor {
       this.applyTraceCt(ctx, q, a, key, zone & 0xffff);
       return;
     }
-    const ct = this.conntrack!;
-    const out =
-      a.kind === "ct"
-        ? ct.execute(key, {
-            zone,
-            commit: a.commit,
-            ...(a.force !== undefined ? { force: a.force } : {}),
-            ...(a.nat ? { nat: a.nat } : {}),
-            ...(a.setMark ? { setMark: a.setMark } : {}),
-            ...(a.setLabel ? { setLabel: a.setLabel } : {}),
-          })
-        : ct.execute(key, {
-            zone,
-            commit: false,
-            lb: {
-              backends: a.backends,
-              ...(a.hashFields ? { hashFields: a.hashFields } : {}),
-              ...(a.mark !== undefined ? { mark: a.mark } : {}),
-              ...(ctx.lbDst ? { preferBackend: ctx.lbDst } : {}),
-            },
-          });
-    if (a.kind === "ct" && a.exec && a.exec.length > 0 && a.commit && out.connection) applyCtExec(a.exec, key, out.connection);
+    const out = this.conntrack(a, this.ctRequest(a, zone, ctx.lbDst), key);
     if (ctx.sink) {
       ctx.sink.ct({
         kind: a.kind,
@@ -1191,6 +1347,9 @@ function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefi
   return { id: ids[(hashFinish(h, 44) >>> 0) % ids.length]!, chosen: false };
 }
 
+/** The fields `chooseMember` hashes. */
+const SELECT_HASH_FIELDS: readonly FieldDef[] = ["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "tp_src", "tp_dst"].map(field);
+
 /** True when a router conntrack action works in the SNAT zone (reg12): `ct_snat`. */
 function isSnatZone(a: CtAction): boolean {
   return a.zone.kind === "field" && a.zone.src.field.name === "reg12";
@@ -1200,6 +1359,22 @@ function isSnatZone(a: CtAction): boolean {
  * Conntrack zones for every router datapath, `[dnat, snat]`, numbered from 0x8000 up in datapath
  * key order so they never meet the switch zones (reg13, below 0x8000 in practice).
  */
+function assignPortZones(program: LogicalProgram): Map<number, Map<number, number>> {
+  const out = new Map<number, Map<number, number>>();
+  let next = 1;
+  for (const k of [...program.datapaths.keys()].sort((a, b) => a - b)) {
+    const dp = program.datapaths.get(k)!;
+    if (dp.kind === "router") continue;
+    const m = new Map<number, number>();
+    for (const p of [...dp.ports.values()].sort((a, b) => a.key - b.key)) {
+      if (p.peer || p.type === "router" || p.type === "patch" || p.type === "chassisredirect") continue;
+      m.set(p.key, next++);
+    }
+    out.set(k, m);
+  }
+  return out;
+}
+
 function assignRouterZones(program: LogicalProgram): Map<number, readonly [number, number]> {
   const out = new Map<number, readonly [number, number]>();
   let next = 0x8000;

@@ -1,13 +1,16 @@
 /**
- * `dataplane`: the logical-level executor (slow path), conntrack, execution limits, drop reasons
- * and the trace-sink interface tracers implement.
+ * `dataplane`: the logical-level executor (slow path), conntrack, execution limits, drop reasons,
+ * the trace-sink interface tracers implement, and the datapath (flow cache in front of the slow
+ * path, per chassis).
  */
 export * from "./drop-reason.js";
 export * from "./limits.js";
 export * from "./trace-sink.js";
 export * from "./conntrack.js";
 export * from "./mac-binding.js";
-export { LogicalExecutor, classifyDrop, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult } from "./execute.js";
+export { LogicalExecutor, classifyDrop, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult, type XlateRecord, type XlateEffect, type Resume } from "./execute.js";
+export * from "./flow-cache.js";
+export * from "./datapath.js";
 export * from "./iptables.js";
 export * from "./iptables-conntrack.js";
 export * from "./iptables-natgw.js";

@@ -72,9 +72,15 @@ export class MacBindingTable {
     return this.map.get(this.key(datapath, port, v6, ip));
   }
 
+  /** Bumped by every change to the table (a flow cache that read it must start again). */
+  version = 0;
+
   /** Binds `ip` to `mac` on a port (replacing any earlier binding). */
   learn(datapath: number, port: number, v6: boolean, ip: bigint, mac: bigint): void {
-    this.map.set(this.key(datapath, port, v6, ip), mac);
+    const k = this.key(datapath, port, v6, ip);
+    if (this.map.get(k) === mac) return;
+    this.map.set(k, mac);
+    this.version++;
   }
 
   /** Number of bindings held. */

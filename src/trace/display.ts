@@ -169,6 +169,7 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
     case "loop-lookups":
     case "loop-crossings":
     case "loop-branches":
+    case "loop-recirc":
       return undefined;
     case "null-outport":
       return dn("error", "*** output to null logical port");

@@ -1,0 +1,571 @@
+/**
+ * The datapath: packets through a flow cache in front of the slow path, one chassis at a time,
+ * with conntrack through recirculation, as ovs-vswitchd's dpif-netdev does it.
+ *
+ * What
+ * ----
+ * A `Datapath` serves one chassis (its logical program with placement, its conntrack, its
+ * neighbour table, its `FlowCache`). `DatapathGroup` holds one per chassis and carries packets
+ * between them: a packet sent through a tunnel is received by the other chassis's datapath as a
+ * fresh packet (only the wire's fields and the tunnel's datapath and port keys survive), as the
+ * fabric does with bytes.
+ *
+ * Passes and recirculation
+ * ------------------------
+ * A pass looks its key up: the exact-match cache, then the megaflow classifier, then (a miss, an
+ * "upcall") the slow path translates it. Where the pass starts is in the key's `recirc_id`: an
+ * entry of this datapath's table of entry points (`inject` from a port, `tunnel` arrival, or
+ * `resume` at a pipeline and table after conntrack), so every pass's lookup includes it. A
+ * recirculating `ct` / `ct_lb` ends the pass: its actions are to run conntrack on the packet and
+ * start a new pass with the result, whose key has the new `recirc_id` and the `ct_*` fields, as
+ * OVS's `ct(...),recirc(N)` does. The number of passes a packet may take is bounded (`maxRecirc`,
+ * drop `loop-recirc`).
+ *
+ * Translation and the megaflow
+ * ----------------------------
+ * The executor runs the pass in translation mode (execute.ts `XlateRecord`): every lookup ORs the
+ * bits it examined into a wildcard mask, actions that read fields add them, conntrack and learning
+ * are deferred as effects. `recirc_id`, `in_port`, `metadata` and the registers are always matched
+ * (they are the pass's state). Then the pass is translated a second time on a twin key, the key
+ * with every bit outside the mask flipped. The twin must take the same path (the same outputs,
+ * drops, tunnels and effects, and the same mask); the bits where the two results agree although
+ * the inputs differed are the ones the pass wrote, and the bits where each result kept its own
+ * input are passed through. Each result packet becomes `(word, mask, value)` writes applied to the
+ * input key. Anything else (the twin took another path, or a result bit depends on an unexamined
+ * input bit) means the mask missed a read: the megaflow is then exact (all bits), which is always
+ * correct. Generated packets and calls whose reads are not modelled are exact too.
+ *
+ * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
+ * route or NAT object) and per cache outcome; `stats()` returns a snapshot.
+ *
+ * Hot path: a cache hit allocates nothing: keys for recirculation and results live in per-depth
+ * scratch arrays, counters are array slots found at install time, and conntrack of a known
+ * connection allocates nothing (conntrack.ts).
+ */
+import { KEY_WORDS, W } from "../flow/index.js";
+import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
+import type { Conntrack, CtRequest } from "./conntrack.js";
+import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
+import { FlowCache, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
+import type { DropRecord } from "./trace-sink.js";
+
+/** Where a pass starts. */
+export type EntryPoint =
+  | { readonly kind: "inject"; readonly datapath: number; readonly inport: number }
+  | { readonly kind: "tunnel" }
+  | { readonly kind: "resume"; readonly at: Resume };
+
+/** Writes to apply to a key: triples (word, mask, value). */
+type Sets = Uint32Array;
+
+export interface OutputOp {
+  readonly sets: Sets;
+  readonly stat: number;
+  readonly datapath: number;
+  readonly datapathName: string;
+  readonly port: number;
+  readonly portName: string;
+  readonly portType: string;
+}
+
+export interface TunnelOp {
+  readonly sets: Sets;
+  readonly stat: number;
+  readonly chassis: string;
+  readonly datapath: number;
+  readonly inport: number;
+  readonly outport: number;
+}
+
+export interface DropOp {
+  readonly sets: Sets;
+  readonly stat: number;
+  readonly record: Omit<DropRecord, "key">;
+}
+
+export type EffectOp =
+  | { readonly kind: "ct"; readonly sets: Sets; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
+  | { readonly kind: "learn"; readonly sets: Sets; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
+
+/** A megaflow's actions: what happens to every packet it matches. */
+export interface DpActions {
+  readonly outputs: readonly OutputOp[];
+  readonly tunnels: readonly TunnelOp[];
+  readonly drops: readonly DropOp[];
+  readonly effects: readonly EffectOp[];
+  /** True when the megaflow had to match every bit. */
+  readonly exact: boolean;
+}
+
+/** Receives the packets a datapath emits, when the caller wants them (tests, `replay --out`). */
+export interface PacketSink {
+  output(chassis: string, op: OutputOp, key: Uint32Array): void;
+  drop(chassis: string, op: DropOp, key: Uint32Array): void;
+  tunnel?(chassis: string, op: TunnelOp, key: Uint32Array): void;
+}
+
+/** Named counters shared by the datapaths of a group. */
+export class Counters {
+  readonly names: string[] = [];
+  readonly values: number[] = [];
+  private readonly index = new Map<string, number>();
+
+  slot(name: string): number {
+    let i = this.index.get(name);
+    if (i === undefined) {
+      i = this.names.length;
+      this.index.set(name, i);
+      this.names.push(name);
+      this.values.push(0);
+    }
+    return i;
+  }
+
+  /** Name → count, for the counters that counted something, in first-use order. */
+  toObject(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.names.length; i++) if (this.values[i]! > 0) out[this.names[i]!] = this.values[i]!;
+    return out;
+  }
+}
+
+export interface GroupStats {
+  readonly packets: number;
+  readonly passes: number;
+  readonly recirculations: number;
+  readonly upcalls: number;
+  readonly exactMegaflows: number;
+  readonly outputs: Record<string, number>;
+  readonly tunnels: Record<string, number>;
+  readonly drops: Record<string, number>;
+  readonly cache: FlowCacheStats;
+}
+
+export interface DatapathOptions {
+  /** The executor's options (conntrack mode is forced to `table`). */
+  readonly executor?: ExecutorOptions;
+  /** The cache's options, or false to run every pass on the slow path. */
+  readonly cache?: FlowCacheOptions | false;
+  /** Passes per packet before it is dropped with `loop-recirc` (default 32). */
+  readonly maxRecirc?: number;
+}
+
+const META_WORDS_END = W.REG0 + 16;
+const REG14 = W.REG0 + 14;
+const REG15 = W.REG0 + 15;
+
+/** One chassis's datapath; see the module header. */
+export class Datapath {
+  readonly chassis: string;
+  readonly exec: LogicalExecutor;
+  readonly cache: FlowCache<DpActions> | undefined;
+  private readonly group: DatapathGroup;
+  private readonly entries: EntryPoint[] = [];
+  private readonly entryIds = new Map<string, number>();
+  private readonly scratch: Uint32Array[] = [];
+  private readonly vxlan: boolean;
+  private macVersion: number;
+  upcalls = 0;
+  exactMegaflows = 0;
+
+  constructor(group: DatapathGroup, chassis: string, exec: LogicalExecutor, cache: FlowCacheOptions | false | undefined, vxlan: boolean) {
+    this.group = group;
+    this.chassis = chassis;
+    this.exec = exec;
+    this.cache = cache === false ? undefined : new FlowCache<DpActions>(cache ?? {});
+    this.vxlan = vxlan;
+    this.macVersion = exec.macBindings.version;
+    // Entry 0 is never used, so a key with recirc_id 0 is recognisably not entered yet.
+    this.entries.push({ kind: "tunnel" });
+    this.entryId("tunnel", { kind: "tunnel" });
+  }
+
+  get conntrack(): Conntrack {
+    return this.exec.connections!;
+  }
+
+  /** The `recirc_id` of an entry point (made on first use; not on the hot path). */
+  entryId(name: string, e: EntryPoint): number {
+    let id = this.entryIds.get(name);
+    if (id === undefined) {
+      id = this.entries.length;
+      this.entries.push(e);
+      this.entryIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** The `recirc_id` for packets injected at a port. */
+  injectId(datapath: number, inport: number): number {
+    return this.entryId(`inject/${datapath}/${inport}`, { kind: "inject", datapath, inport });
+  }
+
+  private scratchAt(depth: number): Uint32Array {
+    let s = this.scratch[depth];
+    if (s === undefined) {
+      s = new Uint32Array(KEY_WORDS);
+      this.scratch[depth] = s;
+    }
+    return s;
+  }
+
+  /** Runs one pass of `key` (whose `recirc_id` names its entry point) and everything it leads to. */
+  pass(key: Uint32Array, depth: number): void {
+    const g = this.group;
+    g.passes++;
+    if (depth > 0) g.recirculations++;
+    if (this.exec.macBindings.version !== this.macVersion) {
+      // The neighbour table changed: megaflows that read it may be stale.
+      this.macVersion = this.exec.macBindings.version;
+      this.cache?.flush();
+    }
+    let acts: DpActions;
+    const c = this.cache;
+    if (c !== undefined) {
+      const f = c.lookup(key);
+      if (f !== undefined) acts = f.actions;
+      else {
+        const t = this.translate(key);
+        c.install(key, t.mask, t.actions);
+        acts = t.actions;
+      }
+    } else acts = this.translate(key, false).actions;
+    this.execute(acts, key, depth);
+  }
+
+  private execute(acts: DpActions, key: Uint32Array, depth: number): void {
+    const g = this.group;
+    const sink = g.sink;
+    const out = g.outputs.values;
+    for (let i = 0; i < acts.outputs.length; i++) {
+      const op = acts.outputs[i]!;
+      out[op.stat]!++;
+      if (sink !== undefined) sink.output(this.chassis, op, applySets(key, op.sets, this.scratchAt(depth)));
+    }
+    for (let i = 0; i < acts.drops.length; i++) {
+      const op = acts.drops[i]!;
+      g.drops.values[op.stat]!++;
+      if (sink !== undefined) sink.drop(this.chassis, op, applySets(key, op.sets, this.scratchAt(depth)));
+    }
+    for (let i = 0; i < acts.tunnels.length; i++) {
+      const op = acts.tunnels[i]!;
+      g.tunnels.values[op.stat]!++;
+      const k = applySets(key, op.sets, this.scratchAt(depth));
+      if (sink?.tunnel !== undefined) sink.tunnel(this.chassis, op, k);
+      const dst = g.datapath(op.chassis);
+      if (dst === undefined) continue;
+      // What crosses the wire: the packet's own fields, and the tunnel's datapath and port keys.
+      k.fill(0, 0, W.ETH_DST);
+      k[W.RECIRC_ID] = 1;
+      k[W.METADATA] = op.datapath;
+      k[REG14] = dst.vxlan ? 0 : op.inport;
+      k[REG15] = op.outport;
+      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+      else dst.pass(k, depth + 1);
+    }
+    for (let i = 0; i < acts.effects.length; i++) {
+      const op = acts.effects[i]!;
+      const k = applySets(key, op.sets, this.scratchAt(depth));
+      if (op.kind === "learn") {
+        this.exec.learn(op.action, op.datapath, op.pipeline, k);
+        continue;
+      }
+      this.exec.conntrack(op.action, op.request, k);
+      if (op.resume < 0) continue;
+      k[W.RECIRC_ID] = op.resume;
+      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+      else this.pass(k, depth + 1);
+    }
+  }
+
+  private loopDrop(key: Uint32Array): void {
+    const g = this.group;
+    const stat = g.drops.slot(`loop-recirc (more than ${g.maxRecirc} passes)`);
+    g.drops.values[stat]!++;
+    g.sink?.drop(this.chassis, { sets: new Uint32Array(0), stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
+  }
+
+  /** Runs the slow path on `key` in translation mode. */
+  private run(entry: EntryPoint, key: Uint32Array, xl: XlateRecord): ExecResult {
+    switch (entry.kind) {
+      case "inject":
+        return this.exec.run(key, { datapath: entry.datapath, inport: entry.inport }, undefined, { xlate: xl });
+      case "tunnel":
+        return this.exec.runFromTunnel(key, { datapath: key[W.METADATA]!, inport: key[REG14]!, outport: key[REG15]! }, undefined, { xlate: xl });
+      case "resume":
+        return this.exec.resume(key, entry.at, undefined, { xlate: xl });
+      default: {
+        const _never: never = entry;
+        return _never;
+      }
+    }
+  }
+
+  /** The upcall: the megaflow mask and actions for `key` (see the module header). */
+  translate(key: Uint32Array, forCache = true): { mask: Uint32Array; actions: DpActions } {
+    this.upcalls++;
+    this.group.upcalls++;
+    const entry = this.entries[key[W.RECIRC_ID]!];
+    const mask = new Uint32Array(KEY_WORDS);
+    if (entry === undefined) {
+      mask.fill(0xffffffff);
+      const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: new Uint32Array(0), stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
+    }
+    const xl1 = newXlate();
+    const r1 = this.run(entry, key, xl1);
+    let exact = xl1.exact;
+    let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
+    if (!exact && forCache) {
+      const k2 = new Uint32Array(KEY_WORDS);
+      for (let i = 0; i < KEY_WORDS; i++) k2[i] = (key[i]! ^ ~xl1.wc[i]!) >>> 0;
+      const xl2 = newXlate();
+      const r2 = this.run(entry, k2, xl2);
+      twin = { key: k2, r: r2, xl: xl2 };
+      exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2);
+    }
+    let actions: DpActions | undefined;
+    if (!exact && twin) actions = this.buildActions(key, xl1.wc, r1, xl1, twin);
+    if (!actions) {
+      // Without a cache nothing is installed, and the actions of this one packet are its results.
+      mask.fill(0xffffffff);
+      actions = this.buildActions(key, mask, r1, xl1, undefined)!;
+      if (forCache) {
+        this.exactMegaflows++;
+        this.group.exactMegaflows++;
+      }
+    } else mask.set(xl1.wc);
+    return { mask, actions };
+  }
+
+  private buildActions(key: Uint32Array, wc: Uint32Array, r1: ExecResult, xl1: XlateRecord, twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined): DpActions | undefined {
+    const g = this.group;
+    const outputs: OutputOp[] = [];
+    for (let i = 0; i < r1.outputs.length; i++) {
+      const o = r1.outputs[i]!;
+      const sets = twin ? twinSets(key, twin.key, wc, o.key, twin.r.outputs[i]!.key) : exactSets(key, o.key);
+      if (!sets) return undefined;
+      outputs.push({ sets, stat: g.outputs.slot(`${this.chassis} ${o.portName}`), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+    }
+    const tunnels: TunnelOp[] = [];
+    for (let i = 0; i < r1.tunnels.length; i++) {
+      const t = r1.tunnels[i]!;
+      const sets = twin ? twinSets(key, twin.key, wc, t.key, twin.r.tunnels[i]!.key) : exactSets(key, t.key);
+      if (!sets) return undefined;
+      tunnels.push({ sets, stat: g.tunnels.slot(`${this.chassis} -> ${t.chassis}`), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
+    }
+    const drops: DropOp[] = [];
+    for (let i = 0; i < r1.drops.length; i++) {
+      const d = r1.drops[i]!;
+      const sets = twin ? twinSets(key, twin.key, wc, d.key, twin.r.drops[i]!.key) : exactSets(key, d.key);
+      if (!sets) return undefined;
+      const { key: _k, ...record } = d;
+      void _k;
+      drops.push({ sets, stat: g.drops.slot(dropLabel(d)), record });
+    }
+    const effects: EffectOp[] = [];
+    for (let i = 0; i < xl1.effects.length; i++) {
+      const e = xl1.effects[i]!;
+      const sets = twin ? twinSets(key, twin.key, wc, e.key, twin.xl.effects[i]!.key) : exactSets(key, e.key);
+      if (!sets) return undefined;
+      if (e.kind === "learn") {
+        effects.push({ kind: "learn", sets, action: e.action, datapath: e.datapath, pipeline: e.pipeline });
+        continue;
+      }
+      const resume = e.resume ? this.entryId(`resume/${e.resume.datapath}/${e.resume.pipeline}/${e.resume.table}`, { kind: "resume", at: e.resume }) : -1;
+      effects.push({ kind: "ct", sets, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
+    }
+    return { outputs, tunnels, drops, effects, exact: twin === undefined };
+  }
+}
+
+/** The datapaths of every chassis of one or more availability zones. */
+export class DatapathGroup {
+  private readonly byChassis = new Map<string, Datapath>();
+  private readonly make: (chassis: string) => Datapath | undefined;
+  readonly outputs = new Counters();
+  readonly tunnels = new Counters();
+  readonly drops = new Counters();
+  readonly maxRecirc: number;
+  sink: PacketSink | undefined;
+  packets = 0;
+  passes = 0;
+  recirculations = 0;
+  upcalls = 0;
+  exactMegaflows = 0;
+
+  private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number) {
+    this.make = (c) => make(this, c);
+    this.maxRecirc = maxRecirc;
+  }
+
+  /**
+   * The datapaths of the local chassis of `plans` (one per availability zone); `executor` gives
+   * each chassis's executor options (placement is added).
+   */
+  static fromPlans(plans: readonly PhysicalPlan[], executor: (chassis: string) => ExecutorOptions, opts: DatapathOptions = {}): DatapathGroup {
+    return new DatapathGroup((g, name) => {
+      for (const plan of plans) {
+        const c = plan.chassis.get(name);
+        if (!c || c.remote) continue;
+        const exec = new LogicalExecutor(c.program, { ...executor(name), ...opts.executor, ct: { kind: "table" }, placement: c.placement });
+        return new Datapath(g, name, exec, opts.cache, c.encap?.type === "vxlan");
+      }
+      return undefined;
+    }, opts.maxRecirc ?? 32);
+  }
+
+  /** One datapath for a whole program, with every port local (a network without chassis). */
+  static single(exec: LogicalExecutor, opts: DatapathOptions = {}): DatapathGroup {
+    let dp: Datapath | undefined;
+    return new DatapathGroup((g, name) => (name === "local" ? (dp ??= new Datapath(g, "local", exec, opts.cache, false)) : undefined), opts.maxRecirc ?? 32);
+  }
+
+  /** The datapath of a chassis (made on first use). */
+  datapath(chassis: string): Datapath | undefined {
+    let d = this.byChassis.get(chassis);
+    if (d === undefined) {
+      d = this.make(chassis);
+      if (d !== undefined) this.byChassis.set(chassis, d);
+    }
+    return d;
+  }
+
+  /** Every datapath made so far. */
+  datapaths(): Datapath[] {
+    return [...this.byChassis.values()];
+  }
+
+  /**
+   * Processes one packet entering at `entry` of `dp` (see `Datapath.injectId`). `key` is the
+   * extracted packet; its `recirc_id` is set here. The key is not otherwise modified.
+   */
+  inject(dp: Datapath, entry: number, key: Uint32Array): void {
+    this.packets++;
+    key[W.RECIRC_ID] = entry;
+    dp.pass(key, 0);
+  }
+
+  stats(): GroupStats {
+    const caches = this.datapaths()
+      .map((d) => d.cache?.stats())
+      .filter((s): s is FlowCacheStats => s !== undefined);
+    const sum = (f: (s: FlowCacheStats) => number): number => caches.reduce((a, s) => a + f(s), 0);
+    const hits = sum((s) => s.megaflowHits);
+    return {
+      packets: this.packets,
+      passes: this.passes,
+      recirculations: this.recirculations,
+      upcalls: this.upcalls,
+      exactMegaflows: this.exactMegaflows,
+      outputs: this.outputs.toObject(),
+      tunnels: this.tunnels.toObject(),
+      drops: this.drops.toObject(),
+      cache: {
+        lookups: sum((s) => s.lookups),
+        emcHits: sum((s) => s.emcHits),
+        megaflowHits: hits,
+        misses: sum((s) => s.misses),
+        subtableProbes: sum((s) => s.subtableProbes),
+        avgSubtablesPerHit: hits === 0 ? 0 : caches.reduce((a, s) => a + s.avgSubtablesPerHit * s.megaflowHits, 0) / hits,
+        installed: sum((s) => s.installed),
+        evicted: sum((s) => s.evicted),
+        flushes: sum((s) => s.flushes),
+        megaflows: sum((s) => s.megaflows),
+        masks: sum((s) => s.masks),
+      },
+    };
+  }
+}
+
+function newXlate(): XlateRecord {
+  const wc = new Uint32Array(KEY_WORDS);
+  // The pass's state is always part of its key: where it entered, and its metadata and registers.
+  wc.fill(0xffffffff, 0, META_WORDS_END);
+  return { wc, effects: [], exact: false };
+}
+
+function sameMask(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < KEY_WORDS; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when two translations took the same path (same records and effects, in order). */
+function sameShape(r1: ExecResult, x1: XlateRecord, r2: ExecResult, x2: XlateRecord): boolean {
+  if (r1.outputs.length !== r2.outputs.length || r1.tunnels.length !== r2.tunnels.length || r1.drops.length !== r2.drops.length || x1.effects.length !== x2.effects.length) return false;
+  for (let i = 0; i < r1.outputs.length; i++) {
+    const a = r1.outputs[i]!;
+    const b = r2.outputs[i]!;
+    if (a.datapath !== b.datapath || a.port !== b.port) return false;
+  }
+  for (let i = 0; i < r1.tunnels.length; i++) {
+    const a = r1.tunnels[i]!;
+    const b = r2.tunnels[i]!;
+    if (a.chassis !== b.chassis || a.datapath !== b.datapath || a.inport !== b.inport || a.outport !== b.outport) return false;
+  }
+  for (let i = 0; i < r1.drops.length; i++) {
+    const a = r1.drops[i]!;
+    const b = r2.drops[i]!;
+    if (a.reason !== b.reason || a.ruleId !== b.ruleId || a.datapath !== b.datapath || a.table !== b.table || a.pipeline !== b.pipeline || a.detail !== b.detail) return false;
+  }
+  for (let i = 0; i < x1.effects.length; i++) {
+    const a = x1.effects[i]!;
+    const b = x2.effects[i]!;
+    if (a.kind !== b.kind || a.action !== b.action) return false;
+    if (a.kind === "ct" && b.kind === "ct") {
+      if (a.zone !== b.zone) return false;
+      if ((a.resume === undefined) !== (b.resume === undefined)) return false;
+      if (a.resume && b.resume && (a.resume.datapath !== b.resume.datapath || a.resume.pipeline !== b.resume.pipeline || a.resume.table !== b.resume.table)) return false;
+    }
+    if (a.kind === "learn" && b.kind === "learn" && (a.datapath !== b.datapath || a.pipeline !== b.pipeline)) return false;
+  }
+  return true;
+}
+
+/**
+ * The writes that turn any input agreeing with `k1` under `wc` into its result, from the two
+ * translations (`k1` → `o1`, its twin `k2` → `o2`); undefined when a result bit depends on an
+ * input bit outside the mask.
+ */
+function twinSets(k1: Uint32Array, k2: Uint32Array, wc: Uint32Array, o1: Uint32Array, o2: Uint32Array): Sets | undefined {
+  const out: number[] = [];
+  for (let w = 0; w < KEY_WORDS; w++) {
+    const m = wc[w]!;
+    const a = o1[w]!;
+    const b = o2[w]!;
+    // Inside the mask both inputs are equal, so both results must be.
+    if (((a ^ b) & m) !== 0) return undefined;
+    // Outside it: equal results are written constants; otherwise each must be its own input.
+    const free = ~m >>> 0;
+    const written = (free & ~(a ^ b)) >>> 0;
+    const passed = (free & (a ^ b)) >>> 0;
+    if (((a ^ k1[w]!) & passed) !== 0 || ((b ^ k2[w]!) & passed) !== 0) return undefined;
+    const set = (written | (m & (a ^ k1[w]!))) >>> 0;
+    if (set !== 0) out.push(w, set, (a & set) >>> 0);
+  }
+  return Uint32Array.from(out);
+}
+
+/** The writes of an exact megaflow: every word that differs. */
+function exactSets(k: Uint32Array, o: Uint32Array): Sets {
+  const out: number[] = [];
+  for (let w = 0; w < KEY_WORDS; w++) if (o[w] !== k[w]) out.push(w, 0xffffffff, o[w]!);
+  return Uint32Array.from(out);
+}
+
+/** Copies `key` into `dst` with `sets` applied; returns `dst`. */
+export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint32Array {
+  for (let i = 0; i < KEY_WORDS; i++) dst[i] = key[i]!;
+  for (let i = 0; i < sets.length; i += 3) {
+    const w = sets[i]!;
+    const m = sets[i + 1]!;
+    dst[w] = ((dst[w]! & ~m) | sets[i + 2]!) >>> 0;
+  }
+  return dst;
+}
+
+/** How a drop is counted: its reason, and the rule's origin and stage when it has them. */
+function dropLabel(d: DropRecord): string {
+  const where = `${d.datapathName || `datapath ${d.datapath}`} ${d.stage ?? d.pipeline}`;
+  return `${d.reason}${d.origin ? ` (${d.origin})` : ""} at ${where}`;
+}

@@ -1,0 +1,408 @@
+/**
+ * The datapath flow cache: an exact-match cache in front of a megaflow classifier, as OVS's
+ * dpif-netdev has them (`emc` and `dpcls`). It maps a flow key to the `Megaflow` whose actions the
+ * slow path computed for some earlier packet that agreed with this one on every bit it examined.
+ *
+ * Exact-match cache (EMC)
+ * -----------------------
+ * - Key: the whole flow key (`KEY_WORDS` words). Value: the megaflow it hit.
+ * - Capacity: `emcEntries` (default 8192, a power of two). Each key has two candidate slots (from
+ *   two parts of its hash); a hit compares every word.
+ * - Insertion: after a megaflow hit or an install, with probability 1 / `emcInsertInvProb`
+ *   (default 100, OVS's `emc-insert-inv-prob`; 1 inserts always, 0 disables the EMC). The draw
+ *   comes from a seeded generator, so runs repeat exactly. A new entry takes an empty candidate,
+ *   else the one whose megaflow is dead, else the second one.
+ * - Invalidation: an entry whose megaflow has been removed (`dead`) is a miss; `flush()` empties it.
+ *
+ * Megaflow classifier
+ * -------------------
+ * - Key: the flow key under each subtable's mask. One subtable per distinct mask, each an
+ *   open-addressing hash table of masked keys; a lookup probes subtables in order and stops at
+ *   the first hit (megaflows are not prioritised: each one is exact for the packets it matches, so
+ *   any match is a correct one). Every megaflow matches `recirc_id` exactly, so subtables are
+ *   kept in one list per `recirc_id` (as dpif-netdev keeps one classifier per input port) and a
+ *   lookup probes only its pass's list. Every `rankInterval` lookups the lists are re-sorted by
+ *   their subtables' recent hits (halved at each sort), as dpcls ranks its subtables.
+ * - Capacity: `flowLimit` megaflows (default 200000, OVS's flow limit). An install that would pass
+ *   it first evicts the least recently used eighth of the megaflows, as a revalidator would.
+ * - Invalidation: `flush()` removes every megaflow (the caller does it when the network or the
+ *   state the slow path read changes); a removed megaflow is marked `dead` for the EMC.
+ *
+ * Hot path: `lookup` allocates nothing. Installs allocate (the megaflow, and a subtable for a new
+ * mask).
+ */
+import { KEY_WORDS } from "../flow/index.js";
+
+export interface FlowCacheOptions {
+  readonly emcEntries?: number;
+  readonly emcInsertInvProb?: number;
+  readonly flowLimit?: number;
+  readonly rankInterval?: number;
+  readonly seed?: number;
+}
+
+export interface Megaflow<A> {
+  readonly id: number;
+  /** The mask (shared with its subtable) and the masked key. */
+  readonly mask: Uint32Array;
+  readonly value: Uint32Array;
+  readonly actions: A;
+  hits: number;
+  lastUsed: number;
+  dead: boolean;
+}
+
+export interface FlowCacheStats {
+  readonly lookups: number;
+  readonly emcHits: number;
+  readonly megaflowHits: number;
+  readonly misses: number;
+  /** Subtables probed by lookups that the EMC did not answer, summed. */
+  readonly subtableProbes: number;
+  /** Subtables probed per megaflow hit, on average (the hit's own probe included). */
+  readonly avgSubtablesPerHit: number;
+  readonly installed: number;
+  readonly evicted: number;
+  readonly flushes: number;
+  readonly megaflows: number;
+  readonly masks: number;
+}
+
+const EMPTY = 0;
+const TOMB = 1;
+
+class Subtable<A> {
+  readonly mask: Uint32Array;
+  /** Words of the mask that are not zero. */
+  readonly words: Int32Array;
+  slots: (Megaflow<A> | undefined)[];
+  /** Per slot: EMPTY, TOMB, or 2 + (hash >>> 1) for a live entry. */
+  tags: Int32Array;
+  size = 0;
+  used = 0;
+  hits = 0;
+
+  constructor(mask: Uint32Array) {
+    this.mask = mask;
+    const ws: number[] = [];
+    for (let i = 0; i < KEY_WORDS; i++) if (mask[i] !== 0) ws.push(i);
+    this.words = Int32Array.from(ws);
+    this.slots = new Array<Megaflow<A> | undefined>(16).fill(undefined);
+    this.tags = new Int32Array(16);
+  }
+
+  hash(key: Uint32Array): number {
+    const ws = this.words;
+    const m = this.mask;
+    let h = 0x2545f491;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      h = Math.imul(h ^ (key[w]! & m[w]!), 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    return h | 0;
+  }
+
+  find(key: Uint32Array): Megaflow<A> | undefined {
+    const h = this.hash(key);
+    const tag = 2 + (h >>> 1);
+    const cap = this.tags.length - 1;
+    const ws = this.words;
+    const m = this.mask;
+    for (let i = h & cap; ; i = (i + 1) & cap) {
+      const t = this.tags[i]!;
+      if (t === EMPTY) return undefined;
+      if (t !== tag) continue;
+      const f = this.slots[i]!;
+      const v = f.value;
+      let j = 0;
+      for (; j < ws.length; j++) {
+        const w = ws[j]!;
+        if ((key[w]! & m[w]!) >>> 0 !== v[w]) break;
+      }
+      if (j === ws.length) return f;
+    }
+  }
+
+  add(f: Megaflow<A>): void {
+    if ((this.used + 1) * 2 > this.tags.length) this.rehash(this.size * 4 > this.tags.length ? this.tags.length * 2 : this.tags.length);
+    const h = this.hash(f.value);
+    const cap = this.tags.length - 1;
+    let i = h & cap;
+    while (this.tags[i]! > TOMB) i = (i + 1) & cap;
+    if (this.tags[i] === EMPTY) this.used++;
+    this.tags[i] = 2 + (h >>> 1);
+    this.slots[i] = f;
+    this.size++;
+  }
+
+  remove(f: Megaflow<A>): void {
+    const h = this.hash(f.value);
+    const cap = this.tags.length - 1;
+    for (let i = h & cap; this.tags[i] !== EMPTY; i = (i + 1) & cap) {
+      if (this.slots[i] === f) {
+        this.tags[i] = TOMB;
+        this.slots[i] = undefined;
+        this.size--;
+        return;
+      }
+    }
+  }
+
+  private rehash(cap: number): void {
+    const old = this.slots;
+    this.slots = new Array<Megaflow<A> | undefined>(cap).fill(undefined);
+    this.tags = new Int32Array(cap);
+    this.size = 0;
+    this.used = 0;
+    for (const f of old) if (f) this.add(f);
+  }
+}
+
+export class FlowCache<A> {
+  private readonly emcMask: number;
+  private readonly emcKeys: Uint32Array;
+  private readonly emcFlows: (Megaflow<A> | undefined)[];
+  private readonly emcInsertInvProb: number;
+  private readonly flowLimit: number;
+  private readonly rankInterval: number;
+  private rng: number;
+  private readonly subtables: Subtable<A>[] = [];
+  /** Subtables by `recirc_id` (word 0 of the key; its mask is always exact). */
+  private readonly byRecirc: Subtable<A>[][] = [];
+  private readonly byMask = new Map<number, Subtable<A>[]>();
+  private readonly flows = new Set<Megaflow<A>>();
+  private sinceRank = 0;
+  private clock = 0;
+  private nextId = 1;
+
+  lookups = 0;
+  emcHits = 0;
+  megaflowHits = 0;
+  misses = 0;
+  subtableProbes = 0;
+  hitProbes = 0;
+  installed = 0;
+  evicted = 0;
+  flushes = 0;
+
+  constructor(opts: FlowCacheOptions = {}) {
+    const n = opts.emcEntries ?? 8192;
+    if (n !== 0 && (n & (n - 1)) !== 0) throw new RangeError(`emcEntries must be a power of two, not ${n}`);
+    this.emcMask = n - 1;
+    this.emcKeys = new Uint32Array(n * KEY_WORDS);
+    this.emcFlows = new Array<Megaflow<A> | undefined>(n).fill(undefined);
+    this.emcInsertInvProb = n === 0 ? 0 : (opts.emcInsertInvProb ?? 100);
+    this.flowLimit = opts.flowLimit ?? 200000;
+    this.rankInterval = opts.rankInterval ?? 1024;
+    this.rng = (opts.seed ?? 0x5eed) | 0 || 1;
+  }
+
+  /** Number of live megaflows. */
+  get size(): number {
+    return this.flows.size;
+  }
+
+  /** The megaflow for `key`, or undefined (an upcall is needed). */
+  lookup(key: Uint32Array): Megaflow<A> | undefined {
+    this.lookups++;
+    this.clock++;
+    let h = 0;
+    if (this.emcInsertInvProb !== 0) {
+      h = fullHash(key);
+      const a = h & this.emcMask;
+      const f = this.emcMatch(a, key) ? this.emcFlows[a] : this.emcMatch((h >>> 16) & this.emcMask, key) ? this.emcFlows[(h >>> 16) & this.emcMask] : undefined;
+      if (f !== undefined && !f.dead) {
+        this.emcHits++;
+        f.hits++;
+        f.lastUsed = this.clock;
+        return f;
+      }
+    }
+    if (++this.sinceRank >= this.rankInterval) this.rank();
+    const subs = this.byRecirc[key[0]!] ?? NONE;
+    for (let i = 0; i < subs.length; i++) {
+      const st = subs[i]!;
+      const f = st.find(key);
+      if (f !== undefined) {
+        st.hits++;
+        this.subtableProbes += i + 1;
+        this.hitProbes += i + 1;
+        this.megaflowHits++;
+        f.hits++;
+        f.lastUsed = this.clock;
+        if (this.emcInsertInvProb !== 0) this.maybeEmcInsert(h, key, f);
+        return f;
+      }
+    }
+    this.subtableProbes += subs.length;
+    this.misses++;
+    return undefined;
+  }
+
+  /** Installs a megaflow for the packets that agree with `key` on `mask`; returns it. */
+  install(key: Uint32Array, mask: Uint32Array, actions: A): Megaflow<A> {
+    if (this.flows.size >= this.flowLimit) this.evict();
+    const st = this.subtableFor(mask);
+    const rl = this.recircList(key[0]!);
+    if (!rl.includes(st)) rl.push(st);
+    const value = new Uint32Array(KEY_WORDS);
+    for (let i = 0; i < KEY_WORDS; i++) value[i] = (key[i]! & st.mask[i]!) >>> 0;
+    const f: Megaflow<A> = { id: this.nextId++, mask: st.mask, value, actions, hits: 0, lastUsed: this.clock, dead: false };
+    st.add(f);
+    this.flows.add(f);
+    this.installed++;
+    if (this.emcInsertInvProb !== 0) this.maybeEmcInsert(fullHash(key), key, f);
+    return f;
+  }
+
+  /** Removes every megaflow and empties the EMC. */
+  flush(): void {
+    for (const f of this.flows) f.dead = true;
+    this.flows.clear();
+    this.subtables.length = 0;
+    this.byRecirc.length = 0;
+    this.byMask.clear();
+    this.emcFlows.fill(undefined);
+    this.flushes++;
+  }
+
+  /** Every live megaflow, in install order. */
+  megaflows(): Megaflow<A>[] {
+    return [...this.flows];
+  }
+
+  stats(): FlowCacheStats {
+    return {
+      lookups: this.lookups,
+      emcHits: this.emcHits,
+      megaflowHits: this.megaflowHits,
+      misses: this.misses,
+      subtableProbes: this.subtableProbes,
+      avgSubtablesPerHit: this.megaflowHits === 0 ? 0 : this.hitProbes / this.megaflowHits,
+      installed: this.installed,
+      evicted: this.evicted,
+      flushes: this.flushes,
+      megaflows: this.flows.size,
+      masks: this.subtables.length,
+    };
+  }
+
+  private emcMatch(slot: number, key: Uint32Array): boolean {
+    if (this.emcFlows[slot] === undefined) return false;
+    const base = slot * KEY_WORDS;
+    const ks = this.emcKeys;
+    for (let i = 0; i < KEY_WORDS; i++) if (ks[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  private maybeEmcInsert(h: number, key: Uint32Array, f: Megaflow<A>): void {
+    const p = this.emcInsertInvProb;
+    if (p === 0) return;
+    if (p > 1) {
+      // xorshift32: a seeded, repeatable draw.
+      let x = this.rng;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.rng = x;
+      if ((x >>> 0) % p !== 0) return;
+    }
+    const a = h & this.emcMask;
+    const b = (h >>> 16) & this.emcMask;
+    const fa = this.emcFlows[a];
+    const slot = fa === undefined || fa.dead || this.emcMatch(a, key) ? a : b;
+    const ks = this.emcKeys;
+    const base = slot * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) ks[base + i] = key[i]!;
+    this.emcFlows[slot] = f;
+  }
+
+  private subtableFor(mask: Uint32Array): Subtable<A> {
+    let h = 0x1b873593;
+    for (let i = 0; i < KEY_WORDS; i++) h = Math.imul(h ^ mask[i]!, 0x9e3779b1) ^ (h >>> 15);
+    const list = this.byMask.get(h);
+    if (list) {
+      for (const st of list) {
+        let same = true;
+        for (let i = 0; i < KEY_WORDS && same; i++) same = st.mask[i] === mask[i];
+        if (same) return st;
+      }
+    }
+    const st = new Subtable<A>(Uint32Array.from(mask.subarray(0, KEY_WORDS)));
+    if (list) list.push(st);
+    else this.byMask.set(h, [st]);
+    this.subtables.push(st);
+    return st;
+  }
+
+  /** The subtable list of the pass `recirc` (made on first use). */
+  private recircList(recirc: number): Subtable<A>[] {
+    let l = this.byRecirc[recirc];
+    if (l === undefined) {
+      for (let i = this.byRecirc.length; i < recirc; i++) this.byRecirc[i] ??= [];
+      l = [];
+      this.byRecirc[recirc] = l;
+    }
+    return l;
+  }
+
+  private rank(): void {
+    this.sinceRank = 0;
+    for (let r = 0; r < this.byRecirc.length; r++) {
+      const s = this.byRecirc[r];
+      if (s === undefined) continue;
+      // Insertion sort: the order changes little between rankings, and this allocates nothing.
+      for (let i = 1; i < s.length; i++) {
+        const x = s[i]!;
+        let j = i - 1;
+        while (j >= 0 && s[j]!.hits < x.hits) {
+          s[j + 1] = s[j]!;
+          j--;
+        }
+        s[j + 1] = x;
+      }
+    }
+    for (let i = 0; i < this.subtables.length; i++) this.subtables[i]!.hits >>>= 1;
+  }
+
+  private evict(): void {
+    const all = [...this.flows].sort((a, b) => a.lastUsed - b.lastUsed);
+    const n = Math.max(1, all.length >>> 3);
+    for (let i = 0; i < n; i++) {
+      const f = all[i]!;
+      f.dead = true;
+      this.flows.delete(f);
+      const st = this.subtableFor(f.mask);
+      st.remove(f);
+      this.evicted++;
+    }
+    for (let i = this.subtables.length - 1; i >= 0; i--) {
+      const st = this.subtables[i]!;
+      if (st.size > 0) continue;
+      this.subtables.splice(i, 1);
+      for (const l of this.byRecirc) {
+        const j = l ? l.indexOf(st) : -1;
+        if (j >= 0) l!.splice(j, 1);
+      }
+      for (const [h, list] of this.byMask) {
+        const j = list.indexOf(st);
+        if (j < 0) continue;
+        list.splice(j, 1);
+        if (list.length === 0) this.byMask.delete(h);
+      }
+    }
+  }
+}
+
+const NONE: readonly never[] = [];
+
+/** A hash of the whole key, for the EMC. */
+function fullHash(key: Uint32Array): number {
+  let h = 0x6b43a9b5;
+  for (let i = 0; i < KEY_WORDS; i++) {
+    h = Math.imul(h ^ key[i]!, 0x9e3779b1);
+    h ^= h >>> 16;
+  }
+  return h | 0;
+}

@@ -1,0 +1,7 @@
+/**
+ * `replay`: the pcap replay driver (captures through a network's datapaths), endpoint mapping,
+ * statistics, and worker threads.
+ */
+export * from "./replay.js";
+export * from "./workers.js";
+export * from "./map-injector.js";

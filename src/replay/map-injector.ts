@@ -1,0 +1,58 @@
+/**
+ * `replay --map auto`: the `Injector` over a `TraceMapper` (map.ts). A first pass over every
+ * capture builds the plan; then each packet is rewritten onto the network and placed at the port
+ * its mapped source sends from: a VIF on its chassis, or a localnet port on a chassis that has
+ * the provider network.
+ */
+import { error } from "../base/index.js";
+import { compileNetwork } from "../compile/index.js";
+import { KEY_WORDS, extractKey } from "../flow/index.js";
+import { isSupportedLinkType, openCapture } from "../pcap/index.js";
+import { TraceMapper, networkEndpoints, type MapPlan } from "./map.js";
+import { ReplayError, type Injection, type Injector, type Replayer } from "./replay.js";
+
+export interface MapInjector extends Injector {
+  readonly plan: MapPlan;
+}
+
+/** The injector for `--map MODE` over `captures` (read once here to build the plan). */
+export function mapInjector(replayer: Replayer, mode: string, captures: readonly { file: string; bytes: Uint8Array }[]): MapInjector {
+  if (mode !== "auto") throw new ReplayError([error("usage.map", `--map ${mode}: the only mapping is 'auto' (or use --inject PORT)`)]);
+  const compiled = compileNetwork(replayer.network);
+  if (!compiled.ok) throw new ReplayError(compiled.diags);
+  const mapper = new TraceMapper(networkEndpoints(replayer.network, compiled.value.program));
+  const key = new Uint32Array(KEY_WORDS);
+  for (const cap of captures) {
+    const r = openCapture(cap.bytes, cap.file);
+    if (!r.ok) break;
+    const rd = r.value;
+    while (rd.next()) {
+      if (!isSupportedLinkType(rd.linkType)) continue;
+      extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
+      mapper.observe(key);
+    }
+  }
+  const plan = mapper.freeze();
+  const resolved: (Injection | undefined)[] = plan.injections.map((e) => replayer.injectionFor(e.portName) ?? replayer.injectionAt(e.datapath, e.inport, e.portName));
+  let unbound = 0;
+  const injections = resolved.map((r, i) => r ?? { portName: plan.injections[i]!.portName, chassis: "", datapath: undefined!, entry: 0 });
+  return {
+    plan,
+    injections,
+    place(k: Uint32Array): number {
+      const i = mapper.map(k);
+      if (i < 0) return -1;
+      if (resolved[i] === undefined) {
+        unbound++;
+        return -1;
+      }
+      return i;
+    },
+    unplaced(): Record<string, number> {
+      const out: Record<string, number> = {};
+      for (const [why, n] of Object.entries(mapper.unmapped())) if (n > 0) out[`unmapped: ${why}`] = n;
+      if (unbound > 0) out["unmapped: source port on no chassis"] = unbound;
+      return out;
+    },
+  };
+}

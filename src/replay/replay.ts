@@ -1,0 +1,264 @@
+/**
+ * Replaying captures through a compiled network: the engine behind `ovnsim replay`.
+ *
+ * What
+ * ----
+ * `Replayer` compiles a network's chassis (compile/physical.ts) into a `DatapathGroup` (flow
+ * cache + slow path per chassis; dataplane/datapath.ts), then reads captures packet by packet
+ * (zero-copy over the file's bytes), extracts each key, decides where the packet enters, and
+ * injects it. State lives across packets and files: conntrack, load-balancer backends, NAT
+ * bindings, learned neighbours, the caches.
+ *
+ * Where packets enter (`Injector`):
+ * - `inject`: every packet at one logical port (a VIF, or any port of a network without chassis);
+ * - `map`: a `TraceMapper` (map.ts) rewrites each packet onto the network's endpoints and names
+ *   the port; a packet it cannot map is counted under `unmapped` and skipped.
+ *
+ * Sharding: with `shard: { index, count }` only the packets whose symmetric 5-tuple hash
+ * (`symmetricHash`) falls in this shard are replayed, so the two directions of a connection stay
+ * on one worker (workers.ts).
+ *
+ * Errors: a capture that breaks mid-stream stops the replay; the report keeps the statistics of
+ * every packet before it and carries the error (file, packet index, byte offset). Packets of a
+ * link type extraction does not read (not Ethernet, cooked or raw IP) are counted under `skipped`.
+ *
+ * Output (`--out`): a `PacketSink` receives each delivered packet's key; the frame written is the
+ * captured frame rewritten to that key (flow/rewrite.ts), so payloads and unchanged headers stay.
+ */
+import { error, type Diagnostic } from "../base/index.js";
+import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { DatapathGroup, LogicalExecutor, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { KEY_WORDS, W, extractKey } from "../flow/index.js";
+import type { Network } from "../model/index.js";
+import type { PhysicalPlan } from "../ofp/index.js";
+import { isSupportedLinkType, openCapture } from "../pcap/index.js";
+
+/** Where a packet enters: a datapath and its entry id (`Datapath.injectId`). */
+export interface Injection {
+  readonly portName: string;
+  readonly chassis: string;
+  readonly datapath: Datapath;
+  readonly entry: number;
+}
+
+/** Decides where each packet enters; may rewrite the key. Returns an index into `injections`, or -1. */
+export interface Injector {
+  readonly injections: readonly Injection[];
+  place(key: Uint32Array): number;
+  /** Why packets were not placed, by reason (for the report). */
+  unplaced(): Record<string, number>;
+}
+
+export interface ReplayOptions {
+  readonly cache?: DatapathOptions["cache"];
+  readonly maxRecirc?: number;
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+export interface CaptureInput {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface ReplayReport {
+  /** Packet records read (every file, every shard). */
+  readonly read: number;
+  /** Packets injected into the network. */
+  readonly replayed: number;
+  /** Packets of another shard. */
+  readonly otherShard: number;
+  /** Packets not replayed, by reason. */
+  readonly skipped: Record<string, number>;
+  readonly stats: GroupStats;
+  /** Conntrack entries left, summed over the chassis. */
+  readonly connections: number;
+  /** Wall time of the packet loop, in nanoseconds. */
+  readonly elapsedNs: number;
+  /** Set when a capture broke: the replay stopped there. */
+  readonly error: Diagnostic | undefined;
+}
+
+/** The symmetric hash of a key's addresses, protocol and ports: the same for both directions. */
+export function symmetricHash(key: Uint32Array): number {
+  const s = key[W.NW_SRC]! ^ key[W.IPV6_SRC]! ^ key[W.IPV6_SRC + 1]! ^ key[W.IPV6_SRC + 2]! ^ key[W.IPV6_SRC + 3]!;
+  const d = key[W.NW_DST]! ^ key[W.IPV6_DST]! ^ key[W.IPV6_DST + 1]! ^ key[W.IPV6_DST + 2]! ^ key[W.IPV6_DST + 3]!;
+  const tp = key[W.TP]!;
+  const p = (tp >>> 16) ^ (tp & 0xffff);
+  let h = Math.imul((s ^ d) >>> 0, 0x9e3779b1) ^ Math.imul(((s + d) | 0) ^ (key[W.NW]! & 0xff), 0x85ebca6b) ^ Math.imul(p + (tp >>> 16) * (tp & 0xffff), 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h >>> 0;
+}
+
+export class Replayer {
+  readonly group: DatapathGroup;
+  readonly network: Network;
+  private readonly plan: PhysicalPlan | undefined;
+  private readonly single: LogicalExecutor | undefined;
+  private readonly shard: { readonly index: number; readonly count: number } | undefined;
+  private readonly key = new Uint32Array(KEY_WORDS);
+  /** The packet being replayed (for sinks that rewrite its bytes). */
+  current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
+    data: new Uint8Array(0),
+    offset: 0,
+    caplen: 0,
+    origlen: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    key: new Uint32Array(KEY_WORDS),
+  };
+
+  constructor(net: Network, opts: ReplayOptions = {}) {
+    this.network = net;
+    this.shard = opts.shard;
+    const dpOpts: DatapathOptions = { ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
+    const plan = compilePhysical(net);
+    if (!plan.ok) throw new ReplayError(plan.diags);
+    const macBindings = [...traceInputs(net).macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
+    const hasLocal = [...plan.value.chassis.values()].some((c) => !c.remote && c.vifs.size > 0);
+    if (hasLocal) {
+      this.plan = plan.value;
+      this.group = DatapathGroup.fromPlans(
+        [plan.value],
+        (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings }),
+        dpOpts,
+      );
+    } else {
+      const c = compileNetwork(net);
+      if (!c.ok) throw new ReplayError(c.diags);
+      this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table" }, calls: portSecurityCalls(net, c.value.program), macBindings });
+      this.group = DatapathGroup.single(this.single, dpOpts);
+    }
+  }
+
+  /** Where packets sent by logical port `name` enter, or undefined when no chassis hosts it. */
+  injectionFor(name: string): Injection | undefined {
+    if (this.plan) {
+      for (const c of this.plan.chassis.values()) {
+        if (c.remote) continue;
+        const vif = c.vifs.get(name);
+        if (!vif) continue;
+        const dp = this.group.datapath(c.name)!;
+        return { portName: name, chassis: c.name, datapath: dp, entry: dp.injectId(vif.datapath, vif.port) };
+      }
+      return undefined;
+    }
+    const p = this.single!.program.portByName.get(name);
+    if (!p) return undefined;
+    const dp = this.group.datapath("local")!;
+    return { portName: name, chassis: "local", datapath: dp, entry: dp.injectId(p.datapath, p.key) };
+  }
+
+  /**
+   * Where packets enter at port `inport` of `datapath` (by key): a localnet port, on the first
+   * chassis whose provider network has it, or any port of a network without chassis.
+   */
+  injectionAt(datapath: number, inport: number, portName: string): Injection | undefined {
+    if (this.plan) {
+      for (const c of this.plan.chassis.values()) {
+        if (c.remote) continue;
+        const ln = c.localnets.get(datapath);
+        if (!ln || ln.port !== inport) continue;
+        const dp = this.group.datapath(c.name)!;
+        return { portName, chassis: c.name, datapath: dp, entry: dp.injectId(datapath, inport) };
+      }
+      return undefined;
+    }
+    const dp = this.group.datapath("local")!;
+    return { portName, chassis: "local", datapath: dp, entry: dp.injectId(datapath, inport) };
+  }
+
+  /** Names of the ports packets can be injected at. */
+  injectablePorts(): string[] {
+    if (this.plan) return [...this.plan.chassis.values()].filter((c) => !c.remote).flatMap((c) => [...c.vifs.keys()]);
+    return [...this.single!.program.portByName.keys()];
+  }
+
+  /**
+   * Replays `captures` in order. `progress` is called every so often with the packets read and
+   * the bytes consumed of the total.
+   */
+  run(captures: readonly CaptureInput[], injector: Injector, sink?: PacketSink, progress?: (read: number, bytes: number, totalBytes: number) => void): ReplayReport {
+    const g = this.group;
+    g.sink = sink;
+    const key = this.key;
+    const cur = this.current;
+    const skipped: Record<string, number> = {};
+    const inj = injector.injections;
+    let read = 0;
+    let replayed = 0;
+    let other = 0;
+    let err: Diagnostic | undefined;
+    const totalBytes = captures.reduce((a, c) => a + c.bytes.length, 0);
+    let doneBytes = 0;
+    const shard = this.shard;
+    const t0 = process.hrtime.bigint();
+    for (const cap of captures) {
+      const r = openCapture(cap.bytes, cap.file);
+      if (!r.ok) {
+        err = r.diags[0];
+        break;
+      }
+      const rd = r.value;
+      while (rd.next()) {
+        read++;
+        if ((read & 0xffff) === 0 && progress) progress(read, doneBytes + rd.recordOffset, totalBytes);
+        const lt = rd.linkType;
+        if (!isSupportedLinkType(lt)) {
+          // Counted once, by the first shard.
+          if (shard === undefined || shard.index === 0) skipped[`link type ${lt}`] = (skipped[`link type ${lt}`] ?? 0) + 1;
+          continue;
+        }
+        extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, lt, key, 0, false);
+        if (shard !== undefined && symmetricHash(key) % shard.count !== shard.index) {
+          other++;
+          continue;
+        }
+        if (sink !== undefined) cur.key.set(key);
+        const i = injector.place(key);
+        if (i < 0) continue;
+        const at = inj[i]!;
+        if (sink !== undefined) {
+          cur.data = rd.data;
+          cur.offset = rd.offset;
+          cur.caplen = rd.caplen;
+          cur.origlen = rd.origlen;
+          cur.tsSec = rd.tsSec;
+          cur.tsNsec = rd.tsNsec;
+        }
+        replayed++;
+        g.inject(at.datapath, at.entry, key);
+      }
+      if (rd.error) {
+        err = error(rd.error.code, `${cap.file}: packet ${read + 1} (index ${rd.index + 1} in the file): ${rd.error.message}`, { ...(rd.error.offset !== undefined ? { offset: rd.error.offset } : {}), file: cap.file });
+        break;
+      }
+      doneBytes += cap.bytes.length;
+    }
+    const elapsedNs = Number(process.hrtime.bigint() - t0);
+    if (progress) progress(read, totalBytes, totalBytes);
+    for (const [k, v] of Object.entries(injector.unplaced())) skipped[k] = (skipped[k] ?? 0) + v;
+    const connections = g.datapaths().reduce((a, d) => a + d.conntrack.size, 0);
+    return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, elapsedNs, error: err };
+  }
+}
+
+/** Every packet at one port. */
+export function injectAt(replayer: Replayer, port: string): Injector {
+  const at = replayer.injectionFor(port);
+  if (!at) {
+    const known = replayer.injectablePorts();
+    throw new ReplayError([error("usage.inject", `--inject ${port}: no such port bound to a chassis of the network (ports: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", ..." : ""})`)]);
+  }
+  return { injections: [at], place: () => 0, unplaced: () => ({}) };
+}
+
+/** A replay that cannot start: diagnostics for the CLI. */
+export class ReplayError extends Error {
+  readonly diags: readonly Diagnostic[];
+  constructor(diags: readonly Diagnostic[]) {
+    super(diags.map((d) => d.message).join("; "));
+    this.diags = diags;
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * `replay --workers N`: the replay split over worker threads.
+ *
+ * Each worker loads and compiles the network itself, reads every capture (zero-copy over its own
+ * copy of the file) and replays only the packets of its shard: those whose symmetric 5-tuple hash
+ * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) is its index modulo
+ * N. Both directions of a connection hash alike, so a connection's conntrack state, its load
+ * balancer backend and its NAT bindings live on one worker, and the results are those of one
+ * worker except for state shared between connections (learned neighbours, cache contents and
+ * statistics). `--map auto` builds the same plan in every worker (it depends only on the
+ * captures and the network). The main thread sums the workers' reports.
+ *
+ * The worker entry point is this module itself (`isMainThread` false): it is loaded as compiled
+ * JavaScript, or through tsx when the project runs from source.
+ */
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Diagnostic } from "../base/index.js";
+import type { FlowCacheStats, GroupStats } from "../dataplane/index.js";
+import { loadNetworkFile } from "../scenario/index.js";
+import { Replayer, ReplayError, injectAt, type Injector, type ReplayReport } from "./replay.js";
+import { mapInjector } from "./map-injector.js";
+
+export interface ReplayJob {
+  readonly network: string;
+  /** The Southbound database beside an NB database network. */
+  readonly sb?: string;
+  readonly captures: readonly string[];
+  readonly inject?: string;
+  readonly map?: string;
+  readonly cache: boolean;
+  readonly emcInsertInvProb?: number;
+  readonly flowLimit?: number;
+}
+
+interface WorkerInput {
+  readonly job: ReplayJob;
+  readonly index: number;
+  readonly count: number;
+}
+
+type WorkerOutput = { readonly ok: true; readonly report: ReplayReport } | { readonly ok: false; readonly diags: readonly Diagnostic[] };
+
+/** Builds the injector a job asks for. */
+export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readonly { file: string; bytes: Uint8Array }[]): Injector {
+  if (job.inject !== undefined) return injectAt(replayer, job.inject);
+  return mapInjector(replayer, job.map ?? "auto", captures);
+}
+
+/** Runs the shard `index` of `count` of a job in this thread. */
+export function runShard(job: ReplayJob, index: number, count: number): ReplayReport {
+  const sc = loadNetworkFile(job.network, job.sb !== undefined ? { sb: job.sb } : {});
+  if (!sc.ok) throw new ReplayError(sc.diags);
+  const replayer = new Replayer(sc.value.network, {
+    cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
+    shard: { index, count },
+  });
+  const captures = job.captures.map((file) => ({ file, bytes: readFileSync(file) }));
+  return replayer.run(captures, injectorFor(replayer, job, captures));
+}
+
+/** Runs a job on `count` worker threads and sums their reports. */
+export async function replayInWorkers(job: ReplayJob, count: number): Promise<ReplayReport> {
+  const self = fileURLToPath(import.meta.url);
+  const fromSource = self.endsWith(".ts");
+  const runs = Array.from({ length: count }, (_, index) => {
+    const input: WorkerInput = { job, index, count };
+    const w = fromSource ? new Worker(sourceBootstrap(import.meta.url), { workerData: input }) : new Worker(self, { workerData: input });
+    return new Promise<ReplayReport>((resolve, reject) => {
+      let settled = false;
+      w.once("message", (m: WorkerOutput) => {
+        settled = true;
+        if (m.ok) resolve(m.report);
+        else reject(new ReplayError(m.diags));
+      });
+      w.once("error", (e) => {
+        settled = true;
+        reject(e);
+      });
+      w.once("exit", (code) => {
+        if (!settled) reject(new Error(`replay worker ${index} exited with code ${code} before reporting`));
+      });
+    });
+  });
+  return mergeReports(await Promise.all(runs));
+}
+
+/**
+ * A worker running this module from TypeScript source: a module that registers tsx's loader in
+ * the worker, then imports this file (a worker does not take `--import` options).
+ */
+function sourceBootstrap(moduleUrl: string): URL {
+  const api = import.meta.resolve("tsx/esm/api");
+  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(moduleUrl)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Sums shard reports (times: the slowest shard's; the first error). */
+export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
+  const first = reports[0]!;
+  const skipped: Record<string, number> = {};
+  const outputs: Record<string, number> = {};
+  const tunnels: Record<string, number> = {};
+  const drops: Record<string, number> = {};
+  for (const r of reports) {
+    addCounts(skipped, r.skipped);
+    addCounts(outputs, r.stats.outputs);
+    addCounts(tunnels, r.stats.tunnels);
+    addCounts(drops, r.stats.drops);
+  }
+  const sum = (f: (r: ReplayReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
+  const csum = (f: (c: FlowCacheStats) => number): number => sum((r) => f(r.stats.cache));
+  const hits = csum((c) => c.megaflowHits);
+  const stats: GroupStats = {
+    packets: sum((r) => r.stats.packets),
+    passes: sum((r) => r.stats.passes),
+    recirculations: sum((r) => r.stats.recirculations),
+    upcalls: sum((r) => r.stats.upcalls),
+    exactMegaflows: sum((r) => r.stats.exactMegaflows),
+    outputs,
+    tunnels,
+    drops,
+    cache: {
+      lookups: csum((c) => c.lookups),
+      emcHits: csum((c) => c.emcHits),
+      megaflowHits: hits,
+      misses: csum((c) => c.misses),
+      subtableProbes: csum((c) => c.subtableProbes),
+      avgSubtablesPerHit: hits === 0 ? 0 : sum((r) => r.stats.cache.avgSubtablesPerHit * r.stats.cache.megaflowHits) / hits,
+      installed: csum((c) => c.installed),
+      evicted: csum((c) => c.evicted),
+      flushes: csum((c) => c.flushes),
+      megaflows: csum((c) => c.megaflows),
+      masks: csum((c) => c.masks),
+    },
+  };
+  return {
+    read: first.read,
+    replayed: sum((r) => r.replayed),
+    otherShard: 0,
+    skipped,
+    stats,
+    connections: sum((r) => r.connections),
+    elapsedNs: Math.max(...reports.map((r) => r.elapsedNs)),
+    error: reports.find((r) => r.error)?.error,
+  };
+}
+
+if (!isMainThread && parentPort && (workerData as WorkerInput | undefined)?.job) {
+  const input = workerData as WorkerInput;
+  let out: WorkerOutput;
+  try {
+    out = { ok: true, report: runShard(input.job, input.index, input.count) };
+  } catch (e) {
+    if (e instanceof ReplayError) out = { ok: false, diags: e.diags };
+    else throw e;
+  }
+  parentPort.postMessage(out);
+}

@@ -1,0 +1,140 @@
+/**
+ * `ovnsim replay` end to end, in-process: the report, `--stats`, `--out` (byte-identical with and
+ * without the cache, and readable by tshark when it is installed), `--workers 2` against one
+ * worker, `--inject`, a capture that breaks mid-stream (exit 2, the packet and the byte offset,
+ * the statistics of the packets before it kept), and usage errors.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { run } from "../../src/cli/main.js";
+import { memoryIo } from "../../src/cli/io.js";
+import { compileMicroflow, compileNetwork } from "../../src/compile/index.js";
+import { frameFromKey } from "../../src/flow/index.js";
+import { PcapWriter } from "../../src/pcap/index.js";
+import { loadNetworkFile } from "../../src/scenario/index.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const NET = join(ROOT, "scenarios/kube-ovn-default.yaml");
+const tmp = mkdtempSync(join(tmpdir(), "ovnsim-replay-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A capture of the scenario's own TCP/UDP probes (as frames), each sent `rounds` times. */
+function probeCapture(path: string, rounds: number): number {
+  const sc = loadNetworkFile(NET);
+  if (!sc.ok) throw new Error("scenario");
+  const c = compileNetwork(sc.value.network);
+  if (!c.ok) throw new Error("compile");
+  const w = new PcapWriter();
+  let n = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const p of sc.value.probes) {
+      if (!/tcp|udp/.test(p.microflow)) continue;
+      const mf = compileMicroflow(c.value.program, undefined, p.microflow);
+      if (!mf.ok) continue;
+      w.writePacket(1_700_000_000 + r, n * 1000, frameFromKey(mf.value.key, { payload: new Uint8Array(16).fill(r) }));
+      n++;
+    }
+  }
+  writeFileSync(path, w.toBytes());
+  return n;
+}
+
+async function ovnsim(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo();
+  const code = await run(args, io);
+  return { code, out: io.stdout(), err: io.stderr() };
+}
+
+const capture = join(tmp, "probes.pcap");
+const packets = probeCapture(capture, 20);
+
+describe("ovnsim replay", () => {
+  it("replays a capture mapped onto the network and prints the report", async () => {
+    const r = await ovnsim(["replay", NET, capture]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`packets: ${packets} read, \\d+ replayed`));
+    expect(r.out).toMatch(/delivered, by egress port/);
+    expect(r.out).toMatch(/megaflow hits: +\d+/);
+    expect(r.out).toMatch(/upcalls: +\d+/);
+    expect(r.out).toMatch(/masks: +\d+/);
+  }, 60_000);
+
+  it("--out writes the same captures with and without the cache, and --stats its JSON", async () => {
+    const on = join(tmp, "on");
+    const off = join(tmp, "off");
+    const a = await ovnsim(["replay", NET, capture, "--out", on, "--stats", join(tmp, "on.json")]);
+    const b = await ovnsim(["replay", NET, capture, "--out", off, "--no-cache", "--stats", join(tmp, "off.json")]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const files = readdirSync(on).sort();
+    expect(files.length).toBeGreaterThan(1);
+    expect(files.some((f) => f.startsWith("wire-"))).toBe(true);
+    expect(readdirSync(off).sort()).toEqual(files);
+    for (const f of files) expect(Buffer.compare(readFileSync(join(on, f)), readFileSync(join(off, f))), f).toBe(0);
+    const s1 = JSON.parse(readFileSync(join(tmp, "on.json"), "utf8"));
+    const s2 = JSON.parse(readFileSync(join(tmp, "off.json"), "utf8"));
+    expect(s1.version).toBe(1);
+    expect(s1.outputs).toEqual(s2.outputs);
+    expect(s1.drops).toEqual(s2.drops);
+    expect(s1.flowCache.upcalls).toBeLessThan(s2.flowCache.upcalls);
+    expect(s1.flowCache.megaflowHits + s1.flowCache.emcHits + s1.flowCache.misses).toBe(s1.flowCache.lookups);
+  }, 60_000);
+
+  it("--workers 2 gives the same verdicts as one worker", async () => {
+    const one = join(tmp, "w1.json");
+    const two = join(tmp, "w2.json");
+    expect((await ovnsim(["replay", NET, capture, "--stats", one])).code).toBe(0);
+    expect((await ovnsim(["replay", NET, capture, "--workers", "2", "--stats", two])).code).toBe(0);
+    const a = JSON.parse(readFileSync(one, "utf8"));
+    const b = JSON.parse(readFileSync(two, "utf8"));
+    expect(b.packets.replayed).toBe(a.packets.replayed);
+    expect(b.outputs).toEqual(a.outputs);
+    expect(b.drops).toEqual(a.drops);
+    expect(b.tunnels).toEqual(a.tunnels);
+    expect(b.connections).toBe(a.connections);
+  }, 120_000);
+
+  it("--inject sends every packet in at one port", async () => {
+    const r = await ovnsim(["replay", NET, capture, "--inject", "web-1.default", "--no-cache"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`packets: ${packets} read, ${packets} replayed`));
+    const bad = await ovnsim(["replay", NET, capture, "--inject", "no-such-port"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--inject no-such-port: no such port/);
+  }, 60_000);
+
+  it("a capture that breaks mid-stream: exit 2, where it broke, and the statistics before it", async () => {
+    const whole = readFileSync(capture);
+    const cut = join(tmp, "cut.pcap");
+    // Cut inside the 11th record: 24-byte file header, then records of 16 + length bytes.
+    let off = 24;
+    for (let i = 0; i < 10; i++) off += 16 + whole.readUInt32LE(off + 8);
+    writeFileSync(cut, whole.subarray(0, off + 20));
+    const r = await ovnsim(["replay", NET, cut, "--stats", join(tmp, "cut.json")]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/packets: 10 read/);
+    expect(r.err).toMatch(/packet 11/);
+    expect(r.err).toMatch(new RegExp(`${off}|0x${off.toString(16)}`));
+    expect(r.err).not.toMatch(/\n\s+at /);
+    const s = JSON.parse(readFileSync(join(tmp, "cut.json"), "utf8"));
+    expect(s.packets.read).toBe(10);
+    expect(s.error).toMatch(/packet 11/);
+  }, 60_000);
+
+  it("usage errors exit 2 with one line each", async () => {
+    for (const args of [
+      ["replay", NET, capture, "--inject", "web-1.default", "--map", "auto"],
+      ["replay", NET, capture, "--workers", "0"],
+      ["replay", NET, capture, "--map", "other"],
+      ["replay", NET, join(tmp, "absent.pcap")],
+    ]) {
+      const r = await ovnsim(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err).toMatch(/^ovnsim: /);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  }, 60_000);
+});
