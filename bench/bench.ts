@@ -8,6 +8,7 @@
 import * as classifier from "./classifier.bench.js";
 import * as path from "./path.bench.js";
 import * as pcap from "./pcap.bench.js";
+import * as replay from "./replay.bench.js";
 import * as trace from "./trace.bench.js";
 
 interface Suite {
@@ -16,7 +17,7 @@ interface Suite {
 }
 
 const filter = new RegExp(process.argv[2] ?? ".");
-const suites: Suite[] = [pcap, classifier, trace, path];
+const suites: Suite[] = [pcap, classifier, trace, path, replay];
 for (const suite of suites) {
   if (suite.cases.some((c) => filter.test(c))) await suite.main(filter);
 }

@@ -1,0 +1,127 @@
+/**
+ * Replay benchmarks: the datapath flow cache against the slow path.
+ *
+ * Macro (`replay/kube-ovn-default`, `replay/network-policy`): `bench/ndpi-composite-99k.pcap`
+ * from the shared captures, mapped onto the scenario (`--map auto`), replayed BENCH_RUNS times
+ * (default 5) with the cache (default exact-match insertion 1/100) and without it, each run on a
+ * fresh network; medians of the packet loop's rate (the mapping's first pass and the compile are
+ * not in it), the speedup from the same run, hit rates, megaflows, masks and the peak RSS.
+ * `replay/workers` replays the same capture onto kube-ovn-default with one and with two worker
+ * threads and reports the aggregate rate (packets over the slowest shard's loop time).
+ *
+ * Micro (tinybench, kube-ovn-default, the scenario's own TCP/UDP probes as packets):
+ * `cache/emc-hit` and `cache/megaflow-hit` inject one already-cached packet (every pass hits),
+ * `cache/slow-path` translates one pass without the cache, `cache/extract` extracts a key.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Bench } from "tinybench";
+import { printTinybench } from "./report.js";
+import { pcapsDir } from "./pcap.bench.js";
+import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
+import { KEY_WORDS, W, extractKey, frameFromKey } from "../src/flow/index.js";
+import { Replayer, mapInjector, replayInWorkers, type ReplayReport } from "../src/replay/index.js";
+import { loadNetworkFile } from "../src/scenario/index.js";
+
+export const cases = ["replay/kube-ovn-default", "replay/network-policy", "replay/workers", "cache/emc-hit", "cache/megaflow-hit", "cache/slow-path", "cache/extract"];
+
+const SCEN = resolve(process.cwd(), "scenarios");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function once(scenario: string, file: string, bytes: Uint8Array, cache: boolean): ReplayReport {
+  const sc = loadNetworkFile(join(SCEN, scenario));
+  if (!sc.ok) throw new Error(`${scenario}: ${sc.diags[0]?.message}`);
+  const r = new Replayer(sc.value.network, { cache: cache ? {} : false });
+  const inj = mapInjector(r, "auto", [{ file, bytes }]);
+  return r.run([{ file, bytes }], inj);
+}
+
+const pps = (r: ReplayReport): number => r.replayed / (r.elapsedNs / 1e9);
+const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} Mpps` : `${(x / 1e3).toFixed(1)} kpps`);
+
+function macro(scenario: string, file: string): void {
+  const bytes = new Uint8Array(readFileSync(file));
+  const on: number[] = [];
+  const off: number[] = [];
+  let last: ReplayReport | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    last = once(scenario, file, bytes, true);
+    on.push(pps(last));
+    off.push(pps(once(scenario, file, bytes, false)));
+  }
+  const c = last!.stats.cache;
+  const rss = process.resourceUsage().maxRSS / 1024;
+  console.log(`replay ${scenario} (${last!.replayed} of ${last!.read} packets mapped; ${last!.stats.passes} datapath passes), median of ${RUNS} runs:`);
+  console.log(`  with the cache:    ${fmt(median(on))}  (runs: ${on.map(fmt).join(", ")})`);
+  console.log(`  slow path only:    ${fmt(median(off))}  (runs: ${off.map(fmt).join(", ")})`);
+  console.log(`  speedup:           ${(median(on) / median(off)).toFixed(2)}x`);
+  console.log(`  exact-match hits ${((100 * c.emcHits) / c.lookups).toFixed(1)}%, megaflow hits ${((100 * c.megaflowHits) / c.lookups).toFixed(1)}% (${c.avgSubtablesPerHit.toFixed(2)} subtables per hit), upcalls ${((100 * c.misses) / c.lookups).toFixed(2)}%`);
+  console.log(`  megaflows ${c.megaflows} (${last!.stats.exactMegaflows} exact), masks ${c.masks}, connections ${last!.connections}, peak RSS ${rss.toFixed(0)} MiB`);
+}
+
+async function workers(file: string): Promise<void> {
+  // Four copies of the capture in a row, so that each worker's loop outlasts its JIT warm-up.
+  const job = { network: join(SCEN, "kube-ovn-default.yaml"), captures: [file, file, file, file], map: "auto", cache: true };
+  const one: number[] = [];
+  const two: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    one.push(pps(await replayInWorkers(job, 1)));
+    two.push(pps(await replayInWorkers(job, 2)));
+  }
+  console.log(`replay workers (kube-ovn-default, cache on), median of ${RUNS} runs: 1 worker ${fmt(median(one))}, 2 workers ${fmt(median(two))}, ratio ${(median(two) / median(one)).toFixed(2)}x`);
+  console.log(`  runs 1: ${one.map(fmt).join(", ")}; runs 2: ${two.map(fmt).join(", ")}`);
+}
+
+async function micro(filter: RegExp): Promise<void> {
+  const sc = loadNetworkFile(join(SCEN, "kube-ovn-default.yaml"));
+  if (!sc.ok) throw new Error("scenario");
+  const plan = compilePhysical(sc.value.network);
+  if (!plan.ok) throw new Error("physical");
+  const emc = new Replayer(sc.value.network, { cache: { emcInsertInvProb: 1 } });
+  const mega = new Replayer(sc.value.network, { cache: { emcInsertInvProb: 0 } });
+  const slow = new Replayer(sc.value.network, { cache: false });
+  const p = sc.value.probes.find((x) => x.name === "web1-to-web3-tcp-cross-node")!;
+  const at = (r: Replayer) => r.injectionFor("web-1.default")!;
+  const mf = compileMicroflow(plan.value.chassis.get(at(emc).chassis)!.program, undefined, p.microflow);
+  if (!mf.ok) throw new Error("microflow");
+  const key = mf.value.key.slice();
+  key.fill(0, 0, W.REG0 + 16);
+  for (const r of [emc, mega]) for (let i = 0; i < 1000; i++) r.group.inject(at(r).datapath, at(r).entry, key);
+  const frame = frameFromKey(key, { payload: new Uint8Array(64) });
+  const k2 = new Uint32Array(KEY_WORDS);
+  const bench = new Bench({ time: 1000, warmupTime: 300 });
+  const ae = at(emc);
+  const am = at(mega);
+  const as = at(slow);
+  const passKey = key.slice();
+  passKey[W.RECIRC_ID] = as.entry;
+  if (filter.test("cache/emc-hit")) bench.add("cache/emc-hit (one packet, every pass)", () => emc.group.inject(ae.datapath, ae.entry, key));
+  if (filter.test("cache/megaflow-hit")) bench.add("cache/megaflow-hit (one packet, every pass)", () => mega.group.inject(am.datapath, am.entry, key));
+  if (filter.test("cache/slow-path")) bench.add("cache/slow-path (one pass translated)", () => as.datapath.translate(passKey, false));
+  if (filter.test("cache/extract")) bench.add("cache/extract (key from a frame)", () => extractKey(frame, 0, frame.length, frame.length, 1, k2, 0, false));
+  await bench.run();
+  const s = emc.group.stats();
+  console.log(`micro: the packet takes ${(s.passes / s.packets).toFixed(1)} datapath passes (conntrack recirculations and the tunnel)`);
+  printTinybench(bench);
+}
+
+export async function main(filter: RegExp = /./): Promise<void> {
+  const file = join(pcapsDir(), "bench/ndpi-composite-99k.pcap");
+  let have = true;
+  try {
+    readFileSync(file);
+  } catch {
+    have = false;
+    console.log(`replay: ${file} is absent (set OVNSIM_PCAPS); the macro cases are skipped`);
+  }
+  if (have && filter.test("replay/kube-ovn-default")) macro("kube-ovn-default.yaml", file);
+  if (have && filter.test("replay/network-policy")) macro("network-policy.yaml", file);
+  if (have && filter.test("replay/workers")) await workers(file);
+  if (cases.filter((c) => c.startsWith("cache/")).some((c) => filter.test(c))) await micro(filter);
+}
