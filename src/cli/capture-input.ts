@@ -22,14 +22,8 @@ export class InputError extends Error {
   }
 }
 
-/** Opens `path` (or stdin for `-`); throws InputError with the file's diagnostics if it cannot. */
-export async function openCaptureInput(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<CaptureSource> {
-  if (path === STDIN_ARG || path === "-") {
-    if (!stdin) throw new InputError([error("io.no-stdin", "standard input is not available", { file: "-" })]);
-    const r = await readCaptureStream(stdin, "-");
-    if (!r.ok) throw new InputError(r.diags);
-    return r.value;
-  }
+/** Throws InputError unless `path` is a file that can be opened (not a directory, not absent). */
+export function checkCaptureFile(path: string): void {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new InputError([error("io.is-directory", "is a directory; expected a pcap or pcapng file", { file: path })]);
@@ -38,6 +32,17 @@ export async function openCaptureInput(path: string, stdin: NodeJS.ReadableStrea
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError([error("io.open", code === "ENOENT" ? "no such file" : `cannot open (${code ?? String(e)})`, { file: path })]);
   }
+}
+
+/** Opens `path` (or stdin for `-`); throws InputError with the file's diagnostics if it cannot. */
+export async function openCaptureInput(path: string, stdin: NodeJS.ReadableStream | undefined): Promise<CaptureSource> {
+  if (path === STDIN_ARG || path === "-") {
+    if (!stdin) throw new InputError([error("io.no-stdin", "standard input is not available", { file: "-" })]);
+    const r = await readCaptureStream(stdin, "-");
+    if (!r.ok) throw new InputError(r.diags);
+    return r.value;
+  }
+  checkCaptureFile(path);
   const r = readCaptureFile(path);
   if (!r.ok) throw new InputError(r.diags);
   return r.value;

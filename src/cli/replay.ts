@@ -10,7 +10,7 @@
  * that breaks mid-stream ends the replay: the statistics cover the packets before it, the error
  * names the packet and byte offset, and the exit code is 2.
  */
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
@@ -19,10 +19,10 @@ import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption } from "../packet/index.js";
 import { PcapWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
-import { InputError } from "./capture-input.js";
+import { InputError, checkCaptureFile } from "./capture-input.js";
+import { writeFileAtomically } from "./import.js";
 import { UsageError, type Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
-import { readFileSync, statSync } from "node:fs";
 
 /** Version of the `--stats` JSON document; bumped on any incompatible change. */
 export const REPLAY_STATS_VERSION = 1;
@@ -179,12 +179,6 @@ class Progress {
   };
 }
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: number) => void): void {
   parser.command(
     "replay <network> <pcaps..>",
@@ -213,14 +207,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         }),
     async (argv) => {
       const captures = argv.pcaps.map(String);
-      for (const f of captures) {
-        try {
-          if (statSync(f).isDirectory()) throw new InputError([error("io.is-directory", "is a directory; expected a pcap or pcapng file", { file: f })]);
-        } catch (e) {
-          if (e instanceof InputError) throw e;
-          throw new InputError([error("io.open", `cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: f })]);
-        }
-      }
+      for (const f of captures) checkCaptureFile(f);
       const job: ReplayJob = {
         network: argv.network,
         ...(argv.sb !== undefined ? { sb: argv.sb } : {}),
@@ -256,7 +243,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderReport(report, argv.cache));
-      if (argv.stats !== undefined) writeAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers }), null, 2) + "\n");
+      if (argv.stats !== undefined) writeFileAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers }), null, 2) + "\n");
       if (report.error) {
         io.err(`ovnsim: ${formatDiagnostic(report.error)}\n`);
         io.err(`ovnsim: the statistics above cover the ${report.read} packets read before the error\n`);

@@ -46,7 +46,7 @@ import { KEY_WORDS, W } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import type { Conntrack, CtRequest } from "./conntrack.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
-import { FlowCache, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
+import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
 
 /** Where a pass starts. */
@@ -450,8 +450,6 @@ export class DatapathGroup {
     const caches = this.datapaths()
       .map((d) => d.cache?.stats())
       .filter((s): s is FlowCacheStats => s !== undefined);
-    const sum = (f: (s: FlowCacheStats) => number): number => caches.reduce((a, s) => a + f(s), 0);
-    const hits = sum((s) => s.megaflowHits);
     return {
       packets: this.packets,
       passes: this.passes,
@@ -461,19 +459,7 @@ export class DatapathGroup {
       outputs: this.outputs.toObject(),
       tunnels: this.tunnels.toObject(),
       drops: this.drops.toObject(),
-      cache: {
-        lookups: sum((s) => s.lookups),
-        emcHits: sum((s) => s.emcHits),
-        megaflowHits: hits,
-        misses: sum((s) => s.misses),
-        subtableProbes: sum((s) => s.subtableProbes),
-        avgSubtablesPerHit: hits === 0 ? 0 : caches.reduce((a, s) => a + s.avgSubtablesPerHit * s.megaflowHits, 0) / hits,
-        installed: sum((s) => s.installed),
-        evicted: sum((s) => s.evicted),
-        flushes: sum((s) => s.flushes),
-        megaflows: sum((s) => s.megaflows),
-        masks: sum((s) => s.masks),
-      },
+      cache: sumCacheStats(caches),
     };
   }
 }

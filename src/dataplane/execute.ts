@@ -205,7 +205,7 @@ export interface Resume {
 const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb"]);
 
 /** ORs field `d` (all of it) into `wc`. */
-export function unwildcard(wc: Uint32Array, d: FieldDef): void {
+function unwildcard(wc: Uint32Array, d: FieldDef): void {
   if (d.nwords === 1) wc[d.word] = (wc[d.word]! | fieldWordMask(d)) >>> 0;
   else for (let i = 0; i < d.nwords; i++) wc[d.word + i] = 0xffffffff;
 }

@@ -395,6 +395,25 @@ export class FlowCache<A> {
   }
 }
 
+/** The statistics of several caches as one (subtables per hit weighted by hits). */
+export function sumCacheStats(all: readonly FlowCacheStats[]): FlowCacheStats {
+  const sum = (f: (s: FlowCacheStats) => number): number => all.reduce((a, s) => a + f(s), 0);
+  const hits = sum((s) => s.megaflowHits);
+  return {
+    lookups: sum((s) => s.lookups),
+    emcHits: sum((s) => s.emcHits),
+    megaflowHits: hits,
+    misses: sum((s) => s.misses),
+    subtableProbes: sum((s) => s.subtableProbes),
+    avgSubtablesPerHit: hits === 0 ? 0 : sum((s) => s.avgSubtablesPerHit * s.megaflowHits) / hits,
+    installed: sum((s) => s.installed),
+    evicted: sum((s) => s.evicted),
+    flushes: sum((s) => s.flushes),
+    megaflows: sum((s) => s.megaflows),
+    masks: sum((s) => s.masks),
+  };
+}
+
 const NONE: readonly never[] = [];
 
 /** A hash of the whole key, for the EMC. */

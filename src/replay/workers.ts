@@ -17,7 +17,7 @@ import { isMainThread, parentPort, Worker, workerData } from "node:worker_thread
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../base/index.js";
-import type { FlowCacheStats, GroupStats } from "../dataplane/index.js";
+import { sumCacheStats, type GroupStats } from "../dataplane/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
 import { Replayer, ReplayError, injectAt, type Injector, type ReplayReport } from "./replay.js";
 import { mapInjector } from "./map-injector.js";
@@ -114,8 +114,6 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     addCounts(drops, r.stats.drops);
   }
   const sum = (f: (r: ReplayReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
-  const csum = (f: (c: FlowCacheStats) => number): number => sum((r) => f(r.stats.cache));
-  const hits = csum((c) => c.megaflowHits);
   const stats: GroupStats = {
     packets: sum((r) => r.stats.packets),
     passes: sum((r) => r.stats.passes),
@@ -125,19 +123,7 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     outputs,
     tunnels,
     drops,
-    cache: {
-      lookups: csum((c) => c.lookups),
-      emcHits: csum((c) => c.emcHits),
-      megaflowHits: hits,
-      misses: csum((c) => c.misses),
-      subtableProbes: csum((c) => c.subtableProbes),
-      avgSubtablesPerHit: hits === 0 ? 0 : sum((r) => r.stats.cache.avgSubtablesPerHit * r.stats.cache.megaflowHits) / hits,
-      installed: csum((c) => c.installed),
-      evicted: csum((c) => c.evicted),
-      flushes: csum((c) => c.flushes),
-      megaflows: csum((c) => c.megaflows),
-      masks: csum((c) => c.masks),
-    },
+    cache: sumCacheStats(reports.map((r) => r.stats.cache)),
   };
   return {
     read: first.read,
