@@ -13,15 +13,18 @@
  */
 import type { Argv } from "yargs";
 import type { CompiledNetwork, LogicalFlow } from "../compile/index.js";
-import { compilePhysical, switchStageTable } from "../compile/index.js";
+import { compilePhysical, stageTable } from "../compile/index.js";
 import { dumpFlows, formatPhysicalFlow } from "../ofp/index.js";
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
 
+/** A stage's table number in its pipeline (switch or router stage names are distinct). */
+const tableOf = (stage: string): number => stageTable(stage) ?? -1;
+
 function sorted(flows: readonly LogicalFlow[]): LogicalFlow[] {
   const pl = (f: LogicalFlow) => (f.pipeline === "ingress" ? 0 : 1);
-  return [...flows].sort((a, b) => pl(a) - pl(b) || switchStageTable(a.stage as never) - switchStageTable(b.stage as never) || b.priority - a.priority || (a.match < b.match ? -1 : a.match > b.match ? 1 : 0) || (a.actions < b.actions ? -1 : a.actions > b.actions ? 1 : 0));
+  return [...flows].sort((a, b) => pl(a) - pl(b) || tableOf(a.stage) - tableOf(b.stage) || b.priority - a.priority || (a.match < b.match ? -1 : a.match > b.match ? 1 : 0) || (a.actions < b.actions ? -1 : a.actions > b.actions ? 1 : 0));
 }
 
 function selected(c: CompiledNetwork, datapath: string | undefined): [string, readonly LogicalFlow[]][] {
@@ -40,7 +43,7 @@ export function renderLflows(c: CompiledNetwork, datapath?: string): string {
     for (const pipeline of ["ingress", "egress"] as const) {
       out += `Datapath: "${name}" Pipeline: ${pipeline}\n`;
       for (const f of sorted(flows).filter((x) => x.pipeline === pipeline)) {
-        const table = switchStageTable(f.stage as never);
+        const table = tableOf(f.stage);
         out += `  table=${String(table).padEnd(2)}(${f.stage.padEnd(20)}), priority=${String(f.priority).padEnd(5)}, match=(${f.match}), action=(${f.actions})  /* ${f.origin} ${f.source} */\n`;
       }
     }
@@ -79,7 +82,7 @@ export function registerFlowsCommand(parser: Argv, io: Io): void {
       if (argv.format === "lflow") io.out(renderLflows(c, argv.datapath));
       else if (argv.format === "json") {
         const rows = selected(c, argv.datapath).flatMap(([name, flows]) =>
-          sorted(flows).map((f) => ({ datapath: name, pipeline: f.pipeline, table: switchStageTable(f.stage as never), stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
+          sorted(flows).map((f) => ({ datapath: name, pipeline: f.pipeline, table: tableOf(f.stage), stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
         );
         io.out(JSON.stringify(rows, null, 2) + "\n");
       } else {

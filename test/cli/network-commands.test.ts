@@ -90,6 +90,19 @@ describe("ovnsim flows and export", () => {
     expect(u.code).toBe(2);
   });
 
+  it("flows: router stages carry northd's table numbers, in table order", async () => {
+    const r = await cli(["flows", join(SCEN, "kube-ovn-cluster.yaml"), "--datapath", "ovn-cluster"]);
+    expect(r.code).toBe(0);
+    // OVN 23.03 northd: lr_in_policy is ingress table 15, lr_out_snat egress table 3.
+    expect(r.out).toMatch(/^ {2}table=15\(lr_in_policy\s*\), priority=31000/m);
+    expect(r.out).toMatch(/^ {2}table=3 \(lr_out_snat\s*\)/m);
+    expect(r.out).not.toMatch(/table=-/);
+    for (const block of r.out.split(/^Datapath: .*$/m).slice(1)) {
+      const tables = [...block.matchAll(/^ {2}table=(\d+)/gm)].map((m) => Number(m[1]));
+      expect(tables).toEqual([...tables].sort((a, b) => a - b));
+    }
+  });
+
   it("export writes ovn-nbctl commands", async () => {
     const r = await cli(["export", join(SCEN, "kube-ovn-default.yaml"), "--format", "nbctl"]);
     expect(r.code).toBe(0);
