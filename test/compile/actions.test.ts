@@ -154,6 +154,21 @@ describe("formatting", () => {
   });
 });
 
+describe("icmp4.frag_mtu and icmp6.frag_mtu", () => {
+  it("are accepted inside a generated ICMP error, as a note (the key has no MTU field)", () => {
+    const r = parseActions("icmp4_error { icmp4.type = 3; icmp4.code = 4; icmp4.frag_mtu = 1400; output; };");
+    expect(r.ok ? "" : r.diags[0]!.message).toBe("");
+    if (!r.ok) return;
+    const gen = r.value[0]!;
+    expect(gen.kind).toBe("generate");
+    if (gen.kind === "generate") expect(gen.actions.filter((a) => a.kind === "note")).toEqual([{ kind: "note", text: "icmp4.frag_mtu = 1400" }]);
+  });
+  it("must be a 16-bit integer", () => {
+    const r = parseActions("icmp6_error { icmp6.frag_mtu = 70000; output; };");
+    expect(r.ok ? "" : r.diags[0]!.message).toBe("icmp6.frag_mtu must fit in 16 bits.");
+  });
+});
+
 describe("hostile input", () => {
   it("limits nesting", () => {
     const r = parseActions("clone { ".repeat(40) + "output; };".repeat(40));

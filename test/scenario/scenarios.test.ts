@@ -11,6 +11,7 @@ import { is, List, OrderedMap } from "immutable";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { formatDiagnostic } from "../../src/base/index.js";
+import { compileNetwork } from "../../src/compile/index.js";
 import { Acl, AddressSet, Chassis, Encap, LoadBalancer, LogicalSwitch, Nat, Network, PortGroup, RouterPolicy, StaticRoute, SwitchPort } from "../../src/model/index.js";
 import { loadNetworkFile, loadNetworkText, loadScenario, saveScenario, scenarioJsonSchema, type Probe } from "../../src/scenario/index.js";
 import { GOOD } from "./router-network.js";
@@ -204,6 +205,13 @@ describe("fixtures/scenario/every-field.yaml", () => {
     const again = loadScenario(saveScenario(r.value.network, r.value.probes, r.value.zones), "saved.yaml");
     expect(again.ok && is(again.value.network, r.value.network)).toBe(true);
     expect(again.ok && again.value.probes).toEqual(r.value.probes);
+  });
+  it("compiles, every flow included", () => {
+    const r = loadScenario(text, path);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const c = compileNetwork(r.value.network);
+    if (!c.ok) expect(c.diags.map(formatDiagnostic)).toEqual([]);
   });
 });
 

@@ -237,6 +237,17 @@ class Parser {
     if (t.kind !== "id") this.syntax("action");
     const name = t.text;
     const after = this.peek(1);
+    // OVN's `icmp4.frag_mtu` / `icmp6.frag_mtu` fill the MTU of a generated ICMP "too big" error.
+    // The flow key has no such field (the MTU lives in the ICMP payload), so the assignment is
+    // kept as a note: traces and dumps show it, and it changes nothing the key can express.
+    if ((name === "icmp4.frag_mtu" || name === "icmp6.frag_mtu") && after.kind === "=") {
+      this.advance();
+      this.advance();
+      const mtu = this.int();
+      if (mtu > 0xffffn) this.fail(t, `${name} must fit in 16 bits.`);
+      out.push({ kind: "note", text: `${name} = ${mtu}` });
+      return;
+    }
     // Assignments, exchanges and `--` start with a field name.
     if (after.kind === "=" || after.kind === "<->" || after.kind === "--" || after.kind === "[") {
       this.assignment(out, inCommit);
