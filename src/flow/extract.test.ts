@@ -155,3 +155,32 @@ describe("extractKey", () => {
     expect(r.key[W.NW_DST]).toBe(0x0a000002);
   });
 });
+
+describe("lengths that disagree with the buffer", () => {
+  it("a captured length beyond the buffer is cut to the buffer, never a throw", () => {
+    // Ethernet + IPv4 + TCP, whole; then the same frame with its last 30 bytes missing from the buffer.
+    const frame = fromHex("020000000002 020000000001 0800 4500002800010000 4006 0000 0a000001 0a000002 04d2 0050 00000000 00000000 5002 2000 0000 0000");
+    const full = newKey();
+    extractKey(frame, 0, frame.length, frame.length, 1, full, 1, false);
+    expect(full[W.TP]).toBe((1234 << 16) | 80);
+    const cut = frame.subarray(0, frame.length - 30);
+    const key = newKey();
+    expect(() => extractKey(cut, 0, frame.length, frame.length, 1, key, 1, false)).not.toThrow();
+    expect(key[W.PARSE]! & PARSE.L4).toBe(0);
+    expect(key[W.ETH_TYPE]).toBe(0x0800);
+    expect((key[W.PARSE]! >>> 8) & 0xff).not.toBe(ParseError.NONE);
+    for (const off of [cut.length, cut.length + 5, 1 << 20]) expect(() => extractKey(cut, off, 100, 100, 1, newKey(), 1, false)).not.toThrow();
+  });
+  it("keys from two buffers in turn stay apart (the view follows the buffer)", () => {
+    const a = fromHex("020000000002 020000000001 0806 0001 0800 0604 0001 020000000001 0a000001 000000000000 0a000002");
+    const b = fromHex("020000000004 020000000003 0806 0001 0800 0604 0002 020000000003 0a000003 020000000004 0a000004");
+    const ka = newKey();
+    const kb = newKey();
+    for (let i = 0; i < 3; i++) {
+      extractKey(a, 0, a.length, a.length, 1, ka, 1, false);
+      extractKey(b, 0, b.length, b.length, 1, kb, 1, false);
+    }
+    expect([ka[W.NW_SRC], ka[W.NW_DST], ka[W.NW]! & 0xff]).toEqual([0x0a000001, 0x0a000002, 1]);
+    expect([kb[W.NW_SRC], kb[W.NW_DST], kb[W.NW]! & 0xff]).toEqual([0x0a000003, 0x0a000004, 2]);
+  });
+});

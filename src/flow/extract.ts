@@ -111,16 +111,22 @@ export const VXLAN_PORT = 4789;
 /** The first word that extraction owns; words below it are pipeline metadata. */
 export const PACKET_WORDS_START = W_TUN_ID;
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
 /**
- * A big-endian 32-bit read as a signed integer: stored into the key's Uint32Array it becomes the
- * same bits, and V8 keeps int32 values unboxed where an unsigned value above 2^31 would be a double.
+ * Multi-byte fields are read through a DataView (one big-endian load each, where byte-wise reads
+ * cost four loads and three shifts). The view of the last buffer is kept, so a reader that hands
+ * over records of one buffer makes one view, not one per packet. 32-bit reads are signed: stored
+ * into the key's Uint32Array they become the same bits, and V8 keeps int32 values unboxed where an
+ * unsigned value above 2^31 would be a double.
  */
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+let viewBuf: Uint8Array | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
+  if (buf !== viewBuf) {
+    viewBuf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return view;
 }
 
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
@@ -181,7 +187,9 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   key[W_IN_PORT] = inPort;
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
-  return parseFrame(buf, off, off + len, key, linkType, decap, off, wireLen > len ? wireLen - len : 0);
+  // A length beyond the buffer is cut to the buffer, so that no read can fall outside it.
+  const end = off + len > buf.length ? buf.length : off + len;
+  return parseFrame(buf, viewOf(buf), off, end, key, linkType, decap, off, wireLen > len ? wireLen - len : 0);
 }
 
 /**
@@ -190,19 +198,19 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
  * parsing (measured: 46 ns against 15 ns for the straight-line equivalent on an Ethernet/IPv4/UDP
  * frame). Only the rare decapsulation path is a separate function.
  */
-function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Array, linkType: number, decap: boolean, base: number, slack: number): number {
+function parseFrame(buf: Uint8Array, dv: DataView<ArrayBufferLike>, start: number, end: number, key: Uint32Array, linkType: number, decap: boolean, base: number, slack: number): number {
   let p = start;
   let flags = 0;
   let ethType: number;
   // Link layer.
   if (linkType === LINK_ETHERNET) {
     if (end - p < 14) return done(key, 0, E_SHORT_ETH, p - base);
-    key[W_ETH_DST] = u16(buf, p);
-    key[W_ETH_DST + 1] = u32(buf, p + 2);
-    key[W_ETH_SRC] = u16(buf, p + 6);
-    key[W_ETH_SRC + 1] = u32(buf, p + 8);
+    key[W_ETH_DST] = dv.getUint16(p);
+    key[W_ETH_DST + 1] = dv.getInt32(p + 2);
+    key[W_ETH_SRC] = dv.getUint16(p + 6);
+    key[W_ETH_SRC + 1] = dv.getInt32(p + 8);
     flags = P_L2;
-    ethType = u16(buf, p + 12);
+    ethType = dv.getUint16(p + 12);
     p += 14;
     let tags = 0;
     while (ethType === 0x8100 || ethType === 0x88a8) {
@@ -214,16 +222,16 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
         key[W_ETH_TYPE] = ethType;
         return done(key, flags | P_TRUNCATED, E_SHORT_VLAN, p - base);
       }
-      key[tags === 0 ? W_VLAN0 : W_VLAN1] = (ethType << 16) | u16(buf, p) | 0x1000;
+      key[tags === 0 ? W_VLAN0 : W_VLAN1] = (ethType << 16) | dv.getUint16(p) | 0x1000;
       flags |= P_VLAN;
       tags++;
-      ethType = u16(buf, p + 2);
+      ethType = dv.getUint16(p + 2);
       p += 4;
     }
     if (ethType < 0x600) {
       // 802.3 length: LLC/SNAP with OUI 0 carries an EtherType; anything else has none.
       if (end - p >= 8 && buf[p] === 0xaa && buf[p + 1] === 0xaa && buf[p + 2] === 0x03 && buf[p + 3] === 0 && buf[p + 4] === 0 && buf[p + 5] === 0) {
-        ethType = u16(buf, p + 6);
+        ethType = dv.getUint16(p + 6);
         p += 8;
       } else {
         key[W_ETH_TYPE] = 0x05ff;
@@ -240,7 +248,7 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     if (end - p < 4) return done(key, 0, E_SHORT_ETH, 0);
     // The family is host order for NULL and network order for LOOP; files from both little- and
     // big-endian hosts occur, so either reading is accepted.
-    const be = u32(buf, p);
+    const be = dv.getInt32(p);
     const le = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
     const fam = linkType === LINK_LOOP ? be : le;
     const f = fam === 2 || be === 2 ? 2 : fam === 24 || fam === 28 || fam === 30 || be === 24 || be === 28 || be === 30 ? 6 : 0;
@@ -250,12 +258,12 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     flags = P_L2;
   } else if (linkType === LINK_SLL) {
     if (end - p < 16) return done(key, 0, E_SHORT_ETH, end - p);
-    ethType = u16(buf, p + 14);
+    ethType = dv.getUint16(p + 14);
     p += 16;
     flags = P_L2;
   } else if (linkType === LINK_SLL2) {
     if (end - p < 20) return done(key, 0, E_SHORT_ETH, end - p);
-    ethType = u16(buf, p);
+    ethType = dv.getUint16(p);
     p += 20;
     flags = P_L2;
   } else {
@@ -274,15 +282,15 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     const ihl = (vihl & 0x0f) * 4;
     if (ihl < 20) return done(key, flags | P_MALFORMED, E_BAD_IPV4_IHL, p - base);
     if (end - p < ihl) return done(key, flags | P_TRUNCATED, E_SHORT_IPV4, p - base);
-    const tot = u16(buf, p + 2);
+    const tot = dv.getUint16(p + 2);
     if (tot < ihl || tot > end - p + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV4_LENGTH, p - base);
     proto = buf[p + 9]!;
-    const fragWord = u16(buf, p + 6);
+    const fragWord = dv.getUint16(p + 6);
     const fragOff = fragWord & 0x1fff;
     const frag = fragOff !== 0 ? F_ANY | F_LATER : (fragWord & 0x2000) !== 0 ? F_ANY : 0;
     key[W_NW] = proto | (buf[p + 1]! << 8) | (buf[p + 8]! << 16) | (frag << 24);
-    key[W_NW_SRC] = u32(buf, p + 12);
-    key[W_NW_DST] = u32(buf, p + 16);
+    key[W_NW_SRC] = dv.getInt32(p + 12);
+    key[W_NW_DST] = dv.getInt32(p + 16);
     flags |= P_L3;
     l4end = p + tot;
     if (l4end > end) {
@@ -293,9 +301,9 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     if (fragOff !== 0) return done(key, flags, E_NONE, p - base);
   } else if (ethType === 0x86dd) {
     if (end - p < 40) return done(key, flags | P_TRUNCATED, E_SHORT_IPV6, p - base);
-    const w0 = u32(buf, p);
+    const w0 = dv.getInt32(p);
     if (w0 >>> 28 !== 6) return done(key, flags | P_MALFORMED, E_BAD_IPV6_VERSION, p - base);
-    const plen = u16(buf, p + 4);
+    const plen = dv.getUint16(p + 4);
     if (plen > end - p - 40 + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV6_LENGTH, p - base);
     // A payload length of zero with a hop-by-hop header is a jumbogram; its length is in the
     // Jumbo Payload option, and the captured frame bounds it anyway.
@@ -305,8 +313,8 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
       flags |= P_TRUNCATED;
     }
     for (let i = 0; i < 4; i++) {
-      key[W_IPV6_SRC + i] = u32(buf, p + 8 + 4 * i);
-      key[W_IPV6_DST + i] = u32(buf, p + 24 + 4 * i);
+      key[W_IPV6_SRC + i] = dv.getInt32(p + 8 + 4 * i);
+      key[W_IPV6_DST + i] = dv.getInt32(p + 24 + 4 * i);
     }
     key[W_IPV6_LABEL] = w0 & 0xfffff;
     const nwBits = (((w0 >>> 20) & 0xff) << 8) | (buf[p + 7]! << 16);
@@ -325,7 +333,7 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
       const nxt = buf[p]!;
       if (proto === 44) {
         frag |= F_ANY;
-        if ((u16(buf, p + 2) & 0xfff8) !== 0) {
+        if ((dv.getUint16(p + 2) & 0xfff8) !== 0) {
           frag |= F_LATER;
           later = true;
         }
@@ -346,15 +354,15 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
   } else if (ethType === 0x0806 || ethType === 0x8035) {
     if (end - p < 28) return done(key, flags | P_TRUNCATED, E_SHORT_ARP, p - base);
     // Only Ethernet/IPv4 ARP fills the ARP fields, as in OVS.
-    if (u16(buf, p) === 1 && u16(buf, p + 2) === 0x0800 && buf[p + 4] === 6 && buf[p + 5] === 4) {
-      const op = u16(buf, p + 6);
+    if (dv.getUint16(p) === 1 && dv.getUint16(p + 2) === 0x0800 && buf[p + 4] === 6 && buf[p + 5] === 4) {
+      const op = dv.getUint16(p + 6);
       if (op <= 0xff) key[W_NW] = op;
-      key[W_ARP_SHA] = u16(buf, p + 8);
-      key[W_ARP_SHA + 1] = u32(buf, p + 10);
-      key[W_NW_SRC] = u32(buf, p + 14);
-      key[W_ARP_THA] = u16(buf, p + 18);
-      key[W_ARP_THA + 1] = u32(buf, p + 20);
-      key[W_NW_DST] = u32(buf, p + 24);
+      key[W_ARP_SHA] = dv.getUint16(p + 8);
+      key[W_ARP_SHA + 1] = dv.getInt32(p + 10);
+      key[W_NW_SRC] = dv.getInt32(p + 14);
+      key[W_ARP_THA] = dv.getUint16(p + 18);
+      key[W_ARP_THA + 1] = dv.getInt32(p + 20);
+      key[W_NW_DST] = dv.getInt32(p + 24);
       flags |= P_L3;
     }
     return done(key, flags, E_NONE, p + 28 - base);
@@ -368,23 +376,23 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     if (room < 20) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
     const doff = (buf[p + 12]! >>> 4) * 4;
     if (doff < 20 || doff > room) return done(key, flags | P_MALFORMED, E_SHORT_L4, p - base);
-    key[W_TP] = u32(buf, p);
-    key[W_TCP_FLAGS] = u16(buf, p + 12) & 0x0fff;
+    key[W_TP] = dv.getInt32(p);
+    key[W_TCP_FLAGS] = dv.getUint16(p + 12) & 0x0fff;
     return done(key, flags | P_L4, E_NONE, p + doff - base);
   }
   if (proto === 17) {
     if (room < 8) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
-    const ports = u32(buf, p);
+    const ports = dv.getInt32(p);
     key[W_TP] = ports;
     const dport = ports & 0xffff;
     if (decap && !v6 && (dport === GENEVE_PORT || dport === VXLAN_PORT)) {
-      return decapsulate(buf, p + 8, l4end, key, flags | P_L4, dport === VXLAN_PORT, base, slack);
+      return decapsulate(buf, dv, p + 8, l4end, key, flags | P_L4, dport === VXLAN_PORT, base, slack);
     }
     return done(key, flags | P_L4, E_NONE, p + 8 - base);
   }
   if (proto === 132) {
     if (room < 12) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
-    key[W_TP] = u32(buf, p);
+    key[W_TP] = dv.getInt32(p);
     return done(key, flags | P_L4, E_NONE, p + 12 - base);
   }
   if (proto === 1 && !v6) {
@@ -399,7 +407,7 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
     key[W_TP] = (type << 16) | code;
     if ((type === 135 || type === 136) && code === 0) {
       if (room < 24) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
-      for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = u32(buf, p + 8 + 4 * i);
+      for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = dv.getInt32(p + 8 + 4 * i);
       // Options: a source (1) or target (2) link-layer address of 8 bytes fills arp_sha or
       // arp_tha, in a solicitation or an advertisement alike. A repeated address option makes
       // the message invalid, and as in OVS it then clears the target and both addresses.
@@ -420,8 +428,8 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
             break;
           }
           const w = ot === 1 ? W_ARP_SHA : W_ARP_THA;
-          key[w] = u16(buf, o + 2);
-          key[w + 1] = u32(buf, o + 4);
+          key[w] = dv.getUint16(o + 2);
+          key[w + 1] = dv.getInt32(o + 4);
           if (ot === 1) sll = true;
           else tll = true;
         }
@@ -433,7 +441,7 @@ function parseFrame(buf: Uint8Array, start: number, end: number, key: Uint32Arra
   return done(key, flags, E_NONE, p - base);
 }
 
-function decapsulate(buf: Uint8Array, p: number, end: number, key: Uint32Array, flags: number, vxlan: boolean, base: number, slack: number): number {
+function decapsulate(buf: Uint8Array, dv: DataView<ArrayBufferLike>, p: number, end: number, key: Uint32Array, flags: number, vxlan: boolean, base: number, slack: number): number {
   const outerSrc = key[W_NW_SRC]!;
   const outerDst = key[W_NW_DST]!;
   let vni: number;
@@ -443,7 +451,7 @@ function decapsulate(buf: Uint8Array, p: number, end: number, key: Uint32Array, 
   if (end - p < 8) return done(key, flags | P_TRUNCATED, E_SHORT_TUNNEL, p - base);
   if (vxlan) {
     if ((buf[p]! & 0x08) === 0) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, p - base);
-    vni = (u32(buf, p + 4) >>> 8) & 0xffffff;
+    vni = (dv.getInt32(p + 4) >>> 8) & 0xffffff;
     tflags |= T_VXLAN;
     inner = p + 8;
   } else {
@@ -451,18 +459,18 @@ function decapsulate(buf: Uint8Array, p: number, end: number, key: Uint32Array, 
     const optLen = (buf[p]! & 0x3f) * 4;
     if (ver !== 0) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, p - base);
     if (buf[p + 1]! & 0x80) tflags |= T_OAM;
-    const ptype = u16(buf, p + 2);
-    vni = (u32(buf, p + 4) >>> 8) & 0xffffff;
+    const ptype = dv.getUint16(p + 2);
+    vni = (dv.getInt32(p + 4) >>> 8) & 0xffffff;
     if (end - p < 8 + optLen) return done(key, flags | P_TRUNCATED, E_SHORT_TUNNEL, p - base);
     let o = p + 8;
     const oend = o + optLen;
     while (oend - o >= 4) {
-      const cls = u16(buf, o);
+      const cls = dv.getUint16(o);
       const type = buf[o + 2]!;
       const dlen = (buf[o + 3]! & 0x1f) * 4;
       if (dlen > oend - o - 4) return done(key, flags | P_MALFORMED, E_BAD_TUNNEL, o - base);
       if (cls === 0x0102 && type === 0x80 && dlen === 4) {
-        md0 = u32(buf, o + 4);
+        md0 = dv.getInt32(o + 4);
         tflags |= T_MD0_PRESENT;
       } else if (type & 0x80) {
         tflags |= T_UNKNOWN_CRIT;
@@ -479,7 +487,7 @@ function decapsulate(buf: Uint8Array, p: number, end: number, key: Uint32Array, 
   key[W_TUN_DST] = outerDst;
   key[W_TUN_FLAGS] = tflags;
   key[W_TUN_MD0] = md0;
-  const r = parseFrame(buf, inner, end, key, LINK_ETHERNET, false, base, slack);
+  const r = parseFrame(buf, dv, inner, end, key, LINK_ETHERNET, false, base, slack);
   const word = r | P_TUNNEL;
   key[W_PARSE] = word;
   return word;
