@@ -184,7 +184,7 @@ export function natGatewayConfig(net: Network, name: string, opts: NatGatewayCon
   gw.snatRules.forEach((s, i) => {
     const path: Path = [gwPath, "snatRules", i];
     const eip = eipIp(s.eip, [...path, "eip"]);
-    if (eip !== undefined) snats.push({ eip, internalCidr: s.internalCidr, path });
+    if (eip !== undefined) snats.push({ eip, internalCidr: s.internalCidr, ...(s.randomFully ? { randomFully: true } : {}), path });
   });
   if (diags.length > 0 || !vpcGw || !lanMac) return fail(...diags);
   return ok({

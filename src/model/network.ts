@@ -353,8 +353,10 @@ export interface NatGatewaySnatProps {
   readonly name: string;
   readonly eip: string;
   readonly internalCidr: string;
+  /** The rule carries `--random-fully` (Kube-OVN adds it when the pod's iptables is newer than 1.6.2). */
+  readonly randomFully: boolean;
 }
-export const NatGatewaySnat = Record<NatGatewaySnatProps>({ name: "", eip: "", internalCidr: "" }, "NatGatewaySnat");
+export const NatGatewaySnat = Record<NatGatewaySnatProps>({ name: "", eip: "", internalCidr: "", randomFully: false }, "NatGatewaySnat");
 export type NatGatewaySnat = ReturnType<typeof NatGatewaySnat>;
 
 /** Kube-OVN `IptablesDnatRule`: `protocol` to EIP:`externalPort` goes to `internalIp`:`internalPort`. */

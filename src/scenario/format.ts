@@ -305,6 +305,7 @@ export const NAT_GATEWAY_SNAT: ObjectSpec = {
     name: { type: str, required: true, doc: "Rule name.", nb: "Kube-OVN IptablesSnatRule.metadata.name" },
     eip: { type: str, required: true, doc: "EIP name.", nb: "Kube-OVN IptablesSnatRule.spec.eip" },
     internalCidr: { type: str, required: true, doc: "Inside sources, IP or CIDR.", nb: "Kube-OVN IptablesSnatRule.spec.internalCIDR" },
+    randomFully: { type: { kind: "bool" }, doc: "The rule carries --random-fully (no effect on the simulated translation).", nb: "nat-gateway.sh snat-add --random-fully" },
   },
 };
 

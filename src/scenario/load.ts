@@ -598,7 +598,7 @@ function buildNatGateways(b: BuildCtx, v: unknown): OrderedMap<string, NatGatewa
         externalCidr: str(o.externalCidr) ?? "",
         externalGateway: str(o.externalGateway) ?? "",
         eips,
-        snatRules: buildObjects(b, o.snatRules, [...model, "snatRules"], [...plain, "snatRules"], (r) => NatGatewaySnat({ name: str(r.name) ?? "", eip: str(r.eip) ?? "", internalCidr: str(r.internalCidr) ?? "" })),
+        snatRules: buildObjects(b, o.snatRules, [...model, "snatRules"], [...plain, "snatRules"], (r) => NatGatewaySnat({ name: str(r.name) ?? "", eip: str(r.eip) ?? "", internalCidr: str(r.internalCidr) ?? "", randomFully: r.randomFully === true })),
         dnatRules: buildObjects(b, o.dnatRules, [...model, "dnatRules"], [...plain, "dnatRules"], (r) =>
           NatGatewayDnat({
             name: str(r.name) ?? "",

@@ -137,7 +137,7 @@ function saveNatGateway(g: NatGateway): Plain {
     externalGateway: g.externalGateway,
   };
   put(o, "eips", g.eips.valueSeq().map((e) => ({ name: e.name, ip: e.ip })).toArray());
-  put(o, "snatRules", g.snatRules.map((r) => ({ name: r.name, eip: r.eip, internalCidr: r.internalCidr })).toArray());
+  put(o, "snatRules", g.snatRules.map((r) => ({ name: r.name, eip: r.eip, internalCidr: r.internalCidr, ...(r.randomFully ? { randomFully: true } : {}) })).toArray());
   put(
     o,
     "dnatRules",

@@ -12,15 +12,20 @@
  * (subnet from the pod or namespace annotation or a Subnet's `namespaces`, address lowest-free or
  * pinned, MAC pinned or derived, port `<pod>.<ns>` on its node, port groups `node.<node>` and
  * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the `*-session`
- * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP)
- * and NetworkPolicies (netpol.ts).
+ * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
+ * NetworkPolicies (netpol.ts), and VPC NAT gateways with their IptablesEIP/Snat/Dnat/FIP rules
+ * (nat-gateway.ts: the gateway pod's port, placed before the other pods, and a model NatGateway;
+ * the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and the external network's
+ * NetworkAttachmentDefinition are read there). Subnets whose provider is a non-OVN attachment
+ * (`<nad>.<ns>`) only do IPAM: they get no switch.
  *
- * Not mapped yet (an error names the resource): Vlan, ProviderNetwork and underlay subnets, VPC NAT
- * gateways and their iptables rules, OVN EIP/FIP/SNAT/DNAT, OVN-IC (`ovn-ic-config`), the default
- * VPC's EIP/SNAT (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * Not mapped yet (an error names the resource): Vlan, ProviderNetwork and underlay subnets,
+ * OVN EIP/FIP/SNAT/DNAT, OVN-IC (`ovn-ic-config`), the default VPC's EIP/SNAT
+ * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
- * (ipam.ts); addresses are handed out in document order (nodes, then pods), lowest free first.
+ * (ipam.ts); addresses are handed out in document order (nodes, NAT gateway pods, then pods), lowest
+ * free first.
  */
 import { List, OrderedMap } from "immutable";
 import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
@@ -40,6 +45,7 @@ import {
   type AddressSet,
 } from "../../model/index.js";
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
+import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapNetworkPolicies } from "./netpol.js";
 import { readSettings } from "./settings.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
@@ -54,7 +60,7 @@ export interface KubeNames {
   readonly nodes: ReadonlyMap<string, string>;
 }
 
-const NOT_MAPPED = new Set(["Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"]);
+const NOT_MAPPED = new Set(["Vlan", "ProviderNetwork", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"]);
 const DEFAULT_VPC = "ovn-cluster";
 const dots = (s: string): string => s.replace(/-/g, ".");
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -88,7 +94,7 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
 export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  for (const o of objs) if (NOT_MAPPED.has(o.kind)) bad(o, `${o.kind} is not mapped yet (underlay, NAT gateways, OVN NAT and OVN-IC manifests are still to come)`);
+  for (const o of objs) if (NOT_MAPPED.has(o.kind)) bad(o, `${o.kind} is not mapped yet (underlay, OVN NAT and OVN-IC manifests are still to come)`);
   // Kube-OVN reads two ConfigMaps that are not mapped yet; any other ConfigMap is the application's and ignored.
   for (const o of objs) if (o.kind === "ConfigMap" && (o.name === "ovn-ic-config" || o.name === "ovn-external-gw-config")) bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
@@ -185,6 +191,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: settings.POD_GATEWAY, excludeIps: settings.EXCLUDE_IPS }, false);
   }
   for (const s of userSubnets) {
+    if (isAttachmentSubnet(s)) continue; // IPAM only (nat-gateway.ts reads it)
     if (s.name === "join") {
       bad(s, "the join subnet comes from JOIN_CIDR (InstallConfig), not from a Subnet");
       continue;
@@ -217,6 +224,9 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     if (vpc) return subnets.find((s) => s.name === str(vpc.spec.defaultSubnet)) ?? subnets.find((s) => s.vpc === vpc.name && !s.isJoin);
     return subnetByName.get("ovn-default");
   };
+
+  // VPC NAT gateways: their pods' pinned lanIps are claimed before other pods are placed.
+  const natgw = placeNatGateways({ objs, subnets, nodes, vpcs: vpcNames, macs });
 
   // Pods.
   const pods: PodInfo[] = [];
@@ -349,6 +359,8 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
   const subnetInfos: SubnetInfo[] = subnets.filter((s) => !s.isJoin).map((s) => ({ name: s.name, cidr: formatSubnet(s.cidr), gateway: s.gateway }));
   const np = mapNetworkPolicies({ policies: of("NetworkPolicy"), pods, namespaces, services, subnets: subnetInfos, nodes });
   diags.push(...np.diags);
+  const natGateways = natgw.finish(pods);
+  diags.push(...natgw.diags);
 
   // Assemble.
   let loadBalancers = OrderedMap<string, LoadBalancer>();
@@ -449,11 +461,12 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     addressSets,
     loadBalancers,
     routers,
+    natGateways,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
   return {
     network,
-    names: { pods: new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p.lsp])), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },
+    names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },
     diags,
   };
 }

@@ -5,7 +5,8 @@
  * - `kubeovn.io/v1`: Vpc, Subnet, Vlan, ProviderNetwork, VpcNatGateway, IptablesEIP,
  *   IptablesSnatRule, IptablesDnatRule, IptablesFIPRule, OvnEip, OvnFip, OvnSnatRule, OvnDnatRule;
  * - `v1`: Node, Namespace, Pod, Service, Endpoints, ConfigMap; `discovery.k8s.io/v1`:
- *   EndpointSlice; `networking.k8s.io/v1`: NetworkPolicy;
+ *   EndpointSlice; `networking.k8s.io/v1`: NetworkPolicy; `k8s.cni.cncf.io/v1`:
+ *   NetworkAttachmentDefinition (Multus);
  * - `ovnsim.io/v1`: InstallConfig (the install settings, see settings.ts).
  * Anything else is an error naming the resource and its location. Every object needs
  * `metadata.name`; namespaced kinds without `metadata.namespace` are in `default`, as kubectl does.
@@ -22,6 +23,7 @@ export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
   v1: ["Node", "Namespace", "Pod", "Service", "Endpoints", "ConfigMap"],
   "discovery.k8s.io/v1": ["EndpointSlice"],
   "networking.k8s.io/v1": ["NetworkPolicy"],
+  "k8s.cni.cncf.io/v1": ["NetworkAttachmentDefinition"],
   "ovnsim.io/v1": ["InstallConfig"],
 };
 
