@@ -159,7 +159,7 @@ describe("extractKey", () => {
 describe("lengths that disagree with the buffer", () => {
   it("a captured length beyond the buffer is cut to the buffer, never a throw", () => {
     // Ethernet + IPv4 + TCP, whole; then the same frame with its last 30 bytes missing from the buffer.
-    const frame = fromHex("020000000002 020000000001 0800 4500002800010000 4006 0000 0a000001 0a000002 04d2 0050 00000000 00000000 5002 2000 0000 0000");
+    const frame = fromHex("020000000002 020000000001 0800 4500002800010000 4006 0000 0a000001 0a000002 04d2 0050 00000000 00000000 5002 2000 0000 0000")!;
     const full = newKey();
     extractKey(frame, 0, frame.length, frame.length, 1, full, 1, false);
     expect(full[W.TP]).toBe((1234 << 16) | 80);
@@ -172,8 +172,8 @@ describe("lengths that disagree with the buffer", () => {
     for (const off of [cut.length, cut.length + 5, 1 << 20]) expect(() => extractKey(cut, off, 100, 100, 1, newKey(), 1, false)).not.toThrow();
   });
   it("keys from two buffers in turn stay apart (the view follows the buffer)", () => {
-    const a = fromHex("020000000002 020000000001 0806 0001 0800 0604 0001 020000000001 0a000001 000000000000 0a000002");
-    const b = fromHex("020000000004 020000000003 0806 0001 0800 0604 0002 020000000003 0a000003 020000000004 0a000004");
+    const a = fromHex("020000000002 020000000001 0806 0001 0800 0604 0001 020000000001 0a000001 000000000000 0a000002")!;
+    const b = fromHex("020000000004 020000000003 0806 0001 0800 0604 0002 020000000003 0a000003 020000000004 0a000004")!;
     const ka = newKey();
     const kb = newKey();
     for (let i = 0; i < 3; i++) {

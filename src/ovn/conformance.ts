@@ -30,7 +30,7 @@ export function traceProbesWithOvn(net: Network, probes: readonly Probe[]): Resu
     }
     const s = sb.sync();
     if (!s.ok) return s;
-    for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES })) {
+    for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
       const r = sb.sbctl(...cmd);
       if (!r.ok) return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }

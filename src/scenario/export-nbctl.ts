@@ -261,6 +261,11 @@ export function exportNotes(net: Network): string[] {
 export interface SbctlOptions {
   /** Extra `other_config` keys every chassis announces (e.g. the feature flags of an ovn-controller). */
   readonly chassisOtherConfig?: Readonly<Record<string, string>>;
+  /**
+   * `timestamp` (ms since the epoch) of the MAC bindings created. Without one the row's timestamp
+   * is 0, and ovn-northd ages it out at once on a router with `mac_binding_age_threshold`.
+   */
+  readonly macBindingTimestamp?: number;
 }
 
 /**
@@ -287,7 +292,8 @@ export function exportSbctl(net: Network, opts: SbctlOptions = {}): string[][] {
     // The row points at the router's Datapath_Binding, which ovn-sbctl finds by external_ids:name.
     const lr = net.routers.find((r) => r.ports.has(b.logicalPort));
     if (!lr) continue;
-    out.push(["--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port=${atom(b.logicalPort)}`, `ip=${atom(b.ip)}`, `mac=${atom(b.mac)}`]);
+    const ts = opts.macBindingTimestamp !== undefined ? [`timestamp=${Math.trunc(opts.macBindingTimestamp)}`] : [];
+    out.push(["--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port=${atom(b.logicalPort)}`, `ip=${atom(b.ip)}`, `mac=${atom(b.mac)}`, ...ts]);
   }
   return out;
 }

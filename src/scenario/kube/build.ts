@@ -13,19 +13,20 @@
  * pinned, MAC pinned or derived, port `<pod>.<ns>` on its node, port groups `node.<node>` and
  * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the `*-session`
  * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
- * NetworkPolicies (netpol.ts), and VPC NAT gateways with their IptablesEIP/Snat/Dnat/FIP rules
- * (nat-gateway.ts: the gateway pod's port, placed before the other pods, and a model NatGateway;
- * the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and the external network's
- * NetworkAttachmentDefinition are read there). Subnets whose provider is a non-OVN attachment
- * (`<nad>.<ns>`) only do IPAM: they get no switch.
+ * NetworkPolicies (netpol.ts); ProviderNetworks, Vlans, underlay subnets (localnet port,
+ * logicalGateway, U2O interconnection) and the vlan-mode install (underlay.ts); Vpc enableExternal
+ * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); VPC NAT gateways with their
+ * IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before the other
+ * pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
+ * the external network's NetworkAttachmentDefinition are read there). Subnets whose provider is a
+ * non-OVN attachment (`<nad>.<ns>`) only do IPAM: they get no switch.
  *
- * Not mapped yet (an error names the resource): Vlan, ProviderNetwork and underlay subnets,
- * OVN EIP/FIP/SNAT/DNAT, OVN-IC (`ovn-ic-config`), the default VPC's EIP/SNAT
- * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * Not mapped yet (an error names the resource): OVN-IC (`ovn-ic-config`), the default VPC's
+ * EIP/SNAT (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
- * (ipam.ts); addresses are handed out in document order (nodes, NAT gateway pods, then pods), lowest
- * free first.
+ * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
+ * subnet's U2O address, then the EIPs (ovn-nat.ts), then NAT gateway pods, then pods.
  */
 import { List, OrderedMap } from "immutable";
 import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
@@ -43,11 +44,14 @@ import {
   StaticRoute,
   SwitchPort,
   type AddressSet,
+  type MacBinding,
 } from "../../model/index.js";
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapNetworkPolicies } from "./netpol.js";
+import { ovnNatRows, planExternal } from "./ovn-nat.js";
 import { readSettings } from "./settings.js";
+import { hasRouterPort, localnetPort, nodeBridges, providerNetworks, readUnderlay, routedAsOverlay, routerAddress, u2oRouterRows, underlaySubnet, type UnderlaySubnet } from "./underlay.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
 
 /** What `ovnsim trace` can name in a network built from manifests. */
@@ -60,7 +64,6 @@ export interface KubeNames {
   readonly nodes: ReadonlyMap<string, string>;
 }
 
-const NOT_MAPPED = new Set(["Vlan", "ProviderNetwork", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"]);
 const DEFAULT_VPC = "ovn-cluster";
 const dots = (s: string): string => s.replace(/-/g, ".");
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
@@ -84,6 +87,8 @@ interface SubnetState {
   readonly privateAcls: boolean;
   readonly allowSubnets: string[];
   readonly routerMac: string;
+  /** Underlay attachment (underlay.ts); undefined for an overlay subnet. */
+  readonly underlay: UnderlaySubnet | undefined;
   ports: SwitchPort[];
 }
 
@@ -94,11 +99,12 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
 export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  for (const o of objs) if (NOT_MAPPED.has(o.kind)) bad(o, `${o.kind} is not mapped yet (underlay, OVN NAT and OVN-IC manifests are still to come)`);
   // Kube-OVN reads two ConfigMaps that are not mapped yet; any other ConfigMap is the application's and ignored.
   for (const o of objs) if (o.kind === "ConfigMap" && (o.name === "ovn-ic-config" || o.name === "ovn-external-gw-config")) bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
   diags.push(...sd);
+  const { config: underlay, diags: ud } = readUnderlay(objs, settings);
+  diags.push(...ud);
   const macs = new MacGenerator();
   const of = (kind: string): KubeObject[] => objs.filter((o) => o.kind === kind);
 
@@ -151,17 +157,14 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
       if (obj) bad(obj, `gateway ${gateway} is outside cidrBlock ${formatSubnet(cidr)}`);
       return;
     }
-    if (spec.vlan !== undefined && spec.vlan !== "") {
-      if (obj) bad(obj, "underlay subnets (vlan) are not mapped yet");
-      return;
-    }
     const excl = strs(spec.excludeIps);
     const ex = parseExcludes([...excl, gateway]);
     for (const b of ex.bad) if (obj) bad(obj, `excludeIps entry ${JSON.stringify(b)}: expected an address or A..B`);
     const vpc = str(spec.vpc) ?? DEFAULT_VPC;
     if (!vpcNames.includes(vpc) && obj) bad(obj, `vpc ${vpc}: no Vpc of that name`);
-    const overlayDefault = vpc === DEFAULT_VPC && !isJoin;
+    const overlayDefault = vpc === DEFAULT_VPC && !isJoin && !spec.vlan;
     const ipam = new SubnetIpam(cidr, ex.ranges, overlayDefault ? nodeIps : []);
+    const ul = underlaySubnet(underlay, spec, { cidr, gateway, ipam }, (m) => (obj ? bad(obj, m) : diags.push(error("kube.invalid", `subnet ${nm}: ${m}`))));
     const gatewayNodes = strs(spec.gatewayNode).map((g) => g.split(":")[0]!);
     const gatewayType = str(spec.gatewayType) === "centralized" ? "centralized" : "distributed";
     if (gatewayType === "centralized" && gatewayNodes.length === 0 && obj) bad(obj, "gatewayType centralized needs gatewayNode");
@@ -182,13 +185,14 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
       privateAcls: bool(spec.private, false),
       allowSubnets: strs(spec.allowSubnets),
       routerMac,
+      underlay: ul,
       ports: [],
     });
   };
   addSubnet("join", undefined, { cidrBlock: settings.JOIN_CIDR, gateway: joinGw }, true);
   const userSubnets = of("Subnet");
   if (!userSubnets.some((s) => s.name === "ovn-default")) {
-    addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: settings.POD_GATEWAY, excludeIps: settings.EXCLUDE_IPS }, false);
+    addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: settings.POD_GATEWAY, excludeIps: settings.EXCLUDE_IPS, ...underlay.defaultSubnetSpec }, false);
   }
   for (const s of userSubnets) {
     if (isAttachmentSubnet(s)) continue; // IPAM only (nat-gateway.ts reads it)
@@ -203,7 +207,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     for (let j = 0; j < i; j++) {
       const a = subnets[i]!;
       const b = subnets[j]!;
-      if (a.vpc !== b.vpc) continue;
+      if (a.vpc !== b.vpc || a.underlay?.vlan !== b.underlay?.vlan) continue; // Kube-OVN compares subnets of the same VPC and Vlan
       const p = Math.min(a.cidr.plen, b.cidr.plen);
       if (inSubnet(a.cidr.network, { network: b.cidr.network, plen: p }) || inSubnet(b.cidr.network, { network: a.cidr.network, plen: p })) {
         const o = a.obj ?? b.obj;
@@ -212,6 +216,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     }
   }
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
+  const external = planExternal(objs, subnetByName, macs, settings.EXTERNAL_GATEWAY_SWITCH, bad); // EIPs before pods
   for (const n of nodes) if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([`${n.mac} ${n.joinIp}`]), chassis: n.name }));
 
   // Namespaces → subnet.
@@ -356,7 +361,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
   for (const ns of new Set([...pods.map((p) => p.namespace), ...of("NetworkPolicy").map((o) => o.namespace ?? "default")])) {
     if (!namespaces.some((n) => n.name === ns)) namespaces.push({ name: ns, labels: { "kubernetes.io/metadata.name": ns } });
   }
-  const subnetInfos: SubnetInfo[] = subnets.filter((s) => !s.isJoin).map((s) => ({ name: s.name, cidr: formatSubnet(s.cidr), gateway: s.gateway }));
+  const subnetInfos: SubnetInfo[] = subnets.filter((s) => !s.isJoin).map((s) => ({ name: s.name, cidr: formatSubnet(s.cidr), gateway: s.gateway, ...(s.underlay?.u2oIp ? { u2oIp: s.underlay.u2oIp } : {}) }));
   const np = mapNetworkPolicies({ policies: of("NetworkPolicy"), pods, namespaces, services, subnets: subnetInfos, nodes });
   diags.push(...np.diags);
   const natGateways = natgw.finish(pods);
@@ -374,6 +379,11 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
       );
     }
   }
+  const pns = providerNetworks(underlay, subnets, macs);
+  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad);
+  for (const r of natRows.values()) for (const lb of r.loadBalancers) loadBalancers = loadBalancers.set(lb.name, lb);
+  const u2oAddressSets: AddressSet[] = [];
+  const macBindings: MacBinding[] = [];
   let switches = OrderedMap<string, LogicalSwitch>();
   let portGroups = OrderedMap<string, PortGroup>();
   let routers = OrderedMap<string, LogicalRouter>();
@@ -383,11 +393,11 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     const policies: RouterPolicy[] = [];
     const pol = (priority: number, match: string, action: "allow" | "reroute", nexthops: string[], ext: Record<string, string>): void =>
       void policies.push(RouterPolicy({ priority, match, action, nexthops: List(nexthops), externalIds: KV({ ...ext, vendor: "kube-ovn" }) }));
-    for (const s of vsubs) pol(31000, `ip4.dst == ${formatSubnet(s.cidr)}`, "allow", [], { subnet: s.name });
+    for (const s of vsubs) if (vpc !== DEFAULT_VPC || routedAsOverlay(s.underlay)) pol(31000, `ip4.dst == ${formatSubnet(s.cidr)}`, "allow", [], { subnet: s.name });
     if (vpc === DEFAULT_VPC) {
       for (const n of nodes) if (n.joinIp) pol(30000, `ip4.dst == ${n.internalIp}`, "reroute", [n.joinIp], { node: n.name, "address-family": "4" });
       for (const s of vsubs) {
-        if (s.isJoin) continue;
+        if (s.isJoin || !routedAsOverlay(s.underlay)) continue;
         if (s.gatewayType === "centralized") {
           const gw = nodes.find((n) => n.name === s.gatewayNodes[0]);
           if (gw?.joinIp) pol(29000, `ip4.src == ${formatSubnet(s.cidr)}`, "reroute", [gw.joinIp], { subnet: s.name, [gw.name]: gw.joinIp });
@@ -406,17 +416,29 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
       const action = str(p.action) === "reroute" ? "reroute" : str(p.action) === "drop" ? "drop" : "allow";
       policies.push(RouterPolicy({ priority: typeof p.priority === "number" ? p.priority : 0, match: str(p.match) ?? "", action, nexthops: List(strs(p.nextHopIP)), externalIds: KV({ vendor: "kube-ovn" }) }));
     }
+    const u2o = u2oRouterRows(vpc, vpc === DEFAULT_VPC, vsubs, nodes, pods, settings, pns.gatewayMac);
+    policies.push(...u2o.policies);
+    for (const g of u2o.portGroups) portGroups = portGroups.set(g.name, g);
+    u2oAddressSets.push(...u2o.addressSets);
+    macBindings.push(...u2o.macBindings);
     const routes: StaticRoute[] = [];
     if (vpc === DEFAULT_VPC) routes.push(StaticRoute({ ipPrefix: "0.0.0.0/0", nexthop: joinGw }));
     for (const r of Array.isArray(vobj?.spec.staticRoutes) ? (vobj!.spec.staticRoutes as Record<string, unknown>[]) : []) {
       routes.push(StaticRoute({ ipPrefix: str(r.cidr) ?? "", nexthop: str(r.nextHopIP) ?? "", ...(str(r.policy) === "policySrc" ? { policy: "src-ip" as const } : {}), ...(str(r.routeTable) ? { routeTable: str(r.routeTable)! } : {}) }));
     }
+    routes.push(...u2o.routes);
     let rports = OrderedMap<string, RouterPort>();
-    for (const s of vsubs) rports = rports.set(`${vpc}-${s.name}`, RouterPort({ name: `${vpc}-${s.name}`, mac: s.routerMac, networks: List([`${s.gateway}/${s.cidr.plen}`]) }));
-    const options: [string, string][] = vpc === DEFAULT_VPC ? [["mac_binding_age_threshold", "300"], ["dynamic_neigh_routers", "true"], ["always_learn_from_arp_request", "false"]] : [["always_learn_from_arp_request", "false"]];
-    routers = routers.set(vpc, LogicalRouter({ name: vpc, ports: rports, staticRoutes: List(routes), policies: List(policies), options: OrderedMap(options), externalIds: KV({ vendor: "kube-ovn" }) }));
+    for (const s of vsubs) if (hasRouterPort(s.underlay)) rports = rports.set(`${vpc}-${s.name}`, RouterPort({ name: `${vpc}-${s.name}`, mac: s.routerMac, networks: List([`${routerAddress(s)}/${s.cidr.plen}`]) }));
+    const nat = natRows.get(vpc);
+    for (const p of nat?.ports ?? []) rports = rports.set(p.name, p);
+    macBindings.push(...(nat?.macBindings ?? []));
+    const learnFromArp = vsubs.some((s) => s.underlay?.u2o) || vobj?.spec.enableExternal === true; // the router learns from ARP requests
+    const options: [string, string][] = (vpc === DEFAULT_VPC ? [["mac_binding_age_threshold", "300"], ["dynamic_neigh_routers", "true"], ["always_learn_from_arp_request", "false"]] : [["always_learn_from_arp_request", "false"]]).filter(([k]) => !learnFromArp || k !== "always_learn_from_arp_request") as [string, string][];
+    routers = routers.set(vpc, LogicalRouter({ name: vpc, ports: rports, staticRoutes: List(routes), policies: List(policies), nat: List(nat?.nat ?? []), loadBalancers: List((nat?.loadBalancers ?? []).map((lb) => lb.name)), options: OrderedMap(options), externalIds: KV({ vendor: "kube-ovn" }) }));
     for (const s of vsubs) {
-      let ports = OrderedMap<string, SwitchPort>([[`${s.name}-${vpc}`, SwitchPort({ name: `${s.name}-${vpc}`, type: "router", addresses: List(["router"]), options: OrderedMap([["router-port", `${vpc}-${s.name}`]]) })]]);
+      let ports = OrderedMap<string, SwitchPort>();
+      if (hasRouterPort(s.underlay)) ports = ports.set(`${s.name}-${vpc}`, SwitchPort({ name: `${s.name}-${vpc}`, type: "router", addresses: List(["router"]), options: OrderedMap([["router-port", `${vpc}-${s.name}`]]) }));
+      if (s.underlay) ports = ports.set(`localnet.${s.name}`, localnetPort(s.name, s.cidr, s.underlay));
       for (const p of s.ports) ports = ports.set(p.name, p);
       const acls: Acl[] = [];
       if (s.privateAcls) {
@@ -442,7 +464,8 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
   }
   for (const n of nodes) {
     const pg = `node.${dots(n.name)}`;
-    const members = pods.filter((p) => p.node === n.name && p.vpc === DEFAULT_VPC).map((p) => p.lsp);
+    // Pods with the logical_router annotation: all but those of pure underlay subnets.
+    const members = pods.filter((p) => p.node === n.name && p.vpc === DEFAULT_VPC && hasRouterPort(subnetByName.get(p.subnet)?.underlay)).map((p) => p.lsp);
     if (!portGroups.has(pg)) portGroups = portGroups.set(pg, PortGroup({ name: pg, ports: List(members), externalIds: KV({ np: `node/${n.name}` }) }));
   }
   for (const g of np.portGroups) {
@@ -450,9 +473,9 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     portGroups = portGroups.set(g.name, prev ? prev.set("acls", prev.acls.concat(g.acls)) : g);
   }
   let addressSets = OrderedMap<string, AddressSet>();
-  for (const a of np.addressSets) addressSets = addressSets.set(a.name, a);
+  for (const a of [...u2oAddressSets, ...np.addressSets]) addressSets = addressSets.set(a.name, a);
   let chassis = OrderedMap<string, Chassis>();
-  for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]) }));
+  for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]), ...nodeBridges(underlay, of("Node").find((o) => o.name === n.name)!) }));
   const network = Network({
     name,
     chassis,
@@ -462,6 +485,8 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     loadBalancers,
     routers,
     natGateways,
+    macBindings: List(macBindings),
+    providerNetworks: pns.networks,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
   return {

@@ -8,7 +8,8 @@
  * spec: {POD_CIDR: 10.16.0.0/16, TUNNEL_TYPE: vxlan}
  * ```
  *
- * Every key is optional and defaults to install.sh's value. Unknown keys are errors, so a typo does
+ * Every key is optional and defaults to install.sh's value (`NETWORK_TYPE: vlan` installs `ovn-default` on the
+ * provider network `provider`, see underlay.ts). Unknown keys are errors, so a typo does
  * not silently fall back to a default.
  */
 import { error, type Diagnostic } from "../../base/index.js";
@@ -24,6 +25,11 @@ export const DEFAULT_SETTINGS = {
   NETWORK_TYPE: "geneve",
   VLAN_INTERFACE_NAME: "",
   VLAN_ID: "100",
+  LOGICAL_GATEWAY: "false",
+  U2O_INTERCONNECTION: "false",
+  EXCHANGE_LINK_NAME: "false",
+  /** kube-ovn-controller's --external-gateway-switch: the subnet of the VPCs' external ports (OVN EIPs). */
+  EXTERNAL_GATEWAY_SWITCH: "external",
   ENABLE_LB: "true",
 } as const;
 
@@ -48,7 +54,19 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
       settings[k as keyof Settings] = String(v);
     }
     if (!["geneve", "vxlan"].includes(settings.TUNNEL_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: TUNNEL_TYPE ${settings.TUNNEL_TYPE}: expected geneve or vxlan`, { loc: c.loc }));
-    if (settings.NETWORK_TYPE !== "geneve") diags.push(error("kube.install-config", `${resourceName(c)}: NETWORK_TYPE ${settings.NETWORK_TYPE}: only the overlay install (geneve) is mapped so far`, { loc: c.loc }));
+    if (!["geneve", "vlan"].includes(settings.NETWORK_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: NETWORK_TYPE ${settings.NETWORK_TYPE}: expected geneve or vlan`, { loc: c.loc }));
+    diags.push(...checkVlanSettings(settings).map((m) => error("kube.install-config", `${resourceName(c)}: ${m}`, { loc: c.loc })));
   }
   return { settings, diags };
+}
+
+/** What is wrong with the vlan-mode settings (kube-ovn-mapping.md §6.2: the default install on a provider network). */
+function checkVlanSettings(s: Settings): string[] {
+  const out: string[] = [];
+  for (const k of ["LOGICAL_GATEWAY", "U2O_INTERCONNECTION", "EXCHANGE_LINK_NAME"] as const) if (s[k] !== "true" && s[k] !== "false") out.push(`${k} ${s[k]}: expected true or false`);
+  if (s.NETWORK_TYPE !== "vlan") return out;
+  if (!/^\d+$/.test(s.VLAN_ID) || Number(s.VLAN_ID) > 4095) out.push(`VLAN_ID ${s.VLAN_ID}: expected a VLAN id in 0..4095`);
+  if (!/^[^/\s]{1,15}$/.test(s.VLAN_INTERFACE_NAME)) out.push(`NETWORK_TYPE vlan needs VLAN_INTERFACE_NAME, the NIC of the provider network (a name of 1 to 15 characters), got ${JSON.stringify(s.VLAN_INTERFACE_NAME)}`);
+  if (s.LOGICAL_GATEWAY === "true" && s.U2O_INTERCONNECTION === "true") out.push("LOGICAL_GATEWAY and U2O_INTERCONNECTION cannot both be true");
+  return out;
 }
