@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import yargs from "yargs";
 import { formatDiagnostic } from "../base/index.js";
 import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
+import { registerConformanceCommand } from "./conformance.js";
 import { registerExportCommand } from "./export.js";
 import { registerFlowsCommand } from "./flows.js";
 import { registerImportCommand } from "./import.js";
@@ -49,6 +50,9 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     exitCode = code;
   });
   registerImportCommand(parser, io);
+  registerConformanceCommand(parser, io, (code) => {
+    exitCode = code;
+  });
   try {
     let helpOrVersion = "";
     await parser.parseAsync(args, {}, (_err: Error | undefined, _args: unknown, output: string) => {

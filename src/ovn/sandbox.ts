@@ -16,7 +16,8 @@
  * `ct_lb_mark`); `addChassis` sets them.
  *
  * Errors: a failing command is a `Diagnostic` (code `ovn.command`) carrying its stderr; every
- * command has a timeout. Nothing here runs unless the binaries are installed (`ovnAvailable()`).
+ * command has a timeout. Nothing here runs unless the binaries are installed (`ovnAvailable()`);
+ * `OVNSIM_NO_OVN=1` in the environment makes every caller behave as if they were not.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -38,9 +39,30 @@ function onPath(bin: string): boolean {
   return ["/usr/sbin", "/sbin", "/usr/local/sbin"].some((d) => existsSync(join(d, bin)));
 }
 
-/** True when every OVN/OVS binary the sandbox uses is installed. */
+/**
+ * What of real OVN is missing here: the binaries not found and the schema files absent, by name.
+ * Empty when everything the sandbox needs is installed.
+ */
+export function missingOvnParts(): string[] {
+  const missing: string[] = OVN_BINARIES.filter((b) => !onPath(b));
+  for (const db of ["nb", "sb"]) {
+    const schema = join(SCHEMA_DIR, `ovn-${db}.ovsschema`);
+    if (!existsSync(schema)) missing.push(schema);
+  }
+  return missing;
+}
+
+/** True when `OVNSIM_NO_OVN=1` asks every caller to behave as if OVN were not installed. */
+export function ovnDisabledByEnv(): boolean {
+  return process.env.OVNSIM_NO_OVN === "1";
+}
+
+/**
+ * True when every OVN/OVS binary the sandbox uses is installed, and `OVNSIM_NO_OVN=1` does not
+ * ask to pretend otherwise.
+ */
 export function ovnAvailable(): boolean {
-  return OVN_BINARIES.every(onPath) && existsSync(join(SCHEMA_DIR, "ovn-nb.ovsschema")) && existsSync(join(SCHEMA_DIR, "ovn-sb.ovsschema"));
+  return !ovnDisabledByEnv() && missingOvnParts().length === 0;
 }
 
 /** One row of the Southbound Logical_Flow table. */
@@ -120,7 +142,11 @@ export class OvnSandbox {
 
   /** Creates the databases and starts ovsdb-server (NB, SB) and ovn-northd. */
   static start(opts: SandboxOptions = {}): Result<OvnSandbox> {
-    if (!ovnAvailable()) return fail(error("ovn.unavailable", `OVN is not installed (need ${OVN_BINARIES.join(", ")} and the schemas in ${SCHEMA_DIR})`));
+    if (!ovnAvailable()) {
+      const missing = missingOvnParts();
+      const why = missing.length > 0 ? `OVN is not installed (missing ${missing.join(", ")})` : "OVN is disabled by OVNSIM_NO_OVN=1";
+      return fail(error("ovn.unavailable", why));
+    }
     const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "ovnsim-ovn-"));
     const sb = new OvnSandbox(dir, opts.timeoutMs ?? 20_000);
     const steps: [string, string[], string?][] = [];

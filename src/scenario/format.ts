@@ -374,6 +374,26 @@ export const PROBE: ObjectSpec = {
   },
 };
 
+/**
+ * A probes file (`ovnsim conformance --probes FILE`): a `probes:` list in the scenario format, run
+ * against a network given separately. Here `expect` may be left out: such a probe is only compared
+ * with real OVN.
+ */
+export const PROBES_FILE: ObjectSpec = {
+  name: "probesFile",
+  doc: "Probes to trace through a network given separately.",
+  fields: {
+    probes: {
+      type: {
+        kind: "list",
+        of: { kind: "object", spec: { ...PROBE, fields: { ...PROBE.fields, expect: { ...PROBE.fields.expect!, required: false, doc: "The expected outcome; without it the probe is only compared with real OVN." } } } },
+      },
+      required: true,
+      doc: "Probes.",
+    },
+  },
+};
+
 export const SCENARIO: ObjectSpec = {
   name: "scenario",
   doc: "An ovnsim scenario: a logical network and the probes to trace through it.",

@@ -1,8 +1,9 @@
 /**
  * `scenario`: the YAML scenario format (network + probes), its loader and saver, its JSON Schema,
- * the exporter to `ovn-nbctl` / `ovn-sbctl` commands, and the OVN database reader (`ovsdb/`).
+ * probes generated from a network, the exporter to `ovn-nbctl` / `ovn-sbctl` commands, and the OVN
+ * database reader (`ovsdb/`).
  */
-export { loadScenario, loadNetworkFile, loadNetworkText, detectInputKind, microflowInport } from "./load.js";
+export { loadScenario, loadNetworkFile, loadNetworkText, loadProbesText, detectInputKind, microflowInport } from "./load.js";
 export type { InputKind, LoadOptions } from "./load.js";
 export * from "./ovsdb/index.js";
 export { saveScenario, scenarioToPlain } from "./save.js";
@@ -12,3 +13,5 @@ export { exprMatchChecker } from "./match-checker.js";
 export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";
 export type { FieldType, FieldSpec, ObjectSpec } from "./format.js";
 export type { Probe, ProbeExpect, Scenario } from "./probe.js";
+export { generateProbes, spreadIndices } from "./probe-gen.js";
+export type { GeneratedProbes, ProbeGenOptions } from "./probe-gen.js";

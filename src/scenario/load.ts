@@ -59,7 +59,7 @@ import {
   type RoutePolicy,
   type SwitchPortType,
 } from "../model/index.js";
-import { describeType, SCENARIO, type FieldType, type ObjectSpec } from "./format.js";
+import { describeType, PROBES_FILE, SCENARIO, type FieldType, type ObjectSpec } from "./format.js";
 import { exprMatchChecker } from "./match-checker.js";
 import type { Probe, ProbeExpect, Scenario } from "./probe.js";
 
@@ -626,7 +626,8 @@ export function microflowInport(microflow: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-function buildProbes(b: BuildCtx, s: Plain, net: Network): Probe[] {
+/** `expectOptional`: a probe without `expect` is `unchecked` (probes files) rather than an error (scenarios). */
+function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false): Probe[] {
   const out: Probe[] = [];
   const names = new Set<string>();
   const at = (plain: Path): Loc => b.shape.locs.get(plain)!;
@@ -702,6 +703,8 @@ function buildProbes(b: BuildCtx, s: Plain, net: Network): Probe[] {
         }
       });
       expect = { kind: "output", ports: output, fields: Object.fromEntries(asStrMap(ex.fields)) };
+    } else if (expectOptional && o.expect === undefined) {
+      expect = { kind: "unchecked" };
     } else {
       bad("missing-field", `expect needs "output: [PORT...]" or "drop: true"`, [...plain, "expect"]);
       ok = false;
@@ -720,8 +723,8 @@ function yamlMessage(message: string): string {
   return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
 
-/** Parses and validates a scenario. `file` names the text in diagnostics. */
-export function loadScenario(text: string, file: string): Result<Scenario> {
+/** Parses YAML text keeping positions; a syntax error is one diagnostic per distinct position. */
+function parseYaml(text: string, file: string): Result<ShapeCtx> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -737,8 +740,15 @@ export function loadScenario(text: string, file: string): Result<Scenario> {
     }
     return fail(...diags);
   }
-  const ctx: ShapeCtx = { file, lc, doc, diags: [], locs: new Locations() };
-  const root = doc.contents;
+  return ok({ file, lc, doc, diags: [], locs: new Locations() });
+}
+
+/** Parses and validates a scenario. `file` names the text in diagnostics. */
+export function loadScenario(text: string, file: string): Result<Scenario> {
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return parsed;
+  const ctx = parsed.value;
+  const root = ctx.doc.contents;
   if (!isMap(root)) {
     shapeError(ctx, "wrong-type", "a scenario must be a mapping with at least a \"name\"", root);
     return fail(...ctx.diags);
@@ -759,6 +769,28 @@ export function loadScenario(text: string, file: string): Result<Scenario> {
   if (ctx.diags.length > 0) return fail(...sortDiags(ctx.diags));
   const zones = asList(plain.zones).filter((z): z is string => typeof z === "string");
   return ok({ network, probes, zones });
+}
+
+/**
+ * Parses a probes file: a mapping with a `probes:` list in the scenario's probe format, checked
+ * against `net` as a scenario's probes are (datapath, ports, microflow syntax, ct flags, lb-dst).
+ * `expect` may be left out (the probe is then `unchecked`). Every problem is a diagnostic at its
+ * file:line:col.
+ */
+export function loadProbesText(text: string, file: string, net: Network): Result<Probe[]> {
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return parsed;
+  const ctx = parsed.value;
+  const root = ctx.doc.contents;
+  if (!isMap(root)) {
+    shapeError(ctx, "wrong-type", 'a probes file must be a mapping with a "probes" list', root);
+    return fail(...ctx.diags);
+  }
+  const plain = checkObject(ctx, root, PROBES_FILE, [], "probes file") ?? {};
+  const b: BuildCtx = { shape: ctx, modelToPlain: new Map() };
+  const probes = buildProbes(b, plain, net, true);
+  if (ctx.diags.length > 0) return fail(...sortDiags(ctx.diags));
+  return ok(probes);
 }
 
 function sortDiags(ds: Diagnostic[]): Diagnostic[] {

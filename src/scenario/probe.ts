@@ -2,14 +2,18 @@
  * Probes: packets a scenario traces, with the outcome expected from real OVN.
  *
  * A probe is exactly the input of one `ovn-trace` run (datapath, microflow, `--ct`, `--lb-dst`,
- * `--select-id`) plus its expected verdict. `datapath` is always resolved: when the file leaves it
- * out, the loader takes the switch of the microflow's `inport`.
+ * `--select-id`) plus its expected verdict (or none: `unchecked`). `datapath` is always resolved:
+ * when the file leaves it out, the loader takes the switch of the microflow's `inport`.
  */
 import type { Diagnostic } from "../base/index.js";
 import type { KubeNames } from "./kube/build.js";
 import type { Network } from "../model/index.js";
 
-/** Where the packet ends: a set of output ports (with rewritten fields), or a drop. */
+/**
+ * Where the packet ends: a set of output ports (with rewritten fields), or a drop; or `unchecked`
+ * for a probe that states no expectation (generated probes, probes files without `expect`), whose
+ * only judge is real OVN.
+ */
 export type ProbeExpect =
   | {
       readonly kind: "output";
@@ -18,7 +22,8 @@ export type ProbeExpect =
       /** Header fields rewritten on the way, by OVN field name (`ip4.dst`, `eth.dst`, ...). */
       readonly fields: Readonly<Record<string, string>>;
     }
-  | { readonly kind: "drop" };
+  | { readonly kind: "drop" }
+  | { readonly kind: "unchecked" };
 
 export interface Probe {
   readonly name: string;

@@ -270,10 +270,21 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zon
       put(o, "lbDst", p.lbDst);
       put(o, "selectId", p.selectId);
       const e: Plain = {};
-      if (p.expect.kind === "drop") e.drop = true;
-      else {
-        e.output = [...p.expect.ports];
-        put(e, "fields", { ...p.expect.fields });
+      switch (p.expect.kind) {
+        case "drop":
+          e.drop = true;
+          break;
+        case "output":
+          e.output = [...p.expect.ports];
+          put(e, "fields", { ...p.expect.fields });
+          break;
+        case "unchecked":
+          // No expectation: written without `expect`, which only a probes file accepts back.
+          return o;
+        default: {
+          const _: never = p.expect;
+          return _;
+        }
       }
       o.expect = e;
       return o;

@@ -48,6 +48,8 @@ describe.each(files)("scenario %s", (file) => {
       expect(ports).toEqual([]);
       return;
     }
+    // A probe without an expectation is judged only by the conformance comparison with real OVN.
+    if (probe.expect.kind === "unchecked") return;
     expect(ports).toEqual([...probe.expect.ports].sort());
     // Every expected rewritten field holds on every output.
     for (const [f, v] of Object.entries(probe.expect.fields)) {

@@ -1,0 +1,195 @@
+/**
+ * The ovnsim side of a conformance check, and the comparison with real OVN's verdict.
+ *
+ * What: `OvnsimTracer` compiles a network once and runs probes through the logical executor in
+ * ovn-trace mode, exactly as ovn-trace is driven: conntrack states from the probe's `--ct` list
+ * (`est|trk` once it runs out), `--lb-dst`, `--select-id`, the learned MAC bindings ovn-trace reads,
+ * and the gateway routers (where ovn-trace stops at a bare `ct_snat`). `compareVerdict` says where
+ * ovnsim's result and real OVN's `ovn-trace --minimal` verdict disagree: a different set of output
+ * ports (or a drop against outputs), or, on an output, a header field real OVN rewrote (eth.*,
+ * ip4.*, ip6.*, ip.ttl, arp.*, tcp/udp/sctp ports, icmp4/icmp6, nd.*) whose value ovnsim's packet
+ * does not have. Registers, flags and conntrack fields are internal to the pipelines and are not
+ * compared. `compareProbes` does both for a list of probes and real OVN's raw outputs.
+ *
+ * Invariants: nothing here throws on a bad probe; a microflow that does not compile is a
+ * disagreement with its reason. Real OVN's field values are read with the same expression parser
+ * as microflows (`FIELD == VALUE`), so hex and dotted forms compare alike.
+ */
+import type { Result } from "../base/index.js";
+import { fail, ok } from "../base/index.js";
+import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { LogicalExecutor, parseCtState, type RunOptions } from "../dataplane/index.js";
+import { evaluate, parseExpr } from "../expr/index.js";
+import type { Network } from "../model/index.js";
+import { parseIpAddr, type Backend, type LogicalProgram } from "../ofp/index.js";
+import { formatVerdict, parseMinimalTrace, verdictOf, type Verdict } from "../ovn/index.js";
+import type { Probe } from "../scenario/index.js";
+import { renderMinimal, TraceRecorder } from "../trace/index.js";
+
+/** Header fields compared; registers, flags and conntrack fields are internal to the pipelines. */
+export const HEADER_FIELD = /^(eth|ip4|ip6|ip|arp|tcp|udp|sctp|icmp4|icmp6|nd)\./;
+
+/** What ovnsim did with one probe. */
+export type OvnsimOutcome =
+  | {
+      readonly kind: "ran";
+      /** Each output port with the packet as it leaves. */
+      readonly outputs: readonly { readonly port: string; readonly key: Uint32Array }[];
+      /** Why the packet (or a copy of it) was dropped, with the responsible object. */
+      readonly drops: readonly string[];
+    }
+  | { readonly kind: "bad-probe"; readonly message: string };
+
+/** A verdict with only the header fields kept and outputs in port order. */
+export function headerOnly(v: Verdict): Verdict {
+  return {
+    dropped: v.dropped,
+    outputs: v.outputs
+      .map((o) => ({ ...o, fields: Object.fromEntries(Object.entries(o.fields).filter(([k]) => HEADER_FIELD.test(k))) }))
+      .sort((a, b) => a.port.localeCompare(b.port)),
+  };
+}
+
+/** The one-line text of a verdict's header part (outputs in port order, header fields only). */
+export function headerVerdict(v: Verdict): string {
+  return formatVerdict(headerOnly(v));
+}
+
+/** Real OVN's verdict from its raw `ovn-trace --minimal` output. */
+export function ovnVerdict(raw: string): Verdict {
+  return verdictOf(parseMinimalTrace(raw));
+}
+
+/** `--lb-dst` text ("IP", "IP:PORT", "[IPv6]:PORT") as the executor's backend, or undefined when it does not parse. */
+export function parseLbDst(text: string): Backend | undefined {
+  let ipText = text;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(text);
+  if (bracketed) {
+    ipText = bracketed[1]!;
+    portText = bracketed[2];
+  } else if (text.split(":").length === 2) {
+    [ipText, portText] = text.split(":") as [string, string];
+    if (!/^\d+$/.test(portText)) return undefined;
+  }
+  const ip = parseIpAddr(ipText);
+  if (!ip) return undefined;
+  return { ip, ...(portText !== undefined ? { port: Number(portText) } : {}) };
+}
+
+/** ovnsim in ovn-trace mode over one compiled network. */
+export class OvnsimTracer {
+  readonly program: LogicalProgram;
+  private readonly exec: LogicalExecutor;
+
+  private constructor(program: LogicalProgram, exec: LogicalExecutor) {
+    this.program = program;
+    this.exec = exec;
+  }
+
+  /** Compiles `net`; its compile errors are the failure. */
+  static create(net: Network): Result<OvnsimTracer> {
+    const c = compileNetwork(net);
+    if (!c.ok) return fail(...c.diags);
+    const program = c.value.program;
+    const inputs = traceInputs(net);
+    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, program), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
+    return ok(new OvnsimTracer(program, exec));
+  }
+
+  /** The packet and run options of a probe, or why it cannot run. */
+  private prepare(p: Probe): { key: Uint32Array; at: { datapath: number; inport: number }; opts: RunOptions } | string {
+    const mf = compileMicroflow(this.program, p.datapath, p.microflow);
+    if (!mf.ok) return `microflow does not compile: ${mf.diags[0]?.message ?? ""}`;
+    const states: number[] = [];
+    for (const s of p.ct) {
+      const r = parseCtState(s);
+      if (!r.ok) return `bad --ct ${s}: unknown flag ${JSON.stringify(r.bad)}`;
+      states.push(r.state);
+    }
+    let lbDst;
+    if (p.lbDst !== undefined) {
+      lbDst = parseLbDst(p.lbDst);
+      if (!lbDst) return `bad --lb-dst ${p.lbDst}`;
+    }
+    const opts: RunOptions = { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(p.selectId !== undefined ? { selectId: p.selectId } : {}) };
+    return { key: mf.value.key, at: { datapath: mf.value.datapath, inport: mf.value.inport }, opts };
+  }
+
+  /** Runs one probe. */
+  run(p: Probe): OvnsimOutcome {
+    const prep = this.prepare(p);
+    if (typeof prep === "string") return { kind: "bad-probe", message: prep };
+    const r = this.exec.run(prep.key, prep.at, undefined, prep.opts);
+    return {
+      kind: "ran",
+      outputs: r.outputs.map((o) => ({ port: o.portName, key: o.key })),
+      drops: r.drops.map((d) => d.reason + (d.origin ? ` by ${d.origin}` : "")),
+    };
+  }
+
+  /**
+   * ovnsim's verdict for display, read from its own `--minimal` trace with the same reader as real
+   * OVN's (so the two print alike); undefined when the probe cannot run.
+   */
+  displayVerdict(p: Probe): Verdict | undefined {
+    const prep = this.prepare(p);
+    if (typeof prep === "string") return undefined;
+    const rec = new TraceRecorder(this.program, prep.key);
+    this.exec.run(prep.key, prep.at, rec, prep.opts);
+    return verdictOf(parseMinimalTrace(renderMinimal(rec.tree)));
+  }
+}
+
+/**
+ * Where ovnsim's outcome disagrees with real OVN's verdict, one sentence each; empty when they
+ * agree. Output ports are compared as a multiset; on each of real OVN's outputs every header field
+ * it assigned must hold in ovnsim's packet at that port.
+ */
+export function compareVerdict(ours: OvnsimOutcome, theirs: Verdict): string[] {
+  if (ours.kind === "bad-probe") return [ours.message];
+  const mine = ours.outputs.map((o) => o.port).sort();
+  const real = theirs.outputs.map((o) => o.port).sort();
+  if (JSON.stringify(mine) !== JSON.stringify(real)) {
+    return [`ovnsim ${mine.length ? mine.join(",") : "drop"}${ours.drops.length ? ` (${ours.drops.join("; ")})` : ""}, real OVN ${real.length ? real.join(",") : "drop"}`];
+  }
+  const out: string[] = [];
+  for (const o of theirs.outputs) {
+    const at = ours.outputs.find((x) => x.port === o.port)!;
+    for (const [f, v] of Object.entries(o.fields)) {
+      if (!HEADER_FIELD.test(f)) continue;
+      const e = parseExpr(`${f} == ${v}`);
+      if (!e.ok) {
+        out.push(`cannot read real OVN's field ${f} = ${v}`);
+        continue;
+      }
+      const holds = evaluate(e.value, at.key, {});
+      if (!holds.ok || !holds.value) out.push(`on output ${o.port}, real OVN has ${f} = ${v}; ovnsim differs`);
+    }
+  }
+  return out;
+}
+
+/** One probe's comparison. */
+export interface ProbeComparison {
+  readonly probe: Probe;
+  /** Real OVN's verdict. */
+  readonly ovn: Verdict;
+  readonly ovnsim: OvnsimOutcome;
+  /** Empty when the two agree. */
+  readonly disagreements: readonly string[];
+}
+
+/**
+ * Compares every probe: ovnsim's outcome against real OVN's raw output for it (`outputs`, by probe
+ * name). A probe with no output from real OVN is a disagreement saying so.
+ */
+export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], outputs: ReadonlyMap<string, string>): ProbeComparison[] {
+  return probes.map((probe) => {
+    const raw = outputs.get(probe.name);
+    const ovnsim = tracer.run(probe);
+    if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
+    const ovn = ovnVerdict(raw);
+    return { probe, ovn, ovnsim, disagreements: compareVerdict(ovnsim, ovn) };
+  });
+}

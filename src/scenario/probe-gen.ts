@@ -1,0 +1,422 @@
+/**
+ * Generated probes: packets worth tracing in any network, derived from the network alone, for
+ * comparing ovnsim with real OVN (`ovnsim conformance`). They carry no expectation
+ * (`expect: unchecked`): real OVN is the judge.
+ *
+ * What is generated, in this order (each group in model order):
+ * - `gen/pair/SRC/DST`: for every ordered pair of endpoints with an IPv4 address, a TCP SYN from
+ *   one to the other, TTL 64. Endpoints are VIFs (type "") and `remote` ports with a "MAC IP"
+ *   address, and for a `localnet` port the underlay gateway of its provider network on its VLAN
+ *   (a known host behind it). The frame goes to the peer's MAC when both are on one switch, and to
+ *   the sender's gateway otherwise: the router port on its switch whose network holds its address
+ *   (else the first router port there), else the underlay gateway on its VLAN. A pair is skipped
+ *   when the destination's address is on the sender's own subnet but not on its switch (the sender
+ *   would ARP for it on its segment, so no eth.dst is right), when the two have the same address,
+ *   or when the sender has no gateway for an off-switch destination.
+ * - `gen/lb/SWITCH/VIP`: for every IPv4 VIP, from each switch that carries its load balancer or is
+ *   attached to a router that does, one probe from the first endpoint there that is not the chosen
+ *   backend, to the VIP and its port with the balancer's protocol. `lbDst` always names the
+ *   backend: without `--lb-dst`, ovn-trace 23.03 picks a random backend on every run (seen here:
+ *   9 of 24 runs chose one backend of two, 15 the other), so its verdict could not be recorded. The
+ *   backend is rotated over the client switches of a VIP. The frame goes to the sender's gateway,
+ *   or, on a switch without one, to the backend's MAC when the backend is on that switch (else the
+ *   probe is skipped).
+ * - `gen/nat/ROUTER/KIND/ADDRESS`: per IPv4 NAT rule, on its router's external side (the
+ *   rule's gateway port, else the router's distributed gateway port, else the router port whose
+ *   network holds the external address), with the first endpoint on that port's switch as the
+ *   outside host: `dnat` (dnat and dnat_and_snat): outside host → external IP, to the rule's
+ *   external MAC when it is a distributed one, else to the router port's; `dnat-reply`: the
+ *   logical host answering the outside host, with `--ct est,rpl`; `snat` (snat and
+ *   dnat_and_snat): the first logical host behind the router whose address is in the rule's
+ *   logical IP → the outside host (8.8.8.8 when there is none); `snat-reply`: the outside host
+ *   answering to the external IP with `--ct est,rpl`. ovn-trace has no connection table, so a
+ *   reply is driven by its `--ct` flags alone, which is how it has to be traced.
+ * - `gen/arp/ROUTER-PORT/IP`: an ARP request for each IPv4 address of a router port, from the
+ *   first endpoint on the attached switch (one in the port's network if there is one).
+ *
+ * Forward probes carry `--ct new` eight times (ovn-trace takes one value per conntrack action in
+ * order and assumes `est` when they run out; eight exceeds the conntrack actions of any path
+ * here, and unused values change nothing), replies `est,rpl` eight times, ARP none.
+ *
+ * Invariants: the same network gives the same probes in the same order with the same names; names
+ * are unique. With `max` below the total, an even spread over the whole list is kept (every
+ * group is sampled, not the first N) and a note says how many of how many; every skip is counted
+ * in a note too, never silent.
+ */
+import { ipv4FromBytes, ipv4InPrefix, parseCidr, parseIpv4 } from "../base/index.js";
+import { parseLbEndpoint, type LogicalRouter, type Nat, type Network, type RouterPort } from "../model/index.js";
+import type { Probe } from "./probe.js";
+
+export interface ProbeGenOptions {
+  /** Keep at most this many probes (an even spread); default: all. */
+  readonly max?: number;
+}
+
+export interface GeneratedProbes {
+  readonly probes: Probe[];
+  /** How many probes the network gives before `max` is applied. */
+  readonly total: number;
+  /** What was skipped or left out, and why; one sentence each. */
+  readonly notes: string[];
+}
+
+/** A host a probe can start or end at. */
+interface Endpoint {
+  /** The switch port the host's frames enter by. */
+  readonly port: string;
+  readonly switchName: string;
+  readonly mac: string;
+  readonly ip: string;
+  readonly kind: "vif" | "remote" | "localnet";
+}
+
+/** A router port attached to a switch. */
+interface Attachment {
+  readonly router: LogicalRouter;
+  readonly lrp: RouterPort;
+  /** The IPv4 networks of the router port, as written ("10.0.0.1/24"). */
+  readonly nets4: readonly string[];
+}
+
+/** Where a host sends off-link traffic: a MAC, and the subnet it considers on-link. */
+interface Gateway {
+  readonly mac: string;
+  /** The subnet holding the host's address ("10.0.0.1/24"), when known. */
+  readonly subnet: string | undefined;
+  /** The router port it is, when it is one. */
+  readonly lrp: RouterPort | undefined;
+  readonly router: LogicalRouter | undefined;
+}
+
+const FORWARD_CT: readonly string[] = Array<string>(8).fill("new");
+const REPLY_CT: readonly string[] = Array<string>(8).fill("est,rpl");
+const CLIENT_PORT = 49152;
+const SERVICE_PORT = 80;
+const TCP_SYN = 0x002;
+const TCP_ACK = 0x010;
+const OUTSIDE_FALLBACK = "8.8.8.8";
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** The first "MAC IPv4" pair of a port's addresses. */
+function macAndIp4(addresses: Iterable<string>): { mac: string; ip: string } | undefined {
+  for (const a of addresses) {
+    const [mac, ...ips] = a.trim().split(/\s+/);
+    if (!mac || !MAC_RE.test(mac)) continue;
+    const ip = ips.find((x) => parseIpv4(x) !== undefined);
+    if (ip !== undefined) return { mac: mac.toLowerCase(), ip };
+  }
+  return undefined;
+}
+
+/** Whether IPv4 `ip` lies in `cidr` ("A.B.C.D/N" or a bare address). */
+function inCidr(ip: string, cidr: string): boolean {
+  const a = parseIpv4(ip);
+  const c = parseCidr(cidr);
+  return a !== undefined && c !== undefined && c.family === 4 && ipv4InPrefix(a, ipv4FromBytes(c.addr), c.prefixLen);
+}
+
+function ipOfCidr(cidr: string): string {
+  return cidr.split("/")[0]!;
+}
+
+/** Everything the generator looks up, gathered once. */
+class Topology {
+  readonly endpoints: Endpoint[] = [];
+  readonly attachments = new Map<string, Attachment[]>();
+  /** Router port name → the switch it is attached to. */
+  readonly switchOfLrp = new Map<string, string>();
+  readonly localnetWithoutHost: string[] = [];
+  ipv6Seen = false;
+
+  readonly net: Network;
+
+  constructor(net: Network) {
+    this.net = net;
+    for (const ls of net.switches.values()) {
+      const atts: Attachment[] = [];
+      for (const p of ls.ports.values()) {
+        if (p.type === "router") {
+          const rpName = p.options.get("router-port");
+          if (rpName === undefined) continue;
+          const router = net.routers.find((r) => r.ports.has(rpName));
+          const lrp = router?.ports.get(rpName);
+          if (!router || !lrp) continue;
+          const nets4 = lrp.networks.toArray().filter((n) => parseCidr(n)?.family === 4);
+          if (lrp.networks.size > nets4.length) this.ipv6Seen = true;
+          atts.push({ router, lrp, nets4 });
+          this.switchOfLrp.set(lrp.name, ls.name);
+        }
+      }
+      this.attachments.set(ls.name, atts);
+      for (const p of ls.ports.values()) {
+        if (p.type === "" || p.type === "remote") {
+          const a = macAndIp4(p.addresses);
+          if (p.addresses.some((x) => x.includes(":") && x.trim().split(/\s+/).slice(1).some((y) => y.includes(":")))) this.ipv6Seen = true;
+          if (a) this.endpoints.push({ port: p.name, switchName: ls.name, mac: a.mac, ip: a.ip, kind: p.type === "" ? "vif" : "remote" });
+        } else if (p.type === "localnet") {
+          const pn = net.providerNetworks.get(p.options.get("network_name") ?? "");
+          const gws = pn?.gateways.filter((g) => g.vlan === (p.tag ?? 0) && parseCidr(g.address)?.family === 4).toArray() ?? [];
+          if (gws.length === 0) this.localnetWithoutHost.push(p.name);
+          for (const g of gws) this.endpoints.push({ port: p.name, switchName: ls.name, mac: g.mac.toLowerCase(), ip: ipOfCidr(g.address), kind: "localnet" });
+        }
+      }
+    }
+  }
+
+  /** The gateway a host on `ep`'s switch uses, or undefined when it has none. */
+  gatewayOf(ep: Endpoint): Gateway | undefined {
+    const atts = this.attachments.get(ep.switchName) ?? [];
+    for (const a of atts) {
+      const n = a.nets4.find((x) => inCidr(ep.ip, x));
+      if (n !== undefined) return { mac: a.lrp.mac.toLowerCase(), subnet: n, lrp: a.lrp, router: a.router };
+    }
+    const first = atts.find((a) => a.nets4.length > 0);
+    if (first) return { mac: first.lrp.mac.toLowerCase(), subnet: undefined, lrp: first.lrp, router: first.router };
+    // An underlay subnet without a router port: the provider network's gateway on its VLAN.
+    const ls = this.net.switches.get(ep.switchName);
+    for (const p of ls?.ports.values() ?? []) {
+      if (p.type !== "localnet") continue;
+      const pn = this.net.providerNetworks.get(p.options.get("network_name") ?? "");
+      const g = pn?.gateways.find((x) => x.vlan === (p.tag ?? 0) && inCidr(ep.ip, x.address));
+      if (g && ipOfCidr(g.address) !== ep.ip) return { mac: g.mac.toLowerCase(), subnet: g.address, lrp: undefined, router: undefined };
+    }
+    return undefined;
+  }
+
+  /** The subnet `ep` considers on-link: its gateway's, else its switch's `other_config:subnet`. */
+  subnetOf(ep: Endpoint): string | undefined {
+    return this.gatewayOf(ep)?.subnet ?? this.net.switches.get(ep.switchName)?.otherConfig.get("subnet");
+  }
+
+  /** The MAC `ep` puts on a frame for `dstIp`, or a reason why there is no right one. */
+  nextHopMac(ep: Endpoint, dstIp: string, dstOnSameSwitch: Endpoint | undefined): { mac: string } | { skip: "on-link" | "no-gateway" } {
+    if (dstOnSameSwitch) return { mac: dstOnSameSwitch.mac };
+    const subnet = this.subnetOf(ep);
+    if (subnet !== undefined && inCidr(dstIp, subnet)) return { skip: "on-link" };
+    const gw = this.gatewayOf(ep);
+    return gw ? { mac: gw.mac } : { skip: "no-gateway" };
+  }
+
+  endpointsOn(switchName: string): Endpoint[] {
+    return this.endpoints.filter((e) => e.switchName === switchName);
+  }
+}
+
+function ipMicroflow(src: Endpoint, dstMac: string, dstIp: string, l4: string): string {
+  return `inport == ${JSON.stringify(src.port)} && eth.src == ${src.mac} && eth.dst == ${dstMac} && ip4.src == ${src.ip} && ip4.dst == ${dstIp} && ip.ttl == 64 && ${l4}`;
+}
+
+function tcp(sport: number, dport: number, flags: number): string {
+  return `tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == ${flags}`;
+}
+
+function l4For(protocol: "tcp" | "udp" | "sctp", sport: number, dport: number): string {
+  switch (protocol) {
+    case "tcp":
+      return tcp(sport, dport, TCP_SYN);
+    case "udp":
+      return `udp && udp.src == ${sport} && udp.dst == ${dport}`;
+    case "sctp":
+      return `sctp && sctp.src == ${sport} && sctp.dst == ${dport}`;
+    default: {
+      const _: never = protocol;
+      return _;
+    }
+  }
+}
+
+/** Collects probes with unique names, and counts of what was skipped. */
+class Collector {
+  readonly probes: Probe[] = [];
+  private readonly names = new Set<string>();
+  readonly skipped = new Map<string, number>();
+
+  add(name: string, src: Endpoint, microflow: string, ct: readonly string[], lbDst?: string): void {
+    let n = name;
+    for (let i = 2; this.names.has(n); i++) n = `${name}#${i}`;
+    this.names.add(n);
+    this.probes.push({ name: n, datapath: src.switchName, microflow, ct: [...ct], expect: { kind: "unchecked" }, ...(lbDst !== undefined ? { lbDst } : {}) });
+  }
+
+  skip(why: string): void {
+    this.skipped.set(why, (this.skipped.get(why) ?? 0) + 1);
+  }
+}
+
+function genPairs(t: Topology, c: Collector): void {
+  for (const src of t.endpoints) {
+    for (const dst of t.endpoints) {
+      if (src === dst || src.port === dst.port) continue;
+      if (src.ip === dst.ip) {
+        c.skip("endpoint pairs with the same IPv4 address (nothing to route)");
+        continue;
+      }
+      const same = dst.switchName === src.switchName ? dst : undefined;
+      const hop = t.nextHopMac(src, dst.ip, same);
+      if ("skip" in hop) {
+        c.skip(
+          hop.skip === "on-link"
+            ? "endpoint pairs whose destination is on the sender's subnet but on another switch (the sender would ARP for it on its own segment)"
+            : "endpoint pairs whose sender has no gateway towards another switch",
+        );
+        continue;
+      }
+      c.add(`gen/pair/${src.port}/${dst.port}`, src, ipMicroflow(src, hop.mac, dst.ip, tcp(CLIENT_PORT, SERVICE_PORT, TCP_SYN)), FORWARD_CT);
+    }
+  }
+}
+
+function genLoadBalancers(t: Topology, c: Collector): void {
+  const net = t.net;
+  /** VIP text → its balancer's protocol, backends, and the client switches in network order. */
+  const vips = new Map<string, { protocol: "tcp" | "udp" | "sctp"; backends: string[]; switches: Set<string> }>();
+  for (const lb of net.loadBalancers.values()) {
+    const carriers = new Set<string>();
+    for (const ls of net.switches.values()) {
+      const viaRouter = (t.attachments.get(ls.name) ?? []).some((a) => a.router.loadBalancers.includes(lb.name));
+      if (ls.loadBalancers.includes(lb.name) || viaRouter) carriers.add(ls.name);
+    }
+    for (const [vip, backends] of lb.vips) {
+      const v = parseLbEndpoint(vip);
+      if (typeof v === "string") continue;
+      if (v.family !== 4) {
+        c.skip("IPv6 load-balancer VIPs");
+        continue;
+      }
+      const cur = vips.get(vip) ?? { protocol: lb.protocol, backends: backends.toArray(), switches: new Set<string>() };
+      for (const s of carriers) cur.switches.add(s);
+      vips.set(vip, cur);
+    }
+  }
+  for (const [vip, info] of vips) {
+    const v = parseLbEndpoint(vip);
+    if (typeof v === "string" || info.backends.length === 0) continue;
+    const clients = [...net.switches.keys()].filter((s) => info.switches.has(s));
+    clients.forEach((sw, i) => {
+      const backendText = info.backends[i % info.backends.length]!;
+      const be = parseLbEndpoint(backendText);
+      if (typeof be === "string") return;
+      const client = t.endpointsOn(sw).find((e) => e.ip !== be.ip && e.kind !== "localnet") ?? t.endpointsOn(sw).find((e) => e.ip !== be.ip);
+      if (!client) {
+        c.skip("load-balancer (switch, VIP) pairs with no client on the switch");
+        return;
+      }
+      // Behind a router the VIP is off-link; on a switch without one, the frame goes to the backend.
+      const mac = (t.attachments.get(sw) ?? []).length > 0 ? t.gatewayOf(client)?.mac : t.endpointsOn(sw).find((e) => e.ip === be.ip)?.mac;
+      if (mac === undefined) {
+        c.skip("load-balancer (switch, VIP) pairs whose backend is off a switch without a router");
+        return;
+      }
+      const l4 = v.port === undefined ? tcp(CLIENT_PORT, SERVICE_PORT, TCP_SYN) : l4For(info.protocol, CLIENT_PORT, v.port);
+      c.add(`gen/lb/${sw}/${vip}`, client, ipMicroflow(client, mac, v.ip, l4), FORWARD_CT, backendText);
+    });
+  }
+}
+
+/** The router port a NAT rule works on: its gateway port, a distributed gateway port, or the port whose network holds the external IP. */
+function natPort(router: LogicalRouter, nat: Nat): RouterPort | undefined {
+  if (nat.gatewayPort !== undefined) return router.ports.get(nat.gatewayPort);
+  const ports = [...router.ports.values()];
+  const dgps = ports.filter((p) => p.gatewayChassis.size > 0 || p.haChassisGroup !== undefined);
+  const holding = (ps: RouterPort[]): RouterPort | undefined => ps.find((p) => p.networks.some((n) => inCidr(nat.externalIp, n)));
+  if (dgps.length > 0) return holding(dgps) ?? dgps[0];
+  return holding(ports);
+}
+
+function genNat(t: Topology, c: Collector): void {
+  for (const router of t.net.routers.values()) {
+    for (const nat of router.nat) {
+      if (parseIpv4(nat.externalIp) === undefined) {
+        c.skip("NAT rules that are not IPv4");
+        continue;
+      }
+      const port = natPort(router, nat);
+      const extSwitch = port ? t.switchOfLrp.get(port.name) : undefined;
+      if (!port || extSwitch === undefined) {
+        c.skip("NAT rules whose external side is no switch");
+        continue;
+      }
+      const outside = t.endpointsOn(extSwitch)[0];
+      // Logical hosts behind this router whose address the rule covers.
+      const inside = t.endpoints.filter((e) => e.switchName !== extSwitch && inCidr(e.ip, nat.logicalIp) && t.gatewayOf(e)?.router === router);
+      const dnatHost = inside.find((e) => e.ip === nat.logicalIp);
+      const base = `gen/nat/${router.name}`;
+      // A distributed dnat_and_snat answers on its own external MAC.
+      const mac = nat.logicalPort !== undefined && nat.externalMac !== undefined ? nat.externalMac.toLowerCase() : port.mac.toLowerCase();
+      if (!outside) c.skip("NAT rules with no host on their external switch");
+      if (nat.type === "dnat" || nat.type === "dnat_and_snat") {
+        if (outside) {
+          c.add(`${base}/dnat/${nat.externalIp}`, outside, ipMicroflow(outside, mac, nat.externalIp, tcp(CLIENT_PORT, SERVICE_PORT, TCP_SYN)), FORWARD_CT);
+          if (!dnatHost) c.skip("dnat rules whose logical IP is no host behind the router");
+          else {
+            const gw = t.gatewayOf(dnatHost)!;
+            c.add(`${base}/dnat-reply/${nat.externalIp}`, dnatHost, ipMicroflow(dnatHost, gw.mac, outside.ip, tcp(SERVICE_PORT, CLIENT_PORT, TCP_SYN | TCP_ACK)), REPLY_CT);
+          }
+        }
+      }
+      if (nat.type === "snat" || nat.type === "dnat_and_snat") {
+        const host = dnatHost ?? inside[0];
+        if (!host) c.skip("snat rules with no host behind the router in their logical IP");
+        else {
+          const gw = t.gatewayOf(host)!;
+          const dst = outside?.ip ?? OUTSIDE_FALLBACK;
+          c.add(`${base}/snat/${nat.logicalIp}`, host, ipMicroflow(host, gw.mac, dst, tcp(CLIENT_PORT, SERVICE_PORT, TCP_SYN)), FORWARD_CT);
+        }
+        if (outside) {
+          c.add(`${base}/snat-reply/${nat.externalIp}`, outside, ipMicroflow(outside, mac, nat.externalIp, tcp(SERVICE_PORT, CLIENT_PORT, TCP_SYN | TCP_ACK)), REPLY_CT);
+        }
+      }
+    }
+  }
+}
+
+function genArp(t: Topology, c: Collector): void {
+  for (const router of t.net.routers.values()) {
+    for (const lrp of router.ports.values()) {
+      const sw = t.switchOfLrp.get(lrp.name);
+      if (sw === undefined) continue;
+      for (const n of lrp.networks) {
+        if (parseCidr(n)?.family !== 4) continue;
+        const hosts = t.endpointsOn(sw);
+        const src = hosts.find((e) => inCidr(e.ip, n)) ?? hosts[0];
+        if (!src) {
+          c.skip("router port addresses with no host on their switch to ARP from");
+          continue;
+        }
+        const ip = ipOfCidr(n);
+        const mf = `inport == ${JSON.stringify(src.port)} && eth.src == ${src.mac} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${ip}`;
+        c.add(`gen/arp/${lrp.name}/${ip}`, src, mf, []);
+      }
+    }
+  }
+}
+
+/** Indices of an even spread of `keep` elements over `total` (first included), ascending. */
+export function spreadIndices(total: number, keep: number): number[] {
+  const k = Math.max(0, Math.min(total, Math.floor(keep)));
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) out.push(Math.floor((i * total) / k));
+  return out;
+}
+
+/** The probes the network gives (see the module comment); deterministic. */
+export function generateProbes(net: Network, opts: ProbeGenOptions = {}): GeneratedProbes {
+  const t = new Topology(net);
+  const c = new Collector();
+  genPairs(t, c);
+  genLoadBalancers(t, c);
+  genNat(t, c);
+  genArp(t, c);
+  const notes: string[] = [];
+  for (const [why, n] of c.skipped) notes.push(`skipped ${n} ${why}`);
+  if (t.localnetWithoutHost.length > 0) notes.push(`localnet ports with no known host on their VLAN (no provider-network gateway) are no endpoints: ${t.localnetWithoutHost.join(", ")}`);
+  if (t.ipv6Seen) notes.push("IPv6 addresses are not probed (IPv4 only)");
+  const total = c.probes.length;
+  let probes = c.probes;
+  if (opts.max !== undefined && opts.max < total) {
+    probes = spreadIndices(total, opts.max).map((i) => c.probes[i]!);
+    notes.push(`kept ${probes.length} of ${total} generated probes (an even spread over all of them)`);
+  }
+  return { probes, total, notes };
+}
