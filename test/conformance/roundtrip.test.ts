@@ -13,21 +13,17 @@
  * test also traces live and fails when a recording no longer says what real OVN says;
  * OVNSIM_RECORD=1 rewrites the recordings; OVNSIM_NO_OVN=1 forces the recorded path.
  */
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { makeRecording, networkDigest, readRecording, recordedOutputs, writeRecording, type ConformanceRecording } from "../../src/cli/conformance-record.js";
-import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
 import { formatDiagnostic } from "../../src/base/index.js";
-import { ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
 import { generateProbes, loadNetworkFile, type Probe } from "../../src/scenario/index.js";
+import { conformanceCases, LIVE } from "./suite.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = join(ROOT, "scenarios");
 const DATABASES = join(ROOT, "fixtures/ovsdb");
 const RECORDINGS = join(ROOT, "fixtures/conformance-roundtrip");
-const RECORD = process.env.OVNSIM_RECORD === "1";
-const LIVE = ovnAvailable();
 if (!LIVE) console.warn("conformance round trip: real OVN not installed (or OVNSIM_NO_OVN=1); comparing against recordings only");
 
 const files = readdirSync(SCENARIOS).filter((f) => f.endsWith(".yaml")).sort();
@@ -42,60 +38,21 @@ describe.each(files)("%s: NB database → ovn-nbctl → real OVN, against ovnsim
   const net = loaded.value.network;
   const generated = generateProbes(net);
   const probes: Probe[] = [...scenario.value.probes, ...generated.probes];
-  const recPath = join(RECORDINGS, `${name}.json`);
-  let recording: ConformanceRecording | undefined;
-  if (existsSync(recPath)) {
-    const r = readRecording(recPath);
-    if (!r.ok) throw new Error(r.diags.map(formatDiagnostic).join("; "));
-    recording = r.value;
-  }
+  const kinds = new Set(generated.probes.map((p) => p.name.split("/")[1]));
 
-  it("generates probes of every kind the network has, with unique names", () => {
+  it("generates probes of every kind the network has", () => {
     expect(generated.total).toBe(generated.probes.length);
-    expect(new Set(probes.map((p) => p.name)).size).toBe(probes.length);
-    const kinds = new Set(generated.probes.map((p) => p.name.split("/")[1]));
     expect(kinds.has("pair")).toBe(true);
     expect(kinds.has("lb")).toBe([...net.switches.values()].some((s) => s.loadBalancers.size > 0) || [...net.routers.values()].some((r) => r.loadBalancers.size > 0));
     expect(kinds.has("nat")).toBe([...net.routers.values()].some((r) => r.nat.size > 0));
     expect(kinds.has("arp")).toBe(net.routers.size > 0);
   });
 
-  it.skipIf(!LIVE)("the recording is what real OVN says now", { timeout: 60_000 }, () => {
-    const live = traceProbesWithOvn(net, probes);
-    expect(live.ok, live.ok ? "" : live.diags.map(formatDiagnostic).join("\n")).toBe(true);
-    if (!live.ok) return;
-    if (RECORD || !recording) {
-      mkdirSync(RECORDINGS, { recursive: true });
-      recording = makeRecording(net, probes, live.value, ovnVersion() ?? "unknown");
-      writeRecording(recPath, recording);
-    }
-    const stale: string[] = [];
-    for (const p of probes) {
-      const was = recording.probes[p.name]?.output;
-      const now = headerVerdict(ovnVerdict(live.value.get(p.name)!));
-      if (was === undefined || headerVerdict(ovnVerdict(was)) !== now) stale.push(`${p.name}: recorded ${was === undefined ? "nothing" : headerVerdict(ovnVerdict(was))}, real OVN now ${now}`);
-    }
-    expect(stale, "stale recordings: run with OVNSIM_RECORD=1").toEqual([]);
-    expect(recording.digest, "the recording was made for another export of the database: run with OVNSIM_RECORD=1").toBe(networkDigest(net));
-  });
-
-  it("the recording answers for this network and every probe", () => {
-    expect(recording, `no recording at ${recPath}: run with OVNSIM_RECORD=1 where OVN is installed`).toBeDefined();
-    if (!recording) return;
-    const r = recordedOutputs(recording, recPath, net, probes);
-    expect(r.ok ? [] : r.diags.map(formatDiagnostic)).toEqual([]);
-  });
-
-  it("every probe: ovnsim's verdict equals real OVN's", () => {
-    expect(recording).toBeDefined();
-    if (!recording) return;
-    const tracer = OvnsimTracer.create(net);
-    expect(tracer.ok).toBe(true);
-    if (!tracer.ok) return;
-    const outputs = new Map(Object.entries(recording.probes).map(([k, v]) => [k, v.output]));
-    const results = compareProbes(tracer.value, probes, outputs);
-    expect(results.flatMap((r) => r.disagreements.map((d) => `${r.probe.name}: ${d}`))).toEqual([]);
+  conformanceCases({
+    net,
+    probes,
+    recording: join(RECORDINGS, `${name}.json`),
     // The probes exercise delivery, not only drops.
-    expect(results.filter((r) => !r.ovn.dropped).length).toBeGreaterThan(results.length / 2);
+    check: (results) => expect(results.filter((r) => !r.ovn.dropped).length).toBeGreaterThan(results.length / 2),
   });
 });
