@@ -12,12 +12,13 @@
  * (subnet from the pod or namespace annotation or a Subnet's `namespaces`, address lowest-free or
  * pinned, MAC pinned or derived, port `<pod>.<ns>` on its node, port groups `node.<node>` and
  * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the `*-session`
- * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP)
- * and NetworkPolicies (netpol.ts).
+ * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
+ * NetworkPolicies (netpol.ts) and OVN-IC (`ovn-ic-config`, ic.ts: the transit switch, its ports,
+ * the remote zones' gateways and the learned routes, given the other zones' manifests as `peers`).
  *
  * Not mapped yet (an error names the resource): Vlan, ProviderNetwork and underlay subnets, VPC NAT
- * gateways and their iptables rules, OVN EIP/FIP/SNAT/DNAT, OVN-IC (`ovn-ic-config`), the default
- * VPC's EIP/SNAT (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * gateways and their iptables rules, OVN EIP/FIP/SNAT/DNAT, the default VPC's EIP/SNAT
+ * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order (nodes, then pods), lowest free first.
@@ -40,6 +41,7 @@ import {
   type AddressSet,
 } from "../../model/index.js";
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
+import { mapOvnIc } from "./ic.js";
 import { mapNetworkPolicies } from "./netpol.js";
 import { readSettings } from "./settings.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
@@ -85,12 +87,24 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
+/**
+ * Builds the network of one zone from its manifests. `peers` are the manifests of the other
+ * availability zones of the same OVN-IC database (ic.ts); they matter only with an enabled
+ * `ovn-ic-config`.
+ */
+export function buildKubeNetwork(objs: readonly KubeObject[], name: string, peers: readonly (readonly KubeObject[])[] = []): { network: Network; names: KubeNames; diags: Diagnostic[] } {
+  const self = buildZone(objs, name);
+  const zone = (o: readonly KubeObject[], b: typeof self) => ({ objs: o, network: b.network, nodes: b.names.nodes, diags: b.diags });
+  const ic = mapOvnIc(zone(objs, self), peers.map((p) => zone(p, buildZone(p, ""))));
+  return { network: ic.network, names: self.names, diags: [...self.diags, ...ic.diags] };
+}
+
+function buildZone(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  for (const o of objs) if (NOT_MAPPED.has(o.kind)) bad(o, `${o.kind} is not mapped yet (underlay, NAT gateways, OVN NAT and OVN-IC manifests are still to come)`);
-  // Kube-OVN reads two ConfigMaps that are not mapped yet; any other ConfigMap is the application's and ignored.
-  for (const o of objs) if (o.kind === "ConfigMap" && (o.name === "ovn-ic-config" || o.name === "ovn-external-gw-config")) bad(o, `ConfigMap ${o.name} is not mapped yet`);
+  for (const o of objs) if (NOT_MAPPED.has(o.kind)) bad(o, `${o.kind} is not mapped yet (underlay, NAT gateways and OVN NAT manifests are still to come)`);
+  // Kube-OVN reads a ConfigMap that is not mapped yet; any other ConfigMap is the application's (or ic.ts's) and ignored.
+  for (const o of objs) if (o.kind === "ConfigMap" && o.name === "ovn-external-gw-config") bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
   diags.push(...sd);
   const macs = new MacGenerator();

@@ -8,7 +8,8 @@
  * spec: {POD_CIDR: 10.16.0.0/16, TUNNEL_TYPE: vxlan}
  * ```
  *
- * Every key is optional and defaults to install.sh's value. Unknown keys are errors, so a typo does
+ * Every key is optional and defaults to install.sh's value (for TS_NAME and TS_CIDR, to the value
+ * the OVN-IC database container's start-ic-db.sh uses). Unknown keys are errors, so a typo does
  * not silently fall back to a default.
  */
 import { error, type Diagnostic } from "../../base/index.js";
@@ -25,6 +26,10 @@ export const DEFAULT_SETTINGS = {
   VLAN_INTERFACE_NAME: "",
   VLAN_ID: "100",
   ENABLE_LB: "true",
+  // The OVN-IC database's transit switch (start-ic-db.sh's TS_NAME and TS_CIDR); used only with
+  // an enabled ovn-ic-config, and every availability zone must give the same values (ic.ts).
+  TS_NAME: "ts",
+  TS_CIDR: "169.254.100.0/24",
 } as const;
 
 export type Settings = { -readonly [K in keyof typeof DEFAULT_SETTINGS]: string };
