@@ -140,12 +140,15 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
  * Kubernetes names in the friendly form, for networks built from manifests: `pod/NS/NAME` is the
  * pod's port; `svc/NS/NAME[:PORT]` the service's ClusterIP, with TCP/UDP to that port (the first
  * port when none is given) unless --tcp/--udp says otherwise; `node/NAME` the node's InternalIP.
+ * A `--to` pod or node that the network does not have is looked up in the other availability
+ * zones `zones` (OVN-IC), in order, and stands for its IPv4 address.
  */
 export function kubeEndpoints(
   scenario: Scenario,
   from: string,
   to: string,
   argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined },
+  zones: readonly Scenario[] = [],
 ): { from: string; to: string; l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } } {
   let l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } = {
     ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}),
@@ -167,12 +170,18 @@ export function kubeEndpoints(
   let t = to;
   if (to.startsWith("pod/")) {
     if (!k) needK8s(to);
-    const lsp = k!.pods.get(to.slice(4));
-    if (!lsp) throw bad(`--to ${to}: no such pod`);
-    t = lsp;
+    const name = to.slice(4);
+    const lsp = k!.pods.get(name);
+    let remote: string | undefined;
+    for (const z of lsp === undefined ? zones : []) {
+      const port = z.kube?.pods.get(name);
+      remote ??= port === undefined ? undefined : portAddr(z.network, port)?.ip4;
+    }
+    if (lsp === undefined && remote === undefined) throw bad(`--to ${to}: no such pod${zones.length ? " in this zone or the others" : ""}`);
+    t = lsp ?? remote!;
   } else if (to.startsWith("node/")) {
     if (!k) needK8s(to);
-    const ip = k!.nodes.get(to.slice(5));
+    const ip = k!.nodes.get(to.slice(5)) ?? zones.map((z) => z.kube?.nodes.get(to.slice(5))).find((x) => x !== undefined);
     if (!ip) throw bad(`--to ${to}: no such node (nodes: ${[...k!.nodes.keys()].join(", ")})`);
     t = ip;
   } else if (to.startsWith("svc/")) {
@@ -261,6 +270,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       const compiled = compileArg(scenario);
+      // The other availability zones (OVN-IC), relative to the network's directory.
+      const zoneScenarios = scenario.zones.map((z) => loadNetworkArg(resolve(dirname(argv.network), z)));
       let datapath = argv.datapath;
       let microflow = argv.microflow;
       const external = argv["from-external"];
@@ -270,7 +281,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       } else if (argv.from !== undefined || argv.to !== undefined) {
         if (argv.from === undefined || argv.to === undefined) throw bad("the friendly form needs both --from and --to");
         if (microflow !== undefined || (datapath !== undefined && microflow === undefined && argv.from !== undefined && false)) throw bad("give either a microflow or --from/--to, not both");
-        const ends = kubeEndpoints(scenario, argv.from, argv.to, argv);
+        const ends = kubeEndpoints(scenario, argv.from, argv.to, argv, zoneScenarios);
         microflow = friendlyMicroflow(scenario.network, ends.from, ends.to, ends.l4);
         if (datapath !== undefined && argv.microflow === undefined) {
           // `trace NET DATAPATH --from ...`: the second positional is the datapath.
@@ -328,7 +339,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         throw bad(`--physical, --pcap-out and --format mermaid follow the packet across chassis: the input port ${srcPort ?? "?"} must be a VIF bound to a chassis (set its chassis)`);
       }
       if (wantsPath && argv.json) throw bad("--json describes the logical trace; it does not combine with --physical, --pcap-out or --format mermaid");
-      const zones = scenario.zones.map((z) => loadNetworkArg(resolve(dirname(argv.network), z)).network);
+      const zones = zoneScenarios.map((z) => z.network);
       let path;
       if (follow && argv.path !== false && !argv.json) {
         try {

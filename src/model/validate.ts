@@ -181,9 +181,11 @@ export function validateNetwork(net: Network, opts: ValidateOptions = {}): Diagn
         if (mac[0]! & 1) bad("bad-mac", `MAC ${words[0]} is a multicast address`, ap);
         for (const w of words.slice(1)) {
           if (w === "dynamic") continue;
-          const ip = parseIp(w);
+          // OVN also takes "IP/PREFIX" here (ovn-ic writes remote ports' addresses that way).
+          const slash = w.indexOf("/");
+          const ip = slash < 0 ? parseIp(w) : parseCidr(w) && parseIp(w.slice(0, slash));
           if (!ip) {
-            bad("bad-ip", `"${w}" is not an IP address`, ap);
+            bad("bad-ip", `"${w}" is not an IP address or IP/PREFIX`, ap);
             continue;
           }
           const iOwner = ips.get(ip.key);

@@ -17,9 +17,9 @@
  * OVN Northbound database, as a database file or `ovsdb-client dump -f json` output, optionally
  * with its Southbound (`ovsdb/`).
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { loadKubeManifests } from "./kube/load.js";
+import { readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { loadKubeDirectory, loadKubeManifests } from "./kube/load.js";
 import { isOvsdbInput, loadOvsdbNetwork, type OvsdbSource } from "./ovsdb/index.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
@@ -853,18 +853,15 @@ export function loadNetworkText(text: string, file: string, opts: LoadOptions = 
 
 /**
  * Reads and loads a network file (every command that takes a NETWORK argument calls this). A
- * directory is a set of Kube-OVN manifests: every `.yaml` / `.yml` file in it, in name order. An
+ * directory is a set of Kube-OVN manifests: every `.yaml` / `.yml` file in it, in name order (with
+ * OVN-IC, one availability zone whose siblings are the other zones: kube/load.ts). An
  * OVN database is read as bytes (its records are checked byte by byte); `opts.sb` adds its
  * Southbound.
  */
 export function loadNetworkFile(path: string, opts: LoadOptions = {}): Result<Scenario> {
   let bytes: Buffer;
   try {
-    if (statSync(path).isDirectory()) {
-      const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort();
-      if (files.length === 0) return fail(error("input.read", `${path}: a directory of manifests, but it has no .yaml or .yml file`, { file: path }));
-      return sbNeedsNb(opts, path) ?? loadKubeManifests(files.map((f) => ({ file: join(path, f), text: readFileSync(join(path, f), "utf8") })), basename(resolve(path)));
-    }
+    if (statSync(path).isDirectory()) return sbNeedsNb(opts, path) ?? loadKubeDirectory(path);
     bytes = readFileSync(path);
   } catch (e) {
     return fail(error("input.read", `cannot read ${path}: ${(e as Error).message}`, { file: path }));

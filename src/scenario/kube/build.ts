@@ -18,11 +18,13 @@
  * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); VPC NAT gateways with their
  * IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before the other
  * pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
- * the external network's NetworkAttachmentDefinition are read there). Subnets whose provider is a
- * non-OVN attachment (`<nad>.<ns>`) only do IPAM: they get no switch.
+ * the external network's NetworkAttachmentDefinition are read there); OVN-IC (`ovn-ic-config`,
+ * ic.ts: the transit switch, its ports, the remote zones' gateways and the learned routes, given
+ * the other zones' manifests as `peers`). Subnets whose provider is a non-OVN attachment
+ * (`<nad>.<ns>`) only do IPAM: they get no switch.
  *
- * Not mapped yet (an error names the resource): OVN-IC (`ovn-ic-config`), the default VPC's
- * EIP/SNAT (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * Not mapped yet (an error names the resource): the default VPC's EIP/SNAT
+ * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
@@ -48,6 +50,7 @@ import {
 } from "../../model/index.js";
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
+import { mapOvnIc } from "./ic.js";
 import { mapNetworkPolicies } from "./netpol.js";
 import { ovnNatRows, planExternal } from "./ovn-nat.js";
 import { readSettings } from "./settings.js";
@@ -96,11 +99,23 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
-export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
+/**
+ * Builds the network of one zone from its manifests. `peers` are the manifests of the other
+ * availability zones of the same OVN-IC database (ic.ts); they matter only with an enabled
+ * `ovn-ic-config`.
+ */
+export function buildKubeNetwork(objs: readonly KubeObject[], name: string, peers: readonly (readonly KubeObject[])[] = []): { network: Network; names: KubeNames; diags: Diagnostic[] } {
+  const self = buildZone(objs, name);
+  const zone = (o: readonly KubeObject[], b: typeof self) => ({ objs: o, network: b.network, nodes: b.names.nodes, diags: b.diags });
+  const ic = mapOvnIc(zone(objs, self), peers.map((p) => zone(p, buildZone(p, ""))));
+  return { network: ic.network, names: self.names, diags: [...self.diags, ...ic.diags] };
+}
+
+function buildZone(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  // Kube-OVN reads two ConfigMaps that are not mapped yet; any other ConfigMap is the application's and ignored.
-  for (const o of objs) if (o.kind === "ConfigMap" && (o.name === "ovn-ic-config" || o.name === "ovn-external-gw-config")) bad(o, `ConfigMap ${o.name} is not mapped yet`);
+  // Kube-OVN reads a ConfigMap that is not mapped yet; any other ConfigMap is the application's (or ic.ts's) and ignored.
+  for (const o of objs) if (o.kind === "ConfigMap" && o.name === "ovn-external-gw-config") bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
   diags.push(...sd);
   const { config: underlay, diags: ud } = readUnderlay(objs, settings);

@@ -9,7 +9,8 @@
  * ```
  *
  * Every key is optional and defaults to install.sh's value (`NETWORK_TYPE: vlan` installs `ovn-default` on the
- * provider network `provider`, see underlay.ts). Unknown keys are errors, so a typo does
+ * provider network `provider`, see underlay.ts; TS_NAME and TS_CIDR default to the values the OVN-IC
+ * database container's start-ic-db.sh uses). Unknown keys are errors, so a typo does
  * not silently fall back to a default.
  */
 import { error, type Diagnostic } from "../../base/index.js";
@@ -31,6 +32,10 @@ export const DEFAULT_SETTINGS = {
   /** kube-ovn-controller's --external-gateway-switch: the subnet of the VPCs' external ports (OVN EIPs). */
   EXTERNAL_GATEWAY_SWITCH: "external",
   ENABLE_LB: "true",
+  // The OVN-IC database's transit switch (start-ic-db.sh's TS_NAME and TS_CIDR); used only with
+  // an enabled ovn-ic-config, and every availability zone must give the same values (ic.ts).
+  TS_NAME: "ts",
+  TS_CIDR: "169.254.100.0/24",
 } as const;
 
 export type Settings = { -readonly [K in keyof typeof DEFAULT_SETTINGS]: string };
