@@ -6,6 +6,7 @@
  * BENCH_RUNS to change the number of runs. For one-core figures run it under `taskset -c 0`.
  */
 import * as classifier from "./classifier.bench.js";
+import * as nbLoad from "./nb-load.js";
 import * as path from "./path.bench.js";
 import * as pcap from "./pcap.bench.js";
 import * as replay from "./replay.bench.js";
@@ -17,7 +18,7 @@ interface Suite {
 }
 
 const filter = new RegExp(process.argv[2] ?? ".");
-const suites: Suite[] = [pcap, classifier, trace, path, replay];
+const suites: Suite[] = [pcap, classifier, trace, path, replay, nbLoad];
 for (const suite of suites) {
   if (suite.cases.some((c) => filter.test(c))) await suite.main(filter);
 }
