@@ -554,7 +554,9 @@ function policies(f: FlowList, lr: LogicalRouter, ports: readonly Lrp[]): void {
     const markAct = Number.isInteger(mark) && mark > 0 ? `pkt.mark = ${mark}; ` : "";
     if (rule.action === "reroute" && rule.nexthops.size > 1) {
       const id = gid++;
-      const hops = rule.nexthops.toArray();
+      // `nexthops` is an OVSDB set: northd sees it deduplicated and in the database's order,
+      // which for strings is byte order (strcmp), whatever order a scenario lists them in.
+      const hops = [...new Set(rule.nexthops)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       if (new Set(hops.map((h) => h.includes("."))).size > 1) return;
       const resolved = hops.map(outFor);
       if (resolved.some((r) => r === undefined)) return;
