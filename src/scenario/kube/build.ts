@@ -13,11 +13,13 @@
  * pinned, MAC pinned or derived, port `<pod>.<ns>` on its node, port groups `node.<node>` and
  * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the `*-session`
  * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
- * NetworkPolicies (netpol.ts), and VPC NAT gateways with their IptablesEIP/Snat/Dnat/FIP rules
+ * NetworkPolicies (netpol.ts), VPC NAT gateways with their IptablesEIP/Snat/Dnat/FIP rules
  * (nat-gateway.ts: the gateway pod's port, placed before the other pods, and a model NatGateway;
  * the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and the external network's
- * NetworkAttachmentDefinition are read there). Subnets whose provider is a non-OVN attachment
- * (`<nad>.<ns>`) only do IPAM: they get no switch.
+ * NetworkAttachmentDefinition are read there), and Subnet `natOutgoing` (node-host.ts: a model
+ * NodeHost per Node — ovn0, the host routes and the ipsets of the host's MASQUERADE rules, with a
+ * centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object). Subnets whose
+ * provider is a non-OVN attachment (`<nad>.<ns>`) only do IPAM: they get no switch.
  *
  * Not mapped yet (an error names the resource): Vlan, ProviderNetwork and underlay subnets,
  * OVN EIP/FIP/SNAT/DNAT, OVN-IC (`ovn-ic-config`), the default VPC's EIP/SNAT
@@ -47,6 +49,7 @@ import {
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapNetworkPolicies } from "./netpol.js";
+import { mapNodeHosts } from "./node-host.js";
 import { readSettings } from "./settings.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
 
@@ -361,6 +364,8 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
   diags.push(...np.diags);
   const natGateways = natgw.finish(pods);
   diags.push(...natgw.diags);
+  const hosts = mapNodeHosts({ objs, nodes, subnets, svcCidr: settings.SVC_CIDR });
+  diags.push(...hosts.diags);
 
   // Assemble.
   let loadBalancers = OrderedMap<string, LoadBalancer>();
@@ -462,6 +467,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     loadBalancers,
     routers,
     natGateways,
+    nodeHosts: hosts.nodeHosts,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
   return {
