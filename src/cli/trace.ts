@@ -7,12 +7,37 @@
  * `--lb-dst IP[:PORT]`, `--select-id N`; plus `--json` for the documented JSON object. The trace
  * runs in ovn-trace mode (conntrack states from `--ct`, not from a table), so its verdicts can be
  * compared with ovn-trace's.
+ *
+ * Beyond OVN: a network with VPC NAT gateways is traced as a walk through OVN and the gateways;
+ * in a network with node hosts (Kube-OVN nodes, whose natOutgoing is host iptables), a packet OVN
+ * hands to a node's `ovn0` port is followed through that host (its route, the nat rule that
+ * matched, the packet leaving the NIC or coming back into OVN) after the text trace. `--reply`
+ * then also walks the answer of every packet that left the cluster, back in through the same
+ * interface, so the host's (or gateway's) conntrack translates it back. The friendly form's TCP
+ * packet is a SYN, the first packet of a connection (hosts do not NAT a TCP packet without SYN
+ * that starts a connection).
  */
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { error, ipv4FromBytes, ipv4InPrefix, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
-import { compileMicroflow, natGatewayConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { DEFAULT_EXTERNAL_GATEWAY_MAC, LogicalExecutor, createNatGateway, parseCtState, walkNetwork, type NatGatewayNode, type WalkStart } from "../dataplane/index.js";
+import { compileMicroflow, natGatewayConfig, nodeHostConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
+import {
+  DEFAULT_EXTERNAL_GATEWAY_MAC,
+  LogicalExecutor,
+  OVN0,
+  createNatGateway,
+  createNodeHost,
+  parseCtState,
+  replyKey,
+  walkNetwork,
+  type NatGatewayNode,
+  type NodeHostNode,
+  type OutputRecord,
+  type WalkNode,
+  type WalkOptions,
+  type WalkResult,
+  type WalkStart,
+} from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
@@ -130,7 +155,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
     dstMac = gw.mac;
   }
   let s = `${head} && eth.dst == ${dstMac} && ip4.src == ${src.ip4} && ip4.dst == ${dstIp} && ip.ttl == 64`;
-  if (l4.tcp !== undefined) s += ` && tcp && tcp.src == 49152 && tcp.dst == ${l4.tcp}`;
+  if (l4.tcp !== undefined) s += ` && tcp && tcp.src == 49152 && tcp.dst == ${l4.tcp} && tcp.flags == 0x002`;
   else if (l4.udp !== undefined) s += ` && udp && udp.src == 49152 && udp.dst == ${l4.udp}`;
   else s += " && icmp4 && icmp4.type == 8 && icmp4.code == 0";
   return s;
@@ -211,6 +236,41 @@ function natGatewayNodes(net: Network): NatGatewayNode[] {
   return out;
 }
 
+/** The network's node hosts as runnable nodes; a host that does not build is a usage error. */
+function nodeHostNodes(net: Network): NodeHostNode[] {
+  const out: NodeHostNode[] = [];
+  for (const name of net.nodeHosts.keys()) {
+    const spec = nodeHostConfig(net, name);
+    if (!spec.ok) throw new InputError(spec.diags);
+    const node = createNodeHost(spec.value);
+    if (!node.ok) throw new InputError(node.diags);
+    out.push(node.value);
+  }
+  return out;
+}
+
+/** Walks, from the node host `ovn0` port it was output to, each output OVN handed to a host. */
+function followIntoHosts(exec: LogicalExecutor, nodes: readonly WalkNode[], hosts: readonly NodeHostNode[], outputs: readonly OutputRecord[], opts: WalkOptions): { host: NodeHostNode; walk: WalkResult }[] {
+  const byPort = new Map(hosts.map((h) => [h.port, h]));
+  const out: { host: NodeHostNode; walk: WalkResult }[] = [];
+  for (const o of outputs) {
+    const host = o.portType === "" ? byPort.get(o.portName) : undefined;
+    if (host) out.push({ host, walk: walkNetwork(exec, nodes, { kind: "host", host: host.name, iface: OVN0, key: o.key }, opts) });
+  }
+  return out;
+}
+
+/** The answers to every packet of `walk` that left the cluster, each walked back in from where it left. */
+function walkReplies(exec: LogicalExecutor, nodes: readonly WalkNode[], walk: WalkResult, opts: WalkOptions): WalkResult[] {
+  const out: WalkResult[] = [];
+  for (const e of walk.ends) {
+    if (e.kind !== "left") continue;
+    const start: WalkStart = e.node === "node-host" ? { kind: "host", host: e.gateway, iface: e.iface, key: replyKey(e.key) } : { kind: "node", gateway: e.gateway, iface: "net1", key: replyKey(e.key) };
+    out.push(walkNetwork(exec, nodes, start, opts));
+  }
+  return out;
+}
+
 /**
  * A complete packet arriving on a NAT gateway's external interface: from the external network's
  * gateway MAC to `net1`'s MAC, `src` → `to`, TCP/UDP to the given port or an ICMP echo, TTL 64.
@@ -251,11 +311,12 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
         .option("from", { type: "string", describe: "friendly form: the sending port (or pod/NS/NAME for manifests)" })
         .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 address (or pod/NS/NAME, svc/NS/NAME[:PORT], node/NAME)" })
-        .option("tcp", { type: "number", describe: "friendly form: TCP to this port" })
+        .option("tcp", { type: "number", describe: "friendly form: a TCP SYN to this port" })
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
         .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
         .option("from-external", { type: "string", describe: "friendly form: a packet arriving from outside on net1 of this VPC NAT gateway (with --to EIP, --src IP)" })
+        .option("reply", { type: "boolean", describe: "also trace the answer to every packet that leaves the cluster (through a node's NIC or a NAT gateway), back in" })
         .option("src", { type: "string", default: "203.0.113.10", describe: "with --from-external: the outside source address" })
         .option("physical", { type: "boolean", describe: "also show, per chassis, the physical flows used and the logical pipelines run there" })
         .option("pcap-out", { type: "string", describe: "write the packet at every VIF and wire of its path to this pcapng file" })
@@ -292,6 +353,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         datapath = undefined;
       }
       const gateways = natGatewayNodes(scenario.network);
+      const hosts = nodeHostNodes(scenario.network);
+      const walkNodes: WalkNode[] = [...gateways, ...hosts];
       let start: WalkStart;
       if (external !== undefined) {
         const gw = gateways.find((g) => g.name === external);
@@ -323,11 +386,13 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         if (argv.json) throw bad("--json is not available for networks with NAT gateways yet; use --detailed, --summary or --minimal");
         const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
         const style = argv.minimal ? "minimal" : argv.summary ? "summary" : "detailed";
-        const walk = walkNetwork(exec, gateways, start, {
+        const walkOpts: WalkOptions = {
           runOptions: { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) },
           ovnSink: (key) => new TraceRecorder(compiled.program, key),
-        });
+        };
+        const walk = walkNetwork(exec, walkNodes, start, walkOpts);
         io.out(renderWalk(walk, { ovn: style }));
+        if (argv.reply) for (const r of walkReplies(exec, walkNodes, walk, walkOpts)) io.out(`\nThe answer from outside, back in:\n${renderWalk(r, { ovn: style })}`);
         return;
       }
       const mf = { value: start };
@@ -368,6 +433,16 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       else if (mode === "summary") io.out(renderSummary(rec.tree));
       else io.out(renderDetailed(rec.tree));
       if (path) io.out(renderPath(path, argv.physical === true, mode === "minimal" ? "minimal" : mode === "summary" ? "summary" : "detailed"));
+      if (mode !== "json" && hosts.length > 0) {
+        // Past OVN: the node hosts the packet was handed to.
+        const style = mode === "minimal" ? "minimal" : mode === "summary" ? "summary" : "detailed";
+        const hostExec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
+        const walkOpts: WalkOptions = { runOptions, ovnSink: (key) => new TraceRecorder(compiled.program, key) };
+        for (const { host, walk } of followIntoHosts(hostExec, walkNodes, hosts, result.outputs, walkOpts)) {
+          io.out(`\nOn node ${host.name}'s host (ovn0 is "${host.port}"):\n${renderWalk(walk, { ovn: style })}`);
+          if (argv.reply) for (const r of walkReplies(hostExec, walkNodes, walk, walkOpts)) io.out(`\nThe answer from outside, back in:\n${renderWalk(r, { ovn: style })}`);
+        }
+      }
     },
   );
 }

@@ -11,5 +11,6 @@ export * from "./port-security.js";
 export * from "./router.js";
 export * from "./router-nat.js";
 export * from "./nat-gateway.js";
+export * from "./node-host.js";
 export * from "./trace-inputs.js";
 export * from "./physical.js";

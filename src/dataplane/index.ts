@@ -1,7 +1,7 @@
 /**
  * `dataplane`: the logical-level executor (slow path), conntrack, execution limits, drop reasons,
- * the trace-sink interface tracers implement, and the datapath (flow cache in front of the slow
- * path, per chassis).
+ * the trace-sink interface tracers implement, the datapath (flow cache in front of the slow
+ * path, per chassis), and the Linux hosts attached to OVN (NAT gateway pods, nodes' hosts).
  */
 export * from "./drop-reason.js";
 export * from "./limits.js";
@@ -14,5 +14,6 @@ export * from "./datapath.js";
 export * from "./iptables.js";
 export * from "./iptables-conntrack.js";
 export * from "./iptables-natgw.js";
+export * from "./node-host.js";
 export * from "./walk.js";
 export * from "./fabric.js";

@@ -4,8 +4,9 @@
  * What: chassis (with encapsulations and bridge mappings), logical switches with their ports and
  * ACLs, port groups (with their own ACLs), address sets, load balancers, logical routers with
  * their ports, static routes, policies and NAT rules, HA chassis groups, static and learned MAC
- * bindings, and Kube-OVN's VPC NAT gateways (not an OVN object: an iptables pod attached to a
- * switch, modelled as its own kind of node). Names are the keys,
+ * bindings, Kube-OVN's VPC NAT gateways (not an OVN object: an iptables pod attached to a
+ * switch, modelled as its own kind of node), and Kubernetes nodes' host sides (ovn0 and the host's
+ * iptables NAT, also outside OVN). Names are the keys,
  * as in OVN where tools refer to objects by name. Each record's fields carry the NB column they
  * mirror, so importing a Northbound database and exporting `ovn-nbctl` commands are mechanical.
  *
@@ -420,6 +421,85 @@ export const NatGateway = Record<NatGatewayProps>(
 );
 export type NatGateway = ReturnType<typeof NatGateway>;
 
+/** One entry of a host ipset (`hash:net`): an IPv4 address or prefix, and the resource it comes from. */
+export interface IpsetEntryProps {
+  /** An IPv4 address or "IP/PREFIX". */
+  readonly address: string;
+  /** Free text naming the resource behind the entry (`Subnet/ovn-default`); not part of ipset. */
+  readonly owner: string;
+}
+export const IpsetEntry = Record<IpsetEntryProps>({ address: "", owner: "" }, "IpsetEntry");
+export type IpsetEntry = ReturnType<typeof IpsetEntry>;
+
+/** A named ipset of a node host (Kube-OVN's `ovn40subnets`, `ovn40subnets-nat`, ...). */
+export interface NodeHostIpsetProps {
+  readonly name: string;
+  readonly members: List<IpsetEntry>;
+}
+export const NodeHostIpset = Record<NodeHostIpsetProps>({ name: "", members: List() }, "NodeHostIpset");
+export type NodeHostIpset = ReturnType<typeof NodeHostIpset>;
+
+/**
+ * A centralized subnet's egress SNAT on its gateway node (Kube-OVN `gatewayNode: "node:ip"`):
+ * `-s CIDR -m set ! --match-set ovn40subnets dst -j SNAT --to-source IP`.
+ */
+export interface NodeHostSnatProps {
+  readonly cidr: string;
+  readonly ip: string;
+  /** Free text naming the resource behind the rule. */
+  readonly owner: string;
+}
+export const NodeHostSnat = Record<NodeHostSnatProps>({ cidr: "", ip: "", owner: "" }, "NodeHostSnat");
+export type NodeHostSnat = ReturnType<typeof NodeHostSnat>;
+
+/**
+ * A Kubernetes node's host side as far as forwarding and NAT go (not an OVN object): `ovn0`, an
+ * OVS internal port that is the switch port `port` (Kube-OVN's `node-<node>` on `join`), the
+ * node's NIC with its InternalIP, the host routes to the pod subnets via `ovn0`, the ipsets
+ * kube-ovn-cni keeps, and from them the nat rules of Kube-OVN's `OVN-POSTROUTING` chain (which the
+ * dataplane builds). Packets OVN sends out of `port` are routed by this host; those it sends out of
+ * the NIC leave the cluster, MASQUERADEd to the InternalIP when a `natOutgoing` subnet sent them.
+ */
+export interface NodeHostProps {
+  /** The node's name. */
+  readonly name: string;
+  /** The switch port `ovn0` is (`node-<node>`). */
+  readonly port: string;
+  /** The NIC's name (`eth0`). */
+  readonly nic: string;
+  /** The NIC's MAC; "" takes the MAC of the chassis of the same name (see `chassisMac`). */
+  readonly nicMac: string;
+  /** The NIC's "IP/PREFIX": the node's InternalIP. */
+  readonly address: string;
+  /** The next hop of the NIC's default route; "" for a default route without a gateway (on-link). */
+  readonly gateway: string;
+  /** The gateway's MAC; "" when unknown (the packet leaves with destination MAC 0). */
+  readonly gatewayMac: string;
+  /** Prefixes routed via the join gateway on `ovn0` (the pod subnets), besides `ovn0`'s own network. */
+  readonly ovn0Routes: List<string>;
+  readonly ipsets: OrderedMap<string, NodeHostIpset>;
+  readonly centralizedSnats: List<NodeHostSnat>;
+  /** The SNAT and MASQUERADE rules carry `--random-fully` (no effect on the simulated translation). */
+  readonly randomFully: boolean;
+}
+export const NodeHost = Record<NodeHostProps>(
+  {
+    name: "",
+    port: "",
+    nic: "eth0",
+    nicMac: "",
+    address: "",
+    gateway: "",
+    gatewayMac: "",
+    ovn0Routes: List(),
+    ipsets: OrderedMap(),
+    centralizedSnats: List(),
+    randomFully: false,
+  },
+  "NodeHost",
+);
+export type NodeHost = ReturnType<typeof NodeHost>;
+
 /**
  * A gateway interface of the underlay's own router on a provider network: its address on one VLAN.
  * Underlay subnets use it as their default gateway; it routes between its interfaces.
@@ -462,6 +542,8 @@ export interface NetworkProps {
   /** SB `MAC_Binding` rows: neighbours the routers have learned. */
   readonly macBindings: List<MacBinding>;
   readonly natGateways: OrderedMap<string, NatGateway>;
+  /** Kubernetes nodes' host sides (ovn0, NIC, host NAT). */
+  readonly nodeHosts: OrderedMap<string, NodeHost>;
   /** The underlay: provider networks and their gateways. */
   readonly providerNetworks: OrderedMap<string, ProviderNetwork>;
   /** NB_Global options. */
@@ -481,6 +563,7 @@ export const Network = Record<NetworkProps>(
     staticMacBindings: List(),
     macBindings: List(),
     natGateways: OrderedMap(),
+    nodeHosts: OrderedMap(),
     providerNetworks: OrderedMap(),
     options: OrderedMap(),
   },

@@ -9,8 +9,9 @@
  * out of range. Routers: port MACs and networks (the router's own address with its prefix), the
  * switch-to-router patches (`router-port`) and router-to-router `peer`s (both ends must agree),
  * static routes, policies (their matches go through the same checker as ACLs), NAT rules, gateway
- * chassis and HA chassis groups, static and learned MAC bindings, and Kube-OVN NAT gateways (their
- * VPC, LAN port and address, and the EIPs their rules use).
+ * chassis and HA chassis groups, static and learned MAC bindings, Kube-OVN NAT gateways (their
+ * VPC, LAN port and address, and the EIPs their rules use), and node hosts (their `ovn0` port, NIC
+ * address, routes, ipset entries and SNAT rules).
  *
  * Paths: keyed elements are written `kind[name]` and list elements by index, so a problem reads
  * `switches[ovn-default].ports[web-1].addresses[0]` once formatted (see base `formatPath`). Loaders
@@ -24,7 +25,7 @@
  */
 import { cidrIsNetwork, error, formatCidr, parseCidr, parseIpv4, parseIpv6, parseMac, type Cidr, type Diagnostic } from "../base/index.js";
 import type { List } from "immutable";
-import type { Acl, GatewayChassis, LoadBalancer, LogicalRouter, MacBinding, NatGateway, Network } from "./network.js";
+import type { Acl, GatewayChassis, LoadBalancer, LogicalRouter, MacBinding, NatGateway, Network, NodeHost } from "./network.js";
 
 /** What a match checker reports about one ACL match. */
 export interface MatchCheck {
@@ -293,6 +294,13 @@ export function validateNetwork(net: Network, opts: ValidateOptions = {}): Diagn
   checkBindings(net.macBindings, "macBindings");
 
   for (const [gwName, gw] of net.natGateways) validateNatGateway(net, gwName, gw, bad);
+  const hostOfPort = new Map<string, string>();
+  for (const [hName, h] of net.nodeHosts) {
+    validateNodeHost(net, hName, h, bad);
+    const other = hostOfPort.get(h.port);
+    if (other !== undefined) bad("duplicate-port", `switch port "${h.port}" is already ovn0 of node host "${other}"`, [`nodeHosts[${hName}]`, "port"]);
+    else hostOfPort.set(h.port, hName);
+  }
   return out;
 }
 
@@ -503,6 +511,47 @@ function validateNatGateway(net: Network, gwName: string, gw: NatGateway, bad: B
     const rp = [...base, "fipRules", i];
     eipOf(r.eip, [...rp, "eip"]);
     if (!parseIp(r.internalIp)) bad("bad-ip", `"${r.internalIp}" is not an IP address`, [...rp, "internalIp"]);
+  });
+}
+
+/** An IPv4 address or prefix (`hash:net` entries, routes, SNAT sources). */
+function checkIpv4Prefix(text: string, path: Path, bad: Bad, what: string): void {
+  const c = parseCidr(text);
+  if (!c || c.family !== 4) bad("bad-cidr", `${what} "${text}" is not an IPv4 address or prefix`, path);
+}
+
+/** An ipset name: at most 31 characters (IPSET_MAXNAMELEN - 1), no blanks. */
+const IPSET_NAME = /^[^\s]{1,31}$/;
+
+function validateNodeHost(net: Network, hName: string, h: NodeHost, bad: Bad): void {
+  const base = [`nodeHosts[${hName}]`];
+  if (h.name !== hName) bad("name-mismatch", `node host is stored under "${hName}" but named "${h.name}"`, base);
+  const ls = net.switches.find((s) => s.ports.has(h.port));
+  if (!ls) bad("dangling-port", `ovn0 port "${h.port}" is no switch port`, [...base, "port"]);
+  else {
+    const p = ls.ports.get(h.port)!;
+    if (p.type !== "") bad("bad-port-type", `ovn0 port "${h.port}" is of type "${p.type}"; it must be a VIF (type "")`, [...base, "port"]);
+    else if (!p.addresses.some((a) => a.trim().split(/\s+/).slice(1).some((w) => parseIpv4(w) !== undefined))) bad("bad-ip", `ovn0 port "${h.port}" has no "MAC IPv4" address`, [...base, "port"]);
+  }
+  if (!/^[A-Za-z0-9_.:@-]{1,15}$/.test(h.nic)) bad("bad-value", `NIC name "${h.nic}" is not an interface name (1..15 characters)`, [...base, "nic"]);
+  if (h.nicMac !== "") checkUnicastMac(h.nicMac, [...base, "nicMac"], bad);
+  const addr = checkHostCidr(h.address, [...base, "address"], bad);
+  if (addr && addr.family !== 4) bad("bad-cidr", `"${h.address}" is not IPv4 (node hosts are IPv4 only)`, [...base, "address"]);
+  if (h.gateway !== "" && parseIpv4(h.gateway) === undefined) bad("bad-ip", `gateway "${h.gateway}" is not an IPv4 address`, [...base, "gateway"]);
+  if (h.gatewayMac !== "") {
+    checkUnicastMac(h.gatewayMac, [...base, "gatewayMac"], bad);
+    if (h.gateway === "") bad("bad-value", `gatewayMac is given but gateway is not`, [...base, "gatewayMac"]);
+  }
+  h.ovn0Routes.forEach((r, i) => checkIpv4Prefix(r, [...base, "ovn0Routes", i], bad, "route"));
+  for (const [sName, set] of h.ipsets) {
+    const sp = [...base, `ipsets[${sName}]`];
+    if (set.name !== sName) bad("name-mismatch", `ipset is stored under "${sName}" but named "${set.name}"`, sp);
+    if (!IPSET_NAME.test(sName)) bad("bad-value", `ipset name "${sName}" is not 1..31 characters without blanks`, [...sp, "name"]);
+    set.members.forEach((e, i) => checkIpv4Prefix(e.address, [...sp, "members", i, "address"], bad, "ipset entry"));
+  }
+  h.centralizedSnats.forEach((r, i) => {
+    checkIpv4Prefix(r.cidr, [...base, "centralizedSnats", i, "cidr"], bad, "SNAT source");
+    if (parseIpv4(r.ip) === undefined) bad("bad-ip", `SNAT address "${r.ip}" is not an IPv4 address`, [...base, "centralizedSnats", i, "ip"]);
   });
 }
 

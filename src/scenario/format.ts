@@ -350,6 +350,52 @@ export const NAT_GATEWAY: ObjectSpec = {
   },
 };
 
+export const IPSET_ENTRY: ObjectSpec = {
+  name: "ipsetEntry",
+  doc: "One entry of a hash:net ipset, with the resource it comes from.",
+  fields: {
+    address: { type: str, required: true, doc: 'An IPv4 address or "IP/PREFIX".', nb: "ipset add SET ENTRY" },
+    owner: { type: str, doc: "The resource behind the entry, shown in traces (e.g. Subnet/ovn-default); not part of ipset." },
+  },
+};
+
+export const NODE_HOST_IPSET: ObjectSpec = {
+  name: "nodeHostIpset",
+  doc: "A named ipset of a node host (Kube-OVN's ovn40subnets, ovn40subnets-nat, ovn40subnets-distributed-gw, ovn40services, ovn40other-node, ovn40subnets-nat-policy).",
+  fields: {
+    name: { type: str, required: true, doc: "Set name (at most 31 characters).", nb: "kube-ovn-cni ipsets" },
+    members: { type: { kind: "list", of: { kind: "object", spec: IPSET_ENTRY } }, doc: "Members." },
+  },
+};
+
+export const NODE_HOST_SNAT: ObjectSpec = {
+  name: "nodeHostSnat",
+  doc: "A centralized subnet's egress SNAT on its gateway node: -s CIDR -m set ! --match-set ovn40subnets dst -j SNAT --to-source IP.",
+  fields: {
+    cidr: { type: str, required: true, doc: "The subnet's CIDR.", nb: "Kube-OVN Subnet.spec.cidrBlock" },
+    ip: { type: str, required: true, doc: "The address to SNAT to.", nb: "Kube-OVN Subnet.spec.gatewayNode node:ip" },
+    owner: { type: str, doc: "The resource behind the rule, shown in traces." },
+  },
+};
+
+export const NODE_HOST: ObjectSpec = {
+  name: "nodeHost",
+  doc: "A Kubernetes node's host side (not an OVN object): ovn0 on a switch port, the NIC with the node's InternalIP, host routes and the host iptables NAT of Kube-OVN's OVN-POSTROUTING chain.",
+  fields: {
+    name: { type: str, required: true, doc: "Node name.", nb: "Node.metadata.name" },
+    port: { type: str, required: true, doc: "The switch port ovn0 is (node-NODE on join).", nb: "Kube-OVN ovn0 external_ids:iface-id" },
+    nic: { type: str, doc: "The NIC's name (default eth0).", nb: "Kube-OVN annotation ovn.kubernetes.io/tunnel_interface" },
+    nicMac: { type: str, doc: "The NIC's MAC (default: the MAC of the chassis of the same name)." },
+    address: { type: str, required: true, doc: 'The NIC\'s "IP/PREFIX": the node\'s InternalIP.', nb: "Node.status.addresses InternalIP" },
+    gateway: { type: str, doc: "Next hop of the NIC's default route (omitted: a default route without a gateway)." },
+    gatewayMac: { type: str, doc: "The gateway's MAC (omitted: unknown; packets leave with destination MAC 0)." },
+    ovn0Routes: { type: strList, doc: "Prefixes routed via the join gateway on ovn0 (the pod subnets).", nb: "kube-ovn-cni host routes" },
+    ipsets: { type: { kind: "list", of: { kind: "object", spec: NODE_HOST_IPSET } }, doc: "The host's ipsets; a set the rules name but this list lacks is empty." },
+    centralizedSnats: { type: { kind: "list", of: { kind: "object", spec: NODE_HOST_SNAT } }, doc: "SNAT rules of centralized subnets whose gateway node (with :ip) this is." },
+    randomFully: { type: { kind: "bool" }, doc: "The SNAT and MASQUERADE rules carry --random-fully (no effect on the simulated translation)." },
+  },
+};
+
 export const PROBE_EXPECT: ObjectSpec = {
   name: "probeExpect",
   doc: "The expected outcome: the output ports, or a drop.",
@@ -411,6 +457,7 @@ export const SCENARIO: ObjectSpec = {
     staticMacBindings: { type: { kind: "list", of: { kind: "object", spec: STATIC_MAC_BINDING } }, doc: "Configured neighbours of router ports.", nb: "Static_MAC_Binding" },
     macBindings: { type: { kind: "list", of: { kind: "object", spec: MAC_BINDING } }, doc: "Learned neighbours of router ports.", nb: "SB MAC_Binding" },
     natGateways: { type: { kind: "list", of: { kind: "object", spec: NAT_GATEWAY } }, doc: "Kube-OVN VPC NAT gateways.", nb: "Kube-OVN VpcNatGateway" },
+    nodeHosts: { type: { kind: "list", of: { kind: "object", spec: NODE_HOST } }, doc: "Kubernetes nodes' host sides: ovn0, the NIC and the host's NAT.", nb: "Kubernetes Node" },
     providerNetworks: { type: { kind: "list", of: { kind: "object", spec: PROVIDER_NETWORK } }, doc: "The underlay: provider networks and their gateways.", nb: "Kube-OVN ProviderNetwork / Vlan" },
     zones: { type: strList, doc: "Scenario files of the other availability zones joined to this one by OVN-IC, relative to this file." },
     probes: { type: { kind: "list", of: { kind: "object", spec: PROBE } }, doc: "Probes." },

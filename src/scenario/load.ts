@@ -43,6 +43,10 @@ import {
   NatGatewayFip,
   NatGatewaySnat,
   Network,
+  NodeHost,
+  NodeHostIpset,
+  NodeHostSnat,
+  IpsetEntry,
   parseLbEndpoint,
   PortGroup,
   ProviderNetwork,
@@ -411,6 +415,7 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
   });
 
   const natGateways = buildNatGateways(b, s.natGateways);
+  const nodeHosts = buildNodeHosts(b, s.nodeHosts);
 
   let providerNetworks = OrderedMap<string, ProviderNetwork>();
   asList(s.providerNetworks).forEach((pn, i) => {
@@ -444,6 +449,7 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
     staticMacBindings: buildMacBindings(b, s.staticMacBindings, "staticMacBindings"),
     macBindings: buildMacBindings(b, s.macBindings, "macBindings"),
     natGateways,
+    nodeHosts,
     providerNetworks,
     options: asStrMap(s.options),
   });
@@ -614,6 +620,48 @@ function buildNatGateways(b: BuildCtx, v: unknown): OrderedMap<string, NatGatewa
     );
   });
   return gws;
+}
+
+function buildNodeHosts(b: BuildCtx, v: unknown): OrderedMap<string, NodeHost> {
+  let hosts = OrderedMap<string, NodeHost>();
+  asList(v).forEach((h, i) => {
+    if (!h) return;
+    const o = h as Plain;
+    const name = o.name as string;
+    const plain = ["nodeHosts", i];
+    if (hosts.has(name)) return duplicateName(b, "node host", name, plain);
+    const model = [`nodeHosts[${name}]`];
+    regFields(b, o, model, plain);
+    let ipsets = OrderedMap<string, NodeHostIpset>();
+    asList(o.ipsets).forEach((st, j) => {
+      if (!st) return;
+      const so = st as Plain;
+      const sname = so.name as string;
+      const splain = [...plain, "ipsets", j];
+      if (ipsets.has(sname)) return duplicateName(b, "ipset", sname, splain);
+      const smodel = [...model, `ipsets[${sname}]`];
+      regFields(b, so, smodel, splain);
+      const members = buildObjects(b, so.members, [...smodel, "members"], [...splain, "members"], (e) => IpsetEntry({ address: str(e.address) ?? "", owner: str(e.owner) ?? "" }));
+      ipsets = ipsets.set(sname, NodeHostIpset({ name: sname, members }));
+    });
+    hosts = hosts.set(
+      name,
+      NodeHost({
+        name,
+        port: str(o.port) ?? "",
+        nic: str(o.nic) ?? "eth0",
+        nicMac: str(o.nicMac) ?? "",
+        address: str(o.address) ?? "",
+        gateway: str(o.gateway) ?? "",
+        gatewayMac: str(o.gatewayMac) ?? "",
+        ovn0Routes: regStrings(b, o.ovn0Routes, [...model, "ovn0Routes"], [...plain, "ovn0Routes"]),
+        ipsets,
+        centralizedSnats: buildObjects(b, o.centralizedSnats, [...model, "centralizedSnats"], [...plain, "centralizedSnats"], (r) => NodeHostSnat({ cidr: str(r.cidr) ?? "", ip: str(r.ip) ?? "", owner: str(r.owner) ?? "" })),
+        randomFully: o.randomFully === true,
+      }),
+    );
+  });
+  return hosts;
 }
 
 // ---- Probes --------------------------------------------------------------------------------------

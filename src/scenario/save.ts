@@ -8,7 +8,7 @@
  */
 import type { List, OrderedMap } from "immutable";
 import { stringify } from "yaml";
-import type { Acl, GatewayChassis, LogicalRouter, MacBinding, NatGateway, Network } from "../model/index.js";
+import type { Acl, GatewayChassis, LogicalRouter, MacBinding, NatGateway, Network, NodeHost } from "../model/index.js";
 import type { Probe } from "./probe.js";
 
 type Plain = Record<string, unknown>;
@@ -147,6 +147,28 @@ function saveNatGateway(g: NatGateway): Plain {
   return o;
 }
 
+function saveNodeHost(h: NodeHost): Plain {
+  const o: Plain = { name: h.name, port: h.port };
+  put(o, "nic", h.nic, "eth0");
+  put(o, "nicMac", h.nicMac, "");
+  put(o, "address", h.address);
+  put(o, "gateway", h.gateway, "");
+  put(o, "gatewayMac", h.gatewayMac, "");
+  put(o, "ovn0Routes", arr(h.ovn0Routes));
+  put(
+    o,
+    "ipsets",
+    h.ipsets.valueSeq().map((st) => {
+      const so: Plain = { name: st.name };
+      put(so, "members", st.members.map((e) => ({ address: e.address, ...(e.owner !== "" ? { owner: e.owner } : {}) })).toArray());
+      return so;
+    }).toArray(),
+  );
+  put(o, "centralizedSnats", h.centralizedSnats.map((r) => ({ cidr: r.cidr, ip: r.ip, ...(r.owner !== "" ? { owner: r.owner } : {}) })).toArray());
+  put(o, "randomFully", h.randomFully, false);
+  return o;
+}
+
 /** The plain (JSON-like) form of a scenario, in `format.ts` field order. */
 export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zones: readonly string[] = []): Plain {
   const s: Plain = {};
@@ -252,6 +274,7 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zon
   put(s, "staticMacBindings", net.staticMacBindings.map((b) => saveMacBinding(b, true)).toArray());
   put(s, "macBindings", net.macBindings.map((b) => saveMacBinding(b, false)).toArray());
   put(s, "natGateways", net.natGateways.valueSeq().map(saveNatGateway).toArray());
+  put(s, "nodeHosts", net.nodeHosts.valueSeq().map(saveNodeHost).toArray());
   put(
     s,
     "providerNetworks",

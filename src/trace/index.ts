@@ -10,4 +10,5 @@ export { renderMinimal } from "./render-minimal.js";
 export { traceJson, type TraceJson, type TraceJsonOutput, type TraceJsonDrop, type TraceJsonHop, type JsonValue } from "./render-json.js";
 export { formatMicroflow, packetFields, ovnFieldName } from "./ovn-names.js";
 export * from "./render-natgw.js";
+export * from "./render-host.js";
 export * from "./render-hops.js";

@@ -11,15 +11,19 @@
  * ```
  *
  * Jumps between chains are left out unless asked for (`jumps: true`); the chain of the rule that
- * decided already says where it was.
+ * decided already says where it was. Node host segments are rendered by render-host.ts.
  */
-import { formatIpv4, formatPath } from "../base/index.js";
-import { W, field, getField } from "../flow/index.js";
-import { describeNatGatewayDrop, describeWalkDrop, describeDropReason, macWordsText, type NatGatewayStep, type NatRewrite, type WalkHop, type WalkResult, type NatHook } from "../dataplane/index.js";
+import { formatPath } from "../base/index.js";
+import { W } from "../flow/index.js";
+import { describeNatGatewayDrop, describeWalkDrop, describeDropReason, macWordsText, type NatGatewayStep, type WalkHop, type WalkResult, type NatHook } from "../dataplane/index.js";
 import { TraceRecorder } from "./recorder.js";
 import { renderDetailed } from "./render-detailed.js";
 import { renderMinimal } from "./render-minimal.js";
 import { renderSummary } from "./render-summary.js";
+import { renderNodeHostStep } from "./render-host.js";
+import { REWRITE_KIND_TEXT, l4Name, packetSummary, rewriteText } from "./nat-text.js";
+
+export { packetSummary } from "./nat-text.js";
 
 export interface NatGatewayRenderOptions {
   /** Also print the `-j CHAIN` rules the packet went through. */
@@ -30,40 +34,6 @@ export interface WalkRenderOptions extends NatGatewayRenderOptions {
   /** How OVN segments recorded with a `TraceRecorder` are printed (default `summary`). */
   readonly ovn?: "detailed" | "summary" | "minimal";
 }
-
-const F_ETH_TYPE = field("eth_type");
-const F_NW_PROTO = field("nw_proto");
-const F_NW_TTL = field("nw_ttl");
-const F_TP_SRC = field("tp_src");
-const F_TP_DST = field("tp_dst");
-
-const PROTO_NAMES: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp", 132: "sctp" };
-
-/** `tcp 10.0.1.2:1000 > 8.8.8.8:53 ttl 64` (or the Ethernet type for non-IPv4). */
-export function packetSummary(key: Uint32Array): string {
-  const et = getField(key, F_ETH_TYPE);
-  if (et !== 0x0800) return et === 0x0806 ? "arp" : `eth.type 0x${et.toString(16).padStart(4, "0")}`;
-  const proto = getField(key, F_NW_PROTO);
-  const name = PROTO_NAMES[proto] ?? `ip proto ${proto}`;
-  const src = formatIpv4(key[W.NW_SRC]!);
-  const dst = formatIpv4(key[W.NW_DST]!);
-  const ttl = getField(key, F_NW_TTL);
-  if (proto === 6 || proto === 17 || proto === 132) return `${name} ${src}:${getField(key, F_TP_SRC)} > ${dst}:${getField(key, F_TP_DST)} ttl ${ttl}`;
-  if (proto === 1) return `${name} ${src} > ${dst} type ${getField(key, F_TP_SRC)} code ${getField(key, F_TP_DST)} ttl ${ttl}`;
-  return `${name} ${src} > ${dst} ttl ${ttl}`;
-}
-
-function l4Name(key: Uint32Array): string {
-  return PROTO_NAMES[getField(key, F_NW_PROTO)] ?? "tp";
-}
-
-function rewriteText(r: NatRewrite, l4: string): string {
-  const parts = [`ip4.${r.end} = ${formatIpv4(r.toIp)}`];
-  if (r.toPort !== undefined && r.toPort !== r.fromPort) parts.push(`${l4}.${r.end} = ${r.toPort}`);
-  return parts.join(", ");
-}
-
-const KIND_TEXT: Readonly<Record<NatRewrite["kind"], string>> = { dnat: "DNAT", snat: "SNAT", "un-dnat": "DNAT undone", "un-snat": "SNAT undone" };
 
 /** The lines of one gateway segment; see the module header. */
 export function renderNatGatewayStep(step: NatGatewayStep, opts: NatGatewayRenderOptions = {}): string[] {
@@ -83,7 +53,7 @@ export function renderNatGatewayStep(step: NatGatewayStep, opts: NatGatewayRende
     }
     for (const r of step.rewrites) {
       if (r.hook !== h || r.by !== "conntrack") continue;
-      out.push(`${pre}${h} conntrack: ${KIND_TEXT[r.kind]} → ${rewriteText(r, l4)}`);
+      out.push(`${pre}${h} conntrack: ${REWRITE_KIND_TEXT[r.kind]} → ${rewriteText(r, l4)}`);
     }
     if (step.ct === "new" && !hits.some((x) => x.target !== "jump")) out.push(`${pre}${h}: no nat rule matched`);
   };
@@ -135,6 +105,7 @@ export function renderWalk(walk: WalkResult, opts: WalkRenderOptions = {}): stri
   const lines: string[] = [];
   for (const hop of walk.hops) {
     if (hop.kind === "ovn") lines.push(...ovnSegment(hop, opts.ovn ?? "summary"));
+    else if (hop.kind === "host") lines.push(...renderNodeHostStep(hop.step, opts));
     else lines.push(...renderNatGatewayStep(hop.step, opts));
   }
   for (const e of walk.ends) {
@@ -143,16 +114,16 @@ export function renderWalk(walk: WalkResult, opts: WalkRenderOptions = {}): stri
         lines.push(`=> delivered to "${e.output.portName}": ${packetSummary(e.output.key)}`);
         break;
       case "left":
-        lines.push(`=> left the cluster on ${e.iface} of NAT gateway ${e.gateway}: ${packetSummary(e.key)}`);
+        lines.push(`=> left the cluster on ${e.iface} of ${e.node === "node-host" ? "node" : "NAT gateway"} ${e.gateway}: ${packetSummary(e.key)}`);
         break;
       case "local":
-        lines.push(`=> delivered locally in NAT gateway ${e.gateway}`);
+        lines.push(`=> delivered locally ${e.node === "node-host" ? "on node" : "in NAT gateway"} ${e.gateway}`);
         break;
       case "ovn-drop":
         lines.push(`=> dropped in OVN (${e.drop.reason})`);
         break;
       case "node-drop":
-        lines.push(`=> dropped in NAT gateway ${e.gateway} (${e.reason})`);
+        lines.push(`=> dropped ${e.node === "node-host" ? "on node" : "in NAT gateway"} ${e.gateway} (${e.reason})`);
         break;
       case "walk-drop":
         lines.push(`=> walk stopped (${e.reason}): ${e.detail} — ${describeWalkDrop(e.reason)}`);

@@ -120,7 +120,7 @@ type Plain = Record<string, unknown>;
  */
 function ovnContent(net: Network, sb: boolean, keepOptions: ReadonlySet<string>): unknown {
   const p = scenarioToPlain(net) as Plain;
-  for (const k of ["name", "description", "natGateways", "providerNetworks", "probes", "zones"]) delete p[k];
+  for (const k of ["name", "description", "natGateways", "nodeHosts", "providerNetworks", "probes", "zones"]) delete p[k];
   const options = { ...((p.options as Plain | undefined) ?? {}) };
   for (const k of NORTHD_OPTIONS) if (!keepOptions.has(k)) delete options[k];
   p.options = options;

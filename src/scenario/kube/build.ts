@@ -21,7 +21,9 @@
  * the external network's NetworkAttachmentDefinition are read there); OVN-IC (`ovn-ic-config`,
  * ic.ts: the transit switch, its ports, the remote zones' gateways and the learned routes, given
  * the other zones' manifests as `peers`). Subnets whose provider is a non-OVN attachment
- * (`<nad>.<ns>`) only do IPAM: they get no switch.
+ * (`<nad>.<ns>`) only do IPAM: they get no switch. Subnet `natOutgoing` (node-host.ts: a model
+ * NodeHost per Node: ovn0, the host routes and the ipsets of the host's MASQUERADE rules, with a
+ * centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object).
  *
  * Not mapped yet (an error names the resource): the default VPC's EIP/SNAT
  * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
@@ -53,6 +55,7 @@ import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapOvnIc } from "./ic.js";
 import { mapNetworkPolicies } from "./netpol.js";
 import { ovnNatRows, planExternal } from "./ovn-nat.js";
+import { mapNodeHosts } from "./node-host.js";
 import { readSettings } from "./settings.js";
 import { hasRouterPort, localnetPort, nodeBridges, providerNetworks, readUnderlay, routedAsOverlay, routerAddress, u2oRouterRows, underlaySubnet, type UnderlaySubnet } from "./underlay.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
@@ -381,6 +384,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   diags.push(...np.diags);
   const natGateways = natgw.finish(pods);
   diags.push(...natgw.diags);
+  const hosts = mapNodeHosts({ objs, nodes, subnets, svcCidr: settings.SVC_CIDR });
+  diags.push(...hosts.diags);
 
   // Assemble.
   let loadBalancers = OrderedMap<string, LoadBalancer>();
@@ -502,6 +507,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     natGateways,
     macBindings: List(macBindings),
     providerNetworks: pns.networks,
+    nodeHosts: hosts.nodeHosts,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
   return {
