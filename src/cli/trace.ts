@@ -17,6 +17,7 @@ import type { Network } from "../model/index.js";
 import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
+import { kubePort, needManifests } from "./kube-names.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
 import type { Scenario } from "../scenario/index.js";
@@ -138,8 +139,9 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
 
 /**
  * Kubernetes names in the friendly form, for networks built from manifests: `pod/NS/NAME` is the
- * pod's port; `svc/NS/NAME[:PORT]` the service's ClusterIP, with TCP/UDP to that port (the first
- * port when none is given) unless --tcp/--udp says otherwise; `node/NAME` the node's InternalIP.
+ * pod's port (kube-names.ts, shared with `replay --inject`); `svc/NS/NAME[:PORT]` the service's
+ * ClusterIP, with TCP/UDP to that port (the first port when none is given) unless --tcp/--udp
+ * says otherwise; `node/NAME` the node's InternalIP.
  */
 export function kubeEndpoints(
   scenario: Scenario,
@@ -154,22 +156,11 @@ export function kubeEndpoints(
     ...(argv.arp ? { arp: true } : {}),
   };
   const k = scenario.kube;
-  const needK8s = (what: string): never => {
-    throw bad(`${what}: Kubernetes names work only for networks built from Kube-OVN manifests`);
-  };
-  let f = from;
-  if (from.startsWith("pod/")) {
-    if (!k) needK8s(from);
-    const lsp = k!.pods.get(from.slice(4));
-    if (!lsp) throw bad(`--from ${from}: no such pod (pods: ${[...k!.pods.keys()].slice(0, 8).join(", ")}${k!.pods.size > 8 ? ", ..." : ""})`);
-    f = lsp;
-  }
+  const needK8s = (what: string): never => needManifests(what, "usage.trace");
+  const f = kubePort(scenario, "--from", from, "usage.trace");
   let t = to;
   if (to.startsWith("pod/")) {
-    if (!k) needK8s(to);
-    const lsp = k!.pods.get(to.slice(4));
-    if (!lsp) throw bad(`--to ${to}: no such pod`);
-    t = lsp;
+    t = kubePort(scenario, "--to", to, "usage.trace");
   } else if (to.startsWith("node/")) {
     if (!k) needK8s(to);
     const ip = k!.nodes.get(to.slice(5));

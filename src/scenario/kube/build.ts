@@ -15,18 +15,21 @@
  * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
  * NetworkPolicies (netpol.ts); ProviderNetworks, Vlans, underlay subnets (localnet port,
  * logicalGateway, U2O interconnection) and the vlan-mode install (underlay.ts); Vpc enableExternal
- * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); VPC NAT gateways with their
- * IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before the other
- * pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
+ * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); the default VPC's external
+ * gateway (ConfigMap `ovn-external-gw-config`) and the pods' `eip` / `snat` annotations
+ * (external-gw.ts: planned before the pods, applied to the assembled network); VPC NAT gateways
+ * with their IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed
+ * before the other pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
  * the external network's NetworkAttachmentDefinition are read there). Subnets whose provider is a
  * non-OVN attachment (`<nad>.<ns>`) only do IPAM: they get no switch.
  *
- * Not mapped yet (an error names the resource): OVN-IC (`ovn-ic-config`), the default VPC's
- * EIP/SNAT (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * Not mapped yet (an error names the resource): OVN-IC (`ovn-ic-config`), IPv6. Other
+ * ConfigMaps are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
- * subnet's U2O address, then the EIPs (ovn-nat.ts), then NAT gateway pods, then pods.
+ * subnet's U2O address, then the EIPs (ovn-nat.ts), then the default VPC's external port
+ * (external-gw.ts), then NAT gateway pods, then pods.
  */
 import { List, OrderedMap } from "immutable";
 import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
@@ -49,7 +52,8 @@ import {
 import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapNetworkPolicies } from "./netpol.js";
-import { ovnNatRows, planExternal } from "./ovn-nat.js";
+import { planExternalGateway, withExternalGateway } from "./external-gw.js";
+import { ovnNatRows } from "./ovn-nat.js";
 import { readSettings } from "./settings.js";
 import { hasRouterPort, localnetPort, nodeBridges, providerNetworks, readUnderlay, routedAsOverlay, routerAddress, u2oRouterRows, underlaySubnet, type UnderlaySubnet } from "./underlay.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
@@ -99,8 +103,9 @@ function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Re
 export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  // Kube-OVN reads two ConfigMaps that are not mapped yet; any other ConfigMap is the application's and ignored.
-  for (const o of objs) if (o.kind === "ConfigMap" && (o.name === "ovn-ic-config" || o.name === "ovn-external-gw-config")) bad(o, `ConfigMap ${o.name} is not mapped yet`);
+  // Kube-OVN reads a ConfigMap that is not mapped yet; the modules read theirs (external-gw.ts,
+  // nat-gateway.ts); any other ConfigMap is the application's and ignored.
+  for (const o of objs) if (o.kind === "ConfigMap" && o.name === "ovn-ic-config") bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
   diags.push(...sd);
   const { config: underlay, diags: ud } = readUnderlay(objs, settings);
@@ -216,7 +221,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     }
   }
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
-  const external = planExternal(objs, subnetByName, macs, settings.EXTERNAL_GATEWAY_SWITCH, bad); // EIPs before pods
+  const { external, gateway: externalGateway } = planExternalGateway(objs, settings, subnetByName, macs, bad); // EIPs before pods
   for (const n of nodes) if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([`${n.mac} ${n.joinIp}`]), chassis: n.name }));
 
   // Namespaces → subnet.
@@ -380,7 +385,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     }
   }
   const pns = providerNetworks(underlay, subnets, macs);
-  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad);
+  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad, externalGateway.kind === "on" && externalGateway.gateway.type === "distributed");
   for (const r of natRows.values()) for (const lb of r.loadBalancers) loadBalancers = loadBalancers.set(lb.name, lb);
   const u2oAddressSets: AddressSet[] = [];
   const macBindings: MacBinding[] = [];
@@ -476,7 +481,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
   for (const a of [...u2oAddressSets, ...np.addressSets]) addressSets = addressSets.set(a.name, a);
   let chassis = OrderedMap<string, Chassis>();
   for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]), ...nodeBridges(underlay, of("Node").find((o) => o.name === n.name)!) }));
-  const network = Network({
+  const assembled = Network({
     name,
     chassis,
     switches,
@@ -489,6 +494,7 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string): { n
     providerNetworks: pns.networks,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
+  const network = withExternalGateway(assembled, externalGateway, { objs, pods, subnets: subnetByName, gatewayMac: pns.gatewayMac, bad });
   return {
     network,
     names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },
