@@ -8,7 +8,8 @@
  * `--stats FILE` writes the same as JSON (schema/replay-stats.schema.json), `--out DIR` one pcap per
  * egress port (the frame as delivered) and per tunnel (Geneve or VXLAN encapsulated). A capture
  * that breaks mid-stream ends the replay: the statistics cover the packets before it, the error
- * names the packet and byte offset, and the exit code is 2.
+ * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
+ * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import { PcapWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
+import { kubePort } from "./kube-names.js";
 import { UsageError, type Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
 
@@ -188,7 +190,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database" })
         .positional("pcaps", { type: "string", array: true, demandOption: true, describe: "pcap or pcapng files, replayed in order as one stream" })
         .option("sb", { type: "string", describe: "the Southbound database beside an NB database NETWORK" })
-        .option("inject", { type: "string", describe: "inject every packet at this logical port (a VIF bound to a chassis)" })
+        .option("inject", { type: "string", describe: "inject every packet at this logical port (a VIF bound to a chassis), or pod/NS/NAME for manifests" })
         .option("map", { type: "string", describe: "lay the capture onto the network's pods, services and external addresses: 'auto' (default when --inject is absent)" })
         .option("out", { type: "string", describe: "write one pcap per egress port and per tunnel into this directory" })
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
@@ -208,11 +210,14 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
     async (argv) => {
       const captures = argv.pcaps.map(String);
       for (const f of captures) checkCaptureFile(f);
+      const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
+      // `--inject pod/NS/NAME` is the pod's port, as in `ovnsim trace --from`.
+      const inject = argv.inject === undefined ? undefined : kubePort(scenario, "--inject", argv.inject, "usage.inject");
       const job: ReplayJob = {
         network: argv.network,
         ...(argv.sb !== undefined ? { sb: argv.sb } : {}),
         captures,
-        ...(argv.inject !== undefined ? { inject: argv.inject } : { map: argv.map ?? "auto" }),
+        ...(inject !== undefined ? { inject } : { map: argv.map ?? "auto" }),
         cache: argv.cache,
         emcInsertInvProb: argv["emc-insert-inv-prob"],
         flowLimit: argv["flow-limit"],
@@ -220,10 +225,8 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
       let report: ReplayReport;
       try {
         if (argv.workers > 1) {
-          loadNetworkArg(argv.network, { sb: argv.sb, io });
           report = await replayInWorkers(job, argv.workers);
         } else {
-          const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false });
           const files = captures.map((file) => ({ file, bytes: readFileSync(file) as Uint8Array }));
           const injector = injectorFor(replayer, job, files);

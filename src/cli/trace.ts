@@ -42,6 +42,7 @@ import type { Network } from "../model/index.js";
 import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
+import { kubePort, needManifests } from "./kube-names.js";
 import type { Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
 import type { Scenario } from "../scenario/index.js";
@@ -163,8 +164,9 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
 
 /**
  * Kubernetes names in the friendly form, for networks built from manifests: `pod/NS/NAME` is the
- * pod's port; `svc/NS/NAME[:PORT]` the service's ClusterIP, with TCP/UDP to that port (the first
- * port when none is given) unless --tcp/--udp says otherwise; `node/NAME` the node's InternalIP.
+ * pod's port (kube-names.ts, shared with `replay --inject`); `svc/NS/NAME[:PORT]` the service's
+ * ClusterIP, with TCP/UDP to that port (the first port when none is given) unless --tcp/--udp
+ * says otherwise; `node/NAME` the node's InternalIP.
  * A `--to` pod or node that the network does not have is looked up in the other availability
  * zones `zones` (OVN-IC), in order, and stands for its IPv4 address.
  */
@@ -182,28 +184,21 @@ export function kubeEndpoints(
     ...(argv.arp ? { arp: true } : {}),
   };
   const k = scenario.kube;
-  const needK8s = (what: string): never => {
-    throw bad(`${what}: Kubernetes names work only for networks built from Kube-OVN manifests`);
-  };
-  let f = from;
-  if (from.startsWith("pod/")) {
-    if (!k) needK8s(from);
-    const lsp = k!.pods.get(from.slice(4));
-    if (!lsp) throw bad(`--from ${from}: no such pod (pods: ${[...k!.pods.keys()].slice(0, 8).join(", ")}${k!.pods.size > 8 ? ", ..." : ""})`);
-    f = lsp;
-  }
+  const needK8s = (what: string): never => needManifests(what, "usage.trace");
+  const f = kubePort(scenario, "--from", from, "usage.trace");
   let t = to;
   if (to.startsWith("pod/")) {
-    if (!k) needK8s(to);
     const name = to.slice(4);
-    const lsp = k!.pods.get(name);
-    let remote: string | undefined;
-    for (const z of lsp === undefined ? zones : []) {
-      const port = z.kube?.pods.get(name);
-      remote ??= port === undefined ? undefined : portAddr(z.network, port)?.ip4;
+    if (k?.pods.has(name) || zones.length === 0) t = kubePort(scenario, "--to", to, "usage.trace");
+    else {
+      let remote: string | undefined;
+      for (const z of zones) {
+        const port = z.kube?.pods.get(name);
+        remote ??= port === undefined ? undefined : portAddr(z.network, port)?.ip4;
+      }
+      if (remote === undefined) throw bad(`--to ${to}: no such pod in this zone or the others`);
+      t = remote;
     }
-    if (lsp === undefined && remote === undefined) throw bad(`--to ${to}: no such pod${zones.length ? " in this zone or the others" : ""}`);
-    t = lsp ?? remote!;
   } else if (to.startsWith("node/")) {
     if (!k) needK8s(to);
     const ip = k!.nodes.get(to.slice(5)) ?? zones.map((z) => z.kube?.nodes.get(to.slice(5))).find((x) => x !== undefined);

@@ -128,7 +128,6 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
       /Pod\/default\/p: ip_address 10\.99\.0\.5 is outside subnet ovn-default \(10\.16\.0\.0\/16\)/,
     ],
     ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
-    ["not mapped yet", `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ovn-external-gw-config, namespace: kube-system}\ndata: {enable-external-gw: "true"}\n`, /ConfigMap\/kube-system\/ovn-external-gw-config: ConfigMap ovn-external-gw-config is not mapped yet/],
   ];
   it.each(cases)("%s", (_name, doc, re) => {
     const r = loadNetworkText(`${base}---\n${doc}`, "m.yaml");

@@ -15,7 +15,9 @@
  * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
  * NetworkPolicies (netpol.ts); ProviderNetworks, Vlans, underlay subnets (localnet port,
  * logicalGateway, U2O interconnection) and the vlan-mode install (underlay.ts); Vpc enableExternal
- * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); VPC NAT gateways with their
+ * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); the default VPC's external
+ * gateway (ConfigMap `ovn-external-gw-config`) and the pods' `eip` / `snat` annotations
+ * (external-gw.ts: planned before the pods, applied to the assembled network); VPC NAT gateways with their
  * IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before the other
  * pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
  * the external network's NetworkAttachmentDefinition are read there); OVN-IC (`ovn-ic-config`,
@@ -25,12 +27,13 @@
  * NodeHost per Node: ovn0, the host routes and the ipsets of the host's MASQUERADE rules, with a
  * centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object).
  *
- * Not mapped yet (an error names the resource): the default VPC's EIP/SNAT
- * (`ovn-external-gw-config`), IPv6. Other ConfigMaps are ignored.
+ * Not mapped yet: IPv6 (an IPv6 CIDR is an error naming the resource). ConfigMaps other than
+ * Kube-OVN's are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
- * subnet's U2O address, then the EIPs (ovn-nat.ts), then NAT gateway pods, then pods.
+ * subnet's U2O address, then the EIPs (ovn-nat.ts), then the default VPC's external port
+ * (external-gw.ts), then NAT gateway pods, then pods.
  */
 import { List, OrderedMap } from "immutable";
 import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
@@ -54,7 +57,8 @@ import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseI
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapOvnIc } from "./ic.js";
 import { mapNetworkPolicies } from "./netpol.js";
-import { ovnNatRows, planExternal } from "./ovn-nat.js";
+import { planExternalGateway, withExternalGateway } from "./external-gw.js";
+import { ovnNatRows } from "./ovn-nat.js";
 import { mapNodeHosts } from "./node-host.js";
 import { readSettings } from "./settings.js";
 import { hasRouterPort, localnetPort, nodeBridges, providerNetworks, readUnderlay, routedAsOverlay, routerAddress, u2oRouterRows, underlaySubnet, type UnderlaySubnet } from "./underlay.js";
@@ -117,8 +121,6 @@ export function buildKubeNetwork(objs: readonly KubeObject[], name: string, peer
 function buildZone(objs: readonly KubeObject[], name: string): { network: Network; names: KubeNames; diags: Diagnostic[] } {
   const diags: Diagnostic[] = [];
   const bad = (o: KubeObject, msg: string): void => void diags.push(error("kube.invalid", `${resourceName(o)}: ${msg}`, { loc: o.loc }));
-  // Kube-OVN reads a ConfigMap that is not mapped yet; any other ConfigMap is the application's (or ic.ts's) and ignored.
-  for (const o of objs) if (o.kind === "ConfigMap" && o.name === "ovn-external-gw-config") bad(o, `ConfigMap ${o.name} is not mapped yet`);
   const { settings, diags: sd } = readSettings(objs);
   diags.push(...sd);
   const { config: underlay, diags: ud } = readUnderlay(objs, settings);
@@ -234,7 +236,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     }
   }
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
-  const external = planExternal(objs, subnetByName, macs, settings.EXTERNAL_GATEWAY_SWITCH, bad); // EIPs before pods
+  const { external, gateway: externalGateway } = planExternalGateway(objs, settings, subnetByName, macs, bad); // EIPs before pods
   for (const n of nodes) if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([`${n.mac} ${n.joinIp}`]), chassis: n.name }));
 
   // Namespaces → subnet.
@@ -400,7 +402,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     }
   }
   const pns = providerNetworks(underlay, subnets, macs);
-  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad);
+  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad, externalGateway.kind === "on" && externalGateway.gateway.type === "distributed");
   for (const r of natRows.values()) for (const lb of r.loadBalancers) loadBalancers = loadBalancers.set(lb.name, lb);
   const u2oAddressSets: AddressSet[] = [];
   const macBindings: MacBinding[] = [];
@@ -496,7 +498,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   for (const a of [...u2oAddressSets, ...np.addressSets]) addressSets = addressSets.set(a.name, a);
   let chassis = OrderedMap<string, Chassis>();
   for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]), ...nodeBridges(underlay, of("Node").find((o) => o.name === n.name)!) }));
-  const network = Network({
+  const assembled = Network({
     name,
     chassis,
     switches,
@@ -510,6 +512,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     nodeHosts: hosts.nodeHosts,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
+  const network = withExternalGateway(assembled, externalGateway, { objs, pods, subnets: subnetByName, gatewayMac: pns.gatewayMac, bad });
   return {
     network,
     names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },

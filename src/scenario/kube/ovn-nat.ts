@@ -8,8 +8,9 @@
  *   `external` by default; normally an underlay subnet) gets the router-type port
  *   `<subnet>-<vpc>`, and the VPC's router the port `<vpc>-<subnet>` with the address and MAC of
  *   the OvnEip `<vpc>-<subnet>` (type lrp; taken from the subnet unless given as a manifest) and
- *   the Gateway_Chassis of every Node labelled `ovn.kubernetes.io/external-gw=true`, priorities
- *   100, 99, ... in document order: a distributed gateway port. `extraExternalSubnets` does the
+ *   the Gateway_Chassis of every Node labelled `ovn.kubernetes.io/external-gw=true` (in document
+ *   order, then the gateway nodes of `ovn-external-gw-config` that kube-ovn-controller labels; see
+ *   external-gw.ts), priorities 100, 99, ...: a distributed gateway port. `extraExternalSubnets` does the
  *   same per extra subnet. An external subnet with logicalGateway connects nothing, as in
  *   Kube-OVN. Kube-OVN adds no default route: the VPC's `staticRoutes` gives it (§7).
  * - `OvnEip`: an address (and MAC) of its `externalSubnet` (default: the external subnet),
@@ -29,8 +30,8 @@
  *
  * Decisions:
  * - The `staleless` typo of v1.13: FIPs carry `options:staleless` exactly as Kube-OVN writes it
- *   ("false": "true" needs a distributed `ovn-external-gw-config`, which is not mapped). OVN does
- *   not know the key, so every FIP is stateful, in real OVN and in ovnsim alike (the model's
+ *   ("true" when `ovn-external-gw-config` has `type: distributed`, else "false"). OVN does not
+ *   know the key, so every FIP is stateful, in real OVN and in ovnsim alike (the model's
  *   `stateless` stays false and the key is kept as an unknown option).
  * - Addresses: pinned EIPs (`v4Ip`) are claimed first, then the external ports' EIPs are taken
  *   (VPCs in document order, as Kube-OVN does when a VPC is created before its EIPs), then the
@@ -83,9 +84,35 @@ export interface ExternalPlan {
   readonly ports: readonly ExternalPort[];
 }
 
+/** The router-type switch port `<subnet>-<vpc>` that patches subnet `subnet` to router port `<vpc>-<subnet>`. */
+export function externalSwitchPort(subnet: string, vpc: string): SwitchPort {
+  return SwitchPort({ name: `${subnet}-${vpc}`, type: "router", addresses: List(["router"]), options: OrderedMap([["router-port", `${vpc}-${subnet}`]]) });
+}
+
+/**
+ * A VPC router's external port `<vpc>-<subnet>`: a distributed gateway port with one
+ * Gateway_Chassis per gateway node, priorities 100, 99, ... in the given order.
+ */
+export function externalRouterPort(vpc: string, subnet: string, network: string, mac: string, chassis: readonly string[]): RouterPort {
+  return RouterPort({
+    name: `${vpc}-${subnet}`,
+    mac,
+    networks: List([network]),
+    gatewayChassis: List(chassis.map((c, i) => GatewayChassis({ chassis: c, priority: 100 - i }))),
+  });
+}
+
+/** The Nodes labelled `ovn.kubernetes.io/external-gw=true`, in document order, then `extra` ones not among them. */
+export function externalGatewayNodes(objs: readonly KubeObject[], extra: readonly string[] = []): string[] {
+  const labelled = objs.filter((o) => o.kind === "Node" && o.labels[EXTERNAL_GW_LABEL] === "true").map((n) => n.name);
+  return [...labelled, ...extra.filter((n) => !labelled.includes(n))];
+}
+
 /**
  * Reads the VPCs' external connections and the OvnEips: allocates their addresses from the
  * external subnets and adds the switch ports (`<subnet>-<vpc>`, lsp-type EIPs) to those subnets.
+ * `labelledNodes` are Nodes that carry the external-gw label without saying so in their manifest
+ * (ovn-external-gw-config's gateway nodes, which kube-ovn-controller labels).
  */
 export function planExternal(
   objs: readonly KubeObject[],
@@ -93,9 +120,10 @@ export function planExternal(
   macs: MacGenerator,
   externalSwitch: string,
   bad: (o: KubeObject, msg: string) => void,
+  labelledNodes: readonly string[] = [],
 ): ExternalPlan {
   const of = (kind: string): KubeObject[] => objs.filter((o) => o.kind === kind);
-  const gwNodes = of("Node").filter((n) => n.labels[EXTERNAL_GW_LABEL] === "true").map((n) => n.name);
+  const gwNodes = externalGatewayNodes(objs, labelledNodes);
   const eipObjs = of("OvnEip");
   const eips = new Map<string, Eip>();
   const take = (name: string, subnetName: string, type: Eip["type"], pinnedIp: string, pinnedMac: string, report: (m: string) => void): Eip | undefined => {
@@ -173,7 +201,7 @@ export function planExternal(
       }
       const e = eips.get(name);
       if (!e) continue;
-      s.ports.push(SwitchPort({ name: `${sn}-${v.name}`, type: "router", addresses: List(["router"]), options: OrderedMap([["router-port", name]]) }));
+      s.ports.push(externalSwitchPort(sn, v.name));
       ports.push({ vpc: v.name, subnet: sn, eip: e, chassis: gwNodes });
     }
   }
@@ -191,7 +219,8 @@ export interface VpcNatRows {
 
 /**
  * The router rows of every VPC (by name), once the pods have their addresses. `gatewayMac` gives
- * the MAC of an underlay subnet's physical gateway.
+ * the MAC of an underlay subnet's physical gateway; `distributedExternalGateway`: whether
+ * ovn-external-gw-config has `type: distributed` (it sets the FIPs' `staleless` option).
  */
 export function ovnNatRows(
   objs: readonly KubeObject[],
@@ -200,6 +229,7 @@ export function ovnNatRows(
   pods: readonly PodInfo[],
   gatewayMac: (s: NatSubnet) => string | undefined,
   bad: (o: KubeObject, msg: string) => void,
+  distributedExternalGateway = false,
 ): Map<string, VpcNatRows> {
   const rows = new Map<string, VpcNatRows>();
   const rowsOf = (vpc: string): VpcNatRows => {
@@ -211,14 +241,7 @@ export function ovnNatRows(
     const s = subnets.get(p.subnet)!;
     const name = `${p.vpc}-${p.subnet}`;
     const r = rowsOf(p.vpc);
-    r.ports.push(
-      RouterPort({
-        name,
-        mac: p.eip.mac,
-        networks: List([`${p.eip.ip}/${s.cidr.plen}`]),
-        gatewayChassis: List(p.chassis.map((c, i) => GatewayChassis({ chassis: c, priority: 100 - i }))),
-      }),
-    );
+    r.ports.push(externalRouterPort(p.vpc, p.subnet, `${p.eip.ip}/${s.cidr.plen}`, p.eip.mac, p.chassis));
     const mac = gatewayMac(s);
     if (mac !== undefined) r.macBindings.push(MacBinding({ logicalPort: name, ip: s.gateway, mac }));
   }
@@ -281,7 +304,7 @@ export function ovnNatRows(
         externalIp: eip.ip,
         logicalIp: ip,
         ...(pod ? { logicalPort: pod.lsp, externalMac: pod.mac } : {}),
-        options: OrderedMap([["staleless", "false"]]),
+        options: OrderedMap([["staleless", String(distributedExternalGateway)]]),
       }),
     );
   }

@@ -31,6 +31,12 @@ export const DEFAULT_SETTINGS = {
   EXCHANGE_LINK_NAME: "false",
   /** kube-ovn-controller's --external-gateway-switch: the subnet of the VPCs' external ports (OVN EIPs). */
   EXTERNAL_GATEWAY_SWITCH: "external",
+  /** --external-gateway-net: `network_name` of the localnet port ovn-external-gw-config creates. */
+  EXTERNAL_GATEWAY_NET: "external",
+  /** --external-gateway-vlanid: that localnet port's VLAN tag (0: untagged). */
+  EXTERNAL_GATEWAY_VLANID: "0",
+  /** --enable-eip-snat: "false" ignores ovn-external-gw-config and the pods' eip/snat annotations. */
+  ENABLE_EIP_SNAT: "true",
   ENABLE_LB: "true",
   // The OVN-IC database's transit switch (start-ic-db.sh's TS_NAME and TS_CIDR); used only with
   // an enabled ovn-ic-config, and every availability zone must give the same values (ic.ts).
@@ -68,7 +74,8 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
 /** What is wrong with the vlan-mode settings (kube-ovn-mapping.md §6.2: the default install on a provider network). */
 function checkVlanSettings(s: Settings): string[] {
   const out: string[] = [];
-  for (const k of ["LOGICAL_GATEWAY", "U2O_INTERCONNECTION", "EXCHANGE_LINK_NAME"] as const) if (s[k] !== "true" && s[k] !== "false") out.push(`${k} ${s[k]}: expected true or false`);
+  for (const k of ["LOGICAL_GATEWAY", "U2O_INTERCONNECTION", "EXCHANGE_LINK_NAME", "ENABLE_EIP_SNAT"] as const) if (s[k] !== "true" && s[k] !== "false") out.push(`${k} ${s[k]}: expected true or false`);
+  if (!/^\d+$/.test(s.EXTERNAL_GATEWAY_VLANID) || Number(s.EXTERNAL_GATEWAY_VLANID) > 4095) out.push(`EXTERNAL_GATEWAY_VLANID ${s.EXTERNAL_GATEWAY_VLANID}: expected a VLAN id in 0..4095`);
   if (s.NETWORK_TYPE !== "vlan") return out;
   if (!/^\d+$/.test(s.VLAN_ID) || Number(s.VLAN_ID) > 4095) out.push(`VLAN_ID ${s.VLAN_ID}: expected a VLAN id in 0..4095`);
   if (!/^[^/\s]{1,15}$/.test(s.VLAN_INTERFACE_NAME)) out.push(`NETWORK_TYPE vlan needs VLAN_INTERFACE_NAME, the NIC of the provider network (a name of 1 to 15 characters), got ${JSON.stringify(s.VLAN_INTERFACE_NAME)}`);

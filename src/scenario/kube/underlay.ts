@@ -203,15 +203,15 @@ export function routerAddress(s: Pick<RoutedSubnet, "gateway" | "underlay">): st
   return s.underlay?.u2oIp ?? s.gateway;
 }
 
-/** The localnet port of an underlay subnet. */
-export function localnetPort(subnet: string, cidr: Ipv4Subnet, u: UnderlaySubnet): SwitchPort {
+/** The localnet port of an underlay subnet (`cidr` undefined: no `ipv4_network`, as for a switch that is no Subnet). */
+export function localnetPort(subnet: string, cidr: Ipv4Subnet | undefined, u: Pick<UnderlaySubnet, "provider" | "vlanId">): SwitchPort {
   return SwitchPort({
     name: `localnet.${subnet}`,
     type: "localnet",
     addresses: List(["unknown"]),
     options: OrderedMap([["network_name", u.provider]]),
     tag: u.vlanId > 0 ? u.vlanId : undefined,
-    externalIds: KV({ ipv4_network: formatSubnet(cidr), ls: subnet, vendor: "kube-ovn" }),
+    externalIds: KV({ ...(cidr ? { ipv4_network: formatSubnet(cidr) } : {}), ls: subnet, vendor: "kube-ovn" }),
   });
 }
 
