@@ -18,9 +18,7 @@ import { expect, it } from "vitest";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { friendlyMicroflow, kubeEndpoints } from "../../src/cli/trace.js";
-import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
-import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
-import { evaluate, parseExpr } from "../../src/expr/index.js";
+import { compareProbes, OvnsimTracer } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
 import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, ovnVersion, parseMinimalTrace, probeTraceFlags, verdictOf } from "../../src/ovn/index.js";
 import { exportNbctl, exportSbctl, loadNetworkFile, loadNetworkText, type Probe, type Scenario } from "../../src/scenario/index.js";
@@ -113,45 +111,11 @@ function runInOvn(net: Network, probes: readonly Probe[]): Recording {
   }
 }
 
-const HEADER = /^(eth|ip4|ip|arp|tcp|udp|icmp4)\./;
-
 /** ovnsim's disagreements with recorded ovn-trace outputs, one line each: output ports and rewritten header fields. */
 function disagreements(net: Network, probes: readonly Probe[], rec: Recording): string[] {
-  const c = compileNetwork(net);
-  if (!c.ok) return ["the network does not compile"];
-  const program = c.value.program;
-  const inputs = traceInputs(net);
-  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, program), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
-  const out: string[] = [];
-  for (const p of probes) {
-    const ovn = verdictOf(parseMinimalTrace(rec.probes[p.name] ?? ""));
-    const mf = compileMicroflow(program, p.datapath, p.microflow);
-    if (!mf.ok) {
-      out.push(`${p.name}: the microflow does not compile`);
-      continue;
-    }
-    const ctStates = p.ct.map((s) => {
-      const r = parseCtState(s);
-      return r.ok ? r.state : 0;
-    });
-    const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates });
-    const ours = r.outputs.map((o) => o.portName).sort();
-    const theirs = ovn.outputs.map((o) => o.port).sort();
-    if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-      out.push(`${p.name}: ovnsim ${ours.join(",") || "drop"}, real OVN ${theirs.join(",") || "drop"}`);
-      continue;
-    }
-    for (const o of ovn.outputs) {
-      const mine = r.outputs.find((x) => x.portName === o.port)!;
-      for (const [f, v] of Object.entries(o.fields)) {
-        const e = HEADER.test(f) ? parseExpr(`${f} == ${v}`) : undefined;
-        if (!e?.ok) continue;
-        const hit = evaluate(e.value, mine.key, {});
-        if (!hit.ok || !hit.value) out.push(`${p.name}: on ${o.port} real OVN has ${f} = ${v}; ovnsim differs`);
-      }
-    }
-  }
-  return out;
+  const tracer = OvnsimTracer.create(net);
+  if (!tracer.ok) return ["the network does not compile"];
+  return compareProbes(tracer.value, probes, new Map(Object.entries(rec.probes))).flatMap((c) => c.disagreements.map((d) => `${c.probe.name}: ${d}`));
 }
 
 /** Registers the shared checks of docs scenario `name`; `probes` are the packets compared with real OVN. */

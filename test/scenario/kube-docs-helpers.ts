@@ -9,12 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import { friendlyMicroflow } from "../../src/cli/trace.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
-import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
-import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
-import { evaluate, parseExpr } from "../../src/expr/index.js";
+import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
-import { parseIpAddr } from "../../src/ofp/index.js";
-import { CHASSIS_FEATURES, OvnSandbox, formatVerdict, ovnAvailable, ovnVersion, parseMinimalTrace, traceProbesWithOvn, verdictOf, type Verdict } from "../../src/ovn/index.js";
+import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
 import { exportNbctl, exportSbctl, type Probe } from "../../src/scenario/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -92,15 +89,6 @@ export interface DocProbe {
   readonly lbDst?: string;
 }
 
-const HEADER = /^(eth|ip4|ip6|ip|arp|tcp|udp|sctp|icmp4|icmp6|nd)\./;
-
-function headerVerdict(v: Verdict): string {
-  return formatVerdict({
-    dropped: v.dropped,
-    outputs: v.outputs.map((o) => ({ ...o, fields: Object.fromEntries(Object.entries(o.fields).filter(([k]) => HEADER.test(k))) })).sort((a, b) => a.port.localeCompare(b.port)),
-  });
-}
-
 /**
  * Traces `probes` on `net` with real OVN (live when installed, else from the recording
  * fixtures/kube/conformance/<name>.json) and with ovnsim's logical executor; returns every
@@ -123,50 +111,13 @@ export function disagreementsWithOvn(name: string, net: Network, docProbes: read
     }
     for (const p of probes) {
       const was = recording.probes[p.name];
-      const now = headerVerdict(verdictOf(parseMinimalTrace(live.value.get(p.name)!)));
-      if (was === undefined || headerVerdict(verdictOf(parseMinimalTrace(was))) !== now) out.push(`${p.name}: stale recording (run with OVNSIM_RECORD=1): real OVN now ${now}`);
+      const now = headerVerdict(ovnVerdict(live.value.get(p.name)!));
+      if (was === undefined || headerVerdict(ovnVerdict(was)) !== now) out.push(`${p.name}: stale recording (run with OVNSIM_RECORD=1): real OVN now ${now}`);
     }
   }
   if (!recording) return [`no recording at ${file}: run where OVN is installed`];
-  const c = compileNetwork(net);
-  if (!c.ok) return c.diags.map((d) => d.message);
-  const program = c.value.program;
-  const inputs = traceInputs(net);
-  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, program), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
-  for (const p of probes) {
-    const raw = recording.probes[p.name];
-    if (raw === undefined) {
-      out.push(`${p.name}: not recorded`);
-      continue;
-    }
-    const ovn = verdictOf(parseMinimalTrace(raw));
-    const mf = compileMicroflow(program, p.datapath, p.microflow);
-    if (!mf.ok) {
-      out.push(`${p.name}: ${mf.diags[0]?.message ?? ""}`);
-      continue;
-    }
-    const states = p.ct.map((s) => {
-      const r = parseCtState(s);
-      return r.ok ? r.state : 0;
-    });
-    const lb = p.lbDst ? /^(.*):(\d+)$/.exec(p.lbDst) : null;
-    const lbDst = lb ? { ip: parseIpAddr(lb[1]!)!, port: Number(lb[2]) } : undefined;
-    const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}) });
-    const ours = r.outputs.map((o) => o.portName).sort();
-    const theirs = ovn.outputs.map((o) => o.port).sort();
-    if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-      out.push(`${p.name}: ovnsim ${ours.join(",") || "drop"}, real OVN ${theirs.join(",") || "drop"}`);
-      continue;
-    }
-    for (const o of ovn.outputs) {
-      const mine = r.outputs.find((x) => x.portName === o.port)!;
-      for (const [f, v] of Object.entries(o.fields)) {
-        if (!HEADER.test(f)) continue;
-        const e = parseExpr(`${f} == ${v}`);
-        const okv = e.ok ? evaluate(e.value, mine.key, {}) : undefined;
-        if (!okv || !okv.ok || !okv.value) out.push(`${p.name}: on ${o.port}, real OVN has ${f} = ${v}; ovnsim differs`);
-      }
-    }
-  }
+  const tracer = OvnsimTracer.create(net);
+  if (!tracer.ok) return tracer.diags.map((d) => d.message);
+  for (const c of compareProbes(tracer.value, probes, new Map(Object.entries(recording.probes)))) for (const d of c.disagreements) out.push(`${c.probe.name}: ${d}`);
   return out;
 }
