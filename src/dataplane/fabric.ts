@@ -37,7 +37,7 @@ import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "
 import { TUN, W, extractKey, field, frameFromKey, getField, newKey, setField } from "../flow/index.js";
 import { flowId, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type RunOptions } from "./execute.js";
-import { macWordsText } from "./iptables-natgw.js";
+import { macWordsText } from "./linux-box.js";
 import type { TraceSink } from "./trace-sink.js";
 
 const LINKTYPE_ETHERNET = 1;

@@ -13,6 +13,7 @@ export * from "./flow-cache.js";
 export * from "./datapath.js";
 export * from "./iptables.js";
 export * from "./iptables-conntrack.js";
+export * from "./linux-box.js";
 export * from "./iptables-natgw.js";
 export * from "./node-host.js";
 export * from "./walk.js";

@@ -56,13 +56,15 @@
  * UDP datagram with ICMP port unreachable (an ICMP echo request gets an echo reply). The node
  * reports `local` with that note and does not build the answer.
  *
+ * The namespace's stack (tables, packet path, steps) is `LinuxBox` of linux-box.ts; this module
+ * adds the gateway's config, its nat rules and its names.
+ *
  * Not modelled: the filter and mangle tables, Kube-OVN master's HAIRPIN_SNAT chain and VPC_MARK,
  * QoS, IPv6, ICMP errors related to a connection, conntrack timeouts, rp_filter.
  */
-import { error, fail, formatIpv4, formatMac, ok, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
-import { W, field, getField, setField } from "../flow/index.js";
-import { buildNatTable, formatPrefix4, parsePrefix4, prefixContains, type IptRuleSpec, type NatHook, type NatTable, type Prefix4, type RuleHit } from "./iptables.js";
-import { NfConntrack, hasPorts, invertTuple, type NfConnection, type NfTuple } from "./iptables-conntrack.js";
+import { fail, ok, type Diagnostic, type Result } from "../base/index.js";
+import { buildNatTable, type IptRuleSpec, type Prefix4 } from "./iptables.js";
+import { LinuxBox, addNeighbors, configReader, linuxBoxDropReasons, networkOf, type LinuxBoxDropReason, type LinuxBoxParts, type LinuxBoxStep, type LinuxBoxVerdict, type LinuxRoute, type LinuxRouteChoice, type MacWords } from "./linux-box.js";
 
 /** The interfaces of the gateway pod. */
 export type NatGatewayIface = "eth0" | "net1";
@@ -145,101 +147,17 @@ export interface NatGatewayConfig {
   readonly path?: Path;
 }
 
-export const NAT_GATEWAY_DROP_REASONS = {
-  "not-ipv4": "not an IPv4 packet (the gateway's nat rules are IPv4 only)",
-  "l2-not-host": "the frame is not addressed to this interface (or is broadcast and not for a local address)",
-  "no-route": "no route to the destination (Linux answers ICMP network unreachable)",
-  "ttl-exceeded": "the TTL would reach 0 (Linux answers ICMP time exceeded)",
-  "neighbor-unresolved": "the next hop's MAC is unknown on eth0 (nothing answers ARP for it)",
-  "no-free-port": "SNAT found no free source port",
-} as const;
+export const NAT_GATEWAY_DROP_REASONS = linuxBoxDropReasons("gateway", "eth0", "nothing");
 
-export type NatGatewayDropReason = keyof typeof NAT_GATEWAY_DROP_REASONS;
+export type NatGatewayDropReason = LinuxBoxDropReason;
 
-/** Linux conntrack's view of a packet: the first of a connection, a later one, or a reply. */
-export type NatCtState = "new" | "established" | "reply";
+export type NatRouteChoice = LinuxRouteChoice<NatGatewayIface>;
 
-/** One address/port translation of the packet. */
-export interface NatRewrite {
-  readonly hook: NatHook;
-  /** `dnat`/`snat` from a rule or a connection's original direction; `un-*` in reply. */
-  readonly kind: "dnat" | "snat" | "un-dnat" | "un-snat";
-  /** Which end of the packet changed. */
-  readonly end: "src" | "dst";
-  readonly fromIp: number;
-  readonly toIp: number;
-  /** Ports, for protocols that have them. */
-  readonly fromPort?: number;
-  readonly toPort?: number;
-  /** From a rule (NEW connection) or from the connection. */
-  readonly by: "rule" | "conntrack";
-}
-
-export interface NatRouteChoice {
-  readonly prefix: string;
-  readonly dev: NatGatewayIface;
-  readonly via?: string;
-  readonly connected: boolean;
-  readonly path?: Path;
-}
-
-export type NatGatewayVerdict =
-  | {
-      readonly kind: "forward";
-      readonly iface: NatGatewayIface;
-      readonly nextHop: number;
-      /** net1 only: the next hop's MAC is unknown; the packet leaves with a zero destination MAC. */
-      readonly unresolved: boolean;
-    }
-  | { readonly kind: "local"; readonly note: string }
-  | { readonly kind: "drop"; readonly reason: NatGatewayDropReason; readonly detail: string };
+export type NatGatewayVerdict = LinuxBoxVerdict<NatGatewayIface>;
 
 /** What the gateway did with one packet. */
-export interface NatGatewayStep {
+export interface NatGatewayStep extends Omit<LinuxBoxStep<NatGatewayIface>, "mark"> {
   readonly gateway: string;
-  readonly iface: NatGatewayIface;
-  /** The packet as it arrived (a copy). */
-  readonly inKey: Uint32Array;
-  /** The packet as it leaves, or as it was when delivered locally or dropped (a copy). */
-  readonly key: Uint32Array;
-  readonly ct?: NatCtState;
-  /** The connection (`NfConnection.id`) the packet belongs to, once known. */
-  readonly connection?: number;
-  readonly hits: readonly RuleHit[];
-  readonly rewrites: readonly NatRewrite[];
-  readonly route?: NatRouteChoice;
-  readonly ttl?: { readonly before: number; readonly after: number };
-  readonly verdict: NatGatewayVerdict;
-}
-
-interface Route {
-  readonly prefix: Prefix4;
-  readonly dev: NatGatewayIface;
-  readonly via?: number;
-  readonly connected: boolean;
-  readonly path?: Path;
-}
-
-const F_ETH_TYPE = field("eth_type");
-const F_NW_PROTO = field("nw_proto");
-const F_NW_TTL = field("nw_ttl");
-const F_TP_SRC = field("tp_src");
-const F_TP_DST = field("tp_dst");
-const ETH_IP = 0x0800;
-const ETH_ARP = 0x0806;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
-const PROTO_ICMP = 1;
-
-/** A MAC as the key's two words (16-bit high word, 32-bit low word). */
-function macWords(b: Uint8Array): [number, number] {
-  return [((b[0]! << 8) | b[1]!) >>> 0, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
-}
-
-/** The text of a MAC held in two key words. */
-export function macWordsText(hi: number, lo: number): string {
-  const b = new Uint8Array([(hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff]);
-  return formatMac(b);
 }
 
 /** Builds the gateway's nat rules as Kube-OVN does (see the module header). */
@@ -280,58 +198,34 @@ export function natGatewayRules(c: Pick<NatGatewayConfig, "fips" | "dnats" | "sn
 export function createNatGateway(config: NatGatewayConfig): Result<NatGatewayNode> {
   const diags: Diagnostic[] = [];
   const base = config.path ?? [];
-  const ip4 = (text: string, path: Path | undefined, what: string): number | undefined => {
-    const v = parseIpv4(text.trim());
-    if (v === undefined) diags.push(error("natgw.bad-ip", `${what} "${text}" is not an IPv4 address`, { path: path ?? base }));
-    return v;
-  };
-  const prefix = (text: string, path: Path | undefined, what: string): Prefix4 | undefined => {
-    const v = parsePrefix4(text);
-    if (v === undefined) diags.push(error("natgw.bad-cidr", `${what} "${text}" is not an IPv4 address or prefix`, { path: path ?? base }));
-    return v;
-  };
-  const mac = (text: string, path: Path | undefined, what: string): [number, number] | undefined => {
-    const b = parseMac(text.trim());
-    if (!b) {
-      diags.push(error("natgw.bad-mac", `${what} "${text}" is not a MAC address`, { path: path ?? base }));
-      return undefined;
-    }
-    return macWords(b);
-  };
-  const lan = prefix(config.lanCidr, [...base, "lanIp"], "eth0 address");
-  const ext = prefix(config.externalCidr, [...base, "externalCidr"], "net1 address");
-  const lanMac = mac(config.lanMac, [...base, "lanPort"], "eth0 MAC");
-  const extMac = mac(config.externalMac, [...base, "externalMac"], "net1 MAC");
-  const vpcGwIp = ip4(config.vpcGatewayIp, base, "VPC gateway");
-  const vpcGwMac = mac(config.vpcGatewayMac, base, "VPC gateway MAC");
-  const extGwIp = ip4(config.externalGateway, [...base, "externalGateway"], "external gateway");
-  const extGwMac = mac(config.externalGatewayMac ?? DEFAULT_EXTERNAL_GATEWAY_MAC, base, "external gateway MAC");
-  const locals: number[] = [];
-  if (lan) locals.push(lan.addr);
-  if (ext) locals.push(ext.addr);
+  const read = configReader("natgw", base, diags);
+  const lan = read.prefix(config.lanCidr, [...base, "lanIp"], "eth0 address");
+  const ext = read.prefix(config.externalCidr, [...base, "externalCidr"], "net1 address");
+  const lanMac = read.mac(config.lanMac, [...base, "lanPort"], "eth0 MAC");
+  const extMac = read.mac(config.externalMac, [...base, "externalMac"], "net1 MAC");
+  const vpcGwIp = read.ip4(config.vpcGatewayIp, base, "VPC gateway");
+  const vpcGwMac = read.mac(config.vpcGatewayMac, base, "VPC gateway MAC");
+  const extGwIp = read.ip4(config.externalGateway, [...base, "externalGateway"], "external gateway");
+  const extGwMac = read.mac(config.externalGatewayMac ?? DEFAULT_EXTERNAL_GATEWAY_MAC, base, "external gateway MAC");
+  const eips: number[] = [];
   for (const e of config.eips) {
-    const v = ip4(e.ip, e.path, "EIP");
-    if (v !== undefined) locals.push(v);
+    const v = read.ip4(e.ip, e.path, "EIP");
+    if (v !== undefined) eips.push(v);
   }
-  const routes: Route[] = [];
-  const network = (p: Prefix4): Prefix4 => ({ addr: (p.addr & (p.len === 0 ? 0 : (0xffffffff << (32 - p.len)) >>> 0)) >>> 0, len: p.len });
-  if (lan) routes.push({ prefix: network(lan), dev: "eth0", connected: true });
-  if (ext) routes.push({ prefix: network(ext), dev: "net1", connected: true });
+  const routes: LinuxRoute<NatGatewayIface>[] = [];
+  if (lan) routes.push({ prefix: networkOf(lan), dev: "eth0", connected: true });
+  if (ext) routes.push({ prefix: networkOf(ext), dev: "net1", connected: true });
   for (const r of config.routes) {
-    const p = prefix(r.cidr, r.path, "route destination");
-    const via = r.via !== undefined ? ip4(r.via, r.path, "route gateway") : undefined;
-    if (p) routes.push({ prefix: network(p), dev: r.dev, connected: false, ...(via !== undefined ? { via } : {}), ...(r.path ? { path: r.path } : {}) });
+    const p = read.prefix(r.cidr, r.path, "route destination");
+    const via = r.via !== undefined ? read.ip4(r.via, r.path, "route gateway") : undefined;
+    if (p) routes.push({ prefix: networkOf(p), dev: r.dev, connected: false, ...(via !== undefined ? { via } : {}), ...(r.path ? { path: r.path } : {}) });
   }
-  const neighbors = new Map<string, [number, number]>();
+  const neighbors = new Map<string, MacWords>();
   if (vpcGwIp !== undefined && vpcGwMac) neighbors.set(`eth0/${vpcGwIp}`, vpcGwMac);
   if (extGwIp !== undefined && extGwMac) neighbors.set(`net1/${extGwIp}`, extGwMac);
-  for (const n of config.neighbors) {
-    const v = ip4(n.ip, base, "neighbour");
-    const m = mac(n.mac, base, "neighbour MAC");
-    if (v !== undefined && m && !neighbors.has(`${n.dev}/${v}`)) neighbors.set(`${n.dev}/${v}`, m);
-  }
-  const rules = natGatewayRules(config, prefix);
-  if (diags.length > 0) return fail(...diags);
+  addNeighbors(neighbors, config.neighbors, read, base);
+  const rules = natGatewayRules(config, read.prefix);
+  if (diags.length > 0 || !lan || !ext || !lanMac || !extMac) return fail(...diags);
   const table = buildNatTable(NAT_GATEWAY_CHAINS, rules);
   if (!table.ok) return table;
   return ok(
@@ -339,201 +233,29 @@ export function createNatGateway(config: NatGatewayConfig): Result<NatGatewayNod
       name: config.name,
       lanPort: config.lanPort,
       table: table.value,
-      locals,
+      addrs: { eth0: lan.addr, net1: ext.addr },
+      extraLocals: eips,
       routes,
       neighbors,
-      macs: { eth0: lanMac!, net1: extMac! },
+      macs: { eth0: lanMac, net1: extMac },
     }),
   );
 }
 
-interface NodeParts {
-  readonly name: string;
-  readonly lanPort: string;
-  readonly table: NatTable;
-  readonly locals: readonly number[];
-  readonly routes: readonly Route[];
-  readonly neighbors: ReadonlyMap<string, [number, number]>;
-  readonly macs: Readonly<Record<NatGatewayIface, [number, number]>>;
-}
-
 /** A NAT gateway pod's network namespace; see the module header. */
-export class NatGatewayNode {
-  readonly name: string;
+export class NatGatewayNode extends LinuxBox<NatGatewayIface> {
   /** The OVN switch port of eth0. */
   readonly lanPort: string;
-  readonly table: NatTable;
-  /** The namespace's connection table; lives across `process` calls. */
-  readonly conntrack = new NfConntrack();
-  private readonly locals: readonly number[];
-  private readonly routes: readonly Route[];
-  private readonly neighbors: ReadonlyMap<string, [number, number]>;
-  private readonly macs: Readonly<Record<NatGatewayIface, [number, number]>>;
 
-  constructor(parts: NodeParts) {
-    this.name = parts.name;
+  constructor(parts: LinuxBoxParts<NatGatewayIface> & { readonly lanPort: string }) {
+    super(parts, { ovnIface: "eth0", arpNote: "ARP is answered by the pod's kernel (the answer is not simulated)", self: "the gateway pod", listeners: false });
     this.lanPort = parts.lanPort;
-    this.table = parts.table;
-    this.locals = parts.locals;
-    this.routes = parts.routes;
-    this.neighbors = parts.neighbors;
-    this.macs = parts.macs;
-  }
-
-  /** The MAC of an interface, as text. */
-  macOf(iface: NatGatewayIface): string {
-    const m = this.macs[iface];
-    return macWordsText(m[0], m[1]);
-  }
-
-  /** The route the namespace would use for `dst` (longest prefix; connected first on a tie). */
-  lookupRoute(dst: number): Route | undefined {
-    let best: Route | undefined;
-    for (const r of this.routes) {
-      if (!prefixContains(r.prefix, dst)) continue;
-      if (!best || r.prefix.len > best.prefix.len || (r.prefix.len === best.prefix.len && r.connected && !best.connected)) best = r;
-    }
-    return best;
-  }
-
-  /** True when `ip` is one of the namespace's own addresses. */
-  isLocal(ip: number): boolean {
-    return this.locals.includes(ip >>> 0);
   }
 
   /** Processes one packet arriving on `iface`; see the module header. `key` is not modified. */
   process(key: Uint32Array, iface: NatGatewayIface): NatGatewayStep {
-    const inKey = key.slice();
-    const k = key.slice();
-    const hits: RuleHit[] = [];
-    const rewrites: NatRewrite[] = [];
-    const done = (verdict: NatGatewayVerdict, extra: Partial<Pick<NatGatewayStep, "ct" | "connection" | "route" | "ttl">> = {}): NatGatewayStep => ({
-      gateway: this.name,
-      iface,
-      inKey,
-      key: k,
-      hits,
-      rewrites,
-      ...extra,
-      verdict,
-    });
-    const ethType = getField(k, F_ETH_TYPE);
-    const [myHi, myLo] = this.macs[iface];
-    const dstHi = k[W.ETH_DST]!;
-    const dstLo = k[W.ETH_DST + 1]!;
-    const group = (dstHi & 0x0100) !== 0;
-    if (!group && (dstHi !== myHi || dstLo !== myLo)) {
-      return done({ kind: "drop", reason: "l2-not-host", detail: `eth.dst ${macWordsText(dstHi, dstLo)} is not ${iface}'s MAC ${macWordsText(myHi, myLo)}` });
-    }
-    if (ethType === ETH_ARP) return done({ kind: "local", note: "ARP is answered by the pod's kernel (the answer is not simulated)" });
-    if (ethType !== ETH_IP) return done({ kind: "drop", reason: "not-ipv4", detail: `eth.type 0x${ethType.toString(16).padStart(4, "0")}` });
-
-    const proto = getField(k, F_NW_PROTO);
-    const ports = hasPorts(proto);
-    const tuple: NfTuple = { proto, src: k[W.NW_SRC]!, sport: ports ? getField(k, F_TP_SRC) : 0, dst: k[W.NW_DST]!, dport: ports ? getField(k, F_TP_DST) : 0 };
-    const found = this.conntrack.lookup(tuple);
-    const conn: NfConnection | undefined = found?.conn;
-    const ct: NatCtState = !found ? "new" : found.dir === "original" ? "established" : "reply";
-    const connId = conn ? { connection: conn.id } : {};
-
-    // PREROUTING: destination translation.
-    if (found && conn) {
-      if (found.dir === "original" && conn.dnat) this.rewrite(k, rewrites, "PREROUTING", "dnat", "dst", conn.reply.src, conn.reply.sport, ports, "conntrack");
-      if (found.dir === "reply") {
-        conn.seenReply = true;
-        if (conn.snat) this.rewrite(k, rewrites, "PREROUTING", "un-snat", "dst", conn.orig.src, conn.orig.sport, ports, "conntrack");
-      }
-    } else {
-      const d = this.table.evaluate("PREROUTING", { proto, src: tuple.src, dst: tuple.dst, dport: tuple.dport, inIface: iface });
-      hits.push(...d.hits);
-      const t = d.rule?.target;
-      if (t?.kind === "DNAT") this.rewrite(k, rewrites, "PREROUTING", "dnat", "dst", t.toIp, t.toPort ?? tuple.dport, ports, "rule");
-    }
-
-    // Routing.
-    const dst = k[W.NW_DST]!;
-    if (this.isLocal(dst)) return done({ kind: "local", note: localNote(proto, getField(k, F_TP_SRC), dst, getField(k, F_TP_DST)) }, { ct, ...connId });
-    if (group) {
-      const what = dstHi === 0xffff && dstLo === 0xffffffff ? "broadcast" : "multicast";
-      return done({ kind: "drop", reason: "l2-not-host", detail: `a ${what} frame for ${formatIpv4(dst)}, which is not a local address, is not forwarded` }, { ct, ...connId });
-    }
-    const r = this.lookupRoute(dst);
-    if (!r) return done({ kind: "drop", reason: "no-route", detail: `no route to ${formatIpv4(dst)}` }, { ct, ...connId });
-    const route: NatRouteChoice = {
-      prefix: formatPrefix4(r.prefix),
-      dev: r.dev,
-      connected: r.connected,
-      ...(r.via !== undefined ? { via: formatIpv4(r.via) } : {}),
-      ...(r.path ? { path: r.path } : {}),
-    };
-    const ttl = getField(k, F_NW_TTL);
-    if (ttl <= 1) return done({ kind: "drop", reason: "ttl-exceeded", detail: `ip.ttl ${ttl}` }, { ct, ...connId, route });
-    setField(k, F_NW_TTL, ttl - 1);
-    const ttlChange = { before: ttl, after: ttl - 1 };
-
-    // POSTROUTING: source translation, and the connection is stored.
-    let connection = conn?.id;
-    if (found && conn) {
-      if (found.dir === "original" && conn.snat) this.rewrite(k, rewrites, "POSTROUTING", "snat", "src", conn.reply.dst, conn.reply.dport, ports, "conntrack");
-      if (found.dir === "reply" && conn.dnat) this.rewrite(k, rewrites, "POSTROUTING", "un-dnat", "src", conn.orig.dst, conn.orig.dport, ports, "conntrack");
-    } else {
-      const d = this.table.evaluate("POSTROUTING", { proto, src: k[W.NW_SRC]!, dst, dport: ports ? getField(k, F_TP_DST) : 0, outIface: r.dev });
-      hits.push(...d.hits);
-      const t = d.rule?.target;
-      if (t?.kind === "SNAT") {
-        const sport = ports ? getField(k, F_TP_SRC) : 0;
-        const dport = ports ? getField(k, F_TP_DST) : 0;
-        const port = this.conntrack.chooseSourcePort(proto, t.toIp, sport, dst, dport);
-        if (port === undefined) return done({ kind: "drop", reason: "no-free-port", detail: `every source port towards ${formatIpv4(dst)}:${dport} from ${formatIpv4(t.toIp)} is taken` }, { ct, route, ttl: ttlChange });
-        this.rewrite(k, rewrites, "POSTROUTING", "snat", "src", t.toIp, port, ports, "rule");
-      }
-      const after: NfTuple = { proto, src: k[W.NW_SRC]!, sport: ports ? getField(k, F_TP_SRC) : 0, dst: k[W.NW_DST]!, dport: ports ? getField(k, F_TP_DST) : 0 };
-      const dnat = after.dst !== tuple.dst || after.dport !== tuple.dport;
-      const snat = after.src !== tuple.src || after.sport !== tuple.sport;
-      connection = this.conntrack.add(tuple, invertTuple(after), dnat, snat).id;
-    }
-
-    // Link layer out.
-    const nextHop = r.via ?? dst;
-    const nb = this.neighbors.get(`${r.dev}/${nextHop}`);
-    const [srcHi, srcLo] = this.macs[r.dev];
-    k[W.ETH_SRC] = srcHi;
-    k[W.ETH_SRC + 1] = srcLo;
-    const extra = { ct, route, ttl: ttlChange, ...(connection !== undefined ? { connection } : {}) };
-    if (!nb) {
-      if (r.dev === "eth0") return done({ kind: "drop", reason: "neighbor-unresolved", detail: `no MAC known for next hop ${formatIpv4(nextHop)} on eth0` }, extra);
-      k[W.ETH_DST] = 0;
-      k[W.ETH_DST + 1] = 0;
-      return done({ kind: "forward", iface: r.dev, nextHop, unresolved: true }, extra);
-    }
-    k[W.ETH_DST] = nb[0];
-    k[W.ETH_DST + 1] = nb[1];
-    return done({ kind: "forward", iface: r.dev, nextHop, unresolved: false }, extra);
+    return { gateway: this.name, ...this.run(key, iface) };
   }
-
-  private rewrite(k: Uint32Array, out: NatRewrite[], hook: NatHook, kind: NatRewrite["kind"], end: "src" | "dst", ip: number, port: number, ports: boolean, by: "rule" | "conntrack"): void {
-    const ipWord = end === "src" ? W.NW_SRC : W.NW_DST;
-    const portField = end === "src" ? F_TP_SRC : F_TP_DST;
-    const fromIp = k[ipWord]!;
-    const fromPort = getField(k, portField);
-    k[ipWord] = ip >>> 0;
-    if (ports) setField(k, portField, port);
-    out.push({ hook, kind, end, fromIp, toIp: ip >>> 0, ...(ports ? { fromPort, toPort: port } : {}), by });
-  }
-
-  /** Forgets every connection. */
-  clearConnections(): void {
-    this.conntrack.clear();
-  }
-}
-
-/** What Linux does with a packet for one of its own addresses that nothing listens to. */
-function localNote(proto: number, tpSrc: number, dst: number, dport: number): string {
-  const to = formatIpv4(dst);
-  if (proto === PROTO_TCP) return `delivered to the gateway pod itself (${to}:${dport}); nothing listens there, so Linux answers a SYN with a TCP RST (not simulated)`;
-  if (proto === PROTO_UDP) return `delivered to the gateway pod itself (${to}:${dport}); nothing listens there, so Linux answers ICMP port unreachable (not simulated)`;
-  if (proto === PROTO_ICMP && tpSrc === 8) return `delivered to the gateway pod itself (${to}); Linux answers the echo request (not simulated)`;
-  return `delivered to the gateway pod itself (${to})`;
 }
 
 /** The description of a gateway drop reason. */

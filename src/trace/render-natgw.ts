@@ -11,17 +11,17 @@
  * ```
  *
  * Jumps between chains are left out unless asked for (`jumps: true`); the chain of the rule that
- * decided already says where it was. Node host segments are rendered by render-host.ts.
+ * decided already says where it was. Node host segments are rendered by render-host.ts; both
+ * through render-linux-box.ts.
  */
-import { formatPath } from "../base/index.js";
-import { W } from "../flow/index.js";
-import { describeNatGatewayDrop, describeWalkDrop, describeDropReason, macWordsText, type NatGatewayStep, type WalkHop, type WalkResult, type NatHook } from "../dataplane/index.js";
+import { describeNatGatewayDrop, describeWalkDrop, describeDropReason, type NatGatewayStep, type WalkHop, type WalkResult } from "../dataplane/index.js";
 import { TraceRecorder } from "./recorder.js";
 import { renderDetailed } from "./render-detailed.js";
 import { renderMinimal } from "./render-minimal.js";
 import { renderSummary } from "./render-summary.js";
 import { renderNodeHostStep } from "./render-host.js";
-import { REWRITE_KIND_TEXT, l4Name, packetSummary, rewriteText } from "./nat-text.js";
+import { renderLinuxBoxStep } from "./render-linux-box.js";
+import { packetSummary } from "./nat-text.js";
 
 export { packetSummary } from "./nat-text.js";
 
@@ -37,55 +37,14 @@ export interface WalkRenderOptions extends NatGatewayRenderOptions {
 
 /** The lines of one gateway segment; see the module header. */
 export function renderNatGatewayStep(step: NatGatewayStep, opts: NatGatewayRenderOptions = {}): string[] {
-  const pre = `vpc-nat-gw ${step.gateway}: `;
-  const l4 = l4Name(step.inKey);
-  const out: string[] = [];
-  const ct = step.ct === undefined ? "" : `, conntrack: ${step.ct === "new" ? "new" : step.ct === "established" ? `established (connection ${step.connection})` : `reply (connection ${step.connection})`}`;
-  out.push(`${pre}in on ${step.iface}: ${packetSummary(step.inKey)}${ct}`);
-  const hook = (h: NatHook): void => {
-    const hits = step.hits.filter((x) => x.hook === h);
-    const byRule = step.rewrites.find((r) => r.hook === h && r.by === "rule");
-    for (const hit of hits) {
-      if (hit.target === "jump" && !opts.jumps) continue;
-      const change = hit.target !== "jump" && byRule ? ` → ${rewriteText(byRule, l4)}` : "";
-      const where = hit.path ? `  [${formatPath(hit.path)}]` : "";
-      out.push(`${pre}${h} ${hit.chain} rule ${hit.index}: ${hit.text}${change}${where}`);
-    }
-    for (const r of step.rewrites) {
-      if (r.hook !== h || r.by !== "conntrack") continue;
-      out.push(`${pre}${h} conntrack: ${REWRITE_KIND_TEXT[r.kind]} → ${rewriteText(r, l4)}`);
-    }
-    if (step.ct === "new" && !hits.some((x) => x.target !== "jump")) out.push(`${pre}${h}: no nat rule matched`);
-  };
-  hook("PREROUTING");
-  const v = step.verdict;
-  if (step.route) {
-    const r = step.route;
-    const ttl = step.ttl ? `; ip.ttl ${step.ttl.before} → ${step.ttl.after}` : "";
-    const where = r.path ? `  [${formatPath(r.path)}]` : "";
-    out.push(`${pre}route ${r.prefix}${r.via ? ` via ${r.via}` : ""} dev ${r.dev}${r.connected ? " (connected)" : ""}${ttl}${where}`);
-  }
-  if (step.route && step.ttl && (v.kind === "forward" || (v.kind === "drop" && v.reason !== "ttl-exceeded"))) hook("POSTROUTING");
-  switch (v.kind) {
-    case "forward": {
-      const k = step.key;
-      const l2 = `eth.src = ${macWordsText(k[W.ETH_SRC]!, k[W.ETH_SRC + 1]!)}, eth.dst = ${macWordsText(k[W.ETH_DST]!, k[W.ETH_DST + 1]!)}${v.unresolved ? " (next hop's MAC unknown)" : ""}`;
-      const where = v.iface === "net1" ? "left the cluster" : "back into OVN";
-      out.push(`${pre}out ${v.iface}: ${packetSummary(k)}; ${l2} → ${where}`);
-      break;
-    }
-    case "local":
-      out.push(`${pre}local: ${v.note}`);
-      break;
-    case "drop":
-      out.push(`${pre}drop (${v.reason}): ${v.detail} — ${describeNatGatewayDrop(v.reason)}`);
-      break;
-    default: {
-      const _never: never = v;
-      return _never;
-    }
-  }
-  return out;
+  return renderLinuxBoxStep(step, {
+    pre: `vpc-nat-gw ${step.gateway}: `,
+    showHit: (hit) => hit.target !== "jump" || opts.jumps === true,
+    untranslated: (h) => `${h}: no nat rule matched`,
+    defaultRoute: false,
+    leaves: step.verdict.kind === "forward" && step.verdict.iface === "net1",
+    describeDrop: describeNatGatewayDrop,
+  });
 }
 
 function ovnSegment(hop: Extract<WalkHop, { kind: "ovn" }>, style: "detailed" | "summary" | "minimal"): string[] {
