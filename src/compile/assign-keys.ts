@@ -68,10 +68,19 @@ export interface TunnelKeys {
 const MAX_DATAPATH_KEY = 0xffffff;
 const MAX_PORT_KEY = 0x7fff;
 
-/** Lowest key from 1 not in `used` (and at most `max`); 0 when all are taken. */
-function nextFree(used: Set<number>, max: number): number {
-  for (let k = 1; k <= max; k++) if (!used.has(k)) return k;
-  return 0;
+/**
+ * Takes keys from `used`'s complement: each call returns the lowest key from 1 not in `used` (and
+ * at most `max`; 0 when all are taken) and adds it to `used`. `used` only grows, so each search
+ * resumes where the last one stopped.
+ */
+function keyTaker(used: Set<number>, max: number): () => number {
+  let next = 1;
+  return () => {
+    while (next <= max && used.has(next)) next++;
+    if (next > max) return 0;
+    used.add(next);
+    return next;
+  };
 }
 
 /** True when one of the port's `addresses` entries is "unknown". */
@@ -84,14 +93,8 @@ function switchKeys(ls: LogicalSwitch, datapath: number): SwitchKeys {
   const used = new Set<number>();
   for (const p of ls.ports.values()) if (p.tunnelKey !== undefined) used.add(p.tunnelKey);
   const ports = new Map<string, number>();
-  for (const p of ls.ports.values()) {
-    let k = p.tunnelKey;
-    if (k === undefined) {
-      k = nextFree(used, MAX_PORT_KEY);
-      used.add(k);
-    }
-    ports.set(p.name, k);
-  }
+  const take = keyTaker(used, MAX_PORT_KEY);
+  for (const p of ls.ports.values()) ports.set(p.name, p.tunnelKey ?? take());
   const flood: string[] = [];
   const unknown: string[] = [];
   const floodL2: string[] = [];
@@ -112,11 +115,7 @@ function routerKeys(lr: LogicalRouter, datapath: number): RouterKeys {
   const used = new Set<number>();
   for (const p of lr.ports.values()) if (p.tunnelKey !== undefined) used.add(p.tunnelKey);
   const ports = new Map<string, number>();
-  const take = (): number => {
-    const k = nextFree(used, MAX_PORT_KEY);
-    used.add(k);
-    return k;
-  };
+  const take = keyTaker(used, MAX_PORT_KEY);
   for (const p of lr.ports.values()) {
     ports.set(p.name, p.tunnelKey ?? take());
     if (p.gatewayChassis.size > 0 || p.haChassisGroup !== undefined) ports.set(`cr-${p.name}`, take());
@@ -129,23 +128,10 @@ export function assignTunnelKeys(network: Network): TunnelKeys {
   const used = new Set<number>();
   for (const ls of network.switches.values()) if (ls.tunnelKey !== undefined) used.add(ls.tunnelKey);
   for (const lr of network.routers.values()) if (lr.tunnelKey !== undefined) used.add(lr.tunnelKey);
+  const take = keyTaker(used, MAX_DATAPATH_KEY);
   const switches = new Map<string, SwitchKeys>();
-  for (const ls of network.switches.values()) {
-    let k = ls.tunnelKey;
-    if (k === undefined) {
-      k = nextFree(used, MAX_DATAPATH_KEY);
-      used.add(k);
-    }
-    switches.set(ls.name, switchKeys(ls, k));
-  }
+  for (const ls of network.switches.values()) switches.set(ls.name, switchKeys(ls, ls.tunnelKey ?? take()));
   const routers = new Map<string, RouterKeys>();
-  for (const lr of network.routers.values()) {
-    let k = lr.tunnelKey;
-    if (k === undefined) {
-      k = nextFree(used, MAX_DATAPATH_KEY);
-      used.add(k);
-    }
-    routers.set(lr.name, routerKeys(lr, k));
-  }
+  for (const lr of network.routers.values()) routers.set(lr.name, routerKeys(lr, lr.tunnelKey ?? take()));
   return { switches, routers };
 }

@@ -11,6 +11,9 @@
  * input flows within a table. Every rule's provenance carries the stage name, the model origin,
  * the compiler rule (`source`) and the OVN match and action text.
  *
+ * The same flow texts recur on every datapath: matches go through one `MatchCache` and actions
+ * through one `ActionCache` for the whole input, which give what parsing each flow afresh gives.
+ *
  * `parseLflowDump` reads `ovn-sbctl lflow-list` text back into flows per datapath, so real
  * ovn-northd output can be lowered and executed the same way.
  *
@@ -18,10 +21,10 @@
  * priority), each with the path `datapaths[NAME].flows[I]`; nothing throws on bad input.
  */
 import { error, fail, ok, type Diagnostic, type Result } from "../base/index.js";
-import { compileMatch, type NormalizeContext } from "../expr/index.js";
+import { MatchCache, type NormalizeContext } from "../expr/index.js";
 import { LAYOUT_VERSION } from "../flow/index.js";
-import { makeProgram, makeRule, makeTable, type Action, type LogicalDatapath, type LogicalPort, type LogicalProgram, type MulticastGroup, type Program, type Rule, type Table } from "../ofp/index.js";
-import { parseActions } from "./actions/index.js";
+import { makeProgram, makeRule, makeTable, type Action, type LogicalDatapath, type LogicalPort, type LogicalProgram, type MulticastGroup, type Program, type Provenance, type Rule, type Table } from "../ofp/index.js";
+import { parseActions, type ActionContext } from "./actions/index.js";
 import { pipelineStages, stageByName, type DatapathKind, type PipelineName } from "./stages.js";
 
 /**
@@ -68,19 +71,55 @@ const PREFIX: Readonly<Record<DatapathKind, Readonly<Record<PipelineName, string
   router: { ingress: "lr_in_", egress: "lr_out_" },
 };
 
+/**
+ * `parseActions` with the work shared between flows of the same action text and datapath kind.
+ * Parsing asks the context only for port keys; each kept result carries the names it asked
+ * about and the keys it got, and is reused for a context that gives the same keys for those
+ * names. Only successes are kept (a failure is parsed again, so its diagnostic names its flow);
+ * the kept actions are shared and never changed (rules freeze them).
+ */
+class ActionCache {
+  private readonly byText = new Map<string, { readonly asked: readonly [string, number | undefined][]; readonly actions: readonly Action[] }[]>();
+
+  parse(text: string, ctx: ActionContext): Result<readonly Action[]> {
+    const key = `${ctx.datapath ?? "switch"} ${text}`;
+    const variants = this.byText.get(key);
+    if (variants !== undefined) {
+      for (const v of variants) if (v.asked.every(([name, k]) => ctx.portKey?.(name) === k)) return ok(v.actions);
+    }
+    const asked: [string, number | undefined][] = [];
+    const r = parseActions(text, {
+      ...ctx,
+      portKey: (name) => {
+        const k = ctx.portKey?.(name);
+        asked.push([name, k]);
+        return k;
+      },
+    });
+    if (r.ok) {
+      if (variants === undefined) this.byText.set(key, [{ asked, actions: r.value }]);
+      else variants.push({ asked, actions: r.value });
+    }
+    return r;
+  }
+}
+
 /** Lowers every datapath's flows; all problems are reported together. */
 export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
   const diags: Diagnostic[] = [];
   const datapaths = new Map<number, LogicalDatapath>();
   const datapathByName = new Map<string, number>();
   const portByName = new Map<string, LogicalPort>();
+  // Every datapath lowers with the same address sets and port groups: one cache serves them all.
+  const matches = new MatchCache();
+  const actionCache = new ActionCache();
   for (const dp of input.datapaths) {
     const path = [`datapaths[${dp.name}]`];
     if (datapaths.has(dp.key)) {
       diags.push(error("lower.duplicate-datapath", `datapath key ${dp.key} is used twice`, { path }));
       continue;
     }
-    const r = lowerDatapath(dp, input, diags);
+    const r = lowerDatapath(dp, input, matches, actionCache, diags);
     if (!r) continue;
     datapaths.set(dp.key, r);
     datapathByName.set(dp.name, dp.key);
@@ -90,7 +129,7 @@ export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
   return ok(Object.freeze({ datapaths, datapathByName, portByName }));
 }
 
-function lowerDatapath(dp: DatapathInput, input: LowerInput, diags: Diagnostic[]): LogicalDatapath | undefined {
+function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache, actionCache: ActionCache, diags: Diagnostic[]): LogicalDatapath | undefined {
   const keys = new Map<string, number>();
   for (const p of dp.ports) keys.set(p.name, p.key);
   for (const m of dp.multicast) keys.set(m.name, m.key);
@@ -117,31 +156,34 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, diags: Diagnostic[]
       return;
     }
     const file = `${dp.name} ${f.pipeline} table=${table} priority=${f.priority}`;
-    const m = compileMatch(f.match, ctx, { file: `${file} match` });
+    const m = matches.compile(f.match, ctx, { file: `${file} match` });
     if (!m.ok) {
       for (const d of m.diags) diags.push({ ...d, ...where });
       return;
     }
-    const a = parseActions(f.actions, { portKey: (n) => keys.get(n), datapath: dp.kind, file: `${file} actions` });
+    const a = actionCache.parse(f.actions, { portKey: (n) => keys.get(n), datapath: dp.kind, file: `${file} actions` });
     if (!a.ok) {
       for (const d of a.diags) diags.push({ ...d, ...where });
       return;
     }
     const stage = stageName(dp.kind, f.pipeline, table);
-    const actions: readonly Action[] = a.value;
+    // The rules of one flow share one frozen action list and provenance (the first rule's).
+    let actions: readonly Action[] = a.value;
+    let provenance: Provenance = { stage, source: f.source, matchText: f.match, actionText: f.actions, ...(f.origin === undefined ? {} : { origin: f.origin }) };
     const list = rules[f.pipeline].get(table) ?? [];
     rules[f.pipeline].set(table, list);
     for (const match of m.value) {
-      list.push(
-        makeRule({
-          id: nextId[f.pipeline]++,
-          table,
-          priority: f.priority,
-          match,
-          actions,
-          provenance: { stage, source: f.source, matchText: f.match, actionText: f.actions, ...(f.origin === undefined ? {} : { origin: f.origin }) },
-        }),
-      );
+      const rule = makeRule({
+        id: nextId[f.pipeline]++,
+        table,
+        priority: f.priority,
+        match,
+        actions,
+        provenance,
+      });
+      actions = rule.actions;
+      provenance = rule.provenance;
+      list.push(rule);
     }
   });
   if (diags.length > before) return undefined;

@@ -140,12 +140,25 @@ export function routerPortOf(net: Network, sp: SwitchPort): { lr: LogicalRouter;
   return undefined;
 }
 
-/** The switch port of type "router" whose peer is `lrp`, with its switch. */
+/** Per network (immutable, so the index never goes stale): the first router-type switch port naming each router port. */
+const switchPeers = new WeakMap<Network, ReadonlyMap<string, { ls: LogicalSwitch; port: SwitchPort }>>();
+
+/** The switch port of type "router" whose peer is `lrp`, with its switch (the first, in switch and port order). */
 export function switchPeerOf(net: Network, lrp: string): { ls: LogicalSwitch; port: SwitchPort } | undefined {
-  for (const ls of net.switches.values()) {
-    for (const port of ls.ports.values()) if (port.type === "router" && port.options.get("router-port") === lrp) return { ls, port };
+  let index = switchPeers.get(net);
+  if (index === undefined) {
+    const m = new Map<string, { ls: LogicalSwitch; port: SwitchPort }>();
+    for (const ls of net.switches.values()) {
+      for (const port of ls.ports.values()) {
+        if (port.type !== "router") continue;
+        const name = port.options.get("router-port");
+        if (name !== undefined && !m.has(name)) m.set(name, { ls, port });
+      }
+    }
+    switchPeers.set(net, m);
+    index = m;
   }
-  return undefined;
+  return index.get(lrp);
 }
 
 /** The router port at the other end of a router-to-router link (both ports name each other's router port as `peer`). */

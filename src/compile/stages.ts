@@ -97,9 +97,17 @@ export function stageByName(name: string): Stage | undefined {
   return byName.get(name);
 }
 
-/** The stages of one pipeline, in table order. */
+const byPipeline = new Map<string, readonly Stage[]>();
+
+/** The stages of one pipeline, in table order (one frozen list per pipeline, made once). */
 export function pipelineStages(datapath: DatapathKind, pipeline: PipelineName): readonly Stage[] {
-  return STAGES.filter((s) => s.datapath === datapath && s.pipeline === pipeline);
+  const key = `${datapath} ${pipeline}`;
+  let list = byPipeline.get(key);
+  if (list === undefined) {
+    list = Object.freeze(STAGES.filter((s) => s.datapath === datapath && s.pipeline === pipeline));
+    byPipeline.set(key, list);
+  }
+  return list;
 }
 
 /** The stage at `table` of a pipeline, if the pipeline has that many tables. */

@@ -14,4 +14,5 @@ export { lowerExpr, annotateCore, formatCore, notCore, combine } from "./lower.j
 export type { Core, ExprContext } from "./lower.js";
 export { normalize, normalizeCore, compileMatch, dropSubsumed, DEFAULT_MAX_MATCHES, DEFAULT_MAX_WORK } from "./normalize.js";
 export type { NormalizeContext, NormalizeOptions } from "./normalize.js";
+export { MatchCache } from "./match-cache.js";
 export { evaluate, readField } from "./eval.js";

@@ -26,7 +26,7 @@
  * therefore its full cross product here, and may hit the bound where OVN would not.
  */
 import { error, fail, ok, type Loc, type Result } from "../base/index.js";
-import { catchAll, constrainWide, field as layoutField, KEY_WORDS, type Match } from "../flow/index.js";
+import { catchAll, constrainWide, field as layoutField, KEY_WORDS, type FieldDef, type Match } from "../flow/index.js";
 import type { Expr } from "./ast.js";
 import { bigintToWords, bitRange, contiguousRun, ones, testBit } from "./bits.js";
 import { annotateCore, lowerExpr, type Core, type ExprContext } from "./lower.js";
@@ -71,7 +71,8 @@ class Overflow {
 /**
  * A match under construction, with an additive hash: the sum over words of a term that depends
  * on the word's index, value and mask (zero for an unmasked word). Adding an atom's words to a
- * match updates the hash in O(atom) instead of O(key).
+ * match updates the hash in O(atom) instead of O(key). An entry is never changed once made, so
+ * lists may share it.
  */
 interface Entry extends Match {
   readonly value: Uint32Array;
@@ -97,6 +98,9 @@ function sameMatch(a: Match, b: Match): boolean {
   return true;
 }
 
+/** The match of every key, where each normalization starts (never changed, as no entry is). */
+const TOP: Entry = entryOf(new Uint32Array(KEY_WORDS), new Uint32Array(KEY_WORDS));
+
 /** A set of matches without duplicates, in insertion order. */
 class MatchSet {
   private readonly byHash = new Map<number, Entry[]>();
@@ -112,19 +116,27 @@ class MatchSet {
   }
 }
 
-/** Turns a fresh match into its sparse form. */
-function toAtom(m: Match): Atom {
+/** A zero match used to build atoms; every use leaves it zero again. */
+const SCRATCH = catchAll();
+
+/** The atom of constraining field `def` to `value`/`mask` (word arrays, as `constrainWide` takes). */
+function constrainedAtom(def: FieldDef, value: readonly number[], mask: readonly number[]): Atom {
+  const sv = SCRATCH.value as Uint32Array;
+  const sm = SCRATCH.mask as Uint32Array;
+  constrainWide(SCRATCH, def, value, mask);
   const words: number[] = [];
-  const value: number[] = [];
-  const mask: number[] = [];
-  for (let i = 0; i < KEY_WORDS; i++) {
-    if (m.mask[i] !== 0) {
-      words.push(i);
-      value.push(m.value[i]!);
-      mask.push(m.mask[i]!);
+  const av: number[] = [];
+  const am: number[] = [];
+  for (let w = def.word; w < def.word + def.nwords; w++) {
+    if (sm[w] !== 0) {
+      words.push(w);
+      av.push(sv[w]!);
+      am.push(sm[w]!);
     }
+    sv[w] = 0;
+    sm[w] = 0;
   }
-  return { words, value, mask };
+  return { words, value: av, mask: am };
 }
 
 /** `root == value/mask` (in the symbol's bit positions) as an atom, or undefined if impossible. */
@@ -134,9 +146,7 @@ function fieldAtom(root: FieldSymbol, value: bigint, mask: bigint): Atom | undef
   if ((value & mask & ~stored) !== 0n) return undefined;
   const def = layoutField(root.layout);
   const shift = BigInt(root.layoutOfs);
-  const m = catchAll();
-  constrainWide(m, def, bigintToWords((value & mask & stored) << shift, def.nwords), bigintToWords((mask & stored) << shift, def.nwords));
-  return toAtom(m);
+  return constrainedAtom(def, bigintToWords((value & mask & stored) << shift, def.nwords), bigintToWords((mask & stored) << shift, def.nwords));
 }
 
 /** The atoms of `field != value/mask`: one per masked bit, each requiring that bit to differ. */
@@ -199,18 +209,12 @@ class Normalizer {
       const key = this.ctx.portKey?.(e.port);
       if (key === undefined) return [];
       const reg = layoutField(e.symbol.layout);
-      const m = catchAll();
-      if (e.op === "==") {
-        constrainWide(m, reg, [key >>> 0], [0xffffffff]);
-        return [toAtom(m)];
-      }
+      if (e.op === "==") return [constrainedAtom(reg, [key >>> 0], [0xffffffff])];
       if (e.op !== "!=") throw new Overflow("expr.type", `Only == and != may compare string field ${e.symbol.name}.`);
       const out: Atom[] = [];
       for (let i = 0; i < 32; i++) {
-        const x = catchAll();
         const bit = (1 << i) >>> 0;
-        constrainWide(x, reg, [(key & bit) === 0 ? bit : 0], [bit]);
-        out.push(toAtom(x));
+        out.push(constrainedAtom(reg, [(key & bit) === 0 ? bit : 0], [bit]));
       }
       return out;
     }
@@ -244,16 +248,28 @@ class Normalizer {
       for (const t of atoms) {
         if (++this.work > this.maxWork) throw new Overflow("expr.too-complex", `Expression needs more than ${this.maxWork} steps to normalize.`);
         let clash = false;
+        let implied = true;
         for (let k = 0; k < t.words.length; k++) {
           const w = t.words[k]!;
           if (((a.value[w]! ^ t.value[k]!) & a.mask[w]! & t.mask[k]!) !== 0) {
             clash = true;
             break;
           }
+          if ((a.mask[w]! & t.mask[k]!) !== t.mask[k]!) implied = false;
         }
         if (clash) continue;
-        const value = a.value.slice();
-        const mask = a.mask.slice();
+        // The atom adds nothing to `a` (entries are never changed once made): `a` itself.
+        if (implied) {
+          out.add(a);
+          this.checkSize(out.list.length);
+          continue;
+        }
+        // Value and mask share one buffer: one allocation per match instead of two.
+        const buf = new ArrayBuffer(KEY_WORDS * 8);
+        const value = new Uint32Array(buf, 0, KEY_WORDS);
+        const mask = new Uint32Array(buf, KEY_WORDS * 4, KEY_WORDS);
+        value.set(a.value);
+        mask.set(a.mask);
         let h = a.h;
         for (let k = 0; k < t.words.length; k++) {
           const w = t.words[k]!;
@@ -334,6 +350,7 @@ function compareWords(a: Uint32Array, b: Uint32Array): number {
 
 /** Drops every match that a match with a narrower mask already covers, then sorts. */
 export function dropSubsumed(matches: readonly Match[]): Match[] {
+  if (matches.length < 2) return [...matches];
   interface Group {
     readonly mask: Uint32Array;
     /** Indices of the mask's nonzero words. */
@@ -382,16 +399,23 @@ export function dropSubsumed(matches: readonly Match[]): Match[] {
       }
     }
   }
-  return kept.sort((a, b) => compareWords(a.mask, b.mask) || compareWords(a.value, b.value));
+  // Words that are zero in every mask and value compare equal: the sort looks at the others only.
+  const used: number[] = [];
+  for (let i = 0; i < KEY_WORDS; i++) if (kept.some((m) => m.mask[i] !== 0 || m.value[i] !== 0)) used.push(i);
+  const compareUsed = (a: Uint32Array, b: Uint32Array): number => {
+    for (const i of used) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+    return 0;
+  };
+  return kept.sort((a, b) => compareUsed(a.mask, b.mask) || compareUsed(a.value, b.value));
 }
 
 /** Normalizes an already lowered and annotated expression. `loc` locates bound errors. */
 export function normalizeCore(core: Core, ctx: NormalizeContext = {}, opts: NormalizeOptions = {}, loc?: Loc): Result<Match[]> {
   const n = new Normalizer(ctx, opts.maxMatches ?? DEFAULT_MAX_MATCHES, opts.maxWork ?? DEFAULT_MAX_WORK);
   try {
-    const all = catchAll();
-    const found = n.conj(core, [entryOf(all.value, all.mask)]);
-    return ok(dropSubsumed(found).map((m) => ({ value: m.value, mask: m.mask })));
+    const found = n.conj(core, [TOP]);
+    // The catch-all entry is shared between calls: a result that is it gets arrays of its own.
+    return ok(dropSubsumed(found).map((m) => (m === TOP ? catchAll() : { value: m.value, mask: m.mask })));
   } catch (x) {
     if (x instanceof Overflow) return fail(error(x.code, x.message, loc ? { loc } : {}));
     throw x;

@@ -17,10 +17,24 @@ export function isNormalizedMatch(m: Match): boolean {
   return true;
 }
 
-/** A fresh copy of `m` with its value normalized under its mask. */
+/** Matches per slab: the copies are views into shared buffers of this many matches. */
+const SLAB_MATCHES = 128;
+let slab: ArrayBuffer | undefined;
+let slabUsed = SLAB_MATCHES;
+
+/**
+ * A fresh copy of `m` with its value normalized under its mask. Its arrays are views into a
+ * buffer shared with other copies (one allocation per `SLAB_MATCHES` copies instead of two per
+ * copy); the views never overlap.
+ */
 export function copyMatch(m: Match): Match {
-  const value = new Uint32Array(KEY_WORDS);
-  const mask = new Uint32Array(KEY_WORDS);
+  if (slab === undefined || slabUsed === SLAB_MATCHES) {
+    slab = new ArrayBuffer(SLAB_MATCHES * KEY_WORDS * 8);
+    slabUsed = 0;
+  }
+  const ofs = slabUsed++ * KEY_WORDS * 8;
+  const value = new Uint32Array(slab, ofs, KEY_WORDS);
+  const mask = new Uint32Array(slab, ofs + KEY_WORDS * 4, KEY_WORDS);
   for (let i = 0; i < KEY_WORDS; i++) {
     const mk = m.mask[i] ?? 0;
     mask[i] = mk;

@@ -29,6 +29,8 @@ export interface Program {
   readonly meta: ProgramMeta;
 }
 
+const NO_PATH: readonly string[] = [];
+
 /** Builds a frozen program, or returns every broken invariant as a diagnostic. */
 export function makeProgram(tables: readonly Table[], meta: ProgramMeta): Result<Program> {
   const diags: Diagnostic[] = [];
@@ -43,6 +45,11 @@ export function makeProgram(tables: readonly Table[], meta: ProgramMeta): Result
     if (byId[t.id]) diags.push(error("ofp.duplicate-table", `two tables have id ${t.id} (${byId[t.id]!.name} and ${t.name})`, { path }));
     byId[t.id] = t;
     for (const r of t.rules) {
+      // The common case, a valid rule, builds no diagnostic paths.
+      if (r.table === t.id && !ruleIds.has(r.id) && checkRule(r, NO_PATH).length === 0) {
+        ruleIds.add(r.id);
+        continue;
+      }
       const rpath = [...path, `rule[${r.id}]`];
       if (r.table !== t.id) diags.push(error("ofp.wrong-table", `rule ${r.id} says table ${r.table} but sits in table ${t.id}`, { path: rpath }));
       if (ruleIds.has(r.id)) diags.push(error("ofp.duplicate-rule", `rule id ${r.id} is used twice`, { path: rpath }));

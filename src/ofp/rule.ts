@@ -9,6 +9,7 @@
  * Invariants (checked by `checkRule`): `priority` is in 0..65535 (OpenFlow's range), `table` in
  * 0..254, `id` a non-negative integer unique within its program, the match normalized, the actions
  * valid. `makeRule` copies the match and freezes the rest; a rule is never mutated afterwards.
+ * Rules may share one frozen action list and provenance.
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { checkActions, freezeActions, type Action } from "./action.js";
@@ -38,18 +39,40 @@ export interface Rule {
   readonly cookie?: number;
 }
 
-/** Builds a frozen rule with a private, normalized copy of `init.match`. */
+/** Action lists made by `makeRule`: frozen copies, deeply frozen, that rules may share. */
+const SEALED = new WeakSet<readonly Action[]>();
+/** Sealed action lists that `checkActions` found valid (they cannot change afterwards). */
+const VALID = new WeakSet<readonly Action[]>();
+/** Provenances made by `makeRule`: frozen copies that rules may share. */
+const SEALED_PROVENANCE = new WeakSet<Provenance>();
+
+/**
+ * Builds a frozen rule with a private, normalized copy of `init.match`. The actions and the
+ * provenance are frozen copies of `init`'s, unless they already are ones made here (another
+ * rule's), which are then shared: the rules made from one logical flow need only one of each.
+ */
 export function makeRule(init: Rule): Rule {
+  let actions = init.actions;
+  if (!SEALED.has(actions)) {
+    actions = freezeActions([...actions]);
+    SEALED.add(actions);
+  }
   const rule: Rule = {
     id: init.id,
     table: init.table,
     priority: init.priority,
     match: Object.freeze(copyMatch(init.match)),
-    actions: freezeActions([...init.actions]),
-    provenance: Object.freeze({ ...init.provenance }),
+    actions,
+    provenance: SEALED_PROVENANCE.has(init.provenance) ? init.provenance : sealProvenance(init.provenance),
     ...(init.cookie === undefined ? {} : { cookie: init.cookie }),
   };
   return Object.freeze(rule);
+}
+
+function sealProvenance(p: Provenance): Provenance {
+  const out = Object.freeze({ ...p });
+  SEALED_PROVENANCE.add(out);
+  return out;
 }
 
 function isInt(v: unknown, min: number, max: number): boolean {
@@ -65,6 +88,10 @@ export function checkRule(r: Rule, path: readonly (string | number)[] = [`rule[$
   if (r.cookie !== undefined && !isInt(r.cookie, 0, Number.MAX_SAFE_INTEGER)) out.push(error("ofp.bad-cookie", `cookie ${r.cookie} is not a non-negative integer`, { path }));
   if (!isNormalizedMatch(r.match)) out.push(error("ofp.bad-match", "the match has the wrong length or value bits outside its mask", { path }));
   if (r.provenance.source === "") out.push(error("ofp.no-provenance", "the rule does not name the compiler rule that made it", { path }));
-  out.push(...checkActions(r.actions, [...path, "actions"]));
+  if (!VALID.has(r.actions)) {
+    const bad = checkActions(r.actions, [...path, "actions"]);
+    if (bad.length === 0 && SEALED.has(r.actions)) VALID.add(r.actions);
+    out.push(...bad);
+  }
   return out;
 }

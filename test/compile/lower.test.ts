@@ -287,3 +287,59 @@ describe("lowerLogicalFlows", () => {
     expect(r.diags.map((d) => d.code).slice(2)).toEqual(["lower.unknown-stage", "lower.bad-priority"]);
   });
 });
+
+describe("lowerLogicalFlows: flow texts shared between datapaths", () => {
+  it("each datapath's rules are what its own ports make of the text, however many datapaths share it", () => {
+    // The same flows on six switches; port "a" has a different key (or none) on some of them.
+    const keysOf = [
+      [1, 2],
+      [1, 2],
+      [2, 1],
+      [5, 2],
+      [undefined, 2],
+      [1, 2],
+    ] as const;
+    const flows = [
+      { pipeline: "ingress" as const, stage: "ls_in_l2_lkup", priority: 50, match: 'eth.dst == 00:00:00:00:00:01 && inport == "a"', actions: 'outport = "a"; output;', source: "test" },
+      { pipeline: "ingress" as const, stage: "ls_in_acl", priority: 1000, match: "outport == @pg && ip4.src == $as", actions: "reg0[1] = 1; next;", source: "test" },
+      { pipeline: "egress" as const, stage: "ls_out_acl", priority: 1000, match: 'outport == "b" && ip4', actions: 'outport = "b"; next;', source: "test" },
+    ];
+    const datapaths: DatapathInput[] = keysOf.map(([a, b], i) => ({
+      key: i + 1,
+      name: `ls${i}`,
+      kind: "switch",
+      ports: [
+        ...(a === undefined ? [] : [{ name: "a", key: a, type: "" as const, datapath: i + 1 }]),
+        { name: "b", key: b, type: "", datapath: i + 1 },
+        { name: `own${i}`, key: 7, type: "", datapath: i + 1 },
+      ],
+      multicast: [],
+      flows,
+    }));
+    const sets: Record<string, string[]> = { as: ["10.0.0.1", "10.0.0.2", "10.0.0.3"] };
+    const groups: Record<string, string[]> = { pg: ["a", ...keysOf.map((_, i) => `own${i}`)] };
+    const input: LowerInput = { datapaths, addressSet: (n) => sets[n], portGroup: (n) => groups[n] };
+    const all = lowerLogicalFlows(input);
+    expect(all.ok ? [] : all.diags.map((d) => d.message)).toEqual([]);
+    if (!all.ok) return;
+    // Slow twin: each datapath lowered alone, so nothing can be shared with another.
+    for (const dp of datapaths) {
+      const alone = lowerLogicalFlows({ ...input, datapaths: [dp] });
+      expect(alone.ok).toBe(true);
+      if (!alone.ok) return;
+      const shared = all.value.datapaths.get(dp.key)!;
+      const own = alone.value.datapaths.get(dp.key)!;
+      for (const pl of ["ingress", "egress"] as const) {
+        const plain = (p: typeof shared.ingress): unknown =>
+          p.tables.map((t) => t.rules.map((r) => ({ priority: r.priority, value: [...r.match.value], mask: [...r.match.mask], actions: r.actions, provenance: r.provenance })));
+        expect(plain(shared[pl]), `${dp.name} ${pl}`).toEqual(plain(own[pl]));
+      }
+    }
+    // The datapaths really differ: "a" has key 1 on ls0 and 2 on ls2, none on ls4.
+    const l2 = (i: number): readonly unknown[] => all.value.datapaths.get(i + 1)!.ingress.tables[stageTable("ls_in_l2_lkup")!]!.rules.map((r) => r.actions);
+    expect(l2(0)).not.toEqual(l2(2));
+    expect(l2(0)).toEqual(l2(1));
+    const acl = (i: number): number => all.value.datapaths.get(i + 1)!.ingress.tables[stageTable("ls_in_acl")!]!.rules.length;
+    expect([0, 1, 2, 3, 4, 5].map(acl)).toEqual([6, 6, 6, 6, 3, 6]);
+  });
+});

@@ -14,11 +14,12 @@
  * transaction that inserts everything.
  *
  * Checks: every header and checksum; the JSON; table and column names against the file's own
- * schema; values against the column types; after each transaction, that every strong reference
- * points at an existing row and that no deleted row is still strongly referenced (what OVSDB's
- * commit enforces). The first problem ends the read with one error naming the file, the record
- * number (1 is the schema) and the byte offset of the record's header. Nothing throws; a length
- * larger than what is left of the file is reported before anything is allocated for it.
+ * schema; values against the column types (in a table read only for its references, the values
+ * of its reference columns: see `ReadOvsdbOptions`); after each transaction, that every strong
+ * reference points at an existing row and that no deleted row is still strongly referenced (what
+ * OVSDB's commit enforces). The first problem ends the read with one error naming the file, the
+ * record number (1 is the schema) and the byte offset of the record's header. Nothing throws; a
+ * length larger than what is left of the file is reported before anything is allocated for it.
  *
  * A clustered (raft) database (`OVSDB CLUSTER` headers) is refused with the command that makes a
  * standalone copy of it.
@@ -28,7 +29,7 @@ import { error, fail, ok, type Diagnostic, type Result } from "../../base/index.
 import { shellQuote } from "../export-nbctl.js";
 import type { OvsdbDatabase, OvsdbRow } from "./database.js";
 import { applyDiff, checkSize, defaultDatum, isUuid, isUuidRef, isValueError, parseDatum, type Datum } from "./datum.js";
-import { parseSchema, type OvsdbSchema, type TableSchema } from "./schema.js";
+import { parseSchema, type ColumnType, type OvsdbSchema, type TableSchema } from "./schema.js";
 
 /** What the first bytes of a file say it is. */
 export type OvsdbFileKind = "standalone" | "clustered";
@@ -137,6 +138,21 @@ function strongRefs(ts: TableSchema, row: MutableRow | undefined): [string, stri
   return out;
 }
 
+/** Whether a column holds strong references (its keys or its values). */
+function isStrongRefColumn(t: ColumnType): boolean {
+  return (t.key.refTable !== undefined && t.key.refType === "strong") || (t.value?.refTable !== undefined && t.value.refType === "strong");
+}
+
+/** How to read a database file. */
+export interface ReadOvsdbOptions {
+  /**
+   * The tables to build in full. Every other table keeps only its rows' UUIDs and their
+   * strong-reference columns (what the reference checks need); its other columns are not parsed
+   * or type-checked, and the table is left out of the result. Default: every table, in full.
+   */
+  readonly tables?: ReadonlySet<string>;
+}
+
 /** Replays the transaction records into tables. */
 class Replayer {
   readonly tables = new Map<string, Map<string, MutableRow>>();
@@ -145,11 +161,19 @@ class Replayer {
 
   private readonly schema: OvsdbSchema;
   private readonly file: string;
+  /** The tables built in full; undefined for all. */
+  private readonly full: ReadonlySet<string> | undefined;
+  /** For each table not built in full, the columns it keeps (its strong references). */
+  private readonly partial = new Map<string, ReadonlySet<string>>();
 
-  constructor(schema: OvsdbSchema, file: string) {
+  constructor(schema: OvsdbSchema, file: string, full?: ReadonlySet<string>) {
     this.schema = schema;
     this.file = file;
-    for (const name of schema.tables.keys()) this.tables.set(name, new Map());
+    this.full = full;
+    for (const [name, ts] of schema.tables) {
+      this.tables.set(name, new Map());
+      if (full !== undefined && !full.has(name)) this.partial.set(name, new Set([...ts.columns].filter(([, t]) => isStrongRefColumn(t)).map(([c]) => c)));
+    }
   }
 
   /** Applies one transaction; an error message on failure. */
@@ -175,9 +199,11 @@ class Replayer {
         }
         if (!isObject(rjson)) return { code: "bad-transaction", message: `${tname} row ${uuid}: a row must be a JSON object or null` };
         const columns = new Map(existing?.columns ?? []);
+        const kept = this.partial.get(tname);
         for (const [col, cjson] of Object.entries(rjson)) {
           const type = ts.columns.get(col);
           if (!type) return { code: "unknown-column", message: `${tname} row ${uuid}: unknown column "${col}" (not in the file's schema)` };
+          if (kept !== undefined && !kept.has(col)) continue;
           const d = parseDatum(cjson, type);
           if (isValueError(d)) return { code: "bad-value", message: `${tname} row ${uuid} column ${col}: ${d.error}` };
           const v = existing && isDiff ? applyDiff(columns.get(col) ?? defaultDatum(type), d, type) : d;
@@ -186,7 +212,7 @@ class Replayer {
           if (size) return { code: "bad-value", message: `${tname} row ${uuid} column ${col}: ${size.error}` };
           columns.set(col, v);
         }
-        for (const [col, type] of ts.columns) if (!columns.has(col)) columns.set(col, defaultDatum(type));
+        for (const [col, type] of ts.columns) if (!columns.has(col) && (kept === undefined || kept.has(col))) columns.set(col, defaultDatum(type));
         table.set(uuid, { uuid, columns });
       }
     }
@@ -218,19 +244,24 @@ class Replayer {
   }
 
   database(): OvsdbDatabase {
-    return { file: this.file, source: "file", schema: this.schema, tables: this.tables as ReadonlyMap<string, ReadonlyMap<string, OvsdbRow>> };
+    const tables = this.full === undefined ? this.tables : new Map([...this.tables].filter(([name]) => !this.partial.has(name)));
+    return { file: this.file, source: "file", schema: this.schema, tables: tables as ReadonlyMap<string, ReadonlyMap<string, OvsdbRow>> };
   }
 }
 
-/** Reads a standalone OVSDB database file into tables; the first problem is the error. */
-export function readOvsdbFile(bytes: Uint8Array, file: string): Result<OvsdbDatabase> {
+/**
+ * Reads a standalone OVSDB database file into tables; the first problem is the error. With
+ * `opts.tables`, only those tables are built (see `ReadOvsdbOptions`); headers, checksums, JSON,
+ * table and column names and references are checked all the same.
+ */
+export function readOvsdbFile(bytes: Uint8Array, file: string, opts: ReadOvsdbOptions = {}): Result<OvsdbDatabase> {
   if (ovsdbFileKind(bytes) === "clustered") return fail(clusteredDiagnostic(file));
   const recs = readOvsdbRecords(bytes, file);
   if (!recs.ok) return recs;
   const [schemaRec, ...txns] = recs.value;
   const schema = parseSchema(schemaRec!.json);
   if (isValueError(schema)) return fail(error("ovsdb.schema", `record 1: not a database schema: ${schema.error}`, { file, offset: 0 }));
-  const r = new Replayer(schema, file);
+  const r = new Replayer(schema, file, opts.tables);
   for (const rec of txns) {
     const e = r.apply(rec.json);
     if (e) return fail(error(`ovsdb.${e.code}`, `record ${rec.index}: ${e.message}`, { file, offset: rec.offset }));

@@ -7,11 +7,11 @@
 export { loadOvsdbNetwork, readOvsdb, isOvsdbInput } from "./load.js";
 export type { OvsdbSource } from "./load.js";
 export { readOvsdbFile, readOvsdbRecords, ovsdbFileKind, clusteredDiagnostic } from "./file.js";
-export type { OvsdbFileKind, OvsdbRecord } from "./file.js";
+export type { OvsdbFileKind, OvsdbRecord, ReadOvsdbOptions } from "./file.js";
 export { readOvsdbDump, looksLikeOvsdbDump } from "./dump.js";
 export { networkFromNb, NB_READ } from "./nb.js";
 export type { NbImport } from "./nb.js";
-export { applySouthbound } from "./sb.js";
+export { applySouthbound, SB_TABLES } from "./sb.js";
 export type { SbImport } from "./sb.js";
 export { rowsOf, databaseName, getString, getStrings, getInt, getBool, getStringMap, getRefs } from "./database.js";
 export type { OvsdbDatabase, OvsdbRow, OvsdbTable } from "./database.js";

@@ -18,9 +18,9 @@ import { exprMatchChecker } from "../match-checker.js";
 import type { Scenario } from "../probe.js";
 import type { OvsdbDatabase } from "./database.js";
 import { looksLikeOvsdbDump, readOvsdbDump } from "./dump.js";
-import { ovsdbFileKind, readOvsdbFile } from "./file.js";
+import { ovsdbFileKind, readOvsdbFile, type ReadOvsdbOptions } from "./file.js";
 import { networkFromNb } from "./nb.js";
-import { applySouthbound } from "./sb.js";
+import { applySouthbound, SB_TABLES } from "./sb.js";
 
 /** One input: its bytes and the name to use in messages. */
 export interface OvsdbSource {
@@ -34,9 +34,9 @@ export function isOvsdbInput(bytes: Uint8Array): boolean {
   return looksLikeOvsdbDump(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 256)).toString("utf8"));
 }
 
-/** Reads a database file or a JSON dump into tables. */
-export function readOvsdb(src: OvsdbSource): Result<OvsdbDatabase> {
-  if (ovsdbFileKind(src.bytes) !== undefined) return readOvsdbFile(src.bytes, src.file);
+/** Reads a database file or a JSON dump into tables (of a file, those `opts` asks for). */
+export function readOvsdb(src: OvsdbSource, opts: ReadOvsdbOptions = {}): Result<OvsdbDatabase> {
+  if (ovsdbFileKind(src.bytes) !== undefined) return readOvsdbFile(src.bytes, src.file, opts);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(src.bytes);
@@ -60,7 +60,9 @@ export function loadOvsdbNetwork(nbSrc: OvsdbSource, sbSrc?: OvsdbSource): Resul
   let network = nb.value.network;
   const warnings: Diagnostic[] = [...nb.value.warnings];
   if (sbSrc) {
-    const sbDb = readOvsdb(sbSrc);
+    // Of a Southbound file, only the tables the Southbound import reads are built (logical flows
+    // and the rest are checked, not kept).
+    const sbDb = readOvsdb(sbSrc, { tables: SB_TABLES });
     if (!sbDb.ok) return sbDb;
     const sb = applySouthbound(network, sbDb.value);
     if (!sb.ok) return sb;

@@ -28,6 +28,9 @@ export interface SbImport {
 
 const ENCAP_PREFERENCE = ["geneve", "vxlan", "stt"];
 
+/** The Southbound tables `applySouthbound` reads; a database file need not build the others. */
+export const SB_TABLES: ReadonlySet<string> = new Set(["Chassis", "Encap", "Datapath_Binding", "Port_Binding", "MAC_Binding"]);
+
 /** Parses `physnet1:br-ex,physnet2:br-vlan`. */
 function bridgeMappings(text: string | undefined): OrderedMap<string, string> {
   if (text === undefined) return OrderedMap();
