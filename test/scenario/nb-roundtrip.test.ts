@@ -158,6 +158,14 @@ function requestedKeys(net: Network): string[] {
 }
 
 /** `flows` output with datapaths in name order and list positions in provenance left out (sets have no order). */
+/** The flow lines, sorted, with ECMP member numbers (`reg8[16..31] == N`) left out. */
+function ecmpMembersUnnumbered(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.replace(/(reg8\[16\.\.31\] == )\d+/g, "$1#"))
+    .sort();
+}
+
 function lflowText(net: Network): string {
   const c = compileNetwork(net);
   if (!c.ok) expect.fail(c.diags.map(formatDiagnostic).join("\n"));
@@ -220,7 +228,9 @@ describe.each(files.map((f) => [basename(f), f] as const))("%s through a real OV
     const liveDump = mustLoad(loadOvsdbNetwork({ bytes: Buffer.from(m.nbDump), file: `live ${name}.nb.json` }));
     const wasDump = mustLoad(loadOvsdbNetwork({ bytes: rec.nbDump, file: paths.nbDump }));
     expect(ovnContent(liveDump.network, false, keep)).toEqual(ovnContent(wasDump.network, false, keep));
-    if (compiles) expect(lflowText(live.network)).toBe(lflowText(was.network));
+    // ovn-northd numbers ECMP route members in the UUID order of the router's static_routes, and
+    // UUIDs are new in every database: the live flows equal the recorded ones up to that numbering.
+    if (compiles) expect(ecmpMembersUnnumbered(lflowText(live.network))).toEqual(ecmpMembersUnnumbered(lflowText(was.network)));
   });
 
   it.skipIf(!compiles)("the recorded Northbound database compiles to the scenario's logical flows", () => {
