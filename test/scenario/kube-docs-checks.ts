@@ -20,7 +20,7 @@ import { run } from "../../src/cli/main.js";
 import { friendlyMicroflow, kubeEndpoints } from "../../src/cli/trace.js";
 import { compareProbes, OvnsimTracer } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
-import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, ovnVersion, parseMinimalTrace, probeTraceFlags, verdictOf } from "../../src/ovn/index.js";
+import { CHASSIS_FEATURES, ovnAvailable, ovnVersion, parseMinimalTrace, traceProbesWithOvn, verdictOf } from "../../src/ovn/index.js";
 import { exportNbctl, exportSbctl, loadNetworkFile, loadNetworkText, type Probe, type Scenario } from "../../src/scenario/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -88,27 +88,9 @@ function commandsDigest(net: Network): string {
 
 /** Builds `net` in a real OVN sandbox (every command must succeed) and traces `probes` there. */
 function runInOvn(net: Network, probes: readonly Probe[]): Recording {
-  const started = OvnSandbox.start();
-  if (!started.ok) throw new Error(started.diags[0]!.message);
-  const sb = started.value;
-  try {
-    const must = (r: { ok: boolean; diags?: readonly { message: string }[] }, what: string): void => {
-      if (!r.ok) throw new Error(`${what}: ${r.diags?.[0]?.message ?? ""}`);
-    };
-    for (const c of exportNbctl(net)) must(sb.nbctl(...c), `ovn-nbctl ${c.join(" ")}`);
-    must(sb.sync(), "sync");
-    for (const c of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) must(sb.sbctl(...c), `ovn-sbctl ${c.join(" ")}`);
-    must(sb.sync(), "sync");
-    const out: Record<string, string> = {};
-    for (const p of probes) {
-      const t = sb.trace(p.datapath, p.microflow, probeTraceFlags(p));
-      if (!t.ok) throw new Error(`ovn-trace ${p.name}: ${t.diags[0]?.message ?? ""}`);
-      out[p.name] = t.value;
-    }
-    return { ovn: ovnVersion() ?? "unknown", commands: commandsDigest(net), probes: out };
-  } finally {
-    sb.stop();
-  }
+  const live = traceProbesWithOvn(net, probes);
+  if (!live.ok) throw new Error(live.diags.map((d) => d.message).join("; "));
+  return { ovn: ovnVersion() ?? "unknown", commands: commandsDigest(net), probes: Object.fromEntries(live.value) };
 }
 
 /** ovnsim's disagreements with recorded ovn-trace outputs, one line each: output ports and rewritten header fields. */
