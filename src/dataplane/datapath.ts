@@ -24,9 +24,11 @@
  * Translation and the megaflow
  * ----------------------------
  * The executor runs the pass in translation mode (execute.ts `XlateRecord`): every lookup ORs the
- * bits it examined into a wildcard mask, actions that read fields add them, conntrack and learning
- * are deferred as effects. `recirc_id`, `in_port`, `metadata` and the registers are always matched
- * (they are the pass's state). Then the pass is translated a second time on a twin key, the key
+ * bits it examined into a wildcard mask, actions that read fields add them (an `output` reads the
+ * output port and, in the ingress pipeline, the input port and `flags.loopback`), conntrack and
+ * learning are deferred as effects. `recirc_id` is always matched, and for a tunnel arrival the
+ * datapath and port keys it starts from; registers and `metadata` only where the pass reads them
+ * (OVS keeps them out of the datapath key altogether, frozen behind `recirc_id`). Then the pass is translated a second time on a twin key, the key
  * with every bit outside the mask flipped. The twin must take the same path (the same outputs,
  * drops, tunnels and effects, and the same mask); the bits where the two results agree although
  * the inputs differed are the ones the pass wrote, and the bits where each result kept its own
@@ -150,7 +152,6 @@ export interface DatapathOptions {
   readonly maxRecirc?: number;
 }
 
-const META_WORDS_END = W.REG0 + 16;
 const REG14 = W.REG0 + 14;
 const REG15 = W.REG0 + 15;
 
@@ -312,14 +313,14 @@ export class Datapath {
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
       return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: new Uint32Array(0), stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
     }
-    const xl1 = newXlate();
+    const xl1 = newXlate(entry);
     const r1 = this.run(entry, key, xl1);
     let exact = xl1.exact;
     let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
     if (!exact && forCache) {
       const k2 = new Uint32Array(KEY_WORDS);
       for (let i = 0; i < KEY_WORDS; i++) k2[i] = (key[i]! ^ ~xl1.wc[i]!) >>> 0;
-      const xl2 = newXlate();
+      const xl2 = newXlate(entry);
       const r2 = this.run(entry, k2, xl2);
       twin = { key: k2, r: r2, xl: xl2 };
       exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2);
@@ -464,10 +465,16 @@ export class DatapathGroup {
   }
 }
 
-function newXlate(): XlateRecord {
+function newXlate(entry: EntryPoint): XlateRecord {
   const wc = new Uint32Array(KEY_WORDS);
-  // The pass's state is always part of its key: where it entered, and its metadata and registers.
-  wc.fill(0xffffffff, 0, META_WORDS_END);
+  // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
+  // read from the key to start it.
+  wc[W.RECIRC_ID] = 0xffffffff;
+  if (entry.kind === "tunnel") {
+    wc[W.METADATA] = 0xffffffff;
+    wc[REG14] = 0xffffffff;
+    wc[REG15] = 0xffffffff;
+  }
   return { wc, effects: [], exact: false };
 }
 

@@ -465,7 +465,10 @@ export class LogicalExecutor {
         key[REG12] = zones[1];
       }
       const ports = this.portZones?.get(cdp.dp.key);
-      if (ports) key[REG13] = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!) ?? 0;
+      if (ports) {
+        key[REG13] = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!) ?? 0;
+        if (ctx.xl) ctx.xl.wc[pl === "ingress" ? REG14 : REG15] = 0xffffffff;
+      }
     }
     if (depth > this.limits.maxDepth) {
       this.limitDrop(ctx, { cdp, pipeline: pl, table }, key, "maxDepth", "loop-depth");
@@ -608,7 +611,12 @@ export class LogicalExecutor {
         case "output": {
           if (sink) sink.action({ action: a });
           sent = true;
-          if (ctx.xl && a.to.kind === "field") unwildcard(ctx.xl.wc, a.to.src.field);
+          if (ctx.xl) {
+            // The output port is read from the key: the megaflow matches it.
+            if (a.to.kind === "field") unwildcard(ctx.xl.wc, a.to.src.field);
+            else if (a.to.kind === "outport") ctx.xl.wc[REG15] = 0xffffffff;
+            else if (a.to.kind === "in_port") ctx.xl.wc[REG14] = 0xffffffff;
+          }
           this.output(ctx, frame, key, this.outputKey(a.to, key), depth, crossings);
           break;
         }
@@ -785,6 +793,11 @@ export class LogicalExecutor {
     }
     const inKey = key[REG14]!;
     const loopback = (key[REG10]! & 1) !== 0;
+    if (ctx.xl) {
+      // Output compares the input port with the output port(s), unless flags.loopback is set.
+      ctx.xl.wc[REG14] = 0xffffffff;
+      ctx.xl.wc[REG10] = (ctx.xl.wc[REG10]! | 1) >>> 0;
+    }
     const egressKey = key.slice();
     for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
     egressKey[REG15] = outKey >>> 0;

@@ -7,7 +7,9 @@
  * -----------------------
  * - Key: the whole flow key (`KEY_WORDS` words). Value: the megaflow it hit.
  * - Capacity: `emcEntries` (default 8192, a power of two). Each key has two candidate slots (from
- *   two parts of its hash); a hit compares every word.
+ *   two parts of its hash). The hash covers only the words that tell flows apart (pass, port,
+ *   datapath, conntrack state, MACs, addresses, ports), as OVS's EMC uses the packet's 5-tuple
+ *   hash; each slot keeps its hash, and a hit compares the hash, then every word.
  * - Insertion: after a megaflow hit or an install, with probability 1 / `emcInsertInvProb`
  *   (default 100, OVS's `emc-insert-inv-prob`; 1 inserts always, 0 disables the EMC). The draw
  *   comes from a seeded generator, so runs repeat exactly. A new entry takes an empty candidate,
@@ -17,7 +19,8 @@
  * Megaflow classifier
  * -------------------
  * - Key: the flow key under each subtable's mask. One subtable per distinct mask, each an
- *   open-addressing hash table of masked keys; a lookup probes subtables in order and stops at
+ *   open-addressing hash table of masked keys (a tag per slot, and the masked words of each entry
+ *   stored side by side, so a probe reads one short run of memory); a lookup probes subtables in order and stops at
  *   the first hit (megaflows are not prioritised: each one is exact for the packets it matches, so
  *   any match is a correct one). Every megaflow matches `recirc_id` exactly, so subtables are
  *   kept in one list per `recirc_id` (as dpif-netdev keeps one classifier per input port) and a
@@ -31,7 +34,7 @@
  * Hot path: `lookup` allocates nothing. Installs allocate (the megaflow, and a subtable for a new
  * mask).
  */
-import { KEY_WORDS } from "../flow/index.js";
+import { KEY_WORDS, W } from "../flow/index.js";
 
 export interface FlowCacheOptions {
   readonly emcEntries?: number;
@@ -73,11 +76,16 @@ const TOMB = 1;
 
 class Subtable<A> {
   readonly mask: Uint32Array;
-  /** Words of the mask that are not zero. */
+  /** Words of the mask that are not zero, and the mask and hash multiplier of each. */
   readonly words: Int32Array;
+  private readonly maskWords: Uint32Array;
+  private readonly muls: Int32Array;
+  private readonly n: number;
   slots: (Megaflow<A> | undefined)[];
-  /** Per slot: EMPTY, TOMB, or 2 + (hash >>> 1) for a live entry. */
+  /** Per slot: EMPTY, TOMB, or 2 + (hash >>> 2) for a live entry. */
   tags: Int32Array;
+  /** Per slot: the masked key, `n` words (only the mask's words), next to each other. */
+  values: Uint32Array;
   size = 0;
   used = 0;
   hits = 0;
@@ -87,40 +95,51 @@ class Subtable<A> {
     const ws: number[] = [];
     for (let i = 0; i < KEY_WORDS; i++) if (mask[i] !== 0) ws.push(i);
     this.words = Int32Array.from(ws);
+    this.n = ws.length;
+    this.maskWords = Uint32Array.from(ws, (w) => mask[w]!);
+    this.muls = Int32Array.from(ws, (w) => WORD_MUL[w]!);
     this.slots = new Array<Megaflow<A> | undefined>(16).fill(undefined);
     this.tags = new Int32Array(16);
+    this.values = new Uint32Array(16 * this.n);
   }
 
+  /**
+   * The hash of `key` under the mask: a sum of per-word products (independent of each other, so
+   * the processor overlaps them) and one final mix.
+   */
   hash(key: Uint32Array): number {
     const ws = this.words;
-    const m = this.mask;
-    let h = 0x2545f491;
-    for (let i = 0; i < ws.length; i++) {
-      const w = ws[i]!;
-      h = Math.imul(h ^ (key[w]! & m[w]!), 0x9e3779b1);
-      h ^= h >>> 15;
+    const mw = this.maskWords;
+    const mu = this.muls;
+    let a = 0x2545f491;
+    let b = 0;
+    const n = this.n;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      a = (a + Math.imul(key[ws[i]!]! & mw[i]!, mu[i]!)) | 0;
+      b = (b + Math.imul(key[ws[i + 1]!]! & mw[i + 1]!, mu[i + 1]!)) | 0;
     }
-    return h | 0;
+    if (i < n) a = (a + Math.imul(key[ws[i]!]! & mw[i]!, mu[i]!)) | 0;
+    return mix32(a ^ Math.imul(b, 0x85ebca6b));
   }
 
   find(key: Uint32Array): Megaflow<A> | undefined {
     const h = this.hash(key);
-    const tag = 2 + (h >>> 1);
-    const cap = this.tags.length - 1;
+    const tag = 2 + (h >>> 2);
+    const tags = this.tags;
+    const cap = tags.length - 1;
     const ws = this.words;
-    const m = this.mask;
+    const mw = this.maskWords;
+    const vs = this.values;
+    const n = this.n;
     for (let i = h & cap; ; i = (i + 1) & cap) {
-      const t = this.tags[i]!;
+      const t = tags[i]!;
       if (t === EMPTY) return undefined;
       if (t !== tag) continue;
-      const f = this.slots[i]!;
-      const v = f.value;
+      const base = i * n;
       let j = 0;
-      for (; j < ws.length; j++) {
-        const w = ws[j]!;
-        if ((key[w]! & m[w]!) >>> 0 !== v[w]) break;
-      }
-      if (j === ws.length) return f;
+      for (; j < n; j++) if (((key[ws[j]!]! & mw[j]!) >>> 0) !== vs[base + j]) break;
+      if (j === n) return this.slots[i];
     }
   }
 
@@ -131,8 +150,10 @@ class Subtable<A> {
     let i = h & cap;
     while (this.tags[i]! > TOMB) i = (i + 1) & cap;
     if (this.tags[i] === EMPTY) this.used++;
-    this.tags[i] = 2 + (h >>> 1);
+    this.tags[i] = 2 + (h >>> 2);
     this.slots[i] = f;
+    const n = this.n;
+    for (let j = 0; j < n; j++) this.values[i * n + j] = f.value[this.words[j]!]!;
     this.size++;
   }
 
@@ -153,6 +174,7 @@ class Subtable<A> {
     const old = this.slots;
     this.slots = new Array<Megaflow<A> | undefined>(cap).fill(undefined);
     this.tags = new Int32Array(cap);
+    this.values = new Uint32Array(cap * this.n);
     this.size = 0;
     this.used = 0;
     for (const f of old) if (f) this.add(f);
@@ -163,6 +185,8 @@ export class FlowCache<A> {
   private readonly emcMask: number;
   private readonly emcKeys: Uint32Array;
   private readonly emcFlows: (Megaflow<A> | undefined)[];
+  /** Per EMC slot: the hash of its key, compared before the key. */
+  private readonly emcHashes: Int32Array;
   private readonly emcInsertInvProb: number;
   private readonly flowLimit: number;
   private readonly rankInterval: number;
@@ -192,6 +216,7 @@ export class FlowCache<A> {
     this.emcMask = n - 1;
     this.emcKeys = new Uint32Array(n * KEY_WORDS);
     this.emcFlows = new Array<Megaflow<A> | undefined>(n).fill(undefined);
+    this.emcHashes = new Int32Array(n);
     this.emcInsertInvProb = n === 0 ? 0 : (opts.emcInsertInvProb ?? 100);
     this.flowLimit = opts.flowLimit ?? 200000;
     this.rankInterval = opts.rankInterval ?? 1024;
@@ -209,9 +234,10 @@ export class FlowCache<A> {
     this.clock++;
     let h = 0;
     if (this.emcInsertInvProb !== 0) {
-      h = fullHash(key);
+      h = emcHash(key);
       const a = h & this.emcMask;
-      const f = this.emcMatch(a, key) ? this.emcFlows[a] : this.emcMatch((h >>> 16) & this.emcMask, key) ? this.emcFlows[(h >>> 16) & this.emcMask] : undefined;
+      const b = (h >>> 16) & this.emcMask;
+      const f = this.emcMatch(a, h, key) ? this.emcFlows[a] : this.emcMatch(b, h, key) ? this.emcFlows[b] : undefined;
       if (f !== undefined && !f.dead) {
         this.emcHits++;
         f.hits++;
@@ -252,7 +278,7 @@ export class FlowCache<A> {
     st.add(f);
     this.flows.add(f);
     this.installed++;
-    if (this.emcInsertInvProb !== 0) this.maybeEmcInsert(fullHash(key), key, f);
+    if (this.emcInsertInvProb !== 0) this.maybeEmcInsert(emcHash(key), key, f);
     return f;
   }
 
@@ -288,8 +314,8 @@ export class FlowCache<A> {
     };
   }
 
-  private emcMatch(slot: number, key: Uint32Array): boolean {
-    if (this.emcFlows[slot] === undefined) return false;
+  private emcMatch(slot: number, h: number, key: Uint32Array): boolean {
+    if (this.emcHashes[slot] !== h || this.emcFlows[slot] === undefined) return false;
     const base = slot * KEY_WORDS;
     const ks = this.emcKeys;
     for (let i = 0; i < KEY_WORDS; i++) if (ks[base + i] !== key[i]) return false;
@@ -311,7 +337,8 @@ export class FlowCache<A> {
     const a = h & this.emcMask;
     const b = (h >>> 16) & this.emcMask;
     const fa = this.emcFlows[a];
-    const slot = fa === undefined || fa.dead || this.emcMatch(a, key) ? a : b;
+    const slot = fa === undefined || fa.dead || this.emcMatch(a, h, key) ? a : b;
+    this.emcHashes[slot] = h;
     const ks = this.emcKeys;
     const base = slot * KEY_WORDS;
     for (let i = 0; i < KEY_WORDS; i++) ks[base + i] = key[i]!;
@@ -416,12 +443,47 @@ export function sumCacheStats(all: readonly FlowCacheStats[]): FlowCacheStats {
 
 const NONE: readonly never[] = [];
 
-/** A hash of the whole key, for the EMC. */
-function fullHash(key: Uint32Array): number {
-  let h = 0x6b43a9b5;
+/** Odd multipliers, one per key word (from a fixed generator, so hashes repeat across runs). */
+const WORD_MUL = ((): Int32Array => {
+  const m = new Int32Array(KEY_WORDS);
+  let x = 0x9e3779b9;
   for (let i = 0; i < KEY_WORDS; i++) {
-    h = Math.imul(h ^ key[i]!, 0x9e3779b1);
-    h ^= h >>> 16;
+    x = (Math.imul(x ^ (x >>> 16), 0x7feb352d) + 0x632be5ab) | 0;
+    m[i] = x | 1;
   }
+  return m;
+})();
+
+/** A 32-bit finaliser (murmur3's). */
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h | 0;
+}
+
+/**
+ * The EMC's hash: the words that tell flows apart (the pass, port and datapath, conntrack state,
+ * addresses and ports), as OVS hashes the 5-tuple rather than the whole flow. Keys that differ
+ * only elsewhere share a hash; the full compare sorts them out.
+ */
+function emcHash(key: Uint32Array): number {
+  let a = Math.imul(key[W.RECIRC_ID]!, WORD_MUL[W.RECIRC_ID]!);
+  let b = Math.imul(key[W.METADATA]!, WORD_MUL[W.METADATA]!);
+  a = (a + Math.imul(key[W.IN_PORT]!, WORD_MUL[W.IN_PORT]!)) | 0;
+  b = (b + Math.imul(key[W.CT_STATE_ZONE]!, WORD_MUL[W.CT_STATE_ZONE]!)) | 0;
+  a = (a + Math.imul(key[W.REG0 + 14]!, WORD_MUL[W.REG0 + 14]!)) | 0;
+  b = (b + Math.imul(key[W.REG0 + 15]!, WORD_MUL[W.REG0 + 15]!)) | 0;
+  a = (a + Math.imul(key[W.ETH_SRC + 1]!, WORD_MUL[W.ETH_SRC + 1]!)) | 0;
+  b = (b + Math.imul(key[W.ETH_DST + 1]!, WORD_MUL[W.ETH_DST + 1]!)) | 0;
+  a = (a + Math.imul(key[W.NW_SRC]!, WORD_MUL[W.NW_SRC]!)) | 0;
+  b = (b + Math.imul(key[W.NW_DST]!, WORD_MUL[W.NW_DST]!)) | 0;
+  a = (a + Math.imul(key[W.TP]!, WORD_MUL[W.TP]!)) | 0;
+  b = (b + Math.imul(key[W.NW]!, WORD_MUL[W.NW]!)) | 0;
+  a = (a + Math.imul(key[W.IPV6_SRC + 3]!, WORD_MUL[W.IPV6_SRC + 3]!)) | 0;
+  b = (b + Math.imul(key[W.IPV6_DST + 3]!, WORD_MUL[W.IPV6_DST + 3]!)) | 0;
+  a = (a + Math.imul(key[W.TCP_FLAGS]!, WORD_MUL[W.TCP_FLAGS]!)) | 0;
+  return mix32(a ^ Math.imul(b, 0x27d4eb2f));
 }
