@@ -11,7 +11,7 @@
  * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
  * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
@@ -19,7 +19,7 @@ import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.
 import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption } from "../packet/index.js";
 import { PcapWriter } from "../pcap/index.js";
-import { Replayer, ReplayError, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
+import { Replayer, ReplayError, readCaptureFiles, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
 import { kubePort } from "./kube-names.js";
@@ -228,7 +228,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           report = await replayInWorkers(job, argv.workers);
         } else {
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false });
-          const files = captures.map((file) => ({ file, bytes: readFileSync(file) as Uint8Array }));
+          const files = readCaptureFiles(captures);
           const injector = injectorFor(replayer, job, files);
           let out: OutDir | undefined;
           if (argv.out !== undefined) {

@@ -962,24 +962,18 @@ export class LogicalExecutor {
    * it once per megaflow; `lbDst` is ovn-trace's `--lb-dst`.
    */
   ctRequest(a: CtAction | CtLbAction, zone: number, lbDst?: Backend): CtRequest {
+    // Every request has every property (absent ones undefined), so the connection table's reads
+    // of them see one object shape.
     return a.kind === "ct"
-      ? {
-          zone,
-          commit: a.commit,
-          ...(a.force !== undefined ? { force: a.force } : {}),
-          ...(a.nat ? { nat: a.nat } : {}),
-          ...(a.setMark ? { setMark: a.setMark } : {}),
-          ...(a.setLabel ? { setLabel: a.setLabel } : {}),
-        }
+      ? { zone, commit: a.commit, force: a.force, nat: a.nat, setMark: a.setMark, setLabel: a.setLabel, lb: undefined }
       : {
           zone,
           commit: false,
-          lb: {
-            backends: a.backends,
-            ...(a.hashFields ? { hashFields: a.hashFields } : {}),
-            ...(a.mark !== undefined ? { mark: a.mark } : {}),
-            ...(lbDst ? { preferBackend: lbDst } : {}),
-          },
+          force: undefined,
+          nat: undefined,
+          setMark: undefined,
+          setLabel: undefined,
+          lb: { backends: a.backends, hashFields: a.hashFields, mark: a.mark, preferBackend: lbDst },
         };
   }
 

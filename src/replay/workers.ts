@@ -48,6 +48,22 @@ export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readon
   return mapInjector(replayer, job.map ?? "auto", captures);
 }
 
+/**
+ * The bytes of each capture, in order. A file named more than once (a capture replayed several
+ * times in a row) is read once and its buffer shared: the replay only reads it.
+ */
+export function readCaptureFiles(files: readonly string[]): { file: string; bytes: Uint8Array }[] {
+  const read = new Map<string, Uint8Array>();
+  return files.map((file) => {
+    let bytes = read.get(file);
+    if (bytes === undefined) {
+      bytes = readFileSync(file);
+      read.set(file, bytes);
+    }
+    return { file, bytes };
+  });
+}
+
 /** Runs the shard `index` of `count` of a job in this thread. */
 export function runShard(job: ReplayJob, index: number, count: number): ReplayReport {
   const sc = loadNetworkFile(job.network, job.sb !== undefined ? { sb: job.sb } : {});
@@ -56,7 +72,7 @@ export function runShard(job: ReplayJob, index: number, count: number): ReplayRe
     cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
     shard: { index, count },
   });
-  const captures = job.captures.map((file) => ({ file, bytes: readFileSync(file) }));
+  const captures = readCaptureFiles(job.captures);
   return replayer.run(captures, injectorFor(replayer, job, captures));
 }
 
