@@ -44,7 +44,7 @@
  * scratch arrays, counters are array slots found at install time, and conntrack of a known
  * connection allocates nothing (conntrack.ts).
  */
-import { KEY_WORDS, W } from "../flow/index.js";
+import { KEY_WORDS, W, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import type { Conntrack, CtRequest } from "./conntrack.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
@@ -307,7 +307,7 @@ export class Datapath {
     this.upcalls++;
     this.group.upcalls++;
     const entry = this.entries[key[W.RECIRC_ID]!];
-    const mask = new Uint32Array(KEY_WORDS);
+    const mask = transientKey();
     if (entry === undefined) {
       mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
@@ -318,7 +318,7 @@ export class Datapath {
     let exact = xl1.exact;
     let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
     if (!exact && forCache) {
-      const k2 = new Uint32Array(KEY_WORDS);
+      const k2 = transientKey();
       for (let i = 0; i < KEY_WORDS; i++) k2[i] = (key[i]! ^ ~xl1.wc[i]!) >>> 0;
       const xl2 = newXlate(entry);
       const r2 = this.run(entry, k2, xl2);
@@ -466,7 +466,7 @@ export class DatapathGroup {
 }
 
 function newXlate(entry: EntryPoint): XlateRecord {
-  const wc = new Uint32Array(KEY_WORDS);
+  const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
   wc[W.RECIRC_ID] = 0xffffffff;

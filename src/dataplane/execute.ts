@@ -47,7 +47,7 @@
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
-import { CT, W, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
+import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
 import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
@@ -375,7 +375,7 @@ export class LogicalExecutor {
   /** Runs one packet; see the module header. */
   run(key: Uint32Array, inject: Injection, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, false);
-    const k = key.slice();
+    const k = copyKey(key);
     const cdp = this.dps.get(inject.datapath);
     if (!cdp) return this.unknownDatapath(ctx, inject.datapath, "ingress", `datapath ${inject.datapath}`, k);
     k[W.METADATA] = inject.datapath >>> 0;
@@ -394,7 +394,7 @@ export class LogicalExecutor {
    */
   runFromTunnel(key: Uint32Array, at: Injection & { readonly outport: number }, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, true);
-    const k = key.slice();
+    const k = copyKey(key);
     const cdp = this.dps.get(at.datapath);
     if (!cdp) return this.unknownDatapath(ctx, at.datapath, "egress", `datapath ${at.datapath} (from a tunnel)`, k);
     k[W.METADATA] = at.datapath >>> 0;
@@ -411,7 +411,7 @@ export class LogicalExecutor {
    */
   resume(key: Uint32Array, at: Resume, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, false);
-    const k = key.slice();
+    const k = copyKey(key);
     const cdp = this.dps.get(at.datapath);
     if (!cdp) return this.unknownDatapath(ctx, at.datapath, at.pipeline, `datapath ${at.datapath}`, k);
     this.runPipeline(ctx, cdp, at.pipeline, at.table, k, 0, 0);
@@ -574,7 +574,7 @@ export class LogicalExecutor {
             // with it (ovn-trace's execute_select); the rest of the rule runs on the packet as it was.
             if (sink) sink.action({ action: a });
             if (ctx.xl) for (const f of SELECT_HASH_FIELDS) unwildcard(ctx.xl.wc, f);
-            const copy = key.slice();
+            const copy = copyKey(key);
             const before = sink ? readFieldWords(copy, a.result.field) : undefined;
             const choice = chooseMember(a, key, ctx.selectId);
             writeBits(copy, a.result.field, a.result.ofs, a.result.nbits, BigInt(choice.id));
@@ -596,7 +596,7 @@ export class LogicalExecutor {
           if (xl && h) {
             if (LEARNING_CALLS.has(a.fn)) {
               if (sink) sink.action({ action: a });
-              xl.effects.push({ kind: "learn", key: key.slice(), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
+              xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
               break;
             }
             for (const arg of a.args) if (arg.kind === "field") unwildcard(xl.wc, arg.src.field);
@@ -647,7 +647,7 @@ export class LogicalExecutor {
               resume = { datapath: frame.cdp.dp.key, pipeline: other ? nx.pipeline! : frame.pipeline, table: nx.table ?? (other ? 0 : frame.table + 1) };
               i++;
             }
-            ctx.xl.effects.push({ kind: "ct", key: key.slice(), action: a, zone, resume });
+            ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: a, zone, resume });
             if (resume === undefined) break;
             sent = true;
             if (i >= n - 1 && top) return -1;
@@ -663,7 +663,7 @@ export class LogicalExecutor {
             return a.table;
           }
           if (!this.takeBranch(ctx, frame, key)) return -1;
-          const copy = key.slice();
+          const copy = copyKey(key);
           this.applyCt(ctx, a, copy);
           if (sink) sink.enter({ kind: "ct-fork", table: a.table });
           this.runPipeline(ctx, frame.cdp, frame.pipeline, a.table, copy, depth + 1, crossings);
@@ -730,7 +730,7 @@ export class LogicalExecutor {
           if (sink) sink.action({ action: a });
           // A generated packet is built from many fields of this one: match it exactly.
           if (ctx.xl && a.kind !== "clone") ctx.xl.exact = true;
-          const copy = key.slice();
+          const copy = copyKey(key);
           if (a.kind === "generate") {
             if (!buildGeneratedPacket(a.packet, copy)) break;
           } else if (a.kind !== "clone") buildGenerated(a, copy);
@@ -798,7 +798,7 @@ export class LogicalExecutor {
       ctx.xl.wc[REG14] = 0xffffffff;
       ctx.xl.wc[REG10] = (ctx.xl.wc[REG10]! | 1) >>> 0;
     }
-    const egressKey = key.slice();
+    const egressKey = copyKey(key);
     for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
     egressKey[REG15] = outKey >>> 0;
 
@@ -828,7 +828,7 @@ export class LogicalExecutor {
         if (!skipped) {
           if (!this.takeBranch(ctx, frame, key)) stopped = true;
           else {
-            const k = egressKey.slice();
+            const k = copyKey(egressKey);
             let out = p;
             const dist = member?.type === "chassisredirect" ? this.redirects.get(dp.key)?.get(p) : undefined;
             if (dist !== undefined) out = dist;
@@ -909,7 +909,7 @@ export class LogicalExecutor {
 
   /** Records a packet leaving for another chassis (the egress pipeline runs there). */
   private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
-    const k = egressKey.slice();
+    const k = copyKey(egressKey);
     k[REG15] = outport >>> 0;
     const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k };
     ctx.tunnels.push(rec);
@@ -928,7 +928,7 @@ export class LogicalExecutor {
       return;
     }
     if (!port.peer) {
-      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: key.slice() };
+      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key) };
       ctx.outputs.push(rec);
       if (ctx.sink) ctx.sink.output(rec);
       return;
@@ -942,7 +942,7 @@ export class LogicalExecutor {
       this.drop(ctx, frame, key, "unknown-datapath", `datapath ${port.peer.datapath}`);
       return;
     }
-    const k = key.slice();
+    const k = copyKey(key);
     if (this.crossing === "ovn-controller") {
       clearCtFields(k);
       k.fill(0, W.REG0, W.REG0 + 16);
@@ -1101,7 +1101,7 @@ export class LogicalExecutor {
       stage: r?.provenance.stage ?? stage,
       ...(r?.provenance.origin !== undefined ? { origin: r.provenance.origin } : {}),
       ...(r ? { ruleId: r.id } : {}),
-      key: key.slice(),
+      key: copyKey(key),
     };
     ctx.drops.push(rec);
     if (ctx.sink) ctx.sink.drop(rec);
@@ -1205,7 +1205,7 @@ export type { FieldChange };
 
 /** Copies packet bits into a committed connection's mark/label (`ct_commit { ct_label = reg3; }`). */
 function applyCtExec(moves: readonly MoveAction[], key: Uint32Array, conn: Connection): void {
-  const tmp = key.slice();
+  const tmp = copyKey(key);
   tmp[W.CT_MARK] = conn.mark;
   tmp.set(conn.label, W.CT_LABEL);
   for (const m of moves) writeBits(tmp, m.dst.field, m.dst.ofs, m.dst.nbits, readBits(key, m.src.field, m.src.ofs, m.src.nbits));

@@ -7,3 +7,4 @@ export * from "./text.js";
 export * from "./extract.js";
 export * from "./frame.js";
 export * from "./rewrite.js";
+export * from "./key-alloc.js";
