@@ -163,6 +163,9 @@ export class Datapath {
   private readonly group: DatapathGroup;
   private readonly entries: EntryPoint[] = [];
   private readonly entryIds = new Map<string, number>();
+  private readonly resumeIds = new Map<number, number>();
+  private readonly outputStats = new Map<number, number>();
+  private readonly tunnelStats = new Map<string, number>();
   private readonly scratch: Uint32Array[] = [];
   private readonly vxlan: boolean;
   private macVersion: number;
@@ -339,6 +342,39 @@ export class Datapath {
     return { mask, actions };
   }
 
+  /** The counter of output port `port` of `datapath` (found once per port, not by name each time). */
+  private outputStat(datapath: number, port: number, portName: string): number {
+    const k = datapath * 65536 + port;
+    let s = this.outputStats.get(k);
+    if (s === undefined) {
+      s = this.group.outputs.slot(`${this.chassis} ${portName}`);
+      this.outputStats.set(k, s);
+    }
+    return s;
+  }
+
+  private tunnelStat(chassis: string): number {
+    let s = this.tunnelStats.get(chassis);
+    if (s === undefined) {
+      s = this.group.tunnels.slot(`${this.chassis} -> ${chassis}`);
+      this.tunnelStats.set(chassis, s);
+    }
+    return s;
+  }
+
+  /** The `recirc_id` that resumes at `at`. */
+  private resumeId(at: Resume): number {
+    const name = (): string => `resume/${at.datapath}/${at.pipeline}/${at.table}`;
+    if (at.table >= 0x8000) return this.entryId(name(), { kind: "resume", at });
+    const k = at.datapath * 0x10000 + at.table * 2 + (at.pipeline === "egress" ? 1 : 0);
+    let id = this.resumeIds.get(k);
+    if (id === undefined) {
+      id = this.entryId(name(), { kind: "resume", at });
+      this.resumeIds.set(k, id);
+    }
+    return id;
+  }
+
   private buildActions(key: Uint32Array, wc: Uint32Array, r1: ExecResult, xl1: XlateRecord, twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined): DpActions | undefined {
     const g = this.group;
     const outputs: OutputOp[] = [];
@@ -346,14 +382,14 @@ export class Datapath {
       const o = r1.outputs[i]!;
       const sets = twin ? twinSets(key, twin.key, wc, o.key, twin.r.outputs[i]!.key) : exactSets(key, o.key);
       if (!sets) return undefined;
-      outputs.push({ sets, stat: g.outputs.slot(`${this.chassis} ${o.portName}`), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+      outputs.push({ sets, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
       const t = r1.tunnels[i]!;
       const sets = twin ? twinSets(key, twin.key, wc, t.key, twin.r.tunnels[i]!.key) : exactSets(key, t.key);
       if (!sets) return undefined;
-      tunnels.push({ sets, stat: g.tunnels.slot(`${this.chassis} -> ${t.chassis}`), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
+      tunnels.push({ sets, stat: this.tunnelStat(t.chassis), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
@@ -373,7 +409,7 @@ export class Datapath {
         effects.push({ kind: "learn", sets, action: e.action, datapath: e.datapath, pipeline: e.pipeline });
         continue;
       }
-      const resume = e.resume ? this.entryId(`resume/${e.resume.datapath}/${e.resume.pipeline}/${e.resume.table}`, { kind: "resume", at: e.resume }) : -1;
+      const resume = e.resume ? this.resumeId(e.resume) : -1;
       effects.push({ kind: "ct", sets, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined };
@@ -541,9 +577,17 @@ function twinSets(k1: Uint32Array, k2: Uint32Array, wc: Uint32Array, o1: Uint32A
 
 /** The writes of an exact megaflow: every word that differs. */
 function exactSets(k: Uint32Array, o: Uint32Array): Sets {
-  const out: number[] = [];
-  for (let w = 0; w < KEY_WORDS; w++) if (o[w] !== k[w]) out.push(w, 0xffffffff, o[w]!);
-  return Uint32Array.from(out);
+  let n = 0;
+  for (let w = 0; w < KEY_WORDS; w++) if (o[w] !== k[w]) n++;
+  const out = new Uint32Array(3 * n);
+  let j = 0;
+  for (let w = 0; w < KEY_WORDS; w++) {
+    if (o[w] === k[w]) continue;
+    out[j++] = w;
+    out[j++] = 0xffffffff;
+    out[j++] = o[w]!;
+  }
+  return out;
 }
 
 /** Copies `key` into `dst` with `sets` applied; returns `dst`. */
