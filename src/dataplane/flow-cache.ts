@@ -318,7 +318,12 @@ export class FlowCache<A> {
     if (this.emcHashes[slot] !== h || this.emcFlows[slot] === undefined) return false;
     const base = slot * KEY_WORDS;
     const ks = this.emcKeys;
-    for (let i = 0; i < KEY_WORDS; i++) if (ks[base + i] !== key[i]) return false;
+    // Four words a step: V8 does not unroll this loop itself, and a hit compares every word.
+    let i = 0;
+    for (; i + 4 <= KEY_WORDS; i += 4) {
+      if (ks[base + i] !== key[i] || ks[base + i + 1] !== key[i + 1] || ks[base + i + 2] !== key[i + 2] || ks[base + i + 3] !== key[i + 3]) return false;
+    }
+    for (; i < KEY_WORDS; i++) if (ks[base + i] !== key[i]) return false;
     return true;
   }
 

@@ -3,8 +3,10 @@
  *
  * Each worker loads and compiles the network itself, reads every capture (zero-copy over its own
  * copy of the file) and replays only the packets of its shard: those whose symmetric 5-tuple hash
- * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) is its index modulo
- * N. Both directions of a connection hash alike, so a connection's conntrack state, its load
+ * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) falls in a bucket
+ * the shard table gives it. Every worker builds the same table from a first pass over the
+ * captures (`balanceShards`: buckets balanced by their packets), and that pass is counted in the
+ * worker's loop time. Both directions of a connection hash alike, so a connection's conntrack state, its load
  * balancer backend and its NAT bindings live on one worker, and the results are those of one
  * worker except for state shared between connections (learned neighbours, cache contents and
  * statistics). `--map auto` builds the same plan in every worker (it depends only on the
@@ -19,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../base/index.js";
 import { sumCacheStats, type GroupStats } from "../dataplane/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
-import { Replayer, ReplayError, injectAt, type Injector, type ReplayReport } from "./replay.js";
+import { Replayer, ReplayError, balanceShards, injectAt, type Injector, type ReplayReport } from "./replay.js";
 import { mapInjector } from "./map-injector.js";
 
 export interface ReplayJob {
@@ -68,12 +70,16 @@ export function readCaptureFiles(files: readonly string[]): { file: string; byte
 export function runShard(job: ReplayJob, index: number, count: number): ReplayReport {
   const sc = loadNetworkFile(job.network, job.sb !== undefined ? { sb: job.sb } : {});
   if (!sc.ok) throw new ReplayError(sc.diags);
+  const captures = readCaptureFiles(job.captures);
+  const t0 = process.hrtime.bigint();
+  const table = balanceShards(captures, count);
+  const balanceNs = Number(process.hrtime.bigint() - t0);
   const replayer = new Replayer(sc.value.network, {
     cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
-    shard: { index, count },
+    shard: { index, count, table },
   });
-  const captures = readCaptureFiles(job.captures);
-  return replayer.run(captures, injectorFor(replayer, job, captures));
+  const report = replayer.run(captures, injectorFor(replayer, job, captures));
+  return { ...report, elapsedNs: report.elapsedNs + balanceNs };
 }
 
 /** Runs a job on `count` worker threads and sums their reports. */
