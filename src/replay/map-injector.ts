@@ -6,10 +6,8 @@
  */
 import { error } from "../base/index.js";
 import { compileNetwork } from "../compile/index.js";
-import { KEY_WORDS, extractKey } from "../flow/index.js";
-import { isSupportedLinkType, openCapture } from "../pcap/index.js";
 import { TraceMapper, networkEndpoints, type MapPlan } from "./map.js";
-import { ReplayError, type Injection, type Injector, type Replayer } from "./replay.js";
+import { ReplayError, forEachPacketKey, type Injection, type Injector, type Replayer } from "./replay.js";
 
 export interface MapInjector extends Injector {
   readonly plan: MapPlan;
@@ -21,17 +19,7 @@ export function mapInjector(replayer: Replayer, mode: string, captures: readonly
   const compiled = compileNetwork(replayer.network);
   if (!compiled.ok) throw new ReplayError(compiled.diags);
   const mapper = new TraceMapper(networkEndpoints(replayer.network, compiled.value.program));
-  const key = new Uint32Array(KEY_WORDS);
-  for (const cap of captures) {
-    const r = openCapture(cap.bytes, cap.file);
-    if (!r.ok) break;
-    const rd = r.value;
-    while (rd.next()) {
-      if (!isSupportedLinkType(rd.linkType)) continue;
-      extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
-      mapper.observe(key);
-    }
-  }
+  forEachPacketKey(captures, (key) => mapper.observe(key));
   const plan = mapper.freeze();
   const resolved: (Injection | undefined)[] = plan.injections.map((e) => replayer.injectionFor(e.portName) ?? replayer.injectionAt(e.datapath, e.inport, e.portName));
   let unbound = 0;

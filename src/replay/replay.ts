@@ -77,6 +77,26 @@ export function shardBucket(key: Uint32Array): number {
 }
 
 /**
+ * Calls `fn` with the key of every packet of `captures` that extraction reads (in one reused
+ * array: copy it to keep it). Stops where the replay would: at a capture that does not open, or
+ * at the record where one breaks.
+ */
+export function forEachPacketKey(captures: readonly CaptureInput[], fn: (key: Uint32Array) => void): void {
+  const key = new Uint32Array(KEY_WORDS);
+  for (const cap of captures) {
+    const r = openCapture(cap.bytes, cap.file);
+    if (!r.ok) return;
+    const rd = r.value;
+    while (rd.next()) {
+      if (!isSupportedLinkType(rd.linkType)) continue;
+      extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
+      fn(key);
+    }
+    if (rd.error) return;
+  }
+}
+
+/**
  * The shard table for `count` shards, balanced by the packets of each bucket in `captures`
  * (one pass that reads and extracts every packet). Deterministic: the same captures give every
  * worker the same table. A capture that breaks is counted up to the break.
@@ -84,17 +104,7 @@ export function shardBucket(key: Uint32Array): number {
 export function balanceShards(captures: readonly CaptureInput[], count: number): Uint8Array {
   if (count < 1 || count > 255) throw new RangeError(`shard count ${count} outside 1..255`);
   const packets = new Float64Array(SHARD_BUCKETS);
-  const key = new Uint32Array(KEY_WORDS);
-  for (const cap of captures) {
-    const r = openCapture(cap.bytes, cap.file);
-    if (!r.ok) continue;
-    const rd = r.value;
-    while (rd.next()) {
-      if (!isSupportedLinkType(rd.linkType)) continue;
-      extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
-      packets[shardBucket(key)]!++;
-    }
-  }
+  forEachPacketKey(captures, (key) => packets[shardBucket(key)]!++);
   const order = Array.from({ length: SHARD_BUCKETS }, (_, b) => b).sort((a, b) => packets[b]! - packets[a]! || a - b);
   const load = new Float64Array(count);
   const table = new Uint8Array(SHARD_BUCKETS);
