@@ -46,11 +46,23 @@
  * consumes `--lb-dst` once; a plain `ct_commit` does nothing. Where ovn-trace would choose a backend
  * at random, this picks the same deterministic hash as the real table.
  *
- * Per-packet cost: a lookup hashes the tuple words into a numeric bucket key; no strings.
+ * The table
+ * ---------
+ * Connections are indexed by (zone, tuple) in both directions in `ConnTable` (conn-table.ts), an
+ * open-addressing hash table over typed arrays: a lookup turns the packet's zone and tuple into a
+ * few words, hashes them and compares words, without making or reading tuple objects. When several
+ * connections have a direction with the same tuple (possible only through NAT bindings), a packet
+ * belongs to the one committed first. An ICMP error is related to the oldest connection that
+ * matches it. The `Connection` records (with their `Tuple` objects) are made once, at commit, for
+ * traces, tests and `connections()`.
+ *
+ * Per-packet cost: a packet of a known connection, or a new one that is not committed, allocates
+ * nothing; finding a related connection scans the connections.
  */
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
+import { ConnTable, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { readFieldWords } from "./key-bits.js";
 
 const ETH_IP = 0x0800;
@@ -197,13 +209,42 @@ function sameTuple(a: Tuple, b: Tuple): boolean {
   return a.v6 === b.v6 && a.proto === b.proto && a.sport === b.sport && a.dport === b.dport && sameAddr(a.src, b.src) && sameAddr(a.dst, b.dst);
 }
 
-function hashTuple(zone: number, t: Tuple): number {
-  let h = hashAdd(0, zone);
-  h = hashAdd(h, (t.v6 ? 0x10000 : 0) | t.proto);
-  for (let i = 0; i < 4; i++) h = hashAdd(h, t.src[i]!);
-  for (let i = 0; i < 4; i++) h = hashAdd(h, t.dst[i]!);
-  h = hashAdd(h, ((t.sport << 16) | t.dport) >>> 0);
-  return hashFinish(h, 48);
+/** Fills `w` with the table's tuple words (conn-table.ts) of the packet in `key`, in `zone`. */
+function packetWords(w: Uint32Array, key: Uint32Array, zone: number, v6: boolean, proto: number): void {
+  w[1] = hasPorts(proto) ? key[W.TP]! : 0;
+  if (v6) {
+    w[0] = (zone << 16) | HEAD_V6 | proto;
+    w[2] = key[W.IPV6_SRC]!;
+    w[3] = key[W.IPV6_SRC + 1]!;
+    w[4] = key[W.IPV6_SRC + 2]!;
+    w[5] = key[W.IPV6_SRC + 3]!;
+    w[6] = key[W.IPV6_DST]!;
+    w[7] = key[W.IPV6_DST + 1]!;
+    w[8] = key[W.IPV6_DST + 2]!;
+    w[9] = key[W.IPV6_DST + 3]!;
+  } else {
+    w[0] = (zone << 16) | proto;
+    w[2] = key[W.NW_SRC]!;
+    w[3] = key[W.NW_DST]!;
+  }
+}
+
+/** Fills `w` with the table's tuple words of a stored tuple, in `zone`. */
+function tupleWords(w: Uint32Array, zone: number, t: Tuple): void {
+  const s = t.src;
+  const d = t.dst;
+  const wide = t.v6 || (s[0]! | s[1]! | s[2]! | d[0]! | d[1]! | d[2]!) !== 0;
+  w[0] = (zone << 16) | (t.v6 ? HEAD_V6 : wide ? HEAD_WIDE_V4 : 0) | (t.proto & 0xff);
+  w[1] = ((t.sport & 0xffff) << 16) | (t.dport & 0xffff);
+  if (wide) {
+    for (let i = 0; i < 4; i++) {
+      w[2 + i] = s[i]!;
+      w[6 + i] = d[i]!;
+    }
+  } else {
+    w[2] = s[3]!;
+    w[3] = d[3]!;
+  }
 }
 
 /** An address as the four-word form tuples use. */
@@ -238,18 +279,44 @@ function writeHeadersReversed(key: Uint32Array, t: Tuple): void {
 }
 
 function writeLabel(key: Uint32Array, label: readonly number[] | undefined): void {
-  for (let i = 0; i < 4; i++) key[W.CT_LABEL + i] = label ? label[i]! : 0;
+  if (label) {
+    key[W.CT_LABEL] = label[0]!;
+    key[W.CT_LABEL + 1] = label[1]!;
+    key[W.CT_LABEL + 2] = label[2]!;
+    key[W.CT_LABEL + 3] = label[3]!;
+  } else {
+    key[W.CT_LABEL] = 0;
+    key[W.CT_LABEL + 1] = 0;
+    key[W.CT_LABEL + 2] = 0;
+    key[W.CT_LABEL + 3] = 0;
+  }
 }
 
-/** Writes the original-direction tuple into the key's `ct_*` tuple fields. */
+/** Zeroes the key's IPv6 `ct_*` address fields. */
+function zeroCtIpv6(key: Uint32Array): void {
+  key[W.CT_IPV6_SRC] = 0;
+  key[W.CT_IPV6_SRC + 1] = 0;
+  key[W.CT_IPV6_SRC + 2] = 0;
+  key[W.CT_IPV6_SRC + 3] = 0;
+  key[W.CT_IPV6_DST] = 0;
+  key[W.CT_IPV6_DST + 1] = 0;
+  key[W.CT_IPV6_DST + 2] = 0;
+  key[W.CT_IPV6_DST + 3] = 0;
+}
+
+/** Writes the original-direction tuple into the key's `ct_*` tuple fields (zeroes them for none). */
 function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
-  key[W.CT_NW_SRC] = 0;
-  key[W.CT_NW_DST] = 0;
-  key[W.CT_NW_PROTO] = 0;
-  key[W.CT_TP] = 0;
-  key.fill(0, W.CT_IPV6_SRC, W.CT_IPV6_DST + 4);
-  if (!t) return;
+  if (!t) {
+    key[W.CT_NW_SRC] = 0;
+    key[W.CT_NW_DST] = 0;
+    key[W.CT_NW_PROTO] = 0;
+    key[W.CT_TP] = 0;
+    zeroCtIpv6(key);
+    return;
+  }
   if (t.v6) {
+    key[W.CT_NW_SRC] = 0;
+    key[W.CT_NW_DST] = 0;
     for (let i = 0; i < 4; i++) {
       key[W.CT_IPV6_SRC + i] = t.src[i]!;
       key[W.CT_IPV6_DST + i] = t.dst[i]!;
@@ -257,9 +324,36 @@ function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
   } else {
     key[W.CT_NW_SRC] = t.src[3]!;
     key[W.CT_NW_DST] = t.dst[3]!;
+    zeroCtIpv6(key);
   }
   key[W.CT_NW_PROTO] = t.proto;
   key[W.CT_TP] = (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
+}
+
+/**
+ * `writeCtTuple` from a packet's tuple words (`w[o ..]`, conn-table.ts layout; never a wide IPv4
+ * tuple, which only NAT bindings make).
+ */
+function writeCtTupleWords(key: Uint32Array, w: Uint32Array, o: number): void {
+  const head = w[o]!;
+  key[W.CT_NW_PROTO] = head & 0xff;
+  key[W.CT_TP] = w[o + 1]!;
+  if ((head & HEAD_V6) !== 0) {
+    key[W.CT_NW_SRC] = 0;
+    key[W.CT_NW_DST] = 0;
+    key[W.CT_IPV6_SRC] = w[o + 2]!;
+    key[W.CT_IPV6_SRC + 1] = w[o + 3]!;
+    key[W.CT_IPV6_SRC + 2] = w[o + 4]!;
+    key[W.CT_IPV6_SRC + 3] = w[o + 5]!;
+    key[W.CT_IPV6_DST] = w[o + 6]!;
+    key[W.CT_IPV6_DST + 1] = w[o + 7]!;
+    key[W.CT_IPV6_DST + 2] = w[o + 8]!;
+    key[W.CT_IPV6_DST + 3] = w[o + 9]!;
+  } else {
+    key[W.CT_NW_SRC] = w[o + 2]!;
+    key[W.CT_NW_DST] = w[o + 3]!;
+    zeroCtIpv6(key);
+  }
 }
 
 /** Sets `ct_state` and `ct_zone`. */
@@ -271,7 +365,7 @@ function writeStateZone(key: Uint32Array, state: number, zone: number): void {
 export function clearCtFields(key: Uint32Array): void {
   key[W.CT_STATE_ZONE] = 0;
   key[W.CT_MARK] = 0;
-  key.fill(0, W.CT_LABEL, W.CT_LABEL + 4);
+  writeLabel(key, undefined);
   writeCtTuple(key, undefined);
 }
 
@@ -312,12 +406,13 @@ interface MutableOutcome {
 }
 
 export class Conntrack {
-  private readonly buckets = new Map<number, { conn: Connection; reply: boolean }[]>();
+  private readonly table = new ConnTable<Connection>();
   private readonly tcpStrict: boolean;
   private readonly scratch: MutableTuple = newScratchTuple();
+  /** The reply tuple words of a connection being committed. */
+  private readonly replyWords = new Uint32Array(TUPLE_WORDS);
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
-  private count = 0;
 
   constructor(options: ConntrackOptions = {}) {
     this.tcpStrict = options.tcpStrict ?? false;
@@ -325,63 +420,32 @@ export class Conntrack {
 
   /** Number of connections. */
   get size(): number {
-    return this.count;
+    return this.table.size;
   }
 
   /** Forgets every connection. */
   clear(): void {
-    this.buckets.clear();
-    this.count = 0;
+    this.table.clear();
   }
 
   /** Every connection, oldest first. */
   connections(): Connection[] {
-    const seen = new Set<Connection>();
-    for (const list of this.buckets.values()) for (const e of list) seen.add(e.conn);
-    return [...seen].sort((a, b) => a.id - b.id);
+    return this.table.values();
   }
 
-  private find(zone: number, t: Tuple): { conn: Connection; reply: boolean } | undefined {
-    const list = this.buckets.get(hashTuple(zone, t));
-    if (!list) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i]!;
-      const want = e.reply ? e.conn.reply : e.conn.orig;
-      if (e.conn.zone === zone && sameTuple(want, t)) return e;
-    }
-    return undefined;
-  }
-
-  private index(zone: number, t: Tuple, conn: Connection, reply: boolean): void {
-    const h = hashTuple(zone, t);
-    const list = this.buckets.get(h);
-    if (list) list.push({ conn, reply });
-    else this.buckets.set(h, [{ conn, reply }]);
-  }
-
-  private unindex(zone: number, t: Tuple, conn: Connection): void {
-    const h = hashTuple(zone, t);
-    const list = this.buckets.get(h);
-    if (!list) return;
-    const rest = list.filter((e) => e.conn !== conn);
-    if (rest.length === 0) this.buckets.delete(h);
-    else this.buckets.set(h, rest);
-  }
-
-  private remove(conn: Connection): void {
-    this.unindex(conn.zone, conn.orig, conn);
-    this.unindex(conn.zone, conn.reply, conn);
-    this.count--;
-  }
-
+  /**
+   * The oldest connection in `zone`, of `t`'s address family, that has both of `t`'s addresses
+   * among the addresses of its two directions.
+   */
   private related(zone: number, t: Tuple): Connection | undefined {
-    for (const list of this.buckets.values()) {
-      for (const e of list) {
-        const c = e.conn;
-        if (c.zone !== zone || c.orig.v6 !== t.v6) continue;
-        const ends = [c.orig.src, c.orig.dst, c.reply.src, c.reply.dst];
-        if (ends.some((a) => sameAddr(a, t.src)) && ends.some((a) => sameAddr(a, t.dst))) return c;
-      }
+    const tb = this.table;
+    for (let i = 0, n = tb.ageLength; i < n; i++) {
+      const c = tb.ageValue(i);
+      if (c === undefined || c.zone !== zone || c.orig.v6 !== t.v6) continue;
+      const o = c.orig;
+      const r = c.reply;
+      if (!(sameAddr(o.src, t.src) || sameAddr(o.dst, t.src) || sameAddr(r.src, t.src) || sameAddr(r.dst, t.src))) continue;
+      if (sameAddr(o.src, t.dst) || sameAddr(o.dst, t.dst) || sameAddr(r.src, t.dst) || sameAddr(r.dst, t.dst)) return c;
     }
     return undefined;
   }
@@ -397,24 +461,30 @@ export class Conntrack {
     return o;
   }
 
+  /** Marks the packet invalid: `trk|inv`, no mark, label or tuple. */
+  private invalid(key: Uint32Array, zone: number): CtOutcome {
+    writeStateZone(key, CT.TRK | CT.INV, zone);
+    key[W.CT_MARK] = 0;
+    writeLabel(key, undefined);
+    writeCtTuple(key, undefined);
+    return this.out(CT.TRK | CT.INV, false);
+  }
+
   /**
    * Runs one conntrack action on `key` (see the module header); updates `key` in place. The
    * outcome object belongs to this table and is overwritten by the next call: read it at once.
-   * A packet of a known connection allocates nothing (the flow cache's hit path relies on it);
-   * creating a connection allocates its record.
+   * A packet of a known connection, and a new packet that is not committed, allocates nothing (the
+   * flow cache's hit path relies on it); creating a connection allocates its record.
    */
   execute(key: Uint32Array, req: CtRequest): CtOutcome {
     const zone = req.zone & 0xffff;
-    const t = this.scratch;
-    if (!tupleInto(key, t)) {
-      writeStateZone(key, CT.TRK | CT.INV, zone);
-      key[W.CT_MARK] = 0;
-      writeLabel(key, undefined);
-      writeCtTuple(key, undefined);
-      return this.out(CT.TRK | CT.INV, false);
-    }
-    const type = getField(key, F_TP_SRC);
-    if (isIcmpError(t.v6, t.proto, type)) {
+    const et = getField(key, F_ETH_TYPE);
+    if (et !== ETH_IP && et !== ETH_IPV6) return this.invalid(key, zone);
+    const v6 = et === ETH_IPV6;
+    const proto = getField(key, F_NW_PROTO);
+    if (isIcmpError(v6, proto, getField(key, F_TP_SRC))) {
+      const t = this.scratch;
+      tupleInto(key, t);
       const rel = this.related(zone, t);
       const state = rel ? CT.TRK | CT.REL : CT.TRK | CT.INV;
       writeStateZone(key, state, zone);
@@ -424,57 +494,59 @@ export class Conntrack {
       return this.out(state, false, rel);
     }
 
-    let hit = this.find(zone, t);
-    if (hit && hit.reply && req.force && req.commit) {
-      this.remove(hit.conn);
-      hit = undefined;
+    const tb = this.table;
+    const probe = tb.probe;
+    packetWords(probe, key, zone, v6, proto);
+    let hit = tb.find();
+    if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
+      tb.remove(hit);
+      hit = -1;
     }
 
     const wantsNat = req.nat !== undefined || req.lb !== undefined;
-    if (hit) {
-      const c = hit.conn;
-      let state: number = CT.TRK | CT.EST | (hit.reply ? CT.RPL : 0);
+    if (hit >= 0) {
+      const c = tb.value(hit)!;
+      const isReply = (hit & 1) === 1;
+      let state: number = CT.TRK | CT.EST | (isReply ? CT.RPL : 0);
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
-        writeHeadersReversed(key, hit.reply ? c.orig : c.reply);
+        writeHeadersReversed(key, isReply ? c.orig : c.reply);
         state |= c.nat === "dnat" ? CT.DNAT : CT.SNAT;
-        nat = hit.reply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
+        nat = isReply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       }
-      if (req.commit) this.applyMarks(c, req);
+      if (req.commit) applyMarks(c, req);
       writeStateZone(key, state, zone);
       key[W.CT_MARK] = c.mark;
       writeLabel(key, c.label);
-      writeCtTuple(key, c.orig);
+      writeCtTupleWords(key, tb.words, (hit & ~1) * TUPLE_WORDS);
       return this.out(state, false, c, c.backend, nat);
     }
 
-    if (this.tcpStrict && t.proto === PROTO_TCP) {
+    if (this.tcpStrict && proto === PROTO_TCP) {
       const fl = getField(key, F_TCP_FLAGS);
-      if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) {
-        writeStateZone(key, CT.TRK | CT.INV, zone);
-        key[W.CT_MARK] = 0;
-        writeLabel(key, undefined);
-        writeCtTuple(key, undefined);
-        return this.out(CT.TRK | CT.INV, false);
-      }
+      if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) return this.invalid(key, zone);
     }
 
-    // A new connection: work out its NAT binding, if any. The scratch tuple is copied only for a
+    // A new connection: work out its NAT binding, if any. Tuple objects are made only for a
     // connection that is committed or translated, so a new packet that is not committed (a plain
     // `ct_next`) allocates nothing.
     let state: number = CT.TRK | CT.NEW;
-    let translated: Tuple = t;
     let natKind: "dnat" | "snat" | undefined;
     let backend: Backend | undefined;
     let note: string | undefined;
     let commit = req.commit;
     let mark = 0;
     let lbLabel = false;
+    let t: MutableTuple | undefined;
+    let translated: Tuple | undefined;
     if (req.lb) {
       if (req.lb.backends.length > 0) {
+        t = this.scratch;
+        tupleInto(key, t);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
-          translated = { ...copyTuple(t), dst: addr4(backend.ip), dport: backend.port !== undefined && backend.port !== 0 ? backend.port : t.dport };
+          const dport = backend.port !== undefined && backend.port !== 0 ? backend.port : t.dport;
+          translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: addr4(backend.ip), sport: t.sport, dport };
           natKind = "dnat";
           commit = true;
           if (req.lb.mark) mark |= 2;
@@ -484,44 +556,56 @@ export class Conntrack {
         }
       }
     } else if (req.nat && req.nat.kind !== "restore" && req.nat.range) {
+      t = this.scratch;
+      tupleInto(key, t);
       const r = req.nat.range;
       const ip = addr4(r.ipMin);
       if (req.nat.kind === "dnat") {
-        translated = { ...copyTuple(t), dst: ip, dport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.dport };
+        const dport = r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.dport;
+        translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: ip, sport: t.sport, dport };
       } else {
-        translated = { ...copyTuple(t), src: ip, sport: r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.sport };
+        const sport = r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.sport;
+        translated = { v6: t.v6, proto: t.proto, src: ip, dst: [...t.dst], sport, dport: t.dport };
       }
       natKind = req.nat.kind;
     }
-    if (natKind) {
+    if (translated) {
       writeHeaders(key, translated);
       state |= natKind === "dnat" ? CT.DNAT : CT.SNAT;
     }
 
     let conn: Connection | undefined;
     if (commit) {
+      if (!t) {
+        t = this.scratch;
+        tupleInto(key, t);
+      }
       const orig = copyTuple(t);
-      const label = [0, 0, 0, lbLabel ? 2 : 0];
-      conn = { id: this.nextId++, zone, orig, reply: reverse(translated === t ? orig : translated), mark, label, ...(natKind ? { nat: natKind } : {}), ...(backend ? { backend } : {}) };
-      this.applyMarks(conn, req);
-      this.index(zone, conn.orig, conn, false);
-      if (!sameTuple(conn.reply, conn.orig)) this.index(zone, conn.reply, conn, true);
-      this.count++;
+      const c: Connection = { id: this.nextId++, zone, orig, reply: reverse(translated ?? orig), mark, label: [0, 0, 0, lbLabel ? 2 : 0] };
+      if (natKind) c.nat = natKind;
+      if (backend) c.backend = backend;
+      applyMarks(c, req);
+      const rw = this.replyWords;
+      tupleWords(rw, zone, c.reply);
+      tb.add(c, probe, rw, !sameTuple(c.reply, orig));
+      conn = c;
     }
     writeStateZone(key, state, zone);
     key[W.CT_MARK] = conn ? conn.mark : 0;
     writeLabel(key, conn?.label);
-    writeCtTuple(key, t);
+    writeCtTupleWords(key, probe, 0);
     return this.out(state, commit, conn, backend, natKind, note);
   }
+}
 
-  private applyMarks(c: Connection, req: CtRequest): void {
-    if (req.setMark) c.mark = ((c.mark & ~req.setMark.mask) | (req.setMark.value & req.setMark.mask)) >>> 0;
-    if (req.setLabel) {
-      const v = req.setLabel.value;
-      const m = req.setLabel.mask;
-      c.label = c.label.map((w, i) => ((w & ~(m[i] ?? 0)) | ((v[i] ?? 0) & (m[i] ?? 0))) >>> 0);
-    }
+/** Applies a commit's `setMark` / `setLabel` to a connection (the label in place). */
+function applyMarks(c: Connection, req: CtRequest): void {
+  if (req.setMark) c.mark = ((c.mark & ~req.setMark.mask) | (req.setMark.value & req.setMark.mask)) >>> 0;
+  if (req.setLabel) {
+    const v = req.setLabel.value;
+    const m = req.setLabel.mask;
+    const l = c.label;
+    for (let i = 0; i < 4; i++) l[i] = ((l[i]! & ~(m[i] ?? 0)) | ((v[i] ?? 0) & (m[i] ?? 0))) >>> 0;
   }
 }
 
