@@ -33,7 +33,8 @@ for (const p of sc.value.probes) {
 }
 const g = replayer.group;
 const round = (): void => {
-  for (const p of packets) g.inject(p.at.datapath, p.at.entry, p.key);
+  // An indexed loop: an array iterator is usually optimised away, but not always, and it would count.
+  for (let i = 0; i < packets.length; i++) g.inject(packets[i]!.at.datapath, packets[i]!.at.entry, packets[i]!.key);
 };
 for (let i = 0; i < 2000; i++) round();
 const before = g.stats();
