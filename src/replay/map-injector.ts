@@ -7,19 +7,26 @@
 import { error } from "../base/index.js";
 import { compileNetwork } from "../compile/index.js";
 import { TraceMapper, networkEndpoints, type MapPlan } from "./map.js";
-import { ReplayError, forEachPacketKey, type Injection, type Injector, type Replayer } from "./replay.js";
+import { ReplayError, forEachRecordKey, type Injection, type Injector, type Replayer } from "./replay.js";
 
 export interface MapInjector extends Injector {
   readonly plan: MapPlan;
 }
 
-/** The injector for `--map MODE` over `captures` (read once here to build the plan). */
-export function mapInjector(replayer: Replayer, mode: string, captures: readonly { file: string; bytes: Uint8Array }[]): MapInjector {
+/**
+ * The injector for `--map MODE` over `captures` (read once here to build the plan). `observe`, if
+ * given, also sees every packet's key of that pass.
+ */
+export function mapInjector(replayer: Replayer, mode: string, captures: readonly { file: string; bytes: Uint8Array }[], observe?: (key: Uint32Array) => void): MapInjector {
   if (mode !== "auto") throw new ReplayError([error("usage.map", `--map ${mode}: the only mapping is 'auto' (or use --inject PORT)`)]);
   const compiled = compileNetwork(replayer.network);
   if (!compiled.ok) throw new ReplayError(compiled.diags);
   const mapper = new TraceMapper(networkEndpoints(replayer.network, compiled.value.program));
-  forEachPacketKey(captures, (key) => mapper.observe(key));
+  forEachRecordKey(captures, (key) => {
+    if (key === undefined) return;
+    mapper.observe(key);
+    observe?.(key);
+  });
   const plan = mapper.freeze();
   const resolved: (Injection | undefined)[] = plan.injections.map((e) => replayer.injectionFor(e.portName) ?? replayer.injectionAt(e.datapath, e.inport, e.portName));
   let unbound = 0;

@@ -18,9 +18,10 @@
  * (workers.ts). A packet's symmetric 5-tuple hash (`symmetricHash`, the same for both directions,
  * so a connection stays on one worker) picks one of `SHARD_BUCKETS` buckets, and the shard table
  * gives each bucket's shard, as a NIC's RSS indirection table gives each hash bucket's queue.
- * `balanceShards` fills the table from the captures themselves: buckets, heaviest first, go to
- * the shard with the fewest packets so far. A bare `hash % count` leaves the shards as uneven as
- * a few heavy connections make them (57% and 43% of ndpi-composite-99k's packets for two).
+ * `balanceShards` fills the table from the packets each bucket holds in the captures (heaviest
+ * bucket first, onto the shard with the fewest packets so far); a bare `hash % count` leaves the
+ * shards as uneven as a few heavy connections make them (57% and 43% of ndpi-composite-99k's
+ * packets for two).
  *
  * Errors: a capture that breaks mid-stream stops the replay; the report keeps the statistics of
  * every packet before it and carries the error (file, packet index, byte offset). Packets of a
@@ -77,18 +78,21 @@ export function shardBucket(key: Uint32Array): number {
 }
 
 /**
- * Calls `fn` with the key of every packet of `captures` that extraction reads (in one reused
- * array: copy it to keep it). Stops where the replay would: at a capture that does not open, or
- * at the record where one breaks.
+ * Calls `fn` for every record of `captures` in reading order, with its packet's key (in one
+ * reused array: copy it to keep it), or undefined for a record of a link type extraction does not
+ * read. Stops where the replay would: at a capture that does not open, or where one breaks.
  */
-export function forEachPacketKey(captures: readonly CaptureInput[], fn: (key: Uint32Array) => void): void {
+export function forEachRecordKey(captures: readonly CaptureInput[], fn: (key: Uint32Array | undefined) => void): void {
   const key = new Uint32Array(KEY_WORDS);
   for (const cap of captures) {
     const r = openCapture(cap.bytes, cap.file);
     if (!r.ok) return;
     const rd = r.value;
     while (rd.next()) {
-      if (!isSupportedLinkType(rd.linkType)) continue;
+      if (!isSupportedLinkType(rd.linkType)) {
+        fn(undefined);
+        continue;
+      }
       extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
       fn(key);
     }
@@ -96,23 +100,31 @@ export function forEachPacketKey(captures: readonly CaptureInput[], fn: (key: Ui
   }
 }
 
+/** Packets per shard-table bucket, counted key by key (the input of `balanceShards`). */
+export class BucketCounts {
+  readonly packets = new Float64Array(SHARD_BUCKETS);
+  /** Counts one packet's key. */
+  add(key: Uint32Array): void {
+    this.packets[shardBucket(key)]!++;
+  }
+}
+
 /**
- * The shard table for `count` shards, balanced by the packets of each bucket in `captures`
- * (one pass that reads and extracts every packet). Deterministic: the same captures give every
- * worker the same table. A capture that breaks is counted up to the break.
+ * The shard table for `count` shards from each bucket's packets: buckets, heaviest first (ties
+ * by bucket number), each to the shard with the fewest packets so far (the lowest index on a
+ * tie). The same counts give the same table.
  */
-export function balanceShards(captures: readonly CaptureInput[], count: number): Uint8Array {
-  if (count < 1 || count > 255) throw new RangeError(`shard count ${count} outside 1..255`);
-  const packets = new Float64Array(SHARD_BUCKETS);
-  forEachPacketKey(captures, (key) => packets[shardBucket(key)]!++);
-  const order = Array.from({ length: SHARD_BUCKETS }, (_, b) => b).sort((a, b) => packets[b]! - packets[a]! || a - b);
+export function balanceShards(counts: BucketCounts, count: number): Uint8Array {
+  if (!Number.isInteger(count) || count < 1 || count > 255) throw new RangeError(`shard count ${count} outside 1..255`);
+  const p = counts.packets;
+  const order = Array.from({ length: SHARD_BUCKETS }, (_, b) => b).sort((a, b) => p[b]! - p[a]! || a - b);
   const load = new Float64Array(count);
   const table = new Uint8Array(SHARD_BUCKETS);
   for (const b of order) {
     let best = 0;
     for (let s = 1; s < count; s++) if (load[s]! < load[best]!) best = s;
     table[b] = best;
-    load[best]! += packets[b]!;
+    load[best]! += p[b]!;
   }
   return table;
 }
@@ -158,7 +170,7 @@ export class Replayer {
   readonly network: Network;
   private readonly plan: PhysicalPlan | undefined;
   private readonly single: LogicalExecutor | undefined;
-  private readonly shard: Shard | undefined;
+  private shard: Shard | undefined;
   private readonly key = new Uint32Array(KEY_WORDS);
   /** The packet being replayed (for sinks that rewrite its bytes). */
   current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
@@ -192,6 +204,11 @@ export class Replayer {
       this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table" }, calls: portSecurityCalls(net, c.value.program), macBindings });
       this.group = DatapathGroup.single(this.single, dpOpts);
     }
+  }
+
+  /** Replays only the packets of `shard` from now on (undefined: every packet). */
+  setShard(shard: Shard | undefined): void {
+    this.shard = shard;
   }
 
   /** Where packets sent by logical port `name` enter, or undefined when no chassis hosts it. */

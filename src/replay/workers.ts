@@ -4,9 +4,10 @@
  * Each worker loads and compiles the network itself, reads every capture (zero-copy over its own
  * copy of the file) and replays only the packets of its shard: those whose symmetric 5-tuple hash
  * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) falls in a bucket
- * the shard table gives it. Every worker builds the same table from a first pass over the
- * captures (`balanceShards`: buckets balanced by their packets), and that pass is counted in the
- * worker's loop time. Both directions of a connection hash alike, so a connection's conntrack state, its load
+ * the shard table gives it. Every worker builds the same table (`balanceShards`: buckets balanced
+ * by their packets) during its setup, from the same first pass over the captures that `--map
+ * auto` makes anyway (with `--inject`, a pass of its own); like the rest of the setup, it is not
+ * in the loop time. Both directions of a connection hash alike, so a connection's conntrack state, its load
  * balancer backend and its NAT bindings live on one worker, and the results are those of one
  * worker except for state shared between connections (learned neighbours, cache contents and
  * statistics). `--map auto` builds the same plan in every worker (it depends only on the
@@ -21,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../base/index.js";
 import { sumCacheStats, type GroupStats } from "../dataplane/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
-import { Replayer, ReplayError, balanceShards, injectAt, type Injector, type ReplayReport } from "./replay.js";
+import { BucketCounts, Replayer, ReplayError, balanceShards, forEachRecordKey, injectAt, type Injector, type ReplayReport } from "./replay.js";
 import { mapInjector } from "./map-injector.js";
 
 export interface ReplayJob {
@@ -44,10 +45,13 @@ interface WorkerInput {
 
 type WorkerOutput = { readonly ok: true; readonly report: ReplayReport } | { readonly ok: false; readonly diags: readonly Diagnostic[] };
 
-/** Builds the injector a job asks for. */
-export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readonly { file: string; bytes: Uint8Array }[]): Injector {
-  if (job.inject !== undefined) return injectAt(replayer, job.inject);
-  return mapInjector(replayer, job.map ?? "auto", captures);
+/** Builds the injector a job asks for; `observe`, if given, sees every packet's key once. */
+export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readonly { file: string; bytes: Uint8Array }[], observe?: (key: Uint32Array) => void): Injector {
+  if (job.inject !== undefined) {
+    if (observe) forEachRecordKey(captures, (key) => key && observe(key));
+    return injectAt(replayer, job.inject);
+  }
+  return mapInjector(replayer, job.map ?? "auto", captures, observe);
 }
 
 /**
@@ -70,16 +74,14 @@ export function readCaptureFiles(files: readonly string[]): { file: string; byte
 export function runShard(job: ReplayJob, index: number, count: number): ReplayReport {
   const sc = loadNetworkFile(job.network, job.sb !== undefined ? { sb: job.sb } : {});
   if (!sc.ok) throw new ReplayError(sc.diags);
-  const captures = readCaptureFiles(job.captures);
-  const t0 = process.hrtime.bigint();
-  const table = balanceShards(captures, count);
-  const balanceNs = Number(process.hrtime.bigint() - t0);
   const replayer = new Replayer(sc.value.network, {
     cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
-    shard: { index, count, table },
   });
-  const report = replayer.run(captures, injectorFor(replayer, job, captures));
-  return { ...report, elapsedNs: report.elapsedNs + balanceNs };
+  const captures = readCaptureFiles(job.captures);
+  const counts = new BucketCounts();
+  const injector = injectorFor(replayer, job, captures, count > 1 ? (key) => counts.add(key) : undefined);
+  replayer.setShard({ index, count, table: balanceShards(counts, count) });
+  return replayer.run(captures, injector);
 }
 
 /** Runs a job on `count` worker threads and sums their reports. */
