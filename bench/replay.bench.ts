@@ -6,8 +6,9 @@
  * (default 5) with the cache (default exact-match insertion 1/100) and without it, each run on a
  * fresh network; medians of the packet loop's rate (the mapping's first pass and the compile are
  * not in it), the speedup from the same run, hit rates, megaflows, masks and the peak RSS.
- * `replay/workers` replays the same capture onto kube-ovn-default with one and with two worker
- * threads and reports the aggregate rate (packets over the slowest shard's loop time).
+ * `replay/workers` replays the same capture (REPLAY_COPIES times in a row, default 4) onto
+ * kube-ovn-default with one and with two worker threads and reports the aggregate rate (packets
+ * over the slowest shard's loop time).
  *
  * Micro (tinybench, kube-ovn-default, the scenario's own TCP/UDP probes as packets):
  * `cache/emc-hit` and `cache/megaflow-hit` inject one already-cached packet (every pass hits),
@@ -66,15 +67,17 @@ function macro(scenario: string, file: string): void {
 }
 
 async function workers(file: string): Promise<void> {
-  // Four copies of the capture in a row, so that each worker's loop outlasts its JIT warm-up.
-  const job = { network: join(SCEN, "kube-ovn-default.yaml"), captures: [file, file, file, file], map: "auto", cache: true };
+  // Copies of the capture in a row (REPLAY_COPIES, default four), so that each worker's loop
+  // outlasts its JIT warm-up.
+  const copies = Number(process.env.REPLAY_COPIES ?? 4);
+  const job = { network: join(SCEN, "kube-ovn-default.yaml"), captures: Array.from({ length: copies }, () => file), map: "auto", cache: true };
   const one: number[] = [];
   const two: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     one.push(pps(await replayInWorkers(job, 1)));
     two.push(pps(await replayInWorkers(job, 2)));
   }
-  console.log(`replay workers (kube-ovn-default, cache on), median of ${RUNS} runs: 1 worker ${fmt(median(one))}, 2 workers ${fmt(median(two))}, ratio ${(median(two) / median(one)).toFixed(2)}x`);
+  console.log(`replay workers (kube-ovn-default, cache on, ${copies} copies of the capture), median of ${RUNS} runs: 1 worker ${fmt(median(one))}, 2 workers ${fmt(median(two))}, ratio ${(median(two) / median(one)).toFixed(2)}x`);
   console.log(`  runs 1: ${one.map(fmt).join(", ")}; runs 2: ${two.map(fmt).join(", ")}`);
 }
 
