@@ -28,14 +28,15 @@
  * output port and, in the ingress pipeline, the input port and `flags.loopback`), conntrack and
  * learning are deferred as effects. `recirc_id` is always matched, and for a tunnel arrival the
  * datapath and port keys it starts from; registers and `metadata` only where the pass reads them
- * (OVS keeps them out of the datapath key altogether, frozen behind `recirc_id`). Then the pass is translated a second time on a twin key, the key
- * with every bit outside the mask flipped. The twin must take the same path (the same outputs,
- * drops, tunnels and effects, and the same mask); the bits where the two results agree although
- * the inputs differed are the ones the pass wrote, and the bits where each result kept its own
- * input are passed through. Each result packet becomes `(word, mask, value)` writes applied to the
- * input key. Anything else (the twin took another path, or a result bit depends on an unexamined
- * input bit) means the mask missed a read: the megaflow is then exact (all bits), which is always
- * correct. Generated packets and calls whose reads are not modelled are exact too.
+ * (OVS keeps them out of the datapath key altogether, frozen behind `recirc_id`). Then the pass is
+ * translated a second time on a twin key, the key with every bit outside the mask flipped. The twin
+ * must take the same path (the same outputs, drops, tunnels and effects, and the same mask); the
+ * bits where the two results agree although the inputs differed are the ones the pass wrote, and
+ * the bits where each result kept its own input are passed through. Each result packet becomes
+ * `(word, mask, value)` writes applied to the input key. Anything else (the twin took another path,
+ * or a result bit depends on an unexamined input bit) means the mask missed a read: the megaflow is
+ * then exact (all bits), which is always correct. Generated packets and calls whose reads are not
+ * modelled are exact too.
  *
  * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
  * route or NAT object) and per cache outcome; `stats()` returns a snapshot.
@@ -593,7 +594,7 @@ function exactSets(k: Uint32Array, o: Uint32Array): Sets {
 /** Copies `key` into `dst` with `sets` applied; returns `dst`. */
 export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint32Array {
   // `set` is a block copy; a loop of 74 element copies costs about five times as much.
-  dst.set(key);
+  dst.set(key.length === KEY_WORDS ? key : key.subarray(0, KEY_WORDS));
   for (let i = 0; i < sets.length; i += 3) {
     const w = sets[i]!;
     const m = sets[i + 1]!;

@@ -20,12 +20,13 @@
  * -------------------
  * - Key: the flow key under each subtable's mask. One subtable per distinct mask, each an
  *   open-addressing hash table of masked keys (a tag per slot, and the masked words of each entry
- *   stored side by side, so a probe reads one short run of memory); a lookup probes subtables in order and stops at
- *   the first hit (megaflows are not prioritised: each one is exact for the packets it matches, so
- *   any match is a correct one). Every megaflow matches `recirc_id` exactly, so subtables are
- *   kept in one list per `recirc_id` (as dpif-netdev keeps one classifier per input port) and a
- *   lookup probes only its pass's list. Every `rankInterval` lookups the lists are re-sorted by
- *   their subtables' recent hits (halved at each sort), as dpcls ranks its subtables.
+ *   stored side by side, so a probe reads one short run of memory); a lookup probes subtables in
+ *   order and stops at the first hit (megaflows are not prioritised: each one is exact for the
+ *   packets it matches, so any match is a correct one). Every megaflow matches `recirc_id` exactly,
+ *   so subtables are kept in one list per `recirc_id` (as dpif-netdev keeps one classifier per
+ *   input port) and a lookup probes only its pass's list. Every `rankInterval` lookups the lists
+ *   are re-sorted by their subtables' recent hits (halved at each sort), as dpcls ranks its
+ *   subtables.
  * - Capacity: `flowLimit` megaflows (default 200000, OVS's flow limit). An install that would pass
  *   it first evicts the least recently used eighth of the megaflows, as a revalidator would.
  * - Invalidation: `flush()` removes every megaflow (the caller does it when the network or the

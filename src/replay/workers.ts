@@ -5,13 +5,13 @@
  * copy of the file) and replays only the packets of its shard: those whose symmetric 5-tuple hash
  * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) falls in a bucket
  * the shard table gives it. Every worker builds the same table (`balanceShards`: buckets balanced
- * by their packets) during its setup, from the same first pass over the captures that `--map
- * auto` makes anyway (with `--inject`, a pass of its own); like the rest of the setup, it is not
- * in the loop time. Both directions of a connection hash alike, so a connection's conntrack state, its load
- * balancer backend and its NAT bindings live on one worker, and the results are those of one
+ * by their packets) during its setup, from the same first pass over the captures that `--map auto`
+ * makes anyway (with `--inject`, a pass of its own); like the rest of the setup, it is not in the
+ * loop time. Both directions of a connection hash alike, so a connection's conntrack state, its
+ * load balancer backend and its NAT bindings live on one worker, and the results are those of one
  * worker except for state shared between connections (learned neighbours, cache contents and
- * statistics). `--map auto` builds the same plan in every worker (it depends only on the
- * captures and the network). The main thread sums the workers' reports.
+ * statistics). `--map auto` builds the same plan in every worker (it depends only on the captures
+ * and the network). The main thread sums the workers' reports.
  *
  * The worker entry point is this module itself (`isMainThread` false): it is loaded as compiled
  * JavaScript, or through tsx when the project runs from source.
