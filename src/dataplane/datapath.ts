@@ -61,8 +61,14 @@ export type EntryPoint =
 /** Writes to apply to a key: triples (word, mask, value). */
 type Sets = Uint32Array;
 
+/**
+ * Every op carries `sets`, the writes that turn the pass's key into the op's packet, and `packet`:
+ * for the actions of one packet (the slow path without the cache) the packet itself, which the op
+ * may consume; undefined in a megaflow's actions, which rebuild it from `sets` for each packet.
+ */
 export interface OutputOp {
   readonly sets: Sets;
+  readonly packet: Uint32Array | undefined;
   readonly stat: number;
   readonly datapath: number;
   readonly datapathName: string;
@@ -73,6 +79,7 @@ export interface OutputOp {
 
 export interface TunnelOp {
   readonly sets: Sets;
+  readonly packet: Uint32Array | undefined;
   readonly stat: number;
   readonly chassis: string;
   readonly datapath: number;
@@ -82,13 +89,14 @@ export interface TunnelOp {
 
 export interface DropOp {
   readonly sets: Sets;
+  readonly packet: Uint32Array | undefined;
   readonly stat: number;
   readonly record: Omit<DropRecord, "key">;
 }
 
 export type EffectOp =
-  | { readonly kind: "ct"; readonly sets: Sets; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
-  | { readonly kind: "learn"; readonly sets: Sets; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
+  | { readonly kind: "ct"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
+  | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
 
 /** A megaflow's actions: what happens to every packet it matches. */
 export interface DpActions {
@@ -245,17 +253,17 @@ export class Datapath {
     for (let i = 0; i < acts.outputs.length; i++) {
       const op = acts.outputs[i]!;
       out[op.stat]!++;
-      if (sink !== undefined) sink.output(this.chassis, op, applySets(key, op.sets, this.scratchAt(depth)));
+      if (sink !== undefined) sink.output(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
     }
     for (let i = 0; i < acts.drops.length; i++) {
       const op = acts.drops[i]!;
       g.drops.values[op.stat]!++;
-      if (sink !== undefined) sink.drop(this.chassis, op, applySets(key, op.sets, this.scratchAt(depth)));
+      if (sink !== undefined) sink.drop(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
     }
     for (let i = 0; i < acts.tunnels.length; i++) {
       const op = acts.tunnels[i]!;
       g.tunnels.values[op.stat]!++;
-      const k = applySets(key, op.sets, this.scratchAt(depth));
+      const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (sink?.tunnel !== undefined) sink.tunnel(this.chassis, op, k);
       const dst = g.datapath(op.chassis);
       if (dst === undefined) continue;
@@ -270,7 +278,7 @@ export class Datapath {
     }
     for (let i = 0; i < acts.effects.length; i++) {
       const op = acts.effects[i]!;
-      const k = applySets(key, op.sets, this.scratchAt(depth));
+      const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (op.kind === "learn") {
         this.exec.learn(op.action, op.datapath, op.pipeline, k);
         continue;
@@ -287,7 +295,7 @@ export class Datapath {
     const g = this.group;
     const stat = g.drops.slot(`loop-recirc (more than ${g.maxRecirc} passes)`);
     g.drops.values[stat]!++;
-    g.sink?.drop(this.chassis, { sets: new Uint32Array(0), stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   /** Runs the slow path on `key` in translation mode. */
@@ -315,7 +323,7 @@ export class Datapath {
     if (entry === undefined) {
       mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: new Uint32Array(0), stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
     }
     const xl1 = newXlate(entry);
     const r1 = this.run(entry, key, xl1);
@@ -332,9 +340,10 @@ export class Datapath {
     let actions: DpActions | undefined;
     if (!exact && twin) actions = this.buildActions(key, xl1.wc, r1, xl1, twin);
     if (!actions) {
-      // Without a cache nothing is installed, and the actions of this one packet are its results.
+      // Without a cache nothing is installed, and the actions of this one packet are its results:
+      // its packets themselves, not writes to rebuild them.
       mask.fill(0xffffffff);
-      actions = this.buildActions(key, mask, r1, xl1, undefined)!;
+      actions = this.buildActions(key, mask, r1, xl1, undefined, !forCache)!;
       if (forCache) {
         this.exactMegaflows++;
         this.group.exactMegaflows++;
@@ -376,42 +385,44 @@ export class Datapath {
     return id;
   }
 
-  private buildActions(key: Uint32Array, wc: Uint32Array, r1: ExecResult, xl1: XlateRecord, twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined): DpActions | undefined {
+  private buildActions(key: Uint32Array, wc: Uint32Array, r1: ExecResult, xl1: XlateRecord, twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined, oneShot = false): DpActions | undefined {
     const g = this.group;
+    const setsOf = (o1: Uint32Array, o2: () => Uint32Array): Sets | undefined => (oneShot ? NO_SETS : twin ? twinSets(key, twin.key, wc, o1, o2()) : exactSets(key, o1));
     const outputs: OutputOp[] = [];
     for (let i = 0; i < r1.outputs.length; i++) {
       const o = r1.outputs[i]!;
-      const sets = twin ? twinSets(key, twin.key, wc, o.key, twin.r.outputs[i]!.key) : exactSets(key, o.key);
+      const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
-      outputs.push({ sets, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
       const t = r1.tunnels[i]!;
-      const sets = twin ? twinSets(key, twin.key, wc, t.key, twin.r.tunnels[i]!.key) : exactSets(key, t.key);
+      const sets = setsOf(t.key, () => twin!.r.tunnels[i]!.key);
       if (!sets) return undefined;
-      tunnels.push({ sets, stat: this.tunnelStat(t.chassis), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
+      tunnels.push({ sets, packet: oneShot ? t.key : undefined, stat: this.tunnelStat(t.chassis), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
       const d = r1.drops[i]!;
-      const sets = twin ? twinSets(key, twin.key, wc, d.key, twin.r.drops[i]!.key) : exactSets(key, d.key);
+      const sets = setsOf(d.key, () => twin!.r.drops[i]!.key);
       if (!sets) return undefined;
       const { key: _k, ...record } = d;
       void _k;
-      drops.push({ sets, stat: g.drops.slot(dropLabel(d)), record });
+      drops.push({ sets, packet: oneShot ? d.key : undefined, stat: g.drops.slot(dropLabel(d)), record });
     }
     const effects: EffectOp[] = [];
     for (let i = 0; i < xl1.effects.length; i++) {
       const e = xl1.effects[i]!;
-      const sets = twin ? twinSets(key, twin.key, wc, e.key, twin.xl.effects[i]!.key) : exactSets(key, e.key);
+      const sets = setsOf(e.key, () => twin!.xl.effects[i]!.key);
       if (!sets) return undefined;
+      const packet = oneShot ? e.key : undefined;
       if (e.kind === "learn") {
-        effects.push({ kind: "learn", sets, action: e.action, datapath: e.datapath, pipeline: e.pipeline });
+        effects.push({ kind: "learn", sets, packet, action: e.action, datapath: e.datapath, pipeline: e.pipeline });
         continue;
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
-      effects.push({ kind: "ct", sets, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
+      effects.push({ kind: "ct", sets, packet, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined };
   }
@@ -590,6 +601,8 @@ function exactSets(k: Uint32Array, o: Uint32Array): Sets {
   }
   return out;
 }
+
+const NO_SETS: Sets = new Uint32Array(0);
 
 /** Copies `key` into `dst` with `sets` applied; returns `dst`. */
 export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint32Array {

@@ -112,15 +112,18 @@ function packetArb(w: World): fc.Arbitrary<{ entry: number; key: Uint32Array }> 
     });
 }
 
-/** Describes `acts` applied to `key`: every op, with the packet it produces. */
+/**
+ * Describes `acts` applied to `key`: every op, with the packet it produces (a megaflow's writes
+ * applied to `key`, or the packet itself in the actions of one packet).
+ */
 function effectOf(acts: DpActions, key: Uint32Array): string[] {
   const s = new Uint32Array(KEY_WORDS);
-  const w = (k: Uint32Array): string => Array.from(k).join(",");
+  const w = (op: { sets: Uint32Array; packet: Uint32Array | undefined }): string => Array.from(op.packet ?? applySets(key, op.sets, s)).join(",");
   return [
-    ...acts.outputs.map((o) => `out ${o.datapath}/${o.port} ${w(applySets(key, o.sets, s))}`),
-    ...acts.tunnels.map((o) => `tunnel ${o.chassis} ${o.datapath}/${o.inport}/${o.outport} ${w(applySets(key, o.sets, s))}`),
-    ...acts.drops.map((o) => `drop ${o.record.reason} ${o.record.ruleId ?? ""} ${o.record.table} ${w(applySets(key, o.sets, s))}`),
-    ...acts.effects.map((e) => (e.kind === "ct" ? `ct ${e.action.kind} zone ${e.request.zone} resume ${e.resume} ${w(applySets(key, e.sets, s))}` : `learn ${e.action.fn} ${w(applySets(key, e.sets, s))}`)),
+    ...acts.outputs.map((o) => `out ${o.datapath}/${o.port} ${w(o)}`),
+    ...acts.tunnels.map((o) => `tunnel ${o.chassis} ${o.datapath}/${o.inport}/${o.outport} ${w(o)}`),
+    ...acts.drops.map((o) => `drop ${o.record.reason} ${o.record.ruleId ?? ""} ${o.record.table} ${w(o)}`),
+    ...acts.effects.map((e) => (e.kind === "ct" ? `ct ${e.action.kind} zone ${e.request.zone} resume ${e.resume} ${w(e)}` : `learn ${e.action.fn} ${w(e)}`)),
   ];
 }
 
