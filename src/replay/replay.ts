@@ -14,7 +14,7 @@
  * - `map`: a `TraceMapper` (map.ts) rewrites each packet onto the network's endpoints and names
  *   the port; a packet it cannot map is counted under `unmapped` and skipped.
  *
- * Sharding: with `shard: { index, count, table }` only the packets of this shard are replayed
+ * Sharding: after `setShard({ index, count, table })` only the packets of this shard are replayed
  * (workers.ts). A packet's symmetric 5-tuple hash (`symmetricHash`, the same for both directions,
  * so a connection stays on one worker) picks one of `SHARD_BUCKETS` buckets, and the shard table
  * gives each bucket's shard, as a NIC's RSS indirection table gives each hash bucket's queue.
@@ -57,7 +57,6 @@ export interface Injector {
 export interface ReplayOptions {
   readonly cache?: DatapathOptions["cache"];
   readonly maxRecirc?: number;
-  readonly shard?: Shard;
 }
 
 /** One shard of a sharded replay: its index, and the shard of each hash bucket. */
@@ -185,7 +184,6 @@ export class Replayer {
 
   constructor(net: Network, opts: ReplayOptions = {}) {
     this.network = net;
-    this.shard = opts.shard;
     const dpOpts: DatapathOptions = { ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
