@@ -21,7 +21,15 @@ export function hashAdd(hash: number, word: number): number {
 
 /** Finishes a running hash; `nBytes` is the number of bytes that were added. */
 export function hashFinish(hash: number, nBytes: number): number {
-  let h = hash ^ nBytes;
+  return mix32(hash ^ nBytes);
+}
+
+/**
+ * MurmurHash3's 32-bit finalizer: every output bit depends on every input bit. Finishes hashes
+ * built some other way (sums of per-word products, say).
+ */
+export function mix32(hash: number): number {
+  let h = hash;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

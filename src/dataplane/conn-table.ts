@@ -44,6 +44,7 @@
  * then, per probed slot, one hash compare and, on equal hashes, 4 (10) word compares. `find` and
  * `value` allocate nothing; `add` allocates only when it grows the arrays or rebuilds the index.
  */
+import { mix32 } from "../base/index.js";
 
 /** Words per stored tuple. */
 export const TUPLE_WORDS = 10;
@@ -75,12 +76,7 @@ export function hashTupleWords(w: Uint32Array, o: number): number {
     h = (h + Math.imul(w[o + 8]!, 0x7feb352d)) | 0;
     h = (h + Math.imul(w[o + 9]!, 0x846ca68b)) | 0;
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
+  return mix32(h);
 }
 
 /** True when the tuple words at `a[ao ..]` and `b[bo ..]` are equal. */

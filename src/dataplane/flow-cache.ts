@@ -35,6 +35,7 @@
  * Hot path: `lookup` allocates nothing. Installs allocate (the megaflow, and a subtable for a new
  * mask).
  */
+import { mix32 } from "../base/index.js";
 import { KEY_WORDS, W } from "../flow/index.js";
 
 export interface FlowCacheOptions {
@@ -457,16 +458,6 @@ const WORD_MUL = ((): Int32Array => {
   }
   return m;
 })();
-
-/** A 32-bit finaliser (murmur3's). */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
 
 /**
  * The EMC's hash: the words that tell flows apart (the pass, port and datapath, conntrack state,

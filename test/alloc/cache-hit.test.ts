@@ -4,23 +4,14 @@
  * The loop runs in a child Node with `--trace-gc` and a 1 MiB young generation (see
  * hot-path.test.ts for the method, and its check that an allocating loop is caught).
  */
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { runGcChild } from "./gc-child.js";
 
 function runChild(emc: string): { gcs: string[]; counts: Record<string, number> } {
-  const child = spawnSync(process.execPath, ["--trace-gc", "--max-semi-space-size=1", "--import", "tsx", "test/alloc/cache-hit-child.ts", emc], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
-  expect(child.status, child.stderr).toBe(0);
-  const lines = child.stdout.split("\n");
-  const begin = lines.indexOf("BEGIN");
-  const end = lines.indexOf("END");
-  expect(begin).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(begin);
+  const { stdout, gcs } = runGcChild("test/alloc/cache-hit-child.ts", [emc], 300_000);
   const counts: Record<string, number> = {};
-  for (const m of child.stdout.matchAll(/([A-Z]+) (\d+)/g)) counts[m[1]!] = Number(m[2]);
-  return { gcs: lines.slice(begin + 1, end).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l)), counts };
+  for (const m of stdout.matchAll(/([A-Z]+) (\d+)/g)) counts[m[1]!] = Number(m[2]);
+  return { gcs, counts };
 }
 
 describe("flow cache hit path allocation", () => {

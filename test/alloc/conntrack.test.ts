@@ -4,25 +4,16 @@
  * are not committed, while committing connections does allocate and is caught. The loop runs in a
  * child Node with `--trace-gc` and a 1 MiB young generation (see hot-path.test.ts for the method).
  */
-import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CT } from "../../src/flow/index.js";
-
-const ROOT = resolve(import.meta.dirname, "../..");
+import { runGcChild } from "./gc-child.js";
 
 function runChild(mode: string): { gcs: string[]; packets: number; connections: number[]; states: number[] } {
-  const child = spawnSync(process.execPath, ["--trace-gc", "--max-semi-space-size=1", "--import", "tsx", "test/alloc/conntrack-child.ts", mode], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  expect(child.status, child.stderr).toBe(0);
-  const lines = child.stdout.split("\n");
-  const begin = lines.indexOf("BEGIN");
-  const end = lines.indexOf("END");
-  expect(begin).toBeGreaterThanOrEqual(0);
-  expect(end).toBeGreaterThan(begin);
-  const m = /PACKETS (\d+) CONNECTIONS (\d+) (\d+) STATES ([\d,]+)/.exec(child.stdout);
-  expect(m, child.stdout.slice(-500)).not.toBeNull();
+  const { stdout, gcs } = runGcChild("test/alloc/conntrack-child.ts", [mode], 120_000);
+  const m = /PACKETS (\d+) CONNECTIONS (\d+) (\d+) STATES ([\d,]+)/.exec(stdout);
+  expect(m, stdout.slice(-500)).not.toBeNull();
   return {
-    gcs: lines.slice(begin + 1, end).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l)),
+    gcs,
     packets: Number(m![1]),
     connections: [Number(m![2]), Number(m![3])],
     states: m![4]!.split(",").map(Number),

@@ -8,22 +8,14 @@
  * packets go through, i.e. far fewer than one per thousand packets.
  */
 import { spawnSync } from "node:child_process";
-import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runGcChild } from "./gc-child.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 
 describe("hot path allocation", () => {
   it("read + extract allocates nothing per packet", () => {
-    const child = spawnSync(process.execPath, ["--trace-gc", "--max-semi-space-size=1", "--import", "tsx", "test/alloc/hot-path-child.ts"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-    expect(child.status, child.stderr).toBe(0);
-    const lines = child.stdout.split("\n");
-    const begin = lines.indexOf("BEGIN");
-    const end = lines.indexOf("END");
-    expect(begin).toBeGreaterThanOrEqual(0);
-    expect(end).toBeGreaterThan(begin);
-    const gcs = lines.slice(begin + 1, end).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l));
-    const packets = Number(/PACKETS (\d+)/.exec(child.stdout)?.[1]);
+    const { stdout, gcs } = runGcChild("test/alloc/hot-path-child.ts", [], 120_000);
+    const packets = Number(/PACKETS (\d+)/.exec(stdout)?.[1]);
     expect(packets).toBeGreaterThanOrEqual(2_000_000);
     // Per-file objects (one reader per pass) may trigger a rare collection; per-packet
     // allocation would trigger thousands.
