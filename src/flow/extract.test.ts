@@ -139,6 +139,14 @@ describe("extractKey", () => {
     expect(r.key[W.NW_SRC]).toBe(0x0a000001);
     expect(r.key[W.TP]).toBe(((49152 << 16) | 80) >>> 0);
     expect(r.parse & PARSE.TUNNEL).toBe(PARSE.TUNNEL);
+    // The stop offset counts from the outer frame: the inner TCP header ends the frame.
+    expect(r.at).toBe(frame.length);
+    expect(r.key[W.IN_PORT]).toBe(7);
+    // Cut inside the inner IPv4 header: stopped at the inner header's start, as an outer offset.
+    const cut = extract(frame.subarray(0, frame.length - 30), true, frame.length);
+    expect(cut.err).toBe(ParseError.SHORT_IPV4);
+    expect(cut.at).toBe(frame.length - 40);
+    expect(cut.parse & PARSE.TUNNEL).toBe(PARSE.TUNNEL);
     const plain = extract(frame, false);
     expect(plain.key[W.TUN_ID]).toBe(0);
     expect(plain.key[W.NW_SRC]).toBe(0xc0000201);
