@@ -190,6 +190,8 @@ export class FlowCache<A> {
   /** Per EMC slot: the hash of its key, compared before the key. */
   private readonly emcHashes: Int32Array;
   private readonly emcInsertInvProb: number;
+  /** A draw inserts into the EMC when its low 31 bits are below this: 2^31 / emcInsertInvProb. */
+  private readonly emcInsertBelow: number;
   private readonly flowLimit: number;
   private readonly rankInterval: number;
   private rng: number;
@@ -220,6 +222,7 @@ export class FlowCache<A> {
     this.emcFlows = new Array<Megaflow<A> | undefined>(n).fill(undefined);
     this.emcHashes = new Int32Array(n);
     this.emcInsertInvProb = n === 0 ? 0 : (opts.emcInsertInvProb ?? 100);
+    this.emcInsertBelow = this.emcInsertInvProb > 1 ? Math.floor(0x80000000 / this.emcInsertInvProb) : 0x80000000;
     this.flowLimit = opts.flowLimit ?? 200000;
     this.rankInterval = opts.rankInterval ?? 1024;
     this.rng = (opts.seed ?? 0x5eed) | 0 || 1;
@@ -333,13 +336,15 @@ export class FlowCache<A> {
     const p = this.emcInsertInvProb;
     if (p === 0) return;
     if (p > 1) {
-      // xorshift32: a seeded, repeatable draw.
+      // xorshift32: a seeded, repeatable draw, kept when its low 31 bits fall below 2^31 / p (as
+      // OVS compares a random 32-bit number with UINT32_MAX / p). A remainder by p cost more than
+      // the rest of this function: V8 computes `(x >>> 0) % p` in floating point.
       let x = this.rng;
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
       this.rng = x;
-      if ((x >>> 0) % p !== 0) return;
+      if ((x & 0x7fffffff) >= this.emcInsertBelow) return;
     }
     const a = h & this.emcMask;
     const b = (h >>> 16) & this.emcMask;
