@@ -13,6 +13,9 @@
  * Micro (tinybench, kube-ovn-default, the scenario's own TCP/UDP probes as packets):
  * `cache/emc-hit` and `cache/megaflow-hit` inject one already-cached packet (every pass hits),
  * `cache/slow-path` translates one pass without the cache, `cache/extract` extracts a key.
+ * `cache/lookup-64-masks` looks keys up in a flow cache alone (no EMC) holding 1,650 megaflows
+ * over 64 random masks of about 11 words, each probe key matching one megaflow, with the
+ * subtables' specialised lookup and with the generic one, in one run.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -21,10 +24,11 @@ import { printTinybench } from "./report.js";
 import { pcapsDir } from "./pcap.bench.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import { KEY_WORDS, W, extractKey, frameFromKey } from "../src/flow/index.js";
+import { FlowCache } from "../src/dataplane/index.js";
 import { Replayer, mapInjector, replayInWorkers, type ReplayReport } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 
-export const cases = ["replay/kube-ovn-default", "replay/network-policy", "replay/workers", "cache/emc-hit", "cache/megaflow-hit", "cache/slow-path", "cache/extract"];
+export const cases = ["replay/kube-ovn-default", "replay/network-policy", "replay/workers", "cache/emc-hit", "cache/megaflow-hit", "cache/slow-path", "cache/extract", "cache/lookup-64-masks"];
 
 const SCEN = resolve(process.cwd(), "scenarios");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -108,10 +112,58 @@ async function micro(filter: RegExp): Promise<void> {
   if (filter.test("cache/megaflow-hit")) bench.add("cache/megaflow-hit (one packet, every pass)", () => mega.group.inject(am.datapath, am.entry, key));
   if (filter.test("cache/slow-path")) bench.add("cache/slow-path (one pass translated)", () => as.datapath.translate(passKey, false));
   if (filter.test("cache/extract")) bench.add("cache/extract (key from a frame)", () => extractKey(frame, 0, frame.length, frame.length, 1, k2, 0, false));
+  if (filter.test("cache/lookup-64-masks")) {
+    for (const specialise of [true, false]) {
+      const { cache, probes } = lookupSetup(specialise);
+      let i = 0;
+      bench.add(`cache/lookup-64-masks (${specialise ? "specialised" : "generic"} subtable lookup)`, () => {
+        cache.lookup(probes[i]!);
+        i = i + 1 === probes.length ? 0 : i + 1;
+      });
+    }
+  }
   await bench.run();
   const s = emc.group.stats();
   console.log(`micro: the packet takes ${(s.passes / s.packets).toFixed(1)} datapath passes (conntrack recirculations and the tunnel)`);
   printTinybench(bench);
+}
+
+/**
+ * A flow cache without EMC holding 1,650 megaflows over 64 masks (recirc_id plus about 10 of 19
+ * words a pipeline reads, whole or in part), and 4,096 probe keys that each match one megaflow.
+ */
+function lookupSetup(specialise: boolean): { cache: FlowCache<number>; probes: Uint32Array[] } {
+  let x = 12345;
+  const rnd = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const cache = new FlowCache<number>({ emcInsertInvProb: 0, specialise });
+  const read = [W.IN_PORT, W.METADATA, W.REG0, W.REG0 + 10, W.REG0 + 13, W.REG0 + 14, W.REG0 + 15, W.CT_STATE_ZONE, W.ETH_SRC, W.ETH_SRC + 1, W.ETH_DST, W.ETH_DST + 1, W.ETH_TYPE, W.NW, W.NW_SRC, W.NW_DST, W.TP, W.TCP_FLAGS, W.PARSE];
+  const masks: Uint32Array[] = [];
+  for (let m = 0; m < 64; m++) {
+    const mask = new Uint32Array(KEY_WORDS);
+    mask[W.RECIRC_ID] = 0xffffffff;
+    for (const w of read) if (rnd() % 100 < 55) mask[w] = [0xffffffff, 0xffff, 0xff000000, 0xffffffff][rnd() % 4]!;
+    masks.push(mask);
+  }
+  const keys: Uint32Array[] = [];
+  for (let i = 0; i < 1650; i++) {
+    const k = new Uint32Array(KEY_WORDS);
+    k[W.RECIRC_ID] = i % 4;
+    for (const w of read) k[w] = rnd();
+    cache.install(k, masks[i % 64]!, i);
+    keys.push(k);
+  }
+  const probes: Uint32Array[] = [];
+  for (let i = 0; i < 4096; i++) {
+    const k = Uint32Array.from(keys[rnd() % keys.length]!);
+    k[W.TUN_ID] = rnd();
+    probes.push(k);
+  }
+  return { cache, probes };
 }
 
 export async function main(filter: RegExp = /./): Promise<void> {

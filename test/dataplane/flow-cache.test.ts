@@ -15,7 +15,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { KEY_WORDS, W } from "../../src/flow/index.js";
-import { FlowCache, type Megaflow } from "../../src/dataplane/index.js";
+import { FlowCache, megaflowHasher, type Megaflow } from "../../src/dataplane/index.js";
 
 /** Words the random keys and masks vary: recirc_id (always exact in a mask), then a few others. */
 const WORDS = [W.RECIRC_ID, W.IN_PORT, W.REG0 + 14, W.NW_SRC, W.NW_DST, W.TP, W.TCP_FLAGS] as const;
@@ -26,8 +26,13 @@ function keyOf(values: readonly number[]): Uint32Array {
   return k;
 }
 
-function maskOf(values: readonly number[]): Uint32Array {
+/**
+ * A mask over `WORDS` (recirc_id exact, the rest from `values`); `wide` also covers 40 more words,
+ * more than the cache makes specialised lookup code for, so that its generic lookup runs too.
+ */
+function maskOf(values: readonly number[], wide = false): Uint32Array {
   const m = new Uint32Array(KEY_WORDS);
+  if (wide) m.fill(0xffffffff, W.REG0, W.REG0 + 40);
   m[W.RECIRC_ID] = 0xffffffff;
   WORDS.forEach((w, i) => {
     if (i > 0) m[w] = values[i - 1]! >>> 0;
@@ -78,7 +83,7 @@ const keyArb = fc.tuple(fc.constantFrom(0, 1, 3), word, word, word, word, word, 
 const maskWord = fc.constantFrom(0, 0xffffffff, 0xff, 0xffff0000, 0x80000000);
 const maskArb = fc.tuple(maskWord, maskWord, maskWord, maskWord, maskWord, maskWord);
 const opArb = fc.oneof(
-  { weight: 30, arbitrary: fc.record({ op: fc.constant("install" as const), key: keyArb, mask: maskArb }) },
+  { weight: 30, arbitrary: fc.record({ op: fc.constant("install" as const), key: keyArb, mask: maskArb, wide: fc.boolean() }) },
   { weight: 60, arbitrary: fc.record({ op: fc.constant("lookup" as const), key: keyArb }) },
   // A key seen before (installed or looked up), `back` steps ago: exact-match hits, also on
   // megaflows evicted or flushed since.
@@ -89,8 +94,8 @@ const opArb = fc.oneof(
 describe("flow cache against a list of megaflows", () => {
   it("answers what the list answers, and evicts the least recently used eighth at the limit", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 300, size: "max" }), fc.constantFrom(0, 1, 2, 100), fc.constantFrom(8, 24, 1000), (ops, invProb, limit) => {
-        const cache = new FlowCache<string>({ emcEntries: 16, emcInsertInvProb: invProb, flowLimit: limit, rankInterval: 7 });
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 300, size: "max" }), fc.constantFrom(0, 1, 2, 100), fc.constantFrom(8, 24, 1000), fc.boolean(), (ops, invProb, limit, specialise) => {
+        const cache = new FlowCache<string>({ emcEntries: 16, emcInsertInvProb: invProb, flowLimit: limit, rankInterval: 7, specialise });
         const twin = new Twin(limit);
         const seen: Uint32Array[] = [keyOf([0, 0, 0, 0, 0, 0, 0])];
         for (const o of ops) {
@@ -101,7 +106,7 @@ describe("flow cache against a list of megaflows", () => {
           }
           if (o.op === "install") {
             const key = keyOf(o.key);
-            const mask = maskOf(o.mask);
+            const mask = maskOf(o.mask, o.wide);
             // The cache counts an install as a use at the current clock, as the twin does.
             const f = cache.install(key, mask, "a");
             twin.install(f.id, key, mask);
@@ -164,4 +169,45 @@ describe("exact-match cache insertion", () => {
     expect(secondLookupHits(1, 1000)).toBe(1000);
     expect(secondLookupHits(0, 1000)).toBe(0);
   });
+});
+
+describe("megaflows whose masked keys share a hash", () => {
+  /**
+   * Two keys with the same hash under `mask` (a birthday search over nw_src and nw_dst; with one
+   * word the hash is a bijection and never collides). About 2^16 keys find a 32-bit collision.
+   */
+  function collidingPair(mask: Uint32Array): [Uint32Array, Uint32Array] {
+    const at = (i: number): Uint32Array => keyOf([0, 0, 0, i, Math.imul(i, 0x9e3779b1), 0, 0]);
+    const hash = megaflowHasher(mask);
+    const seen = new Map<number, number>();
+    for (let i = 1; i < 1 << 22; i++) {
+      const h = hash(at(i));
+      const other = seen.get(h);
+      if (other !== undefined) return [at(other), at(i)];
+      seen.set(h, i);
+    }
+    throw new Error("no colliding pair found");
+  }
+
+  // Narrow masks get specialised lookup code unless `specialise` is off; a wide one (over 32
+  // words) always gets the generic lookup.
+  const cases = [
+    { wide: false, specialise: true, name: "specialised lookup" },
+    { wide: false, specialise: false, name: "generic lookup" },
+    { wide: true, specialise: true, name: "generic lookup for a wide mask" },
+  ];
+  for (const { wide, specialise, name } of cases) {
+    it(`are told apart by their words, not their hash (${name})`, () => {
+      const mask = maskOf([0, 0, 0xffffffff, 0xffffffff, 0, 0], wide);
+      const [a, b] = collidingPair(mask);
+      expect(megaflowHasher(mask)(a)).toBe(megaflowHasher(mask)(b));
+      const cache = new FlowCache<string>({ emcInsertInvProb: 0, specialise });
+      const fa = cache.install(a, mask, "a");
+      expect(cache.lookup(a)).toBe(fa);
+      expect(cache.lookup(b)).toBeUndefined();
+      const fb = cache.install(b, mask, "b");
+      expect(cache.lookup(b)).toBe(fb);
+      expect(cache.lookup(a)).toBe(fa);
+    });
+  }
 });
