@@ -2,9 +2,8 @@
  * A model `NatGateway` (Kube-OVN's iptables VPC NAT gateway) turned into the plain data the
  * dataplane's gateway node runs on.
  *
- * What: `natGatewayConfig(net, name)` returns a `NatGatewaySpec` — the same shape as dataplane's
- * `NatGatewayConfig` (this layer may not import dataplane, so the shape is declared here too; a
- * test checks that each is assignable to the other). It reads, as Kube-OVN sets up the pod:
+ * What: `natGatewayConfig(net, name)` returns the `NatGatewayConfig` (ofp/linux-config.ts) that the
+ * dataplane's gateway node runs. It reads, as Kube-OVN sets up the pod:
  * - eth0: the lan port's MAC (from its `addresses`), the gateway's `lanIp`, with the prefix of the
  *   VPC router port on the lan switch (the switch port of type `router` whose `router-port`
  *   option names a port of the VPC's router);
@@ -23,38 +22,10 @@
  */
 import { error, fail, ok, parseCidr, parseIpv4, ipv4FromBytes, formatIpv4, ipv4Mask, type Diagnostic, type Result } from "../base/index.js";
 import { switchOfPort, type Network } from "../model/index.js";
+import type { NatGatewayConfig, NatGatewayIface } from "../ofp/index.js";
 import { parsePortAddress } from "./switch.js";
 
 type Path = readonly (string | number)[];
-type Iface = "eth0" | "net1";
-
-/** The gateway as plain data; structurally the dataplane's `NatGatewayConfig`. */
-export interface NatGatewaySpec {
-  readonly name: string;
-  readonly lanPort: string;
-  readonly lanMac: string;
-  readonly lanCidr: string;
-  readonly vpcGatewayIp: string;
-  readonly vpcGatewayMac: string;
-  readonly externalMac: string;
-  readonly externalCidr: string;
-  readonly externalGateway: string;
-  readonly externalGatewayMac?: string;
-  readonly eips: readonly { readonly ip: string; readonly path?: Path }[];
-  readonly fips: readonly { readonly eip: string; readonly internalIp: string; readonly path?: Path }[];
-  readonly dnats: readonly {
-    readonly eip: string;
-    readonly protocol: "tcp" | "udp";
-    readonly externalPort: number;
-    readonly internalIp: string;
-    readonly internalPort: number;
-    readonly path?: Path;
-  }[];
-  readonly snats: readonly { readonly eip: string; readonly internalCidr: string; readonly randomFully?: boolean; readonly path?: Path }[];
-  readonly routes: readonly { readonly cidr: string; readonly dev: Iface; readonly via?: string; readonly path?: Path }[];
-  readonly neighbors: readonly { readonly ip: string; readonly mac: string; readonly dev: Iface }[];
-  readonly path?: Path;
-}
 
 export interface NatGatewayConfigOptions {
   /** The MAC of the external network's gateway (the model does not have it). */
@@ -77,7 +48,7 @@ function networkText(n: V4Net): string {
 }
 
 /** The gateway `name` of `net` as dataplane config; see the module header. */
-export function natGatewayConfig(net: Network, name: string, opts: NatGatewayConfigOptions = {}): Result<NatGatewaySpec> {
+export function natGatewayConfig(net: Network, name: string, opts: NatGatewayConfigOptions = {}): Result<NatGatewayConfig> {
   const gwPath = `natGateways[${name}]`;
   const gw = net.natGateways.get(name);
   if (!gw) return fail(error("natgw.unknown", `there is no NAT gateway named ${name}`, { path: ["natGateways"] }));
@@ -130,7 +101,7 @@ export function natGatewayConfig(net: Network, name: string, opts: NatGatewayCon
   if (!vpcGw && lanIp !== undefined) bad("no-vpc-port", `no port of router ${gw.vpc} on switch ${ls.name} has a network containing lanIp ${gw.lanIp}`, [gwPath, "vpc"]);
 
   // Routes: the VPC's other subnets via the VPC gateway, the default via net1.
-  const routes: { cidr: string; dev: Iface; via?: string; path?: Path }[] = [];
+  const routes: { cidr: string; dev: NatGatewayIface; via?: string; path?: Path }[] = [];
   if (vpcGw) {
     const seen = new Set<string>();
     for (const rpName of attached.keys()) {
@@ -150,7 +121,7 @@ export function natGatewayConfig(net: Network, name: string, opts: NatGatewayCon
   routes.push({ cidr: "0.0.0.0/0", dev: "net1", via: gw.externalGateway, path: [gwPath, "externalGateway"] });
 
   // Neighbours on eth0: what the lan switch's VIFs declare.
-  const neighbors: { ip: string; mac: string; dev: Iface }[] = [];
+  const neighbors: { ip: string; mac: string; dev: NatGatewayIface }[] = [];
   for (const p of ls.ports.values()) {
     if (p.name === gw.lanPort || p.type !== "") continue;
     for (const a of p.addresses) {
@@ -168,19 +139,19 @@ export function natGatewayConfig(net: Network, name: string, opts: NatGatewayCon
     return undefined;
   };
   const eips = [...gw.eips.entries()].map(([k, e]) => ({ ip: e.ip, path: [gwPath, `eips[${k}]`, "ip"] as Path }));
-  const fips: NatGatewaySpec["fips"][number][] = [];
+  const fips: NatGatewayConfig["fips"][number][] = [];
   gw.fipRules.forEach((f, i) => {
     const path: Path = [gwPath, "fipRules", i];
     const eip = eipIp(f.eip, [...path, "eip"]);
     if (eip !== undefined) fips.push({ eip, internalIp: f.internalIp, path });
   });
-  const dnats: NatGatewaySpec["dnats"][number][] = [];
+  const dnats: NatGatewayConfig["dnats"][number][] = [];
   gw.dnatRules.forEach((d, i) => {
     const path: Path = [gwPath, "dnatRules", i];
     const eip = eipIp(d.eip, [...path, "eip"]);
     if (eip !== undefined) dnats.push({ eip, protocol: d.protocol, externalPort: d.externalPort, internalIp: d.internalIp, internalPort: d.internalPort, path });
   });
-  const snats: NatGatewaySpec["snats"][number][] = [];
+  const snats: NatGatewayConfig["snats"][number][] = [];
   gw.snatRules.forEach((s, i) => {
     const path: Path = [gwPath, "snatRules", i];
     const eip = eipIp(s.eip, [...path, "eip"]);

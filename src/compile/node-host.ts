@@ -2,9 +2,8 @@
  * A model `NodeHost` (a Kubernetes node's host side: ovn0, the NIC, host routes and the host NAT
  * of Kube-OVN's natOutgoing) turned into the plain data the dataplane's host node runs on.
  *
- * What: `nodeHostConfig(net, name)` returns a `NodeHostSpec`, the same shape as dataplane's
- * `NodeHostConfig` (this layer may not import dataplane, so the shape is declared here too; a test
- * checks that each is assignable to the other). It reads, as kube-ovn-cni sets up the host:
+ * What: `nodeHostConfig(net, name)` returns the `NodeHostConfig` (ofp/linux-config.ts) that the
+ * dataplane's host node runs. It reads, as kube-ovn-cni sets up the host:
  * - ovn0: the MAC and IPv4 address of the host's switch port (its `addresses`), with the prefix of
  *   the router port on that switch whose network holds the address (Kube-OVN's `join` network);
  *   that router port's address and MAC are the join gateway, the next hop of the pod routes;
@@ -19,33 +18,13 @@
 import { error, fail, formatIpv4, ipv4FromBytes, ipv4Mask, ok, parseCidr, parseIpv4, type Diagnostic, type Result } from "../base/index.js";
 import type { Network } from "../model/index.js";
 import { chassisMac } from "./physical.js";
+import type { NodeHostConfig } from "../ofp/index.js";
 import { parsePortAddress } from "./switch.js";
 
 type Path = readonly (string | number)[];
 
-/** The host as plain data; structurally the dataplane's `NodeHostConfig`. */
-export interface NodeHostSpec {
-  readonly name: string;
-  readonly port: string;
-  readonly ovn0Mac: string;
-  readonly ovn0Cidr: string;
-  readonly joinGatewayIp: string;
-  readonly joinGatewayMac: string;
-  readonly nic: string;
-  readonly nicMac: string;
-  readonly nicCidr: string;
-  readonly gateway?: string;
-  readonly gatewayMac?: string;
-  readonly ovn0Routes: readonly { readonly cidr: string; readonly path?: Path }[];
-  readonly ipsets: readonly { readonly name: string; readonly members: readonly { readonly address: string; readonly owner?: string; readonly path?: Path }[] }[];
-  readonly centralizedSnats: readonly { readonly cidr: string; readonly ip: string; readonly owner?: string; readonly path?: Path }[];
-  readonly randomFully: boolean;
-  readonly neighbors: readonly { readonly ip: string; readonly mac: string; readonly dev: string }[];
-  readonly path?: Path;
-}
-
 /** The node host `name` of `net` as dataplane config; see the module header. */
-export function nodeHostConfig(net: Network, name: string): Result<NodeHostSpec> {
+export function nodeHostConfig(net: Network, name: string): Result<NodeHostConfig> {
   const hPath = `nodeHosts[${name}]`;
   const h = net.nodeHosts.get(name);
   if (!h) return fail(error("nodehost.unknown", `there is no node host named ${name}`, { path: ["nodeHosts"] }));

@@ -64,10 +64,11 @@
  */
 import { fail, ok, type Diagnostic, type Result } from "../base/index.js";
 import { buildNatTable, type IptRuleSpec, type Prefix4 } from "./iptables.js";
+import type { NatGatewayConfig, NatGatewayIface } from "../ofp/index.js";
 import { LinuxBox, addNeighbors, configReader, linuxBoxDropReasons, networkOf, type LinuxBoxDropReason, type LinuxBoxParts, type LinuxBoxStep, type LinuxBoxVerdict, type LinuxRoute, type LinuxRouteChoice, type MacWords } from "./linux-box.js";
 
-/** The interfaces of the gateway pod. */
-export type NatGatewayIface = "eth0" | "net1";
+
+export type { NatGatewayConfig, NatGatewayDnatConfig, NatGatewayEipConfig, NatGatewayFipConfig, NatGatewayIface, NatGatewayNeighborConfig, NatGatewayRouteConfig, NatGatewaySnatConfig } from "../ofp/index.js";
 
 /** The MAC used for the external network's gateway when the config gives none. */
 export const DEFAULT_EXTERNAL_GATEWAY_MAC = "02:00:00:00:ff:01";
@@ -76,76 +77,6 @@ export const DEFAULT_EXTERNAL_GATEWAY_MAC = "02:00:00:00:ff:01";
 export const NAT_GATEWAY_CHAINS = ["DNAT_FILTER", "SNAT_FILTER", "EXCLUSIVE_DNAT", "EXCLUSIVE_SNAT", "SHARED_DNAT", "SHARED_SNAT"] as const;
 
 type Path = readonly (string | number)[];
-
-export interface NatGatewayEipConfig {
-  readonly ip: string;
-  readonly path?: Path;
-}
-
-export interface NatGatewayFipConfig {
-  readonly eip: string;
-  readonly internalIp: string;
-  readonly path?: Path;
-}
-
-export interface NatGatewayDnatConfig {
-  readonly eip: string;
-  readonly protocol: "tcp" | "udp";
-  readonly externalPort: number;
-  readonly internalIp: string;
-  readonly internalPort: number;
-  readonly path?: Path;
-}
-
-export interface NatGatewaySnatConfig {
-  readonly eip: string;
-  readonly internalCidr: string;
-  readonly randomFully?: boolean;
-  readonly path?: Path;
-}
-
-export interface NatGatewayRouteConfig {
-  /** Destination prefix (`0.0.0.0/0` for the default route). */
-  readonly cidr: string;
-  readonly dev: NatGatewayIface;
-  /** The gateway; absent for an on-link route. */
-  readonly via?: string;
-  readonly path?: Path;
-}
-
-export interface NatGatewayNeighborConfig {
-  readonly ip: string;
-  readonly mac: string;
-  readonly dev: NatGatewayIface;
-}
-
-/** A NAT gateway as plain data. */
-export interface NatGatewayConfig {
-  readonly name: string;
-  /** The OVN switch port `eth0` is (`vpc-nat-gw-<name>-0.kube-system`). */
-  readonly lanPort: string;
-  readonly lanMac: string;
-  /** eth0's "address/prefix"; the prefix is eth0's connected network. */
-  readonly lanCidr: string;
-  /** The VPC router port on the lan switch: the next hop of the VPC routes. */
-  readonly vpcGatewayIp: string;
-  readonly vpcGatewayMac: string;
-  readonly externalMac: string;
-  /** net1's "address/prefix". */
-  readonly externalCidr: string;
-  readonly externalGateway: string;
-  readonly externalGatewayMac?: string;
-  readonly eips: readonly NatGatewayEipConfig[];
-  readonly fips: readonly NatGatewayFipConfig[];
-  readonly dnats: readonly NatGatewayDnatConfig[];
-  readonly snats: readonly NatGatewaySnatConfig[];
-  /** Routes besides the connected ones (eth0's and net1's prefixes, which are implied). */
-  readonly routes: readonly NatGatewayRouteConfig[];
-  /** Known neighbours besides the two gateways. */
-  readonly neighbors: readonly NatGatewayNeighborConfig[];
-  /** Where the gateway is in the model, for diagnostics. */
-  readonly path?: Path;
-}
 
 export const NAT_GATEWAY_DROP_REASONS = linuxBoxDropReasons("gateway", "eth0", "nothing");
 

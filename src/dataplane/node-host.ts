@@ -72,10 +72,13 @@
  * routing policy (`externalEgressGateway`), rp_filter, ICMP errors, conntrack timeouts.
  */
 import { error, fail, formatIpv4, ok, type Diagnostic, type Result } from "../base/index.js";
+import type { NodeHostConfig } from "../ofp/index.js";
 import { buildNatTable, formatPrefix4, type IpsetMember, type IptRuleSpec, type Prefix4 } from "./iptables.js";
 import { LinuxBox, addNeighbors, configReader, linuxBoxDropReasons, networkOf, type LinuxBoxDropReason, type LinuxBoxParts, type LinuxBoxStep, type LinuxBoxVerdict, type LinuxRoute, type LinuxRouteChoice, type MacWords, type NatCtState } from "./linux-box.js";
 
 type Path = readonly (string | number)[];
+
+export type { NodeHostConfig, NodeHostIpsetConfig, NodeHostSnatConfig } from "../ofp/index.js";
 
 /** The name of the host's OVS internal port into OVN. */
 export const OVN0 = "ovn0";
@@ -85,48 +88,6 @@ export const NODE_HOST_CHAINS = ["OVN-MASQUERADE", "OVN-NAT-POLICY", "OVN-POSTRO
 
 /** The ipsets the rules name (`ovn40` is Kube-OVN's IPv4 prefix). */
 export const NODE_HOST_IPSETS = ["ovn40services", "ovn40subnets", "ovn40subnets-nat", "ovn40subnets-distributed-gw", "ovn40other-node", "ovn40subnets-nat-policy"] as const;
-
-export interface NodeHostIpsetConfig {
-  readonly name: string;
-  readonly members: readonly { readonly address: string; readonly owner?: string; readonly path?: Path }[];
-}
-
-export interface NodeHostSnatConfig {
-  readonly cidr: string;
-  readonly ip: string;
-  readonly owner?: string;
-  readonly path?: Path;
-}
-
-/** A node's host side as plain data. */
-export interface NodeHostConfig {
-  /** The node's name. */
-  readonly name: string;
-  /** The OVN switch port ovn0 is (`node-<node>`). */
-  readonly port: string;
-  readonly ovn0Mac: string;
-  /** ovn0's "address/prefix" (the join IP in the join network). */
-  readonly ovn0Cidr: string;
-  /** The join network's gateway (the router port) and its MAC: the next hop of the pod routes. */
-  readonly joinGatewayIp: string;
-  readonly joinGatewayMac: string;
-  /** The NIC's name, MAC and "address/prefix" (the InternalIP). */
-  readonly nic: string;
-  readonly nicMac: string;
-  readonly nicCidr: string;
-  /** The default route's next hop; absent for an on-link default route. */
-  readonly gateway?: string;
-  readonly gatewayMac?: string;
-  /** Prefixes routed via the join gateway on ovn0. */
-  readonly ovn0Routes: readonly { readonly cidr: string; readonly path?: Path }[];
-  readonly ipsets: readonly NodeHostIpsetConfig[];
-  readonly centralizedSnats: readonly NodeHostSnatConfig[];
-  readonly randomFully: boolean;
-  /** Known neighbours besides the gateways (on ovn0: the addresses the join switch knows). */
-  readonly neighbors: readonly { readonly ip: string; readonly mac: string; readonly dev: string }[];
-  /** Where the host is in the model, for diagnostics and provenance. */
-  readonly path?: Path;
-}
 
 export const NODE_HOST_DROP_REASONS = linuxBoxDropReasons("host", OVN0, "nothing in OVN");
 

@@ -10,3 +10,4 @@ export * from "./program.js";
 export * from "./format.js";
 export * from "./logical.js";
 export * from "./physical.js";
+export * from "./linux-config.js";
