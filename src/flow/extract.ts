@@ -482,9 +482,9 @@ function decapsulate(buf: Uint8Array, dv: DataView<ArrayBufferLike>, p: number, 
     // Only Ethernet payloads are decapsulated; anything else stays an outer packet.
     if (ptype !== 0x6558) return done(key, flags, E_NONE, inner - base);
   }
-  // The inner frame is parsed as a frame of its own (clearing the words the outer one set), so
-  // the tunnel words are filled after it, and its stop offset is moved to count from the outer
-  // frame's start.
+  // The inner frame is parsed by a call back into extractKey on the cleared key; the tunnel words
+  // are filled after it (extractKey clears them when it finds them set), and its stop offset is
+  // moved to count from the outer frame's start.
   for (let i = W_ETH_DST; i < KEY_END; i++) key[i] = 0;
   const r = extractKey(buf, inner, end - inner, end - inner + slack, LINK_ETHERNET, key, inPort, false);
   key[W_TUN_ID] = vni;
