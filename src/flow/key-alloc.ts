@@ -17,18 +17,20 @@ import { KEY_WORDS } from "./layout.js";
 
 const SLAB_KEYS = 256;
 
-let slab = new Uint32Array(SLAB_KEYS * KEY_WORDS);
+let slab = new ArrayBuffer(SLAB_KEYS * KEY_WORDS * 4);
 let next = 0;
 
 /** A zeroed key (a view into the current slab). */
 export function transientKey(): Uint32Array {
   if (next === SLAB_KEYS) {
-    slab = new Uint32Array(SLAB_KEYS * KEY_WORDS);
+    slab = new ArrayBuffer(SLAB_KEYS * KEY_WORDS * 4);
     next = 0;
   }
-  const at = next * KEY_WORDS;
+  const at = next * KEY_WORDS * 4;
   next++;
-  return slab.subarray(at, at + KEY_WORDS);
+  // The view is made from the buffer: `subarray` looks up the species constructor first, and
+  // cost about 70 ns against 52 for this.
+  return new Uint32Array(slab, at, KEY_WORDS);
 }
 
 /** A copy of `key` (its first `KEY_WORDS` words), as a view into the current slab. */
