@@ -28,7 +28,7 @@
  *   are re-sorted by their subtables' recent hits (halved at each sort), as dpcls ranks its
  *   subtables. A subtable whose mask has at most 32 words looks up through code made for its mask
  *   (`specialisedFind`: constant word indices, each word read once), as dpcls specialises its
- *   subtable lookups (bench case `cache/lookup-64-masks`: about 1.45 times the lookups per second
+ *   subtable lookups (bench case `cache/lookup-64-masks`: 1.35 to 1.5 times the lookups per second
  *   of the generic lookup).
  * - Capacity: `flowLimit` megaflows (default 200000, OVS's flow limit). An install that would pass
  *   it first evicts the least recently used eighth of the megaflows, as a revalidator would.
