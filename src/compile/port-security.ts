@@ -128,10 +128,45 @@ function checkOut(entries: readonly Entry[], k: Uint32Array): boolean {
   return false;
 }
 
-/** Key words the input check reads: source addresses, and what ARP and ND carry. */
-const IN_READS: readonly number[] = [W.ETH_SRC, W.ETH_SRC + 1, W.VLAN0, W.ETH_TYPE, W.NW, W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.ARP_SHA, W.ARP_SHA + 1, W.ARP_THA, W.ARP_THA + 1, W.ND_TARGET, W.ND_TARGET + 1, W.ND_TARGET + 2, W.ND_TARGET + 3, W.TP, W.NW_DST, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3];
-/** Key words the output check reads: destination addresses. */
-const OUT_READS: readonly number[] = [W.ETH_DST, W.ETH_DST + 1, W.VLAN0, W.ETH_TYPE, W.NW, W.NW_DST, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3];
+const ALL = 0xffffffff;
+
+/**
+ * Marks in `wc` (whole words) every key word `checkIn` may read for the packet `k`, so that a
+ * megaflow matches them: `eth.src` and `eth.type`, then by type the IPv4 source (and, for source
+ * 0.0.0.0 only, what the DHCP exception compares), ARP's SHA and SPA, or the IPv6 source. Whether
+ * a word is read depends only on words marked before it, so the set is the same for every packet
+ * the megaflow matches.
+ */
+function markInReads(wc: Uint32Array, k: Uint32Array): void {
+  wc[W.ETH_SRC] = ALL;
+  wc[W.ETH_SRC + 1] = ALL;
+  wc[W.ETH_TYPE] = ALL;
+  const et = k[W.ETH_TYPE];
+  if (et === 0x0800) {
+    wc[W.NW_SRC] = ALL;
+    if (k[W.NW_SRC] === 0) {
+      wc[W.NW_DST] = ALL;
+      wc[W.NW] = ALL;
+      wc[W.TP] = ALL;
+    }
+  } else if (et === 0x0806) {
+    wc[W.ARP_SHA] = ALL;
+    wc[W.ARP_SHA + 1] = ALL;
+    wc[W.NW_SRC] = ALL;
+  } else if (et === 0x86dd) {
+    for (let i = 0; i < 4; i++) wc[W.IPV6_SRC + i] = ALL;
+  }
+}
+
+/** As `markInReads`, for `checkOut`: `eth.dst`, `eth.type`, and the IPv4 or IPv6 destination. */
+function markOutReads(wc: Uint32Array, k: Uint32Array): void {
+  wc[W.ETH_DST] = ALL;
+  wc[W.ETH_DST + 1] = ALL;
+  wc[W.ETH_TYPE] = ALL;
+  const et = k[W.ETH_TYPE];
+  if (et === 0x0800) wc[W.NW_DST] = ALL;
+  else if (et === 0x86dd) for (let i = 0; i < 4; i++) wc[W.IPV6_DST + i] = ALL;
+}
 
 /**
  * `check_in_port_sec` and `check_out_port_sec` handlers for the executor (`calls` option): each
@@ -150,12 +185,13 @@ export function portSecurityCalls(net: Network, program: LogicalProgram): Record
       byPort.set(`${dp}/${lp.key}`, entries);
     }
   }
-  const check = (reg: number, reads: readonly number[], fn: (e: readonly Entry[], k: Uint32Array) => boolean) => (_a: unknown, ctx: { key: Uint32Array; datapath: { key: number }; wc?: Uint32Array }): bigint => {
+  const check = (reg: number, markReads: (wc: Uint32Array, k: Uint32Array) => void, fn: (e: readonly Entry[], k: Uint32Array) => boolean) => (_a: unknown, ctx: { key: Uint32Array; datapath: { key: number }; wc?: Uint32Array }): bigint => {
+    // For the flow cache: the port register picks the entries, then the check reads the packet.
+    if (ctx.wc) ctx.wc[W.REG0 + reg] = ALL;
     const entries = byPort.get(`${ctx.datapath.key}/${ctx.key[W.REG0 + reg]}`);
     if (!entries) return 0n;
-    // For the flow cache: every word a check may look at (whole words; a superset is safe).
-    if (ctx.wc) for (const w of reads) ctx.wc[w] = 0xffffffff;
+    if (ctx.wc) markReads(ctx.wc, ctx.key);
     return fn(entries, ctx.key) ? 0n : 1n;
   };
-  return { check_in_port_sec: check(14, IN_READS, checkIn), check_out_port_sec: check(15, OUT_READS, checkOut) };
+  return { check_in_port_sec: check(14, markInReads, checkIn), check_out_port_sec: check(15, markOutReads, checkOut) };
 }

@@ -154,10 +154,15 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
     const k = c.key;
     if (c.wc) unwildcard(c.wc, F_CT_STATE);
     if ((ctStateOf(k) & CT.DNAT) === 0) return 0n;
-    if (c.wc) for (const f of HAIRPIN_READS) unwildcard(c.wc, f);
+    // The megaflow matches the addresses of the packet's own family only.
+    if (c.wc) unwildcard(c.wc, F_ETH_TYPE);
     const et = getField(k, F_ETH_TYPE);
-    if (et === ETH_IP) return k[W.NW_SRC] === k[W.NW_DST] ? 1n : 0n;
+    if (et === ETH_IP) {
+      if (c.wc) for (const f of HAIRPIN_READS_V4) unwildcard(c.wc, f);
+      return k[W.NW_SRC] === k[W.NW_DST] ? 1n : 0n;
+    }
     if (et === ETH_IPV6) {
+      if (c.wc) for (const f of HAIRPIN_READS_V6) unwildcard(c.wc, f);
       for (let i = 0; i < 4; i++) if (k[W.IPV6_SRC + i] !== k[W.IPV6_DST + i]) return 0n;
       return 1n;
     }
@@ -293,7 +298,8 @@ const F_TP_DST = field("tp_dst");
 const F_VLAN_TCI = field("vlan_tci");
 
 const F_CT_STATE = field("ct_state");
-const HAIRPIN_READS: readonly FieldDef[] = ["eth_type", "nw_src", "nw_dst", "ipv6_src", "ipv6_dst"].map(field);
+const HAIRPIN_READS_V4: readonly FieldDef[] = ["nw_src", "nw_dst"].map(field);
+const HAIRPIN_READS_V6: readonly FieldDef[] = ["ipv6_src", "ipv6_dst"].map(field);
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
