@@ -15,6 +15,12 @@
  *   of each node's masked words up to the end of that stage. A key whose partial hash is absent
  *   cannot match any node, so the probe stops there and only the words of the stages seen so far
  *   were examined. Hash collisions in these sets only cost a later stop, never a wrong miss.
+ * - Ports check (OVS's ports trie, staged lookup only): when the mask covers leading bits of the
+ *   transport-ports word (`tp_src`, the high half), the stage that word opens first compares those
+ *   bits with the nodes' (a sorted array, binary search). A key whose bits equal no node's cannot
+ *   match, and the megaflow gets only the leading bits up to the first one in which it differs
+ *   from every node's, not the whole ports word: a UDP flow probing a DHCPv6 rule's subtable
+ *   (`udp.src == 546 && udp.dst == 547`) no longer makes a megaflow per source port.
  * - `maxPriority`, `maxCount` and `minSeqAtMax` (the earliest insertion among the rules at
  *   `maxPriority`) let the classifier skip the subtable without probing it.
  *
@@ -23,7 +29,7 @@
  * has at least one entry; `nRules` is the number of entries over all nodes.
  */
 import { hashAdd, hashFinish } from "../base/index.js";
-import { KEY_WORDS, SEGMENTS, type Match } from "../flow/index.js";
+import { KEY_WORDS, SEGMENTS, W, type Match } from "../flow/index.js";
 import { HashIndex } from "./hash-index.js";
 
 /** What the classifier needs of a rule: a priority (higher wins) and a match. */
@@ -75,6 +81,15 @@ export class Subtable<R extends Classifiable> {
   private readonly index = new HashIndex();
   private readonly nodes: (Node<R> | undefined)[] = [];
   private readonly freeNodes: number[] = [];
+  /**
+   * The ports check (see the module header): the stage that starts at the transport-ports word,
+   * the number of leading mask bits of that word (0: no check), and the nodes' values of those
+   * bits, sorted and distinct (rebuilt at the first lookup after a node comes or goes).
+   */
+  private readonly portsStage: number;
+  private readonly portsBits: number;
+  private portsValues: Uint32Array = new Uint32Array(0);
+  private portsDirty = true;
 
   maxPriority = -1;
   maxCount = 0;
@@ -97,6 +112,12 @@ export class Subtable<R extends Classifiable> {
     ends.push(words.length);
     this.stageEnds = Int32Array.from(ends);
     this.partial = ends.slice(0, -1).map(() => new HashIndex());
+    // The ports check needs the ports word to open a stage of its own, so that nothing after
+    // it was examined when the check rules a key out.
+    const at = words.indexOf(W.TP);
+    const stage = at < 0 ? -1 : at === 0 ? 0 : ends.indexOf(at) + 1;
+    this.portsStage = staged && stage > 0 ? stage : -1;
+    this.portsBits = this.portsStage < 0 ? 0 : Math.clz32(~mask[W.TP]! >>> 0);
   }
 
   /** Number of stages (1 when unstaged or when the mask sits in one segment). */
@@ -122,6 +143,19 @@ export class Subtable<R extends Classifiable> {
     let h = BASIS;
     let i = 0;
     for (let s = 0; ; s++) {
+      if (s === this.portsStage && wc !== undefined && this.portsBits > 0) {
+        // The leading bits of the ports word against the nodes' (OVS's ports trie): when no node
+        // has the key's value there, the key cannot match, and the megaflow needs only the bits up
+        // to the first one in which the key differs from every node's.
+        const common = this.portsCommon(key[W.TP]! >>> (32 - this.portsBits));
+        if (common < this.portsBits) {
+          // The earlier stages were examined, and are marked as OVS marks them; the conclusion
+          // itself rests on the ports bits alone.
+          for (let j = 0; j < i; j++) wc[words[j]!]! |= wmask[j]!;
+          wc[W.TP] = (wc[W.TP]! | (0xffffffff << (31 - common))) >>> 0;
+          return undefined;
+        }
+      }
       const end = ends[s]!;
       for (; i < end; i++) h = mix(h, key[words[i]!]! & wmask[i]!);
       const sh = finish(h, end * 4) | 0;
@@ -138,6 +172,40 @@ export class Subtable<R extends Classifiable> {
       }
       return undefined;
     }
+  }
+
+  /**
+   * The longest run of leading bits (of the `portsBits` checked) that `v` shares with a node's
+   * ports value; `portsBits` when a node has exactly `v`. The closest values in sorted order share
+   * the longest prefix, so a binary search finds it.
+   */
+  private portsCommon(v: number): number {
+    if (this.portsDirty) this.rebuildPorts();
+    const vs = this.portsValues;
+    const n = this.portsBits;
+    let lo = 0;
+    let hi = vs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (vs[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    let best = 0;
+    if (lo < vs.length) best = n - (32 - Math.clz32((vs[lo]! ^ v) >>> 0));
+    if (lo > 0) {
+      const c = n - (32 - Math.clz32((vs[lo - 1]! ^ v) >>> 0));
+      if (c > best) best = c;
+    }
+    return best;
+  }
+
+  private rebuildPorts(): void {
+    const at = Array.prototype.indexOf.call(this.words, W.TP);
+    const shift = 32 - this.portsBits;
+    const set = new Set<number>();
+    for (const node of this.nodes) if (node) set.add(node.vals[at]! >>> shift);
+    this.portsValues = Uint32Array.from([...set].sort((a, b) => a - b));
+    this.portsDirty = false;
   }
 
   /** Masked values of `m` at this subtable's words, and their stage hashes. */
@@ -178,6 +246,7 @@ export class Subtable<R extends Classifiable> {
       this.nodes[id] = { vals, hash, entries: [] };
       this.index.insert(hash, id);
       for (let s = 0; s < partials.length; s++) this.partial[s]!.addCount(partials[s]!);
+      this.portsDirty = true;
     }
     const entries = this.nodes[id]!.entries;
     if (entries.some((e) => e.rule === rule)) return false;
@@ -212,6 +281,7 @@ export class Subtable<R extends Classifiable> {
       for (let s = 0; s < partials.length; s++) this.partial[s]!.subCount(partials[s]!);
       this.nodes[id] = undefined;
       this.freeNodes.push(id);
+      this.portsDirty = true;
     }
     if (gone!.priority === this.maxPriority) {
       this.maxCount--;
