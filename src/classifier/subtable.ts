@@ -88,6 +88,8 @@ export class Subtable<R extends Classifiable> {
    */
   private readonly portsStage: number;
   private readonly portsBits: number;
+  /** Where the ports word is in `words` (meaningful when `portsStage` is not -1). */
+  private readonly portsAt: number;
   private portsValues: Uint32Array = new Uint32Array(0);
   private portsDirty = true;
 
@@ -114,10 +116,13 @@ export class Subtable<R extends Classifiable> {
     this.partial = ends.slice(0, -1).map(() => new HashIndex());
     // The ports check needs the ports word to open a stage of its own, so that nothing after
     // it was examined when the check rules a key out.
+    // With no leading bits of the ports word in the mask there is nothing to check: no stage.
     const at = words.indexOf(W.TP);
     const stage = at < 0 ? -1 : at === 0 ? 0 : ends.indexOf(at) + 1;
-    this.portsStage = staged && stage > 0 ? stage : -1;
-    this.portsBits = this.portsStage < 0 ? 0 : Math.clz32(~mask[W.TP]! >>> 0);
+    const bits = staged && stage > 0 ? Math.clz32(~mask[W.TP]! >>> 0) : 0;
+    this.portsAt = at;
+    this.portsBits = bits;
+    this.portsStage = bits > 0 ? stage : -1;
   }
 
   /** Number of stages (1 when unstaged or when the mask sits in one segment). */
@@ -143,7 +148,7 @@ export class Subtable<R extends Classifiable> {
     let h = BASIS;
     let i = 0;
     for (let s = 0; ; s++) {
-      if (s === this.portsStage && wc !== undefined && this.portsBits > 0) {
+      if (s === this.portsStage && wc !== undefined) {
         // The leading bits of the ports word against the nodes' (OVS's ports trie): when no node
         // has the key's value there, the key cannot match, and the megaflow needs only the bits up
         // to the first one in which the key differs from every node's.
@@ -200,10 +205,9 @@ export class Subtable<R extends Classifiable> {
   }
 
   private rebuildPorts(): void {
-    const at = Array.prototype.indexOf.call(this.words, W.TP);
     const shift = 32 - this.portsBits;
     const set = new Set<number>();
-    for (const node of this.nodes) if (node) set.add(node.vals[at]! >>> shift);
+    for (const node of this.nodes) if (node) set.add(node.vals[this.portsAt]! >>> shift);
     this.portsValues = Uint32Array.from([...set].sort((a, b) => a - b));
     this.portsDirty = false;
   }
