@@ -245,6 +245,14 @@ describe("classic pcap errors", () => {
     expect(r.error?.message).toContain("declares 30 captured bytes but only 20 remain");
   });
 
+  it("a truncated record is numbered from 1, as tshark numbers frames", () => {
+    const two = concat(pcapHeader(), pcapRecord({ sec: 1, frac: 0, data: pattern(10) }), pcapRecord({ sec: 2, frac: 0, data: pattern(30) }));
+    const r = open(two.subarray(0, two.length - 10));
+    expect(r.next()).toBe(true);
+    expect(r.next()).toBe(false);
+    expect(r.error?.message).toContain("packet record 2 declares 30 captured bytes");
+  });
+
   it("a record longer than the limit is an error at its exact offset, not an allocation", () => {
     const first = pcapRecord({ sec: 1, frac: 0, data: pattern(100) });
     const huge = pcapRecord({ sec: 2, frac: 0, data: pattern(8), caplen: 0xffffffff });

@@ -472,7 +472,8 @@ export class CaptureParser implements CaptureReader {
       if (!this.eof) return this.needMore(h + cap);
       return this.failAt(
         "pcap.truncated-record",
-        `packet record ${this.index + 1} declares ${cap} captured bytes but only ${this.end - d} remain in the file`,
+        // Numbered from 1, as tshark numbers frames: `index` is the last good packet's, from 0.
+        `packet record ${this.index + 2} declares ${cap} captured bytes but only ${this.end - d} remain in the file`,
         p,
       );
     }
