@@ -92,6 +92,9 @@ export class Subtable<R extends Classifiable> {
   private readonly portsAt: number;
   private portsValues: Uint32Array = new Uint32Array(0);
   private portsDirty = true;
+  /** Live nodes, and the one node when there is exactly one (else undefined). */
+  private liveNodes = 0;
+  private single: Node<R> | undefined = undefined;
 
   maxPriority = -1;
   maxCount = 0;
@@ -141,6 +144,8 @@ export class Subtable<R extends Classifiable> {
    * site each keeps the inner loop within the budget and the values unboxed.
    */
   find(key: Uint32Array, wc: Uint32Array | undefined): Node<R> | undefined {
+    const one = this.single;
+    if (one !== undefined && this.portsStage < 0) return this.findSingle(one, key, wc);
     const words = this.words;
     const wmask = this.wmask;
     const ends = this.stageEnds;
@@ -177,6 +182,32 @@ export class Subtable<R extends Classifiable> {
       }
       return undefined;
     }
+  }
+
+  /**
+   * `find` in a subtable of one node (a table's catch-all, or a rule with a mask of its own): the
+   * key's masked words are compared with the node's directly, stage by stage, with no hash. A
+   * key that differs in some stage examined the words up to that stage's end, which is what `wc`
+   * gets: no more than the hashed lookup would mark (that one may go on past a stage whose partial
+   * hash collides), so the megaflow contract holds as it does there.
+   */
+  private findSingle(node: Node<R>, key: Uint32Array, wc: Uint32Array | undefined): Node<R> | undefined {
+    const words = this.words;
+    const wmask = this.wmask;
+    const ends = this.stageEnds;
+    const vals = node.vals;
+    let i = 0;
+    for (let s = 0; s < ends.length; s++) {
+      const end = ends[s]!;
+      for (; i < end; i++) {
+        if (((key[words[i]!]! & wmask[i]!) ^ vals[i]!) !== 0) {
+          if (wc !== undefined) for (let j = 0; j < end; j++) wc[words[j]!]! |= wmask[j]!;
+          return undefined;
+        }
+      }
+    }
+    if (wc !== undefined) for (let j = 0; j < words.length; j++) wc[words[j]!]! |= wmask[j]!;
+    return node;
   }
 
   /**
@@ -247,8 +278,11 @@ export class Subtable<R extends Classifiable> {
     let id = this.findNode(vals, hash);
     if (id < 0) {
       id = this.freeNodes.pop() ?? this.nodes.length;
-      this.nodes[id] = { vals, hash, entries: [] };
+      const node: Node<R> = { vals, hash, entries: [] };
+      this.nodes[id] = node;
       this.index.insert(hash, id);
+      this.liveNodes++;
+      this.single = this.liveNodes === 1 ? node : undefined;
       for (let s = 0; s < partials.length; s++) this.partial[s]!.addCount(partials[s]!);
       this.portsDirty = true;
     }
@@ -285,6 +319,8 @@ export class Subtable<R extends Classifiable> {
       for (let s = 0; s < partials.length; s++) this.partial[s]!.subCount(partials[s]!);
       this.nodes[id] = undefined;
       this.freeNodes.push(id);
+      this.liveNodes--;
+      this.single = this.liveNodes === 1 ? this.nodes.find((n) => n !== undefined) : undefined;
       this.portsDirty = true;
     }
     if (gone!.priority === this.maxPriority) {
