@@ -325,14 +325,14 @@ export class Datapath {
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
       return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
     }
-    const xl1 = newXlate(entry);
+    const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
     let exact = xl1.exact;
     let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
     if (!exact && forCache) {
       const k2 = transientKey();
       for (let i = 0; i < KEY_WORDS; i++) k2[i] = (key[i]! ^ ~xl1.wc[i]!) >>> 0;
-      const xl2 = newXlate(entry);
+      const xl2 = newXlate(entry, true);
       const r2 = this.run(entry, k2, xl2);
       twin = { key: k2, r: r2, xl: xl2 };
       exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2);
@@ -513,7 +513,7 @@ export class DatapathGroup {
   }
 }
 
-function newXlate(entry: EntryPoint): XlateRecord {
+function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -523,7 +523,7 @@ function newXlate(entry: EntryPoint): XlateRecord {
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], exact: false };
+  return { wc, effects: [], exact: false, track };
 }
 
 function sameMask(a: Uint32Array, b: Uint32Array): boolean {

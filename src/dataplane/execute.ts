@@ -51,7 +51,7 @@ import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef
 import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
-import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits } from "./key-bits.js";
+import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
@@ -185,6 +185,11 @@ export interface XlateRecord {
   readonly effects: XlateEffect[];
   /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
   exact: boolean;
+  /**
+   * False when only the effects are wanted (the slow path without a cache): table lookups and
+   * calls then skip marking `wc`, which nothing will read.
+   */
+  readonly track: boolean;
 }
 
 export type XlateEffect =
@@ -281,6 +286,8 @@ interface Ctx {
   lbDst: Backend | undefined;
   readonly selectId: number | undefined;
   readonly xl: XlateRecord | undefined;
+  /** `xl.wc` when the translation tracks the bits it examines, else undefined. */
+  readonly wc: Uint32Array | undefined;
 }
 
 const REG10 = W.REG0 + 10;
@@ -446,6 +453,7 @@ export class LogicalExecutor {
       lbDst: runOpts.lbDst ?? this.lbDst,
       selectId: runOpts.selectId ?? this.selectId,
       xl: this.ctMode.kind === "table" ? runOpts.xlate : undefined,
+      wc: this.ctMode.kind === "table" && runOpts.xlate?.track ? runOpts.xlate.wc : undefined,
     };
   }
 
@@ -489,7 +497,7 @@ export class LogicalExecutor {
       }
       ctx.lookups++;
       const cls = t >= 0 && t < classifiers.length ? classifiers[t] : undefined;
-      const rule = cls?.lookup(key, ctx.xl?.wc);
+      const rule = cls?.lookup(key, ctx.wc);
       if (ctx.sink) ctx.sink.table({ datapathName: cdp.dp.name, pipeline: pl, table: t, stage: this.stageName(cdp, pl, t), rule });
       if (!rule) {
         this.drop(ctx, { cdp, pipeline: pl, table: t }, key, "no-match", `table ${t} (${this.stageName(cdp, pl, t)})`);
@@ -527,14 +535,21 @@ export class LogicalExecutor {
         }
         case "load": {
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
-          writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, wordsToBig(a.value));
+          // A range of at most 32 bits of a one-word field takes the value's last (lowest) word,
+          // without a bigint.
+          // A whole wide field (a MAC, an IPv6 address) takes the words as they are: both are
+          // right-aligned, most significant first.
+          if (a.dst.field.nwords === 1 && a.dst.nbits <= 32) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, a.value[a.value.length - 1] ?? 0);
+          else if (a.dst.ofs === 0 && a.dst.nbits === a.dst.field.width && a.value.length === a.dst.field.nwords) writeWholeWide(key, a.dst.field, a.value);
+          else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, wordsToBig(a.value));
           if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
           break;
         }
         case "move": {
           if (ctx.xl) unwildcard(ctx.xl.wc, a.src.field);
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
-          writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
+          if (a.src.field.nwords === 1 && a.dst.field.nwords === 1 && a.dst.nbits <= 32) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, readSmall(key, a.src.field, a.src.ofs, a.src.nbits));
+          else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
           if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
           break;
         }
@@ -609,8 +624,11 @@ export class LogicalExecutor {
           }
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
-          const v = h ? h(a, xl ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: xl.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
-          if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
+          const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
+          if (a.result && v !== undefined) {
+            if (a.result.field.nwords === 1 && a.result.nbits <= 32) writeSmall(key, a.result.field, a.result.ofs, a.result.nbits, Number(BigInt.asUintN(32, v)));
+            else writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
+          }
           if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;
         }

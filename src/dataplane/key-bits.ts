@@ -48,6 +48,25 @@ export function writeBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: num
   }
 }
 
+/** Writes the low `nbits` (at most 32) bits of number `v` into bits `ofs ..` of one-word field `d`. */
+export function writeSmall(key: Uint32Array, d: FieldDef, ofs: number, nbits: number, v: number): void {
+  const m = nbits >= 32 ? 0xffffffff : (2 ** nbits - 1) >>> 0;
+  const pos = d.shift + ofs;
+  const wm = (m << pos) >>> 0;
+  key[d.word] = ((key[d.word]! & ~wm) | ((v << pos) & wm)) >>> 0;
+}
+
+/**
+ * Writes all of wide field `d` (more than one word) from `words`, right-aligned and most
+ * significant first as the key holds it; bits of the first word above the field's are kept.
+ */
+export function writeWholeWide(key: Uint32Array, d: FieldDef, words: readonly number[]): void {
+  const top = d.width % 32;
+  const m = top === 0 ? 0xffffffff : (2 ** top - 1) >>> 0;
+  key[d.word] = ((key[d.word]! & ~m) | (words[0]! & m)) >>> 0;
+  for (let i = 1; i < d.nwords; i++) key[d.word + i] = words[i]! >>> 0;
+}
+
 /** Right-aligned words (most significant first) as a bigint. */
 export function wordsToBig(words: readonly number[]): bigint {
   let v = 0n;
