@@ -51,7 +51,7 @@ import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef
 import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
-import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide } from "./key-bits.js";
+import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
@@ -535,11 +535,11 @@ export class LogicalExecutor {
         }
         case "load": {
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
-          // A range of at most 32 bits of a one-word field takes the value's last (lowest) word,
-          // without a bigint.
+          // A range that sits in one key word takes the value's last (lowest) word, without a
+          // bigint.
           // A whole wide field (a MAC, an IPv6 address) takes the words as they are: both are
           // right-aligned, most significant first.
-          if (a.dst.field.nwords === 1 && a.dst.nbits <= 32) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, a.value[a.value.length - 1] ?? 0);
+          if (inOneWord(a.dst.field, a.dst.ofs, a.dst.nbits)) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, a.value[a.value.length - 1] ?? 0);
           else if (a.dst.ofs === 0 && a.dst.nbits === a.dst.field.width && a.value.length === a.dst.field.nwords) writeWholeWide(key, a.dst.field, a.value);
           else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, wordsToBig(a.value));
           if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
@@ -548,7 +548,7 @@ export class LogicalExecutor {
         case "move": {
           if (ctx.xl) unwildcard(ctx.xl.wc, a.src.field);
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
-          if (a.src.field.nwords === 1 && a.dst.field.nwords === 1 && a.dst.nbits <= 32) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, readSmall(key, a.src.field, a.src.ofs, a.src.nbits));
+          if (inOneWord(a.src.field, a.src.ofs, a.src.nbits) && inOneWord(a.dst.field, a.dst.ofs, a.dst.nbits)) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, readSmall(key, a.src.field, a.src.ofs, a.src.nbits));
           else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
           if (sink) sink.action({ action: a, change: { field: a.dst.field, before: before!, after: readFieldWords(key, a.dst.field) } });
           break;
@@ -625,10 +625,7 @@ export class LogicalExecutor {
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
           const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
-          if (a.result && v !== undefined) {
-            if (a.result.field.nwords === 1 && a.result.nbits <= 32) writeSmall(key, a.result.field, a.result.ofs, a.result.nbits, Number(BigInt.asUintN(32, v)));
-            else writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
-          }
+          if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
           if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;
         }

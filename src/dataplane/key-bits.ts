@@ -14,9 +14,14 @@ function bitPos(d: FieldDef, i: number): [number, number] {
   return [d.word + d.nwords - 1 - Math.floor(i / 32), i % 32];
 }
 
+/** True when bits `ofs .. ofs+nbits-1` of field `d` sit in one word of the key (a register of `xxreg0`, say). */
+export function inOneWord(d: FieldDef, ofs: number, nbits: number): boolean {
+  return d.nwords === 1 ? nbits <= 32 : (ofs & 31) + nbits <= 32;
+}
+
 /** Reads bits `ofs .. ofs+nbits-1` of field `d` as a bigint. */
 export function readBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: number): bigint {
-  if (nbits <= 32 && d.nwords === 1) return BigInt(readSmall(key, d, ofs, nbits));
+  if (inOneWord(d, ofs, nbits)) return BigInt(readSmall(key, d, ofs, nbits));
   let v = 0n;
   for (let i = nbits - 1; i >= 0; i--) {
     const [w, b] = bitPos(d, ofs + i);
@@ -25,20 +30,17 @@ export function readBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: numb
   return v;
 }
 
-/** Reads at most 32 bits of a one-word field as an unsigned number. */
+/** Reads bits `ofs .. ofs+nbits-1` of field `d`, which sit in one word (`inOneWord`), as an unsigned number. */
 export function readSmall(key: Uint32Array, d: FieldDef, ofs: number, nbits: number): number {
-  const v = key[d.word]! >>> (d.shift + ofs);
+  const one = d.nwords === 1;
+  const v = key[one ? d.word : d.word + d.nwords - 1 - (ofs >>> 5)]! >>> (one ? d.shift + ofs : ofs & 31);
   return nbits >= 32 ? v >>> 0 : (v & ((2 ** nbits - 1) >>> 0)) >>> 0;
 }
 
 /** Writes the low `nbits` bits of `v` into bits `ofs .. ofs+nbits-1` of field `d`. */
 export function writeBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: number, v: bigint): void {
-  if (d.nwords === 1) {
-    const m = nbits >= 32 ? 0xffffffff : (2 ** nbits - 1) >>> 0;
-    const pos = d.shift + ofs;
-    const wm = (m << pos) >>> 0;
-    const val = ((Number(v & BigInt(m)) << pos) >>> 0) & wm;
-    key[d.word] = ((key[d.word]! & ~wm) | val) >>> 0;
+  if (inOneWord(d, ofs, nbits)) {
+    writeSmall(key, d, ofs, nbits, Number(BigInt.asUintN(32, v)));
     return;
   }
   for (let i = 0; i < nbits; i++) {
@@ -48,12 +50,14 @@ export function writeBits(key: Uint32Array, d: FieldDef, ofs: number, nbits: num
   }
 }
 
-/** Writes the low `nbits` (at most 32) bits of number `v` into bits `ofs ..` of one-word field `d`. */
+/** Writes the low `nbits` bits of number `v` into bits `ofs .. ofs+nbits-1` of field `d`, which sit in one word (`inOneWord`). */
 export function writeSmall(key: Uint32Array, d: FieldDef, ofs: number, nbits: number, v: number): void {
+  const one = d.nwords === 1;
+  const w = one ? d.word : d.word + d.nwords - 1 - (ofs >>> 5);
+  const pos = one ? d.shift + ofs : ofs & 31;
   const m = nbits >= 32 ? 0xffffffff : (2 ** nbits - 1) >>> 0;
-  const pos = d.shift + ofs;
   const wm = (m << pos) >>> 0;
-  key[d.word] = ((key[d.word]! & ~wm) | ((v << pos) & wm)) >>> 0;
+  key[w] = ((key[w]! & ~wm) | ((v << pos) & wm)) >>> 0;
 }
 
 /**
