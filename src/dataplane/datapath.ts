@@ -319,7 +319,8 @@ export class Datapath {
     this.upcalls++;
     this.group.upcalls++;
     const entry = this.entries[key[W.RECIRC_ID]!];
-    const mask = transientKey();
+    // Without a cache the mask is never installed: every bit, shared.
+    const mask = forCache ? transientKey() : ALL_BITS;
     if (entry === undefined) {
       mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
@@ -513,7 +514,14 @@ export class DatapathGroup {
   }
 }
 
+/** The mask `translate` returns without a cache (read by nothing; every bit, as it says). */
+const ALL_BITS = new Uint32Array(KEY_WORDS).fill(0xffffffff);
+
+/** The mask of a translation that does not track: written to, never read. */
+const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
+
 function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
+  if (!track) return { wc: UNTRACKED_WC, effects: [], exact: false, track };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
