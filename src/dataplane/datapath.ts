@@ -82,6 +82,8 @@ export interface TunnelOp {
   readonly packet: Uint32Array | undefined;
   readonly stat: number;
   readonly chassis: string;
+  /** The datapath of `chassis` in this group, found when the op is built (undefined: none here). */
+  readonly to: Datapath | undefined;
   readonly datapath: number;
   readonly inport: number;
   readonly outport: number;
@@ -265,7 +267,7 @@ export class Datapath {
       g.tunnels.values[op.stat]!++;
       const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (sink?.tunnel !== undefined) sink.tunnel(this.chassis, op, k);
-      const dst = g.datapath(op.chassis);
+      const dst = op.to;
       if (dst === undefined) continue;
       // What crosses the wire: the packet's own fields, and the tunnel's datapath and port keys.
       k.fill(0, 0, W.ETH_DST);
@@ -401,7 +403,7 @@ export class Datapath {
       const t = r1.tunnels[i]!;
       const sets = setsOf(t.key, () => twin!.r.tunnels[i]!.key);
       if (!sets) return undefined;
-      tunnels.push({ sets, packet: oneShot ? t.key : undefined, stat: this.tunnelStat(t.chassis), chassis: t.chassis, datapath: t.datapath, inport: t.inport, outport: t.outport });
+      tunnels.push({ sets, packet: oneShot ? t.key : undefined, stat: this.tunnelStat(t.chassis), chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
