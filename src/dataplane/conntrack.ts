@@ -545,7 +545,7 @@ export class Conntrack {
         tupleInto(key, t);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
-          const dport = backend.port !== undefined && backend.port !== 0 ? backend.port : t.dport;
+          const dport = backend.port !== undefined && backend.port !== 0 && hasPorts(t.proto) ? backend.port : t.dport;
           translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: addr4(backend.ip), sport: t.sport, dport };
           natKind = "dnat";
           commit = true;

@@ -108,6 +108,24 @@ describe("Conntrack", () => {
     expect(new Conntrack().execute(tcpKey(A, B, 1, 2), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.NEW);
   });
 
+  it("a protocol without ports keeps no port when load balanced to a backend that has one", () => {
+    const ct = new Conntrack();
+    const vip = ip(172, 30, 0, 1);
+    const backend = ip(10, 1, 0, 1);
+    const echo = tcpKey(A, vip, 0, 0, 1);
+    setField(echo, field("tp_src"), 8); // ICMP echo request, as the key holds ICMP's type
+    const out = ct.execute(echo, { zone: 0, commit: false, lb: { backends: [{ ip: [backend], port: 8080 }] } });
+    expect(out.connection?.reply).toMatchObject({ proto: 1, src: [0, 0, 0, backend], sport: 0, dport: 0 });
+    expect(echo[W.NW_DST]).toBe(backend);
+    expect(echo[W.TP] >>> 16).toBe(8);
+    expect(echo[W.TP] & 0xffff).toBe(0);
+    // The reply finds the connection and is un-NATed back to the VIP.
+    const reply = tcpKey(backend, A, 0, 0, 1);
+    const r = ct.execute(reply, { zone: 0, commit: false, lb: { backends: [] } });
+    expect(r.state & CT.RPL).toBe(CT.RPL);
+    expect(reply[W.NW_SRC]).toBe(vip);
+  });
+
   it("load balancing by selection fields keeps clients with the same source together", () => {
     const ct = new Conntrack();
     const backends = [{ ip: [ip(10, 1, 0, 1)] }, { ip: [ip(10, 1, 0, 2)] }, { ip: [ip(10, 1, 0, 3)] }];
