@@ -198,7 +198,7 @@ class TwinConntrack {
       if (req.lb.backends.length > 0) {
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
-          translated = { ...t, dst: fourWords(backend.ip), dport: backend.port ? backend.port : t.dport };
+          translated = { ...t, dst: fourWords(backend.ip), dport: backend.port && PORTED.has(t.proto) ? backend.port : t.dport };
           natKind = "dnat";
           commit = true;
           if (req.lb.mark) mark = 2;

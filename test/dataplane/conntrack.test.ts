@@ -117,8 +117,8 @@ describe("Conntrack", () => {
     const out = ct.execute(echo, { zone: 0, commit: false, lb: { backends: [{ ip: [backend], port: 8080 }] } });
     expect(out.connection?.reply).toMatchObject({ proto: 1, src: [0, 0, 0, backend], sport: 0, dport: 0 });
     expect(echo[W.NW_DST]).toBe(backend);
-    expect(echo[W.TP] >>> 16).toBe(8);
-    expect(echo[W.TP] & 0xffff).toBe(0);
+    expect(echo[W.TP]! >>> 16).toBe(8);
+    expect(echo[W.TP]! & 0xffff).toBe(0);
     // The reply finds the connection and is un-NATed back to the VIP.
     const reply = tcpKey(backend, A, 0, 0, 1);
     const r = ct.execute(reply, { zone: 0, commit: false, lb: { backends: [] } });
