@@ -21,6 +21,9 @@
  *   match, and the megaflow gets only the leading bits up to the first one in which it differs
  *   from every node's, not the whole ports word: a UDP flow probing a DHCPv6 rule's subtable
  *   (`udp.src == 546 && udp.dst == 547`) no longer makes a megaflow per source port.
+ * - One node (a table's catch-all, whose mask is empty, or a rule alone with its mask: two
+ *   thirds of the probes of an OVN pipeline): the key is compared with it directly, stage by
+ *   stage, without hashing; a key that differs examined the words up to the end of that stage.
  * - `maxPriority`, `maxCount` and `minSeqAtMax` (the earliest insertion among the rules at
  *   `maxPriority`) let the classifier skip the subtable without probing it.
  *

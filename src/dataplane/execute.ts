@@ -535,10 +535,9 @@ export class LogicalExecutor {
         }
         case "load": {
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
-          // A range that sits in one key word takes the value's last (lowest) word, without a
-          // bigint.
-          // A whole wide field (a MAC, an IPv6 address) takes the words as they are: both are
-          // right-aligned, most significant first.
+          // Without a bigint where possible: a range that sits in one key word takes the value's
+          // last (lowest) word, and a whole wide field (a MAC, an IPv6 address) takes the words
+          // as they are, since both are right-aligned, most significant first.
           if (inOneWord(a.dst.field, a.dst.ofs, a.dst.nbits)) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, a.value[a.value.length - 1] ?? 0);
           else if (a.dst.ofs === 0 && a.dst.nbits === a.dst.field.width && a.value.length === a.dst.field.nwords) writeWholeWide(key, a.dst.field, a.value);
           else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, wordsToBig(a.value));

@@ -4,7 +4,8 @@
  * Bit `i` of a field (counted from its least significant bit) lives, for a field of at most 32
  * bits, at bit `shift + i` of its word; for a wide field at bit `i mod 32` of word
  * `word + nwords - 1 - floor(i / 32)` (the layout puts the most significant word first). Values
- * travel as bigints only for ranges wider than 32 bits; ranges of at most 32 bits stay numbers.
+ * travel as bigints only for ranges that cross a word boundary; a range inside one key word (any
+ * register, which is a range of `xxreg0`..`xxreg3` here) is read and written as a number.
  */
 import type { FieldDef } from "../flow/index.js";
 
