@@ -425,7 +425,8 @@ describe("the golden export and the rows the doc promises", () => {
     has(/^ovn-nbctl lr-route-add mail263 0\.0\.0\.0\/0 10\.0\.1\.254$/);
     has(/^ovn-nbctl lsp-add vmservers vpc-nat-gw-gw1-0\.kube-system$/);
     has(new RegExp(`^ovn-nbctl lsp-set-addresses vpc-nat-gw-gw1-0\\.kube-system '${mac} 10\\.0\\.1\\.254'$`));
-    has(/^ovn-nbctl set Logical_Router mail263 'options:always_learn_from_arp_request="false"' external_ids:vendor=kube-ovn$/);
+    // A custom VPC's router has the default VPC's options (vpc.go createVpcRouter, §7).
+    has(/^ovn-nbctl set Logical_Router mail263 'options:mac_binding_age_threshold="300"' 'options:dynamic_neigh_routers="true"' 'options:always_learn_from_arp_request="false"' external_ids:vendor=kube-ovn$/);
     // The gateway is iptables in a pod: no OVN NAT row, and no policy or route besides the above.
     expect(golden.filter((l) => /lr-nat-add|create NAT/.test(l))).toEqual([]);
     expect(golden.filter((l) => / (lr-route-add|add Logical_Router) mail263 /.test(l))).toHaveLength(3);

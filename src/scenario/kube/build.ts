@@ -455,7 +455,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     for (const p of nat?.ports ?? []) rports = rports.set(p.name, p);
     macBindings.push(...(nat?.macBindings ?? []));
     const learnFromArp = vsubs.some((s) => s.underlay?.u2o) || vobj?.spec.enableExternal === true; // the router learns from ARP requests
-    const options: [string, string][] = (vpc === DEFAULT_VPC ? [["mac_binding_age_threshold", "300"], ["dynamic_neigh_routers", "true"], ["always_learn_from_arp_request", "false"]] : [["always_learn_from_arp_request", "false"]]).filter(([k]) => !learnFromArp || k !== "always_learn_from_arp_request") as [string, string][];
+    // Every VPC's router, the default one and custom ones alike (vpc.go createVpcRouter).
+    const options: [string, string][] = ([["mac_binding_age_threshold", "300"], ["dynamic_neigh_routers", "true"], ["always_learn_from_arp_request", "false"]] as [string, string][]).filter(([k]) => !learnFromArp || k !== "always_learn_from_arp_request");
     routers = routers.set(vpc, LogicalRouter({ name: vpc, ports: rports, staticRoutes: List(routes), policies: List(policies), nat: List(nat?.nat ?? []), loadBalancers: List((nat?.loadBalancers ?? []).map((lb) => lb.name)), options: OrderedMap(options), externalIds: KV({ vendor: "kube-ovn" }) }));
     for (const s of vsubs) {
       let ports = OrderedMap<string, SwitchPort>();
