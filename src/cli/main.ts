@@ -19,6 +19,9 @@ import { registerReplayCommand } from "./replay.js";
 import { registerTraceCommand } from "./trace.js";
 import { VERSION } from "./version.js";
 
+/** A usage error found while parsing the command line (before any command runs). */
+class ParseFailure extends UsageError {}
+
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
   let exitCode = 0;
@@ -35,10 +38,11 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     .wrap(Math.min(100, io.columns ?? 100))
     .exitProcess(false)
     .fail((msg: string | null, err: Error | undefined) => {
+      // Thrown, not just reported: yargs runs the command's handler after a failure handler that
+      // returns, so a bad option would still replay, trace or write files.
       if (err && !(err instanceof UsageError)) throw err;
-      io.err(`ovnsim: ${err ? err.message : (msg ?? "usage error")}\n`);
-      io.err("Run 'ovnsim --help' for usage.\n");
-      exitCode = 2;
+      // One line: yargs writes some messages over several ("Invalid values:\n  Argument: ...").
+      throw new ParseFailure((err ? err.message : (msg ?? "usage error")).replace(/\n\s*/g, " "));
     });
   registerPcapCommands(parser, io, (code) => {
     exitCode = code;
@@ -62,6 +66,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`ovnsim: ${e.message}\n`);
+      if (e instanceof ParseFailure) io.err("Run 'ovnsim --help' for usage.\n");
       return 2;
     }
     const diags = (e as { diags?: unknown }).diags;

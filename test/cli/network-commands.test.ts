@@ -71,6 +71,13 @@ describe("ovnsim trace", () => {
     expect(c.err).toMatch(/--ct bogus/);
     const d = await cli(["trace", net, mf, "--minimal", "--json"]);
     expect(d.code).toBe(2);
+    // An error found while parsing stops the command: nothing is traced or printed.
+    expect(d.out).toBe("");
+    for (const r of [await cli(["trace", net, mf, "--bogus"]), await cli(["flows", net, "--format", "nope"]), await cli(["export", net, "--bogus"])]) {
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err).toMatch(/^ovnsim: .*\nRun 'ovnsim --help' for usage\.\n$/);
+    }
   });
 });
 

@@ -124,17 +124,23 @@ describe("ovnsim replay", () => {
     expect(s.error).toMatch(/packet 11/);
   }, 60_000);
 
-  it("usage errors exit 2 with one line each", async () => {
+  it("usage errors exit 2 with one line each, and nothing is replayed or written", async () => {
+    const stats = join(tmp, "usage-stats.json");
     for (const args of [
       ["replay", NET, capture, "--inject", "web-1.default", "--map", "auto"],
       ["replay", NET, capture, "--workers", "0"],
+      ["replay", NET, capture, "--workers", "65"],
+      ["replay", NET, capture, "--emc-insert-inv-prob", "-1"],
+      ["replay", NET, capture, "--bogus"],
       ["replay", NET, capture, "--map", "other"],
       ["replay", NET, join(tmp, "absent.pcap")],
     ]) {
-      const r = await ovnsim(args);
+      const r = await ovnsim([...args, "--stats", stats]);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.err).toMatch(/^ovnsim: /);
       expect(r.err).not.toMatch(/\n\s+at /);
+      expect(r.out, args.join(" ")).toBe("");
+      expect(readdirSync(tmp), args.join(" ")).not.toContain("usage-stats.json");
     }
   }, 60_000);
 });
