@@ -11,7 +11,6 @@
  * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
  * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
@@ -22,6 +21,7 @@ import { PcapWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, readCaptureFiles, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
+import { checkOutputFile, makeOutputDir } from "./output-path.js";
 import { kubePort } from "./kube-names.js";
 import { UsageError, type Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
@@ -210,6 +210,8 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
     async (argv) => {
       const captures = argv.pcaps.map(String);
       for (const f of captures) checkCaptureFile(f);
+      if (argv.stats !== undefined) checkOutputFile("--stats", argv.stats);
+      if (argv.out !== undefined) makeOutputDir("--out", argv.out);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       // `--inject pod/NS/NAME` is the pod's port, as in `ovnsim trace --from`.
       const inject = argv.inject === undefined ? undefined : kubePort(scenario, "--inject", argv.inject, "usage.inject");
@@ -232,7 +234,6 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           const injector = injectorFor(replayer, job, files);
           let out: OutDir | undefined;
           if (argv.out !== undefined) {
-            mkdirSync(argv.out, { recursive: true });
             const encaps = new Map([...scenario.network.chassis.values()].map((c) => [c.name, { type: c.encaps.first()?.type ?? "geneve", ip: c.encaps.first()?.ip ?? "" }] as const));
             out = new OutDir(argv.out, replayer, encaps);
           }

@@ -124,6 +124,23 @@ describe("ovnsim replay", () => {
     expect(s.error).toMatch(/packet 11/);
   }, 60_000);
 
+  it("output paths that cannot be written fail before the replay, with one line each", async () => {
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "x");
+    for (const [args, message] of [
+      [["--out", file], /--out .*a-file: exists and is not a directory$/],
+      [["--out", join(file, "sub", "dir")], /--out .*: .*a-file is not a directory$/],
+      [["--stats", join(tmp, "absent-dir", "s.json")], /--stats .*: no such directory .*absent-dir$/],
+      [["--stats", tmp], /--stats .*: is a directory; expected a file name$/],
+    ] as const) {
+      const r = await ovnsim(["replay", NET, capture, ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.out, args.join(" ")).toBe("");
+      expect(r.err.trim().split("\n"), args.join(" ")).toHaveLength(1);
+      expect(r.err.trim()).toMatch(message);
+    }
+  }, 60_000);
+
   it("usage errors exit 2 with one line each, and nothing is replayed or written", async () => {
     const stats = join(tmp, "usage-stats.json");
     for (const args of [
