@@ -15,6 +15,7 @@ import { saveScenario } from "../scenario/index.js";
 import { InputError } from "./capture-input.js";
 import type { Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
+import { checkOutputFile } from "./output-path.js";
 
 /** Writes `text` to `path` through a temporary file and a rename. */
 export function writeFileAtomically(path: string, text: string): void {
@@ -38,6 +39,7 @@ export function registerImportCommand(parser: Argv, io: Io): void {
         .option("sb", { type: "string", describe: "the Southbound database (file or JSON dump): chassis, encaps, port bindings, learned MAC bindings, tunnel keys" })
         .option("out", { type: "string", alias: "o", describe: "the scenario file to write (default: standard output)" }),
     (argv) => {
+      if (argv.out !== undefined && argv.out !== "") checkOutputFile("--out", argv.out);
       const s = loadNetworkArg(argv.network, { sb: argv.sb, io });
       const text = saveScenario(s.network, s.probes, s.zones);
       if (argv.out === undefined || argv.out === "") io.out(text);

@@ -43,8 +43,9 @@ import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
 import { kubePort, needManifests } from "./kube-names.js";
-import type { Io } from "./io.js";
+import { UsageError, type Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
+import { checkOutputFile } from "./output-path.js";
 import type { Scenario } from "../scenario/index.js";
 import { canFollow, followPath, renderPath, renderPathMermaid, writePathPcap } from "./trace-path.js";
 
@@ -320,10 +321,19 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .conflicts("tcp", ["udp", "icmp", "arp"])
         .conflicts("udp", ["icmp", "arp"])
         .conflicts("icmp", "arp")
-        .conflicts("from-external", ["from", "arp"]),
+        .conflicts("from-external", ["from", "arp"])
+        .check((a) => {
+          for (const flag of ["tcp", "udp"] as const) {
+            const v = a[flag];
+            if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new UsageError(`--${flag} ${String(v)}: a port is a whole number from 0 to 65535`);
+          }
+          if (a["select-id"] !== undefined && (!Number.isInteger(a["select-id"]) || a["select-id"] < 0)) throw new UsageError(`--select-id ${String(a["select-id"])}: expected a whole number`);
+          return true;
+        }),
     (argv) => {
       const modes = ["detailed", "summary", "minimal", "json"].filter((m) => argv[m as "detailed"] === true);
       if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
+      if (argv["pcap-out"] !== undefined) checkOutputFile("--pcap-out", argv["pcap-out"]);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       const compiled = compileArg(scenario);
       // The other availability zones (OVN-IC), relative to the network's directory.

@@ -66,7 +66,9 @@ describe("ovnsim import", () => {
   it("an unwritable --out is exit code 2, and nothing is left behind", async () => {
     const r = await cli(["import", nb, "--out", join(tmp, "no-such-dir", "x.yaml")]);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/cannot write .*x\.yaml/);
+    expect(r.err).toMatch(/^ovnsim: error: --out .*x\.yaml: no such directory .*no-such-dir\n$/);
+    expect(r.out).toBe("");
+    expect(readdirSync(tmp)).not.toContain("no-such-dir");
   });
 });
 

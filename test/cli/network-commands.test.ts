@@ -73,10 +73,17 @@ describe("ovnsim trace", () => {
     expect(d.code).toBe(2);
     // An error found while parsing stops the command: nothing is traced or printed.
     expect(d.out).toBe("");
-    for (const r of [await cli(["trace", net, mf, "--bogus"]), await cli(["flows", net, "--format", "nope"]), await cli(["export", net, "--bogus"])]) {
+    const friendly = ["trace", net, "--from", "web-1.default", "--to", "web-2.default"];
+    for (const r of [await cli(["trace", net, mf, "--bogus"]), await cli(["flows", net, "--format", "nope"]), await cli(["export", net, "--bogus"]), await cli([...friendly, "--tcp", "99999"]), await cli([...friendly, "--udp", "-1"])]) {
       expect(r.code).toBe(2);
       expect(r.out).toBe("");
       expect(r.err).toMatch(/^ovnsim: .*\nRun 'ovnsim --help' for usage\.\n$/);
+    }
+    // Output files that cannot be written are refused before the work, in one line.
+    for (const r of [await cli([...friendly, "--tcp", "8080", "--pcap-out", SCEN]), await cli(["import", net, "--out", SCEN])]) {
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err).toMatch(/^ovnsim: error: --(pcap-)?out .*: is a directory; expected a file name\n$/);
     }
   });
 });
