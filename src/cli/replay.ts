@@ -23,7 +23,7 @@ import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
 import { checkOutputFile, makeOutputDir } from "./output-path.js";
 import { kubePort } from "./kube-names.js";
-import { UsageError, type Io } from "./io.js";
+import { STDIN_ARG, UsageError, type Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
 
 /** Version of the `--stats` JSON document; bumped on any incompatible change. */
@@ -209,6 +209,9 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         }),
     async (argv) => {
       const captures = argv.pcaps.map(String);
+      if (captures.includes(STDIN_ARG)) {
+        throw new InputError([error("usage.pcaps", "-: replay reads its captures from files (--map auto reads each twice, and every worker reads them all); save standard input to a file first")]);
+      }
       for (const f of captures) checkCaptureFile(f);
       if (argv.stats !== undefined) checkOutputFile("--stats", argv.stats);
       if (argv.out !== undefined) makeOutputDir("--out", argv.out);

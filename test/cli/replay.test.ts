@@ -151,6 +151,7 @@ describe("ovnsim replay", () => {
       ["replay", NET, capture, "--bogus"],
       ["replay", NET, capture, "--map", "other"],
       ["replay", NET, join(tmp, "absent.pcap")],
+      ["replay", NET, "-"],
     ]) {
       const r = await ovnsim([...args, "--stats", stats]);
       expect(r.code, args.join(" ")).toBe(2);
