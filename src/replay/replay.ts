@@ -308,7 +308,11 @@ export class Replayer {
         g.inject(at.datapath, at.entry, key);
       }
       if (rd.error) {
-        err = error(rd.error.code, `${cap.file}: packet ${read + 1} (index ${rd.index + 1} in the file): ${rd.error.message}`, { ...(rd.error.offset !== undefined ? { offset: rd.error.offset } : {}), file: cap.file });
+        // Numbered from 1 over every capture, as tshark numbers frames; the diagnostic names the
+        // file, and the record in it when that number differs (a later capture of several).
+        const inFile = rd.index + 2;
+        const where = inFile === read + 1 ? `packet ${read + 1}` : `packet ${read + 1} (record ${inFile} of this file)`;
+        err = error(rd.error.code, `${where}: ${rd.error.message}`, { ...(rd.error.offset !== undefined ? { offset: rd.error.offset } : {}), file: cap.file });
         break;
       }
       doneBytes += cap.bytes.length;

@@ -122,6 +122,13 @@ describe("ovnsim replay", () => {
     const s = JSON.parse(readFileSync(join(tmp, "cut.json"), "utf8"));
     expect(s.packets.read).toBe(10);
     expect(s.error).toMatch(/packet 11/);
+    // The file is named once; after a whole capture, the packet number counts both and the
+    // record is numbered in its own file.
+    expect(r.err.split(cut).length).toBe(2);
+    const two = await ovnsim(["replay", NET, capture, cut]);
+    expect(two.code).toBe(2);
+    expect(two.out).toMatch(new RegExp(`packets: ${packets + 10} read`));
+    expect(two.err).toMatch(new RegExp(`: packet ${packets + 11} \\(record 11 of this file\\): `));
   }, 60_000);
 
   it("output paths that cannot be written fail before the replay, with one line each", async () => {
