@@ -798,7 +798,8 @@ export function loadScenario(text: string, file: string): Result<Scenario> {
   const ctx = parsed.value;
   const root = ctx.doc.contents;
   if (!isMap(root)) {
-    shapeError(ctx, "wrong-type", "a scenario must be a mapping with at least a \"name\"", root);
+    // Nothing recognised this input: say what every input kind looks like.
+    shapeError(ctx, "wrong-type", "expected a network: a scenario (a YAML mapping with at least a \"name\"), Kube-OVN manifests (YAML documents with apiVersion and kind), or an OVN Northbound database (a standalone or clustered .db file, or ovsdb-client dump -f json)", root);
     return fail(...ctx.diags);
   }
   const plain = checkObject(ctx, root, SCENARIO, [], "scenario") ?? {};

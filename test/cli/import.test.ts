@@ -63,6 +63,15 @@ describe("ovnsim import", () => {
     expect(existsSync(join(tmp, "never.yaml"))).toBe(false);
   });
 
+  it("a file that is no network at all names every kind of input it could have been", async () => {
+    const bad = join(tmp, "garbage.db");
+    writeFileSync(bad, "garbage\n");
+    const r = await cli(["import", bad]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    expect(r.err).toMatch(/^ovnsim: .*garbage\.db:1:1: error: expected a network: a scenario .*Kube-OVN manifests .*OVN Northbound database .*\n$/);
+  });
+
   it("an unwritable --out is exit code 2, and nothing is left behind", async () => {
     const r = await cli(["import", nb, "--out", join(tmp, "no-such-dir", "x.yaml")]);
     expect(r.code).toBe(2);
