@@ -16,39 +16,50 @@ function kindOf(path: string): "dir" | "other" | "absent" {
   }
 }
 
+function codeOf(flag: string): string {
+  return `usage.${flag.replace(/^-+/, "")}`;
+}
+
 /** Throws InputError unless a file can be made at `path` (for `flag`): its directory exists and `path` is not a directory. */
 export function checkOutputFile(flag: string, path: string): void {
-  const code = `usage.${flag.replace(/^-+/, "")}`;
-  if (kindOf(path) === "dir") throw new InputError([error(code, `${flag} ${path}: is a directory; expected a file name`)]);
+  if (kindOf(path) === "dir") throw new InputError([error(codeOf(flag), `${flag} ${path}: is a directory; expected a file name`)]);
   const dir = dirname(resolve(path));
   const k = kindOf(dir);
-  if (k === "absent") throw new InputError([error(code, `${flag} ${path}: no such directory ${dir}`)]);
-  if (k === "other") throw new InputError([error(code, `${flag} ${path}: ${dir} is not a directory`)]);
+  if (k === "absent") throw new InputError([error(codeOf(flag), `${flag} ${path}: no such directory ${dir}`)]);
+  if (k === "other") throw new InputError([error(codeOf(flag), `${flag} ${path}: ${dir} is not a directory`)]);
 }
 
 /**
- * Makes directory `path` and its parents for `flag`; throws InputError when it exists as a file or
- * cannot be made. One level at a time: Node's recursive `mkdirSync` never returns for some paths
- * (under /proc, seen with Node 20).
+ * The directories that `makeOutputDir` would make for `path`, outermost first; throws InputError
+ * when `path` or one of its ancestors exists and is not a directory. Makes nothing, so a command
+ * can check before its work and make the directory only when it writes.
  */
-export function makeOutputDir(flag: string, path: string): void {
-  const code = `usage.${flag.replace(/^-+/, "")}`;
+export function checkOutputDir(flag: string, path: string): string[] {
   const missing: string[] = [];
-  let p = resolve(path);
-  for (;;) {
+  const full = resolve(path);
+  for (let p = full; ; ) {
     const k = kindOf(p);
     if (k === "dir") break;
-    if (k === "other") throw new InputError([error(code, `${flag} ${path}: ${p === resolve(path) ? "exists and is not a directory" : `${p} is not a directory`}`)]);
+    if (k === "other") throw new InputError([error(codeOf(flag), `${flag} ${path}: ${p === full ? "exists and is not a directory" : `${p} is not a directory`}`)]);
     missing.push(p);
     const up = dirname(p);
     if (up === p) break;
     p = up;
   }
-  for (const dir of missing.reverse()) {
+  return missing.reverse();
+}
+
+/**
+ * Makes directory `path` and its parents for `flag`; throws InputError when one exists as a file
+ * or cannot be made. One level at a time: Node's recursive `mkdirSync` never returns for some
+ * paths (under /proc, seen with Node 20).
+ */
+export function makeOutputDir(flag: string, path: string): void {
+  for (const dir of checkOutputDir(flag, path)) {
     try {
       mkdirSync(dir);
     } catch (e) {
-      throw new InputError([error(code, `${flag} ${path}: cannot make the directory ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)]);
+      throw new InputError([error(codeOf(flag), `${flag} ${path}: cannot make the directory ${dir} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)]);
     }
   }
 }

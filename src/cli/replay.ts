@@ -21,7 +21,7 @@ import { PcapWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, readCaptureFiles, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
-import { checkOutputFile, makeOutputDir } from "./output-path.js";
+import { checkOutputDir, checkOutputFile, makeOutputDir } from "./output-path.js";
 import { kubePort } from "./kube-names.js";
 import { STDIN_ARG, UsageError, type Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
@@ -214,7 +214,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
       }
       for (const f of captures) checkCaptureFile(f);
       if (argv.stats !== undefined) checkOutputFile("--stats", argv.stats);
-      if (argv.out !== undefined) makeOutputDir("--out", argv.out);
+      if (argv.out !== undefined) checkOutputDir("--out", argv.out);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       // `--inject pod/NS/NAME` is the pod's port, as in `ovnsim trace --from`.
       const inject = argv.inject === undefined ? undefined : kubePort(scenario, "--inject", argv.inject, "usage.inject");
@@ -237,6 +237,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           const injector = injectorFor(replayer, job, files);
           let out: OutDir | undefined;
           if (argv.out !== undefined) {
+            makeOutputDir("--out", argv.out);
             const encaps = new Map([...scenario.network.chassis.values()].map((c) => [c.name, { type: c.encaps.first()?.type ?? "geneve", ip: c.encaps.first()?.ip ?? "" }] as const));
             out = new OutDir(argv.out, replayer, encaps);
           }

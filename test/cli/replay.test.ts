@@ -146,6 +146,12 @@ describe("ovnsim replay", () => {
       expect(r.err.trim().split("\n"), args.join(" ")).toHaveLength(1);
       expect(r.err.trim()).toMatch(message);
     }
+    // A network that does not load leaves no output directory behind.
+    const notANetwork = join(tmp, "list.yaml");
+    writeFileSync(notANetwork, "- a\n");
+    const r = await ovnsim(["replay", notANetwork, capture, "--out", join(tmp, "new-out", "dir")]);
+    expect(r.code).toBe(2);
+    expect(readdirSync(tmp)).not.toContain("new-out");
   }, 60_000);
 
   it("usage errors exit 2 with one line each, and nothing is replayed or written", async () => {
