@@ -25,7 +25,7 @@ export function writeFileAtomically(path: string, text: string): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new InputError([error("io.write", `cannot write ${path}: ${(e as Error).message}`, { file: path })]);
+    throw new InputError([error("io.write", `cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path })]);
   }
 }
 

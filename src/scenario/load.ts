@@ -913,7 +913,9 @@ export function loadNetworkFile(path: string, opts: LoadOptions = {}): Result<Sc
     if (statSync(path).isDirectory()) return sbNeedsNb(opts, path) ?? loadKubeDirectory(path);
     bytes = readFileSync(path);
   } catch (e) {
-    return fail(error("input.read", `cannot read ${path}: ${(e as Error).message}`, { file: path }));
+    // The diagnostic names the file; the message says only why.
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(error("input.read", code === "ENOENT" ? "cannot read: no such file or directory" : `cannot read (${code ?? (e as Error).message})`, { file: path }));
   }
   if (isOvsdbInput(bytes)) {
     const sb = readSb(opts);

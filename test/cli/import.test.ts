@@ -63,6 +63,13 @@ describe("ovnsim import", () => {
     expect(existsSync(join(tmp, "never.yaml"))).toBe(false);
   });
 
+  it("a missing network file is named once, with why it cannot be read", async () => {
+    const absent = join(tmp, "absent-network.yaml");
+    const r = await cli(["import", absent]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`ovnsim: ${absent}: error: cannot read: no such file or directory\n`);
+  });
+
   it("a file that is no network at all names every kind of input it could have been", async () => {
     const bad = join(tmp, "garbage.db");
     writeFileSync(bad, "garbage\n");

@@ -82,9 +82,9 @@ export function loadKubeDirectory(dir: string): Result<Scenario> {
     if (files.length === 0) {
       const zones = subdirectories(dir).filter((d) => yamlFiles(join(dir, d)).length > 0);
       if (zones.length > 0) {
-        return fail(error("input.read", `${dir}: a directory of availability zones (${zones.join(", ")}), not of manifests: give one zone's directory, e.g. ${join(dir, zones[0]!)}`, { file: dir }));
+        return fail(error("input.read", `a directory of availability zones (${zones.join(", ")}), not of manifests: give one zone's directory, e.g. ${join(dir, zones[0]!)}`, { file: dir }));
       }
-      return fail(error("input.read", `${dir}: a directory of manifests, but it has no .yaml or .yml file`, { file: dir }));
+      return fail(error("input.read", "a directory of manifests, but it has no .yaml or .yml file", { file: dir }));
     }
     const sources = readSources(dir, files);
     const db = icDatabaseOf(parseAll(sources).objects);
