@@ -42,7 +42,10 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       // returns, so a bad option would still replay, trace or write files.
       if (err && !(err instanceof UsageError)) throw err;
       // One line: yargs writes some messages over several ("Invalid values:\n  Argument: ...").
-      throw new ParseFailure((err ? err.message : (msg ?? "usage error")).replace(/\n\s*/g, " "));
+      let text = (err ? err.message : (msg ?? "usage error")).replace(/\n\s*/g, " ");
+      // recommendCommands' suggestion comes alone, without saying what was wrong.
+      if (/^Did you mean /.test(text)) text = `unknown command. ${text}`;
+      throw new ParseFailure(text);
     });
   registerPcapCommands(parser, io, (code) => {
     exitCode = code;

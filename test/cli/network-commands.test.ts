@@ -79,6 +79,10 @@ describe("ovnsim trace", () => {
       expect(r.out).toBe("");
       expect(r.err).toMatch(/^ovnsim: .*\nRun 'ovnsim --help' for usage\.\n$/);
     }
+    // A mistyped command gets the suggestion and says what was wrong.
+    const typo = await cli(["trcae", net]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe("ovnsim: unknown command. Did you mean trace?\nRun 'ovnsim --help' for usage.\n");
     // Output files that cannot be written are refused before the work, in one line.
     for (const r of [await cli([...friendly, "--tcp", "8080", "--pcap-out", SCEN]), await cli(["import", net, "--out", SCEN])]) {
       expect(r.code).toBe(2);
