@@ -95,8 +95,7 @@ export class Subtable<R extends Classifiable> {
   private readonly portsAt: number;
   private portsValues: Uint32Array = new Uint32Array(0);
   private portsDirty = true;
-  /** Live nodes, and the one node when there is exactly one (else undefined). */
-  private liveNodes = 0;
+  /** The node, when there is exactly one (else undefined). */
   private single: Node<R> | undefined = undefined;
 
   maxPriority = -1;
@@ -284,8 +283,7 @@ export class Subtable<R extends Classifiable> {
       const node: Node<R> = { vals, hash, entries: [] };
       this.nodes[id] = node;
       this.index.insert(hash, id);
-      this.liveNodes++;
-      this.single = this.liveNodes === 1 ? node : undefined;
+      this.single = this.index.size === 1 ? node : undefined;
       for (let s = 0; s < partials.length; s++) this.partial[s]!.addCount(partials[s]!);
       this.portsDirty = true;
     }
@@ -322,8 +320,7 @@ export class Subtable<R extends Classifiable> {
       for (let s = 0; s < partials.length; s++) this.partial[s]!.subCount(partials[s]!);
       this.nodes[id] = undefined;
       this.freeNodes.push(id);
-      this.liveNodes--;
-      this.single = this.liveNodes === 1 ? this.nodes.find((n) => n !== undefined) : undefined;
+      this.single = this.index.size === 1 ? this.nodes.find((n) => n !== undefined) : undefined;
       this.portsDirty = true;
     }
     if (gone!.priority === this.maxPriority) {

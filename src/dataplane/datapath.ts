@@ -324,7 +324,7 @@ export class Datapath {
     // Without a cache the mask is never installed: every bit, shared.
     const mask = forCache ? transientKey() : ALL_BITS;
     if (entry === undefined) {
-      mask.fill(0xffffffff);
+      if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
       return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
     }
@@ -345,7 +345,7 @@ export class Datapath {
     if (!actions) {
       // Without a cache nothing is installed, and the actions of this one packet are its results:
       // its packets themselves, not writes to rebuild them.
-      mask.fill(0xffffffff);
+      if (forCache) mask.fill(0xffffffff);
       actions = this.buildActions(key, mask, r1, xl1, undefined, !forCache)!;
       if (forCache) {
         this.exactMegaflows++;
@@ -519,7 +519,7 @@ export class DatapathGroup {
 /** The mask `translate` returns without a cache (read by nothing; every bit, as it says). */
 const ALL_BITS = new Uint32Array(KEY_WORDS).fill(0xffffffff);
 
-/** The mask of a translation that does not track: written to, never read. */
+/** The mask of a translation that does not track: neither written nor read (execute.ts `Ctx.wc`). */
 const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 
 function newXlate(entry: EntryPoint, track: boolean): XlateRecord {

@@ -186,8 +186,8 @@ export interface XlateRecord {
   /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
   exact: boolean;
   /**
-   * False when only the effects are wanted (the slow path without a cache): table lookups and
-   * calls then skip marking `wc`, which nothing will read.
+   * False when only the effects are wanted (the slow path without a cache): nothing marks `wc`,
+   * which nothing would read.
    */
   readonly track: boolean;
 }
@@ -286,7 +286,10 @@ interface Ctx {
   lbDst: Backend | undefined;
   readonly selectId: number | undefined;
   readonly xl: XlateRecord | undefined;
-  /** `xl.wc` when the translation tracks the bits it examines, else undefined. */
+  /**
+   * Where every lookup and action marks the bits it examined: `xl.wc` when the translation tracks
+   * them, else undefined (and nothing is marked).
+   */
   readonly wc: Uint32Array | undefined;
 }
 
@@ -481,7 +484,7 @@ export class LogicalExecutor {
       const ports = this.portZones?.get(cdp.dp.key);
       if (ports) {
         key[REG13] = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!) ?? 0;
-        if (ctx.xl) ctx.xl.wc[pl === "ingress" ? REG14 : REG15] = 0xffffffff;
+        if (ctx.wc) ctx.wc[pl === "ingress" ? REG14 : REG15] = 0xffffffff;
       }
     }
     if (depth > this.limits.maxDepth) {
@@ -545,7 +548,7 @@ export class LogicalExecutor {
           break;
         }
         case "move": {
-          if (ctx.xl) unwildcard(ctx.xl.wc, a.src.field);
+          if (ctx.wc) unwildcard(ctx.wc, a.src.field);
           const before = sink ? readFieldWords(key, a.dst.field) : undefined;
           if (inOneWord(a.src.field, a.src.ofs, a.src.nbits) && inOneWord(a.dst.field, a.dst.ofs, a.dst.nbits)) writeSmall(key, a.dst.field, a.dst.ofs, a.dst.nbits, readSmall(key, a.src.field, a.src.ofs, a.src.nbits));
           else writeBits(key, a.dst.field, a.dst.ofs, a.dst.nbits, readBits(key, a.src.field, a.src.ofs, a.src.nbits));
@@ -553,9 +556,9 @@ export class LogicalExecutor {
           break;
         }
         case "exchange": {
-          if (ctx.xl) {
-            unwildcard(ctx.xl.wc, a.a.field);
-            unwildcard(ctx.xl.wc, a.b.field);
+          if (ctx.wc) {
+            unwildcard(ctx.wc, a.a.field);
+            unwildcard(ctx.wc, a.b.field);
           }
           const before = sink ? readFieldWords(key, a.a.field) : undefined;
           const before2 = sink ? readFieldWords(key, a.b.field) : undefined;
@@ -593,7 +596,7 @@ export class LogicalExecutor {
             // select() picks a member and, like a recirculating ct, continues in the next table
             // with it (ovn-trace's execute_select); the rest of the rule runs on the packet as it was.
             if (sink) sink.action({ action: a });
-            if (ctx.xl) for (const f of SELECT_HASH_FIELDS) unwildcard(ctx.xl.wc, f);
+            if (ctx.wc) for (const f of SELECT_HASH_FIELDS) unwildcard(ctx.wc, f);
             const copy = copyKey(key);
             const before = sink ? readFieldWords(copy, a.result.field) : undefined;
             const choice = chooseMember(a, key, ctx.selectId);
@@ -619,7 +622,8 @@ export class LogicalExecutor {
               xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
               break;
             }
-            for (const arg of a.args) if (arg.kind === "field") unwildcard(xl.wc, arg.src.field);
+            const wc = ctx.wc;
+            if (wc) for (const arg of a.args) if (arg.kind === "field") unwildcard(wc, arg.src.field);
           }
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
@@ -631,11 +635,11 @@ export class LogicalExecutor {
         case "output": {
           if (sink) sink.action({ action: a });
           sent = true;
-          if (ctx.xl) {
+          if (ctx.wc) {
             // The output port is read from the key: the megaflow matches it.
-            if (a.to.kind === "field") unwildcard(ctx.xl.wc, a.to.src.field);
-            else if (a.to.kind === "outport") ctx.xl.wc[REG15] = 0xffffffff;
-            else if (a.to.kind === "in_port") ctx.xl.wc[REG14] = 0xffffffff;
+            if (a.to.kind === "field") unwildcard(ctx.wc, a.to.src.field);
+            else if (a.to.kind === "outport") ctx.wc[REG15] = 0xffffffff;
+            else if (a.to.kind === "in_port") ctx.wc[REG14] = 0xffffffff;
           }
           this.output(ctx, frame, key, this.outputKey(a.to, key), depth, crossings);
           break;
@@ -658,7 +662,7 @@ export class LogicalExecutor {
             // `next`: the pass resumes where that `next` goes. A `ct` with neither (`ct_commit`)
             // does not recirculate.
             const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
-            if (a.zone.kind === "field") unwildcard(ctx.xl.wc, a.zone.src.field);
+            if (a.zone.kind === "field" && ctx.wc) unwildcard(ctx.wc, a.zone.src.field);
             const nx = actions[i + 1];
             let resume: Resume | undefined;
             if (a.table !== undefined) resume = { datapath: frame.cdp.dp.key, pipeline: frame.pipeline, table: a.table };
@@ -703,7 +707,7 @@ export class LogicalExecutor {
           if (sink) sink.action({ action: a });
           break;
         case "push_vlan": {
-          if (ctx.xl) ctx.xl.wc[W.VLAN0] = 0xffffffff;
+          if (ctx.wc) ctx.wc[W.VLAN0] = 0xffffffff;
           const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
           key[W.VLAN1] = key[W.VLAN0]!;
           key[W.VLAN0] = ((a.tpid << 16) | ((a.pcp ?? 0) << 13) | 0x1000 | (a.vid & 0xfff)) >>> 0;
@@ -711,7 +715,7 @@ export class LogicalExecutor {
           break;
         }
         case "pop_vlan": {
-          if (ctx.xl) ctx.xl.wc[W.VLAN1] = 0xffffffff;
+          if (ctx.wc) ctx.wc[W.VLAN1] = 0xffffffff;
           const before = sink ? readFieldWords(key, F_VLAN_TCI) : undefined;
           key[W.VLAN0] = key[W.VLAN1]!;
           key[W.VLAN1] = 0;
@@ -719,9 +723,9 @@ export class LogicalExecutor {
           break;
         }
         case "dec_ttl": {
-          if (ctx.xl) {
-            unwildcard(ctx.xl.wc, F_ETH_TYPE);
-            unwildcard(ctx.xl.wc, F_NW_TTL);
+          if (ctx.wc) {
+            unwildcard(ctx.wc, F_ETH_TYPE);
+            unwildcard(ctx.wc, F_NW_TTL);
           }
           const et = getField(key, F_ETH_TYPE);
           if (et !== ETH_IP && et !== ETH_IPV6) {
@@ -813,10 +817,10 @@ export class LogicalExecutor {
     }
     const inKey = key[REG14]!;
     const loopback = (key[REG10]! & 1) !== 0;
-    if (ctx.xl) {
+    if (ctx.wc) {
       // Output compares the input port with the output port(s), unless flags.loopback is set.
-      ctx.xl.wc[REG14] = 0xffffffff;
-      ctx.xl.wc[REG10] = (ctx.xl.wc[REG10]! | 1) >>> 0;
+      ctx.wc[REG14] = 0xffffffff;
+      ctx.wc[REG10] = (ctx.wc[REG10]! | 1) >>> 0;
     }
     const egressKey = copyKey(key);
     for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
