@@ -17,7 +17,8 @@
  * a field copy a `move`, `<->` an `exchange`. OVN's conntrack actions that continue in the next
  * table (`ct_next`, `ct_dnat`, `ct_snat`, `ct_lb_mark`, `ct_commit_nat`) become a `ct`/`ct_lb`
  * followed by `next`. Zones follow OVN's registers: a switch's zone is in reg13, a router's DNAT
- * zone in reg11 and SNAT zone in reg12 (`_in_czone` uses the SNAT zone for both). `ct_lb_mark;`
+ * zone in reg11 and SNAT zone in reg12 (`_in_czone` uses the SNAT zone for both); `ct_dnat` and
+ * `ct_snat` use reg11 and reg12 on a switch too, as OVN encodes them. `ct_lb_mark;`
  * without backends applies the connection's existing NAT (`ct` with `nat: restore`).
  *
  * Port names in `outport = "p1"` resolve through `ActionContext.portKey`; a name it does not know
@@ -356,7 +357,9 @@ class Parser {
   }
 
   private zone(which: "ct" | "dnat" | "snat"): CtZone {
-    const reg = (this.ctx.datapath ?? "switch") === "switch" ? "reg13" : which === "snat" ? "reg12" : "reg11";
+    // As OVN's encoders have it: `ct_snat` / `ct_dnat` use the SNAT / DNAT zone register on a
+    // switch too (its hairpin flows `ct_snat;`); the other conntrack actions use the switch's zone.
+    const reg = which === "snat" ? "reg12" : which === "dnat" || (this.ctx.datapath ?? "switch") === "router" ? "reg11" : "reg13";
     return { kind: "field", src: { field: layoutField(reg), ofs: 0, nbits: 16 } };
   }
 
@@ -515,7 +518,7 @@ class Parser {
     }
     this.expect(")", "`)'");
     if (backends.length === 0) return this.ct({ commit: false, nat: { kind: "restore" } });
-    return { kind: "ct_lb", zone: this.zone("dnat"), backends, ...(hashFields ? { hashFields } : {}), ...(mark ? { mark } : {}) };
+    return { kind: "ct_lb", zone: this.zone("ct"), backends, ...(hashFields ? { hashFields } : {}), ...(mark ? { mark } : {}) };
   }
 
   private log(): Action {
