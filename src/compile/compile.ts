@@ -20,7 +20,7 @@ import { lowerLogicalFlows, type DatapathInput, type LowerFlow } from "./lower.j
 import { routerLogicalFlows } from "./router.js";
 import { routerLbAddressSets } from "./router-nat.js";
 import { isDgp } from "./router-lrp.js";
-import { switchLogicalFlows, type LogicalFlow } from "./switch.js";
+import { programLoadBalancers, switchLogicalFlows, type LogicalFlow } from "./switch.js";
 
 export interface CompiledNetwork {
   readonly program: LogicalProgram;
@@ -158,6 +158,7 @@ function compileUncached(net: Network, chassis: string | undefined): Result<Comp
     addressSet: (name) => addressSetOf(net, name),
     portGroup: (name) => net.portGroups.get(name)?.ports.toArray(),
     isChassisResident: chassis === undefined ? () => true : (port) => residentChassis(net, port) === chassis,
+    loadBalancers: programLoadBalancers(net, (name) => keys.switches.get(name)?.datapath),
   });
   if (!lowered.ok) return lowered;
   return ok({ program: lowered.value, flows });

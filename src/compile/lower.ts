@@ -23,7 +23,7 @@
 import { error, fail, ok, type Diagnostic, type Result } from "../base/index.js";
 import { MatchCache, type NormalizeContext } from "../expr/index.js";
 import { LAYOUT_VERSION } from "../flow/index.js";
-import { makeProgram, makeRule, makeTable, type Action, type LogicalDatapath, type LogicalPort, type LogicalProgram, type MulticastGroup, type Program, type Provenance, type Rule, type Table } from "../ofp/index.js";
+import { makeProgram, makeRule, makeTable, type Action, type LogicalDatapath, type LogicalPort, type LogicalProgram, type MulticastGroup, type Program, type ProgramLoadBalancer, type Provenance, type Rule, type Table } from "../ofp/index.js";
 import { parseActions, type ActionContext } from "./actions/index.js";
 import { pipelineStages, stageByName, type DatapathKind, type PipelineName } from "./stages.js";
 
@@ -64,6 +64,8 @@ export interface LowerInput {
   readonly portGroup?: (name: string) => readonly string[] | undefined;
   /** Whether a port is resident on the chassis the flows are for. Default: false. */
   readonly isChassisResident?: (port: string) => boolean;
+  /** Carried into the program as they are (`LogicalProgram.loadBalancers`). */
+  readonly loadBalancers?: readonly ProgramLoadBalancer[];
 }
 
 const PREFIX: Readonly<Record<DatapathKind, Readonly<Record<PipelineName, string>>>> = {
@@ -126,7 +128,7 @@ export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
     for (const p of dp.ports) portByName.set(p.name, p);
   }
   if (diags.length) return fail(...diags);
-  return ok(Object.freeze({ datapaths, datapathByName, portByName }));
+  return ok(Object.freeze({ datapaths, datapathByName, portByName, ...(input.loadBalancers ? { loadBalancers: input.loadBalancers } : {}) }));
 }
 
 function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache, actionCache: ActionCache, diags: Diagnostic[]): LogicalDatapath | undefined {

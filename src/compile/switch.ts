@@ -26,6 +26,7 @@
  */
 import { parseIpv4, parseIpv6, formatIpv6, parseMac, formatMac } from "../base/index.js";
 import type { Acl, LogicalSwitch, LoadBalancer, Network, SwitchPort } from "../model/index.js";
+import { parseIpAddr, type Backend, type IpAddr, type ProgramLoadBalancer } from "../ofp/index.js";
 import { MC_FLOOD, MC_FLOOD_L2, MC_UNKNOWN, hasUnknownAddress } from "./assign-keys.js";
 import { crPortName, isDgp, lrpNetworks, routerPortOf } from "./router-lrp.js";
 import { switchNatFlows } from "./router-nat.js";
@@ -383,6 +384,47 @@ function vipsOf(lb: LoadBalancer): Vip[] {
       }
     }
     out.push({ vip, backends: bs, text: vipText });
+  }
+  return out;
+}
+
+const LB_PROTO: Readonly<Record<LoadBalancer["protocol"], number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/**
+ * The switches' load balancers as the Southbound `Load_Balancer` table holds them (what
+ * ovn-controller builds its hairpin flows from), each with the datapath keys of the switches it
+ * is attached to (`datapathOf`). VIPs and backends that do not parse are left out, as the logical
+ * flows leave them out.
+ */
+export function programLoadBalancers(net: Network, datapathOf: (switchName: string) => number | undefined): ProgramLoadBalancer[] {
+  const attached = new Map<string, number[]>();
+  for (const ls of net.switches.values()) {
+    const dp = datapathOf(ls.name);
+    if (dp === undefined) continue;
+    for (const { name } of lbsOfSwitch(net, ls)) {
+      let l = attached.get(name);
+      if (!l) attached.set(name, (l = []));
+      if (!l.includes(dp)) l.push(dp);
+    }
+  }
+  const out: ProgramLoadBalancer[] = [];
+  for (const [name, datapaths] of attached) {
+    const lb = net.loadBalancers.get(name)!;
+    const vips = vipsOf(lb).map(({ vip, backends }) => ({
+      ip: parseIpAddr(vip.ip)!,
+      port: vip.port,
+      backends: backends.filter((b) => b.v6 === vip.v6).map((b): Backend => ({ ip: parseIpAddr(b.ip)!, ...(b.port !== undefined ? { port: b.port } : {}) })),
+    }));
+    let v4: IpAddr | undefined;
+    let v6: IpAddr | undefined;
+    for (const text of (lb.options.get("hairpin_snat_ip") ?? "").split(/\s+/)) {
+      if (text === "") continue;
+      const ip = parseIpAddr(text);
+      if (!ip) continue;
+      if (ip.length === 1) v4 ??= ip;
+      else v6 ??= ip;
+    }
+    out.push({ name, proto: LB_PROTO[lb.protocol], vips, hairpinSnatIp: { v4, v6 }, datapaths: datapaths.sort((a, b) => a - b) });
   }
   return out;
 }

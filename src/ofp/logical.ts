@@ -12,6 +12,7 @@
  * to that port: to the outside for a VIF or localnet port, or into the peer datapath's ingress for
  * a patch (router) port.
  */
+import type { Backend, IpAddr } from "./action.js";
 import type { Program } from "./program.js";
 
 export type LogicalPortType = "" | "router" | "localnet" | "remote" | "localport" | "external" | "virtual" | "l2gateway" | "patch" | "chassisredirect";
@@ -55,7 +56,29 @@ export interface LogicalDatapath {
   readonly stageNames: { readonly ingress: readonly string[]; readonly egress: readonly string[] };
 }
 
+/**
+ * A load balancer as ovn-controller reads it from the Southbound `Load_Balancer` table, which
+ * holds the load balancers of logical switches (not those only on routers). ovn-controller builds
+ * its hairpin flows from these (OpenFlow tables 68-70: `chk_lb_hairpin`, `chk_lb_hairpin_reply`,
+ * `ct_snat_to_vip`); the logical flows carry the VIPs themselves.
+ */
+export interface ProgramLoadBalancer {
+  readonly name: string;
+  /** IP protocol number of its VIPs with a port: 6, 17 or 132. */
+  readonly proto: number;
+  readonly vips: readonly { readonly ip: IpAddr; readonly port: number | undefined; readonly backends: readonly Backend[] }[];
+  /** `options:hairpin_snat_ip`: the source address of hairpinned packets, per family (else the VIP). */
+  readonly hairpinSnatIp: { readonly v4: IpAddr | undefined; readonly v6: IpAddr | undefined };
+  /** Keys of the switch datapaths it is attached to. */
+  readonly datapaths: readonly number[];
+}
+
 export interface LogicalProgram {
+  /**
+   * The switches' load balancers (absent: none), for what ovn-controller derives from them
+   * rather than from logical flows: the hairpin tables.
+   */
+  readonly loadBalancers?: readonly ProgramLoadBalancer[];
   /** Datapaths by key. */
   readonly datapaths: ReadonlyMap<number, LogicalDatapath>;
   /** Datapath keys by name. */
