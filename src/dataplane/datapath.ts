@@ -179,7 +179,7 @@ export class Datapath {
   private readonly tunnelStats = new Map<string, number>();
   private readonly scratch: Uint32Array[] = [];
   private readonly vxlan: boolean;
-  private macVersion: number;
+  private learnedVersion: number;
   upcalls = 0;
   exactMegaflows = 0;
 
@@ -189,7 +189,7 @@ export class Datapath {
     this.exec = exec;
     this.cache = cache === false ? undefined : new FlowCache<DpActions>(cache ?? {});
     this.vxlan = vxlan;
-    this.macVersion = exec.macBindings.version;
+    this.learnedVersion = exec.learnedVersion;
     // Entry 0 is never used, so a key with recirc_id 0 is recognisably not entered yet.
     this.entries.push({ kind: "tunnel" });
     this.entryId("tunnel", { kind: "tunnel" });
@@ -229,9 +229,9 @@ export class Datapath {
     const g = this.group;
     g.passes++;
     if (depth > 0) g.recirculations++;
-    if (this.exec.macBindings.version !== this.macVersion) {
-      // The neighbour table changed: megaflows that read it may be stale.
-      this.macVersion = this.exec.macBindings.version;
+    if (this.exec.learnedVersion !== this.learnedVersion) {
+      // Learned state changed (neighbours, hairpin reply flows): megaflows that read it may be stale.
+      this.learnedVersion = this.exec.learnedVersion;
       this.cache?.flush();
     }
     let acts: DpActions;

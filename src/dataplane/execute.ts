@@ -53,6 +53,7 @@ import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtReques
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { LbHairpin } from "./lb-hairpin.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
@@ -143,8 +144,9 @@ export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | und
  * learning actions (`put_arp`, `put_nd`, `put_fdb`) change nothing; lookups in learned tables
  * (`lookup_arp`, `lookup_nd`, `lookup_fdb`, `get_fdb`, `lookup_arp_ip`, `lookup_nd_ip`) find
  * nothing (0); `chk_lb_hairpin` is 1 when the packet was DNATed and its source equals its new
- * destination (the VIP port check ovn-trace adds needs load-balancer data the program does not
- * carry); `chk_lb_hairpin_reply` is 0. Port security checks (`check_in_port_sec`,
+ * destination (without the VIP and port check ovn-trace adds); `chk_lb_hairpin_reply` is 0. In
+ * `table` mode ovn-controller's hairpin tables answer both instead (lb-hairpin.ts). Port security
+ * checks (`check_in_port_sec`,
  * `check_out_port_sec`) need the ports' security addresses, which `LogicalPort` does not carry:
  * the default answers 0 (allowed), and a caller with the model supplies a real handler. Any other
  * function answers 0.
@@ -308,6 +310,7 @@ const F_TP_DST = field("tp_dst");
 const F_VLAN_TCI = field("vlan_tci");
 
 const F_CT_STATE = field("ct_state");
+const F_REG12 = field("reg12");
 const HAIRPIN_READS_V4: readonly FieldDef[] = ["nw_src", "nw_dst"].map(field);
 const HAIRPIN_READS_V6: readonly FieldDef[] = ["ipv6_src", "ipv6_dst"].map(field);
 
@@ -330,15 +333,22 @@ export class LogicalExecutor {
   private readonly calls: Readonly<Record<string, CallHandler>>;
   /** The neighbour table `get_arp` and friends consult. */
   readonly macBindings: MacBindingTable;
+  /**
+   * `table` mode: ovn-controller's load-balancer hairpin tables (lb-hairpin.ts), which answer
+   * `chk_lb_hairpin`, `chk_lb_hairpin_reply` and `ct_snat_to_vip`. Undefined in `trace` mode,
+   * where those answer as ovn-trace does.
+   */
+  readonly hairpin: LbHairpin | undefined;
   private readonly selectId: number | undefined;
   private readonly gatewayRouters: ReadonlySet<number>;
   /**
-   * `table` mode: each router's DNAT and SNAT conntrack zones, which ovn-controller loads into
-   * reg11 / reg12 before the router's pipelines run (logical flows only read them). Without this
-   * every router would share zone 0 for both, and a connection's DNAT and SNAT entries would
-   * collide. Undefined in `trace` mode, where zones do not matter.
+   * `table` mode: each datapath's DNAT and SNAT conntrack zones, which ovn-controller loads into
+   * reg11 / reg12 before its pipelines run (logical flows only read them): routers' NAT and a
+   * switch's hairpin SNAT (`ct_snat_to_vip`, `ct_snat`) use them. Without this every datapath
+   * would share zone 0 for both, and a connection's DNAT and SNAT entries would collide.
+   * Undefined in `trace` mode, where zones do not matter.
    */
-  private readonly routerZones: Map<number, readonly [number, number]> | undefined;
+  private readonly datapathZones: Map<number, readonly [number, number]> | undefined;
   /**
    * `table` mode: the conntrack zone of each switch port that is not a patch (datapath key → port
    * key → zone), which ovn-controller loads into reg13 before a switch's ingress pipeline (the
@@ -355,9 +365,14 @@ export class LogicalExecutor {
     this.program = program;
     this.ctMode = opts.ct ?? { kind: "table" };
     this.macBindings = opts.macBindings instanceof MacBindingTable ? opts.macBindings : new MacBindingTable(program, opts.macBindings ?? []);
-    this.calls = { ...DEFAULT_CALLS, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
+    const hairpin = this.ctMode.kind === "table" ? new LbHairpin(program.loadBalancers ?? []) : undefined;
+    this.hairpin = hairpin;
+    const hairpinCalls: Record<string, CallHandler> = hairpin
+      ? { chk_lb_hairpin: (_a, c) => (hairpin.check(c.key, c.wc) ? 1n : 0n), chk_lb_hairpin_reply: (_a, c) => (hairpin.checkReply(c.key, c.wc) ? 1n : 0n) }
+      : {};
+    this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
-    this.routerZones = this.ctMode.kind === "table" ? assignRouterZones(program) : undefined;
+    this.datapathZones = this.ctMode.kind === "table" ? assignDatapathZones(program) : undefined;
     this.portZones = this.ctMode.kind === "table" ? assignPortZones(program) : undefined;
     this.gatewayRouters = new Set([...(opts.gatewayRouters ?? [])].map((n) => program.datapathByName.get(n)).filter((k): k is number => k !== undefined));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -381,6 +396,14 @@ export class LogicalExecutor {
         m.set(p.key, dist.key);
       }
     }
+  }
+
+  /**
+   * Moves whenever the state the executor learns from packets changes (neighbours, hairpin reply
+   * flows): a flow cache drops its megaflows then, since some of them read that state.
+   */
+  get learnedVersion(): number {
+    return this.macBindings.version + (this.hairpin?.version ?? 0);
   }
 
   /** The connection table (mode `table`), shared by every run. */
@@ -476,7 +499,7 @@ export class LogicalExecutor {
   private runPipeline(ctx: Ctx, cdp: CompiledDatapath, pl: Pipeline, table: number, key: Uint32Array, depth: number, crossings: number): void {
     key[W.METADATA] = cdp.dp.key >>> 0;
     if (table === 0) {
-      const zones = this.routerZones?.get(cdp.dp.key);
+      const zones = this.datapathZones?.get(cdp.dp.key);
       if (zones) {
         key[REG11] = zones[0];
         key[REG12] = zones[1];
@@ -612,6 +635,12 @@ export class LogicalExecutor {
             if (sink) sink.enter({ kind: "resubmit", table: target });
             this.runPipeline(ctx, frame.cdp, frame.pipeline, target, copy, depth + 1, crossings);
             if (sink) sink.leave();
+            break;
+          }
+          if (a.fn === "ct_snat_to_vip" && this.hairpin) {
+            if (sink) sink.action({ action: a });
+            const ct = this.hairpin.snatAction(key, ctx.wc);
+            if (ct) this.snatToVip(ctx, ct, key);
             break;
           }
           const h = this.calls[a.fn];
@@ -1018,6 +1047,23 @@ export class LogicalExecutor {
     if (cdp && h) h(a, { key, datapath: cdp.dp, pipeline });
   }
 
+  /**
+   * `ct_snat_to_vip` in `table` mode, where table 70 gave `ct` (a commit with SNAT in the zone in
+   * reg12, without recirculation): conntrack commits the connection, and the packet goes on with
+   * its source translated, as the datapath's `ct(commit,nat(src=...))` leaves it. The rest of the
+   * pass sees the same `ct_*` fields as before, as after any `ct` that does not recirculate.
+   * The source port is kept (conntrack here does not resolve clashes of translated tuples).
+   */
+  private snatToVip(ctx: Ctx, ct: CtAction, key: Uint32Array): void {
+    const to = (ct.nat as { range: { ipMin: readonly number[] } }).range.ipMin;
+    if (ctx.xl) {
+      if (ctx.wc) unwildcard(ctx.wc, F_REG12);
+      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: ct, zone: key[REG12]! & 0xffff, resume: undefined });
+    } else this.applyCt(ctx, ct, copyKey(key));
+    if (to.length === 1) key[W.NW_SRC] = to[0]! >>> 0;
+    else for (let i = 0; i < 4; i++) key[W.IPV6_SRC + i] = to[i]! >>> 0;
+  }
+
   private applyCt(ctx: Ctx, a: CtAction | CtLbAction, key: Uint32Array): void {
     const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
     const q = ctx.ctQueue;
@@ -1386,10 +1432,7 @@ function isSnatZone(a: CtAction): boolean {
   return a.zone.kind === "field" && a.zone.src.field.name === "reg12";
 }
 
-/**
- * Conntrack zones for every router datapath, `[dnat, snat]`, numbered from 0x8000 up in datapath
- * key order so they never meet the switch zones (reg13, below 0x8000 in practice).
- */
+/** Conntrack zones of switch ports (reg13), numbered from 1 in datapath and port key order. */
 function assignPortZones(program: LogicalProgram): Map<number, Map<number, number>> {
   const out = new Map<number, Map<number, number>>();
   let next = 1;
@@ -1406,13 +1449,21 @@ function assignPortZones(program: LogicalProgram): Map<number, Map<number, numbe
   return out;
 }
 
-function assignRouterZones(program: LogicalProgram): Map<number, readonly [number, number]> {
+/**
+ * Conntrack zones for every datapath, `[dnat, snat]`, numbered from 0x8000 up (routers in datapath
+ * key order, then switches) so they never meet the port zones (reg13, below 0x8000 in practice).
+ */
+function assignDatapathZones(program: LogicalProgram): Map<number, readonly [number, number]> {
   const out = new Map<number, readonly [number, number]>();
   let next = 0x8000;
-  for (const k of [...program.datapaths.keys()].sort((a, b) => a - b)) {
-    if (program.datapaths.get(k)!.kind !== "router") continue;
-    out.set(k, [next, next + 1]);
-    next += 2;
+  const keys = [...program.datapaths.keys()].sort((a, b) => a - b);
+  // Routers first, so their zones do not depend on the switches.
+  for (const kind of ["router", "switch"] as const) {
+    for (const k of keys) {
+      if (program.datapaths.get(k)!.kind !== kind) continue;
+      out.set(k, [next, next + 1]);
+      next += 2;
+    }
   }
   return out;
 }
