@@ -18,8 +18,10 @@
  * `resume` at a pipeline and table after conntrack), so every pass's lookup includes it. A
  * recirculating `ct` / `ct_lb` ends the pass: its actions are to run conntrack on the packet and
  * start a new pass with the result, whose key has the new `recirc_id` and the `ct_*` fields, as
- * OVS's `ct(...),recirc(N)` does. The number of passes a packet may take is bounded (`maxRecirc`,
- * drop `loop-recirc`).
+ * OVS's `ct(...),recirc(N)` does. A `ct` that does not recirculate (`ct_commit`) is an action of
+ * the pass and the pass goes on, as in OVS, so a packet takes the passes OVS takes (less OVS's
+ * `dp_hash` pass for a load balancer, whose backend ovnsim's `ct_lb` picks itself). The number of
+ * passes a packet may take is bounded (`maxRecirc`, drop `loop-recirc`).
  *
  * Translation and the megaflow
  * ----------------------------

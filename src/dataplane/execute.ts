@@ -175,10 +175,12 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
 /**
  * What one pass of the slow path records for the flow cache (dataplane/datapath.ts): the bits of
  * the key it examined and the stateful actions it deferred. With it, the executor runs as
- * ovs-vswitchd's translation does: a recirculating `ct` / `ct_lb` (one with a `table`) ends the
- * pass there (the continuation becomes a `resume` effect, run later as a new pass on the
- * conntrack result), a `ct` without a table is recorded and changes nothing now, and learning
- * actions (`put_arp`, `put_nd`) are recorded instead of applied. Everything else runs as usual.
+ * ovs-vswitchd's translation does: a recirculating `ct` / `ct_lb` (one with a `table`, or OVN's
+ * forms followed by `next`) ends the pass there (the continuation becomes a `resume` effect, run
+ * later as a new pass on the conntrack result); a `ct` that does not recirculate (`ct_commit`,
+ * the hairpin's `ct_snat_to_vip`) is recorded and the pass goes on with the packet's `ct_*`
+ * fields as they were; learning actions (`put_arp`, `put_nd`) are recorded instead of applied.
+ * Everything else runs as usual.
  */
 export interface XlateRecord {
   /** Every bit of the key that a lookup or an action examined (ORed in; the caller zeroes it). */
@@ -688,14 +690,15 @@ export class LogicalExecutor {
             // Translation: the conntrack action runs when the pass is executed; a recirculating
             // one ends the pass here and its continuation is a later pass.
             // OVN's recirculating forms (`ct_next`, `ct_lb_mark`, `ct_dnat`, ...) are a `ct` then a
-            // `next`: the pass resumes where that `next` goes. A `ct` with neither (`ct_commit`)
-            // does not recirculate.
+            // `next`: the pass resumes where that `next` goes. `ct_commit` (a commit without NAT)
+            // does not recirculate, `next` or not: the pass goes on, as OVS's ct(commit) without a
+            // table leaves it.
             const zone = a.zone.kind === "const" ? a.zone.zone : readSmall(key, a.zone.src.field, a.zone.src.ofs, Math.min(32, a.zone.src.nbits));
             if (a.zone.kind === "field" && ctx.wc) unwildcard(ctx.wc, a.zone.src.field);
             const nx = actions[i + 1];
             let resume: Resume | undefined;
             if (a.table !== undefined) resume = { datapath: frame.cdp.dp.key, pipeline: frame.pipeline, table: a.table };
-            else if (nx?.kind === "next") {
+            else if (nx?.kind === "next" && !isPlainCommit(a)) {
               const other = nx.pipeline !== undefined && nx.pipeline !== frame.pipeline;
               resume = { datapath: frame.cdp.dp.key, pipeline: other ? nx.pipeline! : frame.pipeline, table: nx.table ?? (other ? 0 : frame.table + 1) };
               i++;
@@ -707,7 +710,8 @@ export class LogicalExecutor {
             break;
           }
           if (a.table === undefined) {
-            this.applyCt(ctx, a, key);
+            // A plain commit leaves the packet's ct fields as they were for the rest of the pass.
+            this.applyCt(ctx, a, isPlainCommit(a) ? copyKey(key) : key);
             break;
           }
           sent = true;
@@ -1426,6 +1430,14 @@ function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefi
 
 /** The fields `chooseMember` hashes. */
 const SELECT_HASH_FIELDS: readonly FieldDef[] = ["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "tp_src", "tp_dst"].map(field);
+
+/**
+ * True for OVN's `ct_commit` (a `ct` that commits without NAT or a table): it does not
+ * recirculate, and the packet's `ct_*` fields stay as they were (only the connection changes).
+ */
+function isPlainCommit(a: CtAction | CtLbAction): boolean {
+  return a.kind === "ct" && a.table === undefined && a.commit && a.nat === undefined;
+}
 
 /** True when a router conntrack action works in the SNAT zone (reg12): `ct_snat`. */
 function isSnatZone(a: CtAction): boolean {
