@@ -5,7 +5,8 @@
  * from the shared captures, mapped onto the scenario (`--map auto`), replayed BENCH_RUNS times
  * (default 5) with the cache (default exact-match insertion 1/100) and without it, each run on a
  * fresh network; medians of the packet loop's rate (the mapping's first pass and the compile are
- * not in it), the speedup from the same run, hit rates, megaflows, masks and the peak RSS.
+ * not in it), the speedup from the same run, the rate with the megaflow classifier alone (no
+ * exact-match cache), hit rates, megaflows, masks and the peak RSS.
  * `replay/workers` replays the same capture (REPLAY_COPIES times in a row, default 4) onto
  * kube-ovn-default with one and with two worker threads and reports the aggregate rate (packets
  * over the slowest shard's loop time).
@@ -24,7 +25,7 @@ import { printTinybench } from "./report.js";
 import { pcapsDir } from "./pcap.bench.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import { KEY_WORDS, W, extractKey, frameFromKey } from "../src/flow/index.js";
-import { FlowCache } from "../src/dataplane/index.js";
+import { FlowCache, type FlowCacheOptions } from "../src/dataplane/index.js";
 import { Replayer, mapInjector, replayInWorkers, type ReplayReport } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 
@@ -39,10 +40,10 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function once(scenario: string, file: string, bytes: Uint8Array, cache: boolean): ReplayReport {
+function once(scenario: string, file: string, bytes: Uint8Array, cache: boolean | FlowCacheOptions): ReplayReport {
   const sc = loadNetworkFile(join(SCEN, scenario));
   if (!sc.ok) throw new Error(`${scenario}: ${sc.diags[0]?.message}`);
-  const r = new Replayer(sc.value.network, { cache: cache ? {} : false });
+  const r = new Replayer(sc.value.network, { cache: cache === true ? {} : cache });
   const inj = mapInjector(r, "auto", [{ file, bytes }]);
   return r.run([{ file, bytes }], inj);
 }
@@ -54,11 +55,13 @@ function macro(scenario: string, file: string): void {
   const bytes = new Uint8Array(readFileSync(file));
   const on: number[] = [];
   const off: number[] = [];
+  const noEmc: number[] = [];
   let last: ReplayReport | undefined;
   for (let i = 0; i < RUNS; i++) {
     last = once(scenario, file, bytes, true);
     on.push(pps(last));
     off.push(pps(once(scenario, file, bytes, false)));
+    noEmc.push(pps(once(scenario, file, bytes, { emcInsertInvProb: 0 })));
   }
   const c = last!.stats.cache;
   const rss = process.resourceUsage().maxRSS / 1024;
@@ -66,6 +69,7 @@ function macro(scenario: string, file: string): void {
   console.log(`  with the cache:    ${fmt(median(on))}  (runs: ${on.map(fmt).join(", ")})`);
   console.log(`  slow path only:    ${fmt(median(off))}  (runs: ${off.map(fmt).join(", ")})`);
   console.log(`  speedup:           ${(median(on) / median(off)).toFixed(2)}x`);
+  console.log(`  cache without the exact-match cache (--emc-insert-inv-prob 0): ${fmt(median(noEmc))}  (runs: ${noEmc.map(fmt).join(", ")})`);
   console.log(`  exact-match hits ${((100 * c.emcHits) / c.lookups).toFixed(1)}%, megaflow hits ${((100 * c.megaflowHits) / c.lookups).toFixed(1)}% (${c.avgSubtablesPerHit.toFixed(2)} subtables per hit), upcalls ${((100 * c.misses) / c.lookups).toFixed(2)}%`);
   console.log(`  megaflows ${c.megaflows} (${last!.stats.exactMegaflows} exact), masks ${c.masks}, connections ${last!.connections}, peak RSS ${rss.toFixed(0)} MiB`);
 }
