@@ -14,28 +14,34 @@ import { W } from "../../src/flow/index.js";
 import { Replayer } from "../../src/replay/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 import { readFileSync } from "node:fs";
-import { PACKETS, RECORDING, type MegaflowRecording } from "../../scripts/ovs-megaflows.js";
+import { PACKETS, RECORDING, type MegaflowRecording, type OraclePacket } from "../../scripts/ovs-megaflows.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SWITCH_REGS = new Set([0, 10, 13, 14, 15]);
 /** The `recirc_id` of a tunnel arrival (datapath.ts: entry 1). */
 const TUNNEL_ENTRY = 1;
 
+/** A fresh replayer (megaflows only, no exact-match cache) after the packet `p` went through it once. */
+function injectOnce(p: OraclePacket): { r: Replayer; chassis: string } {
+  const sc = loadNetworkFile(join(ROOT, "scenarios", p.scenario));
+  if (!sc.ok) throw new Error(sc.diags[0]!.message);
+  const r = new Replayer(sc.value.network, { cache: { emcInsertInvProb: 0 } });
+  const at = r.injectionFor(p.inport)!;
+  const plan = compilePhysical(sc.value.network);
+  if (!plan.ok) throw new Error("physical plan");
+  const mf = compileMicroflow(plan.value.chassis.get(at.chassis)!.program, undefined, p.microflow);
+  if (!mf.ok) throw new Error(mf.diags[0]!.message);
+  const key = mf.value.key.slice();
+  key.fill(0, 0, W.REG0 + 16);
+  r.group.inject(at.datapath, at.entry, key);
+  return { r, chassis: at.chassis };
+}
+
 describe("megaflow registers", () => {
   for (const name of ["same-switch-pod-to-pod", "cross-chassis-pod-to-pod", "pod-to-service-vip"]) {
     it(`${name}: only reg0, reg10, reg13-15, and metadata only on a tunnel arrival`, () => {
       const p = PACKETS.find((x) => x.name === name)!;
-      const sc = loadNetworkFile(join(ROOT, "scenarios", p.scenario));
-      if (!sc.ok) throw new Error(sc.diags[0]!.message);
-      const r = new Replayer(sc.value.network, { cache: { emcInsertInvProb: 0 } });
-      const at = r.injectionFor(p.inport)!;
-      const plan = compilePhysical(sc.value.network);
-      if (!plan.ok) throw new Error("physical plan");
-      const mf = compileMicroflow(plan.value.chassis.get(at.chassis)!.program, undefined, p.microflow);
-      if (!mf.ok) throw new Error(mf.diags[0]!.message);
-      const key = mf.value.key.slice();
-      key.fill(0, 0, W.REG0 + 16);
-      r.group.inject(at.datapath, at.entry, key);
+      const { r } = injectOnce(p);
       const flows = r.group.datapaths().flatMap((d) => d.cache!.megaflows());
       // Three or four passes: conntrack recirculations, and the tunnel for the cross-chassis one.
       expect(flows.length).toBeGreaterThanOrEqual(3);
@@ -59,18 +65,8 @@ describe("megaflow registers", () => {
     it(`${p.name}: node1 takes the passes real OVS takes there, less the dp_hash pass`, () => {
       const rec = JSON.parse(readFileSync(RECORDING, "utf8")) as MegaflowRecording;
       const real = rec.packets.find((x) => x.name === p.name)!;
-      const sc = loadNetworkFile(join(ROOT, "scenarios", p.scenario));
-      if (!sc.ok) throw new Error(sc.diags[0]!.message);
-      const r = new Replayer(sc.value.network, { cache: { emcInsertInvProb: 0 } });
-      const at = r.injectionFor(p.inport)!;
-      expect(at.chassis).toBe("node1");
-      const plan = compilePhysical(sc.value.network);
-      if (!plan.ok) throw new Error("physical plan");
-      const mf = compileMicroflow(plan.value.chassis.get(at.chassis)!.program, undefined, p.microflow);
-      if (!mf.ok) throw new Error(mf.diags[0]!.message);
-      const key = mf.value.key.slice();
-      key.fill(0, 0, W.REG0 + 16);
-      r.group.inject(at.datapath, at.entry, key);
+      const { r, chassis } = injectOnce(p);
+      expect(chassis).toBe("node1");
       // A fresh cache misses on every pass: one install per pass.
       const installed = r.group.datapath("node1")!.cache!.stats().installed;
       expect(installed).toBe(real.passes.filter((x) => x.dpHash === undefined).length);
