@@ -19,10 +19,14 @@
  *   `force` first ends a connection that the packet belongs to in the reply direction, so the
  *   packet starts a fresh one. `setMark` / `setLabel` need `commit`, as in OVS; they are stored in
  *   the connection and every later packet of it reads them back.
- * - `inv`: a packet that is not IPv4/IPv6; an ICMP error that belongs to no known connection; and,
- *   with `tcpStrict`, a TCP packet of no connection that is not a plain SYN (OVS's userspace
- *   conntrack rule). `tcpStrict` is off by default, because ovn-trace microflows rarely give
- *   `tcp.flags`.
+ * - `inv`: a packet that is not IPv4/IPv6; an ICMP error that belongs to no known connection; and
+ *   a TCP packet of no connection that may not start one (`tcpNew`): with `ovs`, the rule of OVS's
+ *   userspace conntrack (`tcp_valid_new`: flags that are invalid together, such as SYN with FIN or
+ *   RST, FIN or PSH or URG without ACK, or no SYN, ACK or RST at all, and a SYN+ACK, which would
+ *   be a half-open connection; a plain ACK starts one, so a connection captured mid-stream is
+ *   picked up), which `replay` uses; with `syn`, anything but a plain SYN. The default, `any`,
+ *   lets every TCP packet start one, because ovn-trace microflows rarely give `tcp.flags`. TCP
+ *   windows are not tracked (OVS marks packets far out of the window invalid).
  * - `rel`: an ICMP (v4 types 3, 4, 5, 11, 12; v6 types 1..4) error between two hosts that have a
  *   committed connection in the zone. The flow key does not hold the embedded header of the error,
  *   so "belongs to" is judged by the two addresses alone — an approximation.
@@ -130,14 +134,31 @@ export interface CtOutcome {
 }
 
 export interface ConntrackOptions {
-  /** Mark TCP packets of no connection that are not a plain SYN invalid (default false). */
-  readonly tcpStrict?: boolean;
+  /**
+   * Which TCP packets of no connection may start one (see the module header): `any` (default),
+   * `ovs` (OVS's userspace conntrack) or `syn` (a plain SYN only); the others are invalid.
+   */
+  readonly tcpNew?: "any" | "ovs" | "syn";
 }
 
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
+
+const TCP_PSH = 0x08;
+const TCP_URG = 0x20;
+
+/** Whether a TCP packet with `flags` may start a connection under rule `rule` (`ConntrackOptions.tcpNew`). */
+function tcpMayStart(flags: number, rule: "ovs" | "syn"): boolean {
+  if (rule === "syn") return (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
+  // OVS conntrack-tcp.c: tcp_invalid_flags, then no SYN+ACK.
+  if (flags & TCP_SYN) {
+    if (flags & (TCP_RST | TCP_FIN)) return false;
+  } else if ((flags & (TCP_ACK | TCP_RST)) === 0) return false;
+  if ((flags & TCP_ACK) === 0 && (flags & (TCP_FIN | TCP_PSH | TCP_URG)) !== 0) return false;
+  return (flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
+}
 
 function isIcmpError(v6: boolean, proto: number, type: number): boolean {
   if (!v6 && proto === PROTO_ICMP) return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
@@ -407,7 +428,7 @@ interface MutableOutcome {
 
 export class Conntrack {
   private readonly table = new ConnTable<Connection>();
-  private readonly tcpStrict: boolean;
+  private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly scratch: MutableTuple = newScratchTuple();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
@@ -415,7 +436,7 @@ export class Conntrack {
   private nextId = 1;
 
   constructor(options: ConntrackOptions = {}) {
-    this.tcpStrict = options.tcpStrict ?? false;
+    this.tcpNew = options.tcpNew ?? "any";
   }
 
   /** Number of connections. */
@@ -522,10 +543,7 @@ export class Conntrack {
       return this.out(state, false, c, c.backend, nat);
     }
 
-    if (this.tcpStrict && proto === PROTO_TCP) {
-      const fl = getField(key, F_TCP_FLAGS);
-      if ((fl & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) return this.invalid(key, zone);
-    }
+    if (this.tcpNew !== "any" && proto === PROTO_TCP && !tcpMayStart(getField(key, F_TCP_FLAGS), this.tcpNew)) return this.invalid(key, zone);
 
     // A new connection: work out its NAT binding, if any. Tuple objects are made only for a
     // connection that is committed or translated, so a new packet that is not committed (a plain

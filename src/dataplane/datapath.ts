@@ -49,7 +49,7 @@
  */
 import { KEY_WORDS, W, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
-import type { Conntrack, CtRequest } from "./conntrack.js";
+import { Conntrack, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
@@ -163,6 +163,8 @@ export interface DatapathOptions {
   readonly cache?: FlowCacheOptions | false;
   /** Passes per packet before it is dropped with `loop-recirc` (default 32). */
   readonly maxRecirc?: number;
+  /** Each chassis's connection table's options (`fromPlans`; `single` takes the executor's table). */
+  readonly conntrack?: ConntrackOptions;
 }
 
 const REG14 = W.REG0 + 14;
@@ -462,7 +464,7 @@ export class DatapathGroup {
       for (const plan of plans) {
         const c = plan.chassis.get(name);
         if (!c || c.remote) continue;
-        const exec = new LogicalExecutor(c.program, { ...executor(name), ...opts.executor, ct: { kind: "table" }, placement: c.placement });
+        const exec = new LogicalExecutor(c.program, { ...executor(name), ...opts.executor, ct: { kind: "table", conntrack: new Conntrack(opts.conntrack) }, placement: c.placement });
         return new Datapath(g, name, exec, opts.cache, c.encap?.type === "vxlan");
       }
       return undefined;

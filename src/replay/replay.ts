@@ -32,7 +32,7 @@
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { DatapathGroup, LogicalExecutor, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { Conntrack, DatapathGroup, LogicalExecutor, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
@@ -184,7 +184,9 @@ export class Replayer {
 
   constructor(net: Network, opts: ReplayOptions = {}) {
     this.network = net;
-    const dpOpts: DatapathOptions = { ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
+    // Real traffic has its TCP flags: a connection starts as OVS's conntrack lets one start.
+    const conntrack: ConntrackOptions = { tcpNew: "ovs" };
+    const dpOpts: DatapathOptions = { conntrack, ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
     const macBindings = [...traceInputs(net).macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
@@ -199,7 +201,7 @@ export class Replayer {
     } else {
       const c = compileNetwork(net);
       if (!c.ok) throw new ReplayError(c.diags);
-      this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table" }, calls: portSecurityCalls(net, c.value.program), macBindings });
+      this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table", conntrack: new Conntrack(conntrack) }, calls: portSecurityCalls(net, c.value.program), macBindings });
       this.group = DatapathGroup.single(this.single, dpOpts);
     }
   }

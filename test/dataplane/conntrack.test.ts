@@ -92,8 +92,8 @@ describe("Conntrack", () => {
     expect(ct.execute(reply, { zone: 0, commit: false }).state).toBe(CT.TRK | CT.EST | CT.RPL);
   });
 
-  it("marks non-IP packets invalid, and with tcpStrict TCP without a SYN too", () => {
-    const ct = new Conntrack({ tcpStrict: true });
+  it("marks non-IP packets invalid, and with tcpNew syn TCP without a SYN too", () => {
+    const ct = new Conntrack({ tcpNew: "syn" });
     const arp = tcpKey(A, B, 0, 0);
     setField(arp, field("eth_type"), 0x0806);
     expect(ct.execute(arp, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);

@@ -516,7 +516,7 @@ describe("LogicalExecutor: random packets", () => {
       [99, 1],
     ];
     const next32 = rng(12345);
-    const ct = new Conntrack({ tcpStrict: true });
+    const ct = new Conntrack({ tcpNew: "syn" });
     const exs = [new LogicalExecutor(prog, { ...CLS, ct: { kind: "table", conntrack: ct } }), new LogicalExecutor(prog, { ...CLS, ct: { kind: "trace", states: [CT.TRK | CT.NEW] } })];
     const macs = [MAC2, BCAST, [0x0a00, 1], [0x0a00, 0x77]];
     for (let i = 0; i < 3000; i++) {
