@@ -239,7 +239,8 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function versionOf(bin: string): string {
+/** The first line of `bin --version`, or `unknown`. */
+export function versionOf(bin: string): string {
   try {
     return execFileSync(bin, ["--version"], { encoding: "utf8", timeout: 5000 }).split("\n")[0] ?? "unknown";
   } catch {
@@ -247,13 +248,15 @@ function versionOf(bin: string): string {
   }
 }
 
-function mapOf(v: unknown): Map<string, string> {
+/** An OVSDB JSON map column as a Map. */
+export function mapOf(v: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (Array.isArray(v) && v[0] === "map") for (const [k, x] of v[1] as [unknown, unknown][]) out.set(String(k), String(x));
   return out;
 }
 
-function uuidOf(v: unknown): string {
+/** An OVSDB JSON uuid column as text (empty when it is none). */
+export function uuidOf(v: unknown): string {
   return Array.isArray(v) && v[0] === "uuid" ? String(v[1]) : "";
 }
 

@@ -1,0 +1,329 @@
+/**
+ * The replay oracle: real packets through ovnsim's datapath and through a real OVS datapath,
+ * packet by packet.
+ *
+ * The packets: the first `PACKETS` that `replay --map auto` lays onto node1 of kube-ovn-default
+ * from `bench/ndpi-composite-99k.pcap` (the shared captures), in capture order. Real OVS is the
+ * dummy-datapath ovs-vswitchd that a real ovn-controller programs as chassis node1 (the chassis
+ * scripts/ovs-megaflows.ts starts); each frame goes in through its VIF (`netdev-dummy/receive`) and
+ * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet:
+ * frames on the VIFs, and on the underlay towards node2 the Geneve packet, read as its inner frame,
+ * its VNI and its OVN port-key option. ovnsim replays the same frames through `Replayer` and its
+ * `PacketSink`. Datapath and port keys are compared by name, since ovnsim numbers them itself.
+ *
+ * Set aside, so that the comparison is of forwarding and connection tracking alone:
+ * - Load balancing: each VIP keeps its first backend only (OVS picks by `dp_hash`, ovnsim by a
+ *   hash of its own; bench/megaflows-vs-ovs.md).
+ * - Checksums: every frame's IPv4, TCP, UDP and ICMP checksums are recomputed before it goes in.
+ *   Captures hold the wrong checksums of offloading senders; OVS's conntrack marks those packets
+ *   invalid, ovnsim's does not check (README, known differences).
+ * - MTU: the interfaces' MTU is raised to 65000. The dummy interfaces drop a frame over their MTU
+ *   (1500 by default; a 1482-byte packet no longer fits once Geneve wraps it); ovnsim models no
+ *   interface MTU.
+ *
+ * The recording (fixtures/ovs/replay-kube-ovn-default.json) keeps, per packet, each output as
+ * `vif PORT sha256` or `tun FROM>TO dp=DATAPATH sha256` (TO a port or a multicast group such as
+ * `_MC_flood`), sorted: digests only, so nothing of the
+ * capture is copied into the repository.
+ *
+ * Run: `npx tsx scripts/ovs-replay.ts` compares real OVS now with the recording (exit 1 when they
+ * differ); `--record` rewrites it. test/ovn/ovs-replay.test.ts holds ovnsim to the recording.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { List } from "immutable";
+import { error, fail, ok, type Result } from "../src/base/index.js";
+import { compilePhysical } from "../src/compile/index.js";
+import type { PacketSink } from "../src/dataplane/index.js";
+import { KEY_WORDS, extractKey, rewriteFrame } from "../src/flow/index.js";
+import type { Network } from "../src/model/index.js";
+import { fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum } from "../src/packet/index.js";
+import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
+import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
+import { Replayer, mapInjector } from "../src/replay/index.js";
+import { loadNetworkFile } from "../src/scenario/index.js";
+import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
+
+export const ROOT = resolve(import.meta.dirname, "..");
+export const RECORDING = join(ROOT, "fixtures/ovs/replay-kube-ovn-default.json");
+export const CAPTURE = "bench/ndpi-composite-99k.pcap";
+export const SCENARIO = "kube-ovn-default.yaml";
+export const CHASSIS = "node1";
+/** How many packets: enough for hundreds of connections, short enough for CI (about 20 s live). */
+export const PACKETS = 1000;
+const MTU = 65000;
+
+/** The shared captures' directory (`$OVNSIM_PCAPS`, else `../shared/pcaps`). */
+export function pcapsDir(): string {
+  return process.env.OVNSIM_PCAPS ?? resolve(ROOT, "../shared/pcaps");
+}
+
+export interface ReplayRecording {
+  readonly ovs: string;
+  readonly ovn: string;
+  readonly capture: string;
+  /** SHA-256 of the capture file, so a different capture is told apart from a changed datapath. */
+  readonly captureSha256: string;
+  readonly notes: readonly string[];
+  /** Per packet, the outputs (see the module header), sorted. */
+  readonly outputs: readonly (readonly string[])[];
+}
+
+/** One packet for node1: the logical port it enters from and its frame. */
+export interface OraclePacket {
+  readonly port: string;
+  readonly frame: Uint8Array;
+}
+
+/** The scenario with one backend per VIP. */
+export function oracleNetwork(): Result<Network> {
+  const sc = loadNetworkFile(join(ROOT, "scenarios", SCENARIO));
+  if (!sc.ok) return sc;
+  const net = sc.value.network;
+  return ok(net.set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => List([bs.first()!.split(",")[0]!.trim()]))))));
+}
+
+/**
+ * Recomputes a frame's IPv4 header checksum and its TCP, UDP or ICMP checksum (an unfragmented
+ * Ethernet/IPv4 frame; others are left alone), in place.
+ */
+export function fixChecksums(f: Uint8Array): void {
+  if (f.length < 34 || f[12] !== 0x08 || f[13] !== 0x00) return;
+  const ihl = (f[14]! & 0xf) * 4;
+  const total = (f[16]! << 8) | f[17]!;
+  if (ihl < 20 || total < ihl || 14 + total > f.length) return;
+  fillIpv4HeaderChecksum(f, 14, ihl);
+  if (((f[20]! & 0x3f) | f[21]!) !== 0) return;
+  const proto = f[23]!;
+  const off = 14 + ihl;
+  const len = total - ihl;
+  const src = ((f[26]! << 24) | (f[27]! << 16) | (f[28]! << 8) | f[29]!) >>> 0;
+  const dst = ((f[30]! << 24) | (f[31]! << 16) | (f[32]! << 8) | f[33]!) >>> 0;
+  if (proto === 6 && len >= 20) fillL4Checksum(f, off, len, 16, ipv4PseudoHeaderSum(src, dst, 6, len));
+  else if (proto === 17 && len >= 8 && (f[off + 6] !== 0 || f[off + 7] !== 0)) fillL4Checksum(f, off, len, 6, ipv4PseudoHeaderSum(src, dst, 17, len), true);
+  else if (proto === 1 && len >= 4) fillL4Checksum(f, off, len, 2, 0);
+}
+
+/**
+ * The first `count` packets the mapping lays onto `CHASSIS`, as frames (checksums fixed), from the
+ * capture at `file`; frames cut short by the capture are skipped.
+ */
+export function oraclePackets(net: Network, file: string, count = PACKETS): Result<OraclePacket[]> {
+  const bytes = new Uint8Array(readFileSync(file));
+  const r = new Replayer(net, {});
+  const inj = mapInjector(r, "auto", [{ file, bytes }]);
+  const cap = openCapture(bytes, file);
+  if (!cap.ok) return cap;
+  const rd = cap.value;
+  const key = new Uint32Array(KEY_WORDS);
+  const orig = new Uint32Array(KEY_WORDS);
+  const buf = new Uint8Array(262144);
+  const out: OraclePacket[] = [];
+  while (out.length < count && rd.next()) {
+    if (!isSupportedLinkType(rd.linkType) || rd.caplen !== rd.origlen) continue;
+    extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
+    orig.set(key);
+    const i = inj.place(key);
+    if (i < 0) continue;
+    const at = inj.injections[i]!;
+    if (at.chassis !== CHASSIS) continue;
+    const n = rewriteFrame(rd.data, rd.offset, rd.caplen, orig, key, buf);
+    const frame = buf.slice(0, n);
+    fixChecksums(frame);
+    out.push({ port: at.portName, frame });
+  }
+  if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
+  return ok(out);
+}
+
+const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
+
+/** What ovnsim's datapath sends from `CHASSIS` for each packet (the recording's form). */
+export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): Result<string[][]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  // A port, or a multicast group (keys from 32768), by name.
+  const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? [...program.portByName.values()].find((p) => p.datapath === dp && p.key === key)?.name ?? `${dp}/${key}`;
+  const r = new Replayer(net, {});
+  let frame: Uint8Array = new Uint8Array(0);
+  let injected = new Uint32Array(KEY_WORDS);
+  const buf = new Uint8Array(262144);
+  let now: string[] = [];
+  const rewritten = (k: Uint32Array): string => sha(buf.subarray(0, rewriteFrame(frame, 0, frame.length, injected, k, buf)));
+  const sink: PacketSink = {
+    output: (chassis, op, k) => {
+      if (chassis === CHASSIS) now.push(`vif ${op.portName} ${rewritten(k)}`);
+    },
+    drop: () => {},
+    tunnel: (chassis, op, k) => {
+      if (chassis === CHASSIS) now.push(`tun ${portName(op.datapath, op.inport)}>${portName(op.datapath, op.outport)} dp=${program.datapaths.get(op.datapath)?.name} ${rewritten(k)}`);
+    },
+  };
+  r.group.sink = sink;
+  const out: string[][] = [];
+  for (const p of packets) {
+    const at = r.injectionFor(p.port);
+    if (!at) return fail(error("oracle.port", `no injection point for ${p.port}`));
+    frame = p.frame;
+    injected = new Uint32Array(KEY_WORDS);
+    extractKey(frame, 0, frame.length, frame.length, 1, injected, 0, false);
+    now = [];
+    r.group.inject(at.datapath, at.entry, injected.slice());
+    out.push(now.sort());
+  }
+  return ok(out);
+}
+
+/** What real OVS sends from `CHASSIS` for each packet. */
+export function realOutputs(net: Network, packets: readonly OraclePacket[]): Result<string[][]> {
+  const started = startRealChassis(net, CHASSIS);
+  if (!started.ok) return started;
+  const t = started.value;
+  try {
+    const ch = t.chassis;
+    const ifaces = [...ch.vifs.keys(), "eth0"];
+    for (const iface of [...ifaces, "br-phys"]) {
+      const r = ch.vsctl("set", "Interface", iface, `mtu_request=${MTU}`);
+      if (!r.ok) return r;
+    }
+    for (const iface of ifaces) {
+      const r = ch.vsctl("set", "Interface", iface, `options:tx_pcap=${join(ch.dir, `${iface}.pcap`)}`);
+      if (!r.ok) return r;
+    }
+    const ports = t.sandbox.sbList("Port_Binding", ["logical_port", "tunnel_key", "datapath"]);
+    if (!ports.ok) return ports;
+    const dps = t.sandbox.sbList("Datapath_Binding", ["_uuid", "tunnel_key", "external_ids"]);
+    if (!dps.ok) return dps;
+    const dpName = new Map<number, string>();
+    const dpUuid = new Map<string, number>();
+    for (const d of dps.value) {
+      dpName.set(Number(d.tunnel_key), mapOf(d.external_ids).get("name") ?? "");
+      dpUuid.set(uuidOf(d._uuid), Number(d.tunnel_key));
+    }
+    const portName = new Map<string, string>();
+    for (const p of ports.value) portName.set(`${dpUuid.get(uuidOf(p.datapath))}/${Number(p.tunnel_key)}`, String(p.logical_port));
+    const groups = t.sandbox.sbList("Multicast_Group", ["name", "tunnel_key", "datapath"]);
+    if (!groups.ok) return groups;
+    for (const g of groups.value) portName.set(`${dpUuid.get(uuidOf(g.datapath))}/${Number(g.tunnel_key)}`, String(g.name));
+    const byPort = new Map([...ch.vifs].map(([iface, lsp]) => [lsp, iface]));
+    const seen = new Map<string, number>();
+    const sent = (): Result<string[]> => {
+      const out: string[] = [];
+      for (const iface of ifaces) {
+        const file = join(ch.dir, `${iface}.pcap`);
+        if (!existsSync(file)) continue;
+        const cap = openCapture(new Uint8Array(readFileSync(file)), file);
+        if (!cap.ok) return cap;
+        const rd = cap.value;
+        let n = 0;
+        const skip = seen.get(iface) ?? 0;
+        while (rd.next()) {
+          if (++n <= skip) continue;
+          const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
+          if (iface !== "eth0") {
+            out.push(`vif ${ch.vifs.get(iface)} ${sha(f)}`);
+            continue;
+          }
+          const g = geneve(f);
+          if (!g) return fail(error("oracle.tunnel", `${iface}: frame ${n} is not a Geneve packet with OVN's option`));
+          out.push(`tun ${portName.get(`${g.vni}/${g.option >>> 16}`)}>${portName.get(`${g.vni}/${g.option & 0xffff}`)} dp=${dpName.get(g.vni)} ${sha(g.inner)}`);
+        }
+        seen.set(iface, n);
+      }
+      return ok(out.sort());
+    };
+    const out: string[][] = [];
+    for (const p of packets) {
+      const iface = byPort.get(p.port);
+      if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF of the real ${CHASSIS}`));
+      const r = ch.receive(iface, Buffer.from(p.frame).toString("hex"));
+      if (!r.ok) return r;
+      // One more round trip through ovs-vswitchd's main loop before reading what it sent.
+      const v = ch.appctl("version");
+      if (!v.ok) return v;
+      const s = sent();
+      if (!s.ok) return s;
+      out.push(s.value);
+    }
+    return ok(out);
+  } finally {
+    t.stop();
+  }
+}
+
+/** A Geneve-over-UDP/IPv4 frame's VNI, OVN option (ingress << 16 | egress port key) and inner frame. */
+function geneve(f: Uint8Array): { vni: number; option: number; inner: Uint8Array } | undefined {
+  if (f.length < 14 + 20 + 8 + 8 || f[12] !== 0x08 || f[13] !== 0x00 || f[23] !== 17) return undefined;
+  const g = 14 + (f[14]! & 0xf) * 4 + 8;
+  const optLen = (f[g]! & 0x3f) * 4;
+  const vni = (f[g + 4]! << 16) | (f[g + 5]! << 8) | f[g + 6]!;
+  // OVN's option: class 0x0102, type 0x80, 4 bytes of data.
+  if (optLen < 8 || f[g + 8] !== 0x01 || f[g + 9] !== 0x02 || f[g + 10] !== 0x80) return undefined;
+  const option = ((f[g + 12]! << 24) | (f[g + 13]! << 16) | (f[g + 14]! << 8) | f[g + 15]!) >>> 0;
+  return { vni, option, inner: f.subarray(g + 8 + optLen) };
+}
+
+/** Records real OVS's outputs for the oracle packets of the capture under `pcaps`. */
+export function recordReplay(pcaps = pcapsDir()): Result<ReplayRecording> {
+  if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
+  const file = join(pcaps, CAPTURE);
+  if (!existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
+  const net = oracleNetwork();
+  if (!net.ok) return net;
+  const packets = oraclePackets(net.value, file);
+  if (!packets.ok) return packets;
+  const real = realOutputs(net.value, packets.value);
+  if (!real.ok) return real;
+  return ok({
+    ovs: versionOf("ovs-vswitchd"),
+    ovn: versionOf("ovn-controller"),
+    capture: CAPTURE,
+    captureSha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
+    notes: [
+      `The first ${PACKETS} packets that --map auto lays onto ${CHASSIS} of ${SCENARIO}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+      "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
+    ],
+    outputs: real.value,
+  });
+}
+
+/** Packets whose outputs differ between two runs, as lines (empty when they agree). */
+export function compareOutputs(want: readonly (readonly string[])[], got: readonly (readonly string[])[]): string[] {
+  const out: string[] = [];
+  if (want.length !== got.length) out.push(`${got.length} packets, not ${want.length}`);
+  for (let i = 0; i < Math.min(want.length, got.length); i++) {
+    const a = want[i]!.join("\n");
+    const b = got[i]!.join("\n");
+    if (a !== b) out.push(`packet ${i}: expected [${want[i]!.join(", ")}], got [${got[i]!.join(", ")}]`);
+  }
+  return out;
+}
+
+function main(): number {
+  const rec = recordReplay();
+  if (!rec.ok) {
+    for (const d of rec.diags) process.stderr.write(`ovs-replay: ${d.message}\n`);
+    return 2;
+  }
+  if (process.argv.includes("--record")) {
+    const tmp = `${RECORDING}.tmp`;
+    writeFileSync(tmp, JSON.stringify(rec.value, null, 1) + "\n");
+    renameSync(tmp, RECORDING);
+    process.stdout.write(`wrote ${RECORDING}\n`);
+    return 0;
+  }
+  if (!existsSync(RECORDING)) {
+    process.stderr.write(`ovs-replay: no recording at ${RECORDING} (run with --record)\n`);
+    return 2;
+  }
+  const old = JSON.parse(readFileSync(RECORDING, "utf8")) as ReplayRecording;
+  const diff = compareOutputs(old.outputs, rec.value.outputs);
+  for (const l of diff.slice(0, 20)) process.stdout.write(`${l}\n`);
+  process.stdout.write(diff.length === 0 ? `real OVS sends what the recording says, for all ${rec.value.outputs.length} packets\n` : `${diff.length} differences\n`);
+  return diff.length === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
