@@ -22,6 +22,9 @@ describe("flow cache hit path allocation", () => {
     expect(counts.EMC).toBeGreaterThan(counts.PACKETS! * 0.9);
     expect(counts.RECIRC).toBeGreaterThan(counts.PACKETS!);
     expect(counts.CONNECTIONS).toBeGreaterThan(0);
+    // Most packets are delivered (a quarter of the probes are drops by design): the path under
+    // test is the whole one, not conntrack marking every TCP packet invalid.
+    expect(counts.DROPS).toBeLessThan(counts.PACKETS! * 0.3);
     expect(gcs.length, gcs.join("\n")).toBeLessThanOrEqual(3);
   }, 320_000);
 
@@ -30,6 +33,7 @@ describe("flow cache hit path allocation", () => {
     expect(counts.UPCALLS).toBe(0);
     expect(counts.EMC).toBe(0);
     expect(counts.MEGAFLOW).toBeGreaterThan(counts.PACKETS!);
+    expect(counts.DROPS).toBeLessThan(counts.PACKETS! * 0.3);
     expect(gcs.length, gcs.join("\n")).toBeLessThanOrEqual(3);
   }, 320_000);
 });
