@@ -53,7 +53,7 @@ import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtReques
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { LbHairpin } from "./lb-hairpin.js";
+import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
@@ -146,10 +146,9 @@ export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | und
  * nothing (0); `chk_lb_hairpin` is 1 when the packet was DNATed and its source equals its new
  * destination (without the VIP and port check ovn-trace adds); `chk_lb_hairpin_reply` is 0. In
  * `table` mode ovn-controller's hairpin tables answer both instead (lb-hairpin.ts). Port security
- * checks (`check_in_port_sec`,
- * `check_out_port_sec`) need the ports' security addresses, which `LogicalPort` does not carry:
- * the default answers 0 (allowed), and a caller with the model supplies a real handler. Any other
- * function answers 0.
+ * checks (`check_in_port_sec`, `check_out_port_sec`) need the ports' security addresses, which
+ * `LogicalPort` does not carry: the default answers 0 (allowed), and a caller with the model
+ * supplies a real handler. Any other function answers 0.
  */
 export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freeze({
   chk_lb_hairpin: (_a: CallAction, c: CallContext): bigint => {
@@ -641,8 +640,8 @@ export class LogicalExecutor {
           }
           if (a.fn === "ct_snat_to_vip" && this.hairpin) {
             if (sink) sink.action({ action: a });
-            const ct = this.hairpin.snatAction(key, ctx.wc);
-            if (ct) this.snatToVip(ctx, ct, key);
+            const snat = this.hairpin.snatAction(key, ctx.wc);
+            if (snat) this.snatToVip(ctx, snat, key);
             break;
           }
           const h = this.calls[a.fn];
@@ -1052,20 +1051,19 @@ export class LogicalExecutor {
   }
 
   /**
-   * `ct_snat_to_vip` in `table` mode, where table 70 gave `ct` (a commit with SNAT in the zone in
+   * `ct_snat_to_vip` in `table` mode, where table 70 gave `snat` (a commit with SNAT in the zone in
    * reg12, without recirculation): conntrack commits the connection, and the packet goes on with
    * its source translated, as the datapath's `ct(commit,nat(src=...))` leaves it. The rest of the
    * pass sees the same `ct_*` fields as before, as after any `ct` that does not recirculate.
    * The source port is kept (conntrack here does not resolve clashes of translated tuples).
    */
-  private snatToVip(ctx: Ctx, ct: CtAction, key: Uint32Array): void {
-    const to = (ct.nat as { range: { ipMin: readonly number[] } }).range.ipMin;
+  private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
-      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: ct, zone: key[REG12]! & 0xffff, resume: undefined });
-    } else this.applyCt(ctx, ct, copyKey(key));
-    if (to.length === 1) key[W.NW_SRC] = to[0]! >>> 0;
-    else for (let i = 0; i < 4; i++) key[W.IPV6_SRC + i] = to[i]! >>> 0;
+      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined });
+    } else this.applyCt(ctx, snat.action, copyKey(key));
+    if (snat.to.length === 1) key[W.NW_SRC] = snat.to[0]!;
+    else key.set(snat.to, W.IPV6_SRC);
   }
 
   private applyCt(ctx: Ctx, a: CtAction | CtLbAction, key: Uint32Array): void {

@@ -53,13 +53,20 @@ interface BackendFlow {
   readonly snat: IpAddr;
 }
 
+/** What a table-70 flow does: the conntrack action, and the source address it gives the packet. */
+export interface HairpinSnat {
+  readonly action: CtAction;
+  /** The address (one word for IPv4, four for IPv6), as key words hold it. */
+  readonly to: readonly number[];
+}
+
 /** A table-70 flow. */
 interface VipFlow {
   readonly proto: number;
   readonly vipPort: number | undefined;
   /** Undefined: any datapath (priority 100); else only these (`hairpin_snat_ip`, priority 200). */
   readonly datapaths: readonly number[] | undefined;
-  readonly action: CtAction;
+  readonly snat: HairpinSnat;
 }
 
 const ZONE_REG12: CtAction["zone"] = { kind: "field", src: { field: field("reg12"), ofs: 0, nbits: 16 } };
@@ -77,11 +84,12 @@ export class LbHairpin {
   private readonly learnedSources = new Set<string>();
 
   constructor(lbs: readonly ProgramLoadBalancer[]) {
-    const actions = new Map<string, CtAction>();
-    const actionFor = (ip: IpAddr): CtAction => {
+    // One action per address: the flow cache tells translations apart by the action's identity.
+    const snats = new Map<string, HairpinSnat>();
+    const snatTo = (ip: readonly number[]): HairpinSnat => {
       const k = ip.join(".");
-      let a = actions.get(k);
-      if (!a) actions.set(k, (a = { kind: "ct", zone: ZONE_REG12, commit: true, nat: { kind: "snat", range: { ipMin: ip } } }));
+      let a = snats.get(k);
+      if (!a) snats.set(k, (a = { action: { kind: "ct", zone: ZONE_REG12, commit: true, nat: { kind: "snat", range: { ipMin: ip } } }, to: ip }));
       return a;
     };
     for (const lb of lbs) {
@@ -98,7 +106,7 @@ export class LbHairpin {
           if (v6) push(this.byBackend6, bIp.join(":"), flow);
           else push(this.byBackend4, bIp[0]!, flow);
         }
-        const flow: VipFlow = { proto: lb.proto, vipPort: vip.port === 0 ? undefined : vip.port, datapaths: own ? lb.datapaths : undefined, action: actionFor(snat) };
+        const flow: VipFlow = { proto: lb.proto, vipPort: vip.port === 0 ? undefined : vip.port, datapaths: own ? lb.datapaths : undefined, snat: snatTo(snat) };
         if (v6) push(this.byVip6, vipIp.join(":"), flow);
         else push(this.byVip4, vipIp[0]!, flow);
       }
@@ -178,8 +186,8 @@ export class LbHairpin {
     return ports.has(key[W.TP]! >>> 16);
   }
 
-  /** Table 70: the conntrack action `ct_snat_to_vip` becomes for this packet, if any. */
-  snatAction(key: Uint32Array, wc: Uint32Array | undefined): CtAction | undefined {
+  /** Table 70: what `ct_snat_to_vip` does to this packet, if anything. */
+  snatAction(key: Uint32Array, wc: Uint32Array | undefined): HairpinSnat | undefined {
     if (wc) wc[W.ETH_TYPE] = (wc[W.ETH_TYPE]! | 0xffff) >>> 0;
     const et = key[W.ETH_TYPE]! & 0xffff;
     let flows: VipFlow[] | undefined;
@@ -202,7 +210,7 @@ export class LbHairpin {
         if (wc) wc[W.METADATA] = 0xffffffff;
         if (!f.datapaths.includes(key[W.METADATA]!)) continue;
       }
-      return f.action;
+      return f.snat;
     }
     return undefined;
   }
