@@ -273,7 +273,7 @@ export function switchLogicalFlows(network: Network, switchName: string, _opts: 
   preLb(f, ls, ports, hasLbVip, hasStatefulAcl, routerPorts);
   preStateful(f, lbs, network);
   aclHints(f, hasAcls || hasLbVip, hasStateful);
-  aclStage(f, acls, hasAcls || hasLbVip, hasStateful);
+  aclStage(f, acls, hasAcls || hasLbVip, hasStateful, useCtInvMatch(network));
   for (const s of ["ls_in_qos_mark", "ls_in_qos_meter", "ls_in_lb_aff_check"] as const) f.add(s, 0, "1", "next;", "default");
   lbStage(f, lbs);
   f.add("ls_in_lb_aff_learn", 0, "1", "next;", "default");
@@ -494,7 +494,16 @@ function aclVerdict(acl: Acl): string {
   }
 }
 
-function aclStage(f: FlowList, acls: readonly AppliedAcl[], hasAclsOrLb: boolean, hasStateful: boolean): void {
+/**
+ * NB_Global `options:use_ct_inv_match` (default true): false keeps `ct.inv` out of the ACL stages'
+ * matches (Kube-OVN sets it, for NICs that cannot offload the flag), so an invalid packet is not
+ * dropped for being invalid.
+ */
+function useCtInvMatch(network: Network): boolean {
+  return (network.options.get("use_ct_inv_match") ?? "true").toLowerCase() !== "false";
+}
+
+function aclStage(f: FlowList, acls: readonly AppliedAcl[], hasAclsOrLb: boolean, hasStateful: boolean, ctInv: boolean): void {
   if (!hasAclsOrLb) {
     f.add("ls_in_acl", 65535, "1", "next;", "acl-none");
     f.add("ls_out_acl", 65535, "1", "next;", "acl-none");
@@ -509,15 +518,16 @@ function aclStage(f: FlowList, acls: readonly AppliedAcl[], hasAclsOrLb: boolean
       const ingress = stage === "ls_in_acl";
       f.add(stage, 1, "ip && !ct.est", `${R.conntrackCommit} = 1; next;`, "acl-commit-new");
       f.add(stage, 1, "ip && ct.est && ct_mark.blocked == 1", `${R.conntrackCommit} = 1; next;`, "acl-commit-blocked");
-      f.add(stage, 65532, "ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)", "drop;", "acl-drop-invalid");
+      const notInv = ctInv ? " && !ct.inv" : "";
+      f.add(stage, 65532, `${ctInv ? "ct.inv || " : ""}(ct.est && ct.rpl && ct_mark.blocked == 1)`, "drop;", "acl-drop-invalid");
       f.add(
         stage,
         65532,
-        "ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0",
+        `ct.est && !ct.rel && !ct.new${notInv} && ct.rpl && ct_mark.blocked == 0`,
         ingress ? `${R.hintDrop} = 0; ${R.hintBlock} = 0; ${R.aclVerdictSet} = 1; next;` : "next;",
         "acl-allow-reply",
       );
-      f.add(stage, 65532, "!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0", ingress ? `${R.aclVerdictSet} = 1; ct_commit_nat;` : "ct_commit_nat;", "acl-allow-related");
+      f.add(stage, 65532, `!ct.est && ct.rel && !ct.new${notInv} && ct_mark.blocked == 0`, ingress ? `${R.aclVerdictSet} = 1; ct_commit_nat;` : "ct_commit_nat;", "acl-allow-related");
     }
     f.add("ls_in_acl_after_lb", 65532, `${R.aclVerdictSet} == 1`, "next;", "acl-after-lb-verdict-set");
   }

@@ -112,4 +112,15 @@ function lbEdges(): TestNet {
   return { name: "net6", what: "a port-less IPv4 VIP and an IPv6 VIP without ACLs", network, nbctl: cmds };
 }
 
-export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges()];
+/** Level 3 with NB_Global `options:use_ct_inv_match=false`, as Kube-OVN sets it. */
+function noCtInv(): TestNet {
+  const n = build(3);
+  return {
+    name: "net7",
+    what: "level 3 with use_ct_inv_match=false (ACL stages without ct.inv)",
+    network: n.network.set("name", "net7").set("options", OrderedMap([["use_ct_inv_match", "false"]])),
+    nbctl: [...n.nbctl, ["set", "NB_Global", ".", "options:use_ct_inv_match=false"]],
+  };
+}
+
+export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges(), noCtInv()];
