@@ -21,9 +21,9 @@
  *   (1500 by default; a 1482-byte packet no longer fits once Geneve wraps it); ovnsim models no
  *   interface MTU.
  *
- * Networks: kube-ovn-default.yaml and network-policy.yaml (stateful ACLs). Both agree with OVS on
- * every packet but those OVS's conntrack finds outside their TCP window (ovnsim tracks no windows):
- * none of the first 1,000 on kube-ovn-default, 28 packets of one connection on network-policy.
+ * Networks (`SCENARIOS`): each agrees with OVS on every packet but those OVS's conntrack finds
+ * outside their TCP window (ovnsim tracks no windows): 28 packets of one connection on
+ * network-policy, none on the others.
  *
  * Each recording (fixtures/ovs/replay-SCENARIO.json) keeps, per packet, each output as
  * `vif PORT sha256` or `tun FROM>TO dp=DATAPATH sha256` (TO a port or a multicast group such as
@@ -52,8 +52,11 @@ import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const CAPTURE = "bench/ndpi-composite-99k.pcap";
-/** The networks replayed: the Kube-OVN default install, and the NetworkPolicy one (stateful ACLs). */
-export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml"] as const;
+/**
+ * The networks replayed: the Kube-OVN default install, the NetworkPolicy one (stateful ACLs), the
+ * default VPC with its router (kube-ovn-cluster), and custom VPCs with overlapping subnets.
+ */
+export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml"] as const;
 export const CHASSIS = "node1";
 
 /** Where a scenario's recording is kept. */

@@ -1,7 +1,7 @@
 /**
  * The replay oracle (scripts/ovs-replay.ts, recorded in fixtures/ovs/replay-*.json): a thousand
- * real packets that `--map auto` lays onto node1 of kube-ovn-default and of network-policy,
- * through ovnsim's datapath and through real OVS, packet by packet.
+ * real packets that `--map auto` lays onto node1 of each network of its `SCENARIOS`, through
+ * ovnsim's datapath and through real OVS, packet by packet.
  *
  * Always (with the shared captures): ovnsim sends, for every packet, what the recorded real OVS
  * sent: the same frames, byte for byte, on the same VIFs, and on the tunnel to node2 the same
