@@ -1,7 +1,7 @@
 /**
- * The megaflow oracle: the five representative packets of the flow-cache issue, and a load-balancer
- * hairpin, traced by real OVS (`ofproto/trace` on a dummy-datapath ovs-vswitchd programmed by a
- * real ovn-controller as chassis node1), recorded in
+ * The megaflow oracle: the five representative packets of the flow-cache issue, traced by real OVS
+ * (`ofproto/trace` on a dummy-datapath ovs-vswitchd programmed by a real ovn-controller as chassis
+ * node1), recorded in
  * fixtures/ovs/megaflows-kube-ovn-default.json with every recirculation pass's `Megaflow:` and
  * `Datapath actions:` lines.
  *
@@ -98,14 +98,6 @@ export const PACKETS: readonly OraclePacket[] = [
     about: "kube-ovn-default has no ACL, so this one uses network-policy: web-1.frontend to api-1.backend (both node1) on TCP 9090, dropped by the to-lport NetworkPolicy ACL backend/allow-frontend (priority 2000, logged)",
     inport: "web-1.frontend",
     microflow: `inport == "web-1.frontend" && eth.src == 00:00:00:16:00:10 && eth.dst == 00:00:00:16:00:20 && ip4.src == 10.16.0.10 && ip4.dst == 10.16.0.20 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 9090 && ${TCP_SYN}`,
-  },
-  {
-    name: "lb-hairpin",
-    scenario: "kube-ovn-default.yaml",
-    about: "beyond the issue's five: web-1.default to the TCP VIP 10.96.0.10:80, load-balanced back to itself (10.16.0.2:8080). ovn-controller's table 68 sees the hairpin, table 70 commits an SNAT to the VIP in the switch's SNAT zone (reg12), and the packet leaves through web-1.default again, from 10.96.0.10",
-    inport: "web-1.default",
-    microflow: `inport == "web-1.default" && eth.src == 00:00:00:16:00:02 && eth.dst == 00:00:00:16:00:02 && ip4.src == 10.16.0.2 && ip4.dst == 10.96.0.10 && ip.ttl == 64 && tcp && tcp.src == 44010 && tcp.dst == 80 && ${TCP_SYN}`,
-    lbBackend: "10.16.0.2:8080",
   },
 ];
 

@@ -25,13 +25,17 @@
  * outside their TCP window (ovnsim tracks no windows): 28 packets of one connection on
  * network-policy, none on the others.
  *
+ * Beside the capture, `hairpinPackets` is a conversation of its own: two load-balancer hairpins
+ * (web-1.default to its service's VIP, balanced to itself), recorded in replay-hairpin.json.
+ *
  * Each recording (fixtures/ovs/replay-SCENARIO.json) keeps, per packet, each output as
  * `vif PORT sha256` or `tun FROM>TO dp=DATAPATH sha256` (TO a port or a multicast group such as
  * `_MC_flood`), sorted: digests only, so nothing of the
  * capture is copied into the repository.
  *
- * Run: `npx tsx scripts/ovs-replay.ts` compares real OVS now with the recordings (exit 1 when they
- * differ); `--record` rewrites them. test/ovn/ovs-replay.test.ts holds ovnsim to the recordings.
+ * Run: `npx tsx scripts/ovs-replay.ts [NAME...]` compares real OVS now with the recordings (all,
+ * or the named ones: a scenario file or `hairpin`; exit 1 when they differ); `--record` rewrites
+ * them. test/ovn/ovs-replay.test.ts holds ovnsim to the recordings.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -39,9 +43,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
 import { error, fail, ok, type Result } from "../src/base/index.js";
-import { compilePhysical } from "../src/compile/index.js";
+import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
-import { KEY_WORDS, extractKey, rewriteFrame } from "../src/flow/index.js";
+import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import type { Network } from "../src/model/index.js";
 import { fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
@@ -153,6 +157,47 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     out.push({ port: at.portName, frame });
   }
   if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
+  return ok(out);
+}
+
+/** The hairpin conversation's recording (`hairpinPackets`), beside the capture ones. */
+export const HAIRPIN = "hairpin";
+
+/** web-1.default's TCP packet to its service's VIP, as an ovn-trace microflow (ports and flags filled in). */
+export function hairpinMicroflow(sport: number, dport: number, flags: number): string {
+  return `inport == "web-1.default" && eth.src == 00:00:00:16:00:02 && eth.dst == 00:00:00:16:00:02 && ip4.src == 10.16.0.2 && ip4.dst == 10.96.0.10 && ip.ttl == 64 && tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == 0x${flags.toString(16)}`;
+}
+
+/**
+ * Two load-balancer hairpins on kube-ovn-default (with one backend per VIP, web-1.default reaching
+ * 10.96.0.10:80 always reaches itself): each a handshake, data both ways and a close. Both
+ * directions leave web-1.default towards 10.96.0.10: the backend answers the address the request
+ * came from, which the hairpin SNAT made the VIP.
+ */
+export function hairpinPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const out: OraclePacket[] = [];
+  for (const sport of [44010, 44011]) {
+    const steps: [number, number, number, number][] = [
+      [sport, 80, 0x02, 0],
+      [8080, sport, 0x12, 0],
+      [sport, 80, 0x10, 0],
+      [sport, 80, 0x18, 40],
+      [8080, sport, 0x18, 200],
+      [sport, 80, 0x11, 0],
+      [8080, sport, 0x11, 0],
+      [sport, 80, 0x10, 0],
+    ];
+    for (const [s, d, flags, len] of steps) {
+      const mf = compileMicroflow(program, undefined, hairpinMicroflow(s, d, flags));
+      if (!mf.ok) return mf;
+      const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(len).fill(0x61) });
+      fixChecksums(frame);
+      out.push({ port: "web-1.default", frame });
+    }
+  }
   return ok(out);
 }
 
@@ -297,10 +342,10 @@ function sleepMs(ms: number): void {
 export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<ReplayRecording> {
   if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
   const file = join(pcaps, CAPTURE);
-  if (!existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
-  const net = oracleNetwork(scenario);
+  if (scenario !== HAIRPIN && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
+  const net = oracleNetwork(scenario === HAIRPIN ? "kube-ovn-default.yaml" : scenario);
   if (!net.ok) return net;
-  const packets = oraclePackets(net.value, file);
+  const packets = scenario === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file);
   if (!packets.ok) return packets;
   const real = realOutputs(net.value, packets.value);
   if (!real.ok) return real;
@@ -308,10 +353,12 @@ export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<Repla
     ovs: versionOf("ovs-vswitchd"),
     ovn: versionOf("ovn-controller"),
     scenario,
-    capture: CAPTURE,
-    captureSha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
+    capture: scenario === HAIRPIN ? "" : CAPTURE,
+    captureSha256: scenario === HAIRPIN ? "" : createHash("sha256").update(readFileSync(file)).digest("hex"),
     notes: [
-      `The first ${PACKETS} packets that --map auto lays onto ${CHASSIS} of ${scenario}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+      scenario === HAIRPIN
+        ? `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets), a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
+        : `The first ${PACKETS} packets that --map auto lays onto ${CHASSIS} of ${scenario}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
       "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
     outputs: real.value.outputs,
@@ -353,7 +400,10 @@ export function unexplained(rec: ReplayRecording, sim: readonly (readonly string
 
 function main(): number {
   let status = 0;
-  for (const scenario of SCENARIOS) {
+  const all: string[] = [...SCENARIOS, HAIRPIN];
+  const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+  for (const n of named) if (!all.includes(n)) return (process.stderr.write(`ovs-replay: no oracle ${n} (${all.join(", ")})\n`), 2);
+  for (const scenario of named.length > 0 ? named : all) {
     const file = recordingFile(scenario);
     const rec = recordReplay(scenario);
     if (!rec.ok) {

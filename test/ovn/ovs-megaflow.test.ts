@@ -1,7 +1,7 @@
 /**
  * The megaflow oracle (fixtures/ovs/megaflows-kube-ovn-default.json): the flow-cache issue's five
- * packets and a load-balancer hairpin, traced by real OVS `ofproto/trace` on a dummy-datapath
- * ovs-vswitchd programmed by ovn-controller as node1.
+ * packets, traced by real OVS `ofproto/trace` on a dummy-datapath ovs-vswitchd programmed by
+ * ovn-controller as node1.
  *
  * Always: the recording has the packets of scripts/ovs-megaflows.ts with the flows and
  * frames derived from their microflows, is well formed (every pass's megaflow parses, the
@@ -177,20 +177,6 @@ describe("the recorded real-OVS megaflows", () => {
       expect(x.actions).not.toContain("tnl_push");
     }
     expect(p.passes.at(-1)!.actions).toMatch(/^Datapath actions: userspace\(pid=\d+,controller\(/);
-  });
-
-  it("hairpin: the pass after the DNAT to itself commits an SNAT to the VIP in ovn-default's SNAT zone, and the packet leaves through web-1.default", () => {
-    const { p, topo } = packet("lb-hairpin");
-    const hashed = p.passes.findIndex((x) => x.dpHash !== undefined);
-    expect(p.passes[hashed]!.actions).toContain("nat(dst=10.16.0.2:8080)");
-    const after = p.passes[hashed + 1]!;
-    expect(after.actions).toContain(`ct(commit,zone=${topo.ctZones["ovn-default_snat"]},nat(src=10.96.0.10))`);
-    // Table 68 examined the load-balanced mark and the addresses: source and destination are both the backend.
-    const mf = fieldsOf(after.megaflow);
-    expect(mf.get("ct_mark")).toEqual({ value: "0x2", mask: "0x2" });
-    expect(mf.get("nw_src")?.value).toBe("10.16.0.2");
-    expect(mf.get("nw_dst")?.value).toBe("10.16.0.2");
-    expect(outputs(p.passes.at(-1)!.actions)).toEqual([lsp(topo, "web-1.default").odpPort]);
   });
 
   it("normalization hides renumbering and keeps real differences", () => {

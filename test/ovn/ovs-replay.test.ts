@@ -8,14 +8,15 @@
  * inner frames between the same logical ports of the same datapath. The one allowance: a packet
  * OVS's conntrack finds outside its TCP window, which OVS drops and ovnsim (no window tracking)
  * delivers, as many as OVS counted. Where OVS/OVN are installed, the recordings are also checked
- * against real OVS now.
+ * against real OVS now. Beside the capture: two load-balancer hairpin conversations
+ * (`hairpinPackets`), frame for frame the same way.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, PACKETS, SCENARIOS, compareOutputs, oracleNetwork, oraclePackets, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, unexplained, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, HAIRPIN, PACKETS, SCENARIOS, compareOutputs, hairpinPackets, oracleNetwork, oraclePackets, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, unexplained, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -67,3 +68,35 @@ for (const scenario of SCENARIOS) {
     }, 120_000);
   });
 }
+
+describe("load-balancer hairpins against real OVS, packet by packet", () => {
+  const rec = JSON.parse(readFileSync(recordingFile(HAIRPIN), "utf8")) as ReplayRecording;
+  const inputs = () => {
+    const net = oracleNetwork("kube-ovn-default.yaml");
+    if (!net.ok) throw new Error(net.diags[0]!.message);
+    const packets = hairpinPackets(net.value);
+    if (!packets.ok) throw new Error(packets.diags[0]!.message);
+    return { net: net.value, packets: packets.value };
+  };
+
+  it("real OVS sent every packet back to web-1.default", () => {
+    expect(rec.outputs.length).toBe(16);
+    for (const o of rec.outputs) expect(o.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["vif web-1.default"]);
+  });
+
+  it("ovnsim sends, for each packet, the frame real OVS sent (the SNAT to the VIP, the un-NAT of the replies)", () => {
+    const { net, packets } = inputs();
+    const sim = ovnsimOutputs(net, packets);
+    expect(sim.ok).toBe(true);
+    if (!sim.ok) return;
+    expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
+  });
+
+  it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
+    const { net, packets } = inputs();
+    const real = realOutputs(net, packets);
+    expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
+    if (!real.ok) return;
+    expect(compareOutputs(rec.outputs, real.value.outputs), "stale recording: run npx tsx scripts/ovs-replay.ts --record hairpin").toEqual([]);
+  }, 120_000);
+});
