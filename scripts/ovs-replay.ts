@@ -47,7 +47,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import type { Network } from "../src/model/index.js";
-import { fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum } from "../src/packet/index.js";
+import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf, type OvnGeneveMetadata } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -70,6 +70,8 @@ export function recordingFile(scenario: string): string {
 /** How many packets: enough for hundreds of connections, short enough for CI (about 20 s live). */
 export const PACKETS = 1000;
 const MTU = 65000;
+/** pcap link type of an Ethernet frame. */
+const LINKTYPE_ETHERNET = 1;
 
 /** The shared captures' directory (`$OVNSIM_PCAPS`, else `../shared/pcaps`). */
 export function pcapsDir(): string {
@@ -209,7 +211,8 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   if (!plan.ok) return plan;
   const program = plan.value.chassis.get(CHASSIS)!.program;
   // A port, or a multicast group (keys from 32768), by name.
-  const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? [...program.portByName.values()].find((p) => p.datapath === dp && p.key === key)?.name ?? `${dp}/${key}`;
+  const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
+  const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
   const r = new Replayer(net, {});
   let frame: Uint8Array = new Uint8Array(0);
   let injected = new Uint32Array(KEY_WORDS);
@@ -292,7 +295,7 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
           }
           const g = geneve(f);
           if (!g) return fail(error("oracle.tunnel", `${iface}: frame ${n} is not a Geneve packet with OVN's option`));
-          out.push(`tun ${portName.get(`${g.vni}/${g.option >>> 16}`)}>${portName.get(`${g.vni}/${g.option & 0xffff}`)} dp=${dpName.get(g.vni)} ${sha(g.inner)}`);
+          out.push(`tun ${portName.get(`${g.vni}/${g.ovn.ingressPort}`)}>${portName.get(`${g.vni}/${g.ovn.egressPort}`)} dp=${dpName.get(g.vni)} ${sha(g.inner)}`);
         }
         seen.set(iface, n);
       }
@@ -322,32 +325,41 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
   }
 }
 
-/** A Geneve-over-UDP/IPv4 frame's VNI, OVN option (ingress << 16 | egress port key) and inner frame. */
-function geneve(f: Uint8Array): { vni: number; option: number; inner: Uint8Array } | undefined {
-  if (f.length < 14 + 20 + 8 + 8 || f[12] !== 0x08 || f[13] !== 0x00 || f[23] !== 17) return undefined;
-  const g = 14 + (f[14]! & 0xf) * 4 + 8;
-  const optLen = (f[g]! & 0x3f) * 4;
-  const vni = (f[g + 4]! << 16) | (f[g + 5]! << 8) | f[g + 6]!;
-  // OVN's option: class 0x0102, type 0x80, 4 bytes of data.
-  if (optLen < 8 || f[g + 8] !== 0x01 || f[g + 9] !== 0x02 || f[g + 10] !== 0x80) return undefined;
-  const option = ((f[g + 12]! << 24) | (f[g + 13]! << 16) | (f[g + 14]! << 8) | f[g + 15]!) >>> 0;
-  return { vni, option, inner: f.subarray(g + 8 + optLen) };
+/** A Geneve frame's VNI, OVN port keys and inner frame (the project's decoder reads it). */
+function geneve(f: Uint8Array): { vni: number; ovn: OvnGeneveMetadata; inner: Uint8Array } | undefined {
+  const layers = decodeFrame(f, 0, f.length, LINKTYPE_ETHERNET).layers;
+  const i = layers.findIndex((l) => l.kind === "geneve");
+  const g = layers[i];
+  const inner = layers[i + 1];
+  if (g?.kind !== "geneve" || !inner) return undefined;
+  const ovn = ovnMetadataOf(g.repr);
+  return ovn ? { vni: g.repr.vni, ovn, inner: f.subarray(inner.offset) } : undefined;
 }
 
 function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Records real OVS's outputs for the oracle packets of the capture under `pcaps`. */
+/**
+ * An oracle's network and packets: a scenario of `SCENARIOS`, from the capture under `pcaps`, or
+ * `HAIRPIN`.
+ */
+export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
+  const net = oracleNetwork(name === HAIRPIN ? "kube-ovn-default.yaml" : name);
+  if (!net.ok) return net;
+  const file = join(pcaps, CAPTURE);
+  if (name !== HAIRPIN && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
+  const packets = name === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file);
+  return packets.ok ? ok({ net: net.value, packets: packets.value }) : packets;
+}
+
+/** Records real OVS's outputs for an oracle's packets (`oracleInputs`). */
 export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<ReplayRecording> {
   if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
+  const inputs = oracleInputs(scenario, pcaps);
+  if (!inputs.ok) return inputs;
   const file = join(pcaps, CAPTURE);
-  if (scenario !== HAIRPIN && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
-  const net = oracleNetwork(scenario === HAIRPIN ? "kube-ovn-default.yaml" : scenario);
-  if (!net.ok) return net;
-  const packets = scenario === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file);
-  if (!packets.ok) return packets;
-  const real = realOutputs(net.value, packets.value);
+  const real = realOutputs(inputs.value.net, inputs.value.packets);
   if (!real.ok) return real;
   return ok({
     ovs: versionOf("ovs-vswitchd"),

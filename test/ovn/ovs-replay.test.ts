@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, HAIRPIN, PACKETS, SCENARIOS, compareOutputs, hairpinPackets, oracleNetwork, oraclePackets, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, unexplained, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, HAIRPIN, PACKETS, SCENARIOS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, unexplained, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -24,12 +24,10 @@ const HAVE_CAPTURE = existsSync(FILE);
 if (!HAVE_CAPTURE) console.warn(`ovs-replay: no capture ${FILE} (set OVNSIM_PCAPS); the comparisons are skipped`);
 if (!LIVE) console.warn("ovs-replay: OVS/OVN not installed (or OVNSIM_NO_OVN=1); comparing with the recordings only");
 
-function inputs(scenario: string) {
-  const net = oracleNetwork(scenario);
-  if (!net.ok) throw new Error(net.diags[0]!.message);
-  const packets = oraclePackets(net.value, FILE);
-  if (!packets.ok) throw new Error(packets.diags[0]!.message);
-  return { net: net.value, packets: packets.value };
+function inputs(name: string) {
+  const r = oracleInputs(name);
+  if (!r.ok) throw new Error(r.diags[0]!.message);
+  return r.value;
 }
 
 for (const scenario of SCENARIOS) {
@@ -71,13 +69,6 @@ for (const scenario of SCENARIOS) {
 
 describe("load-balancer hairpins against real OVS, packet by packet", () => {
   const rec = JSON.parse(readFileSync(recordingFile(HAIRPIN), "utf8")) as ReplayRecording;
-  const inputs = () => {
-    const net = oracleNetwork("kube-ovn-default.yaml");
-    if (!net.ok) throw new Error(net.diags[0]!.message);
-    const packets = hairpinPackets(net.value);
-    if (!packets.ok) throw new Error(packets.diags[0]!.message);
-    return { net: net.value, packets: packets.value };
-  };
 
   it("real OVS sent every packet back to web-1.default", () => {
     expect(rec.outputs.length).toBe(16);
@@ -85,7 +76,7 @@ describe("load-balancer hairpins against real OVS, packet by packet", () => {
   });
 
   it("ovnsim sends, for each packet, the frame real OVS sent (the SNAT to the VIP, the un-NAT of the replies)", () => {
-    const { net, packets } = inputs();
+    const { net, packets } = inputs(HAIRPIN);
     const sim = ovnsimOutputs(net, packets);
     expect(sim.ok).toBe(true);
     if (!sim.ok) return;
@@ -93,7 +84,7 @@ describe("load-balancer hairpins against real OVS, packet by packet", () => {
   });
 
   it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
-    const { net, packets } = inputs();
+    const { net, packets } = inputs(HAIRPIN);
     const real = realOutputs(net, packets);
     expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
     if (!real.ok) return;
