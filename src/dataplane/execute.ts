@@ -217,6 +217,26 @@ export interface Resume {
 /** Calls that only learn into a table: deferred by translation, run when the pass is executed. */
 const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb"]);
 
+/**
+ * For each table of a pipeline, the number of tables in a row starting there that are pass-throughs:
+ * a single rule with an empty match whose actions are exactly a plain `next;` (to the following
+ * table of the same pipeline). Such a table gives every packet that rule, examines no key bits
+ * and changes nothing, so the executor may step over the whole run at once. A third of the tables
+ * an OVN pipeline visits are such stages (the ones a network's features leave unused).
+ */
+export function passThroughRuns(tables: readonly ({ readonly rules: readonly Rule[] } | undefined)[]): Int32Array {
+  const n = tables.length;
+  const runs = new Int32Array(n);
+  for (let t = n - 1; t >= 0; t--) {
+    const rules = tables[t]?.rules;
+    const r = rules?.length === 1 ? rules[0]! : undefined;
+    const a = r?.actions.length === 1 ? r.actions[0]! : undefined;
+    const pass = r !== undefined && a?.kind === "next" && a.table === undefined && a.pipeline === undefined && r.match.mask.every((w) => w === 0);
+    runs[t] = pass ? 1 + (t + 1 < n ? runs[t + 1]! : 0) : 0;
+  }
+  return runs;
+}
+
 /** ORs field `d` (all of it) into `wc`. */
 function unwildcard(wc: Uint32Array, d: FieldDef): void {
   if (d.nwords === 1) wc[d.word] = (wc[d.word]! | fieldWordMask(d)) >>> 0;
@@ -263,6 +283,12 @@ interface CompiledDatapath {
   readonly dp: LogicalDatapath;
   readonly ingress: readonly (Lookup | undefined)[];
   readonly egress: readonly (Lookup | undefined)[];
+  /**
+   * Per pipeline and table, how many tables in a row from there hold nothing but a catch-all
+   * `next;` (0 for any other table): see `passThroughRuns`.
+   */
+  readonly ingressSkip: Int32Array;
+  readonly egressSkip: Int32Array;
 }
 
 interface Frame {
@@ -386,7 +412,7 @@ export class LogicalExecutor {
         const prog = pl === "ingress" ? dp.ingress : dp.egress;
         return prog.byId.map((t) => (t ? (opts.classifier === "linear" ? LinearClassifier.from<Rule>(t.rules) : Classifier.from<Rule>(t.rules)) : undefined));
       };
-      this.dps.set(k, { dp, ingress: build("ingress"), egress: build("egress") });
+      this.dps.set(k, { dp, ingress: build("ingress"), egress: build("egress"), ingressSkip: passThroughRuns(dp.ingress.byId), egressSkip: passThroughRuns(dp.egress.byId) });
       for (const p of dp.ports.values()) {
         if (p.type !== "chassisredirect") continue;
         const name = opts.chassisRedirects?.get(p.name) ?? (p.name.startsWith("cr-") ? p.name.slice(3) : undefined);
@@ -516,9 +542,20 @@ export class LogicalExecutor {
       return;
     }
     const classifiers = pl === "ingress" ? cdp.ingress : cdp.egress;
+    const skips = pl === "ingress" ? cdp.ingressSkip : cdp.egressSkip;
+    const maxLookups = this.limits.maxLookups;
     let t = table;
     for (;;) {
-      if (ctx.lookups >= this.limits.maxLookups) {
+      // Tables that only pass the packet on are stepped over without a lookup (they examine no
+      // bits and change nothing), but still counted as lookups; a trace sees every table.
+      if (ctx.sink === undefined && t >= 0 && t < skips.length) {
+        const s = skips[t]!;
+        if (s > 0 && ctx.lookups + s <= maxLookups) {
+          ctx.lookups += s;
+          t += s;
+        }
+      }
+      if (ctx.lookups >= maxLookups) {
         this.limitDrop(ctx, { cdp, pipeline: pl, table: t }, key, "maxLookups", "loop-lookups");
         return;
       }

@@ -8,7 +8,7 @@ export * from "./limits.js";
 export * from "./trace-sink.js";
 export * from "./conntrack.js";
 export * from "./mac-binding.js";
-export { LogicalExecutor, classifyDrop, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult, type XlateRecord, type XlateEffect, type Resume } from "./execute.js";
+export { LogicalExecutor, classifyDrop, passThroughRuns, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult, type XlateRecord, type XlateEffect, type Resume } from "./execute.js";
 export * from "./flow-cache.js";
 export * from "./datapath.js";
 export * from "./iptables.js";

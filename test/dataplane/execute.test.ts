@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { CT, W, field, setField } from "../../src/flow/index.js";
 import type { Action } from "../../src/ofp/index.js";
-import { Conntrack, LogicalExecutor, parseCtState, type TraceSink, type TraceBranch } from "../../src/dataplane/index.js";
+import { Conntrack, LogicalExecutor, parseCtState, passThroughRuns, type TraceSink, type TraceBranch } from "../../src/dataplane/index.js";
 import { ip, makeLogicalProgram, next, output, setOutport, setReg, tcpKey, type DpSpec } from "./build.js";
 
 /**
@@ -555,5 +555,64 @@ describe("LogicalExecutor: classifier twins", () => {
       expect(a.outputs.map((o) => o.portName)).toEqual(b.outputs.map((o) => o.portName));
       expect(a.drops.map((d) => d.reason)).toEqual(b.drops.map((d) => d.reason));
     }
+  });
+});
+
+describe("LogicalExecutor: pass-through tables", () => {
+  // Tables 1-3 and 6 hold only a catch-all `next;`; 4 has a match, 5 a `next` elsewhere.
+  const passes: DpSpec = {
+    key: 30,
+    name: "passes",
+    ports: [
+      { name: "p1", key: 1, type: "" },
+      { name: "p2", key: 2, type: "" },
+    ],
+    tables: 8,
+    ingress: [
+      { table: 0, priority: 10, match: { reg14: 1 }, actions: [setReg(1, 1), next()] },
+      { table: 0, priority: 0, actions: [next()] },
+      { table: 1, priority: 0, actions: [next()] },
+      { table: 2, priority: 0, actions: [next()] },
+      { table: 3, priority: 0, actions: [next()] },
+      { table: 4, priority: 0, match: { reg1: 1 }, actions: [next()] },
+      { table: 5, priority: 0, actions: [next(6)] },
+      { table: 6, priority: 0, actions: [next()] },
+      { table: 7, priority: 0, actions: [setOutport(2), output] },
+    ],
+    egress: [{ table: 0, priority: 0, actions: [output] }],
+  };
+
+  it("finds the runs of tables that only pass the packet on", () => {
+    const prog = makeLogicalProgram([passes]);
+    expect([...passThroughRuns(prog.datapaths.get(30)!.ingress.byId)]).toEqual([0, 3, 2, 1, 0, 0, 1, 0]);
+  });
+
+  it("steps over them with the results, lookup counts and limits of a lookup in each", () => {
+    const prog = makeLogicalProgram([passes]);
+    for (const inport of [1, 2]) {
+      for (const maxLookups of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 4096]) {
+        for (const classifier of ["tuple", "linear"] as const) {
+          const ex = new LogicalExecutor(prog, { classifier, limits: { maxLookups } });
+          const k = keyTo(MAC2);
+          const fast = ex.run(k, { datapath: 30, inport });
+          // A trace sink sees every table, so the executor looks every one of them up.
+          const sink = new RecordingSink();
+          const slow = ex.run(k, { datapath: 30, inport }, sink);
+          expect(sink.log.filter((x) => x === "table")).toHaveLength(slow.lookups);
+          expect(fast.lookups).toBe(slow.lookups);
+          expect(fast.outputs.map((o) => [o.portName, [...o.key]])).toEqual(slow.outputs.map((o) => [o.portName, [...o.key]]));
+          expect(fast.drops.map((d) => [d.reason, d.table, d.detail])).toEqual(slow.drops.map((d) => [d.reason, d.table, d.detail]));
+          expect(fast.limitHits).toEqual(slow.limitHits);
+        }
+      }
+    }
+    // Port 1 sets reg1 and reaches p2 through all eight tables and the egress one; port 2 misses
+    // table 4.
+    const r = new LogicalExecutor(prog).run(keyTo(MAC2), { datapath: 30, inport: 1 });
+    expect(r.outputs.map((o) => o.portName)).toEqual(["p2"]);
+    expect(r.lookups).toBe(9);
+    const miss = new LogicalExecutor(prog).run(keyTo(MAC2), { datapath: 30, inport: 2 });
+    expect(miss.drops.map((d) => [d.reason, d.table])).toEqual([["no-match", 4]]);
+    expect(miss.lookups).toBe(5);
   });
 });
