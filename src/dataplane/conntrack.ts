@@ -25,8 +25,12 @@
  *   RST, FIN or PSH or URG without ACK, or no SYN, ACK or RST at all, and a SYN+ACK, which would
  *   be a half-open connection; a plain ACK starts one, so a connection captured mid-stream is
  *   picked up), which `replay` uses; with `syn`, anything but a plain SYN. The default, `any`,
- *   lets every TCP packet start one, because ovn-trace microflows rarely give `tcp.flags`. TCP
- *   windows are not tracked (OVS marks packets far out of the window invalid).
+ *   lets every TCP packet start one, because ovn-trace microflows rarely give `tcp.flags`.
+ * - TCP windows (with `tcpSegment`, which `replay` fills from each packet's TCP header): every
+ *   packet of a TCP connection committed with a known segment is held to its windows as OVS
+ *   holds it (conntrack-tcp.ts): out of window is `inv` (the connection's mark, label and NAT
+ *   still apply, as OVS writes them), a retransmitted SYN `new`, and a SYN after both ends closed
+ *   ends the connection and is new. Without a segment (traces, synthetic keys), no window.
  * - `rel`: an ICMP (v4 types 3, 4, 5, 11, 12; v6 types 1..4) error between two hosts that have a
  *   committed connection in the zone. The flow key does not hold the embedded header of the error,
  *   so "belongs to" is judged by the two addresses alone — an approximation.
@@ -68,6 +72,7 @@ import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/i
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { readFieldWords } from "./key-bits.js";
+import { TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -105,6 +110,8 @@ export interface Connection {
   label: number[];
   nat?: "dnat" | "snat";
   backend?: Backend;
+  /** TCP window tracking (with `ConntrackOptions.tcpSegment`, for a connection whose committing segment was known). */
+  tcp?: TcpTrack;
 }
 
 export interface CtRequest {
@@ -139,6 +146,11 @@ export interface ConntrackOptions {
    * `ovs` (OVS's userspace conntrack) or `syn` (a plain SYN only); the others are invalid.
    */
   readonly tcpNew?: "any" | "ovs" | "syn";
+  /**
+   * Track TCP windows as OVS does (conntrack-tcp.ts), from this segment: the caller fills it in
+   * for every packet (the flow key holds no sequence numbers). Without it, no window is tracked.
+   */
+  readonly tcpSegment?: TcpSegment;
 }
 
 const TCP_FIN = 0x01;
@@ -146,18 +158,11 @@ const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 
-const TCP_PSH = 0x08;
-const TCP_URG = 0x20;
-
 /** Whether a TCP packet with `flags` may start a connection under rule `rule` (`ConntrackOptions.tcpNew`). */
 function tcpMayStart(flags: number, rule: "ovs" | "syn"): boolean {
   if (rule === "syn") return (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN;
   // OVS conntrack-tcp.c: tcp_invalid_flags, then no SYN+ACK.
-  if (flags & TCP_SYN) {
-    if (flags & (TCP_RST | TCP_FIN)) return false;
-  } else if ((flags & (TCP_ACK | TCP_RST)) === 0) return false;
-  if ((flags & TCP_ACK) === 0 && (flags & (TCP_FIN | TCP_PSH | TCP_URG)) !== 0) return false;
-  return (flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
+  return !tcpInvalidFlags(flags) && (flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
 }
 
 function isIcmpError(v6: boolean, proto: number, type: number): boolean {
@@ -429,6 +434,7 @@ interface MutableOutcome {
 export class Conntrack {
   private readonly table = new ConnTable<Connection>();
   private readonly tcpNew: "any" | "ovs" | "syn";
+  private readonly segment: TcpSegment | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
@@ -437,6 +443,7 @@ export class Conntrack {
 
   constructor(options: ConntrackOptions = {}) {
     this.tcpNew = options.tcpNew ?? "any";
+    this.segment = options.tcpSegment;
   }
 
   /** Number of connections. */
@@ -524,11 +531,32 @@ export class Conntrack {
       hit = -1;
     }
 
+    // TCP windows: once per packet and connection (see conntrack-tcp.ts).
+    let tcpResult: number = TCP_UPDATE.VALID;
+    const seg = this.segment;
+    if (hit >= 0 && seg !== undefined && proto === PROTO_TCP) {
+      const tcp = tb.value(hit)!.tcp;
+      if (tcp !== undefined) {
+        if (tcp.serial === seg.serial) tcpResult = tcp.last;
+        else if (seg.present) {
+          tcpResult = tcpUpdate(tcp, (hit & 1) === 1, seg, getField(key, F_TCP_FLAGS));
+          tcp.serial = seg.serial;
+          tcp.last = tcpResult;
+        }
+        if (tcpResult === TCP_UPDATE.NEW) {
+          // A SYN after both ends closed: the old connection ends, and this packet is new.
+          tb.remove(hit);
+          hit = -1;
+        }
+      }
+    }
+
     const wantsNat = req.nat !== undefined || req.lb !== undefined;
     if (hit >= 0) {
       const c = tb.value(hit)!;
       const isReply = (hit & 1) === 1;
-      let state: number = CT.TRK | CT.EST | (isReply ? CT.RPL : 0);
+      let state: number =
+        tcpResult === TCP_UPDATE.VALID ? CT.TRK | CT.EST | (isReply ? CT.RPL : 0) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
         writeHeadersReversed(key, isReply ? c.orig : c.reply);
@@ -602,6 +630,7 @@ export class Conntrack {
       const c: Connection = { id: this.nextId++, zone, orig, reply: reverse(translated ?? orig), mark, label: [0, 0, 0, lbLabel ? 2 : 0] };
       if (natKind) c.nat = natKind;
       if (backend) c.backend = backend;
+      if (seg !== undefined && seg.present && proto === PROTO_TCP) c.tcp = new TcpTrack(seg, getField(key, F_TCP_FLAGS));
       applyMarks(c, req);
       const rw = this.replyWords;
       tupleWords(rw, zone, c.reply);

@@ -7,6 +7,7 @@ export * from "./drop-reason.js";
 export * from "./limits.js";
 export * from "./trace-sink.js";
 export * from "./conntrack.js";
+export * from "./conntrack-tcp.js";
 export * from "./mac-binding.js";
 export { LogicalExecutor, classifyDrop, passThroughRuns, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult, type XlateRecord, type XlateEffect, type Resume } from "./execute.js";
 export * from "./flow-cache.js";

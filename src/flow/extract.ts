@@ -130,6 +130,14 @@ function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
 }
 
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
+/**
+ * Where the TCP header of the frame last given to `extractKey` is, for readers of what the key
+ * leaves out (sequence numbers, window, options: conntrack's window tracking): `header` is its
+ * offset from the frame's start, -1 when the frame has no complete TCP header; `end` is where the
+ * IP header says the segment ends (which a short capture may cut off).
+ */
+export const tcpAt = { header: -1, end: 0 };
+
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16);
   key[W_PARSE] = word;
@@ -190,6 +198,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   // decapsulation path is a separate function, which calls back in for the inner frame.
   clearPacketWords(key);
   key[W_IN_PORT] = inPort;
+  tcpAt.header = -1;
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
   // A length beyond the buffer is cut to the buffer, so that no read can fall outside it. That is
@@ -275,6 +284,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   // Network layer.
   let proto: number;
   let l4end: number;
+  let declaredEnd: number;
   let v6 = false;
   if (ethType === 0x0800) {
     if (end - p < 20) return done(key, flags | P_TRUNCATED, E_SHORT_IPV4, p - base);
@@ -294,6 +304,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     key[W_NW_DST] = dv.getInt32(p + 16);
     flags |= P_L3;
     l4end = p + tot;
+    declaredEnd = l4end;
     if (l4end > end) {
       l4end = end;
       flags |= P_TRUNCATED;
@@ -309,6 +320,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     // A payload length of zero with a hop-by-hop header is a jumbogram; its length is in the
     // Jumbo Payload option, and the captured frame bounds it anyway.
     l4end = plen === 0 && buf[p + 6] === 0 ? end : p + 40 + plen;
+    declaredEnd = l4end;
     if (l4end > end) {
       l4end = end;
       flags |= P_TRUNCATED;
@@ -379,6 +391,8 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     if (doff < 20 || doff > room) return done(key, flags | P_MALFORMED, E_SHORT_L4, p - base);
     key[W_TP] = dv.getInt32(p);
     key[W_TCP_FLAGS] = dv.getUint16(p + 12) & 0x0fff;
+    tcpAt.header = p - base;
+    tcpAt.end = declaredEnd - base;
     return done(key, flags | P_L4, E_NONE, p + doff - base);
   }
   if (proto === 17) {

@@ -32,8 +32,8 @@
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { Conntrack, DatapathGroup, LogicalExecutor, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
-import { KEY_WORDS, W, extractKey } from "../flow/index.js";
+import { Conntrack, DatapathGroup, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { KEY_WORDS, W, extractKey, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 import { isSupportedLinkType, openCapture } from "../pcap/index.js";
@@ -171,6 +171,8 @@ export class Replayer {
   private readonly single: LogicalExecutor | undefined;
   private shard: Shard | undefined;
   private readonly key = new Uint32Array(KEY_WORDS);
+  /** The TCP segment of the packet being replayed, for conntrack's window tracking. */
+  private readonly segment = new TcpSegment();
   /** The packet being replayed (for sinks that rewrite its bytes). */
   current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
     data: new Uint8Array(0),
@@ -184,8 +186,9 @@ export class Replayer {
 
   constructor(net: Network, opts: ReplayOptions = {}) {
     this.network = net;
-    // Real traffic has its TCP flags: a connection starts as OVS's conntrack lets one start.
-    const conntrack: ConntrackOptions = { tcpNew: "ovs" };
+    // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
+    // lets one start, and its packets are held to its windows.
+    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment };
     const dpOpts: DatapathOptions = { conntrack, ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
@@ -204,6 +207,20 @@ export class Replayer {
       this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table", conntrack: new Conntrack(conntrack) }, calls: portSecurityCalls(net, c.value.program), macBindings });
       this.group = DatapathGroup.single(this.single, dpOpts);
     }
+  }
+
+  /**
+   * Makes the frame at `data[offset ..]`, whose key `extractKey` made last, the packet that
+   * conntrack sees next: its TCP segment (sequence numbers, window), which the key does not hold,
+   * for window tracking. `run` does it for every packet; a caller that injects keys itself calls
+   * it before each `group.inject`.
+   */
+  beginPacket(data: Uint8Array, offset: number): void {
+    const seg = this.segment;
+    seg.serial++;
+    const th = tcpAt.header;
+    if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
+    else seg.present = false;
   }
 
   /** Replays only the packets of `shard` from now on (undefined: every packet). */
@@ -307,6 +324,7 @@ export class Replayer {
           cur.tsNsec = rd.tsNsec;
         }
         replayed++;
+        this.beginPacket(rd.data, rd.offset);
         g.inject(at.datapath, at.entry, key);
       }
       if (rd.error) {

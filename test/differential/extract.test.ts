@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ipv4FromBytes } from "../../src/base/index.js";
-import { FIELDS, FRAG, KEY_WORDS, PARSE, TUN, W, extractKey, newKey } from "../../src/flow/index.js";
+import { FIELDS, FRAG, KEY_WORDS, PARSE, TUN, W, extractKey, newKey, tcpAt } from "../../src/flow/index.js";
 import { decodeFrame, type Decoded, type Layer, type LayerOf } from "../../src/packet/index.js";
 import { openCapture } from "../../src/pcap/index.js";
 
@@ -190,6 +190,7 @@ describe("extractKey agrees with the decoder-based twin on every real packet", (
     const problems: string[] = [];
     let compared = 0;
     let skipped = 0;
+    let tcpHeaders = 0;
     const reused = newKey();
     const fresh = newKey();
     for (const file of files) {
@@ -212,6 +213,14 @@ describe("extractKey agrees with the decoder-based twin on every real packet", (
             continue;
           }
           compared++;
+          if (!decap) {
+            // Where the TCP header is, for conntrack's window tracking (not a key field).
+            extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, fresh, 1, false);
+            const tcp = d.layers.find((l) => l.kind === "tcp" && l.depth === 0);
+            const want = tcp && (fresh[W.PARSE]! & PARSE.L4) !== 0 ? tcp.offset : -1;
+            if (tcpAt.header !== want && problems.length < 40) problems.push(`${relative(PCAPS, file)} #${rd.index + 1}: TCP header at ${tcpAt.header}, twin ${want}`);
+            if (want >= 0) tcpHeaders++;
+          }
           const dd = diff(fresh, twin);
           if (dd && problems.length < 40) problems.push(`${relative(PCAPS, file)} #${rd.index + 1} decap=${decap}: ${dd}`);
         }
@@ -220,5 +229,6 @@ describe("extractKey agrees with the decoder-based twin on every real packet", (
     console.log(`extraction twin: ${compared} packet extractions compared, ${skipped} not modelled or not clean`);
     expect(problems).toEqual([]);
     expect(compared).toBeGreaterThan(200_000);
+    expect(tcpHeaders).toBeGreaterThan(10_000);
   });
 });
