@@ -150,9 +150,8 @@ export class ConnTable<T> {
     this.live = 0;
   }
 
-  /** The entry whose tuple words equal `probe` (the first inserted of equal ones), or -1. */
-  find(): number {
-    const p = this.probe;
+  /** The entry whose tuple words equal `p` (default `probe`; the first inserted of equal ones), or -1. */
+  find(p: Uint32Array = this.probe): number {
     const h = hashTupleWords(p, 0);
     const s = this.slots;
     const m = this.mask;

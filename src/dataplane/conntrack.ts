@@ -489,6 +489,29 @@ export class Conntrack {
     return o;
   }
 
+  /**
+   * `tr`, or `tr` with another source port when some connection of `zone` already has the tuple
+   * that its replies would carry: the next free port after the packet's own in its class (1-511,
+   * 600-1023, 1024-65535), as OVS tries them. OVS tries 128 in order and then random ones; this
+   * goes on in order, so that results repeat. When every port is taken `tr` is kept.
+   */
+  private uniqueSource(zone: number, tr: Tuple): Tuple {
+    const rw = this.replyWords;
+    tupleWords(rw, zone, reverse(tr));
+    if (this.table.find(rw) < 0) return tr;
+    const cur = tr.sport;
+    const min = cur < 512 ? 1 : cur < 1024 ? 600 : 1024;
+    const max = cur < 512 ? 511 : cur < 1024 ? 1023 : 65535;
+    let p = cur;
+    for (let n = min; n <= max; n++) {
+      p = p < min || p >= max ? min : p + 1;
+      const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport };
+      tupleWords(rw, zone, reverse(c));
+      if (this.table.find(rw) < 0) return c;
+    }
+    return tr;
+  }
+
   /** Marks the packet invalid: `trk|inv`, no mark, label or tuple. */
   private invalid(key: Uint32Array, zone: number): CtOutcome {
     writeStateZone(key, CT.TRK | CT.INV, zone);
@@ -614,6 +637,12 @@ export class Conntrack {
         translated = { v6: t.v6, proto: t.proto, src: ip, dst: [...t.dst], sport, dport: t.dport };
       }
       natKind = req.nat.kind;
+    }
+    // A binding whose reply tuple another connection already has gets another source port, as
+    // OVS's `nat_get_unique_tuple` gives it (not for an SNAT to a port range, where OVS picks by a
+    // hash of its own).
+    if (translated && commit && (translated.proto === PROTO_TCP || translated.proto === PROTO_UDP) && !(natKind === "snat" && req.nat !== undefined && req.nat.kind !== "restore" && req.nat.range?.portMin !== undefined)) {
+      translated = this.uniqueSource(zone, translated);
     }
     if (translated) {
       writeHeaders(key, translated);

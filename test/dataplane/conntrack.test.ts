@@ -69,6 +69,41 @@ describe("Conntrack", () => {
     expect(plain[W.NW_DST]).toBe(ip(192, 0, 2, 1));
   });
 
+  it("gives a NAT binding whose reply tuple is taken the next free source port of its class, as OVS does", () => {
+    const ct = new Conntrack();
+    const VIP = ip(10, 96, 0, 10);
+    const dnat = { kind: "dnat" as const, range: { ipMin: [B], portMin: 8080 } };
+    // A direct connection A:1000 -> B:8080 holds the tuple a DNAT of A:1000 -> VIP:80 would reply with.
+    ct.execute(tcpKey(A, B, 1000, 8080), { zone: 0, commit: true });
+    const k = tcpKey(A, VIP, 1000, 80);
+    ct.execute(k, { zone: 0, commit: true, nat: dnat });
+    expect([k[W.NW_DST], k[W.TP]! >>> 16, k[W.TP]! & 0xffff]).toEqual([B, 1001, 8080]);
+    // Later packets of the connection get the same port, and replies get their own back.
+    const again = tcpKey(A, VIP, 1000, 80);
+    ct.execute(again, { zone: 0, commit: false, nat: dnat });
+    expect(again[W.TP]! >>> 16).toBe(1001);
+    const reply = tcpKey(B, A, 8080, 1001);
+    ct.execute(reply, { zone: 0, commit: false, nat: { kind: "restore" } });
+    expect([reply[W.NW_SRC], reply[W.TP]! >>> 16, reply[W.TP]! & 0xffff]).toEqual([VIP, 80, 1000]);
+    // At the top of a class the search wraps to its bottom (600-1023), and skips what is taken.
+    ct.execute(tcpKey(A, B, 1023, 8080), { zone: 0, commit: true });
+    ct.execute(tcpKey(A, B, 600, 8080), { zone: 0, commit: true });
+    const top = tcpKey(A, VIP, 1023, 80);
+    ct.execute(top, { zone: 0, commit: true, nat: dnat });
+    expect(top[W.TP]! >>> 16).toBe(601);
+    // Two clients SNATed to one address with the same source port.
+    const snat = { kind: "snat" as const, range: { ipMin: [ip(192, 0, 2, 1)] } };
+    const c1 = tcpKey(A, ip(8, 8, 8, 8), 40000, 443);
+    const c2 = tcpKey(ip(10, 0, 0, 3), ip(8, 8, 8, 8), 40000, 443);
+    ct.execute(c1, { zone: 5, commit: true, nat: snat });
+    ct.execute(c2, { zone: 5, commit: true, nat: snat });
+    expect([c1[W.TP]! >>> 16, c2[W.TP]! >>> 16]).toEqual([40000, 40001]);
+    // Another zone's connections do not count.
+    const z = tcpKey(A, VIP, 1000, 80);
+    ct.execute(z, { zone: 9, commit: true, nat: dnat });
+    expect(z[W.TP]! >>> 16).toBe(1000);
+  });
+
   it("ICMP errors are related to a connection between the two hosts, else invalid", () => {
     const ct = new Conntrack();
     const icmpErr = (src: number, dst: number): Uint32Array => {
