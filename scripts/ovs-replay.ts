@@ -2,8 +2,9 @@
  * The replay oracle: real packets through ovnsim's datapath and through a real OVS datapath,
  * packet by packet.
  *
- * The packets: the first `PACKETS` that `replay --map auto` lays onto node1 of a network from
- * `bench/ndpi-composite-99k.pcap` (the shared captures), in capture order. Real OVS is the
+ * The packets: `PACKETS` of those that `replay --map auto` lays onto node1 of a network from
+ * `bench/ndpi-composite-99k.pcap` (the shared captures), in capture order: the first ones, or for
+ * an oracle named `NETWORK@N` those from the Nth on (both sides start with no connections there). Real OVS is the
  * dummy-datapath ovs-vswitchd that a real ovn-controller programs as chassis node1 (the chassis
  * scripts/ovs-megaflows.ts starts); each frame goes in through its VIF (`netdev-dummy/receive`) and
  * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet:
@@ -62,11 +63,25 @@ export const CAPTURE = "bench/ndpi-composite-99k.pcap";
  * default VPC with its router (kube-ovn-cluster), and custom VPCs with overlapping subnets.
  */
 export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml"] as const;
+/**
+ * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
+ * reply tuple another connection holds (@2000, five packets get another source port) and a
+ * connection far outside its TCP window (@6000, 109 packets).
+ */
+export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000"] as const;
+/** Every oracle of the capture: `SCENARIOS`, then `LATER`. */
+export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER];
 export const CHASSIS = "node1";
 
 /** Where a scenario's recording is kept. */
 export function recordingFile(scenario: string): string {
-  return join(ROOT, "fixtures/ovs", `replay-${scenario.replace(/\.yaml$/, "")}.json`);
+  return join(ROOT, "fixtures/ovs", `replay-${scenario.replace(/\.yaml(@\d+)?$/, "$1")}.json`);
+}
+
+/** An oracle name's network file and first packet: `NETWORK` or `NETWORK@N`. */
+function oracleName(name: string): { network: string; from: number } {
+  const m = /^(.*)@(\d+)$/.exec(name);
+  return m ? { network: m[1]!, from: Number(m[2]) } : { network: name, from: 0 };
 }
 /** How many packets: enough for hundreds of connections, short enough for CI (about 20 s live). */
 export const PACKETS = 1000;
@@ -343,16 +358,18 @@ function sleepMs(ms: number): void {
 }
 
 /**
- * An oracle's network and packets: a scenario of `SCENARIOS`, from the capture under `pcaps`, or
+ * An oracle's network and packets: one of `ORACLES`, from the capture under `pcaps`, or
  * `HAIRPIN`.
  */
 export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
-  const net = oracleNetwork(name === HAIRPIN ? "kube-ovn-default.yaml" : name);
+  const { network, from } = oracleName(name);
+  const net = oracleNetwork(name === HAIRPIN ? "kube-ovn-default.yaml" : network);
   if (!net.ok) return net;
   const file = join(pcaps, CAPTURE);
   if (name !== HAIRPIN && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
-  const packets = name === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file);
-  return packets.ok ? ok({ net: net.value, packets: packets.value }) : packets;
+  const packets = name === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file, from + PACKETS);
+  if (!packets.ok) return packets;
+  return ok({ net: net.value, packets: packets.value.slice(from) });
 }
 
 /** Records real OVS's outputs for an oracle's packets (`oracleInputs`). */
@@ -372,7 +389,7 @@ export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<Repla
     notes: [
       scenario === HAIRPIN
         ? `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets), a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
-        : `The first ${PACKETS} packets that --map auto lays onto ${CHASSIS} of ${scenario}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+        : `${oracleName(scenario).from === 0 ? `The first ${PACKETS} packets` : `Packets ${oracleName(scenario).from} to ${oracleName(scenario).from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${oracleName(scenario).network}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
       "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
     outputs: real.value.outputs,
@@ -394,7 +411,7 @@ export function compareOutputs(want: readonly (readonly string[])[], got: readon
 
 function main(): number {
   let status = 0;
-  const all: string[] = [...SCENARIOS, HAIRPIN];
+  const all: string[] = [...ORACLES, HAIRPIN];
   const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
   for (const n of named) if (!all.includes(n)) return (process.stderr.write(`ovs-replay: no oracle ${n} (${all.join(", ")})\n`), 2);
   for (const scenario of named.length > 0 ? named : all) {

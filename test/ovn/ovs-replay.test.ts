@@ -1,6 +1,6 @@
 /**
  * The replay oracle (scripts/ovs-replay.ts, recorded in fixtures/ovs/replay-*.json): a thousand
- * real packets that `--map auto` lays onto node1 of each network of its `SCENARIOS`, through
+ * real packets that `--map auto` lays onto node1 of each network of its `ORACLES`, through
  * ovnsim's datapath and through real OVS, packet by packet.
  *
  * Always (with the shared captures): ovnsim sends, for every packet, what the recorded real OVS
@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, HAIRPIN, PACKETS, SCENARIOS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, HAIRPIN, ORACLES, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -30,7 +30,7 @@ function inputs(name: string) {
   return r.value;
 }
 
-for (const scenario of SCENARIOS) {
+for (const scenario of ORACLES) {
   const rec = JSON.parse(readFileSync(recordingFile(scenario), "utf8")) as ReplayRecording;
 
   describe(`replay of ${scenario} against real OVS, packet by packet`, () => {
@@ -69,7 +69,7 @@ for (const scenario of SCENARIOS) {
 
 describe("the replay oracle's coverage", () => {
   it("holds packets that real OVS found outside their TCP window", () => {
-    const failed = SCENARIOS.map((s) => (JSON.parse(readFileSync(recordingFile(s), "utf8")) as ReplayRecording).tcpSeqCheckFailed);
+    const failed = ORACLES.map((s) => (JSON.parse(readFileSync(recordingFile(s), "utf8")) as ReplayRecording).tcpSeqCheckFailed);
     expect(failed.reduce((x, y) => x + y, 0)).toBeGreaterThan(0);
   });
 });
