@@ -8,7 +8,8 @@
  * The twin follows the rules of conntrack.ts's module header with the plainest data structure: a
  * `Map` from a string of zone and tuple to the list of (connection, direction) with that tuple, in
  * commit order (a packet belongs to the first), and a list of connections oldest first (an ICMP
- * error is related to the first that has both of its addresses). Load-balancer backend choice
+ * error is related to the first that has both of its addresses; a NAT binding whose reply tuple is
+ * taken moves its source port by a plain search of its class). Load-balancer backend choice
  * uses the module's exported `chooseBackend`, which is not what is under test here.
  *
  * Random tuples almost never share a 32-bit hash, so the last tests build pairs that do (by a
@@ -232,6 +233,20 @@ class TwinConntrack {
       natKind = req.nat.kind;
       const port = r.portMin !== undefined && PORTED.has(t.proto) ? r.portMin : undefined;
       translated = natKind === "dnat" ? { ...t, dst: fourWords(r.ipMin), dport: port ?? t.dport } : { ...t, src: fourWords(r.ipMin), sport: port ?? t.sport };
+    }
+    const rangedSnat = natKind === "snat" && req.nat !== undefined && req.nat.kind !== "restore" && req.nat.range?.portMin !== undefined;
+    if (translated && commit && (t.proto === 6 || t.proto === 17) && !rangedSnat) {
+      // OVS's unique tuple: a taken reply tuple moves the source port to the next free one of its
+      // class, counting up from it and then from the bottom of the class.
+      const tr: Tuple = translated;
+      const taken = (sport: number): boolean => (this.byTuple.get(tupleText(zone, reversed({ ...tr, sport }))) ?? []).length > 0;
+      if (taken(tr.sport)) {
+        const [min, max] = tr.sport < 512 ? [1, 511] : tr.sport < 1024 ? [600, 1023] : [1024, 65535];
+        const after = Array.from({ length: max - min + 1 }, (_, i) => min + i).filter((p) => p > tr.sport);
+        const before = Array.from({ length: max - min + 1 }, (_, i) => min + i).filter((p) => p < tr.sport);
+        const free = [...after, ...before].find((p) => !taken(p));
+        if (free !== undefined) translated = { ...tr, sport: free };
+      }
     }
     if (translated) {
       this.writeHeaders(key, translated);
@@ -583,15 +598,17 @@ describe("Conntrack with colliding hashes", () => {
     // Connection 1 has tuple a, connection 2 tuple b, both with the same hash, so b's entry lies
     // past a's in the index. Ending connection 1 (a forced commit of its reply, which starts
     // connection 3 with an SNAT binding, so that no new entry has tuple a) leaves a removed entry
-    // in front of b's. Connection 4 is then committed with a DNAT binding whose reply tuple is b: a
-    // packet with tuple b still belongs to connection 2, in the original direction.
+    // in front of b's. Connection 4 is then committed with an SNAT binding to a port range whose
+    // reply tuple is b (only a ranged SNAT keeps a taken reply tuple; other bindings move to a
+    // free source port): a packet with tuple b still belongs to connection 2, in the original
+    // direction.
     const src = b4[2]!;
     const dst = b4[3]!;
     const steps: { key: Uint32Array; req: CtRequest }[] = [
       { key: v4Key(a4), req: { zone: 5, commit: true } },
       { key: v4Key(b4), req: { zone: 5, commit: true } },
       { key: tcpPacket(a4[3]!, a4[2]!, 80, 1000), req: { zone: 5, commit: true, force: true, nat: { kind: "snat", range: { ipMin: [0xc6336402] } } } },
-      { key: tcpPacket(dst, 0xc6336401, 80, 443), req: { zone: 5, commit: true, nat: { kind: "dnat", range: { ipMin: [src], portMin: 1000 } } } },
+      { key: tcpPacket(0xc6336401, src, 443, 1000), req: { zone: 5, commit: true, nat: { kind: "snat", range: { ipMin: [dst], portMin: 80 } } } },
       { key: v4Key(b4), req: { zone: 5, commit: false } },
       { key: tcpPacket(dst, src, 80, 1000), req: { zone: 5, commit: false } },
     ];
@@ -602,9 +619,13 @@ describe("Conntrack with colliding hashes", () => {
       return { state: o.state, id: o.connection?.id };
     });
     expect(outs[2]).toEqual({ state: CT.TRK | CT.NEW | CT.SNAT, id: 3 });
-    expect(outs[3]).toEqual({ state: CT.TRK | CT.NEW | CT.DNAT, id: 4 });
+    expect(outs[3]).toEqual({ state: CT.TRK | CT.NEW | CT.SNAT, id: 4 });
     expect(outs[4]).toEqual({ state: CT.TRK | CT.EST, id: 2 });
     expect(outs[5]).toEqual({ state: CT.TRK | CT.EST | CT.RPL, id: 2 });
+    // The tuple is indexed twice: connection 4 replies with connection 2's original tuple.
+    const [c2, , c4] = ct.connections();
+    expect([c2!.id, c4!.id]).toEqual([2, 4]);
+    expect(c4!.reply).toEqual(c2!.orig);
   });
 });
 
