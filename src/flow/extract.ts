@@ -129,7 +129,6 @@ function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
   return view;
 }
 
-/** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 /**
  * Where the TCP header of the frame last given to `extractKey` is, for readers of what the key
  * leaves out (sequence numbers, window, options: conntrack's window tracking): `header` is its
@@ -138,6 +137,7 @@ function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
  */
 export const tcpAt = { header: -1, end: 0 };
 
+/** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16);
   key[W_PARSE] = word;
