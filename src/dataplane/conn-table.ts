@@ -215,17 +215,6 @@ export class ConnTable<T> {
     if (this.ageHoles > 16 && 2 * this.ageHoles > this.ageLen) this.squeezeAge();
   }
 
-  /** Length of the age list (live connections and holes), for `ageValue`. */
-  get ageLength(): number {
-    return this.ageLen;
-  }
-
-  /** The `i`th connection of the age list (oldest first), or undefined for a removed one. */
-  ageValue(i: number): T | undefined {
-    const s = this.age[i]!;
-    return s < 0 ? undefined : this.vals[s];
-  }
-
   /** Every connection, oldest first. */
   values(): T[] {
     const out: T[] = [];

@@ -65,7 +65,8 @@
  * traces, tests and `connections()`.
  *
  * Per-packet cost: a packet of a known connection, or a new one that is not committed, allocates
- * nothing; finding a related connection scans the connections.
+ * nothing; an ICMP error finds its related connection with one lookup of its address pair (a
+ * string key: an error allocates it).
  */
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
@@ -229,6 +230,16 @@ function reverse(t: Tuple): Tuple {
 
 function sameAddr(a: readonly number[], b: readonly number[]): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/**
+ * The key of an unordered address pair in a zone and address family: the two addresses in a fixed
+ * order, so that (a, b) and (b, a) meet.
+ */
+function pairKey(zone: number, v6: boolean, a: readonly number[], b: readonly number[]): string {
+  const x = `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+  const y = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  return x <= y ? `${zone}/${v6 ? 6 : 4}/${x}/${y}` : `${zone}/${v6 ? 6 : 4}/${y}/${x}`;
 }
 
 function sameTuple(a: Tuple, b: Tuple): boolean {
@@ -433,6 +444,12 @@ interface MutableOutcome {
 
 export class Conntrack {
   private readonly table = new ConnTable<Connection>();
+  /**
+   * For ICMP errors: each connection under every unordered pair of the addresses of its two
+   * directions (`pairKey`), oldest first, so that finding the connection an error is related to
+   * is one lookup, not a scan of every connection.
+   */
+  private readonly byPair = new Map<string, Connection[]>();
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
@@ -454,6 +471,7 @@ export class Conntrack {
   /** Forgets every connection. */
   clear(): void {
     this.table.clear();
+    this.byPair.clear();
   }
 
   /** Every connection, oldest first. */
@@ -466,16 +484,38 @@ export class Conntrack {
    * among the addresses of its two directions.
    */
   private related(zone: number, t: Tuple): Connection | undefined {
-    const tb = this.table;
-    for (let i = 0, n = tb.ageLength; i < n; i++) {
-      const c = tb.ageValue(i);
-      if (c === undefined || c.zone !== zone || c.orig.v6 !== t.v6) continue;
-      const o = c.orig;
-      const r = c.reply;
-      if (!(sameAddr(o.src, t.src) || sameAddr(o.dst, t.src) || sameAddr(r.src, t.src) || sameAddr(r.dst, t.src))) continue;
-      if (sameAddr(o.src, t.dst) || sameAddr(o.dst, t.dst) || sameAddr(r.src, t.dst) || sameAddr(r.dst, t.dst)) return c;
+    return this.byPair.get(pairKey(zone, t.v6, t.src, t.dst))?.[0];
+  }
+
+  /** The pair keys of a connection's addresses (every unordered pair, an address with itself too). */
+  private pairKeys(c: Connection): string[] {
+    const addrs: (readonly number[])[] = [];
+    for (const a of [c.orig.src, c.orig.dst, c.reply.src, c.reply.dst]) if (!addrs.some((b) => sameAddr(a, b))) addrs.push(a);
+    const keys: string[] = [];
+    for (let i = 0; i < addrs.length; i++) for (let j = i; j < addrs.length; j++) keys.push(pairKey(c.zone, c.orig.v6, addrs[i]!, addrs[j]!));
+    return keys;
+  }
+
+  private indexPairs(c: Connection): void {
+    for (const k of this.pairKeys(c)) {
+      const l = this.byPair.get(k);
+      if (l) l.push(c);
+      else this.byPair.set(k, [c]);
     }
-    return undefined;
+  }
+
+  /** Removes the connection of entry `e` from the table and the pair index. */
+  private removeEntry(e: number): void {
+    const c = this.table.value(e);
+    this.table.remove(e);
+    if (!c) return;
+    for (const k of this.pairKeys(c)) {
+      const l = this.byPair.get(k);
+      const i = l ? l.indexOf(c) : -1;
+      if (i < 0) continue;
+      l!.splice(i, 1);
+      if (l!.length === 0) this.byPair.delete(k);
+    }
   }
 
   private out(state: number, committed: boolean, connection?: Connection, backend?: Backend, nat?: CtOutcome["nat"], note?: string): CtOutcome {
@@ -550,7 +590,7 @@ export class Conntrack {
     packetWords(probe, key, zone, v6, proto);
     let hit = tb.find();
     if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
-      tb.remove(hit);
+      this.removeEntry(hit);
       hit = -1;
     }
 
@@ -568,7 +608,7 @@ export class Conntrack {
         }
         if (tcpResult === TCP_UPDATE.NEW) {
           // A SYN after both ends closed: the old connection ends, and this packet is new.
-          tb.remove(hit);
+          this.removeEntry(hit);
           hit = -1;
         }
       }
@@ -664,6 +704,7 @@ export class Conntrack {
       const rw = this.replyWords;
       tupleWords(rw, zone, c.reply);
       tb.add(c, probe, rw, !sameTuple(c.reply, orig));
+      this.indexPairs(c);
       conn = c;
     }
     writeStateZone(key, state, zone);
