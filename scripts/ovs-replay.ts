@@ -9,7 +9,8 @@
  * scripts/ovs-megaflows.ts starts); each frame goes in through its VIF (`netdev-dummy/receive`) and
  * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet:
  * frames on the VIFs, and on the underlay towards node2 the Geneve packet, read as its inner frame,
- * its VNI and its OVN port-key option. ovnsim replays the same frames through `Replayer` and its
+ * its VNI and its OVN port-key option (or the VXLAN packet: its inner frame, and the datapath and
+ * output port its VNI carries; VXLAN has no input port, shown as `?`). ovnsim replays the same frames through `Replayer` and its
  * `PacketSink`. Datapath and port keys are compared by name, since ovnsim numbers them itself.
  *
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
@@ -49,7 +50,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import type { Network } from "../src/model/index.js";
-import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf, type OvnGeneveMetadata } from "../src/packet/index.js";
+import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -60,9 +61,10 @@ export const ROOT = resolve(import.meta.dirname, "..");
 export const CAPTURE = "bench/ndpi-composite-99k.pcap";
 /**
  * The networks replayed: the Kube-OVN default install, the NetworkPolicy one (stateful ACLs), the
- * default VPC with its router (kube-ovn-cluster), and custom VPCs with overlapping subnets.
+ * default VPC with its router (kube-ovn-cluster), custom VPCs with overlapping subnets, and the
+ * default install over VXLAN (the real chassis then runs with `ovn-encap-type=vxlan`).
  */
-export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml"] as const;
+export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml"] as const;
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port) and a
@@ -230,6 +232,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
   const r = new Replayer(net, {});
+  const vxlan = net.chassis.get(CHASSIS)?.encaps.first()?.type === "vxlan";
   let frame: Uint8Array = new Uint8Array(0);
   let injected = new Uint32Array(KEY_WORDS);
   const buf = new Uint8Array(262144);
@@ -241,7 +244,8 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
     },
     drop: () => {},
     tunnel: (chassis, op, k) => {
-      if (chassis === CHASSIS) now.push(`tun ${portName(op.datapath, op.inport)}>${portName(op.datapath, op.outport)} dp=${program.datapaths.get(op.datapath)?.name} ${rewritten(k)}`);
+      // VXLAN carries no input port.
+      if (chassis === CHASSIS) now.push(`tun ${vxlan ? "?" : portName(op.datapath, op.inport)}>${portName(op.datapath, op.outport)} dp=${program.datapaths.get(op.datapath)?.name} ${rewritten(k)}`);
     },
   };
   r.group.sink = sink;
@@ -310,9 +314,10 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
             out.push(`vif ${ch.vifs.get(iface)} ${sha(f)}`);
             continue;
           }
-          const g = geneve(f);
-          if (!g) return fail(error("oracle.tunnel", `${iface}: frame ${n} is not a Geneve packet with OVN's option`));
-          out.push(`tun ${portName.get(`${g.vni}/${g.ovn.ingressPort}`)}>${portName.get(`${g.vni}/${g.ovn.egressPort}`)} dp=${dpName.get(g.vni)} ${sha(g.inner)}`);
+          const g = tunnelOf(f);
+          if (!g) return fail(error("oracle.tunnel", `${iface}: frame ${n} is neither a Geneve packet with OVN's option nor a VXLAN packet`));
+          const from = g.inport === undefined ? "?" : portName.get(`${g.datapath}/${g.inport}`);
+          out.push(`tun ${from}>${portName.get(`${g.datapath}/${g.outport}`)} dp=${dpName.get(g.datapath)} ${sha(g.inner)}`);
         }
         seen.set(iface, n);
       }
@@ -343,14 +348,21 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
 }
 
 /** A Geneve frame's VNI, OVN port keys and inner frame (the project's decoder reads it). */
-function geneve(f: Uint8Array): { vni: number; ovn: OvnGeneveMetadata; inner: Uint8Array } | undefined {
+function tunnelOf(f: Uint8Array): { datapath: number; inport: number | undefined; outport: number; inner: Uint8Array } | undefined {
   const layers = decodeFrame(f, 0, f.length, LINKTYPE_ETHERNET).layers;
-  const i = layers.findIndex((l) => l.kind === "geneve");
+  const i = layers.findIndex((l) => l.kind === "geneve" || l.kind === "vxlan");
   const g = layers[i];
   const inner = layers[i + 1];
-  if (g?.kind !== "geneve" || !inner) return undefined;
+  if (!g || !inner) return undefined;
+  if (g.kind === "vxlan") {
+    // OVN's VXLAN: the datapath's key in the VNI's low 12 bits, the output port's above them (a
+    // multicast group's as bit 11 and its key's low 11 bits); no input port.
+    const p12 = (g.repr.vni >>> 12) & 0xfff;
+    return { datapath: g.repr.vni & 0xfff, inport: undefined, outport: (p12 & 0x800) !== 0 ? 0x8000 | (p12 & 0x7ff) : p12, inner: f.subarray(inner.offset) };
+  }
+  if (g.kind !== "geneve") return undefined;
   const ovn = ovnMetadataOf(g.repr);
-  return ovn ? { vni: g.repr.vni, ovn, inner: f.subarray(inner.offset) } : undefined;
+  return ovn ? { datapath: g.repr.vni, inport: ovn.ingressPort, outport: ovn.egressPort, inner: f.subarray(inner.offset) } : undefined;
 }
 
 function sleepMs(ms: number): void {

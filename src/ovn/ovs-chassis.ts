@@ -7,10 +7,10 @@
  * What: `OvsChassis.start(sandbox, opts)` creates a temp dir (database, sockets, pid files, logs),
  * starts ovsdb-server with the Open_vSwitch schema, then `ovs-vswitchd --enable-dummy=system
  * --disable-system --disable-system-route` (the flags of OVN's own test suite), configures
- * `external_ids` (system-id, hostname, ovn-remote, ovn-encap-type=geneve, ovn-encap-ip), creates
+ * `external_ids` (system-id, hostname, ovn-remote, ovn-encap-type geneve or vxlan, ovn-encap-ip), creates
  * `br-int` (datapath_type=dummy, fail-mode=secure) with one `type=dummy` interface per VIF carrying
  * `external_ids:iface-id=<LSP name>`, and starts ovn-controller. ovn-controller registers the
- * chassis itself, claims the VIFs and builds a real geneve tunnel port to every other chassis in the
+ * chassis itself, claims the VIFs and builds a real tunnel port (geneve or vxlan) to every other chassis in the
  * Southbound database (those stay fake: `ovn-sbctl chassis-add` + `lsp-bind`).
  *
  * The underlay: for tunnel output to become a real `tnl_push(...)` datapath action, the userspace
@@ -74,8 +74,10 @@ export interface OvsChassisOptions {
   /** The chassis name (`external_ids:system-id`), as the Southbound Chassis row will be named. */
   readonly name: string;
   readonly hostname?: string;
-  /** The local geneve endpoint (`ovn-encap-ip`). */
+  /** The local tunnel endpoint (`ovn-encap-ip`). */
   readonly encapIp: string;
+  /** `ovn-encap-type`: `geneve` (default) or `vxlan`. */
+  readonly encapType?: "geneve" | "vxlan";
   /** Logical switch ports to plug in as VIFs, in order (interfaces `vif1`, `vif2`, ...). */
   readonly vifs: readonly string[];
   /** Set up `br-phys` so tunnel output becomes `tnl_push`. */
@@ -104,7 +106,7 @@ export interface BridgePort {
 export interface WaitOptions {
   /** Give up after this many ms. Default 30,000. */
   readonly timeoutMs?: number;
-  /** Number of geneve ports ovn-controller must have built. Default: not checked. */
+  /** Number of tunnel ports (geneve or vxlan) ovn-controller must have built. Default: not checked. */
   readonly tunnels?: number;
   /** The flow count must be unchanged for this many consecutive polls. Default 3. */
   readonly stablePolls?: number;
@@ -163,7 +165,7 @@ export class OvsChassis {
     if (!r.ok) return r;
     r = daemon("ovs-vswitchd", ["--enable-dummy=system", "--disable-system", "--disable-system-route", `--unixctl=${this.vswitchdCtl}`, `unix:${this.dbSock}`]);
     if (!r.ok) return r;
-    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, "external_ids:ovn-encap-type=geneve", `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`];
+    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`];
     const cmd: string[] = ["--", "set", "Open_vSwitch", ".", ...ids];
     cmd.push("--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=dummy", "fail-mode=secure", "other-config:disable-in-band=true");
     for (const [iface, lsp] of this.vifs) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
@@ -285,7 +287,7 @@ export class OvsChassis {
       const row = rows.value.find((x) => x.name === iface);
       if (!row || row.externalIds.get("ovn-installed") !== "true") return ok(`VIF ${iface} (${lsp}) not installed yet`);
     }
-    const n = rows.value.filter((x) => x.type === "geneve").length;
+    const n = rows.value.filter((x) => x.type === "geneve" || x.type === "vxlan").length;
     if (tunnels !== undefined && n < tunnels) return ok(`${n} of ${tunnels} tunnel ports built`);
     return ok("");
   }
@@ -321,7 +323,7 @@ export class OvsChassis {
       if (!onBridge.has(x.name)) continue;
       const lsp = x.externalIds.get("iface-id");
       // Tunnel ports share one datapath port (genev_sys_6081), named after the UDP port.
-      const odpPort = x.type === "geneve" ? odp.get("genev_sys_6081") : odp.get(x.name);
+      const odpPort = x.type === "geneve" ? odp.get("genev_sys_6081") : x.type === "vxlan" ? odp.get("vxlan_sys_4789") : odp.get(x.name);
       out.push({ name: x.name, type: x.type, ofport: x.ofport, ...(lsp !== undefined ? { lsp } : {}), ...(odpPort !== undefined ? { odpPort } : {}) });
     }
     return ok(out.sort((a, b) => a.ofport - b.ofport));
@@ -452,6 +454,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
     name: chassisName,
     hostname: model.hostname || chassisName,
     encapIp,
+    ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
     vifs,
     underlay: { prefixLen: 24, mac: underlayMac(encapIp), neighbours: remote.map((ip) => ({ ip, mac: underlayMac(ip) })) },
     ...(opts.chassisTimeoutMs !== undefined ? { timeoutMs: opts.chassisTimeoutMs } : {}),
