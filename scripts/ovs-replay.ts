@@ -22,6 +22,12 @@
  * - MTU: the interfaces' MTU is raised to 65000. The dummy interfaces drop a frame over their MTU
  *   (1500 by default; a 1482-byte packet no longer fits once Geneve wraps it); ovnsim models no
  *   interface MTU.
+ * - Packets of OVS's own: ovn-controller's periodic gratuitous ARPs for ports on provider networks
+ *   (unpadded ARP frames whose sender and target addresses are the same) and BFD between gateway
+ *   chassis are left out of what real OVS sent; no packet of the capture causes them.
+ * - VLAN tags: a frame ovnsim sends out a tagged localnet port gets the port's tag, as
+ *   ovn-controller's physical flows push it (replay reports the logical port's frame); a frame the
+ *   capture brings from a provider network goes to real OVS with the tag.
  *
  * Networks (`SCENARIOS`): each agrees with OVS on every packet. On network-policy that includes 28
  * packets of one connection that OVS's conntrack finds outside their TCP window and marks invalid
@@ -61,10 +67,12 @@ export const ROOT = resolve(import.meta.dirname, "..");
 export const CAPTURE = "bench/ndpi-composite-99k.pcap";
 /**
  * The networks replayed: the Kube-OVN default install, the NetworkPolicy one (stateful ACLs), the
- * default VPC with its router (kube-ovn-cluster), custom VPCs with overlapping subnets, and the
- * default install over VXLAN (the real chassis then runs with `ovn-encap-type=vxlan`).
+ * default VPC with its router (kube-ovn-cluster), custom VPCs with overlapping subnets, the
+ * default install over VXLAN (the real chassis then runs with `ovn-encap-type=vxlan`), and two
+ * underlay networks, where localnet ports send VLAN-tagged frames onto provider networks (the real
+ * chassis then has `ovn-bridge-mappings` and a bridge with an uplink per provider network).
  */
-export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml"] as const;
+export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml"] as const;
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port) and a
@@ -117,6 +125,8 @@ export interface ReplayRecording {
 export interface OraclePacket {
   readonly port: string;
   readonly frame: Uint8Array;
+  /** For a packet from the provider network: the localnet port's datapath and port keys. */
+  readonly localnet?: { readonly datapath: number; readonly inport: number };
 }
 
 /** The scenario with one backend per VIP. */
@@ -174,7 +184,10 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     const n = rewriteFrame(rd.data, rd.offset, rd.caplen, orig, key, buf);
     const frame = buf.slice(0, n);
     fixChecksums(frame);
-    out.push({ port: at.portName, frame });
+    const vif = r.injectionFor(at.portName) !== undefined;
+    const lsp = vif ? undefined : net.switches.valueSeq().map((ls) => ls.ports.get(at.portName)).find((x) => x !== undefined);
+    const pb = vif ? undefined : r.group.datapath(CHASSIS)?.exec.program.portByName.get(at.portName);
+    out.push(lsp && pb ? { port: at.portName, frame, localnet: { datapath: pb.datapath, inport: pb.key } } : { port: at.portName, frame });
   }
   if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
   return ok(out);
@@ -240,7 +253,11 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   const rewritten = (k: Uint32Array): string => sha(buf.subarray(0, rewriteFrame(frame, 0, frame.length, injected, k, buf)));
   const sink: PacketSink = {
     output: (chassis, op, k) => {
-      if (chassis === CHASSIS) now.push(`vif ${op.portName} ${rewritten(k)}`);
+      // A localnet port's packets leave on the provider network's uplink, with the port's VLAN
+      // tag pushed (ovn-controller's physical flows do that; replay reports the logical port's frame).
+      if (chassis !== CHASSIS) return;
+      if (op.portType !== "localnet") now.push(`vif ${op.portName} ${rewritten(k)}`);
+      else now.push(`wire ${sha(tagged(net, op.portName, buf.subarray(0, rewriteFrame(frame, 0, frame.length, injected, k, buf))))}`);
     },
     drop: () => {},
     tunnel: (chassis, op, k) => {
@@ -251,7 +268,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   r.group.sink = sink;
   const out: string[][] = [];
   for (const p of packets) {
-    const at = r.injectionFor(p.port);
+    const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port) : r.injectionFor(p.port);
     if (!at) return fail(error("oracle.port", `no injection point for ${p.port}`));
     frame = p.frame;
     injected = new Uint32Array(KEY_WORDS);
@@ -271,7 +288,7 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
   const t = started.value;
   try {
     const ch = t.chassis;
-    const ifaces = [...ch.vifs.keys(), "eth0"];
+    const ifaces = [...ch.vifs.keys(), "eth0", ...ch.providerNics];
     for (const iface of [...ifaces, "br-phys"]) {
       const r = ch.vsctl("set", "Interface", iface, `mtu_request=${MTU}`);
       if (!r.ok) return r;
@@ -310,12 +327,24 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
         while (rd.next()) {
           if (++n <= skip) continue;
           const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
+          // ovn-controller announces ports on provider networks by gratuitous ARPs of its own, on
+          // a timer, to the network and to local ports: no packet causes them, and ovnsim models
+          // no timers. (A pod's own gratuitous ARP comes from a capture: padded to 60 bytes, it stays.)
+          if (iface !== "eth0" && isPinctrlGarp(f)) continue;
+          if (ch.providerNics.includes(iface)) {
+            out.push(`wire ${sha(f)}`);
+            continue;
+          }
           if (iface !== "eth0") {
             out.push(`vif ${ch.vifs.get(iface)} ${sha(f)}`);
             continue;
           }
           const g = tunnelOf(f);
-          if (!g) return fail(error("oracle.tunnel", `${iface}: frame ${n} is neither a Geneve packet with OVN's option nor a VXLAN packet`));
+          if (!g) {
+            // BFD between gateway chassis (OVS's own, on a timer, in Geneve without OVN's option).
+            if (isBfd(f)) continue;
+            return fail(error("oracle.tunnel", `${iface}: frame ${n} is neither a Geneve packet with OVN's option nor a VXLAN packet`));
+          }
           const from = g.inport === undefined ? "?" : portName.get(`${g.datapath}/${g.inport}`);
           out.push(`tun ${from}>${portName.get(`${g.datapath}/${g.outport}`)} dp=${dpName.get(g.datapath)} ${sha(g.inner)}`);
         }
@@ -325,9 +354,10 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
     };
     const out: string[][] = [];
     for (const p of packets) {
-      const iface = byPort.get(p.port);
-      if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF of the real ${CHASSIS}`));
-      const r = ch.receive(iface, Buffer.from(p.frame).toString("hex"));
+      const wire = p.localnet ? providerWire(net, p.port, p.frame) : undefined;
+      const iface = wire?.nic ?? byPort.get(p.port);
+      if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF or localnet port of the real ${CHASSIS}`));
+      const r = ch.receive(iface, Buffer.from(wire?.frame ?? p.frame).toString("hex"));
       if (!r.ok) return r;
       // One more round trip through ovs-vswitchd's main loop before reading what it sent.
       const v = ch.appctl("version");
@@ -345,6 +375,45 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
   } finally {
     t.stop();
   }
+}
+
+/**
+ * Where a frame for localnet port `port` arrives on the real chassis: the uplink of its network's
+ * bridge, with the port's VLAN tag pushed when it has one (OVN strips it on the way in).
+ */
+function providerWire(net: Network, port: string, frame: Uint8Array): { nic: string; frame: Uint8Array } | undefined {
+  const lsp = net.switches.valueSeq().map((ls) => ls.ports.get(port)).find((x) => x !== undefined);
+  const bridge = net.chassis.get(CHASSIS)?.bridgeMappings.get(lsp?.options.get("network_name") ?? "");
+  if (!lsp || bridge === undefined) return undefined;
+  return { nic: net.chassis.get(CHASSIS)!.nics.get(bridge) ?? `${bridge}-nic`, frame: tagged(net, port, frame) };
+}
+
+/** True for a BFD control packet (UDP port 3784) inside a tunnel. */
+function isBfd(f: Uint8Array): boolean {
+  return decodeFrame(f, 0, f.length, LINKTYPE_ETHERNET).layers.some((l) => l.kind === "udp" && l.depth > 0 && l.repr.dstPort === 3784);
+}
+
+/**
+ * True for a gratuitous ARP as ovn-controller sends one: an ARP frame (tagged or not) whose sender
+ * and target addresses are the same, with nothing after the ARP header (no padding).
+ */
+function isPinctrlGarp(f: Uint8Array): boolean {
+  const at = f.length >= 16 && f[12] === 0x81 && f[13] === 0x00 ? 16 : 12;
+  if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return false;
+  const arp = at + 2;
+  for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return false;
+  return true;
+}
+
+/** `frame` with localnet port `port`'s VLAN tag pushed, when it has one. */
+function tagged(net: Network, port: string, frame: Uint8Array): Uint8Array {
+  const tag = net.switches.valueSeq().map((ls) => ls.ports.get(port)).find((x) => x !== undefined)?.tag;
+  if (tag === undefined) return frame;
+  const out = new Uint8Array(frame.length + 4);
+  out.set(frame.subarray(0, 12), 0);
+  out.set([0x81, 0x00, (tag >>> 8) & 0x0f, tag & 0xff], 12);
+  out.set(frame.subarray(12), 16);
+  return out;
 }
 
 /** A Geneve frame's VNI, OVN port keys and inner frame (the project's decoder reads it). */

@@ -78,6 +78,11 @@ export interface OvsChassisOptions {
   readonly encapIp: string;
   /** `ovn-encap-type`: `geneve` (default) or `vxlan`. */
   readonly encapType?: "geneve" | "vxlan";
+  /**
+   * Provider networks (`ovn-bridge-mappings`): each gets its bridge (datapath_type=dummy,
+   * fail-mode standalone) with one dummy uplink `nic`, where localnet ports' packets leave.
+   */
+  readonly providers?: readonly { readonly network: string; readonly bridge: string; readonly nic: string }[];
   /** Logical switch ports to plug in as VIFs, in order (interfaces `vif1`, `vif2`, ...). */
   readonly vifs: readonly string[];
   /** Set up `br-phys` so tunnel output becomes `tnl_push`. */
@@ -120,15 +125,18 @@ export class OvsChassis {
   readonly name: string;
   /** VIF interface name → LSP name, in plug order. */
   readonly vifs: ReadonlyMap<string, string>;
+  /** The provider networks' uplink interfaces (`OvsChassisOptions.providers`), one per bridge. */
+  readonly providerNics: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
   private readonly timeoutMs: number;
   private readonly pidFiles: string[] = [];
   private stopped = false;
 
-  private constructor(dir: string, name: string, vifs: ReadonlyMap<string, string>, timeoutMs: number) {
+  private constructor(dir: string, name: string, vifs: ReadonlyMap<string, string>, providerNics: readonly string[], timeoutMs: number) {
     this.dir = dir;
     this.name = name;
     this.vifs = vifs;
+    this.providerNics = providerNics;
     this.timeoutMs = timeoutMs;
     const path = [process.env.PATH ?? "", ...SBIN_DIRS].join(delimiter);
     this.env = { ...process.env, OVS_RUNDIR: dir, OVN_RUNDIR: dir, OVS_LOGDIR: dir, OVN_LOGDIR: dir, OVS_DBDIR: dir, PATH: path };
@@ -139,7 +147,8 @@ export class OvsChassis {
     if (!ovsAvailable()) return fail(error("ovs.unavailable", `OVS/OVN is not installed (need ${OVS_BINARIES.join(", ")} and ${VSWITCH_SCHEMA})`));
     const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "ovnsim-ovs-"));
     const vifs = new Map(opts.vifs.map((lsp, i) => [`vif${i + 1}`, lsp] as const));
-    const ch = new OvsChassis(dir, opts.name, vifs, opts.timeoutMs ?? 20_000);
+    const bridges = new Map((opts.providers ?? []).map((p) => [p.bridge, p.nic] as const));
+    const ch = new OvsChassis(dir, opts.name, vifs, [...bridges.values()], opts.timeoutMs ?? 20_000);
     const r = ch.boot(sandbox, opts);
     if (!r.ok) {
       const logs = ["ovsdb-server", "ovs-vswitchd", "ovn-controller"].map((n) => `${n}: ${lastLines(ch.log(n), 3)}`);
@@ -169,6 +178,14 @@ export class OvsChassis {
     const cmd: string[] = ["--", "set", "Open_vSwitch", ".", ...ids];
     cmd.push("--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=dummy", "fail-mode=secure", "other-config:disable-in-band=true");
     for (const [iface, lsp] of this.vifs) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
+    const providers = opts.providers ?? [];
+    if (providers.length > 0) {
+      cmd.push("--", "set", "Open_vSwitch", ".", `external_ids:ovn-bridge-mappings=${JSON.stringify(providers.map((p) => `${p.network}:${p.bridge}`).join(","))}`);
+      for (const [b, nic] of new Map(providers.map((p) => [p.bridge, p.nic] as const))) {
+        cmd.push("--", "add-br", b, "--", "set", "Bridge", b, "datapath_type=dummy", "fail-mode=standalone", "other-config:disable-in-band=true");
+        cmd.push("--", "add-port", b, nic, "--", "set", "Interface", nic, "type=dummy");
+      }
+    }
     if (opts.underlay) {
       cmd.push("--", "add-br", "br-phys", "--", "set", "Bridge", "br-phys", "datapath_type=dummy", "fail-mode=standalone", "other-config:disable-in-band=true", `other-config:hwaddr=${JSON.stringify(opts.underlay.mac)}`);
       cmd.push("--", "add-port", "br-phys", "eth0", "--", "set", "Interface", "eth0", "type=dummy");
@@ -455,6 +472,10 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
     hostname: model.hostname || chassisName,
     encapIp,
     ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
+    providers: model.bridgeMappings
+      .entrySeq()
+      .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))
+      .toArray(),
     vifs,
     underlay: { prefixLen: 24, mac: underlayMac(encapIp), neighbours: remote.map((ip) => ({ ip, mac: underlayMac(ip) })) },
     ...(opts.chassisTimeoutMs !== undefined ? { timeoutMs: opts.chassisTimeoutMs } : {}),

@@ -38,10 +38,10 @@ for (const scenario of ORACLES) {
       expect(rec.scenario).toBe(scenario);
       expect(rec.capture).toBe(CAPTURE);
       expect(rec.outputs.length).toBe(PACKETS);
-      expect(rec.outputs.filter((o) => o.length > 0).length).toBeGreaterThan(PACKETS * 0.8);
-      // Both kinds of output are there: deliveries on node1 and packets tunnelled to node2.
+      expect(rec.outputs.filter((o) => o.length > 0).length).toBeGreaterThan(PACKETS * 0.6);
+      // Deliveries on node1, and packets that leave it: tunnelled to node2 or onto a provider network.
       expect(rec.outputs.some((o) => o.some((l) => l.startsWith("vif ")))).toBe(true);
-      expect(rec.outputs.some((o) => o.some((l) => l.startsWith("tun ")))).toBe(true);
+      expect(rec.outputs.some((o) => o.some((l) => l.startsWith("tun ") || l.startsWith("wire ")))).toBe(true);
     });
 
     it.skipIf(!HAVE_CAPTURE)("is about the capture at hand", () => {
