@@ -22,6 +22,10 @@
  * - MTU: the interfaces' MTU is raised to 65000. The dummy interfaces drop a frame over their MTU
  *   (1500 by default; a 1482-byte packet no longer fits once Geneve wraps it); ovnsim models no
  *   interface MTU.
+ * - Gateway chassis: a gateway port that may be active on node1 and others is kept on node1 alone.
+ *   The real node2 runs no BFD, and ovn-controller makes a chassis active for a port of several
+ *   chassis only while BFD reaches another of them (`ha_chassis_group_is_active`), so node1 never
+ *   would be; ovnsim, like a healthy cluster, makes the highest priority active.
  * - Packets of OVS's own: ovn-controller's periodic gratuitous ARPs for ports on provider networks
  *   (unpadded ARP frames whose sender and target addresses are the same) and BFD between gateway
  *   chassis are left out of what real OVS sent; no packet of the capture causes them.
@@ -70,9 +74,10 @@ export const CAPTURE = "bench/ndpi-composite-99k.pcap";
  * default VPC with its router (kube-ovn-cluster), custom VPCs with overlapping subnets, the
  * default install over VXLAN (the real chassis then runs with `ovn-encap-type=vxlan`), and two
  * underlay networks, where localnet ports send VLAN-tagged frames onto provider networks (the real
- * chassis then has `ovn-bridge-mappings` and a bridge with an uplink per provider network).
+ * chassis then has `ovn-bridge-mappings` and a bridge with an uplink per provider network), and
+ * gateway routers and a distributed gateway port with SNAT, DNAT and dnat_and_snat (gateway-nat).
  */
-export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml"] as const;
+export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml", "gateway-nat.yaml"] as const;
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port) and a
@@ -129,12 +134,21 @@ export interface OraclePacket {
   readonly localnet?: { readonly datapath: number; readonly inport: number };
 }
 
-/** The scenario with one backend per VIP. */
+/** The scenario with one backend per VIP, and gateway ports that include node1 on node1 alone. */
 export function oracleNetwork(scenario: string): Result<Network> {
   const sc = loadNetworkFile(join(ROOT, "scenarios", scenario));
   if (!sc.ok) return sc;
   const net = sc.value.network;
-  return ok(net.set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => List([bs.first()!.split(",")[0]!.trim()]))))));
+  // A gateway port whose chassis include node1 is kept on node1 alone: the real node2 runs no BFD,
+  // and a real chassis takes over a gateway port of several chassis only while BFD to another of
+  // them is up, so node1 would never be active.
+  const onlyHere = <T extends { readonly chassis: string }>(l: List<T>): List<T> => (l.some((g) => g.chassis === CHASSIS) ? l.filter((g) => g.chassis === CHASSIS) : l);
+  return ok(
+    net
+      .set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => List([bs.first()!.split(",")[0]!.trim()])))))
+      .set("routers", net.routers.map((r) => r.set("ports", r.ports.map((p) => p.set("gatewayChassis", onlyHere(p.gatewayChassis))))))
+      .set("haChassisGroups", net.haChassisGroups.map((g) => g.set("chassis", onlyHere(g.chassis)))),
+  );
 }
 
 /**
