@@ -75,9 +75,10 @@ export const CAPTURE = "bench/ndpi-composite-99k.pcap";
  * default install over VXLAN (the real chassis then runs with `ovn-encap-type=vxlan`), and two
  * underlay networks, where localnet ports send VLAN-tagged frames onto provider networks (the real
  * chassis then has `ovn-bridge-mappings` and a bridge with an uplink per provider network), and
- * gateway routers and a distributed gateway port with SNAT, DNAT and dnat_and_snat (gateway-nat).
+ * gateway routers and a distributed gateway port with SNAT, DNAT and dnat_and_snat (gateway-nat),
+ * and a custom VPC behind Kube-OVN's NAT gateway pod (vpc-nat-gateway: the OVN side of it).
  */
-export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml", "gateway-nat.yaml"] as const;
+export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml", "gateway-nat.yaml", "vpc-nat-gateway.yaml"] as const;
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port) and a
