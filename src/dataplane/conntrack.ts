@@ -65,10 +65,9 @@
  * traces, tests and `connections()`.
  *
  * Per-packet cost: a packet of a known connection, or a new one that is not committed, allocates
- * nothing; an ICMP error finds its related connection with one lookup of its address pair (a
- * string key: an error allocates it).
+ * nothing; an ICMP error finds its related connection with one lookup of its address pair.
  */
-import { hashAdd, hashFinish } from "../base/index.js";
+import { hashAdd, hashFinish, mix32 } from "../base/index.js";
 import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
@@ -232,14 +231,24 @@ function sameAddr(a: readonly number[], b: readonly number[]): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
 }
 
+/** A hash of one address (four words). */
+function addrHash(a: readonly number[]): number {
+  return mix32((Math.imul(a[0]!, 0x9e3779b1) + Math.imul(a[1]!, 0x85ebca77) + Math.imul(a[2]!, 0xc2b2ae3d) + Math.imul(a[3]!, 0x27d4eb2f)) | 0);
+}
+
 /**
- * The key of an unordered address pair in a zone and address family: the two addresses in a fixed
- * order, so that (a, b) and (b, a) meet.
+ * A hash of an unordered address pair in a zone and address family, the same for (a, b) and
+ * (b, a). Different pairs may share one; the lookup checks the addresses.
  */
-function pairKey(zone: number, v6: boolean, a: readonly number[], b: readonly number[]): string {
-  const x = `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
-  const y = `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  return x <= y ? `${zone}/${v6 ? 6 : 4}/${x}/${y}` : `${zone}/${v6 ? 6 : 4}/${y}/${x}`;
+function pairHash(zone: number, v6: boolean, a: readonly number[], b: readonly number[]): number {
+  const x = addrHash(a);
+  const y = addrHash(b);
+  return mix32((Math.imul(Math.min(x, y), 0x165667b1) + Math.imul(Math.max(x, y), 0xd3a2646d) + Math.imul(zone * 2 + (v6 ? 1 : 0), 0x27d4eb2f)) | 0);
+}
+
+/** True when `a` is one of the addresses of `c`'s two directions. */
+function hasAddr(c: Connection, a: readonly number[]): boolean {
+  return sameAddr(c.orig.src, a) || sameAddr(c.orig.dst, a) || sameAddr(c.reply.src, a) || sameAddr(c.reply.dst, a);
 }
 
 function sameTuple(a: Tuple, b: Tuple): boolean {
@@ -445,11 +454,12 @@ interface MutableOutcome {
 export class Conntrack {
   private readonly table = new ConnTable<Connection>();
   /**
-   * For ICMP errors: each connection under every unordered pair of the addresses of its two
-   * directions (`pairKey`), oldest first, so that finding the connection an error is related to
-   * is one lookup, not a scan of every connection.
+   * For ICMP errors: each connection under the hash of every unordered pair of the addresses of its
+   * two directions (`pairHash`), oldest first, so that finding the connection an error is related
+   * to is one lookup, not a scan of every connection. Built at the first ICMP error (a capture
+   * without one pays nothing), then kept up to date.
    */
-  private readonly byPair = new Map<string, Connection[]>();
+  private byPair: Map<number, Connection[]> | undefined;
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
@@ -471,7 +481,7 @@ export class Conntrack {
   /** Forgets every connection. */
   clear(): void {
     this.table.clear();
-    this.byPair.clear();
+    this.byPair = undefined;
   }
 
   /** Every connection, oldest first. */
@@ -484,23 +494,38 @@ export class Conntrack {
    * among the addresses of its two directions.
    */
   private related(zone: number, t: Tuple): Connection | undefined {
-    return this.byPair.get(pairKey(zone, t.v6, t.src, t.dst))?.[0];
+    let idx = this.byPair;
+    if (idx === undefined) {
+      idx = this.byPair = new Map();
+      for (const c of this.table.values()) this.indexPairs(c);
+    }
+    const l = idx.get(pairHash(zone, t.v6, t.src, t.dst));
+    // Pairs that share a hash share a list: the first connection that really has both addresses.
+    if (l !== undefined) for (const c of l) if (c.zone === zone && c.orig.v6 === t.v6 && hasAddr(c, t.src) && hasAddr(c, t.dst)) return c;
+    return undefined;
   }
 
-  /** The pair keys of a connection's addresses (every unordered pair, an address with itself too). */
-  private pairKeys(c: Connection): string[] {
+  /** The pair hashes of a connection's addresses (every unordered pair, an address with itself too). */
+  private pairHashes(c: Connection): number[] {
     const addrs: (readonly number[])[] = [];
     for (const a of [c.orig.src, c.orig.dst, c.reply.src, c.reply.dst]) if (!addrs.some((b) => sameAddr(a, b))) addrs.push(a);
-    const keys: string[] = [];
-    for (let i = 0; i < addrs.length; i++) for (let j = i; j < addrs.length; j++) keys.push(pairKey(c.zone, c.orig.v6, addrs[i]!, addrs[j]!));
-    return keys;
+    const hs: number[] = [];
+    for (let i = 0; i < addrs.length; i++) {
+      for (let j = i; j < addrs.length; j++) {
+        const h = pairHash(c.zone, c.orig.v6, addrs[i]!, addrs[j]!);
+        if (!hs.includes(h)) hs.push(h);
+      }
+    }
+    return hs;
   }
 
   private indexPairs(c: Connection): void {
-    for (const k of this.pairKeys(c)) {
-      const l = this.byPair.get(k);
+    const idx = this.byPair;
+    if (idx === undefined) return;
+    for (const h of this.pairHashes(c)) {
+      const l = idx.get(h);
       if (l) l.push(c);
-      else this.byPair.set(k, [c]);
+      else idx.set(h, [c]);
     }
   }
 
@@ -508,13 +533,14 @@ export class Conntrack {
   private removeEntry(e: number): void {
     const c = this.table.value(e);
     this.table.remove(e);
-    if (!c) return;
-    for (const k of this.pairKeys(c)) {
-      const l = this.byPair.get(k);
+    const idx = this.byPair;
+    if (!c || idx === undefined) return;
+    for (const h of this.pairHashes(c)) {
+      const l = idx.get(h);
       const i = l ? l.indexOf(c) : -1;
       if (i < 0) continue;
       l!.splice(i, 1);
-      if (l!.length === 0) this.byPair.delete(k);
+      if (l!.length === 0) idx.delete(h);
     }
   }
 
@@ -696,10 +722,19 @@ export class Conntrack {
         tupleInto(key, t);
       }
       const orig = copyTuple(t);
-      const c: Connection = { id: this.nextId++, zone, orig, reply: reverse(translated ?? orig), mark, label: [0, 0, 0, lbLabel ? 2 : 0] };
-      if (natKind) c.nat = natKind;
-      if (backend) c.backend = backend;
-      if (seg !== undefined && seg.present && proto === PROTO_TCP) c.tcp = new TcpTrack(seg, getField(key, F_TCP_FLAGS));
+      // Every field present from the start, so that every connection has one shape and the hit
+      // path reads them without polymorphic lookups.
+      const c: Connection = {
+        id: this.nextId++,
+        zone,
+        orig,
+        reply: reverse(translated ?? orig),
+        mark,
+        label: [0, 0, 0, lbLabel ? 2 : 0],
+        nat: natKind,
+        backend,
+        tcp: seg !== undefined && seg.present && proto === PROTO_TCP ? new TcpTrack(seg, getField(key, F_TCP_FLAGS)) : undefined,
+      };
       applyMarks(c, req);
       const rw = this.replyWords;
       tupleWords(rw, zone, c.reply);
