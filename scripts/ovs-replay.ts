@@ -59,7 +59,7 @@ import { error, fail, ok, type Result } from "../src/base/index.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
-import type { Network } from "../src/model/index.js";
+import { switchOfPort, type Network } from "../src/model/index.js";
 import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
@@ -199,10 +199,9 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     const n = rewriteFrame(rd.data, rd.offset, rd.caplen, orig, key, buf);
     const frame = buf.slice(0, n);
     fixChecksums(frame);
-    const vif = r.injectionFor(at.portName) !== undefined;
-    const lsp = vif ? undefined : net.switches.valueSeq().map((ls) => ls.ports.get(at.portName)).find((x) => x !== undefined);
-    const pb = vif ? undefined : r.group.datapath(CHASSIS)?.exec.program.portByName.get(at.portName);
-    out.push(lsp && pb ? { port: at.portName, frame, localnet: { datapath: pb.datapath, inport: pb.key } } : { port: at.portName, frame });
+    // Not a VIF: a localnet port, where the packet comes in from its provider network.
+    const ln = r.injectionFor(at.portName) === undefined ? r.group.datapath(CHASSIS)?.exec.program.portByName.get(at.portName) : undefined;
+    out.push(ln ? { port: at.portName, frame, localnet: { datapath: ln.datapath, inport: ln.key } } : { port: at.portName, frame });
   }
   if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
   return ok(out);
@@ -397,7 +396,7 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
  * bridge, with the port's VLAN tag pushed when it has one (OVN strips it on the way in).
  */
 function providerWire(net: Network, port: string, frame: Uint8Array): { nic: string; frame: Uint8Array } | undefined {
-  const lsp = net.switches.valueSeq().map((ls) => ls.ports.get(port)).find((x) => x !== undefined);
+  const lsp = switchOfPort(net, port)?.ports.get(port);
   const bridge = net.chassis.get(CHASSIS)?.bridgeMappings.get(lsp?.options.get("network_name") ?? "");
   if (!lsp || bridge === undefined) return undefined;
   return { nic: net.chassis.get(CHASSIS)!.nics.get(bridge) ?? `${bridge}-nic`, frame: tagged(net, port, frame) };
@@ -422,7 +421,7 @@ function isPinctrlGarp(f: Uint8Array): boolean {
 
 /** `frame` with localnet port `port`'s VLAN tag pushed, when it has one. */
 function tagged(net: Network, port: string, frame: Uint8Array): Uint8Array {
-  const tag = net.switches.valueSeq().map((ls) => ls.ports.get(port)).find((x) => x !== undefined)?.tag;
+  const tag = switchOfPort(net, port)?.ports.get(port)?.tag;
   if (tag === undefined) return frame;
   const out = new Uint8Array(frame.length + 4);
   out.set(frame.subarray(0, 12), 0);

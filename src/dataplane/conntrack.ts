@@ -251,6 +251,61 @@ function hasAddr(c: Connection, a: readonly number[]): boolean {
   return sameAddr(c.orig.src, a) || sameAddr(c.orig.dst, a) || sameAddr(c.reply.src, a) || sameAddr(c.reply.dst, a);
 }
 
+/**
+ * Connections by address pair, for ICMP errors: each connection under the hash of every unordered
+ * pair of the addresses of its two directions (an address with itself too), oldest first, so that
+ * the connection an error is related to takes one lookup, not a scan of every connection.
+ */
+class PairIndex {
+  private readonly lists = new Map<number, Connection[]>();
+
+  /** An index of `conns` (oldest first). */
+  constructor(conns: Iterable<Connection>) {
+    for (const c of conns) this.add(c);
+  }
+
+  /** The oldest connection in `zone`, of `t`'s family, that has both of `t`'s addresses. */
+  find(zone: number, t: Tuple): Connection | undefined {
+    const l = this.lists.get(pairHash(zone, t.v6, t.src, t.dst));
+    // Pairs that share a hash share a list: the first connection that really has both addresses.
+    if (l !== undefined) for (const c of l) if (c.zone === zone && c.orig.v6 === t.v6 && hasAddr(c, t.src) && hasAddr(c, t.dst)) return c;
+    return undefined;
+  }
+
+  /** Adds a connection newer than every one in the index. */
+  add(c: Connection): void {
+    for (const h of pairHashes(c)) {
+      const l = this.lists.get(h);
+      if (l) l.push(c);
+      else this.lists.set(h, [c]);
+    }
+  }
+
+  remove(c: Connection): void {
+    for (const h of pairHashes(c)) {
+      const l = this.lists.get(h);
+      const i = l ? l.indexOf(c) : -1;
+      if (i < 0) continue;
+      l!.splice(i, 1);
+      if (l!.length === 0) this.lists.delete(h);
+    }
+  }
+}
+
+/** The distinct pair hashes of a connection's addresses (`PairIndex`). */
+function pairHashes(c: Connection): number[] {
+  const addrs: (readonly number[])[] = [];
+  for (const a of [c.orig.src, c.orig.dst, c.reply.src, c.reply.dst]) if (!addrs.some((b) => sameAddr(a, b))) addrs.push(a);
+  const hs: number[] = [];
+  for (let i = 0; i < addrs.length; i++) {
+    for (let j = i; j < addrs.length; j++) {
+      const h = pairHash(c.zone, c.orig.v6, addrs[i]!, addrs[j]!);
+      if (!hs.includes(h)) hs.push(h);
+    }
+  }
+  return hs;
+}
+
 function sameTuple(a: Tuple, b: Tuple): boolean {
   return a.v6 === b.v6 && a.proto === b.proto && a.sport === b.sport && a.dport === b.dport && sameAddr(a.src, b.src) && sameAddr(a.dst, b.dst);
 }
@@ -453,13 +508,8 @@ interface MutableOutcome {
 
 export class Conntrack {
   private readonly table = new ConnTable<Connection>();
-  /**
-   * For ICMP errors: each connection under the hash of every unordered pair of the addresses of its
-   * two directions (`pairHash`), oldest first, so that finding the connection an error is related
-   * to is one lookup, not a scan of every connection. Built at the first ICMP error (a capture
-   * without one pays nothing), then kept up to date.
-   */
-  private byPair: Map<number, Connection[]> | undefined;
+  /** For ICMP errors (see `PairIndex`): built at the first one, so a capture without pays nothing. */
+  private byPair: PairIndex | undefined;
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
@@ -494,54 +544,15 @@ export class Conntrack {
    * among the addresses of its two directions.
    */
   private related(zone: number, t: Tuple): Connection | undefined {
-    let idx = this.byPair;
-    if (idx === undefined) {
-      idx = this.byPair = new Map();
-      for (const c of this.table.values()) this.indexPairs(c);
-    }
-    const l = idx.get(pairHash(zone, t.v6, t.src, t.dst));
-    // Pairs that share a hash share a list: the first connection that really has both addresses.
-    if (l !== undefined) for (const c of l) if (c.zone === zone && c.orig.v6 === t.v6 && hasAddr(c, t.src) && hasAddr(c, t.dst)) return c;
-    return undefined;
-  }
-
-  /** The pair hashes of a connection's addresses (every unordered pair, an address with itself too). */
-  private pairHashes(c: Connection): number[] {
-    const addrs: (readonly number[])[] = [];
-    for (const a of [c.orig.src, c.orig.dst, c.reply.src, c.reply.dst]) if (!addrs.some((b) => sameAddr(a, b))) addrs.push(a);
-    const hs: number[] = [];
-    for (let i = 0; i < addrs.length; i++) {
-      for (let j = i; j < addrs.length; j++) {
-        const h = pairHash(c.zone, c.orig.v6, addrs[i]!, addrs[j]!);
-        if (!hs.includes(h)) hs.push(h);
-      }
-    }
-    return hs;
-  }
-
-  private indexPairs(c: Connection): void {
-    const idx = this.byPair;
-    if (idx === undefined) return;
-    for (const h of this.pairHashes(c)) {
-      const l = idx.get(h);
-      if (l) l.push(c);
-      else idx.set(h, [c]);
-    }
+    if (this.byPair === undefined) this.byPair = new PairIndex(this.table.values());
+    return this.byPair.find(zone, t);
   }
 
   /** Removes the connection of entry `e` from the table and the pair index. */
   private removeEntry(e: number): void {
     const c = this.table.value(e);
     this.table.remove(e);
-    const idx = this.byPair;
-    if (!c || idx === undefined) return;
-    for (const h of this.pairHashes(c)) {
-      const l = idx.get(h);
-      const i = l ? l.indexOf(c) : -1;
-      if (i < 0) continue;
-      l!.splice(i, 1);
-      if (l!.length === 0) idx.delete(h);
-    }
+    if (c) this.byPair?.remove(c);
   }
 
   private out(state: number, committed: boolean, connection?: Connection, backend?: Backend, nat?: CtOutcome["nat"], note?: string): CtOutcome {
@@ -739,7 +750,7 @@ export class Conntrack {
       const rw = this.replyWords;
       tupleWords(rw, zone, c.reply);
       tb.add(c, probe, rw, !sameTuple(c.reply, orig));
-      this.indexPairs(c);
+      this.byPair?.add(c);
       conn = c;
     }
     writeStateZone(key, state, zone);
