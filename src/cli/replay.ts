@@ -16,7 +16,7 @@ import type { Argv } from "yargs";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
 import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
 import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
-import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption } from "../packet/index.js";
+import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { PcapWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, readCaptureFiles, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
@@ -93,19 +93,27 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
-/** `--out DIR`: one pcap per egress port and per tunnel, written atomically at the end. */
+/**
+ * `--out DIR`: one pcap per egress port and per tunnel, written atomically at the end. A tagged
+ * localnet port's pcap holds the frames as they leave on the provider network, VLAN tag included.
+ */
 class OutDir implements PacketSink {
   private readonly writers = new Map<string, PcapWriter>();
   private readonly buf = new Uint8Array(262144 + 64);
   private readonly replayer: Replayer;
   private readonly dir: string;
   private readonly encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>;
+  /** The VLAN tag of each tagged localnet port, by name. */
+  private readonly tags: ReadonlyMap<string, number>;
   problem: string | undefined;
 
   constructor(dir: string, replayer: Replayer, encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>) {
     this.dir = dir;
     this.replayer = replayer;
     this.encaps = encaps;
+    const tags = new Map<string, number>();
+    for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, p.tag);
+    this.tags = tags;
   }
 
   private writer(name: string): PcapWriter | undefined {
@@ -131,7 +139,10 @@ class OutDir implements PacketSink {
 
   output(chassis: string, op: OutputOp, key: Uint32Array): void {
     const c = this.replayer.current;
-    const f = this.frame(key);
+    // A tagged localnet port's packets, as its provider network carries them: with the tag that
+    // ovn-controller pushes on the way out.
+    const tag = op.portType === "localnet" ? this.tags.get(op.portName) : undefined;
+    const f = tag === undefined ? this.frame(key) : pushVlan(this.frame(key), { pcp: 0, dei: false, vid: tag });
     this.writer(`port-${chassis === "local" ? "" : `${chassis}-`}${op.portName}`)?.writePacket(c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen));
   }
 

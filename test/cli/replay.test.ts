@@ -83,6 +83,35 @@ describe("ovnsim replay", () => {
     expect(s1.flowCache.megaflowHits + s1.flowCache.emcHits + s1.flowCache.misses).toBe(s1.flowCache.lookups);
   }, 60_000);
 
+  it("--out writes a tagged localnet port's frames with their VLAN tag, as the provider network carries them", async () => {
+    const net = join(ROOT, "scenarios/kube-ovn-underlay.yaml");
+    const sc = loadNetworkFile(net);
+    if (!sc.ok) throw new Error("scenario");
+    const c = compileNetwork(sc.value.network);
+    if (!c.ok) throw new Error("compile");
+    // v1 (10.200.0.2) to u2 through the physical gateway: out localnet.vlan200 (tag 200).
+    const probe = sc.value.probes.find((p) => p.name === "v1-to-u2-via-physical-gw")!;
+    const mf = compileMicroflow(c.value.program, undefined, probe.microflow);
+    if (!mf.ok) throw new Error("microflow");
+    const sent = frameFromKey(mf.value.key, { payload: new Uint8Array(16) });
+    const w = new PcapWriter();
+    for (let i = 0; i < 3; i++) w.writePacket(1_700_000_000, i, sent);
+    const file = join(tmp, "underlay.pcap");
+    writeFileSync(file, w.toBytes());
+    const dir = join(tmp, "underlay-out");
+    const r = await ovnsim(["replay", net, file, "--inject", "v1", "--out", dir]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const pcap = readdirSync(dir).find((f) => f.includes("localnet.vlan200"));
+    expect(pcap, readdirSync(dir).join(", ")).toBeDefined();
+    const bytes = readFileSync(join(dir, pcap!));
+    // The first record's frame (after the 24-byte file header and the 16-byte record header):
+    // the MACs, then 802.1Q with VLAN 200, then IPv4, and one tag's bytes longer than was sent.
+    const frame = bytes.subarray(40);
+    expect([...frame.subarray(12, 18)]).toEqual([0x81, 0x00, 0x00, 0xc8, 0x08, 0x00]);
+    expect(bytes.readUInt32LE(32)).toBe(sent.length + 4);
+  }, 60_000);
+
   it("--workers 2 gives the same verdicts as one worker", async () => {
     const one = join(tmp, "w1.json");
     const two = join(tmp, "w2.json");
