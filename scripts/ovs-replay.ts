@@ -60,7 +60,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
-import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf } from "../src/packet/index.js";
+import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -422,12 +422,7 @@ function isPinctrlGarp(f: Uint8Array): boolean {
 /** `frame` with localnet port `port`'s VLAN tag pushed, when it has one. */
 function tagged(net: Network, port: string, frame: Uint8Array): Uint8Array {
   const tag = switchOfPort(net, port)?.ports.get(port)?.tag;
-  if (tag === undefined) return frame;
-  const out = new Uint8Array(frame.length + 4);
-  out.set(frame.subarray(0, 12), 0);
-  out.set([0x81, 0x00, (tag >>> 8) & 0x0f, tag & 0xff], 12);
-  out.set(frame.subarray(12), 16);
-  return out;
+  return tag === undefined ? frame : pushVlan(frame, { pcp: 0, dei: false, vid: tag });
 }
 
 /** A Geneve frame's VNI, OVN port keys and inner frame (the project's decoder reads it). */

@@ -21,6 +21,17 @@ const SYN = 0x02;
 const RST = 0x04;
 const ACK = 0x10;
 
+/** Makes `seg` the next packet's segment. */
+function nextSegment(seg: TcpSegment, seq: number, ack: number, opts: { win?: number; len?: number; wscale?: number } = {}): void {
+  seg.serial++;
+  seg.present = true;
+  seg.seq = seq >>> 0;
+  seg.ack = ack >>> 0;
+  seg.win = opts.win ?? 65535;
+  seg.payload = opts.len ?? 0;
+  seg.wscale = opts.wscale ?? 0;
+}
+
 /** A connection table with window tracking, and a way to send one segment through it. */
 function table() {
   const seg = new TcpSegment();
@@ -29,13 +40,7 @@ function table() {
   const send = (reply: boolean, flags: number, seq: number, ack: number, opts: { win?: number; len?: number; wscale?: number; commit?: boolean } = {}): number => {
     const k = reply ? tcpKey(B, A, 80, 1000) : tcpKey(A, B, 1000, 80);
     k[W.TCP_FLAGS] = flags;
-    seg.serial++;
-    seg.present = true;
-    seg.seq = seq >>> 0;
-    seg.ack = ack >>> 0;
-    seg.win = opts.win ?? 65535;
-    seg.payload = opts.len ?? 0;
-    seg.wscale = opts.wscale ?? 0;
+    nextSegment(seg, seq, ack, opts);
     return ct.execute(k, { zone: 1, commit: opts.commit ?? true }).state;
   };
   return { ct, seg, send };
@@ -144,13 +149,7 @@ describe("TCP window tracking", () => {
     const pkt = (flags: number, s: number, len = 0): Uint32Array => {
       const k = tcpKey(A, B, 1000, 80);
       k[W.TCP_FLAGS] = flags;
-      seg.serial++;
-      seg.present = true;
-      seg.seq = s;
-      seg.ack = 0;
-      seg.win = 1000;
-      seg.payload = len;
-      seg.wscale = 0;
+      nextSegment(seg, s, 0, { win: 1000, len });
       return k;
     };
     ct.execute(pkt(SYN, 1000), { zone: 3, commit: true, setMark: { value: 7, mask: 0xff }, nat: { kind: "dnat", range: { ipMin: [ip(10, 9, 9, 9)] } } });
