@@ -37,7 +37,8 @@
  * - NAT: a connection may carry a binding (DNAT from `ct_lb` or `ct(nat(dst=..))`, SNAT from
  *   `ct(nat(src=..))`). A packet whose `ct` asks for NAT (`nat` present, or `ct_lb`) is rewritten:
  *   original-direction packets towards the translated addresses, reply packets back (un-NAT), and
- *   `ct_state` gets `dnat` / `snat`. The binding is stored only on commit.
+ *   `ct_state` gets the translation the packet's direction makes, as OVS sets it: `dnat` forwards
+ *   on a DNAT and backwards on an SNAT (the reply's destination is restored), `snat` otherwise. The binding is stored only on commit.
  * - Load balancing: a `new` packet through `ct_lb` with backends gets one by a deterministic hash of
  *   its 5-tuple (or of `hashFields`, the LB's selection fields) modulo the number of backends of
  *   its address family — stable across runs — unless `preferBackend` names one of them (ovn-trace's
@@ -660,7 +661,8 @@ export class Conntrack {
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
         writeHeadersReversed(key, isReply ? c.orig : c.reply);
-        state |= c.nat === "dnat" ? CT.DNAT : CT.SNAT;
+        // As OVS sets them: the NAT this direction applies (a reply un-DNATs its source).
+        state |= (c.nat === "dnat") !== isReply ? CT.DNAT : CT.SNAT;
         nat = isReply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       }
       if (req.commit) applyMarks(c, req);

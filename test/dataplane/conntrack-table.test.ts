@@ -196,7 +196,8 @@ class TwinConntrack {
       if (wantsNat && c.nat) {
         // The packet takes the addresses of the other direction, reversed.
         this.writeHeaders(key, reversed(hit.reply ? c.orig : c.reply));
-        state |= c.nat === "dnat" ? CT.DNAT : CT.SNAT;
+        // The translation this direction makes: a reply to a DNAT has its source rewritten.
+        state |= (c.nat === "dnat") !== hit.reply ? CT.DNAT : CT.SNAT;
         nat = hit.reply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       }
       if (req.commit) this.applyMarks(c, req);

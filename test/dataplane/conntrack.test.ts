@@ -59,7 +59,7 @@ describe("Conntrack", () => {
     expect(k[W.TP]! >>> 16).toBe(5000);
     const reply = tcpKey(B, ip(192, 0, 2, 1), 80, 5000);
     const r = ct.execute(reply, { zone: 0, commit: false, nat: { kind: "restore" } });
-    expect(r.state).toBe(CT.TRK | CT.EST | CT.RPL | CT.SNAT);
+    expect(r.state).toBe(CT.TRK | CT.EST | CT.RPL | CT.DNAT);
     expect(r.nat).toBe("unsnat");
     expect(reply[W.NW_DST]).toBe(A);
     expect(reply[W.TP]! & 0xffff).toBe(1000);

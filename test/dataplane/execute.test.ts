@@ -267,7 +267,7 @@ function ctProgram() {
         { table: 1, priority: 80, match: ctState(CT.TRK | CT.EST), actions: [ctNat] },
         { table: 1, priority: 80, match: ctState(CT.TRK | CT.EST | CT.RPL), actions: [ctNat] },
         { table: 1, priority: 80, match: ctState(CT.TRK | CT.EST | CT.DNAT), actions: [next(2)] },
-        { table: 1, priority: 80, match: ctState(CT.TRK | CT.EST | CT.RPL | CT.DNAT), actions: [next(2)] },
+        { table: 1, priority: 80, match: ctState(CT.TRK | CT.EST | CT.RPL | CT.SNAT), actions: [next(2)] },
         { table: 1, priority: 0, actions: [{ kind: "drop", reason: "acl-deny" }], stage: "ls_in_acl", origin: "acl[default-deny]" },
         { table: 2, priority: 10, match: { reg14: 1 }, actions: [setOutport(2), output] },
         { table: 2, priority: 10, match: { reg14: 2 }, actions: [setOutport(1), output] },
@@ -336,7 +336,7 @@ describe("LogicalExecutor: conntrack", () => {
     const kr = reply.outputs[0]!.key;
     expect(kr[W.NW_SRC]).toBe(VIP);
     expect(kr[W.TP]! >>> 16).toBe(80);
-    expect(ctStateOfKey(kr)).toBe(CT.TRK | CT.EST | CT.RPL | CT.DNAT);
+    expect(ctStateOfKey(kr)).toBe(CT.TRK | CT.EST | CT.RPL | CT.SNAT);
   });
 
   it("the backend choice is deterministic across tables and spreads over backends", () => {
