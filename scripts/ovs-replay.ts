@@ -81,10 +81,12 @@ export const CAPTURE = "bench/ndpi-composite-99k.pcap";
 export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-ovn-cluster.yaml", "vpc-overlap.yaml", "kube-ovn-vxlan.yaml", "kube-ovn-underlay.yaml", "localnet-vlan.yaml", "gateway-nat.yaml", "vpc-nat-gateway.yaml"] as const;
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
- * reply tuple another connection holds (@2000, five packets get another source port) and a
- * connection far outside its TCP window (@6000, 109 packets).
+ * reply tuple another connection holds (@2000, five packets get another source port), a
+ * connection far outside its TCP window (@6000, 109 packets), ICMP errors whose quoted packets
+ * (left as captured by the mapping) belong to no connection, which the NetworkPolicy's ACLs then
+ * drop as invalid (@12000), and an echo reply that answers no request (@14000).
  */
-export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000"] as const;
+export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@12000", "network-policy.yaml@14000"] as const;
 /** Every oracle of the capture: `SCENARIOS`, then `LATER`. */
 export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER];
 export const CHASSIS = "node1";
@@ -248,6 +250,76 @@ export function hairpinPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+/** The ICMP-through-NAT conversation's recording (`icmpNatPackets`), beside the capture ones. */
+export const ICMP_NAT = "icmp-nat";
+
+/**
+ * ICMP through the gateway router of gateway-nat (all on node1), as conntrack keys it: errors
+ * about connections that went through SNAT, DNAT and dnat_and_snat come back translated, their
+ * quoted packet too; an error quoting no connection is not; pings are told apart by identifier,
+ * and a reply that answers no request is not one. Each step: the sending port, its microflow, and
+ * for an ICMP message the datagram it quotes (a microflow, and how many bytes past its IP header).
+ */
+export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const up = `eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02`;
+  const l4 = (proto: "udp" | "tcp", s: number, d: number): string => `${proto} && ${proto}.src == ${s} && ${proto}.dst == ${d}${proto === "tcp" ? " && tcp.flags == 0x2" : ""}`;
+  const ip = (src: string, dst: string, ttl = 64): string => `ip4.src == ${src} && ip4.dst == ${dst} && ip.ttl == ${ttl}`;
+  const icmp = (type: number, code: number): string => `icmp4 && icmp4.type == ${type} && icmp4.code == ${code}`;
+  const steps: { port: string; mf: string; payload?: number; quote?: { mf: string; bytes: number; payload: number } }[] = [
+    // vm-g3's UDP through the router's SNAT, and errors about it from the far end and from a router on the way.
+    { port: "vm-g3", mf: `eth.src == 00:00:00:0b:00:04 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.4", "1.1.1.1")} && ${l4("udp", 42002, 53)}`, payload: 20 },
+    { port: "upstream", mf: `${up} && ${ip("1.1.1.1", "172.16.0.2")} && ${icmp(3, 3)}`, quote: { mf: `${ip("172.16.0.2", "1.1.1.1", 63)} && ${l4("udp", 42002, 53)}`, bytes: 8, payload: 20 } },
+    { port: "upstream", mf: `${up} && ${ip("172.16.0.1", "172.16.0.2")} && ${icmp(11, 0)}`, quote: { mf: `${ip("172.16.0.2", "1.1.1.1", 1)} && ${l4("udp", 42002, 53)}`, bytes: 8, payload: 20 } },
+    // An error about a port no connection has.
+    { port: "upstream", mf: `${up} && ${ip("1.1.1.1", "172.16.0.2")} && ${icmp(3, 3)}`, quote: { mf: `${ip("172.16.0.2", "1.1.1.1", 63)} && ${l4("udp", 42999, 53)}`, bytes: 8, payload: 20 } },
+    // vm-g2's TCP through its dnat_and_snat, and an error quoting the whole TCP header.
+    { port: "vm-g2", mf: `eth.src == 00:00:00:0b:00:03 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.3", "8.8.8.8")} && ${l4("tcp", 42001, 443)}` },
+    { port: "upstream", mf: `${up} && ${ip("8.8.8.8", "172.16.0.11")} && ${icmp(3, 1)}`, quote: { mf: `${ip("172.16.0.11", "8.8.8.8", 63)} && ${l4("tcp", 42001, 443)}`, bytes: 20, payload: 0 } },
+    // A ping through the SNAT, its reply, a reply with another identifier, and a request with the same one from outside.
+    { port: "vm-g1", mf: `eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.2", "9.9.9.9")} && ${icmp(8, 0)}`, payload: 8 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(8, 0)}`, payload: 8 },
+    // UDP from outside to the DNAT address, and vm-g1's port-unreachable back.
+    { port: "upstream", mf: `${up} && ${ip("172.16.0.1", "172.16.0.10")} && ${l4("udp", 50001, 5000)}`, payload: 12 },
+    { port: "vm-g1", mf: `eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.2", "172.16.0.1")} && ${icmp(3, 3)}`, quote: { mf: `${ip("172.16.0.1", "10.11.0.2", 63)} && ${l4("udp", 50001, 5000)}`, bytes: 8, payload: 12 } },
+  ];
+  // Echo messages: identifier 0x1234, but 0x4321 for the second reply (bytes 4-5 of the ICMP header).
+  const ids = new Map([[6, 0x1234], [7, 0x1234], [8, 0x4321], [9, 0x1234]]);
+  const out: OraclePacket[] = [];
+  for (const [i, st] of steps.entries()) {
+    const mf = compileMicroflow(program, undefined, `inport == "${st.port}" && ${st.mf}`);
+    if (!mf.ok) return mf;
+    let payload = new Uint8Array(st.payload ?? 0).fill(0x61);
+    if (st.quote) {
+      const q = compileMicroflow(program, undefined, `inport == "${st.port}" && ${st.quote.mf}`);
+      if (!q.ok) return q;
+      const dgram = frameFromKey(q.value.key, { payload: new Uint8Array(st.quote.payload).fill(0x62) });
+      fixChecksums(dgram);
+      // The quoted datagram: its IP header and the first bytes after it.
+      payload = dgram.slice(14, 14 + 20 + st.quote.bytes);
+    }
+    const frame = frameFromKey(mf.value.key, { payload });
+    const id = ids.get(i);
+    if (id !== undefined) {
+      frame[14 + 20 + 4] = id >>> 8;
+      frame[14 + 20 + 5] = id & 0xff;
+    }
+    fixChecksums(frame);
+    out.push({ port: st.port, frame });
+  }
+  return ok(out);
+}
+
+/** The conversations beside the capture: name → network and packets. */
+export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
+  [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
+  [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
+};
+
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
 
 /** What ovnsim's datapath sends from `CHASSIS` for each packet (the recording's form). */
@@ -264,14 +336,21 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   let injected = new Uint32Array(KEY_WORDS);
   const buf = new Uint8Array(262144);
   let now: string[] = [];
-  const rewritten = (k: Uint32Array): string => sha(buf.subarray(0, rewriteFrame(frame, 0, frame.length, injected, k, buf)));
+  // The frame as it leaves: the injected one rewritten to the key, and an ICMP error's quoted
+  // packet to what conntrack's NAT made of it.
+  const leaving = (k: Uint32Array): Uint8Array => {
+    const n = rewriteFrame(frame, 0, frame.length, injected, k, buf);
+    r.icmp.rewriteQuoted(buf, n);
+    return buf.subarray(0, n);
+  };
+  const rewritten = (k: Uint32Array): string => sha(leaving(k));
   const sink: PacketSink = {
     output: (chassis, op, k) => {
       // A localnet port's packets leave on the provider network's uplink, with the port's VLAN
       // tag pushed (ovn-controller's physical flows do that; replay reports the logical port's frame).
       if (chassis !== CHASSIS) return;
       if (op.portType !== "localnet") now.push(`vif ${op.portName} ${rewritten(k)}`);
-      else now.push(`wire ${sha(tagged(net, op.portName, buf.subarray(0, rewriteFrame(frame, 0, frame.length, injected, k, buf))))}`);
+      else now.push(`wire ${sha(tagged(net, op.portName, leaving(k)))}`);
     },
     drop: () => {},
     tunnel: (chassis, op, k) => {
@@ -453,11 +532,12 @@ function sleepMs(ms: number): void {
  */
 export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
   const { network, from } = oracleName(name);
-  const net = oracleNetwork(name === HAIRPIN ? "kube-ovn-default.yaml" : network);
+  const conv = CONVERSATIONS[name];
+  const net = oracleNetwork(conv ? conv.network : network);
   if (!net.ok) return net;
   const file = join(pcaps, CAPTURE);
-  if (name !== HAIRPIN && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
-  const packets = name === HAIRPIN ? hairpinPackets(net.value) : oraclePackets(net.value, file, from + PACKETS);
+  if (!conv && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
+  const packets = conv ? conv.packets(net.value) : oraclePackets(net.value, file, from + PACKETS);
   if (!packets.ok) return packets;
   return ok({ net: net.value, packets: packets.value.slice(from) });
 }
@@ -468,17 +548,18 @@ export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<Repla
   const inputs = oracleInputs(scenario, pcaps);
   if (!inputs.ok) return inputs;
   const file = join(pcaps, CAPTURE);
+  const conv = CONVERSATIONS[scenario];
   const real = realOutputs(inputs.value.net, inputs.value.packets);
   if (!real.ok) return real;
   return ok({
     ovs: versionOf("ovs-vswitchd"),
     ovn: versionOf("ovn-controller"),
     scenario,
-    capture: scenario === HAIRPIN ? "" : CAPTURE,
-    captureSha256: scenario === HAIRPIN ? "" : createHash("sha256").update(readFileSync(file)).digest("hex"),
+    capture: conv ? "" : CAPTURE,
+    captureSha256: conv ? "" : createHash("sha256").update(readFileSync(file)).digest("hex"),
     notes: [
-      scenario === HAIRPIN
-        ? `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets), a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
+      conv
+        ? `${conv.note}, a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
         : `${oracleName(scenario).from === 0 ? `The first ${PACKETS} packets` : `Packets ${oracleName(scenario).from} to ${oracleName(scenario).from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${oracleName(scenario).network}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
       "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
@@ -501,7 +582,7 @@ export function compareOutputs(want: readonly (readonly string[])[], got: readon
 
 function main(): number {
   let status = 0;
-  const all: string[] = [...ORACLES, HAIRPIN];
+  const all: string[] = [...ORACLES, ...Object.keys(CONVERSATIONS)];
   const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
   for (const n of named) if (!all.includes(n)) return (process.stderr.write(`ovs-replay: no oracle ${n} (${all.join(", ")})\n`), 2);
   for (const scenario of named.length > 0 ? named : all) {

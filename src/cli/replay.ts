@@ -130,11 +130,14 @@ class OutDir implements PacketSink {
     return w;
   }
 
-  /** The current packet rewritten to `key`'s fields. */
+  /** The current packet rewritten to `key`'s fields (and an ICMP error's quoted packet to conntrack's NAT). */
   private frame(key: Uint32Array): Uint8Array {
     const c = this.replayer.current;
     const n = rewriteFrame(c.data, c.offset, c.caplen, c.key, key, this.buf);
-    return n < 0 ? frameFromKey(key) : this.buf.slice(0, n);
+    if (n < 0) return frameFromKey(key);
+    // An ICMP error whose quoted packet conntrack's NAT translated.
+    this.replayer.icmp.rewriteQuoted(this.buf, n);
+    return this.buf.slice(0, n);
   }
 
   output(chassis: string, op: OutputOp, key: Uint32Array): void {

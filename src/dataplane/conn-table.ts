@@ -14,10 +14,12 @@
  *
  * Tuple words
  * -----------
- * Word 0 (`head`): zone in bits 16-31, `HEAD_V6` for IPv6, `HEAD_WIDE_V4` for an IPv4 tuple
- * whose addresses do not fit in one word (only a NAT binding to an address of the other family
- * makes one: it can never equal a packet's tuple), protocol in bits 0-7. Word 1: source port in
- * bits 16-31, destination port in bits 0-15 (0 for protocols without ports). Then the addresses:
+ * Word 0 (`head`): zone in bits 16-31, an ICMP query's class in bits 10-12 (its family, and
+ * whether the tuple's source sent the request; 0 for anything else), `HEAD_V6` for IPv6,
+ * `HEAD_WIDE_V4` for an IPv4 tuple whose addresses do not fit in one word (only a NAT binding to
+ * an address of the other family makes one: it can never equal a packet's tuple), protocol in
+ * bits 0-7. Word 1: source port in bits 16-31, destination port in bits 0-15 (an ICMP query's
+ * identifier in both; 0 for other protocols without ports). Then the addresses:
  * an ordinary IPv4 tuple has its source in word 2 and its destination in word 3 (words 4-9 are
  * left as they happen to be, and neither hashed nor compared); a wide tuple (`HEAD_V6` or
  * `HEAD_WIDE_V4`) has the source in words 2-5 and the destination in words 6-9, most significant
@@ -52,6 +54,9 @@ export const TUPLE_WORDS = 10;
 export const HEAD_V6 = 0x100;
 /** `head` bit: an IPv4 tuple with an address wider than 32 bits (never matches a packet). */
 export const HEAD_WIDE_V4 = 0x200;
+/** `head` bits `HEAD_ICMP_BITS << HEAD_ICMP_SHIFT`: an ICMP query's class (conntrack-icmp.ts), 0 otherwise. */
+export const HEAD_ICMP_SHIFT = 10;
+export const HEAD_ICMP_BITS = 0x7;
 const HEAD_WIDE = HEAD_V6 | HEAD_WIDE_V4;
 
 const EMPTY = -1;

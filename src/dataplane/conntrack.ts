@@ -31,14 +31,19 @@
  *   holds it (conntrack-tcp.ts): out of window is `inv` (the connection's mark, label and NAT
  *   still apply, as OVS writes them), a retransmitted SYN `new`, and a SYN after both ends closed
  *   ends the connection and is new. Without a segment (traces, synthetic keys), no window.
- * - `rel`: an ICMP (v4 types 3, 4, 5, 11, 12; v6 types 1..4) error between two hosts that have a
- *   committed connection in the zone. The flow key does not hold the embedded header of the error,
- *   so "belongs to" is judged by the two addresses alone — an approximation.
+ * - ICMP (with `icmp`, which `replay` fills from each packet's ICMP message): as OVS keys it
+ *   (conntrack-icmp.ts). A query is a connection of its own identifier, which only a request
+ *   starts; an error is `rel` (and `rpl` backwards) to the connection of the packet it quotes, and
+ *   `inv` when there is none; other ICMP messages are `inv`.
+ *   Without it (traces, keys made by hand), from the key alone: ICMP messages between two hosts are
+ *   one connection, and an error (v4 types 3, 4, 5, 11, 12; v6 types 1..4) is `rel` to the oldest
+ *   committed connection between its two addresses in the zone — an approximation.
  * - NAT: a connection may carry a binding (DNAT from `ct_lb` or `ct(nat(dst=..))`, SNAT from
  *   `ct(nat(src=..))`). A packet whose `ct` asks for NAT (`nat` present, or `ct_lb`) is rewritten:
  *   original-direction packets towards the translated addresses, reply packets back (un-NAT), and
  *   `ct_state` gets the translation the packet's direction makes, as OVS sets it: `dnat` forwards
- *   on a DNAT and backwards on an SNAT (the reply's destination is restored), `snat` otherwise. The binding is stored only on commit.
+ *   on a DNAT and backwards on an SNAT (the reply's destination is restored), `snat` otherwise.
+ *   The binding is stored only on commit.
  * - Load balancing: a `new` packet through `ct_lb` with backends gets one by a deterministic hash of
  *   its 5-tuple (or of `hashFields`, the LB's selection fields) modulo the number of backends of
  *   its address family — stable across runs — unless `preferBackend` names one of them (ovn-trace's
@@ -71,7 +76,8 @@
 import { hashAdd, hashFinish, mix32 } from "../base/index.js";
 import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
-import { ConnTable, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
+import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
+import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, icmpQueryClass, icmpQueryType, isIcmpErrorType, type IcmpMessage } from "./conntrack-icmp.js";
 import { readFieldWords } from "./key-bits.js";
 import { TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
 
@@ -97,6 +103,12 @@ export interface Tuple {
   readonly dst: readonly number[];
   readonly sport: number;
   readonly dport: number;
+  /**
+   * An ICMP query's class (conntrack-icmp.ts `icmpQueryClass`: its family, and `ICMP_REQUEST` when
+   * the tuple's source sent the request), with its identifier as both ports; 0 for everything else
+   * and for ICMP read from the key alone.
+   */
+  readonly icmp: number;
 }
 
 export interface Connection {
@@ -152,6 +164,11 @@ export interface ConntrackOptions {
    * for every packet (the flow key holds no sequence numbers). Without it, no window is tracked.
    */
   readonly tcpSegment?: TcpSegment;
+  /**
+   * Treat ICMP as OVS does (conntrack-icmp.ts), from this message: the caller fills it in for every
+   * packet. Without it, ICMP is judged from the key alone (see the module header).
+   */
+  readonly icmp?: IcmpMessage;
 }
 
 const TCP_FIN = 0x01;
@@ -166,10 +183,8 @@ function tcpMayStart(flags: number, rule: "ovs" | "syn"): boolean {
   return !tcpInvalidFlags(flags) && (flags & (TCP_SYN | TCP_ACK)) !== (TCP_SYN | TCP_ACK);
 }
 
-function isIcmpError(v6: boolean, proto: number, type: number): boolean {
-  if (!v6 && proto === PROTO_ICMP) return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
-  if (v6 && proto === PROTO_ICMPV6) return type >= 1 && type <= 4;
-  return false;
+function isIcmp(v6: boolean, proto: number): boolean {
+  return v6 ? proto === PROTO_ICMPV6 : proto === PROTO_ICMP;
 }
 
 function hasPorts(proto: number): boolean {
@@ -185,7 +200,7 @@ export function tupleOf(key: Uint32Array): Tuple | undefined {
   const src = v6 ? Array.from(key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4)) : [0, 0, 0, key[W.NW_SRC]!];
   const dst = v6 ? Array.from(key.subarray(W.IPV6_DST, W.IPV6_DST + 4)) : [0, 0, 0, key[W.NW_DST]!];
   const ports = hasPorts(proto);
-  return { v6, proto, src, dst, sport: ports ? getField(key, F_TP_SRC) : 0, dport: ports ? getField(key, F_TP_DST) : 0 };
+  return { v6, proto, src, dst, sport: ports ? getField(key, F_TP_SRC) : 0, dport: ports ? getField(key, F_TP_DST) : 0, icmp: 0 };
 }
 
 /** A tuple being filled in place (the lookup scratch; never stored). */
@@ -196,14 +211,18 @@ interface MutableTuple {
   readonly dst: number[];
   sport: number;
   dport: number;
+  icmp: number;
 }
 
 function newScratchTuple(): MutableTuple {
-  return { v6: false, proto: 0, src: [0, 0, 0, 0], dst: [0, 0, 0, 0], sport: 0, dport: 0 };
+  return { v6: false, proto: 0, src: [0, 0, 0, 0], dst: [0, 0, 0, 0], sport: 0, dport: 0, icmp: 0 };
 }
 
-/** Fills `t` with the packet's tuple; false (and `t` unchanged) for a packet that is not IP. */
-function tupleInto(key: Uint32Array, t: MutableTuple): boolean {
+/**
+ * Fills `t` with the packet's tuple; false (and `t` unchanged) for a packet that is not IP. An
+ * ICMP query of class `icmpCls` (nonzero) has its identifier `icmpId` as both ports.
+ */
+function tupleInto(key: Uint32Array, t: MutableTuple, icmpCls = 0, icmpId = 0): boolean {
   const et = getField(key, F_ETH_TYPE);
   if (et !== ETH_IP && et !== ETH_IPV6) return false;
   const v6 = et === ETH_IPV6;
@@ -214,18 +233,20 @@ function tupleInto(key: Uint32Array, t: MutableTuple): boolean {
     t.dst[i] = v6 ? key[W.IPV6_DST + i]! : i === 3 ? key[W.NW_DST]! : 0;
   }
   const ports = hasPorts(t.proto);
-  t.sport = ports ? getField(key, F_TP_SRC) : 0;
-  t.dport = ports ? getField(key, F_TP_DST) : 0;
+  t.sport = ports ? getField(key, F_TP_SRC) : icmpCls !== 0 ? icmpId : 0;
+  t.dport = ports ? getField(key, F_TP_DST) : icmpCls !== 0 ? icmpId : 0;
+  t.icmp = icmpCls;
   return true;
 }
 
 /** A stored copy of a tuple. */
 function copyTuple(t: Tuple): Tuple {
-  return { v6: t.v6, proto: t.proto, src: [...t.src], dst: [...t.dst], sport: t.sport, dport: t.dport };
+  return { v6: t.v6, proto: t.proto, src: [...t.src], dst: [...t.dst], sport: t.sport, dport: t.dport, icmp: t.icmp };
 }
 
+/** The tuple of the other direction: ends swapped, and of an ICMP query the request's side. */
 function reverse(t: Tuple): Tuple {
-  return { v6: t.v6, proto: t.proto, src: t.dst, dst: t.src, sport: t.dport, dport: t.sport };
+  return { v6: t.v6, proto: t.proto, src: t.dst, dst: t.src, sport: t.dport, dport: t.sport, icmp: t.icmp === 0 ? 0 : t.icmp ^ ICMP_REQUEST };
 }
 
 function sameAddr(a: readonly number[], b: readonly number[]): boolean {
@@ -308,14 +329,18 @@ function pairHashes(c: Connection): number[] {
 }
 
 function sameTuple(a: Tuple, b: Tuple): boolean {
-  return a.v6 === b.v6 && a.proto === b.proto && a.sport === b.sport && a.dport === b.dport && sameAddr(a.src, b.src) && sameAddr(a.dst, b.dst);
+  return a.v6 === b.v6 && a.proto === b.proto && a.sport === b.sport && a.dport === b.dport && a.icmp === b.icmp && sameAddr(a.src, b.src) && sameAddr(a.dst, b.dst);
 }
 
-/** Fills `w` with the table's tuple words (conn-table.ts) of the packet in `key`, in `zone`. */
-function packetWords(w: Uint32Array, key: Uint32Array, zone: number, v6: boolean, proto: number): void {
-  w[1] = hasPorts(proto) ? key[W.TP]! : 0;
+/**
+ * Fills `w` with the table's tuple words (conn-table.ts) of the packet in `key`, in `zone`; an
+ * ICMP query of class `icmpCls` (nonzero) with its identifier `icmpId`.
+ */
+function packetWords(w: Uint32Array, key: Uint32Array, zone: number, v6: boolean, proto: number, icmpCls: number, icmpId: number): void {
+  w[1] = hasPorts(proto) ? key[W.TP]! : icmpCls !== 0 ? ((icmpId << 16) | icmpId) >>> 0 : 0;
+  const cls = icmpCls << HEAD_ICMP_SHIFT;
   if (v6) {
-    w[0] = (zone << 16) | HEAD_V6 | proto;
+    w[0] = (zone << 16) | HEAD_V6 | cls | proto;
     w[2] = key[W.IPV6_SRC]!;
     w[3] = key[W.IPV6_SRC + 1]!;
     w[4] = key[W.IPV6_SRC + 2]!;
@@ -325,7 +350,7 @@ function packetWords(w: Uint32Array, key: Uint32Array, zone: number, v6: boolean
     w[8] = key[W.IPV6_DST + 2]!;
     w[9] = key[W.IPV6_DST + 3]!;
   } else {
-    w[0] = (zone << 16) | proto;
+    w[0] = (zone << 16) | cls | proto;
     w[2] = key[W.NW_SRC]!;
     w[3] = key[W.NW_DST]!;
   }
@@ -333,11 +358,14 @@ function packetWords(w: Uint32Array, key: Uint32Array, zone: number, v6: boolean
 
 /** Fills `w` with the table's tuple words of a stored tuple, in `zone`. */
 function tupleWords(w: Uint32Array, zone: number, t: Tuple): void {
-  const s = t.src;
-  const d = t.dst;
-  const wide = t.v6 || (s[0]! | s[1]! | s[2]! | d[0]! | d[1]! | d[2]!) !== 0;
-  w[0] = (zone << 16) | (t.v6 ? HEAD_V6 : wide ? HEAD_WIDE_V4 : 0) | (t.proto & 0xff);
-  w[1] = ((t.sport & 0xffff) << 16) | (t.dport & 0xffff);
+  fieldWords(w, zone, t.v6, t.proto, t.icmp, t.src, t.dst, t.sport, t.dport);
+}
+
+/** `tupleWords` of a tuple given field by field (addresses as four words). */
+function fieldWords(w: Uint32Array, zone: number, v6: boolean, proto: number, icmp: number, s: readonly number[], d: readonly number[], sport: number, dport: number): void {
+  const wide = v6 || (s[0]! | s[1]! | s[2]! | d[0]! | d[1]! | d[2]!) !== 0;
+  w[0] = (zone << 16) | (v6 ? HEAD_V6 : wide ? HEAD_WIDE_V4 : 0) | (icmp << HEAD_ICMP_SHIFT) | (proto & 0xff);
+  w[1] = ((sport & 0xffff) << 16) | (dport & 0xffff);
   if (wide) {
     for (let i = 0; i < 4; i++) {
       w[2 + i] = s[i]!;
@@ -364,6 +392,12 @@ function writeHeaders(key: Uint32Array, t: Tuple): void {
     key[W.NW_DST] = t.dst[3]!;
   }
   if (hasPorts(t.proto)) key[W.TP] = (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
+}
+
+/** Writes one address (four words, IPv4 in the last) into the packet's IPv4 or IPv6 field. */
+function writeAddr(key: Uint32Array, v6: boolean, w4: number, w6: number, a: readonly number[]): void {
+  if (v6) for (let i = 0; i < 4; i++) key[w6 + i] = a[i]!;
+  else key[w4] = a[3]!;
 }
 
 /** Writes the reverse of `t` (its destination as source) into the packet headers. */
@@ -429,7 +463,8 @@ function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
     zeroCtIpv6(key);
   }
   key[W.CT_NW_PROTO] = t.proto;
-  key[W.CT_TP] = (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
+  // OVS gives an ICMP query's original tuple the request's type and code as its "ports".
+  key[W.CT_TP] = t.icmp !== 0 ? (icmpQueryType(t.v6, t.icmp) << 16) >>> 0 : (((t.sport & 0xffff) << 16) | (t.dport & 0xffff)) >>> 0;
 }
 
 /**
@@ -439,7 +474,8 @@ function writeCtTuple(key: Uint32Array, t: Tuple | undefined): void {
 function writeCtTupleWords(key: Uint32Array, w: Uint32Array, o: number): void {
   const head = w[o]!;
   key[W.CT_NW_PROTO] = head & 0xff;
-  key[W.CT_TP] = w[o + 1]!;
+  const cls = (head >>> HEAD_ICMP_SHIFT) & HEAD_ICMP_BITS;
+  key[W.CT_TP] = cls !== 0 ? (icmpQueryType((head & HEAD_V6) !== 0, cls) << 16) >>> 0 : w[o + 1]!;
   if ((head & HEAD_V6) !== 0) {
     key[W.CT_NW_SRC] = 0;
     key[W.CT_NW_DST] = 0;
@@ -513,6 +549,7 @@ export class Conntrack {
   private byPair: PairIndex | undefined;
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
+  private readonly icmp: IcmpMessage | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
@@ -522,6 +559,7 @@ export class Conntrack {
   constructor(options: ConntrackOptions = {}) {
     this.tcpNew = options.tcpNew ?? "any";
     this.segment = options.tcpSegment;
+    this.icmp = options.icmp;
   }
 
   /** Number of connections. */
@@ -583,7 +621,7 @@ export class Conntrack {
     let p = cur;
     for (let n = min; n <= max; n++) {
       p = p < min || p >= max ? min : p + 1;
-      const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport };
+      const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport, icmp: tr.icmp };
       tupleWords(rw, zone, reverse(c));
       if (this.table.find(rw) < 0) return c;
     }
@@ -600,6 +638,53 @@ export class Conntrack {
   }
 
   /**
+   * An ICMP error whose quoted packet `m` holds (conntrack-icmp.ts): related to the connection
+   * one of whose directions is the quoted tuple reversed, in that direction, provided the quoted
+   * packet came from the error's destination; else invalid. NAT translates the error's outer
+   * header as it would a packet of that direction (one address), and the quoted packet back,
+   * as `nat_packet` does for a related packet.
+   */
+  private quoted(key: Uint32Array, req: CtRequest, zone: number, v6: boolean, m: IcmpMessage): CtOutcome {
+    const is = m.innerSrc;
+    const os = m.innerDst;
+    if (v6 ? is[0] !== key[W.IPV6_DST] || is[1] !== key[W.IPV6_DST + 1] || is[2] !== key[W.IPV6_DST + 2] || is[3] !== key[W.IPV6_DST + 3] : is[3] !== key[W.NW_DST]) return this.invalid(key, zone);
+    const tb = this.table;
+    // The quoted tuple reversed: the direction of the connection the error travels in.
+    fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, os, is, m.innerDport, m.innerSport);
+    const hit = tb.find();
+    if (hit < 0) return this.invalid(key, zone);
+    const c = tb.value(hit)!;
+    const isReply = (hit & 1) === 1;
+    let state: number = CT.TRK | CT.REL | (isReply ? CT.RPL : 0);
+    let nat: CtOutcome["nat"];
+    if ((req.nat !== undefined || req.lb !== undefined) && c.nat) {
+      // Forwards, a DNAT rewrites the destination and an SNAT the source; backwards, the other.
+      const dst = (c.nat === "dnat") !== isReply;
+      const to = isReply ? c.orig : c.reply;
+      if (dst) writeAddr(key, v6, W.NW_DST, W.IPV6_DST, to.src);
+      else writeAddr(key, v6, W.NW_SRC, W.IPV6_SRC, to.dst);
+      state |= dst ? CT.DNAT : CT.SNAT;
+      nat = isReply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
+      // The quoted packet is one of the other direction, as it was before translation.
+      for (let i = 0; i < 4; i++) {
+        is[i] = to.src[i]!;
+        os[i] = to.dst[i]!;
+      }
+      if (hasPorts(m.innerProto)) {
+        m.innerSport = to.sport;
+        m.innerDport = to.dport;
+      }
+      m.innerChanged = true;
+    }
+    if (req.commit) applyMarks(c, req);
+    writeStateZone(key, state, zone);
+    key[W.CT_MARK] = c.mark;
+    writeLabel(key, c.label);
+    writeCtTupleWords(key, tb.words, (hit & ~1) * TUPLE_WORDS);
+    return this.out(state, false, c, c.backend, nat);
+  }
+
+  /**
    * Runs one conntrack action on `key` (see the module header); updates `key` in place. The
    * outcome object belongs to this table and is overwritten by the next call: read it at once.
    * A packet of a known connection, and a new packet that is not committed, allocates nothing (the
@@ -611,7 +696,23 @@ export class Conntrack {
     if (et !== ETH_IP && et !== ETH_IPV6) return this.invalid(key, zone);
     const v6 = et === ETH_IPV6;
     const proto = getField(key, F_NW_PROTO);
-    if (isIcmpError(v6, proto, getField(key, F_TP_SRC))) {
+    // ICMP as OVS keys it (conntrack-icmp.ts), when the message was read: a query's class and
+    // identifier, an error's quoted packet, or invalid.
+    let icmpCls = 0;
+    let icmpId = 0;
+    const msg = this.icmp;
+    const icmp = isIcmp(v6, proto);
+    if (icmp && msg !== undefined && msg.kind !== ICMP_NONE) {
+      const type = getField(key, F_TP_SRC);
+      const cls = icmpQueryClass(v6, type);
+      if (msg.kind === ICMP_BAD || (cls === 0 && !isIcmpErrorType(v6, type)) || (cls !== 0 && getField(key, F_TP_DST) !== 0)) return this.invalid(key, zone);
+      // The key's type, not the frame's: a router answering a ping turns the request into a reply.
+      if (cls !== 0 && msg.kind === ICMP_QUERY) {
+        icmpCls = cls;
+        icmpId = msg.id;
+      } else if (cls === 0 && msg.kind === ICMP_ERROR) return this.quoted(key, req, zone, v6, msg);
+    }
+    if (icmpCls === 0 && icmp && isIcmpErrorType(v6, getField(key, F_TP_SRC))) {
       const t = this.scratch;
       tupleInto(key, t);
       const rel = this.related(zone, t);
@@ -625,7 +726,7 @@ export class Conntrack {
 
     const tb = this.table;
     const probe = tb.probe;
-    packetWords(probe, key, zone, v6, proto);
+    packetWords(probe, key, zone, v6, proto, icmpCls, icmpId);
     let hit = tb.find();
     if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
       this.removeEntry(hit);
@@ -674,6 +775,8 @@ export class Conntrack {
     }
 
     if (this.tcpNew !== "any" && proto === PROTO_TCP && !tcpMayStart(getField(key, F_TCP_FLAGS), this.tcpNew)) return this.invalid(key, zone);
+    // Only an ICMP request starts a connection (OVS's `icmp4_valid_new`, `icmp6_valid_new`).
+    if (icmpCls !== 0 && (icmpCls & ICMP_REQUEST) === 0) return this.invalid(key, zone);
 
     // A new connection: work out its NAT binding, if any. Tuple objects are made only for a
     // connection that is committed or translated, so a new packet that is not committed (a plain
@@ -690,11 +793,11 @@ export class Conntrack {
     if (req.lb) {
       if (req.lb.backends.length > 0) {
         t = this.scratch;
-        tupleInto(key, t);
+        tupleInto(key, t, icmpCls, icmpId);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
           const dport = backend.port !== undefined && backend.port !== 0 && hasPorts(t.proto) ? backend.port : t.dport;
-          translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: addr4(backend.ip), sport: t.sport, dport };
+          translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: addr4(backend.ip), sport: t.sport, dport, icmp: t.icmp };
           natKind = "dnat";
           commit = true;
           if (req.lb.mark) mark |= 2;
@@ -705,15 +808,15 @@ export class Conntrack {
       }
     } else if (req.nat && req.nat.kind !== "restore" && req.nat.range) {
       t = this.scratch;
-      tupleInto(key, t);
+      tupleInto(key, t, icmpCls, icmpId);
       const r = req.nat.range;
       const ip = addr4(r.ipMin);
       if (req.nat.kind === "dnat") {
         const dport = r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.dport;
-        translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: ip, sport: t.sport, dport };
+        translated = { v6: t.v6, proto: t.proto, src: [...t.src], dst: ip, sport: t.sport, dport, icmp: t.icmp };
       } else {
         const sport = r.portMin !== undefined && hasPorts(t.proto) ? r.portMin : t.sport;
-        translated = { v6: t.v6, proto: t.proto, src: ip, dst: [...t.dst], sport, dport: t.dport };
+        translated = { v6: t.v6, proto: t.proto, src: ip, dst: [...t.dst], sport, dport: t.dport, icmp: t.icmp };
       }
       natKind = req.nat.kind;
     }
@@ -732,7 +835,7 @@ export class Conntrack {
     if (commit) {
       if (!t) {
         t = this.scratch;
-        tupleInto(key, t);
+        tupleInto(key, t, icmpCls, icmpId);
       }
       const orig = copyTuple(t);
       // Every field present from the start, so that every connection has one shape and the hit

@@ -137,6 +137,15 @@ function viewOf(buf: Uint8Array): DataView<ArrayBufferLike> {
  */
 export const tcpAt = { header: -1, end: 0 };
 
+/**
+ * Where the ICMP (`v6`: ICMPv6) message of the frame last given to `extractKey` is, for readers of
+ * what the key leaves out (a query's identifier, the packet an error quotes: conntrack): `header`
+ * is its offset from the frame's start, -1 when the frame has no ICMP message; `end` is where it
+ * ends (the IP header's length, or the capture's end if sooner). Set even for a message too short
+ * for the key's fields.
+ */
+export const icmpAt = { header: -1, end: 0, v6: false };
+
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16);
@@ -199,6 +208,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   clearPacketWords(key);
   key[W_IN_PORT] = inPort;
   tcpAt.header = -1;
+  icmpAt.header = -1;
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
   // A length beyond the buffer is cut to the buffer, so that no read can fall outside it. That is
@@ -411,11 +421,17 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     return done(key, flags | P_L4, E_NONE, p + 12 - base);
   }
   if (proto === 1 && !v6) {
+    icmpAt.header = p - base;
+    icmpAt.end = l4end - base;
+    icmpAt.v6 = false;
     if (room < 8) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
     key[W_TP] = (buf[p]! << 16) | buf[p + 1]!;
     return done(key, flags | P_L4, E_NONE, p + 8 - base);
   }
   if (proto === 58 && v6) {
+    icmpAt.header = p - base;
+    icmpAt.end = l4end - base;
+    icmpAt.v6 = true;
     if (room < 4) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
     const type = buf[p]!;
     const code = buf[p + 1]!;

@@ -32,8 +32,8 @@
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { Conntrack, DatapathGroup, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
-import { KEY_WORDS, W, extractKey, tcpAt } from "../flow/index.js";
+import { Conntrack, DatapathGroup, ICMP_NONE, IcmpMessage, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { KEY_WORDS, W, extractKey, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 import { isSupportedLinkType, openCapture } from "../pcap/index.js";
@@ -173,6 +173,11 @@ export class Replayer {
   private readonly key = new Uint32Array(KEY_WORDS);
   /** The TCP segment of the packet being replayed, for conntrack's window tracking. */
   private readonly segment = new TcpSegment();
+  /**
+   * The ICMP message of the packet being replayed, for conntrack (a query's identifier, an error's
+   * quoted packet); after the packet, the quoted packet as conntrack's NAT left it.
+   */
+  readonly icmp = new IcmpMessage();
   /** The packet being replayed (for sinks that rewrite its bytes). */
   current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
     data: new Uint8Array(0),
@@ -188,7 +193,7 @@ export class Replayer {
     this.network = net;
     // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
     // lets one start, and its packets are held to its windows.
-    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment };
+    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp };
     const dpOpts: DatapathOptions = { conntrack, ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
@@ -211,9 +216,9 @@ export class Replayer {
 
   /**
    * Makes the frame at `data[offset ..]`, whose key `extractKey` made last, the packet that
-   * conntrack sees next: its TCP segment (sequence numbers, window), which the key does not hold,
-   * for window tracking. `run` does it for every packet; a caller that injects keys itself calls
-   * it before each `group.inject`.
+   * conntrack sees next: what the key does not hold of it, its TCP segment (sequence numbers,
+   * window) for window tracking, or its ICMP message (identifier, quoted packet). `run` does it
+   * for every packet; a caller that injects keys itself calls it before each `group.inject`.
    */
   beginPacket(data: Uint8Array, offset: number): void {
     const seg = this.segment;
@@ -221,6 +226,9 @@ export class Replayer {
     const th = tcpAt.header;
     if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
     else seg.present = false;
+    const ih = icmpAt.header;
+    if (ih >= 0) this.icmp.read(data, offset + ih, offset + icmpAt.end, icmpAt.v6);
+    else this.icmp.kind = ICMP_NONE;
   }
 
   /** Replays only the packets of `shard` from now on (undefined: every packet). */

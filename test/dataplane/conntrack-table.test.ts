@@ -58,7 +58,7 @@ function sameTuple(a: Tuple, b: Tuple): boolean {
 }
 
 function reversed(t: Tuple): Tuple {
-  return { v6: t.v6, proto: t.proto, src: [...t.dst], dst: [...t.src], sport: t.dport, dport: t.sport };
+  return { v6: t.v6, proto: t.proto, src: [...t.dst], dst: [...t.src], sport: t.dport, dport: t.sport, icmp: 0 };
 }
 
 function fourWords(ip: IpAddr): number[] {
@@ -111,7 +111,7 @@ class TwinConntrack {
     const src = v6 ? Array.from(key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4)) : [0, 0, 0, key[W.NW_SRC]!];
     const dst = v6 ? Array.from(key.subarray(W.IPV6_DST, W.IPV6_DST + 4)) : [0, 0, 0, key[W.NW_DST]!];
     const ported = PORTED.has(proto);
-    return { v6, proto, src, dst, sport: ported ? getField(key, field("tp_src")) : 0, dport: ported ? getField(key, field("tp_dst")) : 0 };
+    return { v6, proto, src, dst, sport: ported ? getField(key, field("tp_src")) : 0, dport: ported ? getField(key, field("tp_dst")) : 0, icmp: 0 };
   }
 
   private writeCt(key: Uint32Array, state: number, zone: number, mark: number, label: readonly number[], t: Tuple | undefined): void {

@@ -8,15 +8,16 @@
  * inner frames between the same logical ports of the same datapath, including the packets that
  * OVS's conntrack finds outside their TCP window (network-policy has some), which both mark
  * invalid and drop. Where OVS/OVN are installed, the recordings are also checked against real
- * OVS now. Beside the capture: two load-balancer hairpin conversations
- * (`hairpinPackets`), frame for frame the same way.
+ * OVS now. Beside the capture, frame for frame the same way: two load-balancer hairpin
+ * conversations (`hairpinPackets`), and ICMP errors and pings through a gateway router's NAT
+ * (`icmpNatPackets`: the errors' quoted packets are translated too, byte for byte).
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, HAIRPIN, ORACLES, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, HAIRPIN, ICMP_NAT, ORACLES, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -74,27 +75,48 @@ describe("the replay oracle's coverage", () => {
   });
 });
 
-describe("load-balancer hairpins against real OVS, packet by packet", () => {
-  const rec = JSON.parse(readFileSync(recordingFile(HAIRPIN), "utf8")) as ReplayRecording;
+/** The conversations beside the capture, each with what its recording must show (so that it tests something). */
+const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void }> = {
+  [HAIRPIN]: {
+    what: "load-balancer hairpins (the SNAT to the VIP, the un-NAT of the replies)",
+    sane: (rec) => {
+      // Real OVS sent every packet back to web-1.default.
+      expect(rec.outputs.length).toBe(16);
+      for (const o of rec.outputs) expect(o.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["vif web-1.default"]);
+    },
+  },
+  [ICMP_NAT]: {
+    what: "ICMP through NAT (errors and their quoted packets translated back, pings by identifier)",
+    sane: (rec) => {
+      // Where real OVS sent each packet: the errors about translated connections reach the pods that
+      // made them, the unrelated error and the unanswered reply go nowhere, the ping from outside
+      // with a pod's identifier is the router's to answer.
+      const where = rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, 2).join(" ")).join(","));
+      expect(where).toEqual(["vif upstream", "vif vm-g3", "vif vm-g3", "", "vif upstream", "vif vm-g2", "vif upstream", "vif vm-g1", "", "vif upstream", "vif vm-g1", "vif upstream"]);
+    },
+  },
+};
 
-  it("real OVS sent every packet back to web-1.default", () => {
-    expect(rec.outputs.length).toBe(16);
-    for (const o of rec.outputs) expect(o.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["vif web-1.default"]);
+for (const [name, check] of Object.entries(CONVERSATION_CHECKS)) {
+  describe(`${check.what} against real OVS, packet by packet`, () => {
+    const rec = JSON.parse(readFileSync(recordingFile(name), "utf8")) as ReplayRecording;
+
+    it("the recording shows what the conversation is about", () => check.sane(rec));
+
+    it("ovnsim sends, for each packet, the frame real OVS sent", () => {
+      const { net, packets } = inputs(name);
+      const sim = ovnsimOutputs(net, packets);
+      expect(sim.ok).toBe(true);
+      if (!sim.ok) return;
+      expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
+    });
+
+    it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
+      const { net, packets } = inputs(name);
+      const real = realOutputs(net, packets);
+      expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
+      if (!real.ok) return;
+      expect(compareOutputs(rec.outputs, real.value.outputs), `stale recording: run npx tsx scripts/ovs-replay.ts --record ${name}`).toEqual([]);
+    }, 120_000);
   });
-
-  it("ovnsim sends, for each packet, the frame real OVS sent (the SNAT to the VIP, the un-NAT of the replies)", () => {
-    const { net, packets } = inputs(HAIRPIN);
-    const sim = ovnsimOutputs(net, packets);
-    expect(sim.ok).toBe(true);
-    if (!sim.ok) return;
-    expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
-  });
-
-  it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
-    const { net, packets } = inputs(HAIRPIN);
-    const real = realOutputs(net, packets);
-    expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
-    if (!real.ok) return;
-    expect(compareOutputs(rec.outputs, real.value.outputs), "stale recording: run npx tsx scripts/ovs-replay.ts --record hairpin").toEqual([]);
-  }, 120_000);
-});
+}
