@@ -676,6 +676,16 @@ export class Conntrack {
       }
       m.innerChanged = true;
     }
+    return this.known(key, req, zone, state, hit, nat);
+  }
+
+  /**
+   * The outcome for a packet of the connection of entry `hit` with `state`: a commit's marks
+   * applied, the connection's mark, label and original tuple written into the key.
+   */
+  private known(key: Uint32Array, req: CtRequest, zone: number, state: number, hit: number, nat: CtOutcome["nat"]): CtOutcome {
+    const tb = this.table;
+    const c = tb.value(hit)!;
     if (req.commit) applyMarks(c, req);
     writeStateZone(key, state, zone);
     key[W.CT_MARK] = c.mark;
@@ -766,12 +776,7 @@ export class Conntrack {
         state |= (c.nat === "dnat") !== isReply ? CT.DNAT : CT.SNAT;
         nat = isReply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       }
-      if (req.commit) applyMarks(c, req);
-      writeStateZone(key, state, zone);
-      key[W.CT_MARK] = c.mark;
-      writeLabel(key, c.label);
-      writeCtTupleWords(key, tb.words, (hit & ~1) * TUPLE_WORDS);
-      return this.out(state, false, c, c.backend, nat);
+      return this.known(key, req, zone, state, hit, nat);
     }
 
     if (this.tcpNew !== "any" && proto === PROTO_TCP && !tcpMayStart(getField(key, F_TCP_FLAGS), this.tcpNew)) return this.invalid(key, zone);
