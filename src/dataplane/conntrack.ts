@@ -12,9 +12,10 @@
  * Semantics implemented
  * ---------------------
  * - Every tracked packet gets `trk`. A packet of no known connection is `new`; a packet of a
- *   committed connection is `est`, and in the reply direction also `rpl`. (Deliberate
- *   simplification: OVS reports `new` again for further original-direction packets of a
- *   connectionless protocol until a reply is seen; here every packet after the commit is `est`.)
+ *   committed connection is `est`, and in the reply direction also `rpl`, except that a
+ *   connection of a protocol other than TCP stays `new` for its original direction until its
+ *   first reply, as OVS's UDP, ICMP and other connections do (state FIRST, then MULTIPLE or
+ *   REPLY/BIDIR). TCP follows its windows (below), or without them is `est` once committed.
  * - `commit` creates the connection for a `new` packet (the committing packet itself stays `new`);
  *   `force` first ends a connection that the packet belongs to in the reply direction, so the
  *   packet starts a fresh one. `setMark` / `setLabel` need `commit`, as in OVS; they are stored in
@@ -125,6 +126,8 @@ export interface Connection {
   backend?: Backend;
   /** TCP window tracking (with `ConntrackOptions.tcpSegment`, for a connection whose committing segment was known). */
   tcp?: TcpTrack;
+  /** A packet of the reply direction was seen (kept for protocols other than TCP, which stay `new` until then). */
+  replied: boolean;
 }
 
 export interface CtRequest {
@@ -767,6 +770,10 @@ export class Conntrack {
     if (hit >= 0) {
       const c = tb.value(hit)!;
       const isReply = (hit & 1) === 1;
+      // Without TCP's states, a connection is new until its first reply (OVS's `other` and `icmp`
+      // connection states: FIRST, then MULTIPLE or REPLY).
+      if (isReply && proto !== PROTO_TCP) c.replied = true;
+      if (tcpResult === TCP_UPDATE.VALID && !isReply && !c.replied && proto !== PROTO_TCP) tcpResult = TCP_UPDATE.VALID_NEW;
       let state: number =
         tcpResult === TCP_UPDATE.VALID ? CT.TRK | CT.EST | (isReply ? CT.RPL : 0) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
@@ -855,6 +862,7 @@ export class Conntrack {
         nat: natKind,
         backend,
         tcp: seg !== undefined && seg.present && proto === PROTO_TCP ? new TcpTrack(seg, getField(key, F_TCP_FLAGS)) : undefined,
+        replied: false,
       };
       applyMarks(c, req);
       const rw = this.replyWords;

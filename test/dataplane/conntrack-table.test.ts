@@ -36,6 +36,8 @@ interface TwinConn {
   label: number[];
   nat?: "dnat" | "snat";
   backend?: Backend;
+  /** Whether the reply direction has sent a packet. */
+  replied: boolean;
 }
 
 interface TwinOutcome {
@@ -191,7 +193,9 @@ class TwinConntrack {
     const wantsNat = req.nat !== undefined || req.lb !== undefined;
     if (hit) {
       const c = hit.conn;
-      let state = CT.TRK | CT.EST | (hit.reply ? CT.RPL : 0);
+      // TCP is est once committed (no segments here); other protocols only once a reply was seen.
+      if (hit.reply) c.replied = true;
+      let state = t.proto === 6 || c.replied ? CT.TRK | CT.EST | (hit.reply ? CT.RPL : 0) : CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
         // The packet takes the addresses of the other direction, reversed.
@@ -255,7 +259,7 @@ class TwinConntrack {
     }
     let conn: TwinConn | undefined;
     if (commit) {
-      conn = { id: this.nextId++, zone, orig: t, reply: reversed(translated ?? t), mark, label };
+      conn = { id: this.nextId++, zone, orig: t, reply: reversed(translated ?? t), mark, label, replied: false };
       if (natKind) conn.nat = natKind;
       if (backend) conn.backend = backend;
       this.applyMarks(conn, req);

@@ -27,6 +27,20 @@ describe("Conntrack", () => {
     expect(ct.execute(tcpKey(A, B, 1000, 80), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.NEW);
   });
 
+  it("keeps a UDP connection new in its original direction until the first reply, as OVS does", () => {
+    const ct = new Conntrack();
+    const udp = (s: number, d: number, sp: number, dp: number): Uint32Array => tcpKey(s, d, sp, dp, 17);
+    expect(ct.execute(udp(A, B, 5000, 53), { zone: 1, commit: true }).state).toBe(CT.TRK | CT.NEW);
+    expect(ct.execute(udp(A, B, 5000, 53), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.NEW);
+    expect(ct.execute(udp(A, B, 5000, 53), { zone: 1, commit: true }).state).toBe(CT.TRK | CT.NEW);
+    expect(ct.size).toBe(1);
+    expect(ct.execute(udp(B, A, 53, 5000), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.EST | CT.RPL);
+    expect(ct.execute(udp(A, B, 5000, 53), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.EST);
+    // TCP without segments is established once committed.
+    ct.execute(tcpKey(A, B, 1000, 80), { zone: 1, commit: true });
+    expect(ct.execute(tcpKey(A, B, 1000, 80), { zone: 1, commit: false }).state).toBe(CT.TRK | CT.EST);
+  });
+
   it("stores mark and label on commit and reads them back in both directions", () => {
     const ct = new Conntrack();
     ct.execute(tcpKey(A, B, 1, 2), { zone: 0, commit: true, setMark: { value: 0x10, mask: 0xf0 }, setLabel: { value: [1, 0, 0, 5], mask: [0xffffffff, 0, 0, 0xff] } });
