@@ -82,11 +82,12 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
 /**
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port), a
- * connection far outside its TCP window (@6000, 109 packets), ICMP errors whose quoted packets
- * (left as captured by the mapping) belong to no connection, which the NetworkPolicy's ACLs then
- * drop as invalid (@12000), and an echo reply that answers no request (@14000).
+ * connection far outside its TCP window (@6000, 109 packets), an echo reply that answers no
+ * request, which conntrack finds invalid and the NetworkPolicy's ACL stage drops (@14000), and
+ * ICMP errors, mapped with the connections they quote: 16 related to theirs and delivered, 4
+ * about connections conntrack does not have, invalid and dropped (@18280).
  */
-export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@12000", "network-policy.yaml@14000"] as const;
+export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@18280"] as const;
 /** Every oracle of the capture: `SCENARIOS`, then `LATER`. */
 export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER];
 export const CHASSIS = "node1";
@@ -194,11 +195,14 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     if (!isSupportedLinkType(rd.linkType) || rd.caplen !== rd.origlen) continue;
     extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
     orig.set(key);
+    r.beginPacket(rd.data, rd.offset);
     const i = inj.place(key);
     if (i < 0) continue;
     const at = inj.injections[i]!;
     if (at.chassis !== CHASSIS) continue;
     const n = rewriteFrame(rd.data, rd.offset, rd.caplen, orig, key, buf);
+    // An ICMP error's quoted packet, mapped onto its connection.
+    r.icmp.rewriteQuoted(buf, n);
     const frame = buf.slice(0, n);
     fixChecksums(frame);
     // Not a VIF: a localnet port, where the packet comes in from its provider network.

@@ -35,7 +35,8 @@ export function mapInjector(replayer: Replayer, mode: string, captures: readonly
     plan,
     injections,
     place(k: Uint32Array): number {
-      const i = mapper.map(k);
+      // The packet's ICMP message, read by `beginPacket` before placing: an error's quoted packet is mapped too.
+      const i = mapper.map(k, replayer.icmp);
       if (i < 0) return -1;
       if (resolved[i] === undefined) {
         unbound++;

@@ -34,7 +34,9 @@
  * - Connections are the trace's canonical bidirectional 5-tuples (protocol, both addresses, both
  *   ports) for TCP, UDP and SCTP packets with a transport header; other IPv4 packets (ICMP, GRE,
  *   ESP, ..., and fragments after the first, which carry no ports) belong to the first connection
- *   seen with their (protocol, address pair), or make one without ports. Connections are
+ *   seen with their (protocol, address pair), or make one without ports; but an ICMP error whose
+ *   quoted packet belongs to a connection of the plan is mapped with that connection, quoted
+ *   packet included (`mapError`; its own pair still counts in the first pass). Connections are
  *   processed in order of first appearance; beyond that order (and which side sent a connection's
  *   first SYN), how the packets interleave does not matter.
  * - The client of a connection is the sender of its first TCP SYN without ACK if the trace has
@@ -76,7 +78,7 @@
  * arrays finds the connection, and the plan's per-connection words are copied into the key.
  */
 import { formatIpv4, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseMac } from "../base/index.js";
-import { chooseBackend, tupleOf } from "../dataplane/index.js";
+import { ICMP_ERROR, chooseBackend, tupleOf, type IcmpMessage } from "../dataplane/index.js";
 import { PARSE, W, newKey, type FieldDef } from "../flow/index.js";
 import { parseLbEndpoint, type Network } from "../model/index.js";
 import { allRules, type Backend, type CtLbAction, type LogicalProgram } from "../ofp/index.js";
@@ -904,10 +906,11 @@ export class TraceMapper {
   /**
    * Second pass: rewrites `key` in place into the mapped packet (packet words only; metadata is
    * the caller's) and returns the index of its injection in `plan.injections`, or -1 when the
-   * packet cannot be mapped (counted; see `unmapped()`).
+   * packet cannot be mapped (counted; see `unmapped()`). `icmp`, the packet's ICMP message as
+   * conntrack reads it: an error's quoted packet is mapped too (see `mapError`).
    */
-  map(key: Uint32Array): number {
-    const r = this.mapOne(key);
+  map(key: Uint32Array, icmp?: IcmpMessage): number {
+    const r = icmp !== undefined && icmp.kind === ICMP_ERROR && !icmp.innerV6 ? this.mapError(key, icmp) : this.mapOne(key);
     if (r >= 0) this.mappedCount++;
     return r;
   }
@@ -958,6 +961,53 @@ export class TraceMapper {
     }
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
+    return inject;
+  }
+
+  /**
+   * An ICMPv4 error whose quoted packet belongs to a connection of the plan travels as a packet of
+   * that connection, in the other direction than the quoted one: it gets that direction's
+   * addresses, MACs and entry (as if the quoted packet's receiver sent it: the network has no
+   * router of the trace's), and its quoted packet becomes that direction's packet reversed, so
+   * that it quotes what the mapped connection sent (after the load balancer, for a service).
+   * Otherwise it is mapped as any ICMP packet, by its own addresses (`mapOne`).
+   */
+  private mapError(key: Uint32Array, m: IcmpMessage): number {
+    if (!this.plan) throw new Error("TraceMapper.map before freeze");
+    const proto = m.innerProto;
+    const src = m.innerSrc[3]!;
+    const dst = m.innerDst[3]!;
+    const ported = hasPorts(proto);
+    const sport = ported ? m.innerSport : 0;
+    const dport = ported ? m.innerDport : 0;
+    const srcIsA = src < dst || (src === dst && sport <= dport);
+    const a = srcIsA ? src : dst;
+    const b = srcIsA ? dst : src;
+    const c = ported ? this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(proto | TAG_PAIR, a, b, 0);
+    const cv = this.conn;
+    const base = c * STRIDE;
+    if (c < 0 || cv[base + C_STATUS] !== 0) return this.mapOne(key);
+    const flags = cv[base + C_FLAGS]!;
+    const quotedFwd = src === cv[base + C_CLIENT_IP] && (!ported || (flags & F_PORTS) === 0 || sport === cv[base + C_CLIENT_PORT]);
+    const e = base + (quotedFwd ? C_REV : C_FWD);
+    const inject = cv[e + D_INJECT]!;
+    if (inject === NO_INJECT) return this.mapOne(key);
+    key[W_NW_SRC] = cv[e + D_SRC]!;
+    key[W_NW_DST] = cv[e + D_DST]!;
+    key[W_ETH_SRC] = cv[e + D_SMAC_HI]!;
+    key[W_ETH_SRC + 1] = cv[e + D_SMAC_LO]!;
+    key[W_ETH_DST] = cv[e + D_DMAC_HI]!;
+    key[W_ETH_DST + 1] = cv[e + D_DMAC_LO]!;
+    key[W_VLAN0] = 0;
+    key[W_VLAN1] = 0;
+    m.innerSrc[3] = cv[e + D_DST]!;
+    m.innerDst[3] = cv[e + D_SRC]!;
+    if (ported && (flags & F_PORTS) !== 0) {
+      const tp = cv[e + D_TP]!;
+      m.innerSport = tp & 0xffff;
+      m.innerDport = tp >>> 16;
+    }
+    m.innerChanged = true;
     return inject;
   }
 

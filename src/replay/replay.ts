@@ -46,7 +46,11 @@ export interface Injection {
   readonly entry: number;
 }
 
-/** Decides where each packet enters; may rewrite the key. Returns an index into `injections`, or -1. */
+/**
+ * Decides where each packet enters; may rewrite the key (and, through `Replayer.icmp`, an ICMP
+ * error's quoted packet: `place` is called after `beginPacket`). Returns an index into
+ * `injections`, or -1.
+ */
 export interface Injector {
   readonly injections: readonly Injection[];
   place(key: Uint32Array): number;
@@ -320,6 +324,8 @@ export class Replayer {
           continue;
         }
         if (sink !== undefined) cur.key.set(key);
+        // Before placing: the mapping rewrites an ICMP error's quoted packet in what it reads.
+        this.beginPacket(rd.data, rd.offset);
         const i = injector.place(key);
         if (i < 0) continue;
         const at = inj[i]!;
@@ -332,7 +338,6 @@ export class Replayer {
           cur.tsNsec = rd.tsNsec;
         }
         replayed++;
-        this.beginPacket(rd.data, rd.offset);
         g.inject(at.datapath, at.entry, key);
       }
       if (rd.error) {
