@@ -16,7 +16,9 @@
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
  * - Load balancing: each VIP keeps its first backend only (OVS picks by `dp_hash`, ovnsim by a
  *   hash of its own; bench/megaflows-vs-ovs.md).
- * - Checksums: every frame's IPv4, TCP, UDP and ICMP checksums are recomputed before it goes in.
+ * - Checksums: every frame's IPv4, TCP, UDP and ICMP checksums are recomputed before it goes in
+ *   (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all its
+ *   fragments are among the packets: OVS's conntrack reassembles and checks it).
  *   Captures hold the wrong checksums of offloading senders; OVS's conntrack marks those packets
  *   invalid, ovnsim's does not check (README, known differences).
  * - MTU: the interfaces' MTU is raised to 65000. The dummy interfaces drop a frame over their MTU
@@ -60,7 +62,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
-import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, ipv4PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
+import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -177,6 +179,56 @@ export function fixChecksums(f: Uint8Array): void {
 }
 
 /**
+ * Recomputes the TCP or UDP checksum of each IPv4 datagram whose fragments are all among `frames`
+ * (first fragment, then the rest, in any order), over the reassembled datagram, in its first
+ * fragment: `fixChecksums` cannot, one frame at a time, and OVS's conntrack checks the checksum
+ * of the datagram it reassembles.
+ */
+export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
+  const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
+  const u32 = (f: Uint8Array, o: number): number => ((u16(f, o) << 16) | u16(f, o + 2)) >>> 0;
+  const groups = new Map<string, Uint8Array[]>();
+  for (const f of frames) {
+    if (f.length < 34 || u16(f, 12) !== 0x0800) continue;
+    const frag = u16(f, 20);
+    if ((frag & 0x3fff) === 0) continue;
+    const id = `${u32(f, 26)} ${u32(f, 30)} ${f[23]} ${u16(f, 18)}`;
+    const g = groups.get(id);
+    if (g) g.push(f);
+    else groups.set(id, [f]);
+  }
+  for (const g of groups.values()) {
+    // Payload bytes by offset; complete when they run from 0 to a fragment without MF, gaplessly.
+    const parts = g.map((f) => {
+      const ihl = (f[14]! & 0xf) * 4;
+      return { f, off: (u16(f, 20) & 0x1fff) * 8, more: (u16(f, 20) & 0x2000) !== 0, data: f.subarray(14 + ihl, 14 + u16(f, 16)) };
+    });
+    parts.sort((a, b) => a.off - b.off);
+    let end = 0;
+    let done = false;
+    for (const p of parts) {
+      if (p.off !== end) break;
+      end += p.data.length;
+      if (!p.more) done = true;
+    }
+    const first = parts[0]!;
+    const proto = first.f[23]!;
+    if (!done || first.off !== 0 || (proto !== 6 && proto !== 17)) continue;
+    const all = new Uint8Array(end);
+    for (const p of parts) all.set(p.data, p.off);
+    const at = proto === 6 ? 16 : 6;
+    if (proto === 17 && u16(all, 6) === 0) continue;
+    all[at] = 0;
+    all[at + 1] = 0;
+    let c = internetChecksum(all, 0, end, ipv4PseudoHeaderSum(u32(first.f, 26), u32(first.f, 30), proto, end));
+    if (proto === 17 && c === 0) c = 0xffff;
+    const l4 = 14 + (first.f[14]! & 0xf) * 4;
+    first.f[l4 + at] = c >>> 8;
+    first.f[l4 + at + 1] = c & 0xff;
+  }
+}
+
+/**
  * The first `count` packets the mapping lays onto `CHASSIS`, as frames (checksums fixed), from the
  * capture at `file`; frames cut short by the capture are skipped.
  */
@@ -210,6 +262,7 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     out.push(ln ? { port: at.portName, frame, localnet: { datapath: ln.datapath, inport: ln.key } } : { port: at.portName, frame });
   }
   if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
+  fixFragmentChecksums(out.map((p) => p.frame));
   return ok(out);
 }
 
