@@ -211,7 +211,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })
         .option("flow-limit", { type: "number", default: 200000, describe: "most megaflows held before the least recently used are evicted" })
-        .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric 5-tuple hash (hash buckets balanced by their packets)" })
+        .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric hash of the two addresses, so that a connection, its fragments and the ICMP errors about it stay together (hash buckets balanced by their packets)" })
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })
         .check((a) => {
           if (a.inject !== undefined && a.map !== undefined) throw new UsageError("give --inject or --map, not both");

@@ -15,13 +15,15 @@
  *   the port; a packet it cannot map is counted under `unmapped` and skipped.
  *
  * Sharding: after `setShard({ index, count, table })` only the packets of this shard are replayed
- * (workers.ts). A packet's symmetric 5-tuple hash (`symmetricHash`, the same for both directions,
- * so a connection stays on one worker) picks one of `SHARD_BUCKETS` buckets, and the shard table
+ * (workers.ts). A packet's symmetric hash (`symmetricHash`, of its two addresses, the same for both
+ * directions) picks one of `SHARD_BUCKETS` buckets, an ICMP error's that of the packet it quotes,
+ * so that what conntrack must see together stays on one worker: a connection's packets both ways,
+ * the fragments of its datagrams (a 5-tuple hash would put later fragments, which carry no ports,
+ * elsewhere) and the errors about it. The shard table
  * gives each bucket's shard, as a NIC's RSS indirection table gives each hash bucket's queue.
  * `balanceShards` fills the table from the packets each bucket holds in the captures (heaviest
  * bucket first, onto the shard with the fewest packets so far); a bare `hash % count` leaves the
- * shards as uneven as a few heavy connections make them (57% and 43% of ndpi-composite-99k's
- * packets for two).
+ * shards as uneven as a few heavy host pairs make them.
  *
  * Errors: a capture that breaks mid-stream stops the replay; the report keeps the statistics of
  * every packet before it and carries the error (file, packet index, byte offset). Packets of a
@@ -32,7 +34,7 @@
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { Conntrack, DatapathGroup, ICMP_NONE, IcmpMessage, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { Conntrack, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
@@ -155,17 +157,31 @@ export interface ReplayReport {
   readonly error: Diagnostic | undefined;
 }
 
-/** The symmetric hash of a key's addresses, protocol and ports: the same for both directions. */
+/**
+ * The symmetric hash of a key's two addresses: the same for both directions. Only the addresses,
+ * so that what conntrack must see together stays together: a connection's packets, the fragments
+ * of its datagrams (later ones carry no ports), ICMP errors from its far end.
+ */
 export function symmetricHash(key: Uint32Array): number {
   const s = key[W.NW_SRC]! ^ key[W.IPV6_SRC]! ^ key[W.IPV6_SRC + 1]! ^ key[W.IPV6_SRC + 2]! ^ key[W.IPV6_SRC + 3]!;
   const d = key[W.NW_DST]! ^ key[W.IPV6_DST]! ^ key[W.IPV6_DST + 1]! ^ key[W.IPV6_DST + 2]! ^ key[W.IPV6_DST + 3]!;
-  const tp = key[W.TP]!;
-  const p = (tp >>> 16) ^ (tp & 0xffff);
-  let h = Math.imul((s ^ d) >>> 0, 0x9e3779b1) ^ Math.imul(((s + d) | 0) ^ (key[W.NW]! & 0xff), 0x85ebca6b) ^ Math.imul(p + (tp >>> 16) * (tp & 0xffff), 0xc2b2ae35);
+  return pairHash(s, d);
+}
+
+/** The symmetric hash of two addresses, each folded to one word. */
+function pairHash(s: number, d: number): number {
+  let h = Math.imul((s ^ d) >>> 0, 0x9e3779b1) ^ Math.imul((s + d) | 0, 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;
   return h >>> 0;
+}
+
+/** The shard-table bucket of an ICMP error: that of the packet it quotes, whose connection it belongs to. */
+function quotedBucket(m: IcmpMessage): number {
+  const s = m.innerSrc[0]! ^ m.innerSrc[1]! ^ m.innerSrc[2]! ^ m.innerSrc[3]!;
+  const d = m.innerDst[0]! ^ m.innerDst[1]! ^ m.innerDst[2]! ^ m.innerDst[3]!;
+  return pairHash(s, d) >>> BUCKET_SHIFT;
 }
 
 export class Replayer {
@@ -319,13 +335,14 @@ export class Replayer {
           continue;
         }
         extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, lt, key, 0, false);
-        if (shard !== undefined && shard.table[shardBucket(key)] !== shard.index) {
+        // Before sharding (an ICMP error goes with the packet it quotes) and placing (the mapping
+        // rewrites an ICMP error's quoted packet in what it reads).
+        this.beginPacket(rd.data, rd.offset);
+        if (shard !== undefined && shard.table[this.icmp.kind === ICMP_ERROR ? quotedBucket(this.icmp) : shardBucket(key)] !== shard.index) {
           other++;
           continue;
         }
         if (sink !== undefined) cur.key.set(key);
-        // Before placing: the mapping rewrites an ICMP error's quoted packet in what it reads.
-        this.beginPacket(rd.data, rd.offset);
         const i = injector.place(key);
         if (i < 0) continue;
         const at = inj[i]!;

@@ -2,7 +2,7 @@
  * `replay --workers N`: the replay split over worker threads.
  *
  * Each worker loads and compiles the network itself, reads every capture (zero-copy over its own
- * copy of the file) and replays only the packets of its shard: those whose symmetric 5-tuple hash
+ * copy of the file) and replays only the packets of its shard: those whose symmetric address hash
  * (replay.ts `symmetricHash`, taken on the captured packet before any mapping) falls in a bucket
  * the shard table gives it. Every worker builds the same table (`balanceShards`: buckets balanced
  * by their packets) during its setup, from the same first pass over the captures that `--map auto`
