@@ -85,11 +85,12 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
  * Later stretches of the capture, where it holds what the first packets do not: a NAT binding whose
  * reply tuple another connection holds (@2000, five packets get another source port), a
  * connection far outside its TCP window (@6000, 109 packets), an echo reply that answers no
- * request, which conntrack finds invalid and the NetworkPolicy's ACL stage drops (@14000), and
+ * request, which conntrack finds invalid and the NetworkPolicy's ACL stage drops (@14000), IP
+ * fragments, whose datagrams conntrack reassembles, and some that never complete (@16000), and
  * ICMP errors, mapped with the connections they quote: 16 related to theirs and delivered, 4
  * about connections conntrack does not have, invalid and dropped (@18280).
  */
-export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@18280"] as const;
+export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280"] as const;
 /** Every oracle of the capture: `SCENARIOS`, then `LATER`. */
 export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER];
 export const CHASSIS = "node1";
@@ -187,23 +188,33 @@ export function fixChecksums(f: Uint8Array): void {
 export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
   const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
   const u32 = (f: Uint8Array, o: number): number => ((u16(f, o) << 16) | u16(f, o + 2)) >>> 0;
-  const groups = new Map<string, Uint8Array[]>();
+  interface Part {
+    readonly f: Uint8Array;
+    readonly off: number;
+    readonly more: boolean;
+    readonly data: Uint8Array;
+  }
+  // Datagrams in capture order: an identification used again (a fragment overlapping one already
+  // in the group) starts a new datagram.
+  const open = new Map<string, Part[]>();
+  const groups: Part[][] = [];
   for (const f of frames) {
     if (f.length < 34 || u16(f, 12) !== 0x0800) continue;
     const frag = u16(f, 20);
     if ((frag & 0x3fff) === 0) continue;
+    const ihl = (f[14]! & 0xf) * 4;
+    const part: Part = { f, off: (frag & 0x1fff) * 8, more: (frag & 0x2000) !== 0, data: f.subarray(14 + ihl, 14 + u16(f, 16)) };
     const id = `${u32(f, 26)} ${u32(f, 30)} ${f[23]} ${u16(f, 18)}`;
-    const g = groups.get(id);
-    if (g) g.push(f);
-    else groups.set(id, [f]);
+    let g = open.get(id);
+    if (g === undefined || g.some((p) => part.off < p.off + p.data.length && p.off < part.off + part.data.length)) {
+      g = [];
+      open.set(id, g);
+      groups.push(g);
+    }
+    g.push(part);
   }
-  for (const g of groups.values()) {
-    // Payload bytes by offset; complete when they run from 0 to a fragment without MF, gaplessly.
-    const parts = g.map((f) => {
-      const ihl = (f[14]! & 0xf) * 4;
-      return { f, off: (u16(f, 20) & 0x1fff) * 8, more: (u16(f, 20) & 0x2000) !== 0, data: f.subarray(14 + ihl, 14 + u16(f, 16)) };
-    });
-    parts.sort((a, b) => a.off - b.off);
+  for (const g of groups) {
+    const parts = [...g].sort((a, b) => a.off - b.off);
     let end = 0;
     let done = false;
     for (const p of parts) {
@@ -371,10 +382,57 @@ export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+/** The fragments conversation's recording (`fragmentPackets`), beside the capture ones. */
+export const FRAGMENTS = "fragments";
+
+/**
+ * IPv4 fragments through network-policy's stateful ACLs on node1 (OVS's conntrack reassembles
+ * them): datagrams whose fragments come in order and out of order, one that never completes, one
+ * with a fragment too short to reassemble, one whose fragments overlap, and a TCP one to a pod
+ * whose policy allows its port, which a later fragment does not carry.
+ */
+export function fragmentPackets(): Result<OraclePacket[]> {
+  const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
+  const mac = (last: number): number[] => [0, 0, 0, 0x16, 0, last];
+  const ip4 = (last: number): number[] => [10, 16, 0, last];
+  // A datagram from web-1 (10.16.0.10), its transport checksum over the whole of it.
+  const datagram = (proto: 6 | 17, dst: number, sport: number, dport: number, n: number): Uint8Array => {
+    const l4 = new Uint8Array((proto === 6 ? 20 : 8) + n).fill(0x61);
+    if (proto === 6) l4.set([...be16(sport), ...be16(dport), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+    else l4.set([...be16(sport), ...be16(dport), ...be16(l4.length), 0, 0]);
+    const at = proto === 6 ? 16 : 6;
+    const c = internetChecksum(l4, 0, l4.length, ipv4PseudoHeaderSum(0x0a10000a, 0x0a100000 | dst, proto, l4.length));
+    l4[at] = c >>> 8;
+    l4[at + 1] = c & 0xff;
+    return l4;
+  };
+  const frag = (proto: 6 | 17, dst: number, id: number, data: Uint8Array, offset: number, more: boolean): OraclePacket => {
+    const ip = new Uint8Array([0x45, 0, ...be16(20 + data.length), ...be16(id), ...be16((more ? 0x2000 : 0) | (offset / 8)), 64, proto, 0, 0, ...ip4(10), ...ip4(dst)]);
+    const frame = new Uint8Array([...mac(dst), ...mac(0x10), 8, 0, ...ip, ...data]);
+    fixChecksums(frame);
+    return { port: "web-1.frontend", frame };
+  };
+  const split = (proto: 6 | 17, dst: number, id: number, d: Uint8Array, cuts: readonly number[]): OraclePacket[] =>
+    cuts.map((c, i) => frag(proto, dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length));
+  const other = 0x40;
+  const u = datagram(17, other, 40000, 9000, 3000);
+  const [a1, a2, a3] = split(17, other, 101, u, [0, 1480, 2960]);
+  const [b1, b2] = split(17, other, 102, u, [0, 1480]);
+  const [c1] = split(17, other, 103, u, [0, 1480]);
+  const [d1, d2] = split(17, other, 104, u, [0, 800]);
+  const [e1, e2] = split(17, other, 105, u, [0, 1480]);
+  const e2overlap = frag(17, other, 105, u.subarray(1400), 1400, false);
+  // TCP to api-1 (10.16.0.20), whose NetworkPolicy admits web-1 on port 8080 only.
+  const t = datagram(6, 0x20, 41000, 8080, 2000);
+  const [t1, t2] = split(6, 0x20, 106, t, [0, 1480]);
+  return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e1!, e2overlap, e2!, t1!, t2!]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
+  [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
 };
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
@@ -389,14 +447,14 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
   const r = new Replayer(net, {});
   const vxlan = net.chassis.get(CHASSIS)?.encaps.first()?.type === "vxlan";
-  let frame: Uint8Array = new Uint8Array(0);
-  let injected = new Uint32Array(KEY_WORDS);
   const buf = new Uint8Array(262144);
   let now: string[] = [];
-  // The frame as it leaves: the injected one rewritten to the key, and an ICMP error's quoted
-  // packet to what conntrack's NAT made of it.
+  // The frame as it leaves: the packet's own (the replay's current one, which is a held fragment's
+  // while it goes on) rewritten to the key, and an ICMP error's quoted packet to what conntrack's
+  // NAT made of it.
+  const cur = r.current;
   const leaving = (k: Uint32Array): Uint8Array => {
-    const n = rewriteFrame(frame, 0, frame.length, injected, k, buf);
+    const n = rewriteFrame(cur.data, cur.offset, cur.caplen, cur.key, k, buf);
     r.icmp.rewriteQuoted(buf, n);
     return buf.subarray(0, n);
   };
@@ -420,12 +478,15 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   for (const p of packets) {
     const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port) : r.injectionFor(p.port);
     if (!at) return fail(error("oracle.port", `no injection point for ${p.port}`));
-    frame = p.frame;
-    injected = new Uint32Array(KEY_WORDS);
-    extractKey(frame, 0, frame.length, frame.length, 1, injected, 0, false);
-    r.beginPacket(frame, 0);
+    const injected = new Uint32Array(KEY_WORDS);
+    extractKey(p.frame, 0, p.frame.length, p.frame.length, 1, injected, 0, false);
+    cur.data = p.frame;
+    cur.offset = 0;
+    cur.caplen = cur.origlen = p.frame.length;
+    cur.key.set(injected);
+    r.beginPacket(p.frame, 0);
     now = [];
-    r.group.inject(at.datapath, at.entry, injected.slice());
+    r.group.inject(at.datapath, at.entry, injected);
     out.push(now.sort());
   }
   return ok(out);

@@ -641,6 +641,14 @@ export class Conntrack {
   }
 
   /**
+   * Marks `key` invalid in `zone` without a lookup: a packet conntrack cannot key (an IPv4 fragment
+   * OVS does not reassemble, ipf.ts).
+   */
+  markInvalid(key: Uint32Array, zone: number): CtOutcome {
+    return this.invalid(key, zone & 0xffff);
+  }
+
+  /**
    * An ICMP error whose quoted packet `m` holds (conntrack-icmp.ts): related to the connection
    * one of whose directions is the quoted tuple reversed, in that direction, provided the quoted
    * packet came from the error's destination; else invalid. NAT translates the error's outer

@@ -40,6 +40,16 @@
  * then exact (all bits), which is always correct. Generated packets and calls whose reads are not
  * modelled are exact too.
  *
+ * Fragments
+ * ---------
+ * With `reassembly` (the replay), an IPv4 fragment at a `ct` effect goes to the datapath's
+ * `FragmentLists` (ipf.ts), as OVS's conntrack hands fragments to its reassembly: it is held, and
+ * the fragment that completes its datagram sends the datagram through conntrack and releases every
+ * fragment, each going on from that effect with the datagram's result (`release`), its own frame
+ * restored for the sink. Released fragments take scratch keys past those of the passes under way
+ * (`scratchBase`). In a pass with a commit (a `ct` that does not recirculate) a fragment's effects
+ * run before its outputs, which in OVS's order follow the commit and wait with a held fragment.
+ *
  * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
  * route or NAT object) and per cache outcome; `stats()` returns a snapshot.
  *
@@ -53,6 +63,7 @@ import { Conntrack, type ConntrackOptions, type CtRequest } from "./conntrack.js
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
+import { FragmentLists, applyDatagramResult, isIpv4Fragment, type HeldFragment, type PacketContext } from "./ipf.js";
 
 /** Where a pass starts. */
 export type EntryPoint =
@@ -110,6 +121,8 @@ export interface DpActions {
   readonly effects: readonly EffectOp[];
   /** True when the megaflow had to match every bit. */
   readonly exact: boolean;
+  /** True when an effect is a `ct` that does not recirculate (a commit in the middle of the pass). */
+  readonly commits: boolean;
 }
 
 /** Receives the packets a datapath emits, when the caller wants them (tests, `replay --out`). */
@@ -165,6 +178,11 @@ export interface DatapathOptions {
   readonly maxRecirc?: number;
   /** Each chassis's connection table's options (`fromPlans`; `single` takes the executor's table). */
   readonly conntrack?: ConntrackOptions;
+  /**
+   * Reassemble IPv4 fragments at conntrack actions, as OVS does (ipf.ts), with this context of the
+   * packet being processed (its fragment fields; saving and restoring it for held fragments).
+   */
+  readonly reassembly?: PacketContext;
 }
 
 const REG14 = W.REG0 + 14;
@@ -183,6 +201,8 @@ export class Datapath {
   private readonly tunnelStats = new Map<string, number>();
   private readonly scratch: Uint32Array[] = [];
   private readonly vxlan: boolean;
+  /** Fragments held at conntrack actions (with reassembly). */
+  readonly fragments = new FragmentLists();
   private learnedVersion: number;
   upcalls = 0;
   exactMegaflows = 0;
@@ -219,11 +239,13 @@ export class Datapath {
     return this.entryId(`inject/${datapath}/${inport}`, { kind: "inject", datapath, inport });
   }
 
+  /** The scratch key of `depth` (past those of the passes under way when fragments are released). */
   private scratchAt(depth: number): Uint32Array {
-    let s = this.scratch[depth];
+    const i = this.group.scratchBase + depth;
+    let s = this.scratch[i];
     if (s === undefined) {
       s = new Uint32Array(KEY_WORDS);
-      this.scratch[depth] = s;
+      this.scratch[i] = s;
     }
     return s;
   }
@@ -253,6 +275,18 @@ export class Datapath {
   }
 
   private execute(acts: DpActions, key: Uint32Array, depth: number): void {
+    if (acts.commits && this.group.reassembly !== undefined && isIpv4Fragment(key)) {
+      // A fragment and a commit: in OVS's order the packets sent after the commit wait for it,
+      // and a commit that holds the fragment (ipf.ts) sends them only when it releases it.
+      this.effectsFrom(acts, key, depth, 0, true);
+      return;
+    }
+    this.emit(acts, key, depth);
+    this.effectsFrom(acts, key, depth, 0, false);
+  }
+
+  /** The pass's outputs, drops and tunnels. */
+  private emit(acts: DpActions, key: Uint32Array, depth: number): void {
     const g = this.group;
     const sink = g.sink;
     const out = g.outputs.values;
@@ -282,19 +316,76 @@ export class Datapath {
       if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
       else dst.pass(k, depth + 1);
     }
-    for (let i = 0; i < acts.effects.length; i++) {
+  }
+
+  /**
+   * Runs the effects of `acts` from index `start` on, for the pass whose input key is `key`; then,
+   * with `emitAfter`, its outputs, drops and tunnels.
+   */
+  private effectsFrom(acts: DpActions, key: Uint32Array, depth: number, start: number, emitAfter: boolean): void {
+    const ctx = this.group.reassembly;
+    for (let i = start; i < acts.effects.length; i++) {
       const op = acts.effects[i]!;
       const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (op.kind === "learn") {
         this.exec.learn(op.action, op.datapath, op.pipeline, k);
         continue;
       }
-      this.exec.conntrack(op.action, op.request, k);
-      if (op.resume < 0) continue;
-      k[W.RECIRC_ID] = op.resume;
-      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
-      else this.pass(k, depth + 1);
+      if (ctx !== undefined && isIpv4Fragment(k)) {
+        // Held, or released with its datagram: either way the rest of this pass goes on from there.
+        if (this.fragment(ctx, acts, key, depth, i, k, emitAfter)) return;
+        // Not one OVS reassembles: invalid, and it goes on now.
+        this.exec.connections!.markInvalid(k, op.request.zone);
+      } else this.exec.conntrack(op.action, op.request, k);
+      this.afterCt(op, k, depth);
     }
+    if (emitAfter) this.emit(acts, key, depth);
+  }
+
+  /** After conntrack: a recirculating action's next pass. */
+  private afterCt(op: EffectOp & { kind: "ct" }, k: Uint32Array, depth: number): void {
+    if (op.resume < 0) return;
+    k[W.RECIRC_ID] = op.resume;
+    if (depth + 1 >= this.group.maxRecirc) this.loopDrop(k);
+    else this.pass(k, depth + 1);
+  }
+
+  /**
+   * A fragment `k` at conntrack effect `i` of `acts` (ipf.ts): false when it is not one to
+   * reassemble; else true, and it is held, or it completes its datagram, which then goes through
+   * conntrack and releases every fragment of it, each going on from this effect.
+   */
+  private fragment(ctx: PacketContext, acts: DpActions, passKey: Uint32Array, depth: number, i: number, k: Uint32Array, emitAfter: boolean): boolean {
+    const op = acts.effects[i]! as EffectOp & { kind: "ct" };
+    const r = this.fragments.add(ctx.fragment, k, op.request.zone, { key: k.slice(), resume: { actions: acts, passKey: passKey.slice(), depth, effect: i, emitAfter }, context: ctx.save() });
+    if (r.kind === "invalid") return false;
+    if (r.kind === "held") return true;
+    const now = ctx.save();
+    const g = this.group;
+    // The datagram: its first fragment, whole.
+    const first = r.fragments[0]!;
+    ctx.restore(first.context);
+    const datagram = first.key.slice();
+    datagram[W.NW] = datagram[W.NW]! & 0x00ffffff;
+    this.exec.conntrack(op.action, op.request, datagram);
+    // Each fragment goes on, in offset order, with scratch keys past those of the passes under way.
+    g.scratchBase += 2 * g.maxRecirc;
+    try {
+      for (const h of r.fragments) this.release(ctx, h, datagram);
+    } finally {
+      g.scratchBase -= 2 * g.maxRecirc;
+      ctx.restore(now);
+    }
+    return true;
+  }
+
+  private release(ctx: PacketContext, h: HeldFragment, datagram: Uint32Array): void {
+    ctx.restore(h.context);
+    const { actions, passKey, depth, effect, emitAfter } = h.resume;
+    const acts = actions as DpActions;
+    applyDatagramResult(datagram, h.key, h.start === 0);
+    this.afterCt(acts.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
+    this.effectsFrom(acts, passKey, depth, effect + 1, emitAfter);
   }
 
   private loopDrop(key: Uint32Array): void {
@@ -330,7 +421,7 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false } };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
@@ -431,7 +522,7 @@ export class Datapath {
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       effects.push({ kind: "ct", sets, packet, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
-    return { outputs, tunnels, drops, effects, exact: twin === undefined };
+    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0) };
   }
 }
 
@@ -443,6 +534,10 @@ export class DatapathGroup {
   readonly tunnels = new Counters();
   readonly drops = new Counters();
   readonly maxRecirc: number;
+  /** With reassembly: the context of the packet being processed (see `DatapathOptions.reassembly`). */
+  readonly reassembly: PacketContext | undefined;
+  /** Where scratch keys start: moved past those in use while held fragments are released. */
+  scratchBase = 0;
   sink: PacketSink | undefined;
   packets = 0;
   passes = 0;
@@ -450,9 +545,10 @@ export class DatapathGroup {
   upcalls = 0;
   exactMegaflows = 0;
 
-  private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number) {
+  private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number, reassembly: PacketContext | undefined) {
     this.make = (c) => make(this, c);
     this.maxRecirc = maxRecirc;
+    this.reassembly = reassembly;
   }
 
   /**
@@ -468,13 +564,13 @@ export class DatapathGroup {
         return new Datapath(g, name, exec, opts.cache, c.encap?.type === "vxlan");
       }
       return undefined;
-    }, opts.maxRecirc ?? 32);
+    }, opts.maxRecirc ?? 32, opts.reassembly);
   }
 
   /** One datapath for a whole program, with every port local (a network without chassis). */
   static single(exec: LogicalExecutor, opts: DatapathOptions = {}): DatapathGroup {
     let dp: Datapath | undefined;
-    return new DatapathGroup((g, name) => (name === "local" ? (dp ??= new Datapath(g, "local", exec, opts.cache, false)) : undefined), opts.maxRecirc ?? 32);
+    return new DatapathGroup((g, name) => (name === "local" ? (dp ??= new Datapath(g, "local", exec, opts.cache, false)) : undefined), opts.maxRecirc ?? 32, opts.reassembly);
   }
 
   /** The datapath of a chassis (made on first use). */

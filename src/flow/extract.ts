@@ -146,6 +146,15 @@ export const tcpAt = { header: -1, end: 0 };
  */
 export const icmpAt = { header: -1, end: 0, v6: false };
 
+/**
+ * Where the IPv4 header of the frame last given to `extractKey` is when the frame is a fragment
+ * (for conntrack's reassembly, which needs the identification and offset the key leaves out):
+ * `header` is its offset from the frame's start, -1 for a frame that is not an IPv4 fragment;
+ * `captured` is how many bytes of the datagram the frame holds from there (the IP header's
+ * length, or less when the capture cut it short).
+ */
+export const fragAt = { header: -1, captured: 0 };
+
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16);
@@ -209,6 +218,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   key[W_IN_PORT] = inPort;
   tcpAt.header = -1;
   icmpAt.header = -1;
+  fragAt.header = -1;
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
   // A length beyond the buffer is cut to the buffer, so that no read can fall outside it. That is
@@ -318,6 +328,10 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     if (l4end > end) {
       l4end = end;
       flags |= P_TRUNCATED;
+    }
+    if (frag !== 0) {
+      fragAt.header = p - base;
+      fragAt.captured = l4end - p;
     }
     p += ihl;
     if (fragOff !== 0) return done(key, flags, E_NONE, p - base);

@@ -34,8 +34,8 @@
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { Conntrack, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, LogicalExecutor, TcpSegment, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
-import { KEY_WORDS, W, extractKey, icmpAt, tcpAt } from "../flow/index.js";
+import { Conntrack, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 import { isSupportedLinkType, openCapture } from "../pcap/index.js";
@@ -198,6 +198,8 @@ export class Replayer {
    * quoted packet); after the packet, the quoted packet as conntrack's NAT left it.
    */
   readonly icmp = new IcmpMessage();
+  /** The IPv4 fragment fields of the packet being replayed, for reassembly before conntrack. */
+  private readonly fragment = new IpFragment();
   /** The packet being replayed (for sinks that rewrite its bytes). */
   current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
     data: new Uint8Array(0),
@@ -214,7 +216,8 @@ export class Replayer {
     // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
     // lets one start, and its packets are held to its windows.
     const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp };
-    const dpOpts: DatapathOptions = { conntrack, ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
+    // IPv4 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
+    const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
     const macBindings = [...traceInputs(net).macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
@@ -246,9 +249,47 @@ export class Replayer {
     const th = tcpAt.header;
     if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
     else seg.present = false;
+    const fh = fragAt.header;
+    if (fh >= 0) this.fragment.read(data, offset + fh, fragAt.captured);
+    else this.fragment.present = false;
+    // A fragment's ICMP message is not read: conntrack judges a fragmented ICMP datagram by its key.
     const ih = icmpAt.header;
-    if (ih >= 0) this.icmp.read(data, offset + ih, offset + icmpAt.end, icmpAt.v6);
+    if (ih >= 0 && fh < 0) this.icmp.read(data, offset + ih, offset + icmpAt.end, icmpAt.v6);
     else this.icmp.kind = ICMP_NONE;
+  }
+
+  /**
+   * The packet being replayed as the datapath sees it when it holds a fragment (dataplane/ipf.ts):
+   * the frame sinks rewrite, the TCP segment, the fragment fields; saved with a held fragment and
+   * restored while it goes on.
+   */
+  private packetContext(): PacketContext {
+    const cur = (): typeof this.current => this.current;
+    const seg = this.segment;
+    const frag = this.fragment;
+    const icmp = this.icmp;
+    return {
+      fragment: frag,
+      save: () => {
+        const c = cur();
+        const f = new IpFragment();
+        f.copyFrom(frag);
+        return { ...c, key: c.key.slice(), seg: { serial: seg.serial, present: seg.present, seq: seg.seq, ack: seg.ack, win: seg.win, payload: seg.payload, wscale: seg.wscale }, frag: f, icmp: icmp.kind };
+      },
+      restore: (saved) => {
+        const v = saved as { data: Uint8Array; offset: number; caplen: number; origlen: number; key: Uint32Array; seg: Omit<TcpSegment, "read">; frag: IpFragment; icmp: number };
+        const c = cur();
+        c.data = v.data;
+        c.offset = v.offset;
+        c.caplen = v.caplen;
+        c.origlen = v.origlen;
+        // The time stays the current packet's: held fragments leave when their datagram completes.
+        c.key.set(v.key);
+        Object.assign(seg, v.seg);
+        frag.copyFrom(v.frag);
+        icmp.kind = v.icmp;
+      },
+    };
   }
 
   /** Replays only the packets of `shard` from now on (undefined: every packet). */

@@ -108,3 +108,27 @@ export function tcpKey(src: number, dst: number, sport: number, dport: number, p
 }
 
 export const ip = (a: number, b: number, c: number, d: number): number => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+
+/**
+ * A network (scenario YAML) of two pods on one switch and chassis, pod-a (10.16.0.10) and pod-b
+ * (10.16.0.11), in a port group with the given ACLs (YAML flow mappings, one per line), which
+ * make the switch stateful: every packet goes through conntrack.
+ */
+export function twoPodNetwork(name: string, acls: readonly string[]): string {
+  return `
+name: ${name}
+chassis:
+  - {name: node1, encaps: [{type: geneve, ip: 192.168.0.11}]}
+switches:
+  - name: ls
+    otherConfig: {subnet: 10.16.0.0/16}
+    ports:
+      - {name: pod-a, addresses: ["00:00:00:16:00:0a 10.16.0.10"], chassis: node1}
+      - {name: pod-b, addresses: ["00:00:00:16:00:0b 10.16.0.11"], chassis: node1}
+portGroups:
+  - name: all
+    ports: [pod-a, pod-b]
+    acls:
+${acls.map((a) => `      - ${a}`).join("\n")}
+`;
+}

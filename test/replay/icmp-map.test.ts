@@ -12,23 +12,9 @@ import { buildIcmpv4Error, internetChecksum } from "../../src/packet/index.js";
 import { PcapWriter } from "../../src/pcap/index.js";
 import { Replayer, mapInjector } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
+import { twoPodNetwork } from "../dataplane/build.js";
 
-const NETWORK = `
-name: icmp-map
-chassis:
-  - {name: node1, encaps: [{type: geneve, ip: 192.168.0.11}]}
-switches:
-  - name: ls
-    otherConfig: {subnet: 10.16.0.0/16}
-    ports:
-      - {name: pod-a, addresses: ["00:00:00:16:00:0a 10.16.0.10"], chassis: node1}
-      - {name: pod-b, addresses: ["00:00:00:16:00:0b 10.16.0.11"], chassis: node1}
-portGroups:
-  - name: all
-    ports: [pod-a, pod-b]
-    acls:
-      - {direction: to-lport, priority: 1001, match: 'outport == @all && ip', action: allow-related}
-`;
+const NETWORK = twoPodNetwork("icmp-map", ["{direction: to-lport, priority: 1001, match: 'outport == @all && ip', action: allow-related}"]);
 
 const C = 0xc0a8010a; // 192.168.1.10, the trace's client
 const S = 0xc0a80114; // 192.168.1.20, its server

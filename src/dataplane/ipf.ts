@@ -1,0 +1,172 @@
+/**
+ * IPv4 fragments in front of conntrack, as OVS's userspace datapath handles them (`lib/ipf.c`):
+ * conntrack tracks whole datagrams, so the fragments of one are held until they are all there,
+ * then the reassembled datagram goes through conntrack and every fragment goes on with its verdict.
+ *
+ * What
+ * ----
+ * `IpFragment` is what the key leaves out of a fragment (its identification, offset, more-fragments
+ * flag, length): the replay fills it from each frame, as it fills `TcpSegment`. At a conntrack
+ * action, a datapath with reassembly on (`DatapathOptions.reassembly`) hands an IPv4 fragment to
+ * `FragmentLists` instead of conntrack:
+ * - A fragment OVS would not reassemble is `inv` and goes on at once: one whose datagram the frame
+ *   does not wholly hold (IP total length beyond the captured bytes), one before the last that is
+ *   shorter than 1,200 bytes (OVS's `min_v4_frag_size`), one that overlaps a fragment already held.
+ * - Otherwise it is held in the list of its datagram at that action: (recirculation id, zone,
+ *   source, destination, protocol, identification), as OVS keys it. Nothing more happens to it.
+ * - The fragment that completes the list (first and last seen, the data contiguous from offset 0)
+ *   releases it: the datagram (the first fragment's key, not a fragment any more) goes through
+ *   conntrack, and each fragment, in offset order, gets its result (`ct_state`, zone, mark, label,
+ *   the original tuple, and NAT's addresses, its ports for the first fragment) and goes on from the
+ *   conntrack action, each as the packet it is: its own frame for outputs (`PacketContext`).
+ * A datagram's fragments at the next conntrack action are reassembled again, as in OVS.
+ *
+ * Not modelled: OVS's 15-second limit, after which a list that never completes sends its fragments
+ * on as `inv` (timeouts are not modelled; they stay held), the checksum of the fragment's IP
+ * header, the global limit on held fragments, and IPv6 fragments (tracked one by one, as before).
+ */
+import { FRAG, W } from "../flow/index.js";
+
+/** OVS's `IPF_V4_FRAG_SIZE_MIN_DEF`: a fragment before the last must have this many bytes of IP datagram. */
+export const MIN_V4_FRAGMENT = 1200;
+
+/** The fragment fields of the packet being processed (a side channel of its frame). */
+export class IpFragment {
+  /** The packet is an IPv4 fragment and the fields below are its own. */
+  present = false;
+  /** The frame holds the whole fragment the IP header declares. */
+  whole = false;
+  id = 0;
+  /** Offset of its data in the datagram, in bytes. */
+  offset = 0;
+  /** Bytes of data (after the IP header). */
+  length = 0;
+  /** The more-fragments flag. */
+  more = false;
+  /** IP total length (header and data). */
+  total = 0;
+
+  /** Reads the fragment's IPv4 header at `buf[l3 ..]`, of which the frame holds `captured` bytes. */
+  read(buf: Uint8Array, l3: number, captured: number): void {
+    const ihl = (buf[l3]! & 0x0f) * 4;
+    this.total = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
+    this.id = (buf[l3 + 4]! << 8) | buf[l3 + 5]!;
+    const f = (buf[l3 + 6]! << 8) | buf[l3 + 7]!;
+    this.offset = (f & 0x1fff) * 8;
+    this.more = (f & 0x2000) !== 0;
+    this.length = this.total - ihl;
+    this.whole = captured >= this.total;
+    this.present = true;
+  }
+
+  copyFrom(o: IpFragment): void {
+    this.present = o.present;
+    this.whole = o.whole;
+    this.id = o.id;
+    this.offset = o.offset;
+    this.length = o.length;
+    this.more = o.more;
+    this.total = o.total;
+  }
+}
+
+/** Whether a key is an IPv4 fragment (first or later). */
+export function isIpv4Fragment(key: Uint32Array): boolean {
+  return key[W.ETH_TYPE] === 0x0800 && ((key[W.NW]! >>> 24) & FRAG.ANY) !== 0;
+}
+
+/**
+ * The packet a held fragment is, for whoever writes packets out: the datapath's owner saves it when
+ * a fragment is held, and restores it while the fragment goes on (the replay's current frame, its
+ * TCP segment and ICMP message, its `IpFragment`).
+ */
+export interface PacketContext {
+  save(): unknown;
+  restore(saved: unknown): void;
+  /** The `IpFragment` of the packet being processed. */
+  readonly fragment: IpFragment;
+}
+
+/** A held fragment: where it stopped, and what it is. */
+export interface HeldFragment {
+  /** Its key at the conntrack action (a copy). */
+  readonly key: Uint32Array;
+  /** Where to go on from: the pass's actions, its input key (a copy), its depth, the effect's index. */
+  readonly resume: { readonly actions: unknown; readonly passKey: Uint32Array; readonly depth: number; readonly effect: number; readonly emitAfter: boolean };
+  readonly start: number;
+  readonly end: number;
+  readonly more: boolean;
+  readonly context: unknown;
+}
+
+interface FragList {
+  readonly held: HeldFragment[];
+  first: boolean;
+  last: boolean;
+}
+
+/** Outcome of `FragmentLists.add`. */
+export type AddResult = { readonly kind: "invalid" } | { readonly kind: "held" } | { readonly kind: "complete"; readonly fragments: readonly HeldFragment[] };
+
+/** The fragment lists of one datapath (see the module header). */
+export class FragmentLists {
+  private readonly lists = new Map<string, FragList>();
+
+  /** Fragments held now. */
+  get held(): number {
+    let n = 0;
+    for (const l of this.lists.values()) n += l.held.length;
+    return n;
+  }
+
+  /**
+   * Takes fragment `f` of the packet whose key at a conntrack action in `zone` is `key`: invalid,
+   * held, or completing its datagram (then the list's fragments in offset order, and the list is
+   * gone).
+   */
+  add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment, "start" | "end" | "more">): AddResult {
+    if (!f.present || !f.whole || (f.more && f.total < MIN_V4_FRAGMENT)) return { kind: "invalid" };
+    const id = `${key[W.RECIRC_ID]}/${zone}/${key[W.NW_SRC]}/${key[W.NW_DST]}/${key[W.NW]! & 0xff}/${f.id}`;
+    let list = this.lists.get(id);
+    const start = f.offset;
+    const end = f.offset + f.length;
+    if (list !== undefined && list.held.some((h) => (start >= h.start && start < h.end) || (end > h.start && end <= h.end))) return { kind: "invalid" };
+    if (list === undefined) {
+      list = { held: [], first: false, last: false };
+      this.lists.set(id, list);
+    }
+    list.held.push({ ...held, start, end, more: f.more });
+    if (start === 0) list.first = true;
+    if (!f.more) list.last = true;
+    if (!list.first || !list.last) return { kind: "held" };
+    const sorted = [...list.held].sort((a, b) => a.start - b.start);
+    let at = 0;
+    for (const h of sorted) {
+      if (h.start !== at) return { kind: "held" };
+      at = h.end;
+      if (!h.more) break;
+    }
+    if (sorted[sorted.length - 1]!.more) return { kind: "held" };
+    this.lists.delete(id);
+    return { kind: "complete", fragments: sorted };
+  }
+
+  clear(): void {
+    this.lists.clear();
+  }
+}
+
+/** The conntrack words a reassembled datagram's result gives each of its fragments. */
+const CT_WORDS: readonly number[] = [W.CT_STATE_ZONE, W.CT_MARK, W.CT_LABEL, W.CT_LABEL + 1, W.CT_LABEL + 2, W.CT_LABEL + 3, W.CT_NW_SRC, W.CT_NW_DST, W.CT_NW_PROTO, W.CT_TP];
+
+/**
+ * Gives fragment `frag` the result conntrack gave its reassembled datagram `datagram`: the
+ * conntrack fields, the addresses (NAT), and for the first fragment the transport ports.
+ */
+export function applyDatagramResult(datagram: Uint32Array, frag: Uint32Array, first: boolean): void {
+  for (const w of CT_WORDS) frag[w] = datagram[w]!;
+  for (let i = 0; i < 8; i++) frag[W.CT_IPV6_SRC + i] = datagram[W.CT_IPV6_SRC + i]!;
+  frag[W.NW_SRC] = datagram[W.NW_SRC]!;
+  frag[W.NW_DST] = datagram[W.NW_DST]!;
+  if (first) frag[W.TP] = datagram[W.TP]!;
+}
