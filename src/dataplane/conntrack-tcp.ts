@@ -67,6 +67,17 @@ export class TcpSegment {
   /** The window-scale option as OVS reads it: 0 without one, else `WSCALE_FLAG` | shift (max 14). */
   wscale = 0;
 
+  /** Makes this segment a copy of `o`. */
+  copyFrom(o: TcpSegment): void {
+    this.serial = o.serial;
+    this.present = o.present;
+    this.seq = o.seq;
+    this.ack = o.ack;
+    this.win = o.win;
+    this.payload = o.payload;
+    this.wscale = o.wscale;
+  }
+
   /**
    * Fills the segment from the TCP header at `buf[h ..]`, whose segment ends at `end` (the IP
    * header's length; the bytes past the capture are not read, only counted).

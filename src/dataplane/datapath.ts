@@ -125,6 +125,18 @@ export interface DpActions {
   readonly commits: boolean;
 }
 
+/**
+ * Where a held fragment goes on from: effect `effect` of a pass's `actions`, whose input key was
+ * `passKey` (a copy), at `depth`; with `emitAfter`, the pass's outputs come after its effects.
+ */
+interface FragmentResume {
+  readonly actions: DpActions;
+  readonly passKey: Uint32Array;
+  readonly depth: number;
+  readonly effect: number;
+  readonly emitAfter: boolean;
+}
+
 /** Receives the packets a datapath emits, when the caller wants them (tests, `replay --out`). */
 export interface PacketSink {
   output(chassis: string, op: OutputOp, key: Uint32Array): void;
@@ -202,7 +214,7 @@ export class Datapath {
   private readonly scratch: Uint32Array[] = [];
   private readonly vxlan: boolean;
   /** Fragments held at conntrack actions (with reassembly). */
-  readonly fragments = new FragmentLists();
+  readonly fragments = new FragmentLists<FragmentResume>();
   private learnedVersion: number;
   upcalls = 0;
   exactMegaflows = 0;
@@ -379,13 +391,12 @@ export class Datapath {
     return true;
   }
 
-  private release(ctx: PacketContext, h: HeldFragment, datagram: Uint32Array): void {
+  private release(ctx: PacketContext, h: HeldFragment<FragmentResume>, datagram: Uint32Array): void {
     ctx.restore(h.context);
     const { actions, passKey, depth, effect, emitAfter } = h.resume;
-    const acts = actions as DpActions;
     applyDatagramResult(datagram, h.key, h.start === 0);
-    this.afterCt(acts.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
-    this.effectsFrom(acts, passKey, depth, effect + 1, emitAfter);
+    this.afterCt(actions.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
+    this.effectsFrom(actions, passKey, depth, effect + 1, emitAfter);
   }
 
   private loopDrop(key: Uint32Array): void {

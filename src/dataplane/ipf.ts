@@ -78,39 +78,39 @@ export function isIpv4Fragment(key: Uint32Array): boolean {
 /**
  * The packet a held fragment is, for whoever writes packets out: the datapath's owner saves it when
  * a fragment is held, and restores it while the fragment goes on (the replay's current frame, its
- * TCP segment and ICMP message, its `IpFragment`).
+ * TCP segment, its `IpFragment`).
  */
-export interface PacketContext {
-  save(): unknown;
-  restore(saved: unknown): void;
+export interface PacketContext<S = unknown> {
+  save(): S;
+  restore(saved: S): void;
   /** The `IpFragment` of the packet being processed. */
   readonly fragment: IpFragment;
 }
 
-/** A held fragment: where it stopped, and what it is. */
-export interface HeldFragment {
+/** A held fragment: what it is, and `resume`, where it goes on from (the holder's to say). */
+export interface HeldFragment<R> {
   /** Its key at the conntrack action (a copy). */
   readonly key: Uint32Array;
-  /** Where to go on from: the pass's actions, its input key (a copy), its depth, the effect's index. */
-  readonly resume: { readonly actions: unknown; readonly passKey: Uint32Array; readonly depth: number; readonly effect: number; readonly emitAfter: boolean };
+  readonly resume: R;
   readonly start: number;
   readonly end: number;
   readonly more: boolean;
+  /** Its `PacketContext`, saved. */
   readonly context: unknown;
 }
 
-interface FragList {
-  readonly held: HeldFragment[];
+interface FragList<R> {
+  readonly held: HeldFragment<R>[];
   first: boolean;
   last: boolean;
 }
 
 /** Outcome of `FragmentLists.add`. */
-export type AddResult = { readonly kind: "invalid" } | { readonly kind: "held" } | { readonly kind: "complete"; readonly fragments: readonly HeldFragment[] };
+export type AddResult<R> = { readonly kind: "invalid" } | { readonly kind: "held" } | { readonly kind: "complete"; readonly fragments: readonly HeldFragment<R>[] };
 
 /** The fragment lists of one datapath (see the module header). */
-export class FragmentLists {
-  private readonly lists = new Map<string, FragList>();
+export class FragmentLists<R> {
+  private readonly lists = new Map<string, FragList<R>>();
 
   /** Fragments held now. */
   get held(): number {
@@ -124,7 +124,7 @@ export class FragmentLists {
    * held, or completing its datagram (then the list's fragments in offset order, and the list is
    * gone).
    */
-  add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment, "start" | "end" | "more">): AddResult {
+  add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment<R>, "start" | "end" | "more">): AddResult<R> {
     if (!f.present || !f.whole || (f.more && f.total < MIN_V4_FRAGMENT)) return { kind: "invalid" };
     const id = `${key[W.RECIRC_ID]}/${zone}/${key[W.NW_SRC]}/${key[W.NW_DST]}/${key[W.NW]! & 0xff}/${f.id}`;
     let list = this.lists.get(id);

@@ -184,6 +184,17 @@ function quotedBucket(m: IcmpMessage): number {
   return pairHash(s, d) >>> BUCKET_SHIFT;
 }
 
+/** A packet as `Replayer.packetContext` saves it. */
+interface SavedPacket {
+  readonly data: Uint8Array;
+  readonly offset: number;
+  readonly caplen: number;
+  readonly origlen: number;
+  readonly key: Uint32Array;
+  readonly segment: TcpSegment;
+  readonly fragment: IpFragment;
+}
+
 export class Replayer {
   readonly group: DatapathGroup;
   readonly network: Network;
@@ -261,33 +272,30 @@ export class Replayer {
   /**
    * The packet being replayed as the datapath sees it when it holds a fragment (dataplane/ipf.ts):
    * the frame sinks rewrite, the TCP segment, the fragment fields; saved with a held fragment and
-   * restored while it goes on.
+   * restored while it goes on. The time stays the current packet's: held fragments leave when
+   * their datagram completes.
    */
-  private packetContext(): PacketContext {
-    const cur = (): typeof this.current => this.current;
+  private packetContext(): PacketContext<SavedPacket> {
     const seg = this.segment;
     const frag = this.fragment;
-    const icmp = this.icmp;
     return {
       fragment: frag,
       save: () => {
-        const c = cur();
-        const f = new IpFragment();
-        f.copyFrom(frag);
-        return { ...c, key: c.key.slice(), seg: { serial: seg.serial, present: seg.present, seq: seg.seq, ack: seg.ack, win: seg.win, payload: seg.payload, wscale: seg.wscale }, frag: f, icmp: icmp.kind };
+        const c = this.current;
+        const s: SavedPacket = { data: c.data, offset: c.offset, caplen: c.caplen, origlen: c.origlen, key: c.key.slice(), segment: new TcpSegment(), fragment: new IpFragment() };
+        s.segment.copyFrom(seg);
+        s.fragment.copyFrom(frag);
+        return s;
       },
-      restore: (saved) => {
-        const v = saved as { data: Uint8Array; offset: number; caplen: number; origlen: number; key: Uint32Array; seg: Omit<TcpSegment, "read">; frag: IpFragment; icmp: number };
-        const c = cur();
-        c.data = v.data;
-        c.offset = v.offset;
-        c.caplen = v.caplen;
-        c.origlen = v.origlen;
-        // The time stays the current packet's: held fragments leave when their datagram completes.
-        c.key.set(v.key);
-        Object.assign(seg, v.seg);
-        frag.copyFrom(v.frag);
-        icmp.kind = v.icmp;
+      restore: (s) => {
+        const c = this.current;
+        c.data = s.data;
+        c.offset = s.offset;
+        c.caplen = s.caplen;
+        c.origlen = s.origlen;
+        c.key.set(s.key);
+        seg.copyFrom(s.segment);
+        frag.copyFrom(s.fragment);
       },
     };
   }
