@@ -336,7 +336,8 @@ export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
   const l4 = (proto: "udp" | "tcp", s: number, d: number): string => `${proto} && ${proto}.src == ${s} && ${proto}.dst == ${d}${proto === "tcp" ? " && tcp.flags == 0x2" : ""}`;
   const ip = (src: string, dst: string, ttl = 64): string => `ip4.src == ${src} && ip4.dst == ${dst} && ip.ttl == ${ttl}`;
   const icmp = (type: number, code: number): string => `icmp4 && icmp4.type == ${type} && icmp4.code == ${code}`;
-  const steps: { port: string; mf: string; payload?: number; quote?: { mf: string; bytes: number; payload: number } }[] = [
+  // `id`: an echo message's identifier (bytes 4-5 of the ICMP header).
+  const steps: { port: string; mf: string; payload?: number; id?: number; quote?: { mf: string; bytes: number; payload: number } }[] = [
     // vm-g3's UDP through the router's SNAT, and errors about it from the far end and from a router on the way.
     { port: "vm-g3", mf: `eth.src == 00:00:00:0b:00:04 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.4", "1.1.1.1")} && ${l4("udp", 42002, 53)}`, payload: 20 },
     { port: "upstream", mf: `${up} && ${ip("1.1.1.1", "172.16.0.2")} && ${icmp(3, 3)}`, quote: { mf: `${ip("172.16.0.2", "1.1.1.1", 63)} && ${l4("udp", 42002, 53)}`, bytes: 8, payload: 20 } },
@@ -347,18 +348,16 @@ export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
     { port: "vm-g2", mf: `eth.src == 00:00:00:0b:00:03 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.3", "8.8.8.8")} && ${l4("tcp", 42001, 443)}` },
     { port: "upstream", mf: `${up} && ${ip("8.8.8.8", "172.16.0.11")} && ${icmp(3, 1)}`, quote: { mf: `${ip("172.16.0.11", "8.8.8.8", 63)} && ${l4("tcp", 42001, 443)}`, bytes: 20, payload: 0 } },
     // A ping through the SNAT, its reply, a reply with another identifier, and a request with the same one from outside.
-    { port: "vm-g1", mf: `eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.2", "9.9.9.9")} && ${icmp(8, 0)}`, payload: 8 },
-    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8 },
-    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8 },
-    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(8, 0)}`, payload: 8 },
+    { port: "vm-g1", mf: `eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.2", "9.9.9.9")} && ${icmp(8, 0)}`, payload: 8, id: 0x1234 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8, id: 0x1234 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(0, 0)}`, payload: 8, id: 0x4321 },
+    { port: "upstream", mf: `${up} && ${ip("9.9.9.9", "172.16.0.2")} && ${icmp(8, 0)}`, payload: 8, id: 0x1234 },
     // UDP from outside to the DNAT address, and vm-g1's port-unreachable back.
     { port: "upstream", mf: `${up} && ${ip("172.16.0.1", "172.16.0.10")} && ${l4("udp", 50001, 5000)}`, payload: 12 },
     { port: "vm-g1", mf: `eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ${ip("10.11.0.2", "172.16.0.1")} && ${icmp(3, 3)}`, quote: { mf: `${ip("172.16.0.1", "10.11.0.2", 63)} && ${l4("udp", 50001, 5000)}`, bytes: 8, payload: 12 } },
   ];
-  // Echo messages: identifier 0x1234, but 0x4321 for the second reply (bytes 4-5 of the ICMP header).
-  const ids = new Map([[6, 0x1234], [7, 0x1234], [8, 0x4321], [9, 0x1234]]);
   const out: OraclePacket[] = [];
-  for (const [i, st] of steps.entries()) {
+  for (const st of steps) {
     const mf = compileMicroflow(program, undefined, `inport == "${st.port}" && ${st.mf}`);
     if (!mf.ok) return mf;
     let payload = new Uint8Array(st.payload ?? 0).fill(0x61);
@@ -371,7 +370,7 @@ export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
       payload = dgram.slice(14, 14 + 20 + st.quote.bytes);
     }
     const frame = frameFromKey(mf.value.key, { payload });
-    const id = ids.get(i);
+    const id = st.id;
     if (id !== undefined) {
       frame[14 + 20 + 4] = id >>> 8;
       frame[14 + 20 + 5] = id & 0xff;

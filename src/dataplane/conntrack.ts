@@ -656,12 +656,12 @@ export class Conntrack {
    * as `nat_packet` does for a related packet.
    */
   private quoted(key: Uint32Array, req: CtRequest, zone: number, v6: boolean, m: IcmpMessage): CtOutcome {
-    const is = m.innerSrc;
-    const os = m.innerDst;
-    if (v6 ? is[0] !== key[W.IPV6_DST] || is[1] !== key[W.IPV6_DST + 1] || is[2] !== key[W.IPV6_DST + 2] || is[3] !== key[W.IPV6_DST + 3] : is[3] !== key[W.NW_DST]) return this.invalid(key, zone);
+    const qs = m.innerSrc;
+    const qd = m.innerDst;
+    if (v6 ? qs[0] !== key[W.IPV6_DST] || qs[1] !== key[W.IPV6_DST + 1] || qs[2] !== key[W.IPV6_DST + 2] || qs[3] !== key[W.IPV6_DST + 3] : qs[3] !== key[W.NW_DST]) return this.invalid(key, zone);
     const tb = this.table;
     // The quoted tuple reversed: the direction of the connection the error travels in.
-    fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, os, is, m.innerDport, m.innerSport);
+    fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, qd, qs, m.innerDport, m.innerSport);
     const hit = tb.find();
     if (hit < 0) return this.invalid(key, zone);
     const c = tb.value(hit)!;
@@ -678,8 +678,8 @@ export class Conntrack {
       nat = isReply ? (c.nat === "dnat" ? "undnat" : "unsnat") : c.nat;
       // The quoted packet is one of the other direction, as it was before translation.
       for (let i = 0; i < 4; i++) {
-        is[i] = to.src[i]!;
-        os[i] = to.dst[i]!;
+        qs[i] = to.src[i]!;
+        qd[i] = to.dst[i]!;
       }
       if (hasPorts(m.innerProto)) {
         m.innerSport = to.sport;

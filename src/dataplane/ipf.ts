@@ -10,7 +10,8 @@
  * action, a datapath with reassembly on (`DatapathOptions.reassembly`) hands an IPv4 fragment to
  * `FragmentLists` instead of conntrack:
  * - A fragment OVS would not reassemble is `inv` and goes on at once: one whose datagram the frame
- *   does not wholly hold (IP total length beyond the captured bytes), one before the last that is
+ *   does not wholly hold (IP total length beyond the captured bytes), or whose frame was not read
+ *   (a key injected without `Replayer.beginPacket`), one before the last that is
  *   shorter than 1,200 bytes (OVS's `min_v4_frag_size`), one that overlaps a fragment already held.
  * - Otherwise it is held in the list of its datagram at that action: (recirculation id, zone,
  *   source, destination, protocol, identification), as OVS keys it. Nothing more happens to it.

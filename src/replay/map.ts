@@ -915,6 +915,14 @@ export class TraceMapper {
     return r;
   }
 
+  /** The plan's connection of a packet (by its canonical 5-tuple, or without ports its address pair), or -1. */
+  private connectionOf(proto: number, ported: boolean, src: number, dst: number, sport: number, dport: number): number {
+    const srcIsA = src < dst || (src === dst && sport <= dport);
+    const a = srcIsA ? src : dst;
+    const b = srcIsA ? dst : src;
+    return ported ? this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(proto | TAG_PAIR, a, b, 0);
+  }
+
   private miss(reason: number): number {
     this.unmappedCount[reason] = this.unmappedCount[reason]! + 1;
     return -1;
@@ -934,12 +942,7 @@ export class TraceMapper {
     const ported = hasPorts(proto) && (key[W_PARSE]! & P_L4) !== 0;
     const sport = ported ? key[W_TP]! >>> 16 : 0;
     const dport = ported ? key[W_TP]! & 0xffff : 0;
-    const srcIsA = src < dst || (src === dst && sport <= dport);
-    const a = srcIsA ? src : dst;
-    const b = srcIsA ? dst : src;
-    let c = -1;
-    if (ported) c = this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0);
-    else c = this.table.get(proto | TAG_PAIR, a, b, 0);
+    const c = this.connectionOf(proto, ported, src, dst, sport, dport);
     if (c < 0) return this.miss(R_NOT_OBSERVED);
     const cv = this.conn;
     const base = c * STRIDE;
@@ -980,10 +983,7 @@ export class TraceMapper {
     const ported = hasPorts(proto);
     const sport = ported ? m.innerSport : 0;
     const dport = ported ? m.innerDport : 0;
-    const srcIsA = src < dst || (src === dst && sport <= dport);
-    const a = srcIsA ? src : dst;
-    const b = srcIsA ? dst : src;
-    const c = ported ? this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(proto | TAG_PAIR, a, b, 0);
+    const c = this.connectionOf(proto, ported, src, dst, sport, dport);
     const cv = this.conn;
     const base = c * STRIDE;
     if (c < 0 || cv[base + C_STATUS] !== 0) return this.mapOne(key);
