@@ -57,7 +57,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
-import { error, fail, ok, type Result } from "../src/base/index.js";
+import { error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
@@ -186,8 +186,6 @@ export function fixChecksums(f: Uint8Array): void {
  * of the datagram it reassembles.
  */
 export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
-  const u16 = (f: Uint8Array, o: number): number => (f[o]! << 8) | f[o + 1]!;
-  const u32 = (f: Uint8Array, o: number): number => ((u16(f, o) << 16) | u16(f, o + 2)) >>> 0;
   interface Part {
     readonly f: Uint8Array;
     readonly off: number;
@@ -199,12 +197,12 @@ export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
   const open = new Map<string, Part[]>();
   const groups: Part[][] = [];
   for (const f of frames) {
-    if (f.length < 34 || u16(f, 12) !== 0x0800) continue;
-    const frag = u16(f, 20);
+    if (f.length < 34 || getU16(f, 12) !== 0x0800) continue;
+    const frag = getU16(f, 20);
     if ((frag & 0x3fff) === 0) continue;
     const ihl = (f[14]! & 0xf) * 4;
-    const part: Part = { f, off: (frag & 0x1fff) * 8, more: (frag & 0x2000) !== 0, data: f.subarray(14 + ihl, 14 + u16(f, 16)) };
-    const id = `${u32(f, 26)} ${u32(f, 30)} ${f[23]} ${u16(f, 18)}`;
+    const part: Part = { f, off: (frag & 0x1fff) * 8, more: (frag & 0x2000) !== 0, data: f.subarray(14 + ihl, 14 + getU16(f, 16)) };
+    const id = `${getU32(f, 26)} ${getU32(f, 30)} ${f[23]} ${getU16(f, 18)}`;
     let g = open.get(id);
     if (g === undefined || g.some((p) => part.off < p.off + p.data.length && p.off < part.off + part.data.length)) {
       g = [];
@@ -228,10 +226,10 @@ export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
     const all = new Uint8Array(end);
     for (const p of parts) all.set(p.data, p.off);
     const at = proto === 6 ? 16 : 6;
-    if (proto === 17 && u16(all, 6) === 0) continue;
+    if (proto === 17 && getU16(all, 6) === 0) continue;
     all[at] = 0;
     all[at + 1] = 0;
-    let c = internetChecksum(all, 0, end, ipv4PseudoHeaderSum(u32(first.f, 26), u32(first.f, 30), proto, end));
+    let c = internetChecksum(all, 0, end, ipv4PseudoHeaderSum(getU32(first.f, 26), getU32(first.f, 30), proto, end));
     if (proto === 17 && c === 0) c = 0xffff;
     const l4 = 14 + (first.f[14]! & 0xf) * 4;
     first.f[l4 + at] = c >>> 8;

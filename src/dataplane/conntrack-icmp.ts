@@ -32,6 +32,7 @@
  * addresses.
  */
 
+import { getU16, getU32, setU16, setU32 } from "../base/index.js";
 import { checksumAdd, checksumFinish } from "../packet/index.js";
 import { KEY_WORDS, W, extractKey, icmpAt } from "../flow/index.js";
 
@@ -88,9 +89,6 @@ export function isIcmpErrorType(v6: boolean, type: number): boolean {
   return v6 ? type >= 1 && type <= 4 : type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
-const u16 = (b: Uint8Array, p: number): number => (b[p]! << 8) | b[p + 1]!;
-const u32 = (b: Uint8Array, p: number): number => ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-
 export class IcmpMessage {
   kind = ICMP_NONE;
   /** A query's identifier. */
@@ -114,7 +112,7 @@ export class IcmpMessage {
 
   /**
    * Reads the ICMP (`v6`: ICMPv6) message at `buf[h, end)` (`end`: where the IP header says it
-   * ends, or the capture does if sooner), in a frame that starts at `frame`.
+   * ends, or the capture does if sooner).
    */
   read(buf: Uint8Array, h: number, end: number, v6: boolean): void {
     this.kind = ICMP_BAD;
@@ -125,7 +123,7 @@ export class IcmpMessage {
     const cls = icmpQueryClass(v6, type);
     if (cls !== 0) {
       if (code !== 0) return;
-      this.id = u16(buf, h + 4);
+      this.id = getU16(buf, h + 4);
       this.cls = cls;
       this.kind = ICMP_QUERY;
       return;
@@ -147,12 +145,12 @@ export class IcmpMessage {
     const ihl = (buf[l3]! & 0x0f) * 4;
     if (ihl < 20 || end - l3 < ihl) return -1;
     // A fragment (more fragments, or an offset) quotes no whole transport header.
-    if ((u16(buf, l3 + 6) & 0x3fff) !== 0) return -1;
+    if ((getU16(buf, l3 + 6) & 0x3fff) !== 0) return -1;
     this.innerProto = buf[l3 + 9]!;
     this.innerSrc[0] = this.innerSrc[1] = this.innerSrc[2] = 0;
     this.innerDst[0] = this.innerDst[1] = this.innerDst[2] = 0;
-    this.innerSrc[3] = u32(buf, l3 + 12);
-    this.innerDst[3] = u32(buf, l3 + 16);
+    this.innerSrc[3] = getU32(buf, l3 + 12);
+    this.innerDst[3] = getU32(buf, l3 + 16);
     return l3 + ihl;
   }
 
@@ -161,8 +159,8 @@ export class IcmpMessage {
     if (end - l3 < 40) return -1;
     let nxt = buf[l3 + 6]!;
     for (let i = 0; i < 4; i++) {
-      this.innerSrc[i] = u32(buf, l3 + 8 + 4 * i);
-      this.innerDst[i] = u32(buf, l3 + 24 + 4 * i);
+      this.innerSrc[i] = getU32(buf, l3 + 8 + 4 * i);
+      this.innerDst[i] = getU32(buf, l3 + 24 + 4 * i);
     }
     let p = l3 + 40;
     for (;;) {
@@ -171,7 +169,7 @@ export class IcmpMessage {
       if (end - p < 8) return -1;
       if (nxt === 44) {
         // Any fragment, first or later, quotes no connection (OVS: `nw_frag` set).
-        if (u16(buf, p + 2) !== 0) return -1;
+        if (getU16(buf, p + 2) !== 0) return -1;
         nxt = buf[p]!;
         p += 8;
         continue;
@@ -196,8 +194,8 @@ export class IcmpMessage {
     if (proto === 6 || proto === 17) {
       // IPv4 errors need the 8 bytes RFC 792 quotes; IPv6 ones a whole TCP or UDP header.
       if (room < (v6 && proto === 6 ? 20 : 8)) return false;
-      this.innerSport = u16(buf, l4);
-      this.innerDport = u16(buf, l4 + 2);
+      this.innerSport = getU16(buf, l4);
+      this.innerDport = getU16(buf, l4 + 2);
       return this.innerSport !== 0 && this.innerDport !== 0;
     }
     if ((proto === 1 && !v6) || (proto === 58 && v6)) {
@@ -205,7 +203,7 @@ export class IcmpMessage {
       const cls = icmpQueryClass(v6, buf[l4]!);
       if (cls === 0 || buf[l4 + 1] !== 0) return false;
       this.innerCls = cls;
-      this.innerSport = this.innerDport = u16(buf, l4 + 4);
+      this.innerSport = this.innerDport = getU16(buf, l4 + 4);
       return true;
     }
     return true;
@@ -231,15 +229,15 @@ export class IcmpMessage {
     const proto = this.innerProto;
     const csumAt = proto === 6 ? l4 + 16 : proto === 17 ? l4 + 6 : -1;
     const l4Whole = proto === 6 ? end - l4 >= 20 : proto === 17 && end - l4 >= 8;
-    const udpOff = proto === 17 && (csumAt + 2 > end || u16(frame, csumAt) === 0);
+    const udpOff = proto === 17 && (csumAt + 2 > end || getU16(frame, csumAt) === 0);
     if (proto === 6 || proto === 17) {
       for (let i = 0; i < 2; i++) {
         const at = l4 + 2 * i;
-        const now = u16(frame, at);
+        const now = getU16(frame, at);
         const to = i === 0 ? this.innerSport : this.innerDport;
         if (now === to) continue;
-        if (!udpOff && csumAt + 2 <= end) put16(frame, csumAt, udpFix(proto, recalc16(u16(frame, csumAt), now, to)));
-        put16(frame, at, to);
+        if (!udpOff && csumAt + 2 <= end) setU16(frame, csumAt, udpFix(proto, recalc16(getU16(frame, csumAt), now, to)));
+        setU16(frame, at, to);
       }
     }
     const words = this.innerV6 ? 4 : 1;
@@ -248,37 +246,27 @@ export class IcmpMessage {
       const at = this.innerV6 ? l3 + 8 + 16 * e : l3 + 12 + 4 * e;
       for (let i = 0; i < words; i++) {
         const o = at + 4 * i;
-        const now = u32(frame, o);
+        const now = getU32(frame, o);
         const to = a[4 - words + i]!;
         if (now === to) continue;
-        if (l4Whole && !udpOff && (proto === 6 || proto === 17)) put16(frame, csumAt, udpFix(proto, recalc32(u16(frame, csumAt), now, to)));
-        if (!this.innerV6) put16(frame, l3 + 10, recalc32(u16(frame, l3 + 10), now, to));
-        put32(frame, o, to);
+        if (l4Whole && !udpOff && (proto === 6 || proto === 17)) setU16(frame, csumAt, udpFix(proto, recalc32(getU16(frame, csumAt), now, to)));
+        if (!this.innerV6) setU16(frame, l3 + 10, recalc32(getU16(frame, l3 + 10), now, to));
+        setU32(frame, o, to);
       }
     }
     // The ICMP checksum over the whole message (ICMPv6: with the outer pseudo-header).
-    put16(frame, h + 2, 0);
+    setU16(frame, h + 2, 0);
     let acc = checksumAdd(0, frame, h, end - h);
     if (this.innerV6) {
       const k = scratchKey;
       for (let i = 0; i < 4; i++) acc += (k[W.IPV6_SRC + i]! >>> 16) + (k[W.IPV6_SRC + i]! & 0xffff) + (k[W.IPV6_DST + i]! >>> 16) + (k[W.IPV6_DST + i]! & 0xffff);
       acc += end - h + 58;
     }
-    put16(frame, h + 2, checksumFinish(acc));
+    setU16(frame, h + 2, checksumFinish(acc));
   }
 }
 
 const scratchKey = new Uint32Array(KEY_WORDS);
-
-function put16(b: Uint8Array, p: number, v: number): void {
-  b[p] = v >>> 8;
-  b[p + 1] = v & 0xff;
-}
-
-function put32(b: Uint8Array, p: number, v: number): void {
-  put16(b, p, v >>> 16);
-  put16(b, p + 2, v & 0xffff);
-}
 
 const swap16 = (x: number): number => ((x & 0xff) << 8) | (x >>> 8);
 

@@ -723,8 +723,8 @@ export class Conntrack {
     let icmpId = 0;
     const msg = this.icmp;
     const icmp = isIcmp(v6, proto);
+    const type = icmp ? getField(key, F_TP_SRC) : 0;
     if (icmp && msg !== undefined && msg.kind !== ICMP_NONE) {
-      const type = getField(key, F_TP_SRC);
       const cls = icmpQueryClass(v6, type);
       if (msg.kind === ICMP_BAD || (cls === 0 && !isIcmpErrorType(v6, type)) || (cls !== 0 && getField(key, F_TP_DST) !== 0)) return this.invalid(key, zone);
       // The key's type, not the frame's: a router answering a ping turns the request into a reply.
@@ -733,7 +733,7 @@ export class Conntrack {
         icmpId = msg.id;
       } else if (cls === 0 && msg.kind === ICMP_ERROR) return this.quoted(key, req, zone, v6, msg);
     }
-    if (icmpCls === 0 && icmp && isIcmpErrorType(v6, getField(key, F_TP_SRC))) {
+    if (icmpCls === 0 && icmp && isIcmpErrorType(v6, type)) {
       const t = this.scratch;
       tupleInto(key, t);
       const rel = this.related(zone, t);

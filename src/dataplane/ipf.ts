@@ -26,6 +26,7 @@
  * on as `inv` (timeouts are not modelled; they stay held), the checksum of the fragment's IP
  * header, the global limit on held fragments, and IPv6 fragments (tracked one by one, as before).
  */
+import { getU16 } from "../base/index.js";
 import { FRAG, W } from "../flow/index.js";
 
 /** OVS's `IPF_V4_FRAG_SIZE_MIN_DEF`: a fragment before the last must have this many bytes of IP datagram. */
@@ -50,9 +51,9 @@ export class IpFragment {
   /** Reads the fragment's IPv4 header at `buf[l3 ..]`, of which the frame holds `captured` bytes. */
   read(buf: Uint8Array, l3: number, captured: number): void {
     const ihl = (buf[l3]! & 0x0f) * 4;
-    this.total = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
-    this.id = (buf[l3 + 4]! << 8) | buf[l3 + 5]!;
-    const f = (buf[l3 + 6]! << 8) | buf[l3 + 7]!;
+    this.total = getU16(buf, l3 + 2);
+    this.id = getU16(buf, l3 + 4);
+    const f = getU16(buf, l3 + 6);
     this.offset = (f & 0x1fff) * 8;
     this.more = (f & 0x2000) !== 0;
     this.length = this.total - ihl;
