@@ -5,11 +5,18 @@
  *
  * Exact-match cache (EMC)
  * -----------------------
- * - Key: the whole flow key (`KEY_WORDS` words). Value: the megaflow it hit.
+ * - Key: the flow key's hash. Value: the megaflow it hit.
  * - Capacity: `emcEntries` (default 8192, a power of two). Each key has two candidate slots (from
  *   two parts of its hash). The hash covers only the words that tell flows apart (pass, port,
  *   datapath, conntrack state, MACs, addresses, ports), as OVS's EMC uses the packet's 5-tuple
- *   hash; each slot keeps its hash, and a hit compares the hash, then every word.
+ *   hash; each slot keeps its hash and its megaflow, and a hit compares the hash, then checks the
+ *   key against the megaflow's own mask and value, as OVS's signature-match cache checks its
+ *   candidate. That check is exactly the condition under which the megaflow's actions are the
+ *   packet's; OVS's EMC instead compares a stored copy of the whole key, which here would be 74
+ *   words a slot (2.4 MB a cache, read on every hit). The one difference in what is counted: a key
+ *   that shares a hash with the inserted one and matches the same megaflow is an EMC hit here,
+ *   where OVS would count a megaflow hit; the same words are hashed, so that takes keys that
+ *   differ only in words outside the hash.
  * - Insertion: after a megaflow hit or an install, with probability 1 / `emcInsertInvProb`
  *   (default 100, OVS's `emc-insert-inv-prob`; 1 inserts always, 0 disables the EMC). The draw
  *   comes from a seeded generator, so runs repeat exactly. A new entry takes an empty candidate,
@@ -59,6 +66,10 @@ export interface Megaflow<A> {
   /** The mask (shared with its subtable) and the masked key. */
   readonly mask: Uint32Array;
   readonly value: Uint32Array;
+  /** The masked key's words compactly, at the subtable's `words` under its `maskWords`. */
+  readonly compact: Int32Array;
+  readonly words: Int32Array;
+  readonly maskWords: Uint32Array;
   readonly actions: A;
   hits: number;
   lastUsed: number;
@@ -92,7 +103,7 @@ class Subtable<A> {
   readonly mask: Uint32Array;
   /** Words of the mask that are not zero, and the mask and hash multiplier of each. */
   readonly words: Int32Array;
-  private readonly maskWords: Uint32Array;
+  readonly maskWords: Uint32Array;
   private readonly muls: Int32Array;
   private readonly n: number;
   slots: (Megaflow<A> | undefined)[];
@@ -206,7 +217,6 @@ class Subtable<A> {
 
 export class FlowCache<A> {
   private readonly emcMask: number;
-  private readonly emcKeys: Uint32Array;
   private readonly emcFlows: (Megaflow<A> | undefined)[];
   /** Per EMC slot: the hash of its key, compared before the key. */
   private readonly emcHashes: Int32Array;
@@ -240,7 +250,6 @@ export class FlowCache<A> {
     const n = opts.emcEntries ?? 8192;
     if (n !== 0 && (n & (n - 1)) !== 0) throw new RangeError(`emcEntries must be a power of two, not ${n}`);
     this.emcMask = n - 1;
-    this.emcKeys = new Uint32Array(n * KEY_WORDS);
     this.emcFlows = new Array<Megaflow<A> | undefined>(n).fill(undefined);
     this.emcHashes = new Int32Array(n);
     this.emcInsertInvProb = n === 0 ? 0 : (opts.emcInsertInvProb ?? 100);
@@ -302,7 +311,8 @@ export class FlowCache<A> {
     if (!rl.includes(st)) rl.push(st);
     const value = new Uint32Array(KEY_WORDS);
     for (let i = 0; i < KEY_WORDS; i++) value[i] = (key[i]! & st.mask[i]!) >>> 0;
-    const f: Megaflow<A> = { id: this.nextId++, mask: st.mask, value, actions, hits: 0, lastUsed: this.clock, dead: false };
+    const compact = Int32Array.from(st.words, (w) => value[w]! | 0);
+    const f: Megaflow<A> = { id: this.nextId++, mask: st.mask, value, compact, words: st.words, maskWords: st.maskWords, actions, hits: 0, lastUsed: this.clock, dead: false };
     st.add(f);
     this.flows.add(f);
     this.installed++;
@@ -342,16 +352,14 @@ export class FlowCache<A> {
     };
   }
 
+  /** True when EMC slot `slot` has hash `h` and a megaflow that `key` matches. */
   private emcMatch(slot: number, h: number, key: Uint32Array): boolean {
-    if (this.emcHashes[slot] !== h || this.emcFlows[slot] === undefined) return false;
-    const base = slot * KEY_WORDS;
-    const ks = this.emcKeys;
-    // Four words a step: V8 does not unroll this loop itself, and a hit compares every word.
-    let i = 0;
-    for (; i + 4 <= KEY_WORDS; i += 4) {
-      if (ks[base + i] !== key[i] || ks[base + i + 1] !== key[i + 1] || ks[base + i + 2] !== key[i + 2] || ks[base + i + 3] !== key[i + 3]) return false;
-    }
-    for (; i < KEY_WORDS; i++) if (ks[base + i] !== key[i]) return false;
+    const f = this.emcFlows[slot];
+    if (this.emcHashes[slot] !== h || f === undefined) return false;
+    const ws = f.words;
+    const mw = f.maskWords;
+    const vs = f.compact;
+    for (let i = 0; i < ws.length; i++) if ((key[ws[i]!]! & mw[i]!) !== vs[i]) return false;
     return true;
   }
 
@@ -374,7 +382,6 @@ export class FlowCache<A> {
     const fa = this.emcFlows[a];
     const slot = fa === undefined || fa.dead || this.emcMatch(a, h, key) ? a : b;
     this.emcHashes[slot] = h;
-    this.emcKeys.set(key, slot * KEY_WORDS);
     this.emcFlows[slot] = f;
   }
 

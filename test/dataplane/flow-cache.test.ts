@@ -17,8 +17,12 @@ import { describe, expect, it } from "vitest";
 import { KEY_WORDS, W } from "../../src/flow/index.js";
 import { FlowCache, megaflowHasher, type Megaflow } from "../../src/dataplane/index.js";
 
-/** Words the random keys and masks vary: recirc_id (always exact in a mask), then a few others. */
-const WORDS = [W.RECIRC_ID, W.IN_PORT, W.REG0 + 14, W.NW_SRC, W.NW_DST, W.TP, W.TCP_FLAGS] as const;
+/**
+ * Words the random keys and masks vary: recirc_id (always exact in a mask), then a few others;
+ * `ct_mark` is outside the exact-match cache's hash, so keys that differ only there share a slot
+ * and a hash, and only the check against the megaflow tells them apart.
+ */
+const WORDS = [W.RECIRC_ID, W.IN_PORT, W.REG0 + 14, W.NW_SRC, W.NW_DST, W.TP, W.TCP_FLAGS, W.CT_MARK] as const;
 
 function keyOf(values: readonly number[]): Uint32Array {
   const k = new Uint32Array(KEY_WORDS);
@@ -79,9 +83,9 @@ class Twin {
 
 // Small pools, so that keys repeat and megaflows overlap.
 const word = fc.constantFrom(0, 1, 2, 0x0a000001, 0x0a000002, 0xffffffff, 0x80000000);
-const keyArb = fc.tuple(fc.constantFrom(0, 1, 3), word, word, word, word, word, word);
+const keyArb = fc.tuple(fc.constantFrom(0, 1, 3), word, word, word, word, word, word, word);
 const maskWord = fc.constantFrom(0, 0xffffffff, 0xff, 0xffff0000, 0x80000000);
-const maskArb = fc.tuple(maskWord, maskWord, maskWord, maskWord, maskWord, maskWord);
+const maskArb = fc.tuple(maskWord, maskWord, maskWord, maskWord, maskWord, maskWord, maskWord);
 const opArb = fc.oneof(
   { weight: 30, arbitrary: fc.record({ op: fc.constant("install" as const), key: keyArb, mask: maskArb, wide: fc.boolean() }) },
   { weight: 60, arbitrary: fc.record({ op: fc.constant("lookup" as const), key: keyArb }) },
@@ -97,7 +101,7 @@ describe("flow cache against a list of megaflows", () => {
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 300, size: "max" }), fc.constantFrom(0, 1, 2, 100), fc.constantFrom(8, 24, 1000), fc.boolean(), (ops, invProb, limit, specialise) => {
         const cache = new FlowCache<string>({ emcEntries: 16, emcInsertInvProb: invProb, flowLimit: limit, rankInterval: 7, specialise });
         const twin = new Twin(limit);
-        const seen: Uint32Array[] = [keyOf([0, 0, 0, 0, 0, 0, 0])];
+        const seen: Uint32Array[] = [keyOf([0, 0, 0, 0, 0, 0, 0, 0])];
         for (const o of ops) {
           if (o.op === "flush") {
             cache.flush();
@@ -142,11 +146,11 @@ describe("exact-match cache insertion", () => {
   /** Looks each of `n` keys up twice in a row under one wide megaflow; returns the EMC hits. */
   function secondLookupHits(invProb: number, n: number): number {
     const cache = new FlowCache<string>({ emcInsertInvProb: invProb, emcEntries: 8192 });
-    cache.install(keyOf([0, 0, 0, 0, 0, 0, 0]), maskOf([0, 0, 0, 0, 0, 0]), "all");
+    cache.install(keyOf([0, 0, 0, 0, 0, 0, 0, 0]), maskOf([0, 0, 0, 0, 0, 0, 0]), "all");
     const before = cache.stats().emcHits;
     // Keys from 1: the install's own key (all zero) went into the EMC at install.
     for (let i = 1; i <= n; i++) {
-      const key = keyOf([0, i, 0, i * 7919, 0, i, 0]);
+      const key = keyOf([0, i, 0, i * 7919, 0, i, 0, 0]);
       cache.lookup(key);
       cache.lookup(key);
     }
@@ -177,7 +181,7 @@ describe("megaflows whose masked keys share a hash", () => {
    * word the hash is a bijection and never collides). About 2^16 keys find a 32-bit collision.
    */
   function collidingPair(mask: Uint32Array): [Uint32Array, Uint32Array] {
-    const at = (i: number): Uint32Array => keyOf([0, 0, 0, i, Math.imul(i, 0x9e3779b1), 0, 0]);
+    const at = (i: number): Uint32Array => keyOf([0, 0, 0, i, Math.imul(i, 0x9e3779b1), 0, 0, 0]);
     const hash = megaflowHasher(mask);
     const seen = new Map<number, number>();
     for (let i = 1; i < 1 << 22; i++) {
@@ -198,7 +202,7 @@ describe("megaflows whose masked keys share a hash", () => {
   ];
   for (const { wide, specialise, name } of cases) {
     it(`are told apart by their words, not their hash (${name})`, () => {
-      const mask = maskOf([0, 0, 0xffffffff, 0xffffffff, 0, 0], wide);
+      const mask = maskOf([0, 0, 0xffffffff, 0xffffffff, 0, 0, 0], wide);
       const [a, b] = collidingPair(mask);
       expect(megaflowHasher(mask)(a)).toBe(megaflowHasher(mask)(b));
       const cache = new FlowCache<string>({ emcInsertInvProb: 0, specialise });
@@ -210,4 +214,28 @@ describe("megaflows whose masked keys share a hash", () => {
       expect(cache.lookup(a)).toBe(fa);
     });
   }
+});
+
+describe("exact-match cache entries", () => {
+  it("answer a key with their hash only when it matches their megaflow", () => {
+    // Three keys with one EMC hash: they differ only in ct_mark and reg0, outside the hash.
+    const a = keyOf([0, 5, 0, 0x0a000001, 0x0a000002, 0x00500050, 0x02, 7]);
+    const b = Uint32Array.from(a);
+    b[W.CT_MARK] = 8;
+    const c = Uint32Array.from(a);
+    c[W.REG0] = 99;
+    const cache = new FlowCache<string>({ emcInsertInvProb: 1, emcEntries: 16 });
+    // The megaflow reads ct_mark and not reg0; its install puts it into the EMC under a's hash.
+    const fa = cache.install(a, maskOf([0xffffffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff]), "mark 7");
+    const before = cache.stats();
+    expect(cache.lookup(b)).toBeUndefined();
+    expect(cache.lookup(c)).toBe(fa);
+    expect(cache.lookup(a)).toBe(fa);
+    const after = cache.stats();
+    expect(after.misses - before.misses).toBe(1);
+    expect(after.emcHits - before.emcHits).toBe(2);
+    const fb = cache.install(b, maskOf([0xffffffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff]), "mark 8");
+    expect(cache.lookup(b)).toBe(fb);
+    expect(cache.lookup(a)).toBe(fa);
+  });
 });
