@@ -220,6 +220,18 @@ export class ConnTable<T> {
     if (this.ageHoles > 16 && 2 * this.ageHoles > this.ageLen) this.squeezeAge();
   }
 
+  /** Removes every connection for which `pred` holds; returns them, oldest first. */
+  removeWhere(pred: (v: T) => boolean): T[] {
+    const slots: number[] = [];
+    for (let i = 0; i < this.ageLen; i++) {
+      const s = this.age[i]!;
+      if (s >= 0 && pred(this.vals[s]!)) slots.push(s);
+    }
+    const out = slots.map((s) => this.vals[s]!);
+    for (const s of slots) this.remove(2 * s);
+    return out;
+  }
+
   /** Every connection, oldest first. */
   values(): T[] {
     const out: T[] = [];

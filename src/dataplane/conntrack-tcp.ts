@@ -22,8 +22,13 @@
  * OVN's `ct_next` and then `ct_commit` in one zone do. Here the segment carries a serial number
  * per packet, and a connection already updated by this serial repeats its last result.
  *
- * Not modelled: timeouts (OVS expires connections by state and time), and OVS's switch to turn
- * the sequence check off (`tcp_seq_chk`, on by default).
+ * Timeouts: an update that OVS lets refresh the connection's expiry says for how long, in
+ * `TcpTrack.timeout` (milliseconds; 0 when it does not refresh it): a retransmitted SYN 30 s, a
+ * segment in its window by the two ends' states (OVS's default policy: both closed 30 s, both
+ * closing 45 s, either still opening 30 s, either closing 15 min, else established 24 h). The
+ * loose acceptance and an invalid segment leave the expiry as it was (conntrack.ts applies it).
+ *
+ * Not modelled: OVS's switch to turn the sequence check off (`tcp_seq_chk`, on by default).
  *
  * Arithmetic: sequence numbers are unsigned 32-bit and compared modulo 2^32, as `SEQ_GEQ` does;
  * `maxWin` is 16 bits, as OVS stores it (a scale fix-up truncates it there too).
@@ -122,6 +127,8 @@ export class TcpTrack {
   readonly peers = new Uint32Array(10);
   serial = 0;
   last: number = TCP_UPDATE.VALID_NEW;
+  /** How long the latest update keeps the connection, in milliseconds (0: it does not refresh it). */
+  timeout = 0;
 
   /** Starts tracking from the segment that commits the connection (`tcp_new_conn`). */
   constructor(seg: TcpSegment, flags: number) {
@@ -179,6 +186,7 @@ export function tcpUpdate(t: TcpTrack, reply: boolean, seg: TcpSegment, flags: n
   const p = t.peers;
   const s = reply ? 5 : 0;
   const d = reply ? 0 : 5;
+  t.timeout = 0;
   if (tcpInvalidFlags(flags)) return TCP_UPDATE.INVALID;
 
   if ((flags & (SYN | ACK)) === SYN) {
@@ -189,6 +197,7 @@ export function tcpUpdate(t: TcpTrack, reply: boolean, seg: TcpSegment, flags: n
     }
     if (p[s + ST]! <= TCPS.SYN_SENT) {
       p[s + ST] = TCPS.SYN_SENT;
+      t.timeout = TCP_TIMEOUT.FIRST_PACKET;
       return TCP_UPDATE.VALID_NEW;
     }
   }
@@ -271,6 +280,7 @@ export function tcpUpdate(t: TcpTrack, reply: boolean, seg: TcpSegment, flags: n
       p[s + ST] = TCPS.TIME_WAIT;
       p[d + ST] = TCPS.TIME_WAIT;
     }
+    t.timeout = stateTimeout(p[s + ST]!, p[d + ST]!);
     return TCP_UPDATE.VALID;
   }
   if (
@@ -289,6 +299,22 @@ export function tcpUpdate(t: TcpTrack, reply: boolean, seg: TcpSegment, flags: n
     return TCP_UPDATE.VALID;
   }
   return TCP_UPDATE.INVALID;
+}
+
+/**
+ * OVS's default timeout policy for TCP (`conntrack-tp.c`), in milliseconds, by the timeout each
+ * state selects: the first packet (`tcp_syn_sent`), opening (`tcp_syn_recv`), established,
+ * closing (`tcp_fin_wait`), both closing (`tcp_time_wait`) and closed (`tcp_close`).
+ */
+export const TCP_TIMEOUT = { FIRST_PACKET: 30_000, OPENING: 30_000, ESTABLISHED: 86_400_000, CLOSING: 900_000, FIN_WAIT: 45_000, CLOSED: 30_000 } as const;
+
+/** The timeout an in-window segment sets, from the states of its sender and receiver. */
+function stateTimeout(src: number, dst: number): number {
+  if (src >= TCPS.FIN_WAIT_2 && dst >= TCPS.FIN_WAIT_2) return TCP_TIMEOUT.CLOSED;
+  if (src >= TCPS.CLOSING && dst >= TCPS.CLOSING) return TCP_TIMEOUT.FIN_WAIT;
+  if (src < TCPS.ESTABLISHED || dst < TCPS.ESTABLISHED) return TCP_TIMEOUT.OPENING;
+  if (src >= TCPS.CLOSING || dst >= TCPS.CLOSING) return TCP_TIMEOUT.CLOSING;
+  return TCP_TIMEOUT.ESTABLISHED;
 }
 
 /** The window bookkeeping of an accepted segment: largest window, highest sequence, peer's reach. */

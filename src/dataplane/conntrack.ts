@@ -39,6 +39,13 @@
  *   Without it (traces, keys made by hand), from the key alone: ICMP messages between two hosts are
  *   one connection, and an error (v4 types 3, 4, 5, 11, 12; v6 types 1..4) is `rel` to the oldest
  *   committed connection between its two addresses in the zone — an approximation.
+ * - Timeouts (with `clock`, which `replay` sets to each packet's capture time): a connection
+ *   expires as OVS's default timeout policy has it (`conntrack-tp.c`), and from then on no lookup
+ *   finds it (a packet of it is new again, an ICMP error about it invalid, its reply tuple free
+ *   for a NAT binding); `sweep()` removes expired ones. A commit gives a TCP connection 30 s and
+ *   any other 60 s; each later packet of it (not an ICMP error) refreshes it: TCP as its window
+ *   update says (conntrack-tcp.ts), ICMP and other protocols 60 s until the first reply and 30 s
+ *   from then on. Without a clock, connections never expire.
  * - NAT: a connection may carry a binding (DNAT from `ct_lb` or `ct(nat(dst=..))`, SNAT from
  *   `ct(nat(src=..))`). A packet whose `ct` asks for NAT (`nat` present, or `ct_lb`) is rewritten:
  *   original-direction packets towards the translated addresses, reply packets back (un-NAT), and
@@ -80,7 +87,7 @@ import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, icmpQueryClass, icmpQueryType, isIcmpErrorType, type IcmpMessage } from "./conntrack-icmp.js";
 import { readFieldWords } from "./key-bits.js";
-import { TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
+import { TCP_TIMEOUT, TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -128,6 +135,11 @@ export interface Connection {
   tcp?: TcpTrack;
   /** A packet of the reply direction was seen (kept for protocols other than TCP, which stay `new` until then). */
   replied: boolean;
+  /**
+   * When it expires, on the table's clock (`ConntrackOptions.clock`, milliseconds): from then on no
+   * packet finds it. Infinity without a clock.
+   */
+  expires: number;
 }
 
 export interface CtRequest {
@@ -172,7 +184,25 @@ export interface ConntrackOptions {
    * packet. Without it, ICMP is judged from the key alone (see the module header).
    */
   readonly icmp?: IcmpMessage;
+  /**
+   * Expire connections as OVS's default timeout policy does, on this clock: the caller sets the
+   * time of each packet (the replay: its capture time). Without it, connections never expire.
+   */
+  readonly clock?: CtClock;
 }
+
+/** The time conntrack's timeouts run on, in milliseconds (`ConntrackOptions.clock`). */
+export class CtClock {
+  now = 0;
+}
+
+/**
+ * OVS's default timeouts (`conntrack-tp.c`) for connections other than TCP, in milliseconds
+ * (TCP's, by state, are in conntrack-tcp.ts): ICMP 60 s until a reply and 30 s after; other
+ * protocols, UDP among them, 60 s while only the original direction has sent (`udp_first`, then
+ * `udp_single`) and 30 s once both have (`udp_multiple`).
+ */
+export const TIMEOUT = { ICMP_FIRST: 60_000, ICMP_REPLY: 30_000, OTHER_FIRST: 60_000, OTHER_BIDIR: 30_000 } as const;
 
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
@@ -289,11 +319,14 @@ class PairIndex {
     for (const c of conns) this.add(c);
   }
 
-  /** The oldest connection in `zone`, of `t`'s family, that has both of `t`'s addresses. */
-  find(zone: number, t: Tuple): Connection | undefined {
+  /**
+   * The oldest connection in `zone`, of `t`'s family, that has both of `t`'s addresses and has not
+   * expired at `now`.
+   */
+  find(zone: number, t: Tuple, now: number): Connection | undefined {
     const l = this.lists.get(pairHash(zone, t.v6, t.src, t.dst));
     // Pairs that share a hash share a list: the first connection that really has both addresses.
-    if (l !== undefined) for (const c of l) if (c.zone === zone && c.orig.v6 === t.v6 && hasAddr(c, t.src) && hasAddr(c, t.dst)) return c;
+    if (l !== undefined) for (const c of l) if (c.zone === zone && c.orig.v6 === t.v6 && c.expires > now && hasAddr(c, t.src) && hasAddr(c, t.dst)) return c;
     return undefined;
   }
 
@@ -553,6 +586,7 @@ export class Conntrack {
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly icmp: IcmpMessage | undefined;
+  private readonly clock: CtClock | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
@@ -563,6 +597,7 @@ export class Conntrack {
     this.tcpNew = options.tcpNew ?? "any";
     this.segment = options.tcpSegment;
     this.icmp = options.icmp;
+    this.clock = options.clock;
   }
 
   /** Number of connections. */
@@ -576,9 +611,20 @@ export class Conntrack {
     this.byPair = undefined;
   }
 
-  /** Every connection, oldest first. */
+  /** Every connection, oldest first (with a clock, expired ones too until `sweep`). */
   connections(): Connection[] {
     return this.table.values();
+  }
+
+  /**
+   * Removes every connection that has expired on the clock, as OVS's conntrack sweeper does. Lookups
+   * never find an expired connection, so this changes only what `size` and `connections` count.
+   */
+  sweep(): void {
+    const clock = this.clock;
+    if (clock === undefined) return;
+    const now = clock.now;
+    for (const c of this.table.removeWhere((c) => c.expires <= now)) this.byPair?.remove(c);
   }
 
   /**
@@ -587,7 +633,19 @@ export class Conntrack {
    */
   private related(zone: number, t: Tuple): Connection | undefined {
     if (this.byPair === undefined) this.byPair = new PairIndex(this.table.values());
-    return this.byPair.find(zone, t);
+    return this.byPair.find(zone, t, this.clock === undefined ? -Infinity : this.clock.now);
+  }
+
+  /**
+   * `hit` (an entry from a lookup, or -1), or -1 when its connection has expired: OVS's lookups pass
+   * over expired connections, and this one, which no packet can find again, leaves the table.
+   */
+  private live(hit: number): number {
+    if (hit < 0) return hit;
+    const clock = this.clock;
+    if (clock === undefined || this.table.value(hit)!.expires > clock.now) return hit;
+    this.removeEntry(hit);
+    return -1;
   }
 
   /** Removes the connection of entry `e` from the table and the pair index. */
@@ -617,7 +675,7 @@ export class Conntrack {
   private uniqueSource(zone: number, tr: Tuple): Tuple {
     const rw = this.replyWords;
     tupleWords(rw, zone, reverse(tr));
-    if (this.table.find(rw) < 0) return tr;
+    if (this.live(this.table.find(rw)) < 0) return tr;
     const cur = tr.sport;
     const min = cur < 512 ? 1 : cur < 1024 ? 600 : 1024;
     const max = cur < 512 ? 511 : cur < 1024 ? 1023 : 65535;
@@ -626,7 +684,7 @@ export class Conntrack {
       p = p < min || p >= max ? min : p + 1;
       const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport, icmp: tr.icmp };
       tupleWords(rw, zone, reverse(c));
-      if (this.table.find(rw) < 0) return c;
+      if (this.live(this.table.find(rw)) < 0) return c;
     }
     return tr;
   }
@@ -662,7 +720,7 @@ export class Conntrack {
     const tb = this.table;
     // The quoted tuple reversed: the direction of the connection the error travels in.
     fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, qd, qs, m.innerDport, m.innerSport);
-    const hit = tb.find();
+    const hit = this.live(tb.find());
     if (hit < 0) return this.invalid(key, zone);
     const c = tb.value(hit)!;
     const isReply = (hit & 1) === 1;
@@ -748,7 +806,7 @@ export class Conntrack {
     const tb = this.table;
     const probe = tb.probe;
     packetWords(probe, key, zone, v6, proto, icmpCls, icmpId);
-    let hit = tb.find();
+    let hit = this.live(tb.find());
     if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
       this.removeEntry(hit);
       hit = -1;
@@ -765,6 +823,7 @@ export class Conntrack {
           tcpResult = tcpUpdate(tcp, (hit & 1) === 1, seg, getField(key, F_TCP_FLAGS));
           tcp.serial = seg.serial;
           tcp.last = tcpResult;
+          if (this.clock !== undefined && tcp.timeout !== 0) tb.value(hit)!.expires = this.clock.now + tcp.timeout;
         }
         if (tcpResult === TCP_UPDATE.NEW) {
           // A SYN after both ends closed: the old connection ends, and this packet is new.
@@ -782,6 +841,10 @@ export class Conntrack {
       // connection states: FIRST, then MULTIPLE or REPLY).
       if (isReply && proto !== PROTO_TCP) c.replied = true;
       if (tcpResult === TCP_UPDATE.VALID && !isReply && !c.replied && proto !== PROTO_TCP) tcpResult = TCP_UPDATE.VALID_NEW;
+      // Every packet of a connection refreshes its expiry (TCP's segments as their update said).
+      const clock = this.clock;
+      if (clock !== undefined && proto !== PROTO_TCP) c.expires = clock.now + (icmp ? (c.replied ? TIMEOUT.ICMP_REPLY : TIMEOUT.ICMP_FIRST) : c.replied ? TIMEOUT.OTHER_BIDIR : TIMEOUT.OTHER_FIRST);
+      else if (clock !== undefined && c.tcp === undefined) c.expires = clock.now + TCP_TIMEOUT.ESTABLISHED;
       let state: number =
         tcpResult === TCP_UPDATE.VALID ? CT.TRK | CT.EST | (isReply ? CT.RPL : 0) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
@@ -871,6 +934,7 @@ export class Conntrack {
         backend,
         tcp: seg !== undefined && seg.present && proto === PROTO_TCP ? new TcpTrack(seg, getField(key, F_TCP_FLAGS)) : undefined,
         replied: false,
+        expires: this.clock === undefined ? Infinity : this.clock.now + (proto === PROTO_TCP ? TCP_TIMEOUT.FIRST_PACKET : icmp ? TIMEOUT.ICMP_FIRST : TIMEOUT.OTHER_FIRST),
       };
       applyMarks(c, req);
       const rw = this.replyWords;

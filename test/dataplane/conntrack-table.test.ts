@@ -20,7 +20,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CT, KEY_WORDS, W, field, getField, newKey, setField, type FieldDef } from "../../src/flow/index.js";
-import { Conntrack, chooseBackend, type Connection, type CtOutcome, type CtRequest, type Tuple } from "../../src/dataplane/index.js";
+import { Conntrack, CtClock, chooseBackend, type Connection, type CtOutcome, type CtRequest, type Tuple } from "../../src/dataplane/index.js";
 import type { Backend, IpAddr } from "../../src/ofp/index.js";
 import { HEAD_V6, TUPLE_WORDS, hashTupleWords } from "../../src/dataplane/conn-table.js";
 
@@ -38,6 +38,8 @@ interface TwinConn {
   backend?: Backend;
   /** Whether the reply direction has sent a packet. */
   replied: boolean;
+  /** When it expires (milliseconds on the clock; Infinity without one). */
+  expires: number;
 }
 
 interface TwinOutcome {
@@ -100,9 +102,22 @@ class TwinConntrack {
   private nextId = 1;
 
   private readonly tcpNew: TcpNew;
+  private readonly clock: CtClock | undefined;
 
-  constructor(tcpNew: TcpNew) {
+  constructor(tcpNew: TcpNew, clock?: CtClock) {
     this.tcpNew = tcpNew;
+    this.clock = clock;
+  }
+
+  /**
+   * OVS's default timeouts, written out: a new connection lasts 30 s (TCP) or 60 s; each later
+   * packet of it that is not an ICMP error gives it 24 h (TCP without window tracking, as here),
+   * or 60 s until its first reply and 30 s from then on (UDP, ICMP and the rest).
+   */
+  private expiry(proto: number, replied: boolean | undefined): number {
+    if (!this.clock) return Infinity;
+    if (replied === undefined) return this.clock.now + (proto === 6 ? 30_000 : 60_000);
+    return this.clock.now + (proto === 6 ? 86_400_000 : replied ? 30_000 : 60_000);
   }
 
   private tupleOfKey(key: Uint32Array): Tuple | undefined {
@@ -167,6 +182,9 @@ class TwinConntrack {
   }
 
   execute(key: Uint32Array, req: CtRequest): TwinOutcome {
+    // Expired connections go first, all of them, as a sweeper would remove them.
+    const clock = this.clock;
+    if (clock) for (const c of this.conns.filter((c) => c.expires <= clock.now)) this.forget(c);
     const zone = req.zone & 0xffff;
     const none = [0, 0, 0, 0];
     const result = (state: number, committed: boolean, connection?: TwinConn, backend?: Backend, nat?: CtOutcome["nat"], note?: string): TwinOutcome => ({ state, committed, connection, backend, nat, note });
@@ -195,6 +213,7 @@ class TwinConntrack {
       const c = hit.conn;
       // TCP is est once committed (no segments here); other protocols only once a reply was seen.
       if (hit.reply) c.replied = true;
+      c.expires = this.expiry(t.proto, c.replied);
       let state = t.proto === 6 || c.replied ? CT.TRK | CT.EST | (hit.reply ? CT.RPL : 0) : CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
       if (wantsNat && c.nat) {
@@ -259,7 +278,7 @@ class TwinConntrack {
     }
     let conn: TwinConn | undefined;
     if (commit) {
-      conn = { id: this.nextId++, zone, orig: t, reply: reversed(translated ?? t), mark, label, replied: false };
+      conn = { id: this.nextId++, zone, orig: t, reply: reversed(translated ?? t), mark, label, replied: false, expires: this.expiry(t.proto, undefined) };
       if (natKind) conn.nat = natKind;
       if (backend) conn.backend = backend;
       this.applyMarks(conn, req);
@@ -402,15 +421,22 @@ const reqArb: fc.Arbitrary<CtRequest> = fc
 
 function connView(c: Connection | TwinConn | undefined): unknown {
   if (!c) return undefined;
-  return { id: c.id, zone: c.zone, orig: c.orig, reply: c.reply, mark: c.mark, label: [...c.label], nat: c.nat, backend: c.backend };
+  return { id: c.id, zone: c.zone, orig: c.orig, reply: c.reply, mark: c.mark, label: [...c.label], nat: c.nat, backend: c.backend, expires: c.expires };
 }
 
-/** Runs `steps` through both tables and fails at the first difference; counts the removals. */
-function runBoth(tcpNew: TcpNew, steps: readonly { key: Uint32Array; req: CtRequest }[]): number {
-  const ct = new Conntrack({ tcpNew });
-  const twin = new TwinConntrack(tcpNew);
+/**
+ * Runs `steps` through both tables and fails at the first difference; counts the removals. With
+ * `timed`, both expire connections on one clock, which each step moves on by its `dt` first.
+ */
+function runBoth(tcpNew: TcpNew, steps: readonly { key: Uint32Array; req: CtRequest; dt?: number }[], timed = false): number {
+  const clock = timed ? new CtClock() : undefined;
+  const ct = new Conntrack(clock ? { tcpNew, clock } : { tcpNew });
+  const twin = new TwinConntrack(tcpNew, clock);
   let removals = 0;
-  steps.forEach(({ key, req }, i) => {
+  steps.forEach(({ key, req, dt }, i) => {
+    // The table is swept only after the step, for the size compared below: during the step its
+    // lookups must pass over what expired, which the twin removed before the step.
+    if (clock) clock.now += dt ?? 0;
     const before = twin.conns.length;
     const k1 = key.slice();
     const k2 = key.slice();
@@ -420,6 +446,7 @@ function runBoth(tcpNew: TcpNew, steps: readonly { key: Uint32Array; req: CtRequ
     const want = { state: t.state, committed: t.committed, connection: connView(t.connection), backend: t.backend, nat: t.nat, note: t.note };
     expect(got, `step ${i}`).toEqual(want);
     for (let w = 0; w < KEY_WORDS; w++) if (k1[w] !== k2[w]) expect.fail(`step ${i}: key word ${w} is ${k1[w]}, the twin has ${k2[w]}`);
+    if (clock) ct.sweep();
     expect(ct.size, `step ${i}: size`).toBe(twin.conns.length);
     if (twin.conns.length < before + (t.committed ? 1 : 0)) removals++;
   });
@@ -493,6 +520,24 @@ describe("Conntrack against a slow twin", () => {
     const plain = fc.record({ zone: fc.constantFrom(0, 1), commit: fc.boolean() });
     const removals = longRuns(10, 3000, 3, plain);
     expect(removals).toBeGreaterThan(1500);
+  });
+
+  it("agrees with a clock: connections expire by OVS's default timeouts", () => {
+    // Steps 0 to 61 s apart, around the timeouts (30 s, 60 s): connections expire, are found
+    // again just before, and start afresh after.
+    const dt = fc.constantFrom(0, 0, 0, 1, 999, 29_999, 30_000, 59_999, 60_000, 61_000);
+    let expired = 0;
+    fc.assert(
+      fc.property(fc.constantFrom<TcpNew>("any", "ovs"), fc.array(fc.record({ p: packetArb, req: reqArb, dt }), { minLength: 1, maxLength: 150, size: "max" }), (tcpNew, seq) => {
+        expired += runBoth(
+          tcpNew,
+          seq.map(({ p, req, dt }) => ({ key: packetKey(p), req, dt })),
+          true,
+        );
+      }),
+      { numRuns: 600 },
+    );
+    expect(expired).toBeGreaterThan(100);
   });
 
   it("clear() forgets everything and the table works again afterwards", () => {

@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CT, W } from "../../src/flow/index.js";
-import { Conntrack, TCP_UPDATE, TcpSegment, TcpTrack, WSCALE_FLAG, tcpUpdate } from "../../src/dataplane/index.js";
+import { Conntrack, CtClock, TCP_UPDATE, TcpSegment, TcpTrack, WSCALE_FLAG, tcpUpdate } from "../../src/dataplane/index.js";
 import { ip, tcpKey } from "./build.js";
 
 const A = ip(10, 0, 0, 1);
@@ -32,10 +32,13 @@ function nextSegment(seg: TcpSegment, seq: number, ack: number, opts: { win?: nu
   seg.wscale = opts.wscale ?? 0;
 }
 
-/** A connection table with window tracking, and a way to send one segment through it. */
-function table() {
+/**
+ * A connection table with window tracking, and a way to send one segment through it; with `clock`,
+ * connections expire on it.
+ */
+function table(clock?: CtClock) {
   const seg = new TcpSegment();
-  const ct = new Conntrack({ tcpNew: "ovs", tcpSegment: seg });
+  const ct = new Conntrack(clock ? { tcpNew: "ovs", tcpSegment: seg, clock } : { tcpNew: "ovs", tcpSegment: seg });
   /** One packet: from A (`reply` false) or B, with its TCP fields; returns its ct_state. */
   const send = (reply: boolean, flags: number, seq: number, ack: number, opts: { win?: number; len?: number; wscale?: number; commit?: boolean } = {}): number => {
     const k = reply ? tcpKey(B, A, 80, 1000) : tcpKey(A, B, 1000, 80);
@@ -172,6 +175,58 @@ interface Step {
 }
 
 const FLAG_SETS = [SYN, SYN | ACK, ACK, ACK, ACK, FIN | ACK, RST, RST | ACK, FIN, 0];
+
+describe("TCP connection timeouts (OVS's default policy)", () => {
+  /** The connection's time left after each step, in seconds. */
+  function timed() {
+    const clock = new CtClock();
+    const t = table(clock);
+    const left = (): number => (t.ct.connections()[0]!.expires - clock.now) / 1000;
+    return { ...t, clock, left };
+  }
+
+  it("gives 30 s to a new connection and to an opening one, 24 h once both ends are established", () => {
+    const { send, clock, left } = timed();
+    send(false, SYN, 1000, 0);
+    expect(left()).toBe(30);
+    clock.now += 10_000;
+    // A retransmitted SYN starts the 30 s again.
+    send(false, SYN, 1000, 0);
+    expect(left()).toBe(30);
+    send(true, SYN | ACK, 5000, 1001);
+    expect(left()).toBe(30);
+    send(false, ACK, 1001, 5001);
+    expect(left()).toBe(24 * 3600);
+  });
+
+  it("gives 15 min once one end closes, 45 s once both do, 30 s once both are acknowledged", () => {
+    const { send, left } = timed();
+    send(false, SYN, 1000, 0);
+    send(true, SYN | ACK, 5000, 1001);
+    send(false, ACK, 1001, 5001);
+    send(false, FIN | ACK, 1001, 5001);
+    expect(left()).toBe(15 * 60);
+    send(true, FIN | ACK, 5001, 1002);
+    expect(left()).toBe(45);
+    send(false, ACK, 1002, 5002);
+    expect(left()).toBe(30);
+  });
+
+  it("lets an invalid segment leave the expiry alone, and finds no connection once it has passed", () => {
+    const { send, clock, left } = timed();
+    send(false, SYN, 1000, 0, { win: 1000 });
+    send(true, SYN | ACK, 5000, 1001, { win: 1000 });
+    send(false, ACK, 1001, 5001, { win: 1000 });
+    clock.now += 3600_000;
+    expect(send(false, ACK, 2001, 5001, { win: 1000, len: 5000 })).toBe(INV);
+    expect(left()).toBe(23 * 3600);
+    clock.now += 23 * 3600_000 - 1;
+    expect(send(true, ACK, 5001, 1001, { win: 1000, commit: false })).toBe(RPL);
+    clock.now += 24 * 3600_000;
+    // Expired: B's segment is a packet of no connection, and a plain ACK may start one (OVS).
+    expect(send(true, ACK, 5001, 1001, { win: 1000, commit: false })).toBe(NEW);
+  });
+});
 
 describe("TCP window tracking: sequence arithmetic", () => {
   it("gives the same results when every sequence number is shifted, across the 2^32 wrap", () => {
