@@ -139,6 +139,11 @@ export interface OraclePacket {
   readonly frame: Uint8Array;
   /** For a packet from the provider network: the localnet port's datapath and port keys. */
   readonly localnet?: { readonly datapath: number; readonly inport: number };
+  /**
+   * When it is sent, in milliseconds from the start, for a conversation about time: real OVS's
+   * clock is stopped and moved on to it (`time/stop`, `time/warp`), ovnsim's replay clock set to it.
+   */
+  readonly at?: number;
 }
 
 /** The scenario with one backend per VIP, and gateway ports that include node1 on node1 alone. */
@@ -425,11 +430,67 @@ export function fragmentPackets(): Result<OraclePacket[]> {
   return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e1!, e2overlap, e2!, t1!, t2!]);
 }
 
+/** The timeouts conversation's recording (`timeoutPackets`), beside the capture ones. */
+export const TIMEOUTS = "timeouts";
+
+/**
+ * Connections expiring by OVS's default timeouts, through network-policy's stateful ACLs on node1:
+ * api-1.backend accepts from other-1.default only what belongs to a connection api-1 started, so
+ * each of other-1's packets shows whether that connection was still there.
+ * - UDP api-1 → other-1: a first reply 59 s after the request (the request's 60 s), another just
+ *   inside the 30 s a replied connection has, one just after it (new: refused); then a new
+ *   connection and its reply.
+ * - UDP on another port: its reply just inside the first 60 s, and one after the 30 s that follow.
+ * - TCP api-1 → other-1:443: handshake, a segment after 31 s (established: 24 h), both ends close,
+ *   a late segment inside the 30 s a closed connection has (it refreshes them), and one after.
+ */
+export function timeoutPackets(): Result<OraclePacket[]> {
+  const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
+  const be32 = (v: number): number[] => [...be16(v >>> 16), ...be16(v & 0xffff)];
+  const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
+  const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
+  type End = typeof API;
+  const frame = (from: End, to: End, proto: 6 | 17, l4: number[], at: number): OraclePacket => {
+    const ip = [0x45, 0, ...be16(20 + l4.length), 0, 1, 0, 0, 64, proto, 0, 0, 10, 16, 0, from.ip, 10, 16, 0, to.ip];
+    const f = new Uint8Array([0, 0, 0, 0x16, 0, to.mac, 0, 0, 0, 0x16, 0, from.mac, 8, 0, ...ip, ...l4]);
+    fixChecksums(f);
+    return { port: from.port, frame: f, at };
+  };
+  const udp = (from: End, to: End, sport: number, dport: number, at: number): OraclePacket => frame(from, to, 17, [...be16(sport), ...be16(dport), 0, 12, 0, 0, 0x61, 0x61, 0x61, 0x61], at);
+  const tcp = (from: End, to: End, sport: number, dport: number, flags: number, seq: number, ack: number, at: number): OraclePacket =>
+    frame(from, to, 6, [...be16(sport), ...be16(dport), ...be32(seq), ...be32(ack), 0x50, flags, 0xff, 0xff, 0, 0, 0, 0], at);
+  const SYN = 0x02;
+  const ACK = 0x10;
+  const FIN = 0x01;
+  const T = 300_000;
+  return ok([
+    udp(API, OTHER, 50000, 9000, 0),
+    udp(OTHER, API, 9000, 50000, 59_000),
+    udp(OTHER, API, 9000, 50000, 88_900),
+    udp(OTHER, API, 9000, 50000, 119_000),
+    udp(API, OTHER, 50000, 9000, 119_100),
+    udp(OTHER, API, 9000, 50000, 119_200),
+    udp(API, OTHER, 50001, 9000, 120_000),
+    udp(OTHER, API, 9000, 50001, 179_900),
+    udp(OTHER, API, 9000, 50001, 210_000),
+    tcp(API, OTHER, 50010, 443, SYN, 1000, 0, T),
+    tcp(OTHER, API, 443, 50010, SYN | ACK, 5000, 1001, T + 10),
+    tcp(API, OTHER, 50010, 443, ACK, 1001, 5001, T + 20),
+    tcp(OTHER, API, 443, 50010, ACK, 5001, 1001, T + 31_000),
+    tcp(API, OTHER, 50010, 443, FIN | ACK, 1001, 5001, T + 31_100),
+    tcp(OTHER, API, 443, 50010, FIN | ACK, 5001, 1002, T + 31_200),
+    tcp(API, OTHER, 50010, 443, ACK, 1002, 5002, T + 31_300),
+    tcp(OTHER, API, 443, 50010, ACK, 5002, 1002, T + 61_200),
+    tcp(OTHER, API, 443, 50010, ACK, 5002, 1002, T + 91_300),
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
+  [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
@@ -482,6 +543,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
     cur.caplen = cur.origlen = p.frame.length;
     cur.key.set(injected);
     r.beginPacket(p.frame, 0);
+    if (p.at !== undefined && r.clock !== undefined) r.clock.now = p.at;
     now = [];
     r.group.inject(at.datapath, at.entry, injected);
     out.push(now.sort());
@@ -561,7 +623,19 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
       return ok(out.sort());
     };
     const out: string[][] = [];
+    // A conversation about time runs on a stopped clock, moved on to each packet's time (whose
+    // steps of a second let ovs-vswitchd's main loop run as it would have).
+    let clock = 0;
+    if (packets.some((p) => p.at !== undefined)) {
+      const r = ch.appctl("time/stop");
+      if (!r.ok) return r;
+    }
     for (const p of packets) {
+      if (p.at !== undefined && p.at > clock) {
+        const r = ch.appctl("time/warp", String(p.at - clock), String(Math.min(1000, p.at - clock)));
+        if (!r.ok) return r;
+        clock = p.at;
+      }
       const wire = p.localnet ? providerWire(net, p.port, p.frame) : undefined;
       const iface = wire?.nic ?? byPort.get(p.port);
       if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF or localnet port of the real ${CHASSIS}`));

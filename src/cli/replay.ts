@@ -68,13 +68,14 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
 }
 
 /** The `--stats` document. */
-export function statsDocument(r: ReplayReport, opts: { network: string; captures: readonly string[]; cache: boolean; workers: number }): object {
+export function statsDocument(r: ReplayReport, opts: { network: string; captures: readonly string[]; cache: boolean; workers: number; ctTimeouts: boolean }): object {
   return {
     version: REPLAY_STATS_VERSION,
     network: opts.network,
     captures: opts.captures,
     cache: opts.cache,
     workers: opts.workers,
+    ctTimeouts: opts.ctTimeouts,
     packets: { read: r.read, replayed: r.replayed, skipped: r.skipped },
     elapsedNs: r.elapsedNs,
     packetsPerSecond: r.elapsedNs > 0 ? r.replayed / (r.elapsedNs / 1e9) : 0,
@@ -210,6 +211,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })
+        .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts on the captures' clock (--no-ct-timeouts: never)" })
         .option("flow-limit", { type: "number", default: 200000, describe: "most megaflows held before the least recently used are evicted" })
         .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric hash of the two addresses, so that a connection, its fragments and the ICMP errors about it stay together (hash buckets balanced by their packets)" })
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })
@@ -240,13 +242,14 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         cache: argv.cache,
         emcInsertInvProb: argv["emc-insert-inv-prob"],
         flowLimit: argv["flow-limit"],
+        ctTimeouts: argv["ct-timeouts"],
       };
       let report: ReplayReport;
       try {
         if (argv.workers > 1) {
           report = await replayInWorkers(job, argv.workers);
         } else {
-          const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false });
+          const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
           const files = readCaptureFiles(captures);
           const injector = injectorFor(replayer, job, files);
           let out: OutDir | undefined;
@@ -265,7 +268,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderReport(report, argv.cache));
-      if (argv.stats !== undefined) writeFileAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers }), null, 2) + "\n");
+      if (argv.stats !== undefined) writeFileAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers, ctTimeouts: argv["ct-timeouts"] }), null, 2) + "\n");
       if (report.error) {
         io.err(`ovnsim: ${formatDiagnostic(report.error)}\n`);
         io.err(`ovnsim: the statistics above cover the ${report.read} packets read before the error\n`);

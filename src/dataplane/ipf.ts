@@ -23,7 +23,7 @@
  * A datagram's fragments at the next conntrack action are reassembled again, as in OVS.
  *
  * Not modelled: OVS's 15-second limit, after which a list that never completes sends its fragments
- * on as `inv` (timeouts are not modelled; they stay held), the checksum of the fragment's IP
+ * on as `inv` (they stay held: the datapath has no timers of its own), the checksum of the fragment's IP
  * header, the global limit on held fragments, and IPv6 fragments (tracked one by one, as before).
  */
 import { getU16 } from "../base/index.js";

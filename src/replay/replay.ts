@@ -29,12 +29,18 @@
  * every packet before it and carries the error (file, packet index, byte offset). Packets of a
  * link type extraction does not read (not Ethernet, cooked or raw IP) are counted under `skipped`.
  *
+ * Time: conntrack expires connections by OVS's default timeouts on the captures' clock (each
+ * packet's capture time, in milliseconds), unless `ctTimeouts` is false. The clock never goes
+ * back: a packet stamped earlier than the one before it happens at the same time as that one, and a
+ * capture that starts before the previous one ended is moved to start where it ended (its own gaps
+ * kept), so that captures replayed one after another are one stream in time as well.
+ *
  * Output (`--out`): a `PacketSink` receives each delivered packet's key; the frame written is the
  * captured frame rewritten to that key (flow/rewrite.ts), so payloads and unchanged headers stay.
  */
 import { error, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
-import { Conntrack, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
@@ -63,6 +69,8 @@ export interface Injector {
 export interface ReplayOptions {
   readonly cache?: DatapathOptions["cache"];
   readonly maxRecirc?: number;
+  /** Expire connections by OVS's default timeouts on the captures' clock (default true). */
+  readonly ctTimeouts?: boolean;
 }
 
 /** One shard of a sharded replay: its index, and the shard of each hash bucket. */
@@ -211,6 +219,8 @@ export class Replayer {
   readonly icmp = new IcmpMessage();
   /** The IPv4 fragment fields of the packet being replayed, for reassembly before conntrack. */
   private readonly fragment = new IpFragment();
+  /** The captures' clock that conntrack's timeouts run on (undefined: connections never expire). */
+  readonly clock: CtClock | undefined;
   /** The packet being replayed (for sinks that rewrite its bytes). */
   current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
     data: new Uint8Array(0),
@@ -226,7 +236,9 @@ export class Replayer {
     this.network = net;
     // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
     // lets one start, and its packets are held to its windows.
-    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp };
+    // Connections expire as OVS's do, by its default timeouts, on the captures' clock.
+    this.clock = opts.ctTimeouts === false ? undefined : new CtClock();
+    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp, ...(this.clock !== undefined ? { clock: this.clock } : {}) };
     // IPv4 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
     const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
@@ -366,6 +378,7 @@ export class Replayer {
     const totalBytes = captures.reduce((a, c) => a + c.bytes.length, 0);
     let doneBytes = 0;
     const shard = this.shard;
+    const clock = this.clock;
     const t0 = process.hrtime.bigint();
     for (const cap of captures) {
       const r = openCapture(cap.bytes, cap.file);
@@ -374,8 +387,15 @@ export class Replayer {
         break;
       }
       const rd = r.value;
+      // What this capture's times are moved by (see the module header), set at its first packet.
+      let shift = NaN;
       while (rd.next()) {
         read++;
+        if (clock !== undefined) {
+          const t = rd.tsSec * 1000 + Math.floor(rd.tsNsec / 1e6);
+          if (shift !== shift) shift = t < clock.now ? clock.now - t : 0;
+          if (t + shift > clock.now) clock.now = t + shift;
+        }
         if ((read & 0xffff) === 0 && progress) progress(read, doneBytes + rd.recordOffset, totalBytes);
         const lt = rd.linkType;
         if (!isSupportedLinkType(lt)) {
@@ -419,6 +439,8 @@ export class Replayer {
     const elapsedNs = Number(process.hrtime.bigint() - t0);
     if (progress) progress(read, totalBytes, totalBytes);
     for (const [k, v] of Object.entries(injector.unplaced())) skipped[k] = (skipped[k] ?? 0) + v;
+    // What OVS's sweeper would have removed by the last packet's time is not counted.
+    for (const d of g.datapaths()) d.conntrack.sweep();
     const connections = g.datapaths().reduce((a, d) => a + d.conntrack.size, 0);
     return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, elapsedNs, error: err };
   }

@@ -35,6 +35,8 @@ export interface ReplayJob {
   readonly cache: boolean;
   readonly emcInsertInvProb?: number;
   readonly flowLimit?: number;
+  /** False: connections never expire (`ReplayOptions.ctTimeouts`). */
+  readonly ctTimeouts?: boolean;
 }
 
 interface WorkerInput {
@@ -76,6 +78,7 @@ export function runShard(job: ReplayJob, index: number, count: number): ReplayRe
   if (!sc.ok) throw new ReplayError(sc.diags);
   const replayer = new Replayer(sc.value.network, {
     cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
+    ...(job.ctTimeouts !== undefined ? { ctTimeouts: job.ctTimeouts } : {}),
   });
   const captures = readCaptureFiles(job.captures);
   const counts = new BucketCounts();

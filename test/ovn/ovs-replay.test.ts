@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -103,6 +103,17 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // nor of the TCP one whose later fragment the port ACL refused (11, 12).
       const sent = rec.outputs.map((o) => o.length);
       expect(sent).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0]);
+    },
+  },
+  [TIMEOUTS]: {
+    what: "connections expiring by OVS's default timeouts (on a stopped and warped clock)",
+    sane: (rec) => {
+      // Real OVS refused other-1's packet once its connection had expired (3: 30 s after a reply;
+      // 8: 60 s, then 30 s; 17: 30 s after the TCP close), and let through every other one.
+      const sent = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      const api = "api-1.backend";
+      const other = "other-1.default";
+      expect(sent).toEqual([other, api, api, "", other, api, other, api, "", other, api, other, api, other, api, other, api, ""]);
     },
   },
 };
