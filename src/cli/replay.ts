@@ -46,7 +46,8 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
   const lines: string[] = [];
   lines.push(`packets: ${r.read} read, ${r.replayed} replayed (${rate(r.replayed, r.elapsedNs)} over ${(r.elapsedNs / 1e6).toFixed(1)} ms)`);
   for (const [why, n] of Object.entries(r.skipped).sort((a, b) => b[1] - a[1])) lines.push(`  not replayed: ${n} (${why})`);
-  lines.push(`datapath passes: ${s.passes} (${s.recirculations} recirculations and tunnel arrivals), connections tracked: ${r.connections}`);
+  lines.push(`datapath passes: ${s.passes} (${s.recirculations} recirculations and tunnel arrivals)`);
+  lines.push(`connections: ${r.connectionsCreated} committed, ${r.connectionsExpired} of them expired, ${r.connections} tracked at the end`);
   const section = (title: string, counts: Record<string, number>) => {
     const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     lines.push(`${title}:${entries.length === 0 ? " none" : ""}`);
@@ -82,6 +83,8 @@ export function statsDocument(r: ReplayReport, opts: { network: string; captures
     passes: r.stats.passes,
     recirculations: r.stats.recirculations,
     connections: r.connections,
+    connectionsCreated: r.connectionsCreated,
+    connectionsExpired: r.connectionsExpired,
     outputs: r.stats.outputs,
     tunnels: r.stats.tunnels,
     drops: r.stats.drops,

@@ -592,6 +592,10 @@ export class Conntrack {
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
+  /** Connections committed so far. */
+  created = 0;
+  /** Connections that expired on the clock and were removed (by a lookup or `sweep`). */
+  expired = 0;
 
   constructor(options: ConntrackOptions = {}) {
     this.tcpNew = options.tcpNew ?? "any";
@@ -624,7 +628,10 @@ export class Conntrack {
     const clock = this.clock;
     if (clock === undefined) return;
     const now = clock.now;
-    for (const c of this.table.removeWhere((c) => c.expires <= now)) this.byPair?.remove(c);
+    for (const c of this.table.removeWhere((c) => c.expires <= now)) {
+      this.byPair?.remove(c);
+      this.expired++;
+    }
   }
 
   /**
@@ -645,6 +652,7 @@ export class Conntrack {
     const clock = this.clock;
     if (clock === undefined || this.table.value(hit)!.expires > clock.now) return hit;
     this.removeEntry(hit);
+    this.expired++;
     return -1;
   }
 
@@ -940,6 +948,7 @@ export class Conntrack {
       const rw = this.replyWords;
       tupleWords(rw, zone, c.reply);
       tb.add(c, probe, rw, !sameTuple(c.reply, orig));
+      this.created++;
       this.byPair?.add(c);
       conn = c;
     }

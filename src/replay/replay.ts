@@ -159,6 +159,9 @@ export interface ReplayReport {
   readonly stats: GroupStats;
   /** Conntrack entries left, summed over the chassis. */
   readonly connections: number;
+  /** Connections committed, and those of them that expired, summed over the chassis. */
+  readonly connectionsCreated: number;
+  readonly connectionsExpired: number;
   /** Wall time of the packet loop, in nanoseconds. */
   readonly elapsedNs: number;
   /** Set when a capture broke: the replay stopped there. */
@@ -441,8 +444,9 @@ export class Replayer {
     for (const [k, v] of Object.entries(injector.unplaced())) skipped[k] = (skipped[k] ?? 0) + v;
     // What OVS's sweeper would have removed by the last packet's time is not counted.
     for (const d of g.datapaths()) d.conntrack.sweep();
-    const connections = g.datapaths().reduce((a, d) => a + d.conntrack.size, 0);
-    return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, elapsedNs, error: err };
+    const sum = (f: (d: Datapath) => number): number => g.datapaths().reduce((a, d) => a + f(d), 0);
+    const connections = sum((d) => d.conntrack.size);
+    return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, connectionsCreated: sum((d) => d.conntrack.created), connectionsExpired: sum((d) => d.conntrack.expired), elapsedNs, error: err };
   }
 }
 

@@ -159,6 +159,8 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     skipped,
     stats,
     connections: sum((r) => r.connections),
+    connectionsCreated: sum((r) => r.connectionsCreated),
+    connectionsExpired: sum((r) => r.connectionsExpired),
     elapsedNs: Math.max(...reports.map((r) => r.elapsedNs)),
     error: reports.find((r) => r.error)?.error,
   };

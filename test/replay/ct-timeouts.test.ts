@@ -36,8 +36,8 @@ function capture(ps: readonly OraclePacket[], base: number, skew?: { at: number;
   return { file: "timeouts.pcap", bytes: w.toBytes() };
 }
 
-/** Replays `captures`; returns, per packet, the ports it was sent to. */
-function replay(captures: readonly { file: string; bytes: Uint8Array }[], ctTimeouts: boolean): string[] {
+/** Replays `captures`; returns, per packet, the ports it was sent to, and the report's connection counts. */
+function replayCounting(captures: readonly { file: string; bytes: Uint8Array }[], ctTimeouts: boolean): { sent: string[]; created: number; expired: number; left: number } {
   const net = oracleNetwork("network-policy.yaml");
   if (!net.ok) throw new Error(net.diags[0]!.message);
   const r = new Replayer(net.value, { ctTimeouts });
@@ -61,7 +61,11 @@ function replay(captures: readonly { file: string; bytes: Uint8Array }[], ctTime
   };
   const rep = r.run(captures, injector, sink);
   expect(rep.error).toBeUndefined();
-  return out.map((o) => o.sort().join(","));
+  return { sent: out.map((o) => o.sort().join(",")), created: rep.connectionsCreated, expired: rep.connectionsExpired, left: rep.connections };
+}
+
+function replay(captures: readonly { file: string; bytes: Uint8Array }[], ctTimeouts: boolean): string[] {
+  return replayCounting(captures, ctTimeouts).sent;
 }
 
 describe("replay: conntrack timeouts on the captures' clock, against real OVS", () => {
@@ -84,6 +88,19 @@ describe("replay: conntrack timeouts on the captures' clock, against real OVS", 
     // packet before it, and its connection lasts until other-1's reply at 119.2 s. Taken at its
     // stamp, the connection would have expired long before that reply.
     expect(replay([capture(ps, base, { at: 4, ms: -119_100 })], true)).toEqual(wanted);
+  });
+
+  it("counts the connections committed, expired and left", () => {
+    // Each packet passes conntrack in the zones of both pods' ports, so each of the three expiries
+    // real OVS showed is two connections; expired ones are made again. Nothing else ends a
+    // connection here: what is left is what was committed less what expired.
+    const on = replayCounting([capture(ps, base)], true);
+    const off = replayCounting([capture(ps, base)], false);
+    expect(off.expired).toBe(0);
+    expect(off.left).toBe(off.created);
+    expect(on.created).toBeGreaterThan(off.created);
+    expect(on.expired).toBeGreaterThanOrEqual(6);
+    expect(on.left).toBe(on.created - on.expired);
   });
 
   it("delivers what expired when timeouts are off", () => {
