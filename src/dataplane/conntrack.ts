@@ -644,16 +644,18 @@ export class Conntrack {
   }
 
   /**
-   * `hit` (an entry from a lookup, or -1), or -1 when its connection has expired: OVS's lookups pass
-   * over expired connections, and this one, which no packet can find again, leaves the table.
+   * The entry of the tuple words `p` (`ConnTable.find`) whose connection has not expired, or -1:
+   * OVS's lookups pass over expired connections to a later one with the same tuple (NAT bindings
+   * can share one), and each expired one, which no packet can find again, leaves the table.
    */
-  private live(hit: number): number {
-    if (hit < 0) return hit;
+  private findLive(p: Uint32Array = this.table.probe): number {
     const clock = this.clock;
-    if (clock === undefined || this.table.value(hit)!.expires > clock.now) return hit;
-    this.removeEntry(hit);
-    this.expired++;
-    return -1;
+    for (;;) {
+      const hit = this.table.find(p);
+      if (hit < 0 || clock === undefined || this.table.value(hit)!.expires > clock.now) return hit;
+      this.removeEntry(hit);
+      this.expired++;
+    }
   }
 
   /** Removes the connection of entry `e` from the table and the pair index. */
@@ -683,7 +685,7 @@ export class Conntrack {
   private uniqueSource(zone: number, tr: Tuple): Tuple {
     const rw = this.replyWords;
     tupleWords(rw, zone, reverse(tr));
-    if (this.live(this.table.find(rw)) < 0) return tr;
+    if (this.findLive(rw) < 0) return tr;
     const cur = tr.sport;
     const min = cur < 512 ? 1 : cur < 1024 ? 600 : 1024;
     const max = cur < 512 ? 511 : cur < 1024 ? 1023 : 65535;
@@ -692,7 +694,7 @@ export class Conntrack {
       p = p < min || p >= max ? min : p + 1;
       const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport, icmp: tr.icmp };
       tupleWords(rw, zone, reverse(c));
-      if (this.live(this.table.find(rw)) < 0) return c;
+      if (this.findLive(rw) < 0) return c;
     }
     return tr;
   }
@@ -728,7 +730,7 @@ export class Conntrack {
     const tb = this.table;
     // The quoted tuple reversed: the direction of the connection the error travels in.
     fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, qd, qs, m.innerDport, m.innerSport);
-    const hit = this.live(tb.find());
+    const hit = this.findLive();
     if (hit < 0) return this.invalid(key, zone);
     const c = tb.value(hit)!;
     const isReply = (hit & 1) === 1;
@@ -814,7 +816,7 @@ export class Conntrack {
     const tb = this.table;
     const probe = tb.probe;
     packetWords(probe, key, zone, v6, proto, icmpCls, icmpId);
-    let hit = this.live(tb.find());
+    let hit = this.findLive();
     if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
       this.removeEntry(hit);
       hit = -1;

@@ -522,6 +522,41 @@ describe("Conntrack against a slow twin", () => {
     expect(removals).toBeGreaterThan(1500);
   });
 
+  it("with a clock, passes over an expired connection to a later one with the same tuple", () => {
+    // GRE has no ports to move, so an SNAT binding can give a second connection the reply tuple of
+    // a first: B → A is the first's reply until it expires, then the second's.
+    const gre = (src: number, dst: number): Uint32Array => {
+      const k = newKey();
+      setField(k, field("eth_type"), 0x0800);
+      setField(k, field("nw_proto"), 47);
+      k[W.NW_SRC] = src;
+      k[W.NW_DST] = dst;
+      return k;
+    };
+    const [a, b, d] = [0x0a000001, 0x0a000002, 0x0a000004];
+    const snatToA: CtRequest = { zone: 0, commit: true, nat: { kind: "snat", range: { ipMin: [a] } } };
+    const restore: CtRequest = { zone: 0, commit: false, nat: { kind: "restore" } };
+    const steps = [
+      { key: gre(a, b), req: { zone: 0, commit: true }, dt: 0 },
+      { key: gre(d, b), req: snatToA, dt: 30_000 },
+      { key: gre(b, a), req: restore, dt: 10_000 },
+      { key: gre(b, a), req: restore, dt: 30_000 },
+    ];
+    runBoth("any", steps, true);
+    const clock = new CtClock();
+    const ct = new Conntrack({ clock });
+    const states = steps.map(({ key, req, dt }) => {
+      clock.now += dt;
+      const k = key.slice();
+      const st = ct.execute(k, req).state;
+      return { st, dst: k[W.NW_DST] };
+    });
+    // At 40 s, the first connection's reply, which gives it 30 s more; at 70 s that one has expired
+    // (OVS: once the time reaches the expiry) and the packet is the second's reply, un-SNATed to D.
+    expect(states[2]).toEqual({ st: CT.TRK | CT.EST | CT.RPL, dst: a });
+    expect(states[3]).toEqual({ st: CT.TRK | CT.EST | CT.RPL | CT.DNAT, dst: d });
+  });
+
   it("agrees with a clock: connections expire by OVS's default timeouts", () => {
     // Steps 0 to 61 s apart, around the timeouts (30 s, 60 s): connections expire, are found
     // again just before, and start afresh after.
