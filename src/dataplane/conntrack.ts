@@ -204,6 +204,12 @@ export class CtClock {
  */
 export const TIMEOUT = { ICMP_FIRST: 60_000, ICMP_REPLY: 30_000, OTHER_FIRST: 60_000, OTHER_BIDIR: 30_000 } as const;
 
+/** The timeout of an ICMP (`icmp`) or other connection that is not TCP, before or after its first reply. */
+function nonTcpTimeout(icmp: boolean, replied: boolean): number {
+  if (icmp) return replied ? TIMEOUT.ICMP_REPLY : TIMEOUT.ICMP_FIRST;
+  return replied ? TIMEOUT.OTHER_BIDIR : TIMEOUT.OTHER_FIRST;
+}
+
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
@@ -853,7 +859,7 @@ export class Conntrack {
       if (tcpResult === TCP_UPDATE.VALID && !isReply && !c.replied && proto !== PROTO_TCP) tcpResult = TCP_UPDATE.VALID_NEW;
       // Every packet of a connection refreshes its expiry (TCP's segments as their update said).
       const clock = this.clock;
-      if (clock !== undefined && proto !== PROTO_TCP) c.expires = clock.now + (icmp ? (c.replied ? TIMEOUT.ICMP_REPLY : TIMEOUT.ICMP_FIRST) : c.replied ? TIMEOUT.OTHER_BIDIR : TIMEOUT.OTHER_FIRST);
+      if (clock !== undefined && proto !== PROTO_TCP) c.expires = clock.now + nonTcpTimeout(icmp, c.replied);
       else if (clock !== undefined && c.tcp === undefined) c.expires = clock.now + TCP_TIMEOUT.ESTABLISHED;
       let state: number =
         tcpResult === TCP_UPDATE.VALID ? CT.TRK | CT.EST | (isReply ? CT.RPL : 0) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : CT.TRK | CT.NEW;
@@ -944,7 +950,7 @@ export class Conntrack {
         backend,
         tcp: seg !== undefined && seg.present && proto === PROTO_TCP ? new TcpTrack(seg, getField(key, F_TCP_FLAGS)) : undefined,
         replied: false,
-        expires: this.clock === undefined ? Infinity : this.clock.now + (proto === PROTO_TCP ? TCP_TIMEOUT.FIRST_PACKET : icmp ? TIMEOUT.ICMP_FIRST : TIMEOUT.OTHER_FIRST),
+        expires: this.clock === undefined ? Infinity : this.clock.now + (proto === PROTO_TCP ? TCP_TIMEOUT.FIRST_PACKET : nonTcpTimeout(icmp, false)),
       };
       applyMarks(c, req);
       const rw = this.replyWords;
