@@ -62,7 +62,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
-import { error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
+import { be16, be32, error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
@@ -399,7 +399,6 @@ export const FRAGMENTS = "fragments";
  * whose policy allows its port, which a later fragment does not carry.
  */
 export function fragmentPackets(): Result<OraclePacket[]> {
-  const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
   const mac = (last: number): number[] => [0, 0, 0, 0x16, 0, last];
   const ip4 = (last: number): number[] => [10, 16, 0, last];
   // A datagram from web-1 (10.16.0.10), its transport checksum over the whole of it.
@@ -450,8 +449,6 @@ export const TIMEOUTS = "timeouts";
  *   a late segment inside the 30 s a closed connection has (it refreshes them), and one after.
  */
 export function timeoutPackets(): Result<OraclePacket[]> {
-  const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
-  const be32 = (v: number): number[] => [...be16(v >>> 16), ...be16(v & 0xffff)];
   const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
   const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
   type End = typeof API;

@@ -53,6 +53,16 @@ export function setU32(b: Uint8Array, off: number, v: number): void {
   b[off + 3] = v & 0xff;
 }
 
+/** The two bytes of `v`, most significant first (for frames written out byte by byte). */
+export function be16(v: number): number[] {
+  return [(v >>> 8) & 0xff, v & 0xff];
+}
+
+/** The four bytes of `v`, most significant first. */
+export function be32(v: number): number[] {
+  return [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+}
+
 /** Writes `v` as a little-endian 16-bit integer at `off`. */
 export function setU16le(b: Uint8Array, off: number, v: number): void {
   b[off] = v & 0xff;

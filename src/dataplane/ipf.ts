@@ -132,6 +132,8 @@ export class FragmentLists<R> {
     let list = this.lists.get(id);
     const start = f.offset;
     const end = f.offset + f.length;
+    // OVS's overlap test (`ipf_is_frag_duped`): either end of the new fragment inside a held one.
+    // A fragment that wholly covers a held one passes it, as it does in OVS.
     if (list !== undefined && list.held.some((h) => (start >= h.start && start < h.end) || (end > h.start && end <= h.end))) return { kind: "invalid" };
     if (list === undefined) {
       list = { held: [], first: false, last: false };

@@ -5,6 +5,7 @@
  * go through `extractKey`, as replayed packets do.
  */
 import { describe, expect, it } from "vitest";
+import { be16, be32 } from "../../src/base/index.js";
 import { CT, KEY_WORDS, W, extractKey, icmpAt } from "../../src/flow/index.js";
 import { Conntrack, ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage } from "../../src/dataplane/index.js";
 import { checksumAdd, checksumFinish, internetChecksum, ipv4PseudoHeaderSum, verifyIpv4HeaderChecksum } from "../../src/packet/index.js";
@@ -15,8 +16,6 @@ const B = ip(10, 0, 0, 2);
 const R = ip(10, 0, 0, 254);
 const S = ip(192, 0, 2, 1);
 
-const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
-const be32 = (v: number): number[] => [...be16(v >>> 16), ...be16(v & 0xffff)];
 
 function cat(...parts: (Uint8Array | number[])[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));

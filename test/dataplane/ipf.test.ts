@@ -4,6 +4,7 @@
  * what is delivered. Frames are built byte by byte here.
  */
 import { describe, expect, it } from "vitest";
+import { be16, be32 } from "../../src/base/index.js";
 import { FragmentLists, IpFragment, MIN_V4_FRAGMENT, type PacketSink } from "../../src/dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt } from "../../src/flow/index.js";
 import { internetChecksum } from "../../src/packet/index.js";
@@ -12,8 +13,6 @@ import { Replayer, injectAt } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
 import { twoPodNetwork } from "./build.js";
 
-const be16 = (v: number): number[] => [(v >>> 8) & 0xff, v & 0xff];
-const be32 = (v: number): number[] => [...be16(v >>> 16), ...be16(v & 0xffff)];
 
 const A = 0x0a10000a; // 10.16.0.10, pod-a
 const B = 0x0a10000b; // 10.16.0.11, pod-b
