@@ -392,6 +392,31 @@ export function icmpNatPackets(net: Network): Result<OraclePacket[]> {
 /** The fragments conversation's recording (`fragmentPackets`), beside the capture ones. */
 export const FRAGMENTS = "fragments";
 
+/** A UDP or TCP datagram from web-1.frontend (10.16.0.10) to 10.16.0.`dst`, its checksum over the whole. */
+function webDatagram(proto: 6 | 17, dst: number, sport: number, dport: number, n: number): Uint8Array {
+  const l4 = new Uint8Array((proto === 6 ? 20 : 8) + n).fill(0x61);
+  if (proto === 6) l4.set([...be16(sport), ...be16(dport), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
+  else l4.set([...be16(sport), ...be16(dport), ...be16(l4.length), 0, 0]);
+  const at = proto === 6 ? 16 : 6;
+  const c = internetChecksum(l4, 0, l4.length, ipv4PseudoHeaderSum(0x0a10000a, 0x0a100000 | dst, proto, l4.length));
+  l4[at] = c >>> 8;
+  l4[at + 1] = c & 0xff;
+  return l4;
+}
+
+/** One IPv4 fragment (identification `id`, `data` at `offset`) of a web-1.frontend datagram to 10.16.0.`dst`. */
+function webFragment(proto: 6 | 17, dst: number, id: number, data: Uint8Array, offset: number, more: boolean, at?: number): OraclePacket {
+  const ip = new Uint8Array([0x45, 0, ...be16(20 + data.length), ...be16(id), ...be16((more ? 0x2000 : 0) | (offset / 8)), 64, proto, 0, 0, 10, 16, 0, 10, 10, 16, 0, dst]);
+  const frame = new Uint8Array([0, 0, 0, 0x16, 0, dst, 0, 0, 0, 0x16, 0, 0x10, 8, 0, ...ip, ...data]);
+  fixChecksums(frame);
+  return { port: "web-1.frontend", frame, ...(at !== undefined ? { at } : {}) };
+}
+
+/** A datagram's fragments, cut at the offsets `cuts` (the first 0). */
+function webFragments(proto: 6 | 17, dst: number, id: number, d: Uint8Array, cuts: readonly number[]): OraclePacket[] {
+  return cuts.map((c, i) => webFragment(proto, dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length));
+}
+
 /**
  * IPv4 fragments through network-policy's stateful ACLs on node1 (OVS's conntrack reassembles
  * them): datagrams whose fragments come in order and out of order, one that never completes, one
@@ -399,27 +424,7 @@ export const FRAGMENTS = "fragments";
  * whose policy allows its port, which a later fragment does not carry.
  */
 export function fragmentPackets(): Result<OraclePacket[]> {
-  const mac = (last: number): number[] => [0, 0, 0, 0x16, 0, last];
-  const ip4 = (last: number): number[] => [10, 16, 0, last];
-  // A datagram from web-1 (10.16.0.10), its transport checksum over the whole of it.
-  const datagram = (proto: 6 | 17, dst: number, sport: number, dport: number, n: number): Uint8Array => {
-    const l4 = new Uint8Array((proto === 6 ? 20 : 8) + n).fill(0x61);
-    if (proto === 6) l4.set([...be16(sport), ...be16(dport), 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0]);
-    else l4.set([...be16(sport), ...be16(dport), ...be16(l4.length), 0, 0]);
-    const at = proto === 6 ? 16 : 6;
-    const c = internetChecksum(l4, 0, l4.length, ipv4PseudoHeaderSum(0x0a10000a, 0x0a100000 | dst, proto, l4.length));
-    l4[at] = c >>> 8;
-    l4[at + 1] = c & 0xff;
-    return l4;
-  };
-  const frag = (proto: 6 | 17, dst: number, id: number, data: Uint8Array, offset: number, more: boolean): OraclePacket => {
-    const ip = new Uint8Array([0x45, 0, ...be16(20 + data.length), ...be16(id), ...be16((more ? 0x2000 : 0) | (offset / 8)), 64, proto, 0, 0, ...ip4(10), ...ip4(dst)]);
-    const frame = new Uint8Array([...mac(dst), ...mac(0x10), 8, 0, ...ip, ...data]);
-    fixChecksums(frame);
-    return { port: "web-1.frontend", frame };
-  };
-  const split = (proto: 6 | 17, dst: number, id: number, d: Uint8Array, cuts: readonly number[]): OraclePacket[] =>
-    cuts.map((c, i) => frag(proto, dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length));
+  const [datagram, frag, split] = [webDatagram, webFragment, webFragments];
   const other = 0x40;
   const u = datagram(17, other, 40000, 9000, 3000);
   const [a1, a2, a3] = split(17, other, 101, u, [0, 1480, 2960]);
@@ -432,6 +437,39 @@ export function fragmentPackets(): Result<OraclePacket[]> {
   const t = datagram(6, 0x20, 41000, 8080, 2000);
   const [t1, t2] = split(6, 0x20, 106, t, [0, 1480]);
   return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e1!, e2overlap, e2!, t1!, t2!]);
+}
+
+/** The fragment expiry conversation's recording (`fragmentExpiryPackets`), beside the capture ones. */
+export const FRAGMENT_EXPIRY = "fragment-expiry";
+
+/**
+ * Fragment lists that never complete, from web-1.frontend towards web-2.frontend on node2 through
+ * network-policy's stateful ACLs, on a stopped and warped clock. OVS's reassembly gives a list 15 s
+ * from its first fragment; then the next packet through conntrack takes its fragments along, as
+ * invalid, from that conntrack action: the first one here goes on to the tunnel with another
+ * packet's continuation. 10 s later still, a list is deleted instead. Each time only one list is
+ * past its time, so that what OVS does does not depend on which packets its cache already knows
+ * (a fragment that misses the cache runs before the packet it came with, and another list could
+ * join it at its next conntrack action).
+ */
+export function fragmentExpiryPackets(): Result<OraclePacket[]> {
+  const web2 = 0x11;
+  const other = 0x40;
+  const u = webDatagram(17, web2, 40000, 9000, 3000);
+  const first = (id: number, at: number): OraclePacket => webFragment(17, web2, id, u.subarray(0, 1480), 0, true, at);
+  const second = (id: number, at: number): OraclePacket => webFragment(17, web2, id, u.subarray(1480, 2960), 1480, true, at);
+  const whole = (dst: number, sport: number, at: number): OraclePacket => webFragment(17, dst, 1, webDatagram(17, dst, sport, 9000, 32), 0, false, at);
+  return ok([
+    first(401, 0),
+    whole(web2, 40001, 5_000),
+    whole(web2, 40002, 15_000),
+    whole(other, 40003, 15_001),
+    second(401, 16_000),
+    first(402, 17_000),
+    whole(other, 40004, 32_000),
+    whole(web2, 40005, 45_000),
+    whole(other, 40006, 46_000),
+  ]);
 }
 
 /** The timeouts conversation's recording (`timeoutPackets`), beside the capture ones. */
@@ -492,6 +530,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
+  [FRAGMENT_EXPIRY]: { network: "network-policy.yaml", packets: fragmentExpiryPackets, note: `IPv4 fragment lists that never complete, from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (fragmentExpiryPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

@@ -48,6 +48,8 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
   for (const [why, n] of Object.entries(r.skipped).sort((a, b) => b[1] - a[1])) lines.push(`  not replayed: ${n} (${why})`);
   lines.push(`datapath passes: ${s.passes} (${s.recirculations} recirculations and tunnel arrivals)`);
   lines.push(`connections: ${r.connectionsCreated} committed, ${r.connectionsExpired} of them expired, ${r.connections} tracked at the end`);
+  const f = r.fragments;
+  if (f.held + f.expired + f.deleted > 0) lines.push(`IPv4 fragments of datagrams that never completed: ${f.held} held at the end, ${f.expired} sent on as invalid after 15 s, ${f.deleted} deleted after 25 s`);
   const section = (title: string, counts: Record<string, number>) => {
     const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     lines.push(`${title}:${entries.length === 0 ? " none" : ""}`);
@@ -85,6 +87,7 @@ export function statsDocument(r: ReplayReport, opts: { network: string; captures
     connections: r.connections,
     connectionsCreated: r.connectionsCreated,
     connectionsExpired: r.connectionsExpired,
+    fragments: r.fragments,
     outputs: r.stats.outputs,
     tunnels: r.stats.tunnels,
     drops: r.stats.drops,
@@ -214,7 +217,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })
-        .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts on the captures' clock (--no-ct-timeouts: never)" })
+        .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts, and incomplete IPv4 fragment lists after 15 s, on the captures' clock (--no-ct-timeouts: never)" })
         .option("flow-limit", { type: "number", default: 200000, describe: "most megaflows held before the least recently used are evicted" })
         .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric hash of the two addresses, so that a connection, its fragments and the ICMP errors about it stay together (hash buckets balanced by their packets)" })
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })

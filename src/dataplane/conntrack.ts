@@ -592,7 +592,8 @@ export class Conntrack {
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly icmp: IcmpMessage | undefined;
-  private readonly clock: CtClock | undefined;
+  /** The clock its timeouts run on (`ConntrackOptions.clock`), which fragment lists share. */
+  readonly clock: CtClock | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);

@@ -49,6 +49,11 @@
  * restored for the sink. Released fragments take scratch keys past those of the passes under way
  * (`scratchBase`). In a pass with a commit (a `ct` that does not recirculate) a fragment's effects
  * run before its outputs, which in OVS's order follow the commit and wait with a held fragment.
+ * With a clock (the connection table's), after each recirculating `ct` effect the oldest list
+ * whose 15 s are up goes on from that effect's continuation, as OVS's reassembly adds it to the
+ * batch at that conntrack action: each fragment its own packet, with the metadata and registers
+ * of the packet whose action it was, `ct_state` invalid and untracked (`expiring`, `sendExpired`).
+ * The packet goes on first, then the fragments.
  *
  * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
  * route or NAT object) and per cache outcome; `stats()` returns a snapshot.
@@ -57,7 +62,7 @@
  * scratch arrays, counters are array slots found at install time, and conntrack of a known
  * connection allocates nothing (conntrack.ts).
  */
-import { KEY_WORDS, W, transientKey } from "../flow/index.js";
+import { CT, KEY_WORDS, W, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import { Conntrack, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
@@ -345,13 +350,55 @@ export class Datapath {
       }
       if (ctx !== undefined && isIpv4Fragment(k)) {
         // Held, or released with its datagram: either way the rest of this pass goes on from there.
-        if (this.fragment(ctx, acts, key, depth, i, k, emitAfter)) return;
+        if (this.fragment(ctx, acts, key, depth, i, k, emitAfter)) {
+          const late = this.fragments.size > 0 ? this.expiring(op, k) : undefined;
+          if (late !== undefined) this.sendExpired(ctx, op, late, depth);
+          return;
+        }
         // Not one OVS reassembles: invalid, and it goes on now.
         this.exec.connections!.markInvalid(k, op.request.zone);
       } else this.exec.conntrack(op.action, op.request, k);
+      const late = ctx !== undefined && this.fragments.size > 0 ? this.expiring(op, k) : undefined;
       this.afterCt(op, k, depth);
+      if (late !== undefined) this.sendExpired(ctx!, op, late, depth);
     }
     if (emitAfter) this.emit(acts, key, depth);
+  }
+
+  /**
+   * After conntrack effect `op` on the packet whose key was `k`: the fragments of the oldest list
+   * whose time is up (ipf.ts), made ready to go on from `op` as OVS sends them, each its own packet
+   * with the metadata and registers the action resumes with (OVS keeps those behind the
+   * recirculation id) and `ct_state` invalid alone; undefined when none is to go on. Only an action
+   * that recirculates takes them (in OVN a packet meets one before any commit).
+   */
+  private expiring(op: EffectOp & { kind: "ct" }, k: Uint32Array): readonly HeldFragment<FragmentResume>[] | undefined {
+    const clock = this.conntrack.clock;
+    if (clock === undefined || op.resume < 0) return undefined;
+    const late = this.fragments.expire(clock.now);
+    if (late === undefined || late.length === 0) return undefined;
+    for (const h of late) {
+      const f = h.key;
+      for (let w = W.METADATA; w < W.CT_STATE_ZONE; w++) f[w] = k[w]!;
+      f[W.CT_STATE_ZONE] = ((f[W.CT_STATE_ZONE]! & ~0xff) | CT.INV) >>> 0;
+    }
+    return late;
+  }
+
+  /** Expired fragments go on from `op`, each as the packet it is (its own frame for the sink). */
+  private sendExpired(ctx: PacketContext, op: EffectOp & { kind: "ct" }, late: readonly HeldFragment<FragmentResume>[], depth: number): void {
+    const g = this.group;
+    const now = ctx.save();
+    g.scratchBase += 2 * g.maxRecirc;
+    try {
+      for (const h of late) {
+        ctx.restore(h.context);
+        this.afterCt(op, h.key, depth);
+      }
+    } finally {
+      g.scratchBase -= 2 * g.maxRecirc;
+      ctx.restore(now);
+    }
   }
 
   /** After conntrack: a recirculating action's next pass. */
@@ -369,7 +416,7 @@ export class Datapath {
    */
   private fragment(ctx: PacketContext, acts: DpActions, passKey: Uint32Array, depth: number, i: number, k: Uint32Array, emitAfter: boolean): boolean {
     const op = acts.effects[i]! as EffectOp & { kind: "ct" };
-    const r = this.fragments.add(ctx.fragment, k, op.request.zone, { key: k.slice(), resume: { actions: acts, passKey: passKey.slice(), depth, effect: i, emitAfter }, context: ctx.save() });
+    const r = this.fragments.add(ctx.fragment, k, op.request.zone, { key: k.slice(), resume: { actions: acts, passKey: passKey.slice(), depth, effect: i, emitAfter }, context: ctx.save() }, this.conntrack.clock?.now);
     if (r.kind === "invalid") return false;
     if (r.kind === "held") return true;
     const now = ctx.save();

@@ -22,15 +22,29 @@
  *   conntrack action, each as the packet it is: its own frame for outputs (`PacketContext`).
  * A datagram's fragments at the next conntrack action are reassembled again, as in OVS.
  *
- * Not modelled: OVS's 15-second limit, after which a list that never completes sends its fragments
- * on as `inv` (they stay held: the datapath has no timers of its own), the checksum of the fragment's IP
- * header, the global limit on held fragments, and IPv6 fragments (tracked one by one, as before).
+ * Lists that never complete (with a clock: `add` and `expire` are given the time). A list has 15 s
+ * from its first fragment (OVS's `IPF_FRAG_LIST_TIMEOUT`); until then, or until a conntrack action
+ * looks at it, it may still complete. Each conntrack action after the current packet's own looks
+ * at the oldest list (`expire`, one list per action, as OVS's `ipf_send_expired_frags`): past its
+ * time, its fragments go on from that action as the packets they are, `ct_state` invalid alone (not
+ * tracked), with the action's own continuation (the datapath's to say); 10 s later still
+ * (`IPF_FRAG_LIST_PURGE_TIME_ADJ`), they are deleted instead. Counted in `expiredSent` and `purged`.
+ *
+ * Not modelled: the checksum of the fragment's IP header, the global limit on held fragments, OVS's
+ * cleaning thread (which also deletes lists 10 s past their time, every minute of its own clock),
+ * and IPv6 fragments (tracked one by one, as before).
  */
 import { getU16 } from "../base/index.js";
 import { FRAG, W } from "../flow/index.js";
 
 /** OVS's `IPF_V4_FRAG_SIZE_MIN_DEF`: a fragment before the last must have this many bytes of IP datagram. */
 export const MIN_V4_FRAGMENT = 1200;
+
+/** OVS's `IPF_FRAG_LIST_TIMEOUT`: how long a list may wait for its fragments, in milliseconds. */
+export const FRAGMENT_LIST_TIMEOUT = 15_000;
+
+/** OVS's `IPF_FRAG_LIST_PURGE_TIME_ADJ`: past its time by this much, a list is deleted, not sent on. */
+export const FRAGMENT_LIST_PURGE_AFTER = 10_000;
 
 /** The fragment fields of the packet being processed (a side channel of its frame). */
 export class IpFragment {
@@ -105,6 +119,8 @@ interface FragList<R> {
   readonly held: HeldFragment<R>[];
   first: boolean;
   last: boolean;
+  /** When its time is up (Infinity without a clock). */
+  readonly expires: number;
 }
 
 /** Outcome of `FragmentLists.add`. */
@@ -112,7 +128,17 @@ export type AddResult<R> = { readonly kind: "invalid" } | { readonly kind: "held
 
 /** The fragment lists of one datapath (see the module header). */
 export class FragmentLists<R> {
+  /** By list key; a Map keeps them in the order they were made, oldest first. */
   private readonly lists = new Map<string, FragList<R>>();
+  /** Fragments of expired lists sent on as invalid. */
+  expiredSent = 0;
+  /** Fragments of expired lists deleted. */
+  purged = 0;
+
+  /** Lists held now. */
+  get size(): number {
+    return this.lists.size;
+  }
 
   /** Fragments held now. */
   get held(): number {
@@ -126,7 +152,7 @@ export class FragmentLists<R> {
    * held, or completing its datagram (then the list's fragments in offset order, and the list is
    * gone).
    */
-  add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment<R>, "start" | "end" | "more">): AddResult<R> {
+  add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment<R>, "start" | "end" | "more">, now = Infinity): AddResult<R> {
     if (!f.present || !f.whole || (f.more && f.total < MIN_V4_FRAGMENT)) return { kind: "invalid" };
     const id = `${key[W.RECIRC_ID]}/${zone}/${key[W.NW_SRC]}/${key[W.NW_DST]}/${key[W.NW]! & 0xff}/${f.id}`;
     let list = this.lists.get(id);
@@ -136,7 +162,7 @@ export class FragmentLists<R> {
     // A fragment that wholly covers a held one passes it, as it does in OVS.
     if (list !== undefined && list.held.some((h) => (start >= h.start && start < h.end) || (end > h.start && end <= h.end))) return { kind: "invalid" };
     if (list === undefined) {
-      list = { held: [], first: false, last: false };
+      list = { held: [], first: false, last: false, expires: now + FRAGMENT_LIST_TIMEOUT };
       this.lists.set(id, list);
     }
     list.held.push({ ...held, start, end, more: f.more });
@@ -153,6 +179,25 @@ export class FragmentLists<R> {
     if (sorted[sorted.length - 1]!.more) return { kind: "held" };
     this.lists.delete(id);
     return { kind: "complete", fragments: sorted };
+  }
+
+  /**
+   * At a conntrack action at time `now`: the oldest list, when its time is up, leaves. Its
+   * fragments in the order they came are returned to go on (as invalid), or, 10 s later still,
+   * deleted (an empty array). Undefined when no list's time is up.
+   */
+  expire(now: number): readonly HeldFragment<R>[] | undefined {
+    for (const [id, list] of this.lists) {
+      if (now <= list.expires) return undefined;
+      this.lists.delete(id);
+      if (now >= list.expires + FRAGMENT_LIST_PURGE_AFTER) {
+        this.purged += list.held.length;
+        return [];
+      }
+      this.expiredSent += list.held.length;
+      return list.held;
+    }
+    return undefined;
   }
 
   clear(): void {

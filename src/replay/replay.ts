@@ -29,8 +29,9 @@
  * every packet before it and carries the error (file, packet index, byte offset). Packets of a
  * link type extraction does not read (not Ethernet, cooked or raw IP) are counted under `skipped`.
  *
- * Time: conntrack expires connections by OVS's default timeouts on the captures' clock (each
- * packet's capture time, in milliseconds), unless `ctTimeouts` is false. The clock never goes
+ * Time: conntrack expires connections by OVS's default timeouts, and IPv4 fragment lists that
+ * never complete after OVS's 15 s (dataplane/ipf.ts), on the captures' clock (each packet's capture
+ * time, in milliseconds), unless `ctTimeouts` is false. The clock never goes
  * back: a packet stamped earlier than the one before it happens at the same time as that one, and a
  * capture that starts before the previous one ended is moved to start where it ended (its own gaps
  * kept), so that captures replayed one after another are one stream in time as well.
@@ -69,7 +70,7 @@ export interface Injector {
 export interface ReplayOptions {
   readonly cache?: DatapathOptions["cache"];
   readonly maxRecirc?: number;
-  /** Expire connections by OVS's default timeouts on the captures' clock (default true). */
+  /** Expire connections and fragment lists by OVS's timeouts on the captures' clock (default true). */
   readonly ctTimeouts?: boolean;
 }
 
@@ -147,6 +148,13 @@ export interface CaptureInput {
   readonly bytes: Uint8Array;
 }
 
+/** See `ReplayReport.fragments`. */
+export interface FragmentCounts {
+  readonly held: number;
+  readonly expired: number;
+  readonly deleted: number;
+}
+
 export interface ReplayReport {
   /** Packet records read (every file, every shard). */
   readonly read: number;
@@ -162,6 +170,11 @@ export interface ReplayReport {
   /** Connections committed, and those of them that expired, summed over the chassis. */
   readonly connectionsCreated: number;
   readonly connectionsExpired: number;
+  /**
+   * IPv4 fragments whose datagram never completed, summed over the chassis (dataplane/ipf.ts):
+   * still held at the end, sent on as invalid once their list's 15 s were up, deleted 10 s later.
+   */
+  readonly fragments: FragmentCounts;
   /** Wall time of the packet loop, in nanoseconds. */
   readonly elapsedNs: number;
   /** Set when a capture broke: the replay stopped there. */
@@ -446,7 +459,7 @@ export class Replayer {
     for (const d of g.datapaths()) d.conntrack.sweep();
     const sum = (f: (d: Datapath) => number): number => g.datapaths().reduce((a, d) => a + f(d), 0);
     const connections = sum((d) => d.conntrack.size);
-    return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, connectionsCreated: sum((d) => d.conntrack.created), connectionsExpired: sum((d) => d.conntrack.expired), elapsedNs, error: err };
+    return { read, replayed, otherShard: other, skipped, stats: g.stats(), connections, connectionsCreated: sum((d) => d.conntrack.created), connectionsExpired: sum((d) => d.conntrack.expired), fragments: { held: sum((d) => d.fragments.held), expired: sum((d) => d.fragments.expiredSent), deleted: sum((d) => d.fragments.purged) }, elapsedNs, error: err };
   }
 }
 

@@ -161,6 +161,7 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     connections: sum((r) => r.connections),
     connectionsCreated: sum((r) => r.connectionsCreated),
     connectionsExpired: sum((r) => r.connectionsExpired),
+    fragments: { held: sum((r) => r.fragments.held), expired: sum((r) => r.fragments.expired), deleted: sum((r) => r.fragments.deleted) },
     elapsedNs: Math.max(...reports.map((r) => r.elapsedNs)),
     error: reports.find((r) => r.error)?.error,
   };

@@ -126,6 +126,34 @@ describe("ovnsim replay", () => {
     expect(b.connections).toBe(a.connections);
   }, 120_000);
 
+  it("counts the fragments of datagrams that never complete: sent on after 15 s, held at the end", async () => {
+    // client.default's UDP to coredns-2: a first fragment at 0 s, whole datagrams at 10 s and 20 s
+    // (the fragment's list goes on with the second, from the ingress pipeline's conntrack, and the
+    // egress pipeline's conntrack holds it again, as real OVS does), and the same fragment again at 30 s.
+    const sc = loadNetworkFile(NET);
+    const c = sc.ok ? compileNetwork(sc.value.network) : undefined;
+    if (!sc.ok || !c?.ok) throw new Error("scenario");
+    const probe = sc.value.probes.find((p) => p.name === "client-to-dns2-udp")!;
+    const mf = compileMicroflow(c.value.program, undefined, probe.microflow);
+    if (!mf.ok) throw new Error("microflow");
+    const whole = frameFromKey(mf.value.key, { payload: new Uint8Array(32) });
+    const first = frameFromKey(mf.value.key, { payload: new Uint8Array(1472) });
+    first[14 + 6] = 0x20; // more fragments; the IP checksum is not checked
+    const file = join(tmp, "fragments.pcap");
+    const w = new PcapWriter();
+    [first, whole, whole, first].forEach((f, i) => w.writePacket(1_700_000_000 + 10 * i, 0, f));
+    writeFileSync(file, w.toBytes());
+    const stats = join(tmp, "fragments.json");
+    const r = await ovnsim(["replay", NET, file, "--inject", "client.default", "--stats", stats]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^IPv4 fragments of datagrams that never completed: 2 held at the end, 1 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
+    expect((JSON.parse(readFileSync(stats, "utf8")) as { fragments: unknown }).fragments).toEqual({ held: 2, expired: 1, deleted: 0 });
+    // Without the time limit the first list is still there at 30 s, and the same fragment again
+    // overlaps it: invalid, not held.
+    const off = await ovnsim(["replay", NET, file, "--inject", "client.default", "--no-ct-timeouts"]);
+    expect(off.out).toMatch(/^IPv4 fragments of datagrams that never completed: 1 held at the end, 0 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
+  }, 60_000);
+
   it("--inject sends every packet in at one port", async () => {
     const r = await ovnsim(["replay", NET, capture, "--inject", "web-1.default", "--no-cache"]);
     expect(r.code).toBe(0);

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { be16, be32 } from "../../src/base/index.js";
-import { FragmentLists, IpFragment, MIN_V4_FRAGMENT, type PacketSink } from "../../src/dataplane/index.js";
+import { FRAGMENT_LIST_PURGE_AFTER, FRAGMENT_LIST_TIMEOUT, FragmentLists, IpFragment, MIN_V4_FRAGMENT, type PacketSink } from "../../src/dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt } from "../../src/flow/index.js";
 import { internetChecksum } from "../../src/packet/index.js";
 import { PcapWriter } from "../../src/pcap/index.js";
-import { Replayer, injectAt } from "../../src/replay/index.js";
+import { Replayer, injectAt, type ReplayReport } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
 import { twoPodNetwork } from "./build.js";
 
@@ -96,6 +96,37 @@ describe("FragmentLists", () => {
     expect(f.whole).toBe(false);
     expect(l.add(f, key(1), 5, held).kind).toBe("invalid");
   });
+
+  it("lets the oldest list go after 15 s, one list at a time, and deletes one 10 s later still", () => {
+    const l = new FragmentLists<string>();
+    const part = (id: number) => fragmentOf(fragment(id, 0, true, d.subarray(0, 1480)));
+    const tagged = (t: string) => ({ ...held, resume: t });
+    l.add(part(1), key(1), 5, tagged("a"), 1000);
+    l.add(part(2), key(1), 5, tagged("b"), 2000);
+    l.add(part(2), key(2), 5, tagged("c"), 2000);
+    l.add(fragmentOf(fragment(1, 2960, false, d.subarray(2960))), key(1), 5, tagged("a2"), 9000);
+    expect(l.size).toBe(3);
+    // A list's time is up strictly after its first fragment's time plus 15 s.
+    expect(l.expire(1000 + FRAGMENT_LIST_TIMEOUT)).toBeUndefined();
+    expect(l.expire(1000 + FRAGMENT_LIST_TIMEOUT + 1)?.map((h) => h.resume)).toEqual(["a", "a2"]);
+    // The next list is not yet due, so nothing goes, though a later one would be.
+    expect(l.expire(1000 + FRAGMENT_LIST_TIMEOUT + 1)).toBeUndefined();
+    const late = 2000 + FRAGMENT_LIST_TIMEOUT + FRAGMENT_LIST_PURGE_AFTER;
+    expect(l.expire(late - 1)?.map((h) => h.resume)).toEqual(["b"]);
+    expect(l.expire(late)).toEqual([]);
+    expect(l.expire(late)).toBeUndefined();
+    expect([l.size, l.held, l.expiredSent, l.purged]).toEqual([0, 0, 3, 1]);
+    // A fragment of a datagram whose list has gone starts a new list, with time of its own.
+    expect(l.add(part(1), key(1), 5, tagged("again"), late).kind).toBe("held");
+    expect(l.expire(late + FRAGMENT_LIST_TIMEOUT)).toBeUndefined();
+  });
+
+  it("never lets a list go without a clock", () => {
+    const l = new FragmentLists();
+    l.add(fragmentOf(fragment(1, 0, true, d.subarray(0, 1480))), key(1), 5, held);
+    expect(l.expire(Number.MAX_SAFE_INTEGER)).toBeUndefined();
+    expect(l.held).toBe(1);
+  });
 });
 
 const NETWORK = twoPodNetwork("ipf", [
@@ -103,12 +134,18 @@ const NETWORK = twoPodNetwork("ipf", [
   "{direction: to-lport, priority: 1000, match: 'outport == @all && ip', action: drop}",
 ]);
 
-/** Replays `frames` from pod-a, one capture record each; returns, per record, the frames delivered (as their IP identification and offset). */
-function replay(frames: readonly Uint8Array[], cache: boolean): string[][] {
+/**
+ * Replays `frames` from pod-a, one capture record each, a second apart or at `times` (seconds);
+ * returns, per record, the frames delivered (as their IP identification and offset).
+ */
+function replay(frames: readonly Uint8Array[], cache: boolean, times?: readonly number[], report?: (r: ReplayReport) => void): string[][] {
   const sc = loadNetworkText(NETWORK, "ipf.yaml");
   if (!sc.ok) throw new Error(sc.diags.map((x) => x.message).join("; "));
   const w = new PcapWriter({ linkType: 1 });
-  frames.forEach((f, i) => w.writePacket(i + 1, 0, f));
+  frames.forEach((f, i) => {
+    const t = times?.[i] ?? i + 1;
+    w.writePacket(Math.floor(t), Math.round((t % 1) * 1e9), f);
+  });
   const capture = { file: "frags.pcap", bytes: w.toBytes() };
   const r = new Replayer(sc.value.network, { cache: cache ? {} : false });
   const out: string[][] = frames.map(() => []);
@@ -126,6 +163,7 @@ function replay(frames: readonly Uint8Array[], cache: boolean): string[][] {
   };
   const rep = r.run([capture], { ...injectAt(r, "pod-a"), place: () => ((record = ++lastRead), 0) }, sink);
   expect(rep.replayed).toBe(frames.length);
+  report?.(rep);
   return out;
 }
 
@@ -144,6 +182,24 @@ describe("replaying fragments through conntrack", () => {
   it("never delivers a datagram that does not complete, and keeps datagrams apart by identification", () => {
     const other = fragment(22, 1480, false, d.subarray(1480));
     expect(replay([first, other], true)).toEqual([[], []]);
+  });
+
+  it("sends a list on after 15 s with the next packet through conntrack, which holds it again in the egress pipeline", () => {
+    // pod-a's fragment at 1 s; a whole packet at 16 s (its list's time is not yet up), one at
+    // 16.5 s (it is): the fragment goes on from the ingress pipeline's conntrack as invalid and
+    // untracked, and the egress pipeline's conntrack holds it again, in a list of its own (as real
+    // OVS does, fixtures/ovs/replay-fragment-expiry.json). 25 s after that list began, it is deleted.
+    const whole = fragment(30, 0, false, datagram(16));
+    for (const cache of [true, false]) {
+      const reports: ReplayReport[] = [];
+      const frames = [first, whole, whole, whole];
+      expect(replay(frames, cache, [1, 16, 16.5, 42], (r) => reports.push(r))).toEqual([[], ["pod-b id 30 off 0"], ["pod-b id 30 off 0"], ["pod-b id 30 off 0"]]);
+      expect(reports[0]!.fragments).toEqual({ held: 0, expired: 1, deleted: 1 });
+      replay(frames.slice(0, 3), cache, [1, 16, 16.5], (r) => reports.push(r));
+      expect(reports[1]!.fragments).toEqual({ held: 1, expired: 1, deleted: 0 });
+      replay(frames.slice(0, 2), cache, [1, 16], (r) => reports.push(r));
+      expect(reports[2]!.fragments).toEqual({ held: 1, expired: 0, deleted: 0 });
+    }
   });
 
   it("treats a fragment OVS does not reassemble as invalid, which the ACL stage drops", () => {

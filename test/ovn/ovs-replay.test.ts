@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -103,6 +103,18 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // nor of the TCP one whose later fragment the port ACL refused (11, 12).
       const sent = rec.outputs.map((o) => o.length);
       expect(sent).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0]);
+    },
+  },
+  [FRAGMENT_EXPIRY]: {
+    what: "IPv4 fragment lists that never complete (sent on as invalid after 15 s, deleted after 25 s)",
+    sane: (rec) => {
+      // Real OVS sent the held first fragment (packet 0) to node2 with packet 3, the first packet
+      // through conntrack after its list's 15 s (packet 2 came at exactly 15 s), and the later
+      // fragment (4) with packet 6; the list of packet 5 was 25 s old at packet 7 and was deleted.
+      const frames = rec.outputs.map((o) => o.length);
+      expect(frames).toEqual([0, 1, 1, 2, 0, 0, 2, 1, 1]);
+      expect(rec.outputs[3]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
+      expect(rec.outputs[6]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
     },
   },
   [TIMEOUTS]: {
