@@ -784,8 +784,14 @@ export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint3
   return dst;
 }
 
-/** How a drop is counted: its reason, and the rule's origin and stage when it has them. */
+/**
+ * How a drop is counted: its reason, and the rule's origin and stage when it has them; for a rule
+ * of a whole switch or router, its match too.
+ */
 function dropLabel(d: DropRecord): string {
   const where = `${d.datapathName || `datapath ${d.datapath}`} ${d.stage ?? d.pipeline}`;
-  return `${d.reason}${d.origin ? ` (${d.origin})` : ""} at ${where}`;
+  // A rule of the switch or router as a whole (not of one of its ACLs, ports, routes, NAT rules)
+  // is told apart from the stage's others by its match.
+  const whole = d.origin !== undefined && /^(switches|routers)\[[^\]]*\]$/.test(d.origin);
+  return `${d.reason}${d.origin ? ` (${d.origin})` : ""} at ${where}${whole && d.match !== undefined ? ` (match: ${d.match})` : ""}`;
 }

@@ -15,7 +15,7 @@
  *   highest-priority matching rule wins. A miss is an implicit drop (`no-match`, naming the table
  *   and stage). A rule with no actions is OVN's `drop;`. A rule whose actions end without sending
  *   the packet anywhere (no `next`, `output`, `clone`, recirculating `ct`, ...) drops it too
- *   (`actions-end`).
+ *   (`actions-end`; a rule that only logs is OVN's logged `drop`, and its reason is a drop's).
  * - `next` goes to the following table (or the one named) of the same pipeline. Actions are
  *   subroutines: after a nested `next`, `output` or `clone` returns, the rule's remaining actions
  *   run. A `next` that is the last action is a jump and costs no nesting depth.
@@ -846,7 +846,8 @@ export class LogicalExecutor {
         }
       }
     }
-    if (top && !sent) this.drop(ctx, frame, key, "actions-end");
+    // Only logging, as OVN writes a logged drop (`log(...); /* drop */`): a drop like any other.
+    if (top && !sent) this.drop(ctx, frame, key, actions.every((a) => a.kind === "log" || a.kind === "note") ? classifyDrop(undefined, frame.rule) : "actions-end");
     return -1;
   }
 
@@ -1210,6 +1211,7 @@ export class LogicalExecutor {
       stage: r?.provenance.stage ?? stage,
       ...(r?.provenance.origin !== undefined ? { origin: r.provenance.origin } : {}),
       ...(r ? { ruleId: r.id } : {}),
+      ...(r?.provenance.matchText !== undefined ? { match: r.provenance.matchText } : {}),
       key: copyKey(key),
     };
     ctx.drops.push(rec);

@@ -113,6 +113,8 @@ export interface DropRecord {
   /** The model object responsible (the rule's `provenance.origin`). */
   readonly origin?: string;
   readonly ruleId?: number;
+  /** The rule's OVN match text, where it has one. */
+  readonly match?: string;
   /** The packet as dropped (a copy). */
   readonly key: Uint32Array;
 }

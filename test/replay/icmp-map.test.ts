@@ -84,6 +84,6 @@ describe("replay --map auto: ICMP errors follow the connection they quote", () =
     expect(view.getUint32(h + 8 + 20)).toBe(reqKey[W.TP]);
     expect(internetChecksum(err!.frame, h, err!.frame.length - h)).toBe(0);
     // The invalid one: dropped by the ACL stage, as OVN drops ct.inv there.
-    expect(rep.stats.drops).toEqual({ "drop-action (switches[ls]) at ls ls_in_acl": 1 });
+    expect(rep.stats.drops).toEqual({ "drop-action (switches[ls]) at ls ls_in_acl (match: ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1))": 1 });
   });
 });
