@@ -472,6 +472,20 @@ export function fragmentExpiryPackets(): Result<OraclePacket[]> {
   ]);
 }
 
+/** The port 0 conversation's recording (`portZeroPackets`), beside the capture ones. */
+export const PORT_ZERO = "port-zero";
+
+/**
+ * TCP and UDP with port 0 from web-1.frontend to other-1.default through network-policy's stateful
+ * ACLs: OVS's conntrack keys no such packet (port 0 is no port) and marks it invalid, which the
+ * ACL stage drops; the same packets with ports go through.
+ */
+export function portZeroPackets(): Result<OraclePacket[]> {
+  const other = 0x40;
+  const packet = (proto: 6 | 17, sport: number, dport: number): OraclePacket => webFragment(proto, other, 1, webDatagram(proto, other, sport, dport, 32), 0, false);
+  return ok([packet(17, 0, 9000), packet(17, 40000, 0), packet(6, 0, 443), packet(17, 40000, 9000), packet(6, 41000, 443)]);
+}
+
 /** The timeouts conversation's recording (`timeoutPackets`), beside the capture ones. */
 export const TIMEOUTS = "timeouts";
 
@@ -531,6 +545,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
   [FRAGMENT_EXPIRY]: { network: "network-policy.yaml", packets: fragmentExpiryPackets, note: `IPv4 fragment lists that never complete, from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (fragmentExpiryPackets)` },
+  [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

@@ -26,7 +26,9 @@
  *   RST, FIN or PSH or URG without ACK, or no SYN, ACK or RST at all, and a SYN+ACK, which would
  *   be a half-open connection; a plain ACK starts one, so a connection captured mid-stream is
  *   picked up), which `replay` uses; with `syn`, anything but a plain SYN. The default, `any`,
- *   lets every TCP packet start one, because ovn-trace microflows rarely give `tcp.flags`.
+ *   lets every TCP packet start one, because ovn-trace microflows rarely give `tcp.flags`. With
+ *   `ovs` also a TCP or UDP packet with port 0 (OVS's `extract_l4_tcp` / `extract_l4_udp`: port 0
+ *   is no port), known connection or not; not a later fragment, which carries no ports.
  * - TCP windows (with `tcpSegment`, which `replay` fills from each packet's TCP header): every
  *   packet of a TCP connection committed with a known segment is held to its windows as OVS
  *   holds it (conntrack-tcp.ts): out of window is `inv` (the connection's mark, label and NAT
@@ -82,7 +84,7 @@
  * nothing; an ICMP error finds its related connection with one lookup of its address pair.
  */
 import { hashAdd, hashFinish, mix32 } from "../base/index.js";
-import { CT, CT_STATE_NAMES, W, getField, field, type FieldDef } from "../flow/index.js";
+import { CT, CT_STATE_NAMES, FRAG, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, icmpQueryClass, icmpQueryType, isIcmpErrorType, type IcmpMessage } from "./conntrack-icmp.js";
@@ -171,7 +173,8 @@ export interface CtOutcome {
 export interface ConntrackOptions {
   /**
    * Which TCP packets of no connection may start one (see the module header): `any` (default),
-   * `ovs` (OVS's userspace conntrack) or `syn` (a plain SYN only); the others are invalid.
+   * `ovs` (OVS's userspace conntrack, which also finds TCP and UDP with port 0 invalid) or `syn` (a
+   * plain SYN only); the others are invalid.
    */
   readonly tcpNew?: "any" | "ovs" | "syn";
   /**
@@ -819,6 +822,8 @@ export class Conntrack {
       writeCtTuple(key, rel?.orig);
       return this.out(state, false, rel);
     }
+
+    if (this.tcpNew === "ovs" && (proto === PROTO_TCP || proto === PROTO_UDP) && (getField(key, F_TP_SRC) === 0 || getField(key, F_TP_DST) === 0) && ((key[W.NW]! >>> 24) & FRAG.LATER) === 0) return this.invalid(key, zone);
 
     const tb = this.table;
     const probe = tb.probe;

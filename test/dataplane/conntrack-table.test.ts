@@ -203,6 +203,11 @@ class TwinConntrack {
       this.writeCt(key, state, zone, rel ? rel.mark : 0, rel ? rel.label : none, rel?.orig);
       return result(state, false, rel);
     }
+    // OVS keys no TCP or UDP packet with port 0, which `ovs` follows; a later fragment carries none.
+    if (this.tcpNew === "ovs" && (t.proto === 6 || t.proto === 17) && (t.sport === 0 || t.dport === 0) && (getField(key, field("nw_frag")) & 2) === 0) {
+      this.writeCt(key, CT.TRK | CT.INV, zone, 0, none, undefined);
+      return result(CT.TRK | CT.INV, false);
+    }
     let hit = this.byTuple.get(tupleText(zone, t))?.[0];
     if (hit && hit.reply && req.force && req.commit) {
       this.forget(hit.conn);

@@ -157,6 +157,26 @@ describe("Conntrack", () => {
     expect(new Conntrack().execute(tcpKey(A, B, 1, 2), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.NEW);
   });
 
+  it("with tcpNew ovs, TCP and UDP with port 0 are invalid, as OVS keys no such packet; a later fragment is not judged by its ports", () => {
+    const ct = new Conntrack({ tcpNew: "ovs" });
+    const syn = (sport: number, dport: number): Uint32Array => {
+      const k = tcpKey(A, B, sport, dport);
+      k[W.TCP_FLAGS] = 0x02;
+      return k;
+    };
+    expect(ct.execute(syn(0, 80), { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);
+    expect(ct.execute(syn(1000, 0), { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);
+    const udp = syn(0, 53);
+    setField(udp, field("nw_proto"), 17);
+    expect(ct.execute(udp, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.INV);
+    expect(ct.size).toBe(0);
+    const later = syn(0, 0);
+    setField(later, field("nw_frag"), 3);
+    expect(ct.execute(later, { zone: 0, commit: true }).state).toBe(CT.TRK | CT.NEW);
+    // Other rules keep port 0 (traces: a microflow often gives no ports).
+    expect(new Conntrack().execute(syn(0, 80), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.NEW);
+  });
+
   it("a protocol without ports keeps no port when load balanced to a backend that has one", () => {
     const ct = new Conntrack();
     const vip = ip(172, 30, 0, 1);

@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { CAPTURE, FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, PORT_ZERO, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 const FILE = join(pcapsDir(), CAPTURE);
@@ -115,6 +115,14 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       expect(frames).toEqual([0, 1, 1, 2, 0, 0, 2, 1, 1]);
       expect(rec.outputs[3]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
       expect(rec.outputs[6]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
+    },
+  },
+  [PORT_ZERO]: {
+    what: "TCP and UDP with port 0 (invalid to OVS's conntrack)",
+    sane: (rec) => {
+      // Real OVS dropped UDP from port 0, UDP to port 0 and a TCP SYN from port 0, and sent on the
+      // same UDP and TCP with ports.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "", "other-1.default", "other-1.default"]);
     },
   },
   [TIMEOUTS]: {
