@@ -3,8 +3,9 @@
  * packet by packet.
  *
  * The packets: `PACKETS` of those that `replay --map auto` lays onto node1 of a network from
- * `bench/ndpi-composite-99k.pcap` (the shared captures), in capture order: the first ones, or for
- * an oracle named `NETWORK@N` those from the Nth on (both sides start with no connections there). Real OVS is the
+ * `bench/ndpi-composite-99k.pcap` (the shared captures), or for an oracle named `NETWORK#NAME`
+ * from `bench/NAME.pcap`, in capture order: the first ones, or for an oracle named `NETWORK@N`
+ * those from the Nth on (both sides start with no connections there). Real OVS is the
  * dummy-datapath ovs-vswitchd that a real ovn-controller programs as chassis node1 (the chassis
  * scripts/ovs-megaflows.ts starts); each frame goes in through its VIF (`netdev-dummy/receive`) and
  * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet:
@@ -96,19 +97,27 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
  * about connections conntrack does not have, invalid and dropped (@18280).
  */
 export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280"] as const;
-/** Every oracle of the capture: `SCENARIOS`, then `LATER`. */
-export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER];
+/**
+ * Other real captures (`NETWORK#CAPTURE`, a capture of the shared `bench/` folder by its name
+ * without `.pcap`), so that the traffic is not one capture's alone: two ISPs' traffic (one of them
+ * fragment-heavy, in VLAN tags) and a mixed desktop capture through the NetworkPolicy scenario's
+ * stateful ACLs, and another desktop capture, with 213 packets that OVS finds outside their TCP
+ * window, through the default install.
+ */
+export const OTHER_CAPTURES = ["network-policy.yaml#wand-fragtest-isp-vlan-2010-10k", "network-policy.yaml#wand-lpi-isp-2007-10k", "kube-ovn-default.yaml#pcpp-example2-4709", "network-policy.yaml#pcpp-example-4631"] as const;
+/** Every oracle of a capture: `SCENARIOS`, then `LATER`, then `OTHER_CAPTURES`. */
+export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER, ...OTHER_CAPTURES];
 export const CHASSIS = "node1";
 
-/** Where a scenario's recording is kept. */
+/** Where a scenario's recording is kept (`NETWORK#CAPTURE` as `NETWORK--CAPTURE`). */
 export function recordingFile(scenario: string): string {
-  return join(ROOT, "fixtures/ovs", `replay-${scenario.replace(/\.yaml(@\d+)?$/, "$1")}.json`);
+  return join(ROOT, "fixtures/ovs", `replay-${scenario.replace(/\.yaml/, "").replace("#", "--")}.json`);
 }
 
-/** An oracle name's network file and first packet: `NETWORK` or `NETWORK@N`. */
-function oracleName(name: string): { network: string; from: number } {
-  const m = /^(.*)@(\d+)$/.exec(name);
-  return m ? { network: m[1]!, from: Number(m[2]) } : { network: name, from: 0 };
+/** An oracle name's network file, capture (under the shared captures) and first packet: `NETWORK[#CAPTURE][@N]`. */
+export function oracleName(name: string): { network: string; capture: string; from: number } {
+  const m = /^([^#@]*)(?:#([^@]+))?(?:@(\d+))?$/.exec(name)!;
+  return { network: m[1]!, capture: m[2] !== undefined ? `bench/${m[2]}.pcap` : CAPTURE, from: m[3] !== undefined ? Number(m[3]) : 0 };
 }
 /** How many packets: enough for hundreds of connections, short enough for CI (about 20 s live). */
 export const PACKETS = 1000;
@@ -782,11 +791,11 @@ function sleepMs(ms: number): void {
  * `HAIRPIN`.
  */
 export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
-  const { network, from } = oracleName(name);
+  const { network, capture, from } = oracleName(name);
   const conv = CONVERSATIONS[name];
   const net = oracleNetwork(conv ? conv.network : network);
   if (!net.ok) return net;
-  const file = join(pcaps, CAPTURE);
+  const file = join(pcaps, capture);
   if (!conv && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
   const packets = conv ? conv.packets(net.value) : oraclePackets(net.value, file, from + PACKETS);
   if (!packets.ok) return packets;
@@ -798,7 +807,8 @@ export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<Repla
   if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
   const inputs = oracleInputs(scenario, pcaps);
   if (!inputs.ok) return inputs;
-  const file = join(pcaps, CAPTURE);
+  const { network, capture, from } = oracleName(scenario);
+  const file = join(pcaps, capture);
   const conv = CONVERSATIONS[scenario];
   const real = realOutputs(inputs.value.net, inputs.value.packets);
   if (!real.ok) return real;
@@ -806,12 +816,12 @@ export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<Repla
     ovs: versionOf("ovs-vswitchd"),
     ovn: versionOf("ovn-controller"),
     scenario,
-    capture: conv ? "" : CAPTURE,
+    capture: conv ? "" : capture,
     captureSha256: conv ? "" : createHash("sha256").update(readFileSync(file)).digest("hex"),
     notes: [
       conv
         ? `${conv.note}, a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
-        : `${oracleName(scenario).from === 0 ? `The first ${PACKETS} packets` : `Packets ${oracleName(scenario).from} to ${oracleName(scenario).from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${oracleName(scenario).network}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+        : `${from === 0 ? `The first ${PACKETS} packets` : `Packets ${from} to ${from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${network}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
       "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
     outputs: real.value.outputs,

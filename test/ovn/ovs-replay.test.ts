@@ -17,12 +17,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { CAPTURE, FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, PORT_ZERO, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, ORACLES, PORT_ZERO, TIMEOUTS, PACKETS, compareOutputs, oracleInputs, oracleName, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
-const FILE = join(pcapsDir(), CAPTURE);
-const HAVE_CAPTURE = existsSync(FILE);
-if (!HAVE_CAPTURE) console.warn(`ovs-replay: no capture ${FILE} (set OVNSIM_PCAPS); the comparisons are skipped`);
+/** The capture of an oracle, and whether it is at hand (the comparisons are skipped when not). */
+function captureOf(scenario: string): { file: string; capture: string; have: boolean } {
+  const capture = oracleName(scenario).capture;
+  const file = join(pcapsDir(), capture);
+  const have = existsSync(file);
+  if (!have) console.warn(`ovs-replay: no capture ${file} (set OVNSIM_PCAPS); the comparisons of ${scenario} are skipped`);
+  return { file, capture, have };
+}
 if (!LIVE) console.warn("ovs-replay: OVS/OVN not installed (or OVNSIM_NO_OVN=1); comparing with the recordings only");
 
 function inputs(name: string) {
@@ -33,6 +38,7 @@ function inputs(name: string) {
 
 for (const scenario of ORACLES) {
   const rec = JSON.parse(readFileSync(recordingFile(scenario), "utf8")) as ReplayRecording;
+  const { file: FILE, capture: CAPTURE, have: HAVE_CAPTURE } = captureOf(scenario);
 
   describe(`replay of ${scenario} against real OVS, packet by packet`, () => {
     it("the recording has every packet, and most of them send something", () => {
