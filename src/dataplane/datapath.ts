@@ -52,7 +52,7 @@
  * With a clock (the connection table's), after each recirculating `ct` effect the oldest list
  * whose 15 s are up goes on from that effect's continuation, as OVS's reassembly adds it to the
  * batch at that conntrack action: each fragment its own packet, with the metadata and registers
- * of the packet whose action it was, `ct_state` invalid and untracked (`expiring`, `sendExpired`).
+ * of the packet whose action it was, `ct_state` invalid and untracked (`expiring`).
  * The packet goes on first, then the fragments.
  *
  * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
@@ -348,19 +348,25 @@ export class Datapath {
         this.exec.learn(op.action, op.datapath, op.pipeline, k);
         continue;
       }
+      // Held, or released with its datagram: either way the rest of this pass goes on from there.
+      let held = false;
       if (ctx !== undefined && isIpv4Fragment(k)) {
-        // Held, or released with its datagram: either way the rest of this pass goes on from there.
-        if (this.fragment(ctx, acts, key, depth, i, k, emitAfter)) {
-          const late = this.fragments.size > 0 ? this.expiring(op, k) : undefined;
-          if (late !== undefined) this.sendExpired(ctx, op, late, depth);
-          return;
-        }
+        held = this.fragment(ctx, acts, key, depth, i, k, emitAfter);
         // Not one OVS reassembles: invalid, and it goes on now.
-        this.exec.connections!.markInvalid(k, op.request.zone);
+        if (!held) this.exec.connections!.markInvalid(k, op.request.zone);
       } else this.exec.conntrack(op.action, op.request, k);
       const late = ctx !== undefined && this.fragments.size > 0 ? this.expiring(op, k) : undefined;
-      this.afterCt(op, k, depth);
-      if (late !== undefined) this.sendExpired(ctx!, op, late, depth);
+      if (!held) this.afterCt(op, k, depth);
+      if (late !== undefined) {
+        // They go on from this action, each as the packet it is (its own frame for the sink).
+        this.aside(ctx!, () => {
+          for (const h of late) {
+            ctx!.restore(h.context);
+            this.afterCt(op, h.key, depth);
+          }
+        });
+      }
+      if (held) return;
     }
     if (emitAfter) this.emit(acts, key, depth);
   }
@@ -385,16 +391,16 @@ export class Datapath {
     return late;
   }
 
-  /** Expired fragments go on from `op`, each as the packet it is (its own frame for the sink). */
-  private sendExpired(ctx: PacketContext, op: EffectOp & { kind: "ct" }, late: readonly HeldFragment<FragmentResume>[], depth: number): void {
+  /**
+   * Runs `run`, which sends held fragments on (each restoring its own packet context), with scratch
+   * keys past those of the passes under way; the packet context is the current one again after.
+   */
+  private aside(ctx: PacketContext, run: () => void): void {
     const g = this.group;
     const now = ctx.save();
     g.scratchBase += 2 * g.maxRecirc;
     try {
-      for (const h of late) {
-        ctx.restore(h.context);
-        this.afterCt(op, h.key, depth);
-      }
+      run();
     } finally {
       g.scratchBase -= 2 * g.maxRecirc;
       ctx.restore(now);
@@ -419,22 +425,16 @@ export class Datapath {
     const r = this.fragments.add(ctx.fragment, k, op.request.zone, { key: k.slice(), resume: { actions: acts, passKey: passKey.slice(), depth, effect: i, emitAfter }, context: ctx.save() }, this.conntrack.clock?.now);
     if (r.kind === "invalid") return false;
     if (r.kind === "held") return true;
-    const now = ctx.save();
-    const g = this.group;
-    // The datagram: its first fragment, whole.
-    const first = r.fragments[0]!;
-    ctx.restore(first.context);
-    const datagram = first.key.slice();
-    datagram[W.NW] = datagram[W.NW]! & 0x00ffffff;
-    this.exec.conntrack(op.action, op.request, datagram);
-    // Each fragment goes on, in offset order, with scratch keys past those of the passes under way.
-    g.scratchBase += 2 * g.maxRecirc;
-    try {
+    this.aside(ctx, () => {
+      // The datagram: its first fragment, whole.
+      const first = r.fragments[0]!;
+      ctx.restore(first.context);
+      const datagram = first.key.slice();
+      datagram[W.NW] = datagram[W.NW]! & 0x00ffffff;
+      this.exec.conntrack(op.action, op.request, datagram);
+      // Each fragment goes on, in offset order.
       for (const h of r.fragments) this.release(ctx, h, datagram);
-    } finally {
-      g.scratchBase -= 2 * g.maxRecirc;
-      ctx.restore(now);
-    }
+    });
     return true;
   }
 
