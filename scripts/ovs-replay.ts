@@ -56,7 +56,7 @@
  *
  * Run: `npx tsx scripts/ovs-replay.ts [NAME...]` compares real OVS now with the recordings (all,
  * or the named ones: a scenario file or `hairpin`; exit 1 when they differ); `--record` rewrites
- * them. test/ovn/ovs-replay.test.ts holds ovnsim to the recordings.
+ * them. test/ovn/ovs-replay.test.ts and ovs-replay-more.test.ts hold ovnsim to the recordings.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -433,18 +433,17 @@ function webFragments(proto: 6 | 17, dst: number, id: number, d: Uint8Array, cut
  * whose policy allows its port, which a later fragment does not carry.
  */
 export function fragmentPackets(): Result<OraclePacket[]> {
-  const [datagram, frag, split] = [webDatagram, webFragment, webFragments];
   const other = 0x40;
-  const u = datagram(17, other, 40000, 9000, 3000);
-  const [a1, a2, a3] = split(17, other, 101, u, [0, 1480, 2960]);
-  const [b1, b2] = split(17, other, 102, u, [0, 1480]);
-  const [c1] = split(17, other, 103, u, [0, 1480]);
-  const [d1, d2] = split(17, other, 104, u, [0, 800]);
-  const [e1, e2] = split(17, other, 105, u, [0, 1480]);
-  const e2overlap = frag(17, other, 105, u.subarray(1400), 1400, false);
+  const u = webDatagram(17, other, 40000, 9000, 3000);
+  const [a1, a2, a3] = webFragments(17, other, 101, u, [0, 1480, 2960]);
+  const [b1, b2] = webFragments(17, other, 102, u, [0, 1480]);
+  const [c1] = webFragments(17, other, 103, u, [0, 1480]);
+  const [d1, d2] = webFragments(17, other, 104, u, [0, 800]);
+  const [e1, e2] = webFragments(17, other, 105, u, [0, 1480]);
+  const e2overlap = webFragment(17, other, 105, u.subarray(1400), 1400, false);
   // TCP to api-1 (10.16.0.20), whose NetworkPolicy admits web-1 on port 8080 only.
-  const t = datagram(6, 0x20, 41000, 8080, 2000);
-  const [t1, t2] = split(6, 0x20, 106, t, [0, 1480]);
+  const t = webDatagram(6, 0x20, 41000, 8080, 2000);
+  const [t1, t2] = webFragments(6, 0x20, 106, t, [0, 1480]);
   return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e1!, e2overlap, e2!, t1!, t2!]);
 }
 

@@ -1,0 +1,94 @@
+/**
+ * The replay oracle's test cases (scripts/ovs-replay.ts), shared by the test files that run them:
+ * ovs-replay.test.ts (the first window of the bench capture on each network) and
+ * ovs-replay-more.test.ts (its later windows, the other captures and the conversations), two
+ * files so that the runner can run them side by side.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ovsAvailable } from "../../src/ovn/index.js";
+import { PACKETS, compareOutputs, oracleInputs, oracleName, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+
+export const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
+/** The capture of an oracle, and whether it is at hand (the comparisons are skipped when not). */
+function captureOf(scenario: string): { file: string; capture: string; have: boolean } {
+  const capture = oracleName(scenario).capture;
+  const file = join(pcapsDir(), capture);
+  const have = existsSync(file);
+  if (!have) console.warn(`ovs-replay: no capture ${file} (set OVNSIM_PCAPS); the comparisons of ${scenario} are skipped`);
+  return { file, capture, have };
+}
+if (!LIVE) console.warn("ovs-replay: OVS/OVN not installed (or OVNSIM_NO_OVN=1); comparing with the recordings only");
+
+/** An oracle's network and packets (scripts/ovs-replay.ts `oracleInputs`), or a thrown error. */
+export function inputs(name: string) {
+  const r = oracleInputs(name);
+  if (!r.ok) throw new Error(r.diags[0]!.message);
+  return r.value;
+}
+
+/** The tests of a capture oracle (`NETWORK[#CAPTURE][@N]`) against its recording. */
+export function captureOracle(scenario: string): void {
+  const rec = JSON.parse(readFileSync(recordingFile(scenario), "utf8")) as ReplayRecording;
+  const { file, capture, have } = captureOf(scenario);
+
+  describe(`replay of ${scenario} against real OVS, packet by packet`, () => {
+    it("the recording has every packet, and most of them send something", () => {
+      expect(rec.scenario).toBe(scenario);
+      expect(rec.capture).toBe(capture);
+      expect(rec.outputs.length).toBe(PACKETS);
+      expect(rec.outputs.filter((o) => o.length > 0).length).toBeGreaterThan(PACKETS * 0.6);
+      // Deliveries on node1, and packets that leave it: tunnelled to node2 or onto a provider network.
+      expect(rec.outputs.some((o) => o.some((l) => l.startsWith("vif ")))).toBe(true);
+      expect(rec.outputs.some((o) => o.some((l) => l.startsWith("tun ") || l.startsWith("wire ")))).toBe(true);
+    });
+
+    it.skipIf(!have)("is about the capture at hand", () => {
+      expect(createHash("sha256").update(readFileSync(file)).digest("hex"), "a different capture: re-record with npx tsx scripts/ovs-replay.ts --record").toBe(rec.captureSha256);
+    });
+
+    it.skipIf(!have)("ovnsim sends, for each packet, what real OVS sent", () => {
+      const { net, packets } = inputs(scenario);
+      const sim = ovnsimOutputs(net, packets);
+      expect(sim.ok).toBe(true);
+      if (!sim.ok) return;
+      expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
+    });
+
+    it.skipIf(!have || !LIVE)("the recording is what real OVS sends now", () => {
+      const { net, packets } = inputs(scenario);
+      const real = realOutputs(net, packets);
+      expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
+      if (!real.ok) return;
+      expect(compareOutputs(rec.outputs, real.value.outputs), "stale recording: run npx tsx scripts/ovs-replay.ts --record").toEqual([]);
+      expect(real.value.tcpSeqCheckFailed).toBe(rec.tcpSeqCheckFailed);
+    }, 120_000);
+  });
+}
+
+/** The tests of a conversation against its recording; `check` says what the recording must show. */
+export function conversation(name: string, check: { what: string; sane: (rec: ReplayRecording) => void }): void {
+  describe(`${check.what} against real OVS, packet by packet`, () => {
+    const rec = JSON.parse(readFileSync(recordingFile(name), "utf8")) as ReplayRecording;
+
+    it("the recording shows what the conversation is about", () => check.sane(rec));
+
+    it("ovnsim sends, for each packet, the frame real OVS sent", () => {
+      const { net, packets } = inputs(name);
+      const sim = ovnsimOutputs(net, packets);
+      expect(sim.ok).toBe(true);
+      if (!sim.ok) return;
+      expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
+    });
+
+    it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
+      const { net, packets } = inputs(name);
+      const real = realOutputs(net, packets);
+      expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
+      if (!real.ok) return;
+      expect(compareOutputs(rec.outputs, real.value.outputs), `stale recording: run npx tsx scripts/ovs-replay.ts --record ${name}`).toEqual([]);
+    }, 120_000);
+  });
+}

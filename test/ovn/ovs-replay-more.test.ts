@@ -1,0 +1,77 @@
+/**
+ * The replay oracle (scripts/ovs-replay.ts), continued from ovs-replay.test.ts: the later windows
+ * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and the conversations beside the captures, frame for frame
+ * the same way: load-balancer hairpins, ICMP errors and pings through a gateway router's NAT (the
+ * errors' quoted packets translated too, byte for byte), IPv4 fragments, fragment lists that never
+ * complete, TCP and UDP with port 0, and connections that expire.
+ */
+import { expect } from "vitest";
+import { FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { captureOracle, conversation } from "./ovs-replay-cases.js";
+
+for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
+
+/** The conversations beside the capture, each with what its recording must show (so that it tests something). */
+const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void }> = {
+  [HAIRPIN]: {
+    what: "load-balancer hairpins (the SNAT to the VIP, the un-NAT of the replies)",
+    sane: (rec) => {
+      // Real OVS sent every packet back to web-1.default.
+      expect(rec.outputs.length).toBe(16);
+      for (const o of rec.outputs) expect(o.map((l) => l.split(" ").slice(0, 2).join(" "))).toEqual(["vif web-1.default"]);
+    },
+  },
+  [ICMP_NAT]: {
+    what: "ICMP through NAT (errors and their quoted packets translated back, pings by identifier)",
+    sane: (rec) => {
+      // Where real OVS sent each packet: the errors about translated connections reach the pods that
+      // made them, the unrelated error and the unanswered reply go nowhere, the ping from outside
+      // with a pod's identifier is the router's to answer.
+      const where = rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, 2).join(" ")).join(","));
+      expect(where).toEqual(["vif upstream", "vif vm-g3", "vif vm-g3", "", "vif upstream", "vif vm-g2", "vif upstream", "vif vm-g1", "", "vif upstream", "vif vm-g1", "vif upstream"]);
+    },
+  },
+  [FRAGMENTS]: {
+    what: "IPv4 fragments through stateful ACLs (held until their datagram completes)",
+    sane: (rec) => {
+      // Real OVS sent a datagram's fragments all at once, when the last one came (packets 2, 4, 10);
+      // nothing of the datagram that never completed (5), of the one with a short fragment (6, 7),
+      // nor of the TCP one whose later fragment the port ACL refused (11, 12).
+      const sent = rec.outputs.map((o) => o.length);
+      expect(sent).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0]);
+    },
+  },
+  [FRAGMENT_EXPIRY]: {
+    what: "IPv4 fragment lists that never complete (sent on as invalid after 15 s, deleted after 25 s)",
+    sane: (rec) => {
+      // Real OVS sent the held first fragment (packet 0) to node2 with packet 3, the first packet
+      // through conntrack after its list's 15 s (packet 2 came at exactly 15 s), and the later
+      // fragment (4) with packet 6; the list of packet 5 was 25 s old at packet 7 and was deleted.
+      const frames = rec.outputs.map((o) => o.length);
+      expect(frames).toEqual([0, 1, 1, 2, 0, 0, 2, 1, 1]);
+      expect(rec.outputs[3]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
+      expect(rec.outputs[6]!.filter((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toHaveLength(1);
+    },
+  },
+  [PORT_ZERO]: {
+    what: "TCP and UDP with port 0 (invalid to OVS's conntrack)",
+    sane: (rec) => {
+      // Real OVS dropped UDP from port 0, UDP to port 0 and a TCP SYN from port 0, and sent on the
+      // same UDP and TCP with ports.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "", "other-1.default", "other-1.default"]);
+    },
+  },
+  [TIMEOUTS]: {
+    what: "connections expiring by OVS's default timeouts (on a stopped and warped clock)",
+    sane: (rec) => {
+      // Real OVS refused other-1's packet once its connection had expired (3: 30 s after a reply;
+      // 8: 60 s, then 30 s; 17: 30 s after the TCP close), and let through every other one.
+      const sent = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      const api = "api-1.backend";
+      const other = "other-1.default";
+      expect(sent).toEqual([other, api, api, "", other, api, other, api, "", other, api, other, api, other, api, other, api, ""]);
+    },
+  },
+};
+
+for (const [name, check] of Object.entries(CONVERSATION_CHECKS)) conversation(name, check);
