@@ -413,12 +413,20 @@ function webDatagram(proto: 6 | 17, dst: number, sport: number, dport: number, n
   return l4;
 }
 
-/** One IPv4 fragment (identification `id`, `data` at `offset`) of a web-1.frontend datagram to 10.16.0.`dst`. */
+/**
+ * One IPv4 fragment (identification `id`, `data` at `offset`) of a web-1.frontend datagram to
+ * 10.16.0.`dst`; at offset 0 without `more`, the whole datagram.
+ */
 function webFragment(proto: 6 | 17, dst: number, id: number, data: Uint8Array, offset: number, more: boolean, at?: number): OraclePacket {
   const ip = new Uint8Array([0x45, 0, ...be16(20 + data.length), ...be16(id), ...be16((more ? 0x2000 : 0) | (offset / 8)), 64, proto, 0, 0, 10, 16, 0, 10, 10, 16, 0, dst]);
   const frame = new Uint8Array([0, 0, 0, 0x16, 0, dst, 0, 0, 0, 0x16, 0, 0x10, 8, 0, ...ip, ...data]);
   fixChecksums(frame);
   return { port: "web-1.frontend", frame, ...(at !== undefined ? { at } : {}) };
+}
+
+/** A whole (unfragmented) datagram from web-1.frontend to 10.16.0.`dst` with 32 bytes of payload, sent at `at`. */
+function webWhole(proto: 6 | 17, dst: number, sport: number, dport: number, at?: number): OraclePacket {
+  return webFragment(proto, dst, 1, webDatagram(proto, dst, sport, dport, 32), 0, false, at);
 }
 
 /** A datagram's fragments, cut at the offsets `cuts` (the first 0). */
@@ -466,7 +474,7 @@ export function fragmentExpiryPackets(): Result<OraclePacket[]> {
   const u = webDatagram(17, web2, 40000, 9000, 3000);
   const first = (id: number, at: number): OraclePacket => webFragment(17, web2, id, u.subarray(0, 1480), 0, true, at);
   const second = (id: number, at: number): OraclePacket => webFragment(17, web2, id, u.subarray(1480, 2960), 1480, true, at);
-  const whole = (dst: number, sport: number, at: number): OraclePacket => webFragment(17, dst, 1, webDatagram(17, dst, sport, 9000, 32), 0, false, at);
+  const whole = (dst: number, sport: number, at: number): OraclePacket => webWhole(17, dst, sport, 9000, at);
   return ok([
     first(401, 0),
     whole(web2, 40001, 5_000),
@@ -490,8 +498,7 @@ export const PORT_ZERO = "port-zero";
  */
 export function portZeroPackets(): Result<OraclePacket[]> {
   const other = 0x40;
-  const packet = (proto: 6 | 17, sport: number, dport: number): OraclePacket => webFragment(proto, other, 1, webDatagram(proto, other, sport, dport, 32), 0, false);
-  return ok([packet(17, 0, 9000), packet(17, 40000, 0), packet(6, 0, 443), packet(17, 40000, 9000), packet(6, 41000, 443)]);
+  return ok([webWhole(17, other, 0, 9000), webWhole(17, other, 40000, 0), webWhole(6, other, 0, 443), webWhole(17, other, 40000, 9000), webWhole(6, other, 41000, 443)]);
 }
 
 /** The timeouts conversation's recording (`timeoutPackets`), beside the capture ones. */
