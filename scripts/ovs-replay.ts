@@ -59,7 +59,7 @@
  * them. test/ovn/ovs-replay.test.ts and ovs-replay-more.test.ts hold ovnsim to the recordings.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
@@ -70,7 +70,7 @@ import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/i
 import { switchOfPort, type Network } from "../src/model/index.js";
 import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
-import { ovsAvailable, startRealChassis } from "../src/ovn/index.js";
+import { UnixctlClient, ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
@@ -623,10 +623,11 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
 }
 
 /** What real OVS sends from `CHASSIS` for each packet, and its count of TCP sequence-check failures. */
-export function realOutputs(net: Network, packets: readonly OraclePacket[]): Result<{ outputs: string[][]; tcpSeqCheckFailed: number }> {
+export async function realOutputs(net: Network, packets: readonly OraclePacket[]): Promise<Result<{ outputs: string[][]; tcpSeqCheckFailed: number }>> {
   const started = startRealChassis(net, CHASSIS);
   if (!started.ok) return started;
   const t = started.value;
+  let client: UnixctlClient | undefined;
   try {
     const ch = t.chassis;
     const ifaces = [...ch.vifs.keys(), "eth0", ...ch.providerNics];
@@ -654,12 +655,17 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
     if (!groups.ok) return groups;
     for (const g of groups.value) portName.set(`${dpUuid.get(uuidOf(g.datapath))}/${Number(g.tunnel_key)}`, String(g.name));
     const byPort = new Map([...ch.vifs].map(([iface, lsp]) => [lsp, iface]));
+    // Frames already read from each interface's capture, and the capture's size then.
     const seen = new Map<string, number>();
+    const seenSize = new Map<string, number>();
     const sent = (): Result<string[]> => {
       const out: string[] = [];
       for (const iface of ifaces) {
         const file = join(ch.dir, `${iface}.pcap`);
         if (!existsSync(file)) continue;
+        const size = statSync(file).size;
+        if (size === seenSize.get(iface)) continue;
+        seenSize.set(iface, size);
         const cap = openCapture(new Uint8Array(readFileSync(file)), file);
         if (!cap.ok) return cap;
         const rd = cap.value;
@@ -693,47 +699,137 @@ export function realOutputs(net: Network, packets: readonly OraclePacket[]): Res
       }
       return ok(out.sort());
     };
+    // ovs-appctl's commands, over one connection to ovs-vswitchd's control socket: a process
+    // per command would cost about 10 ms, two commands a packet.
+    const conn = await UnixctlClient.connect(ch.vswitchdCtl);
+    if (!conn.ok) return conn;
+    const ctl = (client = conn.value);
+    let upcallsSoFar = 0;
+    let received = 0;
     const out: string[][] = [];
     // OVS's clock is stopped, so that no connection expires while the packets go in (ovnsim's
     // replay clock stands still too); a conversation about time moves it on to each packet's time,
     // in steps of a second that let ovs-vswitchd's main loop run as it would have.
     let clock = 0;
     {
-      const r = ch.appctl("time/stop");
+      const r = await ctl.call("time/stop");
       if (!r.ok) return r;
     }
     for (const p of packets) {
       if (p.at !== undefined && p.at > clock) {
-        const r = ch.appctl("time/warp", String(p.at - clock), String(Math.min(1000, p.at - clock)));
+        const r = await ctl.call("time/warp", String(p.at - clock), String(Math.min(1000, p.at - clock)));
         if (!r.ok) return r;
         clock = p.at;
       }
       const wire = p.localnet ? providerWire(net, p.port, p.frame) : undefined;
       const iface = wire?.nic ?? byPort.get(p.port);
       if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF or localnet port of the real ${CHASSIS}`));
-      const r = ch.receive(iface, Buffer.from(wire?.frame ?? p.frame).toString("hex"));
+      const r = await ctl.call("netdev-dummy/receive", iface, Buffer.from(wire?.frame ?? p.frame).toString("hex"));
       if (!r.ok) return r;
-      // One more round trip through ovs-vswitchd's main loop before reading what it sent.
-      const v = ch.appctl("version");
+      // The datapath takes the packet in on a later turn of ovs-vswitchd's main loop than the one
+      // that queued it: wait until it has.
+      received++;
+      const v = await receivedBy(ctl, received);
       if (!v.ok) return v;
       const s = sent();
       if (!s.ok) return s;
+      // A packet that went to ovn-controller (DNS, ARP and ICMP replies, MAC learning) goes on, if
+      // at all, when ovn-controller sends it back: after a packet that may have, wait until
+      // nothing more comes.
+      const n = await upcalls(ctl);
+      if (!n.ok) return n;
+      if (n.value !== upcallsSoFar) {
+        upcallsSoFar = n.value;
+        const more = await settle(ctl, sent);
+        if (!more.ok) return more;
+        s.value.push(...more.value);
+        s.value.sort();
+      }
       out.push(s.value);
     }
     // Coverage counters reach the totals in batches, on the main loop's timer: move the stopped
     // clock on past it (every packet is in by now) and give the main loop a moment.
     {
-      const r = ch.appctl("time/warp", "5000", "1000");
+      const r = await ctl.call("time/warp", "5000", "1000");
       if (!r.ok) return r;
     }
     sleepMs(1500);
-    const cov = ch.appctl("coverage/show");
+    const cov = await ctl.call("coverage/show");
     if (!cov.ok) return cov;
     const m = /conntrack_tcp_seq_chk_failed\s.*total:\s*(\d+)/.exec(cov.value);
     return ok({ outputs: out, tcpSeqCheckFailed: m ? Number(m[1]) : 0 });
   } finally {
+    client?.close();
     t.stop();
   }
+}
+
+/**
+ * Packets that may have gone on to ovn-controller so far: those the datapath missed
+ * (`dpctl/show`), each of which ovs-vswitchd translated itself, and those of datapath flows that
+ * send their packets up to it (`userspace(...)` actions, `dpctl/dump-flows`).
+ */
+async function upcalls(ctl: UnixctlClient): Promise<Result<number>> {
+  const d = await ctl.call("dpctl/show");
+  if (!d.ok) return d;
+  const m = /lookups: hit:\d+ missed:(\d+)/.exec(d.value);
+  if (!m) return fail(error("oracle.dpctl", "dpctl/show gave no lookup counts"));
+  let n = Number(m[1]);
+  const f = await ctl.call("dpctl/dump-flows");
+  if (!f.ok) return f;
+  for (const line of f.value.split("\n")) {
+    if (!/[:,]userspace\(/.test(line)) continue;
+    const p = /\bpackets:(\d+)/.exec(line);
+    if (p) n += Number(p[1]);
+  }
+  return ok(n);
+}
+
+/** The longest wait for the datapath to take a packet in. */
+const RECEIVE_MAX_MS = 10_000;
+
+/**
+ * Waits until ovs-vswitchd's datapath has taken in `n` packets from its ports in all
+ * (`dpif-netdev/pmd-stats-show`, summed over its threads): it handles each batch it takes in to
+ * the end before it reads its counters again.
+ */
+async function receivedBy(ctl: UnixctlClient, n: number): Promise<Result<number>> {
+  const start = Date.now();
+  for (;;) {
+    const r = await ctl.call("dpif-netdev/pmd-stats-show");
+    if (!r.ok) return r;
+    let got = 0;
+    for (const m of r.value.matchAll(/packets received: (\d+)/g)) got += Number(m[1]);
+    if (got >= n) return ok(got);
+    if (Date.now() - start > RECEIVE_MAX_MS) return fail(error("oracle.receive", `ovs-vswitchd took in ${got} packets, not ${n}, within ${RECEIVE_MAX_MS} ms`));
+  }
+}
+
+/** How long outputs must stay the same before a packet sent to ovn-controller counts as done. */
+const SETTLE_MS = 25;
+/** The longest wait for a packet sent to ovn-controller. */
+const SETTLE_MAX_MS = 2000;
+
+/**
+ * What ovs-vswitchd sends after a packet went to ovn-controller: its outputs, read until they have
+ * not changed for `SETTLE_MS` (at most `SETTLE_MAX_MS`).
+ */
+async function settle(ctl: UnixctlClient, sent: () => Result<string[]>): Promise<Result<string[]>> {
+  const out: string[] = [];
+  const start = Date.now();
+  let quiet = start;
+  while (Date.now() - quiet < SETTLE_MS && Date.now() - start < SETTLE_MAX_MS) {
+    sleepMs(2);
+    const v = await ctl.call("version");
+    if (!v.ok) return v;
+    const s = sent();
+    if (!s.ok) return s;
+    if (s.value.length > 0) {
+      out.push(...s.value);
+      quiet = Date.now();
+    }
+  }
+  return ok(out);
 }
 
 /**
@@ -809,14 +905,14 @@ export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Ne
 }
 
 /** Records real OVS's outputs for an oracle's packets (`oracleInputs`). */
-export function recordReplay(scenario: string, pcaps = pcapsDir()): Result<ReplayRecording> {
+export async function recordReplay(scenario: string, pcaps = pcapsDir()): Promise<Result<ReplayRecording>> {
   if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
   const inputs = oracleInputs(scenario, pcaps);
   if (!inputs.ok) return inputs;
   const { network, capture, from } = oracleName(scenario);
   const file = join(pcaps, capture);
   const conv = CONVERSATIONS[scenario];
-  const real = realOutputs(inputs.value.net, inputs.value.packets);
+  const real = await realOutputs(inputs.value.net, inputs.value.packets);
   if (!real.ok) return real;
   return ok({
     ovs: versionOf("ovs-vswitchd"),
@@ -847,14 +943,14 @@ export function compareOutputs(want: readonly (readonly string[])[], got: readon
   return out;
 }
 
-function main(): number {
+async function main(): Promise<number> {
   let status = 0;
   const all: string[] = [...ORACLES, ...Object.keys(CONVERSATIONS)];
   const named = process.argv.slice(2).filter((a) => !a.startsWith("--"));
   for (const n of named) if (!all.includes(n)) return (process.stderr.write(`ovs-replay: no oracle ${n} (${all.join(", ")})\n`), 2);
   for (const scenario of named.length > 0 ? named : all) {
     const file = recordingFile(scenario);
-    const rec = recordReplay(scenario);
+    const rec = await recordReplay(scenario);
     if (!rec.ok) {
       for (const d of rec.diags) process.stderr.write(`ovs-replay: ${scenario}: ${d.message}\n`);
       return 2;
@@ -880,4 +976,4 @@ function main(): number {
   return status;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main();

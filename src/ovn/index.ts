@@ -12,3 +12,4 @@ export { OvsChassis, ovsAvailable, startRealChassis, underlayMac, OVS_BINARIES, 
 export type { BridgePort, Neighbour, OvsChassisOptions, RealChassisOptions, RealChassisTopology, Underlay, WaitOptions } from "./ovs-chassis.js";
 export { parseOfprotoTrace, parseFlowFields, parseMegaflowLine, flagBits, datapathActionsOf, PROTOCOL_SHORTHANDS, CT_STATE_BITS } from "./megaflow.js";
 export type { FlowField, ParsedFlow, TracePass } from "./megaflow.js";
+export { JsonObjects, UnixctlClient } from "./unixctl.js";

@@ -57,9 +57,9 @@ export function captureOracle(scenario: string): void {
       expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
     });
 
-    it.skipIf(!have || !LIVE)("the recording is what real OVS sends now", () => {
+    it.skipIf(!have || !LIVE)("the recording is what real OVS sends now", async () => {
       const { net, packets } = inputs(scenario);
-      const real = realOutputs(net, packets);
+      const real = await realOutputs(net, packets);
       expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
       if (!real.ok) return;
       expect(compareOutputs(rec.outputs, real.value.outputs), "stale recording: run npx tsx scripts/ovs-replay.ts --record").toEqual([]);
@@ -83,9 +83,9 @@ export function conversation(name: string, check: { what: string; sane: (rec: Re
       expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
     });
 
-    it.skipIf(!LIVE)("the recording is what real OVS sends now", () => {
+    it.skipIf(!LIVE)("the recording is what real OVS sends now", async () => {
       const { net, packets } = inputs(name);
-      const real = realOutputs(net, packets);
+      const real = await realOutputs(net, packets);
       expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
       if (!real.ok) return;
       expect(compareOutputs(rec.outputs, real.value.outputs), `stale recording: run npx tsx scripts/ovs-replay.ts --record ${name}`).toEqual([]);
