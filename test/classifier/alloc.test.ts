@@ -9,6 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { allocationGcs } from "../alloc/gc-child.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -17,7 +18,7 @@ function gcsBetween(lines: string[], begin: string, end: string): string[] {
   const e = lines.indexOf(end);
   expect(b).toBeGreaterThanOrEqual(0);
   expect(e).toBeGreaterThan(b);
-  return lines.slice(b + 1, e).filter((l) => /Scavenge|Mark-Compact|Minor/.test(l));
+  return allocationGcs(lines.slice(b + 1, e));
 }
 
 describe("classifier lookup allocation", () => {
