@@ -8,7 +8,10 @@
  * those from the Nth on (both sides start with no connections there). Real OVS is the
  * dummy-datapath ovs-vswitchd that a real ovn-controller programs as chassis node1 (the chassis
  * scripts/ovs-megaflows.ts starts); each frame goes in through its VIF (`netdev-dummy/receive`) and
- * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet:
+ * what the datapath sends is read back from the interfaces' `tx_pcap` files after each packet
+ * (once the datapath counts the packet as received, and, after a packet that may have gone on to
+ * ovn-controller, once the outputs have stayed the same for 25 ms; the commands go over one
+ * connection to ovs-vswitchd's control socket, `UnixctlClient`):
  * frames on the VIFs, and on the underlay towards node2 the Geneve packet, read as its inner frame,
  * its VNI and its OVN port-key option (or the VXLAN packet: its inner frame, and the datapath and
  * output port its VNI carries; VXLAN has no input port, shown as `?`). ovnsim replays the same frames through `Replayer` and its
@@ -68,7 +71,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
-import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
+import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { UnixctlClient, ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -455,6 +458,67 @@ export function fragmentPackets(): Result<OraclePacket[]> {
   return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e1!, e2overlap, e2!, t1!, t2!]);
 }
 
+/** The IPv6 fragments conversation's recording (`fragmentV6Packets`), beside the capture ones. */
+export const FRAGMENTS_V6 = "fragments-v6";
+
+/** web-1.frontend's IPv6 address in the IPv6 conversations (fd00:10:16::10), and a pod's (fd00:10:16::`dst`). */
+function web6Address(host: number): Uint8Array {
+  return new Uint8Array([0xfd, 0, 0, 0x10, 0, 0x16, 0, 0, 0, 0, 0, 0, 0, 0, 0, host]);
+}
+
+/** A UDP datagram from web-1.frontend (fd00:10:16::10) to fd00:10:16::`dst`, its checksum over the whole. */
+function web6Datagram(dst: number, sport: number, dport: number, n: number): Uint8Array {
+  const l4 = new Uint8Array(8 + n).fill(0x61);
+  l4.set([...be16(sport), ...be16(dport), ...be16(l4.length), 0, 0]);
+  const c = internetChecksum(l4, 0, l4.length, ipv6PseudoHeaderSum(web6Address(0x10), web6Address(dst), 17, l4.length)) || 0xffff;
+  l4[6] = c >>> 8;
+  l4[7] = c & 0xff;
+  return l4;
+}
+
+/**
+ * An IPv6 packet from web-1.frontend to the pod with MAC 00:00:00:16:00:`dst` and address
+ * fd00:10:16::`dst` carrying `data` after a fragment header (identification `id`, `data` at
+ * `offset` of the datagram's UDP part, `more` fragments to come); without a fragment header when
+ * `id` is undefined.
+ */
+function web6Packet(dst: number, id: number | undefined, data: Uint8Array, offset: number, more: boolean): OraclePacket {
+  const frag = id === undefined ? [] : [17, 0, ...be16(offset | (more ? 1 : 0)), ...be32(id)];
+  const ip = [0x60, 0, 0, 0, ...be16(frag.length + data.length), id === undefined ? 17 : 44, 64, ...web6Address(0x10), ...web6Address(dst)];
+  const frame = new Uint8Array([0, 0, 0, 0x16, 0, dst, 0, 0, 0, 0x16, 0, 0x10, 0x86, 0xdd, ...ip, ...frag, ...data]);
+  return { port: "web-1.frontend", frame };
+}
+
+/** A datagram's IPv6 fragments, cut at the offsets `cuts` (the first 0; each a multiple of 8). */
+function web6Fragments(dst: number, id: number, d: Uint8Array, cuts: readonly number[]): OraclePacket[] {
+  return cuts.map((c, i) => web6Packet(dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length));
+}
+
+/**
+ * IPv6 fragments through network-policy's stateful ACLs on node1 (the switch sends all its IP
+ * traffic through conntrack; the pods need no IPv6 address of their own for it), which OVS's
+ * conntrack reassembles as it does IPv4's: datagrams to other-1.default whose fragments come in
+ * order and out of order, one that never completes, one with a first fragment too short to
+ * reassemble (under 1,280 bytes), one to web-2.frontend on node2, fragment headers that
+ * fragment nothing, and a datagram without one.
+ */
+export function fragmentV6Packets(): Result<OraclePacket[]> {
+  const other = 0x40;
+  const web2 = 0x11;
+  const u = web6Datagram(other, 40000, 9000, 3000);
+  const [a1, a2, a3] = web6Fragments(other, 0x10001, u, [0, 1448, 2896]);
+  const [b1, b2] = web6Fragments(other, 0x10002, u, [0, 1448]);
+  const [c1] = web6Fragments(other, 0x10003, u, [0, 1448]);
+  const [d1, d2] = web6Fragments(other, 0x10004, u, [0, 800]);
+  const w = web6Datagram(web2, 40001, 9000, 2000);
+  const [e1, e2] = web6Fragments(web2, 0x10005, w, [0, 1448]);
+  const small = web6Datagram(other, 40002, 9000, 32);
+  // The last three: a fragment header of all zeros (no fragment: delivered), one with only its two
+  // reserved bits set (6 in the offset's place: a fragment to the flow key, which OVS's reassembly
+  // passes by and its conntrack cannot key), and no fragment header.
+  return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e2!, e1!, web6Packet(other, 0x10006, small, 0, false), web6Packet(other, 0x10007, small, 6, false), web6Packet(other, undefined, small, 0, false)]);
+}
+
 /** The fragment expiry conversation's recording (`fragmentExpiryPackets`), beside the capture ones. */
 export const FRAGMENT_EXPIRY = "fragment-expiry";
 
@@ -559,6 +623,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
+  [FRAGMENTS_V6]: { network: "network-policy.yaml", packets: fragmentV6Packets, note: `IPv6 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentV6Packets)` },
   [FRAGMENT_EXPIRY]: { network: "network-policy.yaml", packets: fragmentExpiryPackets, note: `IPv4 fragment lists that never complete, from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (fragmentExpiryPackets)` },
   [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

@@ -49,7 +49,7 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
   lines.push(`datapath passes: ${s.passes} (${s.recirculations} recirculations and tunnel arrivals)`);
   lines.push(`connections: ${r.connectionsCreated} committed, ${r.connectionsExpired} of them expired, ${r.connections} tracked at the end`);
   const f = r.fragments;
-  if (f.held + f.expired + f.deleted > 0) lines.push(`IPv4 fragments of datagrams that never completed: ${f.held} held at the end, ${f.expired} sent on as invalid after 15 s, ${f.deleted} deleted after 25 s`);
+  if (f.held + f.expired + f.deleted > 0) lines.push(`IP fragments of datagrams that never completed: ${f.held} held at the end, ${f.expired} sent on as invalid after 15 s, ${f.deleted} deleted after 25 s`);
   const section = (title: string, counts: Record<string, number>) => {
     const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     lines.push(`${title}:${entries.length === 0 ? " none" : ""}`);

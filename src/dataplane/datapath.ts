@@ -42,12 +42,12 @@
  *
  * Fragments
  * ---------
- * With `reassembly` (the replay), an IPv4 fragment at a `ct` effect goes to the datapath's
- * `FragmentLists` (ipf.ts), as OVS's conntrack hands fragments to its reassembly: it is held, and
- * the fragment that completes its datagram sends the datagram through conntrack and releases every
- * fragment, each going on from that effect with the datagram's result (`release`), its own frame
- * restored for the sink. Released fragments take scratch keys past those of the passes under way
- * (`scratchBase`). In a pass with a commit (a `ct` that does not recirculate) a fragment's effects
+ * With `reassembly` (the replay), an IP fragment (IPv4, or IPv6 with a fragment header) at a
+ * `ct` effect goes to the datapath's `FragmentLists` (ipf.ts), as OVS's conntrack hands fragments
+ * to its reassembly: it is held, and the fragment that completes its datagram sends the datagram
+ * through conntrack and releases every fragment, each going on from that effect with the
+ * datagram's result (`release`), its own frame restored for the sink. Released fragments take
+ * scratch keys past those of the passes under way (`scratchBase`). In a pass with a commit (a `ct` that does not recirculate) a fragment's effects
  * run before its outputs, which in OVS's order follow the commit and wait with a held fragment.
  * With a clock (the connection table's), after each recirculating `ct` effect the oldest list
  * whose 15 s are up goes on from that effect's continuation, as OVS's reassembly adds it to the
@@ -68,7 +68,7 @@ import { Conntrack, type ConntrackOptions, type CtRequest } from "./conntrack.js
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
-import { FragmentLists, applyDatagramResult, isIpv4Fragment, type HeldFragment, type PacketContext } from "./ipf.js";
+import { FragmentLists, applyDatagramResult, isFragment, type HeldFragment, type PacketContext } from "./ipf.js";
 
 /** Where a pass starts. */
 export type EntryPoint =
@@ -196,8 +196,8 @@ export interface DatapathOptions {
   /** Each chassis's connection table's options (`fromPlans`; `single` takes the executor's table). */
   readonly conntrack?: ConntrackOptions;
   /**
-   * Reassemble IPv4 fragments at conntrack actions, as OVS does (ipf.ts), with this context of the
-   * packet being processed (its fragment fields; saving and restoring it for held fragments).
+   * Reassemble IPv4 and IPv6 fragments at conntrack actions, as OVS does (ipf.ts), with this
+   * context of the packet being processed (its fragment fields; saving and restoring it for held fragments).
    */
   readonly reassembly?: PacketContext;
 }
@@ -292,7 +292,7 @@ export class Datapath {
   }
 
   private execute(acts: DpActions, key: Uint32Array, depth: number): void {
-    if (acts.commits && this.group.reassembly !== undefined && isIpv4Fragment(key)) {
+    if (acts.commits && this.group.reassembly !== undefined && isFragment(key)) {
       // A fragment and a commit: in OVS's order the packets sent after the commit wait for it,
       // and a commit that holds the fragment (ipf.ts) sends them only when it releases it.
       this.effectsFrom(acts, key, depth, 0, true);
@@ -350,7 +350,7 @@ export class Datapath {
       }
       // Held, or released with its datagram: either way the rest of this pass goes on from there.
       let held = false;
-      if (ctx !== undefined && isIpv4Fragment(k)) {
+      if (ctx !== undefined && isFragment(k)) {
         held = this.fragment(ctx, acts, key, depth, i, k, emitAfter);
         // Not one OVS reassembles: invalid, and it goes on now.
         if (!held) this.exec.connections!.markInvalid(k, op.request.zone);

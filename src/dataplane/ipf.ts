@@ -1,5 +1,5 @@
 /**
- * IPv4 fragments in front of conntrack, as OVS's userspace datapath handles them (`lib/ipf.c`):
+ * IP fragments in front of conntrack, as OVS's userspace datapath handles them (`lib/ipf.c`):
  * conntrack tracks whole datagrams, so the fragments of one are held until they are all there,
  * then the reassembled datagram goes through conntrack and every fragment goes on with its verdict.
  *
@@ -7,14 +7,21 @@
  * ----
  * `IpFragment` is what the key leaves out of a fragment (its identification, offset, more-fragments
  * flag, length): the replay fills it from each frame, as it fills `TcpSegment`. At a conntrack
- * action, a datapath with reassembly on (`DatapathOptions.reassembly`) hands an IPv4 fragment to
- * `FragmentLists` instead of conntrack:
+ * action, a datapath with reassembly on (`DatapathOptions.reassembly`) hands an IPv4 fragment, or
+ * an IPv6 packet with a fragment header, to `FragmentLists` instead of conntrack:
  * - A fragment OVS would not reassemble is `inv` and goes on at once: one whose datagram the frame
- *   does not wholly hold (IP total length beyond the captured bytes), or whose frame was not read
- *   (a key injected without `Replayer.beginPacket`), one before the last that is
- *   shorter than 1,200 bytes (OVS's `min_v4_frag_size`), one that overlaps a fragment already held.
+ *   does not wholly hold (IP total length, or IPv6 payload length, beyond the captured bytes), or
+ *   whose frame was not read (a key injected without `Replayer.beginPacket`), one before the last
+ *   that is shorter than 1,200 bytes (IPv6: 1,280 with its header; OVS's `min_v4_frag_size` and
+ *   `min_v6_frag_size`), one that overlaps a fragment already held; and an IPv6 fragment header
+ *   with neither offset nor more-fragments flag but some reserved bit, which OVS's reassembly
+ *   passes by and its conntrack cannot key. (One with none of them set is no fragment at all, to
+ *   the flow key as to OVS.)
  * - Otherwise it is held in the list of its datagram at that action: (recirculation id, zone,
- *   source, destination, protocol, identification), as OVS keys it. Nothing more happens to it.
+ *   source, destination, protocol, identification), as OVS keys it; for IPv6 without the protocol,
+ *   and with the fragment header's 32-bit identification. An IPv6 fragment's data is what follows
+ *   its fragment header (extension headers after it in a first fragment are not told apart).
+ *   Nothing more happens to it.
  * - The fragment that completes the list (first and last seen, the data contiguous from offset 0)
  *   releases it: the datagram (the first fragment's key, not a fragment any more) goes through
  *   conntrack, and each fragment, in offset order, gets its result (`ct_state`, zone, mark, label,
@@ -31,14 +38,16 @@
  * (`IPF_FRAG_LIST_PURGE_TIME_ADJ`), they are deleted instead. Counted in `expiredSent` and `purged`.
  *
  * Not modelled: the checksum of the fragment's IP header, the global limit on held fragments, OVS's
- * cleaning thread (which also deletes lists 10 s past their time, every minute of its own clock),
- * and IPv6 fragments (tracked one by one, as before).
+ * cleaning thread (which also deletes lists 10 s past their time, every minute of its own clock).
  */
-import { getU16 } from "../base/index.js";
+import { getU16, getU32 } from "../base/index.js";
 import { FRAG, W } from "../flow/index.js";
 
 /** OVS's `IPF_V4_FRAG_SIZE_MIN_DEF`: a fragment before the last must have this many bytes of IP datagram. */
 export const MIN_V4_FRAGMENT = 1200;
+
+/** OVS's `IPF_V6_FRAG_SIZE_MIN_DEF`: the same for IPv6 (its IPv6 header included). */
+export const MIN_V6_FRAGMENT = 1280;
 
 /** OVS's `IPF_FRAG_LIST_TIMEOUT`: how long a list may wait for its fragments, in milliseconds. */
 export const FRAGMENT_LIST_TIMEOUT = 15_000;
@@ -48,8 +57,10 @@ export const FRAGMENT_LIST_PURGE_AFTER = 10_000;
 
 /** The fragment fields of the packet being processed (a side channel of its frame). */
 export class IpFragment {
-  /** The packet is an IPv4 fragment and the fields below are its own. */
+  /** The packet is an IPv4 fragment or has an IPv6 fragment header, and the fields below are its own. */
   present = false;
+  /** It is IPv6: `id` is the fragment header's, `total` the IPv6 header and its payload. */
+  v6 = false;
   /** The frame holds the whole fragment the IP header declares. */
   whole = false;
   id = 0;
@@ -73,10 +84,28 @@ export class IpFragment {
     this.length = this.total - ihl;
     this.whole = captured >= this.total;
     this.present = true;
+    this.v6 = false;
+  }
+
+  /**
+   * Reads an IPv6 fragment: its IPv6 header at `buf[l3 ..]`, of which the frame holds `captured`
+   * bytes, and its fragment header at `buf[fh ..]`. Its data is what follows the fragment header.
+   */
+  readV6(buf: Uint8Array, l3: number, fh: number, captured: number): void {
+    this.total = 40 + getU16(buf, l3 + 4);
+    const f = getU16(buf, fh + 2);
+    this.offset = f & 0xfff8;
+    this.more = (f & 1) !== 0;
+    this.id = getU32(buf, fh + 4);
+    this.length = this.total - (fh + 8 - l3);
+    this.whole = captured >= this.total;
+    this.present = true;
+    this.v6 = true;
   }
 
   copyFrom(o: IpFragment): void {
     this.present = o.present;
+    this.v6 = o.v6;
     this.whole = o.whole;
     this.id = o.id;
     this.offset = o.offset;
@@ -86,9 +115,10 @@ export class IpFragment {
   }
 }
 
-/** Whether a key is an IPv4 fragment (first or later). */
-export function isIpv4Fragment(key: Uint32Array): boolean {
-  return key[W.ETH_TYPE] === 0x0800 && ((key[W.NW]! >>> 24) & FRAG.ANY) !== 0;
+/** Whether a key is an IPv4 fragment (first or later) or an IPv6 packet with a fragment header. */
+export function isFragment(key: Uint32Array): boolean {
+  const et = key[W.ETH_TYPE];
+  return (et === 0x0800 || et === 0x86dd) && ((key[W.NW]! >>> 24) & FRAG.ANY) !== 0;
 }
 
 /**
@@ -153,8 +183,14 @@ export class FragmentLists<R> {
    * gone).
    */
   add(f: IpFragment, key: Uint32Array, zone: number, held: Omit<HeldFragment<R>, "start" | "end" | "more">, now = Infinity): AddResult<R> {
-    if (!f.present || !f.whole || (f.more && f.total < MIN_V4_FRAGMENT)) return { kind: "invalid" };
-    const id = `${key[W.RECIRC_ID]}/${zone}/${key[W.NW_SRC]}/${key[W.NW_DST]}/${key[W.NW]! & 0xff}/${f.id}`;
+    if (!f.present || !f.whole || (f.more && f.total < (f.v6 ? MIN_V6_FRAGMENT : MIN_V4_FRAGMENT))) return { kind: "invalid" };
+    // An IPv6 fragment header with neither offset nor more-fragments flag (its reserved bits set):
+    // OVS's reassembly passes it by, and its conntrack keys no packet its flow key calls a fragment.
+    if (f.v6 && f.offset === 0 && !f.more) return { kind: "invalid" };
+    // OVS's list key: for IPv6 the addresses and identification, without the protocol.
+    const id = f.v6
+      ? `${key[W.RECIRC_ID]}/${zone}/6/${key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4).join(".")}/${key.subarray(W.IPV6_DST, W.IPV6_DST + 4).join(".")}/${f.id}`
+      : `${key[W.RECIRC_ID]}/${zone}/${key[W.NW_SRC]}/${key[W.NW_DST]}/${key[W.NW]! & 0xff}/${f.id}`;
     let list = this.lists.get(id);
     const start = f.offset;
     const end = f.offset + f.length;
@@ -217,5 +253,9 @@ export function applyDatagramResult(datagram: Uint32Array, frag: Uint32Array, fi
   for (let i = 0; i < 8; i++) frag[W.CT_IPV6_SRC + i] = datagram[W.CT_IPV6_SRC + i]!;
   frag[W.NW_SRC] = datagram[W.NW_SRC]!;
   frag[W.NW_DST] = datagram[W.NW_DST]!;
+  for (let i = 0; i < 4; i++) {
+    frag[W.IPV6_SRC + i] = datagram[W.IPV6_SRC + i]!;
+    frag[W.IPV6_DST + i] = datagram[W.IPV6_DST + i]!;
+  }
   if (first) frag[W.TP] = datagram[W.TP]!;
 }

@@ -13,7 +13,8 @@
  * - IPv4 with a bad version, a header length below 20 bytes, or a total length beyond the frame
  *   fills no L3 field (`MALFORMED`); later fragments fill no L4 field; the first fragment does.
  * - IPv6 walks hop-by-hop, routing, destination options, AH and fragment headers; `nw_proto` is the
- *   last next-header value reached.
+ *   last next-header value reached. A fragment header whose 16 bits of offset and flags are all
+ *   zero sets no fragment bit (as in OVS's `parse_ipv6_ext_hdrs`).
  * - ARP opcodes go into `nw_proto`, SPA/TPA into `nw_src`/`nw_dst`; ICMP type/code into
  *   `tp_src`/`tp_dst`; ND target and link-layer options into `nd_target`, `arp_sha`, `arp_tha`.
  * - With `decap` set, a Geneve (UDP 6081) or VXLAN (UDP 4789) packet is decapsulated as a tunnel
@@ -147,13 +148,14 @@ export const tcpAt = { header: -1, end: 0 };
 export const icmpAt = { header: -1, end: 0, v6: false };
 
 /**
- * Where the IPv4 header of the frame last given to `extractKey` is when the frame is a fragment
- * (for conntrack's reassembly, which needs the identification and offset the key leaves out):
- * `header` is its offset from the frame's start, -1 for a frame that is not an IPv4 fragment;
- * `captured` is how many bytes of the datagram the frame holds from there (the IP header's
- * length, or less when the capture cut it short).
+ * Where the IP header of the frame last given to `extractKey` is when the frame is a fragment (for
+ * conntrack's reassembly, which needs the identification and offset the key leaves out): `header`
+ * is its offset from the frame's start, -1 for a frame that is not an IPv4 fragment and has no
+ * IPv6 fragment header; `captured` is how many bytes of the datagram the frame holds from there
+ * (the IP header's length, or less when the capture cut it short). For IPv6 (`v6`), `frag` is the
+ * offset of its (first) fragment header.
  */
-export const fragAt = { header: -1, captured: 0 };
+export const fragAt = { header: -1, captured: 0, v6: false, frag: -1 };
 
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
@@ -332,6 +334,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     if (frag !== 0) {
       fragAt.header = p - base;
       fragAt.captured = l4end - p;
+      fragAt.v6 = false;
     }
     p += ihl;
     if (fragOff !== 0) return done(key, flags, E_NONE, p - base);
@@ -356,6 +359,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     key[W_IPV6_LABEL] = w0 & 0xfffff;
     const nwBits = (((w0 >>> 20) & 0xff) << 8) | (buf[p + 7]! << 16);
     proto = buf[p + 6]!;
+    const ip6 = p;
     p += 40;
     v6 = true;
     let frag = 0;
@@ -369,8 +373,17 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
       }
       const nxt = buf[p]!;
       if (proto === 44) {
-        frag |= F_ANY;
-        if ((dv.getUint16(p + 2) & 0xfff8) !== 0) {
+        // As OVS: a fragment header whose offset, flags and reserved bits are all zero (an
+        // "atomic" fragment) makes no fragment.
+        const offlg = dv.getUint16(p + 2);
+        if (offlg !== 0 && fragAt.header < 0) {
+          fragAt.header = ip6 - base;
+          fragAt.captured = l4end - ip6;
+          fragAt.v6 = true;
+          fragAt.frag = p - base;
+        }
+        if (offlg !== 0) frag |= F_ANY;
+        if ((offlg & 0xfff8) !== 0) {
           frag |= F_LATER;
           later = true;
         }

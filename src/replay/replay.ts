@@ -171,7 +171,7 @@ export interface ReplayReport {
   readonly connectionsCreated: number;
   readonly connectionsExpired: number;
   /**
-   * IPv4 fragments whose datagram never completed, summed over the chassis (dataplane/ipf.ts):
+   * IP fragments whose datagram never completed, summed over the chassis (dataplane/ipf.ts):
    * still held at the end, sent on as invalid once their list's 15 s were up, deleted 10 s later.
    */
   readonly fragments: FragmentCounts;
@@ -255,7 +255,7 @@ export class Replayer {
     // Connections expire as OVS's do, by its default timeouts, on the captures' clock.
     this.clock = opts.ctTimeouts === false ? undefined : new CtClock();
     const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp, ...(this.clock !== undefined ? { clock: this.clock } : {}) };
-    // IPv4 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
+    // IPv4 and IPv6 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
     const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
@@ -289,7 +289,8 @@ export class Replayer {
     if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
     else seg.present = false;
     const fh = fragAt.header;
-    if (fh >= 0) this.fragment.read(data, offset + fh, fragAt.captured);
+    if (fh >= 0 && fragAt.v6) this.fragment.readV6(data, offset + fh, offset + fragAt.frag, fragAt.captured);
+    else if (fh >= 0) this.fragment.read(data, offset + fh, fragAt.captured);
     else this.fragment.present = false;
     // A fragment's ICMP message is not read: conntrack judges a fragmented ICMP datagram by its key.
     const ih = icmpAt.header;

@@ -146,12 +146,12 @@ describe("ovnsim replay", () => {
     const stats = join(tmp, "fragments.json");
     const r = await ovnsim(["replay", NET, file, "--inject", "client.default", "--stats", stats]);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^IPv4 fragments of datagrams that never completed: 2 held at the end, 1 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
+    expect(r.out).toMatch(/^IP fragments of datagrams that never completed: 2 held at the end, 1 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
     expect((JSON.parse(readFileSync(stats, "utf8")) as { fragments: unknown }).fragments).toEqual({ held: 2, expired: 1, deleted: 0 });
     // Without the time limit the first list is still there at 30 s, and the same fragment again
     // overlaps it: invalid, not held.
     const off = await ovnsim(["replay", NET, file, "--inject", "client.default", "--no-ct-timeouts"]);
-    expect(off.out).toMatch(/^IPv4 fragments of datagrams that never completed: 1 held at the end, 0 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
+    expect(off.out).toMatch(/^IP fragments of datagrams that never completed: 1 held at the end, 0 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
   }, 60_000);
 
   it("--inject sends every packet in at one port", async () => {

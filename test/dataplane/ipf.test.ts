@@ -1,11 +1,11 @@
 /**
- * IPv4 fragments before conntrack (src/dataplane/ipf.ts): the fragment lists alone, and replays of
+ * IP fragments before conntrack (src/dataplane/ipf.ts): the fragment lists alone, and replays of
  * fragmented datagrams through a network with a stateful ACL, where conntrack's verdict decides
  * what is delivered. Frames are built byte by byte here.
  */
 import { describe, expect, it } from "vitest";
-import { be16, be32 } from "../../src/base/index.js";
-import { FRAGMENT_LIST_PURGE_AFTER, FRAGMENT_LIST_TIMEOUT, FragmentLists, IpFragment, MIN_V4_FRAGMENT, type PacketSink } from "../../src/dataplane/index.js";
+import { be16, be32, getU16, getU32 } from "../../src/base/index.js";
+import { FRAGMENT_LIST_PURGE_AFTER, FRAGMENT_LIST_TIMEOUT, FragmentLists, IpFragment, MIN_V4_FRAGMENT, isFragment, type PacketSink } from "../../src/dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt } from "../../src/flow/index.js";
 import { internetChecksum } from "../../src/packet/index.js";
 import { PcapWriter } from "../../src/pcap/index.js";
@@ -43,6 +43,28 @@ function fragmentOf(frame: Uint8Array): IpFragment {
   const f = new IpFragment();
   if (fragAt.header >= 0) f.read(frame, fragAt.header, fragAt.captured);
   return f;
+}
+
+/** fd00::`host` as 16 bytes. */
+const v6addr = (host: number): number[] => [0xfd, 0, ...new Array<number>(13).fill(0), host];
+
+/**
+ * An IPv6 packet from fd00::a to fd00::b whose fragment header (next header `next`) has `offlg`
+ * (offset | reserved bits | M) and identification `id`, carrying `data`.
+ */
+function fragment6(id: number, offlg: number, data: Uint8Array, next = 17): Uint8Array {
+  const ip = [0x60, 0, 0, 0, ...be16(8 + data.length), 44, 64, ...v6addr(0x0a), ...v6addr(0x0b)];
+  return new Uint8Array([0, 0, 0, 0x16, 0, 0x0b, 0, 0, 0, 0x16, 0, 0x0a, 0x86, 0xdd, ...ip, next, 0, ...be16(offlg), ...be32(id), ...data]);
+}
+
+/** The key and fragment fields of an IPv6 frame, as the replay reads them. */
+function fragment6Of(frame: Uint8Array, recirc = 1): { key: Uint32Array; f: IpFragment } {
+  const key = new Uint32Array(KEY_WORDS);
+  extractKey(frame, 0, frame.length, frame.length, 1, key, 0, false);
+  key[W.RECIRC_ID] = recirc;
+  const f = new IpFragment();
+  if (fragAt.header >= 0 && fragAt.v6) f.readV6(frame, fragAt.header, fragAt.frag, fragAt.captured);
+  return { key, f };
 }
 
 describe("FragmentLists", () => {
@@ -97,6 +119,36 @@ describe("FragmentLists", () => {
     expect(l.add(f, key(1), 5, held).kind).toBe("invalid");
   });
 
+  it("reassembles IPv6 fragments by addresses and 32-bit identification, not protocol, and refuses what OVS does", () => {
+    const l = new FragmentLists();
+    // Offsets of the UDP part; 1448 + 8 + 40 = 1496 bytes, over OVS's 1,280.
+    const first = fragment6Of(fragment6(0x12345678, 0 | 1, d.subarray(0, 1448)));
+    expect(first.f).toMatchObject({ present: true, v6: true, id: 0x12345678, offset: 0, more: true, length: 1448, total: 1496, whole: true });
+    expect(isFragment(first.key)).toBe(true);
+    expect(l.add(first.f, first.key, 5, held).kind).toBe("held");
+    // Another identification in the high 16 bits: another list.
+    const other = fragment6Of(fragment6(0x02345678, 1448, d.subarray(1448, 2000)));
+    expect(l.add(other.f, other.key, 5, held).kind).toBe("held");
+    // The same datagram's last fragment, its fragment header naming another protocol: the same list.
+    const last = fragment6Of(fragment6(0x12345678, 1448, d.subarray(1448, 2000), 6));
+    const r = l.add(last.f, last.key, 5, held);
+    expect(r.kind).toBe("complete");
+    if (r.kind === "complete") expect(r.fragments.map((h) => [h.start, h.end])).toEqual([[0, 1448], [1448, 2000]]);
+    // Before the last, shorter than 1,280 bytes with the IPv6 header: invalid; exactly 1,280: held.
+    const short = fragment6Of(fragment6(7, 1, d.subarray(0, 1280 - 40 - 8 - 8)));
+    expect(l.add(short.f, short.key, 5, held).kind).toBe("invalid");
+    const enough = fragment6Of(fragment6(8, 1, d.subarray(0, 1280 - 40 - 8)));
+    expect(l.add(enough.f, enough.key, 5, held).kind).toBe("held");
+    // Only reserved bits set: a fragment to the flow key, not to the reassembly: invalid.
+    const reserved = fragment6Of(fragment6(9, 6, d.subarray(0, 100)));
+    expect(isFragment(reserved.key)).toBe(true);
+    expect(l.add(reserved.f, reserved.key, 5, held).kind).toBe("invalid");
+    // All zeros: no fragment at all.
+    const atomic = fragment6Of(fragment6(10, 0, d.subarray(0, 100)));
+    expect(isFragment(atomic.key)).toBe(false);
+    expect(atomic.f.present).toBe(false);
+  });
+
   it("lets the oldest list go after 15 s, one list at a time, and deletes one 10 s later still", () => {
     const l = new FragmentLists<string>();
     const part = (id: number) => fragmentOf(fragment(id, 0, true, d.subarray(0, 1480)));
@@ -131,6 +183,7 @@ describe("FragmentLists", () => {
 
 const NETWORK = twoPodNetwork("ipf", [
   "{direction: to-lport, priority: 1001, match: 'outport == @all && ip4.src == 10.16.0.10', action: allow-related}",
+  "{direction: to-lport, priority: 1001, match: 'outport == @all && ip6.src == fd00::a', action: allow-related}",
   "{direction: to-lport, priority: 1000, match: 'outport == @all && ip', action: drop}",
 ]);
 
@@ -154,9 +207,12 @@ function replay(frames: readonly Uint8Array[], cache: boolean, times?: readonly 
   const sink: PacketSink = {
     output: (_c, op) => {
       const c = r.current;
-      // The frame written out is the packet's own: its identification and offset.
-      const id = (c.data[c.offset + 18]! << 8) | c.data[c.offset + 19]!;
-      const off = (((c.data[c.offset + 20]! << 8) | c.data[c.offset + 21]!) & 0x1fff) * 8;
+      // The frame written out is the packet's own: its identification and offset (IPv6: those of
+      // its fragment header, right after the IPv6 header).
+      const b = c.data.subarray(c.offset);
+      const v6 = b[12] === 0x86 && b[13] === 0xdd;
+      const id = v6 ? getU32(b, 58) : getU16(b, 18);
+      const off = v6 ? getU16(b, 56) & 0xfff8 : (getU16(b, 20) & 0x1fff) * 8;
       out[record]!.push(`${op.portName} id ${id} off ${off}`);
     },
     drop: () => {},
@@ -199,6 +255,16 @@ describe("replaying fragments through conntrack", () => {
       expect(reports[1]!.fragments).toEqual({ held: 1, expired: 1, deleted: 0 });
       replay(frames.slice(0, 2), cache, [1, 16], (r) => reports.push(r));
       expect(reports[2]!.fragments).toEqual({ held: 1, expired: 0, deleted: 0 });
+    }
+  });
+
+  it("holds IPv6 fragments as IPv4's, with and without the cache", () => {
+    const d6 = datagram(2000);
+    const a = fragment6(0x10021, 1, d6.subarray(0, 1448));
+    const b = fragment6(0x10021, 1448, d6.subarray(1448));
+    const lone = fragment6(0x10022, 1, d6.subarray(0, 1448));
+    for (const cache of [true, false]) {
+      expect(replay([b, lone, a], cache)).toEqual([[], [], ["pod-b id 65569 off 0", "pod-b id 65569 off 1448"]]);
     }
   });
 

@@ -126,7 +126,8 @@ function expectedKey(d: Decoded, decap: boolean): Uint32Array | undefined {
     i++;
     for (; ls[i]?.kind === "ipv6-ext" || ls[i]?.kind === "ah"; i++) {
       const e = ls[i] as LayerOf<"ipv6-ext"> | LayerOf<"ah">;
-      if (e.kind === "ipv6-ext" && e.repr.kind === "fragment") {
+      // A fragment header with offset, reserved bits and M all zero makes no fragment (OVS).
+      if (e.kind === "ipv6-ext" && e.repr.kind === "fragment" && (e.repr.fragOffset !== 0 || e.repr.reserved2 !== 0 || e.repr.moreFrags)) {
         frag |= FRAG.ANY;
         if (e.repr.fragOffset) {
           frag |= FRAG.LATER;

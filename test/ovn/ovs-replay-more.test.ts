@@ -6,7 +6,7 @@
  * complete, TCP and UDP with port 0, and connections that expire.
  */
 import { expect } from "vitest";
-import { FRAGMENT_EXPIRY, FRAGMENTS, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -39,6 +39,17 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // nor of the TCP one whose later fragment the port ACL refused (11, 12).
       const sent = rec.outputs.map((o) => o.length);
       expect(sent).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0]);
+    },
+  },
+  [FRAGMENTS_V6]: {
+    what: "IPv6 fragments through stateful ACLs (held until their datagram completes, as IPv4's)",
+    sane: (rec) => {
+      // Real OVS sent a datagram's fragments all at once, when the last one came (packets 2, 4 and,
+      // to node2, 9); nothing of the datagram that never completed (5) nor of the one with a short
+      // first fragment (6, 7); it delivered the packet whose fragment header is all zeros (10) and
+      // the one without (12), and dropped the one with only reserved bits set (11).
+      expect(rec.outputs.map((o) => o.length)).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 2, 1, 0, 1]);
+      expect(rec.outputs[9]!.every((l) => l.startsWith("tun web-1.frontend>web-2.frontend"))).toBe(true);
     },
   },
   [FRAGMENT_EXPIRY]: {
