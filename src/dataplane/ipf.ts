@@ -57,7 +57,10 @@ export const FRAGMENT_LIST_PURGE_AFTER = 10_000;
 
 /** The fragment fields of the packet being processed (a side channel of its frame). */
 export class IpFragment {
-  /** The packet is an IPv4 fragment or has an IPv6 fragment header, and the fields below are its own. */
+  /**
+   * The packet is an IPv4 fragment, or IPv6 with a fragment header that makes it one (offset,
+   * flags or reserved bits not all zero), and the fields below are its own.
+   */
   present = false;
   /** It is IPv6: `id` is the fragment header's, `total` the IPv6 header and its payload. */
   v6 = false;
@@ -115,7 +118,7 @@ export class IpFragment {
   }
 }
 
-/** Whether a key is an IPv4 fragment (first or later) or an IPv6 packet with a fragment header. */
+/** Whether a key is an IPv4 or IPv6 fragment (first or later; its `nw_frag` says so). */
 export function isFragment(key: Uint32Array): boolean {
   const et = key[W.ETH_TYPE];
   return (et === 0x0800 || et === 0x86dd) && ((key[W.NW]! >>> 24) & FRAG.ANY) !== 0;
