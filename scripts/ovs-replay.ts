@@ -64,6 +64,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
 import { be16, be32, error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
@@ -479,8 +480,8 @@ function web6Datagram(dst: number, sport: number, dport: number, n: number): Uin
 /**
  * An IPv6 packet from web-1.frontend to the pod with MAC 00:00:00:16:00:`dst` and address
  * fd00:10:16::`dst` carrying `data` after a fragment header (identification `id`, `data` at
- * `offset` of the datagram's UDP part, `more` fragments to come); without a fragment header when
- * `id` is undefined.
+ * `offset` of the datagram's UDP part, `more` fragments to come; an `offset` that is no multiple
+ * of 8 sets the header's reserved bits); without a fragment header when `id` is undefined.
  */
 function web6Packet(dst: number, id: number | undefined, data: Uint8Array, offset: number, more: boolean): OraclePacket {
   const frag = id === undefined ? [] : [17, 0, ...be16(offset | (more ? 1 : 0)), ...be32(id)];
@@ -818,7 +819,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       const r = await ctl.call("time/warp", "5000", "1000");
       if (!r.ok) return r;
     }
-    sleepMs(1500);
+    await delay(1500);
     const cov = await ctl.call("coverage/show");
     if (!cov.ok) return cov;
     const m = /conntrack_tcp_seq_chk_failed\s.*total:\s*(\d+)/.exec(cov.value);
@@ -884,7 +885,7 @@ async function settle(ctl: UnixctlClient, sent: () => Result<string[]>): Promise
   const start = Date.now();
   let quiet = start;
   while (Date.now() - quiet < SETTLE_MS && Date.now() - start < SETTLE_MAX_MS) {
-    sleepMs(2);
+    await delay(2);
     const v = await ctl.call("version");
     if (!v.ok) return v;
     const s = sent();
@@ -949,9 +950,6 @@ function tunnelOf(f: Uint8Array): { datapath: number; inport: number | undefined
   return ovn ? { datapath: g.repr.vni, inport: ovn.ingressPort, outport: ovn.egressPort, inner: f.subarray(inner.offset) } : undefined;
 }
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /**
  * An oracle's network and packets: one of `ORACLES`, from the capture under `pcaps`, or

@@ -376,13 +376,15 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
         // As OVS: a fragment header whose offset, flags and reserved bits are all zero (an
         // "atomic" fragment) makes no fragment.
         const offlg = dv.getUint16(p + 2);
-        if (offlg !== 0 && fragAt.header < 0) {
-          fragAt.header = ip6 - base;
-          fragAt.captured = l4end - ip6;
-          fragAt.v6 = true;
-          fragAt.frag = p - base;
+        if (offlg !== 0) {
+          frag |= F_ANY;
+          if (fragAt.header < 0) {
+            fragAt.header = ip6 - base;
+            fragAt.captured = l4end - ip6;
+            fragAt.v6 = true;
+            fragAt.frag = p - base;
+          }
         }
-        if (offlg !== 0) frag |= F_ANY;
         if ((offlg & 0xfff8) !== 0) {
           frag |= F_LATER;
           later = true;
