@@ -481,18 +481,22 @@ function web6Datagram(dst: number, sport: number, dport: number, n: number): Uin
  * An IPv6 packet from web-1.frontend to the pod with MAC 00:00:00:16:00:`dst` and address
  * fd00:10:16::`dst` carrying `data` after a fragment header (identification `id`, `data` at
  * `offset` of the datagram's UDP part, `more` fragments to come; an `offset` that is no multiple
- * of 8 sets the header's reserved bits); without a fragment header when `id` is undefined.
+ * of 8 sets the header's reserved bits; `next`, the header that follows it in a first fragment);
+ * without a fragment header when `id` is undefined.
  */
-function web6Packet(dst: number, id: number | undefined, data: Uint8Array, offset: number, more: boolean): OraclePacket {
-  const frag = id === undefined ? [] : [17, 0, ...be16(offset | (more ? 1 : 0)), ...be32(id)];
+function web6Packet(dst: number, id: number | undefined, data: Uint8Array, offset: number, more: boolean, next = 17): OraclePacket {
+  const frag = id === undefined ? [] : [next, 0, ...be16(offset | (more ? 1 : 0)), ...be32(id)];
   const ip = [0x60, 0, 0, 0, ...be16(frag.length + data.length), id === undefined ? 17 : 44, 64, ...web6Address(0x10), ...web6Address(dst)];
   const frame = new Uint8Array([0, 0, 0, 0x16, 0, dst, 0, 0, 0, 0x16, 0, 0x10, 0x86, 0xdd, ...ip, ...frag, ...data]);
   return { port: "web-1.frontend", frame };
 }
 
-/** A datagram's IPv6 fragments, cut at the offsets `cuts` (the first 0; each a multiple of 8). */
-function web6Fragments(dst: number, id: number, d: Uint8Array, cuts: readonly number[]): OraclePacket[] {
-  return cuts.map((c, i) => web6Packet(dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length));
+/**
+ * A datagram's IPv6 fragments, cut at the offsets `cuts` (the first 0; each a multiple of 8), the
+ * first's fragment header naming `next`.
+ */
+function web6Fragments(dst: number, id: number, d: Uint8Array, cuts: readonly number[], next = 17): OraclePacket[] {
+  return cuts.map((c, i) => web6Packet(dst, id, d.subarray(c, cuts[i + 1] ?? d.length), c, i + 1 < cuts.length, i === 0 ? next : 17));
 }
 
 /**
@@ -500,8 +504,9 @@ function web6Fragments(dst: number, id: number, d: Uint8Array, cuts: readonly nu
  * traffic through conntrack; the pods need no IPv6 address of their own for it), which OVS's
  * conntrack reassembles as it does IPv4's: datagrams to other-1.default whose fragments come in
  * order and out of order, one that never completes, one with a first fragment too short to
- * reassemble (under 1,280 bytes), one to web-2.frontend on node2, fragment headers that
- * fragment nothing, and a datagram without one.
+ * reassemble (under 1,280 bytes), one to web-2.frontend on node2, one with a destination options
+ * header after its fragment header, fragment headers that fragment nothing, and a datagram
+ * without one.
  */
 export function fragmentV6Packets(): Result<OraclePacket[]> {
   const other = 0x40;
@@ -514,10 +519,15 @@ export function fragmentV6Packets(): Result<OraclePacket[]> {
   const w = web6Datagram(web2, 40001, 9000, 2000);
   const [e1, e2] = web6Fragments(web2, 0x10005, w, [0, 1448]);
   const small = web6Datagram(other, 40002, 9000, 32);
+  // A datagram whose fragmentable part starts with a destination options header (padding only):
+  // OVS counts a first fragment's data from its L4 header, so the second fragment leaves a gap of
+  // the options' 8 bytes and the datagram never completes.
+  const withOptions = new Uint8Array([17, 0, 1, 4, 0, 0, 0, 0, ...web6Datagram(other, 40003, 9000, 2000)]);
+  const [g1, g2] = web6Fragments(other, 0x10008, withOptions, [0, 1448], 60);
   // The last three: a fragment header of all zeros (no fragment: delivered), one with only its two
   // reserved bits set (6 in the offset's place: a fragment to the flow key, which OVS's reassembly
   // passes by and its conntrack cannot key), and no fragment header.
-  return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e2!, e1!, web6Packet(other, 0x10006, small, 0, false), web6Packet(other, 0x10007, small, 6, false), web6Packet(other, undefined, small, 0, false)]);
+  return ok([a1!, a2!, a3!, b2!, b1!, c1!, d1!, d2!, e2!, e1!, g1!, g2!, web6Packet(other, 0x10006, small, 0, false), web6Packet(other, 0x10007, small, 6, false), web6Packet(other, undefined, small, 0, false)]);
 }
 
 /** The fragment expiry conversation's recording (`fragmentExpiryPackets`), beside the capture ones. */

@@ -19,9 +19,8 @@
  *   the flow key as to OVS.)
  * - Otherwise it is held in the list of its datagram at that action: (recirculation id, zone,
  *   source, destination, protocol, identification), as OVS keys it; for IPv6 without the protocol,
- *   and with the fragment header's 32-bit identification. An IPv6 fragment's data is what follows
- *   its fragment header (extension headers after it in a first fragment are not told apart).
- *   Nothing more happens to it.
+ *   and with the fragment header's 32-bit identification. An IPv6 fragment's data is its L4 part
+ *   as OVS counts it (`IpFragment.readV6`). Nothing more happens to it.
  * - The fragment that completes the list (first and last seen, the data contiguous from offset 0)
  *   releases it: the datagram (the first fragment's key, not a fragment any more) goes through
  *   conntrack, and each fragment, in offset order, gets its result (`ct_state`, zone, mark, label,
@@ -92,15 +91,18 @@ export class IpFragment {
 
   /**
    * Reads an IPv6 fragment: its IPv6 header at `buf[l3 ..]`, of which the frame holds `captured`
-   * bytes, and its fragment header at `buf[fh ..]`. Its data is what follows the fragment header.
+   * bytes, its fragment header at `buf[fh ..]`, and its L4 part at `buf[l4 ..]` (`fragAt`). Its
+   * data is what OVS counts: from `l4` to the end, so that extension headers after the fragment
+   * header of a first fragment leave a gap no later fragment fills (as in OVS, which then never
+   * completes the datagram).
    */
-  readV6(buf: Uint8Array, l3: number, fh: number, captured: number): void {
+  readV6(buf: Uint8Array, l3: number, fh: number, l4: number, captured: number): void {
     this.total = 40 + getU16(buf, l3 + 4);
     const f = getU16(buf, fh + 2);
     this.offset = f & 0xfff8;
     this.more = (f & 1) !== 0;
     this.id = getU32(buf, fh + 4);
-    this.length = this.total - (fh + 8 - l3);
+    this.length = this.total - (l4 - l3);
     this.whole = captured >= this.total;
     this.present = true;
     this.v6 = true;

@@ -153,9 +153,10 @@ export const icmpAt = { header: -1, end: 0, v6: false };
  * is its offset from the frame's start, -1 for a frame that is not an IPv4 fragment and has no
  * IPv6 fragment header; `captured` is how many bytes of the datagram the frame holds from there
  * (the IP header's length, or less when the capture cut it short). For IPv6 (`v6`), `frag` is the
- * offset of its (first) fragment header.
+ * offset of its (first) fragment header, and `l4` where the headers the walk reads end: after the
+ * fragment header in a later fragment, after every extension header in a first one (OVS's L4).
  */
-export const fragAt = { header: -1, captured: 0, v6: false, frag: -1 };
+export const fragAt = { header: -1, captured: 0, v6: false, frag: -1, l4: -1 };
 
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
@@ -383,6 +384,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
             fragAt.captured = l4end - ip6;
             fragAt.v6 = true;
             fragAt.frag = p - base;
+            fragAt.l4 = p + 8 - base;
           }
         }
         if ((offlg & 0xfff8) !== 0) {
@@ -402,6 +404,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
       if (later) break;
     }
     key[W_NW] = proto | nwBits | (frag << 24);
+    if (frag !== 0) fragAt.l4 = p - base;
     if (later) return done(key, flags, E_NONE, p - base);
   } else if (ethType === 0x0806 || ethType === 0x8035) {
     if (end - p < 28) return done(key, flags | P_TRUNCATED, E_SHORT_ARP, p - base);

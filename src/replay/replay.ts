@@ -289,7 +289,7 @@ export class Replayer {
     if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
     else seg.present = false;
     const fh = fragAt.header;
-    if (fh >= 0 && fragAt.v6) this.fragment.readV6(data, offset + fh, offset + fragAt.frag, fragAt.captured);
+    if (fh >= 0 && fragAt.v6) this.fragment.readV6(data, offset + fh, offset + fragAt.frag, offset + fragAt.l4, fragAt.captured);
     else if (fh >= 0) this.fragment.read(data, offset + fh, fragAt.captured);
     else this.fragment.present = false;
     // A fragment's ICMP message is not read: conntrack judges a fragmented ICMP datagram by its key.

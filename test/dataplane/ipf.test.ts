@@ -63,7 +63,7 @@ function fragment6Of(frame: Uint8Array, recirc = 1): { key: Uint32Array; f: IpFr
   extractKey(frame, 0, frame.length, frame.length, 1, key, 0, false);
   key[W.RECIRC_ID] = recirc;
   const f = new IpFragment();
-  if (fragAt.header >= 0 && fragAt.v6) f.readV6(frame, fragAt.header, fragAt.frag, fragAt.captured);
+  if (fragAt.header >= 0 && fragAt.v6) f.readV6(frame, fragAt.header, fragAt.frag, fragAt.l4, fragAt.captured);
   return { key, f };
 }
 
@@ -143,6 +143,14 @@ describe("FragmentLists", () => {
     const reserved = fragment6Of(fragment6(9, 6, d.subarray(0, 100)));
     expect(isFragment(reserved.key)).toBe(true);
     expect(l.add(reserved.f, reserved.key, 5, held).kind).toBe("invalid");
+    // Options after a first fragment's fragment header: its data is counted from its UDP header, as
+    // OVS counts it, so the next fragment (at 1,448 of the fragmentable part) leaves a gap.
+    const opts = new Uint8Array([17, 0, 1, 4, 0, 0, 0, 0, ...d.subarray(0, 1440)]);
+    const withOpts = fragment6Of(fragment6(11, 1, opts, 60));
+    expect(withOpts.f).toMatchObject({ offset: 0, length: 1440, total: 1496 });
+    expect(l.add(withOpts.f, withOpts.key, 5, held).kind).toBe("held");
+    const after = fragment6Of(fragment6(11, 1448, d.subarray(1440, 2000)));
+    expect(l.add(after.f, after.key, 5, held).kind).toBe("held");
     // All zeros: no fragment at all.
     const atomic = fragment6Of(fragment6(10, 0, d.subarray(0, 100)));
     expect(isFragment(atomic.key)).toBe(false);
