@@ -217,7 +217,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })
-        .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts, and incomplete IPv4 fragment lists after 15 s, on the captures' clock (--no-ct-timeouts: never)" })
+        .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts, and incomplete IP fragment lists after 15 s, on the captures' clock (--no-ct-timeouts: never)" })
         .option("flow-limit", { type: "number", default: 200000, describe: "most megaflows held before the least recently used are evicted" })
         .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric hash of the two addresses, so that a connection, its fragments and the ICMP errors about it stay together (hash buckets balanced by their packets); each worker loads the network, reads the captures and warms up by itself, so more workers than one pay off only for long captures on a machine with cores to spare (bench/README.md)" })
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })

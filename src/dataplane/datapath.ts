@@ -47,8 +47,9 @@
  * to its reassembly: it is held, and the fragment that completes its datagram sends the datagram
  * through conntrack and releases every fragment, each going on from that effect with the
  * datagram's result (`release`), its own frame restored for the sink. Released fragments take
- * scratch keys past those of the passes under way (`scratchBase`). In a pass with a commit (a `ct` that does not recirculate) a fragment's effects
- * run before its outputs, which in OVS's order follow the commit and wait with a held fragment.
+ * scratch keys past those of the passes under way (`scratchBase`). In a pass with a commit (a
+ * `ct` that does not recirculate) a fragment's effects run before its outputs, which in OVS's
+ * order follow the commit and wait with a held fragment.
  * With a clock (the connection table's), after each recirculating `ct` effect the oldest list
  * whose 15 s are up goes on from that effect's continuation, as OVS's reassembly adds it to the
  * batch at that conntrack action: each fragment its own packet, with the metadata and registers
@@ -197,7 +198,8 @@ export interface DatapathOptions {
   readonly conntrack?: ConntrackOptions;
   /**
    * Reassemble IPv4 and IPv6 fragments at conntrack actions, as OVS does (ipf.ts), with this
-   * context of the packet being processed (its fragment fields; saving and restoring it for held fragments).
+   * context of the packet being processed (its fragment fields; saving and restoring it for held
+   * fragments).
    */
   readonly reassembly?: PacketContext;
 }
