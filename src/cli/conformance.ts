@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Argv } from "yargs";
+import { CONFORMANCE } from "./commands.js";
 import { error } from "../base/index.js";
 import { missingOvnParts, ovnAvailable, ovnVersion, probeTraceFlags, traceProbesWithOvn } from "../ovn/index.js";
 import { generateProbes, loadProbesText, type Probe } from "../scenario/index.js";
@@ -60,8 +61,8 @@ function probesFromFile(path: string, s: ReturnType<typeof loadNetworkArg>): Pro
 
 export function registerConformanceCommand(parser: Argv, io: Io, setExit: (code: number) => void): void {
   parser.command(
-    "conformance <network>",
-    "Trace probes through ovnsim and through real OVN (ovn-trace) and report where they disagree",
+    CONFORMANCE.usage,
+    CONFORMANCE.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })

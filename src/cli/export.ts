@@ -3,6 +3,7 @@
  * OVN (`ovn-nbctl`, and `ovn-sbctl` for chassis and port bindings), or as scenario YAML.
  */
 import type { Argv } from "yargs";
+import { EXPORT } from "./commands.js";
 import { CHASSIS_FEATURES } from "../ovn/index.js";
 import { exportNbctl, exportNotes, exportSbctl, renderScript, saveScenario } from "../scenario/index.js";
 import type { Io } from "./io.js";
@@ -10,8 +11,8 @@ import { loadNetworkArg } from "./network.js";
 
 export function registerExportCommand(parser: Argv, io: Io): void {
   parser.command(
-    "export <network>",
-    "Write a network as ovn-nbctl / ovn-sbctl commands, or as scenario YAML",
+    EXPORT.usage,
+    EXPORT.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })

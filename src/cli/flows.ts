@@ -12,6 +12,7 @@
  * Order: datapaths in model order; ingress then egress; table; priority descending; match text.
  */
 import type { Argv } from "yargs";
+import { FLOWS } from "./commands.js";
 import type { CompiledNetwork, LogicalFlow } from "../compile/index.js";
 import { compilePhysical, stageTable } from "../compile/index.js";
 import { dumpFlows, formatPhysicalFlow } from "../ofp/index.js";
@@ -53,8 +54,8 @@ export function renderLflows(c: CompiledNetwork, datapath?: string): string {
 
 export function registerFlowsCommand(parser: Argv, io: Io): void {
   parser.command(
-    "flows <network>",
-    "Print the compiled tables of a network (logical flows, OpenFlow-style rules, or JSON)",
+    FLOWS.usage,
+    FLOWS.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })

@@ -10,6 +10,7 @@
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Argv } from "yargs";
+import { IMPORT } from "./commands.js";
 import { error } from "../base/index.js";
 import { saveScenario } from "../scenario/index.js";
 import { InputError } from "./capture-input.js";
@@ -31,8 +32,8 @@ export function writeFileAtomically(path: string, text: string): void {
 
 export function registerImportCommand(parser: Argv, io: Io): void {
   parser.command(
-    "import <network>",
-    "Write an OVN Northbound database (file or ovsdb-client dump -f json, with --sb its Southbound), or any network input, as scenario YAML",
+    IMPORT.usage,
+    IMPORT.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "NB database (ovnnb_db.db or JSON dump), Kube-OVN manifests, or a scenario" })

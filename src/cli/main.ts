@@ -7,17 +7,24 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import yargs from "yargs";
+import yargs, { type Argv } from "yargs";
 import { formatDiagnostic } from "../base/index.js";
 import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
-import { registerConformanceCommand } from "./conformance.js";
-import { registerExportCommand } from "./export.js";
-import { registerFlowsCommand } from "./flows.js";
-import { registerImportCommand } from "./import.js";
-import { registerPcapCommands } from "./pcap.js";
-import { registerReplayCommand } from "./replay.js";
-import { registerTraceCommand } from "./trace.js";
+import { COMMANDS } from "./commands.js";
 import { VERSION } from "./version.js";
+
+type Register = (parser: Argv, io: Io, setExit: (code: number) => void) => void;
+
+/** Each command's module, loaded when the command runs (or its help is asked for). */
+const LOADERS: Readonly<Record<string, () => Promise<Register>>> = {
+  pcap: async () => (await import("./pcap.js")).registerPcapCommands,
+  trace: async () => (await import("./trace.js")).registerTraceCommand,
+  flows: async () => (await import("./flows.js")).registerFlowsCommand,
+  export: async () => (await import("./export.js")).registerExportCommand,
+  replay: async () => (await import("./replay.js")).registerReplayCommand,
+  import: async () => (await import("./import.js")).registerImportCommand,
+  conformance: async () => (await import("./conformance.js")).registerConformanceCommand,
+};
 
 /** A usage error found while parsing the command line (before any command runs). */
 class ParseFailure extends UsageError {}
@@ -35,7 +42,9 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     .strict()
     .demandCommand(1, "Give a command; see --help.")
     .recommendCommands()
-    .wrap(Math.min(100, io.columns ?? 100))
+    // yargs renders a command's help before running it, wrapping every line; only a run that
+    // prints help needs the wrapping (about 50 ms of a trace otherwise).
+    .wrap(args.some((a) => a === "--help" || a === "-h" || a === "help") ? Math.min(100, io.columns ?? 100) : null)
     .exitProcess(false)
     .fail((msg: string | null, err: Error | undefined) => {
       // Thrown, not just reported: yargs runs the command's handler after a failure handler that
@@ -47,19 +56,17 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       if (/^Did you mean /.test(text)) text = `unknown command. ${text}`;
       throw new ParseFailure(text);
     });
-  registerPcapCommands(parser, io, (code) => {
+  // Only the command named on the line is loaded; the others are their line and summary, for
+  // --help and for suggestions. There is no top-level option that takes a value, so the first
+  // word that is not an option names the command.
+  const word = args.find((a) => !a.startsWith("-"));
+  const setExit = (code: number): void => {
     exitCode = code;
-  });
-  registerTraceCommand(parser, io);
-  registerFlowsCommand(parser, io);
-  registerExportCommand(parser, io);
-  registerReplayCommand(parser, io, (code) => {
-    exitCode = code;
-  });
-  registerImportCommand(parser, io);
-  registerConformanceCommand(parser, io, (code) => {
-    exitCode = code;
-  });
+  };
+  for (const c of COMMANDS) {
+    if (c.name === word) (await LOADERS[c.name]!())(parser, io, setExit);
+    else parser.command(c.usage, c.describe);
+  }
   try {
     let helpOrVersion = "";
     await parser.parseAsync(args, {}, (_err: Error | undefined, _args: unknown, output: string) => {

@@ -9,6 +9,7 @@
  * the byte offset) and exit code 2, after printing what was read before it.
  */
 import type { Argv } from "yargs";
+import { PCAP } from "./commands.js";
 import { formatDiagnostic, formatIpv4, formatIpv6, type Diagnostic } from "../base/index.js";
 import { decodeFrame, formatLine, type Decoded, type Layer } from "../packet/index.js";
 import { isSupportedLinkType, linkTypeName } from "../pcap/index.js";
@@ -17,7 +18,7 @@ import { STDIN_ARG, type Io } from "./io.js";
 
 /** `ovnsim pcap info|dump`. */
 export function registerPcapCommands(parser: Argv, io: Io, setExit: (code: number) => void): void {
-  parser.command("pcap", "Inspect capture files (pcap, pcapng)", (y) =>
+  parser.command(PCAP.usage, PCAP.describe, (y) =>
     y
       .command(
         "info <file>",

@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import type { Argv } from "yargs";
+import { REPLAY } from "./commands.js";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
 import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
 import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
@@ -204,8 +205,8 @@ class Progress {
 
 export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: number) => void): void {
   parser.command(
-    "replay <network> <pcaps..>",
-    "Replay captures through the network, statefully, with the datapath flow cache",
+    REPLAY.usage,
+    REPLAY.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database" })

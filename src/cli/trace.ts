@@ -19,6 +19,7 @@
  */
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
+import { TRACE } from "./commands.js";
 import { error, ipv4FromBytes, ipv4InPrefix, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, nodeHostConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import {
@@ -289,8 +290,8 @@ function externalKey(program: LogicalProgram, net: Network, gwName: string, src:
 
 export function registerTraceCommand(parser: Argv, io: Io): void {
   parser.command(
-    "trace <network> [datapath] [microflow]",
-    "Trace one packet through the network, as ovn-trace does",
+    TRACE.usage,
+    TRACE.describe,
     (c) =>
       c
         .positional("network", { type: "string", demandOption: true, describe: "scenario YAML, Kube-OVN manifests, or an OVN NB database (file or JSON dump)" })

@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/main.js";
 import { memoryIo } from "../../src/cli/io.js";
+import { COMMANDS } from "../../src/cli/commands.js";
 
 const PCAPS = process.env.OVNSIM_PCAPS ?? resolve(import.meta.dirname, "../../../shared/pcaps");
 const havePcaps = existsSync(join(PCAPS, "MANIFEST.md"));
@@ -130,5 +131,20 @@ describe("ovnsim --help / --version", () => {
     const ph = await cli(["pcap", "--help"]);
     expect(ph.out).toMatch(/info <file>/);
     expect(ph.out).toMatch(/dump <file>/);
+  });
+
+  it("lists every command without loading it, and loads the one whose help is asked for", async () => {
+    const h = await cli(["--help"]);
+    for (const c of COMMANDS) expect(h.out).toContain(`ovnsim ${c.usage}`);
+    for (const c of COMMANDS) {
+      const r = await cli([c.name, "--help"]);
+      expect(r.code, c.name).toBe(0);
+      expect(r.out.replace(/\s+/g, " ").startsWith(`ovnsim ${c.usage} ${c.describe}`), `${c.name}: ${r.out.slice(0, 200)}`).toBe(true);
+      // Only the command's own module registers its options and subcommands: a stub has none.
+      const own = c.name === "pcap" ? r.out.match(/ovnsim pcap (info|dump)/g) : r.out.match(/--(?!help\b|version\b)[a-z][\w-]*/g);
+      expect(own, c.name).not.toBeNull();
+      // Help is wrapped to the width (runs without help leave wrapping off).
+      for (const line of r.out.split("\n")) expect(line.length, `${c.name}: ${line}`).toBeLessThanOrEqual(100);
+    }
   });
 });
