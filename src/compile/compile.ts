@@ -5,7 +5,9 @@
  * would for a database built object by object; generate every datapath's logical flows as OVN text
  * with provenance (`switch.ts`, `router.ts`); lower them to ofp rules through the match and action languages
  * (`lower.ts`). Results are cached per network value, so what-if forks that share a network share
- * its compilation.
+ * its compilation. A network is compiled once without a chassis and once per chassis (each
+ * ovn-controller's view, physical.ts); those compilations generate the flows once and share the
+ * lowering's caches, which keep each match's normalization per residency answer.
  *
  * Patch links: a switch port of type "router" and its router port name each other as `peer`, and
  * so do two router ports joined directly; a distributed gateway port gets its chassis-redirect
@@ -14,9 +16,9 @@
  */
 import { error, fail, ok, type Result } from "../base/index.js";
 import { switchOfPort, type Network } from "../model/index.js";
-import type { LogicalPort, LogicalPortType, LogicalProgram } from "../ofp/index.js";
+import type { LogicalPort, LogicalPortType, LogicalProgram, ProgramLoadBalancer } from "../ofp/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
-import { lowerLogicalFlows, type DatapathInput, type LowerFlow } from "./lower.js";
+import { lowerCaches, lowerLogicalFlows, type DatapathInput, type LowerCaches, type LowerFlow } from "./lower.js";
 import { routerLogicalFlows } from "./router.js";
 import { routerLbAddressSets } from "./router-nat.js";
 import { isDgp } from "./router-lrp.js";
@@ -71,7 +73,45 @@ export function residentChassis(net: Network, port: string): string | undefined 
   return undefined;
 }
 
+/**
+ * What the compilations of one network share, whatever the chassis: the datapaths with their
+ * tunnel keys and logical flows (which residency does not change), and the lowering's caches
+ * (whose results are keyed by the residency they asked about).
+ */
+interface Prepared {
+  readonly datapaths: readonly DatapathInput[];
+  readonly flows: ReadonlyMap<string, readonly LogicalFlow[]>;
+  readonly loadBalancers: readonly ProgramLoadBalancer[];
+  readonly caches: LowerCaches;
+}
+
+/**
+ * Kept for networks with chassis, which are compiled once more per chassis (physical.ts); a
+ * network without chassis is compiled once, and keeping its caches would only hold memory.
+ */
+const prepared = new WeakMap<Network, Result<Prepared>>();
+
 function compileUncached(net: Network, chassis: string | undefined): Result<CompiledNetwork> {
+  let p = prepared.get(net);
+  if (p === undefined) {
+    p = prepare(net);
+    if (net.chassis.size > 0) prepared.set(net, p);
+  }
+  if (!p.ok) return p;
+  const { datapaths, flows, loadBalancers, caches } = p.value;
+  const lowered = lowerLogicalFlows({
+    datapaths,
+    addressSet: (name) => addressSetOf(net, name),
+    portGroup: (name) => net.portGroups.get(name)?.ports.toArray(),
+    isChassisResident: chassis === undefined ? () => true : (port) => residentChassis(net, port) === chassis,
+    loadBalancers,
+    caches,
+  });
+  if (!lowered.ok) return lowered;
+  return ok({ program: lowered.value, flows });
+}
+
+function prepare(net: Network): Result<Prepared> {
   const keys = assignTunnelKeys(net);
   const datapaths: DatapathInput[] = [];
   const flows = new Map<string, readonly LogicalFlow[]>();
@@ -153,15 +193,7 @@ function compileUncached(net: Network, chassis: string | undefined): Result<Comp
       flows: lf.map((f): LowerFlow => ({ pipeline: f.pipeline, stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
     });
   }
-  const lowered = lowerLogicalFlows({
-    datapaths,
-    addressSet: (name) => addressSetOf(net, name),
-    portGroup: (name) => net.portGroups.get(name)?.ports.toArray(),
-    isChassisResident: chassis === undefined ? () => true : (port) => residentChassis(net, port) === chassis,
-    loadBalancers: programLoadBalancers(net, (name) => keys.switches.get(name)?.datapath),
-  });
-  if (!lowered.ok) return lowered;
-  return ok({ program: lowered.value, flows });
+  return ok({ datapaths, flows, loadBalancers: programLoadBalancers(net, (name) => keys.switches.get(name)?.datapath), caches: lowerCaches() });
 }
 
 /** The MAC northd uses for service monitors when NB_Global has none (it picks a random one). */

@@ -12,7 +12,8 @@
  * the compiler rule (`source`) and the OVN match and action text.
  *
  * The same flow texts recur on every datapath: matches go through one `MatchCache` and actions
- * through one `ActionCache` for the whole input, which give what parsing each flow afresh gives.
+ * through one `ActionCache` for the whole input (or the `caches` of earlier lowerings of the same
+ * flows), which give what parsing each flow afresh gives.
  *
  * `parseLflowDump` reads `ovn-sbctl lflow-list` text back into flows per datapath, so real
  * ovn-northd output can be lowered and executed the same way.
@@ -66,6 +67,24 @@ export interface LowerInput {
   readonly isChassisResident?: (port: string) => boolean;
   /** Carried into the program as they are (`LogicalProgram.loadBalancers`). */
   readonly loadBalancers?: readonly ProgramLoadBalancer[];
+  /**
+   * Parsing and normalization kept from earlier lowerings with the same address sets and port
+   * groups (`lowerCaches`); without it, this lowering's own. The caches key their results by what
+   * they asked the context (port keys, residency), so the same flows lowered for another chassis
+   * reuse what does not depend on residency.
+   */
+  readonly caches?: LowerCaches;
+}
+
+/** The match and action caches of a lowering, which later lowerings of the same flows may share. */
+export interface LowerCaches {
+  readonly matches: MatchCache;
+  readonly actions: ActionCache;
+}
+
+/** Fresh caches for `LowerInput.caches`. */
+export function lowerCaches(): LowerCaches {
+  return { matches: new MatchCache(), actions: new ActionCache() };
 }
 
 const PREFIX: Readonly<Record<DatapathKind, Readonly<Record<PipelineName, string>>>> = {
@@ -113,8 +132,7 @@ export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
   const datapathByName = new Map<string, number>();
   const portByName = new Map<string, LogicalPort>();
   // Every datapath lowers with the same address sets and port groups: one cache serves them all.
-  const matches = new MatchCache();
-  const actionCache = new ActionCache();
+  const { matches, actions: actionCache } = input.caches ?? lowerCaches();
   for (const dp of input.datapaths) {
     const path = [`datapaths[${dp.name}]`];
     if (datapaths.has(dp.key)) {
