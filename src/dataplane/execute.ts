@@ -11,8 +11,8 @@
  *
  * Semantics (OVN's, as ovn-trace implements them)
  * -----------------------------------------------
- * - Lookup: per datapath, pipeline and table one `Classifier`, built once in the constructor; the
- *   highest-priority matching rule wins. A miss is an implicit drop (`no-match`, naming the table
+ * - Lookup: per datapath, pipeline and table one `Classifier`, built when a packet first meets the
+ *   datapath (a trace on a large network meets a few); the highest-priority matching rule wins. A miss is an implicit drop (`no-match`, naming the table
  *   and stage). A rule with no actions is OVN's `drop;`. A rule whose actions end without sending
  *   the packet anywhere (no `next`, `output`, `clone`, recirculating `ct`, ...) drops it too
  *   (`actions-end`; a rule that only logs is OVN's logged `drop`, and its reason is a drop's).
@@ -48,7 +48,7 @@
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
-import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Rule } from "../ofp/index.js";
+import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Program, Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -349,7 +349,9 @@ const ETH_ARP = 0x0806;
 const PACKET_WRITING_CALLS: Readonly<Record<string, FieldDef | undefined>> = { get_arp: field("eth_dst"), get_nd: field("eth_dst") };
 
 export class LogicalExecutor {
+  /** Each datapath's table lookups, built when a packet first meets it (`compiled`). */
   private readonly dps = new Map<number, CompiledDatapath>();
+  private readonly linear: boolean;
   private readonly limits: Limits;
   private readonly ctMode: CtMode;
   private readonly conntrack_: Conntrack | undefined;
@@ -407,12 +409,8 @@ export class LogicalExecutor {
     this.lbDst = opts.lbDst;
     this.placement = opts.placement;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
+    this.linear = opts.classifier === "linear";
     for (const [k, dp] of program.datapaths) {
-      const build = (pl: Pipeline): (Lookup | undefined)[] => {
-        const prog = pl === "ingress" ? dp.ingress : dp.egress;
-        return prog.byId.map((t) => (t ? (opts.classifier === "linear" ? LinearClassifier.from<Rule>(t.rules) : Classifier.from<Rule>(t.rules)) : undefined));
-      };
-      this.dps.set(k, { dp, ingress: build("ingress"), egress: build("egress"), ingressSkip: passThroughRuns(dp.ingress.byId), egressSkip: passThroughRuns(dp.egress.byId) });
       for (const p of dp.ports.values()) {
         if (p.type !== "chassisredirect") continue;
         const name = opts.chassisRedirects?.get(p.name) ?? (p.name.startsWith("cr-") ? p.name.slice(3) : undefined);
@@ -438,11 +436,26 @@ export class LogicalExecutor {
     return this.conntrack_;
   }
 
+  /**
+   * Datapath `k`'s table lookups, or undefined when the program has no such datapath. Built on
+   * first use: a trace on a large network meets a few of its datapaths.
+   */
+  private compiled(k: number): CompiledDatapath | undefined {
+    let c = this.dps.get(k);
+    if (c !== undefined) return c;
+    const dp = this.program.datapaths.get(k);
+    if (dp === undefined) return undefined;
+    const build = (prog: Program): (Lookup | undefined)[] => prog.byId.map((t) => (t ? (this.linear ? LinearClassifier.from<Rule>(t.rules) : Classifier.from<Rule>(t.rules)) : undefined));
+    c = { dp, ingress: build(dp.ingress), egress: build(dp.egress), ingressSkip: passThroughRuns(dp.ingress.byId), egressSkip: passThroughRuns(dp.egress.byId) };
+    this.dps.set(k, c);
+    return c;
+  }
+
   /** Runs one packet; see the module header. */
   run(key: Uint32Array, inject: Injection, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, false);
     const k = copyKey(key);
-    const cdp = this.dps.get(inject.datapath);
+    const cdp = this.compiled(inject.datapath);
     if (!cdp) return this.unknownDatapath(ctx, inject.datapath, "ingress", `datapath ${inject.datapath}`, k);
     k[W.METADATA] = inject.datapath >>> 0;
     k[REG14] = inject.inport >>> 0;
@@ -461,7 +474,7 @@ export class LogicalExecutor {
   runFromTunnel(key: Uint32Array, at: Injection & { readonly outport: number }, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, true);
     const k = copyKey(key);
-    const cdp = this.dps.get(at.datapath);
+    const cdp = this.compiled(at.datapath);
     if (!cdp) return this.unknownDatapath(ctx, at.datapath, "egress", `datapath ${at.datapath} (from a tunnel)`, k);
     k[W.METADATA] = at.datapath >>> 0;
     k[REG14] = at.inport >>> 0;
@@ -478,7 +491,7 @@ export class LogicalExecutor {
   resume(key: Uint32Array, at: Resume, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, false);
     const k = copyKey(key);
-    const cdp = this.dps.get(at.datapath);
+    const cdp = this.compiled(at.datapath);
     if (!cdp) return this.unknownDatapath(ctx, at.datapath, at.pipeline, `datapath ${at.datapath}`, k);
     this.runPipeline(ctx, cdp, at.pipeline, at.table, k, 0, 0);
     return this.result(ctx);
@@ -1031,7 +1044,7 @@ export class LogicalExecutor {
       this.limitDrop(ctx, frame, key, "maxCrossings", "loop-crossings");
       return;
     }
-    const peer = this.dps.get(port.peer.datapath);
+    const peer = this.compiled(port.peer.datapath);
     if (!peer) {
       this.drop(ctx, frame, key, "unknown-datapath", `datapath ${port.peer.datapath}`);
       return;
@@ -1083,7 +1096,7 @@ export class LogicalExecutor {
 
   /** Runs a learning `call` (`put_arp`, `put_nd`) on `key` (the flow cache's deferred effects). */
   learn(a: CallAction, datapath: number, pipeline: Pipeline, key: Uint32Array): void {
-    const cdp = this.dps.get(datapath);
+    const cdp = this.compiled(datapath);
     const h = this.calls[a.fn];
     if (cdp && h) h(a, { key, datapath: cdp.dp, pipeline });
   }

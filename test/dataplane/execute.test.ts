@@ -83,6 +83,27 @@ describe("LogicalExecutor: pipelines", () => {
     expect(k[W.METADATA]).toBe(1);
   });
 
+  it("builds a datapath's lookups when a packet first meets it, not before", () => {
+    // A third datapath whose pipelines fail when read: the executor builds the others' lookups
+    // on demand, so a packet that never meets it runs; one that does gets the failure.
+    const base = switchAndRouter([{ key: 3, name: "far", ports: [{ name: "far1", key: 1, type: "" }], ingress: [], egress: [] }]);
+    const far = base.datapaths.get(3)!;
+    const broken = Object.freeze({
+      ...far,
+      get ingress(): never {
+        throw new Error("far's pipelines were read");
+      },
+      get egress(): never {
+        throw new Error("far's pipelines were read");
+      },
+    });
+    const program = { ...base, datapaths: new Map([...base.datapaths].map(([k, dp]) => [k, k === 3 ? broken : dp] as const)) };
+    const ex = new LogicalExecutor(program, CLS);
+    const r = ex.run(keyTo(MAC2), { datapath: 1, inport: 1 });
+    expect(r.outputs.map((o) => o.portName)).toEqual(["vm2"]);
+    expect(() => ex.run(keyTo(MAC2), { datapath: 3, inport: 1 })).toThrow("far's pipelines were read");
+  });
+
   it("does not modify the caller's key", () => {
     const ex = new LogicalExecutor(switchAndRouter(), CLS);
     const k = keyTo(MAC2);
