@@ -12,10 +12,11 @@
  * Semantics (OVN's, as ovn-trace implements them)
  * -----------------------------------------------
  * - Lookup: per datapath, pipeline and table one `Classifier`, built when a packet first meets the
- *   datapath (a trace on a large network meets a few); the highest-priority matching rule wins. A miss is an implicit drop (`no-match`, naming the table
- *   and stage). A rule with no actions is OVN's `drop;`. A rule whose actions end without sending
- *   the packet anywhere (no `next`, `output`, `clone`, recirculating `ct`, ...) drops it too
- *   (`actions-end`; a rule that only logs is OVN's logged `drop`, and its reason is a drop's).
+ *   datapath (a trace on a large network meets a few); the highest-priority matching rule wins. A
+ *   miss is an implicit drop (`no-match`, naming the table and stage). A rule with no actions is
+ *   OVN's `drop;`. A rule whose actions end without sending the packet anywhere (no `next`,
+ *   `output`, `clone`, recirculating `ct`, ...) drops it too (`actions-end`; a rule that only logs
+ *   is OVN's logged `drop`, and its reason is a drop's).
  * - `next` goes to the following table (or the one named) of the same pipeline. Actions are
  *   subroutines: after a nested `next`, `output` or `clone` returns, the rule's remaining actions
  *   run. A `next` that is the last action is a jump and costs no nesting depth.

@@ -38,6 +38,9 @@ function describeProgram(p: LogicalProgram): string {
   return out.join("\n");
 }
 
+/** Per network, how many of its chassis programs differ from the chassis-less one. */
+const residentCounts: number[] = [];
+
 describe("per-chassis compilations share caches", () => {
   it.each(inputs.map((p) => [p.slice(SCEN.length + 1), p]))("%s: each chassis's program equals one compiled alone", (_name, path) => {
     const net = load(path);
@@ -65,5 +68,3 @@ describe("per-chassis compilations share caches", () => {
     expect(residentCounts.filter((n) => n > 0).length).toBeGreaterThan(0);
   });
 });
-
-const residentCounts: number[] = [];
