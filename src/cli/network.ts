@@ -25,9 +25,13 @@ export function loadNetworkArg(path: string, opts: NetworkArgOptions = {}): Scen
   return r.value;
 }
 
-/** Compiles a loaded network or throws InputError. */
-export function compileArg(s: Scenario): CompiledNetwork {
-  const c = compileNetwork(s.network);
+/**
+ * Compiles a loaded network or throws InputError. With `lazy`, datapaths are lowered when first
+ * read (compile.ts `CompileOptions.lazy`): a failure found then is a `LowerError`, whose
+ * diagnostics the CLI prints as it prints these.
+ */
+export function compileArg(s: Scenario, opts: { readonly lazy?: boolean } = {}): CompiledNetwork {
+  const c = compileNetwork(s.network, opts.lazy ? { lazy: true } : {});
   if (!c.ok) throw new InputError(c.diags);
   return c.value;
 }

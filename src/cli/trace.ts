@@ -336,7 +336,8 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       if (modes.length > 1) throw bad(`choose one of --detailed, --summary, --minimal, --json (got ${modes.map((m) => `--${m}`).join(", ")})`);
       if (argv["pcap-out"] !== undefined) checkOutputFile("--pcap-out", argv["pcap-out"]);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
-      const compiled = compileArg(scenario);
+      // Lowered datapath by datapath as the packet meets them: a trace on a large network meets few.
+      const compiled = compileArg(scenario, { lazy: true });
       // The other availability zones (OVN-IC), relative to the network's directory.
       const zoneScenarios = scenario.zones.map((z) => loadNetworkArg(resolve(dirname(argv.network), z)));
       let datapath = argv.datapath;

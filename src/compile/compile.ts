@@ -39,6 +39,11 @@ export interface CompileOptions {
    * ovn-trace assumes.
    */
   readonly chassis?: string;
+  /**
+   * Lower each datapath when it is first read (`LowerInput.lazy`): for a trace, which meets a few
+   * datapaths. A compilation already made eagerly serves too.
+   */
+  readonly lazy?: boolean;
 }
 
 /** Compiles `net` (memoized per network value and chassis). */
@@ -46,10 +51,10 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Result<
   let byChassis = cache.get(net);
   if (!byChassis) cache.set(net, (byChassis = new Map()));
   const id = opts.chassis === undefined ? "" : `@${opts.chassis}`;
-  const hit = byChassis.get(id);
+  const hit = byChassis.get(id) ?? (opts.lazy ? byChassis.get(`lazy${id}`) : undefined);
   if (hit) return hit;
-  const r = compileUncached(net, opts.chassis);
-  byChassis.set(id, r);
+  const r = compileUncached(net, opts.chassis, opts.lazy === true);
+  byChassis.set(opts.lazy ? `lazy${id}` : id, r);
   return r;
 }
 
@@ -91,7 +96,7 @@ interface Prepared {
  */
 const prepared = new WeakMap<Network, Result<Prepared>>();
 
-function compileUncached(net: Network, chassis: string | undefined): Result<CompiledNetwork> {
+function compileUncached(net: Network, chassis: string | undefined, lazy: boolean): Result<CompiledNetwork> {
   let p = prepared.get(net);
   if (p === undefined) {
     p = prepare(net);
@@ -106,6 +111,7 @@ function compileUncached(net: Network, chassis: string | undefined): Result<Comp
     isChassisResident: chassis === undefined ? () => true : (port) => residentChassis(net, port) === chassis,
     loadBalancers,
     caches,
+    lazy,
   });
   if (!lowered.ok) return lowered;
   return ok({ program: lowered.value, flows });

@@ -74,6 +74,25 @@ export interface LowerInput {
    * reuse what does not depend on residency.
    */
   readonly caches?: LowerCaches;
+  /**
+   * Lower each datapath's pipelines when they are first read (a trace meets a few datapaths of a
+   * large network). Every flow's table, priority and match (its syntax, fields, address sets and
+   * port groups: where a user's ACL or policy text goes wrong) are still checked now; its actions
+   * (the compiler's own text) and its match's normalization wait, and reading a datapath whose
+   * flows fail then throws a `LowerError`. The checks now cost about a third of lowering
+   * everything.
+   */
+  readonly lazy?: boolean;
+}
+
+/** A lazily lowered datapath whose flows failed when it was first read (`LowerInput.lazy`). */
+export class LowerError extends Error {
+  readonly diags: readonly Diagnostic[];
+  constructor(diags: readonly Diagnostic[]) {
+    super(diags.map((d) => d.message).join("; "));
+    this.name = "LowerError";
+    this.diags = diags;
+  }
 }
 
 /** The match and action caches of a lowering, which later lowerings of the same flows may share. */
@@ -139,7 +158,7 @@ export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
       diags.push(error("lower.duplicate-datapath", `datapath key ${dp.key} is used twice`, { path }));
       continue;
     }
-    const r = lowerDatapath(dp, input, matches, actionCache, diags);
+    const r = input.lazy ? checkedLazily(dp, input, matches, actionCache, diags) : lowerDatapath(dp, input, matches, actionCache, diags);
     if (!r) continue;
     datapaths.set(dp.key, r);
     datapathByName.set(dp.name, dp.key);
@@ -149,7 +168,47 @@ export function lowerLogicalFlows(input: LowerInput): Result<LogicalProgram> {
   return ok(Object.freeze({ datapaths, datapathByName, portByName, ...(input.loadBalancers ? { loadBalancers: input.loadBalancers } : {}) }));
 }
 
-function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache, actionCache: ActionCache, diags: Diagnostic[]): LogicalDatapath | undefined {
+/**
+ * A datapath whose flows pass `lowerDatapath`'s checks now and whose pipelines are lowered when
+ * first read; undefined (with the diagnostics) when a check fails.
+ */
+function checkedLazily(dp: DatapathInput, input: LowerInput, matches: MatchCache, actionCache: ActionCache, diags: Diagnostic[]): LogicalDatapath | undefined {
+  const before = diags.length;
+  lowerDatapath(dp, input, matches, actionCache, diags, true);
+  if (diags.length > before) return undefined;
+  let lowered: LogicalDatapath | undefined;
+  const get = (): LogicalDatapath => {
+    if (lowered === undefined) {
+      const found: Diagnostic[] = [];
+      lowered = lowerDatapath(dp, input, matches, actionCache, found);
+      if (lowered === undefined) throw new LowerError(found);
+    }
+    return lowered;
+  };
+  return Object.freeze({
+    key: dp.key,
+    name: dp.name,
+    kind: dp.kind,
+    ports: new Map(dp.ports.map((p) => [p.key, p])),
+    multicast: new Map(dp.multicast.map((m) => [m.key, m])),
+    get ingress() {
+      return get().ingress;
+    },
+    get egress() {
+      return get().egress;
+    },
+    get stageNames() {
+      return get().stageNames;
+    },
+  });
+}
+
+/**
+ * Lowers one datapath's flows into its pipelines; undefined (with the diagnostics) when a flow
+ * fails. With `checkOnly`, checks each flow's table, priority and match without normalizing it,
+ * and builds nothing.
+ */
+function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache, actionCache: ActionCache, diags: Diagnostic[], checkOnly = false): LogicalDatapath | undefined {
   const keys = new Map<string, number>();
   for (const p of dp.ports) keys.set(p.name, p.key);
   for (const m of dp.multicast) keys.set(m.name, m.key);
@@ -176,11 +235,14 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache
       return;
     }
     const file = `${dp.name} ${f.pipeline} table=${table} priority=${f.priority}`;
-    const m = matches.compile(f.match, ctx, { file: `${file} match` });
+    const matchOpts = { file: `${file} match` };
+    const m = checkOnly ? matches.check(f.match, ctx, matchOpts) : matches.compile(f.match, ctx, matchOpts);
     if (!m.ok) {
       for (const d of m.diags) diags.push({ ...d, ...where });
       return;
     }
+    const found = m.value;
+    if (found === true) return;
     const a = actionCache.parse(f.actions, { portKey: (n) => keys.get(n), datapath: dp.kind, file: `${file} actions` });
     if (!a.ok) {
       for (const d of a.diags) diags.push({ ...d, ...where });
@@ -192,7 +254,7 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache
     let provenance: Provenance = { stage, source: f.source, matchText: f.match, actionText: f.actions, ...(f.origin === undefined ? {} : { origin: f.origin }) };
     const list = rules[f.pipeline].get(table) ?? [];
     rules[f.pipeline].set(table, list);
-    for (const match of m.value) {
+    for (const match of found) {
       const rule = makeRule({
         id: nextId[f.pipeline]++,
         table,
@@ -206,7 +268,7 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache
       list.push(rule);
     }
   });
-  if (diags.length > before) return undefined;
+  if (checkOnly || diags.length > before) return undefined;
   const progs: Partial<Record<PipelineName, Program>> = {};
   const stageNames: Record<PipelineName, string[]> = { ingress: [], egress: [] };
   for (const pl of ["ingress", "egress"] as const) {

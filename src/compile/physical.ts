@@ -107,7 +107,9 @@ function checkVxlan(net: Network, program: LogicalProgram, via: string): Diagnos
 
 /** Compiles the physical plan of `net`; every chassis that is not remote gets its tables. */
 export function compilePhysical(net: Network): Result<PhysicalPlan> {
-  const base = compileNetwork(net);
+  // Read for its ports and tunnel keys, and as a remote chassis's program: lowered only where
+  // read (each local chassis's own compilation below lowers, and checks, every flow).
+  const base = compileNetwork(net, { lazy: true });
   if (!base.ok) return base;
   const diags: Diagnostic[] = [];
   const vx = net.chassis.find((c) => c.encaps.some((e) => e.type === "vxlan"));

@@ -80,17 +80,8 @@ export class MatchCache {
   private readonly bigKey = new Map<string, string>();
 
   compile(text: string, ctx: NormalizeContext = {}, opts: NormalizeOptions & ParseOptions = {}): Result<readonly Match[]> {
-    let core = this.cores.get(text);
-    if (core === undefined) {
-      const p = parseExpr(text, opts.file, opts);
-      if (!p.ok) return p;
-      const lowered = lowerExpr(p.value, ctx);
-      if (!lowered.ok) return compileMatch(text, ctx, opts);
-      const annotated = annotateCore(lowered.value, opts.symbols ?? SYMBOLS, p.value.loc);
-      if (!annotated.ok) return compileMatch(text, ctx, opts);
-      core = annotated.value;
-      this.cores.set(text, core);
-    }
+    const core = this.coreOf(text, ctx, opts);
+    if (core === undefined) return compileMatch(text, ctx, opts);
     const key = `${text}\u0000${contextAnswers(core, ctx)}`;
     const hit = this.results.get(key);
     if (hit !== undefined) return ok(hit);
@@ -105,5 +96,32 @@ export class MatchCache {
     }
     this.results.set(key, n.value);
     return n;
+  }
+
+  /**
+   * The errors `compile` would give that do not depend on the datapath: the text parses, its
+   * address sets and port groups exist, its fields and types fit. What only normalization finds
+   * (a comparison a string field does not take, an expansion past the bounds) is left to
+   * `compile`. Keeps the text's core for it.
+   */
+  check(text: string, ctx: NormalizeContext = {}, opts: NormalizeOptions & ParseOptions = {}): Result<true> {
+    if (this.coreOf(text, ctx, opts) !== undefined) return ok(true);
+    const r = compileMatch(text, ctx, opts);
+    return r.ok ? ok(true) : r;
+  }
+
+  /** The text's annotated core, made once; undefined when a step fails (`compileMatch` says why). */
+  private coreOf(text: string, ctx: NormalizeContext, opts: ParseOptions): Core | undefined {
+    let core = this.cores.get(text);
+    if (core !== undefined) return core;
+    const p = parseExpr(text, opts.file, opts);
+    if (!p.ok) return undefined;
+    const lowered = lowerExpr(p.value, ctx);
+    if (!lowered.ok) return undefined;
+    const annotated = annotateCore(lowered.value, opts.symbols ?? SYMBOLS, p.value.loc);
+    if (!annotated.ok) return undefined;
+    core = annotated.value;
+    this.cores.set(text, core);
+    return core;
   }
 }

@@ -6,43 +6,15 @@
  * fresh copy of the network for that chassis alone (fresh caches); rules, actions and provenance
  * must be the same.
  */
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileNetwork, compilePhysical } from "../../src/compile/index.js";
-import type { Network } from "../../src/model/index.js";
-import { dumpFlows, type LogicalProgram } from "../../src/ofp/index.js";
-import { loadNetworkFile } from "../../src/scenario/index.js";
-
-const SCEN = resolve(import.meta.dirname, "../../scenarios");
-const inputs = [
-  ...readdirSync(SCEN).filter((f) => f.endsWith(".yaml")).map((f) => join(SCEN, f)),
-  ...readdirSync(join(SCEN, "kube-ovn")).flatMap((d) => (d === "ovn-ic" ? ["az1", "az2"].map((z) => join(SCEN, "kube-ovn", d, z)) : [join(SCEN, "kube-ovn", d)])),
-];
-
-function load(path: string): Network {
-  const r = loadNetworkFile(path);
-  if (!r.ok) throw new Error(`${path}: ${r.diags[0]?.message}`);
-  return r.value.network;
-}
-
-/** Everything a program's rules say, in a stable order. */
-function describeProgram(p: LogicalProgram): string {
-  const out: string[] = [];
-  for (const dp of [...p.datapaths.values()].sort((a, b) => a.key - b.key)) {
-    for (const pipe of ["ingress", "egress"] as const) {
-      out.push(`# ${dp.name} ${pipe}`, dumpFlows(dp[pipe].tables));
-      for (const t of dp[pipe].tables) for (const r of t.rules) out.push(`${r.table}/${r.priority} ${JSON.stringify(r.provenance)} ${JSON.stringify(r.actions)}`);
-    }
-  }
-  return out.join("\n");
-}
+import { BUNDLED_NETWORKS, SCEN, describeProgram, loadNetwork as load } from "./programs.js";
 
 /** Per network, how many of its chassis programs differ from the chassis-less one. */
 const residentCounts: number[] = [];
 
 describe("per-chassis compilations share caches", () => {
-  it.each(inputs.map((p) => [p.slice(SCEN.length + 1), p]))("%s: each chassis's program equals one compiled alone", (_name, path) => {
+  it.each(BUNDLED_NETWORKS.map((p) => [p.slice(SCEN.length + 1), p]))("%s: each chassis's program equals one compiled alone", (_name, path) => {
     const net = load(path);
     const chassis = [...net.chassis.values()].filter((c) => !c.isRemote).map((c) => c.name);
     expect(chassis.length).toBeGreaterThan(0);
