@@ -79,8 +79,8 @@ export interface LowerInput {
    * large network). Every flow's table, priority and match (its syntax, fields, address sets and
    * port groups: where a user's ACL or policy text goes wrong) are still checked now; its actions
    * (the compiler's own text) and its match's normalization wait, and reading a datapath whose
-   * flows fail then throws a `LowerError`. The checks now cost about a third of lowering
-   * everything.
+   * flows fail then throws a `LowerError`. On bench/nb-load.ts's database the checks take about
+   * 1 s, lowering everything about 7.
    */
   readonly lazy?: boolean;
 }
