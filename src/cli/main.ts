@@ -7,24 +7,11 @@
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import yargs, { type Argv } from "yargs";
+import yargs from "yargs";
 import { formatDiagnostic } from "../base/index.js";
 import { STDIN_ARG, UsageError, type Io, processIo } from "./io.js";
 import { COMMANDS } from "./commands.js";
 import { VERSION } from "./version.js";
-
-type Register = (parser: Argv, io: Io, setExit: (code: number) => void) => void;
-
-/** Each command's module, loaded when the command runs (or its help is asked for). */
-const LOADERS: Readonly<Record<string, () => Promise<Register>>> = {
-  pcap: async () => (await import("./pcap.js")).registerPcapCommands,
-  trace: async () => (await import("./trace.js")).registerTraceCommand,
-  flows: async () => (await import("./flows.js")).registerFlowsCommand,
-  export: async () => (await import("./export.js")).registerExportCommand,
-  replay: async () => (await import("./replay.js")).registerReplayCommand,
-  import: async () => (await import("./import.js")).registerImportCommand,
-  conformance: async () => (await import("./conformance.js")).registerConformanceCommand,
-};
 
 /** A usage error found while parsing the command line (before any command runs). */
 class ParseFailure extends UsageError {}
@@ -64,7 +51,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     exitCode = code;
   };
   for (const c of COMMANDS) {
-    if (c.name === word) (await LOADERS[c.name]!())(parser, io, setExit);
+    if (c.name === word) (await c.load())(parser, io, setExit);
     else parser.command(c.usage, c.describe);
   }
   try {

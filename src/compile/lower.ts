@@ -186,11 +186,7 @@ function checkedLazily(dp: DatapathInput, input: LowerInput, matches: MatchCache
     return lowered;
   };
   return Object.freeze({
-    key: dp.key,
-    name: dp.name,
-    kind: dp.kind,
-    ports: new Map(dp.ports.map((p) => [p.key, p])),
-    multicast: new Map(dp.multicast.map((m) => [m.key, m])),
+    ...datapathHead(dp),
     get ingress() {
       return get().ingress;
     },
@@ -201,6 +197,11 @@ function checkedLazily(dp: DatapathInput, input: LowerInput, matches: MatchCache
       return get().stageNames;
     },
   });
+}
+
+/** What a lowered datapath says before its pipelines: its identity, ports and multicast groups. */
+function datapathHead(dp: DatapathInput): Pick<LogicalDatapath, "key" | "name" | "kind" | "ports" | "multicast"> {
+  return { key: dp.key, name: dp.name, kind: dp.kind, ports: new Map(dp.ports.map((p) => [p.key, p])), multicast: new Map(dp.multicast.map((m) => [m.key, m])) };
 }
 
 /**
@@ -287,13 +288,9 @@ function lowerDatapath(dp: DatapathInput, input: LowerInput, matches: MatchCache
     progs[pl] = p.value;
   }
   return Object.freeze({
-    key: dp.key,
-    name: dp.name,
-    kind: dp.kind,
+    ...datapathHead(dp),
     ingress: progs.ingress!,
     egress: progs.egress!,
-    ports: new Map(dp.ports.map((p) => [p.key, p])),
-    multicast: new Map(dp.multicast.map((m) => [m.key, m])),
     stageNames: { ingress: Object.freeze(stageNames.ingress), egress: Object.freeze(stageNames.egress) },
   });
 }
