@@ -72,7 +72,7 @@ import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
-import { decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
+import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { UnixctlClient, ovsAvailable, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
@@ -590,16 +590,21 @@ export const TIMEOUTS = "timeouts";
  * - TCP api-1 → other-1:443: handshake, a segment after 31 s (established: 24 h), both ends close,
  *   a late segment inside the 30 s a closed connection has (it refreshes them), and one after.
  */
+/** Two pods of network-policy on node1: api-1.backend accepts from other-1.default only what belongs to a connection api-1 started. */
+const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
+const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
+type End = typeof API;
+
+/** An IPv4 frame from one pod of 10.16.0.0/16 to another carrying `l4` of protocol `proto`, its checksums filled in, sent at `at`. */
+function podFrame(from: End, to: End, proto: number, l4: readonly number[], at?: number): OraclePacket {
+  const ip = [0x45, 0, ...be16(20 + l4.length), 0, 1, 0, 0, 64, proto, 0, 0, 10, 16, 0, from.ip, 10, 16, 0, to.ip];
+  const f = new Uint8Array([0, 0, 0, 0x16, 0, to.mac, 0, 0, 0, 0x16, 0, from.mac, 8, 0, ...ip, ...l4]);
+  fixChecksums(f);
+  return { port: from.port, frame: f, ...(at !== undefined ? { at } : {}) };
+}
+
 export function timeoutPackets(): Result<OraclePacket[]> {
-  const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
-  const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
-  type End = typeof API;
-  const frame = (from: End, to: End, proto: 6 | 17, l4: number[], at: number): OraclePacket => {
-    const ip = [0x45, 0, ...be16(20 + l4.length), 0, 1, 0, 0, 64, proto, 0, 0, 10, 16, 0, from.ip, 10, 16, 0, to.ip];
-    const f = new Uint8Array([0, 0, 0, 0x16, 0, to.mac, 0, 0, 0, 0x16, 0, from.mac, 8, 0, ...ip, ...l4]);
-    fixChecksums(f);
-    return { port: from.port, frame: f, at };
-  };
+  const frame = (from: End, to: End, proto: 6 | 17, l4: number[], at: number): OraclePacket => podFrame(from, to, proto, l4, at);
   const udp = (from: End, to: End, sport: number, dport: number, at: number): OraclePacket => frame(from, to, 17, [...be16(sport), ...be16(dport), 0, 12, 0, 0, 0x61, 0x61, 0x61, 0x61], at);
   const tcp = (from: End, to: End, sport: number, dport: number, flags: number, seq: number, ack: number, at: number): OraclePacket =>
     frame(from, to, 6, [...be16(sport), ...be16(dport), ...be32(seq), ...be32(ack), 0x50, flags, 0xff, 0xff, 0, 0, 0, 0], at);
@@ -629,6 +634,38 @@ export function timeoutPackets(): Result<OraclePacket[]> {
   ]);
 }
 
+/** The SCTP conversation's recording (`sctpPackets`), beside the capture ones. */
+export const SCTP = "sctp";
+
+/** An SCTP packet of one DATA chunk (4 bytes of data, stream 0), verification tag `tag`, its checksum filled in. */
+function sctpPacket(sport: number, dport: number, tag: number): number[] {
+  const p = new Uint8Array([...be16(sport), ...be16(dport), ...be32(tag), 0, 0, 0, 0, 0, 3, ...be16(20), ...be32(1), 0, 0, 0, 0, ...be32(0), 0x61, 0x61, 0x61, 0x61]);
+  p.set(be32(computeSctpChecksum(p, 0, p.length)), 8);
+  return [...p];
+}
+
+/**
+ * SCTP through network-policy's stateful ACLs on node1: OVS 3.1's userspace conntrack keys SCTP by
+ * its addresses alone, so once api-1.backend has sent other-1.default SCTP, every SCTP packet
+ * between the two, whatever its ports (0 included), belongs to that connection, and other-1's
+ * packets are its replies. A UDP packet from other-1 on the same pair of addresses is no reply
+ * (UDP is keyed by its ports), nor is SCTP from other-1 before api-1 sent any.
+ */
+export function sctpPackets(): Result<OraclePacket[]> {
+  const sctp = (from: End, to: End, sport: number, dport: number): OraclePacket => podFrame(from, to, 132, sctpPacket(sport, dport, 0x1234));
+  const udp = (from: End, to: End, sport: number, dport: number): OraclePacket => podFrame(from, to, 17, [...be16(sport), ...be16(dport), 0, 12, 0, 0, 0x61, 0x61, 0x61, 0x61]);
+  return ok([
+    sctp(OTHER, API, 3868, 5000),
+    sctp(API, OTHER, 5000, 3868),
+    sctp(OTHER, API, 3868, 5000),
+    sctp(OTHER, API, 3869, 5001),
+    sctp(OTHER, API, 7, 9),
+    sctp(OTHER, API, 0, 0),
+    sctp(API, OTHER, 6000, 6001),
+    udp(OTHER, API, 3868, 5000),
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -637,6 +674,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [FRAGMENTS_V6]: { network: "network-policy.yaml", packets: fragmentV6Packets, note: `IPv6 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentV6Packets)` },
   [FRAGMENT_EXPIRY]: { network: "network-policy.yaml", packets: fragmentExpiryPackets, note: `IPv4 fragment lists that never complete, from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (fragmentExpiryPackets)` },
   [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
+  [SCTP]: { network: "network-policy.yaml", packets: sctpPackets, note: `SCTP between two pods through the stateful ACLs of network-policy.yaml on ${CHASSIS}, keyed by addresses alone as OVS 3.1's userspace conntrack keys it (sctpPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

@@ -96,7 +96,6 @@ const ETH_IPV6 = 0x86dd;
 const PROTO_ICMP = 1;
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
-const PROTO_SCTP = 132;
 const PROTO_ICMPV6 = 58;
 
 const F_ETH_TYPE = field("eth_type");
@@ -229,8 +228,14 @@ function isIcmp(v6: boolean, proto: number): boolean {
   return v6 ? proto === PROTO_ICMPV6 : proto === PROTO_ICMP;
 }
 
+/**
+ * Whether conntrack keys the protocol by its ports: TCP and UDP only. OVS 3.1's userspace conntrack
+ * (`extract_l4`) reads no ports of any other protocol, SCTP included: an SCTP association is keyed
+ * by its addresses alone, and NAT (`nat_get_unique_tuple`, `pat_packet`) leaves its ports as they
+ * are. (The kernel's conntrack keys and translates SCTP ports; replay models the userspace one.)
+ */
 function hasPorts(proto: number): boolean {
-  return proto === PROTO_TCP || proto === PROTO_UDP || proto === PROTO_SCTP;
+  return proto === PROTO_TCP || proto === PROTO_UDP;
 }
 
 /** The packet's tuple, or undefined for a packet that is not IP. */

@@ -51,7 +51,8 @@ interface TwinOutcome {
   note: string | undefined;
 }
 
-const PORTED = new Set([6, 17, 132]);
+/** The protocols OVS 3.1's userspace conntrack keys by their ports (`extract_l4`): SCTP is not one of them. */
+const PORTED = new Set([6, 17]);
 
 function tupleText(zone: number, t: Tuple): string {
   return `${zone} ${t.v6 ? 6 : 4} ${t.proto} ${t.src.join(".")} > ${t.dst.join(".")} ${t.sport} > ${t.dport}`;
@@ -156,7 +157,7 @@ class TwinConntrack {
     setField(key, field("ct_tp_dst"), t.dport);
   }
 
-  /** Rewrites the packet's addresses (and ports, for TCP/UDP/SCTP) to those of `t`. */
+  /** Rewrites the packet's addresses (and ports, for TCP/UDP) to those of `t`. */
   private writeHeaders(key: Uint32Array, t: Tuple): void {
     if (t.v6) {
       for (let i = 0; i < 4; i++) {

@@ -195,6 +195,29 @@ describe("Conntrack", () => {
     expect(reply[W.NW_SRC]).toBe(vip);
   });
 
+  it("keys SCTP by its addresses alone and load balances it without translating its ports, as OVS 3.1's userspace conntrack does", () => {
+    const ct = new Conntrack({ tcpNew: "ovs" });
+    const vip = ip(172, 30, 0, 1);
+    const backend = ip(10, 1, 0, 1);
+    const first = tcpKey(A, vip, 40000, 3868, 132);
+    const out = ct.execute(first, { zone: 0, commit: false, lb: { backends: [{ ip: [backend], port: 9000 }] } });
+    expect(out.state).toBe(CT.TRK | CT.NEW | CT.DNAT);
+    expect(first[W.NW_DST]).toBe(backend);
+    expect(first[W.TP]).toBe(((40000 << 16) | 3868) >>> 0); // the port stays the VIP's
+    // Other ports, port 0 included, between the same addresses: the same connection.
+    const other = tcpKey(A, vip, 0, 7, 132);
+    expect(ct.execute(other, { zone: 0, commit: false, lb: { backends: [] } }).state & CT.NEW).toBe(CT.NEW); // no reply yet
+    expect(other[W.NW_DST]).toBe(backend);
+    const reply = tcpKey(backend, A, 1, 2, 132);
+    const r = ct.execute(reply, { zone: 0, commit: false, lb: { backends: [] } });
+    expect(r.state & (CT.EST | CT.RPL)).toBe(CT.EST | CT.RPL);
+    expect(reply[W.NW_SRC]).toBe(vip);
+    expect(reply[W.TP]).toBe(((1 << 16) | 2) >>> 0);
+    expect(ct.size).toBe(1);
+    // UDP on the same addresses and ports is keyed by them: a connection of its own.
+    expect(ct.execute(tcpKey(backend, A, 1, 2, 17), { zone: 0, commit: false }).state).toBe(CT.TRK | CT.NEW);
+  });
+
   it("load balancing by selection fields keeps clients with the same source together", () => {
     const ct = new Conntrack();
     const backends = [{ ip: [ip(10, 1, 0, 1)] }, { ip: [ip(10, 1, 0, 2)] }, { ip: [ip(10, 1, 0, 3)] }];

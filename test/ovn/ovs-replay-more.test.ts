@@ -3,10 +3,10 @@
  * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and the conversations beside the captures, frame for frame
  * the same way: load-balancer hairpins, ICMP errors and pings through a gateway router's NAT (the
  * errors' quoted packets translated too, byte for byte), IPv4 fragments, fragment lists that never
- * complete, TCP and UDP with port 0, and connections that expire.
+ * complete, TCP and UDP with port 0, SCTP keyed by its addresses alone, and connections that expire.
  */
 import { expect } from "vitest";
-import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -71,6 +71,18 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // Real OVS dropped UDP from port 0, UDP to port 0 and a TCP SYN from port 0, and sent on the
       // same UDP and TCP with ports.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "", "other-1.default", "other-1.default"]);
+    },
+  },
+  [SCTP]: {
+    what: "SCTP keyed by its addresses alone (OVS 3.1's userspace conntrack reads no SCTP ports)",
+    sane: (rec) => {
+      // Real OVS refused other-1's SCTP before api-1 had sent any (0) and its UDP on the same
+      // addresses (7), and let through every SCTP packet between the two after that, whatever
+      // its ports (3 to 5 have ports api-1 never used; 5 has port 0).
+      const sent = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      const api = "api-1.backend";
+      const other = "other-1.default";
+      expect(sent).toEqual(["", other, api, api, api, api, other, ""]);
     },
   },
   [TIMEOUTS]: {
