@@ -187,3 +187,14 @@ export function ipv4InPrefix(ip: number, network: number, prefixLen: number): bo
   const m = ipv4Mask(prefixLen);
   return ((ip & m) >>> 0) === ((network & m) >>> 0);
 }
+
+/** True when `addr` (4 or 16 bytes) has the first `c.prefixLen` bits of `c`, in `c`'s family. */
+export function cidrContains(c: Cidr, addr: Uint8Array): boolean {
+  if (addr.length !== c.addr.length) return false;
+  for (let bit = 0; bit < c.prefixLen; bit += 8) {
+    const n = Math.min(8, c.prefixLen - bit);
+    const mask = (0xff << (8 - n)) & 0xff;
+    if (((addr[bit >>> 3]! ^ c.addr[bit >>> 3]!) & mask) !== 0) return false;
+  }
+  return true;
+}

@@ -22,7 +22,7 @@ import { LogicalExecutor, parseCtState, type RunOptions } from "../dataplane/ind
 import { evaluate, parseExpr } from "../expr/index.js";
 import type { Network } from "../model/index.js";
 import { parseIpAddr, type Backend, type LogicalProgram } from "../ofp/index.js";
-import { formatVerdict, parseMinimalTrace, verdictOf, type Verdict } from "../ovn/index.js";
+import { formatVerdict, OVN_TRACE_ABORTED, parseMinimalTrace, verdictOf, type Verdict } from "../ovn/index.js";
 import type { Probe } from "../scenario/index.js";
 import { renderMinimal, TraceRecorder } from "../trace/index.js";
 
@@ -189,6 +189,7 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     const raw = outputs.get(probe.name);
     const ovnsim = tracer.run(probe);
     if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
+    if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`] };
     const ovn = ovnVerdict(raw);
     return { probe, ovn, ovnsim, disagreements: compareVerdict(ovnsim, ovn) };
   });

@@ -8,7 +8,7 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generateProbes, loadNetworkFile, spreadIndices, type Probe } from "../../src/scenario/index.js";
+import { generateProbes, loadNetworkFile, loadNetworkText, spreadIndices, type Probe } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = join(ROOT, "scenarios");
@@ -123,6 +123,72 @@ describe("load-balancer probes", () => {
     // The client is never the backend itself.
     expect(valueOf(lb[0]!.microflow, "ip4.src")).not.toBe("10.16.0.2");
     expect(lb[2]!.microflow).toContain("udp && udp.src == 49152 && udp.dst == 53");
+  });
+});
+
+describe("IPv6 probes", () => {
+  // pod1 and pod3 are dual-stack on lan1; pod2 is IPv6-only on lan2; the VIP has one backend on each.
+  const text = `
+name: v6
+switches:
+  - name: lan1
+    loadBalancers: [lb6]
+    ports:
+      - {name: lan1-r1, type: router, addresses: [router], options: {router-port: r1-lan1}}
+      - {name: pod1, addresses: ["00:00:00:01:00:02 10.1.0.2 fd00:1:0::2"]}
+      - {name: pod3, addresses: ["00:00:00:01:00:03 10.1.0.3 fd00:1::3"]}
+  - name: lan2
+    loadBalancers: [lb6]
+    ports:
+      - {name: lan2-r1, type: router, addresses: [router], options: {router-port: r1-lan2}}
+      - {name: pod2, addresses: ["00:00:00:02:00:02 fd00:2::2"]}
+loadBalancers:
+  - {name: lb6, protocol: udp, vips: {"[fd00:96::10]:53": ["[fd00:1::2]:5353", "[fd00:2::2]:5353"]}}
+routers:
+  - name: r1
+    ports:
+      - {name: r1-lan1, mac: "00:00:00:01:00:01", networks: [10.1.0.1/24, fd00:1::1/64]}
+      - {name: r1-lan2, mac: "00:00:00:02:00:01", networks: [fd00:2::1/64]}
+`;
+  const r = loadNetworkText(text, "v6.yaml");
+  if (!r.ok) throw new Error("v6.yaml does not load");
+  const gen = generateProbes(r.value.network);
+  const named = (n: string): Probe => gen.probes.find((p) => p.name === n)!;
+
+  it("pair every IPv6 endpoint with every other, in RFC 5952 form, to the peer or the gateway of its IPv6 network", () => {
+    expect(gen.probes.map((p) => p.name)).toEqual([
+      "gen/pair/pod1/pod3",
+      "gen/pair/pod3/pod1",
+      "gen/pair6/pod1/pod3",
+      "gen/pair6/pod1/pod2",
+      "gen/pair6/pod3/pod1",
+      "gen/pair6/pod3/pod2",
+      "gen/pair6/pod2/pod1",
+      "gen/pair6/pod2/pod3",
+      "gen/lb6/lan1/[fd00:96::10]:53",
+      "gen/arp/r1-lan1/10.1.0.1",
+      "gen/nd/r1-lan1/fd00:1::1",
+      "gen/nd/r1-lan2/fd00:2::1",
+    ]);
+    const same = named("gen/pair6/pod1/pod3").microflow;
+    expect(same).toContain("eth.dst == 00:00:00:01:00:03 && ip6.src == fd00:1::2 && ip6.dst == fd00:1::3 && ip.ttl == 64 && tcp");
+    expect(named("gen/pair6/pod2/pod1").microflow).toContain("eth.dst == 00:00:00:02:00:01 && ip6.src == fd00:2::2 && ip6.dst == fd00:1::2");
+  });
+
+  it("send IPv6 VIP probes from a client that is not the backend, naming the backend", () => {
+    const lb = named("gen/lb6/lan1/[fd00:96::10]:53");
+    expect(lb.lbDst).toBe("[fd00:1::2]:5353");
+    expect(valueOf(lb.microflow, "ip6.src")).toBe("fd00:1::3");
+    expect(lb.microflow).toContain("eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::3 && ip6.dst == fd00:96::10 && ip.ttl == 64 && udp && udp.src == 49152 && udp.dst == 53");
+    // On lan2 the rotated backend is pod2 itself, the only IPv6 host there.
+    expect(gen.notes).toContain("skipped 1 IPv6 load-balancer (switch, VIP) pairs with no client on the switch");
+  });
+
+  it("solicit a router port's IPv6 address at its solicited-node group, hop limit 255", () => {
+    expect(named("gen/nd/r1-lan2/fd00:2::1").microflow).toBe(
+      'inport == "pod2" && eth.src == 00:00:00:02:00:02 && eth.dst == 33:33:ff:00:00:01 && ip6.src == fd00:2::2 && ip6.dst == ff02::1:ff00:1 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::1 && nd.sll == 00:00:00:02:00:02',
+    );
+    expect(named("gen/nd/r1-lan1/fd00:1::1").ct).toEqual([]);
   });
 });
 
