@@ -20,7 +20,7 @@
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
  * - Load balancing: each VIP keeps its first backend only (OVS picks by `dp_hash`, ovnsim by a
  *   hash of its own; bench/megaflows-vs-ovs.md).
- * - Checksums: every frame's IPv4, TCP, UDP and ICMP checksums are recomputed before it goes in
+ * - Checksums: every frame's IPv4, TCP, UDP, ICMP and ICMPv6 checksums are recomputed before it goes in
  *   (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all its
  *   fragments are among the packets: OVS's conntrack reassembles and checks it).
  *   Captures hold the wrong checksums of offloading senders; OVS's conntrack marks those packets
@@ -98,17 +98,21 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
  * request, which conntrack finds invalid and the NetworkPolicy's ACL stage drops (@14000), IP
  * fragments, whose datagrams conntrack reassembles, and some that never complete (@16000), and
  * ICMP errors, mapped with the connections they quote: 16 related to theirs and delivered, 4
- * about connections conntrack does not have, invalid and dropped (@18280).
+ * about connections conntrack does not have, invalid and dropped (@18280); and on the default install
+ * made dual-stack, the capture's IPv6 traffic laid onto the pods' IPv6 addresses: TCP and UDP beside
+ * IPv4, with four ICMPv6 errors whose quoted packets are not mapped (@20000), and a neighbour
+ * solicitation, answered by the switch (@29000).
  */
-export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280"] as const;
+export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280", "kube-ovn-dual-stack.yaml@20000", "kube-ovn-dual-stack.yaml@29000"] as const;
 /**
  * Other real captures (`NETWORK#CAPTURE`, a capture of the shared `bench/` folder by its name
  * without `.pcap`), so that the traffic is not one capture's alone: two ISPs' traffic (one of them
  * fragment-heavy, in VLAN tags) and a mixed desktop capture through the NetworkPolicy scenario's
  * stateful ACLs, and another desktop capture, with 213 packets that OVS finds outside their TCP
- * window, through the default install.
+ * window, through the default install; and an IPv6-only capture (reddit browsing over TLS) through
+ * the default install made dual-stack, its IPv6 hosts laid onto the pods' IPv6 addresses.
  */
-export const OTHER_CAPTURES = ["network-policy.yaml#wand-fragtest-isp-vlan-2010-10k", "network-policy.yaml#wand-lpi-isp-2007-10k", "kube-ovn-default.yaml#pcpp-example2-4709", "network-policy.yaml#pcpp-example-4631"] as const;
+export const OTHER_CAPTURES = ["network-policy.yaml#wand-fragtest-isp-vlan-2010-10k", "network-policy.yaml#wand-lpi-isp-2007-10k", "kube-ovn-default.yaml#pcpp-example2-4709", "network-policy.yaml#pcpp-example-4631", "kube-ovn-dual-stack.yaml#ndpi-reddit-ipv6"] as const;
 /** Every oracle of a capture: `SCENARIOS`, then `LATER`, then `OTHER_CAPTURES`. */
 export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER, ...OTHER_CAPTURES];
 export const CHASSIS = "node1";
@@ -183,9 +187,20 @@ export function oracleNetwork(scenario: string): Result<Network> {
 
 /**
  * Recomputes a frame's IPv4 header checksum and its TCP, UDP or ICMP checksum (an unfragmented
- * Ethernet/IPv4 frame; others are left alone), in place.
+ * Ethernet/IPv4 frame), or its TCP, UDP or ICMPv6 checksum (an Ethernet/IPv6 frame whose
+ * transport header follows the IPv6 header), in place; other frames are left alone.
  */
 export function fixChecksums(f: Uint8Array): void {
+  if (f.length >= 54 && f[12] === 0x86 && f[13] === 0xdd) {
+    const len = (f[18]! << 8) | f[19]!;
+    const proto = f[20]!;
+    if (54 + len > f.length) return;
+    const sum = ipv6PseudoHeaderSum(f.subarray(22, 38), f.subarray(38, 54), proto, len);
+    if (proto === 6 && len >= 20) fillL4Checksum(f, 54, len, 16, sum);
+    else if (proto === 17 && len >= 8) fillL4Checksum(f, 54, len, 6, sum, true);
+    else if (proto === 58 && len >= 4) fillL4Checksum(f, 54, len, 2, sum);
+    return;
+  }
   if (f.length < 34 || f[12] !== 0x08 || f[13] !== 0x00) return;
   const ihl = (f[14]! & 0xf) * 4;
   const total = (f[16]! << 8) | f[17]!;
@@ -790,8 +805,10 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
           // ovn-controller announces ports on provider networks by gratuitous ARPs of its own, on
           // a timer, to the network and to local ports: no packet causes them, and ovnsim models
-          // no timers. (A pod's own gratuitous ARP comes from a capture: padded to 60 bytes, it stays.)
-          if (iface !== "eth0" && isPinctrlGarp(f)) continue;
+          // no timers. Only a chassis on a provider network sends them. (A pod's own gratuitous
+          // ARP comes from a capture: padded to 60 bytes, it stays; an unpadded one stays where the
+          // chassis has no provider network.)
+          if (iface !== "eth0" && ch.providerNics.length > 0 && isPinctrlGarp(f)) continue;
           if (ch.providerNics.includes(iface)) {
             out.push(`wire ${sha(f)}`);
             continue;

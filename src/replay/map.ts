@@ -7,13 +7,15 @@
  * keeping the trace's flow structure: the packets of one trace connection become the packets of
  * one mapped connection, in the same directions, and two trace connections never become one.
  *
- * Endpoints (`networkEndpoints`): IPv4 only (IPv6 packets are left unmapped).
- * - pods: VIF switch ports with a MAC and an IPv4 address, except Kube-OVN node ports (`node-*`
+ * Endpoints (`networkEndpoints`), IPv4 and IPv6: each family's packets are laid onto the
+ * endpoints that have an address of that family (IPv6 packets stay unmapped, `ipv6`, where no pod
+ * has an IPv6 address); link-local addresses are left out.
+ * - pods: VIF switch ports with a MAC and an IPv4 or IPv6 address, except Kube-OVN node ports (`node-*`
  *   with a MAC and address, on a switch attached to a router) and VPC NAT gateway ports. A pod
  *   reaches the pods of its switch and of every switch attached to a router its switch is attached
  *   to (one router hop); its gateway is the router port on its switch whose network holds its
  *   address (else the first router port there).
- * - services: VIPs with a port of the load balancers attached to switches, for IPv4, whose
+ * - services: VIPs with a port of the load balancers attached to switches, IPv4 or IPv6, whose
  *   backends are all pods; reached from the pods of those switches. The backends and hash fields
  *   are those of the `ct_lb` action the compiled program has for the VIP, so the mapper knows
  *   which backend the dataplane's conntrack picks for a connection (`chooseBackend`).
@@ -23,7 +25,8 @@
  *       four address bytes; their packets enter at the localnet port; only that switch's pods
  *       reach them, directly on L2;
  *   (b) Kube-OVN node ports: hosts beyond the nodes, addresses 198.18.0.1 and up (RFC 2544's
- *       benchmarking range), reached through their gateway by the pods of every switch without a
+ *       benchmarking range; IPv6 2001:2::1 and up, RFC 5180's, where a node port has an IPv6
+ *       address), reached through their gateway by the pods of every switch without a
  *       localnet port attached to the router of the node ports' switch; their packets enter at
  *       the node port of the pod's chassis (else the first), from the node port's MAC to the
  *       router port's MAC.
@@ -68,16 +71,23 @@
  *   MAC, a unicast destination and a target MAC that is neither zero nor broadcast the target
  *   pod's; the packet enters at the sender pod.
  *
+ * - IPv6 is mapped by the same rules, its trace addresses numbered in the first pass (a
+ *   connection's key holds the numbers) and its mapped addresses kept in a table of their own.
+ *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`). ICMPv6 errors are
+ *   mapped by their own addresses, not with the connection they quote (their quoted packets stay
+ *   the trace's, so conntrack finds them related to nothing).
+ *
  * Unmapped packets (`map` returns -1 and counts the reason): `non-ip` (not IPv4, IPv6 or ARP),
- * `ipv6`, `malformed` (IPv4 or ARP without extracted L3 fields), `not-observed` (its connection
- * was not in the first pass), `no-server` (the client's pod reaches no other endpoint),
- * `ports-exhausted`, `broadcast-source` (a reply from a broadcast or multicast address, or a
- * connection between two such addresses), `no-pods`.
+ * `ipv6` (the network has no pod with an IPv6 address), `malformed` (IP or ARP without extracted
+ * L3 fields), `not-observed` (its connection was not in the first pass), `no-server` (the client's
+ * pod reaches no other endpoint), `ports-exhausted`, `broadcast-source` (a reply from a broadcast
+ * or multicast address, or a connection between two such addresses), `no-pods`, `nd-router`
+ * (router solicitations and advertisements, redirects: the network's routers send their own).
  *
  * Hot path: `map` allocates nothing and builds no strings: an open-addressing table over typed
  * arrays finds the connection, and the plan's per-connection words are copied into the key.
  */
-import { formatIpv4, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseMac } from "../base/index.js";
+import { formatIpv4, formatIpv6, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseIpv6, parseMac } from "../base/index.js";
 import { ICMP_ERROR, chooseBackend, tupleOf, type IcmpMessage } from "../dataplane/index.js";
 import { PARSE, W, newKey, type FieldDef } from "../flow/index.js";
 import { parseLbEndpoint, type Network } from "../model/index.js";
@@ -85,6 +95,9 @@ import { allRules, type Backend, type CtLbAction, type LogicalProgram } from "..
 
 /** A MAC as the key holds it: the high 16 bits, then the low 32. */
 export type MacWords = readonly [hi16: number, lo32: number];
+
+/** An IPv6 address as the key holds it: four words, most significant first. */
+export type Ip6Words = readonly [number, number, number, number];
 
 /** Where a packet enters the logical network. */
 export interface EntryPort {
@@ -114,8 +127,10 @@ export interface Endpoint {
   readonly kind: "pod" | "service" | "external";
   /** The switch port for pods, "LB-NAME IP:PORT" for services, the address for externals. */
   readonly name: string;
-  /** IPv4 address (a VIP for services). */
-  readonly ip: number;
+  /** IPv4 address (a VIP for services); undefined for an endpoint of IPv6 alone. */
+  readonly ip?: number;
+  /** IPv6 address (a VIP for services); undefined for an endpoint of IPv4 alone. */
+  readonly ip6?: Ip6Words;
   /** Pods: the pod's MAC. */
   readonly mac?: MacWords;
   /** Services: the VIP's protocol and port. */
@@ -146,6 +161,7 @@ export const Unmapped = {
   PORTS_EXHAUSTED: "ports-exhausted",
   BROADCAST_SOURCE: "broadcast-source",
   NO_PODS: "no-pods",
+  ND_ROUTER: "nd-router",
 } as const;
 export type Unmapped = (typeof Unmapped)[keyof typeof Unmapped];
 
@@ -158,6 +174,7 @@ const REASONS: readonly Unmapped[] = [
   Unmapped.PORTS_EXHAUSTED,
   Unmapped.BROADCAST_SOURCE,
   Unmapped.NO_PODS,
+  Unmapped.ND_ROUTER,
 ];
 const R_NON_IP = 1;
 const R_IPV6 = 2;
@@ -167,11 +184,13 @@ const R_NO_SERVER = 5;
 const R_PORTS_EXHAUSTED = 6;
 const R_BROADCAST_SOURCE = 7;
 const R_NO_PODS = 8;
+const R_ND_ROUTER = 9;
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints of a network
 
 const KUBE_BENCH_BASE = 0xc6120000; // 198.18.0.0
+const KUBE_BENCH_BASE6 = 0x20010002; // 2001:2::/48, RFC 5180's benchmarking range
 const DEFAULT_EXTERNALS = 4;
 
 function macWords(text: string): MacWords | undefined {
@@ -180,16 +199,45 @@ function macWords(text: string): MacWords | undefined {
   return [(b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0];
 }
 
-/** The first "MAC IPv4" of a port's addresses. */
-function macAndIp(addresses: readonly string[]): { mac: MacWords; ip: number } | undefined {
+/** IPv6 bytes as key words. */
+function words6(b: Uint8Array): Ip6Words {
+  const w = (i: number): number => ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+  return [w(0), w(4), w(8), w(12)];
+}
+
+/** An IPv6 address's words as text, for maps keyed by address. */
+function text6(a: Ip6Words): string {
+  return a.join(",");
+}
+
+/** Whether `a` lies in the IPv6 prefix `net`/`len`. */
+function inPrefix6(a: Ip6Words, net: Ip6Words, len: number): boolean {
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.min(32, Math.max(0, len - 32 * i));
+    if (bits === 0) return true;
+    const m = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
+    if (((a[i]! ^ net[i]!) & m) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The MAC of the first "MAC IP..." entry of a port's addresses that has an address, with that
+ * entry's first IPv4 and first IPv6 address (link-local ones left out).
+ */
+function macAndIp(addresses: readonly string[]): { mac: MacWords; ip?: number; ip6?: Ip6Words } | undefined {
   for (const a of addresses) {
     const [m, ...ips] = a.trim().split(/\s+/);
     const mac = m === undefined ? undefined : macWords(m);
     if (!mac) continue;
+    let ip: number | undefined;
+    let ip6: Ip6Words | undefined;
     for (const t of ips) {
-      const ip = parseIpv4(t);
-      if (ip !== undefined) return { mac, ip };
+      const c = parseCidr(t.includes("/") ? t : t.includes(":") ? `${t}/128` : `${t}/32`);
+      if (c?.family === 4) ip ??= ipv4FromBytes(c.addr);
+      else if (c?.family === 6 && !inPrefix6(words6(c.addr), [0xfe800000, 0, 0, 0], 10)) ip6 ??= words6(c.addr);
     }
+    if (ip !== undefined || ip6 !== undefined) return { mac, ...(ip !== undefined ? { ip } : {}), ...(ip6 ? { ip6 } : {}) };
   }
   return undefined;
 }
@@ -199,6 +247,17 @@ interface RouterLink {
   readonly mac: MacWords;
   /** IPv4 networks of the router port: [network, prefix length, own address]. */
   readonly nets: readonly (readonly [number, number, number])[];
+  /** IPv6 networks of the router port: [own address, prefix length]. */
+  readonly nets6: readonly (readonly [Ip6Words, number])[];
+}
+
+function ipv6Nets(networks: readonly string[]): [Ip6Words, number][] {
+  const out: [Ip6Words, number][] = [];
+  for (const n of networks) {
+    const c = parseCidr(n);
+    if (c?.family === 6) out.push([words6(c.addr), c.prefixLen]);
+  }
+  return out;
 }
 
 function ipv4Nets(networks: readonly string[]): [number, number, number][] {
@@ -225,8 +284,15 @@ function excludedTest(text: string | undefined): (ip: number) => boolean {
   return (ip) => ranges.some(([lo, hi]) => ip >= lo && ip <= hi);
 }
 
+/** Whether a match holds `ip` (IPv4, or IPv6 words) exactly as its destination address. */
+function matchesDst(m: { readonly mask: Uint32Array; readonly value: Uint32Array }, ip: number | Ip6Words): boolean {
+  if (typeof ip === "number") return m.mask[W.NW_DST] === 0xffffffff && m.value[W.NW_DST] === ip;
+  for (let i = 0; i < 4; i++) if (m.mask[W.IPV6_DST + i] !== 0xffffffff || m.value[W.IPV6_DST + i] !== ip[i]) return false;
+  return true;
+}
+
 /** The `ct_lb` of a VIP in a switch's ingress pipeline (matched on its address, port and protocol). */
-function findCtLb(program: LogicalProgram, switchName: string, lbName: string, vip: number, port: number, proto: number): CtLbAction | undefined {
+function findCtLb(program: LogicalProgram, switchName: string, lbName: string, vip: number | Ip6Words, port: number, proto: number): CtLbAction | undefined {
   const dp = program.datapaths.get(program.datapathByName.get(switchName) ?? -1);
   if (!dp) return undefined;
   for (const r of allRules(dp.ingress)) {
@@ -234,7 +300,7 @@ function findCtLb(program: LogicalProgram, switchName: string, lbName: string, v
     const a = r.actions.find((x): x is CtLbAction => x.kind === "ct_lb");
     if (!a) continue;
     const m = r.match;
-    if (m.mask[W.NW_DST] !== 0xffffffff || m.value[W.NW_DST] !== vip) continue;
+    if (!matchesDst(m, vip)) continue;
     if ((m.mask[W.TP]! & 0xffff) !== 0xffff || (m.value[W.TP]! & 0xffff) !== port) continue;
     if ((m.mask[W.NW]! & 0xff) !== 0xff || (m.value[W.NW]! & 0xff) !== proto) continue;
     return a;
@@ -263,7 +329,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       const rp = lr?.ports.get(rpName);
       const mac = rp ? macWords(rp.mac) : undefined;
       if (!lr || !rp || !mac) continue;
-      list.push({ router: lr.name, mac, nets: ipv4Nets(rp.networks.toArray()) });
+      list.push({ router: lr.name, mac, nets: ipv4Nets(rp.networks.toArray()), nets6: ipv6Nets(rp.networks.toArray()) });
       const sw = switchesOfRouter.get(lr.name) ?? [];
       if (!sw.includes(ls.name)) sw.push(ls.name);
       switchesOfRouter.set(lr.name, sw);
@@ -276,7 +342,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
   };
 
   // Kube-OVN node ports: the way in from beyond the nodes.
-  const nodePorts: { name: string; switch: string; router: string; mac: MacWords; ip: number; chassis: string | undefined; inject: EntryPort }[] = [];
+  const nodePorts: { name: string; switch: string; router: string; mac: MacWords; ip?: number; ip6?: Ip6Words; chassis: string | undefined; inject: EntryPort }[] = [];
   for (const ls of net.switches.values()) {
     const link = links.get(ls.name)![0];
     if (!link) continue;
@@ -284,7 +350,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       if (p.type !== "" || !p.name.startsWith("node-")) continue;
       const a = macAndIp(p.addresses.toArray());
       const inject = injectionOf(p.name);
-      if (a && inject) nodePorts.push({ name: p.name, switch: ls.name, router: link.router, mac: a.mac, ip: a.ip, chassis: p.chassis, inject });
+      if (a && inject) nodePorts.push({ name: p.name, switch: ls.name, router: link.router, mac: a.mac, ...(a.ip !== undefined ? { ip: a.ip } : {}), ...(a.ip6 ? { ip6: a.ip6 } : {}), chassis: p.chassis, inject });
     }
   }
   const natGwPorts = new Set(net.natGateways.valueSeq().map((g) => g.lanPort));
@@ -293,6 +359,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
   // Pods.
   const pods: Endpoint[] = [];
   const podByIp = new Map<number, Endpoint>();
+  const podByIp6 = new Map<string, Endpoint>();
   for (const ls of net.switches.values()) {
     const reach = new Set([ls.name]);
     for (const l of links.get(ls.name)!) for (const s of switchesOfRouter.get(l.router) ?? []) reach.add(s);
@@ -300,16 +367,21 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
     const nodeSwitch = nodePorts.some((n) => n.switch === ls.name);
     for (const p of ls.ports.values()) {
       if (p.type !== "" || skip.has(p.name)) continue;
-      const a = macAndIp(p.addresses.toArray());
+      const found = macAndIp(p.addresses.toArray());
       const inject = injectionOf(p.name);
-      if (!a || !inject || podByIp.has(a.ip)) continue;
+      if (!found || !inject) continue;
+      // An address another pod already has is left out (the pod too, when that leaves it none).
+      const ip = found.ip !== undefined && !podByIp.has(found.ip) ? found.ip : undefined;
+      const ip6 = found.ip6 && !podByIp6.has(text6(found.ip6)) ? found.ip6 : undefined;
+      if (ip === undefined && !ip6) continue;
       const rl = links.get(ls.name)!;
-      const gw = rl.find((l) => l.nets.some(([n, len]) => ipv4InPrefix(a.ip, n, len))) ?? rl[0];
+      const gw = rl.find((l) => (ip !== undefined && l.nets.some(([n, len]) => ipv4InPrefix(ip, n, len))) || (ip6 !== undefined && l.nets6.some(([n, len]) => inPrefix6(ip6, n, len)))) ?? rl[0];
       const pod: Endpoint = {
         kind: "pod",
         name: p.name,
-        ip: a.ip,
-        mac: a.mac,
+        ...(ip !== undefined ? { ip } : {}),
+        ...(ip6 ? { ip6 } : {}),
+        mac: found.mac,
         inject,
         switch: ls.name,
         ...(p.chassis !== undefined ? { chassis: p.chassis } : {}),
@@ -317,7 +389,8 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
         reachableFrom: nodeSwitch ? [ls.name] : [...reach],
       };
       pods.push(pod);
-      podByIp.set(a.ip, pod);
+      if (ip !== undefined) podByIp.set(ip, pod);
+      if (ip6) podByIp6.set(text6(ip6), pod);
     }
   }
 
@@ -331,26 +404,27 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       const proto = PROTO_OF[lb.protocol]!;
       for (const vipText of lb.vips.keys()) {
         const v = parseLbEndpoint(vipText);
-        if (typeof v === "string" || v.family !== 4 || v.port === undefined) continue;
-        const vip = parseIpv4(v.ip)!;
+        if (typeof v === "string" || v.port === undefined) continue;
+        const v6 = v.family === 6;
+        const vip: number | Ip6Words = v6 ? words6(parseIpv6(v.ip)!) : parseIpv4(v.ip)!;
         const act = findCtLb(program, ls.name, lb.name, vip, v.port, proto);
         if (!act || act.backends.length === 0) continue;
-        if (!act.backends.every((b) => b.ip.length === 1 && podByIp.has(b.ip[0]!))) continue;
-        const name = `${lb.name} ${v.ip}:${v.port}`;
+        if (!act.backends.every((b) => (v6 ? b.ip.length === 4 && podByIp6.has(text6(b.ip as unknown as Ip6Words)) : b.ip.length === 1 && podByIp.has(b.ip[0]!)))) continue;
+        const name = v6 ? `${lb.name} [${v.ip}]:${v.port}` : `${lb.name} ${v.ip}:${v.port}`;
         const have = services.get(name);
         if (have) {
           have.from.push(ls.name);
           continue;
         }
         const lbInfo = { backends: act.backends, ...(act.hashFields ? { hashFields: act.hashFields } : {}) };
-        services.set(name, { ep: { kind: "service", name, ip: vip, port: { proto, port: v.port }, lb: lbInfo }, from: [ls.name] });
+        services.set(name, { ep: { kind: "service", name, ...(typeof vip === "number" ? { ip: vip } : { ip6: vip }), port: { proto, port: v.port }, lb: lbInfo }, from: [ls.name] });
       }
     }
   }
 
   // External addresses.
   const externals: Endpoint[] = [];
-  const used = new Set<number>(pods.map((p) => p.ip));
+  const used = new Set<number>(pods.flatMap((p) => (p.ip !== undefined ? [p.ip] : [])));
   for (const l of links.values()) for (const r of l) for (const [, , own] of r.nets) used.add(own);
   for (const pn of net.providerNetworks.values()) {
     for (const g of pn.gateways) {
@@ -362,7 +436,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
     const ln = [...ls.ports.values()].find((p) => p.type === "localnet");
     const subnet = parseCidr(ls.otherConfig.get("subnet")?.split(",")[0] ?? "");
     const inject = ln ? injectionOf(ln.name) : undefined;
-    if (!ln || !inject || subnet?.family !== 4 || subnet.prefixLen > 30 || !pods.some((p) => p.switch === ls.name)) continue;
+    if (!ln || !inject || subnet?.family !== 4 || subnet.prefixLen > 30 || !pods.some((p) => p.switch === ls.name && p.ip !== undefined)) continue;
     const excluded = excludedTest(ls.otherConfig.get("exclude_ips"));
     const bcast = (ipv4FromBytes(subnet.addr) | ~ipv4Mask(subnet.prefixLen)) >>> 0;
     const netAddr = (ipv4FromBytes(subnet.addr) & ipv4Mask(subnet.prefixLen)) >>> 0;
@@ -388,13 +462,19 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
         access.push({ switch: s, ...(n.chassis !== undefined ? { chassis: n.chassis } : {}), inject: n.inject, fromMac: n.mac, toMac: joinLink.mac });
       }
     }
-    if (access.length > 0) {
+    if (access.length > 0 && nodePorts.some((n) => n.ip !== undefined)) {
       let ip = KUBE_BENCH_BASE;
       for (let i = 0; i < externalsPerEntry; i++) {
         do ip++;
         while (used.has(ip));
         used.add(ip);
         externals.push({ kind: "external", name: formatIpv4(ip), ip, reachableFrom: from, access });
+      }
+    }
+    if (access.length > 0 && nodePorts.some((n) => n.ip6 !== undefined)) {
+      for (let i = 1; i <= externalsPerEntry; i++) {
+        const ip6: Ip6Words = [KUBE_BENCH_BASE6, 0, 0, i];
+        externals.push({ kind: "external", name: `2001:2::${i.toString(16)}`, ip6, reachableFrom: from, access });
       }
     }
   }
@@ -509,6 +589,60 @@ const W_ARP_THA = W.ARP_THA;
 const P_L3 = PARSE.L3;
 const P_L4 = PARSE.L4;
 
+const W_IPV6_SRC = W.IPV6_SRC;
+const W_IPV6_DST = W.IPV6_DST;
+const W_ND_TARGET = W.ND_TARGET;
+const PROTO_ICMP6 = 58;
+const ND_NS = 135;
+const ND_NA = 136;
+/** Tag in the first key word: an IPv6 connection (its addresses are the first pass's numbers). */
+const TAG_V6 = 0x400;
+/** Added to a mapped IPv6 address's index to name it in tuple texts apart from any IPv4 address. */
+const HANDLE6 = 2 ** 32;
+const NO_ADDR = 0xffffffff;
+
+/** ICMPv6 neighbour discovery: router solicitation (133) to redirect (137). */
+function isNdType(type: number): boolean {
+  return type >= 133 && type <= 137;
+}
+
+/** IPv6 words as RFC 5952 text. */
+function formatWords6(a: Ip6Words): string {
+  const b = new Uint8Array(16);
+  a.forEach((w, i) => {
+    b[4 * i] = w >>> 24;
+    b[4 * i + 1] = (w >>> 16) & 0xff;
+    b[4 * i + 2] = (w >>> 8) & 0xff;
+    b[4 * i + 3] = w & 0xff;
+  });
+  return formatIpv6(b);
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
+
+/** How `TraceMapper.decide` handles the addresses of one family (see `TraceMapper.family`). */
+interface Family {
+  readonly v6: boolean;
+  /** An endpoint's address as the plan holds it. */
+  readonly handle: (e: Endpoint) => number;
+  /** A plan address as text. */
+  readonly text: (h: number) => string;
+  /** A trace address (IPv6: its first-pass number) as text. */
+  readonly traceText: (h: number) => string;
+  /** Whether a trace address is broadcast or multicast. */
+  readonly isGroup: (h: number) => boolean;
+  /** Indexes of the pods with an address of the family. */
+  readonly pods: readonly number[];
+  /** Per switch: what its pods reach in the family. */
+  readonly candidates: ReadonlyMap<string, readonly Endpoint[]>;
+  /** A plan address as a number for tuple texts (distinct across families). */
+  readonly tuple: (h: number) => number;
+}
+
 function isGroupAddr(ip: number): boolean {
   return ip >>> 28 === 0xe || ip === 0xffffffff;
 }
@@ -578,13 +712,30 @@ export class TraceMapper {
   private readonly pods: Endpoint[];
   private readonly podIndex = new Map<Endpoint, number>();
   private readonly podByIp = new Map<number, Endpoint>();
+  private readonly podByIp6 = new Map<string, Endpoint>();
+  /** Indexes into `pods` of the pods with an IPv4 address, and with an IPv6 one. */
+  private readonly pods4: number[] = [];
+  private readonly pods6: number[] = [];
+  /** Per switch: the endpoints its pods reach over IPv4, and over IPv6. */
   private readonly candidates = new Map<string, Endpoint[]>();
+  private readonly candidates6 = new Map<string, Endpoint[]>();
   private readonly injections: EntryPort[] = [];
   private readonly injectionIndex = new Map<string, number>();
-  /** Per pod: injection index, MAC words (for ARP, on the hot path). */
+  /** Per pod: injection index, MAC words (for ARP and ND, on the hot path). */
   private readonly podInject: Uint32Array;
   private readonly podMac: Uint32Array;
   private readonly podIp: Uint32Array;
+  /** Per pod: the index of its IPv6 address in `mapped6`, or NO_ADDR. */
+  private readonly podAddr6: Uint32Array;
+
+  /** Trace IPv6 addresses: their words → a number of their own (first pass), and back. */
+  private readonly traceIds6 = new WordTable(256);
+  private readonly traceAddr6 = new Column();
+  private nTrace6 = 0;
+  /** Mapped IPv6 addresses, four words each: the endpoints', then group addresses kept. */
+  private mapped6 = new Uint32Array(64);
+  private nMapped6 = 0;
+  private readonly mappedIndex6 = new Map<string, number>();
 
   private readonly table = new WordTable();
   private n = 0;
@@ -592,10 +743,12 @@ export class TraceMapper {
   private readonly ipA = new Column();
   private readonly ipB = new Column();
   private readonly ports = new Column();
-  /** Bit 0: the first packet came from side B; bit 1: a SYN was seen; bit 2: it came from B; bit 3: ports. */
+  /** Bit 0: the first packet came from side B; bit 1: a SYN was seen; bit 2: it came from B; bit 3: ports; bit 4: IPv6. */
   private readonly order = new Column();
 
   private plan: MapPlan | undefined;
+  private family4: Family | undefined;
+  private family6: Family | undefined;
   private conn = new Uint32Array(0);
   private mappedCount = 0;
   private readonly unmappedCount = new Float64Array(REASONS.length + 1);
@@ -603,27 +756,30 @@ export class TraceMapper {
   constructor(endpoints: readonly Endpoint[], opts: { seed?: number } = {}) {
     this.endpoints = endpoints;
     this.seed = opts.seed ?? 0;
-    this.pods = endpoints.filter((e) => e.kind === "pod" && e.inject !== undefined && e.mac !== undefined);
+    this.pods = endpoints.filter((e) => e.kind === "pod" && e.inject !== undefined && e.mac !== undefined && (e.ip !== undefined || e.ip6 !== undefined));
     this.pods.forEach((p, i) => {
       this.podIndex.set(p, i);
-      if (!this.podByIp.has(p.ip)) this.podByIp.set(p.ip, p);
+      if (p.ip !== undefined && !this.podByIp.has(p.ip)) this.podByIp.set(p.ip, p);
+      if (p.ip6 && !this.podByIp6.has(text6(p.ip6))) this.podByIp6.set(text6(p.ip6), p);
+      if (p.ip !== undefined) this.pods4.push(i);
+      if (p.ip6) this.pods6.push(i);
     });
     for (const e of endpoints) {
-      if (e.kind === "service" && !e.lb?.backends.every((b) => b.ip.length === 1 && this.podByIp.has(b.ip[0]!))) continue;
-      for (const s of e.reachableFrom) {
-        const list = this.candidates.get(s) ?? [];
-        list.push(e);
-        this.candidates.set(s, list);
-      }
+      if (e.kind === "service" && !e.lb?.backends.every((b) => this.backendPod(b) !== undefined)) continue;
+      if (e.ip !== undefined) for (const s of e.reachableFrom) push(this.candidates, s, e);
+      if (e.ip6) for (const s of e.reachableFrom) push(this.candidates6, s, e);
+      if (e.ip6) this.mappedId6(e.ip6);
     }
     this.podInject = new Uint32Array(this.pods.length);
     this.podMac = new Uint32Array(this.pods.length * 2);
     this.podIp = new Uint32Array(this.pods.length);
+    this.podAddr6 = new Uint32Array(this.pods.length).fill(NO_ADDR);
     this.pods.forEach((p, i) => {
       this.podInject[i] = this.injectionOf(p.inject!);
       this.podMac[2 * i] = p.mac![0];
       this.podMac[2 * i + 1] = p.mac![1];
-      this.podIp[i] = p.ip;
+      this.podIp[i] = p.ip ?? 0;
+      if (p.ip6) this.podAddr6[i] = this.mappedIndex6.get(text6(p.ip6))!;
     });
     for (const e of endpoints) for (const a of e.access ?? []) this.injectionOf(a.inject);
   }
@@ -636,16 +792,70 @@ export class TraceMapper {
     return this.injections.length - 1;
   }
 
+  /** The pod a load balancer's backend is, if it is one. */
+  private backendPod(b: Backend): Endpoint | undefined {
+    return b.ip.length === 1 ? this.podByIp.get(b.ip[0]!) : b.ip.length === 4 ? this.podByIp6.get(text6(b.ip as unknown as Ip6Words)) : undefined;
+  }
+
+  /** The index of an IPv6 address among the mapped ones, added on first sight. */
+  private mappedId6(a: Ip6Words): number {
+    const have = this.mappedIndex6.get(text6(a));
+    if (have !== undefined) return have;
+    if ((this.nMapped6 + 1) * 4 > this.mapped6.length) {
+      const m = new Uint32Array(this.mapped6.length * 2);
+      m.set(this.mapped6);
+      this.mapped6 = m;
+    }
+    this.mapped6.set(a, this.nMapped6 * 4);
+    this.mappedIndex6.set(text6(a), this.nMapped6);
+    return this.nMapped6++;
+  }
+
+  /** A mapped IPv6 address's words. */
+  private mapped6At(i: number): Ip6Words {
+    const m = this.mapped6;
+    return [m[4 * i]!, m[4 * i + 1]!, m[4 * i + 2]!, m[4 * i + 3]!];
+  }
+
+  /** A trace IPv6 address's words, by its number. */
+  private trace6At(id: number): Ip6Words {
+    const d = this.traceAddr6.data;
+    return [d[4 * id]!, d[4 * id + 1]!, d[4 * id + 2]!, d[4 * id + 3]!];
+  }
+
+  /** The number of the trace IPv6 address at `w` in `key`, made on first sight when `add`; -1 if unseen. */
+  private traceId6(key: Uint32Array, w: number, add: boolean): number {
+    const a = key[w]!;
+    const b = key[w + 1]!;
+    const c = key[w + 2]!;
+    const d = key[w + 3]!;
+    let id = this.traceIds6.get(a, b, c, d);
+    if (id < 0 && add) {
+      id = this.nTrace6++;
+      this.traceIds6.set(a, b, c, d, id);
+      this.traceAddr6.push(4 * id, a);
+      this.traceAddr6.push(4 * id + 1, b);
+      this.traceAddr6.push(4 * id + 2, c);
+      this.traceAddr6.push(4 * id + 3, d);
+    }
+    return id;
+  }
+
   // -------------------------------------------------------------------------------------------
   // First pass
 
   /** First pass: sees one packet's key (from `extractKey`). */
   observe(key: Uint32Array): void {
     if (this.plan) throw new Error("TraceMapper.observe after freeze");
-    if (key[W_ETH_TYPE] !== 0x0800 || (key[W_PARSE]! & P_L3) === 0) return;
+    const et = key[W_ETH_TYPE]!;
+    if ((key[W_PARSE]! & P_L3) === 0) return;
+    const v6 = et === 0x86dd;
+    // IPv6 only where some pod has an IPv6 address (elsewhere IPv6 is unmapped, not a connection).
+    if (!(et === 0x0800 || (v6 && this.pods6.length > 0))) return;
     const proto = key[W_NW]! & 0xff;
-    const src = key[W_NW_SRC]!;
-    const dst = key[W_NW_DST]!;
+    if (v6 && proto === PROTO_ICMP6 && isNdType(key[W_TP]! >>> 16)) return; // neighbour discovery: mapped as ARP is
+    const src = v6 ? this.traceId6(key, W_IPV6_SRC, true) : key[W_NW_SRC]!;
+    const dst = v6 ? this.traceId6(key, W_IPV6_DST, true) : key[W_NW_DST]!;
     const ported = hasPorts(proto) && (key[W_PARSE]! & P_L4) !== 0;
     const sport = ported ? key[W_TP]! >>> 16 : 0;
     const dport = ported ? key[W_TP]! & 0xffff : 0;
@@ -654,39 +864,47 @@ export class TraceMapper {
     const b = srcIsA ? dst : src;
     const pa = srcIsA ? sport : dport;
     const pb = srcIsA ? dport : sport;
+    const tp = proto | (v6 ? TAG_V6 : 0);
     let c: number;
     if (ported) {
-      c = this.table.get(proto | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0);
+      c = this.table.get(tp | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0);
       if (c < 0) {
-        c = this.newConn(proto, a, b, pa, pb, srcIsA, true);
-        this.table.set(proto | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0, c);
-        if (this.table.get(proto | TAG_PAIR, a, b, 0) < 0) this.table.set(proto | TAG_PAIR, a, b, 0, c);
+        c = this.newConn(proto, a, b, pa, pb, srcIsA, true, v6);
+        this.table.set(tp | TAG_PORTS, a, b, ((pa << 16) | pb) >>> 0, c);
+        if (this.table.get(tp | TAG_PAIR, a, b, 0) < 0) this.table.set(tp | TAG_PAIR, a, b, 0, c);
       }
       if (proto === 6 && (key[W_TCP_FLAGS]! & 0x12) === 0x02 && (this.order.data[c]! & 2) === 0) {
         this.order.data[c] = this.order.data[c]! | 2 | (srcIsA ? 0 : 4);
       }
     } else {
-      c = this.table.get(proto | TAG_PAIR, a, b, 0);
+      c = this.table.get(tp | TAG_PAIR, a, b, 0);
       if (c < 0) {
-        c = this.newConn(proto, a, b, 0, 0, srcIsA, false);
-        this.table.set(proto | TAG_PAIR, a, b, 0, c);
+        c = this.newConn(proto, a, b, 0, 0, srcIsA, false, v6);
+        this.table.set(tp | TAG_PAIR, a, b, 0, c);
       }
     }
   }
 
-  private newConn(proto: number, a: number, b: number, pa: number, pb: number, srcIsA: boolean, ported: boolean): number {
+  private newConn(proto: number, a: number, b: number, pa: number, pb: number, srcIsA: boolean, ported: boolean, v6: boolean): number {
     const c = this.n++;
     this.proto.push(c, proto);
     this.ipA.push(c, a);
     this.ipB.push(c, b);
     this.ports.push(c, ((pa << 16) | pb) >>> 0);
-    this.order.push(c, (srcIsA ? 0 : 1) | (ported ? 8 : 0));
+    this.order.push(c, (srcIsA ? 0 : 1) | (ported ? 8 : 0) | (v6 ? 16 : 0));
     return c;
   }
 
+  /** The pod (index into `pods`) of a trace IPv4 host. */
   private hostPod(ip: number): number {
     const h = hashFinish(hashAdd(hashAdd(this.seed | 0, 0x686f7374), ip), 8);
-    return (h >>> 0) % this.pods.length;
+    return this.pods4[(h >>> 0) % this.pods4.length]!;
+  }
+
+  /** The pod (index into `pods`) of a trace IPv6 host, by its address's words. */
+  private hostPod6(a: number, b: number, c: number, d: number): number {
+    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x686f3674), a), b), c), d), 20);
+    return this.pods6[(h >>> 0) % this.pods6.length]!;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -701,7 +919,7 @@ export class TraceMapper {
     const cursors = new Map<string, number>();
     const unmapped: Record<string, number> = {};
     const entries: PlanEntry[] = [];
-    const hostSeen = new Set<number>();
+    const hostSeen = new Set<string>();
     const serverSeen = new Set<string>();
     const scratch = newKey();
     let mapped = 0;
@@ -717,6 +935,40 @@ export class TraceMapper {
     return this.plan;
   }
 
+  /**
+   * How a connection of one family names an address in the plan: IPv4 by itself, IPv6 by its index
+   * in `mapped6` (as a plan word), and as text.
+   */
+  private family(v6: boolean): Family {
+    return v6 ? (this.family6 ??= this.makeFamily(true)) : (this.family4 ??= this.makeFamily(false));
+  }
+
+  private makeFamily(v6: boolean): Family {
+    if (!v6) {
+      return {
+        v6,
+        handle: (e) => e.ip!,
+        text: (h) => formatIpv4(h),
+        traceText: (h) => formatIpv4(h),
+        isGroup: isGroupAddr,
+        pods: this.pods4,
+        candidates: this.candidates,
+        tuple: (h) => h,
+      };
+    }
+    return {
+      v6,
+      handle: (e) => this.mappedIndex6.get(text6(e.ip6!))!,
+      text: (h) => `[${formatWords6(this.mapped6At(h))}]`,
+      traceText: (id) => `[${formatWords6(this.trace6At(id))}]`,
+      isGroup: (id) => this.trace6At(id)[0] >>> 24 === 0xff,
+      pods: this.pods6,
+      candidates: this.candidates6,
+      // Tuples of IPv6 connections are kept apart from IPv4 ones by a number no IPv4 address has.
+      tuple: (h) => HANDLE6 + h,
+    };
+  }
+
   private decide(
     c: number,
     conn: Uint32Array,
@@ -725,48 +977,58 @@ export class TraceMapper {
     cursors: Map<string, number>,
     scratch: Uint32Array,
     entries: PlanEntry[],
-    hostSeen: Set<number>,
+    hostSeen: Set<string>,
     serverSeen: Set<string>,
   ): number {
     if (this.pods.length === 0) return R_NO_PODS;
     const proto = this.proto.data[c]!;
     const order = this.order.data[c]!;
+    const fam = this.family((order & 16) !== 0);
+    if (fam.pods.length === 0) return R_NO_PODS;
     let clientIsB = (order & 2) !== 0 ? (order & 4) !== 0 : (order & 1) !== 0;
     const a = this.ipA.data[c]!;
     const b = this.ipB.data[c]!;
     const pa = this.ports.data[c]! >>> 16;
     const pb = this.ports.data[c]! & 0xffff;
-    if (isGroupAddr(clientIsB ? b : a)) clientIsB = !clientIsB;
+    if (fam.isGroup(clientIsB ? b : a)) clientIsB = !clientIsB;
     const cIp = clientIsB ? b : a;
     const cPort = clientIsB ? pb : pa;
     const sIp = clientIsB ? a : b;
     const sPort = clientIsB ? pa : pb;
-    if (isGroupAddr(cIp)) return R_BROADCAST_SOURCE;
+    if (fam.isGroup(cIp)) return R_BROADCAST_SOURCE;
     const ported = (order & 8) !== 0;
     conn[base + C_CLIENT_IP] = cIp;
     conn[base + C_CLIENT_PORT] = cPort;
     conn[base + C_FLAGS] = ported ? F_PORTS : 0;
-    const pi = this.hostPod(cIp);
+    let pi: number;
+    if (fam.v6) {
+      const w = this.trace6At(cIp);
+      pi = this.hostPod6(w[0], w[1], w[2], w[3]);
+    } else pi = this.hostPod(cIp);
     const pod = this.pods[pi]!;
-    if (!hostSeen.has(cIp)) {
-      hostSeen.add(cIp);
-      entries.push({ trace: formatIpv4(cIp), mapped: `pod ${pod.name} (${formatIpv4(pod.ip)})` });
+    const podIp = fam.handle(pod);
+    const hostText = fam.traceText(cIp);
+    if (!hostSeen.has(hostText)) {
+      hostSeen.add(hostText);
+      entries.push({ trace: hostText, mapped: `pod ${pod.name} (${fam.text(podIp)})` });
     }
     const fwd = base + C_FWD;
     const rev = base + C_REV;
-    conn[fwd + D_SRC] = pod.ip;
+    conn[fwd + D_SRC] = podIp;
     conn[fwd + D_SMAC_HI] = pod.mac![0];
     conn[fwd + D_SMAC_LO] = pod.mac![1];
     conn[fwd + D_INJECT] = this.podInject[pi]!;
-    conn[rev + D_DST] = pod.ip;
+    conn[rev + D_DST] = podIp;
     conn[rev + D_INJECT] = NO_INJECT;
-    const serverKey = ported ? `${formatIpv4(sIp)}:${sPort}/${protoName(proto)}` : `${formatIpv4(sIp)} ${protoName(proto)}`;
+    const sText = fam.traceText(sIp);
+    const serverKey = ported ? `${sText}:${sPort}/${protoName(proto)}` : `${sText} ${protoName(proto)}`;
 
     // A broadcast or multicast destination stays as it is.
-    if (isGroupAddr(sIp)) {
-      const cp = ported ? this.allocatePort(proto, pod.ip, cPort, sIp, sPort, undefined, used, cursors) : 0;
+    if (fam.isGroup(sIp)) {
+      const kept = fam.v6 ? this.mappedId6(this.trace6At(sIp)) : sIp;
+      const cp = ported ? this.allocatePort(proto, fam.tuple(podIp), cPort, fam.tuple(kept), sPort, undefined, used, cursors) : 0;
       if (cp < 0) return R_PORTS_EXHAUSTED;
-      conn[fwd + D_DST] = sIp;
+      conn[fwd + D_DST] = kept;
       conn[fwd + D_TP] = ((cp << 16) | sPort) >>> 0;
       conn[base + C_FLAGS] = conn[base + C_FLAGS]! | F_KEEP_DMAC;
       if (!serverSeen.has(serverKey)) {
@@ -776,27 +1038,29 @@ export class TraceMapper {
       return 0;
     }
 
-    const list = (this.candidates.get(pod.switch!) ?? []).filter(
-      (e) => e !== pod && (e.kind !== "service" || (ported && e.port!.proto === proto && e.lb!.backends.some((b) => b.ip[0] !== pod.ip))),
+    const list = (fam.candidates.get(pod.switch!) ?? []).filter(
+      (e) => e !== pod && (e.kind !== "service" || (ported && e.port!.proto === proto && e.lb!.backends.some((b) => this.backendPod(b) !== pod))),
     );
     if (list.length === 0) return R_NO_SERVER;
-    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x73727672), sIp), sPort), proto), 16);
+    const sHash = fam.v6 ? this.trace6At(sIp).reduce((h, w) => hashAdd(h, w), 0x36) : sIp;
+    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x73727672), sHash), sPort), proto), 16);
     const server = list[(h >>> 0) % list.length]!;
+    const serverIp = fam.handle(server);
     const dPort = server.kind === "service" ? server.port!.port : sPort;
-    const label = server.kind === "service" ? `service ${server.name}` : server.kind === "pod" ? `pod ${server.name} (${formatIpv4(server.ip)})${ported ? `:${dPort}` : ""}` : `external ${server.name}${ported ? `:${dPort}` : ""}`;
+    const label = server.kind === "service" ? `service ${server.name}` : server.kind === "pod" ? `pod ${server.name} (${fam.text(serverIp)})${ported ? `:${dPort}` : ""}` : `external ${server.name}${ported ? `:${dPort}` : ""}`;
     const key = `${serverKey}\u0000${label}`;
     if (!serverSeen.has(key)) {
       serverSeen.add(key);
       entries.push({ trace: serverKey, mapped: label });
     }
-    conn[fwd + D_DST] = server.ip;
+    conn[fwd + D_DST] = serverIp;
 
-    if (server.kind === "service") return this.decideService(conn, base, proto, pod, cPort, server, used, cursors, scratch);
+    if (server.kind === "service") return this.decideService(fam, conn, base, proto, pod, cPort, server, used, cursors, scratch);
 
-    const cp = ported ? this.allocatePort(proto, pod.ip, cPort, server.ip, dPort, undefined, used, cursors) : cPort;
+    const cp = ported ? this.allocatePort(proto, fam.tuple(podIp), cPort, fam.tuple(serverIp), dPort, undefined, used, cursors) : cPort;
     if (cp < 0) return R_PORTS_EXHAUSTED;
     conn[fwd + D_TP] = ((cp << 16) | dPort) >>> 0;
-    conn[rev + D_SRC] = server.ip;
+    conn[rev + D_SRC] = serverIp;
     conn[rev + D_TP] = ((dPort << 16) | cp) >>> 0;
     if (server.kind === "pod") {
       const sameSwitch = server.switch === pod.switch;
@@ -816,31 +1080,41 @@ export class TraceMapper {
     return 0;
   }
 
-  private decideService(conn: Uint32Array, base: number, proto: number, pod: Endpoint, cPort: number, svc: Endpoint, used: Set<string>, cursors: Map<string, number>, scratch: Uint32Array): number {
+  private decideService(fam: Family, conn: Uint32Array, base: number, proto: number, pod: Endpoint, cPort: number, svc: Endpoint, used: Set<string>, cursors: Map<string, number>, scratch: Uint32Array): number {
     const fwd = base + C_FWD;
     const rev = base + C_REV;
     const vport = svc.port!.port;
-    let backend: Backend | undefined;
     // The backend the load balancer picks for this client port; a port whose backend would be the
     // client's own pod is refused (no hairpin; see the module comment).
-    const pick = (cp: number): { ip: number; port: number } | undefined => {
+    const pick = (cp: number): { pod: Endpoint; ip: number; port: number } | undefined => {
       scratch.fill(0);
-      scratch[W_ETH_TYPE] = 0x0800;
       scratch[W_NW] = proto;
-      scratch[W_NW_SRC] = pod.ip;
-      scratch[W_NW_DST] = svc.ip;
+      if (fam.v6) {
+        scratch[W_ETH_TYPE] = 0x86dd;
+        scratch.set(pod.ip6!, W_IPV6_SRC);
+        scratch.set(svc.ip6!, W_IPV6_DST);
+      } else {
+        scratch[W_ETH_TYPE] = 0x0800;
+        scratch[W_NW_SRC] = pod.ip!;
+        scratch[W_NW_DST] = svc.ip!;
+      }
       scratch[W_TP] = ((cp << 16) | vport) >>> 0;
       scratch[W_ETH_SRC] = pod.mac![0];
       scratch[W_ETH_SRC + 1] = pod.mac![1];
       const t = tupleOf(scratch);
-      backend = t ? chooseBackend(scratch, t, svc.lb!.backends, svc.lb!.hashFields) : undefined;
-      if (!backend || backend.ip[0] === pod.ip) return undefined;
-      return { ip: backend.ip[0]!, port: backend.port !== undefined && backend.port !== 0 ? backend.port : vport };
+      const backend = t ? chooseBackend(scratch, t, svc.lb!.backends, svc.lb!.hashFields) : undefined;
+      const bpod = backend ? this.backendPod(backend) : undefined;
+      if (!backend || !bpod || bpod === pod) return undefined;
+      return { pod: bpod, ip: fam.handle(bpod), port: backend.port !== undefined && backend.port !== 0 ? backend.port : vport };
     };
-    const cp = this.allocatePort(proto, pod.ip, cPort, svc.ip, vport, pick, used, cursors);
+    const other = (cp: number): { ip: number; port: number } | undefined => {
+      const be = pick(cp);
+      return be ? { ip: fam.tuple(be.ip), port: be.port } : undefined;
+    };
+    const cp = this.allocatePort(proto, fam.tuple(fam.handle(pod)), cPort, fam.tuple(fam.handle(svc)), vport, other, used, cursors);
     if (cp < 0) return R_PORTS_EXHAUSTED;
     const be = pick(cp)!;
-    const bpod = this.podByIp.get(be.ip)!;
+    const bpod = be.pod;
     // Without a gateway the frame goes straight to the backend the load balancer picks.
     conn[fwd + D_TP] = ((cp << 16) | vport) >>> 0;
     this.putMacs(conn, fwd, pod.mac!, pod.gateway ?? bpod.mac!);
@@ -910,17 +1184,20 @@ export class TraceMapper {
    * conntrack reads it: an error's quoted packet is mapped too (see `mapError`).
    */
   map(key: Uint32Array, icmp?: IcmpMessage): number {
-    const r = icmp !== undefined && icmp.kind === ICMP_ERROR && !icmp.innerV6 ? this.mapError(key, icmp) : this.mapOne(key);
+    const r = icmp !== undefined && icmp.kind === ICMP_ERROR && !icmp.innerV6 ? this.mapError(key, icmp) : key[W_ETH_TYPE] === 0x86dd ? this.mapOne6(key) : this.mapOne(key);
     if (r >= 0) this.mappedCount++;
     return r;
   }
 
-  /** The plan's connection of a packet (by its canonical 5-tuple, or without ports its address pair), or -1. */
-  private connectionOf(proto: number, ported: boolean, src: number, dst: number, sport: number, dport: number): number {
+  /**
+   * The plan's connection of a packet (by its canonical 5-tuple, or without ports its address
+   * pair), or -1. `tp` is the protocol, with TAG_V6 for IPv6 (whose addresses are trace numbers).
+   */
+  private connectionOf(tp: number, ported: boolean, src: number, dst: number, sport: number, dport: number): number {
     const srcIsA = src < dst || (src === dst && sport <= dport);
     const a = srcIsA ? src : dst;
     const b = srcIsA ? dst : src;
-    return ported ? this.table.get(proto | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(proto | TAG_PAIR, a, b, 0);
+    return ported ? this.table.get(tp | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(tp | TAG_PAIR, a, b, 0);
   }
 
   private miss(reason: number): number {
@@ -932,10 +1209,9 @@ export class TraceMapper {
     if (!this.plan) throw new Error("TraceMapper.map before freeze");
     const et = key[W_ETH_TYPE]!;
     if (et === 0x0806 || et === 0x8035) return this.mapArp(key);
-    if (et === 0x86dd) return this.miss(R_IPV6);
     if (et !== 0x0800) return this.miss(R_NON_IP);
     if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
-    if (this.pods.length === 0) return this.miss(R_NO_PODS);
+    if (this.pods4.length === 0) return this.miss(R_NO_PODS);
     const proto = key[W_NW]! & 0xff;
     const src = key[W_NW_SRC]!;
     const dst = key[W_NW_DST]!;
@@ -944,6 +1220,33 @@ export class TraceMapper {
     const dport = ported ? key[W_TP]! & 0xffff : 0;
     const c = this.connectionOf(proto, ported, src, dst, sport, dport);
     if (c < 0) return this.miss(R_NOT_OBSERVED);
+    return this.rewrite(key, c, false, ported, src, sport);
+  }
+
+  /** `mapOne` for IPv6: addresses are looked up as the trace numbers the first pass gave them. */
+  private mapOne6(key: Uint32Array): number {
+    if (!this.plan) throw new Error("TraceMapper.map before freeze");
+    if (this.pods6.length === 0) return this.miss(R_IPV6);
+    if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
+    const proto = key[W_NW]! & 0xff;
+    const l4 = (key[W_PARSE]! & P_L4) !== 0;
+    if (proto === PROTO_ICMP6 && l4 && isNdType(key[W_TP]! >>> 16)) return this.mapNd(key);
+    const src = this.traceId6(key, W_IPV6_SRC, false);
+    const dst = this.traceId6(key, W_IPV6_DST, false);
+    if (src < 0 || dst < 0) return this.miss(R_NOT_OBSERVED);
+    const ported = hasPorts(proto) && l4;
+    const sport = ported ? key[W_TP]! >>> 16 : 0;
+    const dport = ported ? key[W_TP]! & 0xffff : 0;
+    const c = this.connectionOf(proto | TAG_V6, ported, src, dst, sport, dport);
+    if (c < 0) return this.miss(R_NOT_OBSERVED);
+    return this.rewrite(key, c, true, ported, src, sport);
+  }
+
+  /**
+   * Rewrites a packet of connection `c` sent from trace address `src` (an IPv6 one by its number)
+   * and port `sport` into its mapped direction; returns its injection, or -1 (counted).
+   */
+  private rewrite(key: Uint32Array, c: number, v6: boolean, ported: boolean, src: number, sport: number): number {
     const cv = this.conn;
     const base = c * STRIDE;
     const status = cv[base + C_STATUS]!;
@@ -953,8 +1256,18 @@ export class TraceMapper {
     const d = base + (fwdDir ? C_FWD : C_REV);
     const inject = cv[d + D_INJECT]!;
     if (inject === NO_INJECT) return this.miss(R_BROADCAST_SOURCE);
-    key[W_NW_SRC] = cv[d + D_SRC]!;
-    key[W_NW_DST] = cv[d + D_DST]!;
+    if (v6) {
+      const m = this.mapped6;
+      const s4 = cv[d + D_SRC]! * 4;
+      const d4 = cv[d + D_DST]! * 4;
+      for (let i = 0; i < 4; i++) {
+        key[W_IPV6_SRC + i] = m[s4 + i]!;
+        key[W_IPV6_DST + i] = m[d4 + i]!;
+      }
+    } else {
+      key[W_NW_SRC] = cv[d + D_SRC]!;
+      key[W_NW_DST] = cv[d + D_DST]!;
+    }
     if (ported && (cv[base + C_FLAGS]! & F_PORTS) !== 0) key[W_TP] = cv[d + D_TP]!;
     key[W_ETH_SRC] = cv[d + D_SMAC_HI]!;
     key[W_ETH_SRC + 1] = cv[d + D_SMAC_LO]!;
@@ -1013,7 +1326,7 @@ export class TraceMapper {
 
   private mapArp(key: Uint32Array): number {
     if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
-    if (this.pods.length === 0) return this.miss(R_NO_PODS);
+    if (this.pods4.length === 0) return this.miss(R_NO_PODS);
     const spa = key[W_NW_SRC]!;
     const tpa = key[W_NW_DST]!;
     const s = this.hostPod(spa === 0 ? tpa : spa);
@@ -1036,6 +1349,59 @@ export class TraceMapper {
       key[W_ETH_DST] = pm[2 * t]!;
       key[W_ETH_DST + 1] = pm[2 * t + 1]!;
     }
+    key[W_VLAN0] = 0;
+    key[W_VLAN1] = 0;
+    return this.podInject[s]!;
+  }
+
+  /**
+   * Neighbour discovery, mapped as ARP is: a solicitation's sender (the target's pod for a
+   * duplicate address check from ::) and target, an advertisement's sender and target, become
+   * their hosts' pods, addresses and MACs (the link-layer options too, where the packet has them);
+   * a solicited-node multicast destination is the mapped target's, other multicast destinations
+   * stay, a unicast one is its host's pod. Router solicitations, advertisements and redirects are
+   * not mapped (`nd-router`): the network's routers send their own.
+   */
+  private mapNd(key: Uint32Array): number {
+    const type = key[W_TP]! >>> 16;
+    if (type !== ND_NS && type !== ND_NA) return this.miss(R_ND_ROUTER);
+    const unspecified = (key[W_IPV6_SRC]! | key[W_IPV6_SRC + 1]! | key[W_IPV6_SRC + 2]! | key[W_IPV6_SRC + 3]!) === 0;
+    const t = this.hostPod6(key[W_ND_TARGET]!, key[W_ND_TARGET + 1]!, key[W_ND_TARGET + 2]!, key[W_ND_TARGET + 3]!);
+    const s = unspecified ? t : this.hostPod6(key[W_IPV6_SRC]!, key[W_IPV6_SRC + 1]!, key[W_IPV6_SRC + 2]!, key[W_IPV6_SRC + 3]!);
+    const m = this.mapped6;
+    const sa = this.podAddr6[s]! * 4;
+    const ta = this.podAddr6[t]! * 4;
+    const pm = this.podMac;
+    const dstGroup = key[W_IPV6_DST]! >>> 24 === 0xff;
+    // The unicast destination's pod (before the addresses change).
+    const u = dstGroup ? -1 : this.hostPod6(key[W_IPV6_DST]!, key[W_IPV6_DST + 1]!, key[W_IPV6_DST + 2]!, key[W_IPV6_DST + 3]!);
+    const solicited = dstGroup && key[W_IPV6_DST] === 0xff020000 && key[W_IPV6_DST + 1] === 0 && key[W_IPV6_DST + 2] === 1 && key[W_IPV6_DST + 3]! >>> 24 === 0xff;
+    for (let i = 0; i < 4; i++) {
+      if (!unspecified) key[W_IPV6_SRC + i] = m[sa + i]!;
+      key[W_ND_TARGET + i] = m[ta + i]!;
+    }
+    if (solicited) {
+      const low = m[ta + 3]! & 0xffffff;
+      key[W_IPV6_DST + 3] = (0xff000000 | low) >>> 0;
+      key[W_ETH_DST] = 0x3333;
+      key[W_ETH_DST + 1] = (0xff000000 | low) >>> 0;
+    } else if (u >= 0) {
+      const ua = this.podAddr6[u]! * 4;
+      for (let i = 0; i < 4; i++) key[W_IPV6_DST + i] = m[ua + i]!;
+      key[W_ETH_DST] = pm[2 * u]!;
+      key[W_ETH_DST + 1] = pm[2 * u + 1]!;
+    }
+    // Link-layer options: a solicitation's source (`arp_sha`), an advertisement's target (`arp_tha`).
+    if ((key[W_ARP_SHA]! | key[W_ARP_SHA + 1]!) !== 0) {
+      key[W_ARP_SHA] = pm[2 * s]!;
+      key[W_ARP_SHA + 1] = pm[2 * s + 1]!;
+    }
+    if ((key[W_ARP_THA]! | key[W_ARP_THA + 1]!) !== 0) {
+      key[W_ARP_THA] = pm[2 * t]!;
+      key[W_ARP_THA + 1] = pm[2 * t + 1]!;
+    }
+    key[W_ETH_SRC] = pm[2 * s]!;
+    key[W_ETH_SRC + 1] = pm[2 * s + 1]!;
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
     return this.podInject[s]!;

@@ -21,6 +21,7 @@ import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatIpv4, formatMac, formatPath, getU16, getU32, parseIpv4, type Diagnostic } from "../../src/base/index.js";
+import { parseLbDst } from "../../src/cli/conformance-run.js";
 import { friendlyMicroflow } from "../../src/cli/trace.js";
 import { VXLAN_LIMITS, compileMicroflow, compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
 import { Fabric, LogicalExecutor, parseCtState, type ExecResult, type FabricResult, type Hop, type RunOptions, type WireHop } from "../../src/dataplane/index.js";
@@ -389,8 +390,7 @@ function probeRunOptions(p: Probe): RunOptions {
   });
   let lbDst;
   if (p.lbDst) {
-    const m = /^(.*?)(?::(\d+))?$/.exec(p.lbDst)!;
-    lbDst = { ip: parseIpAddr(m[1]!)!, ...(m[2] ? { port: Number(m[2]) } : {}) };
+    lbDst = parseLbDst(p.lbDst);
   }
   return { ctStates, ...(lbDst ? { lbDst } : {}), ...(p.selectId !== undefined ? { selectId: p.selectId } : {}) };
 }

@@ -6,10 +6,10 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseLbDst } from "../../src/cli/conformance-run.js";
 import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
 import { LogicalExecutor, parseCtState } from "../../src/dataplane/index.js";
 import { evaluate, parseExpr } from "../../src/expr/index.js";
-import { parseIpAddr } from "../../src/ofp/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
 const DIR = resolve(import.meta.dirname, "../../scenarios");
@@ -39,8 +39,7 @@ describe.each(files)("scenario %s", (file) => {
     });
     let lbDst;
     if (probe.lbDst) {
-      const m = /^(.*?)(?::(\d+))?$/.exec(probe.lbDst)!;
-      lbDst = { ip: parseIpAddr(m[1]!)!, ...(m[2] ? { port: Number(m[2]) } : {}) };
+      lbDst = parseLbDst(probe.lbDst);
     }
     const r = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, undefined, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(probe.selectId !== undefined ? { selectId: probe.selectId } : {}) });
     const ports = r.outputs.map((o) => o.portName).sort();
