@@ -100,8 +100,8 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
  * ICMP errors, mapped with the connections they quote: 16 related to theirs and delivered, 4
  * about connections conntrack does not have, invalid and dropped (@18280); and on the default install
  * made dual-stack, the capture's IPv6 traffic laid onto the pods' IPv6 addresses: TCP and UDP beside
- * IPv4, with four ICMPv6 errors whose quoted packets are not mapped (@20000), and a neighbour
- * solicitation, answered by the switch (@29000).
+ * IPv4, with four ICMPv6 errors mapped with the connections they quote and related to them
+ * (@20000), and a duplicate address check, flooded (@29000).
  */
 export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280", "kube-ovn-dual-stack.yaml@20000", "kube-ovn-dual-stack.yaml@29000"] as const;
 /**

@@ -73,9 +73,8 @@
  *
  * - IPv6 is mapped by the same rules, its trace addresses numbered in the first pass (a
  *   connection's key holds the numbers) and its mapped addresses kept in a table of their own.
- *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`). ICMPv6 errors are
- *   mapped by their own addresses, not with the connection they quote (their quoted packets stay
- *   the trace's, so conntrack finds them related to nothing).
+ *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`); ICMPv6 errors with
+ *   the connection they quote, as ICMP errors are (`mapError`).
  *
  * Unmapped packets (`map` returns -1 and counts the reason): `non-ip` (not IPv4, IPv6 or ARP),
  * `ipv6` (the network has no pod with an IPv6 address), `malformed` (IP or ARP without extracted
@@ -1184,7 +1183,7 @@ export class TraceMapper {
    * conntrack reads it: an error's quoted packet is mapped too (see `mapError`).
    */
   map(key: Uint32Array, icmp?: IcmpMessage): number {
-    const r = icmp !== undefined && icmp.kind === ICMP_ERROR && !icmp.innerV6 ? this.mapError(key, icmp) : key[W_ETH_TYPE] === 0x86dd ? this.mapOne6(key) : this.mapOne(key);
+    const r = icmp !== undefined && icmp.kind === ICMP_ERROR ? this.mapError(key, icmp) : key[W_ETH_TYPE] === 0x86dd ? this.mapOne6(key) : this.mapOne(key);
     if (r >= 0) this.mappedCount++;
     return r;
   }
@@ -1281,40 +1280,59 @@ export class TraceMapper {
   }
 
   /**
-   * An ICMPv4 error whose quoted packet belongs to a connection of the plan travels as a packet of
-   * that connection, in the other direction than the quoted one: it gets that direction's
-   * addresses, MACs and entry (as if the quoted packet's receiver sent it: the network has no
-   * router of the trace's), and its quoted packet becomes that direction's packet reversed, so
-   * that it quotes what the mapped connection sent (after the load balancer, for a service).
-   * Otherwise it is mapped as any ICMP packet, by its own addresses (`mapOne`).
+   * An ICMP or ICMPv6 error whose quoted packet belongs to a connection of the plan travels as a
+   * packet of that connection, in the other direction than the quoted one: it gets that
+   * direction's addresses, MACs and entry (as if the quoted packet's receiver sent it: the network
+   * has no router of the trace's), and its quoted packet becomes that direction's packet reversed,
+   * so that it quotes what the mapped connection sent (after the load balancer, for a service).
+   * Otherwise it is mapped as any ICMP packet, by its own addresses (`mapOne`, `mapOne6`).
    */
   private mapError(key: Uint32Array, m: IcmpMessage): number {
     if (!this.plan) throw new Error("TraceMapper.map before freeze");
+    const v6 = m.innerV6;
+    const other = (): number => (v6 ? this.mapOne6(key) : this.mapOne(key));
+    // The outer packet must be of the quoted one's family (as a real error is).
+    if (v6 !== (key[W_ETH_TYPE] === 0x86dd) || (v6 && this.pods6.length === 0)) return other();
     const proto = m.innerProto;
-    const src = m.innerSrc[3]!;
-    const dst = m.innerDst[3]!;
+    const qs = m.innerSrc;
+    const qd = m.innerDst;
+    const src = v6 ? this.traceIds6.get(qs[0]!, qs[1]!, qs[2]!, qs[3]!) : qs[3]!;
+    const dst = v6 ? this.traceIds6.get(qd[0]!, qd[1]!, qd[2]!, qd[3]!) : qd[3]!;
+    if (src < 0 || dst < 0) return other();
     const ported = hasPorts(proto);
     const sport = ported ? m.innerSport : 0;
     const dport = ported ? m.innerDport : 0;
-    const c = this.connectionOf(proto, ported, src, dst, sport, dport);
+    const c = this.connectionOf(proto | (v6 ? TAG_V6 : 0), ported, src, dst, sport, dport);
     const cv = this.conn;
     const base = c * STRIDE;
-    if (c < 0 || cv[base + C_STATUS] !== 0) return this.mapOne(key);
+    if (c < 0 || cv[base + C_STATUS] !== 0) return other();
     const flags = cv[base + C_FLAGS]!;
     const quotedFwd = src === cv[base + C_CLIENT_IP] && (!ported || (flags & F_PORTS) === 0 || sport === cv[base + C_CLIENT_PORT]);
     const e = base + (quotedFwd ? C_REV : C_FWD);
     const inject = cv[e + D_INJECT]!;
-    if (inject === NO_INJECT) return this.mapOne(key);
-    key[W_NW_SRC] = cv[e + D_SRC]!;
-    key[W_NW_DST] = cv[e + D_DST]!;
+    if (inject === NO_INJECT) return other();
+    if (v6) {
+      const a = this.mapped6;
+      const s4 = cv[e + D_SRC]! * 4;
+      const d4 = cv[e + D_DST]! * 4;
+      for (let i = 0; i < 4; i++) {
+        key[W_IPV6_SRC + i] = a[s4 + i]!;
+        key[W_IPV6_DST + i] = a[d4 + i]!;
+        qs[i] = a[d4 + i]!;
+        qd[i] = a[s4 + i]!;
+      }
+    } else {
+      key[W_NW_SRC] = cv[e + D_SRC]!;
+      key[W_NW_DST] = cv[e + D_DST]!;
+      qs[3] = cv[e + D_DST]!;
+      qd[3] = cv[e + D_SRC]!;
+    }
     key[W_ETH_SRC] = cv[e + D_SMAC_HI]!;
     key[W_ETH_SRC + 1] = cv[e + D_SMAC_LO]!;
     key[W_ETH_DST] = cv[e + D_DMAC_HI]!;
     key[W_ETH_DST + 1] = cv[e + D_DMAC_LO]!;
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
-    m.innerSrc[3] = cv[e + D_DST]!;
-    m.innerDst[3] = cv[e + D_SRC]!;
     if (ported && (flags & F_PORTS) !== 0) {
       const tp = cv[e + D_TP]!;
       m.innerSport = tp & 0xffff;
@@ -1323,6 +1341,7 @@ export class TraceMapper {
     m.innerChanged = true;
     return inject;
   }
+
 
   private mapArp(key: Uint32Array): number {
     if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
