@@ -10,11 +10,11 @@
  * Endpoints (`networkEndpoints`), IPv4 and IPv6: each family's packets are laid onto the
  * endpoints that have an address of that family (IPv6 packets stay unmapped, `ipv6`, where no pod
  * has an IPv6 address); link-local addresses are left out.
- * - pods: VIF switch ports with a MAC and an IPv4 or IPv6 address, except Kube-OVN node ports (`node-*`
- *   with a MAC and address, on a switch attached to a router) and VPC NAT gateway ports. A pod
- *   reaches the pods of its switch and of every switch attached to a router its switch is attached
- *   to (one router hop); its gateway is the router port on its switch whose network holds its
- *   address (else the first router port there).
+ * - pods: VIF switch ports with a MAC and an IPv4 or IPv6 address, except Kube-OVN node ports
+ *   (`node-*` with a MAC and address, on a switch attached to a router) and VPC NAT gateway
+ *   ports. A pod reaches the pods of its switch and of every switch attached to a router its
+ *   switch is attached to (one router hop); its gateway is the router port on its switch whose
+ *   network holds its address (else the first router port there).
  * - services: VIPs with a port of the load balancers attached to switches, IPv4 or IPv6, whose
  *   backends are all pods; reached from the pods of those switches. The backends and hash fields
  *   are those of the `ct_lb` action the compiled program has for the VIP, so the mapper knows
@@ -70,7 +70,6 @@
  *   comes from the target's pod); the sender MAC and the frame's source become the sender pod's
  *   MAC, a unicast destination and a target MAC that is neither zero nor broadcast the target
  *   pod's; the packet enters at the sender pod.
- *
  * - IPv6 is mapped by the same rules, its trace addresses numbered in the first pass (a
  *   connection's key holds the numbers) and its mapped addresses kept in a table of their own.
  *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`); ICMPv6 errors with
@@ -232,9 +231,10 @@ function macAndIp(addresses: readonly string[]): { mac: MacWords; ip?: number; i
     let ip: number | undefined;
     let ip6: Ip6Words | undefined;
     for (const t of ips) {
-      const c = parseCidr(t.includes("/") ? t : t.includes(":") ? `${t}/128` : `${t}/32`);
-      if (c?.family === 4) ip ??= ipv4FromBytes(c.addr);
-      else if (c?.family === 6 && !inPrefix6(words6(c.addr), [0xfe800000, 0, 0, 0], 10)) ip6 ??= words6(c.addr);
+      const v4 = parseIpv4(t);
+      const v6 = v4 === undefined ? parseIpv6(t) : undefined;
+      if (v4 !== undefined) ip ??= v4;
+      else if (v6 && !inPrefix6(words6(v6), [0xfe800000, 0, 0, 0], 10)) ip6 ??= words6(v6);
     }
     if (ip !== undefined || ip6 !== undefined) return { mac, ...(ip !== undefined ? { ip } : {}), ...(ip6 ? { ip6 } : {}) };
   }
