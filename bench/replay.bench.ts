@@ -1,7 +1,8 @@
 /**
  * Replay benchmarks: the datapath flow cache against the slow path.
  *
- * Macro (`replay/kube-ovn-default`, `replay/network-policy`): `bench/ndpi-composite-99k.pcap`
+ * Macro (`replay/kube-ovn-default`, `replay/network-policy`, `replay/kube-ovn-dual-stack`, where
+ * the capture's IPv6 packets map too): `bench/ndpi-composite-99k.pcap`
  * from the shared captures, mapped onto the scenario (`--map auto`), replayed BENCH_RUNS times
  * (default 5) with the cache (default exact-match insertion 1/100) and without it, each run on a
  * fresh network; medians of the packet loop's rate (the mapping's first pass and the compile are
@@ -29,7 +30,7 @@ import { FlowCache, type FlowCacheOptions } from "../src/dataplane/index.js";
 import { Replayer, mapInjector, replayInWorkers, type ReplayReport } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 
-export const cases = ["replay/kube-ovn-default", "replay/network-policy", "replay/workers", "cache/emc-hit", "cache/megaflow-hit", "cache/slow-path", "cache/extract", "cache/lookup-64-masks"];
+export const cases = ["replay/kube-ovn-default", "replay/network-policy", "replay/kube-ovn-dual-stack", "replay/workers", "cache/emc-hit", "cache/megaflow-hit", "cache/slow-path", "cache/extract", "cache/lookup-64-masks"];
 
 const SCEN = resolve(process.cwd(), "scenarios");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -184,6 +185,7 @@ export async function main(filter: RegExp = /./): Promise<void> {
   }
   if (have && filter.test("replay/kube-ovn-default")) macro("kube-ovn-default.yaml", file);
   if (have && filter.test("replay/network-policy")) macro("network-policy.yaml", file);
+  if (have && filter.test("replay/kube-ovn-dual-stack")) macro("kube-ovn-dual-stack.yaml", file);
   if (have && filter.test("replay/workers")) await workers(file);
   if (cases.filter((c) => c.startsWith("cache/")).some((c) => filter.test(c))) await micro(filter);
 }
