@@ -28,6 +28,7 @@ function valueOf(microflow: string, field: string): string | undefined {
 /** Hand-written probes whose eth.dst is deliberately not the one a host would use. */
 const DELIBERATELY_MISADDRESSED = new Set([
   "kube-ovn-default.yaml unknown-dst-mac-dropped",
+  "kube-ovn-dual-stack.yaml unknown-dst-mac-dropped",
   "kube-ovn-underlay.yaml u1-to-v2-direct-to-physical-gw",
   "vpc-overlap.yaml a-pod12-to-other-vpc-mac-dropped",
   "vpc-overlap.yaml b-pod12-to-other-vpc-mac-dropped",
