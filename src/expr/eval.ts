@@ -70,11 +70,13 @@ class Evaluator {
   private readonly key: Uint32Array;
   private readonly ctx: NormalizeContext;
   private readonly symbols: SymbolTable;
+  private readonly checkPrereqs: boolean;
 
-  constructor(key: Uint32Array, ctx: NormalizeContext, symbols: SymbolTable) {
+  constructor(key: Uint32Array, ctx: NormalizeContext, symbols: SymbolTable, checkPrereqs = true) {
     this.key = key;
     this.ctx = ctx;
     this.symbols = symbols;
+    this.checkPrereqs = checkPrereqs;
     let p = parsedTexts.get(symbols);
     if (!p) {
       p = new Map();
@@ -168,7 +170,7 @@ class Evaluator {
   }
 
   private prereqs(f: FieldRef): boolean {
-    return f.symbol.prereqs ? this.text(f.symbol.prereqs) : true;
+    return f.symbol.prereqs && this.checkPrereqs ? this.text(f.symbol.prereqs) : true;
   }
 
   private port(f: FieldRef, op: RelOp, name: string): boolean {
@@ -208,11 +210,12 @@ class Evaluator {
 
 /**
  * Whether `key` satisfies `expr`. Fails (with a diagnostic) only for unknown address sets or port
- * groups, or set members that do not fit the field.
+ * groups, or set members that do not fit the field. `prereqs: false` compares the fields' stored
+ * values alone, without the prerequisites of the symbols named (predicates still expand).
  */
-export function evaluate(expr: Expr, key: Uint32Array, ctx: NormalizeContext = {}, opts: { readonly symbols?: SymbolTable } = {}): Result<boolean> {
+export function evaluate(expr: Expr, key: Uint32Array, ctx: NormalizeContext = {}, opts: { readonly symbols?: SymbolTable; readonly prereqs?: boolean } = {}): Result<boolean> {
   try {
-    return ok(new Evaluator(key, ctx, opts.symbols ?? SYMBOLS).ev(expr, false));
+    return ok(new Evaluator(key, ctx, opts.symbols ?? SYMBOLS, opts.prereqs ?? true).ev(expr, false));
   } catch (x) {
     if (x instanceof EvalError) return fail(x.diag);
     throw x;
