@@ -20,7 +20,7 @@
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { TRACE } from "./commands.js";
-import { error, ipv4FromBytes, ipv4InPrefix, parseCidr, parseIpv4, type Diagnostic } from "../base/index.js";
+import { cidrContains, error, formatIpv6, parseCidr, parseIpv4, parseIpv6, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, nodeHostConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import {
   DEFAULT_EXTERNAL_GATEWAY_MAC,
@@ -57,6 +57,14 @@ function bad(message: string): InputError {
 interface PortAddr {
   readonly mac: string;
   readonly ip4: string | undefined;
+  /** The first IPv6 address, in RFC 5952 form. */
+  readonly ip6: string | undefined;
+}
+
+/** IPv6 text in RFC 5952 form, or undefined when it is not IPv6. */
+function ip6Text(text: string): string | undefined {
+  const b = parseIpv6(text);
+  return b ? formatIpv6(b) : undefined;
 }
 
 function portAddr(net: Network, name: string): PortAddr | undefined {
@@ -65,7 +73,7 @@ function portAddr(net: Network, name: string): PortAddr | undefined {
     if (!p) continue;
     for (const a of p.addresses) {
       const [mac, ...ips] = a.trim().split(/\s+/);
-      if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return { mac, ip4: ips.find((x) => parseIpv4(x) !== undefined) };
+      if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return { mac, ip4: ips.find((x) => parseIpv4(x) !== undefined), ip6: ips.map(ip6Text).find((x) => x !== undefined) };
     }
     return undefined;
   }
@@ -75,17 +83,17 @@ function portAddr(net: Network, name: string): PortAddr | undefined {
 function portWithIp(net: Network, ip: string): string | undefined {
   for (const ls of net.switches.values()) {
     for (const p of ls.ports.values()) {
-      for (const a of p.addresses) if (a.trim().split(/\s+/).slice(1).includes(ip)) return p.name;
+      for (const a of p.addresses) if (a.trim().split(/\s+/).slice(1).some((x) => x === ip || (ip.includes(":") && ip6Text(x) === ip))) return p.name;
     }
   }
   return undefined;
 }
 
-/** Whether IPv4 `ip` is in the network of a router port's "A.B.C.D/N". */
+/** Whether address `ip` is in the network of a router port's "A.B.C.D/N" or "X::/N" (of its family). */
 function inNet(ip: string, network: string): boolean {
-  const a = parseIpv4(ip);
+  const a = parseCidr(ip);
   const c = parseCidr(network);
-  return a !== undefined && c !== undefined && c.family === 4 && ipv4InPrefix(a, ipv4FromBytes(c.addr), c.prefixLen);
+  return a !== undefined && c !== undefined && a.prefixLen === a.addr.length * 8 && cidrContains(c, a.addr);
 }
 
 /**
@@ -102,7 +110,7 @@ function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } |
     const rpName = p.options.get("router-port");
     const rp = rpName === undefined ? undefined : net.routers.find((r) => r.ports.has(rpName))?.ports.get(rpName);
     if (!rp) continue;
-    const nets = rp.networks.toArray().filter((n) => parseCidr(n)?.family === 4);
+    const nets = rp.networks.toArray().filter((n) => parseCidr(n)?.family === (srcIp.includes(":") ? 6 : 4));
     const gw = { mac: rp.mac };
     first ??= gw;
     if (nets.some((n) => inNet(srcIp, n))) return gw;
@@ -121,7 +129,9 @@ function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } |
 /**
  * The microflow of the friendly form: a complete packet from `from` to `to` (TTL 64). A destination
  * on the sender's own switch gets its MAC; any other destination (another subnet, a router address,
- * the outside) is sent to the sender's gateway MAC, as a host would.
+ * the outside) is sent to the sender's gateway MAC, as a host would. The packet is IPv6 when `to`
+ * is an IPv6 address, or a port with an IPv6 address and no IPv4 one (or the sender has none);
+ * the sender's address and gateway are then those of its IPv6 network.
  */
 export function friendlyMicroflow(net: Network, from: string, to: string, l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean }): string {
   const src = portAddr(net, from);
@@ -129,25 +139,33 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
   const srcSwitch = net.switches.find((s) => s.ports.has(from));
   let dstIp: string | undefined;
   let dstPort: string | undefined;
+  let v6 = false;
+  const to6 = ip6Text(to);
   if (parseIpv4(to) !== undefined) {
     dstIp = to;
     dstPort = portWithIp(net, to);
+  } else if (to6 !== undefined) {
+    dstIp = to6;
+    dstPort = portWithIp(net, to6);
+    v6 = true;
   } else {
     const d = portAddr(net, to);
-    if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address`);
+    if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address (nor an IPv6 address)`);
     dstPort = to;
-    dstIp = d.ip4;
+    v6 = (!d.ip4 || !src.ip4) && d.ip6 !== undefined && src.ip6 !== undefined && !l4.arp;
+    dstIp = v6 ? d.ip6 : d.ip4;
   }
   const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
   if (l4.arp) {
     if (!src.ip4 || !dstIp) throw bad("--arp needs IPv4 addresses on both ends");
     return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
   }
-  if (!src.ip4 || !dstIp) throw bad("the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  const srcIp = v6 ? src.ip6 : src.ip4;
+  if (!srcIp || !dstIp) throw bad(v6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
   let dstMac: string;
   if (dstPort !== undefined && srcSwitch?.ports.has(dstPort)) dstMac = portAddr(net, dstPort)!.mac;
   else {
-    const gw = gatewayOf(net, from, src.ip4);
+    const gw = gatewayOf(net, from, srcIp);
     if (!gw) {
       throw bad(
         dstPort === undefined
@@ -157,10 +175,11 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
     }
     dstMac = gw.mac;
   }
-  let s = `${head} && eth.dst == ${dstMac} && ip4.src == ${src.ip4} && ip4.dst == ${dstIp} && ip.ttl == 64`;
+  const ip = v6 ? "ip6" : "ip4";
+  let s = `${head} && eth.dst == ${dstMac} && ${ip}.src == ${srcIp} && ${ip}.dst == ${dstIp} && ip.ttl == 64`;
   if (l4.tcp !== undefined) s += ` && tcp && tcp.src == 49152 && tcp.dst == ${l4.tcp} && tcp.flags == 0x002`;
   else if (l4.udp !== undefined) s += ` && udp && udp.src == 49152 && udp.dst == ${l4.udp}`;
-  else s += " && icmp4 && icmp4.type == 8 && icmp4.code == 0";
+  else s += v6 ? " && icmp6 && icmp6.type == 128 && icmp6.code == 0" : " && icmp4 && icmp4.type == 8 && icmp4.code == 0";
   return s;
 }
 
@@ -307,7 +326,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("select-id", { type: "number", describe: "ECMP member to select" })
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
         .option("from", { type: "string", describe: "friendly form: the sending port (or pod/NS/NAME for manifests)" })
-        .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 address (or pod/NS/NAME, svc/NS/NAME[:PORT], node/NAME)" })
+        .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 or IPv6 address (or pod/NS/NAME, svc/NS/NAME[:PORT], node/NAME)" })
         .option("tcp", { type: "number", describe: "friendly form: a TCP SYN to this port" })
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })

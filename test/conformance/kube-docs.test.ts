@@ -1,11 +1,12 @@
 /**
  * Conformance of the Kube-OVN docs scenarios (scenarios/kube-ovn/<name>/) with real OVN: each
  * scenario's manifests are loaded as kube-ovn-controller would build them, a probe set is
- * generated (every pod pair, service VIP, NAT rule and router ARP; at least 30 per scenario), and
- * real ovn-trace and ovnsim must agree on every probe. Real OVN's answers are recorded in
- * fixtures/conformance-kube/<name>.json (see suite.ts). What is outside OVN (host iptables, the
- * NAT gateway pod) is checked against the documented rules in the scenario tests under
- * test/scenario/.
+ * generated (every pod pair, service VIP, NAT rule and router ARP, and for IPv6 every pod pair,
+ * VIP and router neighbour solicitation; at least 30 per scenario), and real ovn-trace and ovnsim
+ * must agree on every probe but the solicitations, on which ovn-trace 23.03 aborts. Real OVN's
+ * answers are recorded in fixtures/conformance-kube/<name>.json (see suite.ts). What is outside
+ * OVN (host iptables, the NAT gateway pod) is checked against the documented rules in the
+ * scenario tests under test/scenario/.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -43,5 +44,8 @@ describe.each(all)("Kube-OVN docs scenario $name with real OVN", ({ name, path }
   if (!loaded.ok) throw new Error(`${path} does not load: ${loaded.diags.map(formatDiagnostic).join("; ")}`);
   const net = loaded.value.network;
   const generated = generateProbes(net);
-  conformanceCases({ net, probes: [...loaded.value.probes, ...generated.probes], recording: join(RECORDINGS, `${name}.json`), minProbes: 30 });
+  // Real ovn-trace 23.03 aborts on every neighbour solicitation for a router port's address (see
+  // OVN_TRACE_ABORTED in src/ovn/conformance.ts), so those probes have no verdict to agree with.
+  const known = Object.fromEntries(generated.probes.filter((p) => p.name.startsWith("gen/nd/")).map((p) => [p.name, "ovn-trace 23.03 aborts on nd_na_router"]));
+  conformanceCases({ net, probes: [...loaded.value.probes, ...generated.probes], recording: join(RECORDINGS, `${name}.json`), minProbes: 30, known });
 });

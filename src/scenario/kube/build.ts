@@ -27,7 +27,22 @@
  * NodeHost per Node: ovn0, the host routes and the ipsets of the host's MASQUERADE rules, with a
  * centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object).
  *
- * Not mapped yet: IPv6 (an IPv6 CIDR is an error naming the resource). ConfigMaps other than
+ * IPv6 (kube-ovn-mapping.md §1.2-1.5, §2.3, §4): a Subnet's cidrBlock (and POD_CIDR) may be one
+ * IPv4 CIDR, one IPv6 CIDR, or one of each ("v4,v6" in either order); JOIN_CIDR is IPv4 or "v4,v6".
+ * Each family has its own gateway ("g4,g6"; default the first address of each CIDR), excludeIps
+ * and lowest-free allocator (ipam.ts). Pods, and the nodes' join ports, get "MAC v4 v6" (a pinned
+ * ip_address of a dual-stack subnet is "v4,v6"); router ports a network of each family; switches
+ * `ipv6_prefix` (the IPv6 network address, as Kube-OVN's ovn-nbctl client wrote it) beside
+ * `subnet`. The policy table gains, per family, `ip6.dst == <cidr>` allow (31000), `ip6.dst ==
+ * <node IPv6 InternalIP>` reroute to the node's join IPv6 (30000, address-family 6) and `ip6.src
+ * == $<pg>_ip6` (or the centralized subnet's IPv6 CIDR) reroute to the join IPv6 (29000); the
+ * default VPC routes `::/0` via the join IPv6 gateway. IPv6 ClusterIPs (spec.clusterIPs) become
+ * `[v6]:port` VIPs on the same load balancers, with the backends of their family.
+ *
+ * Not mapped yet, each an error naming the resource: IPv6 in underlay subnets, in private
+ * subnets, in VPC NAT gateways, and in a zone with OVN-IC; IPv6-only nodes. The modules that map
+ * IPv4 only (underlay.ts, nat-gateway.ts, ovn-nat.ts, external-gw.ts, node-host.ts) see the
+ * subnets that have an IPv4 CIDR, and of those only their IPv4 half. ConfigMaps other than
  * Kube-OVN's are ignored.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
@@ -53,7 +68,7 @@ import {
   type AddressSet,
   type MacBinding,
 } from "../../model/index.js";
-import { MacGenerator, SubnetIpam, formatSubnet, inSubnet, parseExcludes, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
+import { MacGenerator, SubnetIpam, SubnetIpam6, formatSubnet, formatSubnet6, inSubnet, inSubnet6, parseExcludes, parseExcludes6, parseIpv4Cidr, parseIpv6Big, formatIpv6Big, parseIpv6Cidr, type Ipv4Subnet, type Ipv6Subnet } from "./ipam.js";
 import { isAttachmentSubnet, placeNatGateways } from "./nat-gateway.js";
 import { mapOvnIc } from "./ic.js";
 import { mapNetworkPolicies } from "./netpol.js";
@@ -81,14 +96,24 @@ const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is st
 const bool = (v: unknown, dflt: boolean): boolean => (typeof v === "boolean" ? v : dflt);
 const KV = (o: Record<string, string>): OrderedMap<string, string> => OrderedMap(Object.entries(o));
 
+/** A subnet's IPv6 half: its CIDR, gateway and allocator. */
+interface Family6 {
+  readonly cidr: Ipv6Subnet;
+  readonly gateway: string;
+  readonly ipam: SubnetIpam6;
+}
+
 interface SubnetState {
   readonly name: string;
   readonly obj: KubeObject | undefined;
-  readonly cidr: Ipv4Subnet;
-  readonly gateway: string;
+  /** The IPv4 CIDR, gateway and allocator; undefined for an IPv6-only subnet. */
+  readonly cidr: Ipv4Subnet | undefined;
+  readonly gateway: string | undefined;
+  readonly ipam: SubnetIpam | undefined;
+  /** The IPv6 half of an IPv6 or dual-stack subnet. */
+  readonly v6: Family6 | undefined;
   readonly excludeIps: string[];
   readonly vpc: string;
-  readonly ipam: SubnetIpam;
   readonly namespaces: string[];
   readonly gatewayType: "distributed" | "centralized";
   readonly gatewayNodes: string[];
@@ -101,6 +126,32 @@ interface SubnetState {
   readonly underlay: UnderlaySubnet | undefined;
   ports: SwitchPort[];
 }
+
+/** A subnet with an IPv4 CIDR: what the modules that map only IPv4 (underlay, NAT, host, IC) take. */
+type Subnet4 = SubnetState & { readonly cidr: Ipv4Subnet; readonly gateway: string; readonly ipam: SubnetIpam };
+const has4 = (s: SubnetState): s is Subnet4 => s.cidr !== undefined;
+
+/** A cidrBlock (or an install setting) of one IPv4 CIDR, one IPv6 CIDR, or one of each, comma-separated in either order. */
+function parseCidrBlock(text: string): { v4: Ipv4Subnet | undefined; v6: Ipv6Subnet | undefined } | undefined {
+  const parts = text.split(",").map((x) => x.trim());
+  let v4: Ipv4Subnet | undefined;
+  let v6: Ipv6Subnet | undefined;
+  for (const p of parts) {
+    const c4 = parseIpv4Cidr(p);
+    const c6 = c4 ? undefined : parseIpv6Cidr(p);
+    if (c4 && !v4) v4 = c4;
+    else if (c6 && !v6) v6 = c6;
+    else return undefined;
+  }
+  return parts.length > 2 ? undefined : { v4, v6 };
+}
+const CIDR_BLOCK_EXPECTED = "expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma";
+
+/** IPv6 text in RFC 5952 form (as Kube-OVN writes addresses), or undefined when it is not IPv6. */
+const ip6Text = (ip: string): string | undefined => {
+  const b = parseIpv6Big(ip.trim());
+  return b === undefined ? undefined : formatIpv6Big(b);
+};
 
 function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -127,12 +178,17 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   diags.push(...ud);
   const macs = new MacGenerator();
   const of = (kind: string): KubeObject[] => objs.filter((o) => o.kind === kind);
+  const install = of("InstallConfig")[0];
 
   // Nodes: InternalIP, join address.
-  const joinCidr = parseIpv4Cidr(settings.JOIN_CIDR)!;
+  // JOIN_CIDR is checked by readSettings: an IPv4 CIDR, and optionally an IPv6 one.
+  const join = parseCidrBlock(settings.JOIN_CIDR)!;
+  const joinCidr = join.v4!;
   const joinGw = formatIpv4(joinCidr.network + 1);
-  const nodes: (NodeInfo & { joinIp: string; mac: string })[] = [];
+  const joinGw6 = join.v6 ? formatIpv6Big(join.v6.network + 1n) : undefined;
+  const nodes: (NodeInfo & { internalIp6: string | undefined; joinIp: string; joinIp6: string; mac: string })[] = [];
   const nodeIps = new Set<number>();
+  const nodeIps6 = new Set<bigint>();
   for (const n of of("Node")) {
     const addrs = Array.isArray(n.status.addresses) ? (n.status.addresses as Record<string, unknown>[]) : [];
     const ip = str(addrs.find((a) => a.type === "InternalIP" && parseIpv4(String(a.address)) !== undefined)?.address);
@@ -141,21 +197,30 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       continue;
     }
     nodeIps.add(parseIpv4(ip)!);
-    nodes.push({ name: n.name, internalIp: ip, joinIp: "", mac: "" });
+    // The first IPv6 InternalIP (Kube-OVN takes one per family).
+    const ip6 = addrs.filter((a) => a.type === "InternalIP").map((a) => ip6Text(String(a.address))).find((x) => x !== undefined);
+    if (ip6 !== undefined) nodeIps6.add(parseIpv6Big(ip6)!);
+    nodes.push({ name: n.name, internalIp: ip, internalIp6: ip6, joinIp: "", joinIp6: "", mac: "" });
   }
-  const joinExcl = parseExcludes([joinGw]);
-  const joinIpam = new SubnetIpam(joinCidr, joinExcl.ranges);
+  const joinIpam = new SubnetIpam(joinCidr, parseExcludes([joinGw]).ranges);
+  const joinIpam6 = join.v6 && joinGw6 ? new SubnetIpam6(join.v6, parseExcludes6([joinGw6]).ranges) : undefined;
   for (const n of nodes) {
     const obj = of("Node").find((o) => o.name === n.name)!;
-    const pinned = obj.annotations["ovn.kubernetes.io/ip_address"];
-    let ip: string | undefined = pinned;
+    // A pinned join address: "v4", or "v4,v6" when JOIN_CIDR is dual-stack.
+    const pinned = obj.annotations["ovn.kubernetes.io/ip_address"]?.split(",").map((x) => x.trim());
+    let ip: string | undefined = pinned?.[0];
+    let ip6: string | undefined = pinned?.[1] !== undefined ? ip6Text(pinned[1]) : undefined;
     if (pinned !== undefined) {
-      const r = joinIpam.claim(pinned);
-      if (r) bad(obj, `join address ${pinned} is ${r === "outside" ? `outside JOIN_CIDR ${settings.JOIN_CIDR}` : r === "taken" ? "taken by another node" : "not an IPv4 address"}`);
+      const r = joinIpam.claim(pinned[0]!);
+      if (r) bad(obj, `join address ${pinned[0]!} is ${r === "outside" ? `outside JOIN_CIDR ${settings.JOIN_CIDR}` : r === "taken" ? "taken by another node" : "not an IPv4 address"}`);
     } else ip = joinIpam.allocate();
+    if (pinned?.[1] !== undefined) {
+      const r = joinIpam6 ? joinIpam6.claim(pinned[1]) : "outside";
+      if (r) bad(obj, `join address ${pinned[1]} is ${r === "outside" ? `outside JOIN_CIDR ${settings.JOIN_CIDR}` : r === "taken" ? "taken by another node" : "not an IPv6 address"}`);
+    } else ip6 = joinIpam6?.allocate();
     const mac = obj.annotations["ovn.kubernetes.io/mac_address"] ?? macs.macFor(`node-${n.name}`);
     macs.reserve(mac);
-    Object.assign(n, { joinIp: ip ?? "", mac });
+    Object.assign(n, { joinIp: ip ?? "", joinIp6: ip6 ?? "", mac });
   }
 
   // VPCs.
@@ -165,38 +230,71 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   // Subnets: join, ovn-default (unless given), the user's.
   const subnets: SubnetState[] = [];
   const addSubnet = (nm: string, obj: KubeObject | undefined, spec: Record<string, unknown>, isJoin: boolean): void => {
+    // A subnet from the install settings (join, ovn-default) reports against the InstallConfig.
+    const report = (m: string): void => void (obj ? bad(obj, m) : install ? bad(install, `subnet ${nm}: ${m}`) : diags.push(error("kube.invalid", `subnet ${nm}: ${m}`)));
     const cidrText = str(spec.cidrBlock) ?? "";
-    const cidr = parseIpv4Cidr(cidrText);
-    if (!cidr) {
-      if (obj) bad(obj, `cidrBlock ${JSON.stringify(cidrText)}: expected an IPv4 CIDR (IPv6 is not mapped yet)`);
+    const block = parseCidrBlock(cidrText);
+    if (!block) {
+      report(`cidrBlock ${JSON.stringify(cidrText)}: ${CIDR_BLOCK_EXPECTED}`);
       return;
     }
-    const gateway = str(spec.gateway) ?? formatIpv4(cidr.network + 1);
-    const gw = parseIpv4(gateway);
-    if (gw === undefined || !inSubnet(gw, cidr)) {
-      if (obj) bad(obj, `gateway ${gateway} is outside cidrBlock ${formatSubnet(cidr)}`);
+    const { v4: cidr, v6: cidr6 } = block;
+    if (cidr6) {
+      // What is not mapped for IPv6 yet is refused by name rather than built as IPv4 only.
+      const why = spec.vlan ? "an underlay subnet (vlan)" : spec.private === true ? "a private subnet (private/allowSubnets ACLs)" : undefined;
+      if (why) {
+        report(`cidrBlock ${cidrText}: IPv6 in ${why} is not mapped yet`);
+        return;
+      }
+    }
+    // gateway: one address per family of the cidrBlock, defaulting to each CIDR's first address.
+    const gwText = str(spec.gateway);
+    const gws = gwText?.split(",").map((x) => x.trim());
+    const gateway = cidr ? (gws?.find((g) => parseIpv4(g) !== undefined) ?? (cidr6 ? undefined : gwText) ?? formatIpv4(cidr.network + 1)) : undefined;
+    const gateway6 = cidr6 ? (gws ? gws.map(ip6Text).find((g) => g !== undefined) : formatIpv6Big(cidr6.network + 1n)) : undefined;
+    if (cidr && cidr6 && gws !== undefined && (gateway === undefined || gateway6 === undefined || gws.length !== 2)) {
+      report(`gateway ${gwText!}: expected an IPv4 and an IPv6 address for cidrBlock ${cidrText}`);
       return;
     }
+    if (cidr) {
+      const gw = parseIpv4(gateway ?? "");
+      if (gw === undefined || !inSubnet(gw, cidr)) {
+        report(`gateway ${gateway ?? gwText ?? ""} is outside cidrBlock ${formatSubnet(cidr)}`);
+        return;
+      }
+    }
+    if (cidr6) {
+      const gw6 = gateway6 === undefined ? undefined : parseIpv6Big(gateway6);
+      if (gw6 === undefined || !inSubnet6(gw6, cidr6)) {
+        report(`gateway ${gateway6 ?? gwText ?? ""} is outside cidrBlock ${formatSubnet6(cidr6)}`);
+        return;
+      }
+    }
+    // excludeIps: IPv6 entries (with a colon) go to the IPv6 allocator of a subnet that has one.
     const excl = strs(spec.excludeIps);
-    const ex = parseExcludes([...excl, gateway]);
-    for (const b of ex.bad) if (obj) bad(obj, `excludeIps entry ${JSON.stringify(b)}: expected an address or A..B`);
+    const isV6Entry = (e: string): boolean => cidr6 !== undefined && e.includes(":");
+    const ex = parseExcludes([...excl.filter((e) => !isV6Entry(e)), ...(gateway !== undefined ? [gateway] : [])]);
+    const ex6 = parseExcludes6([...excl.filter(isV6Entry), ...(gateway6 !== undefined ? [gateway6] : [])]);
+    for (const b of [...ex.bad, ...ex6.bad]) report(`excludeIps entry ${JSON.stringify(b)}: expected an address or A..B`);
     const vpc = str(spec.vpc) ?? DEFAULT_VPC;
-    if (!vpcNames.includes(vpc) && obj) bad(obj, `vpc ${vpc}: no Vpc of that name`);
+    if (!vpcNames.includes(vpc)) report(`vpc ${vpc}: no Vpc of that name`);
     const overlayDefault = vpc === DEFAULT_VPC && !isJoin && !spec.vlan;
-    const ipam = new SubnetIpam(cidr, ex.ranges, overlayDefault ? nodeIps : []);
-    const ul = underlaySubnet(underlay, spec, { cidr, gateway, ipam }, (m) => (obj ? bad(obj, m) : diags.push(error("kube.invalid", `subnet ${nm}: ${m}`))));
+    const ipam = cidr ? new SubnetIpam(cidr, ex.ranges, overlayDefault ? nodeIps : []) : undefined;
+    const v6 = cidr6 && gateway6 !== undefined ? { cidr: cidr6, gateway: gateway6, ipam: new SubnetIpam6(cidr6, ex6.ranges, overlayDefault ? nodeIps6 : []) } : undefined;
+    const ul = cidr && gateway !== undefined && ipam ? underlaySubnet(underlay, spec, { cidr, gateway, ipam }, report) : undefined;
     const gatewayNodes = strs(spec.gatewayNode).map((g) => g.split(":")[0]!);
     const gatewayType = str(spec.gatewayType) === "centralized" ? "centralized" : "distributed";
-    if (gatewayType === "centralized" && gatewayNodes.length === 0 && obj) bad(obj, "gatewayType centralized needs gatewayNode");
+    if (gatewayType === "centralized" && gatewayNodes.length === 0) report("gatewayType centralized needs gatewayNode");
     const routerMac = macs.macFor(`${vpc}-${nm}`);
     subnets.push({
       name: nm,
       obj,
       cidr,
       gateway,
+      ipam,
+      v6,
       excludeIps: excl,
       vpc,
-      ipam,
       namespaces: strs(spec.namespaces),
       gatewayType,
       gatewayNodes,
@@ -209,10 +307,12 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       ports: [],
     });
   };
-  addSubnet("join", undefined, { cidrBlock: settings.JOIN_CIDR, gateway: joinGw }, true);
+  addSubnet("join", undefined, { cidrBlock: settings.JOIN_CIDR, gateway: [joinGw, ...(joinGw6 ? [joinGw6] : [])].join(",") }, true);
   const userSubnets = of("Subnet");
   if (!userSubnets.some((s) => s.name === "ovn-default")) {
-    addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: settings.POD_GATEWAY, excludeIps: settings.EXCLUDE_IPS, ...underlay.defaultSubnetSpec }, false);
+    // POD_GATEWAY defaults to the first address of each POD_CIDR family (the controller's default).
+    const podGateway = install?.spec.POD_GATEWAY !== undefined ? settings.POD_GATEWAY : undefined;
+    addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: podGateway, excludeIps: settings.EXCLUDE_IPS, ...underlay.defaultSubnetSpec }, false);
   }
   for (const s of userSubnets) {
     if (isAttachmentSubnet(s)) continue; // IPAM only (nat-gateway.ts reads it)
@@ -228,16 +328,35 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       const a = subnets[i]!;
       const b = subnets[j]!;
       if (a.vpc !== b.vpc || a.underlay?.vlan !== b.underlay?.vlan) continue; // Kube-OVN compares subnets of the same VPC and Vlan
-      const p = Math.min(a.cidr.plen, b.cidr.plen);
-      if (inSubnet(a.cidr.network, { network: b.cidr.network, plen: p }) || inSubnet(b.cidr.network, { network: a.cidr.network, plen: p })) {
-        const o = a.obj ?? b.obj;
-        if (o) bad(o, `cidrBlock ${formatSubnet(a.cidr)} overlaps ${b.obj ? resourceName(b.obj) : `subnet ${b.name}`}'s ${formatSubnet(b.cidr)} in VPC ${a.vpc}`);
+      const o = a.obj ?? b.obj;
+      const other = b.obj ? resourceName(b.obj) : `subnet ${b.name}`;
+      if (a.cidr && b.cidr) {
+        const p = Math.min(a.cidr.plen, b.cidr.plen);
+        if (o && (inSubnet(a.cidr.network, { network: b.cidr.network, plen: p }) || inSubnet(b.cidr.network, { network: a.cidr.network, plen: p }))) {
+          bad(o, `cidrBlock ${formatSubnet(a.cidr)} overlaps ${other}'s ${formatSubnet(b.cidr)} in VPC ${a.vpc}`);
+        }
+      }
+      if (a.v6 && b.v6) {
+        const p = { network: b.v6.cidr.network, plen: Math.min(a.v6.cidr.plen, b.v6.cidr.plen) };
+        if (o && inSubnet6(a.v6.cidr.network, p)) bad(o, `cidrBlock ${formatSubnet6(a.v6.cidr)} overlaps ${other}'s ${formatSubnet6(b.v6.cidr)} in VPC ${a.vpc}`);
       }
     }
   }
   const subnetByName = new Map(subnets.map((s) => [s.name, s]));
-  const { external, gateway: externalGateway } = planExternalGateway(objs, settings, subnetByName, macs, bad); // EIPs before pods
-  for (const n of nodes) if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([`${n.mac} ${n.joinIp}`]), chassis: n.name }));
+  // The modules that map IPv4 only see the subnets that have an IPv4 CIDR.
+  const subnets4 = subnets.filter(has4);
+  const subnetByName4 = new Map(subnets4.map((s) => [s.name, s]));
+  const { external, gateway: externalGateway } = planExternalGateway(objs, settings, subnetByName4, macs, bad); // EIPs before pods
+  for (const n of nodes) {
+    if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([[n.mac, n.joinIp, n.joinIp6].filter(Boolean).join(" ")]), chassis: n.name }));
+  }
+
+  // OVN-IC (ic.ts) advertises IPv4 routes only: refuse it in a zone with IPv6 rather than half-map it.
+  const icConfig = objs.find((o) => o.kind === "ConfigMap" && o.name === "ovn-ic-config" && o.namespace === "kube-system");
+  const v6Subnet = subnets.find((s) => s.v6);
+  if (icConfig && (icConfig.raw.data as Record<string, unknown> | undefined)?.["enable-ic"] === "true" && v6Subnet) {
+    bad(icConfig, `subnet ${v6Subnet.name} has an IPv6 CIDR (${formatSubnet6(v6Subnet.v6!.cidr)}): IPv6 with OVN-IC is not mapped yet`);
+  }
 
   // Namespaces → subnet.
   // Every namespace carries the label kubernetes.io/metadata.name, as the API server adds it.
@@ -251,7 +370,11 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   };
 
   // VPC NAT gateways: their pods' pinned lanIps are claimed before other pods are placed.
-  const natgw = placeNatGateways({ objs, subnets, nodes, vpcs: vpcNames, macs });
+  for (const g of of("VpcNatGateway")) {
+    const sn = subnetByName.get(str(g.spec.subnet) ?? "");
+    if (sn?.v6) bad(g, `subnet ${sn.name} has an IPv6 CIDR (${formatSubnet6(sn.v6.cidr)}): IPv6 in NAT gateways is not mapped yet`);
+  }
+  const natgw = placeNatGateways({ objs, subnets: subnets4, nodes, vpcs: vpcNames, macs });
 
   // Pods.
   const pods: PodInfo[] = [];
@@ -264,18 +387,37 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       bad(p, pinnedLs !== undefined ? `logical_switch ${pinnedLs}: no such subnet` : `namespace ${ns} has no subnet`);
       continue;
     }
+    // Addresses: one per family of the subnet (IPv4 first), pinned by ip_address ("v4", "v6" or
+    // "v4,v6" in either order) or the lowest free of each family.
+    const where = sn.obj ? resourceName(sn.obj) : `subnet ${sn.name}`;
+    const families = [
+      ...(sn.cidr && sn.ipam ? [{ ipam: sn.ipam, cidr: formatSubnet(sn.cidr), name: "IPv4", of: (x: string): boolean => !x.includes(":") }] : []),
+      ...(sn.v6 ? [{ ipam: sn.v6.ipam, cidr: formatSubnet6(sn.v6.cidr), name: "IPv6", of: (x: string): boolean => x.includes(":") }] : []),
+    ];
     const pinnedIp = p.annotations["ovn.kubernetes.io/ip_address"];
-    let ip: string | undefined;
+    const ips: string[] = [];
     if (pinnedIp !== undefined) {
-      if (sn.ipam.excludes(pinnedIp)) bad(p, `ip_address ${pinnedIp} is in ${sn.obj ? resourceName(sn.obj) : `subnet ${sn.name}`}'s excludeIps`);
-      const r = sn.ipam.claim(pinnedIp);
-      if (r === "outside") bad(p, `ip_address ${pinnedIp} is outside ${sn.obj ? resourceName(sn.obj) : `subnet ${sn.name}`} (${formatSubnet(sn.cidr)})`);
-      else if (r === "taken") bad(p, `ip_address ${pinnedIp} is already taken`);
-      else if (r === "bad") bad(p, `ip_address ${JSON.stringify(pinnedIp)} is not an IPv4 address`);
-      ip = pinnedIp;
+      // A single-family subnet takes the annotation whole, so a malformed one is named as written.
+      const parts = families.length === 1 ? [pinnedIp] : pinnedIp.split(",").map((x) => x.trim());
+      if (families.length > 1 && (parts.length !== 2 || families.some((f) => parts.filter(f.of).length !== 1))) {
+        bad(p, `ip_address ${JSON.stringify(pinnedIp)}: ${where} is dual-stack, expected an IPv4 and an IPv6 address separated by a comma`);
+        continue;
+      }
+      for (const f of families) {
+        const ip = parts.find(f.of)!;
+        if (f.ipam.excludes(ip)) bad(p, `ip_address ${ip} is in ${where}'s excludeIps`);
+        const r = f.ipam.claim(ip);
+        if (r === "outside") bad(p, `ip_address ${ip} is outside ${where} (${f.cidr})`);
+        else if (r === "taken") bad(p, `ip_address ${ip} is already taken`);
+        else if (r === "bad") bad(p, `ip_address ${JSON.stringify(ip)} is not an ${f.name} address`);
+        ips.push(f.name === "IPv6" ? (ip6Text(ip) ?? ip) : ip);
+      }
     } else {
-      ip = sn.ipam.allocate();
-      if (!ip) {
+      for (const f of families) {
+        const ip = f.ipam.allocate();
+        if (ip !== undefined) ips.push(ip);
+      }
+      if (ips.length < families.length) {
         bad(p, `subnet ${sn.name} has no free address`);
         continue;
       }
@@ -291,7 +433,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
         if (typeof cp.name === "string" && typeof cp.containerPort === "number") namedPorts[cp.name] = { port: cp.containerPort, protocol: String(cp.protocol ?? "TCP").toLowerCase() };
       }
     }
-    const addr = `${mac} ${ip}`;
+    const addr = [mac, ...ips].join(" ");
     const portSec = p.annotations["ovn.kubernetes.io/port_security"] === "true";
     sn.ports.push(
       SwitchPort({
@@ -302,7 +444,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
         externalIds: KV({ pod: `${ns}/${p.name}`, ls: sn.name, vendor: "kube-ovn" }),
       }),
     );
-    pods.push({ name: p.name, namespace: ns, labels: p.labels, lsp, subnet: sn.name, ips: [ip], mac, node, vpc: sn.vpc, namedPorts });
+    pods.push({ name: p.name, namespace: ns, labels: p.labels, lsp, subnet: sn.name, ips, mac, node, vpc: sn.vpc, namedPorts });
   }
 
   // Services → load balancers, per VPC.
@@ -316,7 +458,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   for (const s of of("Service")) {
     const ns = s.namespace ?? "default";
     const ips = strs(s.spec.clusterIPs).length ? strs(s.spec.clusterIPs) : strs(s.spec.clusterIP);
-    const clusterIps = ips.filter((x) => x !== "None" && parseIpv4(x) !== undefined);
+    // IPv4 and IPv6 ClusterIPs (spec.clusterIPs of a dual-stack service), IPv6 in RFC 5952 form.
+    const clusterIps = ips.filter((x) => x !== "None").flatMap((x) => (parseIpv4(x) !== undefined ? [x] : (ip6Text(x) ?? [])));
     const selector = s.spec.selector && typeof s.spec.selector === "object" ? (s.spec.selector as Record<string, string>) : undefined;
     services.push({ name: s.name, namespace: ns, clusterIps, selector });
     const ports = (Array.isArray(s.spec.ports) ? (s.spec.ports as Record<string, unknown>[]) : []).map((p) => ({
@@ -328,7 +471,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     svcNames.set(`${ns}/${s.name}`, { ips: clusterIps, ports: ports.map(({ name: n, port, protocol }) => ({ name: n, port, protocol })) });
     if (clusterIps.length === 0) continue;
     // Backends: Endpoints, else EndpointSlices, else the selector's pods (all taken as ready).
-    const backends = new Map<string, string[]>();
+    const backends = new Map<string, { ip: string; port: string }[]>();
     const ep = objs.find((o) => o.kind === "Endpoints" && o.name === s.name && o.namespace === ns);
     const slices = objs.filter((o) => o.kind === "EndpointSlice" && o.namespace === ns && o.labels["kubernetes.io/service-name"] === s.name);
     let selectedPods: PodInfo[] = [];
@@ -337,7 +480,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
         const addrs = (Array.isArray(sub.addresses) ? (sub.addresses as Record<string, unknown>[]) : []).map((a) => str(a.ip)).filter((x): x is string => x !== undefined);
         for (const p of Array.isArray(sub.ports) ? (sub.ports as Record<string, unknown>[]) : []) {
           const list = backends.get(str(p.name) ?? "") ?? [];
-          for (const a of addrs) list.push(`${a}:${String(p.port)}`);
+          for (const a of addrs) list.push({ ip: ip6Text(a) ?? a, port: String(p.port) });
           backends.set(str(p.name) ?? "", list);
         }
       }
@@ -348,32 +491,37 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
           .flatMap((e) => strs(e.addresses));
         for (const p of Array.isArray(sl.raw.ports) ? (sl.raw.ports as Record<string, unknown>[]) : []) {
           const list = backends.get(str(p.name) ?? "") ?? [];
-          for (const a of addrs) list.push(`${a}:${String(p.port)}`);
+          for (const a of addrs) list.push({ ip: ip6Text(a) ?? a, port: String(p.port) });
           backends.set(str(p.name) ?? "", list);
         }
       }
     } else if (selector) {
+      // Every address of each selected pod; a VIP takes those of its own family.
       selectedPods = pods.filter((p) => p.namespace === ns && selects(selector, p.labels));
       for (const sp of ports) {
-        const list: string[] = [];
+        const list: { ip: string; port: string }[] = [];
         for (const p of selectedPods) {
           const tp = typeof sp.targetPort === "number" ? sp.targetPort : p.namedPorts[String(sp.targetPort)]?.port;
-          if (tp !== undefined) list.push(`${p.ips[0]}:${tp}`);
+          if (tp !== undefined) for (const ip of p.ips) list.push({ ip, port: String(tp) });
         }
         backends.set(sp.name, list);
       }
     }
-    const firstBackendIp = [...backends.values()].flat()[0]?.split(":")[0];
+    const firstBackendIp = [...backends.values()].flat()[0]?.ip;
     const vpc = pods.find((p) => p.ips.includes(firstBackendIp ?? ""))?.vpc ?? s.annotations["ovn.kubernetes.io/vpc"] ?? DEFAULT_VPC;
     const sess = str(s.spec.sessionAffinity) === "ClientIP";
+    // `[v6]:port` for IPv6, as OVN writes VIPs and backends.
+    const endpoint = (ip: string, port: string | number): string => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
     for (const sp of ports) {
-      const list = [...new Set(backends.get(sp.name) ?? [])].sort();
-      if (list.length === 0) continue; // no ready backend: the VIP is not programmed
       const lb = lbNames(vpc)[`${sp.protocol}${sess ? "-sess" : ""}`];
       if (!lb) continue;
       let m = vips.get(lb) ?? OrderedMap<string, List<string>>();
-      for (const ip of clusterIps) m = m.set(`${ip}:${sp.port}`, List(list));
-      vips.set(lb, m);
+      for (const ip of clusterIps) {
+        const v6 = ip.includes(":");
+        const list = [...new Set((backends.get(sp.name) ?? []).filter((b) => b.ip.includes(":") === v6).map((b) => endpoint(b.ip, b.port)))].sort();
+        if (list.length > 0) m = m.set(endpoint(ip, sp.port), List(list)); // no ready backend: the VIP is not programmed
+      }
+      if (m.size > 0) vips.set(lb, m);
     }
   }
 
@@ -381,12 +529,17 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   for (const ns of new Set([...pods.map((p) => p.namespace), ...of("NetworkPolicy").map((o) => o.namespace ?? "default")])) {
     if (!namespaces.some((n) => n.name === ns)) namespaces.push({ name: ns, labels: { "kubernetes.io/metadata.name": ns } });
   }
-  const subnetInfos: SubnetInfo[] = subnets.filter((s) => !s.isJoin).map((s) => ({ name: s.name, cidr: formatSubnet(s.cidr), gateway: s.gateway, ...(s.underlay?.u2oIp ? { u2oIp: s.underlay.u2oIp } : {}) }));
-  const np = mapNetworkPolicies({ policies: of("NetworkPolicy"), pods, namespaces, services, subnets: subnetInfos, nodes });
+  // NetworkPolicies take comma lists of both families (netpol.ts).
+  const both = <T>(a: T | undefined, b: T | undefined): T[] => [...(a !== undefined ? [a] : []), ...(b !== undefined ? [b] : [])];
+  const subnetInfos: SubnetInfo[] = subnets
+    .filter((s) => !s.isJoin)
+    .map((s) => ({ name: s.name, cidr: both(s.cidr && formatSubnet(s.cidr), s.v6 && formatSubnet6(s.v6.cidr)).join(","), gateway: both(s.gateway, s.v6?.gateway).join(","), ...(s.underlay?.u2oIp ? { u2oIp: s.underlay.u2oIp } : {}) }));
+  const npNodes = nodes.map((n) => ({ name: n.name, internalIp: both(n.internalIp, n.internalIp6).join(",") }));
+  const np = mapNetworkPolicies({ policies: of("NetworkPolicy"), pods, namespaces, services, subnets: subnetInfos, nodes: npNodes });
   diags.push(...np.diags);
   const natGateways = natgw.finish(pods);
   diags.push(...natgw.diags);
-  const hosts = mapNodeHosts({ objs, nodes, subnets, svcCidr: settings.SVC_CIDR });
+  const hosts = mapNodeHosts({ objs, nodes, subnets: subnets4, svcCidr: settings.SVC_CIDR });
   diags.push(...hosts.diags);
 
   // Assemble.
@@ -401,8 +554,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       );
     }
   }
-  const pns = providerNetworks(underlay, subnets, macs);
-  const natRows = ovnNatRows(objs, external, subnetByName, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad, externalGateway.kind === "on" && externalGateway.gateway.type === "distributed");
+  const pns = providerNetworks(underlay, subnets4, macs);
+  const natRows = ovnNatRows(objs, external, subnetByName4, pods, (s) => (s.underlay && !s.underlay.logicalGateway ? pns.gatewayMac(s.underlay, s.gateway) : undefined), bad, externalGateway.kind === "on" && externalGateway.gateway.type === "distributed");
   for (const r of natRows.values()) for (const lb of r.loadBalancers) loadBalancers = loadBalancers.set(lb.name, lb);
   const u2oAddressSets: AddressSet[] = [];
   const macBindings: MacBinding[] = [];
@@ -415,20 +568,31 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     const policies: RouterPolicy[] = [];
     const pol = (priority: number, match: string, action: "allow" | "reroute", nexthops: string[], ext: Record<string, string>): void =>
       void policies.push(RouterPolicy({ priority, match, action, nexthops: List(nexthops), externalIds: KV({ ...ext, vendor: "kube-ovn" }) }));
-    for (const s of vsubs) if (vpc !== DEFAULT_VPC || routedAsOverlay(s.underlay)) pol(31000, `ip4.dst == ${formatSubnet(s.cidr)}`, "allow", [], { subnet: s.name });
+    // Each row per family the subnet (or node) has: IPv4 first, then IPv6 with `ip6.` and the join IPv6.
+    for (const s of vsubs) {
+      if (vpc !== DEFAULT_VPC || routedAsOverlay(s.underlay)) {
+        if (s.cidr) pol(31000, `ip4.dst == ${formatSubnet(s.cidr)}`, "allow", [], { subnet: s.name });
+        if (s.v6) pol(31000, `ip6.dst == ${formatSubnet6(s.v6.cidr)}`, "allow", [], { subnet: s.name });
+      }
+    }
     if (vpc === DEFAULT_VPC) {
-      for (const n of nodes) if (n.joinIp) pol(30000, `ip4.dst == ${n.internalIp}`, "reroute", [n.joinIp], { node: n.name, "address-family": "4" });
+      for (const n of nodes) {
+        if (n.joinIp) pol(30000, `ip4.dst == ${n.internalIp}`, "reroute", [n.joinIp], { node: n.name, "address-family": "4" });
+        if (n.joinIp && n.joinIp6 && n.internalIp6) pol(30000, `ip6.dst == ${n.internalIp6}`, "reroute", [n.joinIp6], { node: n.name, "address-family": "6" });
+      }
       for (const s of vsubs) {
         if (s.isJoin || !routedAsOverlay(s.underlay)) continue;
         if (s.gatewayType === "centralized") {
           const gw = nodes.find((n) => n.name === s.gatewayNodes[0]);
-          if (gw?.joinIp) pol(29000, `ip4.src == ${formatSubnet(s.cidr)}`, "reroute", [gw.joinIp], { subnet: s.name, [gw.name]: gw.joinIp });
+          if (gw?.joinIp && s.cidr) pol(29000, `ip4.src == ${formatSubnet(s.cidr)}`, "reroute", [gw.joinIp], { subnet: s.name, [gw.name]: gw.joinIp });
+          if (gw?.joinIp && gw.joinIp6 && s.v6) pol(29000, `ip6.src == ${formatSubnet6(s.v6.cidr)}`, "reroute", [gw.joinIp6], { subnet: s.name, [gw.name]: gw.joinIp6 });
           continue;
         }
         for (const n of nodes) {
           if (!n.joinIp) continue;
           const pg = dots(`${s.name}.${n.name}`);
-          pol(29000, `ip4.src == $${pg}_ip4`, "reroute", [n.joinIp], { subnet: s.name, node: n.name });
+          if (s.cidr) pol(29000, `ip4.src == $${pg}_ip4`, "reroute", [n.joinIp], { subnet: s.name, node: n.name });
+          if (s.v6 && n.joinIp6) pol(29000, `ip6.src == $${pg}_ip6`, "reroute", [n.joinIp6], { subnet: s.name, node: n.name });
           const members = pods.filter((p) => p.subnet === s.name && p.node === n.name).map((p) => p.lsp);
           portGroups = portGroups.set(pg, PortGroup({ name: pg, ports: List(members), externalIds: KV({ subnet: s.name, node: n.name, vendor: "kube-ovn", np: `${s.name}/${n.name}` }) }));
         }
@@ -438,19 +602,24 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       const action = str(p.action) === "reroute" ? "reroute" : str(p.action) === "drop" ? "drop" : "allow";
       policies.push(RouterPolicy({ priority: typeof p.priority === "number" ? p.priority : 0, match: str(p.match) ?? "", action, nexthops: List(strs(p.nextHopIP)), externalIds: KV({ vendor: "kube-ovn" }) }));
     }
-    const u2o = u2oRouterRows(vpc, vpc === DEFAULT_VPC, vsubs, nodes, pods, settings, pns.gatewayMac);
+    const u2o = u2oRouterRows(vpc, vpc === DEFAULT_VPC, vsubs.filter(has4), nodes, pods, settings, pns.gatewayMac);
     policies.push(...u2o.policies);
     for (const g of u2o.portGroups) portGroups = portGroups.set(g.name, g);
     u2oAddressSets.push(...u2o.addressSets);
     macBindings.push(...u2o.macBindings);
     const routes: StaticRoute[] = [];
     if (vpc === DEFAULT_VPC) routes.push(StaticRoute({ ipPrefix: "0.0.0.0/0", nexthop: joinGw }));
+    if (vpc === DEFAULT_VPC && joinGw6) routes.push(StaticRoute({ ipPrefix: "::/0", nexthop: joinGw6 }));
     for (const r of Array.isArray(vobj?.spec.staticRoutes) ? (vobj!.spec.staticRoutes as Record<string, unknown>[]) : []) {
       routes.push(StaticRoute({ ipPrefix: str(r.cidr) ?? "", nexthop: str(r.nextHopIP) ?? "", ...(str(r.policy) === "policySrc" ? { policy: "src-ip" as const } : {}), ...(str(r.routeTable) ? { routeTable: str(r.routeTable)! } : {}) }));
     }
     routes.push(...u2o.routes);
     let rports = OrderedMap<string, RouterPort>();
-    for (const s of vsubs) if (hasRouterPort(s.underlay)) rports = rports.set(`${vpc}-${s.name}`, RouterPort({ name: `${vpc}-${s.name}`, mac: s.routerMac, networks: List([`${routerAddress(s)}/${s.cidr.plen}`]) }));
+    for (const s of vsubs) {
+      if (!hasRouterPort(s.underlay)) continue;
+      const networks = [...(has4(s) ? [`${routerAddress(s)}/${s.cidr.plen}`] : []), ...(s.v6 ? [`${s.v6.gateway}/${s.v6.cidr.plen}`] : [])];
+      rports = rports.set(`${vpc}-${s.name}`, RouterPort({ name: `${vpc}-${s.name}`, mac: s.routerMac, networks: List(networks) }));
+    }
     const nat = natRows.get(vpc);
     for (const p of nat?.ports ?? []) rports = rports.set(p.name, p);
     macBindings.push(...(nat?.macBindings ?? []));
@@ -464,14 +633,18 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       if (s.underlay) ports = ports.set(`localnet.${s.name}`, localnetPort(s.name, s.cidr, s.underlay));
       for (const p of s.ports) ports = ports.set(p.name, p);
       const acls: Acl[] = [];
-      if (s.privateAcls) {
+      if (s.privateAcls && s.cidr) {
         const c = formatSubnet(s.cidr);
         acls.push(Acl({ direction: "to-lport", priority: 1000, match: "ip", action: "drop", name: s.name, log: true, severity: "warning" }));
         acls.push(Acl({ direction: "to-lport", priority: 1001, match: `ip4.src == ${c} && ip4.dst == ${c}`, action: "allow-related" }));
-        acls.push(Acl({ direction: "to-lport", priority: 3000, match: `ip4.src == ${settings.JOIN_CIDR}`, action: "allow-related" }));
+        acls.push(Acl({ direction: "to-lport", priority: 3000, match: `ip4.src == ${settings.JOIN_CIDR.split(",").find((x) => !x.includes(":"))!.trim()}`, action: "allow-related" }));
         for (const a of s.allowSubnets) acls.push(Acl({ direction: "to-lport", priority: 1001, match: `(ip4.src == ${c} && ip4.dst == ${a}) || (ip4.src == ${a} && ip4.dst == ${c})`, action: "allow-related" }));
       }
-      const excl = [s.gateway, ...s.excludeIps.filter((e) => e !== s.gateway)];
+      // other_config as Kube-OVN's ovn-nbctl era wrote it: subnet (IPv4), ipv6_prefix (the IPv6
+      // network address, no length), exclude_ips (the gateways, then excludeIps, both families).
+      const gws = both(s.gateway, s.v6?.gateway);
+      const excl = [...gws, ...s.excludeIps.filter((e) => !gws.includes(e))];
+      const otherConfig: [string, string][] = [...(s.cidr ? [["subnet", formatSubnet(s.cidr)] as [string, string]] : []), ...(s.v6 ? [["ipv6_prefix", formatIpv6Big(s.v6.cidr.network)] as [string, string]] : []), ["exclude_ips", excl.join(" ")]];
       switches = switches.set(
         s.name,
         LogicalSwitch({
@@ -479,7 +652,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
           ports,
           acls: List(acls),
           loadBalancers: s.enableLb ? List(Object.values(lbNames(vpc))) : List(),
-          otherConfig: OrderedMap([["subnet", formatSubnet(s.cidr)], ["exclude_ips", excl.join(" ")]]),
+          otherConfig: OrderedMap(otherConfig),
           externalIds: KV({ vendor: "kube-ovn" }),
         }),
       );
@@ -513,7 +686,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     nodeHosts: hosts.nodeHosts,
     options: OrderedMap([["ls_ct_skip_dst_lport_ips", "true"], ["use_ct_inv_match", "false"]]),
   });
-  const network = withExternalGateway(assembled, externalGateway, { objs, pods, subnets: subnetByName, gatewayMac: pns.gatewayMac, bad });
+  const network = withExternalGateway(assembled, externalGateway, { objs, pods, subnets: subnetByName4, gatewayMac: pns.gatewayMac, bad });
   return {
     network,
     names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },

@@ -13,7 +13,7 @@
  * database container's start-ic-db.sh uses). Unknown keys are errors, so a typo does
  * not silently fall back to a default.
  */
-import { error, type Diagnostic } from "../../base/index.js";
+import { error, parseCidr, type Diagnostic } from "../../base/index.js";
 import { resourceName, type KubeObject } from "./types.js";
 
 export const DEFAULT_SETTINGS = {
@@ -67,8 +67,37 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
     if (!["geneve", "vxlan"].includes(settings.TUNNEL_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: TUNNEL_TYPE ${settings.TUNNEL_TYPE}: expected geneve or vxlan`, { loc: c.loc }));
     if (!["geneve", "vlan"].includes(settings.NETWORK_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: NETWORK_TYPE ${settings.NETWORK_TYPE}: expected geneve or vlan`, { loc: c.loc }));
     diags.push(...checkVlanSettings(settings).map((m) => error("kube.install-config", `${resourceName(c)}: ${m}`, { loc: c.loc })));
+    for (const m of checkCidrSettings(settings)) {
+      diags.push(error("kube.install-config", `${resourceName(c)}: ${m.message}`, { loc: c.loc }));
+      settings[m.key] = DEFAULT_SETTINGS[m.key]; // so that the rest still builds
+    }
   }
   return { settings, diags };
+}
+
+/**
+ * The address settings, which take "v4,v6" for a dual-stack install (install.sh's dual-stack
+ * defaults: POD_CIDR 10.16.0.0/16,fd00:10:16::/112, JOIN_CIDR 100.64.0.0/16,fd00:100:64::/112,
+ * SVC_CIDR 10.96.0.0/12,fd00:10:96::/112, POD_GATEWAY 10.16.0.1,fd00:10:16::1). JOIN_CIDR needs
+ * an IPv4 CIDR (the nodes' join addresses and ovn0 are IPv4 first); POD_CIDR may also be IPv6
+ * only. POD_GATEWAY is checked against POD_CIDR where the subnet is built.
+ */
+function checkCidrSettings(s: Settings): { key: "POD_CIDR" | "JOIN_CIDR" | "SVC_CIDR"; message: string }[] {
+  const out: { key: "POD_CIDR" | "JOIN_CIDR" | "SVC_CIDR"; message: string }[] = [];
+  const families = (text: string): (4 | 6)[] | undefined => {
+    const fams = text.split(",").map((x) => {
+      const c = parseCidr(x.trim());
+      return c && x.includes("/") ? c.family : undefined; // a bare address is no CIDR
+    });
+    if (fams.some((f) => f === undefined) || fams.length > 2 || (fams.length === 2 && fams[0] === fams[1])) return undefined;
+    return fams as (4 | 6)[];
+  };
+  const pod = families(s.POD_CIDR);
+  if (!pod) out.push({ key: "POD_CIDR", message: `POD_CIDR ${JSON.stringify(s.POD_CIDR)}: expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma` });
+  const join = families(s.JOIN_CIDR);
+  if (!join?.includes(4)) out.push({ key: "JOIN_CIDR", message: `JOIN_CIDR ${JSON.stringify(s.JOIN_CIDR)}: expected an IPv4 CIDR, or an IPv4 and an IPv6 CIDR separated by a comma` });
+  if (!families(s.SVC_CIDR)) out.push({ key: "SVC_CIDR", message: `SVC_CIDR ${JSON.stringify(s.SVC_CIDR)}: expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma` });
+  return out;
 }
 
 /** What is wrong with the vlan-mode settings (kube-ovn-mapping.md §6.2: the default install on a provider network). */

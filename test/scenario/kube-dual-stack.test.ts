@@ -1,0 +1,276 @@
+/**
+ * Dual-stack and IPv6 Kube-OVN subnets from manifests (kube-ovn-mapping.md §1.2-1.5, §2.3, §4):
+ * the IPv6 allocator (lowest free, excludeIps, pinned, outside, taken, never enumerating a /64),
+ * the docs scenario scenarios/kube-ovn/dual-stack (port addresses of both families, router
+ * networks, the policy table and routes per family, IPv6 VIPs with IPv6 backends), an IPv6-only
+ * subnet, `ovnsim trace --to` an IPv6 address, and the refusals of what is not mapped for IPv6.
+ *
+ * Expected values follow the mapping doc and the manifests' comments, not ovnsim's output.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SubnetIpam, SubnetIpam6, parseExcludes, parseExcludes6, parseIpv4Cidr, parseIpv6Cidr } from "../../src/scenario/kube/ipam.js";
+import { loadNetworkFile, loadNetworkText } from "../../src/scenario/index.js";
+import { cli, docsScenarioChecks, friendlyProbe, load } from "./kube-docs-checks.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const DIR = join(ROOT, "scenarios/kube-ovn/dual-stack");
+
+describe("the IPv6 allocator", () => {
+  const ipam = (cidr: string, excl: string[] = []): SubnetIpam6 => new SubnetIpam6(parseIpv6Cidr(cidr)!, parseExcludes6(excl).ranges);
+
+  it("hands out the lowest free address after the network address, skipping excludeIps ranges in one step", () => {
+    const a = ipam("fd00:10:16::/64", ["fd00:10:16::1", "fd00:10:16::3..fd00:10:16::ffff:ffff:ffff"]);
+    const t0 = Date.now();
+    expect([a.allocate(), a.allocate(), a.allocate()]).toEqual(["fd00:10:16::2", "fd00:10:16:0:1::", "fd00:10:16:0:1::1"]);
+    expect(Date.now() - t0).toBeLessThan(200); // a /64 is never walked address by address
+  });
+
+  it("claims pinned addresses (excluded ones too, as Kube-OVN allows) and reports outside, taken and bad text", () => {
+    const a = ipam("fd00:10:66::/120", ["fd00:10:66::2..fd00:10:66::20"]);
+    expect(a.excludes("fd00:10:66::10")).toBe(true);
+    expect(a.claim("fd00:10:66::10")).toBeUndefined();
+    expect(a.claim("fd00:10:66:0::10")).toBe("taken");
+    expect(a.claim("fd00:10:67::10")).toBe("outside");
+    expect(a.claim("fd00:10:66::ff")).toBe("outside"); // the last address of the /120 is not usable
+    expect(a.claim("fd00:10:66::")).toBe("outside");
+    expect(a.claim("10.0.0.1")).toBe("bad");
+    expect(a.allocate()).toBe("fd00:10:66::1"); // no gateway excluded here
+    expect(a.allocate()).toBe("fd00:10:66::21");
+  });
+
+  it("runs out at the end of the range", () => {
+    const a = ipam("fd00::/126", ["fd00::1"]);
+    expect([a.allocate(), a.allocate()]).toEqual(["fd00::2", undefined]);
+    const b = ipam("fd00::/127");
+    expect([b.allocate(), b.allocate(), b.allocate()]).toEqual(["fd00::", "fd00::1", undefined]);
+  });
+
+  it("leaves IPv4 allocation as it was: lowest free, excluded and skipped addresses passed over", () => {
+    const a = new SubnetIpam(parseIpv4Cidr("10.1.0.0/29")!, parseExcludes(["10.1.0.1", "10.1.0.3..10.1.0.4"]).ranges, [0x0a010005]);
+    expect([a.allocate(), a.allocate(), a.allocate()]).toEqual(["10.1.0.2", "10.1.0.6", undefined]);
+    expect(a.claim("10.1.0.7")).toBe("outside");
+    expect(a.claim("10.1.0.2")).toBe("taken");
+  });
+});
+
+describe("scenarios/kube-ovn/dual-stack", () => {
+  const r = loadNetworkFile(DIR);
+  if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+  const net = r.value.network;
+  const addr = (ls: string, port: string): string => net.switches.get(ls)!.ports.get(port)!.addresses.first()!.replace(/^\S+ /, "");
+
+  it("gives nodes and pods one address of each family, each family lowest-free on its own", () => {
+    expect(addr("join", "node-kube-ovn-control-plane")).toBe("100.64.0.2 fd00:100:64::2");
+    expect(addr("join", "node-kube-ovn-worker")).toBe("100.64.0.3 fd00:100:64::3");
+    expect(addr("ovn-default", "nginx-a.default")).toBe("10.16.0.2 fd00:10:16::2");
+    expect(addr("ovn-default", "client.default")).toBe("10.16.0.4 fd00:10:16::4");
+    // Pinned "v4,v6"; then the lowest free of each family, past the excluded IPv6 range.
+    expect(addr("apps", "web-1.apps")).toBe("10.66.0.10 fd00:10:66::100");
+    expect(addr("apps", "web-2.apps")).toBe("10.66.0.2 fd00:10:66::21");
+    expect(addr("tenant-net", "db-1.tenant")).toBe("192.168.10.3 fd00:192:168:10::3");
+    expect(r.value.kube!.pods.get("apps/web-2")).toBe("web-2.apps");
+  });
+
+  it("gives router ports a network of each family, and switches ipv6_prefix and both gateways in exclude_ips", () => {
+    const lr = net.routers.get("ovn-cluster")!;
+    expect(lr.ports.map((p) => p.networks.toArray()).toObject()).toEqual({
+      "ovn-cluster-join": ["100.64.0.1/16", "fd00:100:64::1/112"],
+      "ovn-cluster-ovn-default": ["10.16.0.1/16", "fd00:10:16::1/112"],
+      "ovn-cluster-apps": ["10.66.0.1/16", "fd00:10:66::1/64"],
+    });
+    expect(net.routers.get("vpc1")!.ports.get("vpc1-tenant-net")!.networks.toArray()).toEqual(["192.168.10.1/24", "fd00:192:168:10::1/120"]);
+    expect(Object.fromEntries(net.switches.get("apps")!.otherConfig)).toEqual({ subnet: "10.66.0.0/16", ipv6_prefix: "fd00:10:66::", exclude_ips: "10.66.0.1 fd00:10:66::1 fd00:10:66::2..fd00:10:66::20" });
+  });
+
+  it("adds the IPv6 rows of the policy table and the ::/0 route in the default VPC, none in vpc1", () => {
+    const lr = net.routers.get("ovn-cluster")!;
+    expect(lr.staticRoutes.map((s) => `${s.ipPrefix} -> ${s.nexthop}`).toArray()).toEqual(["0.0.0.0/0 -> 100.64.0.1", "::/0 -> fd00:100:64::1"]);
+    const rows = lr.policies.map((p) => `${p.priority} ${p.match} ${p.action}${p.nexthops.size ? ` ${p.nexthops.join(",")}` : ""}`).toArray();
+    for (const row of [
+      "31000 ip6.dst == fd00:100:64::/112 allow",
+      "31000 ip6.dst == fd00:10:16::/112 allow",
+      "31000 ip6.dst == fd00:10:66::/64 allow",
+      "30000 ip6.dst == fc00:f853:ccd:e793::2 reroute fd00:100:64::2",
+      "30000 ip6.dst == fc00:f853:ccd:e793::3 reroute fd00:100:64::3",
+      "29000 ip6.src == $ovn.default.kube.ovn.worker_ip6 reroute fd00:100:64::3",
+      "29000 ip6.src == $apps.kube.ovn.control.plane_ip6 reroute fd00:100:64::2",
+      "29000 ip4.src == $apps.kube.ovn.control.plane_ip4 reroute 100.64.0.2",
+    ]) {
+      expect(rows).toContain(row);
+    }
+    expect(rows).toHaveLength(6 + 4 + 8);
+    const v6node = lr.policies.find((p) => p.match === "ip6.dst == fc00:f853:ccd:e793::2")!;
+    expect(Object.fromEntries(v6node.externalIds)).toEqual({ node: "kube-ovn-control-plane", "address-family": "6", vendor: "kube-ovn" });
+    const vpc1 = net.routers.get("vpc1")!;
+    expect(vpc1.policies.map((p) => p.match).toArray()).toEqual(["ip4.dst == 192.168.10.0/24", "ip6.dst == fd00:192:168:10::/120"]);
+    expect(vpc1.staticRoutes.size).toBe(0);
+  });
+
+  it("programs the IPv6 ClusterIP as [v6]:port with the pods' IPv6 addresses, on the same balancer", () => {
+    const vips = Object.fromEntries([...net.loadBalancers.get("cluster-tcp-loadbalancer")!.vips].map(([k, v]) => [k, v.toArray()]));
+    expect(vips).toEqual({ "10.96.0.80:80": ["10.16.0.2:80", "10.16.0.3:80"], "[fd00:10:96::80]:80": ["[fd00:10:16::2]:80", "[fd00:10:16::3]:80"] });
+    expect(r.value.kube!.services.get("default/nginx")!.ips).toEqual(["10.96.0.80", "fd00:10:96::80"]);
+  });
+});
+
+describe("docs scenario dual-stack: golden export, README, and the friendly IPv6 form against real OVN", () => {
+  const sc = load(DIR);
+  const ct = ["new", "new", "new", "new"];
+  docsScenarioChecks("dual-stack", sc, [
+    friendlyProbe(sc, "client-to-web-2-ipv6", "pod/default/client", "fd00:10:66::21", 80, ct),
+    friendlyProbe(sc, "web-2-to-node-ipv6", "pod/apps/web-2", "fc00:f853:ccd:e793::2", 10250, ct),
+    friendlyProbe(sc, "db-0-to-db-1-ipv6", "pod/tenant/db-0", "fd00:192:168:10::3", 5432, ct),
+    friendlyProbe(sc, "db-0-out-of-vpc1-ipv6", "pod/tenant/db-0", "fd00:10:16::2", 80, ct),
+    friendlyProbe(sc, "client-to-outside-ipv6", "pod/default/client", "2001:db8::1", 443, ct),
+    friendlyProbe(sc, "client-to-web-2-ipv4", "pod/default/client", "pod/apps/web-2", 80, ct),
+  ]);
+});
+
+describe("an IPv6-only subnet and Endpoints backends", () => {
+  const text = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.11}, {type: InternalIP, address: "fd00:192::11"}]}
+---
+apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata: {name: v6only}
+spec: {cidrBlock: "fd00:77:0:0::/64", namespaces: [ns6]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: ns6}
+spec: {nodeName: n1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: s, namespace: ns6}
+spec: {clusterIPs: ["fd00:96::0:9"], ports: [{name: p, port: 53, protocol: UDP}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: s, namespace: ns6}
+subsets: [{addresses: [{ip: "fd00:77::0:2"}, {ip: 10.16.0.9}], ports: [{name: p, port: 5353}]}]
+`;
+  const r = loadNetworkText(text, "v6.yaml");
+  if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+  const net = r.value.network;
+
+  it("gives its pods and router port IPv6 only, and routes it by IPv6 rows alone", () => {
+    expect(net.switches.get("v6only")!.ports.get("a.ns6")!.addresses.first()).toMatch(/^\S+ fd00:77::2$/);
+    expect(net.routers.get("ovn-cluster")!.ports.get("ovn-cluster-v6only")!.networks.toArray()).toEqual(["fd00:77::1/64"]);
+    const rows = net.routers.get("ovn-cluster")!.policies.filter((p) => p.externalIds.get("subnet") === "v6only").map((p) => p.match).toArray();
+    expect(rows).toEqual(["ip6.dst == fd00:77::/64"]); // the join has no IPv6: no IPv6 reroute to a node
+    expect(Object.fromEntries(net.switches.get("v6only")!.otherConfig)).toEqual({ ipv6_prefix: "fd00:77::", exclude_ips: "fd00:77::1" });
+  });
+
+  it("takes the Endpoints addresses of the VIP's family, in RFC 5952 form", () => {
+    const vips = Object.fromEntries([...net.loadBalancers.get("cluster-udp-loadbalancer")!.vips].map(([k, v]) => [k, v.toArray()]));
+    expect(vips).toEqual({ "[fd00:96::9]:53": ["[fd00:77::2]:5353"] });
+  });
+});
+
+describe("ovnsim trace --to an IPv6 address", () => {
+  it("builds an IPv6 packet from the pod's IPv6 address to its IPv6 gateway, and delivers it", async () => {
+    const r = await cli(["trace", DIR, "--from", "pod/default/client", "--to", "fd00:10:66:0::21", "--tcp", "80", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out) as { verdict: string; flow: string; outputs: { port: string; packet: Record<string, unknown> }[] };
+    expect(j.verdict).toBe("output");
+    const loaded = loadNetworkFile(DIR);
+    if (!loaded.ok) throw new Error("dual-stack does not load");
+    const gwMac = loaded.value.network.routers.get("ovn-cluster")!.ports.get("ovn-cluster-ovn-default")!.mac;
+    expect(j.flow).toContain(`dl_dst=${gwMac},ipv6_src=fd00:10:16::4,ipv6_dst=fd00:10:66::21,`);
+    expect(j.outputs.map((o) => [o.port, o.packet["ip6.dst"], o.packet["ip.ttl"]])).toEqual([["web-2.apps", "fd00:10:66::21", 63]]);
+  });
+
+  it("is a one-line usage error when the sender has no IPv6 address", async () => {
+    const text = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: default}
+spec: {nodeName: n1}
+`;
+    const f = join(mkdtempSync(join(tmpdir(), "ovnsim-v6-")), "m.yaml");
+    writeFileSync(f, text);
+    const r = await cli(["trace", f, "--from", "pod/default/a", "--to", "fd00::1", "--tcp", "80"]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")).toEqual([expect.stringMatching(/--to fd00::1: IPv6, and a\.default has no IPv6 address/)]);
+  });
+});
+
+describe("what is not mapped for IPv6 is refused by name, and malformed dual-stack input is reported", () => {
+  const base = `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
+`;
+  const subnet = (spec: string): string => `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {${spec}}\n`;
+  const cases: [string, string, RegExp][] = [
+    ["a malformed cidrBlock", subnet('cidrBlock: "10.1.0.0/24,10.2.0.0/24"'), /^Subnet\/s1: cidrBlock "10\.1\.0\.0\/24,10\.2\.0\.0\/24": expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma$/],
+    ["an IPv6 underlay subnet", subnet('cidrBlock: "fd00:5::/64", vlan: v1, provider: ovn'), /^Subnet\/s1: cidrBlock fd00:5::\/64: IPv6 in an underlay subnet \(vlan\) is not mapped yet$/],
+    ["a private dual-stack subnet", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true'), /^Subnet\/s1: cidrBlock 10\.1\.0\.0\/24,fd00:5::\/64: IPv6 in a private subnet \(private\/allowSubnets ACLs\) is not mapped yet$/],
+    ["a dual-stack gateway of one family", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: 10.1.0.1'), /^Subnet\/s1: gateway 10\.1\.0\.1: expected an IPv4 and an IPv6 address for cidrBlock 10\.1\.0\.0\/24,fd00:5::\/64$/],
+    ["an IPv6 gateway outside", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: "10.1.0.1,fd00:6::1"'), /^Subnet\/s1: gateway fd00:6::1 is outside cidrBlock fd00:5::\/64$/],
+    [
+      "overlapping IPv6 halves",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64"')}---\napiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s2}\nspec: {cidrBlock: "10.2.0.0/24,fd00:5::/112"}\n`,
+      /^Subnet\/s2: cidrBlock fd00:5::\/112 overlaps Subnet\/s1's fd00:5::\/64 in VPC ovn-cluster$/,
+    ],
+    [
+      "a dual-stack pod pinned to one family",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", namespaces: [ns1]')}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns1, annotations: {ovn.kubernetes.io/ip_address: 10.1.0.5}}\nspec: {nodeName: n1}\n`,
+      /^Pod\/ns1\/p: ip_address "10\.1\.0\.5": Subnet\/s1 is dual-stack, expected an IPv4 and an IPv6 address separated by a comma$/,
+    ],
+    [
+      "a pinned IPv6 address outside",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", namespaces: [ns1]')}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns1, annotations: {ovn.kubernetes.io/ip_address: "10.1.0.5,fd00:6::5"}}\nspec: {nodeName: n1}\n`,
+      /^Pod\/ns1\/p: ip_address fd00:6::5 is outside Subnet\/s1 \(fd00:5::\/64\)$/,
+    ],
+    [
+      "a pinned IPv6 address taken",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", namespaces: [ns1]')}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns1, annotations: {ovn.kubernetes.io/ip_address: "fd00:5::2,10.1.0.5"}}\nspec: {nodeName: n1}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: q, namespace: ns1, annotations: {ovn.kubernetes.io/ip_address: "10.1.0.6,fd00:5:0::2"}}\nspec: {nodeName: n1}\n`,
+      /^Pod\/ns1\/q: ip_address fd00:5:0::2 is already taken$/,
+    ],
+    [
+      "a NAT gateway on a dual-stack subnet",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64"')}---\napiVersion: kubeovn.io/v1\nkind: VpcNatGateway\nmetadata: {name: gw1}\nspec: {vpc: ovn-cluster, subnet: s1, lanIp: 10.1.0.254}\n`,
+      /^VpcNatGateway\/gw1: subnet s1 has an IPv6 CIDR \(fd00:5::\/64\): IPv6 in NAT gateways is not mapped yet$/,
+    ],
+    [
+      "OVN-IC in a zone with IPv6",
+      `${subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64"')}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ovn-ic-config, namespace: kube-system}\ndata: {enable-ic: "true", az-name: az1, ic-db-host: 192.168.0.100, gw-nodes: n1}\n`,
+      /^ConfigMap\/kube-system\/ovn-ic-config: subnet s1 has an IPv6 CIDR \(fd00:5::\/64\): IPv6 with OVN-IC is not mapped yet$/,
+    ],
+    [
+      "an IPv6-only JOIN_CIDR",
+      `apiVersion: ovnsim.io/v1\nkind: InstallConfig\nmetadata: {name: install}\nspec: {JOIN_CIDR: "fd00:100:64::/112"}\n`,
+      /^InstallConfig\/install: JOIN_CIDR "fd00:100:64::\/112": expected an IPv4 CIDR, or an IPv4 and an IPv6 CIDR separated by a comma$/,
+    ],
+    [
+      "a POD_GATEWAY of one family for a dual-stack POD_CIDR",
+      `apiVersion: ovnsim.io/v1\nkind: InstallConfig\nmetadata: {name: install}\nspec: {POD_CIDR: "10.16.0.0/16,fd00:10:16::/112", POD_GATEWAY: 10.16.0.1}\n`,
+      /^InstallConfig\/install: subnet ovn-default: gateway 10\.16\.0\.1: expected an IPv4 and an IPv6 address for cidrBlock 10\.16\.0\.0\/16,fd00:10:16::\/112$/,
+    ],
+  ];
+  it.each(cases)("%s", (_name, doc, re) => {
+    const r = loadNetworkText(`${base}---\n${doc}`, "m.yaml");
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const msgs = r.diags.map((d) => d.message);
+    expect(msgs.some((m) => re.test(m)), msgs.join("\n")).toBe(true);
+    expect(r.diags.every((d) => d.loc?.file === "m.yaml" && d.loc.line > 1)).toBe(true);
+  });
+
+  it("a dual-stack install without POD_GATEWAY takes the first address of each POD_CIDR family", () => {
+    const r = loadNetworkText(`${base}---\napiVersion: ovnsim.io/v1\nkind: InstallConfig\nmetadata: {name: install}\nspec: {POD_CIDR: "10.17.0.0/16,fd00:17::/112"}\n`, "m.yaml");
+    if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+    expect(r.value.network.routers.get("ovn-cluster")!.ports.get("ovn-cluster-ovn-default")!.networks.toArray()).toEqual(["10.17.0.1/16", "fd00:17::1/112"]);
+  });
+});
