@@ -80,10 +80,11 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
  * defaults: POD_CIDR 10.16.0.0/16,fd00:10:16::/112, JOIN_CIDR 100.64.0.0/16,fd00:100:64::/112,
  * SVC_CIDR 10.96.0.0/12,fd00:10:96::/112, POD_GATEWAY 10.16.0.1,fd00:10:16::1). JOIN_CIDR needs
  * an IPv4 CIDR (the nodes' join addresses and ovn0 are IPv4 first); POD_CIDR may also be IPv6
- * only. POD_GATEWAY is checked against POD_CIDR where the subnet is built.
+ * only. POD_GATEWAY is checked against POD_CIDR where the subnet is built, SVC_CIDR's entries
+ * where the hosts' ipsets are (node-host.ts).
  */
-function checkCidrSettings(s: Settings): { key: "POD_CIDR" | "JOIN_CIDR" | "SVC_CIDR"; message: string }[] {
-  const out: { key: "POD_CIDR" | "JOIN_CIDR" | "SVC_CIDR"; message: string }[] = [];
+function checkCidrSettings(s: Settings): { key: "POD_CIDR" | "JOIN_CIDR"; message: string }[] {
+  const out: { key: "POD_CIDR" | "JOIN_CIDR"; message: string }[] = [];
   const families = (text: string): (4 | 6)[] | undefined => {
     const fams = text.split(",").map((x) => {
       const c = parseCidr(x.trim());
@@ -96,7 +97,6 @@ function checkCidrSettings(s: Settings): { key: "POD_CIDR" | "JOIN_CIDR" | "SVC_
   if (!pod) out.push({ key: "POD_CIDR", message: `POD_CIDR ${JSON.stringify(s.POD_CIDR)}: expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma` });
   const join = families(s.JOIN_CIDR);
   if (!join?.includes(4)) out.push({ key: "JOIN_CIDR", message: `JOIN_CIDR ${JSON.stringify(s.JOIN_CIDR)}: expected an IPv4 CIDR, or an IPv4 and an IPv6 CIDR separated by a comma` });
-  if (!families(s.SVC_CIDR)) out.push({ key: "SVC_CIDR", message: `SVC_CIDR ${JSON.stringify(s.SVC_CIDR)}: expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma` });
   return out;
 }
 
