@@ -183,6 +183,8 @@ export interface ProbeComparison {
   readonly ovnsim: OvnsimOutcome;
   /** Empty when the two agree. */
   readonly disagreements: readonly string[];
+  /** True when ovn-trace aborted on the probe, so `ovn` is no verdict of real OVN. */
+  readonly ovnAborted?: boolean;
 }
 
 /**
@@ -194,7 +196,7 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     const raw = outputs.get(probe.name);
     const ovnsim = tracer.run(probe);
     if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
-    if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`] };
+    if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`], ovnAborted: true };
     const ovn = ovnVerdict(raw);
     return { probe, ovn, ovnsim, disagreements: compareVerdict(ovnsim, ovn) };
   });

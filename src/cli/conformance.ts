@@ -153,7 +153,7 @@ export function registerConformanceCommand(parser: Argv, io: Io, setExit: (code:
             flags: flagsOf(r.probe),
             agree: r.disagreements.length === 0,
             ovnsim: ovnsimText(r),
-            ovn: headerVerdict(r.ovn),
+            ovn: r.ovnAborted ? "ovn-trace aborted" : headerVerdict(r.ovn),
             disagreements: r.disagreements,
           })),
         };
@@ -169,7 +169,7 @@ export function registerConformanceCommand(parser: Argv, io: Io, setExit: (code:
           io.out(`  microflow: ${r.probe.microflow}\n`);
           const flags = flagsOf(r.probe);
           io.out(`  flags:     ${flags.length ? flags.join(" ") : "(none)"}\n`);
-          io.out(`  ovnsim:    ${ovnsimText(r)}  |  real OVN: ${headerVerdict(r.ovn)}\n`);
+          io.out(`  ovnsim:    ${ovnsimText(r)}  |  real OVN: ${r.ovnAborted ? "ovn-trace aborted" : headerVerdict(r.ovn)}\n`);
           for (const d of r.disagreements) io.out(`  why:       ${d}\n`);
         }
         io.out(`${agreed < results.length ? "\n" : ""}agreement: ${agreed}/${results.length} probes (${percent(agreed, results.length)})\n`);

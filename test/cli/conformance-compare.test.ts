@@ -43,6 +43,7 @@ describe("comparing IPv6 probes with real OVN's recorded answers", () => {
     expect(recorded[nd]!.output.startsWith(OVN_TRACE_ABORTED)).toBe(true);
     const [r] = compareProbes(tracer.value, [probe(nd)], new Map([[nd, recorded[nd]!.output]]));
     expect(r!.disagreements).toEqual(["real ovn-trace aborted (assertion ovnact->type == OVNACT_ND_NA failed in ovnact_get_ND_NA()), so there is no verdict to compare"]);
+    expect(r!.ovnAborted).toBe(true);
     // ovnsim answers the solicitation with the router port's advertisement, to the sender.
     expect(r!.ovnsim.kind === "ran" && r!.ovnsim.outputs.map((o) => o.port)).toEqual(["web-1.apps"]);
   });

@@ -7,7 +7,7 @@
  *
  * Expected values follow the mapping doc and the manifests' comments, not ovnsim's output.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -129,6 +129,32 @@ describe("docs scenario dual-stack: golden export, README, and the friendly IPv6
   ]);
 });
 
+describe("a NetworkPolicy in the dual-stack scenario", () => {
+  const policy = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: apps}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: default}}}]}]
+`;
+  it("gets the rules of both families, the IPv6 gateway allowance, and each node's IPv6 allowance", () => {
+    const files = ["00-install.yaml", "10-nodes.yaml", "20-default.yaml", "30-apps.yaml"].map((f) => readFileSync(join(DIR, f), "utf8"));
+    const r = loadNetworkText(`${files.join("---\n")}${policy}`, "np.yaml");
+    if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+    const rows = r.value.network.portGroups.get("web.apps")!.acls.map((a) => `${a.direction} ${a.priority} ${a.match}`).toArray();
+    expect(rows).toContain("to-lport 2001 outport == @web.apps && ip && ip4.src == $web.apps.ingress.allow.IPv4.0 && ip4.src != $web.apps.ingress.except.IPv4.0");
+    expect(rows).toContain("to-lport 2001 outport == @web.apps && ip && ip6.src == $web.apps.ingress.allow.IPv6.0 && ip6.src != $web.apps.ingress.except.IPv6.0");
+    expect(rows).toContain("to-lport 2001 ip6.src == fd00:10:66::1");
+    const allow6 = r.value.network.addressSets.get("web.apps.ingress.allow.IPv6.0")!.addresses.toArray().sort();
+    // The pods of namespace default and its Service's ClusterIP of the family, as for IPv4.
+    expect(allow6).toEqual(["fd00:10:16::2", "fd00:10:16::3", "fd00:10:16::4", "fd00:10:96::80"]);
+    expect(r.value.network.addressSets.get("web.apps.ingress.allow.IPv4.0")!.addresses.toArray().sort()).toEqual(["10.16.0.2", "10.16.0.3", "10.16.0.4", "10.96.0.80"]);
+    const node = r.value.network.portGroups.get("node.kube.ovn.worker")!.acls.map((a) => a.match).toArray();
+    expect(node).toContain("ip6.src == fc00:f853:ccd:e793::3 && ip6.dst == $node.kube.ovn.worker_ip6");
+  });
+});
+
 describe("an IPv6-only subnet and Endpoints backends", () => {
   const text = `apiVersion: v1
 kind: Node
@@ -143,6 +169,11 @@ spec: {cidrBlock: "fd00:77:0:0::/64", namespaces: [ns6]}
 apiVersion: v1
 kind: Pod
 metadata: {name: a, namespace: ns6}
+spec: {nodeName: n1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: ns6, annotations: {ovn.kubernetes.io/port_security: "true", ovn.kubernetes.io/mac_address: "00:00:00:77:00:03"}}
 spec: {nodeName: n1}
 ---
 apiVersion: v1
@@ -165,6 +196,12 @@ subsets: [{addresses: [{ip: "fd00:77::0:2"}, {ip: 10.16.0.9}], ports: [{name: p,
     const rows = net.routers.get("ovn-cluster")!.policies.filter((p) => p.externalIds.get("subnet") === "v6only").map((p) => p.match).toArray();
     expect(rows).toEqual(["ip6.dst == fd00:77::/64"]); // the join has no IPv6: no IPv6 reroute to a node
     expect(Object.fromEntries(net.switches.get("v6only")!.otherConfig)).toEqual({ ipv6_prefix: "fd00:77::", exclude_ips: "fd00:77::1" });
+  });
+
+  it("puts the IPv6 address in a pod's port security too", () => {
+    const b = net.switches.get("v6only")!.ports.get("b.ns6")!;
+    expect(b.addresses.toArray()).toEqual(["00:00:00:77:00:03 fd00:77::3"]);
+    expect(b.portSecurity.toArray()).toEqual(["00:00:00:77:00:03 fd00:77::3"]);
   });
 
   it("takes the Endpoints addresses of the VIP's family, in RFC 5952 form", () => {
