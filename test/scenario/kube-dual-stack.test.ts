@@ -155,6 +155,25 @@ spec:
   });
 });
 
+describe("a centralized dual-stack subnet", () => {
+  it("reroutes each family's CIDR to the gateway node's join address of that family", () => {
+    const files = ["00-install.yaml", "10-nodes.yaml"].map((f) => readFileSync(join(DIR, f), "utf8"));
+    const central = `---
+apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata: {name: central}
+spec: {cidrBlock: "10.70.0.0/16,fd00:70::/64", gatewayType: centralized, gatewayNode: kube-ovn-worker}
+`;
+    const r = loadNetworkText(`${files.join("---\n")}${central}`, "c.yaml");
+    if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+    const rows = r.value.network.routers.get("ovn-cluster")!.policies.filter((p) => p.priority === 29000 && p.externalIds.get("subnet") === "central");
+    expect(rows.map((p) => [p.match, p.nexthops.toArray(), Object.fromEntries(p.externalIds)]).toArray()).toEqual([
+      ["ip4.src == 10.70.0.0/16", ["100.64.0.3"], { subnet: "central", "kube-ovn-worker": "100.64.0.3", vendor: "kube-ovn" }],
+      ["ip6.src == fd00:70::/64", ["fd00:100:64::3"], { subnet: "central", "kube-ovn-worker": "fd00:100:64::3", vendor: "kube-ovn" }],
+    ]);
+  });
+});
+
 describe("an IPv6-only subnet and Endpoints backends", () => {
   const text = `apiVersion: v1
 kind: Node
