@@ -4,14 +4,16 @@
  * tunnels, drops (reason and rule), and the same conntrack table afterwards. The network is the
  * Kube-OVN default scenario with the capture mapped onto it (`--map auto`), and the policy
  * scenario; small captures are replayed whole, with the exact-match cache inserting always so both
- * cache levels are exercised.
+ * cache levels are exercised. The captures that hold IPv6 are replayed onto the dual-stack
+ * scenario too, where their IPv6 packets map.
  *
  * Mismatches are reported by capture, packet and event.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { KEY_WORDS, W } from "../../src/flow/index.js";
+import { KEY_WORDS, W, extractKey, newKey } from "../../src/flow/index.js";
+import { readCaptureFile } from "../../src/pcap/index.js";
 import type { PacketSink } from "../../src/dataplane/index.js";
 import { Replayer, mapInjector } from "../../src/replay/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
@@ -65,8 +67,9 @@ function firstDifference(a: readonly string[], b: readonly string[]): string | u
   return undefined;
 }
 
-describe.each(["kube-ovn-default.yaml", "network-policy.yaml"])("cache on = cache off on %s", (scenario) => {
-  it.skipIf(files.length === 0).each(files.map((f) => [relative(PCAPS, f), f]))("%s", (_name, file) => {
+/** One case per capture: `scenario` replayed with the cache and without it gives the same log. */
+function sameWithAndWithout(scenario: string, list: readonly string[]): void {
+  it.skipIf(list.length === 0).each(list.map((f) => [relative(PCAPS, f), f]))("%s", (_name, file) => {
     const on = replayLog(scenario, file, true);
     const off = replayLog(scenario, file, false);
     expect(on.replayed).toBe(off.replayed);
@@ -74,4 +77,28 @@ describe.each(["kube-ovn-default.yaml", "network-policy.yaml"])("cache on = cach
     expect(on.events.length).toBe(off.events.length);
     expect(on.connections).toEqual(off.connections);
   }, 120_000);
+}
+
+describe.each(["kube-ovn-default.yaml", "network-policy.yaml"])("cache on = cache off on %s", (scenario) => sameWithAndWithout(scenario, files));
+
+/** Whether a capture holds an IPv6 packet (outside tunnels). */
+function hasIpv6(file: string): boolean {
+  const r = readCaptureFile(file);
+  if (!r.ok) return false;
+  const rd = r.value;
+  const k = newKey();
+  while (rd.next()) {
+    extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, k, 0, false);
+    if (k[W.ETH_TYPE] === 0x86dd) return true;
+  }
+  return false;
+}
+
+const files6 = files.filter(hasIpv6);
+
+describe("cache on = cache off on kube-ovn-dual-stack.yaml", () => {
+  it("some captures hold IPv6", () => {
+    if (files.length > 0) expect(files6.length).toBeGreaterThan(0);
+  });
+  sameWithAndWithout("kube-ovn-dual-stack.yaml", files6);
 });
