@@ -20,9 +20,9 @@
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
  * - Load balancing: each VIP keeps its first backend only (OVS picks by `dp_hash`, ovnsim by a
  *   hash of its own; bench/megaflows-vs-ovs.md).
- * - Checksums: every frame's IPv4, TCP, UDP, ICMP and ICMPv6 checksums are recomputed before it goes in
- *   (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all its
- *   fragments are among the packets: OVS's conntrack reassembles and checks it).
+ * - Checksums: every frame's IPv4, TCP, UDP, ICMP and ICMPv6 checksums are recomputed before it
+ *   goes in (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all
+ *   its fragments are among the packets: OVS's conntrack reassembles and checks it).
  *   Captures hold the wrong checksums of offloading senders; OVS's conntrack marks those packets
  *   invalid, ovnsim's does not check (README, known differences).
  * - Time: real OVS's clock is stopped (`time/stop`) for the whole run, so that no connection
@@ -98,10 +98,10 @@ export const SCENARIOS = ["kube-ovn-default.yaml", "network-policy.yaml", "kube-
  * request, which conntrack finds invalid and the NetworkPolicy's ACL stage drops (@14000), IP
  * fragments, whose datagrams conntrack reassembles, and some that never complete (@16000), and
  * ICMP errors, mapped with the connections they quote: 16 related to theirs and delivered, 4
- * about connections conntrack does not have, invalid and dropped (@18280); and on the default install
- * made dual-stack, the capture's IPv6 traffic laid onto the pods' IPv6 addresses: TCP and UDP beside
- * IPv4, with four ICMPv6 errors mapped with the connections they quote and related to them
- * (@20000), and a duplicate address check, flooded (@29000).
+ * about connections conntrack does not have, invalid and dropped (@18280); and on the default
+ * install made dual-stack, the capture's IPv6 traffic laid onto the pods' IPv6 addresses: TCP and
+ * UDP beside IPv4, with four ICMPv6 errors mapped with the connections they quote and related to
+ * them (@20000), and a duplicate address check, flooded (@29000).
  */
 export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000", "network-policy.yaml@14000", "network-policy.yaml@16000", "network-policy.yaml@18280", "kube-ovn-dual-stack.yaml@20000", "kube-ovn-dual-stack.yaml@29000"] as const;
 /**
@@ -595,6 +595,25 @@ export function portZeroPackets(): Result<OraclePacket[]> {
 export const TIMEOUTS = "timeouts";
 
 /**
+ * Two pods of network-policy on node1: api-1.backend accepts from other-1.default only what
+ * belongs to a connection api-1 started.
+ */
+const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
+const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
+type End = typeof API;
+
+/**
+ * An IPv4 frame from one pod of 10.16.0.0/16 to another carrying `l4` of protocol `proto`, its
+ * checksums filled in, sent at `at`.
+ */
+function podFrame(from: End, to: End, proto: number, l4: readonly number[], at?: number): OraclePacket {
+  const ip = [0x45, 0, ...be16(20 + l4.length), 0, 1, 0, 0, 64, proto, 0, 0, 10, 16, 0, from.ip, 10, 16, 0, to.ip];
+  const f = new Uint8Array([0, 0, 0, 0x16, 0, to.mac, 0, 0, 0, 0x16, 0, from.mac, 8, 0, ...ip, ...l4]);
+  fixChecksums(f);
+  return { port: from.port, frame: f, ...(at !== undefined ? { at } : {}) };
+}
+
+/**
  * Connections expiring by OVS's default timeouts, through network-policy's stateful ACLs on node1:
  * api-1.backend accepts from other-1.default only what belongs to a connection api-1 started, so
  * each of other-1's packets shows whether that connection was still there.
@@ -605,24 +624,10 @@ export const TIMEOUTS = "timeouts";
  * - TCP api-1 → other-1:443: handshake, a segment after 31 s (established: 24 h), both ends close,
  *   a late segment inside the 30 s a closed connection has (it refreshes them), and one after.
  */
-/** Two pods of network-policy on node1: api-1.backend accepts from other-1.default only what belongs to a connection api-1 started. */
-const API = { port: "api-1.backend", mac: 0x20, ip: 0x14 };
-const OTHER = { port: "other-1.default", mac: 0x40, ip: 0x28 };
-type End = typeof API;
-
-/** An IPv4 frame from one pod of 10.16.0.0/16 to another carrying `l4` of protocol `proto`, its checksums filled in, sent at `at`. */
-function podFrame(from: End, to: End, proto: number, l4: readonly number[], at?: number): OraclePacket {
-  const ip = [0x45, 0, ...be16(20 + l4.length), 0, 1, 0, 0, 64, proto, 0, 0, 10, 16, 0, from.ip, 10, 16, 0, to.ip];
-  const f = new Uint8Array([0, 0, 0, 0x16, 0, to.mac, 0, 0, 0, 0x16, 0, from.mac, 8, 0, ...ip, ...l4]);
-  fixChecksums(f);
-  return { port: from.port, frame: f, ...(at !== undefined ? { at } : {}) };
-}
-
 export function timeoutPackets(): Result<OraclePacket[]> {
-  const frame = (from: End, to: End, proto: 6 | 17, l4: number[], at: number): OraclePacket => podFrame(from, to, proto, l4, at);
-  const udp = (from: End, to: End, sport: number, dport: number, at: number): OraclePacket => frame(from, to, 17, [...be16(sport), ...be16(dport), 0, 12, 0, 0, 0x61, 0x61, 0x61, 0x61], at);
+  const udp = (from: End, to: End, sport: number, dport: number, at: number): OraclePacket => podFrame(from, to, 17, [...be16(sport), ...be16(dport), 0, 12, 0, 0, 0x61, 0x61, 0x61, 0x61], at);
   const tcp = (from: End, to: End, sport: number, dport: number, flags: number, seq: number, ack: number, at: number): OraclePacket =>
-    frame(from, to, 6, [...be16(sport), ...be16(dport), ...be32(seq), ...be32(ack), 0x50, flags, 0xff, 0xff, 0, 0, 0, 0], at);
+    podFrame(from, to, 6, [...be16(sport), ...be16(dport), ...be32(seq), ...be32(ack), 0x50, flags, 0xff, 0xff, 0, 0, 0, 0], at);
   const SYN = 0x02;
   const ACK = 0x10;
   const FIN = 0x01;
@@ -652,7 +657,10 @@ export function timeoutPackets(): Result<OraclePacket[]> {
 /** The SCTP conversation's recording (`sctpPackets`), beside the capture ones. */
 export const SCTP = "sctp";
 
-/** An SCTP packet of one DATA chunk (4 bytes of data, stream 0), verification tag `tag`, its checksum filled in. */
+/**
+ * An SCTP packet of one DATA chunk (4 bytes of data, stream 0), verification tag `tag`, its
+ * checksum filled in.
+ */
 function sctpPacket(sport: number, dport: number, tag: number): number[] {
   const p = new Uint8Array([...be16(sport), ...be16(dport), ...be32(tag), 0, 0, 0, 0, 0, 3, ...be16(20), ...be32(1), 0, 0, 0, 0, ...be32(0), 0x61, 0x61, 0x61, 0x61]);
   p.set(be32(computeSctpChecksum(p, 0, p.length)), 8);

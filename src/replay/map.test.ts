@@ -101,7 +101,8 @@ describe("networkEndpoints", () => {
     expect(web3.reachableFrom).toEqual(expect.arrayContaining(["ovn-default", "apps"]));
     const ext = eps.filter((e) => e.kind === "external");
     expect(ext.map((e) => e.name)).toEqual(["198.18.0.1", "198.18.0.2", "198.18.0.3", "198.18.0.4"]);
-    // From a pod on node2, packets of the outside enter at node2's node port, from its MAC to the router's join MAC.
+    // From a pod on node2, packets of the outside enter at node2's node port, from its MAC to the
+    // router's join MAC.
     const acc = ext[0]!.access!.find((a) => a.switch === "ovn-default" && a.chassis === "node2")!;
     expect(acc.inject.portName).toBe("node-node2");
     expect(acc.fromMac).toEqual([0x0000, 0x00640003]);
@@ -689,11 +690,13 @@ describe("neighbour discovery on kube-ovn-dual-stack", () => {
     expect([...ns.subarray(W.IPV6_DST, W.IPV6_DST + 4)]).toEqual(solicited(target.ip6!));
     expect([ns[W.ETH_DST], ns[W.ETH_DST + 1]]).toEqual([0x3333, solicited(target.ip6!)[3]]);
     expect([ns[W.ARP_SHA], ns[W.ARP_SHA + 1], ns[W.ETH_SRC], ns[W.ETH_SRC + 1]]).toEqual([...sender.mac!, ...sender.mac!]);
-    // The advertisement comes from the target's pod, to the sender's, its link-layer option the target's MAC.
+    // The advertisement comes from the target's pod, to the sender's, its link-layer option the
+    // target's MAC.
     const na = r.out[1]!.key;
     expect([addr(na, "src"), addr(na, "dst")]).toEqual([`6:${target.ip6!.join(",")}`, `6:${sender.ip6!.join(",")}`]);
     expect([na[W.ARP_THA], na[W.ARP_THA + 1], na[W.ETH_DST], na[W.ETH_DST + 1]]).toEqual([...target.mac!, ...sender.mac!]);
-    // The logical switch answers the solicitation for the target: back to the sender, from the target.
+    // The logical switch answers the solicitation for the target: back to the sender, from the
+    // target.
     const exec = new LogicalExecutor(program, { ct: { kind: "table" }, calls: portSecurityCalls(net, program), macBindings: traceInputs(net).macBindings });
     const inj = r.plan.injections[r.out[0]!.inject]!;
     const res = exec.run(ns.slice(), { datapath: inj.datapath, inport: inj.inport });
@@ -763,7 +766,8 @@ function mappable(keys: readonly Uint32Array[], v6: boolean): { ipOrArp: number;
 describe.skipIf(!haveComposite)("ndpi-composite-99k onto kube-ovn-default", () => {
   it("maps nearly every IPv4 and ARP packet, counted by reason, and rewritten frames extract to the mapped keys", () => {
     const { mapped, unmapped, keys } = mapCapture(COMPOSITE, "kube-ovn-default");
-    // Independent counts: packets that are neither IPv4 nor ARP cannot map, and IPv6 is counted as such.
+    // Independent counts: packets that are neither IPv4 nor ARP cannot map, and IPv6 is counted as
+    // such.
     const { ipOrArp } = mappable(keys, false);
     expect(unmapped.ipv6 ?? 0).toBe(keys.filter((k) => k[W.ETH_TYPE] === 0x86dd).length);
     expect(mapped).toBeLessThanOrEqual(ipOrArp);

@@ -1410,7 +1410,8 @@ export class TraceMapper {
       key[W_ETH_DST] = pm[2 * u]!;
       key[W_ETH_DST + 1] = pm[2 * u + 1]!;
     }
-    // Link-layer options: a solicitation's source (`arp_sha`), an advertisement's target (`arp_tha`).
+    // Link-layer options: a solicitation's source (`arp_sha`), an advertisement's target
+    // (`arp_tha`).
     if ((key[W_ARP_SHA]! | key[W_ARP_SHA + 1]!) !== 0) {
       key[W_ARP_SHA] = pm[2 * s]!;
       key[W_ARP_SHA + 1] = pm[2 * s + 1]!;

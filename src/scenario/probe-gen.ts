@@ -28,14 +28,14 @@
  * - `gen/lb6/SWITCH/[VIP]:PORT`: the same for every IPv6 VIP, with IPv6 clients.
  * - `gen/nat/ROUTER/KIND/ADDRESS`: per IPv4 NAT rule (IPv6 ones are skipped and counted), on its
  *   router's external side (the rule's gateway port, else the router's distributed gateway port,
- *   else the router port whose network holds the external address), with the first endpoint on that port's switch as the
- *   outside host: `dnat` (dnat and dnat_and_snat): outside host → external IP, to the rule's
- *   external MAC when it is a distributed one, else to the router port's; `dnat-reply`: the
- *   logical host answering the outside host, with `--ct est,rpl`; `snat` (snat and
- *   dnat_and_snat): the first logical host behind the router whose address is in the rule's
+ *   else the router port whose network holds the external address), with the first endpoint on that
+ *   port's switch as the outside host: `dnat` (dnat and dnat_and_snat): outside host → external IP,
+ *   to the rule's external MAC when it is a distributed one, else to the router port's;
+ *   `dnat-reply`: the logical host answering the outside host, with `--ct est,rpl`; `snat` (snat
+ *   and dnat_and_snat): the first logical host behind the router whose address is in the rule's
  *   logical IP → the outside host (8.8.8.8 when there is none); `snat-reply`: the outside host
- *   answering to the external IP with `--ct est,rpl`. ovn-trace has no connection table, so a
- *   reply is driven by its `--ct` flags alone, which is how it has to be traced.
+ *   answering to the external IP with `--ct est,rpl`. ovn-trace has no connection table, so a reply
+ *   is driven by its `--ct` flags alone, which is how it has to be traced.
  * - `gen/arp/ROUTER-PORT/IP`: an ARP request for each IPv4 address of a router port, from the
  *   first endpoint on the attached switch (one in the port's network if there is one).
  * - `gen/nd/ROUTER-PORT/IP`: a neighbour solicitation for each IPv6 address of a router port, from
@@ -342,7 +342,8 @@ function genLoadBalancers(t: Topology, c: Collector, family: 4 | 6): void {
         c.skip(`${v6}load-balancer (switch, VIP) pairs with no client on the switch`);
         return;
       }
-      // Behind a router the VIP is off-link; on a switch without one, the frame goes to the backend.
+      // Behind a router the VIP is off-link; on a switch without one, the frame goes to the
+      // backend.
       const mac = (t.attachments.get(sw) ?? []).length > 0 ? t.gatewayOf(client)?.mac : here.find((e) => e.ip === beIp)?.mac;
       if (mac === undefined) {
         c.skip(`${v6}load-balancer (switch, VIP) pairs whose backend is off a switch without a router`);

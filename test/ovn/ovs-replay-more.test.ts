@@ -1,9 +1,10 @@
 /**
  * The replay oracle (scripts/ovs-replay.ts), continued from ovs-replay.test.ts: the later windows
- * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and the conversations beside the captures, frame for frame
- * the same way: load-balancer hairpins, ICMP errors and pings through a gateway router's NAT (the
- * errors' quoted packets translated too, byte for byte), IPv4 fragments, fragment lists that never
- * complete, TCP and UDP with port 0, SCTP keyed by its addresses alone, and connections that expire.
+ * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and
+ * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
+ * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
+ * for byte), IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
+ * keyed by its addresses alone, and connections that expire.
  */
 import { expect } from "vitest";
 import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
@@ -24,9 +25,9 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   [ICMP_NAT]: {
     what: "ICMP through NAT (errors and their quoted packets translated back, pings by identifier)",
     sane: (rec) => {
-      // Where real OVS sent each packet: the errors about translated connections reach the pods that
-      // made them, the unrelated error and the unanswered reply go nowhere, the ping from outside
-      // with a pod's identifier is the router's to answer.
+      // Where real OVS sent each packet: the errors about translated connections reach the pods
+      // that made them, the unrelated error and the unanswered reply go nowhere, the ping from
+      // outside with a pod's identifier is the router's to answer.
       const where = rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, 2).join(" ")).join(","));
       expect(where).toEqual(["vif upstream", "vif vm-g3", "vif vm-g3", "", "vif upstream", "vif vm-g2", "vif upstream", "vif vm-g1", "", "vif upstream", "vif vm-g1", "vif upstream"]);
     },
@@ -34,9 +35,9 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   [FRAGMENTS]: {
     what: "IPv4 fragments through stateful ACLs (held until their datagram completes)",
     sane: (rec) => {
-      // Real OVS sent a datagram's fragments all at once, when the last one came (packets 2, 4, 10);
-      // nothing of the datagram that never completed (5), of the one with a short fragment (6, 7),
-      // nor of the TCP one whose later fragment the port ACL refused (11, 12).
+      // Real OVS sent a datagram's fragments all at once, when the last one came (packets 2, 4,
+      // 10); nothing of the datagram that never completed (5), of the one with a short fragment (6,
+      // 7), nor of the TCP one whose later fragment the port ACL refused (11, 12).
       const sent = rec.outputs.map((o) => o.length);
       expect(sent).toEqual([0, 0, 3, 0, 2, 0, 0, 0, 0, 0, 2, 0, 0]);
     },

@@ -128,7 +128,8 @@ describe("load-balancer probes", () => {
 });
 
 describe("IPv6 probes", () => {
-  // pod1 and pod3 are dual-stack on lan1; pod2 is IPv6-only on lan2; the VIP has one backend on each.
+  // pod1 and pod3 are dual-stack on lan1; pod2 is IPv6-only on lan2; the VIP has one backend on
+  // each.
   const text = `
 name: v6
 switches:

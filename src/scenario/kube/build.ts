@@ -1,6 +1,7 @@
 /**
  * Kube-OVN manifests → the OVN Northbound network kube-ovn-controller would build
- * (kube-ovn-mapping.md §1-4, §7), plus the names `ovnsim trace` accepts for pods, services and nodes.
+ * (kube-ovn-mapping.md §1-4, §7), plus the names `ovnsim trace` accepts for pods, services and
+ * nodes.
  *
  * Mapped: the default install (router `ovn-cluster`, `join` with one `node-<node>` port per Node,
  * `ovn-default`, the six cluster load balancers, the join default route, the policy table: 31000
@@ -11,21 +12,21 @@
  * chassis each, encap = TUNNEL_TYPE on the InternalIP, join address lowest-free or pinned), Pods
  * (subnet from the pod or namespace annotation or a Subnet's `namespaces`, address lowest-free or
  * pinned, MAC pinned or derived, port `<pod>.<ns>` on its node, port groups `node.<node>` and
- * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the `*-session`
- * LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no backend, no VIP),
- * NetworkPolicies (netpol.ts); ProviderNetworks, Vlans, underlay subnets (localnet port,
- * logicalGateway, U2O interconnection) and the vlan-mode install (underlay.ts); Vpc enableExternal
- * and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); the default VPC's external
- * gateway (ConfigMap `ovn-external-gw-config`) and the pods' `eip` / `snat` annotations
- * (external-gw.ts: planned before the pods, applied to the assembled network); VPC NAT gateways with their
- * IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before the other
- * pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` / `ovn-vpc-nat-config` and
- * the external network's NetworkAttachmentDefinition are read there); OVN-IC (`ovn-ic-config`,
- * ic.ts: the transit switch, its ports, the remote zones' gateways and the learned routes, given
- * the other zones' manifests as `peers`). Subnets whose provider is a non-OVN attachment
- * (`<nad>.<ns>`) only do IPAM: they get no switch. Subnet `natOutgoing` (node-host.ts: a model
- * NodeHost per Node: ovn0, the host routes and the ipsets of the host's MASQUERADE rules, with a
- * centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object).
+ * `<subnet>.<node>`), Services (ClusterIP VIPs on the VPC's LBs, session affinity to the
+ * `*-session` LBs, backends from Endpoints or EndpointSlices, else from the selector's pods; no
+ * backend, no VIP), NetworkPolicies (netpol.ts); ProviderNetworks, Vlans, underlay subnets
+ * (localnet port, logicalGateway, U2O interconnection) and the vlan-mode install (underlay.ts); Vpc
+ * enableExternal and OvnEip / OvnFip / OvnSnatRule / OvnDnatRule (ovn-nat.ts); the default VPC's
+ * external gateway (ConfigMap `ovn-external-gw-config`) and the pods' `eip` / `snat` annotations
+ * (external-gw.ts: planned before the pods, applied to the assembled network); VPC NAT gateways
+ * with their IptablesEIP/Snat/Dnat/FIP rules (nat-gateway.ts: the gateway pod's port, placed before
+ * the other pods, and a model NatGateway; the ConfigMaps `ovn-vpc-nat-gw-config` /
+ * `ovn-vpc-nat-config` and the external network's NetworkAttachmentDefinition are read there);
+ * OVN-IC (`ovn-ic-config`, ic.ts: the transit switch, its ports, the remote zones' gateways and the
+ * learned routes, given the other zones' manifests as `peers`). Subnets whose provider is a non-OVN
+ * attachment (`<nad>.<ns>`) only do IPAM: they get no switch. Subnet `natOutgoing` (node-host.ts: a
+ * model NodeHost per Node: ovn0, the host routes and the ipsets of the host's MASQUERADE rules,
+ * with a centralized subnet's `gatewayNode: node:ip` SNAT; host iptables, no OVN object).
  *
  * IPv6 (kube-ovn-mapping.md §1.2-1.5, §2.3, §4): a Subnet's cidrBlock (and POD_CIDR) may be one
  * IPv4 CIDR, one IPv6 CIDR, or one of each ("v4,v6" in either order); JOIN_CIDR is IPv4 or "v4,v6".
@@ -351,7 +352,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     if (n.joinIp) subnetByName.get("join")!.ports.push(SwitchPort({ name: `node-${n.name}`, addresses: List([[n.mac, n.joinIp, n.joinIp6].filter(Boolean).join(" ")]), chassis: n.name }));
   }
 
-  // OVN-IC (ic.ts) advertises IPv4 routes only: refuse it in a zone with IPv6 rather than half-map it.
+  // OVN-IC (ic.ts) advertises IPv4 routes only: refuse it in a zone with IPv6 rather than half-map
+  // it.
   const icConfig = objs.find((o) => o.kind === "ConfigMap" && o.name === "ovn-ic-config" && o.namespace === "kube-system");
   const v6Subnet = subnets.find((s) => s.v6);
   if (icConfig && (icConfig.raw.data as Record<string, unknown> | undefined)?.["enable-ic"] === "true" && v6Subnet) {
@@ -568,7 +570,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     const policies: RouterPolicy[] = [];
     const pol = (priority: number, match: string, action: "allow" | "reroute", nexthops: string[], ext: Record<string, string>): void =>
       void policies.push(RouterPolicy({ priority, match, action, nexthops: List(nexthops), externalIds: KV({ ...ext, vendor: "kube-ovn" }) }));
-    // Each row per family the subnet (or node) has: IPv4 first, then IPv6 with `ip6.` and the join IPv6.
+    // Each row per family the subnet (or node) has: IPv4 first, then IPv6 with `ip6.` and the join
+    // IPv6.
     for (const s of vsubs) {
       if (vpc !== DEFAULT_VPC || routedAsOverlay(s.underlay)) {
         if (s.cidr) pol(31000, `ip4.dst == ${formatSubnet(s.cidr)}`, "allow", [], { subnet: s.name });
