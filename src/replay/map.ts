@@ -85,7 +85,7 @@
  * Hot path: `map` allocates nothing and builds no strings: an open-addressing table over typed
  * arrays finds the connection, and the plan's per-connection words are copied into the key.
  */
-import { formatIpv4, formatIpv6, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseIpv6, parseMac } from "../base/index.js";
+import { cidrContains, formatIpv4, formatIpv6, hashAdd, hashFinish, ipv4FromBytes, ipv4InPrefix, ipv4Mask, parseCidr, parseIpv4, parseIpv6, parseMac, type Cidr } from "../base/index.js";
 import { ICMP_ERROR, chooseBackend, tupleOf, type IcmpMessage } from "../dataplane/index.js";
 import { PARSE, W, newKey, type FieldDef } from "../flow/index.js";
 import { parseLbEndpoint, type Network } from "../model/index.js";
@@ -208,16 +208,19 @@ function text6(a: Ip6Words): string {
   return a.join(",");
 }
 
-/** Whether `a` lies in the IPv6 prefix `net`/`len`. */
-function inPrefix6(a: Ip6Words, net: Ip6Words, len: number): boolean {
-  for (let i = 0; i < 4; i++) {
-    const bits = Math.min(32, Math.max(0, len - 32 * i));
-    if (bits === 0) return true;
-    const m = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-    if (((a[i]! ^ net[i]!) & m) !== 0) return false;
-  }
-  return true;
+/** Key words of an IPv6 address as its 16 bytes. */
+function bytes6(a: Ip6Words): Uint8Array {
+  const b = new Uint8Array(16);
+  a.forEach((w, i) => {
+    b[4 * i] = w >>> 24;
+    b[4 * i + 1] = (w >>> 16) & 0xff;
+    b[4 * i + 2] = (w >>> 8) & 0xff;
+    b[4 * i + 3] = w & 0xff;
+  });
+  return b;
 }
+
+const LINK_LOCAL6 = parseCidr("fe80::/10")!;
 
 /**
  * The MAC of the first "MAC IP..." entry of a port's addresses that has an address, with that
@@ -234,7 +237,7 @@ function macAndIp(addresses: readonly string[]): { mac: MacWords; ip?: number; i
       const v4 = parseIpv4(t);
       const v6 = v4 === undefined ? parseIpv6(t) : undefined;
       if (v4 !== undefined) ip ??= v4;
-      else if (v6 && !inPrefix6(words6(v6), [0xfe800000, 0, 0, 0], 10)) ip6 ??= words6(v6);
+      else if (v6 && !cidrContains(LINK_LOCAL6, v6)) ip6 ??= words6(v6);
     }
     if (ip !== undefined || ip6 !== undefined) return { mac, ...(ip !== undefined ? { ip } : {}), ...(ip6 ? { ip6 } : {}) };
   }
@@ -246,17 +249,12 @@ interface RouterLink {
   readonly mac: MacWords;
   /** IPv4 networks of the router port: [network, prefix length, own address]. */
   readonly nets: readonly (readonly [number, number, number])[];
-  /** IPv6 networks of the router port: [own address, prefix length]. */
-  readonly nets6: readonly (readonly [Ip6Words, number])[];
+  /** IPv6 networks of the router port. */
+  readonly nets6: readonly Cidr[];
 }
 
-function ipv6Nets(networks: readonly string[]): [Ip6Words, number][] {
-  const out: [Ip6Words, number][] = [];
-  for (const n of networks) {
-    const c = parseCidr(n);
-    if (c?.family === 6) out.push([words6(c.addr), c.prefixLen]);
-  }
-  return out;
+function ipv6Nets(networks: readonly string[]): Cidr[] {
+  return networks.map(parseCidr).filter((c): c is Cidr => c?.family === 6);
 }
 
 function ipv4Nets(networks: readonly string[]): [number, number, number][] {
@@ -374,7 +372,7 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       const ip6 = found.ip6 && !podByIp6.has(text6(found.ip6)) ? found.ip6 : undefined;
       if (ip === undefined && !ip6) continue;
       const rl = links.get(ls.name)!;
-      const gw = rl.find((l) => (ip !== undefined && l.nets.some(([n, len]) => ipv4InPrefix(ip, n, len))) || (ip6 !== undefined && l.nets6.some(([n, len]) => inPrefix6(ip6, n, len)))) ?? rl[0];
+      const gw = rl.find((l) => (ip !== undefined && l.nets.some(([n, len]) => ipv4InPrefix(ip, n, len))) || (ip6 !== undefined && l.nets6.some((c) => cidrContains(c, bytes6(ip6))))) ?? rl[0];
       const pod: Endpoint = {
         kind: "pod",
         name: p.name,
@@ -607,14 +605,7 @@ function isNdType(type: number): boolean {
 
 /** IPv6 words as RFC 5952 text. */
 function formatWords6(a: Ip6Words): string {
-  const b = new Uint8Array(16);
-  a.forEach((w, i) => {
-    b[4 * i] = w >>> 24;
-    b[4 * i + 1] = (w >>> 16) & 0xff;
-    b[4 * i + 2] = (w >>> 8) & 0xff;
-    b[4 * i + 3] = w & 0xff;
-  });
-  return formatIpv6(b);
+  return formatIpv6(bytes6(a));
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -1255,6 +1246,17 @@ export class TraceMapper {
     const d = base + (fwdDir ? C_FWD : C_REV);
     const inject = cv[d + D_INJECT]!;
     if (inject === NO_INJECT) return this.miss(R_BROADCAST_SOURCE);
+    this.putDirection(key, d, v6, fwdDir && (cv[base + C_FLAGS]! & F_KEEP_DMAC) !== 0);
+    if (ported && (cv[base + C_FLAGS]! & F_PORTS) !== 0) key[W_TP] = cv[d + D_TP]!;
+    return inject;
+  }
+
+  /**
+   * Writes the addresses and MACs of the plan's direction at `d` into `key` (the destination MAC
+   * kept when `keepDmac`), and removes its VLAN tags.
+   */
+  private putDirection(key: Uint32Array, d: number, v6: boolean, keepDmac: boolean): void {
+    const cv = this.conn;
     if (v6) {
       const m = this.mapped6;
       const s4 = cv[d + D_SRC]! * 4;
@@ -1267,16 +1269,14 @@ export class TraceMapper {
       key[W_NW_SRC] = cv[d + D_SRC]!;
       key[W_NW_DST] = cv[d + D_DST]!;
     }
-    if (ported && (cv[base + C_FLAGS]! & F_PORTS) !== 0) key[W_TP] = cv[d + D_TP]!;
     key[W_ETH_SRC] = cv[d + D_SMAC_HI]!;
     key[W_ETH_SRC + 1] = cv[d + D_SMAC_LO]!;
-    if (!fwdDir || (cv[base + C_FLAGS]! & F_KEEP_DMAC) === 0) {
+    if (!keepDmac) {
       key[W_ETH_DST] = cv[d + D_DMAC_HI]!;
       key[W_ETH_DST + 1] = cv[d + D_DMAC_LO]!;
     }
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
-    return inject;
   }
 
   /**
@@ -1311,28 +1311,17 @@ export class TraceMapper {
     const e = base + (quotedFwd ? C_REV : C_FWD);
     const inject = cv[e + D_INJECT]!;
     if (inject === NO_INJECT) return other();
+    this.putDirection(key, e, v6, false);
+    // The quoted packet: that direction reversed.
     if (v6) {
-      const a = this.mapped6;
-      const s4 = cv[e + D_SRC]! * 4;
-      const d4 = cv[e + D_DST]! * 4;
       for (let i = 0; i < 4; i++) {
-        key[W_IPV6_SRC + i] = a[s4 + i]!;
-        key[W_IPV6_DST + i] = a[d4 + i]!;
-        qs[i] = a[d4 + i]!;
-        qd[i] = a[s4 + i]!;
+        qs[i] = key[W_IPV6_DST + i]!;
+        qd[i] = key[W_IPV6_SRC + i]!;
       }
     } else {
-      key[W_NW_SRC] = cv[e + D_SRC]!;
-      key[W_NW_DST] = cv[e + D_DST]!;
-      qs[3] = cv[e + D_DST]!;
-      qd[3] = cv[e + D_SRC]!;
+      qs[3] = key[W_NW_DST]!;
+      qd[3] = key[W_NW_SRC]!;
     }
-    key[W_ETH_SRC] = cv[e + D_SMAC_HI]!;
-    key[W_ETH_SRC + 1] = cv[e + D_SMAC_LO]!;
-    key[W_ETH_DST] = cv[e + D_DMAC_HI]!;
-    key[W_ETH_DST + 1] = cv[e + D_DMAC_LO]!;
-    key[W_VLAN0] = 0;
-    key[W_VLAN1] = 0;
     if (ported && (flags & F_PORTS) !== 0) {
       const tp = cv[e + D_TP]!;
       m.innerSport = tp & 0xffff;
