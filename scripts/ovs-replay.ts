@@ -742,7 +742,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   r.group.sink = sink;
   const out: string[][] = [];
   for (const p of packets) {
-    const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port) : r.injectionFor(p.port);
+    const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port, CHASSIS) : r.injectionFor(p.port);
     if (!at) return fail(error("oracle.port", `no injection point for ${p.port}`));
     const injected = new Uint32Array(KEY_WORDS);
     extractKey(p.frame, 0, p.frame.length, p.frame.length, 1, injected, 0, false);

@@ -28,7 +28,7 @@ export function mapInjector(replayer: Replayer, mode: string, captures: readonly
     observe?.(key);
   });
   const plan = mapper.freeze();
-  const resolved: (Injection | undefined)[] = plan.injections.map((e) => replayer.injectionFor(e.portName) ?? replayer.injectionAt(e.datapath, e.inport, e.portName));
+  const resolved: (Injection | undefined)[] = plan.injections.map((e) => replayer.injectionFor(e.portName) ?? replayer.injectionAt(e.datapath, e.inport, e.portName, e.chassis));
   let unbound = 0;
   const injections = resolved.map((r, i) => r ?? { portName: plan.injections[i]!.portName, chassis: "", datapath: undefined!, entry: 0 });
   return {

@@ -109,10 +109,15 @@ describe("networkEndpoints", () => {
     expect(acc.toMac).toEqual([0x0000, 0x00640001]);
   });
 
-  it("localnet-vlan: external hosts at the top of the subnet, entering at the localnet port", () => {
+  it("localnet-vlan: external hosts at the top of the subnet, entering at the localnet port of each chassis on the provider network", () => {
     const ext = nets["localnet-vlan"]!.endpoints.filter((e) => e.kind === "external");
     expect(ext.map((e) => e.name)).toEqual(["172.17.0.254", "172.17.0.253", "172.17.0.252", "172.17.0.251"]);
-    expect(ext.every((e) => e.access?.[0]?.inject.portName === "localnet.vlan100")).toBe(true);
+    for (const e of ext) {
+      expect(e.access!.map((a) => [a.chassis, a.inject.portName, a.inject.chassis])).toEqual([
+        ["node1", "localnet.vlan100", "node1"],
+        ["node2", "localnet.vlan100", "node2"],
+      ]);
+    }
     expect(ext[0]!.access![0]!.nextHopMac).toEqual([0x02ee, ip("172.17.0.254")]);
   });
 });

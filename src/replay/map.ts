@@ -22,8 +22,10 @@
  * - external addresses, where the network has a way in from outside:
  *   (a) a switch with a localnet port and an IPv4 subnet: hosts on the same provider segment, the
  *       highest free addresses of the subnet (`externalsPerEntry` of them), MAC `02:ee:` and the
- *       four address bytes; their packets enter at the localnet port; only that switch's pods
- *       reach them, directly on L2;
+ *       four address bytes; only that switch's pods reach them, directly on L2; their packets
+ *       enter at the localnet port on the chassis of the pod they are sent to (the provider
+ *       network delivers a frame where its destination MAC was learned: a frame that came in on
+ *       another chassis would be sent back out the localnet port it came from, and dropped);
  *   (b) Kube-OVN node ports: hosts beyond the nodes, addresses 198.18.0.1 and up (RFC 2544's
  *       benchmarking range; IPv6 2001:2::1 and up, RFC 5180's, where a node port has an IPv6
  *       address), reached through their gateway by the pods of every switch without a
@@ -102,6 +104,8 @@ export interface EntryPort {
   readonly datapath: number;
   readonly inport: number;
   readonly portName: string;
+  /** A localnet port's chassis: where the provider network hands the packet in (undefined: any). */
+  readonly chassis?: string;
 }
 
 /** How the pods of one switch reach an external address. */
@@ -435,6 +439,9 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
     const inject = ln ? injectionOf(ln.name) : undefined;
     if (!ln || !inject || subnet?.family !== 4 || subnet.prefixLen > 30 || !pods.some((p) => p.switch === ls.name && p.ip !== undefined)) continue;
     const excluded = excludedTest(ls.otherConfig.get("exclude_ips"));
+    // The chassis on the provider network: each hands in the frames for its own pods.
+    const network = ln.options.get("network_name") ?? "";
+    const segment = [...net.chassis.values()].filter((c) => c.bridgeMappings.has(network)).map((c) => c.name);
     const bcast = (ipv4FromBytes(subnet.addr) | ~ipv4Mask(subnet.prefixLen)) >>> 0;
     const netAddr = (ipv4FromBytes(subnet.addr) & ipv4Mask(subnet.prefixLen)) >>> 0;
     let found = 0;
@@ -443,7 +450,9 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       used.add(ip);
       found++;
       const mac: MacWords = [0x02ee, ip >>> 0];
-      externals.push({ kind: "external", name: formatIpv4(ip), ip, reachableFrom: [ls.name], access: [{ switch: ls.name, inject, fromMac: mac, nextHopMac: mac }] });
+      const access: ExternalAccess[] = segment.map((chassis) => ({ switch: ls.name, chassis, inject: { ...inject, chassis }, fromMac: mac, nextHopMac: mac }));
+      if (access.length === 0) access.push({ switch: ls.name, inject, fromMac: mac, nextHopMac: mac });
+      externals.push({ kind: "external", name: formatIpv4(ip), ip, reachableFrom: [ls.name], access });
     }
   }
   if (nodePorts.length > 0) {
@@ -775,10 +784,11 @@ export class TraceMapper {
   }
 
   private injectionOf(inj: EntryPort): number {
-    const have = this.injectionIndex.get(inj.portName);
+    const name = inj.chassis === undefined ? inj.portName : `${inj.portName}@${inj.chassis}`;
+    const have = this.injectionIndex.get(name);
     if (have !== undefined) return have;
     this.injections.push(inj);
-    this.injectionIndex.set(inj.portName, this.injections.length - 1);
+    this.injectionIndex.set(name, this.injections.length - 1);
     return this.injections.length - 1;
   }
 

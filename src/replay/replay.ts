@@ -353,12 +353,14 @@ export class Replayer {
   }
 
   /**
-   * Where packets enter at port `inport` of `datapath` (by key): a localnet port, on the first
-   * chassis whose provider network has it, or any port of a network without chassis.
+   * Where packets enter at port `inport` of `datapath` (by key): a localnet port, on `chassis` if
+   * given and its provider network has it, else on the first chassis whose provider network has
+   * it; or any port of a network without chassis.
    */
-  injectionAt(datapath: number, inport: number, portName: string): Injection | undefined {
+  injectionAt(datapath: number, inport: number, portName: string, chassis?: string): Injection | undefined {
     if (this.plan) {
-      for (const c of this.plan.chassis.values()) {
+      const on = chassis !== undefined ? this.plan.chassis.get(chassis) : undefined;
+      for (const c of on !== undefined ? [on, ...this.plan.chassis.values()] : this.plan.chassis.values()) {
         if (c.remote) continue;
         const ln = c.localnets.get(datapath);
         if (!ln || ln.port !== inport) continue;

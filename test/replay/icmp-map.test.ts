@@ -7,12 +7,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { OutputOp, PacketSink } from "../../src/dataplane/index.js";
-import { KEY_WORDS, W, extractKey, frameFromKey, icmpAt, newKey, rewriteFrame, setField, field } from "../../src/flow/index.js";
+import { KEY_WORDS, W, extractKey, frameFromKey, icmpAt, rewriteFrame } from "../../src/flow/index.js";
 import { buildIcmpv4Error, internetChecksum } from "../../src/packet/index.js";
 import { PcapWriter } from "../../src/pcap/index.js";
 import { Replayer, mapInjector } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
-import { twoPodNetwork } from "../dataplane/build.js";
+import { tcpKey, twoPodNetwork } from "../dataplane/build.js";
 
 const NETWORK = twoPodNetwork("icmp-map", ["{direction: to-lport, priority: 1001, match: 'outport == @all && ip', action: allow-related}"]);
 
@@ -20,16 +20,7 @@ const C = 0xc0a8010a; // 192.168.1.10, the trace's client
 const S = 0xc0a80114; // 192.168.1.20, its server
 
 function udp(src: number, dst: number, sport: number, dport: number): Uint8Array {
-  const k = newKey();
-  setField(k, field("eth_type"), 0x0800);
-  setField(k, field("nw_proto"), 17);
-  setField(k, field("nw_ttl"), 64);
-  k[W.NW_SRC] = src;
-  k[W.NW_DST] = dst;
-  k[W.TP] = ((sport << 16) | dport) >>> 0;
-  k[W.ETH_SRC + 1] = src;
-  k[W.ETH_DST + 1] = dst;
-  return frameFromKey(k, { payload: new Uint8Array(12).fill(7) });
+  return frameFromKey(tcpKey(src, dst, sport, dport, 17), { payload: new Uint8Array(12).fill(7) });
 }
 
 /** The server's port-unreachable about the client's datagram `quoted`. */
