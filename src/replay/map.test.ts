@@ -654,29 +654,79 @@ describe.each([
   });
 });
 
+/**
+ * Address resolution across subnets: each mapped request (`r.out`, ARP requests or neighbour
+ * solicitations) asks for a pod of the sender's switch or, where the trace's target became a pod
+ * of another switch, for the sender's gateway; and the network answers each at the sender's port,
+ * from the address asked for. `asked` reads the address a request asks for, `gatewayOf` a pod's
+ * gateway address, `podAddr` a pod's address, `answer` what a reply says (its kind, its address).
+ */
+function checkResolutions(n: Net, r: Run, asked: (k: Uint32Array) => string, gatewayOf: (e: Endpoint) => string, podAddr: (e: Endpoint) => string | undefined, answer: (k: Uint32Array) => [number, string]): void {
+  const exec = new LogicalExecutor(n.program, { calls: portSecurityCalls(n.net, n.program), macBindings: traceInputs(n.net).macBindings });
+  const pods = n.endpoints.filter((e) => e.kind === "pod");
+  const podOf = new Map(pods.flatMap((e) => (podAddr(e) !== undefined ? [[podAddr(e)!, e] as const] : [])));
+  const podByPort = new Map(pods.map((e) => [e.name, e] as const));
+  let sameSubnet = 0;
+  let gateway = 0;
+  for (const o of r.out) {
+    const inj = r.plan.injections[o.inject]!;
+    const sender = podByPort.get(inj.portName)!;
+    const target = podOf.get(asked(o.key));
+    if (target === undefined) {
+      gateway++;
+      expect(asked(o.key)).toBe(gatewayOf(sender));
+    } else if (target !== sender) {
+      sameSubnet++;
+      expect(target.switch).toBe(sender.switch);
+    }
+    if (target === sender) continue; // two trace hosts on one pod: nothing to ask
+    // The switch's responder (for a pod) or the router (for its own address) answers.
+    const res = exec.run(o.key.slice(), { datapath: inj.datapath, inport: inj.inport });
+    const ctx = `${sender.name} asks for ${asked(o.key)}`;
+    expect(res.outputs.map((x) => x.portName), ctx).toEqual([sender.name]);
+    expect(answer(res.outputs[0]!.key), ctx).toEqual([2, asked(o.key)]);
+  }
+  expect(sameSubnet).toBeGreaterThan(0);
+  expect(gateway).toBeGreaterThan(0);
+}
+
+describe("ARP on kube-ovn-cluster (two subnets behind one router)", () => {
+  it("asks for a pod of the sender's subnet, else for the sender's gateway, and every request is answered", () => {
+    const conns: SynConn[] = [];
+    for (let c = 0; c < HOSTS.length; c++) for (let s = 0; s < HOSTS.length; s++) if (c !== s) conns.push({ proto: 17, client: c, server: s, cport: 5000, sport: 53, syn: false });
+    const packets: SynPacket[] = conns.map((_, i) => ({ conn: i, reply: false, later: false, vlan: 0, kind: "arp" }));
+    const n = nets["kube-ovn-cluster"]!;
+    const r = runMapper(n.endpoints, traceKeys({ conns, packets }));
+    for (const o of r.out) expect(o.key[W.NW_SRC]).toBe(n.endpoints.find((e) => e.name === r.plan.injections[o.inject]!.portName)!.ip);
+    const v4 = (x: number | undefined): string => formatIpv4(x!);
+    checkResolutions(n, r, (k) => v4(k[W.NW_DST]), (e) => v4(e.gatewayIp), (e) => (e.ip !== undefined ? v4(e.ip) : undefined), (k) => [k[W.NW]! & 0xff, v4(k[W.NW_SRC])]);
+  });
+});
+
+/** An ICMPv6 ND message of `type` from trace host `from` to `to`, about `target`. */
+function ndKey(type: number, from: readonly number[], to: readonly number[], target: readonly number[], ll: "sll" | "tll" | undefined): Uint32Array {
+  const k = newKey();
+  k[W.ETH_SRC] = 0x0011;
+  k[W.ETH_SRC + 1] = 0x22334455;
+  const group = to[0]! >>> 24 === 0xff;
+  k[W.ETH_DST] = group ? 0x3333 : 0x0066;
+  k[W.ETH_DST + 1] = group ? to[3]! : 0x778899aa;
+  k[W.ETH_TYPE] = 0x86dd;
+  k.set(from, W.IPV6_SRC);
+  k.set(to, W.IPV6_DST);
+  k[W.NW] = 58 | (255 << 16);
+  k[W.TP] = type << 16;
+  k.set(target, W.ND_TARGET);
+  if (ll === "sll") [k[W.ARP_SHA], k[W.ARP_SHA + 1]] = [0x0011, 0x22334455];
+  if (ll === "tll") [k[W.ARP_THA], k[W.ARP_THA + 1]] = [0x0011, 0x22334455];
+  k[W.PARSE] = PARSE.L2 | PARSE.L3 | PARSE.L4;
+  return k;
+}
+const solicited = (a: readonly number[]): number[] => [0xff020000, 0, 1, (0xff000000 | (a[3]! & 0xffffff)) >>> 0];
+
+
 describe("neighbour discovery on kube-ovn-dual-stack", () => {
   const { net, program, endpoints } = nets["kube-ovn-dual-stack"]!;
-
-  /** An ICMPv6 ND message of `type` from trace host `from` to `to`, about `target`. */
-  function ndKey(type: number, from: readonly number[], to: readonly number[], target: readonly number[], ll: "sll" | "tll" | undefined): Uint32Array {
-    const k = newKey();
-    k[W.ETH_SRC] = 0x0011;
-    k[W.ETH_SRC + 1] = 0x22334455;
-    const group = to[0]! >>> 24 === 0xff;
-    k[W.ETH_DST] = group ? 0x3333 : 0x0066;
-    k[W.ETH_DST + 1] = group ? to[3]! : 0x778899aa;
-    k[W.ETH_TYPE] = 0x86dd;
-    k.set(from, W.IPV6_SRC);
-    k.set(to, W.IPV6_DST);
-    k[W.NW] = 58 | (255 << 16);
-    k[W.TP] = type << 16;
-    k.set(target, W.ND_TARGET);
-    if (ll === "sll") [k[W.ARP_SHA], k[W.ARP_SHA + 1]] = [0x0011, 0x22334455];
-    if (ll === "tll") [k[W.ARP_THA], k[W.ARP_THA + 1]] = [0x0011, 0x22334455];
-    k[W.PARSE] = PARSE.L2 | PARSE.L3 | PARSE.L4;
-    return k;
-  }
-  const solicited = (a: readonly number[]): number[] => [0xff020000, 0, 1, (0xff000000 | (a[3]! & 0xffffff)) >>> 0];
 
   it("maps a solicitation onto the pods of its two hosts, which the switch answers for the target", () => {
     const [a, b] = [HOSTS6[0]!, HOSTS6[1]!];
@@ -710,6 +760,25 @@ describe("neighbour discovery on kube-ovn-dual-stack", () => {
     expect(reply[W.TP]! >>> 16).toBe(136);
     expect(addr(reply, "src")).toBe(`6:${target.ip6!.join(",")}`);
     expect([reply[W.ARP_THA], reply[W.ARP_THA + 1]]).toEqual([...target.mac!]);
+  });
+});
+
+describe("neighbour discovery on scenarios/kube-ovn/dual-stack (two subnets behind one router)", () => {
+  it("solicits a pod of the sender's subnet, else the sender's gateway, and every solicitation is answered", () => {
+    const sc = loadNetworkFile(join(repoRoot, "scenarios/kube-ovn/dual-stack"));
+    if (!sc.ok) throw new Error(sc.diags.map((d) => d.message).join("; "));
+    const c = compileNetwork(sc.value.network);
+    if (!c.ok) throw new Error(c.diags.map((d) => d.message).join("; "));
+    const n: Net = { net: sc.value.network, program: c.value.program, endpoints: networkEndpoints(sc.value.network, c.value.program) };
+    const keys: Uint32Array[] = [];
+    for (const a of HOSTS6) for (const b of HOSTS6) if (a !== b) keys.push(ndKey(135, a, solicited(b), b, "sll"));
+    const r = runMapper(n.endpoints, keys);
+    const text = (w: ArrayLike<number> | undefined): string => Array.from(w!).join(",");
+    // To the solicited-node group of what it asks for.
+    for (const o of r.out) expect([...o.key.subarray(W.IPV6_DST, W.IPV6_DST + 4)]).toEqual(solicited([...o.key.subarray(W.ND_TARGET, W.ND_TARGET + 4)]));
+    // An advertisement (136) from the address asked for.
+    const answer = (k: Uint32Array): [number, string] => [(k[W.TP]! >>> 16) === 136 ? 2 : 0, text(k.subarray(W.IPV6_SRC, W.IPV6_SRC + 4))];
+    checkResolutions(n, r, (k) => text(k.subarray(W.ND_TARGET, W.ND_TARGET + 4)), (e) => text(e.gatewayIp6), (e) => (e.ip6 ? text(e.ip6) : undefined), answer);
   });
 });
 

@@ -71,7 +71,10 @@
  * - ARP: the sender and target addresses map to their hosts' pods (an ARP probe, sender 0.0.0.0,
  *   comes from the target's pod); the sender MAC and the frame's source become the sender pod's
  *   MAC, a unicast destination and a target MAC that is neither zero nor broadcast the target
- *   pod's; the packet enters at the sender pod.
+ *   pod's; the packet enters at the sender pod. Where the target's pod is on another switch, the
+ *   target is the sender's gateway instead (its address on the sender's subnet, its MAC): hosts
+ *   on one segment in the trace may be pods of two subnets, and a pod resolves only its own
+ *   segment's addresses, its gateway's among them.
  * - IPv6 is mapped by the same rules, its trace addresses numbered in the first pass (a
  *   connection's key holds the numbers) and its mapped addresses kept in a table of their own.
  *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`); ICMPv6 errors with
@@ -145,6 +148,10 @@ export interface Endpoint {
   readonly chassis?: string;
   /** Pods: the MAC of the pod's gateway (a router port on its switch). */
   readonly gateway?: MacWords;
+  /** Pods: the gateway's IPv4 address on the pod's subnet, where its port has one. */
+  readonly gatewayIp?: number;
+  /** Pods: the gateway's IPv6 address on the pod's IPv6 subnet, where its port has one. */
+  readonly gatewayIp6?: Ip6Words;
   /** The switches whose pods reach this endpoint. */
   readonly reachableFrom: readonly string[];
   /** Services: the backends of the VIP's `ct_lb` and its hash fields. */
@@ -377,6 +384,8 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
       if (ip === undefined && !ip6) continue;
       const rl = links.get(ls.name)!;
       const gw = rl.find((l) => (ip !== undefined && l.nets.some(([n, len]) => ipv4InPrefix(ip, n, len))) || (ip6 !== undefined && l.nets6.some((c) => cidrContains(c, bytes6(ip6))))) ?? rl[0];
+      const gwIp = ip !== undefined ? gw?.nets.find(([n, len]) => ipv4InPrefix(ip, n, len))?.[2] : undefined;
+      const gwNet6 = ip6 ? gw?.nets6.find((c) => cidrContains(c, bytes6(ip6))) : undefined;
       const pod: Endpoint = {
         kind: "pod",
         name: p.name,
@@ -387,6 +396,8 @@ export function networkEndpoints(net: Network, program: LogicalProgram, external
         switch: ls.name,
         ...(p.chassis !== undefined ? { chassis: p.chassis } : {}),
         ...(gw ? { gateway: gw.mac } : {}),
+        ...(gwIp !== undefined ? { gatewayIp: gwIp } : {}),
+        ...(gwNet6 ? { gatewayIp6: words6(gwNet6.addr) } : {}),
         reachableFrom: nodeSwitch ? [ls.name] : [...reach],
       };
       pods.push(pod);
@@ -724,6 +735,14 @@ export class TraceMapper {
   private readonly podInject: Uint32Array;
   private readonly podMac: Uint32Array;
   private readonly podIp: Uint32Array;
+  /**
+   * Per pod: its switch (a number), its gateway's IPv4 address (0: none), the index of its IPv6
+   * one in `mapped6` (NO_ADDR: none) and the gateway's MAC words.
+   */
+  private readonly podSwitch: Uint32Array;
+  private readonly podGwIp: Uint32Array;
+  private readonly podGw6: Uint32Array;
+  private readonly podGwMac: Uint32Array;
   /** Per pod: the index of its IPv6 address in `mapped6`, or NO_ADDR. */
   private readonly podAddr6: Uint32Array;
 
@@ -773,12 +792,26 @@ export class TraceMapper {
     this.podMac = new Uint32Array(this.pods.length * 2);
     this.podIp = new Uint32Array(this.pods.length);
     this.podAddr6 = new Uint32Array(this.pods.length).fill(NO_ADDR);
+    this.podSwitch = new Uint32Array(this.pods.length);
+    this.podGwIp = new Uint32Array(this.pods.length);
+    this.podGw6 = new Uint32Array(this.pods.length).fill(NO_ADDR);
+    this.podGwMac = new Uint32Array(this.pods.length * 2);
+    const switchIds = new Map<string, number>();
     this.pods.forEach((p, i) => {
       this.podInject[i] = this.injectionOf(p.inject!);
       this.podMac[2 * i] = p.mac![0];
       this.podMac[2 * i + 1] = p.mac![1];
       this.podIp[i] = p.ip ?? 0;
       if (p.ip6) this.podAddr6[i] = this.mappedIndex6.get(text6(p.ip6))!;
+      const sw = p.switch ?? "";
+      if (!switchIds.has(sw)) switchIds.set(sw, switchIds.size);
+      this.podSwitch[i] = switchIds.get(sw)!;
+      if (p.gateway) {
+        this.podGwIp[i] = p.gatewayIp ?? 0;
+        if (p.gatewayIp6) this.podGw6[i] = this.mappedId6(p.gatewayIp6);
+        this.podGwMac[2 * i] = p.gateway[0];
+        this.podGwMac[2 * i + 1] = p.gateway[1];
+      }
     });
     for (const e of endpoints) for (const a of e.access ?? []) this.injectionOf(a.inject);
   }
@@ -1350,22 +1383,28 @@ export class TraceMapper {
     const s = this.hostPod(spa === 0 ? tpa : spa);
     const t = spa === 0 ? s : this.hostPod(tpa);
     const pm = this.podMac;
+    // The target's address and MAC: its pod's, or, where that pod is on another switch, the
+    // sender's gateway (a host resolves only addresses of its own segment).
+    const off = t !== s && this.podSwitch[s] !== this.podSwitch[t] && this.podGwIp[s] !== 0;
+    const tIp = off ? this.podGwIp[s]! : this.podIp[t]!;
+    const tm = off ? this.podGwMac : pm;
+    const ti = off ? 2 * s : 2 * t;
     if (spa !== 0) key[W_NW_SRC] = this.podIp[s]!;
-    if (tpa !== 0) key[W_NW_DST] = this.podIp[t]!;
+    if (tpa !== 0) key[W_NW_DST] = tIp;
     key[W_ARP_SHA] = pm[2 * s]!;
     key[W_ARP_SHA + 1] = pm[2 * s + 1]!;
     const thaHi = key[W_ARP_THA]!;
     const thaLo = key[W_ARP_THA + 1]!;
     if (!((thaHi === 0 && thaLo === 0) || (thaHi === 0xffff && thaLo === 0xffffffff))) {
-      key[W_ARP_THA] = pm[2 * t]!;
-      key[W_ARP_THA + 1] = pm[2 * t + 1]!;
+      key[W_ARP_THA] = tm[ti]!;
+      key[W_ARP_THA + 1] = tm[ti + 1]!;
     }
     key[W_ETH_SRC] = pm[2 * s]!;
     key[W_ETH_SRC + 1] = pm[2 * s + 1]!;
     // A group destination (broadcast, multicast: the I/G bit) stays; a unicast one is the target's.
     if ((key[W_ETH_DST]! & 0x0100) === 0) {
-      key[W_ETH_DST] = pm[2 * t]!;
-      key[W_ETH_DST + 1] = pm[2 * t + 1]!;
+      key[W_ETH_DST] = tm[ti]!;
+      key[W_ETH_DST + 1] = tm[ti + 1]!;
     }
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
@@ -1377,8 +1416,10 @@ export class TraceMapper {
    * duplicate address check from ::) and target, an advertisement's sender and target, become
    * their hosts' pods, addresses and MACs (the link-layer options too, where the packet has them);
    * a solicited-node multicast destination is the mapped target's, other multicast destinations
-   * stay, a unicast one is its host's pod. Router solicitations, advertisements and redirects are
-   * not mapped (`nd-router`): the network's routers send their own.
+   * stay, a unicast one is its host's pod; a target or unicast destination whose pod is on another
+   * switch than the sender's is the sender's gateway instead, as in ARP. Router solicitations,
+   * advertisements and redirects are not mapped (`nd-router`): the network's routers send their
+   * own.
    */
   private mapNd(key: Uint32Array): number {
     const type = key[W_TP]! >>> 16;
@@ -1388,8 +1429,12 @@ export class TraceMapper {
     const s = unspecified ? t : this.hostPod6(key[W_IPV6_SRC]!, key[W_IPV6_SRC + 1]!, key[W_IPV6_SRC + 2]!, key[W_IPV6_SRC + 3]!);
     const m = this.mapped6;
     const sa = this.podAddr6[s]! * 4;
-    const ta = this.podAddr6[t]! * 4;
     const pm = this.podMac;
+    // A pod on another switch than the sender's is its gateway instead, as in ARP.
+    const offT = this.offSubnet6(s, t);
+    const ta = (offT ? this.podGw6[s]! : this.podAddr6[t]!) * 4;
+    const tm = offT ? this.podGwMac : pm;
+    const ti = offT ? 2 * s : 2 * t;
     const dstGroup = key[W_IPV6_DST]! >>> 24 === 0xff;
     // The unicast destination's pod (before the addresses change).
     const u = dstGroup ? -1 : this.hostPod6(key[W_IPV6_DST]!, key[W_IPV6_DST + 1]!, key[W_IPV6_DST + 2]!, key[W_IPV6_DST + 3]!);
@@ -1404,10 +1449,11 @@ export class TraceMapper {
       key[W_ETH_DST] = 0x3333;
       key[W_ETH_DST + 1] = (0xff000000 | low) >>> 0;
     } else if (u >= 0) {
-      const ua = this.podAddr6[u]! * 4;
+      const offU = this.offSubnet6(s, u);
+      const ua = (offU ? this.podGw6[s]! : this.podAddr6[u]!) * 4;
       for (let i = 0; i < 4; i++) key[W_IPV6_DST + i] = m[ua + i]!;
-      key[W_ETH_DST] = pm[2 * u]!;
-      key[W_ETH_DST + 1] = pm[2 * u + 1]!;
+      key[W_ETH_DST] = offU ? this.podGwMac[2 * s]! : pm[2 * u]!;
+      key[W_ETH_DST + 1] = offU ? this.podGwMac[2 * s + 1]! : pm[2 * u + 1]!;
     }
     // Link-layer options: a solicitation's source (`arp_sha`), an advertisement's target
     // (`arp_tha`).
@@ -1416,14 +1462,19 @@ export class TraceMapper {
       key[W_ARP_SHA + 1] = pm[2 * s + 1]!;
     }
     if ((key[W_ARP_THA]! | key[W_ARP_THA + 1]!) !== 0) {
-      key[W_ARP_THA] = pm[2 * t]!;
-      key[W_ARP_THA + 1] = pm[2 * t + 1]!;
+      key[W_ARP_THA] = tm[ti]!;
+      key[W_ARP_THA + 1] = tm[ti + 1]!;
     }
     key[W_ETH_SRC] = pm[2 * s]!;
     key[W_ETH_SRC + 1] = pm[2 * s + 1]!;
     key[W_VLAN0] = 0;
     key[W_VLAN1] = 0;
     return this.podInject[s]!;
+  }
+
+  /** Whether pod `x` is on another switch than pod `s`, which has an IPv6 gateway to ask instead. */
+  private offSubnet6(s: number, x: number): boolean {
+    return x !== s && this.podSwitch[s] !== this.podSwitch[x] && this.podGw6[s] !== NO_ADDR;
   }
 
   /** Packets mapped so far by `map`. */
