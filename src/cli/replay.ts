@@ -19,7 +19,7 @@ import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.
 import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { PcapWriter } from "../pcap/index.js";
-import { Replayer, ReplayError, readCaptureFiles, replayInWorkers, injectorFor, type ReplayJob, type ReplayReport } from "../replay/index.js";
+import { Replayer, ReplayError, formatMapFile, mapInjector, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
 import { checkOutputDir, checkOutputFile, makeOutputDir } from "./output-path.js";
@@ -213,7 +213,8 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .positional("pcaps", { type: "string", array: true, demandOption: true, describe: "pcap or pcapng files, replayed in order as one stream" })
         .option("sb", { type: "string", describe: "the Southbound database beside an NB database NETWORK" })
         .option("inject", { type: "string", describe: "inject every packet at this logical port (a VIF bound to a chassis), or pod/NS/NAME for manifests" })
-        .option("map", { type: "string", describe: "lay the capture onto the network's pods, services and external addresses: 'auto' (default when --inject is absent)" })
+        .option("map", { type: "string", describe: "lay the capture onto the network's pods, services and external addresses: 'auto' (default when --inject is absent), or a mapping file that names the pod of trace hosts and the endpoint of trace servers (YAML; write one with --save-map and edit it)" })
+        .option("save-map", { type: "string", describe: "write the mapping used as a mapping file for --map (every client host and server of the capture, with what it became)" })
         .option("out", { type: "string", describe: "write one pcap per egress port and per tunnel into this directory" })
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
@@ -224,6 +225,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })
         .check((a) => {
           if (a.inject !== undefined && a.map !== undefined) throw new UsageError("give --inject or --map, not both");
+          if (a.inject !== undefined && a["save-map"] !== undefined) throw new UsageError("--save-map saves a mapping, and --inject maps nothing: give --map (or neither)");
           if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 64) throw new UsageError("--workers must be an integer from 1 to 64");
           if (a.workers > 1 && a.out !== undefined) throw new UsageError("--out needs --workers 1 (the per-port captures are written in packet order)");
           if (!Number.isInteger(a["emc-insert-inv-prob"]) || a["emc-insert-inv-prob"] < 0) throw new UsageError("--emc-insert-inv-prob must be a non-negative integer");
@@ -237,6 +239,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
       }
       for (const f of captures) checkCaptureFile(f);
       if (argv.stats !== undefined) checkOutputFile("--stats", argv.stats);
+      if (argv["save-map"] !== undefined) checkOutputFile("--save-map", argv["save-map"]);
       if (argv.out !== undefined) checkOutputDir("--out", argv.out);
       const scenario = loadNetworkArg(argv.network, { sb: argv.sb, io });
       // `--inject pod/NS/NAME` is the pod's port, as in `ovnsim trace --from`.
@@ -252,13 +255,23 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         ctTimeouts: argv["ct-timeouts"],
       };
       let report: ReplayReport;
+      let saveMap: (() => void) | undefined;
+      const saveFrom = (inj: MapInjector): void => {
+        const path = argv["save-map"];
+        if (path === undefined) return;
+        const header = [`ovnsim replay mapping of ${captures.join(", ")} onto ${argv.network} (${inj.plan.mappedConnections} of ${inj.plan.connections} connections mapped)`, "Edit and replay with: ovnsim replay NETWORK PCAP... --map THIS-FILE (see ovnsim replay --help)"];
+        saveMap = () => writeFileAtomically(path, formatMapFile(inj.plan.choices, inj.plan.endpoints, header));
+      };
       try {
         if (argv.workers > 1) {
+          // The workers each make the plan; the one saved is made here, from the same captures.
+          if (job.map !== undefined && argv["save-map"] !== undefined) saveFrom(mapInjector(new Replayer(scenario.network, { cache: false }), job.map, readCaptureFiles(captures)));
           report = await replayInWorkers(job, argv.workers);
         } else {
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
           const files = readCaptureFiles(captures);
           const injector = injectorFor(replayer, job, files);
+          if ("plan" in injector) saveFrom(injector as MapInjector);
           let out: OutDir | undefined;
           if (argv.out !== undefined) {
             makeOutputDir("--out", argv.out);
@@ -275,6 +288,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderReport(report, argv.cache));
+      saveMap?.();
       if (argv.stats !== undefined) writeFileAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers, ctTimeouts: argv["ct-timeouts"] }), null, 2) + "\n");
       if (report.error) {
         io.err(`ovnsim: ${formatDiagnostic(report.error)}\n`);

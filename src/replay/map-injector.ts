@@ -1,12 +1,14 @@
 /**
- * `replay --map auto`: the `Injector` over a `TraceMapper` (map.ts). A first pass over every
+ * `replay --map auto|FILE`: the `Injector` over a `TraceMapper` (map.ts). A first pass over every
  * capture builds the plan; then each packet is rewritten onto the network and placed at the port
  * its mapped source sends from: a VIF on its chassis, or a localnet port on a chassis that has
  * the provider network.
  */
+import { readFileSync } from "node:fs";
 import { error } from "../base/index.js";
 import { compileNetwork } from "../compile/index.js";
-import { TraceMapper, networkEndpoints, type MapPlan } from "./map.js";
+import { parseMapFile } from "./map-file.js";
+import { TraceMapper, networkEndpoints, type MapChoices, type MapPlan } from "./map.js";
 import { ReplayError, forEachRecordKey, type Injection, type Injector, type Replayer } from "./replay.js";
 
 export interface MapInjector extends Injector {
@@ -14,14 +16,27 @@ export interface MapInjector extends Injector {
 }
 
 /**
- * The injector for `--map MODE` over `captures` (read once here to build the plan). `observe`, if
- * given, also sees every packet's key of that pass.
+ * The injector for `--map MODE` over `captures` (read once here to build the plan): MODE is `auto`
+ * or a mapping file (map-file.ts). `observe`, if given, also sees every packet's key of that pass.
  */
 export function mapInjector(replayer: Replayer, mode: string, captures: readonly { file: string; bytes: Uint8Array }[], observe?: (key: Uint32Array) => void): MapInjector {
-  if (mode !== "auto") throw new ReplayError([error("usage.map", `--map ${mode}: the only mapping is 'auto' (or use --inject PORT)`)]);
   const compiled = compileNetwork(replayer.network);
   if (!compiled.ok) throw new ReplayError(compiled.diags);
-  const mapper = new TraceMapper(networkEndpoints(replayer.network, compiled.value.program));
+  const endpoints = networkEndpoints(replayer.network, compiled.value.program);
+  let choices: MapChoices | undefined;
+  if (mode !== "auto") {
+    let text: string;
+    try {
+      text = readFileSync(mode, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ReplayError([error("usage.map", `--map ${mode}: ${code === "ENOENT" ? "no such file; expected 'auto' or a mapping file" : code === "EISDIR" ? "is a directory; expected 'auto' or a mapping file" : `cannot read it (${code ?? String(e)})`}`)]);
+    }
+    const parsed = parseMapFile(text, mode, endpoints);
+    if (!parsed.ok) throw new ReplayError(parsed.diags);
+    choices = parsed.value;
+  }
+  const mapper = new TraceMapper(endpoints, choices !== undefined ? { choices } : {});
   forEachRecordKey(captures, (key) => {
     if (key === undefined) return;
     mapper.observe(key);

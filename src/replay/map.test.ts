@@ -23,7 +23,8 @@ import type { Network } from "../model/index.js";
 import type { Backend, LogicalProgram } from "../ofp/index.js";
 import { readCaptureFile } from "../pcap/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
-import { TraceMapper, networkEndpoints, type Endpoint, type MapPlan } from "./map.js";
+import { formatMapFile, parseMapFile } from "./map-file.js";
+import { TraceMapper, networkEndpoints, type Endpoint, type MapChoices, type MapPlan } from "./map.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 const PCAPS = process.env.OVNSIM_PCAPS ?? resolve(repoRoot, "../shared/pcaps");
@@ -273,8 +274,8 @@ interface Run {
   readonly out: { readonly key: Uint32Array; readonly inject: number }[];
 }
 
-function runMapper(endpoints: readonly Endpoint[], keys: readonly Uint32Array[], seed = 0): Run {
-  const m = new TraceMapper(endpoints, { seed });
+function runMapper(endpoints: readonly Endpoint[], keys: readonly Uint32Array[], seed = 0, choices?: MapChoices): Run {
+  const m = new TraceMapper(endpoints, choices ? { seed, choices } : { seed });
   for (const k of keys) m.observe(k);
   const plan = m.freeze();
   const out = keys.map((k) => {
@@ -861,5 +862,131 @@ describe.each([
     expect(unmapped["nd-router"] ?? 0).toBe(routerNd);
     expect(mapped).toBeLessThanOrEqual(ipOrArp + ipv6 - routerNd);
     expect(mapped).toBeGreaterThan((ipOrArp + ipv6 - routerNd) * 0.99);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Mapping files (`--map FILE`, `--save-map`)
+
+describe("mapping files", () => {
+  /** A random trace of the property tests' kind, IPv4 and IPv6, ARP and ND included. */
+  const sample = (seed: number): Uint32Array[] => traceKeys(fc.sample(traceArb, { numRuns: 1, seed })[0]!);
+  const parse = (n: Net, text: string): MapChoices => {
+    const r = parseMapFile(text, "m.yaml", n.endpoints);
+    if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("; "));
+    return r.value;
+  };
+
+  it.each(["kube-ovn-cluster", "kube-ovn-dual-stack", "localnet-vlan"])("on %s: a saved plan replayed from its file maps every packet as auto did", (name) => {
+    const n = nets[name]!;
+    let texts = "";
+    // Every trace host a client of every other (so a server is reached by several clients, whose
+    // pods exclude different candidates), over IPv4 and IPv6, then random traces.
+    const pairs: SynConn[] = [];
+    for (let c = 0; c < HOSTS.length; c++) for (let v = 0; v < HOSTS.length; v++) if (c !== v) pairs.push({ proto: 6, client: c, server: v, cport: 30000 + c, sport: 80, syn: true });
+    const all = traceKeys({ conns: pairs, packets: pairs.flatMap((_, i) => (["ip", "ipv6"] as const).map((kind) => ({ conn: i, reply: false, later: false, vlan: 0, kind }))) });
+    for (const seed of [1, 2, 3]) {
+      const keys = [...all, ...sample(seed)];
+      const auto = runMapper(n.endpoints, keys);
+      const text = formatMapFile(auto.plan.choices, n.endpoints, ["test"]);
+      texts += text;
+      const again = runMapper(n.endpoints, keys, 0, parse(n, text));
+      expect(again.plan.entries).toEqual(auto.plan.entries);
+      expect(again.plan.unmappedConnections).toEqual(auto.plan.unmappedConnections);
+      again.out.forEach((o, i) => {
+        expect(o.inject).toBe(auto.out[i]!.inject);
+        expect([...o.key]).toEqual([...auto.out[i]!.key]);
+      });
+    }
+    // The files held servers of one client and of several (listed per client), IPv6 where mapped.
+    expect(texts).toMatch(/ -> /);
+    if (nets[name]!.endpoints.some((e) => e.ip6)) expect(texts).toMatch(/"\[[0-9a-f:]+\]"/);
+  });
+
+  it("puts a listed host on its pod and a listed server on its endpoint; unlisted ones as auto, or not at all", () => {
+    const n = nets["kube-ovn-cluster"]!;
+    const [c, s1, s2] = [HOSTS[0]!, HOSTS[1]!, HOSTS[2]!];
+    const conns: SynConn[] = [
+      { proto: 6, client: 0, server: 1, cport: 40000, sport: 443, syn: true },
+      { proto: 17, client: 0, server: 2, cport: 40001, sport: 53, syn: false },
+      { proto: 6, client: 3, server: 1, cport: 40002, sport: 443, syn: true },
+    ];
+    const packets: SynPacket[] = conns.flatMap((_, i) => [false, true].map((reply) => ({ conn: i, reply, later: false, vlan: 0, kind: "ip" as const })));
+    const keys = traceKeys({ conns, packets });
+    const file = [
+      "ovnsimMap: 1",
+      "hosts:",
+      `  ${formatIpv4(c)}: api-1.apps`,
+      "servers:",
+      `  "${formatIpv4(s1)}:443/tcp": external 198.18.0.2`,
+      `  "${formatIpv4(c)} -> ${formatIpv4(s2)}:53/udp": pod web-3.default`,
+    ].join("\n");
+    const r = runMapper(n.endpoints, keys, 0, parse(n, file));
+    const ep = (name: string): Endpoint => n.endpoints.find((e) => e.name === name)!;
+    const port = (o: { inject: number }): string => r.plan.injections[o.inject]!.portName;
+    expect([r.out[0]!.key[W.NW_SRC], r.out[0]!.key[W.NW_DST], port(r.out[0]!)]).toEqual([ep("api-1.apps").ip, ip("198.18.0.2"), "api-1.apps"]);
+    // The external's reply comes in at the node port of the client's chassis.
+    expect(port(r.out[1]!)).toBe("node-node1");
+    expect([r.out[2]!.key[W.NW_DST], port(r.out[3]!)]).toEqual([ep("web-3.default").ip, "web-3.default"]);
+    // Another client of the listed server: the server as listed, the client as auto maps it.
+    expect(r.out[4]!.key[W.NW_DST]).toBe(ip("198.18.0.2"));
+    const auto = runMapper(n.endpoints, keys);
+    expect(r.out[4]!.key[W.NW_SRC]).toBe(auto.out[4]!.key[W.NW_SRC]);
+    // With unlisted: unmapped, the third connection (its client unlisted) is not mapped.
+    const strict = runMapper(n.endpoints, keys, 0, parse(n, `${file}\nunlisted: unmapped`));
+    expect(strict.out.map((o) => o.inject >= 0)).toEqual([true, true, true, true, false, false]);
+    expect(strict.plan.unmappedConnections).toEqual({ "not-in-map": 1 });
+  });
+
+  it("refuses, per connection, a choice the connection cannot use", () => {
+    const n = nets["kube-ovn-default"]!;
+    const conns: SynConn[] = [
+      { proto: 17, client: 0, server: 1, cport: 40000, sport: 53, syn: false }, // UDP onto a TCP VIP
+      { proto: 6, client: 0, server: 2, cport: 40001, sport: 80, syn: true }, // onto the client's own pod
+      { proto: 6, client: 0, server: 3, cport: 40002, sport: 80, syn: true }, // as listed
+    ];
+    const packets: SynPacket[] = conns.map((_, i) => ({ conn: i, reply: false, later: false, vlan: 0, kind: "ip" as const }));
+    const h = (i: number): string => formatIpv4(HOSTS[i]!);
+    const file = ["hosts:", `  ${h(0)}: web-1.default`, "servers:", `  "${h(1)}": service cluster-tcp-loadbalancer 10.96.0.10:80`, `  "${h(2)}:80/tcp": pod web-1.default`, `  "${h(3)}:80/tcp": pod web-2.default`].join("\n");
+    const r = runMapper(n.endpoints, traceKeys({ conns, packets }), 0, parse(n, file));
+    expect(r.out.map((o) => o.inject >= 0)).toEqual([false, false, true]);
+    expect(r.plan.unmappedConnections).toEqual({ "map-refused": 2 });
+  });
+
+  it("reports each problem of a file on one line, with its line and column", () => {
+    const n = nets["kube-ovn-default"]!;
+    const bad = [
+      "ovnsimMap: 2", // 1
+      "hosts:", // 2
+      "  10.0.0.300: web-1.default", // 3
+      "  10.0.0.1: web-9.default", // 4
+      "servers:", // 5
+      "  10.0.0.2:80: pod web-1.default", // 6
+      "  10.0.0.3:80/tcp: router r1", // 7
+      "  10.0.0.4: service nope", // 8
+      "  10.0.0.5:53/udp: [a, b]", // 9
+      "unlisted: sometimes", // 10
+      "extra: 1", // 11
+    ].join("\n");
+    const r = parseMapFile(bad, "m.yaml", n.endpoints);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.diags.map((d) => [d.code, d.loc?.line, d.loc?.column])).toEqual([
+      ["map.version", 1, 12],
+      ["map.host", 3, 3],
+      ["map.pod", 4, 13],
+      ["map.server", 6, 3],
+      ["map.endpoint", 7, 20],
+      ["map.endpoint", 8, 13],
+      ["map.shape", 9, 20],
+      ["map.unlisted", 10, 11],
+      ["map.shape", 11, 1],
+    ]);
+    expect(r.diags[2]!.message).toMatch(/"web-9.default" is not a pod of the network \(pods: web-1.default, /);
+    expect(r.diags.every((d) => !d.message.includes("\n"))).toBe(true);
+    const syntax = parseMapFile("hosts:\n  a: [b\n", "m.yaml", n.endpoints);
+    expect(syntax.ok ? [] : syntax.diags.map((d) => d.code)).toEqual(["map.yaml-syntax"]);
+    const notMap = parseMapFile("- a\n", "m.yaml", n.endpoints);
+    expect(notMap.ok ? [] : notMap.diags.map((d) => [d.code, d.loc?.line])).toEqual([["map.shape", 1]]);
   });
 });

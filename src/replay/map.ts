@@ -85,7 +85,16 @@
  * L3 fields), `not-observed` (its connection was not in the first pass), `no-server` (the client's
  * pod reaches no other endpoint), `ports-exhausted`, `broadcast-source` (a reply from a broadcast
  * or multicast address, or a connection between two such addresses), `no-pods`, `nd-router`
- * (router solicitations and advertisements, redirects: the network's routers send their own).
+ * (router solicitations and advertisements, redirects: the network's routers send their own),
+ * `not-in-map` and `map-refused` (below).
+ *
+ * Mapping files (`MapChoices`, map-file.ts): the pod of a trace host and the endpoint of a trace
+ * server can be chosen by name instead of by hash; the rules above still place ports, MACs,
+ * replies and entry ports. A listed server may be any endpoint, reachable by the rule above or
+ * not (the dataplane then says what happens); a choice the connection cannot use is refused
+ * (`map-refused`); hosts and servers the choices do not list get auto's choice, or with
+ * `unlisted: unmapped` no mapping (`not-in-map`). `MapPlan.choices` holds a plan's choices by
+ * name, which a mapping file of them reproduces exactly.
  *
  * Hot path: `map` allocates nothing and builds no strings: an open-addressing table over typed
  * arrays finds the connection, and the plan's per-connection words are copied into the key.
@@ -171,6 +180,8 @@ export const Unmapped = {
   BROADCAST_SOURCE: "broadcast-source",
   NO_PODS: "no-pods",
   ND_ROUTER: "nd-router",
+  NOT_IN_MAP: "not-in-map",
+  MAP_REFUSED: "map-refused",
 } as const;
 export type Unmapped = (typeof Unmapped)[keyof typeof Unmapped];
 
@@ -184,6 +195,8 @@ const REASONS: readonly Unmapped[] = [
   Unmapped.BROADCAST_SOURCE,
   Unmapped.NO_PODS,
   Unmapped.ND_ROUTER,
+  Unmapped.NOT_IN_MAP,
+  Unmapped.MAP_REFUSED,
 ];
 const R_NON_IP = 1;
 const R_IPV6 = 2;
@@ -194,6 +207,25 @@ const R_PORTS_EXHAUSTED = 6;
 const R_BROADCAST_SOURCE = 7;
 const R_NO_PODS = 8;
 const R_ND_ROUTER = 9;
+const R_NOT_IN_MAP = 10;
+const R_MAP_REFUSED = 11;
+
+/** `hostPod` results that are no pod: unlisted in a mapping file that maps only what it lists, or listed onto a pod without an address of the family. */
+const HOST_NOT_IN_MAP = -1;
+const HOST_REFUSED = -2;
+
+/**
+ * Choices that replace `--map auto`'s hashes (a mapping file, map-file.ts), by name: the pod of a
+ * trace host (its address as the plan prints it), the endpoint of a trace server (`ADDR:PORT/PROTO`,
+ * `ADDR PROTO` without ports, or `ADDR` for any), or of a server for one client host
+ * (`HOST -> SERVER`, which comes first). `unlisted`: what hosts and servers the choices do not name
+ * get, auto's choice or no mapping (`not-in-map`).
+ */
+export interface MapChoices {
+  readonly hosts: ReadonlyMap<string, string>;
+  readonly servers: ReadonlyMap<string, string>;
+  readonly unlisted: "auto" | "unmapped";
+}
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints of a network
@@ -675,6 +707,14 @@ export interface PlanEntry {
   readonly mapped: string;
 }
 
+/** What a plan chose, as a mapping file states it (map-file.ts). */
+export interface PlanChoices {
+  /** Trace host → pod name, in order of first appearance. */
+  readonly hosts: ReadonlyMap<string, string>;
+  /** Trace server → (client host → endpoint name), in order of first appearance. */
+  readonly servers: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
 /** The mapping decided after the first pass; `describe()` prints it. */
 export class MapPlan {
   readonly endpoints: readonly Endpoint[];
@@ -688,14 +728,17 @@ export class MapPlan {
   readonly unmappedConnections: Readonly<Record<string, number>>;
   /** Client hosts and servers with what they became, in order of first appearance. */
   readonly entries: readonly PlanEntry[];
+  /** The same choices by name (`--save-map`). */
+  readonly choices: PlanChoices;
 
-  constructor(endpoints: readonly Endpoint[], injections: readonly EntryPort[], connections: number, mappedConnections: number, unmappedConnections: Readonly<Record<string, number>>, entries: readonly PlanEntry[]) {
+  constructor(endpoints: readonly Endpoint[], injections: readonly EntryPort[], connections: number, mappedConnections: number, unmappedConnections: Readonly<Record<string, number>>, entries: readonly PlanEntry[], choices: PlanChoices) {
     this.endpoints = endpoints;
     this.injections = injections;
     this.connections = connections;
     this.mappedConnections = mappedConnections;
     this.unmappedConnections = unmappedConnections;
     this.entries = entries;
+    this.choices = choices;
   }
 
   /** The endpoint table as text lines (`trace IP[:port] -> name`), after a summary line. */
@@ -771,7 +814,17 @@ export class TraceMapper {
   private mappedCount = 0;
   private readonly unmappedCount = new Float64Array(REASONS.length + 1);
 
-  constructor(endpoints: readonly Endpoint[], opts: { seed?: number } = {}) {
+  /**
+   * A mapping file's choices (`MapChoices`), resolved: the pod index of a listed trace host
+   * (HOST_REFUSED where that pod has no address of the host's family), by IPv4 address or by IPv6
+   * words; listed servers' endpoints; and whether unlisted hosts and servers get auto's choice.
+   */
+  private readonly chosenHost4: Map<number, number> | undefined;
+  private readonly chosenHost6: WordTable | undefined;
+  private readonly chosenServers: Map<string, Endpoint> | undefined;
+  private readonly mapsUnlisted: boolean;
+
+  constructor(endpoints: readonly Endpoint[], opts: { seed?: number; choices?: MapChoices } = {}) {
     this.endpoints = endpoints;
     this.seed = opts.seed ?? 0;
     this.pods = endpoints.filter((e) => e.kind === "pod" && e.inject !== undefined && e.mac !== undefined && (e.ip !== undefined || e.ip6 !== undefined));
@@ -814,6 +867,29 @@ export class TraceMapper {
       }
     });
     for (const e of endpoints) for (const a of e.access ?? []) this.injectionOf(a.inject);
+    const ch = opts.choices;
+    this.mapsUnlisted = ch === undefined || ch.unlisted === "auto";
+    if (ch !== undefined) {
+      this.chosenHost4 = new Map();
+      this.chosenHost6 = new WordTable(64);
+      for (const [host, podName] of ch.hosts) {
+        const pi = this.pods.findIndex((p) => p.name === podName);
+        if (pi < 0) throw new Error(`mapping: ${podName} is not a pod of the network`);
+        const v4 = parseIpv4(host);
+        const v6 = v4 === undefined ? parseIpv6(host.replace(/^\[|\]$/g, "")) : undefined;
+        if (v4 !== undefined) this.chosenHost4.set(v4, this.pods[pi]!.ip !== undefined ? pi : HOST_REFUSED);
+        else if (v6) {
+          const w = words6(v6);
+          this.chosenHost6.set(w[0], w[1], w[2], w[3], this.pods[pi]!.ip6 ? pi : HOST_REFUSED);
+        } else throw new Error(`mapping: ${host} is not an address`);
+      }
+      this.chosenServers = new Map();
+      for (const [server, name] of ch.servers) {
+        const e = endpoints.find((x) => x.name === name);
+        if (!e) throw new Error(`mapping: ${name} is not an endpoint of the network`);
+        this.chosenServers.set(server, e);
+      }
+    }
   }
 
   private injectionOf(inj: EntryPort): number {
@@ -928,14 +1004,22 @@ export class TraceMapper {
     return c;
   }
 
-  /** The pod (index into `pods`) of a trace IPv4 host. */
+  /** The pod (index into `pods`) of a trace IPv4 host, or HOST_NOT_IN_MAP, HOST_REFUSED. */
   private hostPod(ip: number): number {
+    const chosen = this.chosenHost4?.get(ip);
+    if (chosen !== undefined) return chosen;
+    if (!this.mapsUnlisted) return HOST_NOT_IN_MAP;
     const h = hashFinish(hashAdd(hashAdd(this.seed | 0, 0x686f7374), ip), 8);
     return this.pods4[(h >>> 0) % this.pods4.length]!;
   }
 
-  /** The pod (index into `pods`) of a trace IPv6 host, by its address's words. */
+  /** The pod (index into `pods`) of a trace IPv6 host, by its address's words; or as `hostPod`. */
   private hostPod6(a: number, b: number, c: number, d: number): number {
+    if (this.chosenHost6 !== undefined) {
+      const chosen = this.chosenHost6.get(a, b, c, d);
+      if (chosen !== -1) return chosen;
+      if (!this.mapsUnlisted) return HOST_NOT_IN_MAP;
+    }
     const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x686f3674), a), b), c), d), 20);
     return this.pods6[(h >>> 0) % this.pods6.length]!;
   }
@@ -954,17 +1038,18 @@ export class TraceMapper {
     const entries: PlanEntry[] = [];
     const hostSeen = new Set<string>();
     const serverSeen = new Set<string>();
+    const choices = { hosts: new Map<string, string>(), servers: new Map<string, Map<string, string>>() };
     const scratch = newKey();
     let mapped = 0;
     for (let c = 0; c < n; c++) {
       const base = c * STRIDE;
-      const status = this.decide(c, conn, base, used, cursors, scratch, entries, hostSeen, serverSeen);
+      const status = this.decide(c, conn, base, used, cursors, scratch, entries, hostSeen, serverSeen, choices);
       conn[base + C_STATUS] = status;
       if (status === 0) mapped++;
       else unmapped[REASONS[status - 1]!] = (unmapped[REASONS[status - 1]!] ?? 0) + 1;
     }
     this.conn = conn;
-    this.plan = new MapPlan(this.endpoints, this.injections, n, mapped, unmapped, entries);
+    this.plan = new MapPlan(this.endpoints, this.injections, n, mapped, unmapped, entries, choices);
     return this.plan;
   }
 
@@ -1012,6 +1097,7 @@ export class TraceMapper {
     entries: PlanEntry[],
     hostSeen: Set<string>,
     serverSeen: Set<string>,
+    choices: { hosts: Map<string, string>; servers: Map<string, Map<string, string>> },
   ): number {
     if (this.pods.length === 0) return R_NO_PODS;
     const proto = this.proto.data[c]!;
@@ -1038,12 +1124,14 @@ export class TraceMapper {
       const w = this.trace6At(cIp);
       pi = this.hostPod6(w[0], w[1], w[2], w[3]);
     } else pi = this.hostPod(cIp);
+    if (pi < 0) return pi === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP;
     const pod = this.pods[pi]!;
     const podIp = fam.handle(pod);
     const hostText = fam.traceText(cIp);
     if (!hostSeen.has(hostText)) {
       hostSeen.add(hostText);
       entries.push({ trace: hostText, mapped: `pod ${pod.name} (${fam.text(podIp)})` });
+      choices.hosts.set(hostText, pod.name);
     }
     const fwd = base + C_FWD;
     const rev = base + C_REV;
@@ -1071,13 +1159,26 @@ export class TraceMapper {
       return 0;
     }
 
-    const list = (fam.candidates.get(pod.switch!) ?? []).filter(
-      (e) => e !== pod && (e.kind !== "service" || (ported && e.port!.proto === proto && e.lb!.backends.some((b) => this.backendPod(b) !== pod))),
-    );
-    if (list.length === 0) return R_NO_SERVER;
-    const sHash = fam.v6 ? this.trace6At(sIp).reduce((h, w) => hashAdd(h, w), 0x36) : sIp;
-    const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x73727672), sHash), sPort), proto), 16);
-    const server = list[(h >>> 0) % list.length]!;
+    const usable = (e: Endpoint): boolean => e !== pod && (e.kind !== "service" || (ported && e.port!.proto === proto && e.lb!.backends.some((b) => this.backendPod(b) !== pod)));
+    let server: Endpoint;
+    const chosen = this.chosenServers?.get(`${hostText} -> ${serverKey}`) ?? this.chosenServers?.get(serverKey) ?? this.chosenServers?.get(sText);
+    if (chosen !== undefined) {
+      // As the file says, where the connection can use it.
+      const reaches = chosen.kind !== "external" || chosen.access!.some((x) => x.switch === pod.switch);
+      const backends = chosen.kind !== "service" || chosen.lb!.backends.every((b) => this.backendPod(b) !== undefined);
+      if (!usable(chosen) || !reaches || !backends || (fam.v6 ? !chosen.ip6 : chosen.ip === undefined)) return R_MAP_REFUSED;
+      server = chosen;
+    } else {
+      if (!this.mapsUnlisted) return R_NOT_IN_MAP;
+      const list = (fam.candidates.get(pod.switch!) ?? []).filter(usable);
+      if (list.length === 0) return R_NO_SERVER;
+      const sHash = fam.v6 ? this.trace6At(sIp).reduce((h, w) => hashAdd(h, w), 0x36) : sIp;
+      const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(this.seed | 0, 0x73727672), sHash), sPort), proto), 16);
+      server = list[(h >>> 0) % list.length]!;
+    }
+    let perHost = choices.servers.get(serverKey);
+    if (perHost === undefined) choices.servers.set(serverKey, (perHost = new Map()));
+    if (!perHost.has(hostText)) perHost.set(hostText, server.name);
     const serverIp = fam.handle(server);
     const dPort = server.kind === "service" ? server.port!.port : sPort;
     const label = server.kind === "service" ? `service ${server.name}` : server.kind === "pod" ? `pod ${server.name} (${fam.text(serverIp)})${ported ? `:${dPort}` : ""}` : `external ${server.name}${ported ? `:${dPort}` : ""}`;
@@ -1382,6 +1483,7 @@ export class TraceMapper {
     const tpa = key[W_NW_DST]!;
     const s = this.hostPod(spa === 0 ? tpa : spa);
     const t = spa === 0 ? s : this.hostPod(tpa);
+    if (s < 0 || t < 0) return this.miss(s === HOST_REFUSED || t === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
     const pm = this.podMac;
     // The target's address and MAC: its pod's, or, where that pod is on another switch, the
     // sender's gateway (a host resolves only addresses of its own segment).
@@ -1427,6 +1529,7 @@ export class TraceMapper {
     const unspecified = (key[W_IPV6_SRC]! | key[W_IPV6_SRC + 1]! | key[W_IPV6_SRC + 2]! | key[W_IPV6_SRC + 3]!) === 0;
     const t = this.hostPod6(key[W_ND_TARGET]!, key[W_ND_TARGET + 1]!, key[W_ND_TARGET + 2]!, key[W_ND_TARGET + 3]!);
     const s = unspecified ? t : this.hostPod6(key[W_IPV6_SRC]!, key[W_IPV6_SRC + 1]!, key[W_IPV6_SRC + 2]!, key[W_IPV6_SRC + 3]!);
+    if (s < 0 || t < 0) return this.miss(s === HOST_REFUSED || t === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
     const m = this.mapped6;
     const sa = this.podAddr6[s]! * 4;
     const pm = this.podMac;
@@ -1438,6 +1541,7 @@ export class TraceMapper {
     const dstGroup = key[W_IPV6_DST]! >>> 24 === 0xff;
     // The unicast destination's pod (before the addresses change).
     const u = dstGroup ? -1 : this.hostPod6(key[W_IPV6_DST]!, key[W_IPV6_DST + 1]!, key[W_IPV6_DST + 2]!, key[W_IPV6_DST + 3]!);
+    if (!dstGroup && u < 0) return this.miss(u === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
     const solicited = dstGroup && key[W_IPV6_DST] === 0xff020000 && key[W_IPV6_DST + 1] === 0 && key[W_IPV6_DST + 2] === 1 && key[W_IPV6_DST + 3]! >>> 24 === 0xff;
     for (let i = 0; i < 4; i++) {
       if (!unspecified) key[W_IPV6_SRC + i] = m[sa + i]!;

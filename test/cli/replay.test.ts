@@ -1,8 +1,8 @@
 /**
  * `ovnsim replay` end to end, in-process: the report, `--stats`, `--out` (byte-identical with and
  * without the cache, and readable by tshark when it is installed), `--workers 2` against one
- * worker, `--inject`, a capture that breaks mid-stream (exit 2, the packet and the byte offset,
- * the statistics of the packets before it kept), and usage errors.
+ * worker, `--inject`, `--save-map` and `--map FILE`, a capture that breaks mid-stream (exit 2, the
+ * packet and the byte offset, the statistics of the packets before it kept), and usage errors.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -163,6 +163,33 @@ describe("ovnsim replay", () => {
     expect(bad.err).toMatch(/--inject no-such-port: no such port/);
   }, 60_000);
 
+  it("--save-map writes the mapping, which --map FILE replays the same; a bad mapping file is one line per problem", async () => {
+    const saved = join(tmp, "map.yaml");
+    const one = await ovnsim(["replay", NET, capture, "--save-map", saved]);
+    expect(one.code).toBe(0);
+    const text = readFileSync(saved, "utf8");
+    expect(text).toMatch(/^# ovnsim replay mapping of .*probes\.pcap onto .*kube-ovn-default\.yaml \(\d+ of \d+ connections mapped\)\n/);
+    expect(text).toMatch(/\nhosts:\n {2}10\.16\.0\.\d+: [a-z0-9.-]+\n/);
+    const again = await ovnsim(["replay", NET, capture, "--map", saved]);
+    expect(again.code).toBe(0);
+    const body = (out: string): string => out.split("\n").slice(1).join("\n");
+    expect(body(again.out)).toBe(body(one.out));
+    // Two workers save the same plan.
+    const saved2 = join(tmp, "map2.yaml");
+    expect((await ovnsim(["replay", NET, capture, "--workers", "2", "--save-map", saved2])).code).toBe(0);
+    expect(readFileSync(saved2, "utf8")).toBe(text);
+    // A pod that is not there, and a server that is not a server: two lines, nothing replayed.
+    const bad = join(tmp, "bad-map.yaml");
+    writeFileSync(bad, text.replace(/^( {2}10\.16\.0\.\d+: ).*$/m, "$1no-such-pod").replace(/^servers:\n/m, "servers:\n  not-an-address: pod web-1.default\n"));
+    const r = await ovnsim(["replay", NET, capture, "--map", bad]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe("");
+    const lines = r.err.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/bad-map\.yaml:\d+:\d+: error: hosts\.10\.16\.0\.\d+: "no-such-pod" is not a pod of the network \(pods: /);
+    expect(lines[1]).toMatch(/bad-map\.yaml:\d+:3: error: servers: "not-an-address" is not a trace server/);
+  }, 60_000);
+
   it("a capture that breaks mid-stream: exit 2, where it broke, and the statistics before it", async () => {
     const whole = readFileSync(capture);
     const cut = join(tmp, "cut.pcap");
@@ -220,6 +247,8 @@ describe("ovnsim replay", () => {
       ["replay", NET, capture, "--emc-insert-inv-prob", "-1"],
       ["replay", NET, capture, "--bogus"],
       ["replay", NET, capture, "--map", "other"],
+      ["replay", NET, capture, "--map", tmp],
+      ["replay", NET, capture, "--inject", "web-1.default", "--save-map", join(tmp, "m.yaml")],
       ["replay", NET, join(tmp, "absent.pcap")],
       ["replay", NET, "-"],
     ]) {
