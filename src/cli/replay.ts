@@ -6,19 +6,21 @@
  * naming the rule's origin) and the cache's statistics (exact-match hits, megaflow hits, upcalls,
  * megaflows, masks, subtables probed per hit), as `ovs-appctl dpif-netdev/pmd-perf-show` does.
  * `--stats FILE` writes the same as JSON (schema/replay-stats.schema.json), `--out DIR` one pcap per
- * egress port (the frame as delivered) and per tunnel (Geneve or VXLAN encapsulated). A capture
+ * egress port (the frame as delivered) and per tunnel (Geneve or VXLAN encapsulated), and
+ * `dropped.pcapng` with every dropped packet as it was where it was dropped, its comment the drop
+ * reason and the capture packet it came from (Wireshark shows it as `frame.comment`). A capture
  * that breaks mid-stream ends the replay: the statistics cover the packets before it, the error
  * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
  * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Argv } from "yargs";
 import { REPLAY } from "./commands.js";
 import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
 import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
 import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
-import { PcapWriter } from "../pcap/index.js";
+import { PcapWriter, PcapngWriter } from "../pcap/index.js";
 import { Replayer, ReplayError, formatMapFile, mapInjector, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
@@ -107,6 +109,8 @@ function safeName(s: string): string {
  */
 class OutDir implements PacketSink {
   private readonly writers = new Map<string, PcapWriter>();
+  /** `dropped.pcapng`, one interface per chassis, each packet's drop reason in its comment. */
+  private dropped: { writer: PcapngWriter; ifaces: Map<string, number> } | undefined;
   private readonly buf = new Uint8Array(262144 + 64);
   private readonly replayer: Replayer;
   private readonly dir: string;
@@ -157,7 +161,26 @@ class OutDir implements PacketSink {
     this.writer(`port-${chassis === "local" ? "" : `${chassis}-`}${op.portName}`)?.writePacket(c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen));
   }
 
-  drop(_chassis: string, _op: DropOp, _key: Uint32Array): void {}
+  drop(chassis: string, op: DropOp, key: Uint32Array): void {
+    if (this.dropped === undefined) {
+      const r = PcapngWriter.create(join(this.dir, "dropped.pcapng"), { application: "ovnsim replay" });
+      if (!r.ok) {
+        this.problem ??= r.diags[0]!.message;
+        return;
+      }
+      this.dropped = { writer: r.value, ifaces: new Map() };
+    }
+    const d = this.dropped;
+    let ifId = d.ifaces.get(chassis);
+    if (ifId === undefined) {
+      ifId = d.writer.addInterface({ name: chassis, description: `drops on chassis ${chassis}` });
+      d.ifaces.set(chassis, ifId);
+    }
+    const c = this.replayer.current;
+    const f = this.frame(key);
+    const reason = this.replayer.group.drops.names[op.stat]!;
+    d.writer.writePacket(ifId, c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen), `${reason}; from ${basename(c.file)} packet ${c.record}`);
+  }
 
   tunnel(chassis: string, op: TunnelOp, key: Uint32Array): void {
     const c = this.replayer.current;
@@ -175,7 +198,7 @@ class OutDir implements PacketSink {
   }
 
   close(): string | undefined {
-    for (const w of this.writers.values()) {
+    for (const w of [...this.writers.values(), ...(this.dropped ? [this.dropped.writer] : [])]) {
       const r = w.close();
       if (!r.ok) this.problem ??= r.diags[0]!.message;
     }
@@ -215,7 +238,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("inject", { type: "string", describe: "inject every packet at this logical port (a VIF bound to a chassis), or pod/NS/NAME for manifests" })
         .option("map", { type: "string", describe: "lay the capture onto the network's pods, services and external addresses: 'auto' (default when --inject is absent), or a mapping file that names the pod of trace hosts and the endpoint of trace servers (YAML; write one with --save-map and edit it)" })
         .option("save-map", { type: "string", describe: "write the mapping used as a mapping file for --map (every client host and server of the capture, with what it became)" })
-        .option("out", { type: "string", describe: "write one pcap per egress port and per tunnel into this directory" })
+        .option("out", { type: "string", describe: "write one pcap per egress port and per tunnel into this directory, and dropped.pcapng: each dropped packet with its drop reason and capture packet number as its comment" })
         .option("stats", { type: "string", describe: "write the statistics as JSON to this file (schema/replay-stats.schema.json)" })
         .option("cache", { type: "boolean", default: true, describe: "use the flow cache (--no-cache runs every packet on the slow path)" })
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })

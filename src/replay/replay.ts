@@ -237,8 +237,13 @@ export class Replayer {
   private readonly fragment = new IpFragment();
   /** The captures' clock that conntrack's timeouts run on (undefined: connections never expire). */
   readonly clock: CtClock | undefined;
-  /** The packet being replayed (for sinks that rewrite its bytes). */
-  current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array } = {
+  /**
+   * The packet being replayed (for sinks that rewrite its bytes, or name it): its capture file and
+   * its record number there (from 1, as tshark numbers frames).
+   */
+  current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array; file: string; record: number } = {
+    file: "",
+    record: 0,
     data: new Uint8Array(0),
     offset: 0,
     caplen: 0,
@@ -441,6 +446,8 @@ export class Replayer {
           cur.origlen = rd.origlen;
           cur.tsSec = rd.tsSec;
           cur.tsNsec = rd.tsNsec;
+          cur.file = cap.file;
+          cur.record = rd.index + 1;
         }
         replayed++;
         g.inject(at.datapath, at.entry, key);

@@ -1,6 +1,7 @@
 /**
  * `ovnsim replay` end to end, in-process: the report, `--stats`, `--out` (byte-identical with and
- * without the cache, and readable by tshark when it is installed), `--workers 2` against one
+ * without the cache, readable by tshark when it is installed, and the dropped packets with their
+ * reasons), `--workers 2` against one
  * worker, `--inject`, `--save-map` and `--map FILE`, a capture that breaks mid-stream (exit 2, the
  * packet and the byte offset, the statistics of the packets before it kept), and usage errors.
  */
@@ -81,6 +82,45 @@ describe("ovnsim replay", () => {
     expect(s1.drops).toEqual(s2.drops);
     expect(s1.flowCache.upcalls).toBeLessThan(s2.flowCache.upcalls);
     expect(s1.flowCache.megaflowHits + s1.flowCache.emcHits + s1.flowCache.misses).toBe(s1.flowCache.lookups);
+  }, 60_000);
+
+  it("--out writes dropped.pcapng: every dropped packet, its comment the drop reason and the capture packet", async () => {
+    const dir = join(tmp, "drops-out");
+    const r = await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), capture, "--out", dir, "--stats", join(tmp, "drops.json")]);
+    expect(r.code).toBe(0);
+    const drops: Record<string, number> = JSON.parse(readFileSync(join(tmp, "drops.json"), "utf8")).drops;
+    expect(Object.keys(drops).length).toBeGreaterThan(0);
+    // Read the enhanced packet blocks (type 6) and their opt_comment (code 1) ourselves.
+    const b = readFileSync(join(dir, "dropped.pcapng"));
+    const comments: string[] = [];
+    for (let off = 0; off < b.length; ) {
+      const type = b.readUInt32LE(off);
+      const len = b.readUInt32LE(off + 4);
+      if (type === 6) {
+        let o = off + 28 + ((b.readUInt32LE(off + 20) + 3) & ~3);
+        while (o < off + len - 4) {
+          const code = b.readUInt16LE(o);
+          const n = b.readUInt16LE(o + 2);
+          if (code === 0) break;
+          if (code === 1) comments.push(b.toString("utf8", o + 4, o + 4 + n));
+          o += 4 + ((n + 3) & ~3);
+        }
+      }
+      off += len;
+    }
+    const counted: Record<string, number> = {};
+    for (const c of comments) {
+      const m = /^(.*); from probes\.pcap packet (\d+)$/.exec(c);
+      expect(m, c).not.toBeNull();
+      expect(Number(m![2])).toBeGreaterThan(0);
+      expect(Number(m![2])).toBeLessThanOrEqual(packets);
+      counted[m![1]!] = (counted[m![1]!] ?? 0) + 1;
+    }
+    expect(counted).toEqual(drops);
+    // The same file, byte for byte, without the cache.
+    const off = join(tmp, "drops-out-no-cache");
+    expect((await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), capture, "--out", off, "--no-cache"])).code).toBe(0);
+    expect(Buffer.compare(readFileSync(join(off, "dropped.pcapng")), b)).toBe(0);
   }, 60_000);
 
   it("--out writes a tagged localnet port's frames with their VLAN tag, as the provider network carries them", async () => {
