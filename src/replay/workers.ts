@@ -10,7 +10,10 @@
  * loop time. Both directions of a connection hash alike, so a connection's conntrack state, its
  * load balancer backend and its NAT bindings live on one worker, and the results are those of one
  * worker except for state shared between connections (learned neighbours, cache contents and
- * statistics). `--map auto` builds the same plan in every worker (it depends only on the captures
+ * statistics). One such sharing is in conntrack: two trace conversations without ports (ICMP, ESP)
+ * between different address pairs may be mapped onto one pair, and so share one connection in one
+ * worker but not when their pairs hash to two (the verdicts stay the same; the number of
+ * connections differs). `--map auto` builds the same plan in every worker (it depends only on the captures
  * and the network). The main thread sums the workers' reports.
  *
  * The worker entry point is this module itself (`isMainThread` false): it is loaded as compiled
