@@ -21,8 +21,9 @@
  * unlisted: auto               # auto (default): as --map auto; unmapped: not replayed
  * ```
  *
- * Keys are written as `--save-map` writes them: IPv4 dotted, IPv6 in brackets (either form is read), protocols by name (tcp, udp, sctp, icmp) or as `proto N`. A server
- * keeps the trace's server port, except a service, which has its VIP's. A choice a connection
+ * Keys are written as `--save-map` writes them: IPv4 dotted, IPv6 in brackets (either form is
+ * read), protocols by name (tcp, udp, sctp, icmp) or as `proto N`. A server keeps the trace's
+ * server port, except a service, which has its VIP's. A choice a connection
  * cannot use (a service of another protocol or for a connection without ports, an external
  * address the client's switch has no way to, the client's own pod, an endpoint without an address
  * of the connection's family) leaves the connection unmapped, counted as `map-refused`.
@@ -43,7 +44,10 @@ function canonicalAddr(text: string): string | undefined {
   return v6 ? `[${formatIpv6(v6)}]` : undefined;
 }
 
-/** A server key in the plan's form: `ADDR:PORT/PROTO`, `ADDR PROTO` or `ADDR`; undefined if malformed. */
+/**
+ * A server key in the plan's form: `ADDR:PORT/PROTO`, `ADDR PROTO` or `ADDR`; undefined if
+ * malformed.
+ */
 function canonicalServer(text: string): string | undefined {
   const t = text.trim();
   const ported = /^(.+):(\d{1,5})\/(tcp|udp|sctp)$/.exec(t);
@@ -106,6 +110,7 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
         if (k === "hosts") {
           const addr = canonicalAddr(key);
           if (addr === undefined) diags.push(error("map.host", `hosts: ${JSON.stringify(key)} is not an IPv4 or IPv6 address`, at(e.key as Node)));
+          else if (hosts.has(addr)) diags.push(error("map.host", `hosts: ${JSON.stringify(key)} is listed twice (${addr})`, at(e.key as Node)));
           else if (!pods.some((p) => p.name === val)) diags.push(error("map.pod", `hosts.${key}: ${JSON.stringify(val)} is not a pod of the network (pods: ${someOf(pods.map((p) => p.name))})`, at(e.value as Node)));
           else hosts.set(addr, val);
           continue;
@@ -137,7 +142,10 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
   return diags.length > 0 ? fail(...diags) : ok({ hosts, servers, unlisted });
 }
 
-/** A plan's choices as a mapping file: a server one client reached differently from another is listed per client. */
+/**
+ * A plan's choices as a mapping file, after `header`'s comment lines: a server that clients reached
+ * differently is listed per client.
+ */
 export function formatMapFile(choices: PlanChoices, endpoints: readonly Endpoint[], header: readonly string[]): string {
   const kindOf = new Map(endpoints.map((e) => [e.name, e.kind] as const));
   const servers: Record<string, string> = {};

@@ -986,6 +986,8 @@ describe("mapping files", () => {
     expect(r.diags.every((d) => !d.message.includes("\n"))).toBe(true);
     const syntax = parseMapFile("hosts:\n  a: [b\n", "m.yaml", n.endpoints);
     expect(syntax.ok ? [] : syntax.diags.map((d) => d.code)).toEqual(["map.yaml-syntax"]);
+    const twice = parseMapFile('hosts:\n  "2001:db8::5": web-1.default\n  "[2001:db8:0::5]": web-2.default\n', "m.yaml", n.endpoints);
+    expect(twice.ok ? [] : twice.diags.map((d) => [d.message, d.loc?.line])).toEqual([['hosts: "[2001:db8:0::5]" is listed twice ([2001:db8::5])', 3]]);
     const notMap = parseMapFile("- a\n", "m.yaml", n.endpoints);
     expect(notMap.ok ? [] : notMap.diags.map((d) => [d.code, d.loc?.line])).toEqual([["map.shape", 1]]);
   });

@@ -210,16 +210,19 @@ const R_ND_ROUTER = 9;
 const R_NOT_IN_MAP = 10;
 const R_MAP_REFUSED = 11;
 
-/** `hostPod` results that are no pod: unlisted in a mapping file that maps only what it lists, or listed onto a pod without an address of the family. */
+/**
+ * `hostPod` results that are no pod: unlisted in a mapping file that maps only what it lists, or
+ * listed onto a pod without an address of the host's family.
+ */
 const HOST_NOT_IN_MAP = -1;
 const HOST_REFUSED = -2;
 
 /**
  * Choices that replace `--map auto`'s hashes (a mapping file, map-file.ts), by name: the pod of a
- * trace host (its address as the plan prints it), the endpoint of a trace server (`ADDR:PORT/PROTO`,
- * `ADDR PROTO` without ports, or `ADDR` for any), or of a server for one client host
- * (`HOST -> SERVER`, which comes first). `unlisted`: what hosts and servers the choices do not name
- * get, auto's choice or no mapping (`not-in-map`).
+ * trace host (its address as the plan prints it), the endpoint of a trace server
+ * (`ADDR:PORT/PROTO`, `ADDR PROTO` without ports, or `ADDR` for any), or of a server for one
+ * client host (`HOST -> SERVER`, which comes first). `unlisted`: what hosts and servers the
+ * choices do not name get, auto's choice or no mapping (`not-in-map`).
  */
 export interface MapChoices {
   readonly hosts: ReadonlyMap<string, string>;
@@ -1576,7 +1579,7 @@ export class TraceMapper {
     return this.podInject[s]!;
   }
 
-  /** Whether pod `x` is on another switch than pod `s`, which has an IPv6 gateway to ask instead. */
+  /** Whether pod `x` is on another switch than pod `s`, whose IPv6 gateway is asked instead. */
   private offSubnet6(s: number, x: number): boolean {
     return x !== s && this.podSwitch[s] !== this.podSwitch[x] && this.podGw6[s] !== NO_ADDR;
   }

@@ -13,8 +13,8 @@
  * statistics). One such sharing is in conntrack: two trace conversations without ports (ICMP, ESP)
  * between different address pairs may be mapped onto one pair, and so share one connection in one
  * worker but not when their pairs hash to two (the verdicts stay the same; the number of
- * connections differs). `--map auto` builds the same plan in every worker (it depends only on the captures
- * and the network). The main thread sums the workers' reports.
+ * connections differs). `--map` builds the same plan in every worker (it depends only on the
+ * captures, the network and the mapping file). The main thread sums the workers' reports.
  *
  * The worker entry point is this module itself (`isMainThread` false): it is loaded as compiled
  * JavaScript, or through tsx when the project runs from source.

@@ -61,7 +61,7 @@ describe.each(["localnet-vlan", "kube-ovn-underlay"])("replay --map auto onto %s
     expect(rep.replayed).toBe(24 * 24 * 3);
     expect(rep.stats.drops).toEqual({});
 
-    // Replies from external hosts: entered at a localnet port, on the chassis of the pod they reach.
+    // Replies from external hosts: in at a localnet port, on the chassis of the pod they reach.
     const fromSegment = deliveries.filter((d) => inj.injections[d.entered]!.portName.startsWith("localnet"));
     expect(externals.size).toBeGreaterThan(0);
     expect(fromSegment.length).toBeGreaterThan(0);
