@@ -73,7 +73,7 @@ interface TableSpec {
 export const NB_READ: Readonly<Record<string, TableSpec>> = {
   NB_Global: {
     columns: ["name", "options", "external_ids", "nb_cfg", "nb_cfg_timestamp", "sb_cfg", "sb_cfg_timestamp", "hv_cfg", "hv_cfg_timestamp", "connections", "ssl"],
-    keys: { options: ["svc_monitor_mac", "mac_prefix", "max_tunid", "northd_internal_version"] },
+    keys: { options: ["svc_monitor_mac", "use_ct_inv_match", "mac_prefix", "max_tunid", "northd_internal_version"] },
   },
   Logical_Switch: {
     columns: ["name", "ports", "acls", "load_balancer", "load_balancer_group", "other_config", "external_ids"],
