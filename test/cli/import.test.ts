@@ -34,8 +34,8 @@ describe("ovnsim import", () => {
     const lines = r.err.trimEnd().split("\n");
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/^ovnsim: .*kube-ovn-cluster\.nb\.db: warning: NB /);
-    // An option Kube-OVN sets for its own build of OVN; OVN 23.03's northd has none such. use_ct_inv_match,
-    // which the compiler reads, is no warning.
+    // An option Kube-OVN sets for its own build of OVN; OVN 23.03's northd has none such.
+    // use_ct_inv_match, which the compiler reads, is no warning.
     expect(r.err).toContain("NB NB_Global options:ls_ct_skip_dst_lport_ips: set on 1 row, not modelled (kept as data)");
     expect(r.err).not.toContain("use_ct_inv_match");
     // Only the target is left in the directory (no temporary file).
