@@ -74,7 +74,8 @@
  *   pod's; the packet enters at the sender pod. Where the target's pod is on another switch, the
  *   target is the sender's gateway instead (its address on the sender's subnet, its MAC): hosts
  *   on one segment in the trace may be pods of two subnets, and a pod resolves only its own
- *   segment's addresses, its gateway's among them.
+ *   segment's addresses, its gateway's among them. Where two trace hosts became one pod, the
+ *   target is the next pod of the sender's switch (a pod does not resolve its own address).
  * - IPv6 is mapped by the same rules, its trace addresses numbered in the first pass (a
  *   connection's key holds the numbers) and its mapped addresses kept in a table of their own.
  *   Neighbour solicitations and advertisements are mapped as ARP is (`mapNd`); ICMPv6 errors with
@@ -659,6 +660,11 @@ function isNdType(type: number): boolean {
 }
 
 /** IPv6 words as RFC 5952 text. */
+/** Whether the key's IPv6 addresses at words `a` and `b` are equal. */
+function sameWords6(key: Uint32Array, a: number, b: number): boolean {
+  return key[a] === key[b] && key[a + 1] === key[b + 1] && key[a + 2] === key[b + 2] && key[a + 3] === key[b + 3];
+}
+
 function formatWords6(a: Ip6Words): string {
   return formatIpv6(bytes6(a));
 }
@@ -789,6 +795,12 @@ export class TraceMapper {
   private readonly podGwIp: Uint32Array;
   private readonly podGw6: Uint32Array;
   private readonly podGwMac: Uint32Array;
+  /**
+   * Per pod: the next pod of its switch (in the network's order, wrapping) with an IPv4 address,
+   * and with an IPv6 one; the pod itself where there is none.
+   */
+  private readonly podPeer4: Uint32Array;
+  private readonly podPeer6: Uint32Array;
   /** Per pod: the index of its IPv6 address in `mapped6`, or NO_ADDR. */
   private readonly podAddr6: Uint32Array;
 
@@ -869,6 +881,15 @@ export class TraceMapper {
         this.podGwMac[2 * i + 1] = p.gateway[1];
       }
     });
+    const peer = (i: number, has: (p: Endpoint) => boolean): number => {
+      for (let k = 1; k < this.pods.length; k++) {
+        const j = (i + k) % this.pods.length;
+        if (this.podSwitch[j] === this.podSwitch[i] && has(this.pods[j]!)) return j;
+      }
+      return i;
+    };
+    this.podPeer4 = Uint32Array.from(this.pods, (_, i) => peer(i, (p) => p.ip !== undefined));
+    this.podPeer6 = Uint32Array.from(this.pods, (_, i) => peer(i, (p) => p.ip6 !== undefined));
     for (const e of endpoints) for (const a of e.access ?? []) this.injectionOf(a.inject);
     const ch = opts.choices;
     this.mapsUnlisted = ch === undefined || ch.unlisted === "auto";
@@ -1485,8 +1506,11 @@ export class TraceMapper {
     const spa = key[W_NW_SRC]!;
     const tpa = key[W_NW_DST]!;
     const s = this.hostPod(spa === 0 ? tpa : spa);
-    const t = spa === 0 ? s : this.hostPod(tpa);
+    let t = spa === 0 ? s : this.hostPod(tpa);
     if (s < 0 || t < 0) return this.miss(s === HOST_REFUSED || t === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
+    // Two trace hosts that became one pod: a pod does not resolve its own address, so the target
+    // is the next pod of its switch.
+    if (t === s && spa !== tpa && spa !== 0) t = this.podPeer4[s]!;
     const pm = this.podMac;
     // The target's address and MAC: its pod's, or, where that pod is on another switch, the
     // sender's gateway (a host resolves only addresses of its own segment).
@@ -1530,9 +1554,11 @@ export class TraceMapper {
     const type = key[W_TP]! >>> 16;
     if (type !== ND_NS && type !== ND_NA) return this.miss(R_ND_ROUTER);
     const unspecified = (key[W_IPV6_SRC]! | key[W_IPV6_SRC + 1]! | key[W_IPV6_SRC + 2]! | key[W_IPV6_SRC + 3]!) === 0;
-    const t = this.hostPod6(key[W_ND_TARGET]!, key[W_ND_TARGET + 1]!, key[W_ND_TARGET + 2]!, key[W_ND_TARGET + 3]!);
+    let t = this.hostPod6(key[W_ND_TARGET]!, key[W_ND_TARGET + 1]!, key[W_ND_TARGET + 2]!, key[W_ND_TARGET + 3]!);
     const s = unspecified ? t : this.hostPod6(key[W_IPV6_SRC]!, key[W_IPV6_SRC + 1]!, key[W_IPV6_SRC + 2]!, key[W_IPV6_SRC + 3]!);
     if (s < 0 || t < 0) return this.miss(s === HOST_REFUSED || t === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
+    // As in ARP, a pod does not solicit (or advertise to) itself for another trace host.
+    if (t === s && !unspecified && !sameWords6(key, W_ND_TARGET, W_IPV6_SRC)) t = this.podPeer6[s]!;
     const m = this.mapped6;
     const sa = this.podAddr6[s]! * 4;
     const pm = this.podMac;
@@ -1543,8 +1569,9 @@ export class TraceMapper {
     const ti = offT ? 2 * s : 2 * t;
     const dstGroup = key[W_IPV6_DST]! >>> 24 === 0xff;
     // The unicast destination's pod (before the addresses change).
-    const u = dstGroup ? -1 : this.hostPod6(key[W_IPV6_DST]!, key[W_IPV6_DST + 1]!, key[W_IPV6_DST + 2]!, key[W_IPV6_DST + 3]!);
+    let u = dstGroup ? -1 : this.hostPod6(key[W_IPV6_DST]!, key[W_IPV6_DST + 1]!, key[W_IPV6_DST + 2]!, key[W_IPV6_DST + 3]!);
     if (!dstGroup && u < 0) return this.miss(u === HOST_REFUSED ? R_MAP_REFUSED : R_NOT_IN_MAP);
+    if (u === s && !unspecified && !sameWords6(key, W_IPV6_DST, W_IPV6_SRC)) u = this.podPeer6[s]!;
     const solicited = dstGroup && key[W_IPV6_DST] === 0xff020000 && key[W_IPV6_DST + 1] === 0 && key[W_IPV6_DST + 2] === 1 && key[W_IPV6_DST + 3]! >>> 24 === 0xff;
     for (let i = 0; i < 4; i++) {
       if (!unspecified) key[W_IPV6_SRC + i] = m[sa + i]!;
