@@ -21,8 +21,12 @@ const NET = join(ROOT, "scenarios/kube-ovn-default.yaml");
 const tmp = mkdtempSync(join(tmpdir(), "ovnsim-replay-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** A capture of the scenario's own TCP/UDP probes (as frames), each sent `rounds` times. */
-function probeCapture(path: string, rounds: number): number {
+/**
+ * A capture of the scenario's own TCP/UDP probes (as frames), each sent `rounds` times. Each
+ * frame's 16-byte payload is its round, or with `numbered` its frame number (from 1) in four
+ * big-endian copies.
+ */
+function probeCapture(path: string, rounds: number, numbered = false): number {
   const sc = loadNetworkFile(NET);
   if (!sc.ok) throw new Error("scenario");
   const c = compileNetwork(sc.value.network);
@@ -34,7 +38,9 @@ function probeCapture(path: string, rounds: number): number {
       if (!/tcp|udp/.test(p.microflow)) continue;
       const mf = compileMicroflow(c.value.program, undefined, p.microflow);
       if (!mf.ok) continue;
-      w.writePacket(1_700_000_000 + r, n * 1000, frameFromKey(mf.value.key, { payload: new Uint8Array(16).fill(r) }));
+      const payload = new Uint8Array(16).fill(r);
+      if (numbered) for (let i = 0; i < 4; i++) new DataView(payload.buffer).setUint32(4 * i, n + 1);
+      w.writePacket(1_700_000_000 + r, n * 1000, frameFromKey(mf.value.key, { payload }));
       n++;
     }
   }
@@ -86,18 +92,24 @@ describe("ovnsim replay", () => {
 
   it("--out writes dropped.pcapng: every dropped packet, its comment the drop reason and the capture packet", async () => {
     const dir = join(tmp, "drops-out");
-    const r = await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), capture, "--out", dir, "--stats", join(tmp, "drops.json")]);
+    const numbered = join(tmp, "numbered.pcap");
+    probeCapture(numbered, 20, true);
+    const r = await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), numbered, "--out", dir, "--stats", join(tmp, "drops.json")]);
     expect(r.code).toBe(0);
     const drops: Record<string, number> = JSON.parse(readFileSync(join(tmp, "drops.json"), "utf8")).drops;
     expect(Object.keys(drops).length).toBeGreaterThan(0);
     // Read the enhanced packet blocks (type 6) and their opt_comment (code 1) ourselves.
     const b = readFileSync(join(dir, "dropped.pcapng"));
     const comments: string[] = [];
+    /** The frame number each dropped frame's payload carries. */
+    const carried: number[] = [];
     for (let off = 0; off < b.length; ) {
       const type = b.readUInt32LE(off);
       const len = b.readUInt32LE(off + 4);
       if (type === 6) {
-        let o = off + 28 + ((b.readUInt32LE(off + 20) + 3) & ~3);
+        const caplen = b.readUInt32LE(off + 20);
+        carried.push(b.readUInt32BE(off + 28 + caplen - 4));
+        let o = off + 28 + ((caplen + 3) & ~3);
         while (o < off + len - 4) {
           const code = b.readUInt16LE(o);
           const n = b.readUInt16LE(o + 2);
@@ -109,17 +121,18 @@ describe("ovnsim replay", () => {
       off += len;
     }
     const counted: Record<string, number> = {};
-    for (const c of comments) {
-      const m = /^(.*); from probes\.pcap packet (\d+)$/.exec(c);
+    expect(comments).toHaveLength(carried.length);
+    comments.forEach((c, i) => {
+      const m = /^(.*); from numbered\.pcap packet (\d+)$/.exec(c);
       expect(m, c).not.toBeNull();
-      expect(Number(m![2])).toBeGreaterThan(0);
-      expect(Number(m![2])).toBeLessThanOrEqual(packets);
+      // The capture packet named is the one the dropped frame came from.
+      expect(Number(m![2]), c).toBe(carried[i]);
       counted[m![1]!] = (counted[m![1]!] ?? 0) + 1;
-    }
+    });
     expect(counted).toEqual(drops);
     // The same file, byte for byte, without the cache.
     const off = join(tmp, "drops-out-no-cache");
-    expect((await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), capture, "--out", off, "--no-cache"])).code).toBe(0);
+    expect((await ovnsim(["replay", join(ROOT, "scenarios/network-policy.yaml"), numbered, "--out", off, "--no-cache"])).code).toBe(0);
     expect(Buffer.compare(readFileSync(join(off, "dropped.pcapng")), b)).toBe(0);
   }, 60_000);
 
