@@ -8,20 +8,16 @@
  * `--stats FILE` writes the same as JSON (schema/replay-stats.schema.json), `--out DIR` one pcap per
  * egress port (the frame as delivered) and per tunnel (Geneve or VXLAN encapsulated), and
  * `dropped.pcapng` with every dropped packet as it was where it was dropped, its comment the drop
- * reason and the capture packet it came from (Wireshark shows it as `frame.comment`). A capture
+ * reason and the capture packet it came from (Wireshark shows it as `frame.comment`;
+ * src/replay/out-dir.ts, which merges the workers' files in packet order). A capture
  * that breaks mid-stream ends the replay: the statistics cover the packets before it, the error
  * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
  * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
-import { basename, join } from "node:path";
 import type { Argv } from "yargs";
 import { REPLAY } from "./commands.js";
-import { error, formatDiagnostic, parseIpv4 } from "../base/index.js";
-import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
-import { rewriteFrame, frameFromKey, W } from "../flow/index.js";
-import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
-import { PcapWriter, PcapngWriter } from "../pcap/index.js";
-import { Replayer, ReplayError, formatMapFile, mapInjector, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
+import { error, formatDiagnostic } from "../base/index.js";
+import { OutDir, Replayer, ReplayError, formatMapFile, mapInjector, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
 import { checkOutputDir, checkOutputFile, makeOutputDir } from "./output-path.js";
@@ -99,113 +95,6 @@ export function statsDocument(r: ReplayReport, opts: { network: string; captures
   };
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, "_");
-}
-
-/**
- * `--out DIR`: one pcap per egress port and per tunnel, written atomically at the end. A tagged
- * localnet port's pcap holds the frames as they leave on the provider network, VLAN tag included.
- */
-class OutDir implements PacketSink {
-  private readonly writers = new Map<string, PcapWriter>();
-  /** `dropped.pcapng`, one interface per chassis, each packet's drop reason in its comment. */
-  private dropped: { writer: PcapngWriter; ifaces: Map<string, number> } | undefined;
-  private readonly buf = new Uint8Array(262144 + 64);
-  private readonly replayer: Replayer;
-  private readonly dir: string;
-  private readonly encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>;
-  /** The VLAN tag of each tagged localnet port, by name. */
-  private readonly tags: ReadonlyMap<string, number>;
-  problem: string | undefined;
-
-  constructor(dir: string, replayer: Replayer, encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>) {
-    this.dir = dir;
-    this.replayer = replayer;
-    this.encaps = encaps;
-    const tags = new Map<string, number>();
-    for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, p.tag);
-    this.tags = tags;
-  }
-
-  private writer(name: string): PcapWriter | undefined {
-    let w = this.writers.get(name);
-    if (!w) {
-      const r = PcapWriter.create(join(this.dir, `${safeName(name)}.pcap`), { resolution: "ns" });
-      if (!r.ok) {
-        this.problem ??= r.diags[0]!.message;
-        return undefined;
-      }
-      w = r.value;
-      this.writers.set(name, w);
-    }
-    return w;
-  }
-
-  /** The current packet rewritten to `key`'s fields (and an ICMP error's quoted packet to conntrack's NAT). */
-  private frame(key: Uint32Array): Uint8Array {
-    const c = this.replayer.current;
-    const n = rewriteFrame(c.data, c.offset, c.caplen, c.key, key, this.buf);
-    if (n < 0) return frameFromKey(key);
-    // An ICMP error whose quoted packet conntrack's NAT translated.
-    this.replayer.icmp.rewriteQuoted(this.buf, n);
-    return this.buf.slice(0, n);
-  }
-
-  output(chassis: string, op: OutputOp, key: Uint32Array): void {
-    const c = this.replayer.current;
-    // A tagged localnet port's packets, as its provider network carries them: with the tag that
-    // ovn-controller pushes on the way out.
-    const tag = op.portType === "localnet" ? this.tags.get(op.portName) : undefined;
-    const f = tag === undefined ? this.frame(key) : pushVlan(this.frame(key), { pcp: 0, dei: false, vid: tag });
-    this.writer(`port-${chassis === "local" ? "" : `${chassis}-`}${op.portName}`)?.writePacket(c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen));
-  }
-
-  drop(chassis: string, op: DropOp, key: Uint32Array): void {
-    if (this.dropped === undefined) {
-      const r = PcapngWriter.create(join(this.dir, "dropped.pcapng"), { application: "ovnsim replay" });
-      if (!r.ok) {
-        this.problem ??= r.diags[0]!.message;
-        return;
-      }
-      this.dropped = { writer: r.value, ifaces: new Map() };
-    }
-    const d = this.dropped;
-    let ifId = d.ifaces.get(chassis);
-    if (ifId === undefined) {
-      ifId = d.writer.addInterface({ name: chassis, description: `drops on chassis ${chassis}` });
-      d.ifaces.set(chassis, ifId);
-    }
-    const c = this.replayer.current;
-    const f = this.frame(key);
-    const reason = this.replayer.group.drops.names[op.stat]!;
-    d.writer.writePacket(ifId, c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen), `${reason}; from ${basename(c.file)} packet ${c.record}`);
-  }
-
-  tunnel(chassis: string, op: TunnelOp, key: Uint32Array): void {
-    const c = this.replayer.current;
-    const inner = this.frame(key);
-    const src = this.encaps.get(chassis);
-    const dst = this.encaps.get(op.chassis);
-    const outer = { ethSrc: new Uint8Array(6), ethDst: new Uint8Array(6), ipSrc: parseIpv4(src?.ip ?? "") ?? 0, ipDst: parseIpv4(dst?.ip ?? "") ?? 0, udpSrc: 32768 + (key[W.TP]! % 28232) };
-    // OVN's VXLAN mode: a 12-bit datapath key and a 12-bit egress port key (bit 11: multicast).
-    const p12 = op.outport >= 32768 ? 0x800 | (op.outport & 0x7ff) : op.outport & 0xfff;
-    const f =
-      dst?.type === "vxlan"
-        ? encapsulateVxlan(inner, outer, (op.datapath & 0xfff) | (p12 << 12))
-        : encapsulateGeneve(inner, outer, op.datapath & 0xffffff, [ovnGeneveOption(op.inport & 0x7fff, op.outport & 0xffff)]);
-    this.writer(`wire-${chassis}-${op.chassis}`)?.writePacket(c.tsSec, c.tsNsec, f);
-  }
-
-  close(): string | undefined {
-    for (const w of [...this.writers.values(), ...(this.dropped ? [this.dropped.writer] : [])]) {
-      const r = w.close();
-      if (!r.ok) this.problem ??= r.diags[0]!.message;
-    }
-    return this.problem;
-  }
-}
-
 class Progress {
   private last = 0;
   private readonly io: Io;
@@ -250,7 +139,6 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           if (a.inject !== undefined && a.map !== undefined) throw new UsageError("give --inject or --map, not both");
           if (a.inject !== undefined && a["save-map"] !== undefined) throw new UsageError("--save-map saves a mapping, and --inject maps nothing: give --map (or neither)");
           if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 64) throw new UsageError("--workers must be an integer from 1 to 64");
-          if (a.workers > 1 && a.out !== undefined) throw new UsageError("--out needs --workers 1 (the per-port captures are written in packet order)");
           if (!Number.isInteger(a["emc-insert-inv-prob"]) || a["emc-insert-inv-prob"] < 0) throw new UsageError("--emc-insert-inv-prob must be a non-negative integer");
           if (!Number.isInteger(a["flow-limit"]) || a["flow-limit"] < 1) throw new UsageError("--flow-limit must be a positive integer");
           return true;
@@ -289,7 +177,8 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         if (argv.workers > 1) {
           // The workers each make the plan; the one saved is made here, from the same captures.
           if (job.map !== undefined && argv["save-map"] !== undefined) saveFrom(mapInjector(new Replayer(scenario.network, { cache: false }), job.map, readCaptureFiles(captures)));
-          report = await replayInWorkers(job, argv.workers);
+          if (argv.out !== undefined) makeOutputDir("--out", argv.out);
+          report = await replayInWorkers(argv.out !== undefined ? { ...job, out: argv.out } : job, argv.workers);
         } else {
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
           const files = readCaptureFiles(captures);
@@ -298,8 +187,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           let out: OutDir | undefined;
           if (argv.out !== undefined) {
             makeOutputDir("--out", argv.out);
-            const encaps = new Map([...scenario.network.chassis.values()].map((c) => [c.name, { type: c.encaps.first()?.type ?? "geneve", ip: c.encaps.first()?.ip ?? "" }] as const));
-            out = new OutDir(argv.out, replayer, encaps);
+            out = new OutDir(argv.out, replayer);
           }
           const progress = (argv.progress ?? io.errIsTty) ? new Progress(io).update : undefined;
           report = replayer.run(files, injector, out, progress);

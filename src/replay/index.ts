@@ -6,3 +6,4 @@ export * from "./replay.js";
 export * from "./workers.js";
 export * from "./map-injector.js";
 export { formatMapFile } from "./map-file.js";
+export { OutDir } from "./out-dir.js";

@@ -238,12 +238,14 @@ export class Replayer {
   /** The captures' clock that conntrack's timeouts run on (undefined: connections never expire). */
   readonly clock: CtClock | undefined;
   /**
-   * The packet being replayed (for sinks that rewrite its bytes, or name it): its capture file and
-   * its record number there (from 1, as tshark numbers frames).
+   * The packet being replayed (for sinks that rewrite its bytes, or name it): its capture file, its
+   * record number there (from 1, as tshark numbers frames) and its number in the replay (from 1,
+   * over every capture).
    */
-  current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array; file: string; record: number } = {
+  current: { data: Uint8Array; offset: number; caplen: number; origlen: number; tsSec: number; tsNsec: number; key: Uint32Array; file: string; record: number; packet: number } = {
     file: "",
     record: 0,
+    packet: 0,
     data: new Uint8Array(0),
     offset: 0,
     caplen: 0,
@@ -448,6 +450,7 @@ export class Replayer {
           cur.tsNsec = rd.tsNsec;
           cur.file = cap.file;
           cur.record = rd.index + 1;
+          cur.packet = read;
         }
         replayed++;
         g.inject(at.datapath, at.entry, key);

@@ -20,13 +20,15 @@
  * JavaScript, or through tsx when the project runs from source.
  */
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Diagnostic } from "../base/index.js";
+import { error, type Diagnostic } from "../base/index.js";
 import { sumCacheStats, type GroupStats } from "../dataplane/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
 import { BucketCounts, Replayer, ReplayError, balanceShards, forEachRecordKey, injectAt, type Injector, type ReplayReport } from "./replay.js";
 import { mapInjector } from "./map-injector.js";
+import { OutDir, mergeOutDirs, workerOutDir } from "./out-dir.js";
 
 export interface ReplayJob {
   readonly network: string;
@@ -40,6 +42,8 @@ export interface ReplayJob {
   readonly flowLimit?: number;
   /** False: connections never expire (`ReplayOptions.ctTimeouts`). */
   readonly ctTimeouts?: boolean;
+  /** `--out`: each worker writes `.worker-N` in it, merged when all are done (out-dir.ts). */
+  readonly out?: string;
 }
 
 interface WorkerInput {
@@ -87,7 +91,11 @@ export function runShard(job: ReplayJob, index: number, count: number): ReplayRe
   const counts = new BucketCounts();
   const injector = injectorFor(replayer, job, captures, count > 1 ? (key) => counts.add(key) : undefined);
   replayer.setShard({ index, count, table: balanceShards(counts, count) });
-  return replayer.run(captures, injector);
+  const out = job.out !== undefined ? new OutDir(workerOutDir(job.out, index), replayer, { sequence: true }) : undefined;
+  const report = replayer.run(captures, injector, out);
+  const problem = out?.close();
+  if (problem !== undefined) throw new ReplayError([error("replay.out", `--out ${job.out}: ${problem}`)]);
+  return report;
 }
 
 /** Runs a job on `count` worker threads and sums their reports. */
@@ -113,7 +121,16 @@ export async function replayInWorkers(job: ReplayJob, count: number): Promise<Re
       });
     });
   });
-  return mergeReports(await Promise.all(runs));
+  const dirs = job.out === undefined ? [] : Array.from({ length: count }, (_, i) => join(job.out!, `.worker-${i}`));
+  try {
+    const report = mergeReports(await Promise.all(runs));
+    const problem = job.out === undefined ? undefined : mergeOutDirs(dirs, job.out);
+    if (problem !== undefined) throw new ReplayError([error("replay.out", `--out ${job.out}: ${problem}`)]);
+    return report;
+  } finally {
+    // The workers' own directories go, whether the replay ran or not.
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
 }
 
 /**

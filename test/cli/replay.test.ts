@@ -179,6 +179,24 @@ describe("ovnsim replay", () => {
     expect(b.connections).toBe(a.connections);
   }, 120_000);
 
+  it("--out with --workers 2 writes the same files, byte for byte, as one worker", async () => {
+    const net = join(ROOT, "scenarios/network-policy.yaml");
+    const numbered = join(tmp, "numbered-w.pcap");
+    probeCapture(numbered, 20, true);
+    const one = join(tmp, "out-w1");
+    const two = join(tmp, "out-w2");
+    expect((await ovnsim(["replay", net, numbered, "--out", one])).code).toBe(0);
+    const r = await ovnsim(["replay", net, numbered, "--out", two, "--workers", "2"]);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const files = readdirSync(one).sort();
+    // Ports, tunnels and drops, and no worker's directory left behind.
+    expect(files).toContain("dropped.pcapng");
+    expect(files.some((f) => f.startsWith("wire-"))).toBe(true);
+    expect(readdirSync(two).sort()).toEqual(files);
+    for (const f of files) expect(Buffer.compare(readFileSync(join(one, f)), readFileSync(join(two, f))), f).toBe(0);
+  }, 120_000);
+
   it("counts the fragments of datagrams that never complete: sent on after 15 s, held at the end", async () => {
     // client.default's UDP to coredns-2: a first fragment at 0 s, whole datagrams at 10 s and 20 s
     // (the fragment's list goes on with the second, from the ingress pipeline's conntrack, and the
