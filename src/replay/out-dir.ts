@@ -36,10 +36,7 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
-/**
- * `--out DIR`: one pcap per egress port and per tunnel, written atomically at the end. A tagged
- * localnet port's pcap holds the frames as they leave on the provider network, VLAN tag included.
- */
+/** The sink that writes `--out DIR` (see the module header); `close` ends every file. */
 export class OutDir implements PacketSink {
   private readonly writers = new Map<string, PcapWriter>();
   /** `dropped.pcapng`, one interface per chassis, each packet's drop reason in its comment. */
