@@ -14,6 +14,7 @@
  * names the packet and byte offset, and the exit code is 2. `--inject` takes a port name or, for a
  * network built from Kube-OVN manifests, `pod/NS/NAME` (kube-names.ts, as `ovnsim trace --from`).
  */
+import { rmdirSync } from "node:fs";
 import type { Argv } from "yargs";
 import { REPLAY } from "./commands.js";
 import { error, formatDiagnostic } from "../base/index.js";
@@ -177,8 +178,21 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         if (argv.workers > 1) {
           // The workers each make the plan; the one saved is made here, from the same captures.
           if (job.map !== undefined && argv["save-map"] !== undefined) saveFrom(mapInjector(new Replayer(scenario.network, { cache: false }), job.map, readCaptureFiles(captures)));
+          // The workers find out whether the mapping loads; if not, the directories made for --out go.
+          const made = argv.out !== undefined ? checkOutputDir("--out", argv.out) : [];
           if (argv.out !== undefined) makeOutputDir("--out", argv.out);
-          report = await replayInWorkers(argv.out !== undefined ? { ...job, out: argv.out } : job, argv.workers);
+          try {
+            report = await replayInWorkers(argv.out !== undefined ? { ...job, out: argv.out } : job, argv.workers);
+          } catch (e) {
+            for (const d of [...made].reverse()) {
+              try {
+                rmdirSync(d);
+              } catch {
+                // not empty, or gone: left as it is
+              }
+            }
+            throw e;
+          }
         } else {
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
           const files = readCaptureFiles(captures);

@@ -102,9 +102,11 @@ export function runShard(job: ReplayJob, index: number, count: number): ReplayRe
 export async function replayInWorkers(job: ReplayJob, count: number): Promise<ReplayReport> {
   const self = fileURLToPath(import.meta.url);
   const fromSource = self.endsWith(".ts");
+  const workers: Worker[] = [];
   const runs = Array.from({ length: count }, (_, index) => {
     const input: WorkerInput = { job, index, count };
     const w = fromSource ? new Worker(sourceBootstrap(import.meta.url), { workerData: input }) : new Worker(self, { workerData: input });
+    workers.push(w);
     return new Promise<ReplayReport>((resolve, reject) => {
       let settled = false;
       w.once("message", (m: WorkerOutput) => {
@@ -128,7 +130,9 @@ export async function replayInWorkers(job: ReplayJob, count: number): Promise<Re
     if (problem !== undefined) throw new ReplayError([error("replay.out", `--out ${job.out}: ${problem}`)]);
     return report;
   } finally {
-    // The workers' own directories go, whether the replay ran or not.
+    // The workers' own directories go, whether the replay ran or not; after one worker failed,
+    // the others are stopped first, so that none is still writing there.
+    await Promise.all(workers.map((w) => w.terminate()));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }

@@ -259,6 +259,11 @@ describe("ovnsim replay", () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/bad-map\.yaml:\d+:\d+: error: hosts\.10\.16\.0\.\d+: "no-such-pod" is not a pod of the network \(pods: /);
     expect(lines[1]).toMatch(/bad-map\.yaml:\d+:3: error: servers: "not-an-address" is not a trace server/);
+    // With workers, which find the problem themselves: the same lines, and no --out directory left.
+    const w = await ovnsim(["replay", NET, capture, "--map", bad, "--workers", "2", "--out", join(tmp, "bad-map-out", "dir")]);
+    expect(w.code).toBe(2);
+    expect(w.err.trim().split("\n")).toEqual(lines);
+    expect(readdirSync(tmp)).not.toContain("bad-map-out");
   }, 60_000);
 
   it("a capture that breaks mid-stream: exit 2, where it broke, and the statistics before it", async () => {
