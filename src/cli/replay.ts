@@ -18,7 +18,7 @@ import { rmdirSync } from "node:fs";
 import type { Argv } from "yargs";
 import { REPLAY } from "./commands.js";
 import { error, formatDiagnostic } from "../base/index.js";
-import { OutDir, Replayer, ReplayError, formatMapFile, mapInjector, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
+import { OutDir, Replayer, ReplayError, mapFileText, readCaptureFiles, replayInWorkers, injectorFor, type MapInjector, type ReplayJob, type ReplayReport } from "../replay/index.js";
 import { InputError, checkCaptureFile } from "./capture-input.js";
 import { writeFileAtomically } from "./import.js";
 import { checkOutputDir, checkOutputFile, makeOutputDir } from "./output-path.js";
@@ -167,22 +167,16 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         ctTimeouts: argv["ct-timeouts"],
       };
       let report: ReplayReport;
-      let saveMap: (() => void) | undefined;
-      const saveFrom = (inj: MapInjector): void => {
-        const path = argv["save-map"];
-        if (path === undefined) return;
-        const header = [`ovnsim replay mapping of ${captures.join(", ")} onto ${argv.network} (${inj.plan.mappedConnections} of ${inj.plan.connections} connections mapped)`, "Edit and replay with: ovnsim replay NETWORK PCAP... --map THIS-FILE (see ovnsim replay --help)"];
-        saveMap = () => writeFileAtomically(path, formatMapFile(inj.plan.choices, inj.plan.endpoints, header));
-      };
+      // `--save-map`: the plan's mapping file, written after the report.
+      let mapText: string | undefined;
       try {
         if (argv.workers > 1) {
-          // The workers each make the plan; the one saved is made here, from the same captures.
-          if (job.map !== undefined && argv["save-map"] !== undefined) saveFrom(mapInjector(new Replayer(scenario.network, { cache: false }), job.map, readCaptureFiles(captures)));
           // The workers find out whether the mapping loads; if not, the directories made for --out go.
           const made = argv.out !== undefined ? checkOutputDir("--out", argv.out) : [];
           if (argv.out !== undefined) makeOutputDir("--out", argv.out);
           try {
-            report = await replayInWorkers(argv.out !== undefined ? { ...job, out: argv.out } : job, argv.workers);
+            const wjob: ReplayJob = { ...job, ...(argv.out !== undefined ? { out: argv.out } : {}), ...(argv["save-map"] !== undefined ? { saveMap: true } : {}) };
+            report = await replayInWorkers(wjob, argv.workers, (text) => (mapText = text));
           } catch (e) {
             for (const d of [...made].reverse()) {
               try {
@@ -197,7 +191,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
           const files = readCaptureFiles(captures);
           const injector = injectorFor(replayer, job, files);
-          if ("plan" in injector) saveFrom(injector as MapInjector);
+          if (argv["save-map"] !== undefined && "plan" in injector) mapText = mapFileText((injector as MapInjector).plan, argv.network, captures);
           let out: OutDir | undefined;
           if (argv.out !== undefined) {
             makeOutputDir("--out", argv.out);
@@ -213,7 +207,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderReport(report, argv.cache));
-      saveMap?.();
+      if (argv["save-map"] !== undefined && mapText !== undefined) writeFileAtomically(argv["save-map"], mapText);
       if (argv.stats !== undefined) writeFileAtomically(argv.stats, JSON.stringify(statsDocument(report, { network: argv.network, captures, cache: argv.cache, workers: argv.workers, ctTimeouts: argv["ct-timeouts"] }), null, 2) + "\n");
       if (report.error) {
         io.err(`ovnsim: ${formatDiagnostic(report.error)}\n`);

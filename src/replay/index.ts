@@ -5,5 +5,5 @@
 export * from "./replay.js";
 export * from "./workers.js";
 export * from "./map-injector.js";
-export { formatMapFile } from "./map-file.js";
+export { formatMapFile, mapFileText } from "./map-file.js";
 export { OutDir } from "./out-dir.js";

@@ -33,7 +33,8 @@
  */
 import { LineCounter, isMap, isScalar, parseDocument, stringify, type Node } from "yaml";
 import { error, fail, formatIpv4, formatIpv6, ok, parseIpv4, parseIpv6, type Diagnostic, type Result } from "../base/index.js";
-import type { Endpoint, MapChoices, PlanChoices } from "./map.js";
+import { yamlMessage } from "../scenario/index.js";
+import type { Endpoint, MapChoices, MapPlan, PlanChoices } from "./map.js";
 
 
 /** A trace address in the plan's form (IPv6 in brackets, compressed), or undefined. */
@@ -75,7 +76,7 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const p = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
-    return fail(error("map.yaml-syntax", `YAML syntax error: ${e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`, { loc: { file, line: p.line, column: p.col } }));
+    return fail(error("map.yaml-syntax", `YAML syntax error: ${yamlMessage(e.message)}`, { loc: { file, line: p.line, column: p.col } }));
   }
   const root = doc.contents;
   if (!isMap(root)) return fail(error("map.shape", "expected a mapping with hosts, servers and unlisted (see ovnsim replay --help)", at(root)));
@@ -156,4 +157,13 @@ export function formatMapFile(choices: PlanChoices, endpoints: readonly Endpoint
   }
   const body = stringify({ ovnsimMap: 1, hosts: Object.fromEntries(choices.hosts), servers, unlisted: "auto" }, { lineWidth: 0 });
   return `${header.map((l) => `# ${l}`).join("\n")}\n${body}`;
+}
+
+/** `--save-map`'s file for `plan`, made by replaying `captures` onto `network` (as named on the command line). */
+export function mapFileText(plan: MapPlan, network: string, captures: readonly string[]): string {
+  const header = [
+    `ovnsim replay mapping of ${captures.join(", ")} onto ${network} (${plan.mappedConnections} of ${plan.connections} connections mapped)`,
+    "Edit and replay with: ovnsim replay NETWORK PCAP... --map THIS-FILE (see ovnsim replay --help)",
+  ];
+  return formatMapFile(plan.choices, plan.endpoints, header);
 }

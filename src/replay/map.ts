@@ -1514,7 +1514,7 @@ export class TraceMapper {
     const pm = this.podMac;
     // The target's address and MAC: its pod's, or, where that pod is on another switch, the
     // sender's gateway (a host resolves only addresses of its own segment).
-    const off = t !== s && this.podSwitch[s] !== this.podSwitch[t] && this.podGwIp[s] !== 0;
+    const off = this.asksGateway(s, t, false);
     const tIp = off ? this.podGwIp[s]! : this.podIp[t]!;
     const tm = off ? this.podGwMac : pm;
     const ti = off ? 2 * s : 2 * t;
@@ -1563,7 +1563,7 @@ export class TraceMapper {
     const sa = this.podAddr6[s]! * 4;
     const pm = this.podMac;
     // A pod on another switch than the sender's is its gateway instead, as in ARP.
-    const offT = this.offSubnet6(s, t);
+    const offT = this.asksGateway(s, t, true);
     const ta = (offT ? this.podGw6[s]! : this.podAddr6[t]!) * 4;
     const tm = offT ? this.podGwMac : pm;
     const ti = offT ? 2 * s : 2 * t;
@@ -1583,7 +1583,7 @@ export class TraceMapper {
       key[W_ETH_DST] = 0x3333;
       key[W_ETH_DST + 1] = (0xff000000 | low) >>> 0;
     } else if (u >= 0) {
-      const offU = this.offSubnet6(s, u);
+      const offU = this.asksGateway(s, u, true);
       const ua = (offU ? this.podGw6[s]! : this.podAddr6[u]!) * 4;
       for (let i = 0; i < 4; i++) key[W_IPV6_DST + i] = m[ua + i]!;
       key[W_ETH_DST] = offU ? this.podGwMac[2 * s]! : pm[2 * u]!;
@@ -1606,9 +1606,12 @@ export class TraceMapper {
     return this.podInject[s]!;
   }
 
-  /** Whether pod `x` is on another switch than pod `s`, whose IPv6 gateway is asked instead. */
-  private offSubnet6(s: number, x: number): boolean {
-    return x !== s && this.podSwitch[s] !== this.podSwitch[x] && this.podGw6[s] !== NO_ADDR;
+  /**
+   * Whether pod `s` resolving pod `x` asks its gateway instead (ARP, or ND with `v6`): `x` is on
+   * another switch, and `s` has a gateway of that family.
+   */
+  private asksGateway(s: number, x: number, v6: boolean): boolean {
+    return x !== s && this.podSwitch[s] !== this.podSwitch[x] && (v6 ? this.podGw6[s] !== NO_ADDR : this.podGwIp[s] !== 0);
   }
 
   /** Packets mapped so far by `map`. */

@@ -27,7 +27,8 @@ import { error, type Diagnostic } from "../base/index.js";
 import { sumCacheStats, type GroupStats } from "../dataplane/index.js";
 import { loadNetworkFile } from "../scenario/index.js";
 import { BucketCounts, Replayer, ReplayError, balanceShards, forEachRecordKey, injectAt, type Injector, type ReplayReport } from "./replay.js";
-import { mapInjector } from "./map-injector.js";
+import { mapInjector, type MapInjector } from "./map-injector.js";
+import { mapFileText } from "./map-file.js";
 import { OutDir, mergeOutDirs, workerOutDir } from "./out-dir.js";
 
 export interface ReplayJob {
@@ -44,6 +45,8 @@ export interface ReplayJob {
   readonly ctTimeouts?: boolean;
   /** `--out`: each worker writes `.worker-N` in it, merged when all are done (out-dir.ts). */
   readonly out?: string;
+  /** `--save-map`: the first worker returns its plan as a mapping file (every worker's is the same). */
+  readonly saveMap?: boolean;
 }
 
 interface WorkerInput {
@@ -52,7 +55,7 @@ interface WorkerInput {
   readonly count: number;
 }
 
-type WorkerOutput = { readonly ok: true; readonly report: ReplayReport } | { readonly ok: false; readonly diags: readonly Diagnostic[] };
+type WorkerOutput = { readonly ok: true; readonly report: ReplayReport; readonly mapText?: string } | { readonly ok: false; readonly diags: readonly Diagnostic[] };
 
 /** Builds the injector a job asks for; `observe`, if given, sees every packet's key once. */
 export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readonly { file: string; bytes: Uint8Array }[], observe?: (key: Uint32Array) => void): Injector {
@@ -81,6 +84,11 @@ export function readCaptureFiles(files: readonly string[]): { file: string; byte
 
 /** Runs the shard `index` of `count` of a job in this thread. */
 export function runShard(job: ReplayJob, index: number, count: number): ReplayReport {
+  return shard(job, index, count).report;
+}
+
+/** `runShard`, with the mapping file of the plan when the job saves it and this is the first shard. */
+function shard(job: ReplayJob, index: number, count: number): { report: ReplayReport; mapText?: string } {
   const sc = loadNetworkFile(job.network, job.sb !== undefined ? { sb: job.sb } : {});
   if (!sc.ok) throw new ReplayError(sc.diags);
   const replayer = new Replayer(sc.value.network, {
@@ -95,11 +103,14 @@ export function runShard(job: ReplayJob, index: number, count: number): ReplayRe
   const report = replayer.run(captures, injector, out);
   const problem = out?.close();
   if (problem !== undefined) throw new ReplayError([error("replay.out", `--out ${job.out}: ${problem}`)]);
-  return report;
+  return job.saveMap === true && index === 0 && "plan" in injector ? { report, mapText: mapFileText((injector as MapInjector).plan, job.network, job.captures) } : { report };
 }
 
-/** Runs a job on `count` worker threads and sums their reports. */
-export async function replayInWorkers(job: ReplayJob, count: number): Promise<ReplayReport> {
+/**
+ * Runs a job on `count` worker threads and sums their reports; with `job.saveMap`, `onMapFile`
+ * receives the plan's mapping file.
+ */
+export async function replayInWorkers(job: ReplayJob, count: number, onMapFile?: (text: string) => void): Promise<ReplayReport> {
   const self = fileURLToPath(import.meta.url);
   const fromSource = self.endsWith(".ts");
   const workers: Worker[] = [];
@@ -111,6 +122,7 @@ export async function replayInWorkers(job: ReplayJob, count: number): Promise<Re
       let settled = false;
       w.once("message", (m: WorkerOutput) => {
         settled = true;
+        if (m.ok && m.mapText !== undefined) onMapFile?.(m.mapText);
         if (m.ok) resolve(m.report);
         else reject(new ReplayError(m.diags));
       });
@@ -195,7 +207,7 @@ if (!isMainThread && parentPort && (workerData as WorkerInput | undefined)?.job)
   const input = workerData as WorkerInput;
   let out: WorkerOutput;
   try {
-    out = { ok: true, report: runShard(input.job, input.index, input.count) };
+    out = { ok: true, ...shard(input.job, input.index, input.count) };
   } catch (e) {
     if (e instanceof ReplayError) out = { ok: false, diags: e.diags };
     else throw e;

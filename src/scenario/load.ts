@@ -767,7 +767,8 @@ function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false
 // ---- Entry points --------------------------------------------------------------------------------
 
 /** The first line of a `yaml` error message, without the position the loc already carries. */
-function yamlMessage(message: string): string {
+/** A YAML parser's error message as one line, without the position it appends (diagnostics carry it). */
+export function yamlMessage(message: string): string {
   return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
 }
 
