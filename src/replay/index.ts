@@ -6,4 +6,4 @@ export * from "./replay.js";
 export * from "./workers.js";
 export * from "./map-injector.js";
 export { formatMapFile, mapFileText } from "./map-file.js";
-export { OutDir } from "./out-dir.js";
+export { OutDir, outFileName } from "./out-dir.js";

@@ -13,6 +13,7 @@
  * connections changes (workers.ts; for instance a source port that conntrack moves because another
  * connection, on the other worker, held it).
  */
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseIpv4 } from "../base/index.js";
@@ -36,6 +37,22 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
+/**
+ * The file name, without extension, of a port's or a wire's capture (see the module header):
+ * `prefix` and `parts` joined by `-`. `parts` is a chassis (one of `chassis`) and a name that can
+ * follow it (one of `names`: a port, or another chassis), or a name alone.
+ */
+export function outFileName(prefix: string, parts: readonly string[], chassis: readonly string[], names: ReadonlySet<string>): string {
+  const safe = parts.map(safeName);
+  const joined = safe.join("-");
+  // Another chassis and another name that join into the same file name?
+  const clash = (c: string): boolean => c !== parts[0] && joined.startsWith(`${c}-`) && names.has(joined.slice(c.length + 1));
+  const ambiguous = safe.some((s, i) => s !== parts[i]) || (parts.length > 1 && chassis.some(clash));
+  const base = `${prefix}-${joined}`;
+  if (!ambiguous) return base;
+  return `${base}~${createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 8)}`;
+}
+
 /** The sink that writes `--out DIR` (see the module header); `close` ends every file. */
 export class OutDir implements PacketSink {
   private readonly writers = new Map<string, PcapWriter>();
@@ -47,6 +64,9 @@ export class OutDir implements PacketSink {
   private readonly encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>;
   /** The VLAN tag of each tagged localnet port, by name. */
   private readonly tags: ReadonlyMap<string, number>;
+  /** The network's chassis and its ports, for file names (`outFileName`). */
+  private readonly chassisNames: readonly string[];
+  private readonly portNames: ReadonlySet<string>;
   /** With `sequence`: per file, each record's packet number (and for drops, chassis and comment). */
   private readonly sequence: Map<string, Sidecar> | undefined;
   problem: string | undefined;
@@ -58,22 +78,33 @@ export class OutDir implements PacketSink {
     const tags = new Map<string, number>();
     for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, p.tag);
     this.tags = tags;
+    this.chassisNames = [...replayer.network.chassis.keys()];
+    const net = replayer.network;
+    this.portNames = new Set([...net.switches.values(), ...net.routers.values()].flatMap((d) => [...d.ports.keys()]));
     this.sequence = opts.sequence === true ? new Map() : undefined;
   }
 
-  private writer(name: string): PcapWriter | undefined {
+  /**
+   * Writes `frame` (`origlen` long on the wire) to the capture of port or wire `parts` (see
+   * `outFileName`), made on first use, with the current packet's time.
+   */
+  private write(prefix: string, parts: readonly string[], frame: Uint8Array, origlen: number): void {
+    const c = this.replayer.current;
+    const name = `${prefix}\0${parts.join("\0")}`;
     let w = this.writers.get(name);
     if (!w) {
-      const r = PcapWriter.create(join(this.dir, `${safeName(name)}.pcap`), { resolution: "ns" });
+      const file = `${outFileName(prefix, parts, this.chassisNames, prefix === "wire" ? new Set(this.chassisNames) : this.portNames)}.pcap`;
+      const r = PcapWriter.create(join(this.dir, file), { resolution: "ns" });
       if (!r.ok) {
         this.problem ??= r.diags[0]!.message;
-        return undefined;
+        return;
       }
       w = r.value;
       this.writers.set(name, w);
-      this.sequence?.set(name, { file: `${safeName(name)}.pcap`, seq: [] });
+      this.sequence?.set(name, { file, seq: [] });
     }
-    return w;
+    w.writePacket(c.tsSec, c.tsNsec, frame, origlen);
+    this.sequence?.get(name)?.seq.push(c.packet);
   }
 
   /** The current packet rewritten to `key`'s fields (and an ICMP error's quoted packet to conntrack's NAT). */
@@ -92,9 +123,7 @@ export class OutDir implements PacketSink {
     // ovn-controller pushes on the way out.
     const tag = op.portType === "localnet" ? this.tags.get(op.portName) : undefined;
     const f = tag === undefined ? this.frame(key) : pushVlan(this.frame(key), { pcp: 0, dei: false, vid: tag });
-    const name = `port-${chassis === "local" ? "" : `${chassis}-`}${op.portName}`;
-    this.writer(name)?.writePacket(c.tsSec, c.tsNsec, f, f.length + Math.max(0, c.origlen - c.caplen));
-    this.sequence?.get(name)?.seq.push(c.packet);
+    this.write("port", chassis === "local" ? [op.portName] : [chassis, op.portName], f, f.length + Math.max(0, c.origlen - c.caplen));
   }
 
   drop(chassis: string, op: DropOp, key: Uint32Array): void {
@@ -126,7 +155,6 @@ export class OutDir implements PacketSink {
   }
 
   tunnel(chassis: string, op: TunnelOp, key: Uint32Array): void {
-    const c = this.replayer.current;
     const inner = this.frame(key);
     const src = this.encaps.get(chassis);
     const dst = this.encaps.get(op.chassis);
@@ -137,9 +165,7 @@ export class OutDir implements PacketSink {
       dst?.type === "vxlan"
         ? encapsulateVxlan(inner, outer, (op.datapath & 0xfff) | (p12 << 12))
         : encapsulateGeneve(inner, outer, op.datapath & 0xffffff, [ovnGeneveOption(op.inport & 0x7fff, op.outport & 0xffff)]);
-    const name = `wire-${chassis}-${op.chassis}`;
-    this.writer(name)?.writePacket(c.tsSec, c.tsNsec, f);
-    this.sequence?.get(name)?.seq.push(c.packet);
+    this.write("wire", [chassis, op.chassis], f, f.length);
   }
 
   close(): string | undefined {
