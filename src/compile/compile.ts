@@ -175,6 +175,7 @@ function prepare(net: Network): Result<Prepared> {
       kind: "switch",
       ports,
       multicast: k.multicast.map((g) => ({ name: g.name, key: g.key, ports: g.ports.map((n) => k.ports.get(n)!) })),
+      ...(ls.otherConfig.has("interconn-ts") ? { transit: true } : {}),
       flows: lf.map((f): LowerFlow => ({ pipeline: f.pipeline, stage: f.stage, priority: f.priority, match: f.match, actions: f.actions, origin: f.origin, source: f.source })),
     });
   }

@@ -54,6 +54,7 @@ export interface DatapathInput {
   readonly kind: DatapathKind;
   readonly ports: readonly LogicalPort[];
   readonly multicast: readonly MulticastGroup[];
+  readonly transit?: boolean;
   readonly flows: readonly LowerFlow[];
 }
 
@@ -200,8 +201,8 @@ function checkedLazily(dp: DatapathInput, input: LowerInput, matches: MatchCache
 }
 
 /** What a lowered datapath says before its pipelines: its identity, ports and multicast groups. */
-function datapathHead(dp: DatapathInput): Pick<LogicalDatapath, "key" | "name" | "kind" | "ports" | "multicast"> {
-  return { key: dp.key, name: dp.name, kind: dp.kind, ports: new Map(dp.ports.map((p) => [p.key, p])), multicast: new Map(dp.multicast.map((m) => [m.key, m])) };
+function datapathHead(dp: DatapathInput): Pick<LogicalDatapath, "key" | "name" | "kind" | "ports" | "multicast" | "transit"> {
+  return { key: dp.key, name: dp.name, kind: dp.kind, ports: new Map(dp.ports.map((p) => [p.key, p])), multicast: new Map(dp.multicast.map((m) => [m.key, m])), ...(dp.transit === true ? { transit: true } : {}) };
 }
 
 /**

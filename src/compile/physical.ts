@@ -343,20 +343,35 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
     }
     for (const g of dp.multicast.values()) {
       const remote = new Set<string>();
+      // Table 38 serves packets from tunnels too; table 37 only those that entered here.
       const local: string[] = [];
+      const here: string[] = [];
       for (const k of g.ports) {
         const w = pl?.get(k) ?? { kind: "local" as const };
-        if (w.kind === "tunnel" && !c.localnets.has(dp.key)) remote.add(w.chassis);
-        else if (w.kind === "local") local.push(`load:${hex(k)}->NXM_NX_REG15[],resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
+        const port = dp.ports.get(k);
+        const toPort = `load:${hex(k)}->NXM_NX_REG15[]`;
+        if (w.kind === "tunnel" && port?.type === "remote") {
+          // OVN-IC's port in another zone: a copy addressed to it, not to the group.
+          const t = c.tunnels.get(w.chassis)!;
+          here.push(`${toPort},${encapActions(t.type, dp.key, k)},output:${t.ofport}`);
+        } else if (w.kind === "tunnel" && !c.localnets.has(dp.key)) remote.add(w.chassis);
+        else if (w.kind === "local" && (port?.type === "router" || port?.type === "patch" || port?.type === "localport") && !(dp.transit === true && port.type !== "localport")) {
+          // A router port is served where the packet entered (but on a transit switch, after it
+          // crossed from another zone), as is a localport.
+          here.push(`${toPort},resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
+        } else if (w.kind === "local") local.push(`${toPort},resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
       }
       const m = dpMatch(dp.key, g.key);
-      if (local.length) add(flowId.local(dp.key, g.key), OFTABLE.LOCAL_OUTPUT, 100, m, `${local.join(",")},load:${hex(g.key)}->NXM_NX_REG15[]`, `${g.name}: its local members`);
-      if (remote.size) {
+      const toGroup = `load:${hex(g.key)}->NXM_NX_REG15[]`;
+      if (local.length) add(flowId.local(dp.key, g.key), OFTABLE.LOCAL_OUTPUT, 100, m, `${local.join(",")},${toGroup}`, `${g.name}: its local members`);
+      if (remote.size || here.length) {
         const outs = [...remote].map((r) => {
           const t = c.tunnels.get(r)!;
           return `${encapActions(t.type, dp.key, g.key)},output:${t.ofport}`;
         });
-        add(flowId.remote(dp.key, g.key), OFTABLE.REMOTE_OUTPUT, 100, m, `${outs.join(",")},resubmit(,${OFTABLE.LOCAL_OUTPUT})`, `${g.name}: one copy to each chassis with members (${[...remote].join(", ")})`);
+        const acts = [...here, ...(here.length ? [toGroup] : []), ...outs, ...(local.length ? [`resubmit(,${OFTABLE.LOCAL_OUTPUT})`] : [])];
+        const note = remote.size ? `one copy to each chassis with members (${[...remote].join(", ")})` : "its members served where the packet entered";
+        add(flowId.remote(dp.key, g.key), OFTABLE.REMOTE_OUTPUT, 100, m, acts.join(","), `${g.name}: ${note}`);
       }
     }
   }

@@ -470,7 +470,8 @@ export class LogicalExecutor {
    * Runs a packet that arrived through a tunnel: its ingress pipeline ran on the sending chassis,
    * so it starts at local output (ovn-controller's table 38) for `outport` of `datapath`, with
    * `inport` as the encapsulation carried it (0 for VXLAN). A multicast group goes to its local
-   * members other than patch ports (those were handled where the ingress pipeline ran).
+   * members other than patch ports (those were handled where the ingress pipeline ran), except on
+   * an OVN-IC transit switch, where the sender is in another zone.
    */
   runFromTunnel(key: Uint32Array, at: Injection & { readonly outport: number }, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, true);
@@ -921,16 +922,23 @@ export class LogicalExecutor {
       let ran = 0;
       let stopped = false;
       const remote: string[] = [];
+      const remotePorts: number[] = [];
       for (const p of g.ports) {
         const place = places?.get(p);
+        const member = dp.ports.get(p);
         if (place !== undefined && place.kind !== "local") {
           // Another chassis's member: one tunnel copy per chassis (not behind a localnet port,
-          // which reaches it; never from a tunnel). Unbound members get nothing.
-          if (place.kind === "tunnel" && !fromTunnel && !remote.includes(place.chassis)) remote.push(place.chassis);
+          // which reaches it; never from a tunnel). A remote port (OVN-IC's, in another zone) has
+          // a copy of its own, addressed to it rather than to the group, as physical.c sends it.
+          // Unbound members get nothing.
+          if (place.kind !== "tunnel" || fromTunnel) continue;
+          if (member?.type === "remote") remotePorts.push(p);
+          else if (!remote.includes(place.chassis)) remote.push(place.chassis);
           continue;
         }
-        const member = dp.ports.get(p);
-        if (fromTunnel && member && (member.type === "patch" || member.type === "router")) continue;
+        // A packet from a tunnel does not go to a router, which its sender's chassis served: but
+        // on a transit switch (OVN-IC) it does, the sender being in another zone.
+        if (fromTunnel && member && (member.type === "patch" || member.type === "router") && dp.transit !== true) continue;
         const skipped = p === inKey && !loopback;
         if (sink) sink.enter({ kind: "member", port: p, portName: member?.name ?? String(p), skipped });
         if (!skipped) {
@@ -949,6 +957,15 @@ export class LogicalExecutor {
         }
         if (sink) sink.leave();
         if (stopped) break;
+      }
+      for (const p of remotePorts) {
+        if (stopped || !this.takeBranch(ctx, frame, key)) {
+          stopped = true;
+          break;
+        }
+        const place = places!.get(p) as { readonly chassis: string };
+        this.tunnel(ctx, dp, egressKey, inKey, p, dp.ports.get(p)!.name, place.chassis);
+        ran++;
       }
       for (const chassis of remote) {
         if (stopped || !this.takeBranch(ctx, frame, key)) break;

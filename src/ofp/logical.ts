@@ -52,6 +52,11 @@ export interface LogicalDatapath {
   readonly ports: ReadonlyMap<number, LogicalPort>;
   /** Multicast groups by key. */
   readonly multicast: ReadonlyMap<number, MulticastGroup>;
+  /**
+   * A transit switch of OVN-IC (`other_config:interconn-ts`): its multicast groups reach its router
+   * ports also for packets from a tunnel, which come from another zone.
+   */
+  readonly transit?: boolean;
   /** Stage name of each table, by pipeline, for traces (`ls_in_acl`...). */
   readonly stageNames: { readonly ingress: readonly string[]; readonly egress: readonly string[] };
 }

@@ -6,12 +6,13 @@
  * Also an untagged provider network (Kube-OVN's VLAN id 0), which fabric.test.ts's VLANs do not cover.
  */
 import { join, resolve } from "node:path";
+import { List } from "immutable";
 import { describe, expect, it } from "vitest";
 import { friendlyMicroflow } from "../../src/cli/trace.js";
 import { compileMicroflow, compileNetwork, compilePhysical } from "../../src/compile/index.js";
-import { Fabric, type FabricResult, type WireHop } from "../../src/dataplane/index.js";
+import { Fabric, LogicalExecutor, type FabricResult, type WireHop } from "../../src/dataplane/index.js";
 import type { Network } from "../../src/model/index.js";
-import type { PhysicalPlan } from "../../src/ofp/index.js";
+import { flowId, type LogicalDatapath, type PhysicalPlan } from "../../src/ofp/index.js";
 import { formatIpv4 } from "../../src/base/index.js";
 import { decodeFrame, findLayer, ovnMetadataOf } from "../../src/packet/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
@@ -40,8 +41,9 @@ function keysOf(n: Network): { dp: (name: string) => number; port: (name: string
   return { dp: (name) => prog.datapathByName.get(name)!, port: (name) => prog.portByName.get(name)!.key };
 }
 
-function run(net: Network, from: string, to: string): FabricResult {
-  const fabric = new Fabric([plan(az1), plan(az2)], { executorOptions: () => ({ ct: { kind: "trace" } }) });
+/** A trace from `from` in `net`, over the zones `zones` (default: both bundled ones). */
+function run(net: Network, from: string, to: string, zones: readonly Network[] = [az1, az2]): FabricResult {
+  const fabric = new Fabric(zones.map(plan), { executorOptions: () => ({ ct: { kind: "trace" } }) });
   const c = compileNetwork(net);
   if (!c.ok) throw new Error("compile");
   const mf = compileMicroflow(c.value.program, undefined, friendlyMicroflow(net, from, to, { tcp: 80 }));
@@ -51,13 +53,13 @@ function run(net: Network, from: string, to: string): FabricResult {
   return r;
 }
 
-function geneveOf(h: WireHop): { src: string; dst: string; vni: number; inport: number; outport: number; innerDst: string } {
+function geneveOf(h: WireHop): { src: string; dst: string; vni: number; inport: number; outport: number; innerDst: string | undefined } {
   const d = decodeFrame(h.frame, 0, h.frame.length, 1);
   const ip = findLayer(d.layers, "ipv4")!;
   const g = findLayer(d.layers, "geneve")!;
   const md = ovnMetadataOf(g.repr)!;
-  const inner = findLayer(d.layers, "ipv4", d.layers.indexOf(g))!;
-  return { src: formatIpv4(ip.repr.src), dst: formatIpv4(ip.repr.dst), vni: g.repr.vni, inport: md.ingressPort, outport: md.egressPort, innerDst: formatIpv4(inner.repr.dst) };
+  const inner = findLayer(d.layers, "ipv4", d.layers.indexOf(g));
+  return { src: formatIpv4(ip.repr.src), dst: formatIpv4(ip.repr.dst), vni: g.repr.vni, inport: md.ingressPort, outport: md.egressPort, innerDst: inner && formatIpv4(inner.repr.dst) };
 }
 
 describe("OVN-IC: az1 to az2 across the transit switch", () => {
@@ -106,6 +108,61 @@ describe("OVN-IC: az1 to az2 across the transit switch", () => {
     const last = r.hops[r.hops.length - 1]!;
     expect(last.kind).toBe("drop");
     expect(last.kind === "drop" ? last.reason : "").toMatch(/gw2 is not simulated/);
+  });
+});
+
+describe("OVN-IC: broadcast on the transit switch", () => {
+  // az1 without the other zone's router address on its remote port: lr1 must resolve it by ARP.
+  const unresolved = az1.setIn(["switches", "ts", "ports", "ts-az2", "addresses"], List(["00:00:00:ff:00:02"]));
+
+  it("an ARP request to the other zone goes to its remote port's own key, and its router answers", () => {
+    const r = run(unresolved, "p1a", "10.2.1.2", [unresolved, az2]);
+    const wires = r.hops.filter((h): h is WireHop => h.kind === "wire").map((w) => ({ ...geneveOf(w), arp: findLayer(decodeFrame(w.frame, 0, w.frame.length, 1).layers, "arp")?.repr }));
+    const k1 = keysOf(az1);
+    const k2 = keysOf(az2);
+    // gw1 -> gw2: the flood's copy for the remote port carries that port's key, not the group's
+    // (physical.c: a remote port in a multicast group is tunnelled to as a port).
+    expect(wires[1]).toMatchObject({ src: "192.168.1.21", dst: "192.168.2.21", vni: k1.dp("ts"), inport: k1.port("ts-az1"), outport: k1.port("ts-az2") });
+    expect(wires[1]!.arp).toMatchObject({ op: 1 });
+    // gw2 -> gw1: az2's router, reached through its transit switch port, answers.
+    expect(wires[2]).toMatchObject({ src: "192.168.2.21", dst: "192.168.1.21", vni: k2.dp("ts"), inport: k2.port("ts-az2"), outport: k2.port("ts-az1") });
+    expect(wires[2]!.arp).toMatchObject({ op: 2 });
+    expect(formatIpv4(wires[2]!.arp!.spa)).toBe("169.254.100.2");
+    expect(r.hops.filter((h) => h.kind === "chassis").map((h) => (h.kind === "chassis" ? `${h.zone}/${h.chassis}` : ""))).toEqual(["ovn-ic-az1/hv1", "ovn-ic-az1/gw1", "ovn-ic-az2/gw2", "ovn-ic-az1/gw1"]);
+  });
+
+  it("a flood from a tunnel reaches a router port on the transit switch only", () => {
+    // Table 38 serves packets from tunnels too. On a transit switch it has the router port (the
+    // sender is in another zone); elsewhere the router port is in table 37, served on the chassis
+    // where the packet entered.
+    const p = plan(az1);
+    const gw1 = p.chassis.get("gw1")!;
+    const ts = gw1.program.datapaths.get(keysOf(az1).dp("ts"))!;
+    const ls1 = gw1.program.datapaths.get(keysOf(az1).dp("ls1"))!;
+    expect(ts.transit).toBe(true);
+    expect(ls1.transit).toBeUndefined();
+    const flood = (dp: number): { local: string | undefined; remote: string | undefined } => ({ local: gw1.flows.get(flowId.local(dp, 32768))?.actions, remote: gw1.flows.get(flowId.remote(dp, 32768))?.actions });
+    const rp = keysOf(az1).port("ts-az1");
+    // ts: the router port in table 38 (served also for packets from a tunnel); the remote port
+    // in table 37, tunnelled with its own key.
+    expect(flood(ts.key).local).toContain(`load:0x${rp.toString(16)}->NXM_NX_REG15[]`);
+    expect(flood(ts.key).remote).toContain(`load:0x${keysOf(az1).port("ts-az2").toString(16)}->NXM_NX_REG15[]`);
+    expect(flood(ts.key).remote).toContain(`set_field:0x${keysOf(az1).port("ts-az2").toString(16)}->tun_metadata0`);
+    // ls1: its router port only in table 37.
+    const lp = keysOf(az1).port("ls1-lr");
+    expect(flood(ls1.key).remote).toContain(`load:0x${lp.toString(16)}->NXM_NX_REG15[]`);
+    expect(flood(ls1.key).local ?? "").not.toContain(`load:0x${lp.toString(16)}->NXM_NX_REG15[]`);
+    // The executor does what the flows say: a broadcast from a tunnel to each switch's flood group.
+    const exec = new LogicalExecutor(gw1.program, { ct: { kind: "trace" }, placement: gw1.placement });
+    const bcast = (dp: LogicalDatapath, inport: string): string[] => {
+      const mf = compileMicroflow(gw1.program, undefined, `inport == "${inport}" && eth.src == 00:00:00:ff:00:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ff:00:02 && arp.spa == 169.254.100.2 && arp.tpa == 169.254.100.1`);
+      if (!mf.ok) throw new Error(JSON.stringify(mf.diags));
+      const r = exec.runFromTunnel(mf.value.key, { datapath: dp.key, inport: keysOf(az1).port(inport), outport: 32768 });
+      return [...r.outputs.map((o) => `output ${o.portName}`), ...r.tunnels.map((t) => `tunnel ${t.outportName}`), ...r.drops.map((d) => `drop ${d.datapathName} ${d.reason}`)];
+    };
+    // lr1 gets the request for its own address and answers it, back over the transit switch.
+    expect(bcast(ts, "ts-az2")).toEqual(["tunnel ts-az2"]);
+    expect(bcast(ls1, "p1a")).toEqual(["drop ls1 empty-multicast"]);
   });
 });
 
