@@ -17,6 +17,8 @@
  *   through that localnet port (table 38 rewrites the outport); otherwise through a tunnel to its
  *   chassis (table 37), carrying the datapath key and the port keys in the encapsulation.
  * - A port bound nowhere has no flow: output to it is dropped.
+ * - Tunnels go to every other chassis with an encap, but to another zone's (`is-remote`) only from
+ *   an OVN-IC gateway (`is-interconn`), as encaps.c builds them.
  * - VXLAN mode (any chassis with a VXLAN encap, as ovn-northd decides it) limits datapath keys to
  *   12 bits (1..4095) and port keys to 11 bits (1..2047, the upper half of the 12-bit field
  *   encodes multicast groups). A network beyond those limits is refused here, naming the limit.
@@ -226,6 +228,8 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
   for (const other of net.chassis.values()) {
     const e = other.encaps.first();
     if (other.name === me || !e) continue;
+    // Another zone's chassis is reached only from this zone's interconnection gateways.
+    if (other.isRemote && !self.isInterconn) continue;
     tunnels.set(other.name, { remote: other.name, type: e.type as TunnelType, remoteIp: e.ip, ofport: ofport++, portName: tunnelPortName(other.name) });
   }
 
@@ -238,7 +242,10 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
   const toChassis = (where: string | undefined, what: string): Placement => {
     if (where === undefined) return { kind: "none", why: `${what} is not bound to any chassis` };
     if (where === me) return { kind: "local" };
-    if (!tunnels.has(where)) return { kind: "none", why: `${what} is on chassis ${where}, which has no tunnel from ${me}` };
+    if (!tunnels.has(where)) {
+      const remote = net.chassis.get(where)?.isRemote === true && !self.isInterconn;
+      return { kind: "none", why: `${what} is on chassis ${where}, which has no tunnel from ${me}${remote ? ` (a chassis of another zone: only an OVN-IC gateway, is-interconn, has tunnels to one)` : ""}` };
+    }
     return { kind: "tunnel", chassis: where };
   };
   for (const dp of program.datapaths.values()) {

@@ -40,8 +40,13 @@ export interface ChassisProps {
   readonly mac: string;
   /** A chassis of another availability zone (SB `other_config:is-remote`), as OVN-IC registers them. */
   readonly isRemote: boolean;
+  /**
+   * An OVN-IC gateway (SB `other_config:is-interconn`, from `ovn-is-interconn` in the Open_vSwitch
+   * table): only such a chassis builds tunnels to the chassis of other zones.
+   */
+  readonly isInterconn: boolean;
 }
-export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap(), nics: OrderedMap(), mac: "", isRemote: false }, "Chassis");
+export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap(), nics: OrderedMap(), mac: "", isRemote: false, isInterconn: false }, "Chassis");
 export type Chassis = ReturnType<typeof Chassis>;
 
 /** Logical_Switch_Port `type`: "" is a VIF. */

@@ -78,6 +78,8 @@ export interface OvsChassisOptions {
   readonly encapIp: string;
   /** `ovn-encap-type`: `geneve` (default) or `vxlan`. */
   readonly encapType?: "geneve" | "vxlan";
+  /** `ovn-is-interconn`: an OVN-IC gateway, with tunnels to other zones' chassis. Default false. */
+  readonly interconn?: boolean;
   /**
    * Provider networks (`ovn-bridge-mappings`): each gets its bridge (datapath_type=dummy,
    * fail-mode standalone) with one dummy uplink `nic`, where localnet ports' packets leave.
@@ -174,7 +176,7 @@ export class OvsChassis {
     if (!r.ok) return r;
     r = daemon("ovs-vswitchd", ["--enable-dummy=system", "--disable-system", "--disable-system-route", `--unixctl=${this.vswitchdCtl}`, `unix:${this.dbSock}`]);
     if (!r.ok) return r;
-    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`];
+    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`, ...(opts.interconn === true ? ["external_ids:ovn-is-interconn=true"] : [])];
     const cmd: string[] = ["--", "set", "Open_vSwitch", ".", ...ids];
     cmd.push("--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=dummy", "fail-mode=secure", "other-config:disable-in-band=true");
     for (const [iface, lsp] of this.vifs) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
@@ -463,7 +465,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
   for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.chassis === chassisName && p.type === "") vifs.push(p.name);
   const remote = net.chassis
     .valueSeq()
-    .filter((c) => c.name !== chassisName && !c.isRemote)
+    .filter((c) => c.name !== chassisName && (!c.isRemote || model.isInterconn))
     .map((c) => c.encaps.first()?.ip)
     .filter((ip): ip is string => ip !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(ip))
     .toArray();
@@ -472,6 +474,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
     hostname: model.hostname || chassisName,
     encapIp,
     ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
+    ...(model.isInterconn ? { interconn: true } : {}),
     providers: model.bridgeMappings
       .entrySeq()
       .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))

@@ -283,10 +283,15 @@ export function exportSbctl(net: Network, opts: SbctlOptions = {}): string[][] {
     for (const [k, v] of Object.entries(opts.chassisOtherConfig ?? {})) set.push(mapArg("other_config", k, v));
     if (ch.bridgeMappings.size > 0) set.push(mapArg("other_config", "ovn-bridge-mappings", ch.bridgeMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",")));
     if (ch.isRemote) set.push(mapArg("other_config", "is-remote", "true"));
+    if (ch.isInterconn) set.push(mapArg("other_config", "is-interconn", "true"));
     if (set.length > 0) out.push(["set", "Chassis", ch.name, ...set]);
   }
   for (const ls of net.switches.values()) {
-    for (const p of ls.ports.values()) if (p.chassis !== undefined) out.push(["lsp-bind", p.name, p.chassis]);
+    for (const p of ls.ports.values()) {
+      // A remote port (OVN-IC) is bound by ovn-ic, to the other zone's gateway it names.
+      const where = p.chassis ?? (p.type === "remote" ? p.options.get("requested-chassis") : undefined);
+      if (where !== undefined) out.push(["lsp-bind", p.name, where]);
+    }
   }
   for (const b of net.macBindings) {
     // The row points at the router's Datapath_Binding, which ovn-sbctl finds by external_ids:name.

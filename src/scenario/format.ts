@@ -62,6 +62,7 @@ export const CHASSIS: ObjectSpec = {
     nics: { type: strMap, doc: "Provider bridge to the physical NIC plugged into it.", nb: "Kube-OVN ProviderNetwork.spec.defaultInterface" },
     mac: { type: str, doc: "MAC of the NIC that carries tunnels and provider traffic (default: derived from the first encap IP)." },
     isRemote: { type: { kind: "bool" }, doc: "A chassis of another availability zone (OVN-IC).", nb: "SB Chassis.other_config:is-remote" },
+    isInterconn: { type: { kind: "bool" }, doc: "An OVN-IC gateway of this zone: the only kind of chassis with tunnels to the chassis of other zones.", nb: "SB Chassis.other_config:is-interconn" },
   },
 };
 

@@ -187,6 +187,7 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zon
       put(o, "nics", obj(c.nics));
       put(o, "mac", c.mac, "");
       put(o, "isRemote", c.isRemote, false);
+      put(o, "isInterconn", c.isInterconn, false);
       return o;
     }).toArray(),
   );

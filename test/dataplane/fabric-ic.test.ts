@@ -98,6 +98,17 @@ describe("OVN-IC: az1 to az2 across the transit switch", () => {
     expect(chassis).toEqual(["gw1", "gw2", "hv2"]);
   });
 
+  it("a gateway that is no interconnection gateway (no ovn-is-interconn) has no tunnel to the other zone", () => {
+    const plain = az1.setIn(["chassis", "gw1", "isInterconn"], false);
+    expect(plan(plain).chassis.get("gw1")!.tunnels.has("gw2")).toBe(false);
+    expect(plan(az1).chassis.get("gw1")!.tunnels.has("gw2")).toBe(true);
+    const r = run(plain, "p1a", "10.2.1.3", [plain, az2]);
+    const chassis = r.hops.filter((h) => h.kind === "chassis").map((h) => (h.kind === "chassis" ? h.chassis : ""));
+    expect(chassis).toEqual(["hv1", "gw1"]);
+    const last = r.hops[r.hops.length - 1]!;
+    expect(JSON.stringify(last)).toMatch(/is-interconn/);
+  });
+
   it("without the other zone loaded, the path ends at the zone boundary with a reason", () => {
     const fabric = new Fabric([plan(az1)], { executorOptions: () => ({ ct: { kind: "trace" } }) });
     const c = compileNetwork(az1);

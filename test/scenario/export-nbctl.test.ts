@@ -168,8 +168,11 @@ function checkDatabases(sb: OvnSandbox, net: Network): void {
     expect(r.hostname).toBe(ch.hostname);
     const mappings = ch.bridgeMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",");
     expect(mapOf(r.other_config)["ovn-bridge-mappings"]).toBe(mappings === "" ? undefined : mappings);
+    expect(mapOf(r.other_config)["is-remote"]).toBe(ch.isRemote ? "true" : undefined);
+    expect(mapOf(r.other_config)["is-interconn"]).toBe(ch.isInterconn ? "true" : undefined);
   }
   const chassisName = new Map(chassis.map((r) => [uuid(r._uuid), String(r.name)]));
   const bindings = new Map(list(sb, "sb", "Port_Binding").map((r) => [String(r.logical_port), chassisName.get(uuid(setOf(r.chassis)[0]))]));
-  for (const ls of net.switches.values()) for (const p of ls.ports.values()) expect(bindings.get(p.name)).toBe(p.chassis);
+  // A remote port is bound where it asks to be, as ovn-ic binds it.
+  for (const ls of net.switches.values()) for (const p of ls.ports.values()) expect(bindings.get(p.name)).toBe(p.chassis ?? (p.type === "remote" ? p.options.get("requested-chassis") : undefined));
 }

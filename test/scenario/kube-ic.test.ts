@@ -71,6 +71,8 @@ describe("what ovn-ic and kube-ovn-controller write into each zone (kube-ovn-map
       expect(Number(m![1])).toBeLessThan(128);
       expect(lrp.gatewayChassis.map((g) => `${g.chassis}:${g.priority}`).toArray()).toEqual([`${gw}:100`]);
       expect(lrp.externalIds.get("vendor")).toBe("kube-ovn");
+      // The gateway is an interconnection gateway (ovn-is-interconn), and only it.
+      expect(n.chassis.filter((c) => c.isInterconn).keySeq().toArray()).toEqual([gw]);
     }
     // Two zones, two distinct transit addresses.
     expect(az1.routers.get("ovn-cluster")!.ports.get("az1-ts")!.networks.first()).not.toBe(az2.routers.get("ovn-cluster")!.ports.get("az2-ts")!.networks.first());

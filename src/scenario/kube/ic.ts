@@ -37,6 +37,9 @@
  *   the transit subnet, external_ids `vendor=kube-ovn`) with a Gateway_Chassis per `gw-nodes` entry,
  *   priorities 100, 99, ... in list order: a distributed gateway port, so cross-zone traffic is
  *   centralized on the active IC gateway.
+ * - This zone's `gw-nodes` chassis: `other_config:is-interconn` (kube-ovn-cni sets
+ *   `ovn-is-interconn` on a node with the IC gateway label), so they build the tunnels to the other
+ *   zones' gateways.
  * - For every other zone: a chassis per gateway node of that zone (`is-remote`, its tunnel type on
  *   its InternalIP), and an LSP `<ts>-<otherAz>` of type `remote`, addresses `"<mac> <ip>/<plen>"`
  *   (the other zone's router port, as ovn-ic copies it), bound to that zone's first gateway node
@@ -373,7 +376,12 @@ export function mapOvnIc(self: IcZoneInput, peers: readonly IcZoneInput[]): { ne
   const plen = me.tsCidr.plen;
 
   let ports = OrderedMap<string, SwitchPort>();
+  // The gateways of this zone: Kube-OVN sets ovn-is-interconn on them (its IC gateway label).
   let chassis = me.network.chassis;
+  for (const g of me.gateways) {
+    const c = chassis.get(g.name);
+    if (c) chassis = chassis.set(g.name, c.set("isInterconn", true));
+  }
   for (const z of zones) {
     const p = port.get(z.cfg.az)!;
     const name = `${ts}-${z.cfg.az}`;

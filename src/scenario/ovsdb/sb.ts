@@ -4,7 +4,8 @@
  * What: `applySouthbound` adds
  * - every `Chassis` with its `Encap` rows (geneve first, then vxlan, then stt: the order
  *   ovn-controller prefers tunnel types in), its hostname, its `ovn-bridge-mappings` (from
- *   `other_config`, or `external_ids` as older ovn-controllers wrote them) and `is-remote`;
+ *   `other_config`, or `external_ids` as older ovn-controllers wrote them), `is-remote` and
+ *   `is-interconn`;
  * - port bindings: a switch port whose `Port_Binding` has a `chassis` is bound to it;
  * - learned neighbours: each `MAC_Binding` of a router port becomes one of the network's
  *   `macBindings` (what ovn-trace, and ovnsim's routers, use to resolve next hops);
@@ -70,6 +71,7 @@ export function applySouthbound(net: Network, sb: OvsdbDatabase): Result<SbImpor
         encaps: List(list),
         bridgeMappings: bridgeMappings(other.get("ovn-bridge-mappings") ?? ext.get("ovn-bridge-mappings")),
         isRemote: other.get("is-remote") === "true",
+        isInterconn: other.get("is-interconn") === "true",
       }),
     );
   }
