@@ -6,7 +6,7 @@
  *   rule that made it).
  * - `ofctl`: the lowered rules in `ovs-ofctl dump-flows` style, per datapath and pipeline.
  * - `json`: every logical flow as an object.
- * - `--physical [CHASSIS]`: instead, each chassis's physical flows (tables 0, 37-39, 64, 65: how
+ * - `--physical [CHASSIS]`: instead, each chassis's physical flows (tables 0, 37-41, 64, 65: how
  *   ovn-controller classifies packets and sends them to VIFs, tunnels and provider bridges), in
  *   `ovs-ofctl dump-flows` style with what each is for.
  * Order: datapaths in model order; ingress then egress; table; priority descending; match text.

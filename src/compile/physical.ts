@@ -5,7 +5,7 @@
  * What: `compilePhysical(net)` gives a `PhysicalPlan`: for every chassis of this availability zone
  * the logical program compiled with `is_chassis_resident()` decided there, where an ingress
  * `output` to each logical port goes from there (`Placement`), its VIFs, usable localnet ports and
- * tunnel ports with OpenFlow port numbers, and its physical flows (tables 0, 37, 38, 39, 64, 65)
+ * tunnel ports with OpenFlow port numbers, and its physical flows (tables 0, 37 to 41, 64, 65)
  * as text for display; the provider networks with their gateways; the hosts the underlay can reach.
  *
  * Rules (OVN 23.03's controller/physical.c):
@@ -14,8 +14,8 @@
  *   chassis-redirect port only on its active gateway chassis; elsewhere they are tunnel
  *   destinations.
  * - A port bound to another chassis, on a switch with a usable localnet port here, is reached
- *   through that localnet port (table 38 rewrites the outport); otherwise through a tunnel to its
- *   chassis (table 37), carrying the datapath key and the port keys in the encapsulation.
+ *   through that localnet port (table 40 rewrites the outport); otherwise through a tunnel to its
+ *   chassis (table 39), carrying the datapath key and the port keys in the encapsulation.
  * - A port bound nowhere has no flow: output to it is dropped.
  * - Tunnels go to every other chassis with an encap, but to another zone's (`is-remote`) only from
  *   an OVN-IC gateway (`is-interconn`), as encaps.c builds them.
@@ -318,7 +318,7 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
         : `move:NXM_NX_TUN_ID[0..23]->OXM_OF_METADATA[0..23],move:NXM_NX_TUN_METADATA0[16..30]->NXM_NX_REG14[0..14],move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,${OFTABLE.LOCAL_OUTPUT})`;
     add(flowId.tunnelIn(t.remote), OFTABLE.PHY_TO_LOG, 100, `in_port=${t.ofport}`, acts, `from ${t.type} tunnel ${t.portName} (chassis ${t.remote})`);
   }
-  add("0/default", OFTABLE.PHY_TO_LOG, 0, "", "drop", "anything else");
+  add(flowId.catchAll(OFTABLE.PHY_TO_LOG), OFTABLE.PHY_TO_LOG, 0, "", "drop", "anything else");
   for (const dp of program.datapaths.values()) {
     const pl = c.placement.get(dp.key);
     for (const p of dp.ports.values()) {
@@ -350,7 +350,7 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
     }
     for (const g of dp.multicast.values()) {
       const remote = new Set<string>();
-      // Table 38 serves packets from tunnels too; table 37 only those that entered here.
+      // Local output serves packets from tunnels too; remote output only those that entered here.
       const local: string[] = [];
       const here: string[] = [];
       for (const k of g.ports) {
@@ -382,10 +382,13 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
       }
     }
   }
-  add("37/default", OFTABLE.REMOTE_OUTPUT, 0, "", `resubmit(,${OFTABLE.LOCAL_OUTPUT})`, "not remote: output locally");
-  add("38/default", OFTABLE.LOCAL_OUTPUT, 0, "", "drop", "no local port");
-  add("39/default", OFTABLE.CHECK_LOOPBACK, 0, "", `${regs09},resubmit(,${OFTABLE.LOG_EGRESS})`, "into the egress pipeline");
-  add("64/default", OFTABLE.SAVE_INPORT, 0, "", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "");
+  add(flowId.catchAll(OFTABLE.OUTPUT_LARGE_PKT_DETECT), OFTABLE.OUTPUT_LARGE_PKT_DETECT, 0, "", `resubmit(,${OFTABLE.REMOTE_OUTPUT})`, "no packet-size check: on to output");
+  add(`${OFTABLE.OUTPUT_LARGE_PKT_PROCESS}/loopback`, OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 10, "reg10=0x1/0x1", `resubmit(,${OFTABLE.LOCAL_OUTPUT})`, "flags.loopback: output locally");
+  add(flowId.catchAll(OFTABLE.OUTPUT_LARGE_PKT_PROCESS), OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 0, "", `resubmit(,${OFTABLE.REMOTE_OUTPUT})`, "on to output");
+  add(flowId.catchAll(OFTABLE.REMOTE_OUTPUT), OFTABLE.REMOTE_OUTPUT, 0, "", `resubmit(,${OFTABLE.LOCAL_OUTPUT})`, "not remote: output locally");
+  add(flowId.catchAll(OFTABLE.LOCAL_OUTPUT), OFTABLE.LOCAL_OUTPUT, 0, "", "drop", "no local port");
+  add(flowId.catchAll(OFTABLE.CHECK_LOOPBACK), OFTABLE.CHECK_LOOPBACK, 0, "", `${regs09},resubmit(,${OFTABLE.LOG_EGRESS})`, "into the egress pipeline");
+  add(flowId.catchAll(OFTABLE.SAVE_INPORT), OFTABLE.SAVE_INPORT, 0, "", `resubmit(,${OFTABLE.LOG_TO_PHY})`, "");
   const rank = (f: PhysicalFlow): number => f.table * 100000 - f.priority;
   flows.sort((a, b) => rank(a[1]) - rank(b[1]));
   return new Map(flows);

@@ -306,7 +306,7 @@ interface Ctx {
   readonly drops: DropRecord[];
   readonly limitHits: LimitEvent[];
   /**
-   * The next `output` handles a packet that came from a tunnel (ovn-controller's table 38): no
+   * The next `output` handles a packet that came from a tunnel (ovn-controller's local output table): no
    * patch ports of a multicast group, no tunnels. Only that first output; cleared as it starts.
    */
   fromTunnel: boolean;
@@ -468,7 +468,7 @@ export class LogicalExecutor {
 
   /**
    * Runs a packet that arrived through a tunnel: its ingress pipeline ran on the sending chassis,
-   * so it starts at local output (ovn-controller's table 38) for `outport` of `datapath`, with
+   * so it starts at local output (ovn-controller's local output table) for `outport` of `datapath`, with
    * `inport` as the encapsulation carried it (0 for VXLAN). A multicast group goes to its local
    * members other than patch ports (those were handled where the ingress pipeline ran), except on
    * an OVN-IC transit switch, where the sender is in another zone.

@@ -35,7 +35,7 @@
 import { formatIpv4, hashAdd, hashFinish, ipv4InPrefix, parseIpv4, parseMac } from "../base/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { TUN, W, extractKey, field, frameFromKey, getField, newKey, setField } from "../flow/index.js";
-import { flowId, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
+import { OFTABLE, flowId, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type RunOptions } from "./execute.js";
 import { macWordsText } from "./linux-box.js";
 import type { TraceSink } from "./trace-sink.js";
@@ -227,7 +227,7 @@ export class Fabric {
     const c = rt.chassis;
     for (const out of result.outputs) {
       const dp = out.datapath;
-      const outFlows = [c.flows.get(flowId.local(dp, out.port)), c.flows.get("39/default"), c.flows.get(flowId.toPhy(dp, out.port))].filter((f): f is PhysicalFlow => f !== undefined);
+      const outFlows = [c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), c.flows.get(flowId.toPhy(dp, out.port))].filter((f): f is PhysicalFlow => f !== undefined);
       for (const f of outFlows) if (!flows.includes(f)) flows.push(f);
       const ln = c.localnets.get(dp);
       if (out.portType === "localnet" && ln && ln.port === out.port) {

@@ -4,22 +4,26 @@
  * (tunnels, provider networks and their gateways). The compiler (`compile/physical.ts`) makes
  * it; the fabric executor (`dataplane/fabric.ts`) runs it. Data only.
  *
- * Table numbers are OVN 23.03's: 0 classifies packets from VIFs, tunnels and localnet patch
- * ports; 8 onwards is the logical ingress pipeline; 37 sends to remote chassis; 38 outputs locally
- * (and swaps a chassis-redirect port for its distributed port, or a remote port behind a localnet
- * port for that localnet port); 39 drops loopback; 40 onwards is the logical egress pipeline; 64
- * saves the input port for hairpins; 65 hands the packet to a VIF, a provider bridge or, for patch
- * ports, the peer datapath's ingress pipeline.
+ * Table numbers are OVN 23.03.1's (the release installed here; 23.03.0 had no packet-size tables
+ * and numbered the output tables from 37): 0 classifies packets from VIFs, tunnels and localnet
+ * patch ports; 8 onwards is the logical ingress pipeline; 37 and 38 check packet sizes (only their
+ * defaults, which go on to 39, are modelled); 39 sends to remote chassis; 40 outputs locally (and
+ * swaps a chassis-redirect port for its distributed port, or a remote port behind a localnet port
+ * for that localnet port); 41 drops loopback; 42 onwards is the logical egress pipeline; 64 saves
+ * the input port for hairpins; 65 hands the packet to a VIF, a provider bridge or, for patch ports,
+ * the peer datapath's ingress pipeline.
  */
 import type { LogicalProgram } from "./logical.js";
 
 export const OFTABLE = {
   PHY_TO_LOG: 0,
   LOG_INGRESS: 8,
-  REMOTE_OUTPUT: 37,
-  LOCAL_OUTPUT: 38,
-  CHECK_LOOPBACK: 39,
-  LOG_EGRESS: 40,
+  OUTPUT_LARGE_PKT_DETECT: 37,
+  OUTPUT_LARGE_PKT_PROCESS: 38,
+  REMOTE_OUTPUT: 39,
+  LOCAL_OUTPUT: 40,
+  CHECK_LOOPBACK: 41,
+  LOG_EGRESS: 42,
   SAVE_INPORT: 64,
   LOG_TO_PHY: 65,
 } as const;
@@ -140,10 +144,12 @@ export const flowId = {
   vifIn: (name: string): string => `0/vif/${name}`,
   localnetIn: (name: string): string => `0/localnet/${name}`,
   tunnelIn: (remote: string): string => `0/tunnel/${remote}`,
-  remote: (dp: number, port: number): string => `37/${dp}/${port}`,
-  local: (dp: number, port: number): string => `38/${dp}/${port}`,
-  loopback: (dp: number, port: number): string => `39/${dp}/${port}`,
-  toPhy: (dp: number, port: number): string => `65/${dp}/${port}`,
+  remote: (dp: number, port: number): string => `${OFTABLE.REMOTE_OUTPUT}/${dp}/${port}`,
+  local: (dp: number, port: number): string => `${OFTABLE.LOCAL_OUTPUT}/${dp}/${port}`,
+  loopback: (dp: number, port: number): string => `${OFTABLE.CHECK_LOOPBACK}/${dp}/${port}`,
+  toPhy: (dp: number, port: number): string => `${OFTABLE.LOG_TO_PHY}/${dp}/${port}`,
+  /** A table's lowest-priority flow. */
+  catchAll: (table: number): string => `${table}/default`,
 } as const;
 
 /** ovs-ofctl-style text of a flow. */

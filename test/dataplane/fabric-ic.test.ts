@@ -143,8 +143,8 @@ describe("OVN-IC: broadcast on the transit switch", () => {
   });
 
   it("a flood from a tunnel reaches a router port on the transit switch only", () => {
-    // Table 38 serves packets from tunnels too. On a transit switch it has the router port (the
-    // sender is in another zone); elsewhere the router port is in table 37, served on the chassis
+    // Local output serves packets from tunnels too. On a transit switch it has the router port (the
+    // sender is in another zone); elsewhere the router port is in remote output, served on the chassis
     // where the packet entered.
     const p = plan(az1);
     const gw1 = p.chassis.get("gw1")!;
@@ -154,12 +154,12 @@ describe("OVN-IC: broadcast on the transit switch", () => {
     expect(ls1.transit).toBeUndefined();
     const flood = (dp: number): { local: string | undefined; remote: string | undefined } => ({ local: gw1.flows.get(flowId.local(dp, 32768))?.actions, remote: gw1.flows.get(flowId.remote(dp, 32768))?.actions });
     const rp = keysOf(az1).port("ts-az1");
-    // ts: the router port in table 38 (served also for packets from a tunnel); the remote port
-    // in table 37, tunnelled with its own key.
+    // ts: the router port in local output (served also for packets from a tunnel); the remote
+    // port in remote output, tunnelled with its own key.
     expect(flood(ts.key).local).toContain(`load:0x${rp.toString(16)}->NXM_NX_REG15[]`);
     expect(flood(ts.key).remote).toContain(`load:0x${keysOf(az1).port("ts-az2").toString(16)}->NXM_NX_REG15[]`);
     expect(flood(ts.key).remote).toContain(`set_field:0x${keysOf(az1).port("ts-az2").toString(16)}->tun_metadata0`);
-    // ls1: its router port only in table 37.
+    // ls1: its router port only in remote output.
     const lp = keysOf(az1).port("ls1-lr");
     expect(flood(ls1.key).remote).toContain(`load:0x${lp.toString(16)}->NXM_NX_REG15[]`);
     expect(flood(ls1.key).local ?? "").not.toContain(`load:0x${lp.toString(16)}->NXM_NX_REG15[]`);
