@@ -923,6 +923,8 @@ export class LogicalExecutor {
       let stopped = false;
       const remote: string[] = [];
       const remotePorts: number[] = [];
+      // Why a member has no flow here (the first such), for a group that reaches nobody.
+      let unreached: string | undefined;
       for (const p of g.ports) {
         const place = places?.get(p);
         const member = dp.ports.get(p);
@@ -931,6 +933,7 @@ export class LogicalExecutor {
           // which reaches it; never from a tunnel). A remote port (OVN-IC's, in another zone) has
           // a copy of its own, addressed to it rather than to the group, as physical.c sends it.
           // Unbound members get nothing.
+          if (place.kind === "none") unreached ??= place.why;
           if (place.kind !== "tunnel" || fromTunnel) continue;
           if (member?.type === "remote") remotePorts.push(p);
           else if (!remote.includes(place.chassis)) remote.push(place.chassis);
@@ -973,7 +976,7 @@ export class LogicalExecutor {
         ran++;
       }
       if (sink) sink.leave();
-      if (ran === 0 && !stopped) this.drop(ctx, frame, key, "empty-multicast", g.name);
+      if (ran === 0 && !stopped) this.drop(ctx, frame, key, "empty-multicast", unreached === undefined ? g.name : `${g.name}: ${unreached}`);
       return;
     }
     let port = dp.ports.get(outKey);

@@ -107,6 +107,10 @@ describe("OVN-IC: az1 to az2 across the transit switch", () => {
     expect(chassis).toEqual(["hv1", "gw1"]);
     const last = r.hops[r.hops.length - 1]!;
     expect(JSON.stringify(last)).toMatch(/is-interconn/);
+    // A flood that reaches nobody says why: its remote port has no tunnel.
+    const arp = plain.setIn(["switches", "ts", "ports", "ts-az2", "addresses"], List(["00:00:00:ff:00:02"]));
+    const f = run(arp, "p1a", "10.2.1.3", [arp, az2]);
+    expect(JSON.stringify(f.hops[f.hops.length - 1])).toMatch(/empty-multicast.*_MC_flood_l2: remote port ts-az2 is on chassis gw2, which has no tunnel from gw1 .*is-interconn/);
   });
 
   it("without the other zone loaded, the path ends at the zone boundary with a reason", () => {
