@@ -42,6 +42,7 @@ import {
   type TunnelType,
   type UnderlayHost,
   type VifAttachment,
+  servedWhereEntered,
 } from "../ofp/index.js";
 import { compileNetwork, residentChassis } from "./compile.js";
 import { routerPortOf, switchPeerOf } from "./router-lrp.js";
@@ -362,11 +363,7 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
           const t = c.tunnels.get(w.chassis)!;
           here.push(`${toPort},${encapActions(t.type, dp.key, k)},output:${t.ofport}`);
         } else if (w.kind === "tunnel" && !c.localnets.has(dp.key)) remote.add(w.chassis);
-        else if (w.kind === "local" && (port?.type === "router" || port?.type === "patch" || port?.type === "localport") && !(dp.transit === true && port.type !== "localport")) {
-          // A router port is served where the packet entered (but on a transit switch, after it
-          // crossed from another zone), as is a localport.
-          here.push(`${toPort},resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
-        } else if (w.kind === "local") local.push(`${toPort},resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
+        else if (w.kind === "local") (port !== undefined && servedWhereEntered(dp, port) ? here : local).push(`${toPort},resubmit(,${OFTABLE.CHECK_LOOPBACK})`);
       }
       const m = dpMatch(dp.key, g.key);
       const toGroup = `load:${hex(g.key)}->NXM_NX_REG15[]`;

@@ -49,7 +49,7 @@
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
-import type { Action, Backend, CallAction, CtAction, GeneratedPacket, MoveAction, CtLbAction, LogicalDatapath, LogicalPort, LogicalProgram, Pipeline, Placement, Program, Rule } from "../ofp/index.js";
+import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -306,8 +306,9 @@ interface Ctx {
   readonly drops: DropRecord[];
   readonly limitHits: LimitEvent[];
   /**
-   * The next `output` handles a packet that came from a tunnel (ovn-controller's local output table): no
-   * patch ports of a multicast group, no tunnels. Only that first output; cleared as it starts.
+   * The next `output` handles a packet that came from a tunnel (ovn-controller's local output
+   * table): no multicast members served where packets enter (`servedWhereEntered`), no tunnels.
+   * Only that first output; cleared as it starts.
    */
   fromTunnel: boolean;
   lookups: number;
@@ -468,10 +469,9 @@ export class LogicalExecutor {
 
   /**
    * Runs a packet that arrived through a tunnel: its ingress pipeline ran on the sending chassis,
-   * so it starts at local output (ovn-controller's local output table) for `outport` of `datapath`, with
-   * `inport` as the encapsulation carried it (0 for VXLAN). A multicast group goes to its local
-   * members other than patch ports (those were handled where the ingress pipeline ran), except on
-   * an OVN-IC transit switch, where the sender is in another zone.
+   * so it starts at ovn-controller's local output table for `outport` of `datapath`, with `inport`
+   * as the encapsulation carried it (0 for VXLAN). A multicast group goes to its local members but
+   * those served where the packet entered (`servedWhereEntered`).
    */
   runFromTunnel(key: Uint32Array, at: Injection & { readonly outport: number }, sink?: TraceSink, runOpts: RunOptions = {}): ExecResult {
     const ctx = this.newCtx(sink, runOpts, true);
@@ -939,9 +939,9 @@ export class LogicalExecutor {
           else if (!remote.includes(place.chassis)) remote.push(place.chassis);
           continue;
         }
-        // A packet from a tunnel does not go to a router, which its sender's chassis served: but
-        // on a transit switch (OVN-IC) it does, the sender being in another zone.
-        if (fromTunnel && member && (member.type === "patch" || member.type === "router") && dp.transit !== true) continue;
+        // A packet from a tunnel does not go to a router port or a localport: the sender's chassis
+        // served those (but a transit switch's router port, the sender being in another zone).
+        if (fromTunnel && member && servedWhereEntered(dp, member)) continue;
         const skipped = p === inKey && !loopback;
         if (sink) sink.enter({ kind: "member", port: p, portName: member?.name ?? String(p), skipped });
         if (!skipped) {

@@ -13,7 +13,7 @@
  * the input port for hairpins; 65 hands the packet to a VIF, a provider bridge or, for patch ports,
  * the peer datapath's ingress pipeline.
  */
-import type { LogicalProgram } from "./logical.js";
+import type { LogicalDatapath, LogicalPort, LogicalProgram } from "./logical.js";
 
 export const OFTABLE = {
   PHY_TO_LOG: 0,
@@ -151,6 +151,16 @@ export const flowId = {
   /** A table's lowest-priority flow. */
   catchAll: (table: number): string => `${table}/default`,
 } as const;
+
+/**
+ * Whether multicast group member `port` of `dp` is served only on the chassis where the packet
+ * entered (in the remote-output table, which packets from tunnels skip): a router port, except
+ * on an OVN-IC transit switch (whose senders are in other zones), and a localport.
+ */
+export function servedWhereEntered(dp: LogicalDatapath, port: LogicalPort): boolean {
+  if (port.type === "localport") return true;
+  return (port.type === "patch" || port.type === "router") && dp.transit !== true;
+}
 
 /** ovs-ofctl-style text of a flow. */
 export function formatPhysicalFlow(f: PhysicalFlow): string {

@@ -552,3 +552,34 @@ describe("VXLAN mode limits", () => {
     expect(parseIpv4("192.0.2.2")).toBe(layer(d, "ipv4", 0).repr.dst);
   });
 });
+
+describe("a localport in a flood (OpenStack's metadata port)", () => {
+  const yaml = `
+name: localport
+chassis:
+  - {name: hv1, encaps: [{type: geneve, ip: 192.168.9.1}]}
+  - {name: hv2, encaps: [{type: geneve, ip: 192.168.9.2}]}
+switches:
+  - name: net
+    ports:
+      - {name: meta, type: localport, addresses: ["00:00:00:00:09:fe 10.9.0.2"]}
+      - {name: a, addresses: ["00:00:00:00:09:0a 10.9.0.10"], chassis: hv1}
+      - {name: b, addresses: ["00:00:00:00:09:0b 10.9.0.11"], chassis: hv2}
+`;
+  it("is served on the sender's chassis only: a copy from a tunnel does not reach it (physical.c)", () => {
+    const l = loadNetworkText(yaml, "localport.yaml");
+    if (!l.ok) throw new Error(JSON.stringify(l.diags));
+    const net = l.value.network;
+    const p = compilePhysical(net);
+    if (!p.ok) throw new Error(JSON.stringify(p.diags));
+    const fabric = new Fabric([p.value], { executorOptions: () => ({ ct: { kind: "trace" } }) });
+    const c = compileNetwork(net);
+    if (!c.ok) throw new Error("compile");
+    // A broadcast ARP request for an address nobody has.
+    const mf = compileMicroflow(c.value.program, undefined, 'inport == "a" && eth.src == 00:00:00:00:09:0a && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:00:09:0a && arp.spa == 10.9.0.10 && arp.tpa == 10.9.0.99');
+    if (!mf.ok) throw new Error(JSON.stringify(mf.diags));
+    const r = fabric.trace("a", mf.value.key)!;
+    const delivered = r.hops.filter((h) => h.kind === "deliver").map((h) => (h.kind === "deliver" ? `${h.chassis} ${h.port}` : ""));
+    expect(delivered.sort()).toEqual(["hv1 meta", "hv2 b"]);
+  });
+});
