@@ -77,7 +77,7 @@ export const NB_READ: Readonly<Record<string, TableSpec>> = {
   },
   Logical_Switch: {
     columns: ["name", "ports", "acls", "load_balancer", "load_balancer_group", "other_config", "external_ids"],
-    keys: { other_config: ["requested-tnl-key", "subnet", "ipv6_prefix", "exclude_ips", "mac_only"] },
+    keys: { other_config: ["requested-tnl-key", "subnet", "ipv6_prefix", "exclude_ips", "mac_only", "interconn-ts"] },
   },
   Logical_Switch_Port: {
     columns: ["name", "type", "addresses", "port_security", "options", "tag", "enabled", "external_ids", "up", "dynamic_addresses"],
