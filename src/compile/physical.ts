@@ -27,7 +27,7 @@
  * tunnels. These numbers are this program's; a real br-int numbers ports in creation order.
  */
 import { error, fail, ipv4FromBytes, ok, parseCidr, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
-import type { Network } from "../model/index.js";
+import type { Network, RouterPort } from "../model/index.js";
 import {
   OFTABLE,
   flowId,
@@ -45,7 +45,7 @@ import {
   servedWhereEntered,
 } from "../ofp/index.js";
 import { compileNetwork, residentChassis } from "./compile.js";
-import { routerPortOf, switchPeerOf } from "./router-lrp.js";
+import { isDgp, routerPortOf, switchPeerOf } from "./router-lrp.js";
 
 /** VXLAN's limits in OVN's VXLAN mode. */
 export const VXLAN_LIMITS = { maxDatapathKey: 4095, maxPortKey: 2047 } as const;
@@ -79,6 +79,52 @@ function gatewayRouterChassis(net: Network): Map<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * The datapaths ovn-controller on chassis `me` treats as local (local_data.c), which it installs
+ * flows for: those with a port bound here (a VIF, a gateway router's port, a chassis-redirect port
+ * whose gateway chassis include this one), and every datapath reached from one through patch
+ * ports, except across a distributed gateway port that always redirects (its router has no
+ * distributed NAT and it is not `redirect-type=bridged`) to gateway chassis other than this one.
+ */
+function localDatapaths(net: Network, me: string, program: LogicalProgram, gwRouterChassis: ReadonlyMap<string, string>): Set<number> {
+  const gateways = (p: RouterPort): readonly string[] =>
+    (p.gatewayChassis.size ? p.gatewayChassis : (p.haChassisGroup !== undefined ? net.haChassisGroups.get(p.haChassisGroup)?.chassis : undefined))?.map((g) => g.chassis).toArray() ?? [];
+  const dgp = new Map<string, RouterPort>();
+  const alwaysRedirect = new Set<string>();
+  for (const lr of net.routers.values()) {
+    const distributedNat = lr.nat.some((n) => n.type === "dnat_and_snat" && n.logicalPort !== undefined && n.externalMac !== undefined);
+    for (const p of lr.ports.values()) {
+      if (!isDgp(p)) continue;
+      dgp.set(p.name, p);
+      if (!distributedNat && p.options.get("redirect-type") !== "bridged") alwaysRedirect.add(p.name);
+    }
+  }
+  const local = new Set<number>();
+  const todo: number[] = [];
+  const add = (dp: number | undefined): void => {
+    if (dp === undefined || local.has(dp)) return;
+    local.add(dp);
+    todo.push(dp);
+  };
+  for (const ls of net.switches.values()) {
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" && p.type !== "virtual" && p.type !== "external" && p.type !== "l2gateway") continue;
+      if (residentChassis(net, p.name) === me) add(program.portByName.get(p.name)?.datapath);
+    }
+  }
+  for (const [port, chassis] of gwRouterChassis) if (chassis === me) add(program.portByName.get(port)?.datapath);
+  for (const p of dgp.values()) if (gateways(p).includes(me)) add(program.portByName.get(p.name)?.datapath);
+  for (let dp = todo.pop(); dp !== undefined; dp = todo.pop()) {
+    for (const p of program.datapaths.get(dp)?.ports.values() ?? []) {
+      if (!p.peer) continue;
+      const d = dgp.get(p.name);
+      if (d !== undefined && alwaysRedirect.has(p.name) && !gateways(d).includes(me)) continue;
+      add(p.peer.datapath);
+    }
+  }
+  return local;
 }
 
 function checkVxlan(net: Network, program: LogicalProgram, via: string): Diagnostic[] {
@@ -158,6 +204,7 @@ export function compilePhysical(net: Network): Result<PhysicalPlan> {
         placement: new Map(),
         vifs: new Map(),
         localnets: new Map(),
+        localDatapaths: new Set(),
         tunnels: new Map(),
         flows: new Map(),
       });
@@ -204,6 +251,7 @@ function underlayHosts(net: Network): UnderlayHost[] {
 function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouterChassis: ReadonlyMap<string, string>): PhysicalChassis {
   const self = net.chassis.get(me)!;
   const encap = self.encaps.first();
+  const local = localDatapaths(net, me, program, gwRouterChassis);
   let ofport = 1;
   const vifs = new Map<string, VifAttachment>();
   const localnets = new Map<number, LocalnetAttachment>();
@@ -222,7 +270,7 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
       const network = p.options.get("network_name");
       const bridge = network === undefined ? undefined : self.bridgeMappings.get(network);
       const lp = program.portByName.get(p.name);
-      if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath)) continue;
+      if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath) || !local.has(lp.datapath)) continue;
       localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++ });
     }
   }
@@ -290,6 +338,7 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
     placement,
     vifs,
     localnets,
+    localDatapaths: local,
     tunnels,
     flows: new Map(),
   };
@@ -321,6 +370,7 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
   }
   add(flowId.catchAll(OFTABLE.PHY_TO_LOG), OFTABLE.PHY_TO_LOG, 0, "", "drop", "anything else");
   for (const dp of program.datapaths.values()) {
+    if (!c.localDatapaths.has(dp.key)) continue;
     const pl = c.placement.get(dp.key);
     for (const p of dp.ports.values()) {
       const where = pl?.get(p.key) ?? { kind: "local" as const };

@@ -97,8 +97,13 @@ export interface PhysicalChassis {
   /** Datapath key → port key → where output to it goes. Ports absent are local. */
   readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>>;
   readonly vifs: ReadonlyMap<string, VifAttachment>;
-  /** Usable localnet port by datapath key. */
+  /** Usable localnet port by datapath key (of local datapaths only). */
   readonly localnets: ReadonlyMap<number, LocalnetAttachment>;
+  /**
+   * The datapaths ovn-controller treats as local here, by key: it installs physical flows for
+   * these only (a localnet port's patch to its provider bridge, too).
+   */
+  readonly localDatapaths: ReadonlySet<number>;
   /** Tunnel ports by remote chassis name. */
   readonly tunnels: ReadonlyMap<string, TunnelPort>;
   /** Every physical flow, by id (`table/what/object`), in table order. */

@@ -29,6 +29,8 @@ const CASES = [
   { name: "localport", file: "fixtures/ovs/localport-flood.yaml", chassis: "hv2" },
   // OVN-IC: the transit switch's router port and its remote port, on the zone's gateway.
   { name: "ovn-ic-gateway", file: "scenarios/ovn-ic-az1.yaml", chassis: "gw1" },
+  // Its other chassis: the transit switch is not local there (behind a gateway port that redirects).
+  { name: "ovn-ic-node", file: "scenarios/ovn-ic-az1.yaml", chassis: "hv1" },
   // A Kube-OVN node: switches with router ports, VIFs here and on the other node.
   { name: "kube-ovn-node", file: "scenarios/kube-ovn-default.yaml", chassis: "node1" },
 ] as const;
