@@ -922,7 +922,7 @@ export class LogicalExecutor {
       let ran = 0;
       let stopped = false;
       const remote: string[] = [];
-      const remotePorts: number[] = [];
+      const remotePorts: { readonly port: number; readonly name: string; readonly chassis: string }[] = [];
       // Why a member has no flow here (the first such), for a group that reaches nobody.
       let unreached: string | undefined;
       for (const p of g.ports) {
@@ -935,7 +935,7 @@ export class LogicalExecutor {
           // Unbound members get nothing.
           if (place.kind === "none") unreached ??= place.why;
           if (place.kind !== "tunnel" || fromTunnel) continue;
-          if (member?.type === "remote") remotePorts.push(p);
+          if (member?.type === "remote") remotePorts.push({ port: p, name: member.name, chassis: place.chassis });
           else if (!remote.includes(place.chassis)) remote.push(place.chassis);
           continue;
         }
@@ -961,13 +961,12 @@ export class LogicalExecutor {
         if (sink) sink.leave();
         if (stopped) break;
       }
-      for (const p of remotePorts) {
+      for (const r of remotePorts) {
         if (stopped || !this.takeBranch(ctx, frame, key)) {
           stopped = true;
           break;
         }
-        const place = places!.get(p) as { readonly chassis: string };
-        this.tunnel(ctx, dp, egressKey, inKey, p, dp.ports.get(p)!.name, place.chassis);
+        this.tunnel(ctx, dp, egressKey, inKey, r.port, r.name, r.chassis);
         ran++;
       }
       for (const chassis of remote) {

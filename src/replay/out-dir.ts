@@ -42,12 +42,12 @@ function safeName(s: string): string {
  * `prefix` and `parts` joined by `-`. `parts` is a chassis (one of `chassis`) and a name that can
  * follow it (one of `names`: a port, or another chassis), or a name alone.
  */
-export function outFileName(prefix: string, parts: readonly string[], chassis: readonly string[], names: ReadonlySet<string>): string {
+export function outFileName(prefix: string, parts: readonly string[], chassis: ReadonlySet<string>, names: ReadonlySet<string>): string {
   const safe = parts.map(safeName);
   const joined = safe.join("-");
   // Another chassis and another name that join into the same file name?
   const clash = (c: string): boolean => c !== parts[0] && joined.startsWith(`${c}-`) && names.has(joined.slice(c.length + 1));
-  const ambiguous = safe.some((s, i) => s !== parts[i]) || (parts.length > 1 && chassis.some(clash));
+  const ambiguous = safe.some((s, i) => s !== parts[i]) || (parts.length > 1 && [...chassis].some(clash));
   const base = `${prefix}-${joined}`;
   if (!ambiguous) return base;
   return `${base}~${createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 8)}`;
@@ -65,7 +65,7 @@ export class OutDir implements PacketSink {
   /** The VLAN tag of each tagged localnet port, by name. */
   private readonly tags: ReadonlyMap<string, number>;
   /** The network's chassis and its ports, for file names (`outFileName`). */
-  private readonly chassisNames: readonly string[];
+  private readonly chassisNames: ReadonlySet<string>;
   private readonly portNames: ReadonlySet<string>;
   /** With `sequence`: per file, each record's packet number (and for drops, chassis and comment). */
   private readonly sequence: Map<string, Sidecar> | undefined;
@@ -78,8 +78,8 @@ export class OutDir implements PacketSink {
     const tags = new Map<string, number>();
     for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, p.tag);
     this.tags = tags;
-    this.chassisNames = [...replayer.network.chassis.keys()];
     const net = replayer.network;
+    this.chassisNames = new Set(net.chassis.keys());
     this.portNames = new Set([...net.switches.values(), ...net.routers.values()].flatMap((d) => [...d.ports.keys()]));
     this.sequence = opts.sequence === true ? new Map() : undefined;
   }
@@ -93,7 +93,7 @@ export class OutDir implements PacketSink {
     const name = `${prefix}\0${parts.join("\0")}`;
     let w = this.writers.get(name);
     if (!w) {
-      const file = `${outFileName(prefix, parts, this.chassisNames, prefix === "wire" ? new Set(this.chassisNames) : this.portNames)}.pcap`;
+      const file = `${outFileName(prefix, parts, this.chassisNames, prefix === "wire" ? this.chassisNames : this.portNames)}.pcap`;
       const r = PcapWriter.create(join(this.dir, file), { resolution: "ns" });
       if (!r.ok) {
         this.problem ??= r.diags[0]!.message;

@@ -39,20 +39,21 @@ switches:
 describe("replay --out file names", () => {
   it("keeps a readable name where no other port or wire can have it", () => {
     const none = new Set<string>();
-    expect(outFileName("port", ["kube-ovn-worker", "web-1.default"], ["kube-ovn-worker", "kube-ovn-control-plane"], new Set(["web-1.default"]))).toBe("port-kube-ovn-worker-web-1.default");
-    expect(outFileName("port", ["web-1.default"], [], none)).toBe("port-web-1.default");
-    expect(outFileName("port", ["hv", "x/y"], ["hv"], none)).toMatch(/^port-hv-x_y~[0-9a-f]{8}$/);
+    expect(outFileName("port", ["kube-ovn-worker", "web-1.default"], new Set(["kube-ovn-worker", "kube-ovn-control-plane"]), new Set(["web-1.default"]))).toBe("port-kube-ovn-worker-web-1.default");
+    const hv = new Set(["hv"]);
+    expect(outFileName("port", ["web-1.default"], none, none)).toBe("port-web-1.default");
+    expect(outFileName("port", ["hv", "x/y"], hv, none)).toMatch(/^port-hv-x_y~[0-9a-f]{8}$/);
     // The suffix depends on the names alone.
-    expect(outFileName("port", ["hv", "x/y"], ["hv", "other"], none)).toBe(outFileName("port", ["hv", "x/y"], ["hv"], none));
-    expect(outFileName("port", ["hv", "x/y"], ["hv"], none)).not.toBe(outFileName("port", ["hv", "x:y"], ["hv"], none));
+    expect(outFileName("port", ["hv", "x/y"], new Set(["hv", "other"]), none)).toBe(outFileName("port", ["hv", "x/y"], hv, none));
+    expect(outFileName("port", ["hv", "x/y"], hv, none)).not.toBe(outFileName("port", ["hv", "x:y"], hv, none));
     // Wires between chassis a-b and c, and between a and b-c.
-    const chassis = ["a-b", "c", "a", "b-c"];
-    const one = outFileName("wire", ["a-b", "c"], chassis, new Set(chassis));
-    const two = outFileName("wire", ["a", "b-c"], chassis, new Set(chassis));
+    const chassis = new Set(["a-b", "c", "a", "b-c"]);
+    const one = outFileName("wire", ["a-b", "c"], chassis, chassis);
+    const two = outFileName("wire", ["a", "b-c"], chassis, chassis);
     expect(one).toMatch(/^wire-a-b-c~[0-9a-f]{8}$/);
     expect(two).toMatch(/^wire-a-b-c~[0-9a-f]{8}$/);
     expect(one).not.toBe(two);
-    expect(outFileName("wire", ["a", "c"], chassis, new Set(chassis))).toBe("wire-a-c");
+    expect(outFileName("wire", ["a", "c"], chassis, chassis)).toBe("wire-a-c");
   });
 
   it("gives every egress port and wire its own file, holding exactly its packets", () => {
