@@ -23,7 +23,7 @@ import { loadKubeDirectory, loadKubeManifests } from "./kube/load.js";
 import { isOvsdbInput, loadOvsdbNetwork, type OvsdbSource } from "./ovsdb/index.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { error, fail, formatPath, ok, type Diagnostic, type Loc, type Result } from "../base/index.js";
+import { error, fail, formatPath, ok, warning, type Diagnostic, type Loc, type Result } from "../base/index.js";
 import { parseExpr } from "../expr/index.js";
 import {
   Acl,
@@ -881,8 +881,30 @@ function sbNeedsNb(opts: LoadOptions, file: string): Result<Scenario> | undefine
   return fail(error("input.sb-without-nb", `--sb ${opts.sb} goes with an OVN Northbound database, but ${file} is not one`, { file }));
 }
 
+/**
+ * Adds what a loaded network holds that is most likely not meant, as warnings: chassis of other
+ * zones (OVN-IC, is-remote) without an interconnection gateway (is-interconn) in this zone, so
+ * that no chassis has a tunnel to them.
+ */
+function withNetworkWarnings(r: Result<Scenario>, file: string): Result<Scenario> {
+  if (!r.ok) return r;
+  const chassis = [...r.value.network.chassis.values()];
+  const remote = chassis.filter((c) => c.isRemote).map((c) => c.name);
+  if (remote.length === 0 || chassis.some((c) => !c.isRemote && c.isInterconn)) return r;
+  const w = warning(
+    "network.no-interconn-gateway",
+    `chassis ${remote.join(", ")} ${remote.length === 1 ? "is" : "are"} of another zone (isRemote), but no chassis of this zone is an OVN-IC gateway (isInterconn, ovn-is-interconn): none has a tunnel there, so nothing crosses to the other zone`,
+    { file, path: ["chassis"] },
+  );
+  return ok({ ...r.value, warnings: [...(r.value.warnings ?? []), w] });
+}
+
 /** Loads a network from text of any supported kind. */
 export function loadNetworkText(text: string, file: string, opts: LoadOptions = {}): Result<Scenario> {
+  return withNetworkWarnings(loadText(text, file, opts), file);
+}
+
+function loadText(text: string, file: string, opts: LoadOptions): Result<Scenario> {
   const kind = detectInputKind(text);
   switch (kind) {
     case "scenario":
@@ -909,6 +931,10 @@ export function loadNetworkText(text: string, file: string, opts: LoadOptions = 
  * Southbound.
  */
 export function loadNetworkFile(path: string, opts: LoadOptions = {}): Result<Scenario> {
+  return withNetworkWarnings(loadFile(path, opts), path);
+}
+
+function loadFile(path: string, opts: LoadOptions): Result<Scenario> {
   let bytes: Buffer;
   try {
     if (statSync(path).isDirectory()) return sbNeedsNb(opts, path) ?? loadKubeDirectory(path);
@@ -923,5 +949,5 @@ export function loadNetworkFile(path: string, opts: LoadOptions = {}): Result<Sc
     if (!sb.ok) return sb;
     return loadOvsdbNetwork({ bytes, file: path }, sb.value);
   }
-  return loadNetworkText(bytes.toString("utf8"), path, opts);
+  return loadText(bytes.toString("utf8"), path, opts);
 }

@@ -70,6 +70,7 @@ describe("shipped scenarios", () => {
         if (!r.ok) return;
         expect(r.value.probes.length).toBeGreaterThanOrEqual(30);
         expect(new Set(r.value.probes.map((p) => p.name)).size).toBe(r.value.probes.length);
+        expect((r.value.warnings ?? []).map(formatDiagnostic)).toEqual([]);
       });
 
       it("matches the JSON Schema", () => {
@@ -275,6 +276,26 @@ describe("round trip of a network with routers built in code", () => {
     expect(saveScenario(r.value.network)).toBe(text);
     // Defaults are left out: a router port without options, peers or chassis saves as its three fields.
     expect(text).toContain("      - name: lr-lr2\n        mac: 00:00:00:00:ff:03\n        networks:\n          - 169.254.0.1/31\n        peer: lr2-lr\n");
+  });
+});
+
+describe("load warnings", () => {
+  const zone = (gateway: string): string => `
+name: zone
+chassis:
+  - {name: hv, encaps: [{type: geneve, ip: 192.0.2.1}]}
+  - {name: gw, ${gateway}encaps: [{type: geneve, ip: 192.0.2.2}]}
+  - {name: other-gw, isRemote: true, encaps: [{type: geneve, ip: 198.51.100.2}]}
+`;
+  it("chassis of another zone without an interconnection gateway here: one warning naming them", () => {
+    const r = loadNetworkText(zone(""), "zone.yaml");
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((r.value.warnings ?? []).map(formatDiagnostic)).toEqual([
+      "zone.yaml: chassis: warning: chassis other-gw is of another zone (isRemote), but no chassis of this zone is an OVN-IC gateway (isInterconn, ovn-is-interconn): none has a tunnel there, so nothing crosses to the other zone",
+    ]);
+    const fine = loadNetworkText(zone("isInterconn: true, "), "zone.yaml");
+    expect(fine.ok && (fine.value.warnings ?? []).length).toBe(0);
   });
 });
 
