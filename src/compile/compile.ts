@@ -15,7 +15,8 @@
  * missing has no peer (packets sent to it leave the logical network there).
  */
 import { error, fail, ok, type Result } from "../base/index.js";
-import { switchOfPort, type Network } from "../model/index.js";
+import { List } from "immutable";
+import { switchOfPort, type GatewayChassis, type Network, type RouterPort } from "../model/index.js";
 import type { LogicalPort, LogicalPortType, LogicalProgram, ProgramLoadBalancer } from "../ofp/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
 import { lowerCaches, lowerLogicalFlows, type DatapathInput, type LowerCaches, type LowerFlow } from "./lower.js";
@@ -59,6 +60,15 @@ export function compileNetwork(net: Network, opts: CompileOptions = {}): Result<
 }
 
 /**
+ * The gateway chassis of a router port with their priorities: its own `gateway_chassis`, else its
+ * HA chassis group's members (empty for a port that is no distributed gateway port).
+ */
+export function gatewayChassisOf(net: Network, p: RouterPort): List<GatewayChassis> {
+  if (p.gatewayChassis.size) return p.gatewayChassis;
+  return (p.haChassisGroup !== undefined ? net.haChassisGroups.get(p.haChassisGroup)?.chassis : undefined) ?? List();
+}
+
+/**
  * The chassis a port is resident on, as `is_chassis_resident()` decides it: a switch port's binding
  * (`chassis`, else `options:requested-chassis`); a chassis-redirect port `cr-P`'s active gateway
  * (the highest-priority gateway chassis of P, or of its HA chassis group); undefined otherwise.
@@ -71,9 +81,7 @@ export function residentChassis(net: Network, port: string): string | undefined 
   for (const lr of net.routers.values()) {
     const p = lr.ports.get(dist);
     if (!p) continue;
-    const members = p.gatewayChassis.size ? p.gatewayChassis : (p.haChassisGroup !== undefined ? net.haChassisGroups.get(p.haChassisGroup)?.chassis : undefined);
-    if (!members || members.size === 0) return undefined;
-    return members.maxBy((g) => g.priority)?.chassis;
+    return gatewayChassisOf(net, p).maxBy((g) => g.priority)?.chassis;
   }
   return undefined;
 }

@@ -44,7 +44,7 @@ import {
   type VifAttachment,
   servedWhereEntered,
 } from "../ofp/index.js";
-import { compileNetwork, residentChassis } from "./compile.js";
+import { compileNetwork, gatewayChassisOf, residentChassis } from "./compile.js";
 import { isDgp, routerPortOf, switchPeerOf } from "./router-lrp.js";
 
 /** VXLAN's limits in OVN's VXLAN mode. */
@@ -89,8 +89,7 @@ function gatewayRouterChassis(net: Network): Map<string, string> {
  * distributed NAT and it is not `redirect-type=bridged`) to gateway chassis other than this one.
  */
 function localDatapaths(net: Network, me: string, program: LogicalProgram, gwRouterChassis: ReadonlyMap<string, string>): Set<number> {
-  const gateways = (p: RouterPort): readonly string[] =>
-    (p.gatewayChassis.size ? p.gatewayChassis : (p.haChassisGroup !== undefined ? net.haChassisGroups.get(p.haChassisGroup)?.chassis : undefined))?.map((g) => g.chassis).toArray() ?? [];
+  const here = (p: RouterPort): boolean => gatewayChassisOf(net, p).some((g) => g.chassis === me);
   const dgp = new Map<string, RouterPort>();
   const alwaysRedirect = new Set<string>();
   for (const lr of net.routers.values()) {
@@ -115,12 +114,12 @@ function localDatapaths(net: Network, me: string, program: LogicalProgram, gwRou
     }
   }
   for (const [port, chassis] of gwRouterChassis) if (chassis === me) add(program.portByName.get(port)?.datapath);
-  for (const p of dgp.values()) if (gateways(p).includes(me)) add(program.portByName.get(p.name)?.datapath);
+  for (const p of dgp.values()) if (here(p)) add(program.portByName.get(p.name)?.datapath);
   for (let dp = todo.pop(); dp !== undefined; dp = todo.pop()) {
     for (const p of program.datapaths.get(dp)?.ports.values() ?? []) {
       if (!p.peer) continue;
       const d = dgp.get(p.name);
-      if (d !== undefined && alwaysRedirect.has(p.name) && !gateways(d).includes(me)) continue;
+      if (d !== undefined && alwaysRedirect.has(p.name) && !here(d)) continue;
       add(p.peer.datapath);
     }
   }
