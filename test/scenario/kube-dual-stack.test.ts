@@ -3,7 +3,9 @@
  * the IPv6 allocator (lowest free, excludeIps, pinned, outside, taken, never enumerating a /64),
  * the docs scenario scenarios/kube-ovn/dual-stack (port addresses of both families, router
  * networks, the policy table and routes per family, IPv6 VIPs with IPv6 backends), an IPv6-only
- * subnet, `ovnsim trace --to` an IPv6 address, and the refusals of what is not mapped for IPv6.
+ * subnet, a private dual-stack subnet (its ACLs per family, and packets of both families against
+ * real ovn-trace), `ovnsim trace --to` an IPv6 address, and the refusals of what is not mapped for
+ * IPv6.
  *
  * Expected values follow the mapping doc and the manifests' comments, not ovnsim's output.
  */
@@ -14,6 +16,7 @@ import { describe, expect, it } from "vitest";
 import { SubnetIpam, SubnetIpam6, parseExcludes, parseExcludes6, parseIpv4Cidr, parseIpv6Cidr } from "../../src/scenario/kube/ipam.js";
 import { loadNetworkFile, loadNetworkText } from "../../src/scenario/index.js";
 import { cli, docsScenarioChecks, friendlyProbe, load } from "./kube-docs-checks.js";
+import { disagreementsWithOvn, verdict, type DocProbe } from "./kube-docs-helpers.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIR = join(ROOT, "scenarios/kube-ovn/dual-stack");
@@ -229,6 +232,95 @@ subsets: [{addresses: [{ip: "fd00:77::0:2"}, {ip: 10.16.0.9}], ports: [{name: p,
   });
 });
 
+describe("a private dual-stack subnet", () => {
+  // The dual-stack docs scenario's install, nodes, default and apps subnets, and a private subnet
+  // vault listed IPv6 first that allows apps (both families) and a subnet of neither.
+  const files = ["00-install.yaml", "10-nodes.yaml", "20-default.yaml", "30-apps.yaml"].map((f) => readFileSync(join(DIR, f), "utf8"));
+  const vault = `---
+apiVersion: v1
+kind: Namespace
+metadata: {name: vault}
+---
+apiVersion: kubeovn.io/v1
+kind: Subnet
+metadata: {name: vault}
+spec:
+  cidrBlock: fd00:10:18::/112,10.18.0.0/24
+  namespaces: [vault]
+  private: true
+  allowSubnets: ["fd00:10:66::/64", 10.66.0.0/16, " ", 172.31.0.0/16]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vault-0, namespace: vault}
+spec: {nodeName: kube-ovn-worker}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vault-1, namespace: vault}
+spec: {nodeName: kube-ovn-control-plane}
+`;
+  const dir = mkdtempSync(join(tmpdir(), "ovnsim-private6-"));
+  const file = join(dir, "cluster.yaml");
+  writeFileSync(file, `${files.join("---\n")}${vault}`);
+  const r = loadNetworkFile(file);
+  if (!r.ok) throw new Error(r.diags.map((d) => d.message).join("\n"));
+  const net = r.value.network;
+  const pods = r.value.kube!.pods;
+  const ip6 = (pod: string): string => net.switches.flatMap((ls) => ls.ports).get(pods.get(pod)!)!.addresses.first()!.split(" ")[2]!;
+
+  it("gets Kube-OVN's rows: the drop, then per family in cidrBlock order its own subnet, the join CIDR and its allowSubnets", () => {
+    const rows = net.switches.get("vault")!.acls.map((a) => `${a.direction} ${a.priority} ${a.action} ${a.match}`).toArray();
+    expect(rows).toEqual([
+      "to-lport 1000 drop ip",
+      "to-lport 1001 allow-related ip6.src == fd00:10:18::/112 && ip6.dst == fd00:10:18::/112",
+      "to-lport 3000 allow-related ip6.src == fd00:100:64::/112",
+      "to-lport 1001 allow-related (ip6.src == fd00:10:18::/112 && ip6.dst == fd00:10:66::/64) || (ip6.src == fd00:10:66::/64 && ip6.dst == fd00:10:18::/112)",
+      "to-lport 1001 allow-related ip4.src == 10.18.0.0/24 && ip4.dst == 10.18.0.0/24",
+      "to-lport 3000 allow-related ip4.src == 100.64.0.0/16",
+      "to-lport 1001 allow-related (ip4.src == 10.18.0.0/24 && ip4.dst == 10.66.0.0/16) || (ip4.src == 10.66.0.0/16 && ip4.dst == 10.18.0.0/24)",
+      "to-lport 1001 allow-related (ip4.src == 10.18.0.0/24 && ip4.dst == 172.31.0.0/16) || (ip4.src == 172.31.0.0/16 && ip4.dst == 10.18.0.0/24)",
+    ]);
+  });
+
+  it("gives an IPv4-only private subnet no rule for an IPv6 allowSubnets entry", () => {
+    const text = `${files.slice(0, 2).join("---\n")}---\napiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: p4}\nspec: {cidrBlock: 10.19.0.0/24, private: true, allowSubnets: ["fd00:10:66::/64"]}\n`;
+    const r4 = loadNetworkText(text, "p4.yaml");
+    if (!r4.ok) throw new Error(r4.diags.map((d) => d.message).join("\n"));
+    expect(r4.value.network.switches.get("p4")!.acls.map((a) => a.match).toArray()).toEqual(["ip", "ip4.src == 10.19.0.0/24 && ip4.dst == 10.19.0.0/24", "ip4.src == 100.64.0.0/16"]);
+  });
+
+  /** [from, to (a pod, or a pod's IPv6 address), delivered?, what]. */
+  const cases: [string, string, boolean, string][] = [
+    ["vault/vault-1", "vault/vault-0", true, "IPv4 from itself"],
+    ["apps/web-2", "vault/vault-0", true, "IPv4 from an allowSubnet"],
+    ["default/client", "vault/vault-0", false, "IPv4 from another subnet"],
+    ["vault/vault-1", "6:vault/vault-0", true, "IPv6 from itself"],
+    ["apps/web-2", "6:vault/vault-0", true, "IPv6 from an allowSubnet"],
+    ["default/client", "6:vault/vault-0", false, "IPv6 from another subnet"],
+    ["vault/vault-0", "6:default/client", false, "IPv6 towards another subnet (the router port is to-lport too)"],
+  ];
+  const dst = (to: string): string => (to.startsWith("6:") ? ip6(to.slice(2)) : `pod/${to}`);
+  it.each(cases)("%s -> %s delivered=%s (%s)", async (from, to, delivered) => {
+    const v = await verdict(file, `pod/${from}`, dst(to), ["--tcp", "8200"]);
+    if (delivered) {
+      expect(v.verdict).toBe("output");
+      expect(v.outputs.map((o) => o.port)).toEqual([pods.get(to.replace(/^6:/, ""))]);
+    } else {
+      expect(v.verdict).toBe("drop");
+      expect(v.drops[0]!.object).toMatch(/^switches\[vault\]\.acls/);
+    }
+  });
+
+  it("real ovn-trace agrees on the same packets", { timeout: 60_000 }, () => {
+    const probes: DocProbe[] = cases.map(([from, to], i) => {
+      const target = to.replace(/^6:/, "");
+      return { name: `${i}-${from}-${to}`.replace(/[/:]/g, "."), from: pods.get(from)!, to: to.startsWith("6:") ? ip6(target) : pods.get(target)!, l4: { tcp: 8200 }, ct: ["new", "new", "new"] };
+    });
+    expect(disagreementsWithOvn("private-dual-stack", net, probes)).toEqual([]);
+  });
+});
+
 describe("ovnsim trace --to an IPv6 address", () => {
   it("builds an IPv6 packet from the pod's IPv6 address to its IPv6 gateway, and delivers it", async () => {
     const r = await cli(["trace", DIR, "--from", "pod/default/client", "--to", "fd00:10:66:0::21", "--tcp", "80", "--json"]);
@@ -271,7 +363,8 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
   const cases: [string, string, RegExp][] = [
     ["a malformed cidrBlock", subnet('cidrBlock: "10.1.0.0/24,10.2.0.0/24"'), /^Subnet\/s1: cidrBlock "10\.1\.0\.0\/24,10\.2\.0\.0\/24": expected an IPv4 CIDR, an IPv6 CIDR, or one of each separated by a comma$/],
     ["an IPv6 underlay subnet", subnet('cidrBlock: "fd00:5::/64", vlan: v1, provider: ovn'), /^Subnet\/s1: cidrBlock fd00:5::\/64: IPv6 in an underlay subnet \(vlan\) is not mapped yet$/],
-    ["a private dual-stack subnet", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true'), /^Subnet\/s1: cidrBlock 10\.1\.0\.0\/24,fd00:5::\/64: IPv6 in a private subnet \(private\/allowSubnets ACLs\) is not mapped yet$/],
+    ["an allowSubnets entry that is no CIDR", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true, allowSubnets: [10.2.0.0/24, fd00:7::1]'), /^Subnet\/s1: allowSubnets entry "fd00:7::1": expected an IPv4 or IPv6 CIDR$/],
+    ["an allowSubnets entry in upper case", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true, allowSubnets: ["FD00:7::/64"]'), /^Subnet\/s1: allowSubnets entry "FD00:7::\/64": expected lower case \(Kube-OVN refuses upper case in IPv6 addresses\)$/],
     ["a dual-stack gateway of one family", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: 10.1.0.1'), /^Subnet\/s1: gateway 10\.1\.0\.1: expected an IPv4 and an IPv6 address for cidrBlock 10\.1\.0\.0\/24,fd00:5::\/64$/],
     ["an IPv6 gateway outside", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: "10.1.0.1,fd00:6::1"'), /^Subnet\/s1: gateway fd00:6::1 is outside cidrBlock fd00:5::\/64$/],
     [

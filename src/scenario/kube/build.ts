@@ -40,8 +40,11 @@
  * default VPC routes `::/0` via the join IPv6 gateway. IPv6 ClusterIPs (spec.clusterIPs) become
  * `[v6]:port` VIPs on the same load balancers, with the backends of their family.
  *
- * Not mapped yet, each an error naming the resource: IPv6 in underlay subnets, in private
- * subnets, in VPC NAT gateways, and in a zone with OVN-IC; IPv6-only nodes. The modules that map
+ * A private subnet gets its ACLs per family (`ip6.src == <cidr> && ip6.dst == <cidr>`, the join
+ * CIDR's IPv6 half, the IPv6 allowSubnets), as Kube-OVN's SetLogicalSwitchPrivate does.
+ *
+ * Not mapped yet, each an error naming the resource: IPv6 in underlay subnets, in VPC NAT
+ * gateways, and in a zone with OVN-IC; IPv6-only nodes. The modules that map
  * IPv4 only (underlay.ts, nat-gateway.ts, ovn-nat.ts, external-gw.ts, node-host.ts) see the
  * subnets that have an IPv4 CIDR, and of those only their IPv4 half. ConfigMaps other than
  * Kube-OVN's are ignored.
@@ -121,7 +124,10 @@ interface SubnetState {
   readonly enableLb: boolean;
   readonly isJoin: boolean;
   readonly privateAcls: boolean;
-  readonly allowSubnets: string[];
+  /** `allowSubnets` as written, each with its family. */
+  readonly allowSubnets: readonly AllowSubnet[];
+  /** The cidrBlock lists its IPv6 CIDR first (a private subnet's ACLs follow that order). */
+  readonly v6First: boolean;
   readonly routerMac: string;
   /** Underlay attachment (underlay.ts); undefined for an overlay subnet. */
   readonly underlay: UnderlaySubnet | undefined;
@@ -131,6 +137,58 @@ interface SubnetState {
 /** A subnet with an IPv4 CIDR: what the modules that map only IPv4 (underlay, NAT, host, IC) take. */
 type Subnet4 = SubnetState & { readonly cidr: Ipv4Subnet; readonly gateway: string; readonly ipam: SubnetIpam };
 const has4 = (s: SubnetState): s is Subnet4 => s.cidr !== undefined;
+
+/** An entry of a Subnet's `allowSubnets`: the CIDR as written (the ACL match takes it so) and its family. */
+interface AllowSubnet {
+  readonly cidr: string;
+  readonly family: 4 | 6;
+}
+
+/**
+ * A Subnet's `allowSubnets`, each entry a CIDR of either family; what Kube-OVN's webhook refuses
+ * (not a CIDR, upper case in an IPv6 address) is reported and left out. Empty entries are skipped,
+ * as the controller skips them.
+ */
+function readAllowSubnets(entries: readonly string[], report: (m: string) => void): AllowSubnet[] {
+  const out: AllowSubnet[] = [];
+  for (const raw of entries) {
+    const cidr = raw.trim();
+    if (cidr === "") continue;
+    // A CIDR with its prefix length, as Go's net.ParseCIDR takes it (a bare address is not one).
+    const family = !cidr.includes("/") ? undefined : parseIpv4Cidr(cidr) ? 4 : parseIpv6Cidr(cidr) ? 6 : undefined;
+    if (family === undefined) report(`allowSubnets entry ${JSON.stringify(raw)}: expected an IPv4 or IPv6 CIDR`);
+    else if (cidr !== cidr.toLowerCase()) report(`allowSubnets entry ${JSON.stringify(raw)}: expected lower case (Kube-OVN refuses upper case in IPv6 addresses)`);
+    else out.push({ cidr, family });
+  }
+  return out;
+}
+
+/**
+ * A private subnet's to-lport ACLs (Kube-OVN's SetLogicalSwitchPrivate): drop all IP (1000, logged,
+ * named after the subnet); then, for each family of the cidrBlock in its order, the subnet to
+ * itself (1001), the join CIDR of that family (3000), and each allowSubnets entry of that family
+ * both ways (1001). An entry of the other family only gives rules on a subnet that has it.
+ */
+function privateSubnetAcls(s: SubnetState, joinCidr: string): Acl[] {
+  const acls = [Acl({ direction: "to-lport", priority: 1000, match: "ip", action: "drop", name: s.name, log: true, severity: "warning" })];
+  const families: [4 | 6, string | undefined][] = [
+    [4, s.cidr && formatSubnet(s.cidr)],
+    [6, s.v6 && formatSubnet6(s.v6.cidr)],
+  ];
+  if (s.v6First) families.reverse();
+  for (const [family, c] of families) {
+    if (c === undefined) continue;
+    const ip = `ip${family}`;
+    acls.push(Acl({ direction: "to-lport", priority: 1001, match: `${ip}.src == ${c} && ${ip}.dst == ${c}`, action: "allow-related" }));
+    for (const j of joinCidr.split(",").map((x) => x.trim())) {
+      if ((j.includes(":") ? 6 : 4) === family) acls.push(Acl({ direction: "to-lport", priority: 3000, match: `${ip}.src == ${j}`, action: "allow-related" }));
+    }
+    for (const a of s.allowSubnets) {
+      if (a.family === family) acls.push(Acl({ direction: "to-lport", priority: 1001, match: `(${ip}.src == ${c} && ${ip}.dst == ${a.cidr}) || (${ip}.src == ${a.cidr} && ${ip}.dst == ${c})`, action: "allow-related" }));
+    }
+  }
+  return acls;
+}
 
 /** A cidrBlock (or an install setting) of one IPv4 CIDR, one IPv6 CIDR, or one of each, comma-separated in either order. */
 function parseCidrBlock(text: string): { v4: Ipv4Subnet | undefined; v6: Ipv6Subnet | undefined } | undefined {
@@ -240,13 +298,10 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       return;
     }
     const { v4: cidr, v6: cidr6 } = block;
-    if (cidr6) {
-      // What is not mapped for IPv6 yet is refused by name rather than built as IPv4 only.
-      const why = spec.vlan ? "an underlay subnet (vlan)" : spec.private === true ? "a private subnet (private/allowSubnets ACLs)" : undefined;
-      if (why) {
-        report(`cidrBlock ${cidrText}: IPv6 in ${why} is not mapped yet`);
-        return;
-      }
+    // What is not mapped for IPv6 yet is refused by name rather than built as IPv4 only.
+    if (cidr6 && spec.vlan) {
+      report(`cidrBlock ${cidrText}: IPv6 in an underlay subnet (vlan) is not mapped yet`);
+      return;
     }
     // gateway: one address per family of the cidrBlock, defaulting to each CIDR's first address.
     const gwText = str(spec.gateway);
@@ -302,7 +357,8 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       enableLb: !isJoin && bool(spec.enableLb, settings.ENABLE_LB === "true"),
       isJoin,
       privateAcls: bool(spec.private, false),
-      allowSubnets: strs(spec.allowSubnets),
+      allowSubnets: readAllowSubnets(strs(spec.allowSubnets), report),
+      v6First: cidrText.split(",")[0]!.includes(":"),
       routerMac,
       underlay: ul,
       ports: [],
@@ -636,13 +692,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
       if (s.underlay) ports = ports.set(`localnet.${s.name}`, localnetPort(s.name, s.cidr, s.underlay));
       for (const p of s.ports) ports = ports.set(p.name, p);
       const acls: Acl[] = [];
-      if (s.privateAcls && s.cidr) {
-        const c = formatSubnet(s.cidr);
-        acls.push(Acl({ direction: "to-lport", priority: 1000, match: "ip", action: "drop", name: s.name, log: true, severity: "warning" }));
-        acls.push(Acl({ direction: "to-lport", priority: 1001, match: `ip4.src == ${c} && ip4.dst == ${c}`, action: "allow-related" }));
-        acls.push(Acl({ direction: "to-lport", priority: 3000, match: `ip4.src == ${settings.JOIN_CIDR.split(",").find((x) => !x.includes(":"))!.trim()}`, action: "allow-related" }));
-        for (const a of s.allowSubnets) acls.push(Acl({ direction: "to-lport", priority: 1001, match: `(ip4.src == ${c} && ip4.dst == ${a}) || (ip4.src == ${a} && ip4.dst == ${c})`, action: "allow-related" }));
-      }
+      if (s.privateAcls) acls.push(...privateSubnetAcls(s, settings.JOIN_CIDR));
       // other_config as Kube-OVN's ovn-nbctl era wrote it: subnet (IPv4), ipv6_prefix (the IPv6
       // network address, no length), exclude_ips (the gateways, then excludeIps, both families).
       const gws = both(s.gateway, s.v6?.gateway);
