@@ -47,7 +47,7 @@ import { kubePort, needManifests } from "./kube-names.js";
 import { UsageError, type Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
 import { checkOutputFile } from "./output-path.js";
-import type { Scenario } from "../scenario/index.js";
+import type { KubeNames, Scenario } from "../scenario/index.js";
 import { canFollow, followPath, renderPath, renderPathMermaid, writePathPcap } from "./trace-path.js";
 
 function bad(message: string): InputError {
@@ -126,14 +126,24 @@ function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } |
   return undefined;
 }
 
+/** What the friendly form sends: a TCP SYN, UDP, an ICMP echo (default) or an ARP request; `ipv6` asks for IPv6. */
+export interface FriendlyL4 {
+  readonly tcp?: number;
+  readonly udp?: number;
+  readonly icmp?: boolean;
+  readonly arp?: boolean;
+  readonly ipv6?: boolean;
+}
+
 /**
  * The microflow of the friendly form: a complete packet from `from` to `to` (TTL 64). A destination
  * on the sender's own switch gets its MAC; any other destination (another subnet, a router address,
  * the outside) is sent to the sender's gateway MAC, as a host would. The packet is IPv6 when `to`
- * is an IPv6 address, or a port with an IPv6 address and no IPv4 one (or the sender has none);
- * the sender's address and gateway are then those of its IPv6 network.
+ * is an IPv6 address, or a port with an IPv6 address and no IPv4 one (or the sender has none), or
+ * a port with an IPv6 address and `l4.ipv6` asks for IPv6; the sender's address and gateway are
+ * then those of its IPv6 network.
  */
-export function friendlyMicroflow(net: Network, from: string, to: string, l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean }): string {
+export function friendlyMicroflow(net: Network, from: string, to: string, l4: FriendlyL4): string {
   const src = portAddr(net, from);
   if (!src) throw bad(`--from ${from}: no switch port of that name with a MAC address`);
   const srcSwitch = net.switches.find((s) => s.ports.has(from));
@@ -142,6 +152,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
   let v6 = false;
   const to6 = ip6Text(to);
   if (parseIpv4(to) !== undefined) {
+    if (l4.ipv6) throw bad(`--to ${to}: an IPv4 address, and --ipv6 asks for an IPv6 packet`);
     dstIp = to;
     dstPort = portWithIp(net, to);
   } else if (to6 !== undefined) {
@@ -152,16 +163,18 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
     const d = portAddr(net, to);
     if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address (nor an IPv6 address)`);
     dstPort = to;
-    v6 = (!d.ip4 || !src.ip4) && d.ip6 !== undefined && src.ip6 !== undefined && !l4.arp;
+    if (l4.ipv6 && d.ip6 === undefined) throw bad(`--to ${to}: --ipv6, and ${to} has no IPv6 address`);
+    v6 = (l4.ipv6 === true || !d.ip4 || !src.ip4) && d.ip6 !== undefined && src.ip6 !== undefined && !l4.arp;
     dstIp = v6 ? d.ip6 : d.ip4;
   }
+  if (l4.ipv6 && !v6) throw bad(`--ipv6, and ${from} has no IPv6 address`);
   const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
   if (l4.arp) {
     if (!src.ip4 || !dstIp) throw bad("--arp needs IPv4 addresses on both ends");
     return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
   }
   const srcIp = v6 ? src.ip6 : src.ip4;
-  if (!srcIp || !dstIp) throw bad(v6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  if (!srcIp || !dstIp) throw bad(v6 || l4.ipv6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
   let dstMac: string;
   if (dstPort !== undefined && srcSwitch?.ports.has(dstPort)) dstMac = portAddr(net, dstPort)!.mac;
   else {
@@ -187,43 +200,60 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: { 
  * Kubernetes names in the friendly form, for networks built from manifests: `pod/NS/NAME` is the
  * pod's port (kube-names.ts, shared with `replay --inject`); `svc/NS/NAME[:PORT]` the service's
  * ClusterIP, with TCP/UDP to that port (the first port when none is given) unless --tcp/--udp
- * says otherwise; `node/NAME` the node's InternalIP.
+ * says otherwise; `node/NAME` the node's InternalIP. Address targets (`svc/`, `node/`, and pods of
+ * another zone) take their IPv6 address with `--ipv6` or when the sender has IPv6 alone, else
+ * their IPv4 one (a service's only ClusterIP whatever its family).
  * A `--to` pod or node that the network does not have is looked up in the other availability
- * zones `zones` (OVN-IC), in order, and stands for its IPv4 address.
+ * zones `zones` (OVN-IC), in order.
  */
 export function kubeEndpoints(
   scenario: Scenario,
   from: string,
   to: string,
-  argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined },
+  argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined; ipv6?: boolean | undefined },
   zones: readonly Scenario[] = [],
-): { from: string; to: string; l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } } {
-  let l4: { tcp?: number; udp?: number; icmp?: boolean; arp?: boolean } = {
+): { from: string; to: string; l4: FriendlyL4 } {
+  const ipv6 = argv.ipv6 === true ? { ipv6: true } : {};
+  let l4: FriendlyL4 = {
     ...(argv.tcp !== undefined ? { tcp: argv.tcp } : {}),
     ...(argv.udp !== undefined ? { udp: argv.udp } : {}),
     ...(argv.icmp ? { icmp: true } : {}),
     ...(argv.arp ? { arp: true } : {}),
+    ...ipv6,
   };
   const k = scenario.kube;
   const needK8s = (what: string): never => needManifests(what, "usage.trace");
   const f = kubePort(scenario, "--from", from, "usage.trace");
+  // The family of an address target (node/, svc/): IPv6 when asked for, or when the sender has
+  // IPv6 alone.
+  const sender = portAddr(scenario.network, f);
+  const want6 = argv.ipv6 === true || (sender !== undefined && sender.ip4 === undefined && sender.ip6 !== undefined);
+  const family = want6 ? "IPv6" : "IPv4";
   let t = to;
   if (to.startsWith("pod/")) {
     const name = to.slice(4);
     if (k?.pods.has(name) || zones.length === 0) t = kubePort(scenario, "--to", to, "usage.trace");
     else {
       let remote: string | undefined;
+      let found = false;
       for (const z of zones) {
         const port = z.kube?.pods.get(name);
-        remote ??= port === undefined ? undefined : portAddr(z.network, port)?.ip4;
+        found ||= port !== undefined;
+        const a = port === undefined ? undefined : portAddr(z.network, port);
+        remote ??= want6 ? a?.ip6 : a?.ip4;
       }
-      if (remote === undefined) throw bad(`--to ${to}: no such pod in this zone or the others`);
+      if (remote === undefined) throw bad(found ? `--to ${to}: the pod in the other zone has no ${family} address` : `--to ${to}: no such pod in this zone or the others`);
       t = remote;
     }
   } else if (to.startsWith("node/")) {
     if (!k) needK8s(to);
-    const ip = k!.nodes.get(to.slice(5)) ?? zones.map((z) => z.kube?.nodes.get(to.slice(5))).find((x) => x !== undefined);
-    if (!ip) throw bad(`--to ${to}: no such node (nodes: ${[...k!.nodes.keys()].join(", ")})`);
+    const name = to.slice(5);
+    const of = (n: KubeNames | undefined): string | undefined => (want6 ? n?.nodes6.get(name) : n?.nodes.get(name));
+    const ip = of(k) ?? zones.map((z) => of(z.kube)).find((x) => x !== undefined);
+    if (!ip) {
+      const known = k!.nodes.has(name) || zones.some((z) => z.kube?.nodes.has(name));
+      throw bad(known ? `--to ${to}: the node has no ${family} InternalIP` : `--to ${to}: no such node (nodes: ${[...k!.nodes.keys()].join(", ")})`);
+    }
     t = ip;
   } else if (to.startsWith("svc/")) {
     if (!k) needK8s(to);
@@ -231,10 +261,14 @@ export function kubeEndpoints(
     const svc = m ? k!.services.get(m[1]!) : undefined;
     if (!m || !svc) throw bad(`--to ${to}: no such service (expected svc/NAMESPACE/NAME[:PORT])`);
     if (svc.ips.length === 0) throw bad(`--to ${to}: the service has no ClusterIP`);
+    // The ClusterIP of the family asked for (a single-stack service of the other family answers
+    // with its own, and the packet says which).
+    const ip = svc.ips.find((x) => x.includes(":") === want6) ?? (argv.ipv6 === true ? undefined : svc.ips[0]);
+    if (ip === undefined) throw bad(`--to ${to}: --ipv6, and the service has no IPv6 ClusterIP (ClusterIPs: ${svc.ips.join(", ")})`);
     const port = m[2] !== undefined ? svc.ports.find((p) => p.port === Number(m[2])) : svc.ports[0];
     if (m[2] !== undefined && !port) throw bad(`--to ${to}: the service has no port ${m[2]} (ports: ${svc.ports.map((p) => p.port).join(", ")})`);
-    t = svc.ips[0]!;
-    if (port && l4.tcp === undefined && l4.udp === undefined && !l4.icmp && !l4.arp) l4 = port.protocol === "udp" ? { udp: port.port } : { tcp: port.port };
+    t = ip;
+    if (port && l4.tcp === undefined && l4.udp === undefined && !l4.icmp && !l4.arp) l4 = { ...(port.protocol === "udp" ? { udp: port.port } : { tcp: port.port }), ...ipv6 };
   }
   return { from: f, to: t, l4 };
 }
@@ -331,6 +365,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
         .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
+        .option("ipv6", { alias: "6", type: "boolean", describe: "friendly form: an IPv6 packet; pods, ports, svc/ and node/ give their IPv6 address (the default is IPv4 where both ends have it)" })
         .option("from-external", { type: "string", describe: "friendly form: a packet arriving from outside on net1 of this VPC NAT gateway (with --to EIP, --src IP)" })
         .option("reply", { type: "boolean", describe: "also trace the answer to every packet that leaves the cluster (through a node's NIC or a NAT gateway), back in" })
         .option("src", { type: "string", default: "203.0.113.10", describe: "with --from-external: the outside source address" })
@@ -341,6 +376,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .conflicts("tcp", ["udp", "icmp", "arp"])
         .conflicts("udp", ["icmp", "arp"])
         .conflicts("icmp", "arp")
+        .conflicts("ipv6", "arp")
         .conflicts("from-external", ["from", "arp"])
         .check((a) => {
           for (const flag of ["tcp", "udp"] as const) {

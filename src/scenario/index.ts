@@ -13,5 +13,6 @@ export { exprMatchChecker } from "./match-checker.js";
 export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";
 export type { FieldType, FieldSpec, ObjectSpec } from "./format.js";
 export type { Probe, ProbeExpect, Scenario } from "./probe.js";
+export type { KubeNames } from "./kube/build.js";
 export { generateProbes, spreadIndices } from "./probe-gen.js";
 export type { GeneratedProbes, ProbeGenOptions } from "./probe-gen.js";

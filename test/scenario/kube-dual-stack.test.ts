@@ -334,6 +334,34 @@ describe("ovnsim trace --to an IPv6 address", () => {
     expect(j.outputs.map((o) => [o.port, o.packet["ip6.dst"], o.packet["ip.ttl"]])).toEqual([["web-2.apps", "fd00:10:66::21", 63]]);
   });
 
+  // --ipv6: the friendly form's names give their IPv6 addresses (the scenario's README values:
+  // service nginx fd00:10:96::80, node kube-ovn-worker fc00:f853:ccd:e793::3, web-2 fd00:10:66::21).
+  const flowOf = async (to: string, ...more: string[]): Promise<{ code: number; flow: string; err: string }> => {
+    const r = await cli(["trace", DIR, "--from", "pod/default/client", "--to", to, ...more, "--json"]);
+    return { code: r.code, err: r.err, flow: r.code === 0 ? (JSON.parse(r.out) as { flow: string }).flow : "" };
+  };
+  it.each([
+    ["svc/default/nginx", [], "nw_dst=10.96.0.80,"],
+    ["svc/default/nginx", ["--ipv6"], "ipv6_dst=fd00:10:96::80,"],
+    ["node/kube-ovn-worker", ["--tcp", "10250"], "nw_dst=172.18.0.3,"],
+    ["node/kube-ovn-worker", ["-6", "--tcp", "10250"], "ipv6_dst=fc00:f853:ccd:e793::3,"],
+    ["pod/apps/web-2", ["--tcp", "80"], "nw_dst=10.66.0.2,"],
+    ["pod/apps/web-2", ["--ipv6", "--tcp", "80"], "ipv6_src=fd00:10:16::4,ipv6_dst=fd00:10:66::21,"],
+  ])("--to %s %j: the packet of the family asked for", async (to, more, want) => {
+    const r = await flowOf(to, ...more);
+    expect(r.code, r.err).toBe(0);
+    expect(r.flow).toContain(want);
+  });
+
+  it.each([
+    ["10.66.0.2", ["--ipv6"], /^ovnsim: error: --to 10\.66\.0\.2: an IPv4 address, and --ipv6 asks for an IPv6 packet$/],
+    ["pod/apps/web-2", ["--ipv6", "--arp"], /^ovnsim: Arguments ipv6 and arp are mutually exclusive$/],
+  ])("--to %s %j is a usage error", async (to, more, re) => {
+    const r = await flowOf(to, ...more);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split("\n")[0]).toMatch(re);
+  });
+
   it("is a one-line usage error when the sender has no IPv6 address", async () => {
     const text = `apiVersion: v1
 kind: Node
@@ -350,6 +378,15 @@ spec: {nodeName: n1}
     const r = await cli(["trace", f, "--from", "pod/default/a", "--to", "fd00::1", "--tcp", "80"]);
     expect(r.code).toBe(2);
     expect(r.err.trim().split("\n")).toEqual([expect.stringMatching(/--to fd00::1: IPv6, and a\.default has no IPv6 address/)]);
+    // --ipv6 towards names of that network: each says what has no IPv6.
+    for (const [to, re] of [
+      ["node/n1", /--to node\/n1: the node has no IPv6 InternalIP$/],
+      ["pod/default/a", /--to a\.default: --ipv6, and a\.default has no IPv6 address$/],
+    ] as const) {
+      const e = await cli(["trace", f, "--from", "pod/default/a", "--to", to, "--ipv6"]);
+      expect(e.code).toBe(2);
+      expect(e.err.trim().split("\n")).toEqual([expect.stringMatching(re)]);
+    }
   });
 });
 

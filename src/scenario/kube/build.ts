@@ -89,8 +89,10 @@ export interface KubeNames {
   readonly pods: ReadonlyMap<string, string>;
   /** "namespace/name" → ClusterIPs and ports. */
   readonly services: ReadonlyMap<string, { readonly ips: readonly string[]; readonly ports: readonly { readonly name: string; readonly port: number; readonly protocol: string }[] }>;
-  /** Node name → InternalIP. */
+  /** Node name → InternalIP (IPv4). */
   readonly nodes: ReadonlyMap<string, string>;
+  /** Node name → IPv6 InternalIP, for the nodes that have one. */
+  readonly nodes6: ReadonlyMap<string, string>;
 }
 
 const DEFAULT_VPC = "ovn-cluster";
@@ -742,7 +744,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   const network = withExternalGateway(assembled, externalGateway, { objs, pods, subnets: subnetByName4, gatewayMac: pns.gatewayMac, bad });
   return {
     network,
-    names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])) },
+    names: { pods: new Map([...pods.map((p): [string, string] => [`${p.namespace}/${p.name}`, p.lsp]), ...natgw.podPorts]), services: svcNames, nodes: new Map(nodes.map((n) => [n.name, n.internalIp])), nodes6: new Map(nodes.flatMap((n): [string, string][] => (n.internalIp6 ? [[n.name, n.internalIp6]] : []))) },
     diags,
   };
 }
