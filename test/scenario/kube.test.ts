@@ -127,6 +127,11 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
       `apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default, annotations: {ovn.kubernetes.io/ip_address: 10.99.0.5}}\nspec: {nodeName: n1}\n`,
       /Pod\/default\/p: ip_address 10\.99\.0\.5 is outside subnet ovn-default \(10\.16\.0\.0\/16\)/,
     ],
+    ["a gatewayType typo", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, gatewayType: centralised, gatewayNode: n1}\n`, /^m\.yaml:\d+:1: Subnet\/s1: gatewayType "centralised": expected distributed or centralized$/],
+    ["a protocol Kube-OVN does not know", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, protocol: ipv4}\n`, /^m\.yaml:\d+:1: Subnet\/s1: protocol "ipv4": expected IPv4, IPv6 or Dual$/],
+    ["a boolean written as a string", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, private: "true"}\n`, /^m\.yaml:\d+:1: Subnet\/s1: private "true": expected a boolean$/],
+    ["a list entry that is no string", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, excludeIps: [10.1.0.5, 7]}\n`, /^m\.yaml:\d+:1: Subnet\/s1: excludeIps \["10\.1\.0\.5",7\]: expected a list of strings$/],
+    ["a VPC name that is a number", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, vpc: 12}\n`, /^m\.yaml:\d+:1: Subnet\/s1: vpc 12: expected a string$/],
     ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
   ];
   it.each(cases)("%s", (_name, doc, re) => {

@@ -49,6 +49,10 @@
  * subnets that have an IPv4 CIDR, and of those only their IPv4 half. ConfigMaps other than
  * Kube-OVN's are ignored.
  *
+ * Subnet specs are checked as the API server and Kube-OVN's webhook check them (`checkSubnetSpec`,
+ * `readAllowSubnets`): each field of its CRD type, gatewayType and protocol among their values,
+ * allowSubnets entries CIDRs in lower case; each problem is one error naming the Subnet.
+ *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
  * subnet's U2O address, then the EIPs (ovn-nat.ts), then the default VPC's external port
@@ -139,6 +143,48 @@ interface SubnetState {
 /** A subnet with an IPv4 CIDR: what the modules that map only IPv4 (underlay, NAT, host, IC) take. */
 type Subnet4 = SubnetState & { readonly cidr: Ipv4Subnet; readonly gateway: string; readonly ipam: SubnetIpam };
 const has4 = (s: SubnetState): s is Subnet4 => s.cidr !== undefined;
+
+/**
+ * The Subnet spec fields ovnsim reads, with their types in Kube-OVN's CRD (the API server refuses
+ * a manifest with another type). `natOutgoing` is checked where it is read (node-host.ts).
+ */
+const SUBNET_FIELD_TYPES: Readonly<Record<string, "string" | "boolean" | "list of strings">> = {
+  cidrBlock: "string",
+  gateway: "string",
+  excludeIps: "list of strings",
+  namespaces: "list of strings",
+  allowSubnets: "list of strings",
+  gatewayNode: "string",
+  gatewayType: "string",
+  vpc: "string",
+  protocol: "string",
+  private: "boolean",
+  enableLb: "boolean",
+  vlan: "string",
+  provider: "string",
+  logicalGateway: "boolean",
+  u2oInterconnection: "boolean",
+  u2oInterconnectionIP: "string",
+};
+
+/**
+ * Reports what the API server or Kube-OVN's webhook refuses in a Subnet spec, one line per field:
+ * a value of another type than the CRD's, a gatewayType other than distributed or centralized, a
+ * protocol other than IPv4, IPv6 or Dual. Without this a typo (`gatewayType: centralised`) would
+ * quietly leave the default.
+ */
+function checkSubnetSpec(spec: Readonly<Record<string, unknown>>, report: (m: string) => void): void {
+  for (const [field, type] of Object.entries(SUBNET_FIELD_TYPES)) {
+    const v = spec[field];
+    if (v === undefined || v === null) continue;
+    const okType = type === "list of strings" ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === type;
+    if (!okType) report(`${field} ${JSON.stringify(v)}: expected a ${type}`);
+  }
+  const gwType = spec.gatewayType;
+  if (typeof gwType === "string" && gwType !== "" && gwType !== "distributed" && gwType !== "centralized") report(`gatewayType ${JSON.stringify(gwType)}: expected distributed or centralized`);
+  const protocol = spec.protocol;
+  if (typeof protocol === "string" && protocol !== "" && !["IPv4", "IPv6", "Dual"].includes(protocol)) report(`protocol ${JSON.stringify(protocol)}: expected IPv4, IPv6 or Dual`);
+}
 
 /** An entry of a Subnet's `allowSubnets`: the CIDR as written (the ACL match takes it so) and its family. */
 interface AllowSubnet {
@@ -293,6 +339,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   const addSubnet = (nm: string, obj: KubeObject | undefined, spec: Record<string, unknown>, isJoin: boolean): void => {
     // A subnet from the install settings (join, ovn-default) reports against the InstallConfig.
     const report = (m: string): void => void (obj ? bad(obj, m) : install ? bad(install, `subnet ${nm}: ${m}`) : diags.push(error("kube.invalid", `subnet ${nm}: ${m}`)));
+    if (obj) checkSubnetSpec(spec, report);
     const cidrText = str(spec.cidrBlock) ?? "";
     const block = parseCidrBlock(cidrText);
     if (!block) {
