@@ -132,6 +132,16 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ["a boolean written as a string", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, private: "true"}\n`, /^m\.yaml:\d+:1: Subnet\/s1: private "true": expected a boolean$/],
     ["a list entry that is no string", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, excludeIps: [10.1.0.5, 7]}\n`, /^m\.yaml:\d+:1: Subnet\/s1: excludeIps \["10\.1\.0\.5",7\]: expected a list of strings$/],
     ["a VPC name that is a number", `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: s1}\nspec: {cidrBlock: 10.1.0.0/24, vpc: 12}\n`, /^m\.yaml:\d+:1: Subnet\/s1: vpc 12: expected a string$/],
+    [
+      "a Service's ClusterIP, port and protocol",
+      `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.300, ports: [{port: "80", protocol: tcp, targetPort: 0}]}\n`,
+      /^m\.yaml:\d+:1: Service\/default\/web: spec\.clusterIP "10\.96\.0\.300": expected an IPv4 or IPv6 address, or None$/,
+    ],
+    ["a Service port as text", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: "80"}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.port "80": expected a whole number from 1 to 65535$/],
+    ["a Service protocol in lower case", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: 80, protocol: tcp}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.protocol "tcp": expected TCP, UDP or SCTP$/],
+    ["a Service targetPort 0", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: 80, targetPort: 0}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.targetPort 0: expected a whole number from 1 to 65535, or a port name$/],
+    ["an Endpoints address", `apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: [{addresses: [{ip: 10.16.0.9}, {ip: pod-a}], ports: [{port: 8080}]}]\n`, /^m\.yaml:\d+:1: Endpoints\/default\/web: subsets\[0\]\.addresses\[1\] "pod-a": expected an IPv4 or IPv6 address$/],
+    ["an EndpointSlice address", `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.16.0.300]}]\nports: [{name: p}]\n`, /^m\.yaml:\d+:1: EndpointSlice\/default\/web-1: endpoints\[0\]\.addresses\[0\] "10\.16\.0\.300": expected an IPv4 or IPv6 address$/],
     ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
   ];
   it.each(cases)("%s", (_name, doc, re) => {

@@ -51,7 +51,9 @@
  *
  * Subnet specs are checked as the API server and Kube-OVN's webhook check them (`checkSubnetSpec`,
  * `readAllowSubnets`): each field of its CRD type, gatewayType and protocol among their values,
- * allowSubnets entries CIDRs in lower case; each problem is one error naming the Subnet.
+ * allowSubnets entries CIDRs in lower case; each problem is one error naming the Subnet. Services,
+ * Endpoints and EndpointSlices are checked the same way (`serviceProblems`): addresses, ports and
+ * protocols as the API server takes them.
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
@@ -184,6 +186,71 @@ function checkSubnetSpec(spec: Readonly<Record<string, unknown>>, report: (m: st
   if (typeof gwType === "string" && gwType !== "" && gwType !== "distributed" && gwType !== "centralized") report(`gatewayType ${JSON.stringify(gwType)}: expected distributed or centralized`);
   const protocol = spec.protocol;
   if (typeof protocol === "string" && protocol !== "" && !["IPv4", "IPv6", "Dual"].includes(protocol)) report(`protocol ${JSON.stringify(protocol)}: expected IPv4, IPv6 or Dual`);
+}
+
+const isIp = (x: unknown): boolean => typeof x === "string" && (parseIpv4(x) !== undefined || parseIpv6Big(x) !== undefined);
+const isPortNumber = (x: unknown): boolean => typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= 65535;
+const PORT_NUMBER = "expected a whole number from 1 to 65535";
+const SERVICE_PROTOCOLS = ["TCP", "UDP", "SCTP"];
+
+/**
+ * What the API server refuses in the parts of a Service, Endpoints or EndpointSlice that ovnsim
+ * reads, one message per problem: ClusterIPs that are not addresses (or `None`), ports that are not
+ * 1..65535, protocols other than TCP, UDP and SCTP (upper case, as Kubernetes spells them), a
+ * targetPort that is neither a port number nor a name, endpoint addresses that are not addresses.
+ * Without this such a Service would get no VIP, and a trace to it would say nothing of why.
+ */
+function serviceProblems(o: KubeObject): string[] {
+  const out: string[] = [];
+  const ports = (v: unknown, where: string, target: boolean, portOptional = false): void => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) {
+      out.push(`${where} ${JSON.stringify(v)}: expected a list`);
+      return;
+    }
+    v.forEach((p: unknown, i) => {
+      const q = (p ?? {}) as Record<string, unknown>;
+      if (!isPortNumber(q.port) && !(portOptional && q.port === undefined)) out.push(`${where}[${i}].port ${JSON.stringify(q.port ?? null)}: ${PORT_NUMBER}`);
+      if (q.protocol !== undefined && !SERVICE_PROTOCOLS.includes(q.protocol as string)) out.push(`${where}[${i}].protocol ${JSON.stringify(q.protocol)}: expected TCP, UDP or SCTP`);
+      const tp = q.targetPort;
+      if (target && tp !== undefined && !isPortNumber(tp) && !(typeof tp === "string" && tp !== "")) out.push(`${where}[${i}].targetPort ${JSON.stringify(tp)}: ${PORT_NUMBER}, or a port name`);
+    });
+  };
+  const addresses = (v: unknown, where: string, get: (a: unknown) => unknown): void => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) {
+      out.push(`${where} ${JSON.stringify(v)}: expected a list`);
+      return;
+    }
+    v.forEach((a: unknown, i) => {
+      const ip = get(a);
+      if (!isIp(ip)) out.push(`${where}[${i}] ${JSON.stringify(ip ?? null)}: expected an IPv4 or IPv6 address`);
+    });
+  };
+  if (o.kind === "Service") {
+    const spec = o.spec;
+    const cip = spec.clusterIP;
+    if (cip !== undefined && cip !== "None" && cip !== "" && !isIp(cip)) out.push(`spec.clusterIP ${JSON.stringify(cip)}: expected an IPv4 or IPv6 address, or None`);
+    if (spec.clusterIPs !== undefined) {
+      if (!Array.isArray(spec.clusterIPs)) out.push(`spec.clusterIPs ${JSON.stringify(spec.clusterIPs)}: expected a list`);
+      else spec.clusterIPs.forEach((x: unknown, i) => void (x !== "None" && !isIp(x) && out.push(`spec.clusterIPs[${i}] ${JSON.stringify(x)}: expected an IPv4 or IPv6 address, or None`)));
+    }
+    ports(spec.ports, "spec.ports", true);
+  } else if (o.kind === "Endpoints") {
+    const subsets = o.raw.subsets;
+    if (Array.isArray(subsets)) {
+      subsets.forEach((sub: unknown, i) => {
+        const q = (sub ?? {}) as Record<string, unknown>;
+        addresses(q.addresses, `subsets[${i}].addresses`, (a) => (a as Record<string, unknown> | null)?.ip);
+        ports(q.ports, `subsets[${i}].ports`, false);
+      });
+    }
+  } else {
+    const eps = o.raw.endpoints;
+    if (Array.isArray(eps)) eps.forEach((e: unknown, i) => addresses((e as Record<string, unknown> | null)?.addresses, `endpoints[${i}].addresses`, (a) => a));
+    ports(o.raw.ports, "ports", false, true); // an EndpointSlice port without a number means every port
+  }
+  return out;
 }
 
 /** An entry of a Subnet's `allowSubnets`: the CIDR as written (the ACL match takes it so) and its family. */
@@ -562,6 +629,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   const vips = new Map<string, OrderedMap<string, List<string>>>();
   const services: ServiceInfo[] = [];
   const svcNames = new Map<string, { ips: string[]; ports: { name: string; port: number; protocol: string }[] }>();
+  for (const o of [...of("Service"), ...of("Endpoints"), ...of("EndpointSlice")]) for (const m of serviceProblems(o)) bad(o, m);
   for (const s of of("Service")) {
     const ns = s.namespace ?? "default";
     const ips = strs(s.spec.clusterIPs).length ? strs(s.spec.clusterIPs) : strs(s.spec.clusterIP);
