@@ -142,6 +142,15 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ["a Service targetPort 0", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: 80, targetPort: 0}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.targetPort 0: expected a whole number from 1 to 65535, or a port name$/],
     ["an Endpoints address", `apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: [{addresses: [{ip: 10.16.0.9}, {ip: pod-a}], ports: [{port: 8080}]}]\n`, /^m\.yaml:\d+:1: Endpoints\/default\/web: subsets\[0\]\.addresses\[1\] "pod-a": expected an IPv4 or IPv6 address$/],
     ["an EndpointSlice address", `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.16.0.300]}]\nports: [{name: p}]\n`, /^m\.yaml:\d+:1: EndpointSlice\/default\/web-1: endpoints\[0\]\.addresses\[0\] "10\.16\.0\.300": expected an IPv4 or IPv6 address$/],
+    [
+      "a Vpc's routes",
+      `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec:\n  staticRoutes: [{cidr: 10.0.0.0/8, nextHopIP: 10.0.0.254, policy: policyDst}, {cidr: 10.0.0.0/33, nextHopIP: 1.2.3, policy: policyDstt}]\n`,
+      /^m\.yaml:\d+:1: Vpc\/v1: spec\.staticRoutes\[1\]\.cidr "10\.0\.0\.0\/33": expected an IP prefix or address$/,
+    ],
+    ["a Vpc static route's policy", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {staticRoutes: [{cidr: 10.0.0.0/8, nextHopIP: 10.0.0.254, policy: policyDstt}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.staticRoutes\[0\]\.policy "policyDstt": expected policyDst or policySrc$/],
+    ["a Vpc policy route's action", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: 100, match: ip4.dst == 1.1.1.1, action: rerout, nextHopIP: 10.0.0.254}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.action "rerout": expected allow, drop or reroute$/],
+    ["a Vpc policy route's priority", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: "100", match: ip4.dst == 1.1.1.1, action: drop}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.priority "100": expected a whole number from 0 to 32767$/],
+    ["a Vpc reroute without a next hop", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: 100, match: ip4.dst == 1.1.1.1, action: reroute}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.nextHopIP null: a reroute needs next hop addresses \(comma-separated\)$/],
     ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
   ];
   it.each(cases)("%s", (_name, doc, re) => {

@@ -53,7 +53,8 @@
  * `readAllowSubnets`): each field of its CRD type, gatewayType and protocol among their values,
  * allowSubnets entries CIDRs in lower case; each problem is one error naming the Subnet. Services,
  * Endpoints and EndpointSlices are checked the same way (`serviceProblems`): addresses, ports and
- * protocols as the API server takes them.
+ * protocols as the API server takes them; and a Vpc's staticRoutes and policyRoutes
+ * (`vpcRouteProblems`).
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
@@ -61,7 +62,7 @@
  * (external-gw.ts), then NAT gateway pods, then pods.
  */
 import { List, OrderedMap } from "immutable";
-import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
+import { error, formatIpv4, parseCidr, parseIpv4, type Diagnostic } from "../../base/index.js";
 import {
   Acl,
   Chassis,
@@ -253,6 +254,39 @@ function serviceProblems(o: KubeObject): string[] {
   return out;
 }
 
+/**
+ * What Kube-OVN's Vpc CRD and webhook refuse in `staticRoutes` and `policyRoutes`, one message per
+ * problem: a cidr that is no address or prefix, a nextHopIP that is no address, a policy other
+ * than policyDst or policySrc, a priority that is not a whole number from 0 to 32767, an action
+ * other than allow, drop or reroute, a reroute without a next hop. The match's syntax is checked
+ * where the router's policies are (model validation).
+ */
+function vpcRouteProblems(spec: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  const list = (field: string): Record<string, unknown>[] => {
+    const v = spec[field];
+    if (v === undefined || v === null) return [];
+    if (Array.isArray(v)) return v.map((x) => (x ?? {}) as Record<string, unknown>);
+    out.push(`spec.${field} ${JSON.stringify(v)}: expected a list`);
+    return [];
+  };
+  const nextHops = (v: unknown): boolean => typeof v === "string" && v.split(",").every((x) => isIp(x.trim()));
+  list("staticRoutes").forEach((r, i) => {
+    const at = `spec.staticRoutes[${i}]`;
+    if (typeof r.cidr !== "string" || (parseCidr(r.cidr) === undefined && !isIp(r.cidr))) out.push(`${at}.cidr ${JSON.stringify(r.cidr ?? null)}: expected an IP prefix or address`);
+    if (!isIp(r.nextHopIP)) out.push(`${at}.nextHopIP ${JSON.stringify(r.nextHopIP ?? null)}: expected an IPv4 or IPv6 address`);
+    if (r.policy !== undefined && r.policy !== "" && r.policy !== "policyDst" && r.policy !== "policySrc") out.push(`${at}.policy ${JSON.stringify(r.policy)}: expected policyDst or policySrc`);
+  });
+  list("policyRoutes").forEach((p, i) => {
+    const at = `spec.policyRoutes[${i}]`;
+    if (typeof p.priority !== "number" || !Number.isInteger(p.priority) || p.priority < 0 || p.priority > 32767) out.push(`${at}.priority ${JSON.stringify(p.priority ?? null)}: expected a whole number from 0 to 32767`);
+    if (typeof p.match !== "string" || p.match.trim() === "") out.push(`${at}.match ${JSON.stringify(p.match ?? null)}: expected an OVN match`);
+    if (p.action !== "allow" && p.action !== "drop" && p.action !== "reroute") out.push(`${at}.action ${JSON.stringify(p.action ?? null)}: expected allow, drop or reroute`);
+    else if (p.action === "reroute" && !nextHops(p.nextHopIP)) out.push(`${at}.nextHopIP ${JSON.stringify(p.nextHopIP ?? null)}: a reroute needs next hop addresses (comma-separated)`);
+  });
+  return out;
+}
+
 /** An entry of a Subnet's `allowSubnets`: the CIDR as written (the ACL match takes it so) and its family. */
 interface AllowSubnet {
   readonly cidr: string;
@@ -399,6 +433,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
 
   // VPCs.
   const customVpcs = of("Vpc").filter((v) => v.name !== DEFAULT_VPC);
+  for (const v of of("Vpc")) for (const m of vpcRouteProblems(v.spec)) bad(v, m);
   const vpcNames = [DEFAULT_VPC, ...customVpcs.map((v) => v.name)];
 
   // Subnets: join, ovn-default (unless given), the user's.
