@@ -305,7 +305,7 @@ spec: {ovnEip: e1, ipName: p.ns1}
   const cases: [string, string, RegExp][] = [
     ["outside kube-system", BASE + config(CENTRAL).replace("namespace: kube-system", "namespace: default"), /ConfigMap\/default\/ovn-external-gw-config: kube-ovn-controller reads ovn-external-gw-config only in namespace kube-system/],
     ["an unknown key", BASE + config(`${CENTRAL}, external-gw-switch: ext`), /ConfigMap\/kube-system\/ovn-external-gw-config: data\.external-gw-switch: not a key Kube-OVN reads/],
-    ["a value that is not a string", BASE + config(CENTRAL.replace('"true"', "true")), /data\.enable-external-gw: ConfigMap values are strings/],
+    ["a value that is not a string", BASE + config(CENTRAL.replace('"true"', "true")), /ConfigMap\/kube-system\/ovn-external-gw-config: data\.enable-external-gw true: expected a string \(quote it: "true"\)$/],
     ["a bad type", BASE + config(`${CENTRAL}, type: Distributed`), /data\.type "Distributed": expected centralized or distributed/],
     ["a gateway node that is no Node", BASE + config(CENTRAL.replace('"n1"', '"n1,n7"')), /data\.external-gw-nodes: n7: no Node of that name/],
     ["no gateway node", BASE.replace(', labels: {ovn.kubernetes.io/external-gw: "true"}', "") + config(CENTRAL.replace('external-gw-nodes: "n1", ', "")), /no gateway node: list them in data\.external-gw-nodes/],

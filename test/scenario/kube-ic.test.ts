@@ -257,7 +257,7 @@ describe("invalid OVN-IC manifests name the resource and exit 2", () => {
   const oneZone: [string, string, RegExp][] = [
     ["not in kube-system", cm(ok, "default"), /ConfigMap\/default\/ovn-ic-config: kube-ovn-controller reads ovn-ic-config from namespace kube-system only/],
     ["an unknown key", cm(`${ok}, autoroute: "true"`), /ConfigMap\/kube-system\/ovn-ic-config: unknown key autoroute \(known: enable-ic, /],
-    ["a value that is not a string", cm(ok.replace('enable-ic: "true"', "enable-ic: true")), /ConfigMap\/kube-system\/ovn-ic-config: data\.enable-ic must be a string/],
+    ["a value that is not a string", cm(ok.replace('enable-ic: "true"', "enable-ic: true")), /ConfigMap\/kube-system\/ovn-ic-config: data\.enable-ic true: expected a string \(quote it: "true"\)$/],
     ["enable-ic neither true nor false", cm(ok.replace('enable-ic: "true"', 'enable-ic: "yes"')), /ConfigMap\/kube-system\/ovn-ic-config: enable-ic "yes": expected "true" or "false"/],
     ["no az-name", cm(ok.replace("az-name: az1, ", "")), /ConfigMap\/kube-system\/ovn-ic-config: az-name is required/],
     ["no ic-db-host", cm(ok.replace("ic-db-host: 192.168.65.3, ", "")), /ConfigMap\/kube-system\/ovn-ic-config: ic-db-host is required/],

@@ -139,6 +139,7 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ],
     ["a Service port as text", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: "80"}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.port "80": expected a whole number from 1 to 65535$/],
     ["a Service protocol in lower case", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: 80, protocol: tcp}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.protocol "tcp": expected TCP, UDP or SCTP$/],
+    ["a Service selector value that is a number", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, selector: {tier: 2}, ports: [{port: 80}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.selector\.tier 2: expected a string \(quote it: "2"\)$/],
     ["a Service targetPort 0", `apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.3, ports: [{port: 80, targetPort: 0}]}\n`, /^m\.yaml:\d+:1: Service\/default\/web: spec\.ports\[0\]\.targetPort 0: expected a whole number from 1 to 65535, or a port name$/],
     ["an Endpoints address", `apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: [{addresses: [{ip: 10.16.0.9}, {ip: pod-a}], ports: [{port: 8080}]}]\n`, /^m\.yaml:\d+:1: Endpoints\/default\/web: subsets\[0\]\.addresses\[1\] "pod-a": expected an IPv4 or IPv6 address$/],
     ["an EndpointSlice address", `apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.16.0.300]}]\nports: [{name: p}]\n`, /^m\.yaml:\d+:1: EndpointSlice\/default\/web-1: endpoints\[0\]\.addresses\[0\] "10\.16\.0\.300": expected an IPv4 or IPv6 address$/],
@@ -151,6 +152,22 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ["a Vpc policy route's action", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: 100, match: ip4.dst == 1.1.1.1, action: rerout, nextHopIP: 10.0.0.254}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.action "rerout": expected allow, drop or reroute$/],
     ["a Vpc policy route's priority", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: "100", match: ip4.dst == 1.1.1.1, action: drop}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.priority "100": expected a whole number from 0 to 32767$/],
     ["a Vpc reroute without a next hop", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: {policyRoutes: [{priority: 100, match: ip4.dst == 1.1.1.1, action: reroute}]}\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec\.policyRoutes\[0\]\.nextHopIP null: a reroute needs next hop addresses \(comma-separated\)$/],
+    ["an annotation that is a number", `apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {ovn.kubernetes.io/ip_address: 12345}}\nspec: {nodeName: n1}\n`, /^m\.yaml:\d+:1: Pod\/default\/p: metadata\.annotations\.ovn\.kubernetes\.io\/ip_address 12345: expected a string \(quote it: "12345"\)$/],
+    ["a label that is a boolean", `apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {canary: true}}\nspec: {nodeName: n1}\n`, /^m\.yaml:\d+:1: Pod\/default\/p: metadata\.labels\.canary true: expected a string \(quote it: "true"\)$/],
+    ["a Pod's nodeName that is a number", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: 7}\n`, /^m\.yaml:\d+:1: Pod\/default\/p: spec\.nodeName 7: expected a string$/],
+    ["a Pod's hostNetwork as text", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: n1, hostNetwork: "yes"}\n`, /^m\.yaml:\d+:1: Pod\/default\/p: spec\.hostNetwork "yes": expected a boolean$/],
+    [
+      "a Pod's containerPort as text",
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: n1, containers: [{name: c, ports: [{name: http, containerPort: 80}, {name: api, containerPort: "eighty"}]}]}\n`,
+      /^m\.yaml:\d+:1: Pod\/default\/p: spec\.containers\[0\]\.ports\[1\]\.containerPort "eighty": expected a whole number from 1 to 65535$/,
+    ],
+    ["a Pod's container port protocol", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: n1, containers: [{name: c, ports: [{containerPort: 53, protocol: dns}]}]}\n`, /^m\.yaml:\d+:1: Pod\/default\/p: spec\.containers\[0\]\.ports\[0\]\.protocol "dns": expected TCP, UDP or SCTP$/],
+    ["a switch setting that is neither true nor false", `apiVersion: ovnsim.io/v1\nkind: InstallConfig\nmetadata: {name: install}\nspec: {ENABLE_LB: "yes"}\n`, /^m\.yaml:\d+:1: InstallConfig\/install: ENABLE_LB "yes": expected "true" or "false"$/],
+    [
+      "an attachment subnet's field of another type",
+      `apiVersion: kubeovn.io/v1\nkind: Subnet\nmetadata: {name: ext}\nspec: {cidrBlock: 192.168.0.0/24, provider: ovn-vpc-external-network.kube-system, excludeIps: [192.168.0.1, 2]}\n`,
+      /^m\.yaml:\d+:1: Subnet\/ext: excludeIps \["192\.168\.0\.1",2\]: expected a list of strings$/,
+    ],
     ["twice the same pod", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\n`, /Pod\/default\/p: defined twice \(first at m\.yaml:\d+:1\)/],
   ];
   it.each(cases)("%s", (_name, doc, re) => {

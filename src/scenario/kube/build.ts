@@ -52,9 +52,9 @@
  * Subnet specs are checked as the API server and Kube-OVN's webhook check them (`checkSubnetSpec`,
  * `readAllowSubnets`): each field of its CRD type, gatewayType and protocol among their values,
  * allowSubnets entries CIDRs in lower case; each problem is one error naming the Subnet. Services,
- * Endpoints and EndpointSlices are checked the same way (`serviceProblems`): addresses, ports and
- * protocols as the API server takes them; and a Vpc's staticRoutes and policyRoutes
- * (`vpcRouteProblems`).
+ * Endpoints and EndpointSlices are checked the same way (`serviceProblems`): addresses, ports,
+ * protocols and selector values as the API server takes them; Pods (`podProblems`: nodeName, hostNetwork, container
+ * ports); and a Vpc's staticRoutes and policyRoutes (`vpcRouteProblems`).
  *
  * Decisions where Kube-OVN is random or ordered by events: MACs are derived from names
  * (ipam.ts); addresses are handed out in document order, lowest free first: nodes, then each
@@ -198,7 +198,8 @@ const SERVICE_PROTOCOLS = ["TCP", "UDP", "SCTP"];
  * What the API server refuses in the parts of a Service, Endpoints or EndpointSlice that ovnsim
  * reads, one message per problem: ClusterIPs that are not addresses (or `None`), ports that are not
  * 1..65535, protocols other than TCP, UDP and SCTP (upper case, as Kubernetes spells them), a
- * targetPort that is neither a port number nor a name, endpoint addresses that are not addresses.
+ * targetPort that is neither a port number nor a name, a selector value that is not a string,
+ * endpoint addresses that are not addresses.
  * Without this such a Service would get no VIP, and a trace to it would say nothing of why.
  */
 function serviceProblems(o: KubeObject): string[] {
@@ -237,6 +238,11 @@ function serviceProblems(o: KubeObject): string[] {
       else spec.clusterIPs.forEach((x: unknown, i) => void (x !== "None" && !isIp(x) && out.push(`spec.clusterIPs[${i}] ${JSON.stringify(x)}: expected an IPv4 or IPv6 address, or None`)));
     }
     ports(spec.ports, "spec.ports", true);
+    const sel = spec.selector;
+    if (sel !== undefined && sel !== null) {
+      if (typeof sel !== "object" || Array.isArray(sel)) out.push(`spec.selector ${JSON.stringify(sel)}: expected a mapping of labels`);
+      else for (const [k, x] of Object.entries(sel)) if (typeof x !== "string") out.push(`spec.selector.${k} ${JSON.stringify(x)}: expected a string (quote it: "${String(x)}")`);
+    }
   } else if (o.kind === "Endpoints") {
     const subsets = o.raw.subsets;
     if (Array.isArray(subsets)) {
@@ -283,6 +289,36 @@ function vpcRouteProblems(spec: Readonly<Record<string, unknown>>): string[] {
     if (typeof p.match !== "string" || p.match.trim() === "") out.push(`${at}.match ${JSON.stringify(p.match ?? null)}: expected an OVN match`);
     if (p.action !== "allow" && p.action !== "drop" && p.action !== "reroute") out.push(`${at}.action ${JSON.stringify(p.action ?? null)}: expected allow, drop or reroute`);
     else if (p.action === "reroute" && !nextHops(p.nextHopIP)) out.push(`${at}.nextHopIP ${JSON.stringify(p.nextHopIP ?? null)}: a reroute needs next hop addresses (comma-separated)`);
+  });
+  return out;
+}
+
+/**
+ * What the API server refuses in the parts of a Pod spec that ovnsim reads, one message per
+ * problem: a nodeName that is not a string, a hostNetwork that is not a boolean, containers and
+ * their ports that are not lists of mappings, a containerPort outside 1..65535, a port name that is
+ * not a string, a protocol other than TCP, UDP and SCTP. Read as missing, such a value would
+ * quietly move the pod or take a named port away from a Service.
+ */
+function podProblems(spec: Readonly<Record<string, unknown>>): string[] {
+  const out: string[] = [];
+  if (spec.nodeName !== undefined && typeof spec.nodeName !== "string") out.push(`spec.nodeName ${JSON.stringify(spec.nodeName)}: expected a string`);
+  if (spec.hostNetwork !== undefined && typeof spec.hostNetwork !== "boolean") out.push(`spec.hostNetwork ${JSON.stringify(spec.hostNetwork)}: expected a boolean`);
+  const mappings = (v: unknown, where: string): Record<string, unknown>[] => {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || !v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
+      out.push(`${where} ${JSON.stringify(v)}: expected a list of mappings`);
+      return [];
+    }
+    return v as Record<string, unknown>[];
+  };
+  mappings(spec.containers, "spec.containers").forEach((c, i) => {
+    mappings(c.ports, `spec.containers[${i}].ports`).forEach((cp, j) => {
+      const at = `spec.containers[${i}].ports[${j}]`;
+      if (!isPortNumber(cp.containerPort)) out.push(`${at}.containerPort ${JSON.stringify(cp.containerPort ?? null)}: ${PORT_NUMBER}`);
+      if (cp.name !== undefined && typeof cp.name !== "string") out.push(`${at}.name ${JSON.stringify(cp.name)}: expected a string`);
+      if (cp.protocol !== undefined && !SERVICE_PROTOCOLS.includes(cp.protocol as string)) out.push(`${at}.protocol ${JSON.stringify(cp.protocol)}: expected TCP, UDP or SCTP`);
+    });
   });
   return out;
 }
@@ -523,7 +559,10 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     addSubnet("ovn-default", undefined, { cidrBlock: settings.POD_CIDR, gateway: podGateway, excludeIps: settings.EXCLUDE_IPS, ...underlay.defaultSubnetSpec }, false);
   }
   for (const s of userSubnets) {
-    if (isAttachmentSubnet(s)) continue; // IPAM only (nat-gateway.ts reads it)
+    if (isAttachmentSubnet(s)) {
+      checkSubnetSpec(s.spec, (m) => bad(s, m)); // IPAM only (nat-gateway.ts reads it)
+      continue;
+    }
     if (s.name === "join") {
       bad(s, "the join subnet comes from JOIN_CIDR (InstallConfig), not from a Subnet");
       continue;
@@ -588,7 +627,9 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   // Pods.
   const pods: PodInfo[] = [];
   for (const p of of("Pod")) {
-    if (p.spec.hostNetwork === true) continue;
+    const problems = podProblems(p.spec);
+    for (const m of problems) bad(p, m);
+    if (problems.length > 0 || p.spec.hostNetwork === true) continue;
     const ns = p.namespace ?? "default";
     const pinnedLs = p.annotations["ovn.kubernetes.io/logical_switch"];
     const sn = pinnedLs !== undefined ? subnetByName.get(pinnedLs) : nsSubnet(ns);

@@ -153,7 +153,7 @@ function readConfig(objs: readonly KubeObject[], bad: (o: KubeObject, msg: strin
   };
   for (const [k, v] of Object.entries(raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {})) {
     if (!KEYS.includes(k)) fail(`data.${k}: not a key Kube-OVN reads (known: ${KEYS.join(", ")})`);
-    else if (typeof v !== "string") fail(`data.${k}: ConfigMap values are strings (quote it: "${String(v)}")`);
+    else if (typeof v !== "string") ok = false; // reported where the manifests are read (objects.ts)
     else data[k] = v.trim();
   }
   if (data["enable-external-gw"] === "false") return ok ? { kind: "off", why: `${resourceName(o)} has enable-external-gw: "false"` } : { kind: "broken" };

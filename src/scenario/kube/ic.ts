@@ -180,8 +180,7 @@ export function readIcConfig(objs: readonly KubeObject[]): { config: IcConfig | 
         bad(`unknown key ${k} (known: ${KEYS.join(", ")})`);
         broken = true;
       } else if (typeof v !== "string") {
-        bad(`data.${k} must be a string (a ConfigMap holds strings only: quote it, "${String(v)}")`);
-        broken = true;
+        broken = true; // reported where the manifests are read (objects.ts)
       } else val[k] = v.trim();
     }
     const flag = (k: "enable-ic" | "auto-route"): boolean => {

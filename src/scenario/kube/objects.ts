@@ -10,6 +10,8 @@
  * - `ovnsim.io/v1`: InstallConfig (the install settings, see settings.ts).
  * Anything else is an error naming the resource and its location. Every object needs
  * `metadata.name`; namespaced kinds without `metadata.namespace` are in `default`, as kubectl does.
+ * Labels, annotations and a ConfigMap's data hold strings, as the API server requires: any other
+ * value (`12345`, `true` unquoted) is an error naming its key.
  *
  * Errors carry `file:line:col` of the document (or of the offending node) and never stop the
  * reading of the other documents.
@@ -104,6 +106,24 @@ export function parseManifests(text: string, file: string): { objects: KubeObjec
         continue;
       }
       const namespace = CLUSTER_SCOPED.has(kind) ? undefined : typeof meta.namespace === "string" && meta.namespace ? meta.namespace : "default";
+      // The API server keeps labels, annotations and a ConfigMap's data as strings and refuses other
+      // values; read as missing, a number there would quietly change what the manifest means.
+      const who = resourceName({ kind, name, namespace });
+      const stringValues: [string, unknown][] = [
+        ["metadata.labels", meta.labels],
+        ["metadata.annotations", meta.annotations],
+        ...(kind === "ConfigMap" ? ([["data", v.data]] as [string, unknown][]) : []),
+      ];
+      for (const [where, m] of stringValues) {
+        if (m === undefined || m === null) continue;
+        if (typeof m !== "object" || Array.isArray(m)) {
+          diags.push(error("kube.invalid", `${who}: ${where}: expected a mapping of strings`, { loc }));
+          continue;
+        }
+        for (const [k, x] of Object.entries(m as Plain)) {
+          if (typeof x !== "string") diags.push(error("kube.invalid", `${who}: ${where}.${k} ${JSON.stringify(x)}: expected a string (quote it: "${String(x)}")`, { loc }));
+        }
+      }
       objects.push({ apiVersion, kind, name, namespace, labels: strMap(meta.labels), annotations: strMap(meta.annotations), spec: plain(v.spec), status: plain(v.status), raw: v, loc });
     }
   }

@@ -44,6 +44,9 @@ export const DEFAULT_SETTINGS = {
   TS_CIDR: "169.254.100.0/24",
 } as const;
 
+/** The settings that are switches. */
+const BOOLEAN_SETTINGS = ["LOGICAL_GATEWAY", "U2O_INTERCONNECTION", "EXCHANGE_LINK_NAME", "ENABLE_EIP_SNAT", "ENABLE_LB"] as const;
+
 export type Settings = { -readonly [K in keyof typeof DEFAULT_SETTINGS]: string };
 
 export function readSettings(objs: readonly KubeObject[]): { settings: Settings; diags: Diagnostic[] } {
@@ -63,6 +66,10 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
         continue;
       }
       settings[k as keyof Settings] = String(v);
+    }
+    // install.sh's switches reach kube-ovn-controller as boolean flags, which refuse other text.
+    for (const k of BOOLEAN_SETTINGS) {
+      if (settings[k] !== "true" && settings[k] !== "false") diags.push(error("kube.install-config", `${resourceName(c)}: ${k} ${JSON.stringify(settings[k])}: expected "true" or "false"`, { loc: c.loc }));
     }
     if (!["geneve", "vxlan"].includes(settings.TUNNEL_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: TUNNEL_TYPE ${settings.TUNNEL_TYPE}: expected geneve or vxlan`, { loc: c.loc }));
     if (!["geneve", "vlan"].includes(settings.NETWORK_TYPE)) diags.push(error("kube.install-config", `${resourceName(c)}: NETWORK_TYPE ${settings.NETWORK_TYPE}: expected geneve or vlan`, { loc: c.loc }));
