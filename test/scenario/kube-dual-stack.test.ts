@@ -403,6 +403,7 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ["an allowSubnets entry that is no CIDR", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true, allowSubnets: [10.2.0.0/24, fd00:7::1]'), /^Subnet\/s1: allowSubnets entry "fd00:7::1": expected an IPv4 or IPv6 CIDR$/],
     ["an allowSubnets entry in upper case", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", private: true, allowSubnets: ["FD00:7::/64"]'), /^Subnet\/s1: allowSubnets entry "FD00:7::\/64": expected lower case \(Kube-OVN refuses upper case in IPv6 addresses\)$/],
     ["a dual-stack gateway of one family", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: 10.1.0.1'), /^Subnet\/s1: gateway 10\.1\.0\.1: expected an IPv4 and an IPv6 address for cidrBlock 10\.1\.0\.0\/24,fd00:5::\/64$/],
+    ["a dual-stack gateway with a malformed entry", subnet('cidrBlock: "fd00:5::/64,10.1.0.0/24", gateway: "fd00:5::1,10.1.0.1zz"'), /^Subnet\/s1: gateway "fd00:5::1,10\.1\.0\.1zz": "10\.1\.0\.1zz" is not an IPv4 or IPv6 address$/],
     ["an IPv6 gateway outside", subnet('cidrBlock: "10.1.0.0/24,fd00:5::/64", gateway: "10.1.0.1,fd00:6::1"'), /^Subnet\/s1: gateway fd00:6::1 is outside cidrBlock fd00:5::\/64$/],
     [
       "overlapping IPv6 halves",

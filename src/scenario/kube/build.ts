@@ -493,7 +493,13 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
     // gateway: one address per family of the cidrBlock, defaulting to each CIDR's first address.
     const gwText = str(spec.gateway);
     const gws = gwText?.split(",").map((x) => x.trim());
-    const gateway = cidr ? (gws?.find((g) => parseIpv4(g) !== undefined) ?? (cidr6 ? undefined : gwText) ?? formatIpv4(cidr.network + 1)) : undefined;
+    // Every entry an address: a bad one must not leave its family to the default.
+    const badGw = gws?.find((g) => parseIpv4(g) === undefined && ip6Text(g) === undefined);
+    if (badGw !== undefined) {
+      report(`gateway ${JSON.stringify(gwText)}: ${JSON.stringify(badGw)} is not an IPv4 or IPv6 address`);
+      return;
+    }
+    const gateway = !cidr ? undefined : gws === undefined ? formatIpv4(cidr.network + 1) : gws.find((g) => parseIpv4(g) !== undefined);
     const gateway6 = cidr6 ? (gws ? gws.map(ip6Text).find((g) => g !== undefined) : formatIpv6Big(cidr6.network + 1n)) : undefined;
     if (cidr && cidr6 && gws !== undefined && (gateway === undefined || gateway6 === undefined || gws.length !== 2)) {
       report(`gateway ${gwText!}: expected an IPv4 and an IPv6 address for cidrBlock ${cidrText}`);
