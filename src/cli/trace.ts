@@ -126,12 +126,14 @@ function gatewayOf(net: Network, port: string, srcIp: string): { mac: string } |
   return undefined;
 }
 
-/** What the friendly form sends: a TCP SYN, UDP, an ICMP echo (default) or an ARP request; `ipv6` asks for IPv6. */
+/** What the friendly form sends: a TCP SYN, UDP, an ICMP echo (default), an ARP request or an ND solicitation; `ipv6` asks for IPv6. */
 export interface FriendlyL4 {
   readonly tcp?: number;
   readonly udp?: number;
   readonly icmp?: boolean;
   readonly arp?: boolean;
+  /** An IPv6 Neighbor Solicitation for the destination address (implies `ipv6`). */
+  readonly nd?: boolean;
   readonly ipv6?: boolean;
 }
 
@@ -143,7 +145,9 @@ export interface FriendlyL4 {
  * a port with an IPv6 address and `l4.ipv6` asks for IPv6; the sender's address and gateway are
  * then those of its IPv6 network.
  */
-export function friendlyMicroflow(net: Network, from: string, to: string, l4: FriendlyL4): string {
+export function friendlyMicroflow(net: Network, from: string, to: string, given: FriendlyL4): string {
+  const l4 = given.nd ? { ...given, ipv6: true } : given;
+  const flag = given.nd ? "--nd" : "--ipv6";
   const src = portAddr(net, from);
   if (!src) throw bad(`--from ${from}: no switch port of that name with a MAC address`);
   const srcSwitch = net.switches.find((s) => s.ports.has(from));
@@ -152,7 +156,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: Fr
   let v6 = false;
   const to6 = ip6Text(to);
   if (parseIpv4(to) !== undefined) {
-    if (l4.ipv6) throw bad(`--to ${to}: an IPv4 address, and --ipv6 asks for an IPv6 packet`);
+    if (l4.ipv6) throw bad(`--to ${to}: an IPv4 address, and ${flag} asks for an IPv6 packet`);
     dstIp = to;
     dstPort = portWithIp(net, to);
   } else if (to6 !== undefined) {
@@ -163,15 +167,23 @@ export function friendlyMicroflow(net: Network, from: string, to: string, l4: Fr
     const d = portAddr(net, to);
     if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address (nor an IPv6 address)`);
     dstPort = to;
-    if (l4.ipv6 && d.ip6 === undefined) throw bad(`--to ${to}: --ipv6, and ${to} has no IPv6 address`);
+    if (l4.ipv6 && d.ip6 === undefined) throw bad(`--to ${to}: ${flag}, and ${to} has no IPv6 address`);
     v6 = (l4.ipv6 === true || !d.ip4 || !src.ip4) && d.ip6 !== undefined && src.ip6 !== undefined && !l4.arp;
     dstIp = v6 ? d.ip6 : d.ip4;
   }
-  if (l4.ipv6 && !v6) throw bad(`--ipv6, and ${from} has no IPv6 address`);
+  if (l4.ipv6 && !v6) throw bad(`${flag}, and ${from} has no IPv6 address`);
   const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
   if (l4.arp) {
     if (!src.ip4 || !dstIp) throw bad("--arp needs IPv4 addresses on both ends");
     return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
+  }
+  if (l4.nd) {
+    if (!src.ip6 || !dstIp) throw bad(`--nd needs IPv6 addresses on both ends (${from} has none)`);
+    // To the target's solicited-node group: ff02::1:ff and the address's last 24 bits.
+    const t = parseIpv6(dstIp)!;
+    const low = [t[13]!, t[14]!, t[15]!].map((b) => b.toString(16).padStart(2, "0"));
+    const group = formatIpv6(Uint8Array.from([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13]!, t[14]!, t[15]!]));
+    return `${head} && eth.dst == 33:33:ff:${low.join(":")} && ip6.src == ${src.ip6} && ip6.dst == ${group} && nd_ns && nd.target == ${dstIp} && nd.sll == ${src.mac}`;
   }
   const srcIp = v6 ? src.ip6 : src.ip4;
   if (!srcIp || !dstIp) throw bad(v6 || l4.ipv6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
@@ -210,7 +222,7 @@ export function kubeEndpoints(
   scenario: Scenario,
   from: string,
   to: string,
-  argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined; ipv6?: boolean | undefined },
+  argv: { tcp?: number | undefined; udp?: number | undefined; icmp?: boolean | undefined; arp?: boolean | undefined; nd?: boolean | undefined; ipv6?: boolean | undefined },
   zones: readonly Scenario[] = [],
 ): { from: string; to: string; l4: FriendlyL4 } {
   const ipv6 = argv.ipv6 === true ? { ipv6: true } : {};
@@ -219,6 +231,7 @@ export function kubeEndpoints(
     ...(argv.udp !== undefined ? { udp: argv.udp } : {}),
     ...(argv.icmp ? { icmp: true } : {}),
     ...(argv.arp ? { arp: true } : {}),
+    ...(argv.nd ? { nd: true } : {}),
     ...ipv6,
   };
   const k = scenario.kube;
@@ -227,7 +240,7 @@ export function kubeEndpoints(
   // The family of an address target (node/, svc/): IPv6 when asked for, or when the sender has
   // IPv6 alone.
   const sender = portAddr(scenario.network, f);
-  const want6 = argv.ipv6 === true || (sender !== undefined && sender.ip4 === undefined && sender.ip6 !== undefined);
+  const want6 = argv.ipv6 === true || argv.nd === true || (sender !== undefined && sender.ip4 === undefined && sender.ip6 !== undefined);
   const family = want6 ? "IPv6" : "IPv4";
   let t = to;
   if (to.startsWith("pod/")) {
@@ -263,12 +276,12 @@ export function kubeEndpoints(
     if (svc.ips.length === 0) throw bad(`--to ${to}: the service has no ClusterIP`);
     // The ClusterIP of the family asked for (a single-stack service of the other family answers
     // with its own, and the packet says which).
-    const ip = svc.ips.find((x) => x.includes(":") === want6) ?? (argv.ipv6 === true ? undefined : svc.ips[0]);
+    const ip = svc.ips.find((x) => x.includes(":") === want6) ?? (want6 && (argv.ipv6 === true || argv.nd === true) ? undefined : svc.ips[0]);
     if (ip === undefined) throw bad(`--to ${to}: --ipv6, and the service has no IPv6 ClusterIP (ClusterIPs: ${svc.ips.join(", ")})`);
     const port = m[2] !== undefined ? svc.ports.find((p) => p.port === Number(m[2])) : svc.ports[0];
     if (m[2] !== undefined && !port) throw bad(`--to ${to}: the service has no port ${m[2]} (ports: ${svc.ports.map((p) => p.port).join(", ")})`);
     t = ip;
-    if (port && l4.tcp === undefined && l4.udp === undefined && !l4.icmp && !l4.arp) l4 = { ...(port.protocol === "udp" ? { udp: port.port } : { tcp: port.port }), ...ipv6 };
+    if (port && l4.tcp === undefined && l4.udp === undefined && !l4.icmp && !l4.arp && !l4.nd) l4 = { ...(port.protocol === "udp" ? { udp: port.port } : { tcp: port.port }), ...ipv6 };
   }
   return { from: f, to: t, l4 };
 }
@@ -365,6 +378,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("udp", { type: "number", describe: "friendly form: UDP to this port" })
         .option("icmp", { type: "boolean", describe: "friendly form: ICMP echo request (default)" })
         .option("arp", { type: "boolean", describe: "friendly form: ARP request for --to" })
+        .option("nd", { type: "boolean", describe: "friendly form: IPv6 Neighbor Solicitation for --to's IPv6 address (to its solicited-node group)" })
         .option("ipv6", { alias: "6", type: "boolean", describe: "friendly form: an IPv6 packet; pods, ports, svc/ and node/ give their IPv6 address (the default is IPv4 where both ends have it)" })
         .option("from-external", { type: "string", describe: "friendly form: a packet arriving from outside on net1 of this VPC NAT gateway (with --to EIP, --src IP)" })
         .option("reply", { type: "boolean", describe: "also trace the answer to every packet that leaves the cluster (through a node's NIC or a NAT gateway), back in" })
@@ -377,6 +391,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .conflicts("udp", ["icmp", "arp"])
         .conflicts("icmp", "arp")
         .conflicts("ipv6", "arp")
+        .conflicts("nd", ["tcp", "udp", "icmp", "arp"])
         .conflicts("from-external", ["from", "arp"])
         .check((a) => {
           for (const flag of ["tcp", "udp"] as const) {

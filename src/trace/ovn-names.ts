@@ -143,6 +143,12 @@ function macAt(key: Uint32Array, word: number): string {
   return macText((BigInt(key[word]! & 0xffff) << 32n) | BigInt(key[word + 1]! >>> 0));
 }
 
+/** An ICMPv6 Neighbor Solicitation or Advertisement (type 135 or 136, code 0). */
+function isNd(key: Uint32Array, ctx: { readonly ethType: number; readonly proto: number }): boolean {
+  const tp = key[W.TP]!;
+  return ctx.ethType === ETH_IPV6 && ctx.proto === 58 && (tp === (135 << 16) || tp === (136 << 16));
+}
+
 function ip6At(key: Uint32Array, word: number): string {
   return ip6Text(wordsBig(Array.from(key.subarray(word, word + 4))));
 }
@@ -180,6 +186,9 @@ export function formatMicroflow(key: Uint32Array): string {
     const tpSrc = key[W.TP]! >>> 16;
     const tpDst = key[W.TP]! & 0xffff;
     if (ctx.proto === 1 || ctx.proto === 58) parts.push(`icmp_type=${tpSrc}`, `icmp_code=${tpDst}`);
+    // Neighbor Solicitations and Advertisements carry their target and link-layer addresses, as
+    // OVS prints them.
+    if (isNd(key, ctx)) parts.push(`nd_target=${ip6At(key, W.ND_TARGET)}`, `nd_sll=${macAt(key, W.ARP_SHA)}`, `nd_tll=${macAt(key, W.ARP_THA)}`);
     else if (ctx.proto === 6 || ctx.proto === 17 || ctx.proto === 132) parts.push(`tp_src=${tpSrc}`, `tp_dst=${tpDst}`);
     if (ctx.proto === 6) {
       const flags = key[W.TCP_FLAGS]! & 0xfff;
@@ -218,6 +227,11 @@ export function packetFields(key: Uint32Array): Record<string, string | number> 
     if (names) {
       out[names[0]] = key[W.TP]! >>> 16;
       out[names[1]] = key[W.TP]! & 0xffff;
+    }
+    if (isNd(key, ctx)) {
+      out["nd.target"] = ip6At(key, W.ND_TARGET);
+      out["nd.sll"] = macAt(key, W.ARP_SHA);
+      out["nd.tll"] = macAt(key, W.ARP_THA);
     }
   } else if (ctx.ethType === ETH_ARP) {
     out["arp.op"] = nw & 0xff;

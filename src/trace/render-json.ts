@@ -23,7 +23,8 @@
  * `packet` always has `eth.src`, `eth.dst` (MAC text) and `eth.type` (number); `vlan.vid` when
  * tagged; for IPv4 `ip4.src`/`ip4.dst`, for IPv6 `ip6.src`/`ip6.dst` (address text), then
  * `ip.proto` and `ip.ttl`; the L4 pair where the protocol has one (`tcp.src`/`tcp.dst`,
- * `udp.*`, `sctp.*`, `icmp4.type`/`icmp4.code`, `icmp6.type`/`icmp6.code`); for ARP `arp.op`,
+ * `udp.*`, `sctp.*`, `icmp4.type`/`icmp4.code`, `icmp6.type`/`icmp6.code`), and for an IPv6
+ * Neighbor Solicitation or Advertisement `nd.target`, `nd.sll`, `nd.tll`; for ARP `arp.op`,
  * `arp.spa`, `arp.tpa`, `arp.sha`, `arp.tha`. Numbers are numbers, addresses are strings.
  *
  * Hops by `kind` (besides `depth`, the nesting level from 0):

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { friendlyMicroflow } from "../../src/cli/trace.js";
+import { friendlyMicroflow, type FriendlyL4 } from "../../src/cli/trace.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
@@ -83,7 +83,7 @@ export interface DocProbe {
   readonly name: string;
   readonly from: string;
   readonly to: string;
-  readonly l4: { tcp?: number; udp?: number; icmp?: boolean };
+  readonly l4: FriendlyL4;
   /** `--ct` flags in order (ovn-trace's and ovnsim's). */
   readonly ct?: readonly string[];
   readonly lbDst?: string;
