@@ -24,7 +24,7 @@ import type { Network } from "../model/index.js";
 import { parseIpAddr, type Backend, type LogicalProgram } from "../ofp/index.js";
 import { formatVerdict, OVN_TRACE_ABORTED, parseMinimalTrace, verdictOf, type Verdict } from "../ovn/index.js";
 import type { Probe } from "../scenario/index.js";
-import { renderMinimal, TraceRecorder } from "../trace/index.js";
+import { formatMicroflow, renderMinimal, TraceRecorder } from "../trace/index.js";
 
 /** Header fields compared; registers, flags and conntrack fields are internal to the pipelines. */
 export const HEADER_FIELD = /^(eth|ip4|ip6|ip|arp|tcp|udp|sctp|icmp4|icmp6|nd)\./;
@@ -37,6 +37,8 @@ export type OvnsimOutcome =
       readonly outputs: readonly { readonly port: string; readonly key: Uint32Array }[];
       /** Why the packet (or a copy of it) was dropped, with the responsible object. */
       readonly drops: readonly string[];
+      /** The packet as the trace's first line gives it (`formatMicroflow`, without "# "). */
+      readonly flow: string;
     }
   | { readonly kind: "bad-probe"; readonly message: string };
 
@@ -125,6 +127,7 @@ export class OvnsimTracer {
       kind: "ran",
       outputs: r.outputs.map((o) => ({ port: o.portName, key: o.key })),
       drops: r.drops.map((d) => d.reason + (d.origin ? ` by ${d.origin}` : "")),
+      flow: formatMicroflow(prep.key),
     };
   }
 
@@ -189,7 +192,8 @@ export interface ProbeComparison {
 
 /**
  * Compares every probe: ovnsim's outcome against real OVN's raw output for it (`outputs`, by probe
- * name). A probe with no output from real OVN is a disagreement saying so.
+ * name): the packet as each prints it first (the same microflow must make the same packet), then
+ * the verdict (`compareVerdict`). A probe with no output from real OVN is a disagreement saying so.
  */
 export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], outputs: ReadonlyMap<string, string>): ProbeComparison[] {
   return probes.map((probe) => {
@@ -198,6 +202,9 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
     if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`], ovnAborted: true };
     const ovn = ovnVerdict(raw);
-    return { probe, ovn, ovnsim, disagreements: compareVerdict(ovnsim, ovn) };
+    // The packet itself, as both print it first: the same microflow must make the same packet.
+    const header = raw.startsWith("# ") ? raw.slice(2, raw.indexOf("\n") < 0 ? undefined : raw.indexOf("\n")) : undefined;
+    const packet = ovnsim.kind === "ran" && header !== undefined && header !== ovnsim.flow ? [`the packet differs: ovnsim # ${ovnsim.flow}, real OVN # ${header}`] : [];
+    return { probe, ovn, ovnsim, disagreements: [...packet, ...compareVerdict(ovnsim, ovn)] };
   });
 }

@@ -154,9 +154,9 @@ function ip6At(key: Uint32Array, word: number): string {
 }
 
 /**
- * The microflow of `key` in OVS flow syntax, close to what ovn-trace prints on its first line:
- * protocol shorthand, non-zero registers, VLAN, Ethernet, then L3 and L4 fields of the packet's
- * protocols (`tcp,reg14=0x1,vlan_tci=0x0000,dl_src=...,nw_ttl=64,nw_frag=no,tp_src=0,...`).
+ * The microflow of `key` in OVS flow syntax, as ovn-trace prints it on its first line: protocol
+ * shorthand, non-zero registers, VLAN, Ethernet, then L3 and L4 fields of the packet's protocols
+ * (`tcp,reg14=0x1,vlan_tci=0x0000,dl_src=...,nw_ttl=64,nw_frag=no,tp_src=0,...`).
  */
 export function formatMicroflow(key: Uint32Array): string {
   const ctx = contextOf(key);
@@ -170,7 +170,8 @@ export function formatMicroflow(key: Uint32Array): string {
   } else if (ctx.ethType === ETH_ARP) parts.push("arp");
   const ctState = key[W.CT_STATE_ZONE]! & 0xff;
   if (ctState) parts.push(`ct_state=${ctStateText(ctState).split("|").map((n) => `+${n}`).join("")}`);
-  if (key[W.METADATA]) parts.push(`metadata=${hex(key[W.METADATA]!)}`);
+  // No metadata: ovn-trace prints the microflow before the datapath is set (the first pipeline
+  // line names it).
   for (let r = 0; r < 16; r++) if (key[W.REG0 + r]) parts.push(`reg${r}=${hex(key[W.REG0 + r]!)}`);
   parts.push(`vlan_tci=${hex(key[W.VLAN0]! & 0xffff, 4)}`);
   parts.push(`dl_src=${macAt(key, W.ETH_SRC)}`, `dl_dst=${macAt(key, W.ETH_DST)}`);
