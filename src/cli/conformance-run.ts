@@ -203,7 +203,7 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`], ovnAborted: true };
     const ovn = ovnVerdict(raw);
     // The packet itself, as both print it first: the same microflow must make the same packet.
-    const header = raw.startsWith("# ") ? raw.slice(2, raw.indexOf("\n") < 0 ? undefined : raw.indexOf("\n")) : undefined;
+    const header = raw.startsWith("# ") ? raw.slice(2).split("\n", 1)[0] : undefined;
     const packet = ovnsim.kind === "ran" && header !== undefined && header !== ovnsim.flow ? [`the packet differs: ovnsim # ${ovnsim.flow}, real OVN # ${header}`] : [];
     return { probe, ovn, ovnsim, disagreements: [...packet, ...compareVerdict(ovnsim, ovn)] };
   });

@@ -186,7 +186,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
     return `${head} && eth.dst == 33:33:ff:${low.join(":")} && ip6.src == ${src.ip6} && ip6.dst == ${group} && nd_ns && nd.target == ${dstIp} && nd.sll == ${src.mac}`;
   }
   const srcIp = v6 ? src.ip6 : src.ip4;
-  if (!srcIp || !dstIp) throw bad(v6 || l4.ipv6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  if (!srcIp || !dstIp) throw bad(v6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
   let dstMac: string;
   if (dstPort !== undefined && srcSwitch?.ports.has(dstPort)) dstMac = portAddr(net, dstPort)!.mac;
   else {
@@ -240,7 +240,8 @@ export function kubeEndpoints(
   // The family of an address target (node/, svc/): IPv6 when asked for, or when the sender has
   // IPv6 alone.
   const sender = portAddr(scenario.network, f);
-  const want6 = argv.ipv6 === true || argv.nd === true || (sender !== undefined && sender.ip4 === undefined && sender.ip6 !== undefined);
+  const asked6 = argv.ipv6 === true || argv.nd === true;
+  const want6 = asked6 || (sender !== undefined && sender.ip4 === undefined && sender.ip6 !== undefined);
   const family = want6 ? "IPv6" : "IPv4";
   let t = to;
   if (to.startsWith("pod/")) {
@@ -276,8 +277,8 @@ export function kubeEndpoints(
     if (svc.ips.length === 0) throw bad(`--to ${to}: the service has no ClusterIP`);
     // The ClusterIP of the family asked for (a single-stack service of the other family answers
     // with its own, and the packet says which).
-    const ip = svc.ips.find((x) => x.includes(":") === want6) ?? (want6 && (argv.ipv6 === true || argv.nd === true) ? undefined : svc.ips[0]);
-    if (ip === undefined) throw bad(`--to ${to}: --ipv6, and the service has no IPv6 ClusterIP (ClusterIPs: ${svc.ips.join(", ")})`);
+    const ip = svc.ips.find((x) => x.includes(":") === want6) ?? (asked6 ? undefined : svc.ips[0]);
+    if (ip === undefined) throw bad(`--to ${to}: ${argv.nd === true ? "--nd" : "--ipv6"}, and the service has no IPv6 ClusterIP (ClusterIPs: ${svc.ips.join(", ")})`);
     const port = m[2] !== undefined ? svc.ports.find((p) => p.port === Number(m[2])) : svc.ports[0];
     if (m[2] !== undefined && !port) throw bad(`--to ${to}: the service has no port ${m[2]} (ports: ${svc.ports.map((p) => p.port).join(", ")})`);
     t = ip;

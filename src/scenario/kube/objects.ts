@@ -19,6 +19,7 @@
 import { LineCounter, isMap, isSeq, parseAllDocuments, type Node } from "yaml";
 import { error, type Diagnostic, type Loc } from "../../base/index.js";
 import { resourceName, type KubeObject, type Plain } from "./types.js";
+import { stringMapProblems } from "./validate.js";
 
 export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
   "kubeovn.io/v1": ["Vpc", "Subnet", "Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"],
@@ -109,21 +110,12 @@ export function parseManifests(text: string, file: string): { objects: KubeObjec
       // The API server keeps labels, annotations and a ConfigMap's data as strings and refuses other
       // values; read as missing, a number there would quietly change what the manifest means.
       const who = resourceName({ kind, name, namespace });
-      const stringValues: [string, unknown][] = [
+      const stringMaps: [string, unknown][] = [
         ["metadata.labels", meta.labels],
         ["metadata.annotations", meta.annotations],
         ...(kind === "ConfigMap" ? ([["data", v.data]] as [string, unknown][]) : []),
       ];
-      for (const [where, m] of stringValues) {
-        if (m === undefined || m === null) continue;
-        if (typeof m !== "object" || Array.isArray(m)) {
-          diags.push(error("kube.invalid", `${who}: ${where}: expected a mapping of strings`, { loc }));
-          continue;
-        }
-        for (const [k, x] of Object.entries(m as Plain)) {
-          if (typeof x !== "string") diags.push(error("kube.invalid", `${who}: ${where}.${k} ${JSON.stringify(x)}: expected a string (quote it: "${String(x)}")`, { loc }));
-        }
-      }
+      for (const [where, m] of stringMaps) for (const msg of stringMapProblems(where, m)) diags.push(error("kube.invalid", `${who}: ${msg}`, { loc }));
       objects.push({ apiVersion, kind, name, namespace, labels: strMap(meta.labels), annotations: strMap(meta.annotations), spec: plain(v.spec), status: plain(v.status), raw: v, loc });
     }
   }
