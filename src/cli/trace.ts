@@ -47,7 +47,7 @@ import { kubePort, needManifests } from "./kube-names.js";
 import { UsageError, type Io } from "./io.js";
 import { compileArg, loadNetworkArg } from "./network.js";
 import { checkOutputFile } from "./output-path.js";
-import type { KubeNames, Scenario } from "../scenario/index.js";
+import { ndSolicitationMicroflow, type KubeNames, type Scenario } from "../scenario/index.js";
 import { canFollow, followPath, renderPath, renderPathMermaid, writePathPcap } from "./trace-path.js";
 
 function bad(message: string): InputError {
@@ -179,11 +179,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
   }
   if (l4.nd) {
     if (!src.ip6 || !dstIp) throw bad(`--nd needs IPv6 addresses on both ends (${from} has none)`);
-    // To the target's solicited-node group: ff02::1:ff and the address's last 24 bits.
-    const t = parseIpv6(dstIp)!;
-    const low = [t[13]!, t[14]!, t[15]!].map((b) => b.toString(16).padStart(2, "0"));
-    const group = formatIpv6(Uint8Array.from([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13]!, t[14]!, t[15]!]));
-    return `${head} && eth.dst == 33:33:ff:${low.join(":")} && ip6.src == ${src.ip6} && ip6.dst == ${group} && nd_ns && nd.target == ${dstIp} && nd.sll == ${src.mac}`;
+    return ndSolicitationMicroflow(from, src.mac, src.ip6, parseIpv6(dstIp)!, dstIp);
   }
   const srcIp = v6 ? src.ip6 : src.ip4;
   if (!srcIp || !dstIp) throw bad(v6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");

@@ -14,5 +14,5 @@ export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";
 export type { FieldType, FieldSpec, ObjectSpec } from "./format.js";
 export type { Probe, ProbeExpect, Scenario } from "./probe.js";
 export type { KubeNames } from "./kube/build.js";
-export { generateProbes, spreadIndices } from "./probe-gen.js";
+export { generateProbes, ndSolicitationMicroflow, spreadIndices } from "./probe-gen.js";
 export type { GeneratedProbes, ProbeGenOptions } from "./probe-gen.js";

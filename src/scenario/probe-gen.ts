@@ -449,12 +449,21 @@ function genArp(t: Topology, c: Collector): void {
  */
 function genNd(t: Topology, c: Collector): void {
   eachRouterPortAddress(t, c, 6, "router port IPv6 addresses with no IPv6 host on their switch to solicit from", (lrp, target, ip, src) => {
-    const hex = (b: number): string => b.toString(16).padStart(2, "0");
-    const [b13, b14, b15] = [hex(target[13]!), hex(target[14]!), hex(target[15]!)];
-    const groupIp = normalIpv6(`ff02::1:ff${b13}:${b14}${b15}`)!;
-    const mf = `inport == ${JSON.stringify(src.port)} && eth.src == ${src.mac} && eth.dst == 33:33:ff:${b13}:${b14}:${b15} && ip6.src == ${src.ip} && ip6.dst == ${groupIp} && ip.ttl == 255 && nd_ns && nd.target == ${ip} && nd.sll == ${src.mac}`;
-    c.add(`gen/nd/${lrp.name}/${ip}`, src, mf, []);
+    c.add(`gen/nd/${lrp.name}/${ip}`, src, ndSolicitationMicroflow(src.port, src.mac, src.ip, target, ip), []);
   });
+}
+
+/**
+ * The microflow of a Neighbor Solicitation for `target` (its 16 bytes and its text) from port
+ * `inport` with `mac` and IPv6 address `srcIp`, as a host resolving it sends one: to the target's
+ * solicited-node group (ff02::1:ffXX:XXXX, MAC 33:33:ff:XX:XX:XX), hop limit 255, with its own MAC
+ * as source link-layer address.
+ */
+export function ndSolicitationMicroflow(inport: string, mac: string, srcIp: string, target: Uint8Array, targetText: string): string {
+  const hex = (b: number): string => b.toString(16).padStart(2, "0");
+  const [b13, b14, b15] = [hex(target[13]!), hex(target[14]!), hex(target[15]!)];
+  const groupIp = normalIpv6(`ff02::1:ff${b13}:${b14}${b15}`)!;
+  return `inport == ${JSON.stringify(inport)} && eth.src == ${mac} && eth.dst == 33:33:ff:${b13}:${b14}:${b15} && ip6.src == ${srcIp} && ip6.dst == ${groupIp} && ip.ttl == 255 && nd_ns && nd.target == ${targetText} && nd.sll == ${mac}`;
 }
 
 /** Indices of an even spread of `keep` elements over `total` (first included), ascending. */

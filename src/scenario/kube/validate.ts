@@ -10,8 +10,7 @@
  * Services, Endpoints and EndpointSlices (`serviceProblems`), Pods (`podProblems`), and string maps
  * (labels, annotations, ConfigMap data, selectors: `stringMapProblems`).
  */
-import { parseCidr, parseIpv4 } from "../../base/index.js";
-import { parseIpv4Cidr, parseIpv6Big, parseIpv6Cidr } from "./ipam.js";
+import { parseCidr, parseIpv4, parseIpv6 } from "../../base/index.js";
 import type { KubeObject } from "./types.js";
 
 /**
@@ -68,7 +67,7 @@ export function checkSubnetSpec(spec: Readonly<Record<string, unknown>>, report:
   if (typeof protocol === "string" && protocol !== "" && !["IPv4", "IPv6", "Dual"].includes(protocol)) report(`protocol ${JSON.stringify(protocol)}: expected IPv4, IPv6 or Dual`);
 }
 
-const isIp = (x: unknown): boolean => typeof x === "string" && (parseIpv4(x) !== undefined || parseIpv6Big(x) !== undefined);
+const isIp = (x: unknown): boolean => typeof x === "string" && (parseIpv4(x) !== undefined || parseIpv6(x) !== undefined);
 const isPortNumber = (x: unknown): boolean => typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= 65535;
 const PORT_NUMBER = "expected a whole number from 1 to 65535";
 const SERVICE_PROTOCOLS = ["TCP", "UDP", "SCTP"];
@@ -154,7 +153,7 @@ export function vpcRouteProblems(spec: Readonly<Record<string, unknown>>): strin
   const nextHops = (v: unknown): boolean => typeof v === "string" && v.split(",").every((x) => isIp(x.trim()));
   list("staticRoutes").forEach((r, i) => {
     const at = `spec.staticRoutes[${i}]`;
-    if (typeof r.cidr !== "string" || (parseCidr(r.cidr) === undefined && !isIp(r.cidr))) out.push(`${at}.cidr ${JSON.stringify(r.cidr ?? null)}: expected an IP prefix or address`);
+    if (typeof r.cidr !== "string" || parseCidr(r.cidr) === undefined) out.push(`${at}.cidr ${JSON.stringify(r.cidr ?? null)}: expected an IP prefix or address`);
     if (!isIp(r.nextHopIP)) out.push(`${at}.nextHopIP ${JSON.stringify(r.nextHopIP ?? null)}: expected an IPv4 or IPv6 address`);
     if (r.policy !== undefined && r.policy !== "" && r.policy !== "policyDst" && r.policy !== "policySrc") out.push(`${at}.policy ${JSON.stringify(r.policy)}: expected policyDst or policySrc`);
   });
@@ -215,7 +214,7 @@ export function readAllowSubnets(entries: readonly string[], report: (m: string)
     const cidr = raw.trim();
     if (cidr === "") continue;
     // A CIDR with its prefix length, as Go's net.ParseCIDR takes it (a bare address is not one).
-    const family = !cidr.includes("/") ? undefined : parseIpv4Cidr(cidr) ? 4 : parseIpv6Cidr(cidr) ? 6 : undefined;
+    const family = cidr.includes("/") ? parseCidr(cidr)?.family : undefined;
     if (family === undefined) report(`allowSubnets entry ${JSON.stringify(raw)}: expected an IPv4 or IPv6 CIDR`);
     else if (cidr !== cidr.toLowerCase()) report(`allowSubnets entry ${JSON.stringify(raw)}: expected lower case (Kube-OVN refuses upper case in IPv6 addresses)`);
     else out.push({ cidr, family });
