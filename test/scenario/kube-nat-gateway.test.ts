@@ -255,7 +255,7 @@ spec: {eip: eip-snat, internalCIDR: 10.0.2.0/24}
 kind: IptablesDnatRule
 apiVersion: kubeovn.io/v1
 metadata: {name: dnat-imap}
-spec: {eip: eip-dnat, externalPort: 1143, internalIp: 10.0.1.4, internalPort: 143, protocol: TCP}
+spec: {eip: eip-dnat, externalPort: "1143", internalIp: 10.0.1.4, internalPort: "143", protocol: TCP}
 `;
 
   it("rules in document order within each chain; a FIP in the EXCLUSIVE chains", () => {

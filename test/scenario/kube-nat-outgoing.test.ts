@@ -272,7 +272,7 @@ describe("invalid natOutgoing manifests name the resource and exit 2", () => {
     .map((f) => ({ file: f, text: readFileSync(join(DIR, f), "utf8") }));
   const variant = (from: string, to: string): { file: string; text: string }[] => base.map((s) => ({ file: s.file, text: s.text.includes(from) ? s.text.replace(from, to) : s.text }));
   const cases: [string, string, string, RegExp][] = [
-    ["natOutgoing not a boolean", "  natOutgoing: true\n  gatewayType: centralized\n  gatewayNode: n-3", '  natOutgoing: "yes"\n  gatewayType: centralized\n  gatewayNode: n-3', /Subnet\/central-plain: natOutgoing must be true or false, not "yes"/],
+    ["natOutgoing not a boolean", "  natOutgoing: true\n  gatewayType: centralized\n  gatewayNode: n-3", '  natOutgoing: "yes"\n  gatewayType: centralized\n  gatewayNode: n-3', /Subnet\/central-plain: spec\.natOutgoing "yes": expected a boolean$/],
     ["gatewayNode ip not an address", 'gatewayNode: "n-2:172.18.0.100"', 'gatewayNode: "n-2:172.18.0.300"', /Subnet\/central: gatewayNode "n-2:172\.18\.0\.300": "172\.18\.0\.300" is not an IPv4 address/],
   ];
   it.each(cases)("%s", (_name, from, to, re) => {
@@ -299,7 +299,7 @@ describe("invalid natOutgoing manifests name the resource and exit 2", () => {
       const lines = r.err.trim().split("\n");
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/10-subnets\.yaml:\d+:1: .*Subnet\/central: gatewayNode "n-2:172\.18\.0\.300"/);
-      expect(lines[1]).toMatch(/10-subnets\.yaml:\d+:1: .*Subnet\/central-plain: natOutgoing must be true or false/);
+      expect(lines[1]).toMatch(/10-subnets\.yaml:\d+:1: .*Subnet\/central-plain: spec\.natOutgoing "yes": expected a boolean$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -83,7 +83,7 @@ import { planExternalGateway, withExternalGateway } from "./external-gw.js";
 import { ovnNatRows } from "./ovn-nat.js";
 import { mapNodeHosts } from "./node-host.js";
 import { readSettings } from "./settings.js";
-import { checkSubnetSpec, podProblems, readAllowSubnets, serviceProblems, vpcRouteProblems, type AllowSubnet } from "./validate.js";
+import { checkSubnetSpec, nodeProblems, podProblems, readAllowSubnets, serviceProblems, vpcRouteProblems, type AllowSubnet } from "./validate.js";
 import { hasRouterPort, localnetPort, nodeBridges, providerNetworks, readUnderlay, routedAsOverlay, routerAddress, u2oRouterRows, underlaySubnet, type UnderlaySubnet } from "./underlay.js";
 import { resourceName, type KubeObject, type NamespaceInfo, type NodeInfo, type PodInfo, type ServiceInfo, type SubnetInfo } from "./types.js";
 
@@ -230,6 +230,9 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   const nodeIps = new Set<number>();
   const nodeIps6 = new Set<bigint>();
   for (const n of of("Node")) {
+    const problems = nodeProblems(n.status);
+    for (const m of problems) bad(n, m);
+    if (problems.length > 0) continue;
     const addrs = Array.isArray(n.status.addresses) ? (n.status.addresses as Record<string, unknown>[]) : [];
     const ip = str(addrs.find((a) => a.type === "InternalIP" && parseIpv4(String(a.address)) !== undefined)?.address);
     if (!ip) {

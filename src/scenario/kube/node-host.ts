@@ -36,8 +36,8 @@
  *   manifests. Its MAC is the chassis's (the NIC that carries the tunnels).
  * - `--random-fully` on: kube-ovn-cni adds it when the node's iptables supports it (1.6.2 and
  *   later, every supported distribution).
- * - Errors: a `natOutgoing` that is not a boolean, a `node:ip` whose ip is not an IPv4 address,
- *   a SVC_CIDR entry that is not a CIDR. IPv6 (`ovn60*`) is not mapped: build.ts passes only the
+ * - Errors: a `node:ip` whose ip is not an IPv4 address, a SVC_CIDR entry that is not a CIDR (a
+ *   `natOutgoing` that is not a boolean is one where the manifests are read). IPv6 (`ovn60*`) is not mapped: build.ts passes only the
  *   subnets with an IPv4 CIDR, and of a dual-stack one its IPv4 half, so a dual-stack cluster's
  *   hosts handle its IPv4 traffic alone (the host model drops an IPv6 packet from ovn0 as
  *   `not-ipv4`, and a trace says so).
@@ -81,10 +81,8 @@ export function mapNodeHosts(ctx: NodeHostContext): { nodeHosts: OrderedMap<stri
   for (const s of ctx.subnets) {
     const spec = s.obj?.spec ?? {};
     let nat = !s.obj && !s.isJoin && s.name === "ovn-default";
-    if (s.obj && spec.natOutgoing !== undefined) {
-      if (typeof spec.natOutgoing !== "boolean") bad(s.obj, `natOutgoing must be true or false, not ${JSON.stringify(spec.natOutgoing)}`);
-      else nat = spec.natOutgoing;
-    }
+    // Another type than boolean is reported where the manifests are read (validate.ts).
+    if (s.obj && typeof spec.natOutgoing === "boolean") nat = spec.natOutgoing;
     const vlan = typeof spec.vlan === "string" ? spec.vlan : "";
     if (s.vpc !== DEFAULT_VPC || (vlan !== "" && spec.logicalGateway !== true)) continue;
     known.push({ s, nat });

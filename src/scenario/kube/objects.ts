@@ -11,7 +11,8 @@
  * Anything else is an error naming the resource and its location. Every object needs
  * `metadata.name`; namespaced kinds without `metadata.namespace` are in `default`, as kubectl does.
  * Labels, annotations and a ConfigMap's data hold strings, as the API server requires: any other
- * value (`12345`, `true` unquoted) is an error naming its key.
+ * value (`12345`, `true` unquoted) is an error naming its key. So is a Kube-OVN resource's spec
+ * field of another type than its CRD's (validate.ts `crdSpecProblems`).
  *
  * Errors carry `file:line:col` of the document (or of the offending node) and never stop the
  * reading of the other documents.
@@ -19,7 +20,7 @@
 import { LineCounter, isMap, isSeq, parseAllDocuments, type Node } from "yaml";
 import { error, type Diagnostic, type Loc } from "../../base/index.js";
 import { resourceName, type KubeObject, type Plain } from "./types.js";
-import { stringMapProblems } from "./validate.js";
+import { crdSpecProblems, stringMapProblems } from "./validate.js";
 
 export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
   "kubeovn.io/v1": ["Vpc", "Subnet", "Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"],
@@ -115,7 +116,8 @@ export function parseManifests(text: string, file: string): { objects: KubeObjec
         ["metadata.annotations", meta.annotations],
         ...(kind === "ConfigMap" ? ([["data", v.data]] as [string, unknown][]) : []),
       ];
-      for (const [where, m] of stringMaps) for (const msg of stringMapProblems(where, m)) diags.push(error("kube.invalid", `${who}: ${msg}`, { loc }));
+      const problems = [...stringMaps.flatMap(([where, m]) => stringMapProblems(where, m)), ...crdSpecProblems(kind, v.spec)];
+      for (const msg of problems) diags.push(error("kube.invalid", `${who}: ${msg}`, { loc }));
       objects.push({ apiVersion, kind, name, namespace, labels: strMap(meta.labels), annotations: strMap(meta.annotations), spec: plain(v.spec), status: plain(v.status), raw: v, loc });
     }
   }

@@ -6,8 +6,10 @@
  * resource and its document's location. Without them such a value would be read as missing and
  * quietly change the network built.
  *
- * Checked: Subnet specs (`checkSubnetSpec`, `readAllowSubnets`), Vpc routes (`vpcRouteProblems`),
- * Services, Endpoints and EndpointSlices (`serviceProblems`), Pods (`podProblems`), and string maps
+ * Checked: the types of Kube-OVN resources' specs (`crdSpecProblems`), Subnet specs
+ * (`checkSubnetSpec`, `readAllowSubnets`), Vpc routes (`vpcRouteProblems`),
+ * Services, Endpoints and EndpointSlices (`serviceProblems`), Pods (`podProblems`), Nodes'
+ * addresses (`nodeProblems`), and string maps
  * (labels, annotations, ConfigMap data, selectors: `stringMapProblems`).
  */
 import { parseCidr, parseIpv4, parseIpv6 } from "../../base/index.js";
@@ -25,42 +27,90 @@ export function stringMapProblems(where: string, m: unknown): string[] {
   return out;
 }
 
-/**
- * The Subnet spec fields ovnsim reads, with their types in Kube-OVN's CRD (the API server refuses
- * a manifest with another type). `natOutgoing` is checked where it is read (node-host.ts).
- */
-const SUBNET_FIELD_TYPES: Readonly<Record<string, "string" | "boolean" | "list of strings">> = {
-  cidrBlock: "string",
-  gateway: "string",
-  excludeIps: "list of strings",
-  namespaces: "list of strings",
-  allowSubnets: "list of strings",
-  gatewayNode: "string",
-  gatewayType: "string",
-  vpc: "string",
-  protocol: "string",
-  private: "boolean",
-  enableLb: "boolean",
-  vlan: "string",
-  provider: "string",
-  logicalGateway: "boolean",
-  u2oInterconnection: "boolean",
-  u2oInterconnectionIP: "string",
-};
+/** A spec field's type in a Kube-OVN CRD's schema, as the API server checks it. */
+type FieldType = "string" | "boolean" | "list of strings" | { readonly listOf: Readonly<Record<string, FieldType>> };
 
 /**
- * Reports what the API server or Kube-OVN's webhook refuses in a Subnet spec, one line per field:
- * a value of another type than the CRD's, a gatewayType other than distributed or centralized, a
- * protocol other than IPv4, IPv6 or Dual. Without this a typo (`gatewayType: centralised`) would
- * quietly leave the default.
+ * The spec fields of Kube-OVN's resources that ovnsim reads, with their types in the CRDs that
+ * Kube-OVN 1.13 installs: the API server refuses a manifest with another type, so such a value is
+ * an error here, not a field read as missing. Fields checked more closely where they are read
+ * (a Vlan's `id`, a Vpc's routes) are not listed.
+ */
+const CRD_SPEC_TYPES: Readonly<Record<string, Readonly<Record<string, FieldType>>>> = {
+  Subnet: {
+    cidrBlock: "string",
+    gateway: "string",
+    excludeIps: "list of strings",
+    namespaces: "list of strings",
+    allowSubnets: "list of strings",
+    gatewayNode: "string",
+    gatewayType: "string",
+    vpc: "string",
+    protocol: "string",
+    private: "boolean",
+    natOutgoing: "boolean",
+    enableLb: "boolean",
+    vlan: "string",
+    provider: "string",
+    logicalGateway: "boolean",
+    disableInterConnection: "boolean",
+    u2oInterconnection: "boolean",
+    u2oInterconnectionIP: "string",
+  },
+  Vpc: { defaultSubnet: "string", namespaces: "list of strings", enableExternal: "boolean", extraExternalSubnets: "list of strings", enableBfd: "boolean" },
+  ProviderNetwork: {
+    defaultInterface: "string",
+    customInterfaces: { listOf: { interface: "string", nodes: "list of strings" } },
+    excludeNodes: "list of strings",
+    exchangeLinkName: "boolean",
+  },
+  Vlan: { provider: "string" },
+  VpcNatGateway: { vpc: "string", subnet: "string", lanIp: "string", selector: "list of strings", externalSubnets: "list of strings" },
+  IptablesEIP: { v4ip: "string", v6ip: "string", macAddress: "string", natGwDp: "string", externalSubnet: "string" },
+  IptablesFIPRule: { eip: "string", internalIp: "string" },
+  IptablesSnatRule: { eip: "string", internalCIDR: "string" },
+  IptablesDnatRule: { eip: "string", externalPort: "string", protocol: "string", internalIp: "string", internalPort: "string" },
+  OvnEip: { externalSubnet: "string", type: "string", v4Ip: "string", v6Ip: "string", macAddress: "string" },
+  OvnFip: { ovnEip: "string", ipType: "string", ipName: "string", vpc: "string", v4Ip: "string", v6Ip: "string" },
+  OvnSnatRule: { ovnEip: "string", vpcSubnet: "string", ipName: "string", vpc: "string", v4IpCidr: "string", v6IpCidr: "string" },
+  OvnDnatRule: { ovnEip: "string", ipType: "string", ipName: "string", internalPort: "string", externalPort: "string", protocol: "string", vpc: "string", v4Ip: "string", v6Ip: "string" },
+};
+
+function fieldProblems(where: string, fields: Readonly<Record<string, FieldType>>, m: Readonly<Record<string, unknown>>, out: string[]): void {
+  for (const [field, type] of Object.entries(fields)) {
+    const v = m[field];
+    if (v === undefined || v === null) continue;
+    const at = `${where}.${field}`;
+    if (typeof type === "object") {
+      if (!Array.isArray(v) || !v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) out.push(`${at} ${JSON.stringify(v)}: expected a list of mappings`);
+      else v.forEach((x: Readonly<Record<string, unknown>>, i) => fieldProblems(`${at}[${i}]`, type.listOf, x, out));
+      continue;
+    }
+    const ok = type === "list of strings" ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === type;
+    if (!ok) out.push(`${at} ${JSON.stringify(v)}: expected a ${type}${type === "string" && typeof v !== "object" ? ` (quote it: "${String(v)}")` : ""}`);
+  }
+}
+
+/**
+ * What the API server refuses in the spec of a Kube-OVN resource by type alone (`CRD_SPEC_TYPES`),
+ * one message per field; nothing for other kinds. A spec that is not a mapping is one problem.
+ */
+export function crdSpecProblems(kind: string, spec: unknown): string[] {
+  const fields = CRD_SPEC_TYPES[kind];
+  if (fields === undefined || spec === undefined || spec === null) return [];
+  if (typeof spec !== "object" || Array.isArray(spec)) return [`spec ${JSON.stringify(spec)}: expected a mapping`];
+  const out: string[] = [];
+  fieldProblems("spec", fields, spec as Readonly<Record<string, unknown>>, out);
+  return out;
+}
+
+/**
+ * Reports what Kube-OVN's webhook refuses in a Subnet spec beyond the CRD's types (those are
+ * `crdSpecProblems`, checked where the manifests are read): a gatewayType other than distributed
+ * or centralized, a protocol other than IPv4, IPv6 or Dual. Without this a typo
+ * (`gatewayType: centralised`) would quietly leave the default.
  */
 export function checkSubnetSpec(spec: Readonly<Record<string, unknown>>, report: (m: string) => void): void {
-  for (const [field, type] of Object.entries(SUBNET_FIELD_TYPES)) {
-    const v = spec[field];
-    if (v === undefined || v === null) continue;
-    const okType = type === "list of strings" ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === type;
-    if (!okType) report(`${field} ${JSON.stringify(v)}: expected a ${type}`);
-  }
   const gwType = spec.gatewayType;
   if (typeof gwType === "string" && gwType !== "" && gwType !== "distributed" && gwType !== "centralized") report(`gatewayType ${JSON.stringify(gwType)}: expected distributed or centralized`);
   const protocol = spec.protocol;
@@ -75,7 +125,7 @@ const SERVICE_PROTOCOLS = ["TCP", "UDP", "SCTP"];
 /**
  * What the API server refuses in the parts of a Service, Endpoints or EndpointSlice that ovnsim
  * reads, one message per problem: ClusterIPs that are not addresses (or `None`), ports that are not
- * 1..65535, protocols other than TCP, UDP and SCTP (upper case, as Kubernetes spells them), a
+ * 1..65535, port names that are not strings, protocols other than TCP, UDP and SCTP (upper case, as Kubernetes spells them), a
  * targetPort that is neither a port number nor a name, a selector value that is not a string,
  * endpoint addresses that are not addresses.
  * Without this such a Service would get no VIP, and a trace to it would say nothing of why.
@@ -91,6 +141,7 @@ export function serviceProblems(o: KubeObject): string[] {
     v.forEach((p: unknown, i) => {
       const q = (p ?? {}) as Record<string, unknown>;
       if (!isPortNumber(q.port) && !(portOptional && q.port === undefined)) out.push(`${where}[${i}].port ${JSON.stringify(q.port ?? null)}: ${PORT_NUMBER}`);
+      if (q.name !== undefined && typeof q.name !== "string") out.push(`${where}[${i}].name ${JSON.stringify(q.name)}: expected a string`);
       if (q.protocol !== undefined && !SERVICE_PROTOCOLS.includes(q.protocol as string)) out.push(`${where}[${i}].protocol ${JSON.stringify(q.protocol)}: expected TCP, UDP or SCTP`);
       const tp = q.targetPort;
       if (target && tp !== undefined && !isPortNumber(tp) && !(typeof tp === "string" && tp !== "")) out.push(`${where}[${i}].targetPort ${JSON.stringify(tp)}: ${PORT_NUMBER}, or a port name`);
@@ -193,6 +244,27 @@ export function podProblems(spec: Readonly<Record<string, unknown>>): string[] {
       if (cp.name !== undefined && typeof cp.name !== "string") out.push(`${at}.name ${JSON.stringify(cp.name)}: expected a string`);
       if (cp.protocol !== undefined && !SERVICE_PROTOCOLS.includes(cp.protocol as string)) out.push(`${at}.protocol ${JSON.stringify(cp.protocol)}: expected TCP, UDP or SCTP`);
     });
+  });
+  return out;
+}
+
+/**
+ * What the API server refuses in a Node's `status.addresses`, and an InternalIP that is no address
+ * (the kubelet writes only addresses there), one message per entry. Read as missing, such an entry
+ * would quietly take a family away from the node (its IPv6 InternalIP in a dual-stack cluster).
+ */
+export function nodeProblems(status: Readonly<Record<string, unknown>>): string[] {
+  const v = status.addresses;
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return [`status.addresses ${JSON.stringify(v)}: expected a list`];
+  const out: string[] = [];
+  v.forEach((a: unknown, i) => {
+    const at = `status.addresses[${i}]`;
+    if (a === null || typeof a !== "object" || Array.isArray(a)) return void out.push(`${at} ${JSON.stringify(a)}: expected a mapping with type and address`);
+    const { type, address } = a as Record<string, unknown>;
+    if (typeof type !== "string") out.push(`${at}.type ${JSON.stringify(type ?? null)}: expected a string (InternalIP, ExternalIP, Hostname, ...)`);
+    if (typeof address !== "string") out.push(`${at}.address ${JSON.stringify(address ?? null)}: expected a string`);
+    else if (type === "InternalIP" && !isIp(address)) out.push(`${at}.address ${JSON.stringify(address)}: expected an IPv4 or IPv6 address (an InternalIP)`);
   });
   return out;
 }
