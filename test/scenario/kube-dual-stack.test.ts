@@ -9,14 +9,15 @@
  *
  * Expected values follow the mapping doc and the manifests' comments, not ovnsim's output.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SubnetIpam, SubnetIpam6, parseExcludes, parseExcludes6, parseIpv4Cidr, parseIpv6Cidr } from "../../src/scenario/kube/ipam.js";
 import { loadNetworkFile, loadNetworkText } from "../../src/scenario/index.js";
 import { cli, docsScenarioChecks, friendlyProbe, load } from "./kube-docs-checks.js";
 import { disagreementsWithOvn, verdict, type DocProbe } from "./kube-docs-helpers.js";
+import { testDir } from "../temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIR = join(ROOT, "scenarios/kube-ovn/dual-stack");
@@ -261,6 +262,7 @@ metadata: {name: vault-1, namespace: vault}
 spec: {nodeName: kube-ovn-control-plane}
 `;
   const dir = mkdtempSync(join(tmpdir(), "ovnsim-private6-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "cluster.yaml");
   writeFileSync(file, `${files.join("---\n")}${vault}`);
   const r = loadNetworkFile(file);
@@ -415,7 +417,7 @@ kind: Pod
 metadata: {name: a, namespace: default}
 spec: {nodeName: n1}
 `;
-    const f = join(mkdtempSync(join(tmpdir(), "ovnsim-v6-")), "m.yaml");
+    const f = join(testDir("v6"), "m.yaml");
     writeFileSync(f, text);
     const r = await cli(["trace", f, "--from", "pod/default/a", "--to", "fd00::1", "--tcp", "80"]);
     expect(r.code).toBe(2);

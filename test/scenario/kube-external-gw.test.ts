@@ -12,13 +12,13 @@
  * and inline manifests for what the scenario does not cover (type distributed, an underlay Subnet
  * `external` without nic-ip, ENABLE_EIP_SNAT=false), then one test per invalid manifest.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Probe } from "../../src/scenario/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
 import { DOCS, cli, docsScenarioChecks, ext, friendlyProbe, load, loadText, policies, traceJson } from "./kube-docs-checks.js";
+import { testDir } from "../temp-dir.js";
 
 const NAME = "default-vpc-eip";
 const DIR = join(DOCS, NAME);
@@ -202,7 +202,7 @@ describe("ovn-external-gw-config from inline manifests", () => {
     const mac = n.switches.get("ovn-default")!.ports.get("a.default")!.addresses.first()!.split(" ")[0]!;
     expect(lrp.nat.map((x) => `${x.type} ${x.externalIp} ${x.logicalIp} ${x.logicalPort ?? "-"} ${x.externalMac ?? "-"} ${x.stateless}`).toArray()).toEqual([`dnat_and_snat 172.56.0.10 10.16.0.2 a.default ${mac} true`]);
     // Traced: the pod's own node (n1) rewrites the source to the EIP and puts it on the wire with the pod's MAC.
-    const f = join(mkdtempSync(join(tmpdir(), "ovnsim-exgw-")), "m.yaml");
+    const f = join(testDir("exgw"), "m.yaml");
     writeFileSync(f, text);
     const t = await traceJson([f, "--from", "pod/default/a", "--to", "1.1.1.1", "--tcp", "443", ...ctArgs]);
     expect(t.outputs.map((o) => o.port)).toEqual(["localnet.external"]);

@@ -8,8 +8,7 @@
  * Expected values come from the mapping doc, from Kube-OVN's "Cluster Inter-Connection with OVN-IC"
  * docs and from OVN's sources (the transit switch key), not from ovnsim's output.
  */
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatIpv4 } from "../../src/base/index.js";
@@ -21,6 +20,7 @@ import type { Network } from "../../src/model/index.js";
 import { decodeFrame, findLayer, ovnMetadataOf } from "../../src/packet/index.js";
 import { loadNetworkFile, type Scenario } from "../../src/scenario/index.js";
 import { LIVE, ROOT, applyToRealOvn, cli, disagreementsWithOvn, golden } from "./kube-docs-helpers.js";
+import { testDir } from "../temp-dir.js";
 
 const IC = join(ROOT, "scenarios/kube-ovn/ovn-ic");
 const AZ1 = join(IC, "az1");
@@ -214,7 +214,7 @@ describe("an az1 pod reaches an az2 pod through the transit switch", () => {
   });
 
   it("without the other zone, az1 has ts with only its own port and learns nothing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-ic-"));
+    const dir = testDir("ic");
     cpSync(AZ1, join(dir, "az1"), { recursive: true });
     const alone = load(join(dir, "az1"));
     expect(alone.zones).toEqual([]);
@@ -272,7 +272,7 @@ describe("invalid OVN-IC manifests name the resource and exit 2", () => {
     ],
   ];
   it.each(oneZone)("%s", async (_name, doc, re) => {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-ic-bad-"));
+    const dir = testDir("ic-bad");
     writeFileSync(join(dir, "m.yaml"), `${node("gw1", "192.168.65.11")}---\n${doc}`);
     const r = loadNetworkFile(join(dir, "m.yaml"));
     expect(r.ok).toBe(false);
@@ -286,7 +286,7 @@ describe("invalid OVN-IC manifests name the resource and exit 2", () => {
 
   /** Two zones in a fresh parent directory; returns az1's directory. */
   function twoZones(a: string, b: string): string {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-ic-zones-"));
+    const dir = testDir("ic-zones");
     for (const [z, text] of [["az1", a], ["az2", b]] as const) {
       mkdirSync(join(dir, z));
       writeFileSync(join(dir, z, "m.yaml"), text);
@@ -345,7 +345,7 @@ describe("invalid OVN-IC manifests name the resource and exit 2", () => {
   });
 
   it("enable-ic \"false\" maps nothing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-ic-off-"));
+    const dir = testDir("ic-off");
     writeFileSync(join(dir, "m.yaml"), `${node("gw1", "192.168.65.11")}---\n${cm(ok.replace('enable-ic: "true"', 'enable-ic: "false"'))}`);
     const s = load(join(dir, "m.yaml"));
     expect(s.network.switches.has("ts")).toBe(false);

@@ -10,8 +10,7 @@
  * Expected values come from the mapping doc, the Kube-OVN docs' example and IPAM rules (§2.3),
  * computed by hand here, not from ovnsim's output.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatIpv4 } from "../../src/base/index.js";
@@ -26,6 +25,7 @@ import { exportNbctl, exportNotes, renderScript, type Probe } from "../../src/sc
 import { loadKubeManifests } from "../../src/scenario/kube/load.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
+import { testDir } from "../temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIR = join(ROOT, "scenarios/kube-ovn/vpc-nat-gateway");
@@ -508,7 +508,7 @@ describe("invalid manifests: one error naming the resource, with its position", 
   });
 
   it("through the CLI: file:line:col per problem, exit 2", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-natgw-"));
+    const dir = testDir("natgw");
     for (const s of variant([
       { file: gwFile, from: "lanIp: 10.0.1.254", to: "lanIp: 10.0.9.254" },
       { file: gwFile, from: "eip: eip-snat", to: "eip: eip-nope" },

@@ -5,13 +5,13 @@
  *
  * Expected values are copied from the mapping doc, not from ovnsim's output.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { loadNetworkFile, loadNetworkText } from "../../src/scenario/index.js";
+import { testDir } from "../temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const DIR = join(ROOT, "fixtures/kube/default-install");
@@ -193,7 +193,7 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
   });
 
   it("through the CLI: one line per problem, exit 2", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ovnsim-kube-"));
+    const dir = testDir("kube");
     const f = join(dir, "bad.yaml");
     writeFileSync(f, `${base}---\n${cases[0]![1]}---\n${cases[3]![1]}`);
     const r = await cli(["flows", f]);
