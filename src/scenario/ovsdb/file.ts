@@ -29,7 +29,7 @@ import { error, fail, ok, type Diagnostic, type Result } from "../../base/index.
 import { shellQuote } from "../export-nbctl.js";
 import type { OvsdbDatabase, OvsdbRow } from "./database.js";
 import { applyDiff, checkSize, defaultDatum, isUuid, isUuidRef, isValueError, parseDatum, type Datum } from "./datum.js";
-import { parseSchema, type ColumnType, type OvsdbSchema, type TableSchema } from "./schema.js";
+import { parseSchema, type OvsdbSchema, type TableSchema } from "./schema.js";
 
 /** What the first bytes of a file say it is. */
 export type OvsdbFileKind = "standalone" | "clustered";
@@ -116,31 +116,47 @@ interface MutableRow {
   readonly columns: Map<string, Datum>;
 }
 
-/** The strong references of a row: (column, referenced table, uuid). */
-function strongRefs(ts: TableSchema, row: MutableRow | undefined): [string, string, string][] {
-  if (!row) return [];
-  const out: [string, string, string][] = [];
-  for (const [col, d] of row.columns) {
-    const t = ts.columns.get(col);
-    if (!t) continue;
+/** A column holding strong references: the tables its keys and its values refer to (either may be absent). */
+interface StrongColumn {
+  readonly col: string;
+  readonly keyRef: string | undefined;
+  readonly valRef: string | undefined;
+}
+
+/** The columns of a table that hold strong references (its keys or its values). */
+function strongColumns(ts: TableSchema): StrongColumn[] {
+  const out: StrongColumn[] = [];
+  for (const [col, t] of ts.columns) {
     const keyRef = t.key.refTable !== undefined && t.key.refType === "strong" ? t.key.refTable : undefined;
     const valRef = t.value?.refTable !== undefined && t.value.refType === "strong" ? t.value.refTable : undefined;
-    if (keyRef === undefined && valRef === undefined) continue;
-    if (d.kind === "set") {
-      for (const a of d.items) if (keyRef !== undefined && isUuidRef(a)) out.push([col, keyRef, a.uuid]);
-    } else {
-      for (const [k, v] of d.entries) {
-        if (keyRef !== undefined && isUuidRef(k)) out.push([col, keyRef, k.uuid]);
-        if (valRef !== undefined && isUuidRef(v)) out.push([col, valRef, v.uuid]);
-      }
-    }
+    if (keyRef !== undefined || valRef !== undefined) out.push({ col, keyRef, valRef });
   }
   return out;
 }
 
-/** Whether a column holds strong references (its keys or its values). */
-function isStrongRefColumn(t: ColumnType): boolean {
-  return (t.key.refTable !== undefined && t.key.refType === "strong") || (t.value?.refTable !== undefined && t.value.refType === "strong");
+/**
+ * Calls `visit` with each strong reference of `row` (its column, the referenced table and uuid);
+ * stops at, and returns, the first message `visit` returns.
+ */
+function eachStrongRef(cols: readonly StrongColumn[], row: MutableRow | undefined, visit: (col: string, table: string, uuid: string) => string | undefined): string | undefined {
+  if (!row) return undefined;
+  for (const { col, keyRef, valRef } of cols) {
+    const d = row.columns.get(col);
+    if (d === undefined) continue;
+    if (d.kind === "set") {
+      if (keyRef === undefined) continue;
+      for (const a of d.items) {
+        const m = isUuidRef(a) ? visit(col, keyRef, a.uuid) : undefined;
+        if (m !== undefined) return m;
+      }
+    } else {
+      for (const [k, v] of d.entries) {
+        const m = (keyRef !== undefined && isUuidRef(k) ? visit(col, keyRef, k.uuid) : undefined) ?? (valRef !== undefined && isUuidRef(v) ? visit(col, valRef, v.uuid) : undefined);
+        if (m !== undefined) return m;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** How to read a database file. */
@@ -165,6 +181,8 @@ class Replayer {
   private readonly full: ReadonlySet<string> | undefined;
   /** For each table not built in full, the columns it keeps (its strong references). */
   private readonly partial = new Map<string, ReadonlySet<string>>();
+  /** Each table's strong-reference columns. */
+  private readonly strong = new Map<string, readonly StrongColumn[]>();
 
   constructor(schema: OvsdbSchema, file: string, full?: ReadonlySet<string>) {
     this.schema = schema;
@@ -172,7 +190,9 @@ class Replayer {
     this.full = full;
     for (const [name, ts] of schema.tables) {
       this.tables.set(name, new Map());
-      if (full !== undefined && !full.has(name)) this.partial.set(name, new Set([...ts.columns].filter(([, t]) => isStrongRefColumn(t)).map(([c]) => c)));
+      const strong = strongColumns(ts);
+      this.strong.set(name, strong);
+      if (full !== undefined && !full.has(name)) this.partial.set(name, new Set(strong.map((c) => c.col)));
     }
   }
 
@@ -198,9 +218,10 @@ class Replayer {
           continue;
         }
         if (!isObject(rjson)) return { code: "bad-transaction", message: `${tname} row ${uuid}: a row must be a JSON object or null` };
-        const columns = new Map(existing?.columns ?? []);
+        const columns = existing ? new Map(existing.columns) : new Map<string, Datum>();
         const kept = this.partial.get(tname);
-        for (const [col, cjson] of Object.entries(rjson)) {
+        for (const col in rjson) {
+          const cjson = rjson[col];
           const type = ts.columns.get(col);
           if (!type) return { code: "unknown-column", message: `${tname} row ${uuid}: unknown column "${col}" (not in the file's schema)` };
           if (kept !== undefined && !kept.has(col)) continue;
@@ -220,24 +241,26 @@ class Replayer {
   }
 
   private checkRefs(changed: Map<string, { table: string; before: MutableRow | undefined }>): { code: string; message: string } | undefined {
-    const bump = (uuid: string, by: number): void => {
-      const n = (this.refCount.get(uuid) ?? 0) + by;
-      if (n === 0) this.refCount.delete(uuid);
-      else this.refCount.set(uuid, n);
+    const refCount = this.refCount;
+    const down = (_c: string, _t: string, uuid: string): undefined => {
+      const n = (refCount.get(uuid) ?? 0) - 1;
+      if (n === 0) refCount.delete(uuid);
+      else refCount.set(uuid, n);
     };
+    const up = (_c: string, _t: string, uuid: string): undefined => void refCount.set(uuid, (refCount.get(uuid) ?? 0) + 1);
     for (const [uuid, { table, before }] of changed) {
-      const ts = this.schema.tables.get(table)!;
-      for (const [, , r] of strongRefs(ts, before)) bump(r, -1);
-      for (const [, , r] of strongRefs(ts, this.tables.get(table)!.get(uuid))) bump(r, 1);
+      const cols = this.strong.get(table)!;
+      eachStrongRef(cols, before, down);
+      eachStrongRef(cols, this.tables.get(table)!.get(uuid), up);
     }
     for (const [uuid, { table, before }] of changed) {
-      const ts = this.schema.tables.get(table)!;
       const after = this.tables.get(table)!.get(uuid);
-      for (const [col, refTable, r] of strongRefs(ts, after)) {
-        if (!this.tables.get(refTable)?.has(r)) return { code: "dangling-ref", message: `${table} row ${uuid} column ${col} refers to ${refTable} row ${r}, which does not exist` };
-      }
-      if (!after && before && (this.refCount.get(uuid) ?? 0) > 0) {
-        return { code: "dangling-ref", message: `deletes ${table} row ${uuid} while ${this.refCount.get(uuid)} strong reference(s) to it remain` };
+      const dangling = eachStrongRef(this.strong.get(table)!, after, (col, refTable, r) =>
+        this.tables.get(refTable)?.has(r) ? undefined : `${table} row ${uuid} column ${col} refers to ${refTable} row ${r}, which does not exist`,
+      );
+      if (dangling !== undefined) return { code: "dangling-ref", message: dangling };
+      if (!after && before && (refCount.get(uuid) ?? 0) > 0) {
+        return { code: "dangling-ref", message: `deletes ${table} row ${uuid} while ${refCount.get(uuid)} strong reference(s) to it remain` };
       }
     }
     return undefined;
