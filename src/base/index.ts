@@ -5,3 +5,4 @@ export * from "./bytes.js";
 export * from "./addr.js";
 export * from "./hash.js";
 export * from "./diag.js";
+export * from "./suggest.js";

@@ -12,6 +12,7 @@
  * Order: datapaths in model order; ingress then egress; table; priority descending; match text.
  */
 import type { Argv } from "yargs";
+import { unknownNameHint } from "../base/index.js";
 import { FLOWS } from "./commands.js";
 import type { CompiledNetwork, LogicalFlow } from "../compile/index.js";
 import { compilePhysical, stageTable } from "../compile/index.js";
@@ -33,7 +34,7 @@ function selected(c: CompiledNetwork, datapath: string | undefined): [string, re
   if (datapath === undefined) return all;
   const hit = all.filter(([name]) => name === datapath);
   if (hit.length === 0) {
-    throw new InputError([{ code: "flows.unknown-datapath", severity: "error", message: `no datapath named ${JSON.stringify(datapath)} (known: ${all.map(([n]) => n).join(", ") || "none"})` }]);
+    throw new InputError([{ code: "flows.unknown-datapath", severity: "error", message: `no datapath named ${JSON.stringify(datapath)}; ${unknownNameHint(datapath, all.map(([n]) => n), "datapaths", Infinity)}` }]);
   }
   return hit;
 }
@@ -71,7 +72,7 @@ export function registerFlowsCommand(parser: Argv, io: Io): void {
         const all = [...plan.value.chassis.values()].filter((ch) => !ch.remote);
         const chosen = argv.physical === "" ? all : all.filter((ch) => ch.name === argv.physical);
         if (chosen.length === 0) {
-          throw new InputError([{ code: "flows.unknown-chassis", severity: "error", message: `--physical ${argv.physical}: no chassis of that name in this zone (known: ${all.map((ch) => ch.name).join(", ") || "none"})` }]);
+          throw new InputError([{ code: "flows.unknown-chassis", severity: "error", message: `--physical ${argv.physical}: no chassis of that name in this zone; ${unknownNameHint(String(argv.physical), all.map((ch) => ch.name), "chassis", Infinity)}` }]);
         }
         for (const ch of chosen) {
           io.out(`# chassis ${ch.name}${ch.encap ? ` (${ch.encap.type} ${ch.encap.ip})` : ""}: bridge br-int\n`);

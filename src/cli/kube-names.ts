@@ -5,7 +5,7 @@
  * is not of these forms is a port name and passes through unchanged. Errors are usage errors
  * (InputError, exit 2) naming the option and the name.
  */
-import { error } from "../base/index.js";
+import { error, unknownNameHint } from "../base/index.js";
 import type { Scenario } from "../scenario/index.js";
 import { InputError } from "./capture-input.js";
 
@@ -29,8 +29,7 @@ export function kubePort(scenario: Scenario, option: string, name: string, code 
   if (!k) needManifests(name, code);
   const lsp = k.pods.get(name.slice(4));
   if (lsp === undefined) {
-    const known = [...k.pods.keys()];
-    throw bad(code, `${option} ${name}: no such pod (pods: ${known.slice(0, 8).join(", ")}${known.length > 8 ? ", ..." : ""})`);
+    throw bad(code, `${option} ${name}: no such pod; ${unknownNameHint(name, [...k.pods.keys()].map((p) => `pod/${p}`), "pods")}`);
   }
   return lsp;
 }

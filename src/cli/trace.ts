@@ -20,7 +20,7 @@
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { TRACE } from "./commands.js";
-import { cidrContains, error, formatIpv6, parseCidr, parseIpv4, parseIpv6, type Diagnostic } from "../base/index.js";
+import { cidrContains, error, formatIpv6, parseCidr, parseIpv4, parseIpv6, unknownNameHint, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, nodeHostConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import {
   DEFAULT_EXTERNAL_GATEWAY_MAC,
@@ -78,6 +78,13 @@ function portAddr(net: Network, name: string): PortAddr | undefined {
     return undefined;
   }
   return undefined;
+}
+
+/** Why `name` is no port the friendly form can send from or to, with the names that are close. */
+function noPortWithMac(net: Network, name: string): string {
+  if (net.switches.some((ls) => ls.ports.has(name))) return "the switch port has no MAC address";
+  const withMac = net.switches.toList().flatMap((ls) => ls.ports.keySeq().filter((p) => portAddr(net, p) !== undefined)).toArray();
+  return `no switch port of that name; ${unknownNameHint(name, withMac, "ports")}`;
 }
 
 function portWithIp(net: Network, ip: string): string | undefined {
@@ -149,7 +156,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
   const l4 = given.nd ? { ...given, ipv6: true } : given;
   const flag = given.nd ? "--nd" : "--ipv6";
   const src = portAddr(net, from);
-  if (!src) throw bad(`--from ${from}: no switch port of that name with a MAC address`);
+  if (!src) throw bad(`--from ${from}: ${noPortWithMac(net, from)}`);
   const srcSwitch = net.switches.find((s) => s.ports.has(from));
   let dstIp: string | undefined;
   let dstPort: string | undefined;
@@ -165,7 +172,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
     v6 = true;
   } else {
     const d = portAddr(net, to);
-    if (!d) throw bad(`--to ${to}: neither an IPv4 address nor a switch port with a MAC address (nor an IPv6 address)`);
+    if (!d) throw bad(`--to ${to}: neither an IP address nor a switch port with a MAC address (${noPortWithMac(net, to)})`);
     dstPort = to;
     if (l4.ipv6 && d.ip6 === undefined) throw bad(`--to ${to}: ${flag}, and ${to} has no IPv6 address`);
     v6 = (l4.ipv6 === true || !d.ip4 || !src.ip4) && d.ip6 !== undefined && src.ip6 !== undefined && !l4.arp;

@@ -23,7 +23,7 @@
  * cheap scan finds `$name` and `@name` references and match syntax is not checked. Validation
  * never stops at the first problem and never throws.
  */
-import { cidrIsNetwork, error, formatCidr, parseCidr, parseIpv4, parseIpv6, parseMac, type Cidr, type Diagnostic } from "../base/index.js";
+import { cidrIsNetwork, didYouMeanSuffix as hint, error, formatCidr, parseCidr, parseIpv4, parseIpv6, parseMac, type Cidr, type Diagnostic } from "../base/index.js";
 import type { List } from "immutable";
 import type { Acl, GatewayChassis, LoadBalancer, LogicalRouter, MacBinding, NatGateway, Network, NodeHost } from "./network.js";
 
@@ -218,7 +218,7 @@ export function validateNetwork(net: Network, opts: ValidateOptions = {}): Diagn
   for (const [pgName, pg] of net.portGroups) {
     const base = `portGroups[${pgName}]`;
     pg.ports.forEach((p, i) => {
-      if (!portOwner.has(p)) bad("dangling-port", `port group member "${p}" is no switch port`, [base, "ports", i]);
+      if (!portOwner.has(p)) bad("dangling-port", `port group member "${p}" is no switch port${hint(p, portOwner.keys())}`, [base, "ports", i]);
     });
     pg.acls.forEach((acl, i) => checkAcl(acl, [base, "acls", i]));
   }

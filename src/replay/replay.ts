@@ -39,7 +39,7 @@
  * Output (`--out`): a `PacketSink` receives each delivered packet's key; the frame written is the
  * captured frame rewritten to that key (flow/rewrite.ts), so payloads and unchanged headers stay.
  */
-import { error, type Diagnostic } from "../base/index.js";
+import { error, unknownNameHint, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
@@ -480,8 +480,7 @@ export class Replayer {
 export function injectAt(replayer: Replayer, port: string): Injector {
   const at = replayer.injectionFor(port);
   if (!at) {
-    const known = replayer.injectablePorts();
-    throw new ReplayError([error("usage.inject", `--inject ${port}: no such port bound to a chassis of the network (ports: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", ..." : ""})`)]);
+    throw new ReplayError([error("usage.inject", `--inject ${port}: no such port bound to a chassis of the network; ${unknownNameHint(port, replayer.injectablePorts(), "ports", 12)}`)]);
   }
   return { injections: [at], place: () => 0, unplaced: () => ({}) };
 }

@@ -23,7 +23,7 @@ import { loadKubeDirectory, loadKubeManifests } from "./kube/load.js";
 import { isOvsdbInput, loadOvsdbNetwork, type OvsdbSource } from "./ovsdb/index.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { error, fail, formatPath, ok, warning, type Diagnostic, type Loc, type Result } from "../base/index.js";
+import { didYouMeanSuffix as hint, error, fail, formatPath, ok, warning, type Diagnostic, type Loc, type Result } from "../base/index.js";
 import { parseExpr } from "../expr/index.js";
 import {
   Acl,
@@ -675,6 +675,14 @@ export function microflowInport(microflow: string): string | undefined {
 }
 
 /** `expectOptional`: a probe without `expect` is `unchecked` (probes files) rather than an error (scenarios). */
+/** Every switch port's name, for hints. */
+function switchPortNames(net: Network): string[] {
+  return net.switches
+    .valueSeq()
+    .flatMap((ls) => ls.ports.keySeq())
+    .toArray();
+}
+
 function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false): Probe[] {
   const out: Probe[] = [];
   const names = new Set<string>();
@@ -699,12 +707,12 @@ function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false
     let datapath = str(o.datapath);
     const inport = microflowInport(microflow);
     if (datapath !== undefined && !net.switches.has(datapath)) {
-      bad("dangling-datapath", `datapath "${datapath}" is no switch`, [...plain, "datapath"]);
+      bad("dangling-datapath", `datapath "${datapath}" is no switch${hint(datapath, net.switches.keys())}`, [...plain, "datapath"]);
       ok = false;
     } else if (inport !== undefined) {
       const owner = net.switches.find((ls) => ls.ports.has(inport));
       if (!owner) {
-        bad("dangling-port", `microflow inport "${inport}" is no switch port`, [...plain, "microflow"]);
+        bad("dangling-port", `microflow inport "${inport}" is no switch port${hint(inport, switchPortNames(net))}`, [...plain, "microflow"]);
         ok = false;
       } else if (datapath === undefined) datapath = owner.name;
       else if (owner.name !== datapath) {
@@ -746,7 +754,7 @@ function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false
     } else if (ex.output !== undefined) {
       asList(ex.output).forEach((port, j) => {
         if (typeof port === "string" && !net.switches.some((ls) => ls.ports.has(port))) {
-          bad("dangling-port", `expected output port "${port}" is no switch port`, [...plain, "expect", "output", j]);
+          bad("dangling-port", `expected output port "${port}" is no switch port${hint(port, switchPortNames(net))}`, [...plain, "expect", "output", j]);
           ok = false;
         }
       });

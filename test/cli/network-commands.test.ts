@@ -92,6 +92,36 @@ describe("ovnsim trace", () => {
   });
 });
 
+describe("a name that names nothing: the close names, else some of the known ones, exit 2", () => {
+  const net = join(SCEN, "kube-ovn-default.yaml");
+  const one = async (args: string[]): Promise<string> => {
+    const r = await cli(args);
+    expect(r.code, args.join(" ")).toBe(2);
+    expect(r.out).toBe("");
+    const lines = r.err.trimEnd().split("\n");
+    expect(lines, r.err).toHaveLength(1);
+    return lines[0]!;
+  };
+  it("trace: --from, --to, a datapath and a microflow's port", async () => {
+    expect(await one(["trace", net, "--from", "web-9.default", "--to", "8.8.8.8"])).toBe("ovnsim: error: --from web-9.default: no switch port of that name; did you mean web-1.default, web-2.default or web-3.default?");
+    expect(await one(["trace", net, "--from", "client", "--to", "8.8.8.8"])).toBe("ovnsim: error: --from client: no switch port of that name; did you mean client.default?");
+    expect(await one(["trace", net, "--from", "web-1.default", "--to", "clinet.default"])).toBe(
+      "ovnsim: error: --to clinet.default: neither an IP address nor a switch port with a MAC address (no switch port of that name; did you mean client.default?)",
+    );
+    expect(await one(["trace", net, "--from", "frontend", "--to", "8.8.8.8"])).toMatch(/^ovnsim: error: --from frontend: no switch port of that name; ports: web-1\.default, /);
+    expect(await one(["trace", net, "ovn-defualt", 'inport == "web-1.default"'])).toBe('ovnsim: error: no logical datapath named "ovn-defualt"; did you mean ovn-default?');
+    expect(await one(["trace", net, 'inport == "web-9" && ip4'])).toBe('ovnsim: error: the microflow names no logical port "web-9"; did you mean web-1.default, web-2.default or web-3.default?');
+    expect(await one(["trace", net, 'inport == "web-1.default" && ip4 && ip6'])).toMatch(/^ovnsim: error: the microflow matches no packet \(its fields contradict each other\): /);
+  });
+  it("trace: a port of another datapath than the one given", async () => {
+    const gw = join(SCEN, "gateway-nat.yaml");
+    expect(await one(["trace", gw, "inside-gr", 'inport == "vm-d1" && ip4'])).toBe('ovnsim: error: the microflow\'s port "vm-d1" is on datapath inside-dr, not inside-gr');
+  });
+  it("flows --datapath", async () => {
+    expect(await one(["flows", net, "--datapath", "ovn-defualt"])).toBe('ovnsim: error: no datapath named "ovn-defualt"; did you mean ovn-default?');
+  });
+});
+
 describe("ovnsim flows and export", () => {
   it("flows: lflow-list style with provenance, stable, and per datapath", async () => {
     const a = await cli(["flows", join(SCEN, "localnet-vlan.yaml")]);
@@ -134,7 +164,16 @@ describe("malformed scenarios: one line per problem with file:line:col, exit 2",
     ["yaml-syntax", "name: x\nswitches:\n  - name: [unclosed\n", [/bad\.yaml:\d+:\d+: error: /]],
     ["unknown-field", "name: x\nswitches:\n  - name: s1\n    colour: blue\n", [/bad\.yaml:4:5: error: .*colour/]],
     ["bad-cidr", "name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: p1, addresses: [\"00:00:00:00:00:01 10.0.0.300\"]}\n", [/bad\.yaml:5:32: switches\[s1\]\.ports\[p1\]\.addresses\[0\]: error: .*10\.0\.0\.300/]],
-    ["dangling", "name: x\nportGroups:\n  - {name: pg1, ports: [nope]}\n", [/bad\.yaml:3:25: portGroups\[pg1\]\.ports\[0\]: error: .*"nope" is no switch port/]],
+    ["dangling", "name: x\nportGroups:\n  - {name: pg1, ports: [nope]}\n", [/bad\.yaml:3:25: portGroups\[pg1\]\.ports\[0\]: error: .*"nope" is no switch port$/]],
+    [
+      "a typo in a port name",
+      'name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: web-1, addresses: ["00:00:00:00:00:01 10.0.0.1"]}\nportGroups:\n  - {name: pg1, ports: [wbe-1]}\nprobes:\n  - {name: p, microflow: \'inport == "web1" && ip4\', expect: {output: [web-2]}}\n',
+      [
+        /bad\.yaml:7:25: portGroups\[pg1\]\.ports\[0\]: error: port group member "wbe-1" is no switch port; did you mean web-1\?$/,
+        /bad\.yaml:9:26: error: microflow inport "web1" is no switch port; did you mean web-1\?$/,
+        /bad\.yaml:9:\d+: error: expected output port "web-2" is no switch port; did you mean web-1\?$/,
+      ],
+    ],
   ];
   it.each(cases)("%s", async (_name, text, expected) => {
     const dir = mkdtempSync(join(tmpdir(), "ovnsim-bad-"));

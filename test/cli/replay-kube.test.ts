@@ -80,7 +80,8 @@ describe("ovnsim replay --inject with Kubernetes names", () => {
 
   it("bad names exit 2 with one line naming --inject and the name", async () => {
     const cases: [string[], RegExp][] = [
-      [[NET, "--inject", "pod/default/nope"], /--inject pod\/default\/nope: no such pod \(pods: default\/pod-snat, /],
+      [[NET, "--inject", "pod/default/nope"], /--inject pod\/default\/nope: no such pod; pods: pod\/default\/pod-snat, /],
+      [[NET, "--inject", "pod/default/pod-snt"], /--inject pod\/default\/pod-snt: no such pod; did you mean pod\/default\/pod-snat\?$/m],
       [[NET, "--inject", "svc/default/web"], /--inject svc\/default\/web: names an address, not a port/],
       [[NET, "--inject", "node/kube-ovn-worker"], /--inject node\/kube-ovn-worker: names an address, not a port/],
       [[join(ROOT, "scenarios/kube-ovn-default.yaml"), "--inject", "pod/default/web-1"], /pod\/default\/web-1: Kubernetes names work only for networks built from Kube-OVN manifests/],
