@@ -31,8 +31,8 @@
  * Errors name the file, line and column, and what was expected; names are checked against the
  * network (the endpoints `networkEndpoints` finds), so a typo is caught before any packet.
  */
-import { LineCounter, isMap, isScalar, parseDocument, stringify, type Node } from "yaml";
-import { error, fail, formatIpv4, formatIpv6, ok, parseIpv4, parseIpv6, type Diagnostic, type Result } from "../base/index.js";
+import { LineCounter, isAlias, isMap, isScalar, parseDocument, stringify, type Node } from "yaml";
+import { error, fail, formatIpv4, unknownNameHint, formatIpv6, ok, parseIpv4, parseIpv6, type Diagnostic, type Result } from "../base/index.js";
 import { yamlMessage } from "../scenario/index.js";
 import type { Endpoint, MapChoices, MapPlan, PlanChoices } from "./map.js";
 
@@ -86,7 +86,6 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
   let unlisted: "auto" | "unmapped" = "auto";
   const pods = endpoints.filter((e) => e.kind === "pod");
   const named = (kind: string): string[] => endpoints.filter((e) => e.kind === kind).map((e) => e.name);
-  const someOf = (names: string[]): string => (names.length === 0 ? "none" : `${names.slice(0, 8).join(", ")}${names.length > 8 ? ", ..." : ""}`);
   for (const item of root.items) {
     const k = isScalar(item.key) ? String(item.key.value) : undefined;
     const v = item.value as Node | null;
@@ -105,14 +104,14 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
         const key = isScalar(e.key) ? String(e.key.value) : "";
         const val = isScalar(e.value) ? String(e.value.value ?? "") : undefined;
         if (val === undefined) {
-          diags.push(error("map.shape", `${k}.${key}: expected a name, not a ${e.value === null ? "missing value" : "collection"}`, at((e.value as Node | null) ?? (e.key as Node))));
+          diags.push(error("map.shape", `${k}.${key}: expected a name, not ${e.value === null ? "a missing value" : isAlias(e.value) ? "an alias (write the name itself)" : "a collection"}`, at((e.value as Node | null) ?? (e.key as Node))));
           continue;
         }
         if (k === "hosts") {
           const addr = canonicalAddr(key);
           if (addr === undefined) diags.push(error("map.host", `hosts: ${JSON.stringify(key)} is not an IPv4 or IPv6 address`, at(e.key as Node)));
           else if (hosts.has(addr)) diags.push(error("map.host", `hosts: ${JSON.stringify(key)} is listed twice (${addr})`, at(e.key as Node)));
-          else if (!pods.some((p) => p.name === val)) diags.push(error("map.pod", `hosts.${key}: ${JSON.stringify(val)} is not a pod of the network (pods: ${someOf(pods.map((p) => p.name))})`, at(e.value as Node)));
+          else if (!pods.some((p) => p.name === val)) diags.push(error("map.pod", `hosts.${key}: ${JSON.stringify(val)} is not a pod of the network; ${unknownNameHint(val, pods.map((p) => p.name), "pods")}`, at(e.value as Node)));
           else hosts.set(addr, val);
           continue;
         }
@@ -131,7 +130,7 @@ export function parseMapFile(text: string, file: string, endpoints: readonly End
           continue;
         }
         if (!endpoints.some((x) => x.kind === kind && x.name === name)) {
-          diags.push(error("map.endpoint", `servers.${key}: the network has no ${kind} ${JSON.stringify(name)} (${kind === "pod" ? "pods" : kind === "service" ? "services" : "external addresses"}: ${someOf(named(kind))})`, at(e.value as Node)));
+          diags.push(error("map.endpoint", `servers.${key}: the network has no ${kind} ${JSON.stringify(name)}; ${unknownNameHint(name, named(kind), kind === "pod" ? "pods" : kind === "service" ? "services" : "external addresses")}`, at(e.value as Node)));
           continue;
         }
         servers.set(client !== undefined ? `${client} -> ${server}` : server, name);

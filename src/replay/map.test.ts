@@ -983,7 +983,9 @@ describe("mapping files", () => {
       ["map.unlisted", 10, 11],
       ["map.shape", 11, 1],
     ]);
-    expect(r.diags[2]!.message).toMatch(/"web-9.default" is not a pod of the network \(pods: web-1.default, /);
+    expect(r.diags[2]!.message).toMatch(/"web-9.default" is not a pod of the network; did you mean web-1\.default, web-2\.default or web-3\.default\?$/);
+    const alias = parseMapFile("hosts:\n  10.0.0.1: &p web-1.default\n  10.0.0.2: *p\n", "m.yaml", n.endpoints);
+    expect(alias.ok ? [] : alias.diags.map((d) => [d.message, d.loc?.line])).toEqual([["hosts.10.0.0.2: expected a name, not an alias (write the name itself)", 3]]);
     expect(r.diags.every((d) => !d.message.includes("\n"))).toBe(true);
     const syntax = parseMapFile("hosts:\n  a: [b\n", "m.yaml", n.endpoints);
     expect(syntax.ok ? [] : syntax.diags.map((d) => d.code)).toEqual(["map.yaml-syntax"]);

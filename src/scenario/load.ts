@@ -112,6 +112,10 @@ function isNull(node: unknown): boolean {
 /** Checks `node` against `type`; returns the plain value, or undefined (with a diagnostic) when it does not fit. */
 function checkNode(ctx: ShapeCtx, raw: unknown, type: FieldType, path: Path, what: string): unknown {
   const node = (isAlias(raw) ? raw.resolve(ctx.doc) : raw) as Node | null | undefined;
+  if (isAlias(raw) && node === undefined) {
+    shapeError(ctx, "yaml", `${what}: the alias *${raw.source} names no anchor (&${raw.source} must come before it)`, raw);
+    return undefined;
+  }
   ctx.locs.set(path, locOf(ctx, node));
   const wrong = (): undefined => {
     shapeError(ctx, "wrong-type", `${what} must be ${describeType(type)}`, node);

@@ -257,7 +257,7 @@ describe("ovnsim replay", () => {
     expect(r.out).toBe("");
     const lines = r.err.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/bad-map\.yaml:\d+:\d+: error: hosts\.10\.16\.0\.\d+: "no-such-pod" is not a pod of the network \(pods: /);
+    expect(lines[0]).toMatch(/bad-map\.yaml:\d+:\d+: error: hosts\.10\.16\.0\.\d+: "no-such-pod" is not a pod of the network; pods: /);
     expect(lines[1]).toMatch(/bad-map\.yaml:\d+:3: error: servers: "not-an-address" is not a trace server/);
     // With workers, which find the problem themselves: the same lines, and no --out directory left.
     const w = await ovnsim(["replay", NET, capture, "--map", bad, "--workers", "2", "--out", join(tmp, "bad-map-out", "dir")]);

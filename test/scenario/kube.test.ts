@@ -143,6 +143,13 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
     ["a node address that is a number", `apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.12}, {type: InternalIP, address: 12345}]}\n`, /^m\.yaml:\d+:1: Node\/n2: status\.addresses\[1\]\.address 12345: expected a string$/],
     ["an InternalIP that is no address", `apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.12}, {type: InternalIP, address: "fd00::zz"}]}\n`, /^m\.yaml:\d+:1: Node\/n2: status\.addresses\[1\]\.address "fd00::zz": expected an IPv4 or IPv6 address \(an InternalIP\)$/],
     ["a node address type that is a number", `apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus: {addresses: [{type: 7, address: 192.168.0.12}]}\n`, /^m\.yaml:\d+:1: Node\/n2: status\.addresses\[0\]\.type 7: expected a string \(InternalIP, ExternalIP, Hostname, \.\.\.\)$/],
+    ["an alias without its anchor", `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: *n1}\n`, /^m\.yaml:9:18: the alias \*n1 names no anchor \(&n1 must come before it\)$/],
+    [
+      "an alias bomb",
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  a: &a [x, x, x, x, x, x, x, x, x]\n  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n  d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n  e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n`,
+      /^m\.yaml:6:1: the document's aliases expand to more than 1000 nodes; expected manifests, not a YAML alias bomb$/,
+    ],
+    ["a mapping key that is a collection", `apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {{app: web}: x}}\nspec: {nodeName: n1}\n`, /^m\.yaml:8:30: a mapping key that is a collection; expected a name$/],
     ["a spec that is no mapping", `apiVersion: kubeovn.io/v1\nkind: Vpc\nmetadata: {name: v1}\nspec: [1]\n`, /^m\.yaml:\d+:1: Vpc\/v1: spec \[1\]: expected a mapping$/],
     [
       "a Service's ClusterIP, port and protocol",

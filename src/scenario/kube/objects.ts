@@ -17,7 +17,7 @@
  * Errors carry `file:line:col` of the document (or of the offending node) and never stop the
  * reading of the other documents.
  */
-import { LineCounter, isMap, isSeq, parseAllDocuments, type Node } from "yaml";
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from "yaml";
 import { error, type Diagnostic, type Loc } from "../../base/index.js";
 import { resourceName, type KubeObject, type Plain } from "./types.js";
 import { crdSpecProblems, stringMapProblems } from "./validate.js";
@@ -41,6 +41,40 @@ function strMap(v: unknown): Record<string, string> {
 
 function plain(v: unknown): Plain {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {};
+}
+
+/** Alias expansions allowed in one document: far more than manifests use, far fewer than an alias bomb makes. */
+const MAX_ALIAS_EXPANSIONS = 1000;
+
+/**
+ * The plain value of a parsed document, or undefined (reported) when an alias names no anchor, a
+ * mapping key is a collection (no Kubernetes object has one; the YAML library would print a warning
+ * and turn it into text), or when its aliases would expand beyond `MAX_ALIAS_EXPANSIONS` nodes (a
+ * YAML "billion laughs" document would otherwise take all memory).
+ */
+function documentValue(doc: Document.Parsed, report: (message: string, node: Node | null) => void): Plain | undefined {
+  let ok = true;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) === undefined) {
+        report(`the alias *${alias.source} names no anchor (&${alias.source} must come before it)`, alias as unknown as Node);
+        ok = false;
+      }
+    },
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        report("a mapping key that is a collection; expected a name", pair.key as Node);
+        ok = false;
+      }
+    },
+  });
+  if (!ok) return undefined;
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS }) as Plain;
+  } catch {
+    report(`the document's aliases expand to more than ${MAX_ALIAS_EXPANSIONS} nodes; expected manifests, not a YAML alias bomb`, doc.contents as Node | null);
+    return undefined;
+  }
 }
 
 /** Parses every document of `text`; `file` names it in locations. */
@@ -69,7 +103,8 @@ export function parseManifests(text: string, file: string): { objects: KubeObjec
       diags.push(error("kube.not-object", "a manifest document must be a mapping with apiVersion, kind and metadata", { loc: locOf(root) }));
       continue;
     }
-    const value = doc.toJS() as Plain;
+    const value = documentValue(doc, (m, node) => diags.push(error("kube.yaml", m, { loc: locOf(node, root.range?.[0]) })));
+    if (value === undefined) continue;
     const items: { v: Plain; node: Node }[] = [];
     if (value.kind === "List" && Array.isArray(value.items)) {
       const seq = root.get("items", true);
