@@ -13,7 +13,13 @@ export interface Io {
   readonly stdin?: NodeJS.ReadableStream;
 }
 
+/**
+ * The process's streams. A reader that goes away before the output ends (`ovnsim pcap dump x |
+ * head`) ends the command quietly with exit code 0, as a Unix filter ends on SIGPIPE, instead of
+ * Node's unhandled EPIPE error with its stack.
+ */
 export function processIo(): Io {
+  quietOnClosedPipe();
   return {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
@@ -21,6 +27,19 @@ export function processIo(): Io {
     errIsTty: Boolean(process.stderr.isTTY),
     stdin: process.stdin,
   };
+}
+
+let watchingPipes = false;
+
+function quietOnClosedPipe(): void {
+  if (watchingPipes) return;
+  watchingPipes = true;
+  for (const s of [process.stdout, process.stderr]) {
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
 }
 
 /** A capturing `Io` for tests. */

@@ -1,6 +1,7 @@
 /**
  * The `ovnsim` command line: yargs commands, and the only place that turns diagnostics into text
- * and exit codes (0 success, 1 a check failed, 2 bad input or usage).
+ * and exit codes (0 success, 1 a check failed, 2 bad input or usage, 70 an internal error: an
+ * exception no command expected, printed as one line, with its stack when OVNSIM_DEBUG is set).
  *
  * `run()` takes the arguments and an output sink and returns the exit code, so tests drive the CLI
  * in-process; `bin/ovnsim.js` calls it with the real process streams.
@@ -15,6 +16,9 @@ import { VERSION } from "./version.js";
 
 /** A usage error found while parsing the command line (before any command runs). */
 class ParseFailure extends UsageError {}
+
+/** The exit code of an unexpected exception (BSD sysexits' EX_SOFTWARE). */
+export const INTERNAL_ERROR = 70;
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
@@ -71,7 +75,11 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       for (const d of diags) io.err(`ovnsim: ${formatDiagnostic(d)}\n`);
       return 2;
     }
-    throw e;
+    // Anything else is a fault of ovnsim's, not of the input: one line, and the stack only when asked.
+    const err = e instanceof Error ? e : new Error(String(e));
+    io.err(`ovnsim: internal error: ${err.message.replace(/\n\s*/g, " ")} (a bug in ovnsim; OVNSIM_DEBUG=1 prints where)\n`);
+    if (process.env.OVNSIM_DEBUG) io.err(`${err.stack ?? ""}\n`);
+    return INTERNAL_ERROR;
   }
   return exitCode;
 }

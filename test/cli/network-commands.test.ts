@@ -2,6 +2,7 @@
  * `ovnsim trace`, `flows` and `export` on the bundled scenarios, in-process; malformed scenario files
  * end every command with one line per problem (file:line:col) and exit code 2.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,8 +10,11 @@ import { describe, expect, it } from "vitest";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { parseMinimalTrace, verdictOf } from "../../src/ovn/index.js";
+import { PcapWriter } from "../../src/pcap/index.js";
+import { testDir } from "../temp-dir.js";
 
-const SCEN = resolve(import.meta.dirname, "../../scenarios");
+const ROOT = resolve(import.meta.dirname, "../..");
+const SCEN = join(ROOT, "scenarios");
 
 async function cli(args: string[]) {
   const io = memoryIo();
@@ -122,6 +126,53 @@ describe("a name that names nothing: the close names, else some of the known one
   });
 });
 
+describe("a reader that goes away", () => {
+  it("ends the command quietly with exit code 0 (ovnsim pcap dump | head)", async () => {
+    // 50,000 packets: megabytes of text, far more than a pipe holds, written line by line.
+    const w = new PcapWriter();
+    const frame = new Uint8Array(60);
+    frame.set([0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x06]);
+    for (let i = 0; i < 50_000; i++) w.writePacket(i, 0, frame);
+    const file = join(testDir("epipe"), "many.pcap");
+    writeFileSync(file, w.toBytes());
+    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "pcap", "dump", file], { stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d: Buffer) => void (err += d.toString()));
+    let got = 0;
+    child.stdout.on("data", (d: Buffer) => {
+      got += d.length;
+      child.stdout.destroy(); // as head does after its first lines
+    });
+    const code = await new Promise<number | null>((res) => child.on("close", (c) => res(c)));
+    expect(got).toBeGreaterThan(0);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+  }, 60_000);
+});
+
+describe("an exception no command expected", () => {
+  it("is one line saying it is a bug, exit 70; OVNSIM_DEBUG=1 adds the stack", async () => {
+    const failing = (): ReturnType<typeof memoryIo> => {
+      const io = memoryIo();
+      return { ...io, out: () => void (() => { throw new TypeError("write EPIPE\n  on stdout"); })() };
+    };
+    const net = join(SCEN, "kube-ovn-default.yaml");
+    const io = failing();
+    expect(await run(["flows", net], io)).toBe(70);
+    expect(io.stderr()).toBe("ovnsim: internal error: write EPIPE on stdout (a bug in ovnsim; OVNSIM_DEBUG=1 prints where)\n");
+    const before = process.env.OVNSIM_DEBUG;
+    process.env.OVNSIM_DEBUG = "1";
+    try {
+      const dbg = failing();
+      expect(await run(["flows", net], dbg)).toBe(70);
+      expect(dbg.stderr()).toMatch(/^ovnsim: internal error: write EPIPE on stdout .*\nTypeError: write EPIPE\n {2}on stdout\n {4}at /);
+    } finally {
+      if (before === undefined) delete process.env.OVNSIM_DEBUG;
+      else process.env.OVNSIM_DEBUG = before;
+    }
+  });
+});
+
 describe("ovnsim flows and export", () => {
   it("flows: lflow-list style with provenance, stable, and per datapath", async () => {
     const a = await cli(["flows", join(SCEN, "localnet-vlan.yaml")]);
@@ -165,6 +216,7 @@ describe("malformed scenarios: one line per problem with file:line:col, exit 2",
     ["unknown-field", "name: x\nswitches:\n  - name: s1\n    colour: blue\n", [/bad\.yaml:4:5: error: .*colour/]],
     ["bad-cidr", "name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: p1, addresses: [\"00:00:00:00:00:01 10.0.0.300\"]}\n", [/bad\.yaml:5:32: switches\[s1\]\.ports\[p1\]\.addresses\[0\]: error: .*10\.0\.0\.300/]],
     ["dangling", "name: x\nportGroups:\n  - {name: pg1, ports: [nope]}\n", [/bad\.yaml:3:25: portGroups\[pg1\]\.ports\[0\]: error: .*"nope" is no switch port$/]],
+    ["an alias without its anchor", "name: x\nswitches:\n  - name: *s1\n", [/bad\.yaml:3:11: error: switch field "name": the alias \*s1 names no anchor \(&s1 must come before it\)$/]],
     [
       "a typo in a port name",
       'name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: web-1, addresses: ["00:00:00:00:00:01 10.0.0.1"]}\nportGroups:\n  - {name: pg1, ports: [wbe-1]}\nprobes:\n  - {name: p, microflow: \'inport == "web1" && ip4\', expect: {output: [web-2]}}\n',
