@@ -88,3 +88,9 @@ export function didYouMeanSuffix(name: string, known: Iterable<string>): string 
   const d = didYouMean(name, known);
   return d === undefined ? "" : `; ${d}`;
 }
+
+/** `<label>: a, b, c`, every known name, after `did you mean ...? ` when some are close to `name`. */
+export function allKnownHint(name: string, known: readonly string[], label = "known"): string {
+  const d = didYouMean(name, known);
+  return `${d === undefined ? "" : `${d} `}${label}: ${known.join(", ")}`;
+}

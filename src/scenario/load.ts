@@ -23,7 +23,7 @@ import { loadKubeDirectory, loadKubeManifests } from "./kube/load.js";
 import { isOvsdbInput, loadOvsdbNetwork, type OvsdbSource } from "./ovsdb/index.js";
 import { List, OrderedMap } from "immutable";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { didYouMeanSuffix as hint, error, fail, formatPath, ok, warning, type Diagnostic, type Loc, type Result } from "../base/index.js";
+import { allKnownHint, didYouMeanSuffix as hint, error, fail, formatPath, ok, warning, type Diagnostic, type Loc, type Result } from "../base/index.js";
 import { parseExpr } from "../expr/index.js";
 import {
   Acl,
@@ -186,10 +186,14 @@ function checkObject(ctx: ShapeCtx, node: Node, spec: ObjectSpec, path: Path, wh
   const allowed = Object.keys(spec.fields);
   for (const pair of node.items) {
     const key = pair.key as Node | null;
-    const k = isScalar(key) ? String(key.value) : "";
+    if (!isScalar(key)) {
+      shapeError(ctx, "unknown-field", `a key of ${spec.name} must be a field name, not a collection; allowed: ${allowed.join(", ")}`, key);
+      continue;
+    }
+    const k = String(key.value);
     const f = spec.fields[k];
     if (!f) {
-      shapeError(ctx, "unknown-field", `unknown field "${k}" in ${spec.name}; allowed: ${allowed.join(", ")}`, key);
+      shapeError(ctx, "unknown-field", `unknown field "${k}" in ${spec.name}; ${allKnownHint(k, allowed, "allowed")}`, key);
       continue;
     }
     if (isNull(pair.value)) continue;

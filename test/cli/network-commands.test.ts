@@ -216,6 +216,7 @@ describe("malformed scenarios: one line per problem with file:line:col, exit 2",
     ["unknown-field", "name: x\nswitches:\n  - name: s1\n    colour: blue\n", [/bad\.yaml:4:5: error: .*colour/]],
     ["bad-cidr", "name: x\nswitches:\n  - name: s1\n    ports:\n      - {name: p1, addresses: [\"00:00:00:00:00:01 10.0.0.300\"]}\n", [/bad\.yaml:5:32: switches\[s1\]\.ports\[p1\]\.addresses\[0\]: error: .*10\.0\.0\.300/]],
     ["dangling", "name: x\nportGroups:\n  - {name: pg1, ports: [nope]}\n", [/bad\.yaml:3:25: portGroups\[pg1\]\.ports\[0\]: error: .*"nope" is no switch port$/]],
+    ["a collection as a key", "name: x\nswitches:\n  - {name: s1, [a]: b}\n", [/bad\.yaml:3:16: error: a key of switch must be a field name, not a collection; allowed: name, ports, /]],
     ["an alias without its anchor", "name: x\nswitches:\n  - name: *s1\n", [/bad\.yaml:3:11: error: switch field "name": the alias \*s1 names no anchor \(&s1 must come before it\)$/]],
     [
       "a typo in a port name",

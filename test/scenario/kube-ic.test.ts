@@ -256,7 +256,7 @@ describe("invalid OVN-IC manifests name the resource and exit 2", () => {
   const install = (spec: string): string => `apiVersion: ovnsim.io/v1\nkind: InstallConfig\nmetadata: {name: install}\nspec: {${spec}}\n`;
   const oneZone: [string, string, RegExp][] = [
     ["not in kube-system", cm(ok, "default"), /ConfigMap\/default\/ovn-ic-config: kube-ovn-controller reads ovn-ic-config from namespace kube-system only/],
-    ["an unknown key", cm(`${ok}, autoroute: "true"`), /ConfigMap\/kube-system\/ovn-ic-config: unknown key autoroute \(known: enable-ic, /],
+    ["an unknown key", cm(`${ok}, autoroute: "true"`), /ConfigMap\/kube-system\/ovn-ic-config: unknown key autoroute \(did you mean auto-route\? known: enable-ic, /],
     ["a value that is not a string", cm(ok.replace('enable-ic: "true"', "enable-ic: true")), /ConfigMap\/kube-system\/ovn-ic-config: data\.enable-ic true: expected a string \(quote it: "true"\)$/],
     ["enable-ic neither true nor false", cm(ok.replace('enable-ic: "true"', 'enable-ic: "yes"')), /ConfigMap\/kube-system\/ovn-ic-config: enable-ic "yes": expected "true" or "false"/],
     ["no az-name", cm(ok.replace("az-name: az1, ", "")), /ConfigMap\/kube-system\/ovn-ic-config: az-name is required/],

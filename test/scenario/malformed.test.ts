@@ -31,8 +31,8 @@ switches:
       - {name: a, adresses: ["00:00:00:00:00:01 10.0.0.1"]}
 `,
     expected: [
-      ['unknown-field.yaml:4:5: error: unknown field "prots" in switch; allowed: name, ports, acls, loadBalancers, otherConfig, tunnelKey, externalIds', "prots"],
-      ['unknown-field.yaml:6:19: error: unknown field "adresses" in port; allowed: name, type, addresses, portSecurity, options, tag, chassis, enabled, tunnelKey, externalIds', "adresses"],
+      ['unknown-field.yaml:4:5: error: unknown field "prots" in switch; did you mean ports? allowed: name, ports, acls, loadBalancers, otherConfig, tunnelKey, externalIds', "prots"],
+      ['unknown-field.yaml:6:19: error: unknown field "adresses" in port; did you mean addresses? allowed: name, type, addresses, portSecurity, options, tag, chassis, enabled, tunnelKey, externalIds', "adresses"],
     ],
   },
   "bad-cidr": {

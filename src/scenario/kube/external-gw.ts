@@ -70,7 +70,7 @@
  * talk on their switch and are not affected; so are pods without the annotations.
  */
 import { List, OrderedMap } from "immutable";
-import { parseIpv4 } from "../../base/index.js";
+import { allKnownHint, parseIpv4 } from "../../base/index.js";
 import { LogicalSwitch, MacBinding, Nat, ProviderNetwork, RouterPolicy, StaticRoute, UnderlayGateway, type Network } from "../../model/index.js";
 import { formatSubnet, inSubnet, parseIpv4Cidr, type Ipv4Subnet, type MacGenerator } from "./ipam.js";
 import { externalGatewayNodes, externalRouterPort, externalSwitchPort, planExternal, type ExternalPlan, type NatSubnet } from "./ovn-nat.js";
@@ -152,7 +152,7 @@ function readConfig(objs: readonly KubeObject[], bad: (o: KubeObject, msg: strin
     bad(o, msg);
   };
   for (const [k, v] of Object.entries(raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {})) {
-    if (!KEYS.includes(k)) fail(`data.${k}: not a key Kube-OVN reads (known: ${KEYS.join(", ")})`);
+    if (!KEYS.includes(k)) fail(`data.${k}: not a key Kube-OVN reads (${allKnownHint(k, KEYS)})`);
     else if (typeof v !== "string") ok = false; // reported where the manifests are read (objects.ts)
     else data[k] = v.trim();
   }

@@ -90,7 +90,7 @@
  * prefix. Nothing here throws on bad input.
  */
 import { List, OrderedMap } from "immutable";
-import { error, formatIpv4, hashAdd, hashFinish, type Diagnostic } from "../../base/index.js";
+import { allKnownHint, error, formatIpv4, hashAdd, hashFinish, type Diagnostic } from "../../base/index.js";
 import { Chassis, Encap, GatewayChassis, LogicalSwitch, RouterPolicy, RouterPort, StaticRoute, SwitchPort, type Network } from "../../model/index.js";
 import { MacGenerator, formatSubnet, inSubnet, parseIpv4Cidr, type Ipv4Subnet } from "./ipam.js";
 import { readSettings } from "./settings.js";
@@ -177,7 +177,7 @@ export function readIcConfig(objs: readonly KubeObject[]): { config: IcConfig | 
     let broken = false;
     for (const [k, v] of Object.entries(data)) {
       if (!(KEYS as readonly string[]).includes(k)) {
-        bad(`unknown key ${k} (known: ${KEYS.join(", ")})`);
+        bad(`unknown key ${k} (${allKnownHint(k, KEYS)})`);
         broken = true;
       } else if (typeof v !== "string") {
         broken = true; // reported where the manifests are read (objects.ts)

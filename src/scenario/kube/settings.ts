@@ -13,7 +13,7 @@
  * database container's start-ic-db.sh uses). Unknown keys are errors, so a typo does
  * not silently fall back to a default.
  */
-import { error, parseCidr, type Diagnostic } from "../../base/index.js";
+import { allKnownHint, error, parseCidr, type Diagnostic } from "../../base/index.js";
 import { resourceName, type KubeObject } from "./types.js";
 
 export const DEFAULT_SETTINGS = {
@@ -58,7 +58,7 @@ export function readSettings(objs: readonly KubeObject[]): { settings: Settings;
   if (c) {
     for (const [k, v] of Object.entries(c.spec)) {
       if (!(k in DEFAULT_SETTINGS)) {
-        diags.push(error("kube.install-config", `${resourceName(c)}: unknown setting ${k} (known: ${Object.keys(DEFAULT_SETTINGS).join(", ")})`, { loc: c.loc }));
+        diags.push(error("kube.install-config", `${resourceName(c)}: unknown setting ${k} (${allKnownHint(k, Object.keys(DEFAULT_SETTINGS))})`, { loc: c.loc }));
         continue;
       }
       if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
