@@ -46,13 +46,14 @@ export function closestNames(name: string, known: Iterable<string>, max = 3): st
   // Path-like names (`pod/NS/NAME`) share most of their text: the limit comes from the last part.
   const last = typed.slice(typed.lastIndexOf("/") + 1).length;
   const limit = Math.min(last <= 10 ? 2 : 3, Math.floor((last - 1) / 2));
+  // A name typed without its namespace (`web-9` for `web-1.default`) is also held to as many
+  // leading dot-separated parts of each known name.
+  const parts = typed.split(".").length;
   const scored: { name: string; score: number; order: number }[] = [];
   let order = 0;
   for (const k of known) {
     const lower = k.toLowerCase();
     const prefix = typed.length > 0 && lower.length > typed.length && lower.startsWith(typed) && SEPARATORS.includes(lower[typed.length]!);
-    // A name typed without its namespace (`web-9` for `web-1.default`): its leading parts.
-    const parts = typed.split(".").length;
     const head = lower.split(".").slice(0, parts).join(".");
     const score = Math.min(prefix ? 1 : Infinity, editDistance(typed, lower, limit), head !== lower ? editDistance(typed, head, limit) : Infinity);
     if (score <= limit && lower !== typed) scored.push({ name: k, score, order: order++ });
@@ -74,7 +75,7 @@ export function didYouMean(name: string, known: Iterable<string>): string | unde
 /**
  * What to say after "no such X": `did you mean A or B?` when known names are close to `name`,
  * else `<what>: a, b, ...` listing the first `show` known names (and how many there are in all),
- * or `there are none`.
+ * or `there are no <what>`.
  */
 export function unknownNameHint(name: string, known: readonly string[], what: string, show = 8): string {
   const close = didYouMean(name, known);

@@ -75,7 +75,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
       for (const d of diags) io.err(`ovnsim: ${formatDiagnostic(d)}\n`);
       return 2;
     }
-    // Anything else is a fault of ovnsim's, not of the input: one line, and the stack only when asked.
+    // Anything else is a fault of ovnsim's, not of the input: one line, the stack only when asked.
     const err = e instanceof Error ? e : new Error(String(e));
     io.err(`ovnsim: internal error: ${err.message.replace(/\n\s*/g, " ")} (a bug in ovnsim; OVNSIM_DEBUG=1 prints where)\n`);
     if (process.env.OVNSIM_DEBUG) io.err(`${err.stack ?? ""}\n`);

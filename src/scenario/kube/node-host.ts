@@ -37,10 +37,10 @@
  * - `--random-fully` on: kube-ovn-cni adds it when the node's iptables supports it (1.6.2 and
  *   later, every supported distribution).
  * - Errors: a `node:ip` whose ip is not an IPv4 address, a SVC_CIDR entry that is not a CIDR (a
- *   `natOutgoing` that is not a boolean is one where the manifests are read). IPv6 (`ovn60*`) is not mapped: build.ts passes only the
- *   subnets with an IPv4 CIDR, and of a dual-stack one its IPv4 half, so a dual-stack cluster's
- *   hosts handle its IPv4 traffic alone (the host model drops an IPv6 packet from ovn0 as
- *   `not-ipv4`, and a trace says so).
+ *   `natOutgoing` that is not a boolean is one where the manifests are read). IPv6 (`ovn60*`) is
+ *   not mapped: build.ts passes only the subnets with an IPv4 CIDR, and of a dual-stack one its
+ *   IPv4 half, so a dual-stack cluster's hosts handle its IPv4 traffic alone (the host model
+ *   drops an IPv6 packet from ovn0 as `not-ipv4`, and a trace says so).
  */
 import { List, OrderedMap } from "immutable";
 import { error, formatIpv4, parseCidr, parseIpv4, type Diagnostic } from "../../base/index.js";

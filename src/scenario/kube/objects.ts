@@ -43,7 +43,7 @@ function plain(v: unknown): Plain {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Plain) : {};
 }
 
-/** Alias expansions allowed in one document: far more than manifests use, far fewer than an alias bomb makes. */
+/** Alias expansions allowed in a document: more than manifests use, fewer than an alias bomb. */
 const MAX_ALIAS_EXPANSIONS = 1000;
 
 /**

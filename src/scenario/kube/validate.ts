@@ -7,10 +7,10 @@
  * quietly change the network built.
  *
  * Checked: the types of Kube-OVN resources' specs (`crdSpecProblems`), Subnet specs
- * (`checkSubnetSpec`, `readAllowSubnets`), Vpc routes (`vpcRouteProblems`),
- * Services, Endpoints and EndpointSlices (`serviceProblems`), Pods (`podProblems`), Nodes'
- * addresses (`nodeProblems`), and string maps
- * (labels, annotations, ConfigMap data, selectors: `stringMapProblems`).
+ * (`checkSubnetSpec`, `readAllowSubnets`), Vpc routes (`vpcRouteProblems`), Services, Endpoints
+ * and EndpointSlices (`serviceProblems`), Pods (`podProblems`), Nodes' addresses
+ * (`nodeProblems`), and string maps (labels, annotations, ConfigMap data, selectors:
+ * `stringMapProblems`).
  */
 import { parseCidr, parseIpv4, parseIpv6 } from "../../base/index.js";
 import type { KubeObject } from "./types.js";
@@ -23,8 +23,13 @@ export function stringMapProblems(where: string, m: unknown): string[] {
   if (m === undefined || m === null) return [];
   if (typeof m !== "object" || Array.isArray(m)) return [`${where}: expected a mapping of strings`];
   const out: string[] = [];
-  for (const [k, x] of Object.entries(m)) if (typeof x !== "string") out.push(`${where}.${k} ${JSON.stringify(x)}: expected a string (quote it: "${String(x)}")`);
+  for (const [k, x] of Object.entries(m)) if (typeof x !== "string") out.push(notAString(`${where}.${k}`, x));
   return out;
+}
+
+/** `<at> <value>: expected a string`, with the quoted form to write when the value is a scalar. */
+function notAString(at: string, v: unknown): string {
+  return `${at} ${JSON.stringify(v)}: expected a string${typeof v !== "object" ? ` (quote it: "${String(v)}")` : ""}`;
 }
 
 /** A spec field's type in a Kube-OVN CRD's schema, as the API server checks it. */
@@ -86,8 +91,9 @@ function fieldProblems(where: string, fields: Readonly<Record<string, FieldType>
       else v.forEach((x: Readonly<Record<string, unknown>>, i) => fieldProblems(`${at}[${i}]`, type.listOf, x, out));
       continue;
     }
-    const ok = type === "list of strings" ? Array.isArray(v) && v.every((x) => typeof x === "string") : typeof v === type;
-    if (!ok) out.push(`${at} ${JSON.stringify(v)}: expected a ${type}${type === "string" && typeof v !== "object" ? ` (quote it: "${String(v)}")` : ""}`);
+    if (type === "string") {
+      if (typeof v !== "string") out.push(notAString(at, v));
+    } else if (type === "list of strings" ? !Array.isArray(v) || !v.every((x) => typeof x === "string") : typeof v !== type) out.push(`${at} ${JSON.stringify(v)}: expected a ${type}`);
   }
 }
 
@@ -125,9 +131,9 @@ const SERVICE_PROTOCOLS = ["TCP", "UDP", "SCTP"];
 /**
  * What the API server refuses in the parts of a Service, Endpoints or EndpointSlice that ovnsim
  * reads, one message per problem: ClusterIPs that are not addresses (or `None`), ports that are not
- * 1..65535, port names that are not strings, protocols other than TCP, UDP and SCTP (upper case, as Kubernetes spells them), a
- * targetPort that is neither a port number nor a name, a selector value that is not a string,
- * endpoint addresses that are not addresses.
+ * 1..65535, port names that are not strings, protocols other than TCP, UDP and SCTP (upper case,
+ * as Kubernetes spells them), a targetPort that is neither a port number nor a name, a selector
+ * value that is not a string, endpoint addresses that are not addresses.
  * Without this such a Service would get no VIP, and a trace to it would say nothing of why.
  */
 export function serviceProblems(o: KubeObject): string[] {
