@@ -212,6 +212,49 @@ status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
   });
 });
 
+describe("warnings go with the network: the load succeeds and the CLI prints them", () => {
+  const node = `apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.11}]}\n`;
+  const pod = (name: string, port = "http"): string => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, labels: {app: web}}\nspec: {nodeName: n1, containers: [{name: c, ports: [{name: ${port}, containerPort: 8080}]}]}\n`;
+  const svc = (spec: string): string => `---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {clusterIP: 10.96.0.20, ${spec}}\n`;
+  const warnings = (text: string): string[] => {
+    const r = loadNetworkText(text, "m.yaml");
+    expect(r.ok, r.ok ? "" : r.diags.map((d) => d.message).join("\n")).toBe(true);
+    return r.ok ? (r.value.warnings ?? []).map((w) => `${w.loc?.line}: ${w.message}`) : [];
+  };
+  const vips = (text: string): string[] => {
+    const r = loadNetworkText(text, "m.yaml");
+    return r.ok ? r.value.network.loadBalancers.valueSeq().flatMap((lb) => lb.vips.keySeq()).toArray() : [];
+  };
+
+  it("a Service port without backends says why it gets no VIP", () => {
+    const cases: [string, string][] = [
+      [svc('selector: {app: web}, ports: [{name: http, port: 80, targetPort: htp}]') + pod("a") + pod("b"), 'Service/default/web: port http (80/TCP) has no backends, so it gets no load-balancer VIP: targetPort "htp" names no container port of the 2 pod(s) its selector picks'],
+      [svc("selector: {app: db}, ports: [{port: 5432}]") + pod("a"), "Service/default/web: port (5432/TCP) has no backends, so it gets no load-balancer VIP: its selector (app=db) picks no pod of namespace default"],
+      [svc("ports: [{port: 53, protocol: UDP}]"), "Service/default/web: port (53/UDP) has no backends, so it gets no load-balancer VIP: the Service has no selector, and no Endpoints or EndpointSlices are given"],
+      [svc("ports: [{port: 80}]") + `---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: []\n`, "Service/default/web: port (80/TCP) has no backends, so it gets no load-balancer VIP: Endpoints default/web list no address for it"],
+    ];
+    for (const [docs, msg] of cases) {
+      expect(warnings(node + docs)).toEqual([`6: ${msg}`]);
+      expect(vips(node + docs)).toEqual([]);
+    }
+    // With a backend: no warning, and the VIP.
+    const good = node + svc('selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]') + pod("a");
+    expect(warnings(good)).toEqual([]);
+    expect(vips(good)).toEqual(["10.96.0.20:80"]);
+  });
+
+  it("a NetworkPolicy's named port that no pod has is a warning, not a failed load", async () => {
+    const text = `${node}${pod("a")}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np}\nspec:\n  podSelector: {}\n  ingress: [{ports: [{protocol: TCP, port: htp}]}]\n`;
+    expect(warnings(text)).toEqual(['11: NetworkPolicy/default/np: no pod of namespace default has a container port named "htp"; port 0 is used, which matches nothing']);
+    const f = join(testDir("warn"), "m.yaml");
+    writeFileSync(f, text);
+    const r = await cli(["flows", f, "--datapath", "ovn-default"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Datapath: "ovn-default"/);
+    expect(r.err).toMatch(/^ovnsim: .*m\.yaml:11:1: warning: NetworkPolicy\/default\/np: no pod of namespace default has a container port named "htp"/);
+  });
+});
+
 describe("a NetworkPolicy from manifests lets through exactly what it names", () => {
   const dir = join(ROOT, "fixtures/kube/network-policy");
   const trace = (from: string, port: number) => cli(["trace", dir, "--from", `pod/shop/${from}`, "--to", "pod/shop/web", "--tcp", String(port), "--json", "--ct", "new", "--ct", "new", "--ct", "new"]);

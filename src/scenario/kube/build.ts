@@ -58,7 +58,7 @@
  * (external-gw.ts), then NAT gateway pods, then pods.
  */
 import { List, OrderedMap } from "immutable";
-import { error, formatIpv4, parseIpv4, type Diagnostic } from "../../base/index.js";
+import { error, formatIpv4, parseIpv4, warning, type Diagnostic } from "../../base/index.js";
 import {
   Acl,
   Chassis,
@@ -562,6 +562,22 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
         }
         backends.set(sp.name, list);
       }
+    }
+    // A port without backends gets no VIP (as Kube-OVN leaves it out): say why, since a trace to it
+    // then goes on as if there were no Service.
+    for (const sp of ports) {
+      if ((backends.get(sp.name) ?? []).length > 0) continue;
+      const why = ep
+        ? `Endpoints ${ns}/${s.name} list no address for it`
+        : slices.length > 0
+          ? `the EndpointSlices of ${ns}/${s.name} list no ready address for it`
+          : !selector
+            ? "the Service has no selector, and no Endpoints or EndpointSlices are given"
+            : selectedPods.length === 0
+              ? `its selector (${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(", ")}) picks no pod of namespace ${ns}`
+              : `targetPort ${JSON.stringify(sp.targetPort)} names no container port of the ${selectedPods.length} pod(s) its selector picks`;
+      const label = `${sp.name === "" ? "" : `${sp.name} `}(${sp.port}/${sp.protocol.toUpperCase()})`;
+      diags.push(warning("kube.service-no-backends", `${resourceName(s)}: port ${label} has no backends, so it gets no load-balancer VIP: ${why}`, { loc: s.loc }));
     }
     const firstBackendIp = [...backends.values()].flat()[0]?.ip;
     const vpc = pods.find((p) => p.ips.includes(firstBackendIp ?? ""))?.vpc ?? s.annotations["ovn.kubernetes.io/vpc"] ?? DEFAULT_VPC;

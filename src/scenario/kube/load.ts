@@ -51,10 +51,12 @@ export function loadKubeManifests(sources: readonly ManifestSource[], name: stri
   // Build even when some documents were bad, so that every problem is reported in one go.
   const built = buildKubeNetwork(objects, name, peerObjects);
   diags.push(...built.diags);
-  if (diags.length) return fail(...diags.sort((a, b) => (a.loc?.file ?? "").localeCompare(b.loc?.file ?? "") || (a.loc?.line ?? 0) - (b.loc?.line ?? 0)));
+  diags.sort((a, b) => (a.loc?.file ?? "").localeCompare(b.loc?.file ?? "") || (a.loc?.line ?? 0) - (b.loc?.line ?? 0));
+  // Warnings (a NetworkPolicy's named port that no pod has, ...) go with the network; an error fails the load.
+  if (diags.some((d) => d.severity === "error")) return fail(...diags);
   const problems = validateNetwork(built.network, { checkMatch: exprMatchChecker });
   if (problems.length) return fail(...problems);
-  return ok({ network: built.network, probes: [], zones, kube: built.names });
+  return ok({ network: built.network, probes: [], zones, kube: built.names, ...(diags.length > 0 ? { warnings: diags } : {}) });
 }
 
 const isYaml = (f: string): boolean => /\.ya?ml$/.test(f);
