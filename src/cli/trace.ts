@@ -39,7 +39,7 @@ import {
   type WalkResult,
   type WalkStart,
 } from "../dataplane/index.js";
-import type { Network } from "../model/index.js";
+import type { Network, SwitchPort } from "../model/index.js";
 import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
@@ -67,23 +67,27 @@ function ip6Text(text: string): string | undefined {
   return b ? formatIpv6(b) : undefined;
 }
 
-function portAddr(net: Network, name: string): PortAddr | undefined {
-  for (const ls of net.switches.values()) {
-    const p = ls.ports.get(name);
-    if (!p) continue;
-    for (const a of p.addresses) {
-      const [mac, ...ips] = a.trim().split(/\s+/);
-      if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return { mac, ip4: ips.find((x) => parseIpv4(x) !== undefined), ip6: ips.map(ip6Text).find((x) => x !== undefined) };
-    }
-    return undefined;
+/** The first of a port's addresses that starts with a MAC: that MAC and its IPv4 and IPv6 addresses. */
+function addrOf(p: SwitchPort): PortAddr | undefined {
+  for (const a of p.addresses) {
+    const [mac, ...ips] = a.trim().split(/\s+/);
+    if (mac && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) return { mac, ip4: ips.find((x) => parseIpv4(x) !== undefined), ip6: ips.map(ip6Text).find((x) => x !== undefined) };
   }
   return undefined;
+}
+
+function portAddr(net: Network, name: string): PortAddr | undefined {
+  const p = net.switches.find((ls) => ls.ports.has(name))?.ports.get(name);
+  return p === undefined ? undefined : addrOf(p);
 }
 
 /** Why `name` is no port the friendly form can send from or to, with the names that are close. */
 function noPortWithMac(net: Network, name: string): string {
   if (net.switches.some((ls) => ls.ports.has(name))) return "the switch port has no MAC address";
-  const withMac = net.switches.toList().flatMap((ls) => ls.ports.keySeq().filter((p) => portAddr(net, p) !== undefined)).toArray();
+  const withMac = net.switches
+    .valueSeq()
+    .flatMap((ls) => ls.ports.filter((p) => addrOf(p) !== undefined).keySeq())
+    .toArray();
   return `no switch port of that name; ${unknownNameHint(name, withMac, "ports")}`;
 }
 

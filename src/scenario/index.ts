@@ -3,7 +3,8 @@
  * probes generated from a network, the exporter to `ovn-nbctl` / `ovn-sbctl` commands, and the OVN
  * database reader (`ovsdb/`).
  */
-export { loadScenario, loadNetworkFile, loadNetworkText, loadProbesText, detectInputKind, microflowInport, yamlMessage } from "./load.js";
+export { loadScenario, loadNetworkFile, loadNetworkText, loadProbesText, detectInputKind, microflowInport } from "./load.js";
+export { yamlMessage } from "./yaml-text.js";
 export type { InputKind, LoadOptions } from "./load.js";
 export * from "./ovsdb/index.js";
 export { saveScenario, scenarioToPlain } from "./save.js";

@@ -64,6 +64,7 @@ import {
   type SwitchPortType,
 } from "../model/index.js";
 import { describeType, PROBES_FILE, SCENARIO, type FieldType, type ObjectSpec } from "./format.js";
+import { aliasWithoutAnchor, yamlMessage } from "./yaml-text.js";
 import { exprMatchChecker } from "./match-checker.js";
 import type { Probe, ProbeExpect, Scenario } from "./probe.js";
 
@@ -113,7 +114,7 @@ function isNull(node: unknown): boolean {
 function checkNode(ctx: ShapeCtx, raw: unknown, type: FieldType, path: Path, what: string): unknown {
   const node = (isAlias(raw) ? raw.resolve(ctx.doc) : raw) as Node | null | undefined;
   if (isAlias(raw) && node === undefined) {
-    shapeError(ctx, "yaml", `${what}: the alias *${raw.source} names no anchor (&${raw.source} must come before it)`, raw);
+    shapeError(ctx, "yaml", `${what}: ${aliasWithoutAnchor(raw.source)}`, raw);
     return undefined;
   }
   ctx.locs.set(path, locOf(ctx, node));
@@ -783,10 +784,6 @@ function buildProbes(b: BuildCtx, s: Plain, net: Network, expectOptional = false
 // ---- Entry points --------------------------------------------------------------------------------
 
 /** The first line of a `yaml` error message, without the position the loc already carries. */
-/** A YAML parser's error message as one line, without the position it appends (diagnostics carry it). */
-export function yamlMessage(message: string): string {
-  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-}
 
 /** Parses YAML text keeping positions; a syntax error is one diagnostic per distinct position. */
 function parseYaml(text: string, file: string): Result<ShapeCtx> {

@@ -21,6 +21,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, visit, type Doc
 import { error, type Diagnostic, type Loc } from "../../base/index.js";
 import { resourceName, type KubeObject, type Plain } from "./types.js";
 import { crdSpecProblems, stringMapProblems } from "./validate.js";
+import { aliasWithoutAnchor, yamlMessage } from "../yaml-text.js";
 
 export const KNOWN_KINDS: Readonly<Record<string, readonly string[]>> = {
   "kubeovn.io/v1": ["Vpc", "Subnet", "Vlan", "ProviderNetwork", "VpcNatGateway", "IptablesEIP", "IptablesSnatRule", "IptablesDnatRule", "IptablesFIPRule", "OvnEip", "OvnFip", "OvnSnatRule", "OvnDnatRule"],
@@ -57,7 +58,7 @@ function documentValue(doc: Document.Parsed, report: (message: string, node: Nod
   visit(doc, {
     Alias(_, alias) {
       if (alias.resolve(doc) === undefined) {
-        report(`the alias *${alias.source} names no anchor (&${alias.source} must come before it)`, alias as unknown as Node);
+        report(aliasWithoutAnchor(alias.source), alias as unknown as Node);
         ok = false;
       }
     },
@@ -93,7 +94,7 @@ export function parseManifests(text: string, file: string): { objects: KubeObjec
     if ("errors" in doc && doc.errors.length) {
       for (const e of doc.errors) {
         const p = lc.linePos(e.pos[0]);
-        diags.push(error("kube.yaml", e.message.split("\n")[0]!, { loc: { file, line: p.line, column: p.col } }));
+        diags.push(error("kube.yaml", yamlMessage(e.message), { loc: { file, line: p.line, column: p.col } }));
       }
       continue;
     }
