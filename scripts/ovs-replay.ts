@@ -689,6 +689,66 @@ export function sctpPackets(): Result<OraclePacket[]> {
   ]);
 }
 
+/** The port security conversation's recording (`portSecurityPackets`), beside the capture ones. */
+export const PORT_SECURITY = "port-security";
+
+/**
+ * Port security on port-security.yaml's node1 ports, as ovn-controller's flows check it: sources
+ * and destinations inside and outside each port's entries (an address, a prefix with host bits
+ * clear, one with host bits set, a MAC alone, a dual-stack entry), ARP senders, frames of another
+ * EtherType, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (by target,
+ * and for the port's own link-local address, which ovn-controller's flows refuse at hop limit 255).
+ */
+export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const MAC: Record<string, string> = { exact: "05", prefix: "06", hostbits: "14", maconly: "07", dual: "08", open: "09", remote: "0a" };
+  const mac = (port: string): string => `00:00:00:00:00:${MAC[port]!}`;
+  const udp4 = (from: string, to: string, src: string, dst: string): [string, string] => [from, `eth.src == ${mac(from)} && eth.dst == ${mac(to)} && ip4.src == ${src} && ip4.dst == ${dst} && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53`];
+  const udp6 = (from: string, to: string, src: string, dst: string): [string, string] => [from, `eth.src == ${mac(from)} && eth.dst == ${mac(to)} && ip6.src == ${src} && ip6.dst == ${dst} && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53`];
+  const lldp = (from: string): [string, string] => [from, `eth.src == ${mac(from)} && eth.dst == 01:80:c2:00:00:0e && eth.type == 0x88cc`];
+  const na = (target: string, ttl: number): [string, string] => ["dual", `eth.src == ${mac("dual")} && eth.dst == 33:33:00:00:00:01 && ip6.src == fe80::200:ff:fe00:8 && ip6.dst == ff02::1 && ip.ttl == ${ttl} && icmp6 && icmp6.type == 136 && icmp6.code == 0 && nd.target == ${target} && nd.tll == ${mac("dual")}`];
+  const flows: [string, string][] = [
+    udp4("exact", "open", "10.0.0.5", "10.0.0.9"),
+    udp4("exact", "open", "10.0.0.99", "10.0.0.9"),
+    lldp("exact"),
+    udp6("exact", "open", "fe80::200:ff:fe00:5", "fd00::9"),
+    udp4("prefix", "open", "10.0.0.6", "10.0.0.9"),
+    udp4("prefix", "open", "10.0.0.30", "10.0.0.9"),
+    udp4("hostbits", "open", "10.0.0.20", "10.0.0.9"),
+    udp4("hostbits", "open", "10.0.0.21", "10.0.0.9"),
+    udp4("maconly", "open", "10.0.0.77", "10.0.0.9"),
+    ["maconly", `eth.src == ${mac("maconly")} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:00:00:99 && arp.spa == 10.0.0.7 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.0.0.99`],
+    ["maconly", `eth.src == ${mac("maconly")} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${mac("maconly")} && arp.spa == 10.0.0.7 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.0.0.99`],
+    lldp("maconly"),
+    udp6("dual", "open", "fd00::8", "fd00::9"),
+    udp6("dual", "open", "fe80::200:ff:fe00:8", "fd00::9"),
+    udp6("dual", "open", "fe80::99", "fd00::9"),
+    ["dual", `eth.src == ${mac("dual")} && eth.dst == ${mac("open")} && ip6.src == :: && ip6.dst == fd00::9 && ip.ttl == 64 && tcp && tcp.src == 5000 && tcp.dst == 80`],
+    ["dual", `eth.src == ${mac("dual")} && eth.dst == 33:33:00:00:00:16 && ip6.src == :: && ip6.dst == ff02::16 && ip.ttl == 1 && icmp6 && icmp6.type == 143 && icmp6.code == 0`],
+    na("fd00::8", 255),
+    na("fd00::99", 255),
+    na("fe80::200:ff:fe00:8", 255),
+    udp4("open", "hostbits", "10.0.0.9", "10.0.0.255"),
+    udp4("open", "hostbits", "10.0.0.9", "10.0.0.21"),
+    udp4("open", "prefix", "10.0.0.9", "10.0.0.6"),
+    udp4("open", "exact", "10.0.0.9", "10.0.0.55"),
+    udp6("open", "dual", "fd00::9", "fe80::200:ff:fe00:8"),
+    udp6("open", "dual", "fd00::9", "fe80::99"),
+    udp4("open", "remote", "10.0.0.9", "10.0.0.10"),
+  ];
+  const out: OraclePacket[] = [];
+  for (const [port, match] of flows) {
+    const mf = compileMicroflow(program, undefined, `inport == "${port}" && ${match}`);
+    if (!mf.ok) return mf;
+    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
+    fixChecksums(frame);
+    out.push({ port, frame });
+  }
+  return ok(out);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -698,6 +758,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [FRAGMENT_EXPIRY]: { network: "network-policy.yaml", packets: fragmentExpiryPackets, note: `IPv4 fragment lists that never complete, from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (fragmentExpiryPackets)` },
   [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
   [SCTP]: { network: "network-policy.yaml", packets: sctpPackets, note: `SCTP between two pods through the stateful ACLs of network-policy.yaml on ${CHASSIS}, keyed by addresses alone as OVS 3.1's userspace conntrack keys it (sctpPackets)` },
+  [PORT_SECURITY]: { network: "port-security.yaml", packets: portSecurityPackets, note: `Port security of port-security.yaml's ports on ${CHASSIS}: addresses, prefixes, a MAC alone, ARP senders, other EtherTypes, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (portSecurityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

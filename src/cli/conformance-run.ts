@@ -95,7 +95,7 @@ export class OvnsimTracer {
     if (!c.ok) return fail(...c.diags);
     const program = c.value.program;
     const inputs = traceInputs(net);
-    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, program), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
+    const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, program, "ovn-trace"), macBindings: inputs.macBindings, gatewayRouters: new Set(inputs.gatewayRouters) });
     return ok(new OvnsimTracer(program, exec));
   }
 

@@ -27,7 +27,7 @@ describe.each(files)("scenario %s", (file) => {
   const compiled = compileNetwork(loaded.value.network);
   if (!compiled.ok) return;
   const program = compiled.value.program;
-  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(loaded.value.network, program), macBindings: traceInputs(loaded.value.network).macBindings });
+  const exec = new LogicalExecutor(program, { ct: { kind: "trace" }, calls: portSecurityCalls(loaded.value.network, program, "ovn-trace"), macBindings: traceInputs(loaded.value.network).macBindings });
   it.each(loaded.value.probes.map((p) => [p.name, p] as const))("probe %s", (_name, probe) => {
     const mf = compileMicroflow(program, probe.datapath, probe.microflow);
     expect(mf.ok, mf.ok ? "" : JSON.stringify(mf.diags)).toBe(true);

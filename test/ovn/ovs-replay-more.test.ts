@@ -4,10 +4,10 @@
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
- * keyed by its addresses alone, and connections that expire.
+ * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -95,6 +95,21 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       const api = "api-1.backend";
       const other = "other-1.default";
       expect(sent).toEqual([other, api, api, "", other, api, other, api, "", other, api, other, api, other, api, other, api, ""]);
+    },
+  },
+  [PORT_SECURITY]: {
+    what: "port security as ovn-controller's flows check it",
+    sane: (rec) => {
+      // Where real OVS sent each packet (portSecurityPackets, in order): refused are a spoofed
+      // source (1), another EtherType and IPv6 from a port whose entry has IPv4 only (2, 3), an
+      // address outside the prefix or beside the one written with host bits (5, 7), ARP with
+      // another sender MAC (9), another link-local or the unspecified source (14, 15), neighbour
+      // advertisements for an address not the port's, or for its own link-local address (18, 19),
+      // and destinations outside the entries (21, 23, 25). Let through: a prefix's other address
+      // (4, 22), a MAC-only port's other EtherType (11), MLD from the unspecified address (16), the
+      // broadcast of a prefix written with host bits (20), the link-local address (13, 24).
+      const where = rec.outputs.map((o) => (o.length === 0 ? "" : o.some((l) => l.includes("_MC_flood")) ? "flood" : o.map((l) => l.split(" ")[1]).join(",")));
+      expect(where).toEqual(["open", "", "", "", "open", "", "open", "", "open", "", "flood", "flood", "open", "open", "", "", "flood", "flood", "", "", "hostbits", "", "prefix", "", "dual", "", "open>remote"]);
     },
   },
 };
