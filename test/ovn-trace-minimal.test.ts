@@ -66,4 +66,33 @@ describe("ovn-trace --minimal reader", () => {
     const arp = verdictOf(parseMinimalTrace('# tcp,nw_ttl=64\nip.ttl--;\narp {\n    arp.op = 1;\n    output("a");\n};\n'));
     expect(arp.outputs[0]!.fields["ip.ttl"]).toBeUndefined();
   });
+
+  // REAL: ovn-trace --minimal 23.03.1, a gateway router's dnat_and_snat then a switch's reject ACL
+  // on TCP: the reset goes back with its addresses swapped, which ovn-trace does not print.
+  const REJECT_AFTER_DNAT = `# tcp,reg14=0x2,vlan_tci=0x0000,dl_src=00:00:00:ac:00:01,dl_dst=00:00:00:ac:00:02,nw_src=172.16.0.1,nw_dst=172.16.0.11,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=49130,tp_dst=80,tcp_flags=0
+ct_snatin_czone /* assuming no un-snat entry, so no change */ {
+    ct_dnatin_czone(ip4.dst=10.3.0.12) {
+        ip.ttl--;
+        eth.src = 00:00:00:03:00:01;
+        eth.dst = 00:00:00:03:00:03;
+        ct_next(ct_state=est|trk) {
+            tcp_reset {
+                ip.ttl--;
+                eth.src = 00:00:00:ac:00:02;
+                eth.dst = 00:00:00:ac:00:01;
+                ct_dnatin_czone /* assuming no un-dnat entry, so no change */ {
+                    ct_snatin_czone(ip4.src=172.16.0.11) {
+                        output("upstream");
+                    };
+                };
+            };
+        };
+    };
+};
+`;
+
+  it("a generated packet forgets the addresses printed before it (a reject swaps them unprinted)", () => {
+    const v = verdictOf(parseMinimalTrace(REJECT_AFTER_DNAT));
+    expect(formatVerdict(v)).toBe("output(upstream)[eth.dst=00:00:00:ac:00:01,eth.src=00:00:00:ac:00:02,ip.ttl=254,ip4.src=172.16.0.11]");
+  });
 });

@@ -131,16 +131,22 @@ export class OvnsimTracer {
     };
   }
 
+  /** ovnsim's `--minimal` trace of a probe, as ovn-trace prints it; undefined when the probe cannot run. */
+  minimal(p: Probe): string | undefined {
+    const prep = this.prepare(p);
+    if (typeof prep === "string") return undefined;
+    const rec = new TraceRecorder(this.program, prep.key);
+    this.exec.run(prep.key, prep.at, rec, prep.opts);
+    return renderMinimal(rec.tree);
+  }
+
   /**
    * ovnsim's verdict for display, read from its own `--minimal` trace with the same reader as real
    * OVN's (so the two print alike); undefined when the probe cannot run.
    */
   displayVerdict(p: Probe): Verdict | undefined {
-    const prep = this.prepare(p);
-    if (typeof prep === "string") return undefined;
-    const rec = new TraceRecorder(this.program, prep.key);
-    this.exec.run(prep.key, prep.at, rec, prep.opts);
-    return verdictOf(parseMinimalTrace(renderMinimal(rec.tree)));
+    const text = this.minimal(p);
+    return text === undefined ? undefined : verdictOf(parseMinimalTrace(text));
   }
 }
 

@@ -850,8 +850,10 @@ export class LogicalExecutor {
           if (sink) sink.leave();
           break;
         }
-        case "controller":
         case "log":
+          if (sink) sink.action({ action: a, key });
+          break;
+        case "controller":
         case "note":
           if (sink) sink.action({ action: a });
           break;

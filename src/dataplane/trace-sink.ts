@@ -60,6 +60,8 @@ export interface ActionEvent {
   readonly change?: FieldChange;
   /** For `exchange`: the change of its second operand (`change` is the first's). */
   readonly change2?: FieldChange;
+  /** For `log`: the packet as the action sees it (ovn-trace prints it in its LOG line). */
+  readonly key?: Uint32Array;
 }
 
 export interface CtEvent {

@@ -102,6 +102,9 @@ const GENERATED_TTL: ReadonlyMap<string, number | undefined> = new Map([
   ["nd_na_router", undefined],
 ]);
 
+/** Fields a generated packet may have changed without printing it. */
+const UNPRINTED_IN_GENERATED = ["ip.ttl", "eth.src", "eth.dst", "ip4.src", "ip4.dst", "ip6.src", "ip6.dst"];
+
 /** The verdict of a parsed minimal trace. */
 export function verdictOf(t: MinimalTrace): Verdict {
   const outputs: TraceOutput[] = [];
@@ -120,9 +123,11 @@ export function verdictOf(t: MinimalTrace): Verdict {
         case "block": {
           const head = s.header.split(/[\s(]/)[0]!;
           if (GENERATED_TTL.has(head)) {
-            // A generated packet: its TTL is set without a printed assignment.
+            // A generated packet: its TTL is set without a printed assignment, and an ACL's
+            // `reject` (which ovn-trace prints as the packet it makes) swaps its addresses
+            // unprinted too; only what the block assigns is known of those.
             const inner = { ...local };
-            delete inner["ip.ttl"];
+            for (const f of UNPRINTED_IN_GENERATED) delete inner[f];
             walk(s.body, inner, [...blocks, head], GENERATED_TTL.get(head));
           } else {
             // A NAT block names the rewrite it does: `ct_snat(ip4.src=172.16.0.2) {`.

@@ -129,6 +129,9 @@ function convert(n: TraceNode, out: DisplayNode[], ctx: PacketContext): void {
     case "generated":
       out.push(dn("transformation", n.name, convertAll(n.children, ctx)));
       return;
+    case "log":
+      out.push(dn("transformation", n.text));
+      return;
     case "select":
       out.push(dn("transformation", `select: ${n.field} = ${n.id}${n.chosen ? "" : " /* Randomly selected. Use --select-id to specify. */"}`, convertAll(n.children, ctx)));
       return;

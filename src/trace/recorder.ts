@@ -17,10 +17,10 @@
  * `modify` nodes as ovn-trace makes them: writes of non-register fields, TTL decrements, and the
  * results of the `chk_lb_hairpin*` functions.
  */
-import { field, type FieldDef } from "../flow/index.js";
-import { formatOvnActions, type Action, type CtAction, type CtLbAction, type LogicalProgram, type Rule, type Subfield } from "../ofp/index.js";
+import { W, field, type FieldDef } from "../flow/index.js";
+import { formatOvnActions, type Action, type CtAction, type CtLbAction, type LogAction, type LogicalProgram, type Pipeline, type Rule, type Subfield } from "../ofp/index.js";
 import type { ActionEvent, CtEvent, DropRecord, LimitEvent, OutputRecord, SelectEvent, TableEvent, TraceBranch, TraceSink, TunnelRecord } from "../dataplane/index.js";
-import { ETH_ARP, ETH_IP, ETH_IPV6, contextOf, fieldValueText, isRegister, ovnFieldName, subValueText, subfieldText, type PacketContext } from "./ovn-names.js";
+import { ETH_ARP, ETH_IP, ETH_IPV6, contextOf, fieldValueText, isRegister, ovnFieldName, subValueText, subfieldText, ctStateText, formatMicroflow, type PacketContext } from "./ovn-names.js";
 import type { ContainerNode, CtNode, PipelineNode, SelectNode, TableNode, TraceNode, TraceTree } from "./tree.js";
 
 interface Frame {
@@ -138,7 +138,7 @@ export class TraceRecorder implements TraceSink {
         break;
       case "generated": {
         const a = this.lastAction;
-        const name = a?.kind === "generate" ? a.packet : generatedName(branch.action);
+        const name = tracedName(a?.kind === "generate" ? a.packet : generatedName(branch.action), ctx);
         node = { kind: "generated", name, children: [] };
         ctx = generatedContext(name, ctx);
         break;
@@ -187,6 +187,10 @@ export class TraceRecorder implements TraceSink {
     this.lastIndex = t.index;
     this.lastRule = f.rule;
     if (t.text !== null) f.list.push({ kind: "action", action: a, text: t.text });
+    if (a.kind === "log" && ev.key) {
+      f.list.push({ kind: "log", text: logLine(a, f.pipeline?.pipeline ?? "ingress", ev.key) });
+      return;
+    }
     const ch = ev.change;
     if (a.kind === "dec_ttl") {
       if (ch) f.list.push({ kind: "modify", text: "ip.ttl--" });
@@ -313,6 +317,28 @@ function writtenRange(a: Action, d: FieldDef): { ofs: number; nbits: number } {
     default:
       return { ofs: 0, nbits: d.width };
   }
+}
+
+/**
+ * ovn-trace's line for an ACL's `log()`: the ACL's name, the pipeline's direction, the verdict and
+ * severity, and the packet as OVS prints a flow (`ct_state` first, then the protocol, registers and
+ * header fields).
+ */
+function logLine(a: LogAction, pipeline: Pipeline, key: Uint32Array): string {
+  const ct = key[W.CT_STATE_ZONE]! & 0xff;
+  const flow = formatMicroflow(key).split(",").filter((p) => !p.startsWith("ct_state="));
+  const packet = [...(ct ? [`ct_state=${ctStateText(ct)}`] : []), ...flow].join(",");
+  return `LOG: ACL name=${a.name ?? "<unnamed>"}, direction=${pipeline === "ingress" ? "IN" : "OUT"}, verdict=${a.verdict ?? "allow"}, severity=${a.severity ?? "info"}, packet="${packet}"`;
+}
+
+/**
+ * The name ovn-trace gives a generated packet: the generating action's, except that `reject`
+ * shows as what it makes of the packet `ctx`: `tcp_reset` (TCP), `sctp_abort` (SCTP), else
+ * `icmp4` or `icmp6`.
+ */
+function tracedName(name: string, ctx: PacketContext): string {
+  if (name !== "reject") return name;
+  return ctx.proto === 6 ? "tcp_reset" : ctx.proto === 132 ? "sctp_abort" : ctx.ethType === ETH_IPV6 ? "icmp6" : "icmp4";
 }
 
 function generatedName(kind: Action["kind"]): string {

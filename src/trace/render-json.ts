@@ -167,6 +167,8 @@ function hopFields(n: TraceNode): Record<string, JsonValue> {
       return {};
     case "generated":
       return { name: n.name };
+    case "log":
+      return { text: n.text };
     case "select":
       return { field: n.field, id: n.id, chosen: n.chosen };
     case "resubmit":

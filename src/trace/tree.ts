@@ -127,6 +127,12 @@ export interface CloneNode {
   readonly children: TraceNode[];
 }
 
+/** An ACL's `log()`: the line ovn-trace prints for it (`LOG: ACL name=..., packet="..."`). */
+export interface LogNode {
+  readonly kind: "log";
+  readonly text: string;
+}
+
 export interface GeneratedNode {
   readonly kind: "generated";
   /** The OVN name of the generating action (`arp`, `icmp4`, `nd_na`, `tcp_reset`, ...). */
@@ -170,6 +176,7 @@ export type TraceNode =
   | MemberNode
   | CloneNode
   | GeneratedNode
+  | LogNode
   | SelectNode
   | ResubmitNode;
 

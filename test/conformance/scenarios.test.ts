@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { basename, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareVerdict, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
-import { ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
+import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -75,5 +75,27 @@ describe.each(files)("conformance of %s with real OVN", (file) => {
       for (const d of compareVerdict(tracer.value.run(p), ovn)) disagreements.push(`${p.name}: ${d}`);
     }
     expect(disagreements).toEqual([]);
+  });
+
+  it("every probe: ovnsim's --minimal trace opens the blocks real ovn-trace opens, in order, and logs what it logs", () => {
+    // The blocks are the conntrack actions, generated packets (a reject shows as the tcp_reset,
+    // sctp_abort or icmp4/icmp6 it makes) and clones; the LOG lines are the ACLs' log().
+    if (!recording) return;
+    const tracer = OvnsimTracer.create(network);
+    if (!tracer.ok) return;
+    const shape = (text: string): string[] =>
+      text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l.endsWith("{") || l.startsWith("LOG:"))
+        .map((l) => (l.startsWith("LOG:") ? l : l.split(/[\s(]/)[0]!));
+    const differ: string[] = [];
+    for (const p of probes) {
+      const mine = tracer.value.minimal(p);
+      const real = recording.probes[p.name];
+      if (mine === undefined || real === undefined || real.startsWith(OVN_TRACE_ABORTED)) continue;
+      if (shape(mine).join(" ") !== shape(real).join(" ")) differ.push(`${p.name}: ovnsim ${shape(mine).join(" ")} | real ${shape(real).join(" ")}`);
+    }
+    expect(differ).toEqual([]);
   });
 });
