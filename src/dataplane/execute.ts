@@ -49,7 +49,7 @@
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { hashAdd, hashFinish } from "../base/index.js";
 import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
-import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type Rule } from "../ofp/index.js";
+import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -104,10 +104,10 @@ export interface ExecutorOptions {
    */
   readonly chassisRedirects?: ReadonlyMap<string, string>;
   /**
-   * Names of gateway routers (routers with a local `l3gateway` port, i.e. `options:chassis`). In
-   * `trace` mode a `ct_snat;` without an address on one of them ends the branch with
-   * `trace-unsnat`, as ovn-trace does (it has no connection to un-SNAT, and stops there rather
-   * than route the packet on unchanged). Other modes ignore this.
+   * Names of the datapaths with a local `l3gateway` port: gateway routers (`options:chassis`) and
+   * the switches attached to them. In `trace` mode a `ct_snat;` without an address on one of them
+   * ends the branch with `trace-unsnat`, as ovn-trace does (it has no connection to un-SNAT, and
+   * stops there rather than send the packet on unchanged). Other modes ignore this.
    */
   readonly gatewayRouters?: ReadonlySet<string>;
   /**
@@ -141,12 +141,36 @@ export interface CallContext {
 export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | undefined;
 
 /**
+ * ovn-trace's `chk_lb_hairpin` (`reply` false) and `chk_lb_hairpin_reply` (`reply` true): 1 when
+ * the packet was DNATed, its source equals its new destination, and its destination before the
+ * DNAT (`ct_nw_dst` / `ct_ipv6_dst`) is a VIP of one of the switches' load balancers whose port is
+ * `ct_tp_dst` (for `chk_lb_hairpin`) or the packet's own destination port (for
+ * `chk_lb_hairpin_reply`); a VIP without a port stands for port 0, as ovn-trace compares them.
+ * Where several VIPs share an address, ovn-trace checks the port of whichever it meets first; here
+ * any of them will do.
+ */
+function traceHairpinCall(lbs: readonly ProgramLoadBalancer[], reply: boolean): CallHandler {
+  const vips = new Set<string>();
+  for (const lb of lbs) for (const v of lb.vips) vips.add(`${v.ip.map((w) => w >>> 0).join(".")}/${v.port ?? 0}`);
+  const plain = DEFAULT_CALLS.chk_lb_hairpin!;
+  return (a: CallAction, c: CallContext): bigint => {
+    if (plain(a, c) === 0n) return 0n;
+    const k = c.key;
+    if (c.wc) for (const f of reply ? HAIRPIN_REPLY_VIP_READS : HAIRPIN_VIP_READS) unwildcard(c.wc, f);
+    const v6 = getField(k, F_ETH_TYPE) === ETH_IPV6;
+    const ip = v6 ? [k[W.CT_IPV6_DST]!, k[W.CT_IPV6_DST + 1]!, k[W.CT_IPV6_DST + 2]!, k[W.CT_IPV6_DST + 3]!] : [k[W.CT_NW_DST]!];
+    const port = reply ? getField(k, F_TP_DST) : k[W.CT_TP]! & 0xffff;
+    return vips.has(`${ip.join(".")}/${port}`) ? 1n : 0n;
+  };
+}
+
+/**
  * Default `call` handlers, as ovn-trace models these functions when no state says otherwise:
  * learning actions (`put_arp`, `put_nd`, `put_fdb`) change nothing; lookups in learned tables
  * (`lookup_arp`, `lookup_nd`, `lookup_fdb`, `get_fdb`, `lookup_arp_ip`, `lookup_nd_ip`) find
  * nothing (0); `chk_lb_hairpin` is 1 when the packet was DNATed and its source equals its new
- * destination (without the VIP and port check ovn-trace adds); `chk_lb_hairpin_reply` is 0. In
- * `table` mode ovn-controller's hairpin tables answer both instead (lb-hairpin.ts). Port security
+ * destination, and `chk_lb_hairpin_reply` 0 (in `trace` mode `traceHairpinCall` answers both as
+ * ovn-trace does, with its check of the VIP and port). In `table` mode ovn-controller's hairpin tables answer both instead (lb-hairpin.ts). Port security
  * checks (`check_in_port_sec`, `check_out_port_sec`) need the ports' security addresses, which
  * `LogicalPort` does not carry: the default answers 0 (allowed), and a caller with the model
  * supplies a real handler. Any other function answers 0.
@@ -342,6 +366,8 @@ const F_CT_STATE = field("ct_state");
 const F_REG12 = field("reg12");
 const HAIRPIN_READS_V4: readonly FieldDef[] = ["nw_src", "nw_dst"].map(field);
 const HAIRPIN_READS_V6: readonly FieldDef[] = ["ipv6_src", "ipv6_dst"].map(field);
+const HAIRPIN_VIP_READS: readonly FieldDef[] = ["ct_nw_dst", "ct_ipv6_dst", "ct_tp_dst"].map(field);
+const HAIRPIN_REPLY_VIP_READS: readonly FieldDef[] = ["ct_nw_dst", "ct_ipv6_dst", "tp_dst"].map(field);
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -400,7 +426,7 @@ export class LogicalExecutor {
     this.hairpin = hairpin;
     const hairpinCalls: Record<string, CallHandler> = hairpin
       ? { chk_lb_hairpin: (_a, c) => (hairpin.check(c.key, c.wc) ? 1n : 0n), chk_lb_hairpin_reply: (_a, c) => (hairpin.checkReply(c.key, c.wc) ? 1n : 0n) }
-      : {};
+      : { chk_lb_hairpin: traceHairpinCall(program.loadBalancers ?? [], false), chk_lb_hairpin_reply: traceHairpinCall(program.loadBalancers ?? [], true) };
     this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
     this.datapathZones = this.ctMode.kind === "table" ? assignDatapathZones(program) : undefined;
@@ -1166,10 +1192,11 @@ export class LogicalExecutor {
     let backend: Backend | undefined;
     let note: string | undefined;
     let nat: "dnat" | "snat" | undefined;
-    // A bare `ct_lb_mark;` (compiled as ct with nat restore) is, for ovn-trace, a ct_lb without
-    // backends: it takes the next --ct state and DNATs to --lb-dst when one is given (leaving
-    // --lb-dst in force for later ct_lb actions).
-    const bareLb = a.kind === "ct" && a.nat?.kind === "restore";
+    // A bare `ct_lb_mark;` (compiled as ct with nat restore in a switch's own zone) is, for
+    // ovn-trace, a ct_lb without backends: it takes the next --ct state and DNATs to --lb-dst when
+    // one is given (leaving --lb-dst in force for later ct_lb actions). A bare `ct_dnat;` or
+    // `ct_snat;` (the DNAT or SNAT zone) is no load balancer: it assumes no binding.
+    const bareLb = a.kind === "ct" && a.nat?.kind === "restore" && !isNatZone(a);
     if (a.kind === "ct_lb" || bareLb) {
       const backends = a.kind === "ct_lb" ? a.backends : [];
       const et = getField(key, F_ETH_TYPE);
@@ -1514,6 +1541,11 @@ function isPlainCommit(a: CtAction | CtLbAction): boolean {
 /** True when a router conntrack action works in the SNAT zone (reg12): `ct_snat`. */
 function isSnatZone(a: CtAction): boolean {
   return a.zone.kind === "field" && a.zone.src.field.name === "reg12";
+}
+
+/** Whether `a` runs in a DNAT or SNAT zone (reg11, reg12): `ct_dnat`/`ct_snat`, or any ct of a router. */
+function isNatZone(a: CtAction): boolean {
+  return a.zone.kind === "field" && (a.zone.src.field.name === "reg11" || a.zone.src.field.name === "reg12");
 }
 
 /** Conntrack zones of switch ports (reg13), numbered from 1 in datapath and port key order. */

@@ -4,13 +4,17 @@
  * output, every header field real OVN rewrote (eth.*, ip4.*, ip6.*, ip.ttl, arp.*, tcp/udp/sctp
  * ports, icmp) must have that value in ovnsim's delivered packet.
  *
+ * Beside the bundled scenarios, the networks of fixtures/conformance-found/ are held to real OVN the
+ * same way: each is a network on which a random-network run once found ovnsim and real OVN apart,
+ * with the probes that showed it.
+ *
  * Real OVN's outputs are recorded in fixtures/conformance/<scenario>.json, so the comparison runs
  * on any machine. Where OVN is installed the test also traces live and fails when a recording no
  * longer says what real OVN says; OVNSIM_RECORD=1 rewrites the recordings. The ovnsim side and the
  * comparison are those of `ovnsim conformance` (src/cli/conformance-run.ts).
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareVerdict, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
 import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
@@ -18,6 +22,7 @@ import { loadNetworkFile } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SCENARIOS = join(ROOT, "scenarios");
+const FOUND = join(ROOT, "fixtures/conformance-found");
 const RECORDINGS = join(ROOT, "fixtures/conformance");
 const RECORD = process.env.OVNSIM_RECORD === "1";
 const LIVE = ovnAvailable() && process.env.OVNSIM_NO_OVN !== "1";
@@ -28,12 +33,16 @@ interface Recording {
   readonly probes: Record<string, string>;
 }
 
-const files = readdirSync(SCENARIOS).filter((f) => f.endsWith(".yaml")).sort();
+const yamlIn = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => join(dir, f));
+const files = [...yamlIn(SCENARIOS), ...yamlIn(FOUND)].map((path) => ({ path, file: relative(ROOT, path), name: `${path.startsWith(FOUND) ? "found-" : ""}${basename(path, ".yaml")}` }));
 
-describe.each(files)("conformance of %s with real OVN", (file) => {
-  const name = basename(file, ".yaml");
+describe.each(files)("conformance of $file with real OVN", ({ path, file, name }) => {
   const recPath = join(RECORDINGS, `${name}.json`);
-  const loaded = loadNetworkFile(join(SCENARIOS, file));
+  const loaded = loadNetworkFile(path);
   if (!loaded.ok) throw new Error(`${file} does not load`);
   const { network, probes } = loaded.value;
   let recording: Recording | undefined = existsSync(recPath) ? (JSON.parse(readFileSync(recPath, "utf8")) as Recording) : undefined;
