@@ -269,7 +269,7 @@ export function switchLogicalFlows(network: Network, switchName: string, _opts: 
 
   portSecurity(f, ls, ports);
   fdb(f, ls, ports);
-  preAcl(f, ls, ports, acls, hasStatefulAcl, routerPorts);
+  preAcl(f, ls, ports, acls, hasStatefulAcl, hasLbVip, routerPorts);
   preLb(f, ls, ports, hasLbVip, hasStatefulAcl, routerPorts);
   preStateful(f, lbs, network);
   aclHints(f, hasAcls || hasLbVip, hasStateful);
@@ -322,12 +322,17 @@ function fdb(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[]): void
   f.add("ls_in_put_fdb", 0, "1", "next;", "default");
 }
 
-function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], acls: readonly AppliedAcl[], hasStatefulAcl: boolean, routerPorts: ReadonlySet<string>): void {
+function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], acls: readonly AppliedAcl[], hasStatefulAcl: boolean, hasLbVip: boolean, routerPorts: ReadonlySet<string>): void {
   f.add("ls_in_pre_acl", 0, "1", "next;", "default");
   f.add("ls_out_pre_acl", 0, "1", "next;", "default");
   f.add("ls_in_pre_acl", 110, SVC_MONITOR_DST, "next;", "svc-monitor");
   f.add("ls_out_pre_acl", 110, SVC_MONITOR_SRC, "next;", "svc-monitor");
-  if (!hasStatefulAcl) return;
+  if (!hasStatefulAcl) {
+    // Without stateful ACLs, a load balancer still sends traffic to conntrack in pre-lb; the
+    // stateless filters keep what allow-stateless ACLs match out of it.
+    if (hasLbVip) statelessFilters(f, acls);
+    return;
+  }
   for (const p of [...ports.filter((x) => routerPorts.has(x.name)), ...ports.filter((x) => x.type === "localnet")]) {
     f.add("ls_in_pre_acl", 110, `ip && inport == ${q(p.name)}`, "next;", "pre-acl-skip-port", portOrigin(ls, p));
     f.add("ls_out_pre_acl", 110, `ip && outport == ${q(p.name)}`, "next;", "pre-acl-skip-port", portOrigin(ls, p));
@@ -337,13 +342,18 @@ function preAcl(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], ac
   f.add("ls_out_pre_acl", 110, nd, "next;", "pre-acl-skip-nd");
   f.add("ls_in_pre_acl", 110, "eth.mcast", "next;", "pre-acl-skip-mcast");
   f.add("ls_out_pre_acl", 110, "eth.mcast", "next;", "pre-acl-skip-mcast");
+  statelessFilters(f, acls);
+  f.add("ls_in_pre_acl", 100, "ip", `${R.conntrackDefrag} = 1; next;`, "pre-acl-ct");
+  f.add("ls_out_pre_acl", 100, "ip", `${R.conntrackDefrag} = 1; next;`, "pre-acl-ct");
+}
+
+/** allow-stateless ACLs mark what they match so that pre-lb keeps it out of conntrack. */
+function statelessFilters(f: FlowList, acls: readonly AppliedAcl[]): void {
   for (const { acl, origin } of acls) {
     if (acl.action !== "allow-stateless") continue;
     const stage = acl.direction === "from-lport" ? "ls_in_pre_acl" : "ls_out_pre_acl";
     f.add(stage, acl.priority + ACL_PRIORITY_OFFSET, acl.match, `${R.aclStateless} = 1; next;`, "acl-stateless-filter", origin);
   }
-  f.add("ls_in_pre_acl", 100, "ip", `${R.conntrackDefrag} = 1; next;`, "pre-acl-ct");
-  f.add("ls_out_pre_acl", 100, "ip", `${R.conntrackDefrag} = 1; next;`, "pre-acl-ct");
 }
 
 function preLb(f: FlowList, ls: LogicalSwitch, ports: readonly SwitchPort[], hasLbVip: boolean, hasStatefulAcl: boolean, routerPorts: ReadonlySet<string>): void {

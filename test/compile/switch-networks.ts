@@ -112,6 +112,25 @@ function lbEdges(): TestNet {
   return { name: "net6", what: "a port-less IPv4 VIP and an IPv6 VIP without ACLs", network, nbctl: cmds };
 }
 
+/**
+ * A load balancer beside stateless-only ACLs: northd still writes the allow-stateless filters into
+ * pre-acl so that pre-lb keeps what they match out of conntrack.
+ */
+function lbStateless(): TestNet {
+  const cmds: string[][] = [["ls-add", "ls1"], ["lsp-add", "ls1", "c1"], ["lsp-set-addresses", "c1", "00:00:00:00:00:31 10.3.0.1"]];
+  cmds.push(["lb-add", "lbC", "10.3.0.100:80", "10.3.0.1:8080", "tcp"], ["ls-lb-add", "ls1", "lbC"]);
+  const acls = List([
+    Acl({ direction: "from-lport", priority: 900, match: "udp", action: "allow-stateless" }),
+    Acl({ direction: "to-lport", priority: 800, match: "tcp.src == 8080", action: "allow-stateless" }),
+    Acl({ direction: "to-lport", priority: 700, match: "tcp.dst == 22", action: "drop" }),
+  ]);
+  for (const a of acls) cmds.push(["acl-add", "ls1", a.direction, String(a.priority), a.match, a.action]);
+  const lbs = OrderedMap<string, LoadBalancer>().set("lbC", LoadBalancer({ name: "lbC", protocol: "tcp", vips: OrderedMap([["10.3.0.100:80", List(["10.3.0.1:8080"])]]) }));
+  const ls = LogicalSwitch({ name: "ls1", ports: OrderedMap([["c1", SwitchPort({ name: "c1", addresses: List(["00:00:00:00:00:31 10.3.0.1"]) })]]), acls, loadBalancers: List(["lbC"]) });
+  const network = Network({ name: "net8", switches: OrderedMap([["ls1", ls]]), loadBalancers: lbs });
+  return { name: "net8", what: "a load balancer beside stateless-only ACLs", network, nbctl: cmds };
+}
+
 /** Level 3 with NB_Global `options:use_ct_inv_match=false`, as Kube-OVN sets it. */
 function noCtInv(): TestNet {
   const n = build(3);
@@ -123,4 +142,4 @@ function noCtInv(): TestNet {
   };
 }
 
-export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges(), noCtInv()];
+export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges(), noCtInv(), lbStateless()];
