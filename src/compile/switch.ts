@@ -594,7 +594,9 @@ function lbStage(f: FlowList, lbs: readonly LoadBalancer[]): void {
     for (const { vip, backends } of vipsOf(lb)) {
       const prio = vip.port === undefined ? 110 : 120;
       const hash = lb.selectionFields.size > 0 ? `; hash_fields=${q(lb.selectionFields.toArray().sort().join(","))}` : "";
-      const action = backends.length > 0 ? `${R.conntrackCommit} = 0; ct_lb_mark(backends=${backends.map(formatEndpoint).join(",")}${hash});` : "drop;";
+      // A VIP without backends drops, or with options:reject answers as a reject ACL does.
+      const empty = lb.options.get("reject") === "true" ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${switchStageTable("ls_out_qos_mark")});};` : "drop;";
+      const action = backends.length > 0 ? `${R.conntrackCommit} = 0; ct_lb_mark(backends=${backends.map(formatEndpoint).join(",")}${hash});` : empty;
       f.add("ls_in_lb", prio, `ct.new && ${vipMatch(lb, vip)}`, action, "lb-vip", lbOrigin(lb));
     }
   }

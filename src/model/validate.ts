@@ -567,7 +567,6 @@ function validateLb(lb: LoadBalancer, base: Path, bad: Bad): void {
       bad("bad-vip", `bad VIP: ${vip}`, vp);
       continue;
     }
-    if (backends.size === 0) bad("bad-vip", `VIP ${vipText} has no backends`, vp);
     backends.forEach((b, i) => {
       const be = parseLbEndpoint(b);
       const bp = [...vp, i];

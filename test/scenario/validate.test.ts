@@ -52,7 +52,7 @@ describe("validateNetwork", () => {
         ls2: LogicalSwitch({ name: "ls2", ports: OrderedMap({ a: port("a", "00:00:00:00:00:01 10.0.0.1") }) }),
       }),
       portGroups: OrderedMap({ pg: PortGroup({ name: "pg", ports: List(["a", "ghost"]) }) }),
-      loadBalancers: OrderedMap({ lb: LoadBalancer({ name: "lb", vips: OrderedMap({ "10.0.0.100:80": List<string>([]), "[fd00::1]:80": List(["10.0.0.1:80"]) }), selectionFields: List(["ip_proto"]) }) }),
+      loadBalancers: OrderedMap({ lb: LoadBalancer({ name: "lb", vips: OrderedMap({ "10.0.0.300:80": List<string>([]), "10.0.0.101:80": List<string>([]), "[fd00::1]:80": List(["10.0.0.1:80"]) }), selectionFields: List(["ip_proto"]) }) }),
     });
     expect(problems(net).sort()).toEqual(
       [
@@ -72,7 +72,7 @@ describe("validateNetwork", () => {
         "switches[ls2].ports[a]: model.duplicate-port",
         "portGroups[pg].ports[1]: model.dangling-port",
         "loadBalancers[lb].selectionFields[0]: model.bad-selection-field",
-        "loadBalancers[lb].vips[10.0.0.100:80]: model.bad-vip",
+        "loadBalancers[lb].vips[10.0.0.300:80]: model.bad-vip",
         "loadBalancers[lb].vips[[fd00::1]:80][0]: model.bad-backend",
       ].sort(),
     );
