@@ -39,7 +39,7 @@ import {
   type WalkResult,
   type WalkStart,
 } from "../dataplane/index.js";
-import type { Network, SwitchPort } from "../model/index.js";
+import { parseLbEndpoint, type Network, type SwitchPort } from "../model/index.js";
 import { parseIpAddr, type LogicalProgram } from "../ofp/index.js";
 import { TraceRecorder, renderDetailed, renderMinimal, renderSummary, renderWalk, traceJson } from "../trace/index.js";
 import { InputError } from "./capture-input.js";
@@ -376,7 +376,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("summary", { type: "boolean", describe: "actions only, nested by pipeline" })
         .option("minimal", { type: "boolean", describe: "only changes to the packet and where it goes" })
         .option("json", { type: "boolean", describe: "the documented JSON object (outputs, drops, hops)" })
-        .option("ct", { type: "string", array: true, describe: "conntrack state for the next ct action, e.g. new or est,rpl (repeatable)" })
+        .option("ct", { type: "string", array: true, describe: "conntrack state for the next ct action, e.g. new or est,rpl (repeatable); default est, or new for a friendly trace to a service or a load-balancer VIP" })
         .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]" })
         .option("select-id", { type: "number", describe: "ECMP member to select" })
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
@@ -451,8 +451,10 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         start = { kind: "ovn", datapath: mf.value.datapath, inport: mf.value.inport, key: mf.value.key };
       }
       const diags: Diagnostic[] = [];
-      // A trace to a service is the first packet of a connection unless --ct says otherwise.
-      const ctArgs = argv.ct ?? (argv.to?.startsWith("svc/") && scenario.kube ? Array<string>(16).fill("new") : []);
+      // A trace to a service (by name, or to a load balancer's VIP) is the first packet of a
+      // connection unless --ct says otherwise.
+      const toService = (argv.to?.startsWith("svc/") === true && scenario.kube !== undefined) || (argv.to !== undefined && isVipAddress(scenario.network, argv.to));
+      const ctArgs = argv.ct ?? (toService ? Array<string>(16).fill("new") : []);
       const states = ctArgs.map((c) => {
         const r = parseCtState(c);
         if (!r.ok) diags.push(error("usage.ct", `--ct ${c}: unknown flag ${JSON.stringify(r.bad)} (expected new, est, rel, rpl, inv, trk, snat, dnat)`));
@@ -530,4 +532,25 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       }
     },
   );
+}
+
+/** Whether `text` is the address of a load balancer's VIP in `net`. */
+function isVipAddress(net: Network, text: string): boolean {
+  const want = ipBytesOf(text);
+  if (want === undefined) return false;
+  for (const lb of net.loadBalancers.values()) {
+    for (const vip of lb.vips.keys()) {
+      const e = parseLbEndpoint(vip);
+      if (typeof e !== "string" && ipBytesOf(e.ip) === want) return true;
+    }
+  }
+  return false;
+}
+
+/** An IPv4 or IPv6 address as comparable text, or undefined. */
+function ipBytesOf(text: string): string | undefined {
+  const v4 = parseIpv4(text);
+  if (v4 !== undefined) return `4/${v4 >>> 0}`;
+  const v6 = parseIpv6(text);
+  return v6 === undefined ? undefined : `6/${Array.from(v6).join(".")}`;
 }

@@ -52,6 +52,22 @@ describe("ovnsim trace", () => {
     expect(r.out).toMatch(/output to "web-1\.default"/);
   });
 
+  it("the friendly form to a load balancer's VIP is a new connection: balanced, or rejected without backends", async () => {
+    const lb = join(SCEN, "router-lb.yaml");
+    const balanced = await cli(["trace", lb, "--from", "client1", "--to", "10.96.0.1", "--tcp", "80", "--json"]);
+    expect(balanced.code).toBe(0);
+    const j = JSON.parse(balanced.out);
+    expect(j.outputs.map((o: { port: string }) => o.port)).toEqual(["web1"]);
+    expect(j.outputs[0].packet).toMatchObject({ "ip4.dst": "10.2.0.11", "tcp.dst": 8080 });
+    // The same packet as an established one finds no connection to translate it: unroutable.
+    const est = await cli(["trace", lb, "--from", "client1", "--to", "10.96.0.1", "--tcp", "80", "--json", "--ct", "est"]);
+    expect(JSON.parse(est.out).outputs).toEqual([]);
+    const rejected = await cli(["trace", lb, "--from", "client1", "--to", "10.96.0.3", "--tcp", "80", "--json"]);
+    const r = JSON.parse(rejected.out);
+    expect(r.outputs.map((o: { port: string }) => o.port)).toEqual(["client1"]);
+    expect(r.outputs[0].packet).toMatchObject({ "ip4.src": "10.96.0.3", "ip4.dst": "10.1.0.11" });
+  });
+
   it("a drop is reported with the responsible object in JSON", async () => {
     const np = join(SCEN, "network-policy.yaml");
     const drop = 'inport == "other-1.default" && eth.src == 00:00:00:16:00:40 && eth.dst == 00:00:00:16:00:20 && ip4.src == 10.16.0.40 && ip4.dst == 10.16.0.20 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 8080';
