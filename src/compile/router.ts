@@ -19,7 +19,7 @@
  *
  * Flows that NAT changes are made here in their NAT form: a router IP that is also a SNAT
  * external IP or load balancer VIP is left out of the own-address drop, and with
- * `lb_force_snat_ip=router_ip` (and a load balancer) there is no own-address drop at all.
+ * `lb_force_snat_ip=router_ip` on a gateway router there is no own-address drop at all.
  *
  * Order-dependent numbering (route table ids, ECMP group and member ids) follows model order;
  * ovn-northd follows the Northbound row order, which equals it for a database built one object at
@@ -27,7 +27,7 @@
  *
  * A router name that is not in the network gives no flows.
  */
-import { parseIpv6 } from "../base/index.js";
+import { formatIpv4, formatIpv6, parseCidr, parseIpv6 } from "../base/index.js";
 import type { LogicalRouter, Network, RouterPort } from "../model/index.js";
 import { routerNatFlows } from "./router-nat.js";
 import { isDgp, isGatewayRouter, crPortName, lrpNetworks, memberIp, prefixOf, q, routerPeerOf, routerPortsOfSwitch, switchPeerOf, type LrpNetworks } from "./router-lrp.js";
@@ -116,7 +116,7 @@ export function routerLogicalFlows(net: Network, routerName: string): LogicalFlo
   const ports = portsOf(lr);
   const isGwRouter = isGatewayRouter(lr);
   const hasDgp = ports.some((p) => p.dgp);
-  const forceSnatRouterIp = lr.options.get("lb_force_snat_ip") === "router_ip" && lr.loadBalancers.size > 0;
+  const forceSnatRouterIp = isGwRouter && lr.options.get("lb_force_snat_ip") === "router_ip";
 
   admission(f, ports, net);
   neighbor(f, lr, ports);
@@ -124,6 +124,7 @@ export function routerLogicalFlows(net: Network, routerName: string): LogicalFlo
   for (const s of ["lr_in_unsnat", "lr_in_defrag", "lr_in_lb_aff_check", "lr_in_dnat", "lr_in_lb_aff_learn", "lr_in_ecmp_stateful", "lr_in_nd_ra_options", "lr_in_nd_ra_response"]) {
     f.add(s, 0, "1", "next;", "default");
   }
+  if (isGwRouter) forceSnat(f, net, lr, ports, forceSnatRouterIp);
   routing(f, net, lr, ports);
   policies(f, lr, ports);
   arpResolve(f, net, lr, ports);
@@ -138,6 +139,45 @@ export function routerLogicalFlows(net: Network, routerName: string): LogicalFlo
 function sortByStage(flows: LogicalFlow[]): LogicalFlow[] {
   const rank = (fl: LogicalFlow): number => (fl.pipeline === "ingress" ? 0 : 100) + (stageTable(fl.stage) ?? 99);
   return flows.map((fl, i) => ({ fl, i })).sort((a, b) => rank(a.fl) - rank(b.fl) || a.i - b.i).map((x) => x.fl);
+}
+
+/**
+ * A gateway router's force-SNAT flows (northd's build_lrouter_force_snat_flows and _op): traffic
+ * DNATed (`dnat_force_snat_ip`) or load balanced (`lb_force_snat_ip`) leaves SNATed to the
+ * option's first IPv4 / IPv6 address, and replies to that address are unSNATed. With
+ * `lb_force_snat_ip=router_ip` each port with a peer uses its own first address instead.
+ */
+function forceSnat(f: FlowList, net: Network, lr: LogicalRouter, ports: readonly Lrp[], routerIp: boolean): void {
+  const o = `routers[${lr.name}]`;
+  const byAddress = (ctx: "dnat" | "lb", option: string): void => {
+    const addrs = (lr.options.get(option) ?? "").split(/\s+/).map((t) => parseCidr(t)).filter((c) => c !== undefined && (c.family === 4 ? c.prefixLen === 32 : c.prefixLen === 128));
+    for (const fam of [4, 6] as const) {
+      const c = addrs.find((a) => a!.family === fam);
+      if (!c) continue;
+      const ip = fam === 4 ? formatIpv4(((c.addr[0]! << 24) | (c.addr[1]! << 16) | (c.addr[2]! << 8) | c.addr[3]!) >>> 0) : formatIpv6(c.addr);
+      f.add("lr_in_unsnat", 110, `ip${fam} && ip${fam}.dst == ${ip}`, "ct_snat;", "force-unsnat", o);
+      f.add("lr_out_snat", 100, `flags.force_snat_for_${ctx} == 1 && ip${fam}`, `ct_snat(${ip});`, "force-snat", o);
+    }
+  };
+  byAddress("dnat", "dnat_force_snat_ip");
+  if (!routerIp) {
+    byAddress("lb", "lb_force_snat_ip");
+    return;
+  }
+  for (const p of ports) {
+    if (switchPeerOf(net, p.port.name) === undefined && routerPeerOf(net, p.port) === undefined) continue;
+    const v4 = p.nets.ipv4[0];
+    if (v4) {
+      f.add("lr_in_unsnat", 110, `inport == ${p.key} && ip4.dst == ${v4.addr}`, "ct_snat;", "force-unsnat-router-ip", p.origin);
+      f.add("lr_out_snat", 110, `flags.force_snat_for_lb == 1 && ip4 && outport == ${p.key}`, `ct_snat(${v4.addr});`, "force-snat-router-ip", p.origin);
+    }
+    // The link-local address, always there and last, does not count.
+    const v6 = p.nets.ipv6.length > 1 ? p.nets.ipv6[0] : undefined;
+    if (v6) {
+      f.add("lr_in_unsnat", 110, `inport == ${p.key} && ip6.dst == ${v6.addr}`, "ct_snat;", "force-unsnat-router-ip", p.origin);
+      f.add("lr_out_snat", 110, `flags.force_snat_for_lb == 1 && ip6 && outport == ${p.key}`, `ct_snat(${v6.addr});`, "force-snat-router-ip", p.origin);
+    }
+  }
 }
 
 /** True when the switch on the other side of `p` has a localnet port. */

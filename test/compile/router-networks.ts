@@ -241,4 +241,28 @@ function gatewayPort(): RouterTestNet {
   return b.done("router-dgp", "a distributed gateway port on two chassis towards an external switch with a localnet port, no NAT");
 }
 
-export const ROUTER_TEST_NETS: readonly RouterTestNet[] = [twoSubnets(false), twoSubnets(true), kubeOvn(), staticRoutes(), twoRouters(), gatewayPort()];
+/**
+ * (7) A gateway router with the force-SNAT options and no NAT rows or load balancers: the unSNAT
+ * and SNAT flows of `dnat_force_snat_ip` and of `lb_force_snat_ip=router_ip` (per port).
+ */
+function gatewayForceSnat(): RouterTestNet {
+  const b = new Builder("router-gw-force-snat");
+  b.addChassis("ch1", "192.168.100.1");
+  b.switch("ls1");
+  b.vif("ls1", "p1", ["00:00:00:00:01:0a 10.0.1.10"]);
+  b.routerPort("ls1", "ls1-gw", "gw-ls1");
+  b.switch("ext");
+  b.vif("ext", "up", ["00:00:00:00:ee:02 172.20.0.1"]);
+  b.routerPort("ext", "ext-gw", "gw-ext");
+  b.router("gw", [
+    ["chassis", "ch1"],
+    ["lb_force_snat_ip", "router_ip"],
+    ["dnat_force_snat_ip", "172.20.0.99"],
+  ]);
+  b.lrp("gw", "gw-ls1", "00:00:00:00:ff:01", ["10.0.1.1/24", "fd00:1::1/64"]);
+  b.lrp("gw", "gw-ext", "00:00:00:00:ee:01", ["172.20.0.100/24"]);
+  b.route("gw", "0.0.0.0/0", "172.20.0.1");
+  return b.done("router-gw-force-snat", "a gateway router with lb_force_snat_ip=router_ip and dnat_force_snat_ip, without NAT rows or load balancers");
+}
+
+export const ROUTER_TEST_NETS: readonly RouterTestNet[] = [twoSubnets(false), twoSubnets(true), kubeOvn(), staticRoutes(), twoRouters(), gatewayPort(), gatewayForceSnat()];
