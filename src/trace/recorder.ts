@@ -401,7 +401,8 @@ const statementCache = new WeakMap<Rule, readonly (string | null)[] | null>();
 function align(rule: Rule): (string | null)[] | null {
   const text = rule.provenance.actionText;
   if (text === undefined) return null;
-  const parts = splitStatements(text);
+  // A comment alone (northd's `/* drop */`) is no statement: ovn-trace's parser drops it.
+  const parts = splitStatements(text).filter((p) => !/^\/\*.*\*\/;?$/.test(p.trim()));
   const acts = rule.actions;
   const out: (string | null)[] = [];
   let j = 0;
@@ -448,6 +449,8 @@ export function splitStatements(text: string): string[] {
 
 /** The text of action `a` of `rule` (null for a `next` its conntrack statement stands for). */
 function actionText(a: Action, rule: Rule | undefined): { text: string | null; index: number } {
+  // ovn-trace prints a log() as its formatter writes it: name, verdict, severity, meter.
+  if (a.kind === "log") return { text: `log(${a.name !== undefined ? `name=${JSON.stringify(a.name)}, ` : ""}verdict=${a.verdict ?? "allow"}, severity=${a.severity ?? "info"}${a.meter !== undefined ? `, meter=${JSON.stringify(a.meter)}` : ""});`, index: rule ? rule.actions.indexOf(a) : -1 };
   if (rule) {
     const i = rule.actions.indexOf(a);
     if (i >= 0) {

@@ -68,6 +68,21 @@ describe("ovnsim trace", () => {
     expect(r.outputs[0].packet).toMatchObject({ "ip4.src": "10.96.0.3", "ip4.dst": "10.1.0.11" });
   });
 
+  it("a logged ACL drop prints its actions and LOG line as ovn-trace does", async () => {
+    const np = join(SCEN, "network-policy.yaml");
+    const mf = 'inport == "web-1.frontend" && eth.src == 00:00:00:16:00:10 && eth.dst == 00:00:00:16:00:20 && ip4.src == 10.16.0.10 && ip4.dst == 10.16.0.20 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 9090';
+    const r = await cli(["trace", np, mf]);
+    expect(r.code).toBe(0);
+    // REAL: these lines of real ovn-trace 23.03.1's detailed output for the same packet.
+    const real = [
+      "    ct_commit { ct_mark.blocked = 1; };",
+      '    log(name="backend/allow-frontend", verdict=drop, severity=warning);',
+      "",
+      'LOG: ACL name=backend/allow-frontend, direction=OUT, verdict=drop, severity=warning, packet="ct_state=est|trk,tcp,reg0=0x501,reg14=0x1,reg15=0x3,vlan_tci=0x0000,dl_src=00:00:00:16:00:10,dl_dst=00:00:00:16:00:20,nw_src=10.16.0.10,nw_dst=10.16.0.20,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=40000,tp_dst=9090,tcp_flags=0"',
+    ].join("\n");
+    expect(r.out).toContain(real);
+  });
+
   it("a drop is reported with the responsible object in JSON", async () => {
     const np = join(SCEN, "network-policy.yaml");
     const drop = 'inport == "other-1.default" && eth.src == 00:00:00:16:00:40 && eth.dst == 00:00:00:16:00:20 && ip4.src == 10.16.0.40 && ip4.dst == 10.16.0.20 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 8080';
