@@ -24,12 +24,13 @@
  *     or 224.0.0.0/4; IPv6 only to one of its IPv6 addresses, the MAC's link-local address or
  *     ff00::/8; other EtherTypes freely. (Multicast frames skip the check in northd's flows.)
  * - `ovn-trace`: what ovn-trace 23.03 decides, for comparing with it. It takes the first entry
- *   whose MAC matches, compares addresses as written (a prefix only by its own address), lets any
- *   link-local IPv6 source of the MAC's own address through without the ND checks, and lets frames
- *   of other EtherTypes through.
+ *   whose MAC matches, compares addresses as written (a prefix only by its own address), accepts
+ *   the MAC's link-local address as an IPv6 source even for an entry with IPv4 addresses only,
+ *   checks neighbour discovery's SLL, TLL and target without regard to the hop limit, and lets
+ *   frames of other EtherTypes through.
  *
- * Megaflows: the checks read the key through `read`, which marks in the flow cache's mask every
- * bit they looked at, so a megaflow matches exactly what the answer depended on.
+ * Megaflows: the checks read the key through a `Reader`, which marks in the flow cache's mask
+ * every bit they looked at, so a megaflow matches exactly what the answer depended on.
  */
 import { parseCidr, parseIpv4, parseIpv6, parseMac } from "../base/index.js";
 import { W } from "../flow/index.js";

@@ -27,7 +27,7 @@
  *
  * A router name that is not in the network gives no flows.
  */
-import { formatIpv4, formatIpv6, parseCidr, parseIpv6 } from "../base/index.js";
+import { formatIpv4, formatIpv6, ipv4FromBytes, parseCidr, parseIpv6, type Cidr } from "../base/index.js";
 import type { LogicalRouter, Network, RouterPort } from "../model/index.js";
 import { routerNatFlows } from "./router-nat.js";
 import { isDgp, isGatewayRouter, crPortName, lrpNetworks, memberIp, prefixOf, q, routerPeerOf, routerPortsOfSwitch, switchPeerOf, type LrpNetworks } from "./router-lrp.js";
@@ -150,11 +150,14 @@ function sortByStage(flows: LogicalFlow[]): LogicalFlow[] {
 function forceSnat(f: FlowList, net: Network, lr: LogicalRouter, ports: readonly Lrp[], routerIp: boolean): void {
   const o = `routers[${lr.name}]`;
   const byAddress = (ctx: "dnat" | "lb", option: string): void => {
-    const addrs = (lr.options.get(option) ?? "").split(/\s+/).map((t) => parseCidr(t)).filter((c) => c !== undefined && (c.family === 4 ? c.prefixLen === 32 : c.prefixLen === 128));
+    const addrs = (lr.options.get(option) ?? "")
+      .split(/\s+/)
+      .map((t) => parseCidr(t))
+      .filter((c): c is Cidr => c !== undefined && c.prefixLen === (c.family === 4 ? 32 : 128));
     for (const fam of [4, 6] as const) {
-      const c = addrs.find((a) => a!.family === fam);
+      const c = addrs.find((a) => a.family === fam);
       if (!c) continue;
-      const ip = fam === 4 ? formatIpv4(((c.addr[0]! << 24) | (c.addr[1]! << 16) | (c.addr[2]! << 8) | c.addr[3]!) >>> 0) : formatIpv6(c.addr);
+      const ip = fam === 4 ? formatIpv4(ipv4FromBytes(c.addr)) : formatIpv6(c.addr);
       f.add("lr_in_unsnat", 110, `ip${fam} && ip${fam}.dst == ${ip}`, "ct_snat;", "force-unsnat", o);
       f.add("lr_out_snat", 100, `flags.force_snat_for_${ctx} == 1 && ip${fam}`, `ct_snat(${ip});`, "force-snat", o);
     }
