@@ -150,8 +150,9 @@ export type CallHandler = (action: CallAction, ctx: CallContext) => bigint | und
  * any of them will do.
  */
 function traceHairpinCall(lbs: readonly ProgramLoadBalancer[], reply: boolean): CallHandler {
+  const vipKey = (ip: readonly number[], port: number): string => `${ip.map((w) => w >>> 0).join(".")}/${port}`;
   const vips = new Set<string>();
-  for (const lb of lbs) for (const v of lb.vips) vips.add(`${v.ip.map((w) => w >>> 0).join(".")}/${v.port ?? 0}`);
+  for (const lb of lbs) for (const v of lb.vips) vips.add(vipKey(v.ip, v.port ?? 0));
   const plain = DEFAULT_CALLS.chk_lb_hairpin!;
   return (a: CallAction, c: CallContext): bigint => {
     if (plain(a, c) === 0n) return 0n;
@@ -160,7 +161,7 @@ function traceHairpinCall(lbs: readonly ProgramLoadBalancer[], reply: boolean): 
     const v6 = getField(k, F_ETH_TYPE) === ETH_IPV6;
     const ip = v6 ? [k[W.CT_IPV6_DST]!, k[W.CT_IPV6_DST + 1]!, k[W.CT_IPV6_DST + 2]!, k[W.CT_IPV6_DST + 3]!] : [k[W.CT_NW_DST]!];
     const port = reply ? getField(k, F_TP_DST) : k[W.CT_TP]! & 0xffff;
-    return vips.has(`${ip.join(".")}/${port}`) ? 1n : 0n;
+    return vips.has(vipKey(ip, port)) ? 1n : 0n;
   };
 }
 
@@ -170,8 +171,8 @@ function traceHairpinCall(lbs: readonly ProgramLoadBalancer[], reply: boolean): 
  * (`lookup_arp`, `lookup_nd`, `lookup_fdb`, `get_fdb`, `lookup_arp_ip`, `lookup_nd_ip`) find
  * nothing (0); `chk_lb_hairpin` is 1 when the packet was DNATed and its source equals its new
  * destination, and `chk_lb_hairpin_reply` 0 (in `trace` mode `traceHairpinCall` answers both as
- * ovn-trace does, with its check of the VIP and port). In `table` mode ovn-controller's hairpin tables answer both instead (lb-hairpin.ts). Port security
- * checks (`check_in_port_sec`, `check_out_port_sec`) need the ports' security addresses, which
+ * ovn-trace does, with its check of the VIP and port). In `table` mode ovn-controller's hairpin
+ * tables answer both instead (lb-hairpin.ts). Port security checks (`check_in_port_sec`, `check_out_port_sec`) need the ports' security addresses, which
  * `LogicalPort` does not carry: the default answers 0 (allowed), and a caller with the model
  * supplies a real handler. Any other function answers 0.
  */

@@ -331,6 +331,13 @@ function logLine(a: LogAction, pipeline: Pipeline, key: Uint32Array): string {
   return `LOG: ACL name=${a.name ?? "<unnamed>"}, direction=${pipeline === "ingress" ? "IN" : "OUT"}, verdict=${a.verdict ?? "allow"}, severity=${a.severity ?? "info"}, packet="${packet}"`;
 }
 
+/** A `log()` as ovn-trace's formatter writes it: name, verdict, severity, meter (northd writes severity first). */
+function logText(a: LogAction): string {
+  const name = a.name !== undefined ? `name="${a.name}", ` : "";
+  const meter = a.meter !== undefined ? `, meter="${a.meter}"` : "";
+  return `log(${name}verdict=${a.verdict ?? "allow"}, severity=${a.severity ?? "info"}${meter});`;
+}
+
 /**
  * The name ovn-trace gives a generated packet: the generating action's, except that `reject`
  * shows as what it makes of the packet `ctx`: `tcp_reset` (TCP), `sctp_abort` (SCTP), else
@@ -449,8 +456,7 @@ export function splitStatements(text: string): string[] {
 
 /** The text of action `a` of `rule` (null for a `next` its conntrack statement stands for). */
 function actionText(a: Action, rule: Rule | undefined): { text: string | null; index: number } {
-  // ovn-trace prints a log() as its formatter writes it: name, verdict, severity, meter.
-  if (a.kind === "log") return { text: `log(${a.name !== undefined ? `name=${JSON.stringify(a.name)}, ` : ""}verdict=${a.verdict ?? "allow"}, severity=${a.severity ?? "info"}${a.meter !== undefined ? `, meter=${JSON.stringify(a.meter)}` : ""});`, index: rule ? rule.actions.indexOf(a) : -1 };
+  if (a.kind === "log") return { text: logText(a), index: rule ? rule.actions.indexOf(a) : -1 };
   if (rule) {
     const i = rule.actions.indexOf(a);
     if (i >= 0) {
