@@ -1,0 +1,466 @@
+/**
+ * Random networks against real OVN: each seed makes a scenario and probes, which
+ * `ovnsim conformance --probes` traces through ovnsim and through real ovn-trace; the script
+ * prints every disagreement and exits 1 if there was one.
+ *
+ * The networks mix what OVN users build: 1 to 3 chassis; 1 to 4 switches of VIFs, some with port
+ * security (an address, a prefix, an address written with host bits, a MAC alone), unknown
+ * addresses or disabled ports, some with a localnet or a localport; 0 to 2 routers, joined by a
+ * join switch with static routes; a gateway router or a distributed gateway port towards a public
+ * switch, with snat, dnat and dnat_and_snat (stateless and distributed ones too) and
+ * `lb_force_snat_ip=router_ip`; ACLs of every action at distinct priorities; a port group with an
+ * address set; load balancers on switches and routers (hairpin SNAT, VIPs without backends);
+ * reroute and drop policies, discard and src-ip routes; IPv4 or dual stack. The probes: pod to pod
+ * on one switch and across routers, VIPs (with `--lb-dst`), the routers' own addresses, ARP, TTL 1,
+ * inbound traffic to the NAT addresses, under `--ct` new, est and est,rpl.
+ *
+ * What the probes leave out, because real OVN has no single answer to it: ECMP members (northd
+ * numbers them in database UUID order), ACLs of one priority that overlap, and `--lb-dst` on a
+ * packet whose TTL expires (ovn-trace applies an unused `--lb-dst` at every bare `ct_lb_mark`
+ * without printing it).
+ *
+ * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
+ * [--probes 60] [--keep DIR]` (`--keep` writes the networks and probes of disagreeing seeds there).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { memoryIo } from "../src/cli/io.js";
+import { run } from "../src/cli/main.js";
+import { ovnAvailable } from "../src/ovn/index.js";
+
+/** A small seeded generator (mulberry32), so a seed names one network on every machine. */
+class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0 || 1;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(a: number, b: number): number {
+    return a + Math.floor(this.next() * (b - a + 1));
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.next() * xs.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+}
+
+const hex = (n: number): string => n.toString(16).padStart(2, "0");
+
+interface RouterPortSpec {
+  readonly name: string;
+  readonly mac: string;
+  readonly net: string;
+  readonly net6: string | undefined;
+  readonly join?: boolean;
+  readonly public?: boolean;
+  readonly gw?: readonly string[];
+}
+
+interface Vif {
+  readonly name: string;
+  readonly mac: string;
+  readonly ip: string;
+  readonly ip6: string | undefined;
+  readonly sw: SwitchSpec;
+  readonly line: string;
+}
+
+interface SwitchSpec {
+  readonly name: string;
+  readonly index: number;
+  readonly subnet: string;
+  readonly ports: Vif[];
+  readonly acls: string[];
+  readonly lbs: string[];
+  routerPort: RouterPortSpec | undefined;
+  localnet: number | undefined;
+  localport: boolean;
+}
+
+interface RouterSpec {
+  readonly name: string;
+  readonly ports: RouterPortSpec[];
+  readonly routes: string[];
+  readonly policies: string[];
+  readonly nat: string[];
+  readonly lbs: string[];
+  readonly options: Map<string, string>;
+  joinIp?: string;
+  joinIp6?: string;
+}
+
+interface LbSpec {
+  readonly name: string;
+  readonly protocol: "tcp" | "udp";
+  readonly vip: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly backends: readonly string[];
+  readonly v6: boolean;
+  readonly hairpin: boolean;
+  readonly rejectVip: string | undefined;
+}
+
+interface ProbeSpec {
+  name: string;
+  microflow: string;
+  ct?: string[];
+  lbDst?: string;
+}
+
+/** The scenario YAML and the probes (a `probes:` file) of `seed`. */
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number }): { scenario: string; probes: string } {
+  const r = new Rng(seed);
+  const nCh = r.int(1, 3);
+  const v6 = opts.v6 === "always" || (opts.v6 === "mixed" && r.chance(0.3));
+  const chassis = Array.from({ length: nCh }, (_, i) => `node${i + 1}`);
+  const switches: SwitchSpec[] = [];
+  const vifs: Vif[] = [];
+  for (let i = 1, n = r.int(1, 4); i <= n; i++) {
+    const sw: SwitchSpec = { name: `sw${i}`, index: i, subnet: `10.${i}.0`, ports: [], acls: [], lbs: [], routerPort: undefined, localnet: undefined, localport: false };
+    for (let j = 1, m = r.int(1, 4); j <= m; j++) {
+      const mac = `00:00:00:${hex(i)}:00:${hex(j + 1)}`;
+      const ip = `10.${i}.0.${j + 10}`;
+      const ip6 = v6 ? `fd00:${i}::${j + 10}` : undefined;
+      const a = ip6 ? `${mac} ${ip} ${ip6}` : `${mac} ${ip}`;
+      const addrs = r.chance(0.1) ? [a, "unknown"] : [a];
+      let line = `      - {name: p${i}-${j}, addresses: [${addrs.map((x) => JSON.stringify(x)).join(", ")}]`;
+      if (r.chance(0.4)) line += `, portSecurity: ["${mac}${r.pick([` ${ip}`, "", ` 10.${i}.0.0/28`, ` ${ip}/32`])}${v6 && r.chance(0.7) ? r.pick([` ${ip6}`, ` fd00:${i}::/64`]) : ""}"]`;
+      if (r.chance(0.04)) line += ", enabled: false";
+      line += `, chassis: ${r.pick(chassis)}}`;
+      const vif: Vif = { name: `p${i}-${j}`, mac, ip, ip6, sw, line };
+      sw.ports.push(vif);
+      vifs.push(vif);
+    }
+    switches.push(sw);
+  }
+  for (const sw of switches) {
+    if (r.chance(0.15)) sw.localnet = r.pick([1, 100]);
+    if (r.chance(0.15)) sw.localport = true;
+  }
+
+  // Routers, each on up to three switches of its own; two of them meet on a join switch.
+  const routers: RouterSpec[] = [];
+  const free = [...switches];
+  for (let k = 1, n = switches.length >= 2 ? r.int(0, 2) : r.int(0, 1); k <= n; k++) {
+    const rt: RouterSpec = { name: `lr${k}`, ports: [], routes: [], policies: [], nat: [], lbs: [], options: new Map() };
+    for (let t = 0, m = Math.min(free.length, r.int(1, 3)); t < m; t++) {
+      const sw = free.splice(Math.floor(r.next() * free.length), 1)[0]!;
+      const lrp: RouterPortSpec = { name: `${rt.name}-${sw.name}`, mac: `00:00:00:${hex(sw.index)}:00:01`, net: `${sw.subnet}.1/24`, net6: v6 ? `fd00:${sw.index}::1/64` : undefined };
+      rt.ports.push(lrp);
+      sw.routerPort = lrp;
+    }
+    if (rt.ports.length > 0) routers.push(rt);
+  }
+  const join = routers.length === 2;
+  if (join) {
+    routers.forEach((rt, i) => {
+      rt.joinIp = `100.64.0.${i + 1}`;
+      rt.joinIp6 = `fd00:64::${i + 1}`;
+      rt.ports.push({ name: `${rt.name}-join`, mac: `00:00:00:64:00:${hex(i + 1)}`, net: `${rt.joinIp}/24`, net6: v6 ? `${rt.joinIp6}/64` : undefined, join: true });
+    });
+    routers.forEach((rt, i) => {
+      const other = routers[1 - i]!;
+      for (const p of other.ports) {
+        if (p.join) continue;
+        rt.routes.push(`{ipPrefix: ${p.net.replace(/\.1\/24$/, ".0/24")}, nexthop: ${other.joinIp}}`);
+        if (p.net6) rt.routes.push(`{ipPrefix: "${p.net6.replace(/::1\/64$/, "::/64")}", nexthop: "${other.joinIp6}"}`);
+      }
+    });
+  }
+
+  // A gateway router or a distributed gateway port towards a public switch, with NAT.
+  const pub = routers.length > 0 && r.chance(0.5);
+  const upstreamChassis = r.pick(chassis);
+  if (pub) {
+    const rt = routers[0]!;
+    const dgp = r.chance(0.5);
+    rt.ports.push({ name: `${rt.name}-public`, mac: "00:00:00:ac:00:02", net: "172.16.0.2/24", net6: undefined, public: true, ...(dgp ? { gw: chassis } : {}) });
+    if (!dgp) {
+      rt.options.set("chassis", r.pick(chassis));
+      if (r.chance(0.3)) rt.options.set("lb_force_snat_ip", "router_ip");
+    }
+    rt.routes.push("{ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.1}");
+    const inside = rt.ports.find((p) => !p.join && !p.public);
+    const sw = switches.find((s) => s.routerPort === inside);
+    if (inside && sw) {
+      rt.nat.push(`{type: snat, externalIp: 172.16.0.2, logicalIp: ${inside.net.replace(/\.1\/24$/, ".0/24")}}`);
+      if (r.chance(0.7)) rt.nat.push(`{type: ${r.pick(["dnat", "dnat_and_snat"])}, externalIp: 172.16.0.10, logicalIp: ${sw.ports[0]!.ip}}`);
+      const second = sw.ports[1];
+      if (second && r.chance(0.5)) {
+        const extra = dgp && r.chance(0.5) ? `, logicalPort: ${second.name}, externalMac: "00:00:00:ac:00:11"` : r.chance(0.3) ? ", stateless: true" : "";
+        rt.nat.push(`{type: dnat_and_snat, externalIp: 172.16.0.11, logicalIp: ${second.ip}${extra}}`);
+      }
+    }
+  }
+
+  for (const rt of routers) {
+    if (r.chance(0.3)) rt.policies.push(`{priority: ${r.int(1, 100) * 100}, match: 'ip4.src == ${r.pick(vifs).ip}', action: ${r.pick(["drop", "allow"])}}`);
+    const mine = vifs.filter((v) => rt.ports.includes(v.sw.routerPort!));
+    if (r.chance(0.3) && mine.length > 0) {
+      const dst = r.pick(["8.8.8.0/24", r.pick(vifs).ip, "172.16.0.0/24"]);
+      rt.policies.push(`{priority: ${r.int(1, 100) * 100}, match: 'ip4.dst == ${dst}${r.chance(0.5) ? " && tcp" : ""}', action: reroute, nexthops: [${r.pick(mine).ip}]}`);
+    }
+    if (r.chance(0.2)) rt.routes.push("{ipPrefix: 192.0.2.0/24, nexthop: discard}");
+    if (r.chance(0.2) && mine.length > 0) rt.routes.push(`{ipPrefix: ${r.pick(mine).ip}, nexthop: ${r.pick(mine).ip}, policy: src-ip}`);
+  }
+
+  // A port group with an address set.
+  const pgMembers = r.chance(0.5) ? vifs.filter(() => r.chance(0.5)) : [];
+  const pgSet = vifs.filter(() => r.chance(0.4)).map((v) => v.ip);
+  const pgAcls = [
+    "{direction: to-lport, priority: 2000, match: 'outport == @pg1 && ip', action: drop}",
+    `{direction: to-lport, priority: 2001, match: 'outport == @pg1 && ip4.src == $as1${r.chance(0.5) ? " && tcp.dst == 80" : ""}', action: allow-related}`,
+    `{direction: from-lport, priority: 2001, match: 'inport == @pg1 && ip4.dst == $pg1_ip4', action: ${r.pick(["allow-related", "drop", "allow"])}${r.chance(0.5) ? ", applyAfterLb: true" : ""}}`,
+  ].filter(() => r.chance(0.8));
+
+  // Load balancers on a switch, and sometimes a router too.
+  const lbs: LbSpec[] = [];
+  for (let l = 1, n = r.int(0, 2); l <= n; l++) {
+    const protocol = r.pick(["tcp", "udp"] as const);
+    const port = r.pick([80, 53, 8080]);
+    const nb = r.int(1, 3);
+    const lbV6 = v6 && r.chance(0.5);
+    const backends = new Set<string>();
+    for (let b = 0; b < nb; b++) backends.add(lbV6 ? `[${r.pick(vifs).ip6!}]:${r.pick([port, 8000])}` : `${r.pick(vifs).ip}:${r.pick([port, 8000])}`);
+    const ip = lbV6 ? `fd00:96::${l}` : `10.96.0.${l}`;
+    const hairpin = r.chance(0.3);
+    const rejectVip = !lbV6 && r.chance(0.2) ? `10.96.1.${l}:${port}` : undefined;
+    const lb: LbSpec = { name: `lb${l}`, protocol, ip, port, vip: lbV6 ? `[${ip}]:${port}` : `${ip}:${port}`, backends: [...backends], v6: lbV6, hairpin, rejectVip };
+    lbs.push(lb);
+    r.pick(switches).lbs.push(lb.name);
+    if (routers.length > 0 && r.chance(0.3)) r.pick(routers).lbs.push(lb.name);
+  }
+
+  // ACLs, at priorities distinct on each switch and from the port group's (overlapping ACLs of one
+  // priority have no defined winner).
+  for (const sw of switches) {
+    const used = new Set([2000, 2001]);
+    for (let a = 0, n = r.int(0, 3); a < n; a++) {
+      const dir = r.pick(["from-lport", "to-lport"] as const);
+      let prio = r.int(1, 30) * 100;
+      while (used.has(prio)) prio += 7;
+      used.add(prio);
+      const parts: string[] = [];
+      const port = r.pick(sw.ports);
+      if (r.chance(0.4)) parts.push(`${dir === "from-lport" ? "inport" : "outport"} == "${port.name}"`);
+      const other = r.pick(vifs);
+      parts.push(r.pick([`ip4.src == ${other.ip}`, `ip4.dst == ${other.sw.subnet}.0/24`, `tcp.dst == ${r.pick([80, 22, 8080, 8000])}`, "udp", "icmp4", "ip4 && tcp.dst >= 1000 && tcp.dst <= 9000", "ip4"]));
+      sw.acls.push(`{direction: ${dir}, priority: ${prio}, match: '${parts.join(" && ")}', action: ${r.pick(["allow", "allow-related", "drop", "reject", "allow-stateless"])}}`);
+    }
+  }
+
+  // The scenario.
+  const y: string[] = [`name: fuzz${seed}`, "chassis:"];
+  for (const c of chassis) y.push(`  - {name: ${c}, encaps: [{type: geneve, ip: 192.168.0.${10 + Number(c.slice(4))}}], bridgeMappings: {physnet1: br-ex}}`);
+  if (lbs.length > 0) {
+    y.push("loadBalancers:");
+    for (const lb of lbs) {
+      const options = [...(lb.hairpin ? ['hairpin_snat_ip: "169.254.169.5"'] : []), ...(lb.rejectVip ? ['reject: "true"'] : [])];
+      y.push(`  - {name: ${lb.name}, protocol: ${lb.protocol}, vips: {"${lb.vip}": [${lb.backends.map((b) => `"${b}"`).join(", ")}]${lb.rejectVip ? `, "${lb.rejectVip}": []` : ""}}${options.length > 0 ? `, options: {${options.join(", ")}}` : ""}}`);
+    }
+  }
+  if (pgMembers.length > 0) {
+    y.push("addressSets:", `  - {name: as1, addresses: [${pgSet.join(", ")}]}`, "portGroups:", "  - name: pg1", `    ports: [${pgMembers.map((m) => m.name).join(", ")}]`);
+    if (pgAcls.length > 0) y.push("    acls:", ...pgAcls.map((a) => `      - ${a}`));
+  }
+  y.push("switches:");
+  for (const sw of switches) {
+    y.push(`  - name: ${sw.name}`, `    otherConfig: {subnet: ${sw.subnet}.0/24}`, "    ports:", ...sw.ports.map((p) => p.line));
+    if (sw.routerPort) y.push(`      - {name: ${sw.name}-rp, type: router, addresses: [router], options: {router-port: ${sw.routerPort.name}}}`);
+    if (sw.localnet !== undefined) y.push(`      - {name: ${sw.name}-ln, type: localnet, addresses: [unknown], options: {network_name: physnet1}${sw.localnet > 1 ? `, tag: ${sw.localnet}` : ""}}`);
+    if (sw.localport) y.push(`      - {name: ${sw.name}-lp, type: localport, addresses: ["00:00:00:${hex(sw.index)}:00:fe ${sw.subnet}.254"]}`);
+    if (sw.acls.length > 0) y.push("    acls:", ...sw.acls.map((a) => `      - ${a}`));
+    if (sw.lbs.length > 0) y.push(`    loadBalancers: [${sw.lbs.join(", ")}]`);
+  }
+  if (join) {
+    y.push("  - name: join", "    otherConfig: {subnet: 100.64.0.0/24}", "    ports:");
+    for (const rt of routers) y.push(`      - {name: join-${rt.name}, type: router, addresses: [router], options: {router-port: ${rt.name}-join}}`);
+  }
+  if (pub) {
+    y.push("  - name: public", "    ports:");
+    y.push("      - {name: ln-public, type: localnet, addresses: [unknown], options: {network_name: physnet1}}");
+    y.push(`      - {name: upstream, addresses: ["00:00:00:ac:00:01 172.16.0.1"], chassis: ${upstreamChassis}}`);
+    y.push(`      - {name: public-rp, type: router, addresses: [router], options: {router-port: ${routers[0]!.name}-public}}`);
+  }
+  if (routers.length > 0) {
+    y.push("routers:");
+    for (const rt of routers) {
+      y.push(`  - name: ${rt.name}`);
+      if (rt.options.size > 0) y.push(`    options: {${[...rt.options].map(([k, v]) => `${k}: ${v}`).join(", ")}}`);
+      y.push("    ports:");
+      for (const p of rt.ports) {
+        const gw = p.gw ? `, gatewayChassis: [${p.gw.map((c, i) => `{chassis: ${c}, priority: ${20 - i}}`).join(", ")}]` : "";
+        y.push(`      - {name: ${p.name}, mac: "${p.mac}", networks: [${p.net}${p.net6 ? `, "${p.net6}"` : ""}]${gw}}`);
+      }
+      if (rt.routes.length > 0) y.push("    staticRoutes:", ...rt.routes.map((x) => `      - ${x}`));
+      if (rt.policies.length > 0) y.push("    policies:", ...rt.policies.map((x) => `      - ${x}`));
+      if (rt.nat.length > 0) y.push("    nat:", ...rt.nat.map((x) => `      - ${x}`));
+      if (rt.lbs.length > 0) y.push(`    loadBalancers: [${rt.lbs.join(", ")}]`);
+    }
+  }
+
+  // The probes.
+  const probes: ProbeSpec[] = [];
+  const cts = [undefined, "new", "est", "est,rpl", "new"];
+  const gatewayMac = (sw: SwitchSpec): string | undefined => sw.routerPort?.mac;
+  const add = (p: ProbeSpec, ct: string | undefined): void => {
+    if (ct !== undefined) p.ct = Array<string>(6).fill(ct);
+    probes.push(p);
+  };
+  for (let n = 0; n < opts.probes; n++) {
+    const src = r.pick(vifs);
+    if (src.ip6 && r.chance(0.5)) {
+      let dmac: string;
+      let dip: string;
+      let lb: LbSpec | undefined;
+      const kind = r.int(0, 4);
+      const v6lbs = lbs.filter((l) => l.v6);
+      if (kind === 0) {
+        const d = r.pick(src.sw.ports);
+        dmac = d.mac;
+        dip = d.ip6!;
+      } else if (kind === 2 && v6lbs.length > 0) {
+        lb = r.pick(v6lbs);
+        dip = lb.ip;
+        dmac = gatewayMac(src.sw) ?? r.pick(src.sw.ports).mac;
+      } else if (kind === 3 && src.sw.routerPort?.net6) {
+        dip = src.sw.routerPort.net6.split("/")[0]!;
+        dmac = src.sw.routerPort.mac;
+      } else {
+        const d = r.pick(vifs);
+        dip = d.ip6!;
+        dmac = d.sw === src.sw ? d.mac : (gatewayMac(src.sw) ?? d.mac);
+      }
+      const proto = lb?.protocol ?? r.pick(["tcp", "udp", "icmp6"]);
+      const l4 = proto === "icmp6" ? "icmp6 && icmp6.type == 128 && icmp6.code == 0" : `${proto} && ${proto}.src == ${r.int(1024, 65000)} && ${proto}.dst == ${lb?.port ?? r.pick([80, 53, 8080])}`;
+      const ttl = !lb && r.chance(0.1) ? 1 : 64;
+      const p: ProbeSpec = { name: `v6p${n}`, microflow: `inport == "${src.name}" && eth.src == ${src.mac} && eth.dst == ${dmac} && ip6.src == ${src.ip6} && ip6.dst == ${dip} && ip.ttl == ${ttl} && ${l4}` };
+      if (lb) p.lbDst = r.pick(lb.backends);
+      add(p, r.pick(cts));
+      continue;
+    }
+    const sip = r.chance(0.05) ? "10.9.9.9" : src.ip;
+    let dmac: string;
+    let dip: string;
+    let lb: LbSpec | undefined;
+    let lbPort: number | undefined;
+    const kind = r.int(0, 7);
+    const v4lbs = lbs.filter((l) => !l.v6);
+    const rejecting = lbs.filter((l) => l.rejectVip !== undefined);
+    if (kind === 0) {
+      const d = r.pick(src.sw.ports);
+      dmac = d.mac;
+      dip = d.ip;
+    } else if (kind === 3 && rejecting.length > 0 && r.chance(0.3)) {
+      const l = r.pick(rejecting);
+      [dip, lbPort] = [l.rejectVip!.split(":")[0]!, l.port];
+      dmac = gatewayMac(src.sw) ?? r.pick(src.sw.ports).mac;
+    } else if (kind === 3 && v4lbs.length > 0) {
+      lb = r.pick(v4lbs);
+      dip = lb.ip;
+      if (r.chance(0.8)) lbPort = lb.port;
+      dmac = gatewayMac(src.sw) ?? r.pick(src.sw.ports).mac;
+    } else if (kind === 4) {
+      dip = r.pick(["8.8.8.8", "172.16.0.1", "172.16.0.10", "100.64.0.1"]);
+      dmac = gatewayMac(src.sw) ?? "00:00:00:ff:ff:01";
+    } else if (kind === 5 && src.sw.routerPort) {
+      dip = src.sw.routerPort.net.split("/")[0]!;
+      dmac = src.sw.routerPort.mac;
+    } else if (kind === 6) {
+      const tpa = r.pick([...vifs.map((v) => v.ip), ...(src.sw.routerPort ? [src.sw.routerPort.net.split("/")[0]!] : []), "10.96.0.1"]);
+      add({ name: `arp${n}`, microflow: `inport == "${src.name}" && eth.src == ${src.mac} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${sip} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}` }, undefined);
+      continue;
+    } else {
+      const d = r.pick(vifs);
+      dip = d.ip;
+      dmac = d.sw === src.sw || kind === 7 ? d.mac : (gatewayMac(src.sw) ?? d.mac);
+    }
+    const proto = lb && lbPort !== undefined ? lb.protocol : r.pick(["tcp", "udp", "icmp4", "tcp"]);
+    let l4 = proto === "icmp4" ? "icmp4 && icmp4.type == 8 && icmp4.code == 0" : `${proto} && ${proto}.src == ${r.int(1024, 65000)} && ${proto}.dst == ${lbPort ?? r.pick([80, 53, 8080, 22, 8000, 443])}`;
+    if (proto === "tcp" && r.chance(0.3)) l4 += ` && tcp.flags == ${r.pick([2, 16, 18, 4])}`;
+    const ttl = !lb && r.chance(0.1) ? 1 : 64;
+    const p: ProbeSpec = { name: `p${n}`, microflow: `inport == "${src.name}" && eth.src == ${src.mac} && eth.dst == ${dmac} && ip4.src == ${sip} && ip4.dst == ${dip} && ip.ttl == ${ttl} && ${l4}` };
+    if (lb) p.lbDst = r.pick(lb.backends);
+    add(p, r.pick(cts));
+  }
+  if (pub) {
+    for (let n = 0; n < 8; n++) {
+      const proto = r.pick(["tcp", "udp", "icmp4"]);
+      const l4 = proto === "icmp4" ? "icmp4 && icmp4.type == 8 && icmp4.code == 0" : `${proto} && ${proto}.src == ${r.int(1024, 65000)} && ${proto}.dst == ${r.pick([80, 22])}`;
+      const dip = r.pick(["172.16.0.2", "172.16.0.10", "172.16.0.11", "172.16.0.55"]);
+      add({ name: `in${n}`, microflow: `inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == ${dip} && ip.ttl == 64 && ${l4}` }, r.pick(cts));
+    }
+  }
+  return { scenario: y.join("\n") + "\n", probes: "probes:\n" + probes.map((p) => `  - ${JSON.stringify(p)}`).join("\n") + "\n" };
+}
+
+interface ConformanceJson {
+  readonly probes: number;
+  readonly agreed: number;
+  readonly results: readonly { readonly name: string; readonly agree: boolean; readonly ovnsim: string; readonly ovn: string; readonly disagreements: readonly string[] }[];
+}
+
+function option(args: readonly string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  if (!ovnAvailable()) {
+    console.error("conformance-fuzz: real OVN is not installed (ovn-nbctl, ovn-northd, ovn-trace)");
+    return 2;
+  }
+  const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
+  const v6 = option(args, "--v6", "mixed");
+  const count = Number(option(args, "--probes", "60"));
+  if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
+    console.error("usage: conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR]");
+    return 2;
+  }
+  const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
+  const work = mkdtempSync(join(tmpdir(), "ovnsim-fuzz-"));
+  let bad = 0;
+  try {
+    for (let seed = Number(m[1]), last = Number(m[2] ?? m[1]); seed <= last; seed++) {
+      const g = generate(seed, { v6, probes: count });
+      const net = join(work, `fuzz${seed}.yaml`);
+      const probes = join(work, `fuzz${seed}-probes.yaml`);
+      writeFileSync(net, g.scenario);
+      writeFileSync(probes, g.probes);
+      const io = memoryIo();
+      const code = await run(["conformance", net, "--probes", probes, "--json"], io);
+      if (code !== 0 && code !== 1) {
+        console.log(`seed ${seed}: conformance exit ${code}: ${io.stderr().trim()}`);
+        bad++;
+        continue;
+      }
+      const j = JSON.parse(io.stdout()) as ConformanceJson;
+      console.log(`seed ${seed}: ${j.agreed}/${j.probes} probes agree`);
+      for (const d of j.results.filter((x) => !x.agree)) console.log(`  ${d.name}: ovnsim ${d.ovnsim} | real ${d.ovn} | ${d.disagreements.join("; ")}`);
+      if (j.agreed !== j.probes) {
+        bad++;
+        if (keep) {
+          mkdirSync(keep, { recursive: true });
+          writeFileSync(join(keep, `fuzz${seed}.yaml`), g.scenario);
+          writeFileSync(join(keep, `fuzz${seed}-probes.yaml`), g.probes);
+        }
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(bad === 0 ? "every seed agrees" : `${bad} seed(s) disagree`);
+  return bad === 0 ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
