@@ -159,6 +159,16 @@ export function parseCidr(text: string): Cidr | undefined {
   return undefined;
 }
 
+/**
+ * The same text for the same IPv4 or IPv6 address however it is written (`fd00::1` and
+ * `fd00:0::1`), for comparing addresses; a prefix length is ignored. Undefined when `text` is no
+ * address.
+ */
+export function addressKey(text: string): string | undefined {
+  const c = parseCidr(text);
+  return c ? `${c.family}:${c.addr.join(".")}` : undefined;
+}
+
 /** True when the host bits of the prefix are all zero (`10.0.0.0/24`, not `10.0.0.1/24`). */
 export function cidrIsNetwork(c: Cidr): boolean {
   for (let bit = c.prefixLen; bit < c.addr.length * 8; bit++) {

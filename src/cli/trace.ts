@@ -20,7 +20,7 @@
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { TRACE } from "./commands.js";
-import { cidrContains, error, formatIpv6, parseCidr, parseIpv4, parseIpv6, unknownNameHint, type Diagnostic } from "../base/index.js";
+import { addressKey, cidrContains, error, formatIpv6, parseCidr, parseIpv4, parseIpv6, unknownNameHint, type Diagnostic } from "../base/index.js";
 import { compileMicroflow, natGatewayConfig, nodeHostConfig, portSecurityCalls, traceInputs } from "../compile/index.js";
 import {
   DEFAULT_EXTERNAL_GATEWAY_MAC,
@@ -536,21 +536,13 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
 
 /** Whether `text` is the address of a load balancer's VIP in `net`. */
 function isVipAddress(net: Network, text: string): boolean {
-  const want = ipBytesOf(text);
+  const want = addressKey(text);
   if (want === undefined) return false;
   for (const lb of net.loadBalancers.values()) {
     for (const vip of lb.vips.keys()) {
       const e = parseLbEndpoint(vip);
-      if (typeof e !== "string" && ipBytesOf(e.ip) === want) return true;
+      if (typeof e !== "string" && addressKey(e.ip) === want) return true;
     }
   }
   return false;
-}
-
-/** An IPv4 or IPv6 address as comparable text, or undefined. */
-function ipBytesOf(text: string): string | undefined {
-  const v4 = parseIpv4(text);
-  if (v4 !== undefined) return `4/${v4 >>> 0}`;
-  const v6 = parseIpv6(text);
-  return v6 === undefined ? undefined : `6/${Array.from(v6).join(".")}`;
 }

@@ -29,7 +29,7 @@
  * The router's datapath key appears in the name of the address set of its VIPs (`_rtr_lb_K_ip4`),
  * which northd writes into the Southbound database; `routerLbAddressSets` lists them.
  */
-import { parseCidr, parseMac, formatMac } from "../base/index.js";
+import { addressKey, parseCidr, parseMac, formatMac } from "../base/index.js";
 import { parseLbEndpoint, type LoadBalancer, type LogicalRouter, type Nat, type Network, type RouterPort } from "../model/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
 import { isDgp, isGatewayRouter, q } from "./router-lrp.js";
@@ -360,8 +360,7 @@ function arpResponders(f: Flows, net: Network, lr: LogicalRouter, dgps: readonly
 
 /** Canonical text of an address, for comparing addresses written differently. */
 function canon(ip: string): string {
-  const c = parseCidr(ip);
-  return c ? `${c.family}:${c.addr.join(".")}` : ip;
+  return addressKey(ip) ?? ip;
 }
 
 /**
