@@ -39,12 +39,15 @@ function mapArg(column: string, key: string, value: string): string {
 
 /**
  * The command that adds one ACL. `acl-add` sets `log` whenever `--name` or `--severity` is given,
- * so an ACL that has a name or severity but does not log, or that has external_ids, is created
- * with a generic `create ACL` plus `add ... acls`, which sets exactly the columns given.
+ * and refuses `--label` unless the action is allow or allow-related (the database takes a label on
+ * any ACL, and northd ignores it on the others). So an ACL that has a name or severity but does not
+ * log, a label `acl-add` refuses, or external_ids is created with a generic `create ACL` plus
+ * `add ... acls`, which sets exactly the columns given.
  */
 function aclArgs(acl: Acl, target: string, portGroup: boolean): string[] {
   const logImplied = acl.name !== undefined || acl.severity !== undefined;
-  if ((logImplied && !acl.log) || acl.externalIds.size > 0) {
+  const labelRefused = acl.label !== 0 && acl.action !== "allow" && acl.action !== "allow-related";
+  if ((logImplied && !acl.log) || labelRefused || acl.externalIds.size > 0) {
     const cols = [`direction=${acl.direction}`, `priority=${acl.priority}`, `match=${atom(acl.match)}`, `action=${acl.action}`, `log=${acl.log}`];
     if (acl.name !== undefined) cols.push(`name=${atom(acl.name)}`);
     if (acl.severity !== undefined) cols.push(`severity=${acl.severity}`);
