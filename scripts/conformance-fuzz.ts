@@ -10,9 +10,14 @@
  * switch, with snat, dnat and dnat_and_snat (stateless and distributed ones too) and
  * `lb_force_snat_ip=router_ip`; ACLs of every action at distinct priorities; a port group with an
  * address set; load balancers on switches and routers (hairpin SNAT, VIPs without backends);
- * reroute and drop policies, discard and src-ip routes; IPv4 or dual stack. The probes: pod to pod
- * on one switch and across routers, VIPs (with `--lb-dst`), the routers' own addresses, ARP, TTL 1,
- * inbound traffic to the NAT addresses, under `--ct` new, est and est,rpl.
+ * reroute and drop policies, discard and src-ip routes; IPv4 or dual stack. Then the extras: routers
+ * peered without a join switch, route tables on router ports, HA chassis groups and
+ * `redirect-type=bridged` on distributed gateway ports, NAT with allowed or exempted external
+ * addresses, load balancers with `skip_snat`, `neighbor_responder` or selection fields, logged and
+ * labelled ACLs, reroutes to two next hops, `always_learn_from_arp_request` and
+ * `dynamic_neigh_routers`. The probes: pod to pod on one switch and across routers, VIPs (with
+ * `--lb-dst`), the routers' own addresses, ARP from pods and from upstream, TTL 1, inbound traffic
+ * to the NAT addresses, under `--ct` new, est and est,rpl.
  *
  * What the probes leave out, because real OVN has no single answer to it: ECMP members (northd
  * numbers them in database UUID order), ACLs of one priority that overlap, and `--lb-dst` on a
@@ -20,7 +25,8 @@
  * without printing it).
  *
  * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
- * [--probes 60] [--keep DIR]` (`--keep` writes the networks and probes of disagreeing seeds there).
+ * [--probes 60] [--keep DIR] [--generate-only]` (`--keep` writes the networks and probes of disagreeing
+ * seeds there; with `--generate-only`, of every seed, and nothing runs).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,6 +69,8 @@ interface RouterPortSpec {
   readonly join?: boolean;
   readonly public?: boolean;
   readonly gw?: readonly string[];
+  /** More of the port's YAML (`, options: {...}`, `, peer: ...`), from the extras. */
+  extra?: string;
 }
 
 interface Vif {
@@ -120,6 +128,12 @@ interface ProbeSpec {
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
 export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number }): { scenario: string; probes: string } {
   const r = new Rng(seed);
+  // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
+  // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
+  // stream, so that a seed's base network stays what it was before they were added.
+  const x = new Rng(seed ^ 0x5bd1e995);
+  const addressSets: string[] = [];
+  const haGroups: string[] = [];
   const nCh = r.int(1, 3);
   const v6 = opts.v6 === "always" || (opts.v6 === "mixed" && r.chance(0.3));
   const chassis = Array.from({ length: nCh }, (_, i) => `node${i + 1}`);
@@ -178,13 +192,31 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     });
   }
 
+  // Sometimes the two routers meet on a peer link instead of the join switch.
+  const peered = join && x.chance(0.5);
+  if (peered) routers.forEach((rt, i) => (rt.ports.find((p) => p.join)!.extra = `, peer: ${routers[1 - i]!.name}-join`));
+  // Sometimes a router port takes its routes from a route table of its own.
+  for (const rt of routers) {
+    const inner = rt.ports.filter((p) => !p.join && !p.public);
+    if (inner.length < 2 || !x.chance(0.35)) continue;
+    inner[0]!.extra = ", options: {route_table: rtb1}";
+    const via = switches.find((s) => s.routerPort === inner[1])?.ports[0];
+    rt.routes.push(`{ipPrefix: ${x.pick(["8.8.8.0/24", "0.0.0.0/0", "172.16.0.0/24"])}, nexthop: ${via && x.chance(0.7) ? via.ip : "discard"}, routeTable: rtb1}`);
+  }
+
   // A gateway router or a distributed gateway port towards a public switch, with NAT.
   const pub = routers.length > 0 && r.chance(0.5);
   const upstreamChassis = r.pick(chassis);
   if (pub) {
     const rt = routers[0]!;
     const dgp = r.chance(0.5);
-    rt.ports.push({ name: `${rt.name}-public`, mac: "00:00:00:ac:00:02", net: "172.16.0.2/24", net6: undefined, public: true, ...(dgp ? { gw: chassis } : {}) });
+    const pubPort: RouterPortSpec = { name: `${rt.name}-public`, mac: "00:00:00:ac:00:02", net: "172.16.0.2/24", net6: undefined, public: true, ...(dgp ? { gw: chassis } : {}) };
+    rt.ports.push(pubPort);
+    if (dgp && x.chance(0.5)) {
+      haGroups.push(`  - {name: hag1, chassis: [${chassis.map((c, i) => `{chassis: ${c}, priority: ${10 + i}}`).join(", ")}]}`);
+      pubPort.extra = ", haChassisGroup: hag1";
+    }
+    if (dgp && x.chance(0.4)) pubPort.extra = `${pubPort.extra ?? ""}, options: {redirect-type: bridged}`;
     if (!dgp) {
       rt.options.set("chassis", r.pick(chassis));
       if (r.chance(0.3)) rt.options.set("lb_force_snat_ip", "router_ip");
@@ -194,7 +226,14 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     const sw = switches.find((s) => s.routerPort === inside);
     if (inside && sw) {
       rt.nat.push(`{type: snat, externalIp: 172.16.0.2, logicalIp: ${inside.net.replace(/\.1\/24$/, ".0/24")}}`);
-      if (r.chance(0.7)) rt.nat.push(`{type: ${r.pick(["dnat", "dnat_and_snat"])}, externalIp: 172.16.0.10, logicalIp: ${sw.ports[0]!.ip}}`);
+      if (r.chance(0.7)) {
+        let ext = "";
+        if (x.chance(0.5)) {
+          addressSets.push(`  - {name: ext1, addresses: [${x.pick(["172.16.0.1", "172.16.0.0/28", "172.16.0.99"])}]}`);
+          ext = `, ${x.pick(["allowedExtIps", "exemptedExtIps"])}: ext1`;
+        }
+        rt.nat.push(`{type: ${r.pick(["dnat", "dnat_and_snat"])}, externalIp: 172.16.0.10, logicalIp: ${sw.ports[0]!.ip}${ext}}`);
+      }
       const second = sw.ports[1];
       if (second && r.chance(0.5)) {
         const extra = dgp && r.chance(0.5) ? `, logicalPort: ${second.name}, externalMac: "00:00:00:ac:00:11"` : r.chance(0.3) ? ", stateless: true" : "";
@@ -208,7 +247,11 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     const mine = vifs.filter((v) => rt.ports.includes(v.sw.routerPort!));
     if (r.chance(0.3) && mine.length > 0) {
       const dst = r.pick(["8.8.8.0/24", r.pick(vifs).ip, "172.16.0.0/24"]);
-      rt.policies.push(`{priority: ${r.int(1, 100) * 100}, match: 'ip4.dst == ${dst}${r.chance(0.5) ? " && tcp" : ""}', action: reroute, nexthops: [${r.pick(mine).ip}]}`);
+      const prio = r.int(1, 100) * 100;
+      const tcp = r.chance(0.5) ? " && tcp" : "";
+      const hop = r.pick(mine).ip;
+      const second = mine.find((v) => v.ip !== hop);
+      rt.policies.push(`{priority: ${prio}, match: 'ip4.dst == ${dst}${tcp}', action: reroute, nexthops: [${hop}${second && x.chance(0.3) ? `, ${second.ip}` : ""}]}`);
     }
     if (r.chance(0.2)) rt.routes.push("{ipPrefix: 192.0.2.0/24, nexthop: discard}");
     if (r.chance(0.2) && mine.length > 0) rt.routes.push(`{ipPrefix: ${r.pick(mine).ip}, nexthop: ${r.pick(mine).ip}, policy: src-ip}`);
@@ -255,7 +298,8 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       if (r.chance(0.4)) parts.push(`${dir === "from-lport" ? "inport" : "outport"} == "${port.name}"`);
       const other = r.pick(vifs);
       parts.push(r.pick([`ip4.src == ${other.ip}`, `ip4.dst == ${other.sw.subnet}.0/24`, `tcp.dst == ${r.pick([80, 22, 8080, 8000])}`, "udp", "icmp4", "ip4 && tcp.dst >= 1000 && tcp.dst <= 9000", "ip4"]));
-      sw.acls.push(`{direction: ${dir}, priority: ${prio}, match: '${parts.join(" && ")}', action: ${r.pick(["allow", "allow-related", "drop", "reject", "allow-stateless"])}}`);
+      const logged = x.chance(0.3) ? `, name: acl${prio}, log: true, severity: ${x.pick(["info", "warning", "alert"])}${x.chance(0.5) ? `, label: ${x.int(1, 9)}` : ""}` : "";
+      sw.acls.push(`{direction: ${dir}, priority: ${prio}, match: '${parts.join(" && ")}', action: ${r.pick(["allow", "allow-related", "drop", "reject", "allow-stateless"])}${logged}}`);
     }
   }
 
@@ -266,11 +310,17 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     y.push("loadBalancers:");
     for (const lb of lbs) {
       const options = [...(lb.hairpin ? ['hairpin_snat_ip: "169.254.169.5"'] : []), ...(lb.rejectVip ? ['reject: "true"'] : [])];
-      y.push(`  - {name: ${lb.name}, protocol: ${lb.protocol}, vips: {"${lb.vip}": [${lb.backends.map((b) => `"${b}"`).join(", ")}]${lb.rejectVip ? `, "${lb.rejectVip}": []` : ""}}${options.length > 0 ? `, options: {${options.join(", ")}}` : ""}}`);
+      if (x.chance(0.25)) options.push('skip_snat: "true"');
+      if (x.chance(0.25)) options.push(`neighbor_responder: ${x.pick(["all", "none", "reachable"])}`);
+      const fields = x.chance(0.2) ? `, selectionFields: [${x.pick(["ip_src, ip_dst", "ip_src, tp_src", "eth_src"])}]` : "";
+      y.push(`  - {name: ${lb.name}, protocol: ${lb.protocol}, vips: {"${lb.vip}": [${lb.backends.map((b) => `"${b}"`).join(", ")}]${lb.rejectVip ? `, "${lb.rejectVip}": []` : ""}}${options.length > 0 ? `, options: {${options.join(", ")}}` : ""}${fields}}`);
     }
   }
+  if (pgMembers.length > 0) addressSets.unshift(`  - {name: as1, addresses: [${pgSet.join(", ")}]}`);
+  if (addressSets.length > 0) y.push("addressSets:", ...addressSets);
+  if (haGroups.length > 0) y.push("haChassisGroups:", ...haGroups);
   if (pgMembers.length > 0) {
-    y.push("addressSets:", `  - {name: as1, addresses: [${pgSet.join(", ")}]}`, "portGroups:", "  - name: pg1", `    ports: [${pgMembers.map((m) => m.name).join(", ")}]`);
+    y.push("portGroups:", "  - name: pg1", `    ports: [${pgMembers.map((m) => m.name).join(", ")}]`);
     if (pgAcls.length > 0) y.push("    acls:", ...pgAcls.map((a) => `      - ${a}`));
   }
   y.push("switches:");
@@ -282,7 +332,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     if (sw.acls.length > 0) y.push("    acls:", ...sw.acls.map((a) => `      - ${a}`));
     if (sw.lbs.length > 0) y.push(`    loadBalancers: [${sw.lbs.join(", ")}]`);
   }
-  if (join) {
+  if (join && !peered) {
     y.push("  - name: join", "    otherConfig: {subnet: 100.64.0.0/24}", "    ports:");
     for (const rt of routers) y.push(`      - {name: join-${rt.name}, type: router, addresses: [router], options: {router-port: ${rt.name}-join}}`);
   }
@@ -296,11 +346,13 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     y.push("routers:");
     for (const rt of routers) {
       y.push(`  - name: ${rt.name}`);
+      if (x.chance(0.2)) rt.options.set("always_learn_from_arp_request", "\"false\"");
+      if (x.chance(0.2)) rt.options.set("dynamic_neigh_routers", "\"true\"");
       if (rt.options.size > 0) y.push(`    options: {${[...rt.options].map(([k, v]) => `${k}: ${v}`).join(", ")}}`);
       y.push("    ports:");
       for (const p of rt.ports) {
-        const gw = p.gw ? `, gatewayChassis: [${p.gw.map((c, i) => `{chassis: ${c}, priority: ${20 - i}}`).join(", ")}]` : "";
-        y.push(`      - {name: ${p.name}, mac: "${p.mac}", networks: [${p.net}${p.net6 ? `, "${p.net6}"` : ""}]${gw}}`);
+        const gw = p.gw && !p.extra?.includes("haChassisGroup") ? `, gatewayChassis: [${p.gw.map((c, i) => `{chassis: ${c}, priority: ${20 - i}}`).join(", ")}]` : "";
+        y.push(`      - {name: ${p.name}, mac: "${p.mac}", networks: [${p.net}${p.net6 ? `, "${p.net6}"` : ""}]${gw}${p.extra ?? ""}}`);
       }
       if (rt.routes.length > 0) y.push("    staticRoutes:", ...rt.routes.map((x) => `      - ${x}`));
       if (rt.policies.length > 0) y.push("    policies:", ...rt.policies.map((x) => `      - ${x}`));
@@ -401,6 +453,12 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       add({ name: `in${n}`, microflow: `inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == ${dip} && ip.ttl == 64 && ${l4}` }, r.pick(cts));
     }
   }
+  if (pub) {
+    for (let n = 0; n < 3; n++) {
+      const tpa = x.pick(["172.16.0.2", "172.16.0.10", "172.16.0.11", "172.16.0.55", "10.96.0.1"]);
+      add({ name: `inarp${n}`, microflow: `inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:01 && arp.spa == 172.16.0.1 && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}` }, undefined);
+    }
+  }
   return { scenario: y.join("\n") + "\n", probes: "probes:\n" + probes.map((p) => `  - ${JSON.stringify(p)}`).join("\n") + "\n" };
 }
 
@@ -416,7 +474,8 @@ function option(args: readonly string[], name: string, fallback: string): string
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  if (!ovnAvailable()) {
+  const generateOnly = args.includes("--generate-only");
+  if (!generateOnly && !ovnAvailable()) {
     console.error("conformance-fuzz: real OVN is not installed (ovn-nbctl, ovn-northd, ovn-trace)");
     return 2;
   }
@@ -424,15 +483,25 @@ async function main(args: readonly string[]): Promise<number> {
   const v6 = option(args, "--v6", "mixed");
   const count = Number(option(args, "--probes", "60"));
   if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
-    console.error("usage: conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR]");
+    console.error("usage: conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]");
     return 2;
   }
   const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
+  if (generateOnly && !keep) {
+    console.error("conformance-fuzz: --generate-only writes every seed's network and probes to the --keep directory; give one");
+    return 2;
+  }
   const work = mkdtempSync(join(tmpdir(), "ovnsim-fuzz-"));
   let bad = 0;
   try {
     for (let seed = Number(m[1]), last = Number(m[2] ?? m[1]); seed <= last; seed++) {
       const g = generate(seed, { v6, probes: count });
+      if (generateOnly) {
+        mkdirSync(keep!, { recursive: true });
+        writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);
+        writeFileSync(join(keep!, `fuzz${seed}-probes.yaml`), g.probes);
+        continue;
+      }
       const net = join(work, `fuzz${seed}.yaml`);
       const probes = join(work, `fuzz${seed}-probes.yaml`);
       writeFileSync(net, g.scenario);
@@ -459,6 +528,7 @@ async function main(args: readonly string[]): Promise<number> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  if (generateOnly) return 0;
   console.log(bad === 0 ? "every seed agrees" : `${bad} seed(s) disagree`);
   return bad === 0 ? 0 : 1;
 }
