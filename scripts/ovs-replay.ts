@@ -70,7 +70,7 @@ import { List } from "immutable";
 import { be16, be32, error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
 import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
-import { KEY_WORDS, extractKey, frameFromKey, rewriteFrame } from "../src/flow/index.js";
+import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
 import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
@@ -171,18 +171,19 @@ export interface OraclePacket {
 /** The scenario with one backend per VIP, and gateway ports that include node1 on node1 alone. */
 export function oracleNetwork(scenario: string): Result<Network> {
   const sc = loadNetworkFile(join(ROOT, "scenarios", scenario));
-  if (!sc.ok) return sc;
-  const net = sc.value.network;
+  return sc.ok ? ok(oracleView(sc.value.network)) : sc;
+}
+
+/** `net` with one backend per VIP, and gateway ports that include node1 on node1 alone. */
+export function oracleView(net: Network): Network {
   // A gateway port whose chassis include node1 is kept on node1 alone: the real node2 runs no BFD,
   // and a real chassis takes over a gateway port of several chassis only while BFD to another of
   // them is up, so node1 would never be active.
   const onlyHere = <T extends { readonly chassis: string }>(l: List<T>): List<T> => (l.some((g) => g.chassis === CHASSIS) ? l.filter((g) => g.chassis === CHASSIS) : l);
-  return ok(
-    net
-      .set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => List([bs.first()!.split(",")[0]!.trim()])))))
-      .set("routers", net.routers.map((r) => r.set("ports", r.ports.map((p) => p.set("gatewayChassis", onlyHere(p.gatewayChassis))))))
-      .set("haChassisGroups", net.haChassisGroups.map((g) => g.set("chassis", onlyHere(g.chassis)))),
-  );
+  return net
+    .set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => (bs.isEmpty() ? bs : List([bs.first()!.split(",")[0]!.trim()]))))))
+    .set("routers", net.routers.map((r) => r.set("ports", r.ports.map((p) => p.set("gatewayChassis", onlyHere(p.gatewayChassis))))))
+    .set("haChassisGroups", net.haChassisGroups.map((g) => g.set("chassis", onlyHere(g.chassis))));
 }
 
 /**
@@ -749,6 +750,38 @@ export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+export const MADE_PACKETS = "made-packets";
+
+/**
+ * Packets that ovn-controller makes, from vm-g1 on gateway-nat.yaml's node1: ICMP time exceeded for
+ * UDP and for a ping with TTL 1, port unreachable for UDP to the router's address, a TCP reset for
+ * TCP to it, and (made by flows, for comparison) the router's ARP reply.
+ */
+export function madePackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const from = `inport == "vm-g1" && eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ip4.src == 10.11.0.2`;
+  const flows: [string, number][] = [
+    [`${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && udp && udp.src == 42010 && udp.dst == 53`, 20],
+    [`${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, 16],
+    [`${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && udp && udp.src == 42011 && udp.dst == 5000`, 12],
+    [`${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && tcp && tcp.src == 42012 && tcp.dst == 22 && tcp.flags == 0x2`, 0],
+    [`inport == "vm-g1" && eth.src == 00:00:00:0b:00:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:0b:00:02 && arp.spa == 10.11.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.11.0.1`, 18],
+  ];
+  const out: OraclePacket[] = [];
+  for (const [match, payload] of flows) {
+    const mf = compileMicroflow(program, undefined, match);
+    if (!mf.ok) return mf;
+    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(payload).fill(0x61) });
+    // A TCP sequence number for the reset to acknowledge.
+    if (match.includes("tcp")) frame.set([0x12, 0x34, 0x56, 0x78], 14 + 20 + 4);
+    fixChecksums(frame);
+    out.push({ port: "vm-g1", frame });
+  }
+  return ok(out);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -759,10 +792,12 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
   [SCTP]: { network: "network-policy.yaml", packets: sctpPackets, note: `SCTP between two pods through the stateful ACLs of network-policy.yaml on ${CHASSIS}, keyed by addresses alone as OVS 3.1's userspace conntrack keys it (sctpPackets)` },
   [PORT_SECURITY]: { network: "port-security.yaml", packets: portSecurityPackets, note: `Port security of port-security.yaml's ports on ${CHASSIS}: addresses, prefixes, a MAC alone, ARP senders, other EtherTypes, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (portSecurityPackets)` },
+  [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
-const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
+/** A frame's digest in the outputs; with `OVNSIM_ORACLE_FRAMES=1`, the whole frame in hex (to see how two differ). */
+const sha = (b: Uint8Array): string => (process.env.OVNSIM_ORACLE_FRAMES === "1" ? Buffer.from(b).toString("hex") : createHash("sha256").update(b).digest("hex").slice(0, 32));
 
 /** What ovnsim's datapath sends from `CHASSIS` for each packet (the recording's form). */
 export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): Result<string[][]> {
@@ -781,6 +816,8 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   // NAT made of it.
   const cur = r.current;
   const leaving = (k: Uint32Array): Uint8Array => {
+    const made = generatedFrame(cur.data, cur.offset, cur.caplen, cur.key, k);
+    if (made !== undefined) return made;
     const n = rewriteFrame(cur.data, cur.offset, cur.caplen, cur.key, k, buf);
     r.icmp.rewriteQuoted(buf, n);
     return buf.subarray(0, n);

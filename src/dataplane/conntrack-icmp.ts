@@ -109,6 +109,38 @@ export class IcmpMessage {
   innerL4 = 0;
   /** True when conntrack translated the quoted packet (its tuple above is the translated one). */
   innerChanged = false;
+  /**
+   * The frame being processed (its buffer, and where it starts), for an error OVN makes from it:
+   * ovn-controller quotes the packet's own IP header and data (`quoteOwnOf`).
+   */
+  ownBuf: Uint8Array | undefined = undefined;
+  ownOffset = 0;
+
+  /**
+   * Makes this message the ICMP error that OVN makes from `m`'s frame (an `icmp4 { }` or
+   * `icmp6 { }` action), quoting that frame's IP packet as it came in; false when the frame holds no
+   * quotable IP packet. The quoted packet has no place in a frame (`innerL3` -1).
+   */
+  quoteOwnOf(m: IcmpMessage): boolean {
+    const buf = m.ownBuf;
+    this.kind = ICMP_NONE;
+    this.innerChanged = false;
+    if (buf === undefined) return false;
+    let at = m.ownOffset + 12;
+    while (at + 2 <= buf.length && (getU16(buf, at) === 0x8100 || getU16(buf, at) === 0x88a8)) at += 4;
+    if (at + 2 > buf.length) return false;
+    const type = getU16(buf, at);
+    const l3 = at + 2;
+    if (type !== 0x0800 && type !== 0x86dd) return false;
+    this.innerV6 = type === 0x86dd;
+    if (l3 + 4 > buf.length) return false;
+    const end = Math.min(buf.length, this.innerV6 ? l3 + 40 + getU16(buf, l3 + 4) : l3 + getU16(buf, l3 + 2));
+    const l4 = this.innerV6 ? this.quotedV6(buf, l3, end) : this.quotedV4(buf, l3, end);
+    if (l4 < 0 || !this.quotedL4(buf, l4, end)) return false;
+    this.innerL3 = this.innerL4 = -1;
+    this.kind = ICMP_ERROR;
+    return true;
+  }
 
   /**
    * Reads the ICMP (`v6`: ICMPv6) message at `buf[h, end)` (`end`: where the IP header says it

@@ -87,7 +87,7 @@ import { hashAdd, hashFinish, mix32 } from "../base/index.js";
 import { CT, CT_STATE_NAMES, FRAG, W, getField, field, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
-import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, icmpQueryClass, icmpQueryType, isIcmpErrorType, type IcmpMessage } from "./conntrack-icmp.js";
+import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType } from "./conntrack-icmp.js";
 import { readFieldWords } from "./key-bits.js";
 import { TCP_TIMEOUT, TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
 
@@ -603,6 +603,8 @@ export class Conntrack {
   /** The clock its timeouts run on (`ConntrackOptions.clock`), which fragment lists share. */
   readonly clock: CtClock | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
+  /** An ICMP error OVN makes from the packet being processed (`IcmpMessage.quoteOwnOf`). */
+  private readonly madeIcmp = new IcmpMessage();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
@@ -815,6 +817,11 @@ export class Conntrack {
         icmpCls = cls;
         icmpId = msg.id;
       } else if (cls === 0 && msg.kind === ICMP_ERROR) return this.quoted(key, req, zone, v6, msg);
+    }
+    if (icmpCls === 0 && icmp && msg !== undefined && msg.kind !== ICMP_ERROR && isIcmpErrorType(v6, type) && this.madeIcmp.quoteOwnOf(msg)) {
+      // An error that OVN made from the packet being processed (not one that came in): it quotes
+      // that packet.
+      return this.quoted(key, req, zone, v6, this.madeIcmp);
     }
     if (icmpCls === 0 && icmp && isIcmpErrorType(v6, type)) {
       const t = this.scratch;

@@ -867,7 +867,7 @@ export class LogicalExecutor {
           if (ctx.xl && a.kind !== "clone") ctx.xl.exact = true;
           const copy = copyKey(key);
           if (a.kind === "generate") {
-            if (!buildGeneratedPacket(a.packet, copy)) break;
+            if (!buildGeneratedPacket(a.packet, copy, this.ctMode.kind === "table")) break;
           } else if (a.kind !== "clone") buildGenerated(a, copy);
           sent = true;
           if (!this.takeBranch(ctx, frame, key)) return -1;
@@ -1390,14 +1390,30 @@ function applyCtExec(moves: readonly MoveAction[], key: Uint32Array, conn: Conne
 }
 
 const TCP_RST = 0x04;
+const TCP_ACK = 0x10;
 
 /**
  * Turns `key` into the packet an OVN generating action (`arp { }`, `icmp4 { }`, `reject { }`, ...)
  * starts from, as ovn-trace builds it; the nested actions then set what OVN's flows set. Returns
  * false when nothing is generated: `reject` of a packet that is itself a TCP reset or an ICMP
- * unreachable (OVN avoids answering its own answers).
+ * unreachable (OVN avoids answering its own answers). With `pinctrl` (a connection table, not
+ * ovn-trace's `--ct`), a TCP reset or SCTP abort is the one ovn-controller makes instead
+ * (controller/pinctrl.c): TTL 63, the ports swapped, and a reset's flags RST and ACK, where
+ * ovn-trace gives TTL 255, the ports as they were and RST alone.
  */
-function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array): boolean {
+function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: boolean): boolean {
+  const reset = (): void => {
+    if (pinctrl) {
+      setField(key, F_NW_TTL, 63);
+      const sport = getField(key, F_TP_SRC);
+      setField(key, F_TP_SRC, getField(key, F_TP_DST));
+      setField(key, F_TP_DST, sport);
+      key[W.TCP_FLAGS] = getField(key, F_NW_PROTO) === 6 ? TCP_RST | TCP_ACK : TCP_RST;
+    } else {
+      setField(key, F_NW_TTL, 255);
+      key[W.TCP_FLAGS] = TCP_RST;
+    }
+  };
   const v4 = getField(key, F_ETH_TYPE) === ETH_IP;
   const swap = (): void => {
     const d0 = key[W.ETH_DST]!;
@@ -1477,16 +1493,14 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array): boolean 
     case "tcp_reset":
     case "sctp_abort":
       setField(key, F_NW_PROTO, kind === "tcp_reset" ? 6 : 132);
-      setField(key, F_NW_TTL, 255);
-      key[W.TCP_FLAGS] = TCP_RST;
+      reset();
       return true;
     case "reject": {
       const proto = getField(key, F_NW_PROTO);
       if (proto === 6 || proto === 132) {
         if ((key[W.TCP_FLAGS]! & TCP_RST) !== 0) return false;
         swap();
-        setField(key, F_NW_TTL, 255);
-        key[W.TCP_FLAGS] = TCP_RST;
+        reset();
         return true;
       }
       const type = getField(key, F_TP_SRC);

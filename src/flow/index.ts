@@ -8,3 +8,4 @@ export * from "./extract.js";
 export * from "./frame.js";
 export * from "./rewrite.js";
 export * from "./key-alloc.js";
+export * from "./generated.js";

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "nod
 import { basename, join } from "node:path";
 import { parseIpv4 } from "../base/index.js";
 import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
-import { W, frameFromKey, rewriteFrame } from "../flow/index.js";
+import { W, frameFromKey, generatedFrame, rewriteFrame } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { PcapWriter, PcapngWriter, openCapture } from "../pcap/index.js";
 import type { Replayer } from "./replay.js";
@@ -107,9 +107,14 @@ export class OutDir implements PacketSink {
     this.sequence?.get(name)?.seq.push(c.packet);
   }
 
-  /** The current packet rewritten to `key`'s fields (and an ICMP error's quoted packet to conntrack's NAT). */
+  /**
+   * The current packet rewritten to `key`'s fields (and an ICMP error's quoted packet to conntrack's
+   * NAT), or the packet OVN made from it (an ICMP error, a TCP reset, an ARP request).
+   */
   private frame(key: Uint32Array): Uint8Array {
     const c = this.replayer.current;
+    const made = generatedFrame(c.data, c.offset, c.caplen, c.key, key);
+    if (made !== undefined) return made;
     const n = rewriteFrame(c.data, c.offset, c.caplen, c.key, key, this.buf);
     if (n < 0) return frameFromKey(key);
     // An ICMP error whose quoted packet conntrack's NAT translated.

@@ -301,6 +301,8 @@ export class Replayer {
     else this.fragment.present = false;
     // A fragment's ICMP message is not read: conntrack judges a fragmented ICMP datagram by its key.
     const ih = icmpAt.header;
+    this.icmp.ownBuf = data;
+    this.icmp.ownOffset = offset;
     if (ih >= 0 && fh < 0) this.icmp.read(data, offset + ih, offset + icmpAt.end, icmpAt.v6);
     else this.icmp.kind = ICMP_NONE;
   }

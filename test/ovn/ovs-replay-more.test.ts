@@ -3,11 +3,11 @@
  * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
- * for byte), IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
+ * for byte), packets ovn-controller makes, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -110,6 +110,14 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // broadcast of a prefix written with host bits (20), the link-local address (13, 24).
       const where = rec.outputs.map((o) => (o.length === 0 ? "" : o.some((l) => l.includes("_MC_flood")) ? "flood" : o.map((l) => l.split(" ")[1]).join(",")));
       expect(where).toEqual(["open", "", "", "", "open", "", "open", "", "open", "", "flood", "flood", "open", "open", "", "", "flood", "flood", "", "", "hostbits", "", "prefix", "", "dual", "", "open>remote"]);
+    },
+  },
+  [MADE_PACKETS]: {
+    what: "packets ovn-controller makes (ICMP errors quoting the packet, TCP resets) and an ARP reply",
+    sane: (rec) => {
+      // Time exceeded for the UDP datagram and the ping, both back to vm-g1; nothing for UDP or TCP
+      // to the gateway router's own address; the ARP reply.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["vm-g1", "vm-g1", "", "", "vm-g1"]);
     },
   },
 };

@@ -1,0 +1,133 @@
+/**
+ * Frames of packets that OVN makes rather than forwards: the ICMP errors, TCP resets and ARP
+ * requests that ovn-controller builds (controller/pinctrl.c) when a logical flow's `icmp4 { }`,
+ * `icmp6 { }`, `tcp_reset { }`, `reject { }` or `arp { }` sends a packet up to it.
+ *
+ * What: `generatedFrame(src, off, len, from, to)` is the frame of the packet whose key is `to`, made
+ * from the packet `src[off, off+len)` whose key is `from`, when `to` is such a made packet; else
+ * undefined, and `rewriteFrame` edits the frame as usual. A made packet is told from a forwarded
+ * one by its key alone, since no logical flow changes these fields of a packet it forwards:
+ * - another EtherType or IP protocol than `from` (an ARP request for an IPv4 packet, an ICMP error
+ *   or a Neighbor Solicitation for a TCP or UDP packet);
+ * - an ICMPv4 destination unreachable, time exceeded or parameter problem (types 3, 11, 12), or an
+ *   ICMPv6 error (types 1 to 4), for a packet that was not an ICMP error itself;
+ * - a TCP segment with RST set for one without.
+ *
+ * The bytes, as pinctrl composes them and the flows' nested actions then set the key's fields:
+ * - ICMP errors: the key's Ethernet and IP headers (IPv4 identifier 0 and DF; DSCP, ECN, traffic
+ *   class and flow label 0, which pinctrl writes and no flow sets), the ICMP header with four zero
+ *   bytes, then the packet's IP header and data: up to 576 bytes for ICMPv4 and 1280 for ICMPv6 in
+ *   all, as RFC 1122 and RFC 4443 ask.
+ * - TCP resets: the key's headers, data offset 5, flags RST and ACK, sequence number 0, the
+ *   acknowledgement number one past the segment's sequence number, window 0.
+ * - ARP requests and Neighbor Solicitations: the key's fields alone (`frameFromKey`).
+ *
+ * The quoted packet is `src`'s own IP packet: the packet as it came into the network, where pinctrl
+ * quotes it as it reached the flow that made the error. They differ when something before that
+ * flow changed the IP header: a router before it decremented the TTL, or a NAT or load balancer
+ * rewrote an address (README, known differences).
+ *
+ * Not on the hot path: made packets are few, and each allocates its frame.
+ */
+import { fillL4Checksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from "../packet/index.js";
+import { frameFromKey } from "./frame.js";
+import { KEY_WORDS, W, field, getField, setField } from "./layout.js";
+
+const F_ETH_TYPE = field("eth_type");
+const F_NW_PROTO = field("nw_proto");
+const F_NW_TOS = field("nw_tos");
+const F_IPV6_LABEL = field("ipv6_label");
+const F_TP_SRC = field("tp_src");
+
+const ETH_IP = 0x0800;
+const ETH_IPV6 = 0x86dd;
+const TCP = 6;
+const ICMP = 1;
+const ICMPV6 = 58;
+const TCP_RST = 0x04;
+const TCP_ACK = 0x10;
+/** The most of a made ICMP error's frame (Ethernet header included) that pinctrl fills. */
+const ICMP4_ROOM = 576 - 14 - 20 - 8;
+const ICMP6_ROOM = 1280 - 14 - 40 - 8;
+
+const isIcmp4Error = (t: number): boolean => t === 3 || t === 11 || t === 12;
+const isIcmp6Error = (t: number): boolean => t >= 1 && t <= 4;
+
+/** Where `src`'s IP header starts (after its Ethernet header and VLAN tags), or -1. */
+function l3Offset(src: Uint8Array, off: number, len: number): number {
+  let at = off + 12;
+  while (at + 2 <= off + len) {
+    const t = (src[at]! << 8) | src[at + 1]!;
+    if (t === 0x8100 || t === 0x88a8) {
+      at += 4;
+      continue;
+    }
+    return t === ETH_IP || t === ETH_IPV6 ? at + 2 : -1;
+  }
+  return -1;
+}
+
+/** The frame of the packet `to` that OVN made from `src` (see the module header), or undefined. */
+export function generatedFrame(src: Uint8Array, off: number, len: number, from: Uint32Array, to: Uint32Array): Uint8Array | undefined {
+  const type = getField(to, F_ETH_TYPE);
+  const proto = getField(to, F_NW_PROTO);
+  const ip = type === ETH_IP || type === ETH_IPV6;
+  const sameKind = getField(from, F_ETH_TYPE) === type && getField(from, F_NW_PROTO) === proto;
+  // An ARP reply is the request rewritten by flows; an ARP request for an IP packet is made.
+  if (!ip) return getField(from, F_ETH_TYPE) === type ? undefined : frameFromKey(to);
+  const l4type = getField(to, F_TP_SRC) & 0xff;
+  const fromType = getField(from, F_TP_SRC) & 0xff;
+  const icmpError = type === ETH_IP ? proto === ICMP && isIcmp4Error(l4type) && !(sameKind && isIcmp4Error(fromType)) : proto === ICMPV6 && isIcmp6Error(l4type) && !(sameKind && isIcmp6Error(fromType));
+  const reset = proto === TCP && (to[W.TCP_FLAGS]! & TCP_RST) !== 0 && !(sameKind && (from[W.TCP_FLAGS]! & TCP_RST) !== 0);
+  if (!icmpError && !reset) return sameKind ? undefined : frameFromKey(to);
+
+  const k = new Uint32Array(KEY_WORDS);
+  k.set(to.subarray(0, KEY_WORDS));
+  setField(k, F_NW_TOS, 0);
+  setField(k, F_IPV6_LABEL, 0);
+  const l3 = l3Offset(src, off, len);
+  const ipLen = type === ETH_IP ? 20 : 40;
+  if (reset) {
+    k[W.TCP_FLAGS] = TCP_RST | TCP_ACK;
+    const f = frameFromKey(k);
+    const fl3 = l3Offset(f, 0, f.length);
+    const hdr = fl3 + ipLen;
+    // The segment's sequence number, when the packet was a TCP segment whose header is captured.
+    const sl4 = l3 < 0 ? -1 : getField(from, F_NW_PROTO) !== TCP ? -1 : type === ETH_IP ? l3 + (src[l3]! & 0x0f) * 4 : l3 + 40;
+    const seq = sl4 >= 0 && sl4 + 8 <= off + len ? ((src[sl4 + 4]! << 24) | (src[sl4 + 5]! << 16) | (src[sl4 + 6]! << 8) | src[sl4 + 7]!) >>> 0 : 0xffffffff;
+    const ack = (seq + 1) >>> 0;
+    f.fill(0, hdr + 4, hdr + 8);
+    f[hdr + 8] = ack >>> 24;
+    f[hdr + 9] = (ack >>> 16) & 0xff;
+    f[hdr + 10] = (ack >>> 8) & 0xff;
+    f[hdr + 11] = ack & 0xff;
+    f[hdr + 14] = 0;
+    f[hdr + 15] = 0;
+    fillChecksum(f, type, TCP, fl3, 20, 16);
+    return f;
+  }
+  // The packet's IP header and data, as much as was captured and fits.
+  let quoted = new Uint8Array(0);
+  if (l3 >= 0) {
+    const total = getField(from, F_ETH_TYPE) === ETH_IPV6 ? 40 + ((src[l3 + 4]! << 8) | src[l3 + 5]!) : (src[l3 + 2]! << 8) | src[l3 + 3]!;
+    quoted = src.slice(l3, l3 + Math.max(0, Math.min(total, off + len - l3, type === ETH_IP ? ICMP4_ROOM : ICMP6_ROOM)));
+  }
+  const f = frameFromKey(k, { payload: quoted });
+  const fl3 = l3Offset(f, 0, f.length);
+  fillChecksum(f, type, type === ETH_IP ? ICMP : ICMPV6, fl3, f.length - fl3 - ipLen, 2);
+  return f;
+}
+
+/**
+ * Recomputes the L4 checksum (at `at` in the L4 header, over `l4len` bytes) of an unfragmented
+ * frame built above, whose IP header starts at `l3` and has no options or extension headers.
+ */
+function fillChecksum(f: Uint8Array, type: number, proto: number, l3: number, l4len: number, at: number): void {
+  const v6 = type === ETH_IPV6;
+  const l4 = l3 + (v6 ? 40 : 20);
+  const u32 = (o: number): number => ((f[o]! << 24) | (f[o + 1]! << 16) | (f[o + 2]! << 8) | f[o + 3]!) >>> 0;
+  let pseudo = 0;
+  if (v6) pseudo = ipv6PseudoHeaderSum(f.subarray(l3 + 8, l3 + 24), f.subarray(l3 + 24, l3 + 40), proto, l4len);
+  else if (proto !== ICMP) pseudo = ipv4PseudoHeaderSum(u32(l3 + 12), u32(l3 + 16), proto, l4len);
+  fillL4Checksum(f, l4, l4len, at, pseudo);
+}
