@@ -30,7 +30,8 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { memoryIo } from "../src/cli/io.js";
 import { run } from "../src/cli/main.js";
 import { ovnAvailable } from "../src/ovn/index.js";
@@ -118,7 +119,7 @@ interface LbSpec {
   readonly rejectVip: string | undefined;
 }
 
-interface ProbeSpec {
+export interface ProbeSpec {
   name: string;
   microflow: string;
   ct?: string[];
@@ -126,7 +127,7 @@ interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number }): { scenario: string; probes: string } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
@@ -459,7 +460,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       add({ name: `inarp${n}`, microflow: `inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:01 && arp.spa == 172.16.0.1 && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}` }, undefined);
     }
   }
-  return { scenario: y.join("\n") + "\n", probes: "probes:\n" + probes.map((p) => `  - ${JSON.stringify(p)}`).join("\n") + "\n" };
+  return { scenario: y.join("\n") + "\n", probes: "probes:\n" + probes.map((p) => `  - ${JSON.stringify(p)}`).join("\n") + "\n", list: probes };
 }
 
 interface ConformanceJson {
@@ -468,7 +469,8 @@ interface ConformanceJson {
   readonly results: readonly { readonly name: string; readonly agree: boolean; readonly ovnsim: string; readonly ovn: string; readonly disagreements: readonly string[] }[];
 }
 
-function option(args: readonly string[], name: string, fallback: string): string {
+/** The value after `name` in `args`, or `fallback`. */
+export function option(args: readonly string[], name: string, fallback: string): string {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 }
@@ -533,4 +535,4 @@ async function main(args: readonly string[]): Promise<number> {
   return bad === 0 ? 0 : 1;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,218 @@
+/**
+ * Random networks replayed through ovnsim's datapath and through a real OVS datapath, packet by
+ * packet: conformance-fuzz's networks and probes (scripts/conformance-fuzz.ts), turned into
+ * conversations on node1, through the replay oracle (scripts/ovs-replay.ts: a real ovn-controller
+ * programming a dummy-datapath ovs-vswitchd as node1; what each packet makes it send is compared
+ * with what ovnsim's `Replayer` sends, by digest).
+ *
+ * Each probe that enters at a port bound to node1 becomes packets: a TCP probe towards a pod on
+ * node1 a whole connection (handshake with real sequence numbers, data both ways, both ends
+ * closing), a UDP or ICMP echo probe towards one a request and its reply, any other probe the one
+ * packet. Replies come from the pod the probe was addressed to, so a probe whose load balancer or
+ * NAT sent it elsewhere gets a reply that real OVS and ovnsim must both judge as the stray packet
+ * it is. Where conformance holds ovnsim's logical pipeline to ovn-trace, this holds the physical
+ * flows, tunnels and the stateful parts (conntrack across packets, NAT, load balancing, TCP window
+ * tracking) to the real datapath.
+ *
+ * As in the replay oracle: one backend per VIP, gateway ports kept on node1 alone, checksums
+ * filled in, OVS's clock stopped.
+ *
+ * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20] [--v6 mixed|always|never]
+ * [--probes 40] [--keep DIR]` (`--keep` writes the networks of disagreeing seeds there). Exit 1
+ * when a seed disagrees.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { be32, error, fail, ok, type Result } from "../src/base/index.js";
+import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
+import { frameFromKey } from "../src/flow/index.js";
+import type { Network } from "../src/model/index.js";
+import { ovsAvailable } from "../src/ovn/index.js";
+import { loadNetworkText } from "../src/scenario/index.js";
+import { generate, option, type ProbeSpec } from "./conformance-fuzz.js";
+import { CHASSIS, compareOutputs, fixChecksums, oracleView, ovnsimOutputs, realOutputs, type OraclePacket } from "./ovs-replay.js";
+
+/** A pod's port: where it is bound, its addresses, and the MAC its packets to another subnet go to. */
+interface Pod {
+  readonly port: string;
+  readonly mac: string;
+  readonly chassis: string | undefined;
+  readonly switchName: string;
+  readonly gatewayMac: string | undefined;
+}
+
+function podsByAddress(net: Network): Map<string, Pod> {
+  const out = new Map<string, Pod>();
+  for (const ls of net.switches.values()) {
+    let gatewayMac: string | undefined;
+    for (const p of ls.ports.values()) {
+      if (p.type !== "router") continue;
+      const rp = p.options.get("router-port");
+      for (const lr of net.routers.values()) gatewayMac ??= rp === undefined ? undefined : lr.ports.get(rp)?.mac;
+    }
+    for (const p of ls.ports.values()) {
+      if (p.type !== "") continue;
+      for (const a of p.addresses) {
+        const [mac, ...ips] = a.split(/\s+/);
+        if (!mac || mac === "unknown" || mac === "router") continue;
+        for (const ip of ips) out.set(ip, { port: p.name, mac, chassis: p.chassis, switchName: ls.name, gatewayMac });
+      }
+    }
+  }
+  return out;
+}
+
+/** The value of `field == VALUE` in a conformance-fuzz microflow. */
+function fieldOf(microflow: string, field: string): string | undefined {
+  const m = new RegExp(`(?:^|&& )${field.replace(/\./g, "\\.")} == ("[^"]*"|\\S+)`).exec(microflow);
+  return m?.[1]?.replace(/^"|"$/g, "");
+}
+
+const SYN = 0x02;
+const ACK = 0x10;
+const FIN = 0x01;
+const PSH = 0x08;
+
+/**
+ * The packets of one probe (see the module header). `flow` builds a packet from a microflow, with
+ * TCP sequence and acknowledgement numbers and a payload.
+ */
+function conversation(p: ProbeSpec, pods: Map<string, Pod>, flow: (port: string, mf: string, seq?: number, ack?: number, payload?: number) => Result<OraclePacket>): Result<OraclePacket[]> {
+  const mf = p.microflow;
+  const inport = fieldOf(mf, "inport")!;
+  const v6 = mf.includes("ip6.src");
+  const src = fieldOf(mf, v6 ? "ip6.src" : "ip4.src");
+  const dst = fieldOf(mf, v6 ? "ip6.dst" : "ip4.dst");
+  const peer = dst === undefined ? undefined : pods.get(dst);
+  const proto = ["tcp", "udp"].find((x) => mf.includes(`&& ${x} &&`)) ?? (mf.includes("icmp4.type == 8") || mf.includes("icmp6.type == 128") ? "echo" : undefined);
+  const answerable = peer !== undefined && peer.chassis === CHASSIS && src !== undefined && proto !== undefined && !mf.includes("ip.ttl == 1");
+  if (!answerable) {
+    const one = flow(inport, mf);
+    return one.ok ? ok([one.value]) : one;
+  }
+  // The reply's microflow: from the pod the probe was addressed to, back to the sender's address.
+  const sender = pods.get(src);
+  const ethSrc = fieldOf(mf, "eth.src")!;
+  const replyDst = sender && sender.switchName === peer.switchName ? ethSrc : (peer.gatewayMac ?? ethSrc);
+  const fam = v6 ? "ip6" : "ip4";
+  const head = (from: string, fromMac: string, toMac: string, a: string, b: string): string => `inport == "${from}" && eth.src == ${fromMac} && eth.dst == ${toMac} && ${fam}.src == ${a} && ${fam}.dst == ${b} && ip.ttl == 64`;
+  const fwd = (rest: string): string => `${head(inport, ethSrc, fieldOf(mf, "eth.dst")!, src, dst!)} && ${rest}`;
+  const back = (rest: string): string => `${head(peer.port, peer.mac, replyDst, dst!, src)} && ${rest}`;
+  const steps: [string, string, number?, number?, number?][] = [];
+  if (proto === "echo") {
+    const icmp = v6 ? "icmp6 && icmp6.code == 0 && icmp6.type == " : "icmp4 && icmp4.code == 0 && icmp4.type == ";
+    steps.push([inport, fwd(`${icmp}${v6 ? 128 : 8}`)], [peer.port, back(`${icmp}${v6 ? 129 : 0}`)]);
+  } else {
+    const sport = fieldOf(mf, `${proto}.src`)!;
+    const dport = fieldOf(mf, `${proto}.dst`)!;
+    const there = `${proto} && ${proto}.src == ${sport} && ${proto}.dst == ${dport}`;
+    const here = `${proto} && ${proto}.src == ${dport} && ${proto}.dst == ${sport}`;
+    if (proto === "udp") steps.push([inport, fwd(there), undefined, undefined, 12], [peer.port, back(here), undefined, undefined, 30]);
+    else {
+      const a = 1000;
+      const b = 70000;
+      steps.push(
+        [inport, fwd(`${there} && tcp.flags == ${SYN}`), a, 0],
+        [peer.port, back(`${here} && tcp.flags == ${SYN | ACK}`), b, a + 1],
+        [inport, fwd(`${there} && tcp.flags == ${ACK}`), a + 1, b + 1],
+        [inport, fwd(`${there} && tcp.flags == ${PSH | ACK}`), a + 1, b + 1, 20],
+        [peer.port, back(`${here} && tcp.flags == ${PSH | ACK}`), b + 1, a + 21, 40],
+        [inport, fwd(`${there} && tcp.flags == ${FIN | ACK}`), a + 21, b + 41],
+        [peer.port, back(`${here} && tcp.flags == ${FIN | ACK}`), b + 41, a + 22],
+        [inport, fwd(`${there} && tcp.flags == ${ACK}`), a + 22, b + 42],
+      );
+    }
+  }
+  const out: OraclePacket[] = [];
+  for (const [port, m, seq, ack, payload] of steps) {
+    const one = flow(port, m, seq, ack, payload);
+    if (!one.ok) return one;
+    out.push(one.value);
+  }
+  return ok(out);
+}
+
+/** The network (as the replay oracle sees it) and the packets of a seed. */
+export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string }> {
+  const g = generate(seed, { v6, probes });
+  const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
+  if (!loaded.ok) return loaded;
+  const net = oracleView(loaded.value.network);
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const here = plan.value.chassis.get(CHASSIS);
+  if (!here) return fail(error("fuzz.chassis", `the network has no ${CHASSIS}`));
+  const program = here.program;
+  const pods = podsByAddress(net);
+  const bound = new Set([...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.chassis === CHASSIS).map((p) => p.name)));
+  const flow = (port: string, mf: string, seq?: number, ack?: number, payload = 8): Result<OraclePacket> => {
+    const k = compileMicroflow(program, undefined, mf);
+    if (!k.ok) return k;
+    const frame = frameFromKey(k.value.key, { payload: new Uint8Array(payload).fill(0x61) });
+    if (seq !== undefined) {
+      // TCP's sequence and acknowledgement numbers, after the Ethernet and IP headers.
+      const tcp = ((frame[12]! << 8) | frame[13]!) === 0x86dd ? 14 + 40 : 14 + (frame[14]! & 0x0f) * 4;
+      frame.set(be32(seq >>> 0), tcp + 4);
+      frame.set(be32(ack! >>> 0), tcp + 8);
+    }
+    fixChecksums(frame);
+    what.push(mf);
+    return ok({ port, frame });
+  };
+  const packets: OraclePacket[] = [];
+  const what: string[] = [];
+  for (const p of g.list) {
+    if (!bound.has(fieldOf(p.microflow, "inport") ?? "")) continue;
+    const c = conversation(p, pods, flow);
+    if (!c.ok) return c;
+    packets.push(...c.value);
+  }
+  return ok({ net, packets, what, scenario: g.scenario });
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  if (!ovsAvailable()) {
+    console.error("replay-fuzz: real OVN and OVS are not installed (ovn-northd, ovn-controller, ovs-vswitchd)");
+    return 2;
+  }
+  const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
+  const v6 = option(args, "--v6", "mixed");
+  const count = Number(option(args, "--probes", "40"));
+  if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
+    console.error("usage: replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR]");
+    return 2;
+  }
+  const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
+  let bad = 0;
+  for (let seed = Number(m[1]), last = Number(m[2] ?? m[1]); seed <= last; seed++) {
+    const inputs = fuzzInputs(seed, v6, count);
+    if (!inputs.ok) {
+      console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
+      bad++;
+      continue;
+    }
+    const { net, packets, what, scenario } = inputs.value;
+    const mine = ovnsimOutputs(net, packets);
+    const real = await realOutputs(net, packets);
+    if (!mine.ok || !real.ok) {
+      console.log(`seed ${seed}: ${[...(mine.ok ? [] : mine.diags), ...(real.ok ? [] : real.diags)].map((d) => d.message).join("; ")}`);
+      bad++;
+      continue;
+    }
+    const diff = compareOutputs(real.value.outputs, mine.value);
+    console.log(`seed ${seed}: ${packets.length - diff.length}/${packets.length} packets agree`);
+    for (const d of diff.slice(0, 10)) console.log(`  ${d}\n    (${what[Number(/^packet (\d+)/.exec(d)?.[1])] ?? "?"})`);
+    if (diff.length > 0) {
+      bad++;
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        writeFileSync(join(keep, `fuzz${seed}.yaml`), scenario);
+      }
+    }
+  }
+  console.log(bad === 0 ? "every seed agrees" : `${bad} seed(s) disagree`);
+  return bad === 0 ? 0 : 1;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));
