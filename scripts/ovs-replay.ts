@@ -168,9 +168,12 @@ export interface OraclePacket {
   readonly at?: number;
 }
 
-/** The scenario with one backend per VIP, and gateway ports that include node1 on node1 alone. */
+/**
+ * The scenario (a file of scenarios/, or a path from the repository's root) with one backend per
+ * VIP, and gateway ports that include node1 on node1 alone.
+ */
 export function oracleNetwork(scenario: string): Result<Network> {
-  const sc = loadNetworkFile(join(ROOT, "scenarios", scenario));
+  const sc = loadNetworkFile(join(ROOT, scenario.includes("/") ? "" : "scenarios", scenario));
   return sc.ok ? ok(oracleView(sc.value.network)) : sc;
 }
 
@@ -750,6 +753,39 @@ export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+export const GATEWAY_LOCALNET = "gateway-localnet";
+
+/**
+ * Traffic between upstream on node1 and a gateway router on node2, on a switch with a localnet port
+ * (fixtures/ovs/gateway-router-localnet.yaml): node1 sends it to the router over the provider
+ * network, as to any port of another chassis on such a switch. Pings and TCP to the router's
+ * address, TCP to the dnat_and_snat address, ARP for the router's address and for another.
+ */
+export function gatewayLocalnetPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const up = `inport == "upstream" && eth.src == 00:00:00:ac:00:01`;
+  const to = (dst: string, l4: string): string => `${up} && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == ${dst} && ip.ttl == 64 && ${l4}`;
+  const arp = (tpa: string): string => `${up} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:01 && arp.spa == 172.16.0.1 && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}`;
+  const out: OraclePacket[] = [];
+  for (const match of [
+    to("172.16.0.2", "icmp4 && icmp4.type == 8 && icmp4.code == 0"),
+    to("172.16.0.2", "tcp && tcp.src == 40000 && tcp.dst == 22 && tcp.flags == 0x2"),
+    to("172.16.0.10", "tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2"),
+    to("172.16.0.55", "udp && udp.src == 40002 && udp.dst == 53"),
+    arp("172.16.0.2"),
+    arp("172.16.0.55"),
+  ]) {
+    const mf = compileMicroflow(program, undefined, match);
+    if (!mf.ok) return mf;
+    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
+    fixChecksums(frame);
+    out.push({ port: "upstream", frame });
+  }
+  return ok(out);
+}
+
 export const MADE_PACKETS = "made-packets";
 
 /**
@@ -792,6 +828,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [PORT_ZERO]: { network: "network-policy.yaml", packets: portZeroPackets, note: `TCP and UDP with port 0 from web-1.frontend through the stateful ACLs of network-policy.yaml on ${CHASSIS} (portZeroPackets)` },
   [SCTP]: { network: "network-policy.yaml", packets: sctpPackets, note: `SCTP between two pods through the stateful ACLs of network-policy.yaml on ${CHASSIS}, keyed by addresses alone as OVS 3.1's userspace conntrack keys it (sctpPackets)` },
   [PORT_SECURITY]: { network: "port-security.yaml", packets: portSecurityPackets, note: `Port security of port-security.yaml's ports on ${CHASSIS}: addresses, prefixes, a MAC alone, ARP senders, other EtherTypes, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (portSecurityPackets)` },
+  [GATEWAY_LOCALNET]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, note: `Traffic from upstream on ${CHASSIS} to a gateway router on node2 over a switch with a localnet port (gatewayLocalnetPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };

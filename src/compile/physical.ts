@@ -11,9 +11,9 @@
  * Rules (OVN 23.03's controller/physical.c):
  * - A VIF bound here, a patch port, a localport and a localnet port whose network has a bridge
  *   mapping here are local. A gateway router's ports are local only on its `options:chassis`, a
- *   chassis-redirect port only on its active gateway chassis; elsewhere they are tunnel
- *   destinations.
- * - A port bound to another chassis, on a switch with a usable localnet port here, is reached
+ *   chassis-redirect port only on its active gateway chassis; elsewhere they are remote.
+ * - A port bound to another chassis (a gateway router's switch-side port too), on a switch with a
+ *   usable localnet port here, is reached
  *   through that localnet port (table 40 rewrites the outport); otherwise through a tunnel to its
  *   chassis (table 39), carrying the datapath key and the port keys in the encapsulation.
  * - A port bound nowhere has no flow: output to it is dropped.
@@ -301,7 +301,10 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
     for (const p of dp.ports.values()) {
       const gw = gwRouterChassis.get(p.name);
       if (gw !== undefined) {
-        place(dp.key, p.key, toChassis(gw, `port ${p.name} of gateway router`));
+        // A gateway router's port on another chassis is a remote port like any other: reached
+        // through the switch's localnet port when it has one (ovn-controller's physical.c).
+        if (gw !== me && ln) place(dp.key, p.key, { kind: "localnet", port: ln.port });
+        else place(dp.key, p.key, toChassis(gw, `port ${p.name} of gateway router`));
         continue;
       }
       switch (p.type) {
