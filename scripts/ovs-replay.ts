@@ -786,6 +786,36 @@ export function gatewayLocalnetPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+export const DYNAMIC_NEIGHBOURS = "dynamic-neighbours";
+
+/**
+ * Pods a and b behind two routers that learn each other's MACs (fixtures/ovs/dynamic-neighbours.yaml):
+ * UDP and then TCP each way, over IPv4 and IPv6. The first packet each way makes its router ask
+ * (ARP, or a neighbour solicitation from the link-local address) and waits in ovn-controller until
+ * the answer is learned; the rest find the neighbour known.
+ */
+export function dynamicNeighbourPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const a = { port: "a", mac: "00:00:00:01:00:0a", gw: "00:00:00:01:00:01", v4: "10.1.0.10", v6: "fd00:1::a" };
+  const b = { port: "b", mac: "00:00:00:02:00:0b", gw: "00:00:00:02:00:01", v4: "10.2.0.11", v6: "fd00:2::b" };
+  const out: OraclePacket[] = [];
+  for (const fam of ["ip4", "ip6"] as const) {
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      for (const l4 of ["udp && udp.src == 5000 && udp.dst == 53", "tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2"]) {
+        const addr = (e: typeof a): string => (fam === "ip4" ? e.v4 : e.v6);
+        const mf = compileMicroflow(program, undefined, `inport == "${from.port}" && eth.src == ${from.mac} && eth.dst == ${from.gw} && ${fam}.src == ${addr(from)} && ${fam}.dst == ${addr(to)} && ip.ttl == 64 && ${l4}`);
+        if (!mf.ok) return mf;
+        const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
+        fixChecksums(frame);
+        out.push({ port: from.port, frame });
+      }
+    }
+  }
+  return ok(out);
+}
+
 export const MADE_PACKETS = "made-packets";
 
 /**
@@ -829,6 +859,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [SCTP]: { network: "network-policy.yaml", packets: sctpPackets, note: `SCTP between two pods through the stateful ACLs of network-policy.yaml on ${CHASSIS}, keyed by addresses alone as OVS 3.1's userspace conntrack keys it (sctpPackets)` },
   [PORT_SECURITY]: { network: "port-security.yaml", packets: portSecurityPackets, note: `Port security of port-security.yaml's ports on ${CHASSIS}: addresses, prefixes, a MAC alone, ARP senders, other EtherTypes, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (portSecurityPackets)` },
   [GATEWAY_LOCALNET]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, note: `Traffic from upstream on ${CHASSIS} to a gateway router on node2 over a switch with a localnet port (gatewayLocalnetPackets)` },
+  [DYNAMIC_NEIGHBOURS]: { network: "fixtures/ovs/dynamic-neighbours.yaml", packets: dynamicNeighbourPackets, note: `Pods behind two routers that learn each other's MACs, on ${CHASSIS}: the first packet each way waits for the neighbour (dynamicNeighbourPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };

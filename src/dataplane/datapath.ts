@@ -40,6 +40,15 @@
  * then exact (all bits), which is always correct. Generated packets and calls whose reads are not
  * modelled are exact too.
  *
+ * Packets waiting for a neighbour
+ * -------------------------------
+ * A router's `arp { }` or `nd_ns { }` asks for the next hop's MAC; ovn-controller holds the packet
+ * that asked (pinctrl.c's buffered packets: up to 3 per next hop and output port, for 10 s of the
+ * connection table's clock) and sends it to the router's egress pipeline, with the learned MAC as
+ * `eth.dst`, once a `put_arp` or `put_nd` learns it. Here that is a `buffer` effect after the pass's
+ * outputs (the question and, on one chassis, its answer), and a check of the held packets after each
+ * learning effect; a held packet goes on in the packet context it was held in.
+ *
  * Fragments
  * ---------
  * With `reassembly` (the replay), an IP fragment (IPv4, or IPv6 with a fragment header) at a
@@ -117,7 +126,28 @@ export interface DropOp {
 
 export type EffectOp =
   | { readonly kind: "ct"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
-  | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
+  | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
+  | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
+
+/**
+ * A packet ovn-controller holds until its next hop's MAC is learned (pinctrl.c's buffered packets):
+ * its key at the router's `arp { }` or `nd_ns { }`, where it waits, since when, and the packet
+ * context to send it in.
+ */
+interface Buffered {
+  readonly datapath: number;
+  readonly port: number;
+  readonly v6: boolean;
+  readonly ip: bigint;
+  readonly key: Uint32Array;
+  readonly since: number;
+  readonly context: unknown;
+}
+
+/** pinctrl.c: at most this many packets wait for one next hop (a ring of 4 keeps 3). */
+const BUFFER_DEPTH = 3;
+/** pinctrl.c: packets wait this long (milliseconds) at most. */
+const BUFFER_TIMEOUT_MS = 10_000;
 
 /** A megaflow's actions: what happens to every packet it matches. */
 export interface DpActions {
@@ -223,6 +253,8 @@ export class Datapath {
   /** Fragments held at conntrack actions (with reassembly). */
   readonly fragments = new FragmentLists<FragmentResume>();
   private learnedVersion: number;
+  /** Packets waiting for their next hop's MAC, oldest first. */
+  private buffered: Buffered[] = [];
   upcalls = 0;
   exactMegaflows = 0;
 
@@ -348,6 +380,11 @@ export class Datapath {
       const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (op.kind === "learn") {
         this.exec.learn(op.action, op.datapath, op.pipeline, k);
+        if (this.buffered.length > 0) this.sendBuffered(depth);
+        continue;
+      }
+      if (op.kind === "buffer") {
+        this.buffer(op.datapath, op.v6, k, depth);
         continue;
       }
       // Held, or released with its datagram: either way the rest of this pass goes on from there.
@@ -406,6 +443,49 @@ export class Datapath {
     } finally {
       g.scratchBase -= 2 * g.maxRecirc;
       ctx.restore(now);
+    }
+  }
+
+  /**
+   * A packet at a router's `arp { }` or `nd_ns { }` (its next hop in `reg0`, or `xxreg0` for IPv6;
+   * its output port in `reg15`): sent on now when the neighbour is known already, else held, as
+   * ovn-controller holds it (pinctrl.c: up to 3 per next hop, the oldest dropped, for 10 s).
+   */
+  private buffer(datapath: number, v6: boolean, k: Uint32Array, depth: number): void {
+    const ip = v6 ? (BigInt(k[W.REG0]!) << 96n) | (BigInt(k[W.REG0 + 1]!) << 64n) | (BigInt(k[W.REG0 + 2]!) << 32n) | BigInt(k[W.REG0 + 3]!) : BigInt(k[W.REG0]!);
+    const port = k[REG15]!;
+    const now = this.conntrack.clock?.now ?? 0;
+    this.buffered = this.buffered.filter((b) => now - b.since <= BUFFER_TIMEOUT_MS);
+    const same = this.buffered.filter((b) => b.datapath === datapath && b.port === port && b.v6 === v6 && b.ip === ip);
+    if (same.length >= BUFFER_DEPTH) this.buffered.splice(this.buffered.indexOf(same[0]!), 1);
+    this.buffered.push({ datapath, port, v6, ip, key: k.slice(), since: now, context: this.group.reassembly?.save() });
+    this.sendBuffered(depth);
+  }
+
+  /** Sends on every held packet whose next hop's MAC is known now, with that MAC as `eth.dst`. */
+  private sendBuffered(depth: number): void {
+    const macs = this.exec.macBindings;
+    const ready: { b: Buffered; mac: bigint }[] = [];
+    this.buffered = this.buffered.filter((b) => {
+      const mac = macs.lookup(b.datapath, b.port, b.v6, b.ip);
+      if (mac === undefined) return true;
+      ready.push({ b, mac });
+      return false;
+    });
+    const ctx = this.group.reassembly;
+    for (const { b, mac } of ready) {
+      const k = b.key.slice();
+      k[W.ETH_DST] = Number(mac >> 32n);
+      k[W.ETH_DST + 1] = Number(mac & 0xffffffffn);
+      // ovn-controller sends it to the output stage: the router's egress pipeline.
+      k[W.RECIRC_ID] = this.resumeId({ datapath: b.datapath, pipeline: "egress", table: 0 });
+      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.pass(k, depth + 1));
+      if (ctx === undefined || b.context === undefined) go();
+      else
+        this.aside(ctx, () => {
+          ctx.restore(b.context);
+          go();
+        });
     }
   }
 
@@ -579,6 +659,10 @@ export class Datapath {
         effects.push({ kind: "learn", sets, packet, action: e.action, datapath: e.datapath, pipeline: e.pipeline });
         continue;
       }
+      if (e.kind === "buffer") {
+        effects.push({ kind: "buffer", sets, packet, datapath: e.datapath, v6: e.v6 });
+        continue;
+      }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       effects.push({ kind: "ct", sets, packet, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
@@ -722,7 +806,8 @@ function sameShape(r1: ExecResult, x1: XlateRecord, r2: ExecResult, x2: XlateRec
   for (let i = 0; i < x1.effects.length; i++) {
     const a = x1.effects[i]!;
     const b = x2.effects[i]!;
-    if (a.kind !== b.kind || a.action !== b.action) return false;
+    if (a.kind !== b.kind || ("action" in a && "action" in b && a.action !== b.action)) return false;
+    if (a.kind === "buffer" && b.kind === "buffer" && (a.datapath !== b.datapath || a.v6 !== b.v6)) return false;
     if (a.kind === "ct" && b.kind === "ct") {
       if (a.zone !== b.zone) return false;
       if ((a.resume === undefined) !== (b.resume === undefined)) return false;

@@ -231,7 +231,12 @@ export type XlateEffect =
       /** Where the conntrack result continues; undefined for a `ct` without a table. */
       readonly resume: Resume | undefined;
     }
-  | { readonly kind: "learn"; readonly key: Uint32Array; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline };
+  | { readonly kind: "learn"; readonly key: Uint32Array; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
+  /**
+   * A packet that waits for its next hop's MAC (an `arp { }` or `nd_ns { }` in a router): as
+   * ovn-controller buffers it and sends it on when the neighbour is learned (datapath.ts).
+   */
+  | { readonly kind: "buffer"; readonly key: Uint32Array; readonly datapath: number; readonly v6: boolean };
 
 /** A place in the logical pipelines where a pass can start again. */
 export interface Resume {
@@ -866,6 +871,9 @@ export class LogicalExecutor {
           // A generated packet is built from many fields of this one: match it exactly.
           if (ctx.xl && a.kind !== "clone") ctx.xl.exact = true;
           const copy = copyKey(key);
+          if (a.kind === "generate" && (a.packet === "arp" || a.packet === "nd_ns") && ctx.xl && this.ctMode.kind === "table") {
+            ctx.xl.effects.push({ kind: "buffer", key: copyKey(key), datapath: frame.cdp.dp.key, v6: a.packet === "nd_ns" });
+          }
           if (a.kind === "generate") {
             if (!buildGeneratedPacket(a.packet, copy, this.ctMode.kind === "table")) break;
           } else if (a.kind !== "clone") buildGenerated(a, copy);
@@ -1397,9 +1405,11 @@ const TCP_ACK = 0x10;
  * starts from, as ovn-trace builds it; the nested actions then set what OVN's flows set. Returns
  * false when nothing is generated: `reject` of a packet that is itself a TCP reset or an ICMP
  * unreachable (OVN avoids answering its own answers). With `pinctrl` (a connection table, not
- * ovn-trace's `--ct`), a TCP reset or SCTP abort is the one ovn-controller makes instead
- * (controller/pinctrl.c): TTL 63, the ports swapped, and a reset's flags RST and ACK, where
- * ovn-trace gives TTL 255, the ports as they were and RST alone.
+ * ovn-trace's `--ct`), a TCP reset or SCTP abort and a neighbour solicitation are the ones
+ * ovn-controller makes instead (controller/pinctrl.c): a reset or abort with TTL 63, the ports
+ * swapped, and a reset's flags RST and ACK, where ovn-trace gives TTL 255, the ports as they were
+ * and RST alone; a solicitation an ICMPv6 message from the link-local address of its Ethernet
+ * source, where ovn-trace keeps the packet's protocol and source address.
  */
 function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: boolean): boolean {
   const reset = (): void => {
@@ -1449,10 +1459,36 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
     case "nd_ns": {
       const tha0 = key[W.ETH_DST]!;
       const tha1 = key[W.ETH_DST + 1]!;
+      const low24 = key[W.IPV6_DST + 3]! & 0xffffff;
       // Ethernet multicast of the solicited-node address of ip6.dst: 33:33:ff + its last 24 bits.
       key[W.ETH_DST] = 0x3333;
-      key[W.ETH_DST + 1] = ((0xff << 24) | (key[W.IPV6_DST + 3]! & 0xffffff)) >>> 0;
+      key[W.ETH_DST + 1] = ((0xff << 24) | low24) >>> 0;
       setField(key, F_TP_SRC, 135);
+      if (pinctrl) {
+        // ovn-controller's solicitation (compose_nd_ns): from the link-local address of eth.src,
+        // to the target's solicited-node address, hop limit 255, eth.src as source link-layer
+        // address option.
+        const s0 = key[W.ETH_SRC]!;
+        const s1 = key[W.ETH_SRC + 1]!;
+        key.copyWithin(W.ND_TARGET, W.IPV6_DST, W.IPV6_DST + 4);
+        key[W.IPV6_SRC] = 0xfe800000;
+        key[W.IPV6_SRC + 1] = 0;
+        key[W.IPV6_SRC + 2] = ((((s0 >>> 8) ^ 2) << 24) | ((s0 & 0xff) << 16) | ((s1 >>> 24) << 8) | 0xff) >>> 0;
+        key[W.IPV6_SRC + 3] = ((0xfe << 24) | (s1 & 0xffffff)) >>> 0;
+        key[W.IPV6_DST] = 0xff020000;
+        key[W.IPV6_DST + 1] = 0;
+        key[W.IPV6_DST + 2] = 1;
+        key[W.IPV6_DST + 3] = (0xff000000 | low24) >>> 0;
+        setField(key, F_NW_PROTO, 58);
+        setField(key, F_NW_TTL, 255);
+        setField(key, F_TP_DST, 0);
+        key[W.TCP_FLAGS] = 0;
+        key[W.ARP_SHA] = s0;
+        key[W.ARP_SHA + 1] = s1;
+        key[W.ARP_THA] = 0;
+        key[W.ARP_THA + 1] = 0;
+        return true;
+      }
       key[W.ARP_SHA] = 0;
       key[W.ARP_SHA + 1] = 0;
       key[W.ARP_THA] = tha0;

@@ -123,7 +123,7 @@ function effectOf(acts: DpActions, key: Uint32Array): string[] {
     ...acts.outputs.map((o) => `out ${o.datapath}/${o.port} ${w(o)}`),
     ...acts.tunnels.map((o) => `tunnel ${o.chassis} ${o.datapath}/${o.inport}/${o.outport} ${w(o)}`),
     ...acts.drops.map((o) => `drop ${o.record.reason} ${o.record.ruleId ?? ""} ${o.record.table} ${w(o)}`),
-    ...acts.effects.map((e) => (e.kind === "ct" ? `ct ${e.action.kind} zone ${e.request.zone} resume ${e.resume} ${w(e)}` : `learn ${e.action.fn} ${w(e)}`)),
+    ...acts.effects.map((e) => (e.kind === "ct" ? `ct ${e.action.kind} zone ${e.request.zone} resume ${e.resume} ${w(e)}` : e.kind === "learn" ? `learn ${e.action.fn} ${w(e)}` : `buffer ${e.datapath} ${e.v6} ${w(e)}`)),
   ];
 }
 
