@@ -18,8 +18,8 @@
  * filled in, OVS's clock stopped.
  *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20] [--v6 mixed|always|never]
- * [--probes 40] [--keep DIR]` (`--keep` writes the networks of disagreeing seeds there). Exit 1
- * when a seed disagrees.
+ * [--probes 40] [--keep DIR] [--verbose]` (`--keep` writes the networks of disagreeing seeds there;
+ * `--verbose` prints every packet and what each side sent). Exit 1 when a seed disagrees.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -180,7 +180,7 @@ async function main(args: readonly string[]): Promise<number> {
   const v6 = option(args, "--v6", "mixed");
   const count = Number(option(args, "--probes", "40"));
   if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
-    console.error("usage: replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR]");
+    console.error("usage: replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]");
     return 2;
   }
   const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
@@ -201,6 +201,9 @@ async function main(args: readonly string[]): Promise<number> {
       continue;
     }
     const diff = compareOutputs(real.value.outputs, mine.value);
+    if (args.includes("--verbose")) {
+      packets.forEach((_, i) => console.log(`  ${i} ${what[i]}\n     real   [${real.value.outputs[i]!.join(", ")}]\n     ovnsim [${mine.value[i]!.join(", ")}]`));
+    }
     console.log(`seed ${seed}: ${packets.length - diff.length}/${packets.length} packets agree`);
     for (const d of diff.slice(0, 10)) console.log(`  ${d}\n    (${what[Number(/^packet (\d+)/.exec(d)?.[1])] ?? "?"})`);
     if (diff.length > 0) {

@@ -461,6 +461,19 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
     const r = sb.sbctl(...cmd);
     if (!r.ok) return bail(r.diags);
   }
+  // A gateway router's ports (both sides of each link, l3gateway bindings) belong to the chassis
+  // in its options:chassis, whose ovn-controller claims them; a fake chassis cannot, so they are
+  // bound here, or other chassis would have nowhere to send their traffic.
+  for (const lr of net.routers.values()) {
+    const gw = lr.options.get("chassis");
+    if (gw === undefined || gw === chassisName || !net.chassis.has(gw)) continue;
+    const names = new Set(lr.ports.keys());
+    for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.type === "router" && names.has(p.options.get("router-port") ?? "")) names.add(p.name);
+    for (const name of names) {
+      const r = sb.sbctl("lsp-bind", name, gw);
+      if (!r.ok) return bail(r.diags);
+    }
+  }
   const vifs: string[] = [];
   for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.chassis === chassisName && p.type === "") vifs.push(p.name);
   const remote = net.chassis
