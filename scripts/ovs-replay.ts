@@ -816,6 +816,39 @@ export function dynamicNeighbourPackets(net: Network): Result<OraclePacket[]> {
   return ok(out);
 }
 
+export const REJECTS = "rejects";
+
+/**
+ * Answers ovn-controller makes for pod a (fixtures/ovs/rejects.yaml), over IPv4 and IPv6: ACL
+ * rejects of UDP (port unreachable) and of TCP (a reset) towards pod b, and the router's answers
+ * to TCP and UDP for its own address. Pod a takes only replies to its own connections.
+ */
+export function rejectPackets(net: Network): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const out: OraclePacket[] = [];
+  for (const [fam, b, gw] of [["ip4", "10.1.0.11", "10.1.0.1"], ["ip6", "fd00:1::b", "fd00:1::1"]] as const) {
+    const src = fam === "ip4" ? "10.1.0.10" : "fd00:1::a";
+    const flows: [string, string, string][] = [
+      ["00:00:00:01:00:0b", b, "udp && udp.src == 5000 && udp.dst == 53"],
+      ["00:00:00:01:00:0b", b, "tcp && tcp.src == 40000 && tcp.dst == 22 && tcp.flags == 0x2"],
+      ["00:00:00:01:00:01", gw, "tcp && tcp.src == 40001 && tcp.dst == 8080 && tcp.flags == 0x2"],
+      ["00:00:00:01:00:01", gw, "udp && udp.src == 5001 && udp.dst == 9999"],
+    ];
+    for (const [mac, dst, l4] of flows) {
+      const mf = compileMicroflow(program, undefined, `inport == "a" && eth.src == 00:00:00:01:00:0a && eth.dst == ${mac} && ${fam}.src == ${src} && ${fam}.dst == ${dst} && ip.ttl == 64 && ${l4}`);
+      if (!mf.ok) return mf;
+      const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
+      // A sequence number for the reset to acknowledge.
+      if (l4.startsWith("tcp")) frame.set([0x12, 0x34, 0x56, 0x78], 14 + (fam === "ip4" ? 20 : 40) + 4);
+      fixChecksums(frame);
+      out.push({ port: "a", frame });
+    }
+  }
+  return ok(out);
+}
+
 export const MADE_PACKETS = "made-packets";
 
 /**
@@ -860,6 +893,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [PORT_SECURITY]: { network: "port-security.yaml", packets: portSecurityPackets, note: `Port security of port-security.yaml's ports on ${CHASSIS}: addresses, prefixes, a MAC alone, ARP senders, other EtherTypes, IPv6 link-local and unspecified sources, MLD and neighbour advertisements (portSecurityPackets)` },
   [GATEWAY_LOCALNET]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, note: `Traffic from upstream on ${CHASSIS} to a gateway router on node2 over a switch with a localnet port (gatewayLocalnetPackets)` },
   [DYNAMIC_NEIGHBOURS]: { network: "fixtures/ovs/dynamic-neighbours.yaml", packets: dynamicNeighbourPackets, note: `Pods behind two routers that learn each other's MACs, on ${CHASSIS}: the first packet each way waits for the neighbour (dynamicNeighbourPackets)` },
+  [REJECTS]: { network: "fixtures/ovs/rejects.yaml", packets: rejectPackets, note: `ACL rejects and a router's answers for pod a on ${CHASSIS}, which takes only replies (rejectPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };

@@ -71,6 +71,8 @@ export class TcpSegment {
   payload = 0;
   /** The window-scale option as OVS reads it: 0 without one, else `WSCALE_FLAG` | shift (max 14). */
   wscale = 0;
+  /** The flags (the 9 bits after the data offset), as read; -1 when not known. */
+  flags = -1;
 
   /** Makes this segment a copy of `o`. */
   copyFrom(o: TcpSegment): void {
@@ -81,6 +83,7 @@ export class TcpSegment {
     this.win = o.win;
     this.payload = o.payload;
     this.wscale = o.wscale;
+    this.flags = o.flags;
   }
 
   /**
@@ -92,6 +95,7 @@ export class TcpSegment {
     this.seq = ((buf[h + 4]! << 24) | (buf[h + 5]! << 16) | (buf[h + 6]! << 8) | buf[h + 7]!) >>> 0;
     this.ack = ((buf[h + 8]! << 24) | (buf[h + 9]! << 16) | (buf[h + 10]! << 8) | buf[h + 11]!) >>> 0;
     this.win = (buf[h + 14]! << 8) | buf[h + 15]!;
+    this.flags = ((buf[h + 12]! & 1) << 8) | buf[h + 13]!;
     this.payload = end - h - doff > 0 ? end - h - doff : 0;
     this.wscale = (buf[h + 13]! & SYN) !== 0 ? windowScale(buf, h + 20, Math.min(h + doff, buf.length)) : 0;
     this.present = true;

@@ -89,7 +89,7 @@ import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType } from "./conntrack-icmp.js";
 import { readFieldWords } from "./key-bits.js";
-import { TCP_TIMEOUT, TCP_UPDATE, TcpTrack, tcpInvalidFlags, tcpUpdate, type TcpSegment } from "./conntrack-tcp.js";
+import { TCP_TIMEOUT, TCP_UPDATE, TcpSegment, TcpTrack, tcpInvalidFlags, tcpUpdate } from "./conntrack-tcp.js";
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -603,6 +603,8 @@ export class Conntrack {
   /** The clock its timeouts run on (`ConntrackOptions.clock`), which fragment lists share. */
   readonly clock: CtClock | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
+  /** A TCP reset OVN makes from the packet being processed (see `execute`). */
+  private readonly madeSegment = new TcpSegment();
   /** An ICMP error OVN makes from the packet being processed (`IcmpMessage.quoteOwnOf`). */
   private readonly madeIcmp = new IcmpMessage();
   /** The reply tuple words of a connection being committed. */
@@ -852,7 +854,20 @@ export class Conntrack {
     if (hit >= 0 && seg !== undefined && proto === PROTO_TCP) {
       const tcp = tb.value(hit)!.tcp;
       if (tcp !== undefined) {
-        if (tcp.serial === seg.serial) tcpResult = tcp.last;
+        const flags = getField(key, F_TCP_FLAGS);
+        if (seg.present && (flags & TCP_RST) !== 0 && seg.flags >= 0 && (seg.flags & TCP_RST) === 0) {
+          // A reset OVN made from the packet being processed (`tcp_reset`), not that packet: its
+          // own segment, as ovn-controller builds it (sequence 0, acknowledging the packet's).
+          const made = this.madeSegment;
+          made.present = true;
+          made.seq = 0;
+          made.ack = (seg.seq + 1) >>> 0;
+          made.win = 0;
+          made.payload = 0;
+          made.wscale = 0;
+          tcpResult = tcpUpdate(tcp, (hit & 1) === 1, made, flags);
+          tcp.last = tcpResult;
+        } else if (tcp.serial === seg.serial) tcpResult = tcp.last;
         else if (seg.present) {
           tcpResult = tcpUpdate(tcp, (hit & 1) === 1, seg, getField(key, F_TCP_FLAGS));
           tcp.serial = seg.serial;

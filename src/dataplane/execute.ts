@@ -1409,7 +1409,8 @@ const TCP_ACK = 0x10;
  * ovn-controller makes instead (controller/pinctrl.c): a reset or abort with TTL 63, the ports
  * swapped, and a reset's flags RST and ACK, where ovn-trace gives TTL 255, the ports as they were
  * and RST alone; a solicitation an ICMPv6 message from the link-local address of its Ethernet
- * source, where ovn-trace keeps the packet's protocol and source address.
+ * source, where ovn-trace keeps the packet's protocol and source address; a `reject` of UDP a port
+ * unreachable, where ovn-trace's has code 1.
  */
 function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: boolean): boolean {
   const reset = (): void => {
@@ -1545,7 +1546,8 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
       setField(key, F_NW_PROTO, v4 ? 1 : 58);
       setField(key, F_NW_TTL, 255);
       setField(key, F_TP_SRC, v4 ? 3 : 1);
-      setField(key, F_TP_DST, 1);
+      // ovn-controller answers UDP with port unreachable (3, ICMPv6 4); ovn-trace with code 1.
+      setField(key, F_TP_DST, pinctrl && proto === 17 ? (v4 ? 3 : 4) : 1);
       key[W.TCP_FLAGS] = 0;
       return true;
     }

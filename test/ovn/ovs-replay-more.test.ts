@@ -3,11 +3,11 @@
  * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
- * for byte), packets ovn-controller makes or holds for a neighbour, a gateway router reached over a provider network, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
+ * for byte), packets ovn-controller makes (rejects, router answers) or holds for a neighbour, a gateway router reached over a provider network, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -125,6 +125,13 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     sane: (rec) => {
       // Every packet arrives, the first each way too (held until the neighbour was learned).
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["b", "b", "a", "a", "b", "b", "a", "a"]);
+    },
+  },
+  [REJECTS]: {
+    what: "ACL rejects and a router's answers, to a pod that takes only replies",
+    sane: (rec) => {
+      // Each of the eight packets is answered, back to a: ICMP port unreachable or a TCP reset.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(Array(8).fill("a"));
     },
   },
   [MADE_PACKETS]: {
