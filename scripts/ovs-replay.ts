@@ -910,6 +910,10 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
   const r = new Replayer(net, {});
+  // Only node1 is real: the other chassis are fake and send nothing back, so what ovnsim tunnels
+  // to them ends there too (a packet's answer made on another chassis is not compared).
+  const own = r.group.datapath.bind(r.group);
+  r.group.datapath = (c: string) => (c === CHASSIS ? own(c) : undefined);
   const vxlan = net.chassis.get(CHASSIS)?.encaps.first()?.type === "vxlan";
   const buf = new Uint8Array(262144);
   let now: string[] = [];
@@ -961,13 +965,15 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
 
 /** What real OVS sends from `CHASSIS` for each packet, and its count of TCP sequence-check failures. */
 export async function realOutputs(net: Network, packets: readonly OraclePacket[]): Promise<Result<{ outputs: string[][]; tcpSeqCheckFailed: number }>> {
-  const started = startRealChassis(net, CHASSIS);
+  // Localports too, as a deployment plugs its metadata port into every chassis.
+  const started = startRealChassis(net, CHASSIS, { localports: true });
   if (!started.ok) return started;
   const t = started.value;
   let client: UnixctlClient | undefined;
   try {
     const ch = t.chassis;
-    const ifaces = [...ch.vifs.keys(), "eth0", ...ch.providerNics];
+    const plugged = new Map([...ch.vifs, ...ch.localports]);
+    const ifaces = [...plugged.keys(), "eth0", ...ch.providerNics];
     for (const iface of [...ifaces, "br-phys"]) {
       const r = ch.vsctl("set", "Interface", iface, `mtu_request=${MTU}`);
       if (!r.ok) return r;
@@ -1022,7 +1028,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
             continue;
           }
           if (iface !== "eth0") {
-            out.push(`vif ${ch.vifs.get(iface)} ${sha(f)}`);
+            out.push(`vif ${plugged.get(iface)} ${sha(f)}`);
             continue;
           }
           const g = tunnelOf(f);

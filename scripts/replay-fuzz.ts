@@ -15,7 +15,9 @@
  * tracking) to the real datapath.
  *
  * As in the replay oracle: one backend per VIP, gateway ports kept on node1 alone, checksums
- * filled in, OVS's clock stopped.
+ * filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
+ * switch's localnet port gets a VLAN of its own, as switches that share a provider segment reach
+ * each other through the provider bridge, which ovnsim does not model.
  *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20] [--v6 mixed|always|never]
  * [--probes 40] [--keep DIR] [--verbose]` (`--keep` writes the networks of disagreeing seeds there;
@@ -138,7 +140,12 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   const g = generate(seed, { v6, probes });
   const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
   if (!loaded.ok) return loaded;
-  const net = oracleView(loaded.value.network);
+  // Each switch's localnet on a VLAN of its own: switches sharing a provider segment reach each
+  // other through the provider bridge, whose MAC learning ovnsim does not model (README).
+  let i = 0;
+  const net = oracleView(loaded.value.network).update("switches", (all) =>
+    all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))),
+  );
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const here = plan.value.chassis.get(CHASSIS);

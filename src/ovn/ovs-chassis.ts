@@ -87,6 +87,11 @@ export interface OvsChassisOptions {
   readonly providers?: readonly { readonly network: string; readonly bridge: string; readonly nic: string }[];
   /** Logical switch ports to plug in as VIFs, in order (interfaces `vif1`, `vif2`, ...). */
   readonly vifs: readonly string[];
+  /**
+   * Localports to plug in, in order (interfaces `lp1`, `lp2`, ...), as a deployment plugs its
+   * metadata port into every chassis. ovn-controller claims no localport, so none is waited for.
+   */
+  readonly localports?: readonly string[];
   /** Set up `br-phys` so tunnel output becomes `tnl_push`. */
   readonly underlay?: Underlay;
   /** Parent of the temp dir. Default: the OS temp dir. */
@@ -127,6 +132,8 @@ export class OvsChassis {
   readonly name: string;
   /** VIF interface name → LSP name, in plug order. */
   readonly vifs: ReadonlyMap<string, string>;
+  /** Localport interface name → LSP name (`OvsChassisOptions.localports`). */
+  readonly localports: ReadonlyMap<string, string>;
   /** The provider networks' uplink interfaces (`OvsChassisOptions.providers`), one per bridge. */
   readonly providerNics: readonly string[];
   private readonly env: NodeJS.ProcessEnv;
@@ -134,10 +141,11 @@ export class OvsChassis {
   private readonly pidFiles: string[] = [];
   private stopped = false;
 
-  private constructor(dir: string, name: string, vifs: ReadonlyMap<string, string>, providerNics: readonly string[], timeoutMs: number) {
+  private constructor(dir: string, name: string, vifs: ReadonlyMap<string, string>, localports: ReadonlyMap<string, string>, providerNics: readonly string[], timeoutMs: number) {
     this.dir = dir;
     this.name = name;
     this.vifs = vifs;
+    this.localports = localports;
     this.providerNics = providerNics;
     this.timeoutMs = timeoutMs;
     const path = [process.env.PATH ?? "", ...SBIN_DIRS].join(delimiter);
@@ -150,7 +158,8 @@ export class OvsChassis {
     const dir = mkdtempSync(join(opts.parent ?? tmpdir(), "ovnsim-ovs-"));
     const vifs = new Map(opts.vifs.map((lsp, i) => [`vif${i + 1}`, lsp] as const));
     const bridges = new Map((opts.providers ?? []).map((p) => [p.bridge, p.nic] as const));
-    const ch = new OvsChassis(dir, opts.name, vifs, [...bridges.values()], opts.timeoutMs ?? 20_000);
+    const localports = new Map((opts.localports ?? []).map((lsp, i) => [`lp${i + 1}`, lsp] as const));
+    const ch = new OvsChassis(dir, opts.name, vifs, localports, [...bridges.values()], opts.timeoutMs ?? 20_000);
     const r = ch.boot(sandbox, opts);
     if (!r.ok) {
       const logs = ["ovsdb-server", "ovs-vswitchd", "ovn-controller"].map((n) => `${n}: ${lastLines(ch.log(n), 3)}`);
@@ -179,7 +188,7 @@ export class OvsChassis {
     const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`, ...(opts.interconn === true ? ["external_ids:ovn-is-interconn=true"] : [])];
     const cmd: string[] = ["--", "set", "Open_vSwitch", ".", ...ids];
     cmd.push("--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=dummy", "fail-mode=secure", "other-config:disable-in-band=true");
-    for (const [iface, lsp] of this.vifs) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
+    for (const [iface, lsp] of [...this.vifs, ...this.localports]) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
     const providers = opts.providers ?? [];
     if (providers.length > 0) {
       cmd.push("--", "set", "Open_vSwitch", ".", `external_ids:ovn-bridge-mappings=${JSON.stringify(providers.map((p) => `${p.network}:${p.bridge}`).join(","))}`);
@@ -426,6 +435,8 @@ export interface RealChassisTopology {
 
 export interface RealChassisOptions {
   readonly sandbox?: SandboxOptions;
+  /** Plug every localport of the network into the real chassis too (`OvsChassisOptions.localports`). */
+  readonly localports?: boolean;
   readonly chassisTimeoutMs?: number;
   readonly wait?: WaitOptions;
 }
@@ -493,6 +504,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
       .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))
       .toArray(),
     vifs,
+    ...(opts.localports === true ? { localports: [...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.type === "localport").map((p) => p.name)) } : {}),
     underlay: { prefixLen: 24, mac: underlayMac(encapIp), neighbours: remote.map((ip) => ({ ip, mac: underlayMac(ip) })) },
     ...(opts.chassisTimeoutMs !== undefined ? { timeoutMs: opts.chassisTimeoutMs } : {}),
   });
