@@ -694,6 +694,35 @@ export function sctpPackets(): Result<OraclePacket[]> {
 }
 
 /** The port security conversation's recording (`portSecurityPackets`), beside the capture ones. */
+/**
+ * One packet of a conversation: the port it enters at, its microflow without the `inport`, its
+ * payload's length (8 bytes of 0x61 by default) and, for TCP, its sequence number.
+ */
+interface MicroflowPacket {
+  readonly port: string;
+  readonly match: string;
+  readonly payload?: number;
+  readonly seq?: number;
+}
+
+/** The frames of `packets` as node1's program reads their microflows, checksums filled in. */
+function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const out: OraclePacket[] = [];
+  for (const p of packets) {
+    const mf = compileMicroflow(program, undefined, `inport == "${p.port}" && ${p.match}`);
+    if (!mf.ok) return mf;
+    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(p.payload ?? 8).fill(0x61) });
+    // The TCP header follows an IPv4 header without options or an IPv6 header without extensions.
+    if (p.seq !== undefined) frame.set(be32(p.seq), 14 + (getU16(frame, 12) === 0x86dd ? 40 : 20) + 4);
+    fixChecksums(frame);
+    out.push({ port: p.port, frame });
+  }
+  return ok(out);
+}
+
 export const PORT_SECURITY = "port-security";
 
 /**
@@ -704,9 +733,6 @@ export const PORT_SECURITY = "port-security";
  * and for the port's own link-local address, which ovn-controller's flows refuse at hop limit 255).
  */
 export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
   const MAC: Record<string, string> = { exact: "05", prefix: "06", hostbits: "14", maconly: "07", dual: "08", open: "09", remote: "0a" };
   const mac = (port: string): string => `00:00:00:00:00:${MAC[port]!}`;
   const udp4 = (from: string, to: string, src: string, dst: string): [string, string] => [from, `eth.src == ${mac(from)} && eth.dst == ${mac(to)} && ip4.src == ${src} && ip4.dst == ${dst} && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53`];
@@ -742,15 +768,7 @@ export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
     udp6("open", "dual", "fd00::9", "fe80::99"),
     udp4("open", "remote", "10.0.0.9", "10.0.0.10"),
   ];
-  const out: OraclePacket[] = [];
-  for (const [port, match] of flows) {
-    const mf = compileMicroflow(program, undefined, `inport == "${port}" && ${match}`);
-    if (!mf.ok) return mf;
-    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
-    fixChecksums(frame);
-    out.push({ port, frame });
-  }
-  return ok(out);
+  return microflowPackets(net, flows.map(([port, match]) => ({ port, match })));
 }
 
 export const GATEWAY_LOCALNET = "gateway-localnet";
@@ -762,28 +780,18 @@ export const GATEWAY_LOCALNET = "gateway-localnet";
  * address, TCP to the dnat_and_snat address, ARP for the router's address and for another.
  */
 export function gatewayLocalnetPackets(net: Network): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
-  const up = `inport == "upstream" && eth.src == 00:00:00:ac:00:01`;
+  const up = "eth.src == 00:00:00:ac:00:01";
   const to = (dst: string, l4: string): string => `${up} && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == ${dst} && ip.ttl == 64 && ${l4}`;
   const arp = (tpa: string): string => `${up} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:01 && arp.spa == 172.16.0.1 && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}`;
-  const out: OraclePacket[] = [];
-  for (const match of [
+  const matches = [
     to("172.16.0.2", "icmp4 && icmp4.type == 8 && icmp4.code == 0"),
     to("172.16.0.2", "tcp && tcp.src == 40000 && tcp.dst == 22 && tcp.flags == 0x2"),
     to("172.16.0.10", "tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2"),
     to("172.16.0.55", "udp && udp.src == 40002 && udp.dst == 53"),
     arp("172.16.0.2"),
     arp("172.16.0.55"),
-  ]) {
-    const mf = compileMicroflow(program, undefined, match);
-    if (!mf.ok) return mf;
-    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
-    fixChecksums(frame);
-    out.push({ port: "upstream", frame });
-  }
-  return ok(out);
+  ];
+  return microflowPackets(net, matches.map((match) => ({ port: "upstream", match })));
 }
 
 export const DYNAMIC_NEIGHBOURS = "dynamic-neighbours";
@@ -795,25 +803,18 @@ export const DYNAMIC_NEIGHBOURS = "dynamic-neighbours";
  * the answer is learned; the rest find the neighbour known.
  */
 export function dynamicNeighbourPackets(net: Network): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
   const a = { port: "a", mac: "00:00:00:01:00:0a", gw: "00:00:00:01:00:01", v4: "10.1.0.10", v6: "fd00:1::a" };
   const b = { port: "b", mac: "00:00:00:02:00:0b", gw: "00:00:00:02:00:01", v4: "10.2.0.11", v6: "fd00:2::b" };
-  const out: OraclePacket[] = [];
+  const packets: MicroflowPacket[] = [];
   for (const fam of ["ip4", "ip6"] as const) {
+    const addr = (e: typeof a): string => (fam === "ip4" ? e.v4 : e.v6);
     for (const [from, to] of [[a, b], [b, a]] as const) {
       for (const l4 of ["udp && udp.src == 5000 && udp.dst == 53", "tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2"]) {
-        const addr = (e: typeof a): string => (fam === "ip4" ? e.v4 : e.v6);
-        const mf = compileMicroflow(program, undefined, `inport == "${from.port}" && eth.src == ${from.mac} && eth.dst == ${from.gw} && ${fam}.src == ${addr(from)} && ${fam}.dst == ${addr(to)} && ip.ttl == 64 && ${l4}`);
-        if (!mf.ok) return mf;
-        const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
-        fixChecksums(frame);
-        out.push({ port: from.port, frame });
+        packets.push({ port: from.port, match: `eth.src == ${from.mac} && eth.dst == ${from.gw} && ${fam}.src == ${addr(from)} && ${fam}.dst == ${addr(to)} && ip.ttl == 64 && ${l4}` });
       }
     }
   }
-  return ok(out);
+  return microflowPackets(net, packets);
 }
 
 export const REJECTS = "rejects";
@@ -824,10 +825,7 @@ export const REJECTS = "rejects";
  * to TCP and UDP for its own address. Pod a takes only replies to its own connections.
  */
 export function rejectPackets(net: Network): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
-  const out: OraclePacket[] = [];
+  const packets: MicroflowPacket[] = [];
   for (const [fam, b, gw] of [["ip4", "10.1.0.11", "10.1.0.1"], ["ip6", "fd00:1::b", "fd00:1::1"]] as const) {
     const src = fam === "ip4" ? "10.1.0.10" : "fd00:1::a";
     const flows: [string, string, string][] = [
@@ -837,16 +835,11 @@ export function rejectPackets(net: Network): Result<OraclePacket[]> {
       ["00:00:00:01:00:01", gw, "udp && udp.src == 5001 && udp.dst == 9999"],
     ];
     for (const [mac, dst, l4] of flows) {
-      const mf = compileMicroflow(program, undefined, `inport == "a" && eth.src == 00:00:00:01:00:0a && eth.dst == ${mac} && ${fam}.src == ${src} && ${fam}.dst == ${dst} && ip.ttl == 64 && ${l4}`);
-      if (!mf.ok) return mf;
-      const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(8).fill(0x61) });
-      // A sequence number for the reset to acknowledge.
-      if (l4.startsWith("tcp")) frame.set([0x12, 0x34, 0x56, 0x78], 14 + (fam === "ip4" ? 20 : 40) + 4);
-      fixChecksums(frame);
-      out.push({ port: "a", frame });
+      // TCP with a sequence number for the reset to acknowledge.
+      packets.push({ port: "a", match: `eth.src == 00:00:00:01:00:0a && eth.dst == ${mac} && ${fam}.src == ${src} && ${fam}.dst == ${dst} && ip.ttl == 64 && ${l4}`, ...(l4.startsWith("tcp") ? { seq: 0x12345678 } : {}) });
     }
   }
-  return ok(out);
+  return microflowPackets(net, packets);
 }
 
 export const MADE_PACKETS = "made-packets";
@@ -857,28 +850,15 @@ export const MADE_PACKETS = "made-packets";
  * TCP to it, and (made by flows, for comparison) the router's ARP reply.
  */
 export function madePackets(net: Network): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
-  const from = `inport == "vm-g1" && eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ip4.src == 10.11.0.2`;
-  const flows: [string, number][] = [
-    [`${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && udp && udp.src == 42010 && udp.dst == 53`, 20],
-    [`${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, 16],
-    [`${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && udp && udp.src == 42011 && udp.dst == 5000`, 12],
-    [`${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && tcp && tcp.src == 42012 && tcp.dst == 22 && tcp.flags == 0x2`, 0],
-    [`inport == "vm-g1" && eth.src == 00:00:00:0b:00:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:0b:00:02 && arp.spa == 10.11.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.11.0.1`, 18],
-  ];
-  const out: OraclePacket[] = [];
-  for (const [match, payload] of flows) {
-    const mf = compileMicroflow(program, undefined, match);
-    if (!mf.ok) return mf;
-    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(payload).fill(0x61) });
-    // A TCP sequence number for the reset to acknowledge.
-    if (match.includes("tcp")) frame.set([0x12, 0x34, 0x56, 0x78], 14 + 20 + 4);
-    fixChecksums(frame);
-    out.push({ port: "vm-g1", frame });
-  }
-  return ok(out);
+  const from = "eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ip4.src == 10.11.0.2";
+  return microflowPackets(net, [
+    { port: "vm-g1", match: `${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && udp && udp.src == 42010 && udp.dst == 53`, payload: 20 },
+    { port: "vm-g1", match: `${from} && ip4.dst == 1.1.1.1 && ip.ttl == 1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "vm-g1", match: `${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && udp && udp.src == 42011 && udp.dst == 5000`, payload: 12 },
+    // With a sequence number for the reset to acknowledge.
+    { port: "vm-g1", match: `${from} && ip4.dst == 10.11.0.1 && ip.ttl == 64 && tcp && tcp.src == 42012 && tcp.dst == 22 && tcp.flags == 0x2`, payload: 0, seq: 0x12345678 },
+    { port: "vm-g1", match: "eth.src == 00:00:00:0b:00:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:0b:00:02 && arp.spa == 10.11.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.11.0.1", payload: 18 },
+  ]);
 }
 
 /** The conversations beside the capture: name → network and packets. */
