@@ -470,9 +470,33 @@ interface ConformanceJson {
 }
 
 /** The value after `name` in `args`, or `fallback`. */
-export function option(args: readonly string[], name: string, fallback: string): string {
+function option(args: readonly string[], name: string, fallback: string): string {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+/** The options both fuzzers take. */
+export interface FuzzOptions {
+  readonly first: number;
+  readonly last: number;
+  readonly v6: "mixed" | "always" | "never";
+  readonly probes: number;
+  readonly keep: string | undefined;
+}
+
+/**
+ * `--seeds A[-B]` (default 1-20), `--v6` (default mixed), `--probes` (default `probes`) and
+ * `--keep DIR` from `args`; undefined, after printing `usage`, when one is malformed.
+ */
+export function fuzzOptions(args: readonly string[], probes: number, usage: string): FuzzOptions | undefined {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
+  const v6 = option(args, "--v6", "mixed");
+  const count = Number(option(args, "--probes", String(probes)));
+  if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
+    console.error(`usage: ${usage}`);
+    return undefined;
+  }
+  return { first: Number(m[1]), last: Number(m[2] ?? m[1]), v6, probes: count, keep: args.includes("--keep") ? option(args, "--keep", "") : undefined };
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -481,14 +505,9 @@ async function main(args: readonly string[]): Promise<number> {
     console.error("conformance-fuzz: real OVN is not installed (ovn-nbctl, ovn-northd, ovn-trace)");
     return 2;
   }
-  const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
-  const v6 = option(args, "--v6", "mixed");
-  const count = Number(option(args, "--probes", "60"));
-  if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
-    console.error("usage: conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]");
-    return 2;
-  }
-  const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]");
+  if (!o) return 2;
+  const { v6, keep } = o;
   if (generateOnly && !keep) {
     console.error("conformance-fuzz: --generate-only writes every seed's network and probes to the --keep directory; give one");
     return 2;
@@ -496,8 +515,8 @@ async function main(args: readonly string[]): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), "ovnsim-fuzz-"));
   let bad = 0;
   try {
-    for (let seed = Number(m[1]), last = Number(m[2] ?? m[1]); seed <= last; seed++) {
-      const g = generate(seed, { v6, probes: count });
+    for (let seed = o.first; seed <= o.last; seed++) {
+      const g = generate(seed, { v6, probes: o.probes });
       if (generateOnly) {
         mkdirSync(keep!, { recursive: true });
         writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);

@@ -696,31 +696,38 @@ export function sctpPackets(): Result<OraclePacket[]> {
 /** The port security conversation's recording (`portSecurityPackets`), beside the capture ones. */
 /**
  * One packet of a conversation: the port it enters at, its microflow without the `inport`, its
- * payload's length (8 bytes of 0x61 by default) and, for TCP, its sequence number.
+ * payload's length (8 bytes of 0x61 by default) and, for TCP, its sequence and acknowledgement
+ * numbers (0 when not given).
  */
-interface MicroflowPacket {
+export interface MicroflowPacket {
   readonly port: string;
   readonly match: string;
   readonly payload?: number;
   readonly seq?: number;
+  readonly ack?: number;
 }
 
-/** The frames of `packets` as node1's program reads their microflows, checksums filled in. */
-function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
-  const plan = compilePhysical(net);
-  if (!plan.ok) return plan;
-  const program = plan.value.chassis.get(CHASSIS)!.program;
+/** The frames of `packets` as `program` reads their microflows, checksums filled in. */
+export function microflowFrames(program: Parameters<typeof compileMicroflow>[0], packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
   const out: OraclePacket[] = [];
   for (const p of packets) {
     const mf = compileMicroflow(program, undefined, `inport == "${p.port}" && ${p.match}`);
     if (!mf.ok) return mf;
     const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(p.payload ?? 8).fill(0x61) });
     // The TCP header follows an IPv4 header without options or an IPv6 header without extensions.
-    if (p.seq !== undefined) frame.set(be32(p.seq), 14 + (getU16(frame, 12) === 0x86dd ? 40 : 20) + 4);
+    const tcp = 14 + (getU16(frame, 12) === 0x86dd ? 40 : 20);
+    if (p.seq !== undefined) frame.set(be32(p.seq), tcp + 4);
+    if (p.ack !== undefined) frame.set(be32(p.ack), tcp + 8);
     fixChecksums(frame);
     out.push({ port: p.port, frame });
   }
   return ok(out);
+}
+
+/** `microflowFrames` on node1's program. */
+function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
+  const plan = compilePhysical(net);
+  return plan.ok ? microflowFrames(plan.value.chassis.get(CHASSIS)!.program, packets) : plan;
 }
 
 export const PORT_SECURITY = "port-security";

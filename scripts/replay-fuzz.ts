@@ -26,14 +26,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { be32, error, fail, ok, type Result } from "../src/base/index.js";
-import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
-import { frameFromKey } from "../src/flow/index.js";
+import { error, fail, ok, type Result } from "../src/base/index.js";
+import { compilePhysical } from "../src/compile/index.js";
 import type { Network } from "../src/model/index.js";
 import { ovsAvailable } from "../src/ovn/index.js";
 import { loadNetworkText } from "../src/scenario/index.js";
-import { generate, option, type ProbeSpec } from "./conformance-fuzz.js";
-import { CHASSIS, compareOutputs, fixChecksums, oracleView, ovnsimOutputs, realOutputs, type OraclePacket } from "./ovs-replay.js";
+import { fuzzOptions, generate, type ProbeSpec } from "./conformance-fuzz.js";
+import { CHASSIS, compareOutputs, microflowFrames, oracleView, ovnsimOutputs, realOutputs, type MicroflowPacket, type OraclePacket } from "./ovs-replay.js";
 
 /** A pod's port: where it is bound, its addresses, and the MAC its packets to another subnet go to. */
 interface Pod {
@@ -76,11 +75,8 @@ const ACK = 0x10;
 const FIN = 0x01;
 const PSH = 0x08;
 
-/**
- * The packets of one probe (see the module header). `flow` builds a packet from a microflow, with
- * TCP sequence and acknowledgement numbers and a payload.
- */
-function conversation(p: ProbeSpec, pods: Map<string, Pod>, flow: (port: string, mf: string, seq?: number, ack?: number, payload?: number) => Result<OraclePacket>): Result<OraclePacket[]> {
+/** The packets of one probe (see the module header). */
+function conversation(p: ProbeSpec, pods: Map<string, Pod>): MicroflowPacket[] {
   const mf = p.microflow;
   const inport = fieldOf(mf, "inport")!;
   const v6 = mf.includes("ip6.src");
@@ -89,50 +85,36 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, flow: (port: string,
   const peer = dst === undefined ? undefined : pods.get(dst);
   const proto = ["tcp", "udp"].find((x) => mf.includes(`&& ${x} &&`)) ?? (mf.includes("icmp4.type == 8") || mf.includes("icmp6.type == 128") ? "echo" : undefined);
   const answerable = peer !== undefined && peer.chassis === CHASSIS && src !== undefined && proto !== undefined && !mf.includes("ip.ttl == 1");
-  if (!answerable) {
-    const one = flow(inport, mf);
-    return one.ok ? ok([one.value]) : one;
-  }
+  if (!answerable) return [{ port: inport, match: mf.replace(/^inport == "[^"]*" && /, "") }];
   // The reply's microflow: from the pod the probe was addressed to, back to the sender's address.
   const sender = pods.get(src);
   const ethSrc = fieldOf(mf, "eth.src")!;
   const replyDst = sender && sender.switchName === peer.switchName ? ethSrc : (peer.gatewayMac ?? ethSrc);
   const fam = v6 ? "ip6" : "ip4";
-  const head = (from: string, fromMac: string, toMac: string, a: string, b: string): string => `inport == "${from}" && eth.src == ${fromMac} && eth.dst == ${toMac} && ${fam}.src == ${a} && ${fam}.dst == ${b} && ip.ttl == 64`;
-  const fwd = (rest: string): string => `${head(inport, ethSrc, fieldOf(mf, "eth.dst")!, src, dst!)} && ${rest}`;
-  const back = (rest: string): string => `${head(peer.port, peer.mac, replyDst, dst!, src)} && ${rest}`;
-  const steps: [string, string, number?, number?, number?][] = [];
+  const head = (fromMac: string, toMac: string, a: string, b: string): string => `eth.src == ${fromMac} && eth.dst == ${toMac} && ${fam}.src == ${a} && ${fam}.dst == ${b} && ip.ttl == 64`;
+  const fwd = (rest: string, more: Omit<MicroflowPacket, "port" | "match"> = {}): MicroflowPacket => ({ port: inport, match: `${head(ethSrc, fieldOf(mf, "eth.dst")!, src, dst!)} && ${rest}`, ...more });
+  const back = (rest: string, more: Omit<MicroflowPacket, "port" | "match"> = {}): MicroflowPacket => ({ port: peer.port, match: `${head(peer.mac, replyDst, dst!, src)} && ${rest}`, ...more });
   if (proto === "echo") {
     const icmp = v6 ? "icmp6 && icmp6.code == 0 && icmp6.type == " : "icmp4 && icmp4.code == 0 && icmp4.type == ";
-    steps.push([inport, fwd(`${icmp}${v6 ? 128 : 8}`)], [peer.port, back(`${icmp}${v6 ? 129 : 0}`)]);
-  } else {
-    const sport = fieldOf(mf, `${proto}.src`)!;
-    const dport = fieldOf(mf, `${proto}.dst`)!;
-    const there = `${proto} && ${proto}.src == ${sport} && ${proto}.dst == ${dport}`;
-    const here = `${proto} && ${proto}.src == ${dport} && ${proto}.dst == ${sport}`;
-    if (proto === "udp") steps.push([inport, fwd(there), undefined, undefined, 12], [peer.port, back(here), undefined, undefined, 30]);
-    else {
-      const a = 1000;
-      const b = 70000;
-      steps.push(
-        [inport, fwd(`${there} && tcp.flags == ${SYN}`), a, 0],
-        [peer.port, back(`${here} && tcp.flags == ${SYN | ACK}`), b, a + 1],
-        [inport, fwd(`${there} && tcp.flags == ${ACK}`), a + 1, b + 1],
-        [inport, fwd(`${there} && tcp.flags == ${PSH | ACK}`), a + 1, b + 1, 20],
-        [peer.port, back(`${here} && tcp.flags == ${PSH | ACK}`), b + 1, a + 21, 40],
-        [inport, fwd(`${there} && tcp.flags == ${FIN | ACK}`), a + 21, b + 41],
-        [peer.port, back(`${here} && tcp.flags == ${FIN | ACK}`), b + 41, a + 22],
-        [inport, fwd(`${there} && tcp.flags == ${ACK}`), a + 22, b + 42],
-      );
-    }
+    return [fwd(`${icmp}${v6 ? 128 : 8}`), back(`${icmp}${v6 ? 129 : 0}`)];
   }
-  const out: OraclePacket[] = [];
-  for (const [port, m, seq, ack, payload] of steps) {
-    const one = flow(port, m, seq, ack, payload);
-    if (!one.ok) return one;
-    out.push(one.value);
-  }
-  return ok(out);
+  const sport = fieldOf(mf, `${proto}.src`)!;
+  const dport = fieldOf(mf, `${proto}.dst`)!;
+  const there = `${proto} && ${proto}.src == ${sport} && ${proto}.dst == ${dport}`;
+  const here = `${proto} && ${proto}.src == ${dport} && ${proto}.dst == ${sport}`;
+  if (proto === "udp") return [fwd(there, { payload: 12 }), back(here, { payload: 30 })];
+  const a = 1000;
+  const b = 70000;
+  return [
+    fwd(`${there} && tcp.flags == ${SYN}`, { seq: a, ack: 0 }),
+    back(`${here} && tcp.flags == ${SYN | ACK}`, { seq: b, ack: a + 1 }),
+    fwd(`${there} && tcp.flags == ${ACK}`, { seq: a + 1, ack: b + 1 }),
+    fwd(`${there} && tcp.flags == ${PSH | ACK}`, { seq: a + 1, ack: b + 1, payload: 20 }),
+    back(`${here} && tcp.flags == ${PSH | ACK}`, { seq: b + 1, ack: a + 21, payload: 40 }),
+    fwd(`${there} && tcp.flags == ${FIN | ACK}`, { seq: a + 21, ack: b + 41 }),
+    back(`${here} && tcp.flags == ${FIN | ACK}`, { seq: b + 41, ack: a + 22 }),
+    fwd(`${there} && tcp.flags == ${ACK}`, { seq: a + 22, ack: b + 42 }),
+  ];
 }
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
@@ -153,29 +135,10 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   const program = here.program;
   const pods = podsByAddress(net);
   const bound = new Set([...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.chassis === CHASSIS).map((p) => p.name)));
-  const flow = (port: string, mf: string, seq?: number, ack?: number, payload = 8): Result<OraclePacket> => {
-    const k = compileMicroflow(program, undefined, mf);
-    if (!k.ok) return k;
-    const frame = frameFromKey(k.value.key, { payload: new Uint8Array(payload).fill(0x61) });
-    if (seq !== undefined) {
-      // TCP's sequence and acknowledgement numbers, after the Ethernet and IP headers.
-      const tcp = ((frame[12]! << 8) | frame[13]!) === 0x86dd ? 14 + 40 : 14 + (frame[14]! & 0x0f) * 4;
-      frame.set(be32(seq >>> 0), tcp + 4);
-      frame.set(be32(ack! >>> 0), tcp + 8);
-    }
-    fixChecksums(frame);
-    what.push(mf);
-    return ok({ port, frame });
-  };
-  const packets: OraclePacket[] = [];
-  const what: string[] = [];
-  for (const p of g.list) {
-    if (!bound.has(fieldOf(p.microflow, "inport") ?? "")) continue;
-    const c = conversation(p, pods, flow);
-    if (!c.ok) return c;
-    packets.push(...c.value);
-  }
-  return ok({ net, packets, what, scenario: g.scenario });
+  const steps = g.list.filter((p) => bound.has(fieldOf(p.microflow, "inport") ?? "")).flatMap((p) => conversation(p, pods));
+  const packets = microflowFrames(program, steps);
+  if (!packets.ok) return packets;
+  return ok({ net, packets: packets.value, what: steps.map((s) => `inport == "${s.port}" && ${s.match}`), scenario: g.scenario });
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -183,17 +146,12 @@ async function main(args: readonly string[]): Promise<number> {
     console.error("replay-fuzz: real OVN and OVS are not installed (ovn-northd, ovn-controller, ovs-vswitchd)");
     return 2;
   }
-  const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
-  const v6 = option(args, "--v6", "mixed");
-  const count = Number(option(args, "--probes", "40"));
-  if (!m || (v6 !== "mixed" && v6 !== "always" && v6 !== "never") || !Number.isInteger(count) || count < 1) {
-    console.error("usage: replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]");
-    return 2;
-  }
-  const keep = args.includes("--keep") ? option(args, "--keep", "") : undefined;
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]");
+  if (!o) return 2;
+  const { keep } = o;
   let bad = 0;
-  for (let seed = Number(m[1]), last = Number(m[2] ?? m[1]); seed <= last; seed++) {
-    const inputs = fuzzInputs(seed, v6, count);
+  for (let seed = o.first; seed <= o.last; seed++) {
+    const inputs = fuzzInputs(seed, o.v6, o.probes);
     if (!inputs.ok) {
       console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
       bad++;

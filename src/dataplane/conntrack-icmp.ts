@@ -34,7 +34,7 @@
 
 import { getU16, getU32, setU16, setU32 } from "../base/index.js";
 import { checksumAdd, checksumFinish } from "../packet/index.js";
-import { KEY_WORDS, W, extractKey, icmpAt } from "../flow/index.js";
+import { KEY_WORDS, W, extractKey, icmpAt, ipHeaderOffset } from "../flow/index.js";
 
 /** `IcmpMessage.kind`: nothing read for this packet (key-only rules apply). */
 export const ICMP_NONE = 0;
@@ -126,14 +126,9 @@ export class IcmpMessage {
     this.kind = ICMP_NONE;
     this.innerChanged = false;
     if (buf === undefined) return false;
-    let at = m.ownOffset + 12;
-    while (at + 2 <= buf.length && (getU16(buf, at) === 0x8100 || getU16(buf, at) === 0x88a8)) at += 4;
-    if (at + 2 > buf.length) return false;
-    const type = getU16(buf, at);
-    const l3 = at + 2;
-    if (type !== 0x0800 && type !== 0x86dd) return false;
-    this.innerV6 = type === 0x86dd;
-    if (l3 + 4 > buf.length) return false;
+    const l3 = ipHeaderOffset(buf, m.ownOffset, buf.length - m.ownOffset);
+    if (l3 < 0 || l3 + 4 > buf.length) return false;
+    this.innerV6 = getU16(buf, l3 - 2) === 0x86dd;
     const end = Math.min(buf.length, this.innerV6 ? l3 + 40 + getU16(buf, l3 + 4) : l3 + getU16(buf, l3 + 2));
     const l4 = this.innerV6 ? this.quotedV6(buf, l3, end) : this.quotedV4(buf, l3, end);
     if (l4 < 0 || !this.quotedL4(buf, l4, end)) return false;

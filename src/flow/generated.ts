@@ -53,8 +53,11 @@ const ICMP6_ROOM = 1280 - 14 - 40 - 8;
 const isIcmp4Error = (t: number): boolean => t === 3 || t === 11 || t === 12;
 const isIcmp6Error = (t: number): boolean => t >= 1 && t <= 4;
 
-/** Where `src`'s IP header starts (after its Ethernet header and VLAN tags), or -1. */
-function l3Offset(src: Uint8Array, off: number, len: number): number {
+/**
+ * Where the IP header of the Ethernet frame `src[off, off+len)` starts, after its VLAN tags; -1
+ * when the frame carries neither IPv4 nor IPv6. The EtherType is the two bytes before it.
+ */
+export function ipHeaderOffset(src: Uint8Array, off: number, len: number): number {
   let at = off + 12;
   while (at + 2 <= off + len) {
     const t = (src[at]! << 8) | src[at + 1]!;
@@ -85,12 +88,12 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
   k.set(to.subarray(0, KEY_WORDS));
   setField(k, F_NW_TOS, 0);
   setField(k, F_IPV6_LABEL, 0);
-  const l3 = l3Offset(src, off, len);
+  const l3 = ipHeaderOffset(src, off, len);
   const ipLen = type === ETH_IP ? 20 : 40;
   if (reset) {
     k[W.TCP_FLAGS] = TCP_RST | TCP_ACK;
     const f = frameFromKey(k);
-    const fl3 = l3Offset(f, 0, f.length);
+    const fl3 = ipHeaderOffset(f, 0, f.length);
     const hdr = fl3 + ipLen;
     // The segment's sequence number, when the packet was a TCP segment whose header is captured.
     const sl4 = l3 < 0 ? -1 : getField(from, F_NW_PROTO) !== TCP ? -1 : type === ETH_IP ? l3 + (src[l3]! & 0x0f) * 4 : l3 + 40;
@@ -113,7 +116,7 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
     quoted = src.slice(l3, l3 + Math.max(0, Math.min(total, off + len - l3, type === ETH_IP ? ICMP4_ROOM : ICMP6_ROOM)));
   }
   const f = frameFromKey(k, { payload: quoted });
-  const fl3 = l3Offset(f, 0, f.length);
+  const fl3 = ipHeaderOffset(f, 0, f.length);
   fillChecksum(f, type, type === ETH_IP ? ICMP : ICMPV6, fl3, f.length - fl3 - ipLen, 2);
   return f;
 }
