@@ -868,6 +868,38 @@ export function madePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const ROUTER_ZONES = "router-zones";
+
+/**
+ * What a switch's ingress pipeline hands on to its egress pipeline (fixtures/ovs/router-zones.yaml):
+ * UDP between c and e through the distributed router lr2, where the to-lport ACL that drops c's
+ * datagrams towards the router runs in c's zone (the patch port has none) and blocks c's connection
+ * once it is established, so e's second answer is dropped; the same between c and a through the
+ * gateway router lr1, whose l3gateway port has a zone of its own, so a's second answer arrives;
+ * then TCP from a to lr1's load balancer, SNATed to the router port's address in the router's
+ * egress, and c's answer to that address.
+ */
+export function routerZonePackets(net: Network): Result<OraclePacket[]> {
+  const c = "eth.src == 00:00:00:02:00:0c && eth.dst == 00:00:00:02:00:01";
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01";
+  const fromC = `${c} && ip4.src == 10.2.0.11 && ip4.dst == 10.1.0.10 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53`;
+  const fromA = `${a} && ip4.src == 10.1.0.10 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000`;
+  const toE = "eth.src == 00:00:00:02:00:0c && eth.dst == 00:00:00:02:00:02 && ip4.src == 10.2.0.11 && ip4.dst == 10.4.0.14 && ip.ttl == 64 && udp && udp.src == 5001 && udp.dst == 53";
+  const fromE = "eth.src == 00:00:00:04:00:0e && eth.dst == 00:00:00:04:00:01 && ip4.src == 10.4.0.14 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5001";
+  return microflowPackets(net, [
+    { port: "c", match: toE, payload: 12 },
+    { port: "e", match: fromE, payload: 30 },
+    { port: "c", match: toE, payload: 12 },
+    { port: "e", match: fromE, payload: 30 },
+    { port: "c", match: fromC, payload: 12 },
+    { port: "a", match: fromA, payload: 30 },
+    { port: "c", match: fromC, payload: 12 },
+    { port: "a", match: fromA, payload: 30 },
+    { port: "a", match: `${a} && ip4.src == 10.1.0.10 && ip4.dst == 10.3.0.100 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "c", match: `${c} && ip4.src == 10.2.0.11 && ip4.dst == 10.2.0.1 && ip.ttl == 64 && tcp && tcp.src == 8080 && tcp.dst == 40000 && tcp.flags == 0x12`, payload: 0, seq: 5000, ack: 1001 },
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -882,6 +914,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [DYNAMIC_NEIGHBOURS]: { network: "fixtures/ovs/dynamic-neighbours.yaml", packets: dynamicNeighbourPackets, note: `Pods behind two routers that learn each other's MACs, on ${CHASSIS}: the first packet each way waits for the neighbour (dynamicNeighbourPackets)` },
   [REJECTS]: { network: "fixtures/ovs/rejects.yaml", packets: rejectPackets, note: `ACL rejects and a router's answers for pod a on ${CHASSIS}, which takes only replies (rejectPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
+  [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
@@ -1078,6 +1111,12 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
         s.value.sort();
       }
       out.push(s.value);
+      if (process.env.OVNSIM_ORACLE_CT === "1") {
+        // To see why the two disagree on a packet: real conntrack after it, TCP states and windows.
+        const ct = await ctl.call("dpctl/dump-conntrack", "-s");
+        if (!ct.ok) return ct;
+        process.stderr.write(`after packet ${out.length - 1}:\n${ct.value}`);
+      }
     }
     // Coverage counters reach the totals in batches, on the main loop's timer: move the stopped
     // clock on past it (every packet is in by now) and give the main loop a moment.

@@ -155,6 +155,21 @@ function prepare(net: Network): Result<Prepared> {
     const w = other === undefined ? undefined : where.get(other);
     return w ? { peer: w } : {};
   };
+  // A gateway router's ports and their peers are l3gateway ports, bound to the router's chassis.
+  const l3gateway = new Map<string, string>();
+  for (const lr of net.routers.values()) {
+    const ch = lr.options.get("chassis");
+    if (ch === undefined || ch === "") continue;
+    for (const p of lr.ports.values()) {
+      l3gateway.set(p.name, ch);
+      const other = peerOf.get(p.name);
+      if (other !== undefined) l3gateway.set(other, ch);
+    }
+  }
+  const l3gatewayRef = (name: string): { l3gateway: string } | Record<string, never> => {
+    const ch = l3gateway.get(name);
+    return ch === undefined ? {} : { l3gateway: ch };
+  };
   for (const ls of net.switches.values()) {
     const k = keys.switches.get(ls.name);
     if (!k) return fail(error("compile.no-keys", `no tunnel keys were assigned to switch ${ls.name}`, { path: [`switches[${ls.name}]`] }));
@@ -172,7 +187,7 @@ function prepare(net: Network): Result<Prepared> {
         ...(p.chassis !== undefined ? { chassis: p.chassis } : {}),
         ...(networkName !== undefined ? { networkName } : {}),
         ...(tag !== undefined ? { tag } : {}),
-        ...(p.type === "router" ? peerRef(p.name) : {}),
+        ...(p.type === "router" ? { ...peerRef(p.name), ...l3gatewayRef(p.name) } : {}),
       });
     }
     const lf = switchLogicalFlows(net, ls.name);
@@ -193,7 +208,7 @@ function prepare(net: Network): Result<Prepared> {
     const ports: LogicalPort[] = [];
     for (const p of lr.ports.values()) {
       const key = k.ports.get(p.name);
-      if (key !== undefined) ports.push({ name: p.name, key, type: "patch", datapath: k.datapath, ...peerRef(p.name) });
+      if (key !== undefined) ports.push({ name: p.name, key, type: "patch", datapath: k.datapath, ...peerRef(p.name), ...l3gatewayRef(p.name) });
       const crKey = isDgp(p) ? k.ports.get(`cr-${p.name}`) : undefined;
       if (crKey !== undefined) ports.push({ name: `cr-${p.name}`, key: crKey, type: "chassisredirect", datapath: k.datapath });
     }

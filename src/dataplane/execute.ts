@@ -20,8 +20,10 @@
  * - `next` goes to the following table (or the one named) of the same pipeline. Actions are
  *   subroutines: after a nested `next`, `output` or `clone` returns, the rule's remaining actions
  *   run. A `next` that is the last action is a jump and costs no nesting depth.
- * - `output` in the ingress pipeline runs the egress pipeline of the same datapath with every
- *   register cleared except `inport` (reg14) and `outport` (reg15). For a multicast group (key >=
+ * - `output` in the ingress pipeline runs the egress pipeline of the same datapath with reg0..reg9
+ *   cleared, as ovn-controller's flows clear them (flags and zones, reg10..reg13, go on), or in
+ *   `crossing: "ovn-trace"` mode every register but `inport` (reg14) and `outport` (reg15), as
+ *   ovn-trace clears them. For a multicast group (key >=
  *   32768) it runs once per member port, skipping the input port unless `flags.loopback` (reg10
  *   bit 0) is set; a unicast output to the input port without loopback is dropped (`loopback`).
  *   Outport 0 is `null-outport`; a key the datapath does not have is `unknown-port`.
@@ -415,7 +417,7 @@ export class LogicalExecutor {
   /**
    * `table` mode: the conntrack zone of each switch port that is not a patch (datapath key → port
    * key → zone), which ovn-controller loads into reg13 before a switch's ingress pipeline (the
-   * input port's zone) and before its egress pipeline (the output port's). Without it, the
+   * input port's zone) and before its egress pipeline (the output port's, where it has one). Without it, the
    * from-lport and to-lport conntrack of one packet would meet in one zone, and the second would
    * see the connection the first committed.
    */
@@ -580,7 +582,13 @@ export class LogicalExecutor {
       }
       const ports = this.portZones?.get(cdp.dp.key);
       if (ports) {
-        key[REG13] = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!) ?? 0;
+        // Into the ingress pipeline, the input port's zone, or 0 from a patch (physical.c clears
+        // reg13 there and loads the peer's zone, which a patch port has not). Before the egress
+        // pipeline, the output port's zone; a patch port to a distributed router has none, and
+        // reg13 keeps the zone its ingress ran in, so a packet's to-lport conntrack towards such a
+        // router is in its input port's zone (a gateway router's l3gateway port has a zone).
+        const zone = ports.get(pl === "ingress" ? key[REG14]! : key[REG15]!);
+        if (zone !== undefined || pl === "ingress") key[REG13] = zone ?? 0;
         if (ctx.wc) ctx.wc[pl === "ingress" ? REG14 : REG15] = 0xffffffff;
       }
     }
@@ -945,7 +953,11 @@ export class LogicalExecutor {
       ctx.wc[REG10] = (ctx.wc[REG10]! | 1) >>> 0;
     }
     const egressKey = copyKey(key);
-    for (let r = 0; r < 16; r++) if (r !== 14 && r !== 15) egressKey[W.REG0 + r] = 0;
+    // ovn-controller's flows into the egress pipeline clear reg0..reg9 and keep the flags (reg10)
+    // and the zones (reg11..reg13), which the egress pipeline reads (`flags.force_snat_for_lb`) or
+    // reloads only where the output port has a zone; ovn-trace clears all but the two ports.
+    const cleared = this.crossing === "ovn-controller" ? 10 : 14;
+    for (let r = 0; r < cleared; r++) egressKey[W.REG0 + r] = 0;
     egressKey[REG15] = outKey >>> 0;
 
     const places = this.placement?.get(dp.key);
@@ -1601,7 +1613,11 @@ function isNatZone(a: CtAction): boolean {
   return a.zone.kind === "field" && (a.zone.src.field.name === "reg11" || a.zone.src.field.name === "reg12");
 }
 
-/** Conntrack zones of switch ports (reg13), numbered from 1 in datapath and port key order. */
+/**
+ * Conntrack zones of switch ports (reg13), numbered from 1 in datapath and port key order: every
+ * port ovn-controller gives one (VIFs, localnet ports and the like, l3gateway ports), not patch
+ * ports.
+ */
 function assignPortZones(program: LogicalProgram): Map<number, Map<number, number>> {
   const out = new Map<number, Map<number, number>>();
   let next = 1;
@@ -1610,7 +1626,7 @@ function assignPortZones(program: LogicalProgram): Map<number, Map<number, numbe
     if (dp.kind === "router") continue;
     const m = new Map<number, number>();
     for (const p of [...dp.ports.values()].sort((a, b) => a.key - b.key)) {
-      if (p.peer || p.type === "router" || p.type === "patch" || p.type === "chassisredirect") continue;
+      if (p.l3gateway === undefined && (p.peer || p.type === "router" || p.type === "patch" || p.type === "chassisredirect")) continue;
       m.set(p.key, next++);
     }
     out.set(k, m);

@@ -28,6 +28,12 @@ export interface LogicalPort {
   readonly peer?: { readonly datapath: number; readonly port: number };
   /** Chassis the port is bound to, if any. */
   readonly chassis?: string;
+  /**
+   * A gateway router's port, or the switch port peering one (a Port_Binding of type `l3gateway`):
+   * the router's chassis. ovn-controller gives such a port a conntrack zone of its own, where a
+   * plain patch port has none.
+   */
+  readonly l3gateway?: string;
   /** localnet: the provider network name and VLAN tag. */
   readonly networkName?: string;
   readonly tag?: number;
