@@ -900,6 +900,23 @@ export function routerZonePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const QUOTED_PACKETS = "quoted-packets";
+
+/**
+ * ICMP errors made after the packet changed on its way (fixtures/ovs/quoted-packets.yaml), from a:
+ * UDP to c rejected behind two routers (the quote's TTL two lower), UDP to c with TTL 2 whose time
+ * runs out at the second router (the quote's TTL 1), and UDP to the load balancer rejected at its
+ * backend b (the quote's destination b's until conntrack translates it back to the VIP).
+ */
+export function quotedPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && ip4.src == 10.1.0.10";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && eth.dst == 00:00:00:01:00:01 && ip4.dst == 10.3.0.12 && ip.ttl == 64 && udp && udp.src == 40000 && udp.dst == 53`, payload: 24 },
+    { port: "a", match: `${a} && eth.dst == 00:00:00:01:00:01 && ip4.dst == 10.3.0.12 && ip.ttl == 2 && udp && udp.src == 40001 && udp.dst == 33434`, payload: 24 },
+    { port: "a", match: `${a} && eth.dst == 00:00:00:01:00:0b && ip4.dst == 10.1.0.100 && ip.ttl == 64 && udp && udp.src == 40002 && udp.dst == 53`, payload: 24 },
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -915,6 +932,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [REJECTS]: { network: "fixtures/ovs/rejects.yaml", packets: rejectPackets, note: `ACL rejects and a router's answers for pod a on ${CHASSIS}, which takes only replies (rejectPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
+  [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
@@ -942,7 +960,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): R
   // NAT made of it.
   const cur = r.current;
   const leaving = (k: Uint32Array): Uint8Array => {
-    const made = generatedFrame(cur.data, cur.offset, cur.caplen, cur.key, k);
+    const made = generatedFrame(cur.data, cur.offset, cur.caplen, cur.key, k, r.group.currentQuote());
     if (made !== undefined) return made;
     const n = rewriteFrame(cur.data, cur.offset, cur.caplen, cur.key, k, buf);
     r.icmp.rewriteQuoted(buf, n);

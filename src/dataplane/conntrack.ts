@@ -450,6 +450,14 @@ function writeAddr(key: Uint32Array, v6: boolean, w4: number, w6: number, a: rea
   else key[w4] = a[3]!;
 }
 
+/** Writes the tuple of `m`'s quoted packet (after NAT of it) into the key `q` of that packet. */
+function writeQuoted(q: Uint32Array, m: IcmpMessage): void {
+  writeAddr(q, m.innerV6, W.NW_SRC, W.IPV6_SRC, m.innerSrc);
+  writeAddr(q, m.innerV6, W.NW_DST, W.IPV6_DST, m.innerDst);
+  // The ports that conntrack reads of a quoted packet: TCP's and UDP's.
+  if (hasPorts(m.innerProto)) q[W.TP] = ((m.innerSport << 16) | m.innerDport) >>> 0;
+}
+
 /** Writes the reverse of `t` (its destination as source) into the packet headers. */
 function writeHeadersReversed(key: Uint32Array, t: Tuple): void {
   if (t.v6) {
@@ -611,6 +619,12 @@ export class Conntrack {
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
+  /**
+   * For an ICMP error OVN made from the packet being processed: the packet it quotes, as a key (the
+   * datapath's `DatapathGroup.quote`), which this conntrack reads the quoted tuple from and writes
+   * its NAT of that tuple back to; undefined where the frame's own IP packet is the quote.
+   */
+  madeQuote: Uint32Array | undefined = undefined;
   /** Connections committed so far. */
   created = 0;
   /** Connections that expired on the clock and were removed (by a lookup or `sweep`). */
@@ -822,8 +836,12 @@ export class Conntrack {
     }
     if (icmpCls === 0 && icmp && msg !== undefined && msg.kind !== ICMP_ERROR && isIcmpErrorType(v6, type) && this.madeIcmp.quoteOwnOf(msg)) {
       // An error that OVN made from the packet being processed (not one that came in): it quotes
-      // that packet.
-      return this.quoted(key, req, zone, v6, this.madeIcmp);
+      // that packet, as it was where the error was made, and NAT here translates that quote.
+      const q = this.madeQuote;
+      if (q !== undefined) this.madeIcmp.quoteKey(q);
+      const out = this.quoted(key, req, zone, v6, this.madeIcmp);
+      if (q !== undefined && this.madeIcmp.innerChanged) writeQuoted(q, this.madeIcmp);
+      return out;
     }
     if (icmpCls === 0 && icmp && isIcmpErrorType(v6, type)) {
       const t = this.scratch;

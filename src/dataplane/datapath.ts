@@ -49,6 +49,14 @@
  * outputs (the question and, on one chassis, its answer), and a check of the held packets after each
  * learning effect; a held packet goes on in the packet context it was held in.
  *
+ * Packets OVN makes
+ * -----------------
+ * An ICMP error quotes the packet it was made from as that packet was at the action that made it.
+ * The pass's ops record that key (`quote`; the megaflow of a pass that makes a packet is exact, so
+ * it is a constant), and the group keeps it for the packet being processed (`DatapathGroup.quote`),
+ * across tunnels and passes: conntrack relates the error by it and writes its NAT of the quoted
+ * packet back into it, and the sink builds the quoted bytes from it (flow/generated.ts).
+ *
  * Fragments
  * ---------
  * With `reassembly` (the replay), an IP fragment (IPv4, or IPv6 with a fragment header) at a
@@ -93,10 +101,13 @@ type Sets = Uint32Array;
  * Every op carries `sets`, the writes that turn the pass's key into the op's packet, and `packet`:
  * for the actions of one packet (the slow path without the cache) the packet itself, which the op
  * may consume; undefined in a megaflow's actions, which rebuild it from `sets` for each packet.
+ * Outputs, tunnels, drops and conntrack effects of a packet OVN made carry `quote`: the packet it
+ * was made from, as it was at the action that made it (a constant: such a megaflow is exact).
  */
 export interface OutputOp {
   readonly sets: Sets;
   readonly packet: Uint32Array | undefined;
+  readonly quote: Uint32Array | undefined;
   readonly stat: number;
   readonly datapath: number;
   readonly datapathName: string;
@@ -108,6 +119,7 @@ export interface OutputOp {
 export interface TunnelOp {
   readonly sets: Sets;
   readonly packet: Uint32Array | undefined;
+  readonly quote: Uint32Array | undefined;
   readonly stat: number;
   readonly chassis: string;
   /** The datapath of `chassis` in this group, found when the op is built (undefined: none here). */
@@ -120,12 +132,13 @@ export interface TunnelOp {
 export interface DropOp {
   readonly sets: Sets;
   readonly packet: Uint32Array | undefined;
+  readonly quote: Uint32Array | undefined;
   readonly stat: number;
-  readonly record: Omit<DropRecord, "key">;
+  readonly record: Omit<DropRecord, "key" | "quote">;
 }
 
 export type EffectOp =
-  | { readonly kind: "ct"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
+  | { readonly kind: "ct"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly quote: Uint32Array | undefined; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
 
@@ -344,16 +357,19 @@ export class Datapath {
     for (let i = 0; i < acts.outputs.length; i++) {
       const op = acts.outputs[i]!;
       out[op.stat]!++;
+      if (op.quote !== undefined) g.noteQuote(op.quote);
       if (sink !== undefined) sink.output(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
     }
     for (let i = 0; i < acts.drops.length; i++) {
       const op = acts.drops[i]!;
       g.drops.values[op.stat]!++;
+      if (op.quote !== undefined) g.noteQuote(op.quote);
       if (sink !== undefined) sink.drop(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
     }
     for (let i = 0; i < acts.tunnels.length; i++) {
       const op = acts.tunnels[i]!;
       g.tunnels.values[op.stat]!++;
+      if (op.quote !== undefined) g.noteQuote(op.quote);
       const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
       if (sink?.tunnel !== undefined) sink.tunnel(this.chassis, op, k);
       const dst = op.to;
@@ -387,6 +403,9 @@ export class Datapath {
         this.buffer(op.datapath, op.v6, k, depth);
         continue;
       }
+      // A packet OVN made, and what it quotes, which conntrack relates it by (conntrack.ts).
+      if (op.quote !== undefined) this.group.noteQuote(op.quote);
+      this.conntrack.madeQuote = this.group.currentQuote();
       // Held, or released with its datagram: either way the rest of this pass goes on from there.
       let held = false;
       if (ctx !== undefined && isFragment(k)) {
@@ -532,7 +551,7 @@ export class Datapath {
     const g = this.group;
     const stat = g.drops.slot(`loop-recirc (more than ${g.maxRecirc} passes)`);
     g.drops.values[stat]!++;
-    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   /** Runs the slow path on `key` in translation mode. */
@@ -561,7 +580,7 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false } };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
@@ -631,23 +650,23 @@ export class Datapath {
       const o = r1.outputs[i]!;
       const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
-      outputs.push({ sets, packet: oneShot ? o.key : undefined, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
       const t = r1.tunnels[i]!;
       const sets = setsOf(t.key, () => twin!.r.tunnels[i]!.key);
       if (!sets) return undefined;
-      tunnels.push({ sets, packet: oneShot ? t.key : undefined, stat: this.tunnelStat(t.chassis), chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
+      tunnels.push({ sets, packet: oneShot ? t.key : undefined, quote: t.quote, stat: this.tunnelStat(t.chassis), chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
       const d = r1.drops[i]!;
       const sets = setsOf(d.key, () => twin!.r.drops[i]!.key);
       if (!sets) return undefined;
-      const { key: _k, ...record } = d;
+      const { key: _k, quote, ...record } = d;
       void _k;
-      drops.push({ sets, packet: oneShot ? d.key : undefined, stat: g.drops.slot(dropLabel(d)), record });
+      drops.push({ sets, packet: oneShot ? d.key : undefined, quote, stat: g.drops.slot(dropLabel(d)), record });
     }
     const effects: EffectOp[] = [];
     for (let i = 0; i < xl1.effects.length; i++) {
@@ -664,7 +683,7 @@ export class Datapath {
         continue;
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
-      effects.push({ kind: "ct", sets, packet, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
+      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0) };
   }
@@ -688,6 +707,13 @@ export class DatapathGroup {
   recirculations = 0;
   upcalls = 0;
   exactMegaflows = 0;
+  /**
+   * What the packet being processed quotes, once OVN has made a packet from it (an ICMP error): the
+   * packet as it was at the action that made it, updated by conntrack's NAT of the quoted packet
+   * on the way (conntrack.ts `madeQuote`). For the sink, which builds the quoted bytes from it.
+   */
+  readonly quote = new Uint32Array(KEY_WORDS);
+  quoted = false;
 
   private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number, reassembly: PacketContext | undefined) {
     this.make = (c) => make(this, c);
@@ -738,8 +764,20 @@ export class DatapathGroup {
    */
   inject(dp: Datapath, entry: number, key: Uint32Array): void {
     this.packets++;
+    this.quoted = false;
     key[W.RECIRC_ID] = entry;
     dp.pass(key, 0);
+  }
+
+  /** A packet OVN made from the current one quotes it as `q` (an op's `quote`). */
+  noteQuote(q: Uint32Array): void {
+    this.quote.set(q);
+    this.quoted = true;
+  }
+
+  /** What a packet OVN made from the current one quotes, or undefined (see `quote`). */
+  currentQuote(): Uint32Array | undefined {
+    return this.quoted ? this.quote : undefined;
   }
 
   stats(): GroupStats {

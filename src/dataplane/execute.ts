@@ -232,6 +232,8 @@ export type XlateEffect =
       readonly zone: number;
       /** Where the conntrack result continues; undefined for a `ct` without a table. */
       readonly resume: Resume | undefined;
+      /** For a packet OVN made: the packet it was made from, as at the action that made it. */
+      readonly quote: Uint32Array | undefined;
     }
   | { readonly kind: "learn"; readonly key: Uint32Array; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   /**
@@ -354,6 +356,11 @@ interface Ctx {
    * them, else undefined (and nothing is marked).
    */
   readonly wc: Uint32Array | undefined;
+  /**
+   * `table` mode, inside a generating action's nested actions: the packet it was made from, as it
+   * was at that action (what ovn-controller quotes in an ICMP error); recorded with each packet.
+   */
+  quote: Uint32Array | undefined;
 }
 
 const REG10 = W.REG0 + 10;
@@ -556,6 +563,7 @@ export class LogicalExecutor {
       selectId: runOpts.selectId ?? this.selectId,
       xl: this.ctMode.kind === "table" ? runOpts.xlate : undefined,
       wc: this.ctMode.kind === "table" && runOpts.xlate?.track ? runOpts.xlate.wc : undefined,
+      quote: undefined,
     };
   }
 
@@ -794,7 +802,7 @@ export class LogicalExecutor {
               resume = { datapath: frame.cdp.dp.key, pipeline: other ? nx.pipeline! : frame.pipeline, table: nx.table ?? (other ? 0 : frame.table + 1) };
               i++;
             }
-            ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: a, zone, resume });
+            ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: a, zone, resume, quote: ctx.quote });
             if (resume === undefined) break;
             sent = true;
             if (i >= n - 1 && top) return -1;
@@ -888,8 +896,13 @@ export class LogicalExecutor {
           sent = true;
           if (!this.takeBranch(ctx, frame, key)) return -1;
           if (sink) sink.enter(a.kind === "clone" ? { kind: "clone" } : { kind: "generated", action: a.kind });
+          // What the packets made here quote: this one as it is now (not for a clone, which
+          // forwards the packet itself).
+          const outer = ctx.quote;
+          if (a.kind !== "clone" && this.ctMode.kind === "table") ctx.quote = copyKey(key);
           if (depth + 1 > this.limits.maxDepth) this.limitDrop(ctx, frame, copy, "maxDepth", "loop-depth");
           else this.runActions(ctx, frame, a.actions, copy, depth + 1, crossings, false);
+          ctx.quote = outer;
           if (sink) sink.leave();
           break;
         }
@@ -1087,7 +1100,7 @@ export class LogicalExecutor {
   private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
     const k = copyKey(egressKey);
     k[REG15] = outport >>> 0;
-    const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k };
+    const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k, ...(ctx.quote ? { quote: ctx.quote } : {}) };
     ctx.tunnels.push(rec);
     ctx.sink?.tunnel?.(rec);
   }
@@ -1104,7 +1117,7 @@ export class LogicalExecutor {
       return;
     }
     if (!port.peer) {
-      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key) };
+      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key), ...(ctx.quote ? { quote: ctx.quote } : {}) };
       ctx.outputs.push(rec);
       if (ctx.sink) ctx.sink.output(rec);
       return;
@@ -1180,7 +1193,7 @@ export class LogicalExecutor {
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
-      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined });
+      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined, quote: ctx.quote });
     } else this.applyCt(ctx, snat.action, copyKey(key));
     if (snat.to.length === 1) key[W.NW_SRC] = snat.to[0]!;
     else key.set(snat.to, W.IPV6_SRC);
@@ -1296,6 +1309,7 @@ export class LogicalExecutor {
       ...(r ? { ruleId: r.id } : {}),
       ...(r?.provenance.matchText !== undefined ? { match: r.provenance.matchText } : {}),
       key: copyKey(key),
+      ...(ctx.quote ? { quote: ctx.quote } : {}),
     };
     ctx.drops.push(rec);
     if (ctx.sink) ctx.sink.drop(rec);

@@ -86,6 +86,8 @@ export interface OutputRecord {
   readonly portType: LogicalPort["type"];
   /** The packet as delivered (a copy). */
   readonly key: Uint32Array;
+  /** A packet OVN made (`table` mode): the packet it was made from, as at the action that made it. */
+  readonly quote?: Uint32Array;
 }
 
 /** A packet sent through a tunnel to the chassis that hosts its output port. */
@@ -101,6 +103,8 @@ export interface TunnelRecord {
   readonly chassis: string;
   /** The packet as sent (a copy; reg14/reg15 hold inport/outport). */
   readonly key: Uint32Array;
+  /** A packet OVN made (`table` mode): the packet it was made from, as at the action that made it. */
+  readonly quote?: Uint32Array;
 }
 
 export interface DropRecord {
@@ -119,6 +123,8 @@ export interface DropRecord {
   readonly match?: string;
   /** The packet as dropped (a copy). */
   readonly key: Uint32Array;
+  /** A packet OVN made (`table` mode): the packet it was made from, as at the action that made it. */
+  readonly quote?: Uint32Array;
 }
 
 /**

@@ -22,15 +22,17 @@
  *   acknowledgement number one past the segment's sequence number, window 0.
  * - ARP requests and Neighbor Solicitations: the key's fields alone (`frameFromKey`).
  *
- * The quoted packet is `src`'s own IP packet: the packet as it came into the network, where pinctrl
- * quotes it as it reached the flow that made the error. They differ when something before that
- * flow changed the IP header: a router before it decremented the TTL, or a NAT or load balancer
- * rewrote an address (README, known differences).
+ * The quoted packet is `src`'s own IP packet as it reached the flow that made the error, as pinctrl
+ * quotes it: with `quote`, the key it had there, `src` is rewritten to it first (a router before
+ * that flow decremented the TTL, a NAT or load balancer rewrote an address or port; and conntrack's
+ * NAT of the error on its way back translates the quote, conntrack.ts `madeQuote`). Without, the
+ * packet as it came into the network.
  *
  * Not on the hot path: made packets are few, and each allocates its frame.
  */
 import { fillL4Checksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from "../packet/index.js";
 import { frameFromKey } from "./frame.js";
+import { rewriteFrame } from "./rewrite.js";
 import { KEY_WORDS, W, field, getField, setField } from "./layout.js";
 
 const F_ETH_TYPE = field("eth_type");
@@ -70,8 +72,11 @@ export function ipHeaderOffset(src: Uint8Array, off: number, len: number): numbe
   return -1;
 }
 
-/** The frame of the packet `to` that OVN made from `src` (see the module header), or undefined. */
-export function generatedFrame(src: Uint8Array, off: number, len: number, from: Uint32Array, to: Uint32Array): Uint8Array | undefined {
+/**
+ * The frame of the packet `to` that OVN made from `src` (see the module header), or undefined;
+ * `quote` is the key of the packet it was made from, as at the action that made it.
+ */
+export function generatedFrame(src: Uint8Array, off: number, len: number, from: Uint32Array, to: Uint32Array, quote?: Uint32Array): Uint8Array | undefined {
   const type = getField(to, F_ETH_TYPE);
   const proto = getField(to, F_NW_PROTO);
   const ip = type === ETH_IP || type === ETH_IPV6;
@@ -109,11 +114,25 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
     fillChecksum(f, type, TCP, fl3, 20, 16);
     return f;
   }
-  // The packet's IP header and data, as much as was captured and fits.
+  // The packet's IP header and data, as it was where the error was made, as much as was captured
+  // and fits.
+  let q = src;
+  let qOff = off;
+  let qLen = len;
+  if (quote !== undefined) {
+    const buf = new Uint8Array(len + 16);
+    const n = rewriteFrame(src, off, len, from, quote, buf);
+    if (n >= 0) {
+      q = buf;
+      qOff = 0;
+      qLen = n;
+    }
+  }
+  const ql3 = ipHeaderOffset(q, qOff, qLen);
   let quoted = new Uint8Array(0);
-  if (l3 >= 0) {
-    const total = getField(from, F_ETH_TYPE) === ETH_IPV6 ? 40 + ((src[l3 + 4]! << 8) | src[l3 + 5]!) : (src[l3 + 2]! << 8) | src[l3 + 3]!;
-    quoted = src.slice(l3, l3 + Math.max(0, Math.min(total, off + len - l3, type === ETH_IP ? ICMP4_ROOM : ICMP6_ROOM)));
+  if (ql3 >= 0) {
+    const total = getField(from, F_ETH_TYPE) === ETH_IPV6 ? 40 + ((q[ql3 + 4]! << 8) | q[ql3 + 5]!) : (q[ql3 + 2]! << 8) | q[ql3 + 3]!;
+    quoted = q.slice(ql3, ql3 + Math.max(0, Math.min(total, qOff + qLen - ql3, type === ETH_IP ? ICMP4_ROOM : ICMP6_ROOM)));
   }
   const f = frameFromKey(k, { payload: quoted });
   const fl3 = ipHeaderOffset(f, 0, f.length);

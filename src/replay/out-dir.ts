@@ -113,7 +113,7 @@ export class OutDir implements PacketSink {
    */
   private frame(key: Uint32Array): Uint8Array {
     const c = this.replayer.current;
-    const made = generatedFrame(c.data, c.offset, c.caplen, c.key, key);
+    const made = generatedFrame(c.data, c.offset, c.caplen, c.key, key, this.replayer.group.currentQuote());
     if (made !== undefined) return made;
     const n = rewriteFrame(c.data, c.offset, c.caplen, c.key, key, this.buf);
     if (n < 0) return frameFromKey(key);

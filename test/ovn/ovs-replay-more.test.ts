@@ -3,11 +3,11 @@
  * of the bench capture (`LATER`), the windows of the other real captures (`OTHER_CAPTURES`), and
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
- * for byte), packets ovn-controller makes (rejects, router answers) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
+ * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, ROUTER_ZONES, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -140,6 +140,13 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // Time exceeded for the UDP datagram and the ping, both back to vm-g1; nothing for UDP or TCP
       // to the gateway router's own address; the ARP reply.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["vm-g1", "vm-g1", "", "", "vm-g1"]);
+    },
+  },
+  [QUOTED_PACKETS]: {
+    what: "ICMP errors that quote the packet as it was where they were made",
+    sane: (rec) => {
+      // Each of the three is answered with an ICMP error, back to a.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["a", "a", "a"]);
     },
   },
   [ROUTER_ZONES]: {
