@@ -829,7 +829,8 @@ export const REJECTS = "rejects";
 /**
  * Answers ovn-controller makes for pod a (fixtures/ovs/rejects.yaml), over IPv4 and IPv6: ACL
  * rejects of UDP (port unreachable) and of TCP (a reset) towards pod b, and the router's answers
- * to TCP and UDP for its own address. Pod a takes only replies to its own connections.
+ * to TCP (a SYN, and a reset) and UDP for its own address. Pod a takes only replies to its own
+ * connections.
  */
 export function rejectPackets(net: Network): Result<OraclePacket[]> {
   const packets: MicroflowPacket[] = [];
@@ -840,6 +841,8 @@ export function rejectPackets(net: Network): Result<OraclePacket[]> {
       ["00:00:00:01:00:0b", b, "tcp && tcp.src == 40000 && tcp.dst == 22 && tcp.flags == 0x2"],
       ["00:00:00:01:00:01", gw, "tcp && tcp.src == 40001 && tcp.dst == 8080 && tcp.flags == 0x2"],
       ["00:00:00:01:00:01", gw, "udp && udp.src == 5001 && udp.dst == 9999"],
+      // A reset to the router's address is answered with a reset too.
+      ["00:00:00:01:00:01", gw, "tcp && tcp.src == 40002 && tcp.dst == 8080 && tcp.flags == 0x4"],
     ];
     for (const [mac, dst, l4] of flows) {
       // TCP with a sequence number for the reset to acknowledge.

@@ -873,9 +873,10 @@ export class Conntrack {
       const tcp = tb.value(hit)!.tcp;
       if (tcp !== undefined) {
         const flags = getField(key, F_TCP_FLAGS);
-        if (seg.present && (flags & TCP_RST) !== 0 && seg.flags >= 0 && (seg.flags & TCP_RST) === 0) {
-          // A reset OVN made from the packet being processed (`tcp_reset`), not that packet: its
-          // own segment, as ovn-controller builds it (sequence 0, acknowledging the packet's).
+        if (seg.present && (flags & TCP_RST) !== 0 && (this.madeQuote !== undefined || (seg.flags >= 0 && (seg.flags & TCP_RST) === 0))) {
+          // A reset OVN made from the packet being processed (`tcp_reset`), not that packet (one
+          // has been made, or the packet was no reset): its own segment, as ovn-controller builds
+          // it (sequence 0, acknowledging the packet's).
           const made = this.madeSegment;
           made.present = true;
           made.seq = 0;

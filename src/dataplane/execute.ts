@@ -23,9 +23,9 @@
  * - `output` in the ingress pipeline runs the egress pipeline of the same datapath with reg0..reg9
  *   cleared, as ovn-controller's flows clear them (flags and zones, reg10..reg13, go on), or in
  *   `crossing: "ovn-trace"` mode every register but `inport` (reg14) and `outport` (reg15), as
- *   ovn-trace clears them. For a multicast group (key >=
- *   32768) it runs once per member port, skipping the input port unless `flags.loopback` (reg10
- *   bit 0) is set; a unicast output to the input port without loopback is dropped (`loopback`).
+ *   ovn-trace clears them. For a multicast group (key >= 32768) it runs once per member port,
+ *   skipping the input port unless `flags.loopback` (reg10 bit 0) is set; a unicast output to the
+ *   input port without loopback is dropped (`loopback`).
  *   Outport 0 is `null-outport`; a key the datapath does not have is `unknown-port`.
  * - `output` in the egress pipeline delivers: to the outside for a VIF, localnet, remote or any
  *   other port without a peer (an `outputs` entry), or, for a patch port, into the peer datapath's
@@ -72,7 +72,10 @@ export interface ExecutorOptions {
   readonly ct?: CtMode;
   /** ovn-trace's `--lb-dst`: the backend `ct_lb` picks for new connections when it has it. */
   readonly lbDst?: Backend;
-  /** How crossing a patch port resets the packet; defaults to `ovn-trace` in trace mode. */
+  /**
+   * Whose rules a packet's registers follow from ingress into egress and across a patch port:
+   * ovn-controller's flows or ovn-trace's; defaults to `ovn-trace` in trace mode.
+   */
   readonly crossing?: "ovn-controller" | "ovn-trace";
   /**
    * Which classifier serves each table: the tuple-space `Classifier` (default) or its linear
@@ -424,9 +427,9 @@ export class LogicalExecutor {
   /**
    * `table` mode: the conntrack zone of each switch port that is not a patch (datapath key → port
    * key → zone), which ovn-controller loads into reg13 before a switch's ingress pipeline (the
-   * input port's zone) and before its egress pipeline (the output port's, where it has one). Without it, the
-   * from-lport and to-lport conntrack of one packet would meet in one zone, and the second would
-   * see the connection the first committed.
+   * input port's zone) and before its egress pipeline (the output port's, where it has one).
+   * Without it, the from-lport and to-lport conntrack of one packet would meet in one zone, and
+   * the second would see the connection the first committed.
    */
   private readonly portZones: Map<number, Map<number, number>> | undefined;
   /** Chassis-redirect port → its distributed port, by datapath key and port key. */
@@ -896,10 +899,10 @@ export class LogicalExecutor {
           sent = true;
           if (!this.takeBranch(ctx, frame, key)) return -1;
           if (sink) sink.enter(a.kind === "clone" ? { kind: "clone" } : { kind: "generated", action: a.kind });
-          // What the packets made here quote: this one as it is now (not for a clone, which
-          // forwards the packet itself).
+          // What the packets made here quote: this one as it is now (an ICMP error, or a reset,
+          // which answers it).
           const outer = ctx.quote;
-          if (a.kind !== "clone" && this.ctMode.kind === "table") ctx.quote = copyKey(key);
+          if (this.ctMode.kind === "table" && answers(a)) ctx.quote = copyKey(key);
           if (depth + 1 > this.limits.maxDepth) this.limitDrop(ctx, frame, copy, "maxDepth", "loop-depth");
           else this.runActions(ctx, frame, a.actions, copy, depth + 1, crossings, false);
           ctx.quote = outer;
@@ -1425,6 +1428,14 @@ function applyCtExec(moves: readonly MoveAction[], key: Uint32Array, conn: Conne
 
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
+
+/** True for the generating actions whose packet answers the current one: ICMP errors, resets, rejects. */
+function answers(a: Action): boolean {
+  if (a.kind === "icmp4_error" || a.kind === "icmp6_error") return true;
+  if (a.kind !== "generate") return false;
+  const p = a.packet;
+  return p === "icmp4" || p === "icmp4_error" || p === "icmp6" || p === "icmp6_error" || p === "tcp_reset" || p === "sctp_abort" || p === "reject";
+}
 
 /**
  * Turns `key` into the packet an OVN generating action (`arp { }`, `icmp4 { }`, `reject { }`, ...)

@@ -11,7 +11,9 @@
  *   or a Neighbor Solicitation for a TCP or UDP packet);
  * - an ICMPv4 destination unreachable, time exceeded or parameter problem (types 3, 11, 12), or an
  *   ICMPv6 error (types 1 to 4), for a packet that was not an ICMP error itself;
- * - a TCP segment with RST set for one without.
+ * - a TCP segment with RST set for one without, or for a reset, one sent back to its sender (both
+ *   addresses and both ports swapped, as pinctrl's reset has them; a reset forwarded keeps its
+ *   direction).
  *
  * The bytes, as pinctrl composes them and the flows' nested actions then set the key's fields:
  * - ICMP errors: the key's Ethernet and IP headers (IPv4 identifier 0 and DF; DSCP, ECN, traffic
@@ -86,7 +88,7 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
   const l4type = getField(to, F_TP_SRC) & 0xff;
   const fromType = getField(from, F_TP_SRC) & 0xff;
   const icmpError = type === ETH_IP ? proto === ICMP && isIcmp4Error(l4type) && !(sameKind && isIcmp4Error(fromType)) : proto === ICMPV6 && isIcmp6Error(l4type) && !(sameKind && isIcmp6Error(fromType));
-  const reset = proto === TCP && (to[W.TCP_FLAGS]! & TCP_RST) !== 0 && !(sameKind && (from[W.TCP_FLAGS]! & TCP_RST) !== 0);
+  const reset = proto === TCP && (to[W.TCP_FLAGS]! & TCP_RST) !== 0 && (!sameKind || (from[W.TCP_FLAGS]! & TCP_RST) === 0 || sentBack(type === ETH_IPV6, from, to));
   if (!icmpError && !reset) return sameKind ? undefined : frameFromKey(to);
 
   const k = new Uint32Array(KEY_WORDS);
@@ -138,6 +140,15 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
   const fl3 = ipHeaderOffset(f, 0, f.length);
   fillChecksum(f, type, type === ETH_IP ? ICMP : ICMPV6, fl3, f.length - fl3 - ipLen, 2);
   return f;
+}
+
+/** True when `to` goes back to where `from` came from: both addresses and both ports swapped. */
+function sentBack(v6: boolean, from: Uint32Array, to: Uint32Array): boolean {
+  const tp = (from[W.TP]! >>> 16) | ((from[W.TP]! & 0xffff) << 16);
+  if ((tp >>> 0) !== to[W.TP]) return false;
+  if (!v6) return to[W.NW_SRC] === from[W.NW_DST] && to[W.NW_DST] === from[W.NW_SRC];
+  for (let i = 0; i < 4; i++) if (to[W.IPV6_SRC + i] !== from[W.IPV6_DST + i] || to[W.IPV6_DST + i] !== from[W.IPV6_SRC + i]) return false;
+  return true;
 }
 
 /**

@@ -130,8 +130,9 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   [REJECTS]: {
     what: "ACL rejects and a router's answers, to a pod that takes only replies",
     sane: (rec) => {
-      // Each of the eight packets is answered, back to a: ICMP port unreachable or a TCP reset.
-      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(Array(8).fill("a"));
+      // Each of the ten packets is answered, back to a: ICMP port unreachable or a TCP reset (a
+      // reset to the router's address too).
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(Array(10).fill("a"));
     },
   },
   [MADE_PACKETS]: {
