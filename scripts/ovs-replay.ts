@@ -880,7 +880,9 @@ export const ROUTER_ZONES = "router-zones";
  * once it is established, so e's second answer is dropped; the same between c and a through the
  * gateway router lr1, whose l3gateway port has a zone of its own, so a's second answer arrives;
  * then TCP from a to lr1's load balancer, SNATed to the router port's address in the router's
- * egress, and c's answer to that address.
+ * egress, and c's answer to that address; last, TCP from c towards e that a logged reject ACL
+ * answers with a reset each time (its commit of `ct_mark.blocked` is not installed, so c's
+ * connection is never blocked).
  */
 export function routerZonePackets(net: Network): Result<OraclePacket[]> {
   const c = "eth.src == 00:00:00:02:00:0c && eth.dst == 00:00:00:02:00:01";
@@ -888,6 +890,7 @@ export function routerZonePackets(net: Network): Result<OraclePacket[]> {
   const fromC = `${c} && ip4.src == 10.2.0.11 && ip4.dst == 10.1.0.10 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53`;
   const fromA = `${a} && ip4.src == 10.1.0.10 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000`;
   const toE = "eth.src == 00:00:00:02:00:0c && eth.dst == 00:00:00:02:00:02 && ip4.src == 10.2.0.11 && ip4.dst == 10.4.0.14 && ip.ttl == 64 && udp && udp.src == 5001 && udp.dst == 53";
+  const toE8080 = "eth.src == 00:00:00:02:00:0c && eth.dst == 00:00:00:02:00:02 && ip4.src == 10.2.0.11 && ip4.dst == 10.4.0.14 && ip.ttl == 64 && tcp && tcp.src == 40100 && tcp.dst == 8080";
   const fromE = "eth.src == 00:00:00:04:00:0e && eth.dst == 00:00:00:04:00:01 && ip4.src == 10.4.0.14 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5001";
   return microflowPackets(net, [
     { port: "c", match: toE, payload: 12 },
@@ -900,6 +903,9 @@ export function routerZonePackets(net: Network): Result<OraclePacket[]> {
     { port: "a", match: fromA, payload: 30 },
     { port: "a", match: `${a} && ip4.src == 10.1.0.10 && ip4.dst == 10.3.0.100 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
     { port: "c", match: `${c} && ip4.src == 10.2.0.11 && ip4.dst == 10.2.0.1 && ip.ttl == 64 && tcp && tcp.src == 8080 && tcp.dst == 40000 && tcp.flags == 0x12`, payload: 0, seq: 5000, ack: 1001 },
+    { port: "c", match: `${toE8080} && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "c", match: `${toE8080} && tcp.flags == 0x10`, payload: 0, seq: 1001, ack: 70001 },
+    { port: "c", match: `${toE8080} && tcp.flags == 0x18`, payload: 20, seq: 1001, ack: 70001 },
   ]);
 }
 
@@ -1137,6 +1143,17 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
         const ct = await ctl.call("dpctl/dump-conntrack", "-s");
         if (!ct.ok) return ct;
         process.stderr.write(`after packet ${out.length - 1}:\n${ct.value}`);
+      }
+      if (process.env.OVNSIM_ORACLE_FLOWS === "1") {
+        // The datapath flows so far, with their actions: which passes and conntrack actions a
+        // packet took.
+        const fl = await ctl.call("dpctl/dump-flows");
+        if (!fl.ok) return fl;
+        process.stderr.write(`flows after packet ${out.length - 1}:\n${fl.value}`);
+        if (out.length === packets.length) {
+          const of = ch.ofctl("dump-flows", "br-int");
+          if (of.ok) process.stderr.write(`openflow:\n${of.value}`);
+        }
       }
     }
     // Coverage counters reach the totals in batches, on the main loop's timer: move the stopped

@@ -151,14 +151,15 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     },
   },
   [ROUTER_ZONES]: {
-    what: "conntrack zones and flags carried from a pipeline's ingress into its egress",
+    what: "conntrack zones and flags carried from a pipeline's ingress into its egress, and a logged reject's commit",
     sane: (rec) => {
       // c's datagrams towards either router are dropped. Through the distributed router, e's
       // first answer reaches c and its second does not: the drop committed c's connection as
       // blocked, in c's zone. Through the gateway router both of a's answers do: the commit landed
       // in the l3gateway port's own zone. The balanced SYN reaches c from the router port's
-      // address (force SNAT) and c's answer to that address reaches a.
-      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "c", "", "", "", "c", "", "c", "c", "a"]);
+      // address (force SNAT) and c's answer to that address reaches a. Each of c's three TCP
+      // segments towards e is answered by the logged reject with a reset that reaches c.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "c", "", "", "", "c", "", "c", "c", "a", "c", "c", "c"]);
     },
   },
 };
