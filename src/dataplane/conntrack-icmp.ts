@@ -118,9 +118,9 @@ export class IcmpMessage {
 
   /**
    * Makes this message the ICMP error that OVN makes from `m`'s frame (an `icmp4 { }` or
-   * `icmp6 { }` action), quoting that frame's IP packet as it came in (`quoteKey` then gives it the
-   * addresses and ports it had where the error was made); false when the frame holds no quotable IP
-   * packet. The quoted packet has no place in a frame (`innerL3` -1).
+   * `icmp6 { }` action), quoting that frame's IP packet as it came in (conntrack.ts `readQuoted`
+   * then gives it the addresses and ports it had where the error was made); false when the frame
+   * holds no quotable IP packet. The quoted packet has no place in a frame (`innerL3` -1).
    */
   quoteOwnOf(m: IcmpMessage): boolean {
     const buf = m.ownBuf;
@@ -136,29 +136,6 @@ export class IcmpMessage {
     this.innerL3 = this.innerL4 = -1;
     this.kind = ICMP_ERROR;
     return true;
-  }
-
-  /**
-   * Takes the quoted packet's addresses and ports from the key `q` of the packet an error was made
-   * from, as it was at the action that made it (after `quoteOwnOf`, which read the frame as it came
-   * in: a router or NAT before that action changed them). An ICMP query's identifier, which no key
-   * holds, stays the frame's.
-   */
-  quoteKey(q: Uint32Array): void {
-    if (this.innerV6) {
-      for (let i = 0; i < 4; i++) {
-        this.innerSrc[i] = q[W.IPV6_SRC + i]!;
-        this.innerDst[i] = q[W.IPV6_DST + i]!;
-      }
-    } else {
-      this.innerSrc[3] = q[W.NW_SRC]!;
-      this.innerDst[3] = q[W.NW_DST]!;
-    }
-    // The ports that `quotedL4` reads: TCP's and UDP's.
-    if (this.innerProto === 6 || this.innerProto === 17) {
-      this.innerSport = q[W.TP]! >>> 16;
-      this.innerDport = q[W.TP]! & 0xffff;
-    }
   }
 
   /**

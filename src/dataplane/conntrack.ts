@@ -450,12 +450,36 @@ function writeAddr(key: Uint32Array, v6: boolean, w4: number, w6: number, a: rea
   else key[w4] = a[3]!;
 }
 
+/**
+ * Gives `m`'s quoted packet (read by `quoteOwnOf` from the frame as it came in) the addresses and
+ * ports of `q`, the key of the packet an error was made from as it was at the action that made it:
+ * a router or NAT before that action changed them. An ICMP query's identifier, which no key holds,
+ * stays the frame's.
+ */
+function readQuoted(q: Uint32Array, m: IcmpMessage): void {
+  readAddr(q, m.innerV6, W.NW_SRC, W.IPV6_SRC, m.innerSrc);
+  readAddr(q, m.innerV6, W.NW_DST, W.IPV6_DST, m.innerDst);
+  // The ports that conntrack reads of a quoted packet: TCP's and UDP's.
+  if (hasPorts(m.innerProto)) {
+    m.innerSport = q[W.TP]! >>> 16;
+    m.innerDport = q[W.TP]! & 0xffff;
+  }
+}
+
 /** Writes the tuple of `m`'s quoted packet (after NAT of it) into the key `q` of that packet. */
 function writeQuoted(q: Uint32Array, m: IcmpMessage): void {
   writeAddr(q, m.innerV6, W.NW_SRC, W.IPV6_SRC, m.innerSrc);
   writeAddr(q, m.innerV6, W.NW_DST, W.IPV6_DST, m.innerDst);
-  // The ports that conntrack reads of a quoted packet: TCP's and UDP's.
   if (hasPorts(m.innerProto)) q[W.TP] = ((m.innerSport << 16) | m.innerDport) >>> 0;
+}
+
+/** Reads one address of the packet's IPv4 or IPv6 field into `a` (four words, IPv4 in the last, the rest 0). */
+function readAddr(key: Uint32Array, v6: boolean, w4: number, w6: number, a: number[]): void {
+  if (v6) for (let i = 0; i < 4; i++) a[i] = key[w6 + i]!;
+  else {
+    a[0] = a[1] = a[2] = 0;
+    a[3] = key[w4]!;
+  }
 }
 
 /** Writes the reverse of `t` (its destination as source) into the packet headers. */
@@ -838,7 +862,7 @@ export class Conntrack {
       // An error that OVN made from the packet being processed (not one that came in): it quotes
       // that packet, as it was where the error was made, and NAT here translates that quote.
       const q = this.madeQuote;
-      if (q !== undefined) this.madeIcmp.quoteKey(q);
+      if (q !== undefined) readQuoted(q, this.madeIcmp);
       const out = this.quoted(key, req, zone, v6, this.madeIcmp);
       if (q !== undefined && this.madeIcmp.innerChanged) writeQuoted(q, this.madeIcmp);
       return out;

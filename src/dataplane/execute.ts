@@ -1110,7 +1110,7 @@ export class LogicalExecutor {
   private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
     const k = copyKey(egressKey);
     k[REG15] = outport >>> 0;
-    const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k, ...(ctx.quote ? { quote: ctx.quote } : {}) };
+    const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k, ...quoteOf(ctx) };
     ctx.tunnels.push(rec);
     ctx.sink?.tunnel?.(rec);
   }
@@ -1127,7 +1127,7 @@ export class LogicalExecutor {
       return;
     }
     if (!port.peer) {
-      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key), ...(ctx.quote ? { quote: ctx.quote } : {}) };
+      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key), ...quoteOf(ctx) };
       ctx.outputs.push(rec);
       if (ctx.sink) ctx.sink.output(rec);
       return;
@@ -1319,7 +1319,7 @@ export class LogicalExecutor {
       ...(r ? { ruleId: r.id } : {}),
       ...(r?.provenance.matchText !== undefined ? { match: r.provenance.matchText } : {}),
       key: copyKey(key),
-      ...(ctx.quote ? { quote: ctx.quote } : {}),
+      ...quoteOf(ctx),
     };
     ctx.drops.push(rec);
     if (ctx.sink) ctx.sink.drop(rec);
@@ -1435,6 +1435,11 @@ function applyCtExec(moves: readonly MoveAction[], key: Uint32Array, conn: Conne
 
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
+
+/** A record's `quote`: what the packet made in the nested actions under way quotes, if any. */
+function quoteOf(ctx: Ctx): { quote: Uint32Array } | Record<string, never> {
+  return ctx.quote ? { quote: ctx.quote } : {};
+}
 
 /** True for the generating actions whose packet answers the current one: ICMP errors, resets, rejects. */
 function answers(a: Action): boolean {
