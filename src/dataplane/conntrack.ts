@@ -644,9 +644,10 @@ export class Conntrack {
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
   /**
-   * For an ICMP error OVN made from the packet being processed: the packet it quotes, as a key (the
-   * datapath's `DatapathGroup.quote`), which this conntrack reads the quoted tuple from and writes
-   * its NAT of that tuple back to; undefined where the frame's own IP packet is the quote.
+   * Once OVN has made an answer (an ICMP error, a reset) to the packet being processed: that packet
+   * as it was where the answer was made, as a key (the datapath's `DatapathGroup.quote`), which this
+   * conntrack reads an error's quoted tuple from and writes its NAT of that tuple back to; a reset
+   * is then taken for a segment of its own. Undefined before: the frame's own IP packet is the quote.
    */
   madeQuote: Uint32Array | undefined = undefined;
   /** Connections committed so far. */

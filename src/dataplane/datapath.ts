@@ -51,11 +51,12 @@
  *
  * Packets OVN makes
  * -----------------
- * An ICMP error quotes the packet it was made from as that packet was at the action that made it.
- * The pass's ops record that key (`quote`; the megaflow of a pass that makes a packet is exact, so
- * it is a constant), and the group keeps it for the packet being processed (`DatapathGroup.quote`),
- * across tunnels and passes: conntrack relates the error by it and writes its NAT of the quoted
- * packet back into it, and the sink builds the quoted bytes from it (flow/generated.ts).
+ * An answer OVN makes (an ICMP error, a TCP reset) comes from the packet as it was at the action
+ * that made it. The pass's ops record that key (`quote`; the megaflow of a pass that makes a packet
+ * is exact, so it is a constant), and the group keeps it for the packet being processed
+ * (`DatapathGroup.quote`), across tunnels and passes. Conntrack knows by it that a packet was made
+ * (a reset is then a segment of its own), relates an error by it and writes its NAT of the quoted
+ * packet back into it; the sink builds an error's quoted bytes from it (flow/generated.ts).
  *
  * Fragments
  * ---------
@@ -708,9 +709,9 @@ export class DatapathGroup {
   upcalls = 0;
   exactMegaflows = 0;
   /**
-   * What the packet being processed quotes, once OVN has made a packet from it (an ICMP error): the
-   * packet as it was at the action that made it, updated by conntrack's NAT of the quoted packet
-   * on the way (conntrack.ts `madeQuote`). For the sink, which builds the quoted bytes from it.
+   * What the packet being processed quotes, once OVN has made an answer to it (an ICMP error, a
+   * reset): the packet as it was at the action that made it, updated by conntrack's NAT of the
+   * quoted packet on the way (conntrack.ts `madeQuote`). The sink builds the quoted bytes from it.
    */
   readonly quote = new Uint32Array(KEY_WORDS);
   quoted = false;
