@@ -926,6 +926,26 @@ export function quotedPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const UNTRACKED_EGRESS = "untracked-egress";
+
+/**
+ * What a commit leaves of a packet's conntrack state (fixtures/ovs/untracked-egress.yaml): a pings
+ * b and b answers, a opens TCP to b and b answers the SYN (both answers dropped: the egress towards
+ * b committed nothing in b's zone), then b pings a and a answers (delivered).
+ */
+export function untrackedEgressPackets(net: Network): Result<OraclePacket[]> {
+  const ab = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:0b && ip4.src == 10.1.0.10 && ip4.dst == 10.1.0.11 && ip.ttl == 64";
+  const ba = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:0a && ip4.src == 10.1.0.11 && ip4.dst == 10.1.0.10 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${ab} && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "b", match: `${ba} && icmp4 && icmp4.type == 0 && icmp4.code == 0`, payload: 16 },
+    { port: "a", match: `${ab} && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "b", match: `${ba} && tcp && tcp.src == 80 && tcp.dst == 40000 && tcp.flags == 0x12`, payload: 0, seq: 7000, ack: 1001 },
+    { port: "b", match: `${ba} && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "a", match: `${ab} && icmp4 && icmp4.type == 0 && icmp4.code == 0`, payload: 16 },
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -942,6 +962,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
+  [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

@@ -34,7 +34,10 @@
  *   ovn-trace does (only `inport` set and `outport` cleared).
  * - Conntrack: `ct` / `ct_lb` with a `table` fork the packet, as OVS recirculation and ovn-trace
  *   do: a copy with the conntrack result continues in that table, and the actions after it run on
- *   the packet as it was. Without `table`, the result applies in place. State comes from a
+ *   the packet as it was. Without `table`, the result applies in place (a plain `ct_commit` leaves
+ *   the `ct_*` fields alone, as ovn-trace does). In `crossing: "ovn-controller"` mode the packet
+ *   is untracked after either, its `ct_*` fields cleared, as OVS leaves it after any `ct` action
+ *   (only a recirculated copy sees a result). State comes from a
  *   `Conntrack` table (mode `table`, the default; it lives across `run` calls) or from ovn-trace's
  *   `--ct` list (mode `trace`); see conntrack.ts.
  * - `dec_ttl` drops a packet whose TTL would reach 0 (`ttl-exceeded`, as OVS's `dec_ttl` does)
@@ -73,8 +76,9 @@ export interface ExecutorOptions {
   /** ovn-trace's `--lb-dst`: the backend `ct_lb` picks for new connections when it has it. */
   readonly lbDst?: Backend;
   /**
-   * Whose rules a packet's registers follow from ingress into egress and across a patch port:
-   * ovn-controller's flows or ovn-trace's; defaults to `ovn-trace` in trace mode.
+   * Whose rules a packet's registers follow from ingress into egress and across a patch port, and
+   * its `ct_*` fields after a `ct` that does not recirculate: ovn-controller's flows in OVS or
+   * ovn-trace's; defaults to `ovn-trace` in trace mode.
    */
   readonly crossing?: "ovn-controller" | "ovn-trace";
   /**
@@ -208,8 +212,8 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
  * ovs-vswitchd's translation does: a recirculating `ct` / `ct_lb` (one with a `table`, or OVN's
  * forms followed by `next`) ends the pass there (the continuation becomes a `resume` effect, run
  * later as a new pass on the conntrack result); a `ct` that does not recirculate (`ct_commit`,
- * the hairpin's `ct_snat_to_vip`) is recorded and the pass goes on with the packet's `ct_*`
- * fields as they were; learning actions (`put_arp`, `put_nd`) are recorded instead of applied.
+ * the hairpin's `ct_snat_to_vip`) is recorded and the pass goes on with the packet untracked, its
+ * `ct_*` fields cleared, as OVS's translation leaves it after any `ct`; learning actions (`put_arp`, `put_nd`) are recorded instead of applied.
  * Everything else runs as usual.
  */
 export interface XlateRecord {
@@ -812,14 +816,18 @@ export class LogicalExecutor {
               i++;
             }
             ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: a, zone, resume, quote: ctx.quote });
+            if (this.crossing === "ovn-controller") clearCtFields(key);
             if (resume === undefined) break;
             sent = true;
             if (i >= n - 1 && top) return -1;
             break;
           }
           if (a.table === undefined) {
-            // A plain commit leaves the packet's ct fields as they were for the rest of the pass.
+            // A plain commit leaves the packet's ct fields as they were for the rest of the pass
+            // (ovn-trace); OVS leaves the packet untracked after any ct action.
             this.applyCt(ctx, a, isPlainCommit(a) ? copyKey(key) : key);
+            // OVN's recirculating forms (a `ct` then `next`) go on with the result.
+            if (this.crossing === "ovn-controller" && (isPlainCommit(a) || actions[i + 1]?.kind !== "next")) clearCtFields(key);
             break;
           }
           sent = true;
@@ -833,6 +841,7 @@ export class LogicalExecutor {
           if (sink) sink.enter({ kind: "ct-fork", table: a.table });
           this.runPipeline(ctx, frame.cdp, frame.pipeline, a.table, copy, depth + 1, crossings);
           if (sink) sink.leave();
+          if (this.crossing === "ovn-controller") clearCtFields(key);
           break;
         }
         case "ct_clear":

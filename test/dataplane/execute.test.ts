@@ -309,10 +309,11 @@ describe("LogicalExecutor: conntrack", () => {
     const s = ip(10, 0, 0, 50);
     const first = ex.run(tcpKey(c, s, 1000, 22), { datapath: 1, inport: 1 });
     expect(first.outputs).toHaveLength(1);
-    expect(ctStateOfKey(first.outputs[0]!.key)).toBe(CT.TRK | CT.NEW);
-    // The commit does not recirculate: the mark is the connection's, and the packet keeps the
-    // ct fields it had (as OVS undoes a commit's exec() on the flow after the ct action).
+    // The commit does not recirculate: the mark is the connection's, and OVS leaves the packet
+    // untracked after it (every ct field cleared).
+    expect(ctStateOfKey(first.outputs[0]!.key)).toBe(0);
     expect(first.outputs[0]!.key[W.CT_MARK]).toBe(0);
+    expect(first.outputs[0]!.key[W.CT_NW_DST]).toBe(0);
     expect(ex.connections!.size).toBe(1);
 
     const again = ex.run(tcpKey(c, s, 1000, 22), { datapath: 1, inport: 1 });
@@ -329,8 +330,19 @@ describe("LogicalExecutor: conntrack", () => {
     expect(reply.outputs[0]!.key[W.CT_NW_SRC]).toBe(c);
   });
 
-  it("a reply for no connection is new, and not committed here it stays new", () => {
-    const ex = new LogicalExecutor(ctProgram(), CLS);
+  it("with ovn-trace's crossing, a plain commit leaves the packet's ct fields as they were", () => {
+    const ex = new LogicalExecutor(ctProgram(), { ...CLS, crossing: "ovn-trace" });
+    const c = ip(10, 0, 0, 1);
+    const s = ip(10, 0, 0, 50);
+    const first = ex.run(tcpKey(c, s, 1000, 22), { datapath: 1, inport: 1 });
+    expect(ctStateOfKey(first.outputs[0]!.key)).toBe(CT.TRK | CT.NEW);
+    expect(first.outputs[0]!.key[W.CT_MARK]).toBe(0);
+    expect(first.outputs[0]!.key[W.CT_NW_DST]).toBe(s);
+    expect(ex.connections!.size).toBe(1);
+  });
+
+  it("a reply for no connection is new", () => {
+    const ex = new LogicalExecutor(ctProgram(), { ...CLS, crossing: "ovn-trace" });
     const r = ex.run(tcpKey(ip(10, 0, 0, 50), ip(10, 0, 0, 1), 22, 1000), { datapath: 1, inport: 2 });
     expect(ctStateOfKey(r.outputs[0]!.key)).toBe(CT.TRK | CT.NEW);
   });

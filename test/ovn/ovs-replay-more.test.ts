@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -160,6 +160,14 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // address (force SNAT) and c's answer to that address reaches a. Each of c's three TCP
       // segments towards e is answered by the logged reject with a reset that reaches c.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "c", "", "", "", "c", "", "c", "c", "a", "c", "c", "c"]);
+    },
+  },
+  [UNTRACKED_EGRESS]: {
+    what: "a packet left untracked by its ingress commit, so its egress commits nothing",
+    sane: (rec) => {
+      // a's ping and SYN reach b; b's echo reply and SYN-ACK find no connection in b's zone and
+      // are dropped as invalid; b's own ping reaches a and a's reply reaches b.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["b", "", "b", "", "a", "b"]);
     },
   },
 };
