@@ -38,7 +38,8 @@
  *   chassis only while BFD reaches another of them (`ha_chassis_group_is_active`), so node1 never
  *   would be; ovnsim, like a healthy cluster, makes the highest priority active.
  * - Packets of OVS's own: ovn-controller's periodic gratuitous ARPs for ports on provider networks
- *   (unpadded ARP frames whose sender and target addresses are the same) and BFD between gateway
+ *   (unpadded ARP frames whose sender and target addresses are the same, on the provider network
+ *   or a port of a switch with a localnet port) and BFD between gateway
  *   chassis are left out of what real OVS sent; no packet of the capture causes them.
  * - VLAN tags: a frame ovnsim sends out a tagged localnet port gets the port's tag, as
  *   ovn-controller's physical flows push it (replay reports the logical port's frame); a frame the
@@ -1066,6 +1067,14 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     if (!groups.ok) return groups;
     for (const g of groups.value) portName.set(`${dpUuid.get(uuidOf(g.datapath))}/${Number(g.tunnel_key)}`, String(g.name));
     const byPort = new Map([...ch.vifs].map(([iface, lsp]) => [lsp, iface]));
+    // Where ovn-controller's announcements go: the provider networks and the ports of switches
+    // with a localnet port.
+    const announcedOn = (iface: string): boolean => {
+      if (ch.providerNics.includes(iface)) return true;
+      const lsp = plugged.get(iface);
+      const ls = lsp === undefined ? undefined : switchOfPort(net, lsp);
+      return ls !== undefined && [...ls.ports.values()].some((p) => p.type === "localnet");
+    };
     // Frames already read from each interface's capture, and the capture's size then.
     const seen = new Map<string, number>();
     const seenSize = new Map<string, number>();
@@ -1086,11 +1095,12 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           if (++n <= skip) continue;
           const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
           // ovn-controller announces ports on provider networks by gratuitous ARPs of its own, on
-          // a timer, to the network and to local ports: no packet causes them, and ovnsim models
-          // no timers. Only a chassis on a provider network sends them. (A pod's own gratuitous
-          // ARP comes from a capture: padded to 60 bytes, it stays; an unpadded one stays where the
-          // chassis has no provider network.)
-          if (iface !== "eth0" && ch.providerNics.length > 0 && isPinctrlGarp(f)) continue;
+          // a timer, to the network and to local ports of those networks' switches: no packet
+          // causes them, and ovnsim models no timers. Only a chassis on a provider network sends
+          // them. (A pod's own gratuitous ARP comes from a capture: padded to 60 bytes, it stays;
+          // an unpadded one stays where no announcement goes, as does a router's ARP request for
+          // its own address, made by the `arp` action in the same shape.)
+          if (iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(iface) && isPinctrlGarp(f)) continue;
           if (ch.providerNics.includes(iface)) {
             out.push(`wire ${sha(f)}`);
             continue;
