@@ -947,6 +947,24 @@ export function untrackedEgressPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const PEER_TYPES = "peer-types";
+
+/**
+ * Routers peered across binding types (fixtures/ovs/peer-types.yaml): UDP from a to b and from b
+ * to a (both dropped where they would cross from one router to the other), then a ping from each
+ * to its own router's address (answered).
+ */
+export function peerTypePackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const b = "eth.src == 00:00:00:02:00:0b && eth.dst == 00:00:00:02:00:01 && ip4.src == 10.2.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && ip4.dst == 10.2.0.11 && udp && udp.src == 40000 && udp.dst == 53`, payload: 12 },
+    { port: "b", match: `${b} && ip4.dst == 10.1.0.10 && udp && udp.src == 40001 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "b", match: `${b} && ip4.dst == 10.2.0.1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -964,6 +982,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
+  [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

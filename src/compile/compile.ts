@@ -155,7 +155,8 @@ function prepare(net: Network): Result<Prepared> {
     const w = other === undefined ? undefined : where.get(other);
     return w ? { peer: w } : {};
   };
-  // A gateway router's ports and their peers are l3gateway ports, bound to the router's chassis.
+  // A gateway router's ports and the switch ports peering them are l3gateway ports, bound to the
+  // router's chassis. A router port peering one is of its own router's kind (northd's types).
   const l3gateway = new Map<string, string>();
   for (const lr of net.routers.values()) {
     const ch = lr.options.get("chassis");
@@ -163,7 +164,7 @@ function prepare(net: Network): Result<Prepared> {
     for (const p of lr.ports.values()) {
       l3gateway.set(p.name, ch);
       const other = peerOf.get(p.name);
-      if (other !== undefined) l3gateway.set(other, ch);
+      if (other !== undefined && switchOfPort(net, other) !== undefined) l3gateway.set(other, ch);
     }
   }
   const l3gatewayRef = (name: string): { l3gateway: string } | Record<string, never> => {

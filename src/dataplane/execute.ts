@@ -1150,6 +1150,17 @@ export class LogicalExecutor {
       this.drop(ctx, frame, key, "unknown-datapath", `datapath ${port.peer.datapath}`);
       return;
     }
+    if (this.crossing === "ovn-controller") {
+      // ovn-controller links two ports only when their bindings have the same type: a gateway
+      // router's port (l3gateway) peered with a distributed router's (patch) gets no flow across.
+      // ovn-trace follows the peer whatever the types.
+      const other = peer.dp.ports.get(port.peer.port);
+      if (other !== undefined && (other.l3gateway === undefined) !== (port.l3gateway === undefined)) {
+        const kind = (p: LogicalPort): string => (p.l3gateway === undefined ? "patch" : "l3gateway");
+        this.drop(ctx, frame, key, "unbound-port", `${port.name} (${kind(port)}) and its peer ${other.name} (${kind(other)}) differ in binding type; ovn-controller links neither`);
+        return;
+      }
+    }
     const k = copyKey(key);
     if (this.crossing === "ovn-controller") {
       clearCtFields(k);

@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, and port security.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -160,6 +160,13 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // address (force SNAT) and c's answer to that address reaches a. Each of c's three TCP
       // segments towards e is answered by the logged reject with a reset that reaches c.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "c", "", "", "", "c", "", "c", "c", "a", "c", "c", "c"]);
+    },
+  },
+  [PEER_TYPES]: {
+    what: "a gateway router and a distributed router peered without a switch, never linked",
+    sane: (rec) => {
+      // Neither datagram gets across; each ping to a router's own address is answered.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "a", "b"]);
     },
   },
   [UNTRACKED_EGRESS]: {
