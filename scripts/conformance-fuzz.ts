@@ -486,9 +486,22 @@ export interface FuzzOptions {
 
 /**
  * `--seeds A[-B]` (default 1-20), `--v6` (default mixed), `--probes` (default `probes`) and
- * `--keep DIR` from `args`; undefined, after printing `usage`, when one is malformed.
+ * `--keep DIR` from `args`, beside the bare `flags` the caller reads itself; undefined, after
+ * printing `usage` and what is wrong, when one is malformed or unknown; `help` for `--help`.
  */
-export function fuzzOptions(args: readonly string[], probes: number, usage: string): FuzzOptions | undefined {
+export function fuzzOptions(args: readonly string[], probes: number, usage: string, flags: readonly string[] = []): FuzzOptions | "help" | undefined {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(`usage: ${usage}`);
+    return "help";
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (["--seeds", "--v6", "--probes", "--keep"].includes(a) && args[i + 1] !== undefined) i++;
+    else if (!flags.includes(a)) {
+      console.error(`${a.startsWith("-") ? `unknown option or missing value: ${a}` : `unexpected argument: ${a}`}\nusage: ${usage}`);
+      return undefined;
+    }
+  }
   const m = /^(\d+)(?:-(\d+))?$/.exec(option(args, "--seeds", "1-20"));
   const v6 = option(args, "--v6", "mixed");
   const count = Number(option(args, "--probes", String(probes)));
@@ -501,12 +514,13 @@ export function fuzzOptions(args: readonly string[], probes: number, usage: stri
 
 async function main(args: readonly string[]): Promise<number> {
   const generateOnly = args.includes("--generate-only");
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]", ["--generate-only"]);
+  if (o === "help") return 0;
+  if (!o) return 2;
   if (!generateOnly && !ovnAvailable()) {
     console.error("conformance-fuzz: real OVN is not installed (ovn-nbctl, ovn-northd, ovn-trace)");
     return 2;
   }
-  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]");
-  if (!o) return 2;
   const { v6, keep } = o;
   if (generateOnly && !keep) {
     console.error("conformance-fuzz: --generate-only writes every seed's network and probes to the --keep directory; give one");

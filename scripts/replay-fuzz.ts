@@ -142,12 +142,13 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
 }
 
 async function main(args: readonly string[]): Promise<number> {
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]", ["--verbose"]);
+  if (o === "help") return 0;
+  if (!o) return 2;
   if (!ovsAvailable()) {
     console.error("replay-fuzz: real OVN and OVS are not installed (ovn-northd, ovn-controller, ovs-vswitchd)");
     return 2;
   }
-  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]");
-  if (!o) return 2;
   const { keep } = o;
   let bad = 0;
   for (let seed = o.first; seed <= o.last; seed++) {
