@@ -213,8 +213,8 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
  * forms followed by `next`) ends the pass there (the continuation becomes a `resume` effect, run
  * later as a new pass on the conntrack result); a `ct` that does not recirculate (`ct_commit`,
  * the hairpin's `ct_snat_to_vip`) is recorded and the pass goes on with the packet untracked, its
- * `ct_*` fields cleared, as OVS's translation leaves it after any `ct`; learning actions (`put_arp`, `put_nd`) are recorded instead of applied.
- * Everything else runs as usual.
+ * `ct_*` fields cleared, as OVS's translation leaves it after any `ct`; learning actions
+ * (`put_arp`, `put_nd`) are recorded instead of applied. Everything else runs as usual.
  */
 export interface XlateRecord {
   /** Every bit of the key that a lookup or an action examined (ORed in; the caller zeroes it). */
