@@ -69,7 +69,12 @@ function firstDifference(a: readonly string[], b: readonly string[]): string | u
 
 /** One case per capture: `scenario` replayed with the cache and without it gives the same log. */
 function sameWithAndWithout(scenario: string, list: readonly string[]): void {
-  it.skipIf(list.length === 0).each(list.map((f) => [relative(PCAPS, f), f]))("%s", (_name, file) => {
+  if (list.length === 0) {
+    // A suite must hold a test: without captures it holds one that says why it is skipped.
+    it.skip(`no captures under ${PCAPS}`, () => {});
+    return;
+  }
+  it.each(list.map((f) => [relative(PCAPS, f), f]))("%s", (_name, file) => {
     const on = replayLog(scenario, file, true);
     const off = replayLog(scenario, file, false);
     expect(on.replayed).toBe(off.replayed);
