@@ -295,7 +295,9 @@ export class OvsChassis {
         if (!flows.ok) return flows;
         if (!groups.ok) return groups;
         const nFlows = countLines(flows.value) - 1;
-        const sig = `${nFlows}/${countLines(groups.value)}`;
+        // The groups' text, not only their number: ovn-controller rewrites its select groups in
+        // place once it learns the datapath's hash algorithms.
+        const sig = `${nFlows}/${countLines(groups.value)}/${groups.value.length}/${textHash(groups.value)}`;
         if (nFlows > 0 && sig === last) same++;
         else same = 0;
         last = sig;
@@ -317,6 +319,12 @@ export class OvsChassis {
     }
     const n = rows.value.filter((x) => x.type === "geneve" || x.type === "vxlan").length;
     if (tunnels !== undefined && n < tunnels) return ok(`${n} of ${tunnels} tunnel ports built`);
+    // ovn-controller picks its select groups' hash (the symmetric L4 one, where the datapath has
+    // it) from the datapath's capabilities; before ovs-vswitchd has filled them in, it makes them
+    // with the other hash and rewrites them later.
+    const caps = this.vsctl("--columns=capabilities", "list", "Datapath");
+    if (!caps.ok) return caps;
+    if (!caps.value.includes("max_hash_alg")) return ok("the datapath's capabilities not known yet");
     return ok("");
   }
 
@@ -543,6 +551,13 @@ function mapOf(v: unknown): Map<string, string> {
   const out = new Map<string, string>();
   if (Array.isArray(v) && v[0] === "map") for (const [k, x] of v[1] as [unknown, unknown][]) out.set(String(k), String(x));
   return out;
+}
+
+/** A short hash of `text` (FNV-1a), to see a change between polls. */
+function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 function countLines(text: string): number {
