@@ -173,19 +173,22 @@ export interface OraclePacket {
  * The scenario (a file of scenarios/, or a path from the repository's root) with one backend per
  * VIP, and gateway ports that include node1 on node1 alone.
  */
-export function oracleNetwork(scenario: string): Result<Network> {
+export function oracleNetwork(scenario: string, allBackends = false): Result<Network> {
   const sc = loadNetworkFile(join(ROOT, scenario.includes("/") ? "" : "scenarios", scenario));
-  return sc.ok ? ok(oracleView(sc.value.network)) : sc;
+  return sc.ok ? ok(oracleView(sc.value.network, allBackends)) : sc;
 }
 
-/** `net` with one backend per VIP, and gateway ports that include node1 on node1 alone. */
-export function oracleView(net: Network): Network {
+/**
+ * `net` with gateway ports that include node1 on node1 alone, and one backend per VIP unless
+ * `allBackends` (conversations about the backend choice itself).
+ */
+export function oracleView(net: Network, allBackends = false): Network {
   // A gateway port whose chassis include node1 is kept on node1 alone: the real node2 runs no BFD,
   // and a real chassis takes over a gateway port of several chassis only while BFD to another of
   // them is up, so node1 would never be active.
   const onlyHere = <T extends { readonly chassis: string }>(l: List<T>): List<T> => (l.some((g) => g.chassis === CHASSIS) ? l.filter((g) => g.chassis === CHASSIS) : l);
   return net
-    .set("loadBalancers", net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => (bs.isEmpty() ? bs : List([bs.first()!.split(",")[0]!.trim()]))))))
+    .set("loadBalancers", allBackends ? net.loadBalancers : net.loadBalancers.map((lb) => lb.set("vips", lb.vips.map((bs) => (bs.isEmpty() ? bs : List([bs.first()!.split(",")[0]!.trim()]))))))
     .set("routers", net.routers.map((r) => r.set("ports", r.ports.map((p) => p.set("gatewayChassis", onlyHere(p.gatewayChassis))))))
     .set("haChassisGroups", net.haChassisGroups.map((g) => g.set("chassis", onlyHere(g.chassis))));
 }
@@ -965,8 +968,40 @@ export function peerTypePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const SELECT_GROUPS = "select-groups";
+
+/**
+ * Select groups (fixtures/ovs/select-groups.yaml), every VIP with all its backends: from a, new
+ * TCP connections and UDP datagrams to three load balancers (one hashing its selection fields),
+ * TCP and UDP through the two-way and the three-way reroute policy, and connections to the VIP
+ * whose backends lie behind the two-way policy, each answered through b1 by both backends (only the
+ * chosen one's answer belongs to the connection) and then acknowledged by a. Each flow has ports of its own, so real OVS spreads them over the buckets.
+ */
+export function selectGroupPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const syn = (dst: string, sport: number, dport: number): MicroflowPacket => ({ port: "a", match: `${a} && ip4.dst == ${dst} && tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == 0x2`, payload: 0, seq: 1000 });
+  const udp = (dst: string, sport: number, dport: number): MicroflowPacket => ({ port: "a", match: `${a} && ip4.dst == ${dst} && udp && udp.src == ${sport} && udp.dst == ${dport}`, payload: 12 });
+  const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+  const far: MicroflowPacket[] = [];
+  for (const sport of range(45000, 6)) {
+    // An answer from each backend: only the one the load balancer chose has the connection.
+    const synAck = (server: string): MicroflowPacket => ({ port: "b1", match: `eth.src == 00:00:00:02:00:0b && eth.dst == 00:00:00:02:00:01 && ip4.src == ${server} && ip4.dst == 10.1.0.10 && ip.ttl == 64 && tcp && tcp.src == 80 && tcp.dst == ${sport} && tcp.flags == 0x12`, payload: 0, seq: 7000, ack: 1001 });
+    far.push(syn("10.96.0.20", sport, 80), synAck("10.8.9.5"), synAck("10.8.9.6"), { port: "a", match: `${a} && ip4.dst == 10.96.0.20 && tcp && tcp.src == ${sport} && tcp.dst == 80 && tcp.flags == 0x10`, payload: 0, seq: 1001, ack: 7001 });
+  }
+  return microflowPackets(net, [
+    ...range(40000, 8).map((p) => syn("10.96.0.10", p, 80)),
+    ...range(50000, 6).map((p) => udp("10.96.0.11", p, 53)),
+    ...range(41000, 6).map((p) => syn("10.96.0.12", p, 80)),
+    ...range(42000, 8).map((p) => syn("10.8.9.5", p, 80)),
+    ...range(43000, 4).map((p) => udp("10.8.9.5", p, 53)),
+    ...range(43100, 4).map((p) => udp(`10.8.9.${7 + p - 43100}`, p, 53)),
+    ...range(44000, 6).map((p) => syn(`10.8.0.${1 + (p % 3)}`, p, 443)),
+    ...far,
+  ]);
+}
+
 /** The conversations beside the capture: name → network and packets. */
-export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string }>> = {
+export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
@@ -983,6 +1018,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
+  [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
@@ -1351,7 +1387,7 @@ function tunnelOf(f: Uint8Array): { datapath: number; inport: number | undefined
 export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
   const { network, capture, from } = oracleName(name);
   const conv = CONVERSATIONS[name];
-  const net = oracleNetwork(conv ? conv.network : network);
+  const net = oracleNetwork(conv ? conv.network : network, conv?.allBackends === true);
   if (!net.ok) return net;
   const file = join(pcaps, capture);
   if (!conv && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));

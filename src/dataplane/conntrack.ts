@@ -54,10 +54,10 @@
  *   `ct_state` gets the translation the packet's direction makes, as OVS sets it: `dnat` forwards
  *   on a DNAT and backwards on an SNAT (the reply's destination is restored), `snat` otherwise.
  *   The binding is stored only on commit.
- * - Load balancing: a `new` packet through `ct_lb` with backends gets one by a deterministic hash of
- *   its 5-tuple (or of `hashFields`, the LB's selection fields) modulo the number of backends of
- *   its address family — stable across runs — unless `preferBackend` names one of them (ovn-trace's
- *   `--lb-dst`). The connection is committed with the DNAT binding and the `natted` bit
+ * - Load balancing: a `new` packet through `ct_lb` with backends gets the one OVS 3.1 would pick
+ *   (`chooseBackend`: by the packet's `dp_hash`, which it computes from the 5-tuple when the
+ *   packet has none and leaves in the key, or by the LB's selection fields) unless
+ *   `preferBackend` names one of them (ovn-trace's `--lb-dst`). The connection is committed with the DNAT binding and the `natted` bit
  *   (`ct_mark` bit 1 for `ct_lb_mark`, `ct_label` bit 1 for `ct_lb`), so every later packet of the
  *   connection goes to the same backend and replies are un-NATed.
  *   `ct_lb` without backends only restores the binding of an existing connection.
@@ -84,11 +84,11 @@
  * nothing; an ICMP error finds its related connection with one lookup of its address pair.
  */
 import { hashAdd, hashFinish, mix32 } from "../base/index.js";
-import { CT, CT_STATE_NAMES, FRAG, W, getField, field, type FieldDef } from "../flow/index.js";
+import { CT, CT_STATE_NAMES, FRAG, W, bswap16, bswap32, flowHash5Tuple, getField, field, hashInt, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType } from "./conntrack-icmp.js";
-import { readFieldWords } from "./key-bits.js";
+import { dpHashBucket } from "./select-group.js";
 import { TCP_TIMEOUT, TCP_UPDATE, TcpSegment, TcpTrack, tcpInvalidFlags, tcpUpdate } from "./conntrack-tcp.js";
 
 const ETH_IP = 0x0800;
@@ -590,9 +590,13 @@ export function clearCtFields(key: Uint32Array): void {
 }
 
 /**
- * Chooses a backend of the packet's address family: `prefer` when it is one of them, else a
- * deterministic hash of `hashFields` (or the 5-tuple) modulo their number. Undefined when the
- * family has no backend.
+ * Chooses a backend of the packet's address family as OVS 3.1 picks a bucket of the group
+ * ovn-controller 23.03 makes of `ct_lb_mark(backends=...)`: one bucket of weight 100 per backend,
+ * in the action's order (select-group.ts). `prefer` (ovn-trace's `--lb-dst`) wins when it is one
+ * of them. With `hashFields` (the load balancer's `selection_fields`, `selection_method=hash`) the
+ * bucket is the best-scoring one for OVS's hash of those fields (`hashFieldsBasis`); otherwise
+ * (`selection_method=dp_hash`) the one the packet's `dp_hash` maps to (`lbDpHash`). Undefined when
+ * the family has no backend.
  */
 export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Backend[], hashFields?: readonly FieldDef[], prefer?: Backend): Backend | undefined {
   const fam = backends.filter((b) => (b.ip.length === 4) === t.v6);
@@ -603,16 +607,76 @@ export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Bac
     const hit = same.find((b) => b.port === prefer.port) ?? same[0];
     if (hit) return hit;
   }
-  let h = 0;
   if (hashFields && hashFields.length > 0) {
-    for (const f of hashFields) for (const w of readFieldWords(key, f)) h = hashAdd(h, w);
-  } else {
-    for (let i = 0; i < 4; i++) h = hashAdd(h, t.src[i]!);
-    for (let i = 0; i < 4; i++) h = hashAdd(h, t.dst[i]!);
-    h = hashAdd(h, t.proto);
-    h = hashAdd(h, ((t.sport << 16) | t.dport) >>> 0);
+    // group_best_live_bucket: the highest score wins, the later bucket on a tie.
+    const basis = hashFieldsBasis(key, hashFields);
+    let best = 0;
+    let bestScore = -1;
+    for (let i = 0; i < fam.length; i++) {
+      const score = (hashInt(i, basis) & 0xffff) * 100;
+      if (score >= bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    return fam[best];
   }
-  return fam[(hashFinish(h, 40) >>> 0) % fam.length];
+  const i = dpHashBucket(LB_WEIGHTS(fam.length), lbDpHash(key));
+  return fam[i < 0 ? 0 : i];
+}
+
+/**
+ * The `dp_hash` a load balancer's group selects by: the packet's own when an earlier group on this
+ * chassis gave it one, else what the datapath's L4 hash action computes, OVS's `hash_int` of the
+ * packet's RSS hash (its 5-tuple hash). OVS takes the RSS hash of the packet as it reached this
+ * chassis's datapath; this takes the packet as it is at the load balancer, which differs only
+ * where NAT on the same chassis changed its addresses or ports before it.
+ */
+export function lbDpHash(key: Uint32Array): number {
+  const had = key[W.DP_HASH]!;
+  return had !== 0 ? had : hashInt(flowHash5Tuple(key, 0), 0);
+}
+
+const lbWeights: number[][] = [];
+function LB_WEIGHTS(n: number): readonly number[] {
+  return (lbWeights[n] ??= new Array<number>(n).fill(100));
+}
+
+/** OVS's order of the fields a load balancer may hash (their `mf_field_id` order). */
+const HASH_FIELD_ORDER: Readonly<Record<string, number>> = { eth_src: 0, eth_dst: 1, nw_src: 2, nw_dst: 3, ipv6_src: 4, ipv6_dst: 5, tp_src: 6, tp_dst: 7 };
+
+/**
+ * `pick_hash_fields_select_group`'s hash: from `hash_uint64(0)`, each field in OVS's field order
+ * (each once) whose prerequisites the packet meets is hashed as its bytes in network order
+ * (`hash_bytes`), each result the basis of the next. A port field stands for the port of the
+ * packet's own protocol: northd names `tp_src`/`tp_dst` after the load balancer's protocol
+ * (`udp_src`), which is the protocol of every packet its flows send here.
+ */
+function hashFieldsBasis(key: Uint32Array, fields: readonly FieldDef[]): number {
+  const sorted = [...new Set(fields.map((f) => f.name))].sort((a, b) => (HASH_FIELD_ORDER[a] ?? 99) - (HASH_FIELD_ORDER[b] ?? 99));
+  const type = key[W.ETH_TYPE]! & 0xffff;
+  const nw = key[W.NW]!;
+  const proto = nw & 0xff;
+  const ports = (type === 0x0800 || type === 0x86dd) && (proto === 6 || proto === 17 || proto === 132) && (nw & (FRAG.LATER << 24)) === 0;
+  let basis = hashFinish(hashAdd(hashAdd(0, 0), 0), 8);
+  for (const name of sorted) {
+    const f = field(name);
+    if (name === "eth_src" || name === "eth_dst") {
+      const hi = key[f.word]! & 0xffff;
+      const lo = key[f.word + 1]!;
+      basis = hashFinish(hashAdd(hashAdd(basis, bswap16(hi) | (bswap16(lo >>> 16) << 16)), bswap16(lo & 0xffff)), 6);
+    } else if (name === "nw_src" || name === "nw_dst") {
+      if (type === 0x0800) basis = hashFinish(hashAdd(basis, bswap32(key[f.word]!)), 4);
+    } else if (name === "ipv6_src" || name === "ipv6_dst") {
+      if (type !== 0x86dd) continue;
+      let h = basis;
+      for (let i = 0; i < 4; i++) h = hashAdd(h, bswap32(key[f.word + i]!));
+      basis = hashFinish(h, 16);
+    } else if (name === "tp_src" || name === "tp_dst") {
+      if (ports) basis = hashFinish(hashAdd(basis, bswap16(getField(key, f))), 2);
+    }
+  }
+  return basis;
 }
 
 /** What `execute` reports; one object per `Conntrack`, overwritten by the next call. */
@@ -970,6 +1034,8 @@ export class Conntrack {
       if (req.lb.backends.length > 0) {
         t = this.scratch;
         tupleInto(key, t, icmpCls, icmpId);
+        // The group's dp_hash selection leaves the packet its dp_hash (a later group reuses it).
+        if ((req.lb.hashFields === undefined || req.lb.hashFields.length === 0) && key[W.DP_HASH] === 0) key[W.DP_HASH] = lbDpHash(key);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
           const dport = backend.port !== undefined && backend.port !== 0 && hasPorts(t.proto) ? backend.port : t.dport;

@@ -20,7 +20,9 @@
  * start a new pass with the result, whose key has the new `recirc_id` and the `ct_*` fields, as
  * OVS's `ct(...),recirc(N)` does. A `ct` that does not recirculate (`ct_commit`) is an action of
  * the pass and the pass goes on, as in OVS, so a packet takes the passes OVS takes (less OVS's
- * `dp_hash` pass for a load balancer, whose backend ovnsim's `ct_lb` picks itself). The number of
+ * `dp_hash` pass at a select group, a load balancer's or an ECMP route's: ovnsim picks the member
+ * where the group is, from the hash OVS's pass computes, and keeps it in the key's `dp_hash` as OVS
+ * does, select-group.ts). The number of
  * passes a packet may take is bounded (`maxRecirc`, drop `loop-recirc`).
  *
  * Translation and the megaflow

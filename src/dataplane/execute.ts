@@ -52,8 +52,7 @@
  * The input key is not modified. Trace events are built only when a sink is given.
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
-import { hashAdd, hashFinish } from "../base/index.js";
-import { CT, W, copyKey, field, fieldWordMask, getField, setField, type FieldDef } from "../flow/index.js";
+import { CT, W, copyKey, field, fieldWordMask, flowHashSymmetricL3L4, getField, setField, type FieldDef } from "../flow/index.js";
 import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
@@ -61,6 +60,7 @@ import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeB
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
+import { dpHashBucket } from "./select-group.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
 /** Where conntrack state comes from. */
@@ -101,8 +101,7 @@ export interface ExecutorOptions {
   readonly macBindings?: readonly MacBindingEntry[] | MacBindingTable;
   /**
    * ovn-trace's `--select-id`: the member `select()` picks when it is one of its choices (ECMP
-   * routes and policies). Otherwise the pick is a hash of the packet's addresses and ports,
-   * stable across runs, as OVS's `dp_hash` selection is in spirit.
+   * routes and policies). Otherwise the pick is OVS's (`chooseMember`).
    */
   readonly selectId?: number;
   /**
@@ -729,11 +728,11 @@ export class LogicalExecutor {
             // select() picks a member and, like a recirculating ct, continues in the next table
             // with it (ovn-trace's execute_select); the rest of the rule runs on the packet as it was.
             if (sink) sink.action({ action: a });
-            if (ctx.wc) for (const f of SELECT_HASH_FIELDS) unwildcard(ctx.wc, f);
             const copy = copyKey(key);
             const before = sink ? readFieldWords(copy, a.result.field) : undefined;
-            const choice = chooseMember(a, key, ctx.selectId);
+            const choice = chooseMember(a, key, ctx.selectId, ctx.wc);
             writeBits(copy, a.result.field, a.result.ofs, a.result.nbits, BigInt(choice.id));
+            if (choice.dpHash !== undefined) copy[W.DP_HASH] = choice.dpHash;
             if (sink?.select) sink.select({ action: a, id: choice.id, chosen: choice.chosen, change: { field: a.result.field, before: before!, after: readFieldWords(copy, a.result.field) } });
             sent = true;
             const target = frame.table + 1;
@@ -1628,29 +1627,53 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
 }
 
 /**
- * The member `select(...)` picks: `selectId` when it is one of the action's members, else one
- * chosen by a hash of the packet's addresses and ports (stable across runs). Members are the
- * action's integer arguments (`select(1, 2)`); weights are ignored.
+ * The member `select(...)` picks: `selectId` when it is one of the action's members; else the one
+ * OVS 3.1 picks from the group ovn-controller makes of it (select-group.ts): by the packet's
+ * `dp_hash` when an earlier group on this chassis computed one, else by the symmetric L4 hash of
+ * the packet as it is here, which the datapath then keeps as `dp_hash` (returned as `dpHash`).
+ * Members are the action's integer arguments, each with its weight (`select(1=100, 2=50)`;
+ * default 100). With `wc`, marks the fields the choice read.
  */
-function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefined): { id: number; chosen: boolean } {
+function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefined, wc: Uint32Array | undefined): { id: number; chosen: boolean; dpHash?: number } {
   const ids: number[] = [];
+  const weights: number[] = [];
   for (const arg of a.args) {
-    if (arg.kind === "value") ids.push(Number(wordsToBig(arg.value) & 0xffffn));
-    else if (arg.kind === "text") {
-      const m = /^\s*(\d+)/.exec(arg.text);
-      if (m) ids.push(Number(m[1]));
+    if (arg.kind === "value") {
+      ids.push(Number(wordsToBig(arg.value) & 0xffffn));
+      weights.push(100);
+    } else if (arg.kind === "text") {
+      const m = /^\s*(\d+)(?:\s*=\s*(\d+))?/.exec(arg.text);
+      if (m) {
+        ids.push(Number(m[1]));
+        weights.push(m[2] === undefined ? 100 : Number(m[2]));
+      }
     }
   }
   if (ids.length === 0) return { id: 0, chosen: false };
   if (selectId !== undefined && ids.includes(selectId)) return { id: selectId, chosen: true };
-  let h = 0;
-  for (const w of [W.NW_SRC, W.NW_DST, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.IPV6_DST, W.IPV6_DST + 1, W.IPV6_DST + 2, W.IPV6_DST + 3]) h = hashAdd(h, key[w]!);
-  h = hashAdd(h, (getField(key, F_TP_SRC) << 16) | getField(key, F_TP_DST));
-  return { id: ids[(hashFinish(h, 44) >>> 0) % ids.length]!, chosen: false };
+  if (wc) unwildcard(wc, F_DP_HASH);
+  const had = key[W.DP_HASH]!;
+  if (had === 0 && wc) for (const f of symmetricHashFields(key)) unwildcard(wc, f);
+  const dpHash = had !== 0 ? had : flowHashSymmetricL3L4(key, 0);
+  const i = dpHashBucket(weights, dpHash);
+  return { id: ids[i < 0 ? 0 : i]!, chosen: false, dpHash };
 }
 
-/** The fields `chooseMember` hashes. */
-const SELECT_HASH_FIELDS: readonly FieldDef[] = ["nw_src", "nw_dst", "ipv6_src", "ipv6_dst", "tp_src", "tp_dst"].map(field);
+const F_DP_HASH = field("dp_hash");
+const SYM_IPV4 = ["eth_type", "nw_src", "nw_dst", "nw_proto", "nw_frag"].map(field);
+const SYM_IPV6 = ["eth_type", "ipv6_src", "ipv6_dst", "nw_proto", "nw_frag"].map(field);
+const SYM_PORTS = ["tp_src", "tp_dst"].map(field);
+const SYM_L2 = ["eth_type", "eth_src", "eth_dst", "vlan_tci", "vlan1_tci"].map(field);
+
+/** The fields `flowHashSymmetricL3L4` reads from `key`. */
+function symmetricHashFields(key: Uint32Array): readonly FieldDef[] {
+  const type = key[W.ETH_TYPE]! & 0xffff;
+  if (type !== 0x0800 && type !== 0x86dd) return SYM_L2;
+  const l3 = type === 0x0800 ? SYM_IPV4 : SYM_IPV6;
+  const nw = key[W.NW]!;
+  const proto = nw & 0xff;
+  return ((nw >>> 24) & 3) === 0 && (proto === 6 || proto === 132) ? [...l3, ...SYM_PORTS] : l3;
+}
 
 /**
  * True for OVN's `ct_commit` (a `ct` that commits without NAT or a table): it does not

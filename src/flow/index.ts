@@ -9,3 +9,4 @@ export * from "./frame.js";
 export * from "./rewrite.js";
 export * from "./key-alloc.js";
 export * from "./generated.js";
+export * from "./ovs-hash.js";

@@ -20,7 +20,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CT, KEY_WORDS, W, field, getField, newKey, setField, type FieldDef } from "../../src/flow/index.js";
-import { Conntrack, CtClock, chooseBackend, type Connection, type CtOutcome, type CtRequest, type Tuple } from "../../src/dataplane/index.js";
+import { Conntrack, CtClock, chooseBackend, lbDpHash, type Connection, type CtOutcome, type CtRequest, type Tuple } from "../../src/dataplane/index.js";
 import type { Backend, IpAddr } from "../../src/ofp/index.js";
 import { HEAD_V6, TUPLE_WORDS, hashTupleWords } from "../../src/dataplane/conn-table.js";
 
@@ -247,6 +247,8 @@ class TwinConntrack {
     const label = [0, 0, 0, 0];
     if (req.lb) {
       if (req.lb.backends.length > 0) {
+        // The group's dp_hash stays with the packet.
+        if (!req.lb.hashFields?.length && key[W.DP_HASH] === 0) key[W.DP_HASH] = lbDpHash(key);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
           translated = { ...t, dst: fourWords(backend.ip), dport: backend.port && PORTED.has(t.proto) ? backend.port : t.dport };

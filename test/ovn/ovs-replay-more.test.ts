@@ -4,10 +4,10 @@
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
- * keyed by its addresses alone, connections that expire, and port security.
+ * keyed by its addresses alone, connections that expire, port security, and the backend or next hop a select group picks.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, ROUTER_ZONES, SCTP, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, ROUTER_ZONES, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -167,6 +167,23 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     sane: (rec) => {
       // Neither datagram gets across; each ping to a router's own address is answered.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "a", "b"]);
+    },
+  },
+  [SELECT_GROUPS]: {
+    what: "the load-balancer backend and reroute next hop each flow takes (OVS's select-group hashes)",
+    sane: (rec) => {
+      const to = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      expect(to.length).toBe(66);
+      // Every packet but the backends' answers (to a) goes to one of b1 to b3, and each group's
+      // flows are spread over more than one of them: the choice is the hash's, not a constant.
+      const groups: [number, number][] = [[0, 8], [8, 14], [14, 20], [20, 28], [36, 42]];
+      for (const [from, to_] of groups) expect(new Set(to.slice(from, to_)).size).toBeGreaterThan(1);
+      // UDP through the two-way policy to one address: the symmetric hash leaves UDP ports out,
+      // so the four datagrams take one next hop.
+      expect(new Set(to.slice(28, 32)).size).toBe(1);
+      // Of the two answers to each connection through the far VIP, one reaches a: the chosen
+      // backend's.
+      for (let i = 0; i < 6; i++) expect([to[42 + 4 * i + 1], to[42 + 4 * i + 2]].sort()).toEqual(["", "a"]);
     },
   },
   [UNTRACKED_EGRESS]: {

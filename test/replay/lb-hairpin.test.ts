@@ -19,7 +19,7 @@ import { loadNetworkFile } from "../../src/scenario/index.js";
 import { ROOT } from "../../scripts/ovs-megaflows.js";
 import { hairpinMicroflow } from "../../scripts/ovs-replay.js";
 
-/** The first connection's source port; the load balancer sends it, and 44011, to web-1.default. */
+/** The first connection's source port; the load balancer sends it, and 44013, to web-1.default. */
 const SPORT = 44010;
 const ip = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 const show = (k: Uint32Array): string => `${ip(k[W.NW_SRC]!)}:${k[W.TP]! >>> 16} > ${ip(k[W.NW_DST]!)}:${k[W.TP]! & 0xffff}`;
@@ -84,9 +84,9 @@ describe("load-balancer hairpin in the datapath", () => {
     // sends to web-1.default) keeps its megaflows.
     const { r, seen } = converse(true, [
       [44010, 80, 0x02],
-      [44011, 80, 0x02],
+      [44013, 80, 0x02],
     ]);
-    expect(seen).toEqual([["node1 web-1.default: 10.96.0.10:44010 > 10.16.0.2:8080"], ["node1 web-1.default: 10.96.0.10:44011 > 10.16.0.2:8080"]]);
+    expect(seen).toEqual([["node1 web-1.default: 10.96.0.10:44010 > 10.16.0.2:8080"], ["node1 web-1.default: 10.96.0.10:44013 > 10.16.0.2:8080"]]);
     const flows = r.group.datapaths().flatMap((d) => d.cache!.megaflows());
     const snats = flows.flatMap((f) => (f.actions as DpActions).effects.filter((e) => e.kind === "ct" && e.request.commit && e.request.nat?.kind === "snat").map((e) => ({ f, e })));
     expect(snats.length).toBeGreaterThan(0);

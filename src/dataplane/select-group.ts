@@ -1,0 +1,63 @@
+/**
+ * Which bucket of a select group a packet takes, as OVS 3.1 picks it for the groups
+ * ovn-controller 23.03 installs.
+ *
+ * ovn-controller turns `select(...)` (ECMP routes, reroute policies with several next hops) and
+ * `ct_lb_mark(backends=...)` into OpenFlow groups of type select, one bucket per member in the
+ * action's order, each of weight 100 unless the action gives one, with `selection_method=dp_hash`.
+ * For `select` it also asks for the symmetric L4 hash when the datapath has it (the userspace
+ * datapath does); `ct_lb_mark` keeps the default L4 hash. OVS then makes the datapath compute
+ * `dp_hash` and recirculate, and maps `dp_hash` to a bucket through a table of `n` slots (the
+ * smallest power of two, at least 16, that holds the total weight in units of the smallest
+ * weight), filled by the Webster method so that each bucket gets slots in proportion to its
+ * weight (`group_setup_dp_hash_table` in ofproto-dpif.c). Every bucket is live here (OVN's
+ * buckets watch no port).
+ *
+ * A group whose table would need more than 256 slots makes OVS fall back to another hash; such
+ * weights are not modelled, and the table is used as if it fitted.
+ */
+
+/** The slot table of a group with these bucket weights: the bucket index of each slot. */
+export function dpHashTable(weights: readonly number[]): Int32Array {
+  const n = weights.length;
+  let total = 0;
+  let min = Infinity;
+  for (const w of weights) {
+    if (w > 0 && w < min) min = w;
+    total += w;
+  }
+  if (n === 0 || total === 0) return new Int32Array(0);
+  const slots = Math.max(16, nextPowerOfTwo(Math.ceil(total / min)));
+  const divisor = new Float64Array(n).fill(1);
+  const value = Float64Array.from(weights);
+  const table = new Int32Array(slots);
+  for (let s = 0; s < slots; s++) {
+    let win = 0;
+    for (let i = 1; i < n; i++) if (value[i]! > value[win]!) win = i;
+    divisor[win]! += 2;
+    value[win] = weights[win]! / divisor[win]!;
+    table[s] = win;
+  }
+  return table;
+}
+
+/** The bucket index `dpHash` selects among buckets of these weights. */
+export function dpHashBucket(weights: readonly number[], dpHash: number): number {
+  const n = weights.length;
+  if (n === 0) return -1;
+  let equal = true;
+  for (let i = 1; i < n && equal; i++) equal = weights[i] === weights[0];
+  if (equal && weights[0]! > 0) {
+    // Equal weights fill the table round-robin: slot s holds bucket s mod n.
+    const mask = Math.max(16, nextPowerOfTwo(n)) - 1;
+    return (dpHash & mask) % n;
+  }
+  const table = dpHashTable(weights);
+  return table.length === 0 ? -1 : table[dpHash & (table.length - 1)]!;
+}
+
+function nextPowerOfTwo(x: number): number {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+}
