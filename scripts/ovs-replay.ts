@@ -18,8 +18,6 @@
  * `PacketSink`. Datapath and port keys are compared by name, since ovnsim numbers them itself.
  *
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
- * - Load balancing: each VIP keeps its first backend only (OVS picks by `dp_hash`, ovnsim by a
- *   hash of its own; bench/megaflows-vs-ovs.md).
  * - Checksums: every frame's IPv4, TCP, UDP, ICMP and ICMPv6 checksums are recomputed before it
  *   goes in (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all
  *   its fragments are among the packets: OVS's conntrack reassembles and checks it).
@@ -170,8 +168,8 @@ export interface OraclePacket {
 }
 
 /**
- * The scenario (a file of scenarios/, or a path from the repository's root) with one backend per
- * VIP, and gateway ports that include node1 on node1 alone.
+ * The scenario (a file of scenarios/, or a path from the repository's root) as `oracleView`
+ * shows it.
  */
 export function oracleNetwork(scenario: string, allBackends = false): Result<Network> {
   const sc = loadNetworkFile(join(ROOT, scenario.includes("/") ? "" : "scenarios", scenario));
@@ -1387,7 +1385,9 @@ function tunnelOf(f: Uint8Array): { datapath: number; inport: number | undefined
 export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
   const { network, capture, from } = oracleName(name);
   const conv = CONVERSATIONS[name];
-  const net = oracleNetwork(conv ? conv.network : network, conv?.allBackends === true);
+  // A capture's window keeps every backend; a conversation only when it says so (the hairpin's
+  // needs web-1.default balanced to itself).
+  const net = oracleNetwork(conv ? conv.network : network, conv ? conv.allBackends === true : true);
   if (!net.ok) return net;
   const file = join(pcaps, capture);
   if (!conv && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
@@ -1415,7 +1415,7 @@ export async function recordReplay(scenario: string, pcaps = pcapsDir()): Promis
     notes: [
       conv
         ? `${conv.note}, a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
-        : `${from === 0 ? `The first ${PACKETS} packets` : `Packets ${from} to ${from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${network}, with one backend per VIP, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+        : `${from === 0 ? `The first ${PACKETS} packets` : `Packets ${from} to ${from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${network}, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
       "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
     outputs: real.value.outputs,

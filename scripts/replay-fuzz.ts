@@ -14,8 +14,8 @@
  * flows, tunnels and the stateful parts (conntrack across packets, NAT, load balancing, TCP window
  * tracking) to the real datapath.
  *
- * As in the replay oracle: one backend per VIP, gateway ports kept on node1 alone, checksums
- * filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
+ * As in the replay oracle: every VIP with all its backends, gateway ports kept on node1 alone,
+ * checksums filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
  * switch's localnet port gets a VLAN of its own, as switches that share a provider segment reach
  * each other through the provider bridge, which ovnsim does not model.
  *
@@ -125,7 +125,7 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   // Each switch's localnet on a VLAN of its own: switches sharing a provider segment reach each
   // other through the provider bridge, whose MAC learning ovnsim does not model (README).
   let i = 0;
-  const net = oracleView(loaded.value.network).update("switches", (all) =>
+  const net = oracleView(loaded.value.network, true).update("switches", (all) =>
     all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))),
   );
   const plan = compilePhysical(net);
