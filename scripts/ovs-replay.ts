@@ -37,8 +37,9 @@
  *   would be; ovnsim, like a healthy cluster, makes the highest priority active.
  * - Packets of OVS's own: ovn-controller's periodic gratuitous ARPs for ports on provider networks
  *   (unpadded ARP frames whose sender and target addresses are the same, on the provider network
- *   or a port of a switch with a localnet port) and BFD between gateway
- *   chassis are left out of what real OVS sent; no packet of the capture causes them.
+ *   or a port of a switch with a localnet port, from a MAC and address that ovn-controller
+ *   announces) and BFD between gateway chassis are left out of what real OVS sent; no packet of
+ *   the capture causes them.
  * - VLAN tags: a frame ovnsim sends out a tagged localnet port gets the port's tag, as
  *   ovn-controller's physical flows push it (replay reports the logical port's frame); a frame the
  *   capture brings from a provider network goes to real OVS with the tag.
@@ -73,7 +74,7 @@ import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } fro
 import { switchOfPort, type Network } from "../src/model/index.js";
 import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
-import { UnixctlClient, ovsAvailable, startRealChassis } from "../src/ovn/index.js";
+import { UnixctlClient, ovsAvailable, setOf, startRealChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
@@ -1120,6 +1121,8 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     if (!groups.ok) return groups;
     for (const g of groups.value) portName.set(`${dpUuid.get(uuidOf(g.datapath))}/${Number(g.tunnel_key)}`, String(g.name));
     const byPort = new Map([...ch.vifs].map(([iface, lsp]) => [lsp, iface]));
+    const announced = announcedPairs(t.sandbox);
+    if (!announced.ok) return announced;
     // Where ovn-controller's announcements go: the provider networks and the ports of switches
     // with a localnet port.
     const announcedOn = (iface: string): boolean => {
@@ -1150,10 +1153,11 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           // ovn-controller announces ports on provider networks by gratuitous ARPs of its own, on
           // a timer, to the network and to local ports of those networks' switches: no packet
           // causes them, and ovnsim models no timers. Only a chassis on a provider network sends
-          // them. (A pod's own gratuitous ARP comes from a capture: padded to 60 bytes, it stays;
-          // an unpadded one stays where no announcement goes, as does a router's ARP request for
-          // its own address, made by the `arp` action in the same shape.)
-          if (iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(iface) && isPinctrlGarp(f)) continue;
+          // them, and only for the addresses it announces. (A pod's own gratuitous ARP comes from
+          // a capture: padded to 60 bytes, it stays; an unpadded one stays where no announcement
+          // goes or when its addresses are not announced, as does a router's ARP request for its
+          // own address, made by the `arp` action in the same shape.)
+          if (iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(iface) && isPinctrlGarp(f, announced.value)) continue;
           if (ch.providerNics.includes(iface)) {
             out.push(`wire ${sha(f)}`);
             continue;
@@ -1343,14 +1347,47 @@ function isBfd(f: Uint8Array): boolean {
 
 /**
  * True for a gratuitous ARP as ovn-controller sends one: an ARP frame (tagged or not) whose sender
- * and target addresses are the same, with nothing after the ARP header (no padding).
+ * and target addresses are the same, with nothing after the ARP header (no padding), and whose
+ * sender MAC and address are among those `announced` (`announcedPairs`).
  */
-function isPinctrlGarp(f: Uint8Array): boolean {
+function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
   const at = f.length >= 16 && f[12] === 0x81 && f[13] === 0x00 ? 16 : 12;
   if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return false;
   const arp = at + 2;
   for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return false;
-  return true;
+  const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  return announced.has(`${mac} ${f.subarray(arp + 14, arp + 18).join(".")}`);
+}
+
+/**
+ * The `MAC IPv4` pairs ovn-controller on the oracle's chassis may announce by gratuitous ARP
+ * (pinctrl.c `send_garp_rarp_prepare`): the first address of each VIF bound to it on a switch with
+ * a localnet port, and the NAT addresses northd gives l3gateway and patch ports of such switches.
+ * A superset: whether a NAT address's chassis-resident condition holds here is not checked.
+ */
+function announcedPairs(sandbox: { sbList(table: string, columns?: readonly string[]): Result<Record<string, unknown>[]> }): Result<Set<string>> {
+  const chassis = sandbox.sbList("Chassis", ["_uuid", "name"]);
+  if (!chassis.ok) return chassis;
+  const self = uuidOf(chassis.value.find((c) => c.name === CHASSIS)?._uuid);
+  const ports = sandbox.sbList("Port_Binding", ["type", "mac", "nat_addresses", "chassis", "datapath"]);
+  if (!ports.ok) return ports;
+  const withLocalnet = new Set(ports.value.filter((p) => p.type === "localnet").map((p) => uuidOf(p.datapath)));
+  const out = new Set<string>();
+  const add = (text: string, all: boolean): void => {
+    const [mac, ...rest] = text.trim().split(/\s+/);
+    const ips = rest.filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
+    for (const ip of all ? ips : ips.slice(0, 1)) out.add(`${(mac ?? "").toLowerCase()} ${ip}`);
+  };
+  for (const p of ports.value) {
+    if (!withLocalnet.has(uuidOf(p.datapath))) continue;
+    if (p.type === "" && uuidOf(p.chassis) === self) {
+      // The first entry that has addresses (extract_lsp_addresses skips "unknown" and the like).
+      const first = setOf(p.mac).find((m) => typeof m === "string" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/i.test(m));
+      if (typeof first === "string") add(first, false);
+    }
+    if ((p.type === "l3gateway" && uuidOf(p.chassis) === self) || p.type === "patch") for (const n of setOf(p.nat_addresses)) if (typeof n === "string") add(n, true);
+  }
+  return ok(out);
 }
 
 /** `frame` with localnet port `port`'s VLAN tag pushed, when it has one. */

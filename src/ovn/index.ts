@@ -4,7 +4,7 @@
  * datapath and ovn-controller) for recording what OVS's `ofproto/trace` says, and parsers for both
  * outputs, to check ovnsim against.
  */
-export { OvnSandbox, ovnAvailable, missingOvnParts, ovnDisabledByEnv, ovnVersion, withSandbox, parseOvsdbJson, CHASSIS_FEATURES, OVN_BINARIES, SCHEMA_DIR } from "./sandbox.js";
+export { OvnSandbox, ovnAvailable, missingOvnParts, ovnDisabledByEnv, ovnVersion, withSandbox, parseOvsdbJson, setOf, CHASSIS_FEATURES, OVN_BINARIES, SCHEMA_DIR } from "./sandbox.js";
 export type { LogicalFlow, SandboxOptions } from "./sandbox.js";
 export * from "./trace-minimal.js";
 export * from "./conformance.js";

@@ -96,7 +96,8 @@ export const CHASSIS_FEATURES: Readonly<Record<string, string>> = {
 type OvsdbAtom = string | number | boolean | ["uuid", string] | ["set", unknown[]] | ["map", [unknown, unknown][]];
 
 /** OVSDB JSON values: sets of one element may be written bare. */
-function setOf(v: unknown): unknown[] {
+/** An OVSDB JSON set column's members (a lone value is a set of one). */
+export function setOf(v: unknown): unknown[] {
   if (Array.isArray(v) && v[0] === "set") return v[1] as unknown[];
   return [v];
 }
