@@ -949,6 +949,25 @@ export function untrackedEgressPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const SAME_ZONE_AGAIN = "same-zone-again";
+
+/**
+ * A packet looked up twice in one zone with a commit between (fixtures/ovs/same-zone-again.yaml):
+ * a's mid-stream ACK to 10.9.0.5, rerouted back to a, and c's answer from 10.9.0.5 (dropped:
+ * the second lookup found the connection established and the drop blocked it); then the same with
+ * a SYN and a SYN-ACK (the SYN still new at the second lookup: nothing blocked, the answer reaches a).
+ */
+export function sameZoneAgainPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip4.dst == 10.9.0.5 && ip.ttl == 64";
+  const c = "eth.src == 00:00:00:01:00:0c && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.9.0.5 && ip4.dst == 10.1.0.10 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && tcp && tcp.src == 40000 && tcp.dst == 8000 && tcp.flags == 0x10`, payload: 0, seq: 1000, ack: 5000 },
+    { port: "c", match: `${c} && tcp && tcp.src == 8000 && tcp.dst == 40000 && tcp.flags == 0x10`, payload: 0, seq: 5000, ack: 1000 },
+    { port: "a", match: `${a} && tcp && tcp.src == 40001 && tcp.dst == 8000 && tcp.flags == 0x2`, payload: 0, seq: 2000 },
+    { port: "c", match: `${c} && tcp && tcp.src == 8000 && tcp.dst == 40001 && tcp.flags == 0x12`, payload: 0, seq: 9000, ack: 2001 },
+  ]);
+}
+
 export const PEER_TYPES = "peer-types";
 
 /**
@@ -1016,6 +1035,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
+  [SAME_ZONE_AGAIN]: { network: "fixtures/ovs/same-zone-again.yaml", packets: sameZoneAgainPackets, note: `A packet looked up in a's zone on ${CHASSIS} on its way in and again on its way back to a, with a commit between: OVS updates the connection's TCP state at the second lookup (sameZoneAgainPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

@@ -17,10 +17,17 @@
  * - `NEW`: a SYN after both ends closed: the old connection ends and the packet may start a
  *   new one.
  *
- * One update per packet and connection: OVS's conntrack remembers the connection a packet found
- * and answers a second `ct` in the same zone from it without updating (`process_one_fast`), as
- * OVN's `ct_next` and then `ct_commit` in one zone do. Here the segment carries a serial number
- * per packet, and a connection already updated by this serial repeats its last result.
+ * Updates per packet: OVS's conntrack remembers the connection a packet found (`md.conn`) and
+ * answers a later `ct` in the same zone from it without updating (`process_one_fast`), as OVN's
+ * `ct_next` and then `ct_commit` in one zone do. Any NAT forgets it, and OVN's `ct_commit` always
+ * has one (an all-zero SNAT), so a packet that meets the zone again after a commit (routed back to
+ * the port it came from) updates the connection again: a connection a mid-stream ACK opened is
+ * `est` there, not `new`. Here the segment carries a serial number per packet, and the table keeps
+ * the connection, zone and serial of the packet's last `ct` without NAT or commit (conntrack.ts);
+ * a `ct` that finds that connection in that zone repeats its last result. Not modelled: OVS's
+ * `ct_clear` also forgets the connection, so two lookups in one zone with only a `ct_clear`
+ * between (a packet that crossed a router and came back without being committed) update twice in
+ * OVS and once here.
  *
  * Timeouts: an update that OVS lets refresh the connection's expiry says for how long, in
  * `TcpTrack.timeout` (milliseconds; 0 when it does not refresh it): a retransmitted SYN 30 s, a

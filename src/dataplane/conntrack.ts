@@ -705,6 +705,14 @@ export class Conntrack {
   private readonly madeIcmp = new IcmpMessage();
   /** The reply tuple words of a connection being committed. */
   private readonly replyWords = new Uint32Array(TUPLE_WORDS);
+  /**
+   * The connection the packet being processed carries from its last `ct` (OVS's `md.conn`): its
+   * segment's serial (-1: none), zone and record. A `ct` in that zone answers from it without
+   * updating TCP's states (`process_one_fast`).
+   */
+  private cachedSerial = -1;
+  private cachedZone = -1;
+  private cachedConnection: Connection | undefined;
   private readonly outcome: MutableOutcome = { state: 0, committed: false, connection: undefined, backend: undefined, nat: undefined, note: undefined };
   private nextId = 1;
   /**
@@ -902,6 +910,19 @@ export class Conntrack {
    * flow cache's hit path relies on it); creating a connection allocates its record.
    */
   execute(key: Uint32Array, req: CtRequest): CtOutcome {
+    const out = this.run(key, req);
+    // The connection the packet now carries (OVS's `md.conn`, `set_cached_conn`): none after any
+    // NAT, which OVN's `ct_commit` also asks for (the all-zero SNAT of OVS 3.1).
+    const seg = this.segment;
+    if (seg !== undefined && out.connection !== undefined && !req.commit && req.nat === undefined && req.lb === undefined) {
+      this.cachedSerial = seg.serial;
+      this.cachedZone = req.zone & 0xffff;
+      this.cachedConnection = out.connection;
+    } else this.cachedSerial = -1;
+    return out;
+  }
+
+  private run(key: Uint32Array, req: CtRequest): CtOutcome {
     const zone = req.zone & 0xffff;
     const et = getField(key, F_ETH_TYPE);
     if (et !== ETH_IP && et !== ETH_IPV6) return this.invalid(key, zone);
@@ -975,7 +996,7 @@ export class Conntrack {
           made.wscale = 0;
           tcpResult = tcpUpdate(tcp, (hit & 1) === 1, made, flags);
           tcp.last = tcpResult;
-        } else if (tcp.serial === seg.serial) tcpResult = tcp.last;
+        } else if (tcp.serial === seg.serial && this.cachedSerial === seg.serial && this.cachedZone === zone && this.cachedConnection === tb.value(hit) && req.force !== true) tcpResult = tcp.last;
         else if (seg.present) {
           tcpResult = tcpUpdate(tcp, (hit & 1) === 1, seg, getField(key, F_TCP_FLAGS));
           tcp.serial = seg.serial;
