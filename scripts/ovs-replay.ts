@@ -968,6 +968,24 @@ export function sameZoneAgainPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const MANY_BACKENDS = "many-backends";
+
+/**
+ * A load balancer of 300 backends (fixtures/ovs/many-backends.yaml), past what OVS's dp_hash table
+ * holds: from a, new TCP connections to its VIP, each from a port of its own, and UDP datagrams to
+ * the UDP VIP (whose ports the fallback hash leaves out, so they all reach one backend); then TCP
+ * through the reroute policy of 300 next hops.
+ */
+export function manyBackendPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+  return microflowPackets(net, [
+    ...range(46000, 16).map((p): MicroflowPacket => ({ port: "a", match: `${a} && ip4.dst == 10.96.0.30 && tcp && tcp.src == ${p} && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 })),
+    ...range(47000, 4).map((p): MicroflowPacket => ({ port: "a", match: `${a} && ip4.dst == 10.96.0.31 && udp && udp.src == ${p} && udp.dst == 53`, payload: 12 })),
+    ...range(48000, 8).map((p): MicroflowPacket => ({ port: "a", match: `${a} && ip4.dst == 10.7.0.${1 + (p % 4)} && tcp && tcp.src == ${p} && tcp.dst == 443 && tcp.flags == 0x2`, payload: 0, seq: 1000 })),
+  ]);
+}
+
 export const PEER_TYPES = "peer-types";
 
 /**
@@ -1036,6 +1054,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
   [SAME_ZONE_AGAIN]: { network: "fixtures/ovs/same-zone-again.yaml", packets: sameZoneAgainPackets, note: `A packet looked up in a's zone on ${CHASSIS} on its way in and again on its way back to a, with a commit between: OVS updates the connection's TCP state at the second lookup (sameZoneAgainPackets)` },
+  [MANY_BACKENDS]: { network: "fixtures/ovs/many-backends.yaml", packets: manyBackendPackets, allBackends: true, note: `A load balancer of 300 backends on ${CHASSIS}, more than OVS's dp_hash table holds: and a reroute policy of 300 next hops, more than OVS's dp_hash table holds: OVS picks by its default method, the symmetric L4 hash of each packet (manyBackendPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

@@ -56,7 +56,8 @@
  *   The binding is stored only on commit.
  * - Load balancing: a `new` packet through `ct_lb` with backends gets the one OVS 3.1 would pick
  *   (`chooseBackend`: by the packet's `dp_hash`, which it computes from the 5-tuple when the
- *   packet has none and leaves in the key, or by the LB's selection fields) unless
+ *   packet has none and leaves in the key; by the LB's selection fields; or, past 256 backends,
+ *   by OVS's default method, a hash of the packet with no `dp_hash`) unless
  *   `preferBackend` names one of them (ovn-trace's `--lb-dst`). The connection is committed with the DNAT binding and the `natted` bit
  *   (`ct_mark` bit 1 for `ct_lb_mark`, `ct_label` bit 1 for `ct_lb`), so every later packet of the
  *   connection goes to the same backend and replies are un-NATed.
@@ -84,11 +85,11 @@
  * nothing; an ICMP error finds its related connection with one lookup of its address pair.
  */
 import { hashAdd, hashFinish, mix32 } from "../base/index.js";
-import { CT, CT_STATE_NAMES, FRAG, W, bswap16, bswap32, flowHash5Tuple, getField, field, hashInt, type FieldDef } from "../flow/index.js";
+import { CT, CT_STATE_NAMES, FRAG, W, bswap16, bswap32, flowHash5Tuple, flowHashSymmetricL4, getField, field, hashInt, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
 import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType } from "./conntrack-icmp.js";
-import { dpHashBucket } from "./select-group.js";
+import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
 import { TCP_TIMEOUT, TCP_UPDATE, TcpSegment, TcpTrack, tcpInvalidFlags, tcpUpdate } from "./conntrack-tcp.js";
 
 const ETH_IP = 0x0800;
@@ -595,8 +596,9 @@ export function clearCtFields(key: Uint32Array): void {
  * in the action's order (select-group.ts). `prefer` (ovn-trace's `--lb-dst`) wins when it is one
  * of them. With `hashFields` (the load balancer's `selection_fields`, `selection_method=hash`) the
  * bucket is the best-scoring one for OVS's hash of those fields (`hashFieldsBasis`); otherwise
- * (`selection_method=dp_hash`) the one the packet's `dp_hash` maps to (`lbDpHash`). Undefined when
- * the family has no backend.
+ * (`selection_method=dp_hash`) the one the packet's `dp_hash` maps to (`lbDpHash`), or, when the
+ * group is too large for a `dp_hash` table, the best-scoring one for `flow_hash_symmetric_l4` of
+ * the packet as it is here. Undefined when the family has no backend.
  */
 export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Backend[], hashFields?: readonly FieldDef[], prefer?: Backend): Backend | undefined {
   const fam = backends.filter((b) => (b.ip.length === 4) === t.v6);
@@ -607,22 +609,21 @@ export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Bac
     const hit = same.find((b) => b.port === prefer.port) ?? same[0];
     if (hit) return hit;
   }
-  if (hashFields && hashFields.length > 0) {
-    // group_best_live_bucket: the highest score wins, the later bucket on a tie.
-    const basis = hashFieldsBasis(key, hashFields);
-    let best = 0;
-    let bestScore = -1;
-    for (let i = 0; i < fam.length; i++) {
-      const score = (hashInt(i, basis) & 0xffff) * 100;
-      if (score >= bestScore) {
-        best = i;
-        bestScore = score;
-      }
-    }
-    return fam[best];
-  }
-  const i = dpHashBucket(LB_WEIGHTS(fam.length), lbDpHash(key));
+  const weights = LB_WEIGHTS(fam.length);
+  if (hashFields && hashFields.length > 0) return fam[Math.max(0, bestBucket(weights, hashFieldsBasis(key, hashFields)))];
+  // More backends than a dp_hash table holds (the group has a bucket for every backend listed):
+  // OVS's default method, on the packet as it is here.
+  if (!dpHashFits(LB_WEIGHTS(backends.length))) return fam[Math.max(0, bestBucket(weights, flowHashSymmetricL4(key, 0)))];
+  const i = dpHashBucket(weights, lbDpHash(key));
   return fam[i < 0 ? 0 : i];
+}
+
+/**
+ * True when a load balancer's group, a bucket for each of `backends`, picks by `dp_hash`
+ * (select-group.ts): it has no selection fields and no more buckets than a `dp_hash` table holds.
+ */
+function lbUsesDpHash(backends: readonly Backend[], hashFields: readonly FieldDef[] | undefined): boolean {
+  return (hashFields === undefined || hashFields.length === 0) && dpHashFits(LB_WEIGHTS(backends.length));
 }
 
 /**
@@ -1056,7 +1057,7 @@ export class Conntrack {
         t = this.scratch;
         tupleInto(key, t, icmpCls, icmpId);
         // The group's dp_hash selection leaves the packet its dp_hash (a later group reuses it).
-        if ((req.lb.hashFields === undefined || req.lb.hashFields.length === 0) && key[W.DP_HASH] === 0) key[W.DP_HASH] = lbDpHash(key);
+        if (key[W.DP_HASH] === 0 && lbUsesDpHash(req.lb.backends, req.lb.hashFields)) key[W.DP_HASH] = lbDpHash(key);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
           const dport = backend.port !== undefined && backend.port !== 0 && hasPorts(t.proto) ? backend.port : t.dport;

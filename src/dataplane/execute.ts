@@ -52,7 +52,7 @@
  * The input key is not modified. Trace events are built only when a sink is given.
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
-import { CT, W, copyKey, field, fieldWordMask, flowHashSymmetricL3L4, getField, setField, type FieldDef } from "../flow/index.js";
+import { CT, W, copyKey, field, fieldWordMask, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
 import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
@@ -60,7 +60,7 @@ import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeB
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
-import { dpHashBucket } from "./select-group.js";
+import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
 /** Where conntrack state comes from. */
@@ -1651,6 +1651,12 @@ function chooseMember(a: CallAction, key: Uint32Array, selectId: number | undefi
   }
   if (ids.length === 0) return { id: 0, chosen: false };
   if (selectId !== undefined && ids.includes(selectId)) return { id: selectId, chosen: true };
+  if (!dpHashFits(weights)) {
+    // Too many members for a dp_hash table: OVS's default method hashes the packet as it is here.
+    if (wc) for (const f of symmetricL4Fields(key)) unwildcard(wc, f);
+    const b = bestBucket(weights, flowHashSymmetricL4(key, 0));
+    return { id: ids[b < 0 ? 0 : b]!, chosen: false };
+  }
   if (wc) unwildcard(wc, F_DP_HASH);
   const had = key[W.DP_HASH]!;
   if (had === 0 && wc) for (const f of symmetricHashFields(key)) unwildcard(wc, f);
@@ -1673,6 +1679,14 @@ function symmetricHashFields(key: Uint32Array): readonly FieldDef[] {
   const nw = key[W.NW]!;
   const proto = nw & 0xff;
   return ((nw >>> 24) & 3) === 0 && (proto === 6 || proto === 132) ? [...l3, ...SYM_PORTS] : l3;
+}
+
+/** The fields `flowHashSymmetricL4` reads from `key`, as `flow_mask_hash_fields` marks them. */
+function symmetricL4Fields(key: Uint32Array): readonly FieldDef[] {
+  const type = key[W.ETH_TYPE]! & 0xffff;
+  if (type !== 0x0800 && type !== 0x86dd) return SYM_L2;
+  const l3 = [...SYM_L2, ...(type === 0x0800 ? SYM_IPV4 : SYM_IPV6)];
+  return (key[W.NW]! & 0xff) === 17 ? l3 : [...l3, ...SYM_PORTS];
 }
 
 /**

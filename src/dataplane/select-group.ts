@@ -13,9 +13,12 @@
  * weight (`group_setup_dp_hash_table` in ofproto-dpif.c). Every bucket is live here (OVN's
  * buckets watch no port).
  *
- * A group whose table would need more than 256 slots makes OVS fall back to another hash; such
- * weights are not modelled, and the table is used as if it fitted.
+ * A group whose table would need more than 256 slots (more than 256 equal buckets: a load balancer
+ * with more than 256 backends) makes OVS fall back to its default method (`dpHashFits` false):
+ * the translation hashes the packet itself (`flow_hash_symmetric_l4`, ovs-hash.ts) and takes the
+ * best-scoring bucket for that hash (`bestBucket`), with no `dp_hash` and no recirculation.
  */
+import { hashInt } from "../flow/index.js";
 
 /** The slot table of a group with these bucket weights: the bucket index of each slot. */
 export function dpHashTable(weights: readonly number[]): Int32Array {
@@ -39,6 +42,40 @@ export function dpHashTable(weights: readonly number[]): Int32Array {
     table[s] = win;
   }
   return table;
+}
+
+/** The slots of the `dp_hash` table of buckets of these weights (`group_setup_dp_hash_table`). */
+function dpHashSlots(weights: readonly number[]): number {
+  let total = 0;
+  let min = Infinity;
+  for (const w of weights) {
+    if (w > 0 && w < min) min = w;
+    total += w;
+  }
+  return total === 0 ? 0 : Math.max(16, nextPowerOfTwo(Math.ceil(total / min)));
+}
+
+/** True when OVS selects among buckets of these weights by `dp_hash`: its table fits in 256 slots. */
+export function dpHashFits(weights: readonly number[]): boolean {
+  const n = dpHashSlots(weights);
+  return n > 0 && n <= 256;
+}
+
+/**
+ * `group_best_live_bucket`: the bucket with the highest score, `hash_int(bucket_id, basis)`'s low
+ * 16 bits times its weight, the later bucket on a tie (bucket ids are the indexes). -1 without one.
+ */
+export function bestBucket(weights: readonly number[], basis: number): number {
+  let best = -1;
+  let bestScore = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const score = (hashInt(i, basis) & 0xffff) * weights[i]!;
+    if (score >= bestScore) {
+      best = i;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 /** The bucket index `dpHash` selects among buckets of these weights. */

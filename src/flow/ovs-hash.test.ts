@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { hashAdd, hashFinish } from "../base/index.js";
 import { frameFromKey } from "./frame.js";
 import { FRAG, W, field, newKey, setField } from "./layout.js";
-import { bswap16, bswap32, flowHash5Tuple, flowHashSymmetricL3L4, hashInt } from "./ovs-hash.js";
+import { bswap16, bswap32, flowHash5Tuple, flowHashSymmetricL3L4, flowHashSymmetricL4, hashInt, jhashBytes } from "./ovs-hash.js";
 
 function rng(seed: number): () => number {
   let x = seed;
@@ -70,7 +70,49 @@ function twinSymmetric(f: Uint8Array): number {
   return hashFinish(h, 0);
 }
 
+/** `flow_hash_symmetric_l4(flow, 0)` from the frame's bytes: its field struct, then lookup3. */
+function twinSymmetricL4(f: Uint8Array): number {
+  const { v6, addrs, proto, l4 } = headers(f);
+  const s = new Uint8Array(32);
+  const len = v6 ? 16 : 4;
+  for (let i = 0; i < len; i++) s[i] = f[addrs + i]! ^ f[addrs + len + i]!;
+  s[16] = f[12]!;
+  s[17] = f[13]!;
+  if (proto === 6 || proto === 132) for (let i = 0; i < 2; i++) s[20 + i] = f[l4 + i]! ^ f[l4 + 2 + i]!;
+  for (let i = 0; i < 6; i++) s[22 + i] = f[i]! ^ f[6 + i]!;
+  s[28] = proto;
+  return jhashBytes(s, 0);
+}
+
 describe("OVS's flow hashes", () => {
+  it("jhash_bytes is lookup3's hashlittle (its published values)", () => {
+    const text = new TextEncoder().encode("Four score and seven years ago");
+    expect(jhashBytes(new Uint8Array(0), 0)).toBe(0xdeadbeef);
+    expect(jhashBytes(text, 0)).toBe(0x17770551);
+    expect(jhashBytes(text, 1)).toBe(0xcd628161);
+  });
+
+  it("flow_hash_symmetric_l4 agrees with the frame's bytes, both ways, and leaves UDP ports out", () => {
+    const r = rng(0xab);
+    for (let i = 0; i < 1000; i++) {
+      const v6 = i % 2 === 1;
+      const proto = [6, 17, 132][(i >> 1) % 3]!;
+      const k = randomKey(r, v6, proto);
+      const f = frameFromKey(k, { payload: new Uint8Array(8) });
+      expect(flowHashSymmetricL4(k, 0), `packet ${i}`).toBe(twinSymmetricL4(f));
+      const back = k.slice();
+      [back[W.NW_SRC], back[W.NW_DST]] = [k[W.NW_DST]!, k[W.NW_SRC]!];
+      for (let j = 0; j < 4; j++) [back[W.IPV6_SRC + j], back[W.IPV6_DST + j]] = [k[W.IPV6_DST + j]!, k[W.IPV6_SRC + j]!];
+      [back[W.ETH_SRC], back[W.ETH_DST], back[W.ETH_SRC + 1], back[W.ETH_DST + 1]] = [k[W.ETH_DST]!, k[W.ETH_SRC]!, k[W.ETH_DST + 1]!, k[W.ETH_SRC + 1]!];
+      back[W.TP] = ((k[W.TP]! << 16) | (k[W.TP]! >>> 16)) >>> 0;
+      expect(flowHashSymmetricL4(back, 0)).toBe(flowHashSymmetricL4(k, 0));
+      const ports = k.slice();
+      ports[W.TP] = r();
+      if (proto === 17) expect(flowHashSymmetricL4(ports, 0)).toBe(flowHashSymmetricL4(k, 0));
+      else expect(flowHashSymmetricL4(ports, 0)).not.toBe(flowHashSymmetricL4(k, 0));
+    }
+  });
+
   it("swap bytes", () => {
     expect(bswap32(0x0a01000b) >>> 0).toBe(0x0b00010a);
     expect(bswap32(0xff000001) >>> 0).toBe(0x010000ff);

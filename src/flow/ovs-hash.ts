@@ -8,6 +8,8 @@
  *   out of a tunnel), and what the `dp_hash` action with the L4 algorithm hashes again.
  * - `flowHashSymmetricL3L4` is `flow_hash_symmetric_l3l4` with UDP ports left out: the `dp_hash`
  *   action with the symmetric L4 algorithm, computed from the packet as it is at that action.
+ * - `flowHashSymmetricL4` is `flow_hash_symmetric_l4`: the default select method's hash, which
+ *   OVS falls back to for a group whose `dp_hash` table would need more than 256 slots.
  * - `hashInt` is `hash_int` (lib/hash.h).
  *
  * OVS reads these fields as they lie in `struct flow`, in network byte order, as 32-bit (or
@@ -102,4 +104,103 @@ function flowHashSymmetricL2(key: Uint32Array, basis: number): number {
   h = hashAdd(h, bswap16(hi) | (bswap16(lo >>> 16) << 16));
   h = hashAdd(h, bswap16(lo & 0xffff));
   return hashFinish(h, basis);
+}
+
+/** The 32 bytes of `flow_hash_symmetric_l4`'s field struct (reused: the hash allocates nothing). */
+const symL4 = new Uint8Array(32);
+
+/**
+ * `flow_hash_symmetric_l4(flow, basis)`: Bob Jenkins' lookup3 (`jhash_bytes`) over a 32-byte
+ * struct, zeroed first, as it lies in memory on a little-endian machine: the XOR of the two IPv4
+ * or IPv6 addresses (bytes 0-15), the EtherType (16), the XOR of the VLAN IDs (18), for TCP and
+ * SCTP the XOR of the two ports (20), the XOR of the two MACs (22) and the IP protocol (28). UDP
+ * ports are left out, as are, for a frame that is not IP, the addresses and protocol.
+ */
+export function flowHashSymmetricL4(key: Uint32Array, basis: number): number {
+  const b = symL4;
+  b.fill(0);
+  const type = key[W.ETH_TYPE]! & 0xffff;
+  const put32 = (at: number, x: number): void => {
+    b[at] = x >>> 24;
+    b[at + 1] = (x >>> 16) & 0xff;
+    b[at + 2] = (x >>> 8) & 0xff;
+    b[at + 3] = x & 0xff;
+  };
+  const put16 = (at: number, x: number): void => {
+    b[at] = (x >>> 8) & 0xff;
+    b[at + 1] = x & 0xff;
+  };
+  let ip = false;
+  if (type === ETH_IP) {
+    put32(0, key[W.NW_SRC]! ^ key[W.NW_DST]!);
+    ip = true;
+  } else if (type === ETH_IPV6) {
+    for (let i = 0; i < 4; i++) put32(4 * i, key[W.IPV6_SRC + i]! ^ key[W.IPV6_DST + i]!);
+    ip = true;
+  }
+  put16(16, type);
+  put16(18, (key[W.VLAN0]! ^ key[W.VLAN1]!) & 0x0fff);
+  if (ip) {
+    const proto = key[W.NW]! & 0xff;
+    b[28] = proto;
+    if (proto === PROTO_TCP || proto === PROTO_SCTP) {
+      const tp = key[W.TP]!;
+      put16(20, (tp >>> 16) ^ (tp & 0xffff));
+    }
+  }
+  put16(22, (key[W.ETH_SRC]! ^ key[W.ETH_DST]!) & 0xffff);
+  put32(24, key[W.ETH_SRC + 1]! ^ key[W.ETH_DST + 1]!);
+  return jhashBytes(b, basis);
+}
+
+const rot = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
+const le32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+
+/** `jhash_bytes(p, n, basis)` (lib/jhash.c, lookup3) over all of `bytes`, read as little-endian words. */
+export function jhashBytes(bytes: Uint8Array, basis: number): number {
+  let n = bytes.length;
+  let a = (0xdeadbeef + n + basis) >>> 0;
+  let b = a;
+  let c = a;
+  let at = 0;
+  while (n >= 12) {
+    a = (a + le32(bytes, at)) >>> 0;
+    b = (b + le32(bytes, at + 4)) >>> 0;
+    c = (c + le32(bytes, at + 8)) >>> 0;
+    // jhash_mix
+    a = ((a - c) ^ rot(c, 4)) >>> 0;
+    c = (c + b) >>> 0;
+    b = ((b - a) ^ rot(a, 6)) >>> 0;
+    a = (a + c) >>> 0;
+    c = ((c - b) ^ rot(b, 8)) >>> 0;
+    b = (b + a) >>> 0;
+    a = ((a - c) ^ rot(c, 16)) >>> 0;
+    c = (c + b) >>> 0;
+    b = ((b - a) ^ rot(a, 19)) >>> 0;
+    a = (a + c) >>> 0;
+    c = ((c - b) ^ rot(b, 4)) >>> 0;
+    b = (b + a) >>> 0;
+    n -= 12;
+    at += 12;
+  }
+  if (n > 0) {
+    // The tail, zero-padded to three words.
+    const w = (i: number): number => {
+      let x = 0;
+      for (let j = 0; j < 4; j++) if (i + j < bytes.length) x |= bytes[i + j]! << (8 * j);
+      return x >>> 0;
+    };
+    a = (a + w(at)) >>> 0;
+    b = (b + w(at + 4)) >>> 0;
+    c = (c + w(at + 8)) >>> 0;
+    // jhash_final
+    c = ((c ^ b) - rot(b, 14)) >>> 0;
+    a = ((a ^ c) - rot(c, 11)) >>> 0;
+    b = ((b ^ a) - rot(a, 25)) >>> 0;
+    c = ((c ^ b) - rot(b, 16)) >>> 0;
+    a = ((a ^ c) - rot(c, 4)) >>> 0;
+    b = ((b ^ a) - rot(a, 14)) >>> 0;
+    c = ((c ^ b) - rot(b, 24)) >>> 0;
+  }
+  return c;
 }

@@ -248,7 +248,8 @@ class TwinConntrack {
     if (req.lb) {
       if (req.lb.backends.length > 0) {
         // The group's dp_hash stays with the packet.
-        if (!req.lb.hashFields?.length && key[W.DP_HASH] === 0) key[W.DP_HASH] = lbDpHash(key);
+        // A dp_hash group (no selection fields, at most 256 buckets) leaves the packet its dp_hash.
+        if (!req.lb.hashFields?.length && req.lb.backends.length <= 256 && key[W.DP_HASH] === 0) key[W.DP_HASH] = lbDpHash(key);
         backend = chooseBackend(key, t, req.lb.backends, req.lb.hashFields, req.lb.preferBackend);
         if (backend) {
           translated = { ...t, dst: fourWords(backend.ip), dport: backend.port && PORTED.has(t.proto) ? backend.port : t.dport };

@@ -1,10 +1,11 @@
 /**
  * The bucket table of a dp_hash select group (OVS's Webster method), and the quick path for equal
- * weights against it. Which bucket real OVS takes for real packets is the `select-groups` oracle's
+ * weights against it; when the table is too large, the default method's best-scoring bucket. Which bucket real OVS takes for real packets is the `select-groups` oracle's
  * (test/ovn/ovs-replay-more.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { dpHashBucket, dpHashTable } from "../../src/dataplane/select-group.js";
+import { bestBucket, dpHashBucket, dpHashFits, dpHashTable } from "../../src/dataplane/select-group.js";
+import { hashInt } from "../../src/flow/index.js";
 
 describe("dp_hash select groups", () => {
   it("equal weights: the quick path is the table's bucket, for every group size up to 40", () => {
@@ -34,6 +35,24 @@ describe("dp_hash select groups", () => {
     // Weights 1 and 2: quotients 1 and 2, then 1 and 0.67, then 0.33 and 0.67, 0.33 and 0.4, ...
     expect([...dpHashTable([1, 2])].slice(0, 6)).toEqual([1, 0, 1, 1, 0, 1]);
     expect([...dpHashTable([5, 5, 5])].slice(0, 6)).toEqual([0, 1, 2, 0, 1, 2]);
+  });
+
+  it("the table holds at most 256 slots: 256 equal buckets fit, 257 do not, nor weights 1 and 300", () => {
+    expect(dpHashFits(new Array<number>(256).fill(100))).toBe(true);
+    expect(dpHashFits(new Array<number>(257).fill(100))).toBe(false);
+    expect(dpHashFits([1, 255])).toBe(true);
+    expect(dpHashFits([1, 300])).toBe(false);
+    expect(dpHashFits([])).toBe(false);
+  });
+
+  it("the default method takes the bucket of the highest score, hash_int(id) times weight, the later on a tie", () => {
+    for (let basis = 0; basis < 500; basis++) {
+      const weights = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? 50 : 100));
+      const scores = weights.map((w, i) => (hashInt(i, basis) & 0xffff) * w);
+      const top = Math.max(...scores);
+      expect(bestBucket(weights, basis)).toBe(scores.lastIndexOf(top));
+    }
+    expect(bestBucket([], 1)).toBe(-1);
   });
 
   it("no buckets, or no weight: no bucket", () => {

@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, port security, and the backend or next hop a select group picks.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -184,6 +184,21 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // Of the two answers to each connection through the far VIP, one reaches a: the chosen
       // backend's.
       for (let i = 0; i < 6; i++) expect([to[42 + 4 * i + 1], to[42 + 4 * i + 2]].sort()).toEqual(["", "a"]);
+    },
+  },
+  [MANY_BACKENDS]: {
+    what: "a load balancer and a reroute policy of more members than a dp_hash table holds",
+    sane: (rec) => {
+      // Every packet reaches b; the TCP connections spread over many backends (distinct frames),
+      // the UDP datagrams, whose ports the hash leaves out, over one (their frames differ only in
+      // the source port, so they are all distinct too).
+      expect(rec.outputs.slice(0, 20).every((o) => o.length === 1 && o[0]!.startsWith("vif b "))).toBe(true);
+      expect(new Set(rec.outputs.slice(0, 16).map((o) => o[0])).size).toBe(16);
+      // Through the policy: an ARP request for the chosen next hop, flooded to b; the 8 flows
+      // take more than one next hop.
+      const arps = rec.outputs.slice(20).map((o) => o.join(","));
+      expect(arps.every((o) => o.startsWith("vif b "))).toBe(true);
+      expect(new Set(arps).size).toBeGreaterThan(1);
     },
   },
   [SAME_ZONE_AGAIN]: {
