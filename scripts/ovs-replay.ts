@@ -986,6 +986,26 @@ export function manyBackendPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const RECIRC_DEPTH = "recirc-depth";
+
+/**
+ * Recirculation depth (fixtures/ovs/recirc-depth.yaml): a's UDP and TCP to lr1's VIP (seven
+ * recirculations: dropped), a's UDP and TCP to b itself, and b's UDP and TCP to the VIP (fewer:
+ * delivered).
+ */
+export function recircDepthPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const b = "eth.src == 00:00:00:02:00:0b && eth.dst == 00:00:00:02:00:01 && ip4.src == 10.2.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && ip4.dst == 10.96.0.1 && udp && udp.src == 40000 && udp.dst == 80`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 10.96.0.1 && tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "a", match: `${a} && ip4.dst == 10.2.0.11 && udp && udp.src == 40002 && udp.dst == 80`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 10.2.0.11 && tcp && tcp.src == 40003 && tcp.dst == 8080 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "b", match: `${b} && ip4.dst == 10.96.0.1 && udp && udp.src == 40004 && udp.dst == 80`, payload: 12 },
+    { port: "b", match: `${b} && ip4.dst == 10.96.0.1 && tcp && tcp.src == 40005 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+  ]);
+}
+
 export const PEER_TYPES = "peer-types";
 
 /**
@@ -1055,6 +1075,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },
   [SAME_ZONE_AGAIN]: { network: "fixtures/ovs/same-zone-again.yaml", packets: sameZoneAgainPackets, note: `A packet looked up in a's zone on ${CHASSIS} on its way in and again on its way back to a, with a commit between: OVS updates the connection's TCP state at the second lookup (sameZoneAgainPackets)` },
   [MANY_BACKENDS]: { network: "fixtures/ovs/many-backends.yaml", packets: manyBackendPackets, allBackends: true, note: `A load balancer of 300 backends on ${CHASSIS}, more than OVS's dp_hash table holds: and a reroute policy of 300 next hops, more than OVS's dp_hash table holds: OVS picks by its default method, the symmetric L4 hash of each packet (manyBackendPackets)` },
+  [RECIRC_DEPTH]: { network: "fixtures/ovs/recirc-depth.yaml", packets: recircDepthPackets, note: `Packets through a gateway router's load balancer and lb_force_snat_ip on ${CHASSIS}: OVS's userspace datapath drops those that would nest a seventh recirculation (recircDepthPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

@@ -134,6 +134,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         .option("emc-insert-inv-prob", { type: "number", default: 100, describe: "insert into the exact-match cache with probability 1/N (1: always; 0: no exact-match cache)" })
         .option("ct-timeouts", { type: "boolean", default: true, describe: "expire connections by OVS's default conntrack timeouts, and incomplete IP fragment lists after 15 s, on the captures' clock (--no-ct-timeouts: never)" })
         .option("flow-limit", { type: "number", default: 200000, describe: "most megaflows held before the least recently used are evicted" })
+        .option("recirc-depth", { type: "number", default: 6, describe: "recirculations one packet may nest before it is dropped (recirc-depth), as OVS's userspace datapath allows 6; 0: no limit, as in the kernel datapath" })
         .option("workers", { type: "number", default: 1, describe: "worker threads, sharded by a symmetric hash of the two addresses, so that a connection, its fragments and the ICMP errors about it stay together (hash buckets balanced by their packets); each worker loads the network, reads the captures and warms up by itself, so more workers than one pay off only for long captures on a machine with cores to spare (bench/README.md)" })
         .option("progress", { type: "boolean", describe: "progress bar on stderr (default: when stderr is a terminal)" })
         .check((a) => {
@@ -142,6 +143,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
           if (!Number.isInteger(a.workers) || a.workers < 1 || a.workers > 64) throw new UsageError("--workers must be an integer from 1 to 64");
           if (!Number.isInteger(a["emc-insert-inv-prob"]) || a["emc-insert-inv-prob"] < 0) throw new UsageError("--emc-insert-inv-prob must be a non-negative integer");
           if (!Number.isInteger(a["flow-limit"]) || a["flow-limit"] < 1) throw new UsageError("--flow-limit must be a positive integer");
+          if (!Number.isInteger(a["recirc-depth"]) || a["recirc-depth"] < 0) throw new UsageError("--recirc-depth must be a non-negative integer (0: no limit)");
           return true;
         }),
     async (argv) => {
@@ -165,6 +167,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
         emcInsertInvProb: argv["emc-insert-inv-prob"],
         flowLimit: argv["flow-limit"],
         ctTimeouts: argv["ct-timeouts"],
+        recircDepth: argv["recirc-depth"] === 0 ? Infinity : argv["recirc-depth"],
       };
       let report: ReplayReport;
       // `--save-map`: the plan's mapping file, written after the report.
@@ -188,7 +191,7 @@ export function registerReplayCommand(parser: Argv, io: Io, setExit: (code: numb
             throw e;
           }
         } else {
-          const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"] });
+          const replayer = new Replayer(scenario.network, { cache: argv.cache ? { emcInsertInvProb: job.emcInsertInvProb!, flowLimit: job.flowLimit! } : false, ctTimeouts: argv["ct-timeouts"], recircDepth: job.recircDepth! });
           const files = readCaptureFiles(captures);
           const injector = injectorFor(replayer, job, files);
           if (argv["save-map"] !== undefined && "plan" in injector) mapText = mapFileText((injector as MapInjector).plan, argv.network, captures);

@@ -619,6 +619,15 @@ export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Bac
 }
 
 /**
+ * True when `req` is a load balancer's whose group picks by `dp_hash` (so OVS recirculates once to
+ * compute it, unless the packet has one already).
+ */
+export function lbHashRecirc(req: CtRequest): boolean {
+  const lb = req.lb;
+  return lb !== undefined && lb.backends.length > 0 && lb.preferBackend === undefined && lbUsesDpHash(lb.backends, lb.hashFields);
+}
+
+/**
  * True when a load balancer's group, a bucket for each of `backends`, picks by `dp_hash`
  * (select-group.ts): it has no selection fields and no more buckets than a `dp_hash` table holds.
  */

@@ -25,6 +25,17 @@
  * does, select-group.ts). The number of
  * passes a packet may take is bounded (`maxRecirc`, drop `loop-recirc`).
  *
+ * Recirculation depth: OVS's userspace datapath (dpif-netdev) lets a packet nest at most six
+ * recirculations (`MAX_RECIRC_DEPTH`) and drops it at the seventh. It counts every `recirc` (a
+ * recirculating `ct`, and the `hash(...),recirc` a select group by `dp_hash` needs when the packet
+ * has no `dp_hash` yet) and a tunnel's decapsulation; a packet ovn-controller sends (one it made,
+ * or one it held for a neighbour) starts from none. ovnsim keeps that count beside its passes
+ * (`DatapathGroup.recircs`) and drops where OVS would, with `recirc-depth`: at a recirculating
+ * effect, before conntrack when the group's own recirculation is the one too many; at a pass whose
+ * `select` needs one (`DpActions.hashRecircs`), the whole pass (OVS would still send what the pass
+ * sent before the group, which ovnsim does not split off). A gateway router that load-balances
+ * and SNATs traffic from another switch takes seven: OVS drops it.
+ *
  * Translation and the megaflow
  * ----------------------------
  * The executor runs the pass in translation mode (execute.ts `XlateRecord`): every lookup ORs the
@@ -85,7 +96,7 @@
  */
 import { CT, KEY_WORDS, W, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
-import { Conntrack, type ConntrackOptions, type CtRequest } from "./conntrack.js";
+import { Conntrack, lbHashRecirc, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
@@ -175,6 +186,8 @@ export interface DpActions {
   readonly exact: boolean;
   /** True when an effect is a `ct` that does not recirculate (a commit in the middle of the pass). */
   readonly commits: boolean;
+  /** Recirculations OVS adds in this pass for select groups that compute `dp_hash` (see above). */
+  readonly hashRecircs: number;
 }
 
 /**
@@ -240,6 +253,12 @@ export interface DatapathOptions {
   readonly cache?: FlowCacheOptions | false;
   /** Passes per packet before it is dropped with `loop-recirc` (default 32). */
   readonly maxRecirc?: number;
+  /**
+   * Recirculations one packet may nest before the next is dropped with `recirc-depth`, as OVS's
+   * userspace datapath counts them (`MAX_RECIRC_DEPTH`, 6; see the module header). Infinity: no
+   * such limit (the kernel datapath has none).
+   */
+  readonly recircDepth?: number;
   /** Each chassis's connection table's options (`fromPlans`; `single` takes the executor's table). */
   readonly conntrack?: ConntrackOptions;
   /**
@@ -249,6 +268,9 @@ export interface DatapathOptions {
    */
   readonly reassembly?: PacketContext;
 }
+
+/** dpif-netdev's `MAX_RECIRC_DEPTH`: the recirculations a packet may nest. */
+export const OVS_MAX_RECIRC_DEPTH = 6;
 
 const REG14 = W.REG0 + 14;
 const REG15 = W.REG0 + 15;
@@ -342,6 +364,25 @@ export class Datapath {
   }
 
   private execute(acts: DpActions, key: Uint32Array, depth: number): void {
+    const extra = acts.hashRecircs;
+    if (extra > 0) {
+      const g = this.group;
+      if (g.recircs + extra > g.recircDepth) {
+        this.depthDrop(key);
+        return;
+      }
+      g.recircs += extra;
+      try {
+        this.executeIn(acts, key, depth);
+      } finally {
+        g.recircs -= extra;
+      }
+      return;
+    }
+    this.executeIn(acts, key, depth);
+  }
+
+  private executeIn(acts: DpActions, key: Uint32Array, depth: number): void {
     if (acts.commits && this.group.reassembly !== undefined && isFragment(key)) {
       // A fragment and a commit: in OVS's order the packets sent after the commit wait for it,
       // and a commit that holds the fragment (ipf.ts) sends them only when it releases it.
@@ -383,8 +424,24 @@ export class Datapath {
       k[W.METADATA] = op.datapath;
       k[REG14] = dst.vxlan ? 0 : op.inport;
       k[REG15] = op.outport;
+      // The receiving chassis's datapath counts the decapsulation (tnl_pop) and nothing before.
       if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
-      else dst.pass(k, depth + 1);
+      else this.passAt(dst, k, depth + 1, 1);
+    }
+  }
+
+  /**
+   * `dst.pass(k, depth)` with the packet's nested recirculations (OVS's count, see the module
+   * header) at `recircs`, and as they were again after.
+   */
+  private passAt(dst: Datapath, k: Uint32Array, depth: number, recircs: number): void {
+    const g = this.group;
+    const had = g.recircs;
+    g.recircs = recircs;
+    try {
+      dst.pass(k, depth);
+    } finally {
+      g.recircs = had;
     }
   }
 
@@ -409,27 +466,49 @@ export class Datapath {
       // A packet OVN made, and what it quotes, which conntrack relates it by (conntrack.ts).
       if (op.quote !== undefined) this.group.noteQuote(op.quote);
       this.conntrack.madeQuote = this.group.currentQuote();
-      // Held, or released with its datagram: either way the rest of this pass goes on from there.
-      let held = false;
-      if (ctx !== undefined && isFragment(k)) {
-        held = this.fragment(ctx, acts, key, depth, i, k, emitAfter);
-        // Not one OVS reassembles: invalid, and it goes on now.
-        if (!held) this.exec.connections!.markInvalid(k, op.request.zone);
-      } else this.exec.conntrack(op.action, op.request, k);
-      const late = ctx !== undefined && this.fragments.size > 0 ? this.expiring(op, k) : undefined;
-      if (!held) this.afterCt(op, k, depth);
-      if (late !== undefined) {
-        // They go on from this action, each as the packet it is (its own frame for the sink).
-        this.aside(ctx!, () => {
-          for (const h of late) {
-            ctx!.restore(h.context);
-            this.afterCt(op, h.key, depth);
-          }
-        });
+      const g = this.group;
+      // ovn-controller sends a packet it made from no recirculation; a load balancer's group
+      // recirculates once more first when it computes the packet's dp_hash.
+      const had = g.recircs;
+      if (op.quote !== undefined) g.recircs = 0;
+      const hashRecirc = op.resume >= 0 && k[W.DP_HASH] === 0 && lbHashRecirc(op.request) ? 1 : 0;
+      if (g.recircs + hashRecirc > g.recircDepth) {
+        // The group's own recirculation is the one too many: conntrack never sees the packet.
+        g.recircs = had;
+        this.depthDrop(k);
+        return;
       }
-      if (held) return;
+      g.recircs += hashRecirc;
+      try {
+        if (this.ctEffect(ctx, acts, key, depth, i, op, k, emitAfter)) return;
+      } finally {
+        g.recircs = had;
+      }
     }
     if (emitAfter) this.emit(acts, key, depth);
+  }
+
+  /** Conntrack effect `op` (number `i` of `acts`) on `k`, and what follows it; true when a fragment is held. */
+  private ctEffect(ctx: PacketContext | undefined, acts: DpActions, key: Uint32Array, depth: number, i: number, op: EffectOp & { kind: "ct" }, k: Uint32Array, emitAfter: boolean): boolean {
+    // Held, or released with its datagram: either way the rest of this pass goes on from there.
+    let held = false;
+    if (ctx !== undefined && isFragment(k)) {
+      held = this.fragment(ctx, acts, key, depth, i, k, emitAfter);
+      // Not one OVS reassembles: invalid, and it goes on now.
+      if (!held) this.exec.connections!.markInvalid(k, op.request.zone);
+    } else this.exec.conntrack(op.action, op.request, k);
+    const late = ctx !== undefined && this.fragments.size > 0 ? this.expiring(op, k) : undefined;
+    if (!held) this.afterCt(op, k, depth);
+    if (late !== undefined) {
+      // They go on from this action, each as the packet it is (its own frame for the sink).
+      this.aside(ctx!, () => {
+        for (const h of late) {
+          ctx!.restore(h.context);
+          this.afterCt(op, h.key, depth);
+        }
+      });
+    }
+    return held;
   }
 
   /**
@@ -501,7 +580,8 @@ export class Datapath {
       k[W.ETH_DST + 1] = Number(mac & 0xffffffffn);
       // ovn-controller sends it to the output stage: the router's egress pipeline.
       k[W.RECIRC_ID] = this.resumeId({ datapath: b.datapath, pipeline: "egress", table: 0 });
-      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.pass(k, depth + 1));
+      // ovn-controller sends it: no recirculation yet.
+      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.passAt(this, k, depth + 1, 0));
       if (ctx === undefined || b.context === undefined) go();
       else
         this.aside(ctx, () => {
@@ -515,8 +595,10 @@ export class Datapath {
   private afterCt(op: EffectOp & { kind: "ct" }, k: Uint32Array, depth: number): void {
     if (op.resume < 0) return;
     k[W.RECIRC_ID] = op.resume;
-    if (depth + 1 >= this.group.maxRecirc) this.loopDrop(k);
-    else this.pass(k, depth + 1);
+    const g = this.group;
+    if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+    else if (g.recircs + 1 > g.recircDepth) this.depthDrop(k);
+    else this.passAt(this, k, depth + 1, g.recircs + 1);
   }
 
   /**
@@ -548,6 +630,13 @@ export class Datapath {
     applyDatagramResult(datagram, h.key, h.start === 0);
     this.afterCt(actions.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
     this.effectsFrom(actions, passKey, depth, effect + 1, emitAfter);
+  }
+
+  private depthDrop(key: Uint32Array): void {
+    const g = this.group;
+    const stat = g.drops.slot(`recirc-depth (more than ${g.recircDepth} recirculations, OVS's userspace datapath)`);
+    g.drops.values[stat]!++;
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "recirc-depth", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   private loopDrop(key: Uint32Array): void {
@@ -583,7 +672,7 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 } };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
@@ -595,7 +684,7 @@ export class Datapath {
       const xl2 = newXlate(entry, true);
       const r2 = this.run(entry, k2, xl2);
       twin = { key: k2, r: r2, xl: xl2 };
-      exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2);
+      exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2) || xl1.hashRecircs !== xl2.hashRecircs;
     }
     let actions: DpActions | undefined;
     if (!exact && twin) actions = this.buildActions(key, xl1.wc, r1, xl1, twin);
@@ -688,7 +777,7 @@ export class Datapath {
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
     }
-    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0) };
+    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
   }
 }
 
@@ -700,6 +789,10 @@ export class DatapathGroup {
   readonly tunnels = new Counters();
   readonly drops = new Counters();
   readonly maxRecirc: number;
+  /** See `DatapathOptions.recircDepth`. */
+  readonly recircDepth: number;
+  /** The recirculations OVS's datapath has nested for the packet being processed (module header). */
+  recircs = 0;
   /** With reassembly: the context of the packet being processed (see `DatapathOptions.reassembly`). */
   readonly reassembly: PacketContext | undefined;
   /** Where scratch keys start: moved past those in use while held fragments are released. */
@@ -718,9 +811,10 @@ export class DatapathGroup {
   readonly quote = new Uint32Array(KEY_WORDS);
   quoted = false;
 
-  private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number, reassembly: PacketContext | undefined) {
+  private constructor(make: (g: DatapathGroup, chassis: string) => Datapath | undefined, maxRecirc: number, reassembly: PacketContext | undefined, recircDepth: number) {
     this.make = (c) => make(this, c);
     this.maxRecirc = maxRecirc;
+    this.recircDepth = recircDepth;
     this.reassembly = reassembly;
   }
 
@@ -737,13 +831,13 @@ export class DatapathGroup {
         return new Datapath(g, name, exec, opts.cache, c.encap?.type === "vxlan");
       }
       return undefined;
-    }, opts.maxRecirc ?? 32, opts.reassembly);
+    }, opts.maxRecirc ?? 32, opts.reassembly, opts.recircDepth ?? OVS_MAX_RECIRC_DEPTH);
   }
 
   /** One datapath for a whole program, with every port local (a network without chassis). */
   static single(exec: LogicalExecutor, opts: DatapathOptions = {}): DatapathGroup {
     let dp: Datapath | undefined;
-    return new DatapathGroup((g, name) => (name === "local" ? (dp ??= new Datapath(g, "local", exec, opts.cache, false)) : undefined), opts.maxRecirc ?? 32, opts.reassembly);
+    return new DatapathGroup((g, name) => (name === "local" ? (dp ??= new Datapath(g, "local", exec, opts.cache, false)) : undefined), opts.maxRecirc ?? 32, opts.reassembly, opts.recircDepth ?? OVS_MAX_RECIRC_DEPTH);
   }
 
   /** The datapath of a chassis (made on first use). */
@@ -808,7 +902,7 @@ const ALL_BITS = new Uint32Array(KEY_WORDS).fill(0xffffffff);
 const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 
 function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
-  if (!track) return { wc: UNTRACKED_WC, effects: [], exact: false, track };
+  if (!track) return { wc: UNTRACKED_WC, effects: [], exact: false, track, hashRecircs: 0 };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -818,7 +912,7 @@ function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], exact: false, track };
+  return { wc, effects: [], exact: false, track, hashRecircs: 0 };
 }
 
 function sameMask(a: Uint32Array, b: Uint32Array): boolean {

@@ -30,6 +30,7 @@ export const DROP_REASONS = {
   "loop-crossings": "loop: more datapath crossings than the crossing limit",
   "loop-branches": "loop: more branches (clones, multicast copies, outputs) than the branch limit",
   "loop-recirc": "loop: more datapath passes (recirculations, tunnel crossings) than the recirculation limit",
+  "recirc-depth": "OVS's userspace datapath drops a packet at its seventh nested recirculation (MAX_RECIRC_DEPTH)",
 } as const;
 
 export type DropReason = keyof typeof DROP_REASONS;

@@ -218,6 +218,8 @@ export const DEFAULT_CALLS: Readonly<Record<string, CallHandler>> = Object.freez
 export interface XlateRecord {
   /** Every bit of the key that a lookup or an action examined (ORed in; the caller zeroes it). */
   readonly wc: Uint32Array;
+  /** Select groups that computed `dp_hash` in this pass: OVS recirculates for each (datapath.ts). */
+  hashRecircs: number;
   /** Conntrack and learning actions, in the order the pass met them. */
   readonly effects: XlateEffect[];
   /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
@@ -730,7 +732,9 @@ export class LogicalExecutor {
             if (sink) sink.action({ action: a });
             const copy = copyKey(key);
             const before = sink ? readFieldWords(copy, a.result.field) : undefined;
+            const hadHash = key[W.DP_HASH] !== 0;
             const choice = chooseMember(a, key, ctx.selectId, ctx.wc);
+            if (ctx.xl && !hadHash && choice.dpHash !== undefined) ctx.xl.hashRecircs++;
             writeBits(copy, a.result.field, a.result.ofs, a.result.nbits, BigInt(choice.id));
             if (choice.dpHash !== undefined) copy[W.DP_HASH] = choice.dpHash;
             if (sink?.select) sink.select({ action: a, id: choice.id, chosen: choice.chosen, change: { field: a.result.field, before: before!, after: readFieldWords(copy, a.result.field) } });

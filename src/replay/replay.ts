@@ -70,6 +70,8 @@ export interface Injector {
 export interface ReplayOptions {
   readonly cache?: DatapathOptions["cache"];
   readonly maxRecirc?: number;
+  /** `DatapathOptions.recircDepth`: nested recirculations before a drop (default 6, as OVS's userspace datapath). */
+  readonly recircDepth?: number;
   /** Expire connections and fragment lists by OVS's timeouts on the captures' clock (default true). */
   readonly ctTimeouts?: boolean;
 }
@@ -263,7 +265,7 @@ export class Replayer {
     this.clock = opts.ctTimeouts === false ? undefined : new CtClock();
     const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp, ...(this.clock !== undefined ? { clock: this.clock } : {}) };
     // IPv4 and IPv6 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
-    const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}) };
+    const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}), ...(opts.recircDepth !== undefined ? { recircDepth: opts.recircDepth } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
     const macBindings = [...traceInputs(net).macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];

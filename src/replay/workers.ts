@@ -43,6 +43,8 @@ export interface ReplayJob {
   readonly flowLimit?: number;
   /** False: connections never expire (`ReplayOptions.ctTimeouts`). */
   readonly ctTimeouts?: boolean;
+  /** `ReplayOptions.recircDepth` (Infinity: no limit). */
+  readonly recircDepth?: number;
   /** `--out`: each worker writes `.worker-N` in it, merged when all are done (out-dir.ts). */
   readonly out?: string;
   /** `--save-map`: the first worker returns its plan as a mapping file (every worker's is the same). */
@@ -94,6 +96,7 @@ function shard(job: ReplayJob, index: number, count: number): { report: ReplayRe
   const replayer = new Replayer(sc.value.network, {
     cache: job.cache ? { ...(job.emcInsertInvProb !== undefined ? { emcInsertInvProb: job.emcInsertInvProb } : {}), ...(job.flowLimit !== undefined ? { flowLimit: job.flowLimit } : {}) } : false,
     ...(job.ctTimeouts !== undefined ? { ctTimeouts: job.ctTimeouts } : {}),
+    ...(job.recircDepth !== undefined ? { recircDepth: job.recircDepth } : {}),
   });
   const captures = readCaptureFiles(job.captures);
   const counts = new BucketCounts();

@@ -173,6 +173,7 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
     case "loop-crossings":
     case "loop-branches":
     case "loop-recirc":
+    case "recirc-depth":
       return undefined;
     case "null-outport":
       return dn("error", "*** output to null logical port");

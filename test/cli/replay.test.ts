@@ -225,6 +225,31 @@ describe("ovnsim replay", () => {
     expect(off.out).toMatch(/^IP fragments of datagrams that never completed: 1 held at the end, 0 sent on as invalid after 15 s, 0 deleted after 25 s$/m);
   }, 60_000);
 
+  it("--recirc-depth: a packet that would nest a seventh recirculation is dropped as OVS's userspace datapath drops it; 0 lifts the limit", async () => {
+    // fixtures/ovs/recirc-depth.yaml: a's UDP to lr1's VIP takes seven recirculations in OVS.
+    const net = join(ROOT, "fixtures/ovs/recirc-depth.yaml");
+    const sc = loadNetworkFile(net);
+    if (!sc.ok) throw new Error("fixture");
+    const c = compileNetwork(sc.value.network);
+    if (!c.ok) throw new Error("compile");
+    const mf = compileMicroflow(c.value.program, undefined, 'inport == "a" && eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip4.dst == 10.96.0.1 && ip.ttl == 64 && udp && udp.src == 40000 && udp.dst == 80');
+    if (!mf.ok) throw new Error("microflow");
+    const w = new PcapWriter();
+    w.writePacket(1_700_000_000, 0, frameFromKey(mf.value.key, { payload: new Uint8Array(12) }));
+    const file = join(tmp, "recirc-depth.pcap");
+    writeFileSync(file, w.toBytes());
+    for (const cache of ["--cache", "--no-cache"]) {
+      const limited = await ovnsim(["replay", net, file, "--inject", "a", cache]);
+      expect(limited.code).toBe(0);
+      expect(limited.out).toMatch(/^ +1 {2}recirc-depth \(more than 6 recirculations, OVS's userspace datapath\)$/m);
+      expect(limited.out).not.toMatch(/node1 b$/m);
+      const open = await ovnsim(["replay", net, file, "--inject", "a", cache, "--recirc-depth", "0"]);
+      expect(open.code).toBe(0);
+      expect(open.out).not.toMatch(/recirc-depth/);
+      expect(open.out).toMatch(/^ +1 {2}node1 b$/m);
+    }
+  }, 60_000);
+
   it("--inject sends every packet in at one port", async () => {
     const r = await ovnsim(["replay", NET, capture, "--inject", "web-1.default", "--no-cache"]);
     expect(r.code).toBe(0);
@@ -321,6 +346,8 @@ describe("ovnsim replay", () => {
       ["replay", NET, capture, "--workers", "0"],
       ["replay", NET, capture, "--workers", "65"],
       ["replay", NET, capture, "--emc-insert-inv-prob", "-1"],
+      ["replay", NET, capture, "--recirc-depth", "-1"],
+      ["replay", NET, capture, "--recirc-depth", "2.5"],
       ["replay", NET, capture, "--bogus"],
       ["replay", NET, capture, "--map", "other"],
       ["replay", NET, capture, "--map", tmp],
