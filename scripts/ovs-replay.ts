@@ -1006,6 +1006,20 @@ export function recircDepthPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const MADE_UNTRACKED = "made-untracked";
+
+/**
+ * A made packet starts untracked (fixtures/ovs/made-untracked.yaml): c's SYN to s's port 8080
+ * (rejected: a reset back to c), then c's ACK on the same ports (new in s's zone, rejected again).
+ */
+export function madeUntrackedPackets(net: Network): Result<OraclePacket[]> {
+  const c = "eth.src == 00:00:00:01:00:0c && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.12 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && tcp && tcp.src == 40000 && tcp.dst == 8080";
+  return microflowPackets(net, [
+    { port: "c", match: `${c} && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "c", match: `${c} && tcp.flags == 0x10`, payload: 0, seq: 1001, ack: 5000 },
+  ]);
+}
+
 export const PEER_TYPES = "peer-types";
 
 /**
@@ -1076,6 +1090,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [SAME_ZONE_AGAIN]: { network: "fixtures/ovs/same-zone-again.yaml", packets: sameZoneAgainPackets, note: `A packet looked up in a's zone on ${CHASSIS} on its way in and again on its way back to a, with a commit between: OVS updates the connection's TCP state at the second lookup (sameZoneAgainPackets)` },
   [MANY_BACKENDS]: { network: "fixtures/ovs/many-backends.yaml", packets: manyBackendPackets, allBackends: true, note: `A load balancer of 300 backends on ${CHASSIS}, more than OVS's dp_hash table holds: and a reroute policy of 300 next hops, more than OVS's dp_hash table holds: OVS picks by its default method, the symmetric L4 hash of each packet (manyBackendPackets)` },
   [RECIRC_DEPTH]: { network: "fixtures/ovs/recirc-depth.yaml", packets: recircDepthPackets, note: `Packets through a gateway router's load balancer and lb_force_snat_ip on ${CHASSIS}: OVS's userspace datapath drops those that would nest a seventh recirculation (recircDepthPackets)` },
+  [MADE_UNTRACKED]: { network: "fixtures/ovs/made-untracked.yaml", packets: madeUntrackedPackets, note: `A reset ovn-controller makes for a rejected SYN on ${CHASSIS} starts untracked, so nothing commits it in the rejecting port's zone (madeUntrackedPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

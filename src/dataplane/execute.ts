@@ -914,6 +914,10 @@ export class LogicalExecutor {
           if (a.kind === "generate") {
             if (!buildGeneratedPacket(a.packet, copy, this.ctMode.kind === "table")) break;
           } else if (a.kind !== "clone") buildGenerated(a, copy);
+          // ovn-controller sends the packet it made with the registers and metadata of this one
+          // (pinctrl.c reload_metadata), not its conntrack state: in replay it starts untracked.
+          // ovn-trace keeps the state.
+          if (this.crossing === "ovn-controller" && a.kind !== "clone") clearCtFields(copy);
           sent = true;
           if (!this.takeBranch(ctx, frame, key)) return -1;
           if (sink) sink.enter(a.kind === "clone" ? { kind: "clone" } : { kind: "generated", action: a.kind });

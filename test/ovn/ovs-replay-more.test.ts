@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, port security, and the backend or next hop a select group picks.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -199,6 +199,13 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       const arps = rec.outputs.slice(20).map((o) => o.join(","));
       expect(arps.every((o) => o.startsWith("vif b "))).toBe(true);
       expect(new Set(arps).size).toBeGreaterThan(1);
+    },
+  },
+  [MADE_UNTRACKED]: {
+    what: "a made reset that starts untracked",
+    sane: (rec) => {
+      // Both of c's segments are rejected: a reset back to c each time, nothing to s.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["c", "c"]);
     },
   },
   [RECIRC_DEPTH]: {
