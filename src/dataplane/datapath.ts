@@ -152,7 +152,17 @@ export interface DropOp {
 }
 
 export type EffectOp =
-  | { readonly kind: "ct"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly quote: Uint32Array | undefined; readonly action: CtAction | CtLbAction; readonly request: CtRequest; readonly resume: number }
+  | {
+      readonly kind: "ct";
+      readonly sets: Sets;
+      readonly packet: Uint32Array | undefined;
+      readonly quote: Uint32Array | undefined;
+      readonly action: CtAction | CtLbAction;
+      readonly request: CtRequest;
+      readonly resume: number;
+      /** A load balancer whose group OVS recirculates for to compute `dp_hash` (when the packet has none). */
+      readonly lbHash: boolean;
+    }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
 
@@ -471,7 +481,7 @@ export class Datapath {
       // recirculates once more first when it computes the packet's dp_hash.
       const had = g.recircs;
       if (op.quote !== undefined) g.recircs = 0;
-      const hashRecirc = op.resume >= 0 && k[W.DP_HASH] === 0 && lbHashRecirc(op.request) ? 1 : 0;
+      const hashRecirc = op.lbHash && k[W.DP_HASH] === 0 ? 1 : 0;
       if (g.recircs + hashRecirc > g.recircDepth) {
         // The group's own recirculation is the one too many: conntrack never sees the packet.
         g.recircs = had;
@@ -775,7 +785,8 @@ export class Datapath {
         continue;
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
-      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request: this.exec.ctRequest(e.action, e.zone), resume });
+      const request = this.exec.ctRequest(e.action, e.zone);
+      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request) });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
   }

@@ -23,14 +23,8 @@ import { hashInt } from "../flow/index.js";
 /** The slot table of a group with these bucket weights: the bucket index of each slot. */
 export function dpHashTable(weights: readonly number[]): Int32Array {
   const n = weights.length;
-  let total = 0;
-  let min = Infinity;
-  for (const w of weights) {
-    if (w > 0 && w < min) min = w;
-    total += w;
-  }
-  if (n === 0 || total === 0) return new Int32Array(0);
-  const slots = Math.max(16, nextPowerOfTwo(Math.ceil(total / min)));
+  const slots = dpHashSlots(weights);
+  if (slots === 0) return new Int32Array(0);
   const divisor = new Float64Array(n).fill(1);
   const value = Float64Array.from(weights);
   const table = new Int32Array(slots);
@@ -44,7 +38,7 @@ export function dpHashTable(weights: readonly number[]): Int32Array {
   return table;
 }
 
-/** The slots of the `dp_hash` table of buckets of these weights (`group_setup_dp_hash_table`). */
+/** The slots of the `dp_hash` table of buckets of these weights (`group_setup_dp_hash_table`); 0 without weight. */
 function dpHashSlots(weights: readonly number[]): number {
   let total = 0;
   let min = Infinity;
