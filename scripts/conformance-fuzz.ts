@@ -13,9 +13,9 @@
  * reroute and drop policies, discard and src-ip routes; IPv4 or dual stack. Then the extras: routers
  * peered without a join switch, route tables on router ports, HA chassis groups and
  * `redirect-type=bridged` on distributed gateway ports, NAT with allowed or exempted external
- * addresses, load balancers with `skip_snat`, `neighbor_responder` or selection fields, logged and
- * labelled ACLs, reroutes to two next hops, `always_learn_from_arp_request` and
- * `dynamic_neigh_routers`. The probes: pod to pod on one switch and across routers, VIPs (with
+ * addresses, load balancers with `skip_snat`, `neighbor_responder`, selection fields or
+ * `affinity_timeout`, logged and labelled ACLs, reroutes to two next hops,
+ * `always_learn_from_arp_request` and `dynamic_neigh_routers`. The probes: pod to pod on one switch and across routers, VIPs (with
  * `--lb-dst`), the routers' own addresses, ARP from pods and from upstream, TTL 1, inbound traffic
  * to the NAT addresses, under `--ct` new, est and est,rpl.
  *
@@ -133,6 +133,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
   // stream, so that a seed's base network stays what it was before they were added.
   const x = new Rng(seed ^ 0x5bd1e995);
+  const aff = new Rng(seed ^ 0x27d4eb2f);
   const addressSets: string[] = [];
   const haGroups: string[] = [];
   const nCh = r.int(1, 3);
@@ -314,6 +315,8 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       if (x.chance(0.25)) options.push('skip_snat: "true"');
       if (x.chance(0.25)) options.push(`neighbor_responder: ${x.pick(["all", "none", "reachable"])}`);
       const fields = x.chance(0.2) ? `, selectionFields: [${x.pick(["ip_src, ip_dst", "ip_src, tp_src", "eth_src"])}]` : "";
+      // From a generator of its own, so that the rest of each seed's network stays as it was.
+      if (aff.chance(0.3)) options.push(`affinity_timeout: "${aff.pick([5, 60, 10800])}"`);
       y.push(`  - {name: ${lb.name}, protocol: ${lb.protocol}, vips: {"${lb.vip}": [${lb.backends.map((b) => `"${b}"`).join(", ")}]${lb.rejectVip ? `, "${lb.rejectVip}": []` : ""}}${options.length > 0 ? `, options: {${options.join(", ")}}` : ""}${fields}}`);
     }
   }

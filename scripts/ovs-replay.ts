@@ -1070,6 +1070,39 @@ export function selectGroupPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const LB_AFFINITY = "lb-affinity";
+
+/**
+ * Load balancer affinity (fixtures/ovs/lb-affinity.yaml), on a clock that moves (affinity_timeout
+ * 10 s): from a, for each of the three load balancers, a first new connection (its first packet
+ * teaches the session and is dropped), its retransmission 1 s later, new connections from other
+ * ports at 2 s and 9 s (all to the learned backend, where the hash alone would spread them), one at
+ * 17 s (8 s after the last use: still the session's), and one at 40 s (the session expired: learned
+ * again, and dropped).
+ */
+export function lbAffinityPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const flows: { p: MicroflowPacket; at: number }[] = [];
+  const times = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
+  const vips: [string, number, "tcp" | "udp", number][] = [
+    ["10.96.0.10", 80, "tcp", 41000],
+    ["10.96.0.11", 53, "udp", 42000],
+    ["10.96.0.20", 80, "tcp", 43000],
+  ];
+  for (const [vip, dport, proto, base] of vips) {
+    times.forEach((at, i) => {
+      // The second packet retransmits the first; the rest are connections of their own.
+      const sport = base + (i === 1 ? 0 : i === 7 ? 6 : i);
+      const match = proto === "tcp" ? `${a} && ip4.dst == ${vip} && tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == 0x2` : `${a} && ip4.dst == ${vip} && udp && udp.src == ${sport} && udp.dst == ${dport}`;
+      flows.push({ p: { port: "a", match, ...(proto === "tcp" ? { payload: 0, seq: 1000 } : { payload: 12 }) }, at: at + (proto === "udp" ? 100 : vip === "10.96.0.20" ? 200 : 0) });
+    });
+  }
+  flows.sort((x, y) => x.at - y.at);
+  const frames = microflowPackets(net, flows.map((f) => f.p));
+  if (!frames.ok) return frames;
+  return ok(frames.value.map((f, i) => ({ ...f, at: flows[i]!.at })));
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -1093,6 +1126,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [MADE_UNTRACKED]: { network: "fixtures/ovs/made-untracked.yaml", packets: madeUntrackedPackets, note: `A reset ovn-controller makes for a rejected SYN on ${CHASSIS} starts untracked, so nothing commits it in the rejecting port's zone (madeUntrackedPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
+  [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
@@ -1100,14 +1134,14 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
 const sha = (b: Uint8Array): string => (process.env.OVNSIM_ORACLE_FRAMES === "1" ? Buffer.from(b).toString("hex") : createHash("sha256").update(b).digest("hex").slice(0, 32));
 
 /** What ovnsim's datapath sends from `CHASSIS` for each packet (the recording's form). */
-export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[]): Result<string[][]> {
+export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], opts: { readonly cache?: boolean } = {}): Result<string[][]> {
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const program = plan.value.chassis.get(CHASSIS)!.program;
   // A port, or a multicast group (keys from 32768), by name.
   const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
-  const r = new Replayer(net, {});
+  const r = new Replayer(net, opts.cache === false ? { cache: false } : {});
   // Only node1 is real: the other chassis are fake and send nothing back, so what ovnsim tunnels
   // to them ends there too (a packet's answer made on another chassis is not compared).
   const own = r.group.datapath.bind(r.group);

@@ -32,6 +32,7 @@
 import { addressKey, parseCidr, parseMac, formatMac } from "../base/index.js";
 import { parseLbEndpoint, type LoadBalancer, type LogicalRouter, type Nat, type Network, type RouterPort } from "../model/index.js";
 import { assignTunnelKeys } from "./assign-keys.js";
+import { routerAffinityFlows } from "./lb-affinity.js";
 import { isDgp, isGatewayRouter, q } from "./router-lrp.js";
 import { solicitedNode, type LogicalFlow } from "./switch.js";
 
@@ -573,6 +574,7 @@ function lbFlows(f: Flows, lr: LogicalRouter, lb: LoadBalancer, gw: boolean, dgp
     if (skipSnat) action = `flags.skip_snat_for_lb = 1; ${base}${isLb ? "; skip_snat);" : ""}`;
     else if (force) action = `flags.force_snat_for_lb = 1; ${base}${isLb ? "; force_snat);" : ""}`;
     else action = `${base}${isLb ? ");" : ""}`;
+    for (const a of routerAffinityFlows(lb, v, v.backends, match, lbForceSnat(lr))) f.add("ingress", a.stage, a.priority, a.match, a.actions, origin, "lb-affinity");
     const dgp = dgps[0];
     if (!dgp) {
       f.add("ingress", "lr_in_dnat", prio, match, action, origin, "lb-vip");

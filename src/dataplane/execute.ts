@@ -52,12 +52,13 @@
  * The input key is not modified. Trace events are built only when a sink is given.
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
-import { CT, W, copyKey, field, fieldWordMask, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
+import { CT, W, copyKey, field, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
 import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
-import { readBits, readFieldWords, readSmall, setFieldMasked, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
+import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-affinity.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
@@ -258,7 +259,7 @@ export interface Resume {
 }
 
 /** Calls that only learn into a table: deferred by translation, run when the pass is executed. */
-const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb"]);
+const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb", "commit_lb_aff"]);
 
 /**
  * For each table of a pipeline, the number of tables in a row starting there that are pass-throughs:
@@ -278,12 +279,6 @@ export function passThroughRuns(tables: readonly ({ readonly rules: readonly Rul
     runs[t] = pass ? 1 + (t + 1 < n ? runs[t + 1]! : 0) : 0;
   }
   return runs;
-}
-
-/** ORs field `d` (all of it) into `wc`. */
-function unwildcard(wc: Uint32Array, d: FieldDef): void {
-  if (d.nwords === 1) wc[d.word] = (wc[d.word]! | fieldWordMask(d)) >>> 0;
-  else for (let i = 0; i < d.nwords; i++) wc[d.word + i] = 0xffffffff;
 }
 
 /** Per-run overrides. */
@@ -419,6 +414,8 @@ export class LogicalExecutor {
    * where those answer as ovn-trace does.
    */
   readonly hairpin: LbHairpin | undefined;
+  /** `table` mode: ovn-controller's load balancer affinity table (lb-affinity.ts). */
+  readonly affinity: LbAffinityTable | undefined;
   private readonly selectId: number | undefined;
   private readonly gatewayRouters: ReadonlySet<number>;
   /**
@@ -450,13 +447,15 @@ export class LogicalExecutor {
     const hairpinCalls: Record<string, CallHandler> = hairpin
       ? { chk_lb_hairpin: (_a, c) => (hairpin.check(c.key, c.wc) ? 1n : 0n), chk_lb_hairpin_reply: (_a, c) => (hairpin.checkReply(c.key, c.wc) ? 1n : 0n) }
       : { chk_lb_hairpin: traceHairpinCall(program.loadBalancers ?? [], false), chk_lb_hairpin_reply: traceHairpinCall(program.loadBalancers ?? [], true) };
-    this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
+    this.conntrack_ = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
+    this.affinity = this.ctMode.kind === "table" ? new LbAffinityTable(this.conntrack_!.clock) : undefined;
+    const affinityCalls = this.affinity ? lbAffinityCalls(this.affinity) : TRACE_LB_AFFINITY_CALLS;
+    this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...affinityCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
     this.datapathZones = this.ctMode.kind === "table" ? assignDatapathZones(program) : undefined;
     this.portZones = this.ctMode.kind === "table" ? assignPortZones(program) : undefined;
     this.gatewayRouters = new Set([...(opts.gatewayRouters ?? [])].map((n) => program.datapathByName.get(n)).filter((k): k is number => k !== undefined));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.conntrack_ = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
     this.lbDst = opts.lbDst;
     this.placement = opts.placement;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
@@ -479,7 +478,7 @@ export class LogicalExecutor {
    * flows): a flow cache drops its megaflows then, since some of them read that state.
    */
   get learnedVersion(): number {
-    return this.macBindings.version + (this.hairpin?.version ?? 0);
+    return this.macBindings.version + (this.hairpin?.version ?? 0) + (this.affinity?.version ?? 0);
   }
 
   /** The connection table (mode `table`), shared by every run. */
@@ -770,6 +769,9 @@ export class LogicalExecutor {
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
           const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
+          // A learned affinity flow that matched is used by every packet the megaflow carries,
+          // as OVS's statistics reach it: its idle timeout restarts with each (lb-affinity.ts).
+          if (xl && v === 1n && a.fn === "chk_lb_aff" && this.affinity) xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
           if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
           if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;

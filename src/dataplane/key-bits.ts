@@ -1,5 +1,6 @@
 /**
- * Reading and writing fields and bit ranges of a flow key, for the action interpreter.
+ * Reading and writing fields and bit ranges of a flow key, for the action interpreter, and marking
+ * a whole field in a megaflow's wildcard mask (`unwildcard`).
  *
  * Bit `i` of a field (counted from its least significant bit) lives, for a field of at most 32
  * bits, at bit `shift + i` of its word; for a wide field at bit `i mod 32` of word
@@ -7,7 +8,7 @@
  * travel as bigints only for ranges that cross a word boundary; a range inside one key word (any
  * register, which is a range of `xxreg0`..`xxreg3` here) is read and written as a number.
  */
-import type { FieldDef } from "../flow/index.js";
+import { fieldWordMask, type FieldDef } from "../flow/index.js";
 
 /** Where bit `i` of field `d` lives: [word index, bit in word]. */
 function bitPos(d: FieldDef, i: number): [number, number] {
@@ -100,4 +101,10 @@ export function setFieldMasked(key: Uint32Array, d: FieldDef, value: readonly nu
     const m = (mask[i] ?? 0) >>> 0;
     key[d.word + i] = ((key[d.word + i]! & ~m) | ((value[i] ?? 0) & m)) >>> 0;
   }
+}
+
+/** ORs field `d` (all of it) into the wildcard mask `wc`. */
+export function unwildcard(wc: Uint32Array, d: FieldDef): void {
+  if (d.nwords === 1) wc[d.word] = (wc[d.word]! | fieldWordMask(d)) >>> 0;
+  else for (let i = 0; i < d.nwords; i++) wc[d.word + i] = 0xffffffff;
 }

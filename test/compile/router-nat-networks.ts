@@ -136,9 +136,11 @@ class Builder {
   }
 
   /** A load balancer with one VIP per entry; created in both variants, attached to `lr` only when `attach`. */
-  lb(name: string, protocol: "tcp" | "udp", vips: [string, string[]][], lr: string, attach: boolean): void {
-    for (const [vip, backends] of vips) this.cmds.push(["lb-add", name, vip, backends.join(","), protocol]);
-    this.net = this.net.setIn(["loadBalancers", name], LoadBalancer({ name, protocol, vips: OrderedMap(vips.map(([v, b]) => [v, List(b)])) }));
+  lb(name: string, protocol: "tcp" | "udp", vips: [string, string[]][], lr: string, attach: boolean, options: [string, string][] = []): void {
+    // ovn-nbctl takes a protocol only for a VIP with a port.
+    for (const [vip, backends] of vips) this.cmds.push(["lb-add", name, vip, backends.join(","), ...(/:\d+$/.test(vip) ? [protocol] : [])]);
+    if (options.length > 0) this.cmds.push(["set", "Load_Balancer", name, ...options.map(([k, v]) => `options:${k}=${v}`)]);
+    this.net = this.net.setIn(["loadBalancers", name], LoadBalancer({ name, protocol, vips: OrderedMap(vips.map(([v, b]) => [v, List(b)])), options: OrderedMap(options) }));
     if (attach) {
       this.cmds.push(["lr-lb-add", lr, name]);
       this.net = this.net.updateIn(["routers", lr, "loadBalancers"], (l) => (l as List<string>).push(name));
@@ -235,6 +237,23 @@ function natLb(full: boolean): Builder {
   return b;
 }
 
+function natLbAffinity(full: boolean): Builder {
+  const b = new Builder();
+  b.chassis("hv1", "192.0.2.1");
+  b.router("lr7", [["chassis", "hv1"], ["lb_force_snat_ip", "router_ip"]]);
+  b.switch("int7");
+  b.switch("ext7");
+  b.vif("int7", "vm71", "00:00:00:00:07:11", "10.7.0.11 fd07::11");
+  b.vif("int7", "vm72", "00:00:00:00:07:12", "10.7.0.12 fd07::12");
+  b.link("lr7", "lr7-int", "00:00:00:00:08:01", ["10.7.0.1/24", "fd07::1/64"], "int7", "int7-lr7");
+  b.link("lr7", "lr7-ext", "00:00:00:00:08:02", ["172.16.7.1/24", "fd17::1/64"], "ext7", "ext7-lr7");
+  b.localnet("ext7", "ln-ext7", "physnet1");
+  b.lb("lba", "tcp", [["172.16.7.100:80", ["10.7.0.11:8080", "10.7.0.12:8080"]], ["[fd17::100]:80", ["[fd07::11]:8080", "[fd07::12]:8080"]]], "lr7", full, [["affinity_timeout", "60"]]);
+  b.lb("lbs", "tcp", [["172.16.7.101:80", ["10.7.0.11:80"]]], "lr7", full, [["affinity_timeout", "30"], ["skip_snat", "true"]]);
+  b.lb("lbn", "tcp", [["172.16.7.102", ["10.7.0.11", "10.7.0.12"]]], "lr7", full, [["affinity_timeout", "5"]]);
+  return b;
+}
+
 function natGwEdges(full: boolean): Builder {
   const b = new Builder();
   b.chassis("hv1", "192.0.2.1");
@@ -306,6 +325,7 @@ const SPECS: readonly Spec[] = [
   { name: "nat-dgp", what: "a distributed gateway port on two chassis with snat, dnat, dnat_and_snat and a distributed dnat_and_snat", router: "lr1", switches: ["int1", "ext1"], build: natDgp },
   { name: "nat-kubeovn", what: "a Kube-OVN custom VPC with an external DGP, an OvnFip, an OvnSnatRule and an OvnDnatRule (router LB)", router: "vpc1", switches: ["subnet1", "external"], build: natKubeOvn },
   { name: "nat-lb", what: "a gateway router with a TCP VIP (two backends), a UDP VIP and a stateless dnat_and_snat", router: "lr3", switches: ["int3", "ext3"], build: natLb },
+  { name: "nat-lb-affinity", what: "a gateway router with lb_force_snat_ip and load balancers with affinity_timeout (IPv4 and IPv6, skip_snat, port-less)", router: "lr7", switches: ["int7", "ext7"], build: natLbAffinity },
   { name: "nat-gw-edges", what: "a gateway router with IPv6, a port range, allowed/exempted external IPs, SNAT to the router's own IP, skip_snat, port-less, rejecting and NAT-IP VIPs", router: "lr5", switches: ["int5", "ext5"], build: natGwEdges },
   { name: "nat-dgp-edges", what: "a DGP with gateway_mtu, IPv6, allowed/exempted external IPs, stateless NAT, lb_force_snat_ip and skip_snat", router: "lr6", switches: ["int6", "ext6"], build: natDgpEdges },
 ];

@@ -131,6 +131,30 @@ function lbStateless(): TestNet {
   return { name: "net8", what: "a load balancer beside stateless-only ACLs", network, nbctl: cmds };
 }
 
+/**
+ * Load balancers with `affinity_timeout`: a TCP VIP, a port-less VIP, an IPv6 VIP, a timeout above
+ * northd's cap, and one northd reads as no timeout.
+ */
+function lbAffinity(): TestNet {
+  const cmds: string[][] = [["ls-add", "ls1"], ["lsp-add", "ls1", "d1"], ["lsp-set-addresses", "d1", "00:00:00:00:00:41 10.4.0.1 fd04::1"]];
+  const specs: [string, "tcp" | "udp", [string, string[]][], string][] = [
+    ["lbD", "tcp", [["10.4.0.100:80", ["10.4.0.1:8080", "10.4.0.2:8080"]]], "60"],
+    ["lbD2", "tcp", [["10.4.0.101", ["10.4.0.1", "10.4.0.2"]]], "70000"],
+    ["lbD6", "tcp", [["[fd04::100]:80", ["[fd04::1]:8080", "[fd04::2]:8080"]]], "5"],
+    ["lbDx", "tcp", [["10.4.0.102:80", ["10.4.0.1:80"]]], "soon"],
+  ];
+  let lbs = OrderedMap<string, LoadBalancer>();
+  for (const [name, protocol, vips, timeout] of specs) {
+    const [vip, backends] = vips[0]!;
+    // ovn-nbctl takes a protocol only for a VIP with a port (the row's protocol is then empty).
+    cmds.push(["lb-add", name, vip, backends.join(","), ...(vip.includes(":") ? [protocol] : [])], ["set", "Load_Balancer", name, `options:affinity_timeout=${timeout}`], ["ls-lb-add", "ls1", name]);
+    lbs = lbs.set(name, LoadBalancer({ name, protocol, vips: OrderedMap([[vip, List(backends)]]), options: OrderedMap([["affinity_timeout", timeout]]) }));
+  }
+  const ls = LogicalSwitch({ name: "ls1", ports: OrderedMap([["d1", SwitchPort({ name: "d1", addresses: List(["00:00:00:00:00:41 10.4.0.1 fd04::1"]) })]]), loadBalancers: List([...lbs.keys()]) });
+  const network = Network({ name: "net9", switches: OrderedMap([["ls1", ls]]), loadBalancers: lbs });
+  return { name: "net9", what: "load balancers with affinity_timeout (TCP, port-less, IPv6, capped, unreadable)", network, nbctl: cmds };
+}
+
 /** Level 3 with NB_Global `options:use_ct_inv_match=false`, as Kube-OVN sets it. */
 function noCtInv(): TestNet {
   const n = build(3);
@@ -142,4 +166,4 @@ function noCtInv(): TestNet {
   };
 }
 
-export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges(), noCtInv(), lbStateless()];
+export const TEST_NETS: readonly TestNet[] = [...[1, 2, 3, 4].map(build), edges(), lbEdges(), noCtInv(), lbStateless(), lbAffinity()];

@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, port security, and the backend or next hop a select group picks.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -206,6 +206,24 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     sane: (rec) => {
       // Both of c's segments are rejected: a reset back to c each time, nothing to s.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["c", "c"]);
+    },
+  },
+  [LB_AFFINITY]: {
+    what: "load balancer affinity: learned sessions, the dropped packet that teaches one, the idle timeout",
+    sane: (rec) => {
+      // In time order, three packets at a time (web and dns on sw1, gw on lr1): the first packet
+      // to each VIP teaches a session and is dropped (0-2, and 18-20 once the sessions expired);
+      // the switch's load balancers drop the retransmission of that packet too (3, 4, 21, 22),
+      // the router's sends it (5, 23); every later new connection goes to its VIP's one learned
+      // backend (6-17), the last of them 8 s after the session was last used (15-17).
+      const where = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      expect(rec.outputs.length).toBe(24);
+      for (const i of [0, 1, 2, 3, 4, 18, 19, 20, 21, 22]) expect(where[i]).toBe("");
+      for (const at of [[5, 10, 11, 14, 17], [6, 7, 12, 15], [8, 9, 13, 16]]) {
+        expect(where[at[0]!]).not.toBe("");
+        expect(new Set(at.map((i) => where[i]))).toEqual(new Set([where[at[0]!]]));
+      }
+      expect(where[23]).not.toBe("");
     },
   },
   [RECIRC_DEPTH]: {
