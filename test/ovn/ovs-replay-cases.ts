@@ -83,6 +83,14 @@ export function conversation(name: string, check: { what: string; sane: (rec: Re
       expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
     });
 
+    it("the slow path alone sends the same (no flow cache)", () => {
+      const { net, packets } = inputs(name);
+      const sim = ovnsimOutputs(net, packets, { cache: false });
+      expect(sim.ok).toBe(true);
+      if (!sim.ok) return;
+      expect(compareOutputs(rec.outputs, sim.value)).toEqual([]);
+    });
+
     it.skipIf(!LIVE)("the recording is what real OVS sends now", async () => {
       const { net, packets } = inputs(name);
       const real = await realOutputs(net, packets);
