@@ -502,6 +502,16 @@ describe("Northbound mapping: what does not fit is counted, never dropped silent
     expect(r.value.network.switches.get("ovn-default")!.ports.get("web-1.default")!.options.get("foo")).toBe("bar");
   });
 
+  it("load balancer options the compiler reads (affinity_timeout, hairpin_snat_ip) are no warning; others are", () => {
+    const lbs = mustRead(readOvsdbFile(readFileSync(join(FIXTURES, "kube-ovn-default.nb.db")), "x")).tables.get("Load_Balancer")!;
+    const [uuid, row] = [...lbs.entries()][0]!;
+    const name = getString(row, "name")!;
+    const r = loadNbWith({}, { _is_diff: true, Load_Balancer: { [uuid]: { options: ["map", [["affinity_timeout", "60"], ["hairpin_snat_ip", "169.254.0.1"], ["frobnicate", "yes"]]] } } });
+    if (!r.ok) expect.fail(r.diags.map(formatDiagnostic).join("\n"));
+    expect(r.value.warnings!.map((w) => w.message)).toEqual(["NB Load_Balancer options:frobnicate: set on 1 row, not modelled (kept as data)"]);
+    expect(r.value.network.loadBalancers.get(name)!.options.get("affinity_timeout")).toBe("60");
+  });
+
   it("dynamic addresses, load balancer groups, a policy's single nexthop, vtep ports and unnamed switches", () => {
     const web1 = lspUuid("web-1.default");
     const sw = switchUuid("ovn-default");

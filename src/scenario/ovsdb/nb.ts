@@ -86,7 +86,7 @@ export const NB_READ: Readonly<Record<string, TableSpec>> = {
   ACL: { columns: ["direction", "priority", "match", "action", "name", "label", "log", "severity", "options", "external_ids"], keys: { options: ["apply-after-lb"] } },
   Port_Group: { columns: ["name", "ports", "acls", "external_ids"] },
   Address_Set: { columns: ["name", "addresses", "external_ids"] },
-  Load_Balancer: { columns: ["name", "protocol", "vips", "selection_fields", "options", "external_ids"], keys: { options: ["reject", "skip_snat", "neighbor_responder"] } },
+  Load_Balancer: { columns: ["name", "protocol", "vips", "selection_fields", "options", "external_ids"], keys: { options: ["reject", "skip_snat", "neighbor_responder", "hairpin_snat_ip", "affinity_timeout"] } },
   Load_Balancer_Group: { columns: ["name", "load_balancer"] },
   Logical_Router: {
     columns: ["name", "ports", "static_routes", "policies", "nat", "load_balancer", "load_balancer_group", "options", "enabled", "external_ids"],
