@@ -1074,34 +1074,43 @@ export const LB_AFFINITY = "lb-affinity";
 
 /**
  * Load balancer affinity (fixtures/ovs/lb-affinity.yaml), on a clock that moves (affinity_timeout
- * 10 s): from a, for each of the three load balancers, a first new connection (its first packet
- * teaches the session and is dropped), its retransmission 1 s later, new connections from other
- * ports at 2 s and 9 s (all to the learned backend, where the hash alone would spread them), one at
- * 17 s (8 s after the last use: still the session's), and one at 40 s (the session expired: learned
- * again, and dropped).
+ * 10 s): from a, to each of the five VIPs (`LB_AFFINITY_VIPS`, sent in that order at each time),
+ * a first new connection (its first packet teaches the session and is dropped), its
+ * retransmission 1 s later, new connections from other ports at 2 s and 9 s (all to the learned
+ * backend, where the hash alone would spread them), one at 17 s (8 s after the last use: still the
+ * session's), one at 40 s (the session expired: learned again, and dropped) and its retransmission
+ * at 41 s.
  */
 export function lbAffinityPackets(net: Network): Result<OraclePacket[]> {
-  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const a4 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const a6 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd01::10 && ip.ttl == 64";
   const flows: { p: MicroflowPacket; at: number }[] = [];
-  const times = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
-  const vips: [string, number, "tcp" | "udp", number][] = [
-    ["10.96.0.10", 80, "tcp", 41000],
-    ["10.96.0.11", 53, "udp", 42000],
-    ["10.96.0.20", 80, "tcp", 43000],
-  ];
-  for (const [vip, dport, proto, base] of vips) {
-    times.forEach((at, i) => {
-      // The second packet retransmits the first; the rest are connections of their own.
+  LB_AFFINITY_VIPS.forEach(([vip, dport, proto, base], n) => {
+    const dst = vip.includes(":") ? `${a6} && ip6.dst == ${vip}` : `${a4} && ip4.dst == ${vip}`;
+    LB_AFFINITY_TIMES.forEach((at, i) => {
+      // The second packet retransmits the first, the last the one before; the rest are connections of their own.
       const sport = base + (i === 1 ? 0 : i === 7 ? 6 : i);
-      const match = proto === "tcp" ? `${a} && ip4.dst == ${vip} && tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == 0x2` : `${a} && ip4.dst == ${vip} && udp && udp.src == ${sport} && udp.dst == ${dport}`;
-      flows.push({ p: { port: "a", match, ...(proto === "tcp" ? { payload: 0, seq: 1000 } : { payload: 12 }) }, at: at + (proto === "udp" ? 100 : vip === "10.96.0.20" ? 200 : 0) });
+      const match = proto === "tcp" ? `${dst} && tcp && tcp.src == ${sport} && tcp.dst == ${dport} && tcp.flags == 0x2` : `${dst} && udp && udp.src == ${sport} && udp.dst == ${dport}`;
+      flows.push({ p: { port: "a", match, ...(proto === "tcp" ? { payload: 0, seq: 1000 } : { payload: 12 }) }, at: at + 100 * n });
     });
-  }
+  });
   flows.sort((x, y) => x.at - y.at);
   const frames = microflowPackets(net, flows.map((f) => f.p));
   if (!frames.ok) return frames;
   return ok(frames.value.map((f, i) => ({ ...f, at: flows[i]!.at })));
 }
+
+/** The VIPs of the lb-affinity conversation: address, port, protocol, first source port. */
+export const LB_AFFINITY_VIPS: readonly (readonly [string, number, "tcp" | "udp", number])[] = [
+  ["10.96.0.10", 80, "tcp", 41000],
+  ["10.96.0.11", 53, "udp", 42000],
+  ["10.96.0.20", 80, "tcp", 43000],
+  ["fd00::10", 80, "tcp", 44000],
+  ["fd00::20", 80, "tcp", 45000],
+];
+
+/** When the lb-affinity conversation sends to each VIP, in milliseconds. */
+export const LB_AFFINITY_TIMES: readonly number[] = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
 
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean }>> = {

@@ -7,7 +7,7 @@
  * keyed by its addresses alone, connections that expire, port security, and the backend or next hop a select group picks.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -211,19 +211,24 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   [LB_AFFINITY]: {
     what: "load balancer affinity: learned sessions, the dropped packet that teaches one, the idle timeout",
     sane: (rec) => {
-      // In time order, three packets at a time (web and dns on sw1, gw on lr1): the first packet
-      // to each VIP teaches a session and is dropped (0-2, and 18-20 once the sessions expired);
-      // the switch's load balancers drop the retransmission of that packet too (3, 4, 21, 22),
-      // the router's sends it (5, 23); every later new connection goes to its VIP's one learned
-      // backend (6-17), the last of them 8 s after the session was last used (15-17).
-      const where = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
-      expect(rec.outputs.length).toBe(24);
-      for (const i of [0, 1, 2, 3, 4, 18, 19, 20, 21, 22]) expect(where[i]).toBe("");
-      for (const at of [[5, 10, 11, 14, 17], [6, 7, 12, 15], [8, 9, 13, 16]]) {
-        expect(where[at[0]!]).not.toBe("");
-        expect(new Set(at.map((i) => where[i]))).toEqual(new Set([where[at[0]!]]));
-      }
-      expect(where[23]).not.toBe("");
+      // Per VIP, in time order (LB_AFFINITY_TIMES): the first packet teaches a session and is
+      // dropped (0, and 6 once the session expired); a switch's load balancer (web, dns, web6)
+      // drops the retransmission of that packet too (1, 7), a router's (gw, gw6) sends it; every
+      // later new connection goes to the VIP's one learned backend (2-5), the last of them 8 s
+      // after the session was last used (5).
+      // The packets' order: by time, VIP v sending 100 ms after VIP v - 1 (lbAffinityPackets).
+      const order = LB_AFFINITY_VIPS.flatMap((_, v) => LB_AFFINITY_TIMES.map((t, i) => ({ at: t + 100 * v, v, i }))).sort((x, y) => x.at - y.at);
+      expect(rec.outputs.length).toBe(order.length);
+      LB_AFFINITY_VIPS.forEach(([vip], v) => {
+        const where = LB_AFFINITY_TIMES.map((_, i) => rec.outputs[order.findIndex((o) => o.v === v && o.i === i)]!.map((l) => l.split(" ")[1]).join(","));
+        const router = vip === "10.96.0.20" || vip === "fd00::20";
+        expect(where[0]).toBe("");
+        expect(where[6]).toBe("");
+        expect(where[2]).not.toBe("");
+        expect(new Set(where.slice(2, 6))).toEqual(new Set([where[2]]));
+        expect(where[1] === "" && where[7] === "").toBe(!router);
+        if (router) expect(where[1]).toBe(where[2]);
+      });
     },
   },
   [RECIRC_DEPTH]: {
