@@ -162,7 +162,7 @@ export const LOAD_BALANCER: ObjectSpec = {
     protocol: { type: { kind: "string", enum: ["tcp", "udp", "sctp"] }, doc: "Protocol of VIPs with a port (default tcp).", nb: "Load_Balancer.protocol" },
     vips: { type: { kind: "map", of: strList }, doc: '"IP[:PORT]" (IPv6 as "[IP]:PORT") to a list of backends of the same form.', nb: "Load_Balancer.vips" },
     selectionFields: { type: { kind: "list", of: { kind: "string", enum: ["eth_src", "eth_dst", "ip_src", "ip_dst", "tp_src", "tp_dst"] } }, doc: "Fields hashed to choose a backend.", nb: "Load_Balancer.selection_fields" },
-    options: { type: strMap, doc: "Options (hairpin_snat_ip, reject, ...).", nb: "Load_Balancer.options" },
+    options: { type: strMap, doc: "Options (hairpin_snat_ip, reject, skip_snat, neighbor_responder, affinity_timeout, ...).", nb: "Load_Balancer.options" },
     externalIds: { type: strMap, doc: "Free-form metadata.", nb: "Load_Balancer.external_ids" },
   },
 };
