@@ -7,7 +7,9 @@
  * Networks: every scenario in scenarios/, fixtures/ovs/select-groups.yaml, whose load
  * balancers and reroute policies make select groups (a member chosen by a hash of the packet, and
  * `dp_hash` kept for the passes after), and fixtures/ovs/many-backends.yaml, whose groups are too
- * large for a `dp_hash` table (the member chosen in the translation by a hash of the packet). Packets: random fields drawn from each network's own
+ * large for a `dp_hash` table (the member chosen in the translation by a hash of the packet), and
+ * fixtures/ovs/lb-affinity.yaml with sessions learned for some clients (the backend loaded from
+ * ovn-controller's affinity table). Packets: random fields drawn from each network's own
  * addresses, MACs and ports (so they hit real rules) and from random values; Q fills the bits
  * outside M at random. Passes after conntrack (recirculations) are checked too: P's conntrack
  * effects are run to get the next pass's key.
@@ -19,6 +21,7 @@ import { describe, expect, it } from "vitest";
 import { parseIpv4, parseMac } from "../../src/base/index.js";
 import { compilePhysical, portSecurityCalls, traceInputs } from "../../src/compile/index.js";
 import { DatapathGroup, applySets, type Datapath, type DpActions } from "../../src/dataplane/index.js";
+import type { CallAction } from "../../src/ofp/index.js";
 import { KEY_WORDS, W } from "../../src/flow/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
@@ -137,8 +140,9 @@ function effectOf(acts: DpActions, key: Uint32Array): string[] {
 }
 
 /** Checks one pass: P's megaflow against random Q; returns the keys of the passes that follow. */
-function checkPass(dp: Datapath, p: Uint32Array, fill: Uint32Array): Uint32Array[] {
+function checkPass(dp: Datapath, p: Uint32Array, fill: Uint32Array, seen?: (actions: DpActions) => void): Uint32Array[] {
   const { mask, actions } = dp.translate(p);
+  seen?.(actions);
   const q = new Uint32Array(KEY_WORDS);
   for (let i = 0; i < KEY_WORDS; i++) q[i] = ((p[i]! & mask[i]!) | (fill[i]! & ~mask[i]!)) >>> 0;
   const direct = dp.translate(q, false).actions;
@@ -220,6 +224,55 @@ describe("megaflows are sound where select groups choose (fixtures/ovs/select-gr
   }, 120_000);
 });
 
+describe("megaflows are sound where load balancers keep affinity (fixtures/ovs/lb-affinity.yaml)", () => {
+  const w = world("fixtures/ovs/lb-affinity.yaml")!;
+  const ip = (a: string): number => parseIpv4(a)! >>> 0;
+  const flows: [number, number, number][] = [[ip("10.96.0.10"), 6, 80], [ip("10.96.0.11"), 17, 53], [ip("10.96.0.20"), 6, 80], [ip("10.2.0.11"), 6, 8080]];
+  it("a packet from a to a VIP, with sessions learned for some clients: the session's backend, or the group's", () => {
+    const at = w.entries.find((e) => e.vif === "a")!;
+    // Sessions for a and for 10.1.0.99, as commit_lb_aff learns them on sw1 and lr1.
+    const table = at.dp.exec.affinity!;
+    const prog = at.dp.exec.program;
+    const commits = (dp: string): CallAction[] =>
+      prog.datapaths
+        .get(prog.datapathByName.get(dp)!)!
+        .ingress.tables.flatMap((t) => t.rules.flatMap((r) => r.actions))
+        .filter((a): a is CallAction => a.kind === "call" && a.fn === "commit_lb_aff");
+    for (const [dp, name] of [
+      ["sw1", "sw1"],
+      ["lr1", "lr1"],
+    ] as const) {
+      const key = prog.datapathByName.get(name)!;
+      for (const a of commits(dp).filter((_, i) => i % 3 === 1)) {
+        for (const src of ["10.1.0.10", "10.1.0.99"]) {
+          const k = new Uint32Array(KEY_WORDS);
+          k[W.NW_SRC] = ip(src);
+          table.commit(a, key, k);
+        }
+      }
+    }
+    expect(table.size).toBeGreaterThan(4);
+    let known = 0;
+    fc.assert(
+      fc.property(
+        fc.record({ nwSrc: fc.constantFrom(ip("10.1.0.10"), ip("10.1.0.99"), ip("10.1.0.7")), flow: fc.constantFrom(...flows), sport: fc.integer({ min: 1, max: 0xffff }) }),
+        fc.uint32Array({ minLength: KEY_WORDS, maxLength: KEY_WORDS }),
+        (r, fill) => {
+          let keys: Uint32Array[] = [fromA(at.entry, r.flow, r.nwSrc, r.sport, 0x0001000a)];
+          for (let depth = 0; depth < 8 && keys.length > 0; depth++)
+            keys = keys.flatMap((x) =>
+              checkPass(at.dp, x, fill, (acts) => {
+                if (acts.effects.some((e) => e.kind === "learn" && e.action.fn === "chk_lb_aff")) known++;
+              }),
+            );
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // A good share of the packets found a session.
+    expect(known).toBeGreaterThan(30);
+  }, 120_000);
+});
 
 describe("megaflows are sound where a group is too large for dp_hash (fixtures/ovs/many-backends.yaml)", () => {
   const w = world("fixtures/ovs/many-backends.yaml")!;
