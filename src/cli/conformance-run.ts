@@ -57,6 +57,16 @@ export function headerVerdict(v: Verdict): string {
   return formatVerdict(headerOnly(v));
 }
 
+/**
+ * The members ovn-trace picked at random for the `select()` actions in its raw output (it marks
+ * each such pick), in order; empty when it picked none at random.
+ */
+export function randomSelections(raw: string): number[] {
+  const out: number[] = [];
+  for (const m of raw.matchAll(/select: \S+ = (\d+) \/\* Randomly selected\./g)) out.push(Number(m[1]));
+  return out;
+}
+
 /** Real OVN's verdict from its raw `ovn-trace --minimal` output. */
 export function ovnVerdict(raw: string): Verdict {
   return verdictOf(parseMinimalTrace(raw));
@@ -204,9 +214,13 @@ export interface ProbeComparison {
 export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], outputs: ReadonlyMap<string, string>): ProbeComparison[] {
   return probes.map((probe) => {
     const raw = outputs.get(probe.name);
-    const ovnsim = tracer.run(probe);
+    // Without --select-id, ovn-trace picks a select() member at random (and says so): ovnsim
+    // follows the member it picked, as if --select-id had named it.
+    const picked = probe.selectId === undefined && raw !== undefined ? randomSelections(raw) : [];
+    const ovnsim = tracer.run(picked.length > 0 ? { ...probe, selectId: picked[0]! } : probe);
     if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
     if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`], ovnAborted: true };
+    if (new Set(picked).size > 1) return { probe, ovn: ovnVerdict(raw), ovnsim, disagreements: [`real ovn-trace picked select() members ${[...new Set(picked)].join(" and ")} at random, which no one --select-id reproduces; give the probe a selectId`] };
     const ovn = ovnVerdict(raw);
     // The packet itself, as both print it first: the same microflow must make the same packet.
     const header = raw.startsWith("# ") ? raw.slice(2).split("\n", 1)[0] : undefined;
