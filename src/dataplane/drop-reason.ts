@@ -15,6 +15,7 @@ export const DROP_REASONS = {
   "acl-drop": "an ACL dropped the packet",
   "port-security": "port security dropped the packet",
   "actions-end": "the rule's actions ended without sending the packet on",
+  "lb-affinity-learn": "the packet taught a load balancer affinity session (`commit_lb_aff`), and OVN 23.03's learning flow sends it no further",
   "null-outport": "output to the null logical port (outport is 0)",
   "unknown-port": "output to a port or multicast group the datapath does not have",
   "loopback": "output to the input port without flags.loopback",

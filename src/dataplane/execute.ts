@@ -948,7 +948,8 @@ export class LogicalExecutor {
       }
     }
     // Only logging, as OVN writes a logged drop (`log(...); /* drop */`): a drop like any other.
-    if (top && !sent) this.drop(ctx, frame, key, actions.every((a) => a.kind === "log" || a.kind === "note") ? classifyDrop(undefined, frame.rule) : "actions-end");
+    // OVN 23.03's affinity learning flow ends after `commit_lb_aff` (lb-affinity.ts).
+    if (top && !sent) this.drop(ctx, frame, key, actions.every((a) => a.kind === "log" || a.kind === "note") ? classifyDrop(undefined, frame.rule) : actions.some((a) => a.kind === "call" && a.fn === "commit_lb_aff") ? "lb-affinity-learn" : "actions-end");
     return -1;
   }
 

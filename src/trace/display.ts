@@ -167,6 +167,7 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
     case "acl-drop":
     case "port-security":
     case "actions-end":
+    case "lb-affinity-learn":
     case "empty-multicast":
     case "loop-depth":
     case "loop-lookups":

@@ -5,9 +5,11 @@
  * oracle (test/ovn/ovs-replay-more.test.ts) holds the whole path.
  */
 import { describe, expect, it } from "vitest";
-import { W, field, newKey, setField } from "../../src/flow/index.js";
+import { KEY_WORDS, W, extractKey, field, newKey, setField } from "../../src/flow/index.js";
 import type { CallAction } from "../../src/ofp/index.js";
 import { CtClock, LbAffinityTable } from "../../src/dataplane/index.js";
+import { Replayer } from "../../src/replay/index.js";
+import { CONVERSATIONS, LB_AFFINITY, oracleNetwork } from "../../scripts/ovs-replay.js";
 
 function commit(vip: string, backend: string, timeout: number, proto?: string): CallAction {
   const args: CallAction["args"] = [
@@ -123,5 +125,29 @@ describe("load balancer affinity table", () => {
     t.check(packet(VIP, 80), 5, true, wc);
     expect(wc[W.NW_SRC]).toBe(0xffffffff);
     expect(wc[W.NW_DST]).toBe(0xffffffff);
+  });
+});
+
+describe("load balancer affinity in replay", () => {
+  it("counts the packet that teaches a session under its own drop reason, and delivers the next connection", () => {
+    const conv = CONVERSATIONS[LB_AFFINITY]!;
+    const net = oracleNetwork(conv.network, true);
+    if (!net.ok) throw new Error(net.diags[0]!.message);
+    const packets = conv.packets(net.value);
+    if (!packets.ok) throw new Error(packets.diags[0]!.message);
+    const r = new Replayer(net.value, {});
+    const at = r.injectionFor("a")!;
+    // The first packet to the first VIP, and the new connection to it at 2 s.
+    for (const p of [packets.value[0]!, packets.value.find((x) => x.at === 2000)!]) {
+      const key = new Uint32Array(KEY_WORDS);
+      extractKey(p.frame, 0, p.frame.length, p.frame.length, 1, key, 0, false);
+      r.beginPacket(p.frame, 0);
+      r.clock!.now = p.at!;
+      r.group.inject(at.datapath, at.entry, key);
+    }
+    const s = r.group.stats();
+    expect(Object.entries(s.drops)).toEqual([[expect.stringMatching(/^lb-affinity-learn \(loadBalancers\[web\]\) at sw1 ls_in_lb_aff_learn/), 1]]);
+    expect(Object.values(s.outputs).reduce((a, b) => a + b, 0)).toBe(1);
+    expect(at.datapath.exec.affinity!.size).toBe(1);
   });
 });
