@@ -220,7 +220,8 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     const ovnsim = tracer.run(picked.length > 0 ? { ...probe, selectId: picked[0]! } : probe);
     if (raw === undefined) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: ["real OVN has no output for this probe"] };
     if (raw.startsWith(OVN_TRACE_ABORTED)) return { probe, ovn: { outputs: [], dropped: true }, ovnsim, disagreements: [`real ovn-trace aborted (${raw.slice(OVN_TRACE_ABORTED.length).trim()}), so there is no verdict to compare`], ovnAborted: true };
-    if (new Set(picked).size > 1) return { probe, ovn: ovnVerdict(raw), ovnsim, disagreements: [`real ovn-trace picked select() members ${[...new Set(picked)].join(" and ")} at random, which no one --select-id reproduces; give the probe a selectId`] };
+    const members = [...new Set(picked)];
+    if (members.length > 1) return { probe, ovn: ovnVerdict(raw), ovnsim, disagreements: [`real ovn-trace picked select() members ${members.join(" and ")} at random, which no one --select-id reproduces; give the probe a selectId`] };
     const ovn = ovnVerdict(raw);
     // The packet itself, as both print it first: the same microflow must make the same packet.
     const header = raw.startsWith("# ") ? raw.slice(2).split("\n", 1)[0] : undefined;

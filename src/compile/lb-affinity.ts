@@ -49,7 +49,8 @@ export function affinityTimeout(lb: LoadBalancer): number {
   return n > 0xffff ? 0xffff : n;
 }
 
-function endpointText(e: AffinityEndpoint): string {
+/** A VIP or backend as northd writes it: `IP`, `IP:PORT` or `[IP6]:PORT`. */
+export function endpointText(e: AffinityEndpoint): string {
   if (e.port === undefined) return e.ip;
   return e.v6 ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }

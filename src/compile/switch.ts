@@ -28,7 +28,7 @@ import { parseIpv4, parseIpv6, formatIpv6, parseMac, formatMac } from "../base/i
 import type { Acl, LogicalSwitch, LoadBalancer, Network, SwitchPort } from "../model/index.js";
 import { parseIpAddr, type Backend, type IpAddr, type ProgramLoadBalancer } from "../ofp/index.js";
 import { MC_FLOOD, MC_FLOOD_L2, MC_UNKNOWN, hasUnknownAddress } from "./assign-keys.js";
-import { switchAffinityFlows } from "./lb-affinity.js";
+import { endpointText, switchAffinityFlows } from "./lb-affinity.js";
 import { crPortName, isDgp, lrpNetworks, routerPortOf } from "./router-lrp.js";
 import { switchNatFlows } from "./router-nat.js";
 
@@ -198,11 +198,6 @@ function parseEndpoint(text: string): Endpoint | undefined {
   if (rest.length > 0 || parseIpv4(ip ?? "") === undefined) return undefined;
   if (port !== undefined && !/^\d+$/.test(port)) return undefined;
   return { ip: ip ?? "", v6: false, port: port === undefined ? undefined : Number(port) };
-}
-
-function formatEndpoint(e: Endpoint): string {
-  if (e.port === undefined) return e.ip;
-  return e.v6 ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }
 
 /** JSON-quoted port name, as OVN writes it in matches and actions. */
@@ -597,7 +592,7 @@ function lbStage(f: FlowList, lbs: readonly LoadBalancer[]): void {
       const hash = lb.selectionFields.size > 0 ? `; hash_fields=${q(lb.selectionFields.toArray().sort().join(","))}` : "";
       // A VIP without backends drops, or with options:reject answers as a reject ACL does.
       const empty = lb.options.get("reject") === "true" ? `reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=${switchStageTable("ls_out_qos_mark")});};` : "drop;";
-      const action = backends.length > 0 ? `${R.conntrackCommit} = 0; ct_lb_mark(backends=${backends.map(formatEndpoint).join(",")}${hash});` : empty;
+      const action = backends.length > 0 ? `${R.conntrackCommit} = 0; ct_lb_mark(backends=${backends.map(endpointText).join(",")}${hash});` : empty;
       f.add("ls_in_lb", prio, `ct.new && ${vipMatch(lb, vip)}`, action, "lb-vip", lbOrigin(lb));
       for (const a of switchAffinityFlows(lb, vip, backends)) f.add(a.stage, a.priority, a.match, a.actions, "lb-affinity", lbOrigin(lb));
     }

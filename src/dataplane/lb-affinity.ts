@@ -31,8 +31,7 @@
  * In `trace` mode (ovn-trace 23.03) both actions do nothing, and `chk_lb_aff` leaves R as it was.
  */
 import { W, field, getField, type FieldDef } from "../flow/index.js";
-import type { CallAction, CallArg } from "../ofp/index.js";
-import { parseIpv4, parseIpv6 } from "../base/index.js";
+import { parseIpAddr, type CallAction, type CallArg, type IpAddr } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard, writeSmall } from "./key-bits.js";
@@ -81,24 +80,13 @@ function unquote(a: CallArg | undefined): string | undefined {
   return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
-/** "IP", "IP:PORT" or "[IP6]:PORT" as words and a port (0: none); undefined when it does not parse. */
-function endpoint(text: string): { v6: boolean; words: number[]; port: number } | undefined {
-  let ip = text;
-  let port = 0;
+/** "IP", "IP:PORT" or "[IP6]:PORT" as address words and a port (0: none); undefined when it does not parse. */
+function endpoint(text: string): { v6: boolean; words: IpAddr; port: number } | undefined {
   const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (br) {
-    ip = br[1]!;
-    port = br[2] === undefined ? 0 : Number(br[2]);
-  } else if (text.split(":").length === 2) {
-    [ip, port] = [text.slice(0, text.indexOf(":")), Number(text.slice(text.indexOf(":") + 1))];
-  }
-  const v4 = parseIpv4(ip);
-  if (v4 !== undefined) return { v6: false, words: [v4 >>> 0], port };
-  const v6 = parseIpv6(ip);
-  if (v6 === undefined) return undefined;
-  const words: number[] = [];
-  for (let i = 0; i < 4; i++) words.push(((v6[4 * i]! << 24) | (v6[4 * i + 1]! << 16) | (v6[4 * i + 2]! << 8) | v6[4 * i + 3]!) >>> 0);
-  return { v6: true, words, port };
+  const colon = text.indexOf(":");
+  const [ip, port] = br ? [br[1]!, br[2]] : colon >= 0 && colon === text.lastIndexOf(":") ? [text.slice(0, colon), text.slice(colon + 1)] : [text, undefined];
+  const words = parseIpAddr(ip);
+  return words === undefined ? undefined : { v6: words.length === 4, words, port: port === undefined ? 0 : Number(port) };
 }
 
 function parseCommit(a: CallAction): Commit | undefined {
