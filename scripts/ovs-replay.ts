@@ -39,7 +39,9 @@
  *   (unpadded ARP frames whose sender and target addresses are the same, on the provider network
  *   or a port of a switch with a localnet port, from a MAC and address that ovn-controller
  *   announces) and BFD between gateway chassis are left out of what real OVS sent; no packet of
- *   the capture causes them.
+ *   the capture causes them. A packet can make a frame of that very shape (a router asking for its
+ *   own address); a conversation about that asks with `quietAnnouncements`, after ovn-controller's
+ *   last announcement, and keeps every frame.
  * - VLAN tags: a frame ovnsim sends out a tagged localnet port gets the port's tag, as
  *   ovn-controller's physical flows push it (replay reports the logical port's frame); a frame the
  *   capture brings from a provider network goes to real OVS with the tag.
@@ -1038,6 +1040,30 @@ export function peerTypePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const OWN_ADDRESS = "own-address";
+
+/**
+ * Packets from a and b for the addresses of a gateway router with `lb_force_snat_ip=router_ip`
+ * (fixtures/ovs/own-address.yaml): TCP (a SYN and a reset), UDP and a ping to the address of the
+ * router's port on their switch, TCP and UDP to its address on the public switch. Asked with
+ * `quietAnnouncements`: the router's ARP requests for its own addresses have the shape of the
+ * announcements the oracle otherwise leaves out.
+ */
+export function ownAddressPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  const b = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && tcp && tcp.src == 40001 && tcp.dst == 22 && tcp.flags == 0x4`, payload: 0, seq: 5000 },
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && udp && udp.src == 40002 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "b", match: `${b} && ip4.dst == 10.1.0.1 && tcp && tcp.src == 40003 && tcp.dst == 443 && tcp.flags == 0x2`, payload: 0, seq: 2000 },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.2 && tcp && tcp.src == 40004 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 3000 },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.2 && udp && udp.src == 40005 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.2 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+  ]);
+}
+
 export const SELECT_GROUPS = "select-groups";
 
 /**
@@ -1113,7 +1139,7 @@ export const LB_AFFINITY_VIPS: readonly (readonly [string, number, "tcp" | "udp"
 export const LB_AFFINITY_TIMES: readonly number[] = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
 
 /** The conversations beside the capture: name → network and packets. */
-export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean }>> = {
+export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean; readonly quietAnnouncements?: boolean }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
@@ -1134,6 +1160,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [RECIRC_DEPTH]: { network: "fixtures/ovs/recirc-depth.yaml", packets: recircDepthPackets, note: `Packets through a gateway router's load balancer and lb_force_snat_ip on ${CHASSIS}: OVS's userspace datapath drops those that would nest a seventh recirculation (recircDepthPackets)` },
   [MADE_UNTRACKED]: { network: "fixtures/ovs/made-untracked.yaml", packets: madeUntrackedPackets, note: `A reset ovn-controller makes for a rejected SYN on ${CHASSIS} starts untracked, so nothing commits it in the rejecting port's zone (madeUntrackedPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
+  [OWN_ADDRESS]: { network: "fixtures/ovs/own-address.yaml", packets: ownAddressPackets, quietAnnouncements: true, note: `Packets for the addresses of a gateway router with lb_force_snat_ip=router_ip on ${CHASSIS}, which routes them and asks for its own address by ARP; asked once ovn-controller's announcements were over, every frame kept (ownAddressPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
@@ -1579,6 +1606,11 @@ export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Ne
   return ok({ net: net.value, packets: packets.value.slice(from) });
 }
 
+/** How real OVS is asked about an oracle's packets (a conversation may need `quietAnnouncements`). */
+export function realOptions(name: string): RealOutputOptions {
+  return CONVERSATIONS[name]?.quietAnnouncements === true ? { quietAnnouncements: true } : {};
+}
+
 /** Records real OVS's outputs for an oracle's packets (`oracleInputs`). */
 export async function recordReplay(scenario: string, pcaps = pcapsDir()): Promise<Result<ReplayRecording>> {
   if (!ovsAvailable()) return fail(error("oracle.unavailable", "OVS/OVN binaries are not installed"));
@@ -1587,7 +1619,7 @@ export async function recordReplay(scenario: string, pcaps = pcapsDir()): Promis
   const { network, capture, from } = oracleName(scenario);
   const file = join(pcaps, capture);
   const conv = CONVERSATIONS[scenario];
-  const real = await realOutputs(inputs.value.net, inputs.value.packets);
+  const real = await realOutputs(inputs.value.net, inputs.value.packets, realOptions(scenario));
   if (!real.ok) return real;
   return ok({
     ovs: versionOf("ovs-vswitchd"),

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ovsAvailable } from "../../src/ovn/index.js";
-import { PACKETS, compareOutputs, oracleInputs, oracleName, ovnsimOutputs, pcapsDir, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { PACKETS, compareOutputs, oracleInputs, oracleName, ovnsimOutputs, pcapsDir, realOptions, realOutputs, recordingFile, type ReplayRecording } from "../../scripts/ovs-replay.js";
 
 export const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 /** The capture of an oracle, and whether it is at hand (the comparisons are skipped when not). */
@@ -93,10 +93,10 @@ export function conversation(name: string, check: { what: string; sane: (rec: Re
 
     it.skipIf(!LIVE)("the recording is what real OVS sends now", async () => {
       const { net, packets } = inputs(name);
-      const real = await realOutputs(net, packets);
+      const real = await realOutputs(net, packets, realOptions(name));
       expect(real.ok, real.ok ? "" : real.diags.map((d) => d.message).join("; ")).toBe(true);
       if (!real.ok) return;
       expect(compareOutputs(rec.outputs, real.value.outputs), `stale recording: run npx tsx scripts/ovs-replay.ts --record ${name}`).toEqual([]);
-    }, 120_000);
+    }, 180_000);
   });
 }
