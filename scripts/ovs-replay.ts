@@ -1040,6 +1040,28 @@ export function peerTypePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const NEIGHBOUR_SOLICITATIONS = "neighbour-solicitations";
+
+/**
+ * Packets that make a router ask for a neighbour (fixtures/ovs/neighbour-solicitations.yaml):
+ * from a, an ICMPv6 echo request and reply, a UDP datagram and a TCP SYN to addresses behind c
+ * (which has only `unknown` addresses), and an ICMPv4 echo request; a ping to b, whose MAC the
+ * router knows; b's solicitation of the router's address.
+ */
+export function neighbourSolicitationPackets(net: Network): Result<OraclePacket[]> {
+  const a6 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::a && ip.ttl == 64";
+  const a4 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a6} && ip6.dst == fd00:2::c && icmp6 && icmp6.type == 128 && icmp6.code == 0`, payload: 16 },
+    { port: "a", match: `${a6} && ip6.dst == fd00:2::d && icmp6 && icmp6.type == 129 && icmp6.code == 0`, payload: 8 },
+    { port: "a", match: `${a6} && ip6.dst == fd00:2::c && udp && udp.src == 40000 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a6} && ip6.dst == fd00:2::e && tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    { port: "a", match: `${a4} && ip4.dst == 10.2.0.12 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
+    { port: "a", match: `${a6} && ip6.dst == fd00:2::b && icmp6 && icmp6.type == 128 && icmp6.code == 0`, payload: 16 },
+    { port: "b", match: 'eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:01 && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:1 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::1 && nd.sll == 00:00:00:02:00:0b', payload: 0 },
+  ]);
+}
+
 export const OWN_ADDRESS = "own-address";
 
 /**
@@ -1160,6 +1182,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [RECIRC_DEPTH]: { network: "fixtures/ovs/recirc-depth.yaml", packets: recircDepthPackets, note: `Packets through a gateway router's load balancer and lb_force_snat_ip on ${CHASSIS}: OVS's userspace datapath drops those that would nest a seventh recirculation (recircDepthPackets)` },
   [MADE_UNTRACKED]: { network: "fixtures/ovs/made-untracked.yaml", packets: madeUntrackedPackets, note: `A reset ovn-controller makes for a rejected SYN on ${CHASSIS} starts untracked, so nothing commits it in the rejecting port's zone (madeUntrackedPackets)` },
   [PEER_TYPES]: { network: "fixtures/ovs/peer-types.yaml", packets: peerTypePackets, note: `A gateway router peered with a distributed router without a switch, on ${CHASSIS}: the l3gateway and patch bindings are never linked, so nothing crosses between the routers (peerTypePackets)` },
+  [NEIGHBOUR_SOLICITATIONS]: { network: "fixtures/ovs/neighbour-solicitations.yaml", packets: neighbourSolicitationPackets, note: `Packets that make a distributed router ask for a neighbour on ${CHASSIS}, ICMPv6 ones among them, and a pod's solicitation of the router (neighbourSolicitationPackets)` },
   [OWN_ADDRESS]: { network: "fixtures/ovs/own-address.yaml", packets: ownAddressPackets, quietAnnouncements: true, note: `Packets for the addresses of a gateway router with lb_force_snat_ip=router_ip on ${CHASSIS}, which routes them and asks for its own address by ARP; asked once ovn-controller's announcements were over, every frame kept (ownAddressPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },

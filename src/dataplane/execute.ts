@@ -1369,6 +1369,13 @@ export function classifyDrop(reason: string | undefined, rule: Rule | undefined)
   return "drop-action";
 }
 
+/**
+ * The reserved word of a Neighbor Advertisement that answers a solicitation (the key keeps it in
+ * the TCP flags' word): solicited and override, and router from a router.
+ */
+const NA_FLAGS = 0x60000000;
+const NA_ROUTER_FLAGS = 0xe0000000;
+
 /** Turns `key` into the packet a generating action sends (before its nested actions run). */
 function buildGenerated(a: Extract<Action, { kind: "arp_reply" | "icmp4_error" | "icmp4_echo_reply" | "icmp6_error" | "icmp6_echo_reply" | "nd_na" }>, key: Uint32Array): void {
   const ethDst0 = key[W.ETH_DST]!;
@@ -1440,6 +1447,7 @@ function buildGenerated(a: Extract<Action, { kind: "arp_reply" | "icmp4_error" |
       key[W.ARP_SHA + 1] = 0;
       key[W.ARP_THA] = a.mac[0]! >>> 0;
       key[W.ARP_THA + 1] = a.mac[1]! >>> 0;
+      key[W.TCP_FLAGS] = a.router ? NA_ROUTER_FLAGS : NA_FLAGS;
       return;
     }
     default: {
@@ -1590,6 +1598,9 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
       key[W.ARP_SHA + 1] = 0;
       key[W.ARP_THA] = d0;
       key[W.ARP_THA + 1] = d1;
+      // ovn-controller's advertisement (compose_nd_na) carries its flags: solicited and override,
+      // and router for `nd_na_router`. ovn-trace sets none (its reserved word stays the packet's).
+      if (pinctrl) key[W.TCP_FLAGS] = kind === "nd_na_router" ? NA_ROUTER_FLAGS : NA_FLAGS;
       return true;
     }
     case "icmp4":

@@ -471,6 +471,9 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     if ((type === 135 || type === 136) && code === 0) {
       if (room < 24) return done(key, flags | P_TRUNCATED, E_SHORT_L4, p - base);
       for (let i = 0; i < 4; i++) key[W_ND_TARGET + i] = dv.getInt32(p + 8 + 4 * i);
+      // The reserved word (an advertisement's router, solicited and override flags), kept where a
+      // TCP segment's flags go, as OVS keys it beside the target.
+      key[W_TCP_FLAGS] = dv.getInt32(p + 4);
       // Options: a source (1) or target (2) link-layer address of 8 bytes fills arp_sha or
       // arp_tha, in a solicitation or an advertisement alike. A repeated address option makes
       // the message invalid, and as in OVS it then clears the target and both addresses.

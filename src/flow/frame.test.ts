@@ -128,12 +128,13 @@ function l4Arb(l4: L4Kind): fc.Arbitrary<Assign[]> {
         ]);
     case "nd":
       return fc
-        .record({ type: fc.constantFrom(135, 136), target: ip6, sll: fc.option(mac), tll: fc.option(mac) })
-        .map(({ type, target, sll, tll }): Assign[] => {
+        .record({ type: fc.constantFrom(135, 136), target: ip6, sll: fc.option(mac), tll: fc.option(mac), reserved: fc.constantFrom(0, 0x60000000, 0xe0000000, 0x80000000, 0x12345678) })
+        .map(({ type, target, sll, tll, reserved }): Assign[] => {
           const sets: Assign[] = [
             ["tp_src", type],
             ["tp_dst", 0],
             ["nd_target", target],
+            ["nd_reserved", reserved],
           ];
           if (sll) sets.push(["arp_sha", sll]);
           if (tll) sets.push(["arp_tha", tll]);

@@ -82,6 +82,7 @@ const F_IPV6_SRC = field("ipv6_src");
 const F_IPV6_DST = field("ipv6_dst");
 const F_IPV6_LABEL = field("ipv6_label");
 const F_ND_TARGET = field("nd_target");
+const F_ND_RESERVED = field("nd_reserved");
 const F_ARP_SHA = field("arp_sha");
 const F_ARP_THA = field("arp_tha");
 const F_TP_SRC = field("tp_src");
@@ -179,7 +180,8 @@ function icmpv6Repr(key: Uint32Array, type: number, code: number): Icmpv6Repr {
     const tll = wideBytes(key, F_ARP_THA);
     if (!isZero(sll)) options.push(ndLinkLayerOption(1, sll));
     if (!isZero(tll)) options.push(ndLinkLayerOption(2, tll));
-    return { ...base, nd: { target: wideBytes(key, F_ND_TARGET), options } };
+    // The reserved word (an advertisement's flags) is kept in the TCP flags' word of the key.
+    return { ...base, rest: getField(key, F_ND_RESERVED), nd: { target: wideBytes(key, F_ND_TARGET), options } };
   }
   if (type === Icmpv6Type.ROUTER_ADVERT) return { ...base, nd: { reachableTime: 0, retransTimer: 0, options: [] } };
   return base;

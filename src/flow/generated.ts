@@ -9,6 +9,8 @@
  * one by its key alone, since no logical flow changes these fields of a packet it forwards:
  * - another EtherType or IP protocol than `from` (an ARP request for an IPv4 packet, an ICMP error
  *   or a Neighbor Solicitation for a TCP or UDP packet);
+ * - an ICMPv6 Neighbor Solicitation (type 135) for a packet that was not one (for an ICMPv6 packet
+ *   the EtherType and protocol stay the same), and a Neighbor Advertisement (136) for a solicitation;
  * - an ICMPv4 destination unreachable, time exceeded or parameter problem (types 3, 11, 12), or an
  *   ICMPv6 error (types 1 to 4), for a packet that was not an ICMP error itself;
  * - a TCP segment with RST set for one without, or for a reset, one sent back to its sender (both
@@ -22,7 +24,8 @@
  *   all, as RFC 1122 and RFC 4443 ask.
  * - TCP resets: the key's headers, data offset 5, flags RST and ACK, sequence number 0, the
  *   acknowledgement number one past the segment's sequence number, window 0.
- * - ARP requests and Neighbor Solicitations: the key's fields alone (`frameFromKey`).
+ * - ARP requests, Neighbor Solicitations and Advertisements: the key's fields alone (`frameFromKey`;
+ *   an advertisement's flags are in the key, see flow/layout.ts).
  *
  * The quoted packet is `src`'s own IP packet as it reached the flow that made the error, as pinctrl
  * quotes it: with `quote`, the key it had there, `src` is rewritten to it first (a router before
@@ -48,6 +51,9 @@ const ETH_IPV6 = 0x86dd;
 const TCP = 6;
 const ICMP = 1;
 const ICMPV6 = 58;
+/** ICMPv6 Neighbor Solicitation and Advertisement. */
+const ND_NS = 135;
+const ND_NA = 136;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 /** The most of a made ICMP error's frame (Ethernet header included) that pinctrl fills. */
@@ -89,6 +95,12 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
   const fromType = getField(from, F_TP_SRC) & 0xff;
   const icmpError = type === ETH_IP ? proto === ICMP && isIcmp4Error(l4type) && !(sameKind && isIcmp4Error(fromType)) : proto === ICMPV6 && isIcmp6Error(l4type) && !(sameKind && isIcmp6Error(fromType));
   const reset = proto === TCP && (to[W.TCP_FLAGS]! & TCP_RST) !== 0 && (!sameKind || (from[W.TCP_FLAGS]! & TCP_RST) === 0 || sentBack(type === ETH_IPV6, from, to));
+  // A Neighbor Solicitation for an ICMPv6 packet (a ping routed to a neighbour not yet known) has
+  // the packet's EtherType and protocol, but is made all the same.
+  // An advertisement for a solicitation is ovn-controller's too (`nd_na`, `nd_na_router`), never
+  // the solicitation edited.
+  const nd = type === ETH_IPV6 && proto === ICMPV6 && ((l4type === ND_NS && !(sameKind && fromType === ND_NS)) || (l4type === ND_NA && sameKind && fromType === ND_NS));
+  if (nd) return frameFromKey(to);
   if (!icmpError && !reset) return sameKind ? undefined : frameFromKey(to);
 
   const k = new Uint32Array(KEY_WORDS);

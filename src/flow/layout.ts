@@ -77,7 +77,7 @@ export const W = {
   ARP_SHA: 67, // 2 words
   ARP_THA: 69, // 2 words
   TP: 71, // tp_src bits 16-31, tp_dst bits 0-15
-  TCP_FLAGS: 72,
+  TCP_FLAGS: 72, // for an ICMPv6 Neighbor Solicitation or Advertisement: its reserved word (NA: R, S, O flags)
   PARSE: 73,
 } as const;
 
@@ -147,6 +147,8 @@ const defs: FieldDef[] = [
   f("tp_src", W.TP, 16, 16),
   f("tp_dst", W.TP, 0, 16),
   f("tcp_flags", W.TCP_FLAGS, 0, 12),
+  // The same word in an ICMPv6 Neighbor Solicitation or Advertisement (no TCP header there).
+  f("nd_reserved", W.TCP_FLAGS, 0, 32),
   f("parse", W.PARSE, 0, 32),
 ];
 for (let i = 0; i < 16; i++) defs.push(f(`reg${i}`, W.REG0 + i, 0, 32));

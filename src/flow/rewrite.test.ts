@@ -165,6 +165,8 @@ function changeKey(from: Uint32Array, r: Rng): Uint32Array {
       // Stay a Neighbor Solicitation/Advertisement: the ND fields exist only in those.
       if (maybe(0.3)) setField(to, F_TP_SRC, maybe(0.5) ? 135 : 136);
       if (maybe(0.5)) for (let i = 0; i < 4; i++) to[W.ND_TARGET + i] = u32Of(r);
+      // The reserved word (an advertisement's flags), kept in the TCP flags' word.
+      if (maybe(0.3)) to[W.TCP_FLAGS] = u32Of(r);
       for (const w of [W.ARP_SHA, W.ARP_THA]) {
         // Only an option the message carries can change (a zero address is taken as absent).
         if ((from[w] !== 0 || from[w + 1] !== 0) && maybe(0.5)) {
@@ -324,6 +326,7 @@ function slowRewrite(frame: Uint8Array, wireLen: number, from: Uint32Array, to: 
         bytes[p + 1] = getField(to, F_TP_DST) & 0xff;
       }
       if (nd) {
+        if (!same(from, to, W.TCP_FLAGS)) put32(bytes, p + 4, to[W.TCP_FLAGS]!);
         for (let i = 0; i < 4; i++) if (!same(from, to, W.ND_TARGET + i)) put32(bytes, p + 8 + 4 * i, to[W.ND_TARGET + i]!);
         const end = Math.min(ipEnd, frame.length) + shift;
         for (let o = p + 24; end - o >= 8 && bytes[o + 1]! > 0; o += bytes[o + 1]! * 8) {

@@ -442,6 +442,12 @@ function rewriteNd(b: Uint8Array, p: number, l4end: number, from: Uint32Array, t
     o += olen;
   }
   let acc = 0;
+  // The reserved word (an advertisement's flags), which the key keeps in the TCP flags' word.
+  const r = to[W_TCP_FLAGS]!;
+  if (from[W_TCP_FLAGS] !== r) {
+    acc += diff32(u32(b, p + 4), r);
+    put32(b, p + 4, r);
+  }
   for (let i = 0; i < 4; i++) {
     const t = to[W_ND_TARGET + i]!;
     if (from[W_ND_TARGET + i] !== t) {

@@ -157,6 +157,8 @@ function expectedKey(d: Decoded, decap: boolean): Uint32Array | undefined {
     const nd = l4.repr.nd;
     if ((l4.repr.type === 135 || l4.repr.type === 136) && l4.repr.code === 0 && nd?.target) {
       words(nd.target).forEach((w, j) => (k[W.ND_TARGET + j] = w));
+      // The reserved word (an advertisement's flags) goes where a TCP segment's flags would.
+      k[W.TCP_FLAGS] = l4.repr.rest >>> 0;
       let sll = false;
       let tll = false;
       for (const o of nd.options) {

@@ -5,10 +5,10 @@
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, port security, the backend or next hop a select group picks, and a
- * gateway router asking for its own addresses by ARP.
+ * gateway router asking for its own addresses by ARP, and routers soliciting neighbours.
  */
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -168,6 +168,19 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     sane: (rec) => {
       // Neither datagram gets across; each ping to a router's own address is answered.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["", "", "a", "b"]);
+    },
+  },
+  [NEIGHBOUR_SOLICITATIONS]: {
+    what: "a router soliciting neighbours it does not know, for ICMPv6 packets too",
+    sane: (rec) => {
+      // Each packet to an address behind c makes one request, flooded to b and c (the same frame
+      // for the two packets to fd00:2::c, ping and datagram); the ping to b reaches b, and b's
+      // solicitation of the router is answered.
+      const where = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
+      expect(where).toEqual(["b,c", "b,c", "b,c", "b,c", "b,c", "b", "b"]);
+      const frame = (i: number): string => rec.outputs[i]![0]!.split(" ")[2]!;
+      expect(frame(0)).toBe(frame(2));
+      expect(new Set([0, 1, 3, 4, 5, 6].map(frame)).size).toBe(6);
     },
   },
   [OWN_ADDRESS]: {
