@@ -1046,7 +1046,7 @@ export const NEIGHBOUR_SOLICITATIONS = "neighbour-solicitations";
  * Packets that make a router ask for a neighbour (fixtures/ovs/neighbour-solicitations.yaml):
  * from a, an ICMPv6 echo request and reply, a UDP datagram and a TCP SYN to addresses behind c
  * (which has only `unknown` addresses), and an ICMPv4 echo request; a ping to b, whose MAC the
- * router knows; b's solicitation of the router's address.
+ * router knows; b's solicitations of the router's address and of d's.
  */
 export function neighbourSolicitationPackets(net: Network): Result<OraclePacket[]> {
   const a6 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::a && ip.ttl == 64";
@@ -1059,6 +1059,7 @@ export function neighbourSolicitationPackets(net: Network): Result<OraclePacket[
     { port: "a", match: `${a4} && ip4.dst == 10.2.0.12 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
     { port: "a", match: `${a6} && ip6.dst == fd00:2::b && icmp6 && icmp6.type == 128 && icmp6.code == 0`, payload: 16 },
     { port: "b", match: 'eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:01 && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:1 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::1 && nd.sll == 00:00:00:02:00:0b', payload: 0 },
+    { port: "b", match: 'eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:20 && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:20 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::20 && nd.sll == 00:00:00:02:00:0b', payload: 0 },
   ]);
 }
 

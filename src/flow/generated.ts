@@ -96,9 +96,8 @@ export function generatedFrame(src: Uint8Array, off: number, len: number, from: 
   const icmpError = type === ETH_IP ? proto === ICMP && isIcmp4Error(l4type) && !(sameKind && isIcmp4Error(fromType)) : proto === ICMPV6 && isIcmp6Error(l4type) && !(sameKind && isIcmp6Error(fromType));
   const reset = proto === TCP && (to[W.TCP_FLAGS]! & TCP_RST) !== 0 && (!sameKind || (from[W.TCP_FLAGS]! & TCP_RST) === 0 || sentBack(type === ETH_IPV6, from, to));
   // A Neighbor Solicitation for an ICMPv6 packet (a ping routed to a neighbour not yet known) has
-  // the packet's EtherType and protocol, but is made all the same.
-  // An advertisement for a solicitation is ovn-controller's too (`nd_na`, `nd_na_router`), never
-  // the solicitation edited.
+  // the packet's EtherType and protocol, but is made all the same; so is an advertisement for a
+  // solicitation (`nd_na`, `nd_na_router`), never the solicitation edited.
   const nd = type === ETH_IPV6 && proto === ICMPV6 && ((l4type === ND_NS && !(sameKind && fromType === ND_NS)) || (l4type === ND_NA && sameKind && fromType === ND_NS));
   if (nd) return frameFromKey(to);
   if (!icmpError && !reset) return sameKind ? undefined : frameFromKey(to);

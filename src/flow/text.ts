@@ -83,7 +83,9 @@ const SHORTHANDS: Record<string, { ethType: number; proto?: number }> = {
 };
 
 /** Canonical fields to print: no register aliases, no bookkeeping word. */
-const PRINTED: readonly FieldDef[] = [...FIELDS.values()].filter((d) => !/^x+reg/.test(d.name) && d.name !== "parse").sort((a, b) => a.word - b.word || b.shift - a.shift);
+// Not printed: register aliases, the parse word, and `nd_reserved` (the TCP flags' word of an ND
+// message, which no OVN match reads).
+const PRINTED: readonly FieldDef[] = [...FIELDS.values()].filter((d) => !/^x+reg/.test(d.name) && d.name !== "parse" && d.name !== "nd_reserved").sort((a, b) => a.word - b.word || b.shift - a.shift);
 
 function readWords(arr: Uint32Array, d: FieldDef): number[] {
   if (d.nwords === 1) return [d.width === 32 ? arr[d.word]! : (arr[d.word]! >>> d.shift) & ((1 << d.width) - 1)];

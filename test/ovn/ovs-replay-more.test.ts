@@ -173,14 +173,14 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   [NEIGHBOUR_SOLICITATIONS]: {
     what: "a router soliciting neighbours it does not know, for ICMPv6 packets too",
     sane: (rec) => {
-      // Each packet to an address behind c makes one request, flooded to b and c (the same frame
-      // for the two packets to fd00:2::c, ping and datagram); the ping to b reaches b, and b's
-      // solicitation of the router is answered.
+      // Each packet to an address behind c makes one request, flooded to b, c and d (the same
+      // frame for the two packets to fd00:2::c, ping and datagram); the ping to b reaches b, and
+      // b's solicitations of the router and of d are answered, each with a frame of its own.
       const where = rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","));
-      expect(where).toEqual(["b,c", "b,c", "b,c", "b,c", "b,c", "b", "b"]);
+      expect(where).toEqual(["b,c,d", "b,c,d", "b,c,d", "b,c,d", "b,c,d", "b", "b", "b"]);
       const frame = (i: number): string => rec.outputs[i]![0]!.split(" ")[2]!;
       expect(frame(0)).toBe(frame(2));
-      expect(new Set([0, 1, 3, 4, 5, 6].map(frame)).size).toBe(6);
+      expect(new Set([0, 1, 3, 4, 5, 6, 7].map(frame)).size).toBe(7);
     },
   },
   [OWN_ADDRESS]: {
