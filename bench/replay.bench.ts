@@ -9,7 +9,7 @@
  * not in it), the speedup from the same run, the rate with the megaflow classifier alone (no
  * exact-match cache), hit rates, megaflows, masks and the peak RSS.
  * `replay/workers` replays the same capture (REPLAY_COPIES times in a row, default 4) onto
- * kube-ovn-default with one and with two worker threads and reports the aggregate rate (packets
+ * kube-ovn-default with one and with two worker processes and reports the aggregate rate (packets
  * over the slowest shard's loop time).
  *
  * Micro (tinybench, kube-ovn-default, the scenario's own TCP/UDP probes as packets):

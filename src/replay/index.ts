@@ -1,6 +1,6 @@
 /**
  * `replay`: the pcap replay driver (captures through a network's datapaths), endpoint mapping,
- * statistics, and worker threads.
+ * statistics, and worker processes.
  */
 export * from "./replay.js";
 export * from "./workers.js";

@@ -5,7 +5,7 @@
  * where it was dropped, one interface per chassis, its comment the drop reason and the capture
  * packet it came from. Each file is written atomically when the replay ends.
  *
- * With worker threads (`--workers N`), each worker writes its own directory with `sequence` on: a
+ * With worker processes (`--workers N`), each worker writes its own directory with `sequence` on: a
  * sidecar per file (`NAME.seq.json`) holds each record's packet number in the replay (and for
  * drops, its chassis and comment). `mergeOutDirs` then writes every file once, its records in
  * packet order (a packet's records, all from one worker, in the order that worker wrote them),

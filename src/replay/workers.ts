@@ -1,5 +1,5 @@
 /**
- * `replay --workers N`: the replay split over worker threads.
+ * `replay --workers N`: the replay split over worker processes.
  *
  * Each worker loads and compiles the network itself, reads every capture (zero-copy over its own
  * copy of the file) and replays only the packets of its shard: those whose symmetric address hash
@@ -16,10 +16,19 @@
  * connections differs). `--map` builds the same plan in every worker (it depends only on the
  * captures, the network and the mapping file). The main thread sums the workers' reports.
  *
- * The worker entry point is this module itself (`isMainThread` false): it is loaded as compiled
- * JavaScript, or through tsx when the project runs from source.
+ * Workers are processes, not threads, because of V8's own helper threads (its concurrent compiler
+ * and its parallel and concurrent garbage collector). One replay alone runs them on the idle
+ * core, which makes it faster; several workers must share their cores with all of them, and two
+ * worker threads were slower than one (bench/README.md). V8 takes the flag that keeps it to one
+ * thread (`--single-threaded`) only at process start, so with more than one worker each worker
+ * is a Node process started with it. A single worker keeps V8's threads.
+ *
+ * The worker entry point is this module itself, in a process started with
+ * `OVNSIM_REPLAY_WORKER=1`: it is loaded as compiled JavaScript, or through tsx when the project
+ * runs from source. The job comes and the report goes over the IPC channel (structured clone).
+ * Any error in a worker comes back as one; a worker that dies without reporting is an error too.
  */
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,7 +66,13 @@ interface WorkerInput {
   readonly count: number;
 }
 
-type WorkerOutput = { readonly ok: true; readonly report: ReplayReport; readonly mapText?: string } | { readonly ok: false; readonly diags: readonly Diagnostic[] };
+type WorkerOutput =
+  | { readonly ok: true; readonly report: ReplayReport; readonly mapText?: string }
+  | { readonly ok: false; readonly diags: readonly Diagnostic[] }
+  | { readonly ok: false; readonly bug: { readonly message: string; readonly stack?: string } };
+
+/** Set in a worker process's environment: run the job that comes over IPC. */
+const WORKER_ENV = "OVNSIM_REPLAY_WORKER";
 
 /** Builds the injector a job asks for; `observe`, if given, sees every packet's key once. */
 export function injectorFor(replayer: Replayer, job: ReplayJob, captures: readonly { file: string; bytes: Uint8Array }[], observe?: (key: Uint32Array) => void): Injector {
@@ -110,32 +125,37 @@ function shard(job: ReplayJob, index: number, count: number): { report: ReplayRe
 }
 
 /**
- * Runs a job on `count` worker threads and sums their reports; with `job.saveMap`, `onMapFile`
+ * Runs a job on `count` worker processes and sums their reports; with `job.saveMap`, `onMapFile`
  * receives the plan's mapping file.
  */
 export async function replayInWorkers(job: ReplayJob, count: number, onMapFile?: (text: string) => void): Promise<ReplayReport> {
   const self = fileURLToPath(import.meta.url);
   const fromSource = self.endsWith(".ts");
-  const workers: Worker[] = [];
+  // From source, each worker loads tsx first; with more than one worker, V8 keeps to one thread.
+  const execArgv = [...(fromSource ? ["--import", import.meta.resolve("tsx")] : []), ...(count > 1 ? ["--single-threaded"] : [])];
+  const workers: ChildProcess[] = [];
   const runs = Array.from({ length: count }, (_, index) => {
     const input: WorkerInput = { job, index, count };
-    const w = fromSource ? new Worker(sourceBootstrap(import.meta.url), { workerData: input }) : new Worker(self, { workerData: input });
+    const w = fork(self, [], { execArgv, serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, [WORKER_ENV]: "1" } });
     workers.push(w);
     return new Promise<ReplayReport>((resolve, reject) => {
       let settled = false;
       w.once("message", (m: WorkerOutput) => {
         settled = true;
-        if (m.ok && m.mapText !== undefined) onMapFile?.(m.mapText);
-        if (m.ok) resolve(m.report);
-        else reject(new ReplayError(m.diags));
+        if (m.ok) {
+          if (m.mapText !== undefined) onMapFile?.(m.mapText);
+          resolve(m.report);
+        } else if ("diags" in m) reject(new ReplayError(m.diags));
+        else reject(Object.assign(new Error(`replay worker ${index}: ${m.bug.message}`), m.bug.stack !== undefined ? { stack: m.bug.stack } : {}));
       });
       w.once("error", (e) => {
         settled = true;
         reject(e);
       });
-      w.once("exit", (code) => {
-        if (!settled) reject(new Error(`replay worker ${index} exited with code ${code} before reporting`));
+      w.once("exit", (code, signal) => {
+        if (!settled) reject(new Error(`replay worker ${index} ended (${signal ?? `exit code ${code}`}) before reporting`));
       });
+      w.send(input);
     });
   });
   const dirs = job.out === undefined ? [] : Array.from({ length: count }, (_, i) => join(job.out!, `.worker-${i}`));
@@ -147,19 +167,18 @@ export async function replayInWorkers(job: ReplayJob, count: number, onMapFile?:
   } finally {
     // The workers' own directories go, whether the replay ran or not; after one worker failed,
     // the others are stopped first, so that none is still writing there.
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map(stop));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 
-/**
- * A worker running this module from TypeScript source: a module that registers tsx's loader in
- * the worker, then imports this file (a worker does not take `--import` options).
- */
-function sourceBootstrap(moduleUrl: string): URL {
-  const api = import.meta.resolve("tsx/esm/api");
-  const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(moduleUrl)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+/** Ends worker `w` (at once, if it is still running) and resolves when it has exited. */
+function stop(w: ChildProcess): Promise<void> {
+  if (w.exitCode !== null || w.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    w.once("exit", () => resolve());
+    w.kill("SIGKILL");
+  });
 }
 
 function addCounts(into: Record<string, number>, from: Record<string, number>): void {
@@ -206,14 +225,17 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
   };
 }
 
-if (!isMainThread && parentPort && (workerData as WorkerInput | undefined)?.job) {
-  const input = workerData as WorkerInput;
-  let out: WorkerOutput;
-  try {
-    out = { ok: true, ...shard(input.job, input.index, input.count) };
-  } catch (e) {
-    if (e instanceof ReplayError) out = { ok: false, diags: e.diags };
-    else throw e;
-  }
-  parentPort.postMessage(out);
+if (process.env[WORKER_ENV] === "1" && process.send !== undefined) {
+  // A worker process: one job in, one report (or error) out, then the channel closes and the
+  // process ends.
+  process.once("message", (input: WorkerInput) => {
+    let out: WorkerOutput;
+    try {
+      out = { ok: true, ...shard(input.job, input.index, input.count) };
+    } catch (e) {
+      if (e instanceof ReplayError) out = { ok: false, diags: e.diags };
+      else out = { ok: false, bug: { message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {}) } };
+    }
+    process.send!(out, () => process.disconnect());
+  });
 }
