@@ -14,7 +14,7 @@
  * between different address pairs may be mapped onto one pair, and so share one connection in one
  * worker but not when their pairs hash to two (the verdicts stay the same; the number of
  * connections differs). `--map` builds the same plan in every worker (it depends only on the
- * captures, the network and the mapping file). The main thread sums the workers' reports.
+ * captures, the network and the mapping file). The main process sums the workers' reports.
  *
  * Workers are processes, not threads, because of V8's own helper threads (its concurrent compiler
  * and its parallel and concurrent garbage collector). One replay alone runs them on the idle
@@ -227,7 +227,7 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
 
 if (process.env[WORKER_ENV] === "1" && process.send !== undefined) {
   // A worker process: one job in, one report (or error) out, then the channel closes and the
-  // process ends.
+  // process ends. With the main process gone (the channel closed), there is no one to report to.
   process.once("message", (input: WorkerInput) => {
     let out: WorkerOutput;
     try {
@@ -236,6 +236,6 @@ if (process.env[WORKER_ENV] === "1" && process.send !== undefined) {
       if (e instanceof ReplayError) out = { ok: false, diags: e.diags };
       else out = { ok: false, bug: { message: e instanceof Error ? e.message : String(e), ...(e instanceof Error && e.stack !== undefined ? { stack: e.stack } : {}) } };
     }
-    process.send!(out, () => process.disconnect());
+    process.send!(out, (err: Error | null) => (err ? process.exit(1) : process.disconnect()));
   });
 }
