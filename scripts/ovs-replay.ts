@@ -1051,6 +1051,8 @@ export const NEIGHBOUR_SOLICITATIONS = "neighbour-solicitations";
 export function neighbourSolicitationPackets(net: Network): Result<OraclePacket[]> {
   const a6 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::a && ip.ttl == 64";
   const a4 = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  // b's solicitation of fd00:2::`low` (whose last 24 bits are `low`), to its solicited-node group.
+  const solicit = (low: string): MicroflowPacket => ({ port: "b", match: `eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:${low.padStart(2, "0")} && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:${low} && ip.ttl == 255 && nd_ns && nd.target == fd00:2::${low} && nd.sll == 00:00:00:02:00:0b`, payload: 0 });
   return microflowPackets(net, [
     { port: "a", match: `${a6} && ip6.dst == fd00:2::c && icmp6 && icmp6.type == 128 && icmp6.code == 0`, payload: 16 },
     { port: "a", match: `${a6} && ip6.dst == fd00:2::d && icmp6 && icmp6.type == 129 && icmp6.code == 0`, payload: 8 },
@@ -1058,8 +1060,8 @@ export function neighbourSolicitationPackets(net: Network): Result<OraclePacket[
     { port: "a", match: `${a6} && ip6.dst == fd00:2::e && tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
     { port: "a", match: `${a4} && ip4.dst == 10.2.0.12 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 16 },
     { port: "a", match: `${a6} && ip6.dst == fd00:2::b && icmp6 && icmp6.type == 128 && icmp6.code == 0`, payload: 16 },
-    { port: "b", match: 'eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:01 && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:1 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::1 && nd.sll == 00:00:00:02:00:0b', payload: 0 },
-    { port: "b", match: 'eth.src == 00:00:00:02:00:0b && eth.dst == 33:33:ff:00:00:20 && ip6.src == fd00:2::b && ip6.dst == ff02::1:ff00:20 && ip.ttl == 255 && nd_ns && nd.target == fd00:2::20 && nd.sll == 00:00:00:02:00:0b', payload: 0 },
+    solicit("1"),
+    solicit("20"),
   ]);
 }
 
