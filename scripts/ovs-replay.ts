@@ -1106,12 +1106,15 @@ export function zeroSnatPackets(net: Network): Result<OraclePacket[]> {
   const spoofed = "eth.src == 00:00:00:01:00:0e && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.9.9.9 && ip.ttl == 64";
   const b = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.11 && ip.ttl == 64";
   const bToA = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:0e && ip4.src == 10.9.9.9 && ip4.dst == 10.1.0.14 && ip.ttl == 64";
+  // Each of a's two flows sends its first packet twice.
+  const udp: MicroflowPacket = { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.1 && udp && udp.src == 51323 && udp.dst == 8080`, payload: 12 };
+  const syn: MicroflowPacket = { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.2 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 };
   return microflowPackets(net, [
-    { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.1 && udp && udp.src == 51323 && udp.dst == 8080`, payload: 12 },
-    { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.1 && udp && udp.src == 51323 && udp.dst == 8080`, payload: 12 },
+    udp,
+    udp,
     { port: "a", match: `eth.src == 00:00:00:01:00:0e && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.14 && ip4.dst == 10.9.9.9 && ip.ttl == 64 && udp && udp.src == 8080 && udp.dst == 51324`, payload: 12 },
-    { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.2 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
-    { port: "a", match: `${spoofed} && ip4.dst == 10.96.0.2 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 },
+    syn,
+    syn,
     { port: "b", match: `${b} && ip4.dst == 10.96.0.1 && udp && udp.src == 5000 && udp.dst == 8080`, payload: 12 },
     { port: "b", match: `${bToA} && udp && udp.src == 51323 && udp.dst == 8080`, payload: 12 },
     { port: "b", match: `${bToA} && udp && udp.src == 51400 && udp.dst == 8080`, payload: 12 },
