@@ -1099,8 +1099,7 @@ export const ZERO_SNAT = "zero-snat";
  * packet of each flow the next source port. b sends to the UDP VIP from its own address, and
  * straight to a from that other address: with the source port of a's moved connection, and with a
  * port of its own. Real OVS moves the port of packets 0 and 3 and, as b's packet 6 belongs to a's
- * moved UDP connection, of 6; ovnsim moves none: a deviation the README documents, which the
- * conversation's test pins to those three packets.
+ * moved UDP connection, of 6.
  */
 export function zeroSnatPackets(net: Network): Result<OraclePacket[]> {
   const spoofed = "eth.src == 00:00:00:01:00:0e && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.9.9.9 && ip.ttl == 64";

@@ -62,6 +62,25 @@
  *   (`ct_mark` bit 1 for `ct_lb_mark`, `ct_label` bit 1 for `ct_lb`), so every later packet of the
  *   connection goes to the same backend and replies are un-NATed.
  *   `ct_lb` without backends only restores the binding of an existing connection.
+ * - The datapath's state (with `md`, which the datapath sets before each `execute`): OVS keeps a
+ *   packet's `ct_state` and `ct_zone` beside the flow (`md.ct_state`), from one `ct` to the next
+ *   unless a `ct_clear` reaches the datapath between them (datapath.ts). A `ct` in another zone
+ *   starts afresh (`process_one`); in the same zone the new bits are added to the packet's (`est`
+ *   replacing `new`; `inv` alone replaces them all, and a new connection starts from `new`), and a
+ *   packet that a `ct` of the zone translated (`snat` or `dnat`) is looked up by its reverse tuple
+ *   (`initial_conn_lookup`: the direction found is the one it does not travel in; not found, it
+ *   belongs to no connection, and starts one only if no connection has its own tuple either) and
+ *   not translated again (`handle_nat`). Not modelled: the same for
+ *   ICMP errors, and the lookup by the packet's original tuple that OVS makes for a `ct` without NAT
+ *   when the packet was translated (`check_orig_tuple`).
+ * - The all-zero SNAT (with `zeroSnat`, which `replay` sets): OVN's `ct_commit` asks OVS for a
+ *   source NAT without a range where the datapath has it, as OVS 3.1's userspace datapath does, so
+ *   that a firewall-only connection cannot take the reply tuple of a translated one. A commit
+ *   without NAT or load balancer binds the connection to the packet's own tuple as an SNAT (later
+ *   packets through a `ct` with NAT get `snat`, or `dnat` backwards, and translate to the same
+ *   tuple); when another connection of the zone already holds the reply tuple, a TCP or UDP
+ *   connection gets the next free source port and the packet is translated, and a connection of
+ *   another protocol is not committed (`nat_get_unique_tuple`).
  *
  * ovn-trace mode (`traceCt*` below): instead of a table, each conntrack action takes its state from
  * a list given by the user (`--ct`), consumed in order; when the list runs out the state is
@@ -192,6 +211,11 @@ export interface ConntrackOptions {
    * time of each packet (the replay: its capture time). Without it, connections never expire.
    */
   readonly clock?: CtClock;
+  /**
+   * Give a plain commit (no NAT, no load balancer) OVS's all-zero SNAT, as OVN's `ct_commit` asks
+   * for it where the datapath has it (see the module header).
+   */
+  readonly zeroSnat?: boolean;
 }
 
 /** The time conntrack's timeouts run on, in milliseconds (`ConntrackOptions.clock`). */
@@ -377,6 +401,23 @@ function pairHashes(c: Connection): number[] {
     }
   }
   return hs;
+}
+
+/** Turns the tuple words `w` (`packetWords`) into those of the other direction. */
+function reverseWords(w: Uint32Array): void {
+  w[1] = (((w[1]! & 0xffff) << 16) | (w[1]! >>> 16)) >>> 0;
+  if ((w[0]! & (HEAD_V6 | HEAD_WIDE_V4)) !== 0) {
+    for (let i = 2; i < 6; i++) {
+      const a = w[i]!;
+      w[i] = w[i + 4]!;
+      w[i + 4] = a;
+    }
+  } else {
+    const a = w[2]!;
+    w[2] = w[3]!;
+    w[3] = a;
+  }
+  if (((w[0]! >>> HEAD_ICMP_SHIFT) & HEAD_ICMP_BITS) !== 0) w[0] = (w[0]! ^ (ICMP_REQUEST << HEAD_ICMP_SHIFT)) >>> 0;
 }
 
 function sameTuple(a: Tuple, b: Tuple): boolean {
@@ -706,6 +747,13 @@ export class Conntrack {
   private readonly tcpNew: "any" | "ovs" | "syn";
   private readonly segment: TcpSegment | undefined;
   private readonly icmp: IcmpMessage | undefined;
+  private readonly zeroSnat: boolean;
+  /**
+   * The conntrack state the packet carries into the next `execute` (OVS's `md.ct_state` and
+   * `md.ct_zone`, as `W.CT_STATE_ZONE` holds them), set by the caller just before; 0: none.
+   * `execute` reads it and sets it back to 0 (see the module header).
+   */
+  md = 0;
   /** The clock its timeouts run on (`ConntrackOptions.clock`), which fragment lists share. */
   readonly clock: CtClock | undefined;
   private readonly scratch: MutableTuple = newScratchTuple();
@@ -742,6 +790,7 @@ export class Conntrack {
     this.segment = options.tcpSegment;
     this.icmp = options.icmp;
     this.clock = options.clock;
+    this.zeroSnat = options.zeroSnat ?? false;
   }
 
   /** Number of connections. */
@@ -934,6 +983,12 @@ export class Conntrack {
 
   private run(key: Uint32Array, req: CtRequest): CtOutcome {
     const zone = req.zone & 0xffff;
+    // The state the packet already has in this zone (OVS's `process_one` forgets it on entering
+    // another), and whether a `ct` of this zone translated it.
+    const md = this.md;
+    this.md = 0;
+    const base = (md & 0xff) !== 0 && md >>> 16 === zone ? md & 0xff : 0;
+    const natted = (base & (CT.SNAT | CT.DNAT)) !== 0;
     const et = getField(key, F_ETH_TYPE);
     if (et !== ETH_IP && et !== ETH_IPV6) return this.invalid(key, zone);
     const v6 = et === ETH_IPV6;
@@ -980,7 +1035,26 @@ export class Conntrack {
     const tb = this.table;
     const probe = tb.probe;
     packetWords(probe, key, zone, v6, proto, icmpCls, icmpId);
+    // A packet this zone translated is looked up by its reverse tuple (OVS's
+    // `initial_conn_lookup`), which is the direction it does not travel in; not found, it belongs
+    // to no connection.
+    if (natted) reverseWords(probe);
     let hit = this.findLive();
+    if (natted) {
+      if (hit >= 0) hit ^= 1;
+      else {
+        reverseWords(probe);
+        // OVS makes no connection for a packet whose own tuple has one (the check before
+        // `conn_not_found`): it stays as it was, tracked, with no connection's mark or label.
+        if (this.findLive() >= 0) {
+          writeStateZone(key, base | CT.TRK, zone);
+          key[W.CT_MARK] = 0;
+          writeLabel(key, undefined);
+          writeCtTupleWords(key, probe, 0);
+          return this.out(base | CT.TRK, false);
+        }
+      }
+    }
     if (hit >= 0 && (hit & 1) === 1 && req.force && req.commit) {
       this.removeEntry(hit);
       hit = -1;
@@ -1033,10 +1107,12 @@ export class Conntrack {
       const clock = this.clock;
       if (clock !== undefined && proto !== PROTO_TCP) c.expires = clock.now + nonTcpTimeout(icmp, c.replied);
       else if (clock !== undefined && c.tcp === undefined) c.expires = clock.now + TCP_TIMEOUT.ESTABLISHED;
+      // Added to what the packet has in the zone, as OVS's `conn_update_state` adds it.
       let state: number =
-        tcpResult === TCP_UPDATE.VALID ? CT.TRK | CT.EST | (isReply ? CT.RPL : 0) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : CT.TRK | CT.NEW;
+        tcpResult === TCP_UPDATE.VALID ? ((base | CT.TRK | CT.EST | (isReply ? CT.RPL : 0)) & ~CT.NEW) : tcpResult === TCP_UPDATE.INVALID ? CT.TRK | CT.INV : base | CT.TRK | CT.NEW;
       let nat: CtOutcome["nat"];
-      if (wantsNat && c.nat) {
+      // Not translated twice in one zone (OVS's `handle_nat`).
+      if (wantsNat && c.nat && !natted) {
         writeHeadersReversed(key, isReply ? c.orig : c.reply);
         // As OVS sets them: the NAT this direction applies (a reply un-DNATs its source).
         state |= (c.nat === "dnat") !== isReply ? CT.DNAT : CT.SNAT;
@@ -1092,6 +1168,22 @@ export class Conntrack {
         translated = { v6: t.v6, proto: t.proto, src: ip, dst: [...t.dst], sport, dport: t.dport, icmp: t.icmp };
       }
       natKind = req.nat.kind;
+    } else if (commit && req.nat === undefined && this.zeroSnat) {
+      // OVN's `ct_commit`: the all-zero SNAT, to the packet's own tuple (another source port below
+      // when its reply tuple is taken). Of a protocol without ports, a taken reply tuple leaves
+      // OVS nothing to translate to, and it commits nothing (`nat_get_unique_tuple`).
+      t = this.scratch;
+      tupleInto(key, t, icmpCls, icmpId);
+      translated = copyTuple(t);
+      natKind = "snat";
+      if (!hasPorts(proto)) {
+        tupleWords(this.replyWords, zone, reverse(translated));
+        if (this.findLive(this.replyWords) >= 0) {
+          translated = undefined;
+          natKind = undefined;
+          commit = false;
+        }
+      }
     }
     // A binding whose reply tuple another connection already has gets another source port, as
     // OVS's `nat_get_unique_tuple` gives it (not for an SNAT to a port range, where OVS picks by a
@@ -1138,7 +1230,9 @@ export class Conntrack {
     key[W.CT_MARK] = conn ? conn.mark : 0;
     writeLabel(key, conn?.label);
     writeCtTupleWords(key, probe, 0);
-    return this.out(state, commit, conn, backend, natKind, note);
+    // An all-zero SNAT that kept the packet's tuple translated nothing to speak of.
+    const shown = natKind === "snat" && req.nat === undefined && translated !== undefined && translated.sport === t!.sport ? undefined : natKind;
+    return this.out(state, commit, conn, backend, shown, note);
   }
 }
 

@@ -53,6 +53,24 @@
  * then exact (all bits), which is always correct. Generated packets and calls whose reads are not
  * modelled are exact too.
  *
+ * The datapath's conntrack state
+ * ------------------------------
+ * OVS keeps a packet's `ct_state` and `ct_zone` in the datapath (`md.ct_state`), which the flow
+ * does not always show: xlate clears the flow's after every `ct`, but the datapath's stays until a
+ * `ct_clear` reaches it, and xlate emits that action only while the flow is tracked from a
+ * recirculation (`ctx->conntracked`: in a pass resumed after a `ct`, before its next `ct` or
+ * `ct_clear`; a patch crossing's `ct_clear` is inside a clone, which keeps the rest of the pass as
+ * it was). So a commit that does not recirculate leaves its state to the next `ct`, even across a
+ * router. Translation records which state each `ct` effect meets (execute.ts `XlateRecord.md`):
+ * the one the pass started with (the key's `ct_*` fields, which the recirculating `ct` before it
+ * wrote), none, or the one an earlier effect of the pass left; the pass keeps each effect's result
+ * (`mdSlots`) and hands conntrack the state its effect meets (conntrack.ts `md`).
+ *
+ * A pass with a commit that does not recirculate runs its outputs, drops, tunnels and effects in the
+ * order translation met them (`inOrder`), as OVS's datapath runs its actions: the commit's all-zero
+ * SNAT may move the packet's source port (conntrack.ts), and what the pass sends after the commit,
+ * and its later effects, carry the move. Other passes send first, then run their effects.
+ *
  * Packets waiting for a neighbour
  * -------------------------------
  * A router's `arp { }` or `nd_ns { }` asks for the next hop's MAC; ovn-controller holds the packet
@@ -97,7 +115,7 @@
 import { CT, KEY_WORDS, W, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import { Conntrack, lbHashRecirc, type ConntrackOptions, type CtRequest } from "./conntrack.js";
-import { LogicalExecutor, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
+import { LogicalExecutor, MD_CLEARED, MD_PASS, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
 import type { DropRecord } from "./trace-sink.js";
 import { FragmentLists, applyDatagramResult, isFragment, type HeldFragment, type PacketContext } from "./ipf.js";
@@ -117,12 +135,14 @@ type Sets = Uint32Array;
  * may consume; undefined in a megaflow's actions, which rebuild it from `sets` for each packet.
  * Outputs, tunnels, drops and conntrack effects of a packet OVN made carry `quote`: the packet it
  * was made from, as it was at the action that made it (a constant: such a megaflow is exact).
+ * Outputs, tunnels and drops carry `after`: how many of the pass's effects come before them.
  */
 export interface OutputOp {
   readonly sets: Sets;
   readonly packet: Uint32Array | undefined;
   readonly quote: Uint32Array | undefined;
   readonly stat: number;
+  readonly after: number;
   readonly datapath: number;
   readonly datapathName: string;
   readonly port: number;
@@ -135,6 +155,7 @@ export interface TunnelOp {
   readonly packet: Uint32Array | undefined;
   readonly quote: Uint32Array | undefined;
   readonly stat: number;
+  readonly after: number;
   readonly chassis: string;
   /** The datapath of `chassis` in this group, found when the op is built (undefined: none here). */
   readonly to: Datapath | undefined;
@@ -148,6 +169,7 @@ export interface DropOp {
   readonly packet: Uint32Array | undefined;
   readonly quote: Uint32Array | undefined;
   readonly stat: number;
+  readonly after: number;
   readonly record: Omit<DropRecord, "key" | "quote">;
 }
 
@@ -162,6 +184,8 @@ export type EffectOp =
       readonly resume: number;
       /** A load balancer whose group OVS recirculates for to compute `dp_hash` (when the packet has none). */
       readonly lbHash: boolean;
+      /** The datapath conntrack state it meets (execute.ts `XlateRecord.md`): `MD_PASS`, `MD_CLEARED` or an effect's index. */
+      readonly mdFrom: number;
     }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
@@ -301,6 +325,12 @@ export class Datapath {
   /** Fragments held at conntrack actions (with reassembly). */
   readonly fragments = new FragmentLists<FragmentResume>();
   private learnedVersion: number;
+  /** A plain commit's source NAT of the packet (`moveOf`), for `inOrder`; undefined: none. */
+  private moved: Uint32Array | undefined = undefined;
+  /** The packet's `SNAT_WORDS` before a plain commit. */
+  private readonly snatBefore = new Uint32Array(6);
+  /** `mdSlots`, by scratch depth. */
+  private readonly mdAt: Uint32Array[] = [];
   /** Packets waiting for their next hop's MAC, oldest first. */
   private buffered: Buffered[] = [];
   upcalls = 0;
@@ -393,10 +423,14 @@ export class Datapath {
   }
 
   private executeIn(acts: DpActions, key: Uint32Array, depth: number): void {
-    if (acts.commits && this.group.reassembly !== undefined && isFragment(key)) {
-      // A fragment and a commit: in OVS's order the packets sent after the commit wait for it,
-      // and a commit that holds the fragment (ipf.ts) sends them only when it releases it.
-      this.effectsFrom(acts, key, depth, 0, true);
+    if (acts.commits) {
+      if (this.group.reassembly !== undefined && isFragment(key)) {
+        // A fragment and a commit: in OVS's order the packets sent after the commit wait for it,
+        // and a commit that holds the fragment (ipf.ts) sends them only when it releases it.
+        this.effectsFrom(acts, key, depth, 0, true);
+        return;
+      }
+      this.inOrder(acts, key, depth);
       return;
     }
     this.emit(acts, key, depth);
@@ -405,39 +439,73 @@ export class Datapath {
 
   /** The pass's outputs, drops and tunnels. */
   private emit(acts: DpActions, key: Uint32Array, depth: number): void {
+    for (let i = 0; i < acts.outputs.length; i++) this.output(acts.outputs[i]!, key, depth, undefined);
+    for (let i = 0; i < acts.drops.length; i++) this.dropOut(acts.drops[i]!, key, depth, undefined);
+    for (let i = 0; i < acts.tunnels.length; i++) this.tunnel(acts.tunnels[i]!, key, depth, undefined);
+  }
+
+  /**
+   * A pass with a commit that does not recirculate: what it sends and its effects in the order the
+   * pass met them, as OVS's datapath runs its actions. A commit's all-zero SNAT may give the packet
+   * another source port (conntrack.ts); what the pass sends, and the effects it has, after that
+   * commit carry it.
+   */
+  private inOrder(acts: DpActions, key: Uint32Array, depth: number): void {
+    const { outputs, drops, tunnels, effects } = acts;
+    let o = 0;
+    let d = 0;
+    let t = 0;
+    let moves: Uint32Array[] | undefined;
+    for (let i = 0; ; i++) {
+      for (; o < outputs.length && outputs[o]!.after <= i; o++) this.output(outputs[o]!, key, depth, moves);
+      for (; d < drops.length && drops[d]!.after <= i; d++) this.dropOut(drops[d]!, key, depth, moves);
+      for (; t < tunnels.length && tunnels[t]!.after <= i; t++) this.tunnel(tunnels[t]!, key, depth, moves);
+      if (i === effects.length) return;
+      this.moved = undefined;
+      if (this.effect(acts, key, depth, i, false, moves)) return;
+      if (this.moved !== undefined) (moves ??= []).push(this.moved);
+    }
+  }
+
+  /** The packet of op `op` (with `sets`, or its own `packet`), moved by the commits' SNATs in `moves`. */
+  private opPacket(op: { readonly sets: Sets; readonly packet: Uint32Array | undefined }, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): Uint32Array {
+    if (moves === undefined) return op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
+    const k = applySets(op.packet ?? key, op.packet !== undefined ? NO_SETS : op.sets, this.scratchAt(depth));
+    for (const m of moves) applyMove(k, m);
+    return k;
+  }
+
+  private output(op: OutputOp, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
     const g = this.group;
-    const sink = g.sink;
-    const out = g.outputs.values;
-    for (let i = 0; i < acts.outputs.length; i++) {
-      const op = acts.outputs[i]!;
-      out[op.stat]!++;
-      if (op.quote !== undefined) g.noteQuote(op.quote);
-      if (sink !== undefined) sink.output(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
-    }
-    for (let i = 0; i < acts.drops.length; i++) {
-      const op = acts.drops[i]!;
-      g.drops.values[op.stat]!++;
-      if (op.quote !== undefined) g.noteQuote(op.quote);
-      if (sink !== undefined) sink.drop(this.chassis, op, op.packet ?? applySets(key, op.sets, this.scratchAt(depth)));
-    }
-    for (let i = 0; i < acts.tunnels.length; i++) {
-      const op = acts.tunnels[i]!;
-      g.tunnels.values[op.stat]!++;
-      if (op.quote !== undefined) g.noteQuote(op.quote);
-      const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
-      if (sink?.tunnel !== undefined) sink.tunnel(this.chassis, op, k);
-      const dst = op.to;
-      if (dst === undefined) continue;
-      // What crosses the wire: the packet's own fields, and the tunnel's datapath and port keys.
-      k.fill(0, 0, W.ETH_DST);
-      k[W.RECIRC_ID] = 1;
-      k[W.METADATA] = op.datapath;
-      k[REG14] = dst.vxlan ? 0 : op.inport;
-      k[REG15] = op.outport;
-      // The receiving chassis's datapath counts the decapsulation (tnl_pop) and nothing before.
-      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
-      else this.passAt(dst, k, depth + 1, 1);
-    }
+    g.outputs.values[op.stat]!++;
+    if (op.quote !== undefined) g.noteQuote(op.quote);
+    if (g.sink !== undefined) g.sink.output(this.chassis, op, this.opPacket(op, key, depth, moves));
+  }
+
+  private dropOut(op: DropOp, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
+    const g = this.group;
+    g.drops.values[op.stat]!++;
+    if (op.quote !== undefined) g.noteQuote(op.quote);
+    if (g.sink !== undefined) g.sink.drop(this.chassis, op, this.opPacket(op, key, depth, moves));
+  }
+
+  private tunnel(op: TunnelOp, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
+    const g = this.group;
+    g.tunnels.values[op.stat]!++;
+    if (op.quote !== undefined) g.noteQuote(op.quote);
+    const k = this.opPacket(op, key, depth, moves);
+    if (g.sink?.tunnel !== undefined) g.sink.tunnel(this.chassis, op, k);
+    const dst = op.to;
+    if (dst === undefined) return;
+    // What crosses the wire: the packet's own fields, and the tunnel's datapath and port keys.
+    k.fill(0, 0, W.ETH_DST);
+    k[W.RECIRC_ID] = 1;
+    k[W.METADATA] = op.datapath;
+    k[REG14] = dst.vxlan ? 0 : op.inport;
+    k[REG15] = op.outport;
+    // The receiving chassis's datapath counts the decapsulation (tnl_pop) and nothing before.
+    if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+    else this.passAt(dst, k, depth + 1, 1);
   }
 
   /**
@@ -460,53 +528,86 @@ export class Datapath {
    * with `emitAfter`, its outputs, drops and tunnels.
    */
   private effectsFrom(acts: DpActions, key: Uint32Array, depth: number, start: number, emitAfter: boolean): void {
-    const ctx = this.group.reassembly;
-    for (let i = start; i < acts.effects.length; i++) {
-      const op = acts.effects[i]!;
-      const k = op.packet ?? applySets(key, op.sets, this.scratchAt(depth));
-      if (op.kind === "learn") {
-        this.exec.learn(op.action, op.datapath, op.pipeline, k);
-        if (this.buffered.length > 0) this.sendBuffered(depth);
-        continue;
-      }
-      if (op.kind === "buffer") {
-        this.buffer(op.datapath, op.v6, k, depth);
-        continue;
-      }
-      // A packet OVN made, and what it quotes, which conntrack relates it by (conntrack.ts).
-      if (op.quote !== undefined) this.group.noteQuote(op.quote);
-      this.conntrack.madeQuote = this.group.currentQuote();
-      const g = this.group;
-      // ovn-controller sends a packet it made from no recirculation; a load balancer's group
-      // recirculates once more first when it computes the packet's dp_hash.
-      const had = g.recircs;
-      if (op.quote !== undefined) g.recircs = 0;
-      const hashRecirc = op.lbHash && k[W.DP_HASH] === 0 ? 1 : 0;
-      if (g.recircs + hashRecirc > g.recircDepth) {
-        // The group's own recirculation is the one too many: conntrack never sees the packet.
-        g.recircs = had;
-        this.depthDrop(k);
-        return;
-      }
-      g.recircs += hashRecirc;
-      try {
-        if (this.ctEffect(ctx, acts, key, depth, i, op, k, emitAfter)) return;
-      } finally {
-        g.recircs = had;
-      }
-    }
+    for (let i = start; i < acts.effects.length; i++) if (this.effect(acts, key, depth, i, emitAfter, undefined)) return;
     if (emitAfter) this.emit(acts, key, depth);
+  }
+
+  /**
+   * Effect `i` of `acts`, for the pass whose input key is `key` (moved by the commits' SNATs in
+   * `moves`); true when the rest of the pass does not go on now (a fragment held, or a drop at the
+   * recirculation depth limit).
+   */
+  private effect(acts: DpActions, key: Uint32Array, depth: number, i: number, emitAfter: boolean, moves: readonly Uint32Array[] | undefined): boolean {
+    const op = acts.effects[i]!;
+    const k = this.opPacket(op, key, depth, moves);
+    if (op.kind === "learn") {
+      this.exec.learn(op.action, op.datapath, op.pipeline, k);
+      if (this.buffered.length > 0) this.sendBuffered(depth);
+      return false;
+    }
+    if (op.kind === "buffer") {
+      this.buffer(op.datapath, op.v6, k, depth);
+      return false;
+    }
+    // A packet OVN made, and what it quotes, which conntrack relates it by (conntrack.ts).
+    if (op.quote !== undefined) this.group.noteQuote(op.quote);
+    this.conntrack.madeQuote = this.group.currentQuote();
+    const g = this.group;
+    // ovn-controller sends a packet it made from no recirculation; a load balancer's group
+    // recirculates once more first when it computes the packet's dp_hash.
+    const had = g.recircs;
+    if (op.quote !== undefined) g.recircs = 0;
+    const hashRecirc = op.lbHash && k[W.DP_HASH] === 0 ? 1 : 0;
+    if (g.recircs + hashRecirc > g.recircDepth) {
+      // The group's own recirculation is the one too many: conntrack never sees the packet.
+      g.recircs = had;
+      this.depthDrop(k);
+      return true;
+    }
+    g.recircs += hashRecirc;
+    try {
+      return this.ctEffect(g.reassembly, acts, key, depth, i, op, k, emitAfter);
+    } finally {
+      g.recircs = had;
+    }
+  }
+
+  /**
+   * The datapath conntrack state (`W.CT_STATE_ZONE`'s form) each effect of the pass at `depth`
+   * left, by effect index (execute.ts `XlateRecord.md`), at least `n` of them.
+   */
+  private mdSlots(depth: number, n: number): Uint32Array {
+    const i = this.group.scratchBase + depth;
+    let s = this.mdAt[i];
+    if (s === undefined || s.length < n) {
+      s = new Uint32Array(Math.max(8, 2 * n));
+      this.mdAt[i] = s;
+    }
+    return s;
   }
 
   /** Conntrack effect `op` (number `i` of `acts`) on `k`, and what follows it; true when a fragment is held. */
   private ctEffect(ctx: PacketContext | undefined, acts: DpActions, key: Uint32Array, depth: number, i: number, op: EffectOp & { kind: "ct" }, k: Uint32Array, emitAfter: boolean): boolean {
     // Held, or released with its datagram: either way the rest of this pass goes on from there.
     let held = false;
+    const md = this.mdSlots(depth, acts.effects.length);
     if (ctx !== undefined && isFragment(k)) {
       held = this.fragment(ctx, acts, key, depth, i, k, emitAfter);
       // Not one OVS reassembles: invalid, and it goes on now.
       if (!held) this.exec.connections!.markInvalid(k, op.request.zone);
-    } else this.exec.conntrack(op.action, op.request, k);
+    } else {
+      // The state the packet carries in the datapath (execute.ts `XlateRecord.md`).
+      const from = op.mdFrom;
+      this.conntrack.md = from === MD_PASS ? key[W.CT_STATE_ZONE]! : from === MD_CLEARED ? 0 : md[from]!;
+      if (op.resume < 0 && op.request.commit && op.request.nat === undefined && op.request.lb === undefined) {
+        // A plain commit: its all-zero SNAT may move the packet's source port (conntrack.ts).
+        const before = this.snatBefore;
+        for (let j = 0; j < SNAT_WORDS.length; j++) before[j] = k[SNAT_WORDS[j]!]!;
+        const out = this.exec.conntrack(op.action, op.request, k);
+        if (out.committed && out.nat === "snat") this.moved = moveOf(before, k);
+      } else this.exec.conntrack(op.action, op.request, k);
+    }
+    md[i] = k[W.CT_STATE_ZONE]!;
     const late = ctx !== undefined && this.fragments.size > 0 ? this.expiring(op, k) : undefined;
     if (!held) this.afterCt(op, k, depth);
     if (late !== undefined) {
@@ -638,6 +739,7 @@ export class Datapath {
     ctx.restore(h.context);
     const { actions, passKey, depth, effect, emitAfter } = h.resume;
     applyDatagramResult(datagram, h.key, h.start === 0);
+    this.mdSlots(depth, actions.effects.length)[effect] = h.key[W.CT_STATE_ZONE]!;
     this.afterCt(actions.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
     this.effectsFrom(actions, passKey, depth, effect + 1, emitAfter);
   }
@@ -646,14 +748,14 @@ export class Datapath {
     const g = this.group;
     const stat = g.drops.slot(`recirc-depth (more than ${g.recircDepth} recirculations, OVS's userspace datapath)`);
     g.drops.values[stat]!++;
-    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "recirc-depth", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "recirc-depth", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   private loopDrop(key: Uint32Array): void {
     const g = this.group;
     const stat = g.drops.slot(`loop-recirc (more than ${g.maxRecirc} passes)`);
     g.drops.values[stat]!++;
-    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "loop-recirc", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   /** Runs the slow path on `key` in translation mode. */
@@ -682,7 +784,7 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 } };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
@@ -752,14 +854,14 @@ export class Datapath {
       const o = r1.outputs[i]!;
       const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
-      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
       const t = r1.tunnels[i]!;
       const sets = setsOf(t.key, () => twin!.r.tunnels[i]!.key);
       if (!sets) return undefined;
-      tunnels.push({ sets, packet: oneShot ? t.key : undefined, quote: t.quote, stat: this.tunnelStat(t.chassis), chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
+      tunnels.push({ sets, packet: oneShot ? t.key : undefined, quote: t.quote, stat: this.tunnelStat(t.chassis), after: xl1.tunnelsAt[i]!, chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
@@ -768,7 +870,7 @@ export class Datapath {
       if (!sets) return undefined;
       const { key: _k, quote, ...record } = d;
       void _k;
-      drops.push({ sets, packet: oneShot ? d.key : undefined, quote, stat: g.drops.slot(dropLabel(d)), record });
+      drops.push({ sets, packet: oneShot ? d.key : undefined, quote, stat: g.drops.slot(dropLabel(d)), after: xl1.dropsAt[i]!, record });
     }
     const effects: EffectOp[] = [];
     for (let i = 0; i < xl1.effects.length; i++) {
@@ -786,7 +888,7 @@ export class Datapath {
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       const request = this.exec.ctRequest(e.action, e.zone);
-      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request) });
+      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
   }
@@ -913,7 +1015,9 @@ const ALL_BITS = new Uint32Array(KEY_WORDS).fill(0xffffffff);
 const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 
 function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
-  if (!track) return { wc: UNTRACKED_WC, effects: [], exact: false, track, hashRecircs: 0 };
+  // A pass resumed after a `ct` starts tracked (OVS's frozen `conntracked`).
+  const conntracked = entry.kind === "resume";
+  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, track, hashRecircs: 0 };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -923,7 +1027,13 @@ function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], exact: false, track, hashRecircs: 0 };
+  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, track, hashRecircs: 0 };
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sameMask(a: Uint32Array, b: Uint32Array): boolean {
@@ -934,6 +1044,7 @@ function sameMask(a: Uint32Array, b: Uint32Array): boolean {
 /** True when two translations took the same path (same records and effects, in order). */
 function sameShape(r1: ExecResult, x1: XlateRecord, r2: ExecResult, x2: XlateRecord): boolean {
   if (r1.outputs.length !== r2.outputs.length || r1.tunnels.length !== r2.tunnels.length || r1.drops.length !== r2.drops.length || x1.effects.length !== x2.effects.length) return false;
+  if (!sameNumbers(x1.outputsAt, x2.outputsAt) || !sameNumbers(x1.tunnelsAt, x2.tunnelsAt) || !sameNumbers(x1.dropsAt, x2.dropsAt)) return false;
   for (let i = 0; i < r1.outputs.length; i++) {
     const a = r1.outputs[i]!;
     const b = r2.outputs[i]!;
@@ -955,7 +1066,7 @@ function sameShape(r1: ExecResult, x1: XlateRecord, r2: ExecResult, x2: XlateRec
     if (a.kind !== b.kind || ("action" in a && "action" in b && a.action !== b.action)) return false;
     if (a.kind === "buffer" && b.kind === "buffer" && (a.datapath !== b.datapath || a.v6 !== b.v6)) return false;
     if (a.kind === "ct" && b.kind === "ct") {
-      if (a.zone !== b.zone) return false;
+      if (a.zone !== b.zone || a.mdFrom !== b.mdFrom) return false;
       if ((a.resume === undefined) !== (b.resume === undefined)) return false;
       if (a.resume && b.resume && (a.resume.datapath !== b.resume.datapath || a.resume.pipeline !== b.resume.pipeline || a.resume.table !== b.resume.table)) return false;
     }
@@ -1004,6 +1115,27 @@ function exactSets(k: Uint32Array, o: Uint32Array): Sets {
 }
 
 const NO_SETS: Sets = new Uint32Array(0);
+
+/** The key words a source NAT changes: the IPv4 source, the IPv6 source, the transport ports. */
+const SNAT_WORDS: readonly number[] = [W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.TP];
+
+/**
+ * A plain commit's source NAT of a packet: its `SNAT_WORDS` before (`before`) and after (in `k`),
+ * side by side (made only when a commit moved something).
+ */
+function moveOf(before: Uint32Array, k: Uint32Array): Uint32Array {
+  const m = new Uint32Array(2 * SNAT_WORDS.length);
+  m.set(before);
+  for (let j = 0; j < SNAT_WORDS.length; j++) m[SNAT_WORDS.length + j] = k[SNAT_WORDS[j]!]!;
+  return m;
+}
+
+/** Applies move `m` (`moveOf`) to `k` when `k` is the packet the move was made on (same words). */
+function applyMove(k: Uint32Array, m: Uint32Array): void {
+  const n = SNAT_WORDS.length;
+  for (let j = 0; j < n; j++) if (k[SNAT_WORDS[j]!] !== m[j]) return;
+  for (let j = 0; j < n; j++) k[SNAT_WORDS[j]!] = m[n + j]!;
+}
 
 /** Copies `key` into `dst` with `sets` applied; returns `dst`. */
 export function applySets(key: Uint32Array, sets: Sets, dst: Uint32Array): Uint32Array {

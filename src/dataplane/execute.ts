@@ -223,6 +223,25 @@ export interface XlateRecord {
   hashRecircs: number;
   /** Conntrack and learning actions, in the order the pass met them. */
   readonly effects: XlateEffect[];
+  /**
+   * For each output, tunnel and drop of the pass, in order: how many effects the pass had met
+   * before it (where it stands among them: OVS's datapath runs its actions in that order).
+   */
+  readonly outputsAt: number[];
+  readonly tunnelsAt: number[];
+  readonly dropsAt: number[];
+  /**
+   * The conntrack state the packet carries in the datapath at this point of the pass (OVS's
+   * `md.ct_state`, which the flow's `ct_*` fields do not always show): `MD_PASS` what the pass
+   * started with, `MD_CLEARED` none, or the index of the `ct` effect that set it.
+   */
+  md: number;
+  /**
+   * Whether a `ct_clear` here would reach the datapath: OVS's xlate emits one only while the flow
+   * is tracked from a recirculation (`ctx->conntracked`), that is, in a pass resumed after a `ct`
+   * and before its next `ct` or `ct_clear`.
+   */
+  conntracked: boolean;
   /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
   exact: boolean;
   /**
@@ -243,6 +262,8 @@ export type XlateEffect =
       readonly resume: Resume | undefined;
       /** For a packet OVN made: the packet it was made from, as at the action that made it. */
       readonly quote: Uint32Array | undefined;
+      /** The datapath conntrack state the action meets (`XlateRecord.md`). */
+      readonly mdFrom: number;
     }
   | { readonly kind: "learn"; readonly key: Uint32Array; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   /**
@@ -250,6 +271,45 @@ export type XlateEffect =
    * ovn-controller buffers it and sends it on when the neighbour is learned (datapath.ts).
    */
   | { readonly kind: "buffer"; readonly key: Uint32Array; readonly datapath: number; readonly v6: boolean };
+
+/** `XlateRecord.md`: the state the pass started with (the key's `ct_*` fields). */
+export const MD_PASS = -2;
+/** `XlateRecord.md`: no state (a `ct_clear` reached the datapath). */
+export const MD_CLEARED = -1;
+
+/** Records conntrack effect `e` of a pass in translation: it meets the datapath state, and sets it. */
+function pushCt(xl: XlateRecord, e: Omit<Extract<XlateEffect, { kind: "ct" }>, "kind" | "mdFrom">): void {
+  xl.effects.push({ kind: "ct", ...e, mdFrom: xl.md });
+  xl.md = xl.effects.length - 1;
+  xl.conntracked = false;
+}
+
+/** The datapath conntrack state of a packet in translation (`XlateRecord.md`, `conntracked`). */
+interface MdState {
+  readonly md: number;
+  readonly conntracked: boolean;
+}
+
+/**
+ * Enters a datapath clone of the packet in translation `xl`: the clone starts with the packet's
+ * conntrack state, or none when `clear`. Returns the state to restore after (`afterClone`).
+ */
+function inClone(xl: XlateRecord | undefined, clear: boolean): MdState | undefined {
+  if (xl === undefined) return undefined;
+  const saved = { md: xl.md, conntracked: xl.conntracked };
+  if (clear) {
+    xl.md = MD_CLEARED;
+    xl.conntracked = false;
+  }
+  return saved;
+}
+
+/** Leaves a datapath clone: the packet's conntrack state is again `saved` (`inClone`). */
+function afterClone(xl: XlateRecord | undefined, saved: MdState | undefined): void {
+  if (xl === undefined || saved === undefined) return;
+  xl.md = saved.md;
+  xl.conntracked = saved.conntracked;
+}
 
 /** A place in the logical pipelines where a pass can start again. */
 export interface Resume {
@@ -551,6 +611,7 @@ export class LogicalExecutor {
   private unknownDatapath(ctx: Ctx, datapath: number, pipeline: Pipeline, detail: string, key: Uint32Array): ExecResult {
     const rec: DropRecord = { reason: "unknown-datapath", detail, datapath, datapathName: "", pipeline, table: 0, key };
     ctx.drops.push(rec);
+    ctx.xl?.dropsAt.push(ctx.xl.effects.length);
     ctx.sink?.drop(rec);
     return this.result(ctx);
   }
@@ -820,7 +881,7 @@ export class LogicalExecutor {
               resume = { datapath: frame.cdp.dp.key, pipeline: other ? nx.pipeline! : frame.pipeline, table: nx.table ?? (other ? 0 : frame.table + 1) };
               i++;
             }
-            ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: a, zone, resume, quote: ctx.quote });
+            pushCt(ctx.xl, { key: copyKey(key), action: a, zone, resume, quote: ctx.quote });
             if (this.crossing === "ovn-controller") clearCtFields(key);
             if (resume === undefined) break;
             sent = true;
@@ -852,6 +913,10 @@ export class LogicalExecutor {
         case "ct_clear":
           if (sink) sink.action({ action: a });
           clearCtFields(key);
+          if (ctx.xl?.conntracked === true) {
+            ctx.xl.md = MD_CLEARED;
+            ctx.xl.conntracked = false;
+          }
           break;
         case "encap":
           if (sink) sink.action({ action: a });
@@ -927,8 +992,13 @@ export class LogicalExecutor {
           // which answers it).
           const outer = ctx.quote;
           if (this.ctMode.kind === "table" && answers(a)) ctx.quote = copyKey(key);
+          // The datapath's clone has the packet's conntrack state, and keeps its own; a packet
+          // ovn-controller made starts with none.
+          const xl = ctx.xl;
+          const md = inClone(xl, a.kind !== "clone");
           if (depth + 1 > this.limits.maxDepth) this.limitDrop(ctx, frame, copy, "maxDepth", "loop-depth");
           else this.runActions(ctx, frame, a.actions, copy, depth + 1, crossings, false);
+          afterClone(xl, md);
           ctx.quote = outer;
           if (sink) sink.leave();
           break;
@@ -1131,6 +1201,7 @@ export class LogicalExecutor {
     k[REG15] = outport >>> 0;
     const rec: TunnelRecord = { datapath: dp.key, datapathName: dp.name, inport, outport, outportName, chassis, key: k, ...quoteOf(ctx) };
     ctx.tunnels.push(rec);
+    ctx.xl?.tunnelsAt.push(ctx.xl.effects.length);
     ctx.sink?.tunnel?.(rec);
   }
 
@@ -1148,6 +1219,7 @@ export class LogicalExecutor {
     if (!port.peer) {
       const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key), ...quoteOf(ctx) };
       ctx.outputs.push(rec);
+      ctx.xl?.outputsAt.push(ctx.xl.effects.length);
       if (ctx.sink) ctx.sink.output(rec);
       return;
     }
@@ -1179,7 +1251,12 @@ export class LogicalExecutor {
     k[REG15] = 0;
     k[REG14] = port.peer.port >>> 0;
     if (ctx.sink) ctx.sink.enter({ kind: "pipeline", datapath: peer.dp.key, datapathName: peer.dp.name, pipeline: "ingress", inport: port.peer.port, outport: 0 });
+    // ovn-controller crosses in a clone that starts with `ct_clear`: the peer's pipeline meets
+    // the datapath's conntrack state without it only where xlate leaves that action out.
+    const xl = ctx.xl;
+    const md = inClone(xl, this.crossing === "ovn-controller" && xl?.conntracked === true);
     this.runPipeline(ctx, peer, "ingress", 0, k, depth + 1, crossings + 1);
+    afterClone(xl, md);
     if (ctx.sink) ctx.sink.leave();
   }
 
@@ -1233,7 +1310,7 @@ export class LogicalExecutor {
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
-      ctx.xl.effects.push({ kind: "ct", key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined, quote: ctx.quote });
+      pushCt(ctx.xl, { key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined, quote: ctx.quote });
     } else this.applyCt(ctx, snat.action, copyKey(key));
     if (snat.to.length === 1) key[W.NW_SRC] = snat.to[0]!;
     else key.set(snat.to, W.IPV6_SRC);
@@ -1352,6 +1429,7 @@ export class LogicalExecutor {
       ...quoteOf(ctx),
     };
     ctx.drops.push(rec);
+    ctx.xl?.dropsAt.push(ctx.xl.effects.length);
     if (ctx.sink) ctx.sink.drop(rec);
   }
 }

@@ -261,9 +261,10 @@ export class Replayer {
     this.network = net;
     // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
     // lets one start, and its packets are held to its windows.
-    // Connections expire as OVS's do, by its default timeouts, on the captures' clock.
+    // Connections expire as OVS's do, by its default timeouts, on the captures' clock. A plain
+    // commit carries OVS's all-zero SNAT, as OVN's `ct_commit` asks for it.
     this.clock = opts.ctTimeouts === false ? undefined : new CtClock();
-    const conntrack: ConntrackOptions = { tcpNew: "ovs", tcpSegment: this.segment, icmp: this.icmp, ...(this.clock !== undefined ? { clock: this.clock } : {}) };
+    const conntrack: ConntrackOptions = { tcpNew: "ovs", zeroSnat: true, tcpSegment: this.segment, icmp: this.icmp, ...(this.clock !== undefined ? { clock: this.clock } : {}) };
     // IPv4 and IPv6 fragments are reassembled at conntrack actions, as OVS does (dataplane/ipf.ts).
     const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}), ...(opts.recircDepth !== undefined ? { recircDepth: opts.recircDepth } : {}) };
     const plan = compilePhysical(net);

@@ -6,17 +6,18 @@
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, port security, the backend or next hop a select group picks, and a
  * gateway router asking for its own addresses by ARP, routers soliciting neighbours, and the
- * all-zero SNAT of a commit (where ovnsim deviates, as the README documents, on the packets named).
+ * all-zero SNAT of a commit.
  */
 import { createHash } from "node:crypto";
 import { expect } from "vitest";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, ovnsimOutputs, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { compilePhysical } from "../../src/compile/index.js";
+import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
 
 /** The conversations beside the capture, each with what its recording must show (so that it tests something). */
-const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void; deviates?: readonly number[] }> = {
+const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void }> = {
   [HAIRPIN]: {
     what: "load-balancer hairpins (the SNAT to the VIP, the un-NAT of the replies)",
     sane: (rec) => {
@@ -288,44 +289,27 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
   },
   [ZERO_SNAT]: {
     what: "the all-zero SNAT of OVN's ct_commit moving the source port of packets back in their load balancer's zone",
-    // The README's "Not modelled: three things OVS does beyond the flow": ovnsim keeps the port.
-    deviates: [0, 3, 6],
     sane: (rec) => {
-      // Every packet but a's answer (2), which the router has no route for, reaches a.
-      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["a", "a", "", "a", "a", "a", "a", "a"]);
-      // What real OVS sent for the first packet of each of a's flows, and for b's packet of the same
-      // 5-tuple as a's moved UDP flow, is ovnsim's frame with the next source port (moved here by
-      // hand, checksums filled in again); the later packets of a's flows keep their own port.
-      const frames = ovnsimFrames(ZERO_SNAT);
+      // Every packet but a's answer (2), which the router has no route for, reaches a as the frame
+      // built here from what it must be: the router's MACs and TTL on what came through it, the
+      // load balancer's backend as destination, and the next source port on the first packet of
+      // each of a's flows (0, 3) and on b's packet of the 5-tuple of a's moved UDP connection (6).
+      const { net } = inputs(ZERO_SNAT);
+      const plan = compilePhysical(net);
+      if (!plan.ok) throw new Error(plan.diags[0]!.message);
+      const program = plan.value.chassis.get(CHASSIS)!.program;
+      const routed = "eth.src == 00:00:00:01:00:01 && eth.dst == 00:00:00:01:00:0e && ip4.dst == 10.1.0.14 && ip.ttl == 63";
+      const direct = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:0e && ip4.dst == 10.1.0.14 && ip.ttl == 64";
+      const udp = (head: string, src: string, sport: number): MicroflowPacket => ({ port: "a", match: `${head} && ip4.src == ${src} && udp && udp.src == ${sport} && udp.dst == 8080`, payload: 12 });
+      const syn = (sport: number): MicroflowPacket => ({ port: "a", match: `${routed} && ip4.src == 10.9.9.9 && tcp && tcp.src == ${sport} && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 });
+      const want: (MicroflowPacket | undefined)[] = [udp(routed, "10.9.9.9", 51324), udp(routed, "10.9.9.9", 51323), undefined, syn(40001), syn(40000), udp(routed, "10.1.0.11", 5000), udp(direct, "10.9.9.9", 51324), udp(direct, "10.9.9.9", 51400)];
       const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
-      const moved = (i: number): string => {
-        const f = Uint8Array.from(frames[i]!);
-        // After 14 bytes of Ethernet and 20 of IPv4: the UDP or TCP source port.
-        const port = ((f[34]! << 8) | f[35]!) + 1;
-        f[34] = port >> 8;
-        f[35] = port & 0xff;
-        fixChecksums(f);
-        return `vif a ${digest(f)}`;
-      };
-      for (const i of [0, 3, 6]) expect(rec.outputs[i]).toEqual([moved(i)]);
-      for (const i of [1, 4]) expect(rec.outputs[i]).toEqual([`vif a ${digest(frames[i]!)}`]);
+      const frames = microflowFrames(program, want.filter((p) => p !== undefined));
+      if (!frames.ok) throw new Error(frames.diags[0]!.message);
+      let next = 0;
+      expect(rec.outputs).toEqual(want.map((p) => (p === undefined ? [] : [`vif a ${digest(frames.value[next++]!.frame)}`])));
     },
   },
 };
-
-/** The frame ovnsim sends for each packet of a conversation that sends one frame per packet or none. */
-function ovnsimFrames(name: string): (Uint8Array | undefined)[] {
-  const { net, packets } = inputs(name);
-  const had = process.env.OVNSIM_ORACLE_FRAMES;
-  process.env.OVNSIM_ORACLE_FRAMES = "1";
-  try {
-    const sim = ovnsimOutputs(net, packets);
-    if (!sim.ok) throw new Error(sim.diags[0]!.message);
-    return sim.value.map((o) => (o.length === 0 ? undefined : Uint8Array.from(Buffer.from(o[0]!.split(" ").at(-1)!, "hex"))));
-  } finally {
-    if (had === undefined) delete process.env.OVNSIM_ORACLE_FRAMES;
-    else process.env.OVNSIM_ORACLE_FRAMES = had;
-  }
-}
 
 for (const [name, check] of Object.entries(CONVERSATION_CHECKS)) conversation(name, check);
