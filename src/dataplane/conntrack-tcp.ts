@@ -24,10 +24,10 @@
  * the port it came from) updates the connection again: a connection a mid-stream ACK opened is
  * `est` there, not `new`. Here the segment carries a serial number per packet, and the table keeps
  * the connection, zone and serial of the packet's last `ct` without NAT or commit (conntrack.ts);
- * a `ct` that finds that connection in that zone repeats its last result. Not modelled: OVS's
- * `ct_clear` also forgets the connection, so two lookups in one zone with only a `ct_clear`
- * between (a packet that crossed a router and came back without being committed) update twice in
- * OVS and once here.
+ * a `ct` that finds that connection in that zone repeats its last result. A `ct_clear` that
+ * reaches the datapath forgets it, as OVS's does (datapath.ts), so two lookups in one zone with such
+ * a `ct_clear` between (a packet that crossed a router and came back without being committed)
+ * update twice.
  *
  * Timeouts: an update that OVS lets refresh the connection's expiry says for how long, in
  * `TcpTrack.timeout` (milliseconds; 0 when it does not refresh it): a retransmitted SYN 30 s, a

@@ -793,6 +793,14 @@ export class Conntrack {
     this.zeroSnat = options.zeroSnat ?? false;
   }
 
+  /**
+   * The packet being processed forgets the connection its last `ct` found, as OVS's datapath
+   * `ct_clear` resets `md.conn` with `md.ct_state` (the datapath calls it where one reached it).
+   */
+  forgetConnection(): void {
+    this.cachedSerial = -1;
+  }
+
   /** Number of connections. */
   get size(): number {
     return this.table.size;

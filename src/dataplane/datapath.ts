@@ -599,6 +599,7 @@ export class Datapath {
       // The state the packet carries in the datapath (execute.ts `XlateRecord.md`).
       const from = op.mdFrom;
       this.conntrack.md = from === MD_PASS ? key[W.CT_STATE_ZONE]! : from === MD_CLEARED ? 0 : md[from]!;
+      if (from === MD_CLEARED) this.conntrack.forgetConnection();
       if (op.resume < 0 && op.request.commit && op.request.nat === undefined && op.request.lb === undefined) {
         // A plain commit: its all-zero SNAT may move the packet's source port (conntrack.ts).
         const before = this.snatBefore;
