@@ -70,9 +70,9 @@
  *   packet that a `ct` of the zone translated (`snat` or `dnat`) is looked up by its reverse tuple
  *   (`initial_conn_lookup`: the direction found is the one it does not travel in; not found, it
  *   belongs to no connection, and starts one only if no connection has its own tuple either) and
- *   not translated again (`handle_nat`). Not modelled: the same for
- *   ICMP errors, and the lookup by the packet's original tuple that OVS makes for a `ct` without NAT
- *   when the packet was translated (`check_orig_tuple`).
+ *   not translated again (`handle_nat`); an ICMP error (with `icmp`) likewise. Not modelled: the
+ *   lookup by the packet's original tuple that OVS makes for a `ct` without NAT when the packet was
+ *   translated (`check_orig_tuple`).
  * - The all-zero SNAT (with `zeroSnat`, which `replay` sets): OVN's `ct_commit` asks OVS for a
  *   source NAT without a range where the datapath has it, as OVS 3.1's userspace datapath does, so
  *   that a firewall-only connection cannot take the reply tuple of a translated one. A commit
@@ -920,20 +920,25 @@ export class Conntrack {
    * header as it would a packet of that direction (one address), and the quoted packet back,
    * as `nat_packet` does for a related packet.
    */
-  private quoted(key: Uint32Array, req: CtRequest, zone: number, v6: boolean, m: IcmpMessage): CtOutcome {
+  private quoted(key: Uint32Array, req: CtRequest, zone: number, v6: boolean, m: IcmpMessage, base: number): CtOutcome {
     const qs = m.innerSrc;
     const qd = m.innerDst;
     if (v6 ? qs[0] !== key[W.IPV6_DST] || qs[1] !== key[W.IPV6_DST + 1] || qs[2] !== key[W.IPV6_DST + 2] || qs[3] !== key[W.IPV6_DST + 3] : qs[3] !== key[W.NW_DST]) return this.invalid(key, zone);
     const tb = this.table;
     // The quoted tuple reversed: the direction of the connection the error travels in.
     fieldWords(tb.probe, zone, v6, m.innerProto, m.innerCls === 0 ? 0 : m.innerCls ^ ICMP_REQUEST, qd, qs, m.innerDport, m.innerSport);
-    const hit = this.findLive();
+    // An error this zone translated: looked up the other way, and not translated again, as any
+    // packet (`run`).
+    const natted = (base & (CT.SNAT | CT.DNAT)) !== 0;
+    if (natted) reverseWords(tb.probe);
+    let hit = this.findLive();
     if (hit < 0) return this.invalid(key, zone);
+    if (natted) hit ^= 1;
     const c = tb.value(hit)!;
     const isReply = (hit & 1) === 1;
-    let state: number = CT.TRK | CT.REL | (isReply ? CT.RPL : 0);
+    let state: number = base | CT.TRK | CT.REL | (isReply ? CT.RPL : 0);
     let nat: CtOutcome["nat"];
-    if ((req.nat !== undefined || req.lb !== undefined) && c.nat) {
+    if ((req.nat !== undefined || req.lb !== undefined) && c.nat && !natted) {
       // Forwards, a DNAT rewrites the destination and an SNAT the source; backwards, the other.
       const dst = (c.nat === "dnat") !== isReply;
       const to = isReply ? c.orig : c.reply;
@@ -1015,14 +1020,14 @@ export class Conntrack {
       if (cls !== 0 && msg.kind === ICMP_QUERY) {
         icmpCls = cls;
         icmpId = msg.id;
-      } else if (cls === 0 && msg.kind === ICMP_ERROR) return this.quoted(key, req, zone, v6, msg);
+      } else if (cls === 0 && msg.kind === ICMP_ERROR) return this.quoted(key, req, zone, v6, msg, base);
     }
     if (icmpCls === 0 && icmp && msg !== undefined && msg.kind !== ICMP_ERROR && isIcmpErrorType(v6, type) && this.madeIcmp.quoteOwnOf(msg)) {
       // An error that OVN made from the packet being processed (not one that came in): it quotes
       // that packet, as it was where the error was made, and NAT here translates that quote.
       const q = this.madeQuote;
       if (q !== undefined) readQuoted(q, this.madeIcmp);
-      const out = this.quoted(key, req, zone, v6, this.madeIcmp);
+      const out = this.quoted(key, req, zone, v6, this.madeIcmp, base);
       if (q !== undefined && this.madeIcmp.innerChanged) writeQuoted(q, this.madeIcmp);
       return out;
     }

@@ -191,6 +191,26 @@ describe("Conntrack with ICMP messages read as OVS reads them", () => {
     expect(msg.innerChanged).toBe(false);
   });
 
+  it("looks an error this zone translated up the other way and does not translate it again, as OVS does with the datapath's state", () => {
+    const { ct, run, msg } = table();
+    run(udpPacket(A, B, 40000, 53), { zone: 1, commit: true, nat: { kind: "snat", range: { ipMin: [S] } } });
+    const err = run(udpError(R, S, S, B, 40000, 53), { zone: 1, commit: false, nat: { kind: "restore" } });
+    const md = err.key[W.CT_STATE_ZONE]!;
+    // The translated error (R -> A, quoting A:40000 -> B:53) meets the zone again with its state.
+    ct.md = md;
+    msg.innerChanged = false;
+    const again = ct.execute(err.key, { zone: 1, commit: false, nat: { kind: "restore" } });
+    expect(again.state).toBe(CT.TRK | CT.REL | CT.RPL | CT.DNAT);
+    expect([err.key[W.NW_SRC], err.key[W.NW_DST]]).toEqual([R, A]);
+    expect(msg.innerChanged).toBe(false);
+    expect([msg.innerSrc[3], msg.innerDst[3]]).toEqual([A, B]);
+    // Without the state the translated error quotes nothing this zone knows the right way round.
+    expect(ct.execute(err.key, { zone: 1, commit: false, nat: { kind: "restore" } }).state).toBe(CT.TRK | CT.INV);
+    // In another zone the state counts for nothing.
+    ct.md = md;
+    expect(ct.execute(err.key, { zone: 2, commit: false, nat: { kind: "restore" } }).state).toBe(CT.TRK | CT.INV);
+  });
+
   it("without a message read for the packet, keeps judging ICMP from the key alone", () => {
     const { ct, msg } = table();
     const commit = packet(udpPacket(A, B, 40000, 53), msg);
