@@ -880,9 +880,7 @@ export class Conntrack {
    * goes on in order, so that results repeat. When every port is taken `tr` is kept.
    */
   private uniqueSource(zone: number, tr: Tuple): Tuple {
-    const rw = this.replyWords;
-    tupleWords(rw, zone, reverse(tr));
-    if (this.findLive(rw) < 0) return tr;
+    if (!this.replyTaken(zone, tr)) return tr;
     const cur = tr.sport;
     const min = cur < 512 ? 1 : cur < 1024 ? 600 : 1024;
     const max = cur < 512 ? 511 : cur < 1024 ? 1023 : 65535;
@@ -890,10 +888,15 @@ export class Conntrack {
     for (let n = min; n <= max; n++) {
       p = p < min || p >= max ? min : p + 1;
       const c: Tuple = { v6: tr.v6, proto: tr.proto, src: tr.src, dst: tr.dst, sport: p, dport: tr.dport, icmp: tr.icmp };
-      tupleWords(rw, zone, reverse(c));
-      if (this.findLive(rw) < 0) return c;
+      if (!this.replyTaken(zone, c)) return c;
     }
     return tr;
+  }
+
+  /** Whether a live connection of `zone` has, in either direction, the tuple that replies to `tr` carry. */
+  private replyTaken(zone: number, tr: Tuple): boolean {
+    tupleWords(this.replyWords, zone, reverse(tr));
+    return this.findLive(this.replyWords) >= 0;
   }
 
   /** Marks the packet invalid: `trk|inv`, no mark, label or tuple. */
@@ -1189,13 +1192,10 @@ export class Conntrack {
       tupleInto(key, t, icmpCls, icmpId);
       translated = copyTuple(t);
       natKind = "snat";
-      if (!hasPorts(proto)) {
-        tupleWords(this.replyWords, zone, reverse(translated));
-        if (this.findLive(this.replyWords) >= 0) {
-          translated = undefined;
-          natKind = undefined;
-          commit = false;
-        }
+      if (!hasPorts(proto) && this.replyTaken(zone, translated)) {
+        translated = undefined;
+        natKind = undefined;
+        commit = false;
       }
     }
     // A binding whose reply tuple another connection already has gets another source port, as

@@ -186,6 +186,8 @@ export type EffectOp =
       readonly lbHash: boolean;
       /** The datapath conntrack state it meets (execute.ts `XlateRecord.md`): `MD_PASS`, `MD_CLEARED` or an effect's index. */
       readonly mdFrom: number;
+      /** A commit without NAT or load balancer that does not recirculate (OVN's `ct_commit`, whose all-zero SNAT may move the port). */
+      readonly plainCommit: boolean;
     }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
@@ -600,7 +602,7 @@ export class Datapath {
       const from = op.mdFrom;
       this.conntrack.md = from === MD_PASS ? key[W.CT_STATE_ZONE]! : from === MD_CLEARED ? 0 : md[from]!;
       if (from === MD_CLEARED) this.conntrack.forgetConnection();
-      if (op.resume < 0 && op.request.commit && op.request.nat === undefined && op.request.lb === undefined) {
+      if (op.plainCommit) {
         // A plain commit: its all-zero SNAT may move the packet's source port (conntrack.ts).
         const before = this.snatBefore;
         for (let j = 0; j < SNAT_WORDS.length; j++) before[j] = k[SNAT_WORDS[j]!]!;
@@ -889,7 +891,7 @@ export class Datapath {
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       const request = this.exec.ctRequest(e.action, e.zone);
-      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom });
+      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom, plainCommit: resume < 0 && request.commit && request.nat === undefined && request.lb === undefined });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
   }
