@@ -36,6 +36,12 @@ export interface ChassisProps {
   readonly bridgeMappings: OrderedMap<string, string>;
   /** The physical NIC plugged into each provider bridge (bridge → NIC), as Kube-OVN's ProviderNetwork sets it. */
   readonly nics: OrderedMap<string, string>;
+  /**
+   * `external_ids:ovn-chassis-mac-mappings`: provider network name → this chassis's MAC on it. A
+   * frame a distributed router sends onto that network from here leaves with this MAC as its
+   * source, and other chassis put the router port's MAC back when it arrives (controller/physical.c).
+   */
+  readonly macMappings: OrderedMap<string, string>;
   /** The MAC of the NIC that carries tunnels and provider traffic; "" derives one from the first encap IP. */
   readonly mac: string;
   /** A chassis of another availability zone (SB `other_config:is-remote`), as OVN-IC registers them. */
@@ -46,7 +52,7 @@ export interface ChassisProps {
    */
   readonly isInterconn: boolean;
 }
-export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap(), nics: OrderedMap(), mac: "", isRemote: false, isInterconn: false }, "Chassis");
+export const Chassis = Record<ChassisProps>({ name: "", hostname: "", encaps: List(), bridgeMappings: OrderedMap(), nics: OrderedMap(), macMappings: OrderedMap(), mac: "", isRemote: false, isInterconn: false }, "Chassis");
 export type Chassis = ReturnType<typeof Chassis>;
 
 /** Logical_Switch_Port `type`: "" is a VIF. */

@@ -285,6 +285,7 @@ export function exportSbctl(net: Network, opts: SbctlOptions = {}): string[][] {
     if (ch.hostname !== "") set.push(`hostname=${atom(ch.hostname)}`);
     for (const [k, v] of Object.entries(opts.chassisOtherConfig ?? {})) set.push(mapArg("other_config", k, v));
     if (ch.bridgeMappings.size > 0) set.push(mapArg("other_config", "ovn-bridge-mappings", ch.bridgeMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",")));
+    if (ch.macMappings.size > 0) set.push(mapArg("other_config", "ovn-chassis-mac-mappings", ch.macMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",")));
     if (ch.isRemote) set.push(mapArg("other_config", "is-remote", "true"));
     if (ch.isInterconn) set.push(mapArg("other_config", "is-interconn", "true"));
     if (set.length > 0) out.push(["set", "Chassis", ch.name, ...set]);

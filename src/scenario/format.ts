@@ -60,6 +60,7 @@ export const CHASSIS: ObjectSpec = {
     encaps: { type: { kind: "list", of: { kind: "object", spec: ENCAP } }, doc: "Tunnel endpoints.", nb: "SB Chassis.encaps" },
     bridgeMappings: { type: strMap, doc: "Provider network name to bridge.", nb: "Open_vSwitch external_ids:ovn-bridge-mappings" },
     nics: { type: strMap, doc: "Provider bridge to the physical NIC plugged into it.", nb: "Kube-OVN ProviderNetwork.spec.defaultInterface" },
+    macMappings: { type: strMap, doc: "Provider network name to this chassis's MAC on it: the source MAC of what a distributed router sends onto that network from here.", nb: "Open_vSwitch external_ids:ovn-chassis-mac-mappings" },
     mac: { type: str, doc: "MAC of the NIC that carries tunnels and provider traffic (default: derived from the first encap IP)." },
     isRemote: { type: { kind: "bool" }, doc: "A chassis of another availability zone (OVN-IC).", nb: "SB Chassis.other_config:is-remote" },
     isInterconn: { type: { kind: "bool" }, doc: "An OVN-IC gateway of this zone: the only kind of chassis with tunnels to the chassis of other zones.", nb: "SB Chassis.other_config:is-interconn" },

@@ -291,10 +291,10 @@ function buildNetwork(b: BuildCtx, s: Plain): Network {
       reg(b, [...model, "encaps", encaps.length, "ip"], [...plain, "encaps", j, "ip"]);
       encaps.push(Encap({ type: eo.type as string, ip: eo.ip as string }));
     });
-    for (const k of ["bridgeMappings", "nics", "mac", "isRemote", "isInterconn"]) if (k in o) reg(b, [...model, k], [...plain, k]);
+    for (const k of ["bridgeMappings", "nics", "macMappings", "mac", "isRemote", "isInterconn"]) if (k in o) reg(b, [...model, k], [...plain, k]);
     chassis = chassis.set(
       name,
-      Chassis({ name, hostname: str(o.hostname) ?? "", encaps: List(encaps), bridgeMappings: asStrMap(o.bridgeMappings), nics: asStrMap(o.nics), mac: str(o.mac) ?? "", isRemote: o.isRemote === true, isInterconn: o.isInterconn === true }),
+      Chassis({ name, hostname: str(o.hostname) ?? "", encaps: List(encaps), bridgeMappings: asStrMap(o.bridgeMappings), nics: asStrMap(o.nics), macMappings: asStrMap(o.macMappings), mac: str(o.mac) ?? "", isRemote: o.isRemote === true, isInterconn: o.isInterconn === true }),
     );
   });
 

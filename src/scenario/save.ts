@@ -185,6 +185,7 @@ export function scenarioToPlain(net: Network, probes: readonly Probe[] = [], zon
       put(o, "encaps", c.encaps.map((e) => ({ type: e.type, ip: e.ip })).toArray());
       put(o, "bridgeMappings", obj(c.bridgeMappings));
       put(o, "nics", obj(c.nics));
+      put(o, "macMappings", obj(c.macMappings));
       put(o, "mac", c.mac, "");
       put(o, "isRemote", c.isRemote, false);
       put(o, "isInterconn", c.isInterconn, false);

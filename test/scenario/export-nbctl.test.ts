@@ -168,6 +168,8 @@ function checkDatabases(sb: OvnSandbox, net: Network): void {
     expect(r.hostname).toBe(ch.hostname);
     const mappings = ch.bridgeMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",");
     expect(mapOf(r.other_config)["ovn-bridge-mappings"]).toBe(mappings === "" ? undefined : mappings);
+    const macs = ch.macMappings.entrySeq().map(([k, v]) => `${k}:${v}`).join(",");
+    expect(mapOf(r.other_config)["ovn-chassis-mac-mappings"]).toBe(macs === "" ? undefined : macs);
     expect(mapOf(r.other_config)["is-remote"]).toBe(ch.isRemote ? "true" : undefined);
     expect(mapOf(r.other_config)["is-interconn"]).toBe(ch.isInterconn ? "true" : undefined);
   }

@@ -134,7 +134,7 @@ function ovnContent(net: Network, sb: boolean, keepOptions: ReadonlySet<string>)
   strip(p.switches, "tunnelKey");
   strip(p.routers, "tunnelKey");
   if (sb) {
-    p.chassis = ((p.chassis as Plain[] | undefined) ?? []).map((c) => ({ name: c.name, hostname: c.hostname ?? "", encaps: c.encaps ?? [], bridgeMappings: c.bridgeMappings ?? {}, isRemote: c.isRemote ?? false, isInterconn: c.isInterconn ?? false }));
+    p.chassis = ((p.chassis as Plain[] | undefined) ?? []).map((c) => ({ name: c.name, hostname: c.hostname ?? "", encaps: c.encaps ?? [], bridgeMappings: c.bridgeMappings ?? {}, macMappings: c.macMappings ?? {}, isRemote: c.isRemote ?? false, isInterconn: c.isInterconn ?? false }));
   } else {
     delete p.chassis;
     delete p.macBindings;

@@ -32,7 +32,7 @@ const ENCAP_PREFERENCE = ["geneve", "vxlan", "stt"];
 /** The Southbound tables `applySouthbound` reads; a database file need not build the others. */
 export const SB_TABLES: ReadonlySet<string> = new Set(["Chassis", "Encap", "Datapath_Binding", "Port_Binding", "MAC_Binding"]);
 
-/** Parses `physnet1:br-ex,physnet2:br-vlan`. */
+/** Parses `physnet1:br-ex,physnet2:br-vlan` (and `physnet1:0a:00:00:00:00:01`: the value is all after the first colon). */
 function bridgeMappings(text: string | undefined): OrderedMap<string, string> {
   if (text === undefined) return OrderedMap();
   const pairs: [string, string][] = [];
@@ -70,6 +70,7 @@ export function applySouthbound(net: Network, sb: OvsdbDatabase): Result<SbImpor
         hostname: getString(r, "hostname") ?? "",
         encaps: List(list),
         bridgeMappings: bridgeMappings(other.get("ovn-bridge-mappings") ?? ext.get("ovn-bridge-mappings")),
+        macMappings: bridgeMappings(other.get("ovn-chassis-mac-mappings") ?? ext.get("ovn-chassis-mac-mappings")),
         isRemote: other.get("is-remote") === "true",
         isInterconn: other.get("is-interconn") === "true",
       }),
