@@ -732,7 +732,17 @@ export function microflowFrames(program: Parameters<typeof compileMicroflow>[0],
 /** `microflowFrames` on node1's program. */
 function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
   const plan = compilePhysical(net);
-  return plan.ok ? microflowFrames(plan.value.chassis.get(CHASSIS)!.program, packets) : plan;
+  if (!plan.ok) return plan;
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const frames = microflowFrames(program, packets);
+  if (!frames.ok) return frames;
+  // A packet at a localnet port comes in from its provider network.
+  return ok(
+    frames.value.map((f) => {
+      const p = program.portByName.get(f.port);
+      return p?.type === "localnet" ? { ...f, localnet: { datapath: p.datapath, inport: p.key } } : f;
+    }),
+  );
 }
 
 export const PORT_SECURITY = "port-security";
@@ -1120,6 +1130,36 @@ export function zeroSnatPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const CHASSIS_MACS = "chassis-macs";
+
+/**
+ * The chassis MACs of kube-ovn-underlay.yaml (`ovn-chassis-mac-mappings`): what the router sends
+ * from node1 onto a VLAN, routed from the overlay and from another VLAN, and an ARP request it
+ * floods, leaves with node1's MAC (the copy to a local port keeps the router's); what comes in from
+ * the VLANs with node2's MAC as source gets the switch's router port MAC back, and nothing else
+ * does (another MAC, node1's own, a switch without a router port), an ARP request of node2's router
+ * too.
+ */
+export function chassisMacPackets(net: Network): Result<OraclePacket[]> {
+  const node1 = "0a:00:00:00:00:11";
+  const node2 = "0a:00:00:00:00:12";
+  const o1 = "eth.src == 00:00:00:16:00:02 && eth.dst == 00:00:00:16:00:01 && ip4.src == 10.16.0.2 && ip.ttl == 64";
+  const u1 = "eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:00:0a:64:fe && ip4.src == 10.100.0.2 && ip.ttl == 64";
+  const toU1 = (src: string): string => `eth.src == ${src} && eth.dst == 00:00:00:0a:64:02 && ip4.src == 10.16.0.3 && ip4.dst == 10.100.0.2 && ip.ttl == 63 && tcp && tcp.src == 41000 && tcp.dst == 80 && tcp.flags == 0x2`;
+  return microflowPackets(net, [
+    { port: "o1", match: `${o1} && ip4.dst == 10.100.0.3 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
+    { port: "o1", match: `${o1} && ip4.dst == 10.102.0.3 && udp && udp.src == 40001 && udp.dst == 53`, payload: 12 },
+    { port: "u1", match: `${u1} && ip4.dst == 10.102.0.3 && icmp4 && icmp4.type == 8 && icmp4.code == 0` },
+    { port: "o1", match: `${o1} && ip4.dst == 10.100.0.99 && udp && udp.src == 40002 && udp.dst == 53`, payload: 12 },
+    { port: "localnet.vlan100", match: toU1(node2) },
+    { port: "localnet.vlan100", match: toU1("00:00:5e:00:01:64") },
+    { port: "localnet.vlan100", match: toU1(node1) },
+    { port: "localnet.vlan200", match: `eth.src == ${node2} && eth.dst == 00:00:00:0a:c8:02 && ip4.src == 10.200.0.3 && ip4.dst == 10.200.0.2 && ip.ttl == 64 && udp && udp.src == 41001 && udp.dst == 53`, payload: 12 },
+    { port: "localnet.lgw", match: `eth.src == ${node2} && eth.dst == 00:00:00:0a:66:02 && ip4.src == 10.16.0.3 && ip4.dst == 10.102.0.2 && ip.ttl == 63 && udp && udp.src == 41002 && udp.dst == 53`, payload: 12 },
+    { port: "localnet.vlan100", match: `eth.src == ${node2} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:0a:64:fe && arp.spa == 10.100.0.254 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.100.0.2` },
+  ]);
+}
+
 export const SELECT_GROUPS = "select-groups";
 
 /**
@@ -1219,6 +1259,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [NEIGHBOUR_SOLICITATIONS]: { network: "fixtures/ovs/neighbour-solicitations.yaml", packets: neighbourSolicitationPackets, note: `Packets that make a distributed router ask for a neighbour on ${CHASSIS}, ICMPv6 ones among them, and a pod's solicitation of the router (neighbourSolicitationPackets)` },
   [OWN_ADDRESS]: { network: "fixtures/ovs/own-address.yaml", packets: ownAddressPackets, quietAnnouncements: true, note: `Packets for the addresses of a gateway router with lb_force_snat_ip=router_ip on ${CHASSIS}, which routes them and asks for its own address by ARP; asked once ovn-controller's announcements were over, every frame kept (ownAddressPackets)` },
   [ZERO_SNAT]: { network: "fixtures/ovs/zero-snat.yaml", packets: zeroSnatPackets, note: `Packets that come back into the zone of a load balancer that translated them, on ${CHASSIS}: the egress commit's all-zero SNAT finds the reply tuple taken and moves the source port of each flow's first packet (zeroSnatPackets)` },
+  [CHASSIS_MACS]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, note: `Frames a distributed router sends from ${CHASSIS} onto kube-ovn-underlay.yaml's VLANs, which leave with ${CHASSIS}'s chassis MAC, and frames that come in from them with node2's (chassisMacPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

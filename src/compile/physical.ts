@@ -29,8 +29,12 @@
 import { error, fail, ipv4FromBytes, ok, parseCidr, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
 import type { Network, RouterPort } from "../model/index.js";
 import {
+  NO_CHASSIS_MACS,
   OFTABLE,
   flowId,
+  parseMacWords,
+  type ChassisMacRules,
+  type MacOf,
   type LocalnetAttachment,
   type LogicalProgram,
   type PhysicalChassis,
@@ -168,6 +172,9 @@ export function compilePhysical(net: Network): Result<PhysicalPlan> {
       if (e.type === "stt" && i === 0) diags.push(error("physical.stt", "STT tunnels are not simulated; give the chassis a geneve or vxlan encap first", { path: [`chassis[${c.name}]`, "encaps", i, "type"] }));
     });
     if (c.mac && !parseMac(c.mac)) diags.push(error("physical.chassis-mac", `MAC ${JSON.stringify(c.mac)} is not a MAC address`, { path: [`chassis[${c.name}]`, "mac"] }));
+    c.macMappings.forEach((mac, network) => {
+      if (!parseMac(mac)) diags.push(error("physical.chassis-mac-mapping", `chassis MAC ${JSON.stringify(mac)} for provider network ${network} is not a MAC address`, { path: [`chassis[${c.name}]`, "macMappings", network] }));
+    });
   });
   const providerNetworks = new Map<string, PhysicalProviderNetwork>();
   for (const pn of net.providerNetworks.values()) {
@@ -205,6 +212,7 @@ export function compilePhysical(net: Network): Result<PhysicalPlan> {
         localnets: new Map(),
         localDatapaths: new Set(),
         tunnels: new Map(),
+        chassisMacs: NO_CHASSIS_MACS,
         flows: new Map(),
       });
       continue;
@@ -342,9 +350,53 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
     localnets,
     localDatapaths: local,
     tunnels,
+    chassisMacs: chassisMacRules(net, me, localnets),
     flows: new Map(),
   };
   return { ...c, flows: physicalFlows(c, program) };
+}
+
+function macOf(text: string): MacOf | undefined {
+  const words = parseMacWords(text);
+  return words === undefined ? undefined : { text: text.toLowerCase(), words: [words[0]!, words[1]!] };
+}
+
+/**
+ * The chassis-MAC rewrites on chassis `me` (controller/physical.c): for each localnet port here,
+ * the router ports of its switch (the peers ovn-controller records for the switch's patch and
+ * l3gateway ports), in model order.
+ */
+function chassisMacRules(net: Network, me: string, localnets: ReadonlyMap<number, LocalnetAttachment>): ChassisMacRules {
+  const remote: (MacOf & { chassis: string })[] = [];
+  for (const other of net.chassis.values()) {
+    if (other.name === me) continue;
+    for (const text of other.macMappings.values()) {
+      const m = macOf(text);
+      if (m) remote.push({ ...m, chassis: other.name });
+    }
+  }
+  const own = net.chassis.get(me)?.macMappings;
+  const ingress = new Map<number, Map<number, MacOf & { port: string }>>();
+  const egress = new Map<number, Map<number, { from: (MacOf & { port: string })[]; to: MacOf }>>();
+  if (!remote.length && !own?.size) return NO_CHASSIS_MACS;
+  for (const ln of localnets.values()) {
+    const ls = net.switches.find((s) => s.ports.has(ln.name));
+    if (!ls) continue;
+    const peers: (MacOf & { port: string })[] = [];
+    for (const p of ls.ports.values()) {
+      const lrp = routerPortOf(net, p)?.port;
+      const m = lrp ? macOf(lrp.mac) : undefined;
+      if (lrp && m) peers.push({ ...m, port: lrp.name });
+    }
+    if (!peers.length) continue;
+    if (remote.length) ingress.set(ln.datapath, new Map([[ln.port, peers[0]!]]));
+    const mine = own?.get(ln.network);
+    const to = mine === undefined ? undefined : macOf(mine);
+    // A router port whose chassis-redirect port is active here sends with its own MAC.
+    const from = peers.filter((p) => residentChassis(net, `cr-${p.port}`) !== me);
+    if (to && from.length) egress.set(ln.datapath, new Map([[ln.port, { from, to }]]));
+  }
+  return { remote, ingress, egress };
 }
 
 const regs09 = Array.from({ length: 10 }, (_, i) => `load:0->NXM_NX_REG${i}[]`).join(",");
@@ -362,6 +414,29 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
   for (const l of c.localnets.values()) {
     const m = l.vlan ? `in_port=${l.ofport},dl_vlan=${l.vlan}` : `in_port=${l.ofport},vlan_tci=0x0000/0x1000`;
     add(flowId.localnetIn(l.name), OFTABLE.PHY_TO_LOG, l.vlan ? 150 : 100, m, `${l.vlan ? "strip_vlan," : ""}load:${hex(l.datapath)}->OXM_OF_METADATA[],load:${hex(l.port)}->NXM_NX_REG14[],resubmit(,${OFTABLE.LOG_INGRESS})`, `from provider network ${l.network} (${l.bridge}) on localnet port ${l.name}`);
+  }
+  // Chassis MACs (OVN's conjunction id 100): a remote chassis's MAC coming in on a localnet port
+  // gets the router port's MAC back.
+  const CONJ = 100;
+  const seenMac = new Set<string>();
+  for (const r of c.chassisMacs.remote) {
+    if (seenMac.has(r.text)) continue;
+    seenMac.add(r.text);
+    add(flowId.chassisMacSrc(r.text), OFTABLE.PHY_TO_LOG, 180, `dl_src=${r.text}`, `conjunction(${CONJ},1/2)`, `the MAC of chassis ${r.chassis} on a provider network`);
+  }
+  for (const l of c.localnets.values()) {
+    const back = c.chassisMacs.ingress.get(l.datapath)?.get(l.port);
+    if (!back) continue;
+    const vlanMatch = l.vlan ? `dl_vlan=${l.vlan}` : "vlan_tci=0x0000/0x1000";
+    add(flowId.chassisMacVlan(l.vlan), OFTABLE.PHY_TO_LOG, 180, vlanMatch, `conjunction(${CONJ},2/2)`, l.vlan ? `VLAN ${l.vlan}` : "untagged");
+    add(
+      flowId.chassisMacIn(l.name),
+      OFTABLE.PHY_TO_LOG,
+      180,
+      `conj_id=${CONJ},in_port=${l.ofport},${vlanMatch}`,
+      `${l.vlan ? "strip_vlan," : ""}load:${hex(l.datapath)}->OXM_OF_METADATA[],load:${hex(l.port)}->NXM_NX_REG14[],set_field:${back.text}->eth_src,resubmit(,${OFTABLE.LOG_INGRESS})`,
+      `from provider network ${l.network} on localnet port ${l.name}, sent by another chassis for router port ${back.port}: its MAC back`,
+    );
   }
   for (const t of c.tunnels.values()) {
     const acts =
@@ -398,6 +473,13 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
           add(flowId.loopback(dp.key, p.key), OFTABLE.CHECK_LOOPBACK, 100, `reg10=0/0x1,reg14=${hex(p.key)},${m}`, "drop", `no hairpin to ${p.name}`);
           const out = logToPhy(c, program, dp.key, p);
           if (out) add(flowId.toPhy(dp.key, p.key), OFTABLE.LOG_TO_PHY, 100, m, out.actions, out.note);
+          const swap = c.chassisMacs.egress.get(dp.key)?.get(p.key);
+          const ln = c.localnets.get(dp.key);
+          for (const f of swap && ln ? swap.from : []) {
+            const tag = ln!.vlan ? [`push_vlan:0x8100,set_field:${4096 | ln!.vlan}->vlan_vid`] : [];
+            const acts = [`set_field:${swap!.to.text}->eth_src`, ...tag, `output:${ln!.ofport}`, `set_field:${f.text}->eth_src`, ...(ln!.vlan ? ["strip_vlan"] : [])];
+            add(flowId.toPhyChassisMac(dp.key, p.key, f.text), OFTABLE.LOG_TO_PHY, 150, `${m},dl_src=${f.text}`, acts.join(","), `from router port ${f.port}: leaves with this chassis's MAC on ${ln!.network}`);
+          }
         }
       }
     }

@@ -53,7 +53,7 @@
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { CT, W, copyKey, field, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
-import { servedWhereEntered, type Action, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
+import { servedWhereEntered, type Action, type ChassisMacRules, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -128,6 +128,14 @@ export interface ExecutorOptions {
    * ovn-trace.
    */
   readonly placement?: ReadonlyMap<number, ReadonlyMap<number, Placement>>;
+  /**
+   * The chassis's chassis-MAC rewrites (`PhysicalChassis.chassisMacs`), which come with
+   * `placement`: a packet injected at a localnet port with another chassis's MAC as its source gets
+   * the switch's router port MAC instead before its pipeline, and output to a localnet port from a
+   * router port MAC there leaves with this chassis's MAC. Every packet that enters the chassis (not
+   * a resumed pass) has its source MAC examined, as table 0 does.
+   */
+  readonly chassisMacs?: ChassisMacRules;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -439,6 +447,7 @@ const F_NW_PROTO = field("nw_proto");
 const F_TP_SRC = field("tp_src");
 const F_TP_DST = field("tp_dst");
 const F_VLAN_TCI = field("vlan_tci");
+const F_ETH_SRC = field("eth_src");
 
 const F_CT_STATE = field("ct_state");
 const F_REG12 = field("reg12");
@@ -497,6 +506,7 @@ export class LogicalExecutor {
   /** Chassis-redirect port → its distributed port, by datapath key and port key. */
   private readonly redirects = new Map<number, Map<number, number>>();
   private readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>> | undefined;
+  private readonly chassisMacs: ChassisMacRules | undefined;
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
@@ -518,6 +528,8 @@ export class LogicalExecutor {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.lbDst = opts.lbDst;
     this.placement = opts.placement;
+    const cm = opts.chassisMacs;
+    this.chassisMacs = cm !== undefined && (cm.remote.length > 0 || cm.egress.size > 0) ? cm : undefined;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
     this.linear = opts.classifier === "linear";
     for (const [k, dp] of program.datapaths) {
@@ -569,6 +581,7 @@ export class LogicalExecutor {
     if (!cdp) return this.unknownDatapath(ctx, inject.datapath, "ingress", `datapath ${inject.datapath}`, k);
     k[W.METADATA] = inject.datapath >>> 0;
     k[REG14] = inject.inport >>> 0;
+    if (this.chassisMacs !== undefined) this.chassisMacIn(ctx, k, inject);
     if (sink) sink.enter({ kind: "pipeline", datapath: cdp.dp.key, datapathName: cdp.dp.name, pipeline: "ingress", inport: inject.inport, outport: k[REG15]! });
     this.runPipeline(ctx, cdp, "ingress", 0, k, 0, 0);
     if (sink) sink.leave();
@@ -589,6 +602,7 @@ export class LogicalExecutor {
     k[W.METADATA] = at.datapath >>> 0;
     k[REG14] = at.inport >>> 0;
     k[REG15] = at.outport >>> 0;
+    if (this.chassisMacs !== undefined && this.chassisMacs.remote.length > 0 && ctx.wc) unwildcard(ctx.wc, F_ETH_SRC);
     this.output(ctx, { cdp, pipeline: "ingress", table: cdp.dp.ingress.byId.length }, k, at.outport, 0, 0);
     return this.result(ctx);
   }
@@ -605,6 +619,27 @@ export class LogicalExecutor {
     if (!cdp) return this.unknownDatapath(ctx, at.datapath, at.pipeline, `datapath ${at.datapath}`, k);
     this.runPipeline(ctx, cdp, at.pipeline, at.table, k, 0, 0);
     return this.result(ctx);
+  }
+
+  /**
+   * Table 0's chassis-MAC conjunction (priority 180): a frame from localnet port `at` whose source
+   * is another chassis's MAC was routed there by a router port of this switch, whose MAC it gets
+   * back. The lookup examines the source MAC of whatever comes in, on any port.
+   */
+  private chassisMacIn(ctx: Ctx, k: Uint32Array, at: Injection): void {
+    const cm = this.chassisMacs!;
+    if (cm.remote.length === 0) return;
+    if (ctx.wc) unwildcard(ctx.wc, F_ETH_SRC);
+    const back = cm.ingress.get(at.datapath)?.get(at.inport);
+    if (back === undefined) return;
+    const hi = k[W.ETH_SRC]!;
+    const lo = k[W.ETH_SRC + 1]!;
+    for (const r of cm.remote) {
+      if (r.words[0] !== hi || r.words[1] !== lo) continue;
+      k[W.ETH_SRC] = back.words[0];
+      k[W.ETH_SRC + 1] = back.words[1];
+      return;
+    }
   }
 
   /** The result of a run injected into a datapath the program does not have. */
@@ -1195,6 +1230,25 @@ export class LogicalExecutor {
     if (sink) sink.leave();
   }
 
+  /**
+   * Table 65's chassis-MAC flows (priority 150): a frame output to a localnet port from one of its
+   * switch's router port MACs leaves with this chassis's MAC on the network. The lookup examines the
+   * source MAC wherever such a flow exists for the port.
+   */
+  private chassisMacOut(ctx: Ctx, datapath: number, port: number, k: Uint32Array): void {
+    const swap = this.chassisMacs!.egress.get(datapath)?.get(port);
+    if (swap === undefined) return;
+    if (ctx.wc) unwildcard(ctx.wc, F_ETH_SRC);
+    const hi = k[W.ETH_SRC]!;
+    const lo = k[W.ETH_SRC + 1]!;
+    for (const f of swap.from) {
+      if (f.words[0] !== hi || f.words[1] !== lo) continue;
+      k[W.ETH_SRC] = swap.to.words[0];
+      k[W.ETH_SRC + 1] = swap.to.words[1];
+      return;
+    }
+  }
+
   /** Records a packet leaving for another chassis (the egress pipeline runs there). */
   private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
     const k = copyKey(egressKey);
@@ -1217,7 +1271,9 @@ export class LogicalExecutor {
       return;
     }
     if (!port.peer) {
-      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: copyKey(key), ...quoteOf(ctx) };
+      const out = copyKey(key);
+      if (port.type === "localnet" && this.chassisMacs !== undefined) this.chassisMacOut(ctx, dp.key, port.key, out);
+      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: out, ...quoteOf(ctx) };
       ctx.outputs.push(rec);
       ctx.xl?.outputsAt.push(ctx.xl.effects.length);
       if (ctx.sink) ctx.sink.output(rec);

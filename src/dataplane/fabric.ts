@@ -35,7 +35,7 @@
 import { formatIpv4, hashAdd, hashFinish, ipv4InPrefix, parseIpv4, parseMac } from "../base/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { TUN, W, extractKey, field, frameFromKey, getField, newKey, setField } from "../flow/index.js";
-import { OFTABLE, flowId, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
+import { OFTABLE, flowId, parseMacWords, type LocalnetAttachment, type MacOf, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type RunOptions } from "./execute.js";
 import { macWordsText } from "./linux-box.js";
 import type { TraceSink } from "./trace-sink.js";
@@ -160,6 +160,26 @@ function macBytes(text: string): Uint8Array {
 }
 
 
+/** The source MAC of `key`, as the two words `MacOf.words` holds. */
+function sameSrc(key: Uint32Array, m: MacOf): boolean {
+  return key[W.ETH_SRC] === m.words[0] && key[W.ETH_SRC + 1] === m.words[1];
+}
+
+/** Table 0's flow for a frame from localnet port `ln`: the chassis-MAC conjunction's, or the port's own. */
+function localnetInFlows(c: PhysicalChassis, ln: LocalnetAttachment, key: Uint32Array): (PhysicalFlow | undefined)[] {
+  const back = c.chassisMacs.ingress.get(ln.datapath)?.get(ln.port);
+  const from = back === undefined ? undefined : c.chassisMacs.remote.find((r) => sameSrc(key, r));
+  if (from === undefined) return [c.flows.get(flowId.localnetIn(ln.name))];
+  return [c.flows.get(flowId.chassisMacSrc(from.text)), c.flows.get(flowId.chassisMacVlan(ln.vlan)), c.flows.get(flowId.chassisMacIn(ln.name))];
+}
+
+/** Table 65's flows for output `out` (the key as it left): with this chassis's MAC, the flows that put it there. */
+function toPhyFlows(c: PhysicalChassis, dp: number, port: number, out: Uint32Array): (PhysicalFlow | undefined)[] {
+  const swap = c.chassisMacs.egress.get(dp)?.get(port);
+  if (swap === undefined || !sameSrc(out, swap.to)) return [c.flows.get(flowId.toPhy(dp, port))];
+  return swap.from.map((f) => c.flows.get(flowId.toPhyChassisMac(dp, port, f.text)));
+}
+
 export class Fabric {
   private readonly runtimes = new Map<string, Runtime>();
   private readonly plans: readonly PhysicalPlan[];
@@ -177,7 +197,7 @@ export class Fabric {
     for (const plan of this.plans) {
       const chassis = plan.chassis.get(name);
       if (!chassis || chassis.remote) continue;
-      const exec = new LogicalExecutor(chassis.program, { ...this.opts.executorOptions?.(chassis), placement: chassis.placement });
+      const exec = new LogicalExecutor(chassis.program, { ...this.opts.executorOptions?.(chassis), placement: chassis.placement, chassisMacs: chassis.chassisMacs });
       const rt = { plan, chassis, exec };
       this.runtimes.set(name, rt);
       return rt;
@@ -227,7 +247,7 @@ export class Fabric {
     const c = rt.chassis;
     for (const out of result.outputs) {
       const dp = out.datapath;
-      const outFlows = [c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), c.flows.get(flowId.toPhy(dp, out.port))].filter((f): f is PhysicalFlow => f !== undefined);
+      const outFlows = [c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), ...toPhyFlows(c, dp, out.port, out.key)].filter((f): f is PhysicalFlow => f !== undefined);
       for (const f of outFlows) if (!flows.includes(f)) flows.push(f);
       const ln = c.localnets.get(dp);
       if (out.portType === "localnet" && ln && ln.port === out.port) {
@@ -335,8 +355,8 @@ export class Fabric {
     const to = [...targets.map((t) => t.rt.chassis.name), ...(toGateway ? ["underlay gateway"] : [])];
     hops.push({ kind: "wire", parent, zone, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, frame });
     for (const t of targets) {
-      const flows = [t.rt.chassis.flows.get(flowId.localnetIn(t.ln.name))].filter((f): f is PhysicalFlow => f !== undefined);
       const key = this.keyOf(untagged);
+      const flows = localnetInFlows(t.rt.chassis, t.ln, key).filter((f): f is PhysicalFlow => f !== undefined);
       this.runChassis(hops, wire, t.rt, { via: "localnet", port: t.ln.name, network, vlan, ofport: t.ln.ofport }, flows, key, (sink) => t.rt.exec.run(key, { datapath: t.ln.datapath, inport: t.ln.port }, sink, this.opts.runOptions));
     }
     if (toGateway && gw) this.atGateway(hops, wire, zone, network, gw, k);

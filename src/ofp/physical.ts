@@ -85,6 +85,41 @@ export interface TunnelPort {
   readonly portName: string;
 }
 
+/** A MAC as text (lower case) and as the two key words it fills (`parseMacWords`). */
+export interface MacOf {
+  readonly text: string;
+  readonly words: readonly [number, number];
+}
+
+/**
+ * ovn-controller's chassis-MAC flows on one chassis (controller/physical.c), from
+ * `ovn-chassis-mac-mappings`: a distributed router's frames leave onto a provider network with this
+ * chassis's MAC instead of the router port's, so that the physical switches do not see one MAC on
+ * every chassis, and the chassis that receives them puts the router port's MAC back.
+ */
+export interface ChassisMacRules {
+  /**
+   * The MACs of every other chassis, for any network. Table 0 matches every packet's source MAC
+   * against them (one clause of a conjunction, priority 180), whatever port it came in on.
+   */
+  readonly remote: readonly (MacOf & { readonly chassis: string })[];
+  /**
+   * By localnet port (datapath key → port key): the router port MAC a frame gets back when it comes
+   * in from that port with a remote chassis's MAC as its source: the first router port of the
+   * switch (ovn-controller asks for one flow per router port, all with the same match).
+   */
+  readonly ingress: ReadonlyMap<number, ReadonlyMap<number, MacOf & { readonly port: string }>>;
+  /**
+   * By localnet port: the router port MACs replaced on output there (the switch's router ports but
+   * those whose chassis-redirect port is active here), and this chassis's MAC on the network (table
+   * 65, priority 150).
+   */
+  readonly egress: ReadonlyMap<number, ReadonlyMap<number, { readonly from: readonly (MacOf & { readonly port: string })[]; readonly to: MacOf }>>;
+}
+
+/** No chassis-MAC flows. */
+export const NO_CHASSIS_MACS: ChassisMacRules = { remote: [], ingress: new Map(), egress: new Map() };
+
 export interface PhysicalChassis {
   readonly name: string;
   readonly hostname: string;
@@ -106,6 +141,8 @@ export interface PhysicalChassis {
   readonly localDatapaths: ReadonlySet<number>;
   /** Tunnel ports by remote chassis name. */
   readonly tunnels: ReadonlyMap<string, TunnelPort>;
+  /** The chassis-MAC rewrites of the provider networks here (none without `ovn-chassis-mac-mappings`). */
+  readonly chassisMacs: ChassisMacRules;
   /** Every physical flow, by id (`table/what/object`), in table order. */
   readonly flows: ReadonlyMap<string, PhysicalFlow>;
 }
@@ -148,11 +185,17 @@ export interface PhysicalPlan {
 export const flowId = {
   vifIn: (name: string): string => `0/vif/${name}`,
   localnetIn: (name: string): string => `0/localnet/${name}`,
+  /** The conjunction's clauses on a remote chassis MAC and on a VLAN, and its flow for a localnet port. */
+  chassisMacSrc: (mac: string): string => `0/chassis-mac/src/${mac}`,
+  chassisMacVlan: (vlan: number): string => `0/chassis-mac/vlan/${vlan}`,
+  chassisMacIn: (name: string): string => `0/chassis-mac/${name}`,
   tunnelIn: (remote: string): string => `0/tunnel/${remote}`,
   remote: (dp: number, port: number): string => `${OFTABLE.REMOTE_OUTPUT}/${dp}/${port}`,
   local: (dp: number, port: number): string => `${OFTABLE.LOCAL_OUTPUT}/${dp}/${port}`,
   loopback: (dp: number, port: number): string => `${OFTABLE.CHECK_LOOPBACK}/${dp}/${port}`,
   toPhy: (dp: number, port: number): string => `${OFTABLE.LOG_TO_PHY}/${dp}/${port}`,
+  /** Output to a localnet port of a frame from router port MAC `mac`, which leaves with the chassis's MAC. */
+  toPhyChassisMac: (dp: number, port: number, mac: string): string => `${OFTABLE.LOG_TO_PHY}/${dp}/${port}/${mac}`,
   /** A table's lowest-priority flow. */
   catchAll: (table: number): string => `${table}/default`,
 } as const;

@@ -85,6 +85,8 @@ export interface OvsChassisOptions {
    * fail-mode standalone) with one dummy uplink `nic`, where localnet ports' packets leave.
    */
   readonly providers?: readonly { readonly network: string; readonly bridge: string; readonly nic: string }[];
+  /** `ovn-chassis-mac-mappings`: this chassis's MAC on each provider network (network → MAC). */
+  readonly chassisMacs?: ReadonlyMap<string, string>;
   /** Logical switch ports to plug in as VIFs, in order (interfaces `vif1`, `vif2`, ...). */
   readonly vifs: readonly string[];
   /**
@@ -185,7 +187,7 @@ export class OvsChassis {
     if (!r.ok) return r;
     r = daemon("ovs-vswitchd", ["--enable-dummy=system", "--disable-system", "--disable-system-route", `--unixctl=${this.vswitchdCtl}`, `unix:${this.dbSock}`]);
     if (!r.ok) return r;
-    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`, ...(opts.interconn === true ? ["external_ids:ovn-is-interconn=true"] : [])];
+    const ids = [`external_ids:system-id=${opts.name}`, `external_ids:hostname=${opts.hostname ?? opts.name}`, `external_ids:ovn-remote=unix:${sandbox.sbSock}`, `external_ids:ovn-encap-type=${opts.encapType ?? "geneve"}`, `external_ids:ovn-encap-ip=${opts.encapIp}`, `other_config:max-idle=${opts.maxIdleMs ?? 60_000}`, ...(opts.interconn === true ? ["external_ids:ovn-is-interconn=true"] : []), ...(opts.chassisMacs?.size ? [`external_ids:ovn-chassis-mac-mappings=${JSON.stringify([...opts.chassisMacs].map(([n, m]) => `${n}:${m}`).join(","))}`] : [])];
     const cmd: string[] = ["--", "set", "Open_vSwitch", ".", ...ids];
     cmd.push("--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=dummy", "fail-mode=secure", "other-config:disable-in-band=true");
     for (const [iface, lsp] of [...this.vifs, ...this.localports]) cmd.push("--", "add-port", "br-int", iface, "--", "set", "Interface", iface, "type=dummy", `external_ids:iface-id=${JSON.stringify(lsp)}`);
@@ -507,6 +509,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
     encapIp,
     ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
     ...(model.isInterconn ? { interconn: true } : {}),
+    ...(model.macMappings.size > 0 ? { chassisMacs: new Map(model.macMappings) } : {}),
     providers: model.bridgeMappings
       .entrySeq()
       .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))

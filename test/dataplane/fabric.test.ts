@@ -304,9 +304,13 @@ describe("underlay (kube-ovn-underlay)", () => {
     expect(ws.map((w) => layer(decode(w.frame), "vlan", 0).repr.vid)).toEqual([100]);
     expect(ws.some((w) => w.vlan === 102)).toBe(false);
     const d = decode(ws[0]!.frame);
-    expect(formatMac(layer(d, "ethernet", 0).repr.src)).toBe(routerPortMac(s.net, "ovn-cluster-vlan100"));
+    // On the VLAN the router's frame carries node1's chassis MAC (ovn-chassis-mac-mappings);
+    // node2 puts the router port's MAC back before u2 gets it.
+    expect(formatMac(layer(d, "ethernet", 0).repr.src)).toBe(s.net.chassis.get("node1")!.macMappings.get("provider"));
     expect(formatMac(layer(d, "ethernet", 0).repr.dst)).toBe(addrOf(s.net, "u2").mac);
     expect(layer(d, "ipv4", 0).repr.ttl).toBe(63);
+    const got = r.hops.find((h) => h.kind === "deliver");
+    expect(got?.kind === "deliver" ? formatMac(layer(decode(got.frame), "ethernet", 0).repr.src) : undefined).toBe(routerPortMac(s.net, "ovn-cluster-vlan100"));
   });
 
   it("u2o: u1 -> o2 crosses in Geneve, o1 -> u2 crosses on VLAN 100", () => {
@@ -328,7 +332,7 @@ describe("underlay (kube-ovn-underlay)", () => {
     const db = decode(wires(b)[0]!.frame);
     expect(stack(db)).toEqual(["ethernet@0", "vlan@0", "ipv4@0", "tcp@0"]);
     expect(layer(db, "vlan", 0).repr.vid).toBe(100);
-    expect(formatMac(layer(db, "ethernet", 0).repr.src)).toBe(routerPortMac(s.net, "ovn-cluster-vlan100"));
+    expect(formatMac(layer(db, "ethernet", 0).repr.src)).toBe(s.net.chassis.get("node1")!.macMappings.get("provider"));
     expect(formatMac(layer(db, "ethernet", 0).repr.dst)).toBe(addrOf(s.net, "u2").mac);
     expect(layer(db, "ipv4", 0).repr.ttl).toBe(63);
   });

@@ -11,7 +11,8 @@
 import { createHash } from "node:crypto";
 import { expect } from "vitest";
 import { compilePhysical } from "../../src/compile/index.js";
-import { DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { pushVlan } from "../../src/packet/index.js";
+import { CHASSIS_MACS, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -308,6 +309,50 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       if (!frames.ok) throw new Error(frames.diags[0]!.message);
       let next = 0;
       expect(rec.outputs).toEqual(want.map((p) => (p === undefined ? [] : [`vif a ${digest(frames.value[next++]!.frame)}`])));
+    },
+  },
+  [CHASSIS_MACS]: {
+    what: "chassis MACs on provider networks (the router's frames leave a chassis with its MAC, and get the router port's back on another)",
+    sane: (rec) => {
+      // Each packet's frames, built here from what they must be: routed onto a VLAN, node1's MAC
+      // as source (and the VLAN tag); the ARP request the router floods, node1's MAC on the wire
+      // and the router port's to u1; from a VLAN with node2's MAC, the router port's MAC instead
+      // where the switch has a router port (4, 8, 9), and nothing changed otherwise (5, 6, 7).
+      const { net } = inputs(CHASSIS_MACS);
+      const plan = compilePhysical(net);
+      if (!plan.ok) throw new Error(plan.diags[0]!.message);
+      const program = plan.value.chassis.get(CHASSIS)!.program;
+      const node1 = "0a:00:00:00:00:11";
+      const node2 = "0a:00:00:00:00:12";
+      const lrp100 = "00:00:00:0a:64:fe";
+      const routed = (src: string, dst: string, ips: string, l4: string, payload?: number): MicroflowPacket => ({ port: "u1", match: `eth.src == ${src} && eth.dst == ${dst} && ${ips} && ip.ttl == 63 && ${l4}`, ...(payload === undefined ? {} : { payload }) });
+      const toU1 = (src: string): MicroflowPacket => routed(src, "00:00:00:0a:64:02", "ip4.src == 10.16.0.3 && ip4.dst == 10.100.0.2", "tcp && tcp.src == 41000 && tcp.dst == 80 && tcp.flags == 0x2");
+      // ovn-controller's ARP request has nothing after the ARP header; node2's keeps the payload sent.
+      const arp = (src: string, tpa: string, payload?: number): MicroflowPacket => ({ port: "u1", match: `eth.src == ${src} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${lrp100} && arp.spa == 10.100.0.254 && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${tpa}`, ...(payload === undefined ? {} : { payload }) });
+      const want: [string, MicroflowPacket, number?][][] = [
+        [["wire", routed(node1, "00:00:00:0a:64:03", "ip4.src == 10.16.0.2 && ip4.dst == 10.100.0.3", "tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2"), 100]],
+        [["wire", routed(node1, "00:00:00:0a:66:03", "ip4.src == 10.16.0.2 && ip4.dst == 10.102.0.3", "udp && udp.src == 40001 && udp.dst == 53", 12), 102]],
+        [["wire", routed(node1, "00:00:00:0a:66:03", "ip4.src == 10.100.0.2 && ip4.dst == 10.102.0.3", "icmp4 && icmp4.type == 8 && icmp4.code == 0"), 102]],
+        [["vif u1", arp(lrp100, "10.100.0.99", 0)], ["wire", arp(node1, "10.100.0.99", 0), 100]],
+        [["vif u1", toU1(lrp100)]],
+        [["vif u1", toU1("00:00:5e:00:01:64")]],
+        [["vif u1", toU1(node1)]],
+        [["vif v1", { port: "v1", match: `eth.src == ${node2} && eth.dst == 00:00:00:0a:c8:02 && ip4.src == 10.200.0.3 && ip4.dst == 10.200.0.2 && ip.ttl == 64 && udp && udp.src == 41001 && udp.dst == 53`, payload: 12 }]],
+        [["vif l1", routed("00:00:00:0a:66:01", "00:00:00:0a:66:02", "ip4.src == 10.16.0.3 && ip4.dst == 10.102.0.2", "udp && udp.src == 41002 && udp.dst == 53", 12)]],
+        [["vif u1", arp(lrp100, "10.100.0.2")]],
+      ];
+      const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
+      const expected = want.map((outs) =>
+        outs
+          .map(([where, p, vlan]) => {
+            const f = microflowFrames(program, [p]);
+            if (!f.ok) throw new Error(f.diags[0]!.message);
+            const frame = f.value[0]!.frame;
+            return `${where} ${digest(vlan === undefined ? frame : pushVlan(frame, { pcp: 0, dei: false, vid: vlan }))}`;
+          })
+          .sort(),
+      );
+      expect(rec.outputs).toEqual(expected);
     },
   },
 };
