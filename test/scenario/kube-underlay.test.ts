@@ -91,10 +91,18 @@ describe("underlay-vlan: a pure underlay subnet (§6.2)", () => {
   });
 
   it("maps net1 to br-net1 with eth1 on every node, and puts the physical gateway on net1", () => {
+    const chassisMacs = new Set<string>();
     for (const c of net.chassis.values()) {
       expect(ext(c.bridgeMappings), c.name).toEqual({ net1: "br-net1" });
       expect(ext(c.nics), c.name).toEqual({ "br-net1": "eth1" });
+      // A chassis MAC on net1 per node, in Kube-OVN's form (locally administered unicast).
+      expect([...c.macMappings.keys()], c.name).toEqual(["net1"]);
+      const mac = c.macMappings.get("net1")!;
+      expect(mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+      expect(parseInt(mac.slice(0, 2), 16) & 3).toBe(2);
+      chassisMacs.add(mac);
     }
+    expect(chassisMacs.size).toBe(net.chassis.size);
     const gws = net.providerNetworks.get("net1")!.gateways.map((g) => `${g.vlan} ${g.address}`).toArray();
     expect(gws).toEqual(["0 172.17.0.1/16"]);
   });
@@ -131,6 +139,8 @@ describe("underlay-vlan-custom-interfaces: customInterfaces and excludeNodes (§
     expect(ext(net.chassis.get("node1")!.bridgeMappings)).toEqual({ net1: "br-net1" });
     expect(net.chassis.get("node2")!.bridgeMappings.size).toBe(0);
     expect(net.chassis.get("node2")!.nics.size).toBe(0);
+    expect(net.chassis.get("node2")!.macMappings.size).toBe(0);
+    expect([...net.chassis.get("node3")!.macMappings.keys()]).toEqual(["net1"]);
   });
 
   it("tags the localnet port with the Vlan id", async () => {

@@ -738,7 +738,7 @@ function buildZone(objs: readonly KubeObject[], name: string): { network: Networ
   let addressSets = OrderedMap<string, AddressSet>();
   for (const a of [...u2oAddressSets, ...np.addressSets]) addressSets = addressSets.set(a.name, a);
   let chassis = OrderedMap<string, Chassis>();
-  for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]), ...nodeBridges(underlay, of("Node").find((o) => o.name === n.name)!) }));
+  for (const n of nodes) chassis = chassis.set(n.name, Chassis({ name: n.name, hostname: n.name, encaps: List([Encap({ type: settings.TUNNEL_TYPE, ip: n.internalIp })]), ...nodeBridges(underlay, of("Node").find((o) => o.name === n.name)!, (node, pn) => macs.macFor(`chassis-mac ${node} ${pn}`)) }));
   const assembled = Network({
     name,
     chassis,

@@ -215,18 +215,28 @@ export function localnetPort(subnet: string, cidr: Ipv4Subnet | undefined, u: Pi
   });
 }
 
-/** A node's provider-network bridges: the chassis's bridge mappings and the NIC in each bridge. */
-export function nodeBridges(config: UnderlayConfig, node: Pick<KubeObject, "name" | "annotations">): { bridgeMappings: OrderedMap<string, string>; nics: OrderedMap<string, string> } {
+/**
+ * A node's provider-network bridges: the chassis's bridge mappings, the NIC in each bridge, and the
+ * chassis MAC kube-ovn-cni sets for each provider network (`ovn-chassis-mac-mappings`, a random
+ * MAC in Kube-OVN; `chassisMac` gives one for a node and network).
+ */
+export function nodeBridges(
+  config: UnderlayConfig,
+  node: Pick<KubeObject, "name" | "annotations">,
+  chassisMac: (node: string, network: string) => string,
+): { bridgeMappings: OrderedMap<string, string>; nics: OrderedMap<string, string>; macMappings: OrderedMap<string, string> } {
   let bridgeMappings = OrderedMap<string, string>();
   let nics = OrderedMap<string, string>();
+  let macMappings = OrderedMap<string, string>();
   for (const pn of config.providers.values()) {
     if (pn.excludeNodes.includes(node.name) || node.annotations[`${pn.name}.provider-network.kubernetes.io/exclude`] === "true") continue;
     const nic = pn.customInterfaces.find((c) => c.nodes.includes(node.name))?.iface ?? node.annotations[`${pn.name}.provider-network.kubernetes.io/interface`] ?? pn.defaultInterface;
     const [bridge, port] = pn.exchangeLinkName ? [nic, `br-${pn.name}`] : [`br-${pn.name}`, nic];
     bridgeMappings = bridgeMappings.set(pn.name, bridge);
     nics = nics.set(bridge, port);
+    macMappings = macMappings.set(pn.name, chassisMac(node.name, pn.name));
   }
-  return { bridgeMappings, nics };
+  return { bridgeMappings, nics, macMappings };
 }
 
 /**
