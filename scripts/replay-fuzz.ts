@@ -17,7 +17,8 @@
  * As in the replay oracle: every VIP with all its backends, gateway ports kept on node1 alone,
  * checksums filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
  * switch's localnet port gets a VLAN of its own, as switches that share a provider segment reach
- * each other through the provider bridge, which ovnsim does not model.
+ * each other through the provider bridge, which ovnsim does not model. Even seeds give every
+ * chassis a MAC on the provider network (`ovn-chassis-mac-mappings`).
  *
  * The oracle leaves ovn-controller's gratuitous ARPs out of what real OVS sent (they come on a
  * timer), and with them a frame of the same shape that a packet makes: a gateway router with
@@ -131,9 +132,11 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   // Each switch's localnet on a VLAN of its own: switches sharing a provider segment reach each
   // other through the provider bridge, whose MAC learning ovnsim does not model (README).
   let i = 0;
-  const net = oracleView(loaded.value.network, true).update("switches", (all) =>
-    all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))),
-  );
+  let j = 0;
+  const net = oracleView(loaded.value.network, true)
+    .update("switches", (all) => all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))))
+    // Every other seed gives the chassis MACs on the provider network (ovn-chassis-mac-mappings).
+    .update("chassis", (all) => (seed % 2 === 0 ? all.map((c) => c.set("macMappings", c.bridgeMappings.map(() => `0a:00:00:00:01:${(++j).toString(16).padStart(2, "0")}`))) : all));
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const here = plan.value.chassis.get(CHASSIS);
