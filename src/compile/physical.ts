@@ -19,6 +19,11 @@
  * - A port bound nowhere has no flow: output to it is dropped.
  * - Tunnels go to every other chassis with an encap, but to another zone's (`is-remote`) only from
  *   an OVN-IC gateway (`is-interconn`), as encaps.c builds them.
+ * - Chassis MACs (`macMappings`, `ovn-chassis-mac-mappings`): on output to a localnet port, a frame
+ *   from one of its switch's router port MACs gets this chassis's MAC on the network, unless the
+ *   port's chassis-redirect port is active here; on input from a localnet port of a switch with a
+ *   router port, a frame from any other chassis's MAC gets the first router port's MAC
+ *   (`ChassisMacRules`).
  * - VXLAN mode (any chassis with a VXLAN encap, as ovn-northd decides it) limits datapath keys to
  *   12 bits (1..4095) and port keys to 11 bits (1..2047, the upper half of the 12-bit field
  *   encodes multicast groups). A network beyond those limits is refused here, naming the limit.

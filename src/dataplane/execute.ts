@@ -31,7 +31,9 @@
  *   other port without a peer (an `outputs` entry), or, for a patch port, into the peer datapath's
  *   ingress pipeline with `inport` = the peer port. Crossing resets state as ovn-controller does
  *   (conntrack fields and every register cleared) or, in `crossing: "ovn-trace"` mode, as
- *   ovn-trace does (only `inport` set and `outport` cleared).
+ *   ovn-trace does (only `inport` set and `outport` cleared). With a chassis's `chassisMacs`, a
+ *   localnet port's output from a router port MAC leaves with the chassis's MAC, and a packet
+ *   injected at a localnet port from another chassis's MAC starts with the router port's.
  * - Conntrack: `ct` / `ct_lb` with a `table` fork the packet, as OVS recirculation and ovn-trace
  *   do: a copy with the conntrack result continues in that table, and the actions after it run on
  *   the packet as it was. Without `table`, the result applies in place (a plain `ct_commit` leaves

@@ -159,8 +159,7 @@ function macBytes(text: string): Uint8Array {
   return parseMac(text) ?? new Uint8Array(6);
 }
 
-
-/** The source MAC of `key`, as the two words `MacOf.words` holds. */
+/** Whether the source MAC of `key` is `m`. */
 function sameSrc(key: Uint32Array, m: MacOf): boolean {
   return key[W.ETH_SRC] === m.words[0] && key[W.ETH_SRC + 1] === m.words[1];
 }
