@@ -58,6 +58,8 @@ export interface ChassisHop {
   readonly entry: Entry;
   /** Physical flows used on this chassis, in order (classification, then output). */
   readonly flows: readonly PhysicalFlow[];
+  /** What the physical flows changed that the logical run does not show (chassis MACs). */
+  readonly notes: readonly string[];
   readonly result: ExecResult;
   /** The trace sink the logical run reported to, when one was made. */
   readonly sink: TraceSink | undefined;
@@ -164,19 +166,28 @@ function sameSrc(key: Uint32Array, m: MacOf): boolean {
   return key[W.ETH_SRC] === m.words[0] && key[W.ETH_SRC + 1] === m.words[1];
 }
 
-/** Table 0's flow for a frame from localnet port `ln`: the chassis-MAC conjunction's, or the port's own. */
-function localnetInFlows(c: PhysicalChassis, ln: LocalnetAttachment, key: Uint32Array): (PhysicalFlow | undefined)[] {
+/** Table 0's flows for a frame from localnet port `ln` (the chassis-MAC conjunction's, or the port's own), and a note when its MAC changes. */
+function localnetIn(c: PhysicalChassis, ln: LocalnetAttachment, key: Uint32Array): { flows: PhysicalFlow[]; notes: string[] } {
   const back = c.chassisMacs.ingress.get(ln.datapath)?.get(ln.port);
   const from = back === undefined ? undefined : c.chassisMacs.remote.find((r) => sameSrc(key, r));
-  if (from === undefined) return [c.flows.get(flowId.localnetIn(ln.name))];
-  return [c.flows.get(flowId.chassisMacSrc(from.text)), c.flows.get(flowId.chassisMacVlan(ln.vlan)), c.flows.get(flowId.chassisMacIn(ln.name))];
+  if (from === undefined || back === undefined) return { flows: defined([c.flows.get(flowId.localnetIn(ln.name))]), notes: [] };
+  return {
+    flows: defined([c.flows.get(flowId.chassisMacSrc(from.text)), c.flows.get(flowId.chassisMacVlan(ln.vlan)), c.flows.get(flowId.chassisMacIn(ln.name))]),
+    notes: [`source MAC ${from.text} (chassis ${from.chassis}'s) becomes ${back.text}, router port ${back.port}'s`],
+  };
 }
 
-/** Table 65's flows for output `out` (the key as it left): with this chassis's MAC, the flows that put it there. */
-function toPhyFlows(c: PhysicalChassis, dp: number, port: number, out: Uint32Array): (PhysicalFlow | undefined)[] {
+/** Table 65's flows for output `out` (the key as it left), and a note when it left with this chassis's MAC. */
+function toPhy(c: PhysicalChassis, dp: number, port: number, out: Uint32Array, portName: string): { flows: (PhysicalFlow | undefined)[]; notes: string[] } {
   const swap = c.chassisMacs.egress.get(dp)?.get(port);
-  if (swap === undefined || !sameSrc(out, swap.to)) return [c.flows.get(flowId.toPhy(dp, port))];
-  return swap.from.map((f) => c.flows.get(flowId.toPhyChassisMac(dp, port, f.text)));
+  if (swap === undefined || !sameSrc(out, swap.to)) return { flows: [c.flows.get(flowId.toPhy(dp, port))], notes: [] };
+  const was = swap.from.length === 1 ? `${swap.from[0]!.text} (router port ${swap.from[0]!.port}'s)` : `(router port ${swap.from.map((f) => `${f.port}'s ${f.text}`).join(", or ")})`;
+  const network = c.localnets.get(dp)?.network ?? "its network";
+  return { flows: swap.from.map((f) => c.flows.get(flowId.toPhyChassisMac(dp, port, f.text))), notes: [`source MAC ${was} becomes ${swap.to.text}, this chassis's on ${network}, out ${portName}`] };
+}
+
+function defined(flows: (PhysicalFlow | undefined)[]): PhysicalFlow[] {
+  return flows.filter((f): f is PhysicalFlow => f !== undefined);
 }
 
 export class Fabric {
@@ -220,7 +231,7 @@ export class Fabric {
     const frame = frameFromKey(key);
     const k = this.keyOf(frame);
     const flows = [rt.chassis.flows.get(flowId.vifIn(port))].filter((f): f is PhysicalFlow => f !== undefined);
-    this.runChassis(hops, undefined, rt, { via: "vif", port, ofport: vif.ofport }, flows, k, (sink) => rt.exec.run(k, { datapath: vif.datapath, inport: vif.port }, sink, this.opts.runOptions));
+    this.runChassis(hops, undefined, rt, { via: "vif", port, ofport: vif.ofport }, flows, [], k, (sink) => rt.exec.run(k, { datapath: vif.datapath, inport: vif.port }, sink, this.opts.runOptions));
     return { hops, first: { chassis: rt.chassis.name, port, frame } };
   }
 
@@ -236,18 +247,20 @@ export class Fabric {
     return true;
   }
 
-  private runChassis(hops: Hop[], parent: number | undefined, rt: Runtime, entry: Entry, flows: PhysicalFlow[], key: Uint32Array, run: (sink: TraceSink | undefined) => ExecResult): void {
+  private runChassis(hops: Hop[], parent: number | undefined, rt: Runtime, entry: Entry, flows: PhysicalFlow[], notes: string[], key: Uint32Array, run: (sink: TraceSink | undefined) => ExecResult): void {
     if (this.full(hops, parent, rt.chassis.name)) return;
     const sink = this.opts.sink?.(rt.chassis, key);
     // The run comes first; the hops it leads to are pushed after this one.
     const result = run(sink);
     const at = hops.length;
-    hops.push({ kind: "chassis", parent, chassis: rt.chassis.name, zone: rt.plan.zone, entry, flows, result, sink });
+    hops.push({ kind: "chassis", parent, chassis: rt.chassis.name, zone: rt.plan.zone, entry, flows, notes, result, sink });
     const c = rt.chassis;
     for (const out of result.outputs) {
       const dp = out.datapath;
-      const outFlows = [c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), ...toPhyFlows(c, dp, out.port, out.key)].filter((f): f is PhysicalFlow => f !== undefined);
+      const phy = toPhy(c, dp, out.port, out.key, out.portName);
+      const outFlows = defined([c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), ...phy.flows]);
       for (const f of outFlows) if (!flows.includes(f)) flows.push(f);
+      for (const n of phy.notes) if (!notes.includes(n)) notes.push(n);
       const ln = c.localnets.get(dp);
       if (out.portType === "localnet" && ln && ln.port === out.port) {
         this.onProvider(hops, at, rt, ln, frameFromKey(out.key));
@@ -311,7 +324,7 @@ export class Fabric {
       outp = md & 0xffff;
     }
     const flows = [back ? dst.chassis.flows.get(flowId.tunnelIn(rt.chassis.name)) : undefined, dst.chassis.flows.get(flowId.local(dp, outp))].filter((f): f is PhysicalFlow => f !== undefined);
-    this.runChassis(hops, wire, dst, { via: "tunnel", from: rt.chassis.name, type: port.type, datapath: dp, inport: inp, outport: outp, ofport: back?.ofport ?? 0 }, flows, k, (sink) =>
+    this.runChassis(hops, wire, dst, { via: "tunnel", from: rt.chassis.name, type: port.type, datapath: dp, inport: inp, outport: outp, ofport: back?.ofport ?? 0 }, flows, [], k, (sink) =>
       dst.exec.runFromTunnel(k, { datapath: dp, inport: inp, outport: outp }, sink, this.opts.runOptions),
     );
   }
@@ -355,8 +368,8 @@ export class Fabric {
     hops.push({ kind: "wire", parent, zone, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, frame });
     for (const t of targets) {
       const key = this.keyOf(untagged);
-      const flows = localnetInFlows(t.rt.chassis, t.ln, key).filter((f): f is PhysicalFlow => f !== undefined);
-      this.runChassis(hops, wire, t.rt, { via: "localnet", port: t.ln.name, network, vlan, ofport: t.ln.ofport }, flows, key, (sink) => t.rt.exec.run(key, { datapath: t.ln.datapath, inport: t.ln.port }, sink, this.opts.runOptions));
+      const { flows, notes } = localnetIn(t.rt.chassis, t.ln, key);
+      this.runChassis(hops, wire, t.rt, { via: "localnet", port: t.ln.name, network, vlan, ofport: t.ln.ofport }, flows, notes, key, (sink) => t.rt.exec.run(key, { datapath: t.ln.datapath, inport: t.ln.port }, sink, this.opts.runOptions));
     }
     if (toGateway && gw) this.atGateway(hops, wire, zone, network, gw, k);
     if (!targets.length && !toGateway) hops.push({ kind: "drop", parent: wire, where: network, reason: `no host on ${network}${vlan ? ` VLAN ${vlan}` : ""} has MAC ${dstMac}` });

@@ -77,7 +77,7 @@ function hopLines(h: Hop, names: HopNames): string[] {
   switch (h.kind) {
     case "chassis": {
       const p = names.programs.get(h.zone);
-      return [`chassis ${h.chassis}${names.programs.size > 1 ? ` (${h.zone})` : ""}: ${entryText(h, p)}`, `   ${chassisOutcome(h)}`];
+      return [`chassis ${h.chassis}${names.programs.size > 1 ? ` (${h.zone})` : ""}: ${entryText(h, p)}`, ...h.notes.map((n) => `   ${n}`), `   ${chassisOutcome(h)}`];
     }
     case "wire": {
       const p = h.tunnel ? programOfWire(h, names) : undefined;

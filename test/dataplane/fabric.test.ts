@@ -311,6 +311,12 @@ describe("underlay (kube-ovn-underlay)", () => {
     expect(layer(d, "ipv4", 0).repr.ttl).toBe(63);
     const got = r.hops.find((h) => h.kind === "deliver");
     expect(got?.kind === "deliver" ? formatMac(layer(decode(got.frame), "ethernet", 0).repr.src) : undefined).toBe(routerPortMac(s.net, "ovn-cluster-vlan100"));
+    // Each chassis hop says what its physical flows did to the MAC.
+    const notes = r.hops.map((h) => (h.kind === "chassis" ? h.notes : [])).filter((n) => n.length > 0);
+    expect(notes).toEqual([
+      ["source MAC 00:00:00:0a:64:fe (router port ovn-cluster-vlan100's) becomes 0a:00:00:00:00:11, this chassis's on provider, out localnet.vlan100"],
+      ["source MAC 0a:00:00:00:00:11 (chassis node1's) becomes 00:00:00:0a:64:fe, router port ovn-cluster-vlan100's"],
+    ]);
   });
 
   it("u2o: u1 -> o2 crosses in Geneve, o1 -> u2 crosses on VLAN 100", () => {
