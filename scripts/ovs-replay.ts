@@ -1160,6 +1160,28 @@ export function chassisMacPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const BRIDGED_REDIRECT = "bridged-redirect";
+
+/**
+ * A distributed gateway port with `redirect-type: bridged`, active on node2
+ * (fixtures/ovs/bridged-redirect.yaml): what a on node1 sends out through it (routed by default and
+ * to the port's own subnet, TCP and UDP) goes onto the VLAN from node1, addressed to the port's
+ * MAC, for node2 to route and SNAT; a ping of the router's own address is answered on node1; a
+ * frame from the VLAN for the port's MAC is not node1's to take.
+ */
+export function bridgedRedirectPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.1 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.55 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
+    { port: "a", match: `${a} && ip4.dst == 8.8.8.8 && icmp4 && icmp4.type == 8 && icmp4.code == 0` },
+    { port: "a", match: `${a} && ip4.dst == 10.1.0.1 && icmp4 && icmp4.type == 8 && icmp4.code == 0` },
+    { port: "ln-pub", match: "eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == 172.16.0.2 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000", payload: 12 },
+  ]);
+}
+
+export const BRIDGED_REDIRECT_PLAIN = "bridged-redirect-plain";
+
 export const SELECT_GROUPS = "select-groups";
 
 /**
@@ -1260,6 +1282,8 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [OWN_ADDRESS]: { network: "fixtures/ovs/own-address.yaml", packets: ownAddressPackets, quietAnnouncements: true, note: `Packets for the addresses of a gateway router with lb_force_snat_ip=router_ip on ${CHASSIS}, which routes them and asks for its own address by ARP; asked once ovn-controller's announcements were over, every frame kept (ownAddressPackets)` },
   [ZERO_SNAT]: { network: "fixtures/ovs/zero-snat.yaml", packets: zeroSnatPackets, note: `Packets that come back into the zone of a load balancer that translated them, on ${CHASSIS}: the egress commit's all-zero SNAT finds the reply tuple taken and moves the source port of each flow's first packet (zeroSnatPackets)` },
   [CHASSIS_MACS]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, note: `Frames a distributed router sends from ${CHASSIS} onto kube-ovn-underlay.yaml's VLANs, which leave with ${CHASSIS}'s chassis MAC, and frames that come in from them with node2's (chassisMacPackets)` },
+  [BRIDGED_REDIRECT]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, note: `A distributed gateway port with redirect-type bridged active on node2: ${CHASSIS} sends its traffic for the gateway onto the VLAN, not through a tunnel (bridgedRedirectPackets)` },
+  [BRIDGED_REDIRECT_PLAIN]: { network: "fixtures/ovs/bridged-redirect-plain.yaml", packets: bridgedRedirectPackets, note: `The bridged-redirect packets without chassis MACs: ${CHASSIS}'s frames for the gateway go to their own source MAC, and the provider bridge drops them (bridgedRedirectPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

@@ -328,9 +328,12 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
         case "localnet":
           if (ln?.port !== p.key) place(dp.key, p.key, { kind: "none", why: `localnet port ${p.name}: chassis ${me} has no bridge mapping for its network` });
           break;
-        case "chassisredirect":
-          place(dp.key, p.key, toChassis(residentChassis(net, p.name), `gateway port ${p.name}`));
+        case "chassisredirect": {
+          const where = residentChassis(net, p.name);
+          const bridged = where === me ? undefined : bridgedRedirect(net, program, localnets, p.name);
+          place(dp.key, p.key, bridged === undefined ? toChassis(where, `gateway port ${p.name}`) : typeof bridged === "string" ? { kind: "none", why: bridged } : { ...bridged, chassis: where });
           break;
+        }
         case "remote":
           place(dp.key, p.key, toChassis(residentChassis(net, p.name), `remote port ${p.name}`));
           break;
@@ -359,6 +362,25 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
     flows: new Map(),
   };
   return { ...c, flows: physicalFlows(c, program) };
+}
+
+/**
+ * Where output to chassis-redirect port `cr` goes from a chassis it is not active on, when its
+ * gateway port has `redirect-type=bridged`: the localnet port of the gateway port's switch, or why
+ * there is none (ovn-controller then installs no flow, and the packet is dropped). Undefined for
+ * a gateway port without the option.
+ */
+function bridgedRedirect(net: Network, program: LogicalProgram, localnets: ReadonlyMap<number, LocalnetAttachment>, cr: string): Omit<Placement & { kind: "bridged" }, "chassis"> | string | undefined {
+  const name = cr.slice(3);
+  let lrp: RouterPort | undefined;
+  for (const lr of net.routers.values()) lrp ??= lr.ports.get(name);
+  if (!lrp || (lrp.options.get("redirect-type") ?? "").toLowerCase() !== "bridged") return undefined;
+  const peer = switchPeerOf(net, name);
+  const ls = peer === undefined ? undefined : program.portByName.get(peer.port.name)?.datapath;
+  const ln = ls === undefined ? undefined : localnets.get(ls);
+  const mac = macOf(lrp.mac);
+  if (!ln || ls === undefined || !mac) return `gateway port ${cr} (redirect-type=bridged) is active elsewhere, and ${peer ? `switch ${peer.ls.name}` : `${name}'s switch`} has no localnet port usable here to reach it`;
+  return { kind: "bridged", datapath: ls, port: ln.port, mac: mac.text, words: mac.words };
 }
 
 function macOf(text: string): MacOf | undefined {
@@ -467,6 +489,16 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
           add(flowId.local(dp.key, p.key), OFTABLE.LOCAL_OUTPUT, 100, m, `load:${hex(where.port)}->NXM_NX_REG15[],resubmit(,${OFTABLE.LOCAL_OUTPUT})`, `${p.name} is on another chassis, reached through the localnet port`);
           break;
         case "none":
+          break;
+        case "bridged":
+          add(
+            flowId.local(dp.key, p.key),
+            OFTABLE.LOCAL_OUTPUT,
+            100,
+            m,
+            `set_field:${where.mac}->eth_src,set_field:${hex(where.datapath)}->metadata,set_field:${hex(where.port)}->reg15,resubmit(,${OFTABLE.LOG_TO_PHY})`,
+            `${p.name} is active on ${where.chassis ?? "no chassis"}: redirect-type=bridged sends the packet there over the provider network, to the gateway port's MAC`,
+          );
           break;
         case "local": {
           if (p.type === "chassisredirect") {

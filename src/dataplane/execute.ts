@@ -62,6 +62,7 @@ import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsT
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-affinity.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
+import { macWordsText } from "./linux-box.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
 import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
@@ -450,6 +451,7 @@ const F_TP_SRC = field("tp_src");
 const F_TP_DST = field("tp_dst");
 const F_VLAN_TCI = field("vlan_tci");
 const F_ETH_SRC = field("eth_src");
+const F_ETH_DST = field("eth_dst");
 
 const F_CT_STATE = field("ct_state");
 const F_REG12 = field("reg12");
@@ -1207,6 +1209,22 @@ export class LogicalExecutor {
         case "none":
           this.drop(ctx, frame, key, "unbound-port", place.why);
           return;
+        case "bridged": {
+          // Straight to the gateway switch's localnet port (table 65), from the gateway port's MAC.
+          const ls = this.program.datapaths.get(place.datapath);
+          const ln = ls?.ports.get(place.port);
+          if (!ls || !ln) {
+            this.drop(ctx, frame, key, "unknown-port", `localnet port ${place.port} of datapath ${place.datapath}`);
+            return;
+          }
+          const k = copyKey(key);
+          k[W.ETH_SRC] = place.words[0];
+          k[W.ETH_SRC + 1] = place.words[1];
+          k[W.METADATA] = place.datapath >>> 0;
+          k[REG15] = place.port >>> 0;
+          this.emitOutput(ctx, frame, ls, ln, k, { datapath: dp.key, port: outKey });
+          return;
+        }
         default: {
           const _never: never = place;
           return _never;
@@ -1251,6 +1269,28 @@ export class LogicalExecutor {
     }
   }
 
+  /** Records `out` (the run's own copy) leaving by port `port` of `dp`, a port without a peer. */
+  private emitOutput(ctx: Ctx, frame: Frame, dp: LogicalDatapath, port: LogicalPort, out: Uint32Array, redirect: OutputRecord["redirect"]): void {
+    if (port.type === "localnet" && this.placement !== undefined) {
+      if (this.chassisMacs !== undefined) this.chassisMacOut(ctx, dp.key, port.key, out);
+      // The provider bridge (NORMAL) learns the source MAC on the patch port first, so a frame to
+      // its own source MAC has its destination behind the port it came in on: dropped.
+      if (ctx.wc) {
+        unwildcard(ctx.wc, F_ETH_SRC);
+        unwildcard(ctx.wc, F_ETH_DST);
+      }
+      if (out[W.ETH_SRC] === out[W.ETH_DST] && out[W.ETH_SRC + 1] === out[W.ETH_DST + 1]) {
+        const mac = macWordsText(out[W.ETH_SRC]!, out[W.ETH_SRC + 1]!);
+        this.drop(ctx, frame, out, "provider-bridge", `${port.name}: source and destination MAC are both ${mac}${redirect !== undefined ? "; a bridged redirect needs this chassis's MAC on the provider network (ovn-chassis-mac-mappings)" : ""}`);
+        return;
+      }
+    }
+    const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: out, ...(redirect ? { redirect } : {}), ...quoteOf(ctx) };
+    ctx.outputs.push(rec);
+    ctx.xl?.outputsAt.push(ctx.xl.effects.length);
+    if (ctx.sink) ctx.sink.output(rec);
+  }
+
   /** Records a packet leaving for another chassis (the egress pipeline runs there). */
   private tunnel(ctx: Ctx, dp: LogicalDatapath, egressKey: Uint32Array, inport: number, outport: number, outportName: string, chassis: string): void {
     const k = copyKey(egressKey);
@@ -1273,12 +1313,7 @@ export class LogicalExecutor {
       return;
     }
     if (!port.peer) {
-      const out = copyKey(key);
-      if (port.type === "localnet" && this.chassisMacs !== undefined) this.chassisMacOut(ctx, dp.key, port.key, out);
-      const rec: OutputRecord = { datapath: dp.key, datapathName: dp.name, port: port.key, portName: port.name, portType: port.type, key: out, ...quoteOf(ctx) };
-      ctx.outputs.push(rec);
-      ctx.xl?.outputsAt.push(ctx.xl.effects.length);
-      if (ctx.sink) ctx.sink.output(rec);
+      this.emitOutput(ctx, frame, dp, port, copyKey(key), undefined);
       return;
     }
     if (crossings + 1 > this.limits.maxCrossings) {

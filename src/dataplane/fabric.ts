@@ -258,7 +258,17 @@ export class Fabric {
     for (const out of result.outputs) {
       const dp = out.datapath;
       const phy = toPhy(c, dp, out.port, out.key, out.portName);
-      const outFlows = defined([c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), ...phy.flows]);
+      const outFlows = defined(
+        out.redirect !== undefined
+          ? [c.flows.get(flowId.local(out.redirect.datapath, out.redirect.port)), ...phy.flows]
+          : [c.flows.get(flowId.local(dp, out.port)), c.flows.get(flowId.catchAll(OFTABLE.CHECK_LOOPBACK)), ...phy.flows],
+      );
+      if (out.redirect !== undefined) {
+        const cr = c.program.datapaths.get(out.redirect.datapath)?.ports.get(out.redirect.port)?.name ?? `port ${out.redirect.port}`;
+        const where = c.placement.get(out.redirect.datapath)?.get(out.redirect.port);
+        const n = `${cr} (redirect-type=bridged) is active on ${where?.kind === "bridged" && where.chassis !== undefined ? where.chassis : "another chassis"}: sent there over the provider network, not through a tunnel`;
+        if (!notes.includes(n)) notes.push(n);
+      }
       for (const f of outFlows) if (!flows.includes(f)) flows.push(f);
       for (const n of phy.notes) if (!notes.includes(n)) notes.push(n);
       const ln = c.localnets.get(dp);

@@ -88,6 +88,12 @@ export interface OutputRecord {
   readonly key: Uint32Array;
   /** A packet OVN made (`table` mode): the packet it was made from, as at the action that made it. */
   readonly quote?: Uint32Array;
+  /**
+   * Output to this localnet port stood for output to a chassis-redirect port of
+   * `redirect-type=bridged` active elsewhere (`datapath`, `port`: the router's datapath and the
+   * chassis-redirect port's key): see `Placement` kind `bridged`.
+   */
+  readonly redirect?: { readonly datapath: number; readonly port: number };
 }
 
 /** A packet sent through a tunnel to the chassis that hosts its output port. */

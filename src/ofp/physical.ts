@@ -38,6 +38,14 @@ export type Placement =
   | { readonly kind: "tunnel"; readonly chassis: string }
   /** A port on another chassis of a switch with a localnet port: out through that localnet port. */
   | { readonly kind: "localnet"; readonly port: number }
+  /**
+   * A chassis-redirect port of a gateway port with `redirect-type=bridged`, active on another
+   * chassis: the packet leaves through localnet port `port` of the gateway port's switch
+   * (`datapath`) with the gateway port's MAC `mac` as its source (`words`, as `parseMacWords`
+   * gives them), without that switch's egress pipeline, for the gateway chassis to take from the
+   * provider network (physical.c `put_remote_port_redirect_bridged`).
+   */
+  | { readonly kind: "bridged"; readonly datapath: number; readonly port: number; readonly mac: string; readonly words: readonly [number, number]; readonly chassis: string | undefined }
   /** Bound nowhere, or where no tunnel leads: OVN installs no flow and the packet is dropped. */
   | { readonly kind: "none"; readonly why: string };
 

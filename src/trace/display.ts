@@ -186,6 +186,8 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
       return dn("error", `*** ${describeDropReason(reason)}${detail ? ` (${detail})` : ""}`);
     case "unbound-port":
       return dn("error", `*** no output flow on this chassis${detail ? ` (${detail})` : ""}`);
+    case "provider-bridge":
+      return dn("error", `*** dropped by the provider bridge: destination MAC is the source MAC${detail ? ` (${detail})` : ""}`);
     case "ttl-exceeded":
       return dn("error", "*** TTL underflow");
     case "not-ip":

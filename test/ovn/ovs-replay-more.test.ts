@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { expect } from "vitest";
 import { compilePhysical } from "../../src/compile/index.js";
 import { pushVlan } from "../../src/packet/index.js";
-import { CHASSIS_MACS, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -355,6 +355,45 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       expect(rec.outputs).toEqual(expected);
     },
   },
+  [BRIDGED_REDIRECT]: {
+    what: "a bridged redirect to the gateway chassis over the provider network, with chassis MACs",
+    sane: (rec) => {
+      // What a sends for the gateway (0, 1, 2) leaves node1 on VLAN 100, routed (TTL 63) but not
+      // SNATed (the gateway chassis does that), from node1's chassis MAC to the gateway port's;
+      // the router answers a's ping itself (3); node1 does not take a frame for the gateway
+      // port's MAC from the VLAN (4).
+      const frames = bridgedFrames(BRIDGED_REDIRECT, "0a:00:00:00:00:11");
+      expect(rec.outputs).toEqual([[`wire ${frames[0]}`], [`wire ${frames[1]}`], [`wire ${frames[2]}`], [`vif a ${frames[3]}`], []]);
+    },
+  },
+  [BRIDGED_REDIRECT_PLAIN]: {
+    what: "a bridged redirect without chassis MACs, which the provider bridge drops",
+    sane: (rec) => {
+      // The frames for the gateway go from the gateway port's MAC to that same MAC: the provider
+      // bridge learns the source on its patch port and drops them there.
+      expect(rec.outputs).toEqual([[], [], [], [`vif a ${bridgedFrames(BRIDGED_REDIRECT_PLAIN, undefined)[3]}`], []]);
+    },
+  },
 };
+
+/** The digests of the frames the bridged-redirect conversation's first four packets must give, built here. */
+function bridgedFrames(name: string, chassisMac: string | undefined): string[] {
+  const { net } = inputs(name);
+  const plan = compilePhysical(net);
+  if (!plan.ok) throw new Error(plan.diags[0]!.message);
+  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const gw = "00:00:00:ac:00:02";
+  const out = `eth.src == ${chassisMac ?? gw} && eth.dst == ${gw} && ip4.src == 10.1.0.10 && ip.ttl == 63`;
+  const want: MicroflowPacket[] = [
+    { port: "a", match: `${out} && ip4.dst == 172.16.0.1 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${out} && ip4.dst == 172.16.0.55 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
+    { port: "a", match: `${out} && ip4.dst == 8.8.8.8 && icmp4 && icmp4.type == 8 && icmp4.code == 0` },
+    { port: "a", match: "eth.src == 00:00:00:01:00:01 && eth.dst == 00:00:00:01:00:0a && ip4.src == 10.1.0.1 && ip4.dst == 10.1.0.10 && ip.ttl == 254 && icmp4 && icmp4.type == 0 && icmp4.code == 0" },
+  ];
+  const f = microflowFrames(program, want);
+  if (!f.ok) throw new Error(f.diags[0]!.message);
+  const digest = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
+  return f.value.map((x, i) => digest(i < 3 ? pushVlan(x.frame, { pcp: 0, dei: false, vid: 100 }) : x.frame));
+}
 
 for (const [name, check] of Object.entries(CONVERSATION_CHECKS)) conversation(name, check);
