@@ -70,7 +70,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
 import { be16, be32, error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
-import { compileMicroflow, compilePhysical } from "../src/compile/index.js";
+import { compileMicroflow, compilePhysical, localnetTpid } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } from "../src/flow/index.js";
 import { switchOfPort, type Network } from "../src/model/index.js";
@@ -1182,6 +1182,23 @@ export function bridgedRedirectPackets(net: Network): Result<OraclePacket[]> {
 
 export const BRIDGED_REDIRECT_PLAIN = "bridged-redirect-plain";
 
+export const LOCALNET_QINQ = "localnet-qinq";
+
+/**
+ * A localnet port with `options:ethtype=802.11ad` (fixtures/ovs/localnet-qinq.yaml): app-1's frames
+ * for app-3 on node2, for a MAC no port has and broadcast ARP leave with an 802.1ad tag; a frame
+ * that comes in with one reaches app-1.
+ */
+export function localnetQinqPackets(net: Network): Result<OraclePacket[]> {
+  const app1 = "eth.src == 00:00:00:17:00:02 && ip4.src == 172.17.0.2 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "app-1", match: `${app1} && eth.dst == 00:00:00:17:00:04 && ip4.dst == 172.17.0.4 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
+    { port: "app-1", match: `${app1} && eth.dst == 00:00:5e:00:01:01 && ip4.dst == 8.8.8.8 && udp && udp.src == 40001 && udp.dst == 53`, payload: 12 },
+    { port: "app-1", match: "eth.src == 00:00:00:17:00:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:17:00:02 && arp.spa == 172.17.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 172.17.0.99" },
+    { port: "ln-qinq", match: "eth.src == 00:00:5e:00:01:01 && eth.dst == 00:00:00:17:00:02 && ip4.src == 8.8.8.8 && ip4.dst == 172.17.0.2 && ip.ttl == 60 && udp && udp.src == 53 && udp.dst == 40001", payload: 12 },
+  ]);
+}
+
 export const SELECT_GROUPS = "select-groups";
 
 /**
@@ -1284,6 +1301,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [CHASSIS_MACS]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, note: `Frames a distributed router sends from ${CHASSIS} onto kube-ovn-underlay.yaml's VLANs, which leave with ${CHASSIS}'s chassis MAC, and frames that come in from them with node2's (chassisMacPackets)` },
   [BRIDGED_REDIRECT]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, note: `A distributed gateway port with redirect-type bridged active on node2: ${CHASSIS} sends its traffic for the gateway onto the VLAN, not through a tunnel (bridgedRedirectPackets)` },
   [BRIDGED_REDIRECT_PLAIN]: { network: "fixtures/ovs/bridged-redirect-plain.yaml", packets: bridgedRedirectPackets, note: `The bridged-redirect packets without chassis MACs: ${CHASSIS}'s frames for the gateway go to their own source MAC, and the provider bridge drops them (bridgedRedirectPackets)` },
+  [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
@@ -1647,7 +1665,7 @@ function isBfd(f: Uint8Array): boolean {
  * sender MAC and address are among those `announced` (`announcedPairs`).
  */
 function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
-  const at = f.length >= 16 && f[12] === 0x81 && f[13] === 0x00 ? 16 : 12;
+  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
   if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return false;
   const arp = at + 2;
   for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return false;
@@ -1686,10 +1704,10 @@ function announcedPairs(sandbox: { sbList(table: string, columns?: readonly stri
   return ok(out);
 }
 
-/** `frame` with localnet port `port`'s VLAN tag pushed, when it has one. */
+/** `frame` with localnet port `port`'s VLAN tag pushed (with its TPID), when it has one. */
 function tagged(net: Network, port: string, frame: Uint8Array): Uint8Array {
-  const tag = switchOfPort(net, port)?.ports.get(port)?.tag;
-  return tag === undefined ? frame : pushVlan(frame, { pcp: 0, dei: false, vid: tag });
+  const p = switchOfPort(net, port)?.ports.get(port);
+  return p?.tag === undefined ? frame : pushVlan(frame, { pcp: 0, dei: false, vid: p.tag }, localnetTpid(p.options));
 }
 
 /** A Geneve frame's VNI, OVN port keys and inner frame (the project's decoder reads it). */

@@ -70,6 +70,15 @@ export function chassisMac(mac: string, encapIp: string | undefined): string {
   return ["02", "00", ...b.map((x) => x.toString(16).padStart(2, "0"))].join(":");
 }
 
+/**
+ * The TPID ovn-controller pushes with a localnet port's tag: 0x88a8 when its `options:ethtype` is
+ * `802.11ad` (OVN's spelling of 802.1ad; any case), else 0x8100 (`802.11q`, the default, and
+ * anything else, which ovn-controller warns about).
+ */
+export function localnetTpid(options: { get(k: string): string | undefined }): number {
+  return (options.get("ethtype") ?? "").toLowerCase() === "802.11ad" ? 0x88a8 : 0x8100;
+}
+
 /** ovn-controller's tunnel port name for a remote chassis (`ovn-` + the chassis name, cut to fit IFNAMSIZ). */
 export function tunnelPortName(remote: string): string {
   return `ovn-${remote.slice(0, 6)}-0`;
@@ -283,7 +292,7 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
       const bridge = network === undefined ? undefined : self.bridgeMappings.get(network);
       const lp = program.portByName.get(p.name);
       if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath) || !local.has(lp.datapath)) continue;
-      localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++ });
+      localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, tpid: localnetTpid(p.options), bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++ });
     }
   }
   for (const other of net.chassis.values()) {
@@ -513,7 +522,7 @@ function physicalFlows(c: PhysicalChassis, program: LogicalProgram): Map<string,
           const swap = c.chassisMacs.egress.get(dp.key)?.get(p.key);
           const ln = c.localnets.get(dp.key);
           for (const f of swap && ln ? swap.from : []) {
-            const tag = ln!.vlan ? [`push_vlan:0x8100,set_field:${4096 | ln!.vlan}->vlan_vid`] : [];
+            const tag = ln!.vlan ? [`push_vlan:${hex(ln!.tpid)},set_field:${4096 | ln!.vlan}->vlan_vid`] : [];
             const acts = [`set_field:${swap!.to.text}->eth_src`, ...tag, `output:${ln!.ofport}`, `set_field:${f.text}->eth_src`, ...(ln!.vlan ? ["strip_vlan"] : [])];
             add(flowId.toPhyChassisMac(dp.key, p.key, f.text), OFTABLE.LOG_TO_PHY, 150, `${m},dl_src=${f.text}`, acts.join(","), `from router port ${f.port}: leaves with this chassis's MAC on ${ln!.network}`);
           }
@@ -575,7 +584,7 @@ function logToPhy(c: PhysicalChassis, program: LogicalProgram, dp: number, p: { 
   if (vif) return { actions: `output:${vif.ofport}`, note: `to VIF ${p.name}` };
   const ln = c.localnets.get(dp);
   if (ln && ln.port === p.key) {
-    return { actions: `${ln.vlan ? `push_vlan:0x8100,set_field:${4096 | ln.vlan}->vlan_vid,` : ""}output:${ln.ofport}`, note: `to provider network ${ln.network} through ${ln.bridge}${ln.nic ? ` (${ln.nic})` : ""}${ln.vlan ? `, VLAN ${ln.vlan}` : ""}` };
+    return { actions: `${ln.vlan ? `push_vlan:${hex(ln.tpid)},set_field:${4096 | ln.vlan}->vlan_vid,` : ""}output:${ln.ofport}`, note: `to provider network ${ln.network} through ${ln.bridge}${ln.nic ? ` (${ln.nic})` : ""}${ln.vlan ? `, VLAN ${ln.vlan}` : ""}` };
   }
   if (p.peer) {
     const peerDp = program.datapaths.get(p.peer.datapath);

@@ -341,7 +341,7 @@ export class Fabric {
 
   /** A frame leaving chassis `rt` through localnet port `ln` onto its provider network. */
   private onProvider(hops: Hop[], parent: number, rt: Runtime, ln: LocalnetAttachment, untagged: Uint8Array): void {
-    const frame = ln.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: ln.vlan }) : untagged;
+    const frame = ln.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: ln.vlan }, ln.tpid) : untagged;
     this.onSegment(hops, parent, rt.plan.zone, rt.chassis.name, ln.network, ln.vlan, frame, untagged);
   }
 

@@ -77,6 +77,8 @@ export interface LocalnetAttachment {
   readonly network: string;
   /** VLAN id; 0 is untagged. */
   readonly vlan: number;
+  /** The TPID of the tag pushed on output: 0x8100, or 0x88a8 with `options:ethtype=802.11ad`. */
+  readonly tpid: number;
   readonly bridge: string;
   /** The NIC plugged into the bridge ("" when the chassis does not say). */
   readonly nic: string;

@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseIpv4 } from "../base/index.js";
+import { localnetTpid } from "../compile/index.js";
 import type { DropOp, OutputOp, PacketSink, TunnelOp } from "../dataplane/index.js";
 import { W, frameFromKey, generatedFrame, rewriteFrame } from "../flow/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
@@ -62,8 +63,8 @@ export class OutDir implements PacketSink {
   private readonly replayer: Replayer;
   private readonly dir: string;
   private readonly encaps: ReadonlyMap<string, { readonly type: string; readonly ip: string }>;
-  /** The VLAN tag of each tagged localnet port, by name. */
-  private readonly tags: ReadonlyMap<string, number>;
+  /** The VLAN tag (id and TPID) of each tagged localnet port, by name. */
+  private readonly tags: ReadonlyMap<string, { readonly vid: number; readonly tpid: number }>;
   /** The network's chassis and its ports, for file names (`outFileName`). */
   private readonly chassisNames: ReadonlySet<string>;
   private readonly portNames: ReadonlySet<string>;
@@ -75,8 +76,8 @@ export class OutDir implements PacketSink {
     this.dir = dir;
     this.replayer = replayer;
     this.encaps = new Map([...replayer.network.chassis.values()].map((c) => [c.name, { type: c.encaps.first()?.type ?? "geneve", ip: c.encaps.first()?.ip ?? "" }] as const));
-    const tags = new Map<string, number>();
-    for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, p.tag);
+    const tags = new Map<string, { vid: number; tpid: number }>();
+    for (const ls of replayer.network.switches.values()) for (const p of ls.ports.values()) if (p.type === "localnet" && p.tag !== undefined) tags.set(p.name, { vid: p.tag, tpid: localnetTpid(p.options) });
     this.tags = tags;
     const net = replayer.network;
     this.chassisNames = new Set(net.chassis.keys());
@@ -127,7 +128,7 @@ export class OutDir implements PacketSink {
     // A tagged localnet port's packets, as its provider network carries them: with the tag that
     // ovn-controller pushes on the way out.
     const tag = op.portType === "localnet" ? this.tags.get(op.portName) : undefined;
-    const f = tag === undefined ? this.frame(key) : pushVlan(this.frame(key), { pcp: 0, dei: false, vid: tag });
+    const f = tag === undefined ? this.frame(key) : pushVlan(this.frame(key), { pcp: 0, dei: false, vid: tag.vid }, tag.tpid);
     this.write("port", chassis === "local" ? [op.portName] : [chassis, op.portName], f, f.length + Math.max(0, c.origlen - c.caplen));
   }
 

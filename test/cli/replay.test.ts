@@ -136,33 +136,51 @@ describe("ovnsim replay", () => {
     expect(Buffer.compare(readFileSync(join(off, "dropped.pcapng")), b)).toBe(0);
   }, 60_000);
 
-  it("--out writes a tagged localnet port's frames with their VLAN tag, as the provider network carries them", async () => {
-    const net = join(ROOT, "scenarios/kube-ovn-underlay.yaml");
-    const sc = loadNetworkFile(net);
+  /**
+   * Replays one frame of `microflow` (16 bytes of payload), injected at `port` of `file`, with
+   * `--out`; returns the frame sent and the first frame of the output capture of `outPort`.
+   */
+  async function replayOne(file: string, port: string, microflow: string, outPort: string, name: string): Promise<{ sent: Uint8Array; frame: Buffer; caplen: number }> {
+    const sc = loadNetworkFile(file);
     if (!sc.ok) throw new Error("scenario");
     const c = compileNetwork(sc.value.network);
     if (!c.ok) throw new Error("compile");
-    // v1 (10.200.0.2) to u2 through the physical gateway: out localnet.vlan200 (tag 200).
-    const probe = sc.value.probes.find((p) => p.name === "v1-to-u2-via-physical-gw")!;
-    const mf = compileMicroflow(c.value.program, undefined, probe.microflow);
+    const mf = compileMicroflow(c.value.program, undefined, microflow);
     if (!mf.ok) throw new Error("microflow");
     const sent = frameFromKey(mf.value.key, { payload: new Uint8Array(16) });
     const w = new PcapWriter();
     for (let i = 0; i < 3; i++) w.writePacket(1_700_000_000, i, sent);
-    const file = join(tmp, "underlay.pcap");
-    writeFileSync(file, w.toBytes());
-    const dir = join(tmp, "underlay-out");
-    const r = await ovnsim(["replay", net, file, "--inject", "v1", "--out", dir]);
+    const input = join(tmp, `${name}.pcap`);
+    writeFileSync(input, w.toBytes());
+    const dir = join(tmp, `${name}-out`);
+    const r = await ovnsim(["replay", file, input, "--inject", port, "--out", dir]);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
-    const pcap = readdirSync(dir).find((f) => f.includes("localnet.vlan200"));
+    const pcap = readdirSync(dir).find((f) => f.includes(outPort));
     expect(pcap, readdirSync(dir).join(", ")).toBeDefined();
     const bytes = readFileSync(join(dir, pcap!));
-    // The first record's frame (after the 24-byte file header and the 16-byte record header):
-    // the MACs, then 802.1Q with VLAN 200, then IPv4, and one tag's bytes longer than was sent.
-    const frame = bytes.subarray(40);
+    // The first record's frame, after the 24-byte file header and the 16-byte record header.
+    return { sent, frame: bytes.subarray(40), caplen: bytes.readUInt32LE(32) };
+  }
+
+  it("--out writes a tagged localnet port's frames with their VLAN tag, as the provider network carries them", async () => {
+    const net = join(ROOT, "scenarios/kube-ovn-underlay.yaml");
+    const sc = loadNetworkFile(net);
+    if (!sc.ok) throw new Error("scenario");
+    // v1 (10.200.0.2) to u2 through the physical gateway: out localnet.vlan200 (tag 200).
+    const probe = sc.value.probes.find((p) => p.name === "v1-to-u2-via-physical-gw")!;
+    const { sent, frame, caplen } = await replayOne(net, "v1", probe.microflow, "localnet.vlan200", "underlay");
+    // The MACs, then 802.1Q with VLAN 200, then IPv4, and one tag's bytes longer than was sent.
     expect([...frame.subarray(12, 18)]).toEqual([0x81, 0x00, 0x00, 0xc8, 0x08, 0x00]);
-    expect(bytes.readUInt32LE(32)).toBe(sent.length + 4);
+    expect(caplen).toBe(sent.length + 4);
+  }, 60_000);
+
+  it("--out writes an 802.1ad localnet port's frames with an 802.1ad tag (options:ethtype=802.11ad)", async () => {
+    // app-1 (node1) to app-3 (node2): out ln-qinq, tag 100.
+    const microflow = 'inport == "app-1" && eth.src == 00:00:00:17:00:02 && eth.dst == 00:00:00:17:00:04 && ip4.src == 172.17.0.2 && ip4.dst == 172.17.0.4 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53';
+    const { sent, frame, caplen } = await replayOne(join(ROOT, "fixtures/ovs/localnet-qinq.yaml"), "app-1", microflow, "ln-qinq", "qinq");
+    expect([...frame.subarray(12, 18)]).toEqual([0x88, 0xa8, 0x00, 0x64, 0x08, 0x00]);
+    expect(caplen).toBe(sent.length + 4);
   }, 60_000);
 
   it("--workers 2 gives the same verdicts as one worker", async () => {

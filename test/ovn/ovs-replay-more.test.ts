@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { expect } from "vitest";
 import { compilePhysical } from "../../src/compile/index.js";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -372,6 +372,18 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // The frames for the gateway go from the gateway port's MAC to that same MAC: the provider
       // bridge learns the source on its patch port and drops them there.
       expect(rec.outputs).toEqual([[], [], [], [`vif a ${bridgedFrames(BRIDGED_REDIRECT_PLAIN, undefined)[3]}`], []]);
+    },
+  },
+  [LOCALNET_QINQ]: {
+    what: "a localnet port's tag pushed as 802.1ad (options:ethtype=802.11ad)",
+    sane: (rec) => {
+      // app-1's three frames leave as sent, with an 802.1ad tag for VLAN 100; the frame from the
+      // provider network reaches app-1 untagged.
+      const { net, packets } = inputs(LOCALNET_QINQ);
+      const digest = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
+      const qinq = (f: Uint8Array): string => digest(pushVlan(f, { pcp: 0, dei: false, vid: 100 }, 0x88a8));
+      expect(net.switches.get("qinq")!.ports.get("ln-qinq")!.options.get("ethtype")).toBe("802.11ad");
+      expect(rec.outputs).toEqual([[`wire ${qinq(packets[0]!.frame)}`], [`wire ${qinq(packets[1]!.frame)}`], [`wire ${qinq(packets[2]!.frame)}`], [`vif app-1 ${digest(packets[3]!.frame)}`]]);
     },
   },
 };
