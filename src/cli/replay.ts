@@ -57,6 +57,7 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
   };
   section("delivered, by egress port (chassis port)", s.outputs);
   section("tunnelled, by chassis pair", s.tunnels);
+  if (Object.keys(s.providers).length > 0) section("carried over provider networks, by chassis pair", s.providers);
   section("dropped, by reason", s.drops);
   if (cache) {
     lines.push("flow cache:");
@@ -90,6 +91,7 @@ export function statsDocument(r: ReplayReport, opts: { network: string; captures
     fragments: r.fragments,
     outputs: r.stats.outputs,
     tunnels: r.stats.tunnels,
+    providers: r.stats.providers,
     drops: r.stats.drops,
     flowCache: { ...r.stats.cache, upcalls: r.stats.upcalls, exactMegaflows: r.stats.exactMegaflows },
     error: r.error ? formatDiagnostic(r.error) : null,

@@ -14,3 +14,4 @@ export * from "./nat-gateway.js";
 export * from "./node-host.js";
 export * from "./trace-inputs.js";
 export * from "./physical.js";
+export { routerPortOf } from "./router-lrp.js";

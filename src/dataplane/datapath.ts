@@ -8,7 +8,9 @@
  * neighbour table, its `FlowCache`). `DatapathGroup` holds one per chassis and carries packets
  * between them: a packet sent through a tunnel is received by the other chassis's datapath as a
  * fresh packet (only the wire's fields and the tunnel's datapath and port keys survive), as the
- * fabric does with bytes.
+ * fabric does with bytes; a frame output to a localnet port is received, from their localnet
+ * port, by the chassis the group's `providerNetworks` says own its destination (`OutputOp.provider`,
+ * worked out when the megaflow is made: output to a localnet port examines the destination MAC).
  *
  * Passes and recirculation
  * ------------------------
@@ -117,7 +119,7 @@ import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from ".
 import { Conntrack, lbHashRecirc, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, MD_CLEARED, MD_PASS, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
 import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
-import type { DropRecord } from "./trace-sink.js";
+import type { DropRecord, OutputRecord } from "./trace-sink.js";
 import { FragmentLists, applyDatagramResult, isFragment, type HeldFragment, type PacketContext } from "./ipf.js";
 
 /** Where a pass starts. */
@@ -148,6 +150,38 @@ export interface OutputOp {
   readonly port: number;
   readonly portName: string;
   readonly portType: string;
+  /**
+   * A localnet port's output: the datapaths of the other chassis the frame reaches over the
+   * provider network, with the entry of their localnet port (`ProviderNetworks`); empty when it
+   * leaves the simulated network.
+   */
+  readonly provider: readonly ProviderHop[];
+}
+
+/** Where a frame from a provider network enters another chassis. */
+export interface ProviderHop {
+  readonly to: Datapath;
+  readonly entry: number;
+  /** The counter of the chassis pair (`GroupStats.providers`). */
+  readonly stat: number;
+}
+
+/** A localnet attachment on another chassis that receives a frame from a provider network. */
+export interface SegmentTarget {
+  readonly chassis: string;
+  /** The localnet port's datapath and port keys on that chassis. */
+  readonly datapath: number;
+  readonly port: number;
+}
+
+/**
+ * The provider networks between chassis (replay's `ProviderSegments`): which localnet attachments
+ * of other chassis receive a frame that chassis `from` sends out its localnet port `port` of
+ * `datapath` to the MAC in key words `hi`/`lo`. Asked when a megaflow is made, whose mask holds the
+ * destination MAC (output to a localnet port examines it).
+ */
+export interface ProviderNetworks {
+  receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[];
 }
 
 export interface TunnelOp {
@@ -278,6 +312,8 @@ export interface GroupStats {
   readonly exactMegaflows: number;
   readonly outputs: Record<string, number>;
   readonly tunnels: Record<string, number>;
+  /** Frames carried over provider networks to another chassis, by chassis pair and network. */
+  readonly providers: Record<string, number>;
   readonly drops: Record<string, number>;
   readonly cache: FlowCacheStats;
 }
@@ -482,6 +518,17 @@ export class Datapath {
     g.outputs.values[op.stat]!++;
     if (op.quote !== undefined) g.noteQuote(op.quote);
     if (g.sink !== undefined) g.sink.output(this.chassis, op, this.opPacket(op, key, depth, moves));
+    for (let i = 0; i < op.provider.length; i++) {
+      const hop = op.provider[i]!;
+      g.providers.values[hop.stat]!++;
+      // What the other chassis receives: the frame's own fields, from its localnet port (the
+      // provider bridge strips the tag); a new packet there, with no recirculation behind it.
+      const k = this.opPacket(op, key, depth, moves);
+      k.fill(0, 0, W.ETH_DST);
+      k[W.RECIRC_ID] = hop.entry;
+      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+      else this.passAt(hop.to, k, depth + 1, 0);
+    }
   }
 
   private dropOut(op: DropOp, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
@@ -827,6 +874,22 @@ export class Datapath {
     return s;
   }
 
+  /**
+   * The chassis a localnet port's output reaches over its provider network (by the frame's
+   * destination MAC, which the megaflow matches exactly: output to a localnet port examines it).
+   */
+  private providerHops(o: OutputRecord): readonly ProviderHop[] {
+    const g = this.group;
+    const targets = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!) ?? [];
+    if (targets.length === 0) return NO_HOPS;
+    const hops: ProviderHop[] = [];
+    for (const t of targets) {
+      const to = g.datapath(t.chassis);
+      if (to !== undefined) hops.push({ to, entry: to.injectId(t.datapath, t.port), stat: g.providers.slot(`${this.chassis} -> ${t.chassis} (${o.portName})`) });
+    }
+    return hops;
+  }
+
   private tunnelStat(chassis: string): number {
     let s = this.tunnelStats.get(chassis);
     if (s === undefined) {
@@ -857,7 +920,7 @@ export class Datapath {
       const o = r1.outputs[i]!;
       const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
-      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType });
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: o.portType === "localnet" ? this.providerHops(o) : NO_HOPS });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
@@ -903,6 +966,9 @@ export class DatapathGroup {
   private readonly make: (chassis: string) => Datapath | undefined;
   readonly outputs = new Counters();
   readonly tunnels = new Counters();
+  readonly providers = new Counters();
+  /** The provider networks between chassis, for outputs to localnet ports; none: such frames leave. */
+  providerNetworks: ProviderNetworks | undefined;
   readonly drops = new Counters();
   readonly maxRecirc: number;
   /** See `DatapathOptions.recircDepth`. */
@@ -1005,6 +1071,7 @@ export class DatapathGroup {
       exactMegaflows: this.exactMegaflows,
       outputs: this.outputs.toObject(),
       tunnels: this.tunnels.toObject(),
+      providers: this.providers.toObject(),
       drops: this.drops.toObject(),
       cache: sumCacheStats(caches),
     };
@@ -1118,6 +1185,9 @@ function exactSets(k: Uint32Array, o: Uint32Array): Sets {
 }
 
 const NO_SETS: Sets = new Uint32Array(0);
+
+/** An output that reaches no other chassis. */
+const NO_HOPS: readonly ProviderHop[] = [];
 
 /** The key words a source NAT changes: the IPv4 source, the IPv6 source, the transport ports. */
 const SNAT_WORDS: readonly number[] = [W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.TP];

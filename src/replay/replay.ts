@@ -46,6 +46,7 @@ import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.j
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 import { isSupportedLinkType, openCapture } from "../pcap/index.js";
+import { ProviderSegments } from "./provider-segments.js";
 
 /** Where a packet enters: a datapath and its entry id (`Datapath.injectId`). */
 export interface Injection {
@@ -278,6 +279,8 @@ export class Replayer {
         (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings }),
         dpOpts,
       );
+      // What leaves one chassis by a localnet port reaches the chassis that own its destination.
+      this.group.providerNetworks = new ProviderSegments(net, plan.value);
     } else {
       const c = compileNetwork(net);
       if (!c.ok) throw new ReplayError(c.diags);

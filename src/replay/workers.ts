@@ -191,11 +191,13 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
   const skipped: Record<string, number> = {};
   const outputs: Record<string, number> = {};
   const tunnels: Record<string, number> = {};
+  const providers: Record<string, number> = {};
   const drops: Record<string, number> = {};
   for (const r of reports) {
     addCounts(skipped, r.skipped);
     addCounts(outputs, r.stats.outputs);
     addCounts(tunnels, r.stats.tunnels);
+    addCounts(providers, r.stats.providers);
     addCounts(drops, r.stats.drops);
   }
   const sum = (f: (r: ReplayReport) => number): number => reports.reduce((a, r) => a + f(r), 0);
@@ -207,6 +209,7 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     exactMegaflows: sum((r) => r.stats.exactMegaflows),
     outputs,
     tunnels,
+    providers,
     drops,
     cache: sumCacheStats(reports.map((r) => r.stats.cache)),
   };

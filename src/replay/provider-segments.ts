@@ -1,0 +1,106 @@
+/**
+ * Provider networks as `replay` carries frames across them: which chassis a frame that leaves one
+ * chassis by a localnet port reaches, as the physical network's learning switches deliver it.
+ *
+ * What: `ProviderSegments` (the datapath's `ProviderNetworks`) is built once from a network and
+ * its physical plan. A segment is a provider network and a VLAN; the localnet attachments of the
+ * local chassis hang on their segments. `receivers(from, datapath, port, hi, lo)` gives, for a
+ * frame chassis `from` sends out its localnet port `port` of `datapath` to the MAC in key words
+ * `hi`/`lo`, the attachments (on other chassis) that receive it:
+ * - broadcast and multicast: every attachment of the segment on another chassis, as a switch
+ *   floods them;
+ * - a unicast MAC a switch port on the segment owns: the chassis it lives on, where a physical
+ *   switch has learned it: a VIF's (its addresses' MACs, on the chassis it is bound to), a
+ *   distributed gateway port's (on its active gateway chassis, which sends from it) and a gateway
+ *   router port's (on the router's chassis);
+ * - any other unicast MAC (a host outside the simulated network, a distributed router port's,
+ *   which no chassis sends from once chassis MACs replace it): nobody; the frame has left.
+ * `trace`'s path (fabric.ts) floods an unknown MAC to every chassis of the segment instead, to show
+ * where it would go; replay counts such a frame as gone, as a switch that has learned the host's
+ * MAC outside sends it.
+ *
+ * Invariants: a chassis never receives its own frame; results are computed once per segment and
+ * MAC and kept (`receivers` is called when a megaflow is installed, not per packet).
+ */
+import { parseMac } from "../base/index.js";
+import { gatewayChassisOf, residentChassis, routerPortOf } from "../compile/index.js";
+import type { ProviderNetworks, SegmentTarget } from "../dataplane/index.js";
+import type { Network } from "../model/index.js";
+import type { PhysicalPlan } from "../ofp/index.js";
+
+interface Attachment extends SegmentTarget {
+  /** The switch of the localnet port (for the MACs its ports own). */
+  readonly switchName: string;
+}
+
+const macKey = (hi: number, lo: number): string => `${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16)}`;
+
+function macKeyOf(text: string): string | undefined {
+  const b = parseMac(text);
+  return b === undefined ? undefined : macKey((b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0);
+}
+
+export class ProviderSegments implements ProviderNetworks {
+  /** `network/vlan` → its attachments on local chassis. */
+  private readonly segments = new Map<string, Attachment[]>();
+  /** `chassis/datapath/port` of a localnet attachment → its segment. */
+  private readonly segmentOf = new Map<string, string>();
+  /** Switch name → MAC key → the chassis that owns it (as the physical network learns it). */
+  private readonly owners = new Map<string, Map<string, string>>();
+  private readonly memo = new Map<string, readonly SegmentTarget[]>();
+
+  constructor(net: Network, plan: PhysicalPlan) {
+    const switchOf = new Map<string, string>();
+    for (const ls of net.switches.values()) for (const p of ls.ports.values()) switchOf.set(p.name, ls.name);
+    for (const c of plan.chassis.values()) {
+      if (c.remote) continue;
+      for (const ln of c.localnets.values()) {
+        const seg = `${ln.network}/${ln.vlan}`;
+        let list = this.segments.get(seg);
+        if (!list) this.segments.set(seg, (list = []));
+        list.push({ chassis: c.name, datapath: ln.datapath, port: ln.port, switchName: switchOf.get(ln.name) ?? "" });
+        this.segmentOf.set(`${c.name}/${ln.datapath}/${ln.port}`, seg);
+      }
+    }
+    for (const ls of net.switches.values()) {
+      const owned = new Map<string, string>();
+      for (const p of ls.ports.values()) {
+        if (p.type === "" || p.type === "virtual" || p.type === "external") {
+          const where = residentChassis(net, p.name);
+          if (where === undefined) continue;
+          for (const a of p.addresses) {
+            const k = macKeyOf(a.trim().split(/\s+/)[0] ?? "");
+            if (k !== undefined && !owned.has(k)) owned.set(k, where);
+          }
+          continue;
+        }
+        const r = routerPortOf(net, p);
+        if (!r) continue;
+        const k = macKeyOf(r.port.mac);
+        const gw = r.lr.options.get("chassis");
+        const where = gw ?? (gatewayChassisOf(net, r.port).size > 0 ? residentChassis(net, `cr-${r.port.name}`) : undefined);
+        if (k !== undefined && where !== undefined && !owned.has(k)) owned.set(k, where);
+      }
+      this.owners.set(ls.name, owned);
+    }
+  }
+
+  /** The attachments that receive what chassis `from` sends out its localnet port `port` of `datapath` to the MAC `hi`/`lo` (key words). */
+  receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[] {
+    const seg = this.segmentOf.get(`${from}/${datapath}/${port}`);
+    if (seg === undefined) return [];
+    const memoKey = `${from}/${seg}/${macKey(hi, lo)}`;
+    const hit = this.memo.get(memoKey);
+    if (hit !== undefined) return hit;
+    const all = (this.segments.get(seg) ?? []).filter((a) => a.chassis !== from);
+    let out: Attachment[];
+    if ((hi & 0x0100) !== 0) out = all;
+    else {
+      const k = macKey(hi, lo);
+      out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
+    }
+    const targets = out.map(({ chassis, datapath: d, port: p }) => ({ chassis, datapath: d, port: p }));
+    this.memo.set(memoKey, targets);
+    return targets;
+  }
+}

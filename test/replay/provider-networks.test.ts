@@ -1,0 +1,109 @@
+/**
+ * `replay` carries a frame that leaves one chassis by a localnet port to the chassis that own its
+ * destination over the provider network (src/replay/provider-segments.ts), as `trace`'s path does
+ * (dataplane/fabric.ts), so that an underlay pod's packets reach a pod on another node through
+ * that node's pipelines. Worked through on scenarios/kube-ovn-underlay.yaml (node1: u1, v1, l1;
+ * node2: u2, v2, l2; VLANs 100, 200 and 102 of `provider`) and fixtures/ovs/bridged-redirect.yaml.
+ */
+import { describe, expect, it } from "vitest";
+import { join, resolve } from "node:path";
+import { compileMicroflow, compilePhysical } from "../../src/compile/index.js";
+import { ProviderSegments } from "../../src/replay/provider-segments.js";
+import { Replayer } from "../../src/replay/index.js";
+import type { Network } from "../../src/model/index.js";
+import { parseMacWords, type PhysicalPlan } from "../../src/ofp/index.js";
+import { loadNetworkFile } from "../../src/scenario/index.js";
+import { KEY_WORDS } from "../../src/flow/index.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+function load(file: string): { net: Network; plan: PhysicalPlan } {
+  const r = loadNetworkFile(join(ROOT, file));
+  if (!r.ok) throw new Error(r.diags[0]!.message);
+  const plan = compilePhysical(r.value.network);
+  if (!plan.ok) throw new Error(plan.diags[0]!.message);
+  return { net: r.value.network, plan: plan.value };
+}
+
+/** Who receives what `from` sends out its localnet port `port` to `mac`, as "CHASSIS LOCALNET". */
+function receivers(s: ProviderSegments, plan: PhysicalPlan, from: string, port: string, mac: string): string[] {
+  const c = plan.chassis.get(from)!;
+  const p = c.program.portByName.get(port)!;
+  const [hi, lo] = parseMacWords(mac)!;
+  return s.receivers(from, p.datapath, p.key, hi!, lo!).map((t) => `${t.chassis} ${plan.chassis.get(t.chassis)!.program.datapaths.get(t.datapath)!.ports.get(t.port)!.name}`);
+}
+
+describe("which chassis a provider network delivers a frame to", () => {
+  const { net, plan } = load("scenarios/kube-ovn-underlay.yaml");
+  const s = new ProviderSegments(net, plan);
+
+  it("a pod's MAC: the chassis the pod is bound to, on the same VLAN only", () => {
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan100"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan200", "00:00:00:0a:c8:02")).toEqual(["node1 localnet.vlan200"]);
+    // u2's MAC on VLAN 200: no port of vlan200 owns it.
+    expect(receivers(s, plan, "node1", "localnet.vlan200", "00:00:00:0a:64:03")).toEqual([]);
+    // A pod on the sending chassis itself is not reached again.
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:02")).toEqual([]);
+  });
+
+  it("broadcast and multicast: every other chassis of the VLAN; a MAC nobody owns: nobody", () => {
+    expect(receivers(s, plan, "node1", "localnet.lgw", "ff:ff:ff:ff:ff:ff")).toEqual(["node2 localnet.lgw"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan100", "01:00:5e:00:00:fb")).toEqual(["node1 localnet.vlan100"]);
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:5e:00:01:64")).toEqual([]);
+    // The distributed router port's MAC: no chassis sends from it, so no switch has learned it.
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:fe")).toEqual([]);
+  });
+
+  it("a gateway port's MAC: the chassis where its chassis-redirect port is active", () => {
+    const b = load("fixtures/ovs/bridged-redirect.yaml");
+    const sb = new ProviderSegments(b.net, b.plan);
+    expect(receivers(sb, b.plan, "node1", "ln-pub", "00:00:00:ac:00:02")).toEqual(["node2 ln-pub"]);
+    expect(receivers(sb, b.plan, "node2", "ln-pub", "00:00:00:ac:00:02")).toEqual([]);
+  });
+});
+
+describe("replay across a provider network", () => {
+  const { net, plan } = load("scenarios/kube-ovn-underlay.yaml");
+  const program = plan.chassis.get("node1")!.program;
+
+  /** Replays `microflow` (a packet from `port`) with and without the cache; the stats of each. */
+  function replayOne(port: string, microflow: string) {
+    const mf = compileMicroflow(program, undefined, microflow);
+    if (!mf.ok) throw new Error(mf.diags[0]!.message);
+    return [true, false].map((cache) => {
+      const r = new Replayer(net, cache ? {} : { cache: false });
+      const at = r.injectionFor(port)!;
+      const key = new Uint32Array(KEY_WORDS);
+      key.set(mf.value.key);
+      r.group.inject(at.datapath, at.entry, key);
+      return r.group.stats();
+    });
+  }
+
+  it("u1 -> u2 (another node, VLAN 100): out node1's localnet port, in node2's, delivered to u2", () => {
+    const stats = replayOne("u1", 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:00:0a:64:03 && ip4.src == 10.100.0.2 && ip4.dst == 10.100.0.3 && ip.ttl == 64 && tcp && tcp.src == 40001 && tcp.dst == 80');
+    for (const s of stats) {
+      expect(s.outputs).toEqual({ "node1 localnet.vlan100": 1, "node2 u2": 1 });
+      expect(s.providers).toEqual({ "node1 -> node2 (localnet.vlan100)": 1 });
+      expect(s.drops).toEqual({});
+    }
+  });
+
+  it("o1 -> u2 through the router: routed on node1, onto VLAN 100 from node1's chassis MAC, to u2", () => {
+    const stats = replayOne("o1", 'inport == "o1" && eth.src == 00:00:00:16:00:02 && eth.dst == 00:00:00:16:00:01 && ip4.src == 10.16.0.2 && ip4.dst == 10.100.0.3 && ip.ttl == 64 && tcp && tcp.src == 40012 && tcp.dst == 80');
+    for (const s of stats) expect([s.outputs, s.providers]).toEqual([{ "node1 localnet.vlan100": 1, "node2 u2": 1 }, { "node1 -> node2 (localnet.vlan100)": 1 }]);
+  });
+
+  it("a broadcast from u1 reaches node2's ports of VLAN 100 too; a frame for a host outside leaves", () => {
+    const arp = replayOne("u1", 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:0a:64:02 && arp.spa == 10.100.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.100.0.77');
+    for (const s of arp) {
+      expect(s.providers).toEqual({ "node1 -> node2 (localnet.vlan100)": 1 });
+      expect(s.outputs["node2 u2"]).toBe(1);
+      expect(s.outputs["node1 localnet.vlan100"]).toBe(1);
+      // node2 sends nothing back onto the VLAN it came from.
+      expect(s.outputs["node2 localnet.vlan100"]).toBeUndefined();
+    }
+    const out = replayOne("u1", 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:5e:00:01:64 && ip4.src == 10.100.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53');
+    for (const s of out) expect([s.outputs, s.providers]).toEqual([{ "node1 localnet.vlan100": 1 }, {}]);
+  });
+});
