@@ -25,6 +25,10 @@
  * bucket first, onto the shard with the fewest packets so far); a bare `hash % count` leaves the
  * shards as uneven as a few heavy host pairs make them.
  *
+ * Between chassis: a packet sent through a tunnel arrives at the chassis its output port is on,
+ * and a frame output to a localnet port at the chassis of its provider network and VLAN that own
+ * its destination MAC (provider-segments.ts); each runs that chassis's pipelines in turn.
+ *
  * Errors: a capture that breaks mid-stream stops the replay; the report keeps the statistics of
  * every packet before it and carries the error (file, packet index, byte offset). Packets of a
  * link type extraction does not read (not Ethernet, cooked or raw IP) are counted under `skipped`.
