@@ -55,7 +55,7 @@
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { CT, W, copyKey, field, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
-import { servedWhereEntered, type Action, type ChassisMacRules, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
+import { macAt, servedWhereEntered, setMacAt, type Action, type ChassisMacRules, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -635,15 +635,7 @@ export class LogicalExecutor {
     if (cm.remote.length === 0) return;
     if (ctx.wc) unwildcard(ctx.wc, F_ETH_SRC);
     const back = cm.ingress.get(at.datapath)?.get(at.inport);
-    if (back === undefined) return;
-    const hi = k[W.ETH_SRC]!;
-    const lo = k[W.ETH_SRC + 1]!;
-    for (const r of cm.remote) {
-      if (r.words[0] !== hi || r.words[1] !== lo) continue;
-      k[W.ETH_SRC] = back.words[0];
-      k[W.ETH_SRC + 1] = back.words[1];
-      return;
-    }
+    if (back !== undefined && macAt(cm.remote, k, W.ETH_SRC) !== undefined) setMacAt(k, W.ETH_SRC, back.words);
   }
 
   /** The result of a run injected into a datapath the program does not have. */
@@ -1218,8 +1210,7 @@ export class LogicalExecutor {
             return;
           }
           const k = copyKey(key);
-          k[W.ETH_SRC] = place.words[0];
-          k[W.ETH_SRC + 1] = place.words[1];
+          setMacAt(k, W.ETH_SRC, place.words);
           k[W.METADATA] = place.datapath >>> 0;
           k[REG15] = place.port >>> 0;
           this.emitOutput(ctx, frame, ls, ln, k, { datapath: dp.key, port: outKey });
@@ -1259,14 +1250,7 @@ export class LogicalExecutor {
     const swap = this.chassisMacs!.egress.get(datapath)?.get(port);
     if (swap === undefined) return;
     if (ctx.wc) unwildcard(ctx.wc, F_ETH_SRC);
-    const hi = k[W.ETH_SRC]!;
-    const lo = k[W.ETH_SRC + 1]!;
-    for (const f of swap.from) {
-      if (f.words[0] !== hi || f.words[1] !== lo) continue;
-      k[W.ETH_SRC] = swap.to.words[0];
-      k[W.ETH_SRC + 1] = swap.to.words[1];
-      return;
-    }
+    if (macAt(swap.from, k, W.ETH_SRC) !== undefined) setMacAt(k, W.ETH_SRC, swap.to.words);
   }
 
   /** Records `out` (the run's own copy) leaving by port `port` of `dp`, a port without a peer. */

@@ -35,7 +35,7 @@
 import { formatIpv4, hashAdd, hashFinish, ipv4InPrefix, parseIpv4, parseMac } from "../base/index.js";
 import { encapsulateGeneve, encapsulateVxlan, ovnGeneveOption, pushVlan } from "../packet/index.js";
 import { TUN, W, extractKey, field, frameFromKey, getField, newKey, setField } from "../flow/index.js";
-import { OFTABLE, flowId, parseMacWords, type LocalnetAttachment, type MacOf, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
+import { OFTABLE, flowId, macAt, parseMacWords, type LocalnetAttachment, type PhysicalChassis, type PhysicalFlow, type PhysicalPlan, type TunnelType, type UnderlayInterface } from "../ofp/index.js";
 import { LogicalExecutor, type ExecResult, type ExecutorOptions, type RunOptions } from "./execute.js";
 import { macWordsText } from "./linux-box.js";
 import type { TraceSink } from "./trace-sink.js";
@@ -161,15 +161,10 @@ function macBytes(text: string): Uint8Array {
   return parseMac(text) ?? new Uint8Array(6);
 }
 
-/** Whether the source MAC of `key` is `m`. */
-function sameSrc(key: Uint32Array, m: MacOf): boolean {
-  return key[W.ETH_SRC] === m.words[0] && key[W.ETH_SRC + 1] === m.words[1];
-}
-
 /** Table 0's flows for a frame from localnet port `ln` (the chassis-MAC conjunction's, or the port's own), and a note when its MAC changes. */
 function localnetIn(c: PhysicalChassis, ln: LocalnetAttachment, key: Uint32Array): { flows: PhysicalFlow[]; notes: string[] } {
   const back = c.chassisMacs.ingress.get(ln.datapath)?.get(ln.port);
-  const from = back === undefined ? undefined : c.chassisMacs.remote.find((r) => sameSrc(key, r));
+  const from = back === undefined ? undefined : macAt(c.chassisMacs.remote, key, W.ETH_SRC);
   if (from === undefined || back === undefined) return { flows: defined([c.flows.get(flowId.localnetIn(ln.name))]), notes: [] };
   return {
     flows: defined([c.flows.get(flowId.chassisMacSrc(from.text)), c.flows.get(flowId.chassisMacVlan(ln.vlan)), c.flows.get(flowId.chassisMacIn(ln.name))]),
@@ -180,7 +175,7 @@ function localnetIn(c: PhysicalChassis, ln: LocalnetAttachment, key: Uint32Array
 /** Table 65's flows for output `out` (the key as it left), and a note when it left with this chassis's MAC. */
 function toPhy(c: PhysicalChassis, dp: number, port: number, out: Uint32Array, portName: string): { flows: (PhysicalFlow | undefined)[]; notes: string[] } {
   const swap = c.chassisMacs.egress.get(dp)?.get(port);
-  if (swap === undefined || !sameSrc(out, swap.to)) return { flows: [c.flows.get(flowId.toPhy(dp, port))], notes: [] };
+  if (swap === undefined || macAt([swap.to], out, W.ETH_SRC) === undefined) return { flows: [c.flows.get(flowId.toPhy(dp, port))], notes: [] };
   const was = swap.from.length === 1 ? `${swap.from[0]!.text} (router port ${swap.from[0]!.port}'s)` : `(router port ${swap.from.map((f) => `${f.port}'s ${f.text}`).join(", or ")})`;
   const network = c.localnets.get(dp)?.network ?? "its network";
   return { flows: swap.from.map((f) => c.flows.get(flowId.toPhyChassisMac(dp, port, f.text))), notes: [`source MAC ${was} becomes ${swap.to.text}, this chassis's on ${network}, out ${portName}`] };

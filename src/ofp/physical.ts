@@ -127,6 +127,20 @@ export interface ChassisMacRules {
   readonly egress: ReadonlyMap<number, ReadonlyMap<number, { readonly from: readonly (MacOf & { readonly port: string })[]; readonly to: MacOf }>>;
 }
 
+/** The first of `macs` that `key` holds at word `at` (its source or destination MAC's first word). */
+export function macAt<T extends MacOf>(macs: readonly T[], key: Uint32Array, at: number): T | undefined {
+  const hi = key[at]!;
+  const lo = key[at + 1]!;
+  for (const m of macs) if (m.words[0] === hi && m.words[1] === lo) return m;
+  return undefined;
+}
+
+/** Writes `words` (a MAC's two key words) into `key` at word `at`. */
+export function setMacAt(key: Uint32Array, at: number, words: readonly [number, number]): void {
+  key[at] = words[0];
+  key[at + 1] = words[1];
+}
+
 /** No chassis-MAC flows. */
 export const NO_CHASSIS_MACS: ChassisMacRules = { remote: [], ingress: new Map(), egress: new Map() };
 

@@ -22,11 +22,10 @@
  * Invariants: a chassis never receives its own frame; results are computed once per segment and
  * MAC and kept (`receivers` is called when a megaflow is installed, not per packet).
  */
-import { parseMac } from "../base/index.js";
 import { gatewayChassisOf, residentChassis, routerPortOf } from "../compile/index.js";
 import type { ProviderNetworks, SegmentTarget } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
-import type { PhysicalPlan } from "../ofp/index.js";
+import { parseMacWords, type PhysicalPlan } from "../ofp/index.js";
 
 interface Attachment extends SegmentTarget {
   /** The switch of the localnet port (for the MACs its ports own). */
@@ -36,8 +35,8 @@ interface Attachment extends SegmentTarget {
 const macKey = (hi: number, lo: number): string => `${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16)}`;
 
 function macKeyOf(text: string): string | undefined {
-  const b = parseMac(text);
-  return b === undefined ? undefined : macKey((b[0]! << 8) | b[1]!, ((b[2]! << 24) | (b[3]! << 16) | (b[4]! << 8) | b[5]!) >>> 0);
+  const w = parseMacWords(text);
+  return w === undefined ? undefined : macKey(w[0]!, w[1]!);
 }
 
 export class ProviderSegments implements ProviderNetworks {

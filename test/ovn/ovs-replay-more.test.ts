@@ -17,6 +17,16 @@ import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
 
+/** The logical program of a conversation's network on node1, the real chassis. */
+function node1Program(name: string) {
+  const plan = compilePhysical(inputs(name).net);
+  if (!plan.ok) throw new Error(plan.diags[0]!.message);
+  return plan.value.chassis.get(CHASSIS)!.program;
+}
+
+/** A frame's digest, as the recordings keep it. */
+const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
+
 /** The conversations beside the capture, each with what its recording must show (so that it tests something). */
 const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void }> = {
   [HAIRPIN]: {
@@ -295,16 +305,12 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // built here from what it must be: the router's MACs and TTL on what came through it, the
       // load balancer's backend as destination, and the next source port on the first packet of
       // each of a's flows (0, 3) and on b's packet of the 5-tuple of a's moved UDP connection (6).
-      const { net } = inputs(ZERO_SNAT);
-      const plan = compilePhysical(net);
-      if (!plan.ok) throw new Error(plan.diags[0]!.message);
-      const program = plan.value.chassis.get(CHASSIS)!.program;
+      const program = node1Program(ZERO_SNAT);
       const routed = "eth.src == 00:00:00:01:00:01 && eth.dst == 00:00:00:01:00:0e && ip4.dst == 10.1.0.14 && ip.ttl == 63";
       const direct = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:0e && ip4.dst == 10.1.0.14 && ip.ttl == 64";
       const udp = (head: string, src: string, sport: number): MicroflowPacket => ({ port: "a", match: `${head} && ip4.src == ${src} && udp && udp.src == ${sport} && udp.dst == 8080`, payload: 12 });
       const syn = (sport: number): MicroflowPacket => ({ port: "a", match: `${routed} && ip4.src == 10.9.9.9 && tcp && tcp.src == ${sport} && tcp.dst == 80 && tcp.flags == 0x2`, payload: 0, seq: 1000 });
       const want: (MicroflowPacket | undefined)[] = [udp(routed, "10.9.9.9", 51324), udp(routed, "10.9.9.9", 51323), undefined, syn(40001), syn(40000), udp(routed, "10.1.0.11", 5000), udp(direct, "10.9.9.9", 51324), udp(direct, "10.9.9.9", 51400)];
-      const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
       const frames = microflowFrames(program, want.filter((p) => p !== undefined));
       if (!frames.ok) throw new Error(frames.diags[0]!.message);
       let next = 0;
@@ -318,10 +324,7 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // as source (and the VLAN tag); the ARP request the router floods, node1's MAC on the wire
       // and the router port's to u1; from a VLAN with node2's MAC, the router port's MAC instead
       // where the switch has a router port (4, 8, 9), and nothing changed otherwise (5, 6, 7).
-      const { net } = inputs(CHASSIS_MACS);
-      const plan = compilePhysical(net);
-      if (!plan.ok) throw new Error(plan.diags[0]!.message);
-      const program = plan.value.chassis.get(CHASSIS)!.program;
+      const program = node1Program(CHASSIS_MACS);
       const node1 = "0a:00:00:00:00:11";
       const node2 = "0a:00:00:00:00:12";
       const lrp100 = "00:00:00:0a:64:fe";
@@ -341,7 +344,6 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
         [["vif l1", routed("00:00:00:0a:66:01", "00:00:00:0a:66:02", "ip4.src == 10.16.0.3 && ip4.dst == 10.102.0.2", "udp && udp.src == 41002 && udp.dst == 53", 12)]],
         [["vif u1", arp(lrp100, "10.100.0.2")]],
       ];
-      const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
       const expected = want.map((outs) =>
         outs
           .map(([where, p, vlan]) => {
@@ -380,7 +382,6 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // app-1's three frames leave as sent, with an 802.1ad tag for VLAN 100; the frame from the
       // provider network reaches app-1 untagged.
       const { net, packets } = inputs(LOCALNET_QINQ);
-      const digest = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
       const qinq = (f: Uint8Array): string => digest(pushVlan(f, { pcp: 0, dei: false, vid: 100 }, 0x88a8));
       expect(net.switches.get("qinq")!.ports.get("ln-qinq")!.options.get("ethtype")).toBe("802.11ad");
       expect(rec.outputs).toEqual([[`wire ${qinq(packets[0]!.frame)}`], [`wire ${qinq(packets[1]!.frame)}`], [`wire ${qinq(packets[2]!.frame)}`], [`vif app-1 ${digest(packets[3]!.frame)}`]]);
@@ -390,10 +391,7 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
 
 /** The digests of the frames the bridged-redirect conversation's first four packets must give, built here. */
 function bridgedFrames(name: string, chassisMac: string | undefined): string[] {
-  const { net } = inputs(name);
-  const plan = compilePhysical(net);
-  if (!plan.ok) throw new Error(plan.diags[0]!.message);
-  const program = plan.value.chassis.get(CHASSIS)!.program;
+  const program = node1Program(name);
   const gw = "00:00:00:ac:00:02";
   const out = `eth.src == ${chassisMac ?? gw} && eth.dst == ${gw} && ip4.src == 10.1.0.10 && ip.ttl == 63`;
   const want: MicroflowPacket[] = [
@@ -404,7 +402,6 @@ function bridgedFrames(name: string, chassisMac: string | undefined): string[] {
   ];
   const f = microflowFrames(program, want);
   if (!f.ok) throw new Error(f.diags[0]!.message);
-  const digest = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex").slice(0, 32);
   return f.value.map((x, i) => digest(i < 3 ? pushVlan(x.frame, { pcp: 0, dei: false, vid: 100 }) : x.frame));
 }
 
