@@ -17,6 +17,16 @@
  * output port its VNI carries; VXLAN has no input port, shown as `?`). ovnsim replays the same frames through `Replayer` and its
  * `PacketSink`. Datapath and port keys are compared by name, since ovnsim numbers them itself.
  *
+ * Two real chassis (`TWO_CHASSIS`, `NETWORK+node2`, and the conversations named `NAME+node2`):
+ * node2 gets its own ovs-vswitchd and ovn-controller too, the packets are those the mapping lays
+ * onto either node, each going in on its own node, and the harness carries what one node sends
+ * the other: a tunnel packet to the other's encap address goes into its `eth0` (where OVS's
+ * native tunnelling pops it), a frame onto a provider network into the uplink of the same network
+ * on the other node (a hub: it delivers to every other node, a superset of what a learning switch
+ * would), until neither sends more. Every output line then starts with the node that sent it.
+ * Otherwise node2 is fake (`ovn-sbctl chassis-add`): what node1 tunnels to it ends there, on both
+ * sides.
+ *
  * Set aside, so that the comparison is of forwarding and connection tracking alone:
  * - Checksums: every frame's IPv4, TCP, UDP, ICMP and ICMPv6 checksums are recomputed before it
  *   goes in (a fragmented datagram's TCP or UDP checksum over the reassembled datagram, when all
@@ -76,7 +86,7 @@ import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } fro
 import { switchOfPort, type Network } from "../src/model/index.js";
 import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
-import { UnixctlClient, ovsAvailable, setOf, startRealChassis } from "../src/ovn/index.js";
+import { UnixctlClient, ovsAvailable, setOf, startRealChassis, type OvsChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
 import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
@@ -115,8 +125,16 @@ export const LATER = ["kube-ovn-default.yaml@2000", "kube-ovn-default.yaml@6000"
  * the default install made dual-stack, its IPv6 hosts laid onto the pods' IPv6 addresses.
  */
 export const OTHER_CAPTURES = ["network-policy.yaml#wand-fragtest-isp-vlan-2010-10k", "network-policy.yaml#wand-lpi-isp-2007-10k", "kube-ovn-default.yaml#pcpp-example2-4709", "network-policy.yaml#pcpp-example-4631", "kube-ovn-dual-stack.yaml#ndpi-reddit-ipv6"] as const;
-/** Every oracle of a capture: `SCENARIOS`, then `LATER`, then `OTHER_CAPTURES`. */
-export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER, ...OTHER_CAPTURES];
+/**
+ * Windows with node2 real too (`+node2`): the packets the mapping lays onto either node, each
+ * going in where it enters, and what one node sends the other taken in there, so that both ends of
+ * a connection between the nodes, and the receiving node's pipelines, are held to real OVS.
+ */
+export const TWO_CHASSIS = ["kube-ovn-default.yaml+node2", "kube-ovn-vxlan.yaml+node2", "kube-ovn-underlay.yaml+node2", "gateway-nat.yaml+node2"] as const;
+/** The second real chassis of a two-chassis oracle or conversation. */
+export const NODE2 = "node2";
+/** Every oracle of a capture: `SCENARIOS`, then `LATER`, then `OTHER_CAPTURES`, then `TWO_CHASSIS`. */
+export const ORACLES: readonly string[] = [...SCENARIOS, ...LATER, ...OTHER_CAPTURES, ...TWO_CHASSIS];
 export const CHASSIS = "node1";
 
 /** Where a scenario's recording is kept (`NETWORK#CAPTURE` as `NETWORK--CAPTURE`). */
@@ -124,10 +142,15 @@ export function recordingFile(scenario: string): string {
   return join(ROOT, "fixtures/ovs", `replay-${scenario.replace(/\.yaml/, "").replace("#", "--")}.json`);
 }
 
-/** An oracle name's network file, capture (under the shared captures) and first packet: `NETWORK[#CAPTURE][@N]`. */
-export function oracleName(name: string): { network: string; capture: string; from: number } {
-  const m = /^([^#@]*)(?:#([^@]+))?(?:@(\d+))?$/.exec(name)!;
-  return { network: m[1]!, capture: m[2] !== undefined ? `bench/${m[2]}.pcap` : CAPTURE, from: m[3] !== undefined ? Number(m[3]) : 0 };
+/**
+ * An oracle name's network file, capture (under the shared captures), first packet and real
+ * chassis: `NETWORK[#CAPTURE][@N][+CHASSIS...]`, where each `+CHASSIS` is made real beside
+ * `CHASSIS` and the packets are those the mapping lays onto any of them.
+ */
+export function oracleName(name: string): { network: string; capture: string; from: number; chassis: readonly string[] } {
+  const m = /^([^#@+]*)(?:#([^@+]+))?(?:@(\d+))?((?:\+[^+]+)*)$/.exec(name)!;
+  const more = m[4] ? m[4].split("+").slice(1) : [];
+  return { network: m[1]!, capture: m[2] !== undefined ? `bench/${m[2]}.pcap` : CAPTURE, from: m[3] !== undefined ? Number(m[3]) : 0, chassis: [CHASSIS, ...more] };
 }
 /** How many packets: enough for hundreds of connections, short enough for CI (about 20 s live). */
 export const PACKETS = 1000;
@@ -157,10 +180,12 @@ export interface ReplayRecording {
   readonly tcpSeqCheckFailed: number;
 }
 
-/** One packet for node1: the logical port it enters from and its frame. */
+/** One packet for a real chassis: the logical port it enters from and its frame. */
 export interface OraclePacket {
   readonly port: string;
   readonly frame: Uint8Array;
+  /** The chassis it enters on (default `CHASSIS`): a VIF's, or where a localnet port takes it in. */
+  readonly chassis?: string;
   /** For a packet from the provider network: the localnet port's datapath and port keys. */
   readonly localnet?: { readonly datapath: number; readonly inport: number };
   /**
@@ -285,10 +310,10 @@ export function fixFragmentChecksums(frames: readonly Uint8Array[]): void {
 }
 
 /**
- * The first `count` packets the mapping lays onto `CHASSIS`, as frames (checksums fixed), from the
- * capture at `file`; frames cut short by the capture are skipped.
+ * The first `count` packets the mapping lays onto `chassis` (default `CHASSIS` alone), as frames
+ * (checksums fixed), from the capture at `file`; frames cut short by the capture are skipped.
  */
-export function oraclePackets(net: Network, file: string, count = PACKETS): Result<OraclePacket[]> {
+export function oraclePackets(net: Network, file: string, count = PACKETS, chassis: readonly string[] = [CHASSIS]): Result<OraclePacket[]> {
   const bytes = new Uint8Array(readFileSync(file));
   const r = new Replayer(net, {});
   const inj = mapInjector(r, "auto", [{ file, bytes }]);
@@ -307,17 +332,18 @@ export function oraclePackets(net: Network, file: string, count = PACKETS): Resu
     const i = inj.place(key);
     if (i < 0) continue;
     const at = inj.injections[i]!;
-    if (at.chassis !== CHASSIS) continue;
+    if (!chassis.includes(at.chassis)) continue;
     const n = rewriteFrame(rd.data, rd.offset, rd.caplen, orig, key, buf);
     // An ICMP error's quoted packet, mapped onto its connection.
     r.icmp.rewriteQuoted(buf, n);
     const frame = buf.slice(0, n);
     fixChecksums(frame);
     // Not a VIF: a localnet port, where the packet comes in from its provider network.
-    const ln = r.injectionFor(at.portName) === undefined ? r.group.datapath(CHASSIS)?.exec.program.portByName.get(at.portName) : undefined;
-    out.push(ln ? { port: at.portName, frame, localnet: { datapath: ln.datapath, inport: ln.key } } : { port: at.portName, frame });
+    const ln = r.injectionFor(at.portName) === undefined ? r.group.datapath(at.chassis)?.exec.program.portByName.get(at.portName) : undefined;
+    const on = at.chassis === CHASSIS ? {} : { chassis: at.chassis };
+    out.push(ln ? { port: at.portName, frame, localnet: { datapath: ln.datapath, inport: ln.key }, ...on } : { port: at.portName, frame, ...on });
   }
-  if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${CHASSIS}, not ${count}`));
+  if (out.length < count) return fail(error("oracle.short", `${file} lays only ${out.length} packets onto ${chassis.join(" and ")}, not ${count}`));
   fixFragmentChecksums(out.map((p) => p.frame));
   return ok(out);
 }
@@ -1274,7 +1300,7 @@ export const LB_AFFINITY_VIPS: readonly (readonly [string, number, "tcp" | "udp"
 export const LB_AFFINITY_TIMES: readonly number[] = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
 
 /** The conversations beside the capture: name → network and packets. */
-export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean; readonly quietAnnouncements?: boolean }>> = {
+export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean; readonly quietAnnouncements?: boolean; readonly chassis?: readonly string[] }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
   [ICMP_NAT]: { network: "gateway-nat.yaml", packets: icmpNatPackets, note: `ICMP errors and pings through the NAT of gr1 on ${CHASSIS} of gateway-nat.yaml (icmpNatPackets)` },
   [FRAGMENTS]: { network: "network-policy.yaml", packets: fragmentPackets, note: `IPv4 fragments through the stateful ACLs of network-policy.yaml on ${CHASSIS} (fragmentPackets)` },
@@ -1304,26 +1330,34 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
+  [`${BRIDGED_REDIRECT}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, chassis: [CHASSIS, NODE2], note: `The bridged-redirect packets with node2 real too: node2, the gateway chassis, takes ${CHASSIS}'s frames for the gateway port from the VLAN and routes them again, SNATed, onto it (bridgedRedirectPackets)` },
+  [`${CHASSIS_MACS}+${NODE2}`]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, chassis: [CHASSIS, NODE2], note: `The chassis-macs packets with node2 real too: ${CHASSIS}'s routed frames reach node2's pods from the VLANs with the router port's MAC put back in place of ${CHASSIS}'s chassis MAC (chassisMacPackets)` },
+  [`${GATEWAY_LOCALNET}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with node2, the gateway router's chassis, real too: its answers and what it routes come back over the provider network (gatewayLocalnetPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 
 /** A frame's digest in the outputs; with `OVNSIM_ORACLE_FRAMES=1`, the whole frame in hex (to see how two differ). */
 const sha = (b: Uint8Array): string => (process.env.OVNSIM_ORACLE_FRAMES === "1" ? Buffer.from(b).toString("hex") : createHash("sha256").update(b).digest("hex").slice(0, 32));
 
-/** What ovnsim's datapath sends from `CHASSIS` for each packet (the recording's form). */
-export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], opts: { readonly cache?: boolean } = {}): Result<string[][]> {
+/**
+ * What ovnsim's datapath sends for each packet (the recording's form): from `CHASSIS`, or from
+ * each of `opts.chassis` (their lines then start with the chassis, as `realOutputs` writes them).
+ */
+export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], opts: { readonly cache?: boolean; readonly chassis?: readonly string[] } = {}): Result<string[][]> {
+  const names = opts.chassis ?? [CHASSIS];
+  const multi = names.length > 1;
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
+  // A port, or a multicast group (keys from 32768), by name; datapath and port keys are the same
+  // on every chassis.
   const program = plan.value.chassis.get(CHASSIS)!.program;
-  // A port, or a multicast group (keys from 32768), by name.
   const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
   const r = new Replayer(net, opts.cache === false ? { cache: false } : {});
-  // Only node1 is real: the other chassis are fake and send nothing back, so what ovnsim tunnels
-  // to them ends there too (a packet's answer made on another chassis is not compared).
+  // Only the chassis named are real: the others are fake and send nothing back, so what ovnsim
+  // tunnels to them ends there too (a packet's answer made on another chassis is not compared).
   const own = r.group.datapath.bind(r.group);
-  r.group.datapath = (c: string) => (c === CHASSIS ? own(c) : undefined);
-  const vxlan = net.chassis.get(CHASSIS)?.encaps.first()?.type === "vxlan";
+  r.group.datapath = (c: string) => (names.includes(c) ? own(c) : undefined);
   const buf = new Uint8Array(262144);
   let now: string[] = [];
   // The frame as it leaves: the packet's own (the replay's current one, which is a held fragment's
@@ -1342,21 +1376,25 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], op
     output: (chassis, op, k) => {
       // A localnet port's packets leave on the provider network's uplink, with the port's VLAN
       // tag pushed (ovn-controller's physical flows do that; replay reports the logical port's frame).
-      if (chassis !== CHASSIS) return;
-      if (op.portType !== "localnet") now.push(`vif ${op.portName} ${rewritten(k)}`);
-      else now.push(`wire ${sha(tagged(net, op.portName, leaving(k)))}`);
+      if (!names.includes(chassis)) return;
+      const at = multi ? `${chassis} ` : "";
+      if (op.portType !== "localnet") now.push(`${at}vif ${op.portName} ${rewritten(k)}`);
+      else now.push(`${at}wire ${sha(tagged(net, op.portName, leaving(k)))}`);
     },
     drop: () => {},
     tunnel: (chassis, op, k) => {
+      if (!names.includes(chassis)) return;
       // VXLAN carries no input port.
-      if (chassis === CHASSIS) now.push(`tun ${vxlan ? "?" : portName(op.datapath, op.inport)}>${portName(op.datapath, op.outport)} dp=${program.datapaths.get(op.datapath)?.name} ${rewritten(k)}`);
+      const vxlan = net.chassis.get(chassis)?.encaps.first()?.type === "vxlan";
+      now.push(`${multi ? `${chassis} ` : ""}tun ${vxlan ? "?" : portName(op.datapath, op.inport)}>${portName(op.datapath, op.outport)} dp=${program.datapaths.get(op.datapath)?.name} ${rewritten(k)}`);
     },
   };
   r.group.sink = sink;
   const out: string[][] = [];
   for (const p of packets) {
-    const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port, CHASSIS) : r.injectionFor(p.port);
-    if (!at) return fail(error("oracle.port", `no injection point for ${p.port}`));
+    const on = p.chassis ?? CHASSIS;
+    const at = p.localnet ? r.injectionAt(p.localnet.datapath, p.localnet.inport, p.port, on) : r.injectionFor(p.port);
+    if (!at || at.chassis !== on) return fail(error("oracle.port", `no injection point for ${p.port} on ${on}`));
     const injected = new Uint32Array(KEY_WORDS);
     extractKey(p.frame, 0, p.frame.length, p.frame.length, 1, injected, 0, false);
     cur.data = p.frame;
@@ -1387,27 +1425,57 @@ export interface RealOutputOptions {
    * announcements. Slow, for a run that needs it.
    */
   readonly quietAnnouncements?: boolean;
+  /** The chassis made real, the first of them `CHASSIS` (default: `CHASSIS` alone). */
+  readonly chassis?: readonly string[];
 }
 
-/** What real OVS sends from `CHASSIS` for each packet, and its count of TCP sequence-check failures. */
+/**
+ * One real chassis of a run: its daemons, its control connection, the interfaces whose `tx_pcap`
+ * is read (VIFs and localports, `eth0` towards the other chassis, the provider networks'
+ * uplinks), and how far each has been read.
+ */
+interface RealNode {
+  readonly ch: OvsChassis;
+  readonly ctl: UnixctlClient;
+  /** Plugged interface → LSP name. */
+  readonly plugged: ReadonlyMap<string, string>;
+  readonly ifaces: readonly string[];
+  /** Provider uplink → the provider networks (`ovn-bridge-mappings` names) its bridge carries. */
+  readonly nicNetworks: ReadonlyMap<string, readonly string[]>;
+  readonly announced: ReadonlySet<string>;
+  readonly seen: Map<string, number>;
+  readonly seenSize: Map<string, number>;
+  received: number;
+  upcalls: number;
+}
+
+/** A frame one real chassis sent that another takes in: on its `iface`, as it was on the wire. */
+interface Forward {
+  readonly to: number;
+  readonly iface: string;
+  readonly frame: Uint8Array;
+}
+
+/** The longest chain of frames handed between real chassis for one packet. */
+const MAX_HANDOFFS = 64;
+
+/**
+ * What real OVS sends for each packet, and its count of TCP sequence-check failures, with the
+ * chassis `opts.chassis` real (default `CHASSIS` alone). With more than one, every real chassis's
+ * frames are read, each output line starts with the chassis that sent it, and a frame one sends
+ * to another goes in there: a tunnel packet to that chassis's encap address on its `eth0`, a frame
+ * on a provider network on the uplink of the same network of every other real chassis (the wire
+ * is a hub, which delivers at least what a learning switch would).
+ */
 export async function realOutputs(net: Network, packets: readonly OraclePacket[], opts: RealOutputOptions = {}): Promise<Result<{ outputs: string[][]; tcpSeqCheckFailed: number }>> {
+  const names = opts.chassis ?? [CHASSIS];
+  const multi = names.length > 1;
   // Localports too, as a deployment plugs its metadata port into every chassis.
-  const started = startRealChassis(net, CHASSIS, { localports: true });
+  const started = startRealChassis(net, names, { localports: true });
   if (!started.ok) return started;
   const t = started.value;
-  let client: UnixctlClient | undefined;
+  const nodes: RealNode[] = [];
   try {
-    const ch = t.chassis;
-    const plugged = new Map([...ch.vifs, ...ch.localports]);
-    const ifaces = [...plugged.keys(), "eth0", ...ch.providerNics];
-    for (const iface of [...ifaces, "br-phys"]) {
-      const r = ch.vsctl("set", "Interface", iface, `mtu_request=${MTU}`);
-      if (!r.ok) return r;
-    }
-    for (const iface of ifaces) {
-      const r = ch.vsctl("set", "Interface", iface, `options:tx_pcap=${join(ch.dir, `${iface}.pcap`)}`);
-      if (!r.ok) return r;
-    }
     const ports = t.sandbox.sbList("Port_Binding", ["logical_port", "tunnel_key", "datapath"]);
     if (!ports.ok) return ports;
     const dps = t.sandbox.sbList("Datapath_Binding", ["_uuid", "tunnel_key", "external_ids"]);
@@ -1423,35 +1491,62 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     const groups = t.sandbox.sbList("Multicast_Group", ["name", "tunnel_key", "datapath"]);
     if (!groups.ok) return groups;
     for (const g of groups.value) portName.set(`${dpUuid.get(uuidOf(g.datapath))}/${Number(g.tunnel_key)}`, String(g.name));
-    const byPort = new Map([...ch.vifs].map(([iface, lsp]) => [lsp, iface]));
-    const announced = announcedPairs(t.sandbox);
-    if (!announced.ok) return announced;
+    // Where a port's frames go in: its chassis's index and interface.
+    const byPort = new Map<string, { node: number; iface: string }>();
+    // A real chassis by its encap address, for the tunnel packets another sends it.
+    const byEncap = new Map<string, number>();
+    for (const [i, ch] of t.all.entries()) {
+      const plugged = new Map([...ch.vifs, ...ch.localports]);
+      const ifaces = [...plugged.keys(), "eth0", ...ch.providerNics];
+      for (const iface of [...ifaces, "br-phys"]) {
+        const r = ch.vsctl("set", "Interface", iface, `mtu_request=${MTU}`);
+        if (!r.ok) return r;
+      }
+      for (const iface of ifaces) {
+        const r = ch.vsctl("set", "Interface", iface, `options:tx_pcap=${join(ch.dir, `${iface}.pcap`)}`);
+        if (!r.ok) return r;
+      }
+      const model = net.chassis.get(ch.name)!;
+      const nicNetworks = new Map<string, string[]>();
+      for (const [network, bridge] of model.bridgeMappings) {
+        const nic = model.nics.get(bridge) ?? `${bridge}-nic`;
+        nicNetworks.set(nic, [...(nicNetworks.get(nic) ?? []), network]);
+      }
+      const announced = announcedPairs(t.sandbox, ch.name);
+      if (!announced.ok) return announced;
+      const conn = await UnixctlClient.connect(ch.vswitchdCtl);
+      if (!conn.ok) return conn;
+      nodes.push({ ch, ctl: conn.value, plugged, ifaces, nicNetworks, announced: announced.value, seen: new Map(), seenSize: new Map(), received: 0, upcalls: 0 });
+      for (const [iface, lsp] of ch.vifs) byPort.set(lsp, { node: i, iface });
+      byEncap.set(model.encaps.first()!.ip, i);
+    }
     // Where ovn-controller's announcements go: the provider networks and the ports of switches
     // with a localnet port.
-    const announcedOn = (iface: string): boolean => {
-      if (ch.providerNics.includes(iface)) return true;
-      const lsp = plugged.get(iface);
+    const announcedOn = (node: RealNode, iface: string): boolean => {
+      if (node.ch.providerNics.includes(iface)) return true;
+      const lsp = node.plugged.get(iface);
       const ls = lsp === undefined ? undefined : switchOfPort(net, lsp);
       return ls !== undefined && [...ls.ports.values()].some((p) => p.type === "localnet");
     };
     // With `quietAnnouncements`, every frame once the announcements are over.
     let keepAll = false;
-    // Frames already read from each interface's capture, and the capture's size then.
-    const seen = new Map<string, number>();
-    const seenSize = new Map<string, number>();
-    const sent = (): Result<string[]> => {
+    /** The frames chassis `k` sent since the last call, as output lines, and those another real chassis takes in. */
+    const sent = (k: number, forwards: Forward[]): Result<string[]> => {
+      const node = nodes[k]!;
+      const { ch } = node;
+      const at = multi ? `${ch.name} ` : "";
       const out: string[] = [];
-      for (const iface of ifaces) {
+      for (const iface of node.ifaces) {
         const file = join(ch.dir, `${iface}.pcap`);
         if (!existsSync(file)) continue;
         const size = statSync(file).size;
-        if (size === seenSize.get(iface)) continue;
-        seenSize.set(iface, size);
+        if (size === node.seenSize.get(iface)) continue;
+        node.seenSize.set(iface, size);
         const cap = openCapture(new Uint8Array(readFileSync(file)), file);
         if (!cap.ok) return cap;
         const rd = cap.value;
         let n = 0;
-        const skip = seen.get(iface) ?? 0;
+        const skip = node.seen.get(iface) ?? 0;
         while (rd.next()) {
           if (++n <= skip) continue;
           const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
@@ -1462,42 +1557,72 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           // a capture: padded to 60 bytes, it stays; an unpadded one stays where no announcement
           // goes or when its addresses are not announced, as does a router's ARP request for its
           // own address, made by the `arp` action in the same shape.)
-          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(iface) && isPinctrlGarp(f, announced.value)) continue;
-          if (ch.providerNics.includes(iface)) {
-            out.push(`wire ${sha(f)}`);
+          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(node, iface) && isPinctrlGarp(f, node.announced)) continue;
+          const networks = node.nicNetworks.get(iface);
+          if (networks !== undefined) {
+            out.push(`${at}wire ${sha(f)}`);
+            for (const [j, other] of nodes.entries()) {
+              if (j === k) continue;
+              for (const [nic, theirs] of other.nicNetworks) if (theirs.some((x) => networks.includes(x))) forwards.push({ to: j, iface: nic, frame: f.slice() });
+            }
             continue;
           }
           if (iface !== "eth0") {
-            out.push(`vif ${plugged.get(iface)} ${sha(f)}`);
+            out.push(`${at}vif ${node.plugged.get(iface)} ${sha(f)}`);
             continue;
           }
           const g = tunnelOf(f);
           if (!g) {
             // BFD between gateway chassis (OVS's own, on a timer, in Geneve without OVN's option).
             if (isBfd(f)) continue;
-            return fail(error("oracle.tunnel", `${iface}: frame ${n} is neither a Geneve packet with OVN's option nor a VXLAN packet`));
+            return fail(error("oracle.tunnel", `${ch.name} ${iface}: frame ${n} is neither a Geneve packet with OVN's option nor a VXLAN packet`));
           }
           const from = g.inport === undefined ? "?" : portName.get(`${g.datapath}/${g.inport}`);
-          out.push(`tun ${from}>${portName.get(`${g.datapath}/${g.outport}`)} dp=${dpName.get(g.datapath)} ${sha(g.inner)}`);
+          out.push(`${at}tun ${from}>${portName.get(`${g.datapath}/${g.outport}`)} dp=${dpName.get(g.datapath)} ${sha(g.inner)}`);
+          const to = byEncap.get(outerDestination(f));
+          if (to !== undefined && to !== k) forwards.push({ to, iface: "eth0", frame: f.slice() });
         }
-        seen.set(iface, n);
+        node.seen.set(iface, n);
       }
-      return ok(out.sort());
+      return ok(out);
     };
-    // ovs-appctl's commands, over one connection to ovs-vswitchd's control socket: a process
-    // per command would cost about 10 ms, two commands a packet.
-    const conn = await UnixctlClient.connect(ch.vswitchdCtl);
-    if (!conn.ok) return conn;
-    const ctl = (client = conn.value);
-    let upcallsSoFar = 0;
-    let received = 0;
+    /**
+     * Feeds `frame` into chassis `k` by `iface`, waits until its datapath has taken it in, and
+     * (when it may have gone on to ovn-controller) until nothing more comes; its frames are
+     * appended to `lines`, what goes on to other real chassis to `forwards`.
+     */
+    const feed = async (k: number, iface: string, frame: Uint8Array, lines: string[], forwards: Forward[]): Promise<Result<void>> => {
+      const node = nodes[k]!;
+      const r = await node.ctl.call("netdev-dummy/receive", iface, Buffer.from(frame).toString("hex"));
+      if (!r.ok) return r;
+      // The datapath takes the packet in on a later turn of ovs-vswitchd's main loop than the one
+      // that queued it: wait until it has.
+      node.received++;
+      const v = await receivedBy(node.ctl, node.received);
+      if (!v.ok) return v;
+      const s = sent(k, forwards);
+      if (!s.ok) return s;
+      lines.push(...s.value);
+      // A packet that went to ovn-controller (DNS, ARP and ICMP replies, MAC learning) goes on, if
+      // at all, when ovn-controller sends it back: after a packet that may have, wait until
+      // nothing more comes.
+      const n = await upcalls(node.ctl);
+      if (!n.ok) return n;
+      if (n.value !== node.upcalls) {
+        node.upcalls = n.value;
+        const more = await settle(node.ctl, () => sent(k, forwards));
+        if (!more.ok) return more;
+        lines.push(...more.value);
+      }
+      return ok(undefined);
+    };
     const out: string[][] = [];
     // OVS's clock is stopped, so that no connection expires while the packets go in (ovnsim's
     // replay clock stands still too); a conversation about time moves it on to each packet's time,
     // in steps of a second that let ovs-vswitchd's main loop run as it would have.
     let clock = 0;
-    {
-      const r = await ctl.call("time/stop");
+    for (const node of nodes) {
+      const r = await node.ctl.call("time/stop");
       if (!r.ok) return r;
     }
     if (opts.quietAnnouncements === true) {
@@ -1505,74 +1630,82 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       // before the first packet is read and left out; after it, an announcement would show as a
       // difference rather than pass unseen.
       await delay(ANNOUNCEMENTS_MS);
-      const before = sent();
-      if (!before.ok) return before;
+      for (const k of nodes.keys()) {
+        const before = sent(k, []);
+        if (!before.ok) return before;
+      }
       keepAll = true;
     }
     for (const p of packets) {
       if (p.at !== undefined && p.at > clock) {
-        const r = await ctl.call("time/warp", String(p.at - clock), String(Math.min(1000, p.at - clock)));
-        if (!r.ok) return r;
+        for (const node of nodes) {
+          const r = await node.ctl.call("time/warp", String(p.at - clock), String(Math.min(1000, p.at - clock)));
+          if (!r.ok) return r;
+        }
         clock = p.at;
       }
-      const wire = p.localnet ? providerWire(net, p.port, p.frame) : undefined;
-      const iface = wire?.nic ?? byPort.get(p.port);
-      if (!iface) return fail(error("oracle.port", `${p.port} is not a VIF or localnet port of the real ${CHASSIS}`));
-      const r = await ctl.call("netdev-dummy/receive", iface, Buffer.from(wire?.frame ?? p.frame).toString("hex"));
-      if (!r.ok) return r;
-      // The datapath takes the packet in on a later turn of ovs-vswitchd's main loop than the one
-      // that queued it: wait until it has.
-      received++;
-      const v = await receivedBy(ctl, received);
-      if (!v.ok) return v;
-      const s = sent();
-      if (!s.ok) return s;
-      // A packet that went to ovn-controller (DNS, ARP and ICMP replies, MAC learning) goes on, if
-      // at all, when ovn-controller sends it back: after a packet that may have, wait until
-      // nothing more comes.
-      const n = await upcalls(ctl);
-      if (!n.ok) return n;
-      if (n.value !== upcallsSoFar) {
-        upcallsSoFar = n.value;
-        const more = await settle(ctl, sent);
-        if (!more.ok) return more;
-        s.value.push(...more.value);
-        s.value.sort();
+      const on = p.chassis ?? CHASSIS;
+      const k = names.indexOf(on);
+      const wire = p.localnet ? providerWire(net, on, p.port, p.frame) : undefined;
+      const iface = wire?.nic ?? (byPort.get(p.port)?.node === k ? byPort.get(p.port)!.iface : undefined);
+      if (k < 0 || !iface) return fail(error("oracle.port", `${p.port} is not a VIF or localnet port of a real chassis ${on}`));
+      const lines: string[] = [];
+      const forwards: Forward[] = [];
+      const first = await feed(k, iface, wire?.frame ?? p.frame, lines, forwards);
+      if (!first.ok) return first;
+      for (let hops = 0; forwards.length > 0; hops++) {
+        if (hops === MAX_HANDOFFS) return fail(error("oracle.loop", `packet ${out.length}: more than ${MAX_HANDOFFS} frames handed between the real chassis`));
+        const f = forwards.shift()!;
+        const r = await feed(f.to, f.iface, f.frame, lines, forwards);
+        if (!r.ok) return r;
       }
-      out.push(s.value);
+      out.push(lines.sort());
       if (process.env.OVNSIM_ORACLE_CT === "1") {
         // To see why the two disagree on a packet: real conntrack after it, TCP states and windows.
-        const ct = await ctl.call("dpctl/dump-conntrack", "-s");
-        if (!ct.ok) return ct;
-        process.stderr.write(`after packet ${out.length - 1}:\n${ct.value}`);
+        for (const node of nodes) {
+          const ct = await node.ctl.call("dpctl/dump-conntrack", "-s");
+          if (!ct.ok) return ct;
+          process.stderr.write(`${node.ch.name} after packet ${out.length - 1}:\n${ct.value}`);
+        }
       }
       if (process.env.OVNSIM_ORACLE_FLOWS === "1") {
         // The datapath flows so far, with their actions: which passes and conntrack actions a
         // packet took.
-        const fl = await ctl.call("dpctl/dump-flows");
-        if (!fl.ok) return fl;
-        process.stderr.write(`flows after packet ${out.length - 1}:\n${fl.value}`);
-        if (out.length === packets.length) {
-          const of = ch.ofctl("dump-flows", "br-int");
-          if (of.ok) process.stderr.write(`openflow:\n${of.value}`);
+        for (const node of nodes) {
+          const fl = await node.ctl.call("dpctl/dump-flows");
+          if (!fl.ok) return fl;
+          process.stderr.write(`${node.ch.name} flows after packet ${out.length - 1}:\n${fl.value}`);
+          if (out.length === packets.length) {
+            const of = node.ch.ofctl("dump-flows", "br-int");
+            if (of.ok) process.stderr.write(`openflow:\n${of.value}`);
+          }
         }
       }
     }
     // Coverage counters reach the totals in batches, on the main loop's timer: move the stopped
     // clock on past it (every packet is in by now) and give the main loop a moment.
-    {
-      const r = await ctl.call("time/warp", "5000", "1000");
+    for (const node of nodes) {
+      const r = await node.ctl.call("time/warp", "5000", "1000");
       if (!r.ok) return r;
     }
     await delay(1500);
-    const cov = await ctl.call("coverage/show");
-    if (!cov.ok) return cov;
-    const m = /conntrack_tcp_seq_chk_failed\s.*total:\s*(\d+)/.exec(cov.value);
-    return ok({ outputs: out, tcpSeqCheckFailed: m ? Number(m[1]) : 0 });
+    let failed = 0;
+    for (const node of nodes) {
+      const cov = await node.ctl.call("coverage/show");
+      if (!cov.ok) return cov;
+      const m = /conntrack_tcp_seq_chk_failed\s.*total:\s*(\d+)/.exec(cov.value);
+      failed += m ? Number(m[1]) : 0;
+    }
+    return ok({ outputs: out, tcpSeqCheckFailed: failed });
   } finally {
-    client?.close();
+    for (const node of nodes) node.ctl.close();
     t.stop();
   }
+}
+
+/** The outer IPv4 destination of an Ethernet frame (a tunnel packet's remote endpoint), or "". */
+function outerDestination(f: Uint8Array): string {
+  return f.length >= 34 && f[12] === 0x08 && f[13] === 0x00 ? [...f.subarray(30, 34)].join(".") : "";
 }
 
 /**
@@ -1647,11 +1780,11 @@ async function settle(ctl: UnixctlClient, sent: () => Result<string[]>): Promise
  * Where a frame for localnet port `port` arrives on the real chassis: the uplink of its network's
  * bridge, with the port's VLAN tag pushed when it has one (OVN strips it on the way in).
  */
-function providerWire(net: Network, port: string, frame: Uint8Array): { nic: string; frame: Uint8Array } | undefined {
+function providerWire(net: Network, chassis: string, port: string, frame: Uint8Array): { nic: string; frame: Uint8Array } | undefined {
   const lsp = switchOfPort(net, port)?.ports.get(port);
-  const bridge = net.chassis.get(CHASSIS)?.bridgeMappings.get(lsp?.options.get("network_name") ?? "");
+  const bridge = net.chassis.get(chassis)?.bridgeMappings.get(lsp?.options.get("network_name") ?? "");
   if (!lsp || bridge === undefined) return undefined;
-  return { nic: net.chassis.get(CHASSIS)!.nics.get(bridge) ?? `${bridge}-nic`, frame: tagged(net, port, frame) };
+  return { nic: net.chassis.get(chassis)!.nics.get(bridge) ?? `${bridge}-nic`, frame: tagged(net, port, frame) };
 }
 
 /** True for a BFD control packet (UDP port 3784) inside a tunnel. */
@@ -1674,15 +1807,15 @@ function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
 }
 
 /**
- * The `MAC IPv4` pairs ovn-controller on the oracle's chassis may announce by gratuitous ARP
+ * The `MAC IPv4` pairs ovn-controller on chassis `name` may announce by gratuitous ARP
  * (pinctrl.c `send_garp_rarp_prepare`): the first address of each VIF bound to it on a switch with
  * a localnet port, and the NAT addresses northd gives l3gateway and patch ports of such switches.
  * A superset: whether a NAT address's chassis-resident condition holds here is not checked.
  */
-function announcedPairs(sandbox: { sbList(table: string, columns?: readonly string[]): Result<Record<string, unknown>[]> }): Result<Set<string>> {
+function announcedPairs(sandbox: { sbList(table: string, columns?: readonly string[]): Result<Record<string, unknown>[]> }, name: string): Result<Set<string>> {
   const chassis = sandbox.sbList("Chassis", ["_uuid", "name"]);
   if (!chassis.ok) return chassis;
-  const self = uuidOf(chassis.value.find((c) => c.name === CHASSIS)?._uuid);
+  const self = uuidOf(chassis.value.find((c) => c.name === name)?._uuid);
   const ports = sandbox.sbList("Port_Binding", ["type", "mac", "nat_addresses", "chassis", "datapath"]);
   if (!ports.ok) return ports;
   const withLocalnet = new Set(ports.value.filter((p) => p.type === "localnet").map((p) => uuidOf(p.datapath)));
@@ -1733,8 +1866,8 @@ function tunnelOf(f: Uint8Array): { datapath: number; inport: number | undefined
  * An oracle's network and packets: one of `ORACLES`, from the capture under `pcaps`, or
  * `HAIRPIN`.
  */
-export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[] }> {
-  const { network, capture, from } = oracleName(name);
+export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Network; packets: OraclePacket[]; chassis: readonly string[] }> {
+  const { network, capture, from, chassis } = oracleName(name);
   const conv = CONVERSATIONS[name];
   // A capture's window keeps every backend; a conversation only when it says so (the hairpin's
   // needs web-1.default balanced to itself).
@@ -1742,14 +1875,20 @@ export function oracleInputs(name: string, pcaps = pcapsDir()): Result<{ net: Ne
   if (!net.ok) return net;
   const file = join(pcaps, capture);
   if (!conv && !existsSync(file)) return fail(error("oracle.capture", `no capture ${file} (set OVNSIM_PCAPS)`));
-  const packets = conv ? conv.packets(net.value) : oraclePackets(net.value, file, from + PACKETS);
+  const real = conv?.chassis ?? chassis;
+  const packets = conv ? conv.packets(net.value) : oraclePackets(net.value, file, from + PACKETS, real);
   if (!packets.ok) return packets;
-  return ok({ net: net.value, packets: packets.value.slice(from) });
+  return ok({ net: net.value, packets: packets.value.slice(from), chassis: real });
 }
 
-/** How real OVS is asked about an oracle's packets (a conversation may need `quietAnnouncements`). */
+/**
+ * How real OVS is asked about an oracle's packets: the chassis made real, and whether the
+ * conversation needs `quietAnnouncements`.
+ */
 export function realOptions(name: string): RealOutputOptions {
-  return CONVERSATIONS[name]?.quietAnnouncements === true ? { quietAnnouncements: true } : {};
+  const conv = CONVERSATIONS[name];
+  const chassis = conv?.chassis ?? oracleName(name).chassis;
+  return { ...(conv?.quietAnnouncements === true ? { quietAnnouncements: true } : {}), ...(chassis.length > 1 ? { chassis } : {}) };
 }
 
 /** Records real OVS's outputs for an oracle's packets (`oracleInputs`). */
@@ -1771,8 +1910,9 @@ export async function recordReplay(scenario: string, pcaps = pcapsDir()): Promis
     notes: [
       conv
         ? `${conv.note}, a ${MTU}-byte MTU (scripts/ovs-replay.ts).`
-        : `${from === 0 ? `The first ${PACKETS} packets` : `Packets ${from} to ${from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${CHASSIS} of ${network}, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
-      "Each output: `vif PORT DIGEST` or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
+        : `${from === 0 ? `The first ${PACKETS} packets` : `Packets ${from} to ${from + PACKETS - 1} (from 0) of those`} that --map auto lays onto ${inputs.value.chassis.join(" and ")} of ${network}, checksums recomputed and a ${MTU}-byte MTU (scripts/ovs-replay.ts).`,
+      ...(inputs.value.chassis.length > 1 ? [`Real chassis: ${inputs.value.chassis.join(", ")}; each output starts with the chassis that sent it, and what one sends another takes in (scripts/ovs-replay.ts realOutputs).`] : []),
+      "Each output: `vif PORT DIGEST`, `wire DIGEST` (onto a provider network) or `tun FROM>TO dp=DATAPATH DIGEST` (the inner frame of the Geneve packet), DIGEST the first 32 hex digits of the frame's SHA-256.",
     ],
     outputs: real.value.outputs,
     tcpSeqCheckFailed: real.value.tcpSeqCheckFailed,

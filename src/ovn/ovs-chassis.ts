@@ -434,40 +434,50 @@ export function underlayMac(ip: string): string {
   return ["02", "00", ...o.map((x) => (x & 0xff).toString(16).padStart(2, "0"))].join(":");
 }
 
-/** A sandbox built from a network with one chassis of it made real. */
+/** A sandbox built from a network with one or more chassis of it made real. */
 export interface RealChassisTopology {
   readonly sandbox: OvnSandbox;
+  /** The first real chassis. */
   readonly chassis: OvsChassis;
-  /** Number of installed OpenFlow flows when programming settled. */
+  /** Every real chassis, in the order asked for. */
+  readonly all: readonly OvsChassis[];
+  /** Number of installed OpenFlow flows when programming settled (on the first real chassis). */
   readonly flows: number;
   stop(): void;
 }
 
 export interface RealChassisOptions {
   readonly sandbox?: SandboxOptions;
-  /** Plug every localport of the network into the real chassis too (`OvsChassisOptions.localports`). */
+  /** Plug every localport of the network into each real chassis too (`OvsChassisOptions.localports`). */
   readonly localports?: boolean;
   readonly chassisTimeoutMs?: number;
   readonly wait?: WaitOptions;
 }
 
 /**
- * Builds `net` in a fresh sandbox and makes chassis `chassisName` real: every other chassis is
- * added fake (with 23.03's feature flags) and its ports bound with `lsp-bind`; the real chassis
- * gets a VIF for each port the network binds to it, and an underlay (a /24 around its encap IP, with
- * the other chassis as neighbours) so geneve output is a real `tnl_push`. Waits until
- * ovn-controller has programmed br-int. On failure everything started is stopped.
+ * Builds `net` in a fresh sandbox and makes the chassis named real (one name, or several): every
+ * other chassis is added fake (with 23.03's feature flags) and its ports bound with `lsp-bind`;
+ * each real chassis gets a VIF for each port the network binds to it, and an underlay (a /24
+ * around its encap IP, with every other chassis as a neighbour) so geneve output is a real
+ * `tnl_push` (and, between two real chassis, a frame the other can take in and `tnl_pop`). Waits
+ * until each ovn-controller has programmed its br-int. On failure everything started is stopped.
  */
-export function startRealChassis(net: Network, chassisName: string, opts: RealChassisOptions = {}): Result<RealChassisTopology> {
-  const model = net.chassis.get(chassisName);
-  if (!model) return fail(error("ovs.no-chassis", `the network has no chassis "${chassisName}"`));
-  const encapIp = model.encaps.first()?.ip;
-  if (!encapIp || !/^\d+\.\d+\.\d+\.\d+$/.test(encapIp)) return fail(error("ovs.encap", `chassis "${chassisName}" needs an IPv4 encap address`));
+export function startRealChassis(net: Network, chassisNames: string | readonly string[], opts: RealChassisOptions = {}): Result<RealChassisTopology> {
+  const names = typeof chassisNames === "string" ? [chassisNames] : [...chassisNames];
+  if (names.length === 0 || new Set(names).size !== names.length) return fail(error("ovs.no-chassis", `real chassis must be named once each (got ${JSON.stringify(names)})`));
+  for (const name of names) {
+    const model = net.chassis.get(name);
+    if (!model) return fail(error("ovs.no-chassis", `the network has no chassis "${name}"`));
+    const encapIp = model.encaps.first()?.ip;
+    if (!encapIp || !/^\d+\.\d+\.\d+\.\d+$/.test(encapIp)) return fail(error("ovs.encap", `chassis "${name}" needs an IPv4 encap address`));
+  }
+  const real = new Set(names);
   const started = OvnSandbox.start(opts.sandbox);
   if (!started.ok) return started;
   const sb = started.value;
-  const bail = (diags: readonly Diagnostic[], chassis?: OvsChassis): Result<RealChassisTopology> => {
-    chassis?.stop();
+  const up: OvsChassis[] = [];
+  const bail = (diags: readonly Diagnostic[]): Result<RealChassisTopology> => {
+    for (const c of up) c.stop();
     sb.stop();
     return fail(...diags);
   };
@@ -478,7 +488,7 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
   const s1 = sb.sync();
   if (!s1.ok) return bail(s1.diags);
   for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES })) {
-    if (isAboutChassis(cmd, chassisName)) continue;
+    if (names.some((n) => isAboutChassis(cmd, n))) continue;
     const r = sb.sbctl(...cmd);
     if (!r.ok) return bail(r.diags);
   }
@@ -487,50 +497,62 @@ export function startRealChassis(net: Network, chassisName: string, opts: RealCh
   // bound here, or other chassis would have nowhere to send their traffic.
   for (const lr of net.routers.values()) {
     const gw = lr.options.get("chassis");
-    if (gw === undefined || gw === chassisName || !net.chassis.has(gw)) continue;
-    const names = new Set(lr.ports.keys());
-    for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.type === "router" && names.has(p.options.get("router-port") ?? "")) names.add(p.name);
-    for (const name of names) {
+    if (gw === undefined || real.has(gw) || !net.chassis.has(gw)) continue;
+    const ports = new Set(lr.ports.keys());
+    for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.type === "router" && ports.has(p.options.get("router-port") ?? "")) ports.add(p.name);
+    for (const name of ports) {
       const r = sb.sbctl("lsp-bind", name, gw);
       if (!r.ok) return bail(r.diags);
     }
   }
-  const vifs: string[] = [];
-  for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.chassis === chassisName && p.type === "") vifs.push(p.name);
-  const remote = net.chassis
-    .valueSeq()
-    .filter((c) => c.name !== chassisName && (!c.isRemote || model.isInterconn))
-    .map((c) => c.encaps.first()?.ip)
-    .filter((ip): ip is string => ip !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(ip))
-    .toArray();
-  const c = OvsChassis.start(sb, {
-    name: chassisName,
-    hostname: model.hostname || chassisName,
-    encapIp,
-    ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
-    ...(model.isInterconn ? { interconn: true } : {}),
-    ...(model.macMappings.size > 0 ? { chassisMacs: new Map(model.macMappings) } : {}),
-    providers: model.bridgeMappings
-      .entrySeq()
-      .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))
-      .toArray(),
-    vifs,
-    ...(opts.localports === true ? { localports: [...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.type === "localport").map((p) => p.name)) } : {}),
-    underlay: { prefixLen: 24, mac: underlayMac(encapIp), neighbours: remote.map((ip) => ({ ip, mac: underlayMac(ip) })) },
-    ...(opts.chassisTimeoutMs !== undefined ? { timeoutMs: opts.chassisTimeoutMs } : {}),
-  });
-  if (!c.ok) return bail(c.diags);
-  const chassis = c.value;
+  const localports = opts.localports === true ? [...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.type === "localport").map((p) => p.name)) : [];
+  const tunnels: number[] = [];
+  for (const chassisName of names) {
+    const model = net.chassis.get(chassisName)!;
+    const encapIp = model.encaps.first()!.ip;
+    const vifs: string[] = [];
+    for (const ls of net.switches.values()) for (const p of ls.ports.values()) if (p.chassis === chassisName && p.type === "") vifs.push(p.name);
+    const remote = net.chassis
+      .valueSeq()
+      .filter((c) => c.name !== chassisName && (!c.isRemote || model.isInterconn))
+      .map((c) => c.encaps.first()?.ip)
+      .filter((ip): ip is string => ip !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(ip))
+      .toArray();
+    tunnels.push(remote.length);
+    const c = OvsChassis.start(sb, {
+      name: chassisName,
+      hostname: model.hostname || chassisName,
+      encapIp,
+      ...(model.encaps.first()?.type === "vxlan" ? { encapType: "vxlan" as const } : {}),
+      ...(model.isInterconn ? { interconn: true } : {}),
+      ...(model.macMappings.size > 0 ? { chassisMacs: new Map(model.macMappings) } : {}),
+      providers: model.bridgeMappings
+        .entrySeq()
+        .map(([network, bridge]) => ({ network, bridge, nic: model.nics.get(bridge) ?? `${bridge}-nic` }))
+        .toArray(),
+      vifs,
+      ...(localports.length > 0 ? { localports } : {}),
+      underlay: { prefixLen: 24, mac: underlayMac(encapIp), neighbours: remote.map((ip) => ({ ip, mac: underlayMac(ip) })) },
+      ...(opts.chassisTimeoutMs !== undefined ? { timeoutMs: opts.chassisTimeoutMs } : {}),
+    });
+    if (!c.ok) return bail(c.diags);
+    up.push(c.value);
+  }
   const s2 = sb.sync();
-  if (!s2.ok) return bail(s2.diags, chassis);
-  const w = chassis.waitInstalled({ tunnels: remote.length, ...opts.wait });
-  if (!w.ok) return bail(w.diags.map((d) => ({ ...d, notes: [...(d.notes ?? []), `ovn-controller: ${lastLines(chassis.log("ovn-controller"), 3)}`] })), chassis);
+  if (!s2.ok) return bail(s2.diags);
+  let flows = 0;
+  for (const [i, chassis] of up.entries()) {
+    const w = chassis.waitInstalled({ tunnels: tunnels[i]!, ...opts.wait });
+    if (!w.ok) return bail(w.diags.map((d) => ({ ...d, notes: [...(d.notes ?? []), `ovn-controller of ${chassis.name}: ${lastLines(chassis.log("ovn-controller"), 3)}`] })));
+    if (i === 0) flows = w.value;
+  }
   return ok({
     sandbox: sb,
-    chassis,
-    flows: w.value,
+    chassis: up[0]!,
+    all: up,
+    flows,
     stop() {
-      chassis.stop();
+      for (const c of up) c.stop();
       sb.stop();
     },
   });

@@ -8,24 +8,13 @@
  * gateway router asking for its own addresses by ARP, routers soliciting neighbours, and the
  * all-zero SNAT of a commit.
  */
-import { createHash } from "node:crypto";
 import { expect } from "vitest";
-import { compilePhysical } from "../../src/compile/index.js";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, CHASSIS, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
-import { captureOracle, conversation, inputs } from "./ovs-replay-cases.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { bridgedFrames, captureOracle, conversation, digest, inputs, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
 
-/** The logical program of a conversation's network on node1, the real chassis. */
-function node1Program(name: string) {
-  const plan = compilePhysical(inputs(name).net);
-  if (!plan.ok) throw new Error(plan.diags[0]!.message);
-  return plan.value.chassis.get(CHASSIS)!.program;
-}
-
-/** A frame's digest, as the recordings keep it. */
-const digest = (f: Uint8Array): string => createHash("sha256").update(f).digest("hex").slice(0, 32);
 
 /** The conversations beside the capture, each with what its recording must show (so that it tests something). */
 const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => void }> = {
@@ -388,21 +377,5 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     },
   },
 };
-
-/** The digests of the frames the bridged-redirect conversation's first four packets must give, built here. */
-function bridgedFrames(name: string, chassisMac: string | undefined): string[] {
-  const program = node1Program(name);
-  const gw = "00:00:00:ac:00:02";
-  const out = `eth.src == ${chassisMac ?? gw} && eth.dst == ${gw} && ip4.src == 10.1.0.10 && ip.ttl == 63`;
-  const want: MicroflowPacket[] = [
-    { port: "a", match: `${out} && ip4.dst == 172.16.0.1 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
-    { port: "a", match: `${out} && ip4.dst == 172.16.0.55 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
-    { port: "a", match: `${out} && ip4.dst == 8.8.8.8 && icmp4 && icmp4.type == 8 && icmp4.code == 0` },
-    { port: "a", match: "eth.src == 00:00:00:01:00:01 && eth.dst == 00:00:00:01:00:0a && ip4.src == 10.1.0.1 && ip4.dst == 10.1.0.10 && ip.ttl == 254 && icmp4 && icmp4.type == 0 && icmp4.code == 0" },
-  ];
-  const f = microflowFrames(program, want);
-  if (!f.ok) throw new Error(f.diags[0]!.message);
-  return f.value.map((x, i) => digest(i < 3 ? pushVlan(x.frame, { pcp: 0, dei: false, vid: 100 }) : x.frame));
-}
 
 for (const [name, check] of Object.entries(CONVERSATION_CHECKS)) conversation(name, check);
