@@ -348,6 +348,51 @@ export function oraclePackets(net: Network, file: string, count = PACKETS, chass
   return ok(out);
 }
 
+/**
+ * A NAT binding OVS cannot make: gr1 of gateway-nat.yaml SNATs vm-g1 and vm-g3 to 172.16.0.2.
+ * OVS finds another tuple for a binding only by varying TCP and UDP ports, so a second ping with
+ * the same identifier, or a second SCTP association (keyed by its addresses alone), to the same
+ * server gets no binding while the first holds the reply tuple: the packet goes on untranslated.
+ */
+export const NAT_EXHAUSTION = "nat-exhaustion";
+
+/** The nat-exhaustion conversation's packets (`NAT_EXHAUSTION`). */
+export function natExhaustionPackets(net: Network): Result<OraclePacket[]> {
+  const from = (pod: string, mac: string, ip: string): string => `eth.src == ${mac} && eth.dst == 00:00:00:0b:00:01 && ip4.src == ${ip} && ip4.dst == 9.9.9.9 && ip.ttl == 64`;
+  const g1 = { port: "vm-g1", head: from("vm-g1", "00:00:00:0b:00:02", "10.11.0.2") };
+  const g3 = { port: "vm-g3", head: from("vm-g3", "00:00:00:0b:00:04", "10.11.0.4") };
+  const up = { port: "upstream", head: "eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 9.9.9.9 && ip4.dst == 172.16.0.2 && ip.ttl == 64" };
+  const echo = (type: 0 | 8): string => `icmp4 && icmp4.type == ${type} && icmp4.code == 0`;
+  const sctp = (s: number, d: number): string => `sctp && sctp.src == ${s} && sctp.dst == ${d}`;
+  // Each step: who sends, what, and an echo message's identifier.
+  const steps: { at: { port: string; head: string }; l4: string; id?: number }[] = [
+    { at: g1, l4: echo(8), id: 0x77 },
+    { at: g3, l4: echo(8), id: 0x77 },
+    { at: up, l4: echo(0), id: 0x77 },
+    { at: g3, l4: echo(8), id: 0x78 },
+    { at: up, l4: echo(0), id: 0x78 },
+    { at: g3, l4: echo(8), id: 0x77 },
+    { at: g1, l4: sctp(5000, 5001) },
+    { at: g3, l4: sctp(6000, 5001) },
+    { at: up, l4: sctp(5001, 5000) },
+  ];
+  const frames = microflowPackets(
+    net,
+    steps.map((st) => ({ port: st.at.port, match: `${st.at.head} && ${st.l4}` })),
+  );
+  if (!frames.ok) return frames;
+  return ok(
+    frames.value.map((p, i) => {
+      const id = steps[i]!.id;
+      if (id === undefined) return p;
+      const frame = p.frame.slice();
+      frame.set(be16(id), 14 + 20 + 4);
+      fixChecksums(frame);
+      return { ...p, frame };
+    }),
+  );
+}
+
 /** The hairpin conversation's recording (`hairpinPackets`), beside the capture ones. */
 export const HAIRPIN = "hairpin";
 
@@ -1333,6 +1378,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [`${BRIDGED_REDIRECT}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, chassis: [CHASSIS, NODE2], note: `The bridged-redirect packets with node2 real too: node2, the gateway chassis, takes ${CHASSIS}'s frames for the gateway port from the VLAN and routes them again, SNATed, onto it (bridgedRedirectPackets)` },
   [`${CHASSIS_MACS}+${NODE2}`]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, chassis: [CHASSIS, NODE2], note: `The chassis-macs packets with node2 real too: ${CHASSIS}'s routed frames reach node2's pods from the VLANs with the router port's MAC put back in place of ${CHASSIS}'s chassis MAC (chassisMacPackets)` },
   [`${GATEWAY_LOCALNET}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with node2, the gateway router's chassis, real too: its answers and what it routes come back over the provider network (gatewayLocalnetPackets)` },
+  [NAT_EXHAUSTION]: { network: "gateway-nat.yaml", packets: natExhaustionPackets, note: `Pings and SCTP from vm-g1 and vm-g3 through gr1's SNAT on ${CHASSIS}: a second binding to the same reply tuple, which OVS cannot move to another port, is not made, and its packets go on untranslated (natExhaustionPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

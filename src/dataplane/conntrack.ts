@@ -1186,17 +1186,24 @@ export class Conntrack {
       natKind = req.nat.kind;
     } else if (commit && req.nat === undefined && this.zeroSnat) {
       // OVN's `ct_commit`: the all-zero SNAT, to the packet's own tuple (another source port below
-      // when its reply tuple is taken). Of a protocol without ports, a taken reply tuple leaves
-      // OVS nothing to translate to, and it commits nothing (`nat_get_unique_tuple`).
+      // when its reply tuple is taken).
       t = this.scratch;
       tupleInto(key, t, icmpCls, icmpId);
       translated = copyTuple(t);
       natKind = "snat";
-      if (!hasPorts(proto) && this.replyTaken(zone, translated)) {
-        translated = undefined;
-        natKind = undefined;
-        commit = false;
-      }
+    }
+    // OVS varies only TCP and UDP ports to find a free tuple (`nat_get_unique_tuple`): for any
+    // other protocol (ICMP, SCTP, ...), a reply tuple another connection holds leaves it nothing
+    // to translate to. It then translates and commits nothing, and the packet goes on as new
+    // (`nat_res_exhaustion`).
+    if (translated && commit && !hasPorts(proto) && this.replyTaken(zone, translated)) {
+      if (req.lb || req.nat) note = `${natKind === "dnat" ? "DNAT" : "SNAT"} not done: another connection holds the reply tuple`;
+      translated = undefined;
+      natKind = undefined;
+      backend = undefined;
+      commit = false;
+      mark = 0;
+      lbLabel = false;
     }
     // A binding whose reply tuple another connection already has gets another source port, as
     // OVS's `nat_get_unique_tuple` gives it (not for an SNAT to a port range, where OVS picks by a

@@ -281,6 +281,17 @@ class TwinConntrack {
         if (free !== undefined) translated = { ...tr, sport: free };
       }
     }
+    if (translated && commit && t.proto !== 6 && t.proto !== 17 && (this.byTuple.get(tupleText(zone, reversed(translated))) ?? []).length > 0) {
+      // No ports to vary: OVS gives up on the binding, and the packet stays new, untranslated and
+      // uncommitted.
+      note = `${natKind === "dnat" ? "DNAT" : "SNAT"} not done: another connection holds the reply tuple`;
+      translated = undefined;
+      natKind = undefined;
+      backend = undefined;
+      commit = false;
+      mark = 0;
+      label[3] = 0;
+    }
     if (translated) {
       this.writeHeaders(key, translated);
       state |= natKind === "dnat" ? CT.DNAT : CT.SNAT;
@@ -532,8 +543,9 @@ describe("Conntrack against a slow twin", () => {
   });
 
   it("with a clock, passes over an expired connection to a later one with the same tuple", () => {
-    // GRE has no ports to move, so an SNAT binding can give a second connection the reply tuple of
-    // a first: B → A is the first's reply until it expires, then the second's.
+    // GRE has no ports to move: an SNAT binding whose reply tuple a live connection holds is not
+    // made (OVS's nat_get_unique_tuple gives up), but once that connection has expired a second
+    // one takes the tuple, B → A becoming the second's reply.
     const gre = (src: number, dst: number): Uint32Array => {
       const k = newKey();
       setField(k, field("eth_type"), 0x0800);
@@ -549,7 +561,8 @@ describe("Conntrack against a slow twin", () => {
       { key: gre(a, b), req: { zone: 0, commit: true }, dt: 0 },
       { key: gre(d, b), req: snatToA, dt: 30_000 },
       { key: gre(b, a), req: restore, dt: 10_000 },
-      { key: gre(b, a), req: restore, dt: 30_000 },
+      { key: gre(d, b), req: snatToA, dt: 30_000 },
+      { key: gre(b, a), req: restore, dt: 0 },
     ];
     runBoth("any", steps, true);
     const clock = new CtClock();
@@ -557,13 +570,17 @@ describe("Conntrack against a slow twin", () => {
     const states = steps.map(({ key, req, dt }) => {
       clock.now += dt;
       const k = key.slice();
-      const st = ct.execute(k, req).state;
-      return { st, dst: k[W.NW_DST] };
+      const o = ct.execute(k, req);
+      return { st: o.state, src: k[W.NW_SRC], dst: k[W.NW_DST], committed: o.committed, note: o.note };
     });
-    // At 40 s, the first connection's reply, which gives it 30 s more; at 70 s that one has expired
-    // (OVS: once the time reaches the expiry) and the packet is the second's reply, un-SNATed to D.
-    expect(states[2]).toEqual({ st: CT.TRK | CT.EST | CT.RPL, dst: a });
-    expect(states[3]).toEqual({ st: CT.TRK | CT.EST | CT.RPL | CT.DNAT, dst: d });
+    // At 30 s the first connection holds B → A: D's packet stays new, untranslated, uncommitted.
+    expect(states[1]).toEqual({ st: CT.TRK | CT.NEW, src: d, dst: b, committed: false, note: "SNAT not done: another connection holds the reply tuple" });
+    // At 40 s, the first connection's reply, which gives it 30 s more; at 70 s it has expired
+    // (OVS: once the time reaches the expiry), D's packet is bound, and B → A is its reply,
+    // un-SNATed to D.
+    expect(states[2]).toEqual({ st: CT.TRK | CT.EST | CT.RPL, src: b, dst: a, committed: false, note: undefined });
+    expect(states[3]).toEqual({ st: CT.TRK | CT.NEW | CT.SNAT, src: a, dst: b, committed: true, note: undefined });
+    expect(states[4]).toEqual({ st: CT.TRK | CT.EST | CT.RPL | CT.DNAT, src: b, dst: d, committed: false, note: undefined });
   });
 
   it("agrees with a clock: connections expire by OVS's default timeouts", () => {

@@ -5,12 +5,12 @@
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
  * keyed by its addresses alone, connections that expire, port security, the backend or next hop a select group picks, and a
- * gateway router asking for its own addresses by ARP, routers soliciting neighbours, and the
- * all-zero SNAT of a commit.
+ * gateway router asking for its own addresses by ARP, routers soliciting neighbours, the
+ * all-zero SNAT of a commit, and SNAT bindings OVS cannot make.
  */
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NAT_EXHAUSTION, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, inputs, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -363,6 +363,29 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       // The frames for the gateway go from the gateway port's MAC to that same MAC: the provider
       // bridge learns the source on its patch port and drops them there.
       expect(rec.outputs).toEqual([[], [], [], [`vif a ${bridgedFrames(BRIDGED_REDIRECT_PLAIN, undefined)[3]}`], []]);
+    },
+  },
+  [NAT_EXHAUSTION]: {
+    what: "SNAT bindings OVS cannot make (a second ping with the same identifier, a second SCTP association)",
+    sane: (rec) => {
+      // vm-g3's ping with vm-g1's identifier (1, 5) and its SCTP to the server vm-g1 already
+      // talks to (7) leave with vm-g3's own address; its ping with another identifier (3) is
+      // SNATed and its reply comes back (4).
+      const program = node1Program(NAT_EXHAUSTION);
+      const out = (src: string, l4: string, id?: number): string => {
+        const f = microflowFrames(program, [{ port: "vm-g3", match: `eth.src == 00:00:00:ac:00:02 && eth.dst == 00:00:00:ac:00:01 && ip4.src == ${src} && ip4.dst == 9.9.9.9 && ip.ttl == 63 && ${l4}` }]);
+        if (!f.ok) throw new Error(f.diags[0]!.message);
+        const frame = f.value[0]!.frame;
+        if (id !== undefined) frame.set([id >> 8, id & 0xff], 14 + 20 + 4);
+        fixChecksums(frame);
+        return `vif upstream ${digest(frame)}`;
+      };
+      const ping = "icmp4 && icmp4.type == 8 && icmp4.code == 0";
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, 2).join(" ")).join(","))).toEqual(["vif upstream", "vif upstream", "vif vm-g1", "vif upstream", "vif vm-g3", "vif upstream", "vif upstream", "vif upstream", "vif vm-g1"]);
+      expect(rec.outputs[1]).toEqual([out("10.11.0.4", ping, 0x77)]);
+      expect(rec.outputs[3]).toEqual([out("172.16.0.2", ping, 0x78)]);
+      expect(rec.outputs[5]).toEqual([out("10.11.0.4", ping, 0x77)]);
+      expect(rec.outputs[7]).toEqual([out("10.11.0.4", "sctp && sctp.src == 6000 && sctp.dst == 5001")]);
     },
   },
   [LOCALNET_QINQ]: {
