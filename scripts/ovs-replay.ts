@@ -865,6 +865,8 @@ export function portSecurityPackets(net: Network): Result<OraclePacket[]> {
 }
 
 export const GATEWAY_LOCALNET = "gateway-localnet";
+/** The gateway-localnet packets on gateway-router-localnet-macs.yaml (chassis MACs set), with node2 real. */
+export const GATEWAY_LOCALNET_MACS = "gateway-localnet-macs";
 
 /**
  * Traffic between upstream on node1 and a gateway router on node2, on a switch with a localnet port
@@ -1377,6 +1379,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
   [`${BRIDGED_REDIRECT}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, chassis: [CHASSIS, NODE2], note: `The bridged-redirect packets with node2 real too: node2, the gateway chassis, takes ${CHASSIS}'s frames for the gateway port from the VLAN and routes them again, SNATed, onto it (bridgedRedirectPackets)` },
   [`${CHASSIS_MACS}+${NODE2}`]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, chassis: [CHASSIS, NODE2], note: `The chassis-macs packets with node2 real too: ${CHASSIS}'s routed frames reach node2's pods from the VLANs with the router port's MAC put back in place of ${CHASSIS}'s chassis MAC (chassisMacPackets)` },
+  [`${GATEWAY_LOCALNET_MACS}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet-macs.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with chassis MACs and node2, the gateway router's chassis, real too: the router's frames leave node2 with node2's chassis MAC, which ${CHASSIS}, where the router is not, leaves in place (gatewayLocalnetPackets)` },
   [`${GATEWAY_LOCALNET}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with node2, the gateway router's chassis, real too: its answers and what it routes come back over the provider network (gatewayLocalnetPackets)` },
   [NAT_EXHAUSTION]: { network: "gateway-nat.yaml", packets: natExhaustionPackets, note: `Pings and SCTP from vm-g1 and vm-g3 through gr1's SNAT on ${CHASSIS}: a second binding to the same reply tuple, which OVS cannot move to another port, is not made, and its packets go on untranslated (natExhaustionPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },

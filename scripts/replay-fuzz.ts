@@ -26,9 +26,15 @@
  * address by ARP. So a seed that disagrees is asked again once ovn-controller has stopped
  * announcing (about 35 s later, `ANNOUNCEMENTS_MS`), with every frame kept, and that answer counts.
  *
+ * With `--node2`, node2 is real too where the network has it (the replay oracle's two-chassis
+ * mode): probes from ports bound to either node become packets, each going in on its own node,
+ * replies come from pods on either, and what one node sends the other goes into it, so both ends
+ * of every crossing are held to real OVS.
+ *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20] [--v6 mixed|always|never]
- * [--probes 40] [--keep DIR] [--verbose]` (`--keep` writes the networks of disagreeing seeds there;
- * `--verbose` prints every packet and what each side sent). Exit 1 when a seed disagrees.
+ * [--probes 40] [--keep DIR] [--verbose] [--node2]` (`--keep` writes the networks of disagreeing
+ * seeds there; `--verbose` prints every packet and what each side sent). Exit 1 when a seed
+ * disagrees.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -39,7 +45,7 @@ import type { Network } from "../src/model/index.js";
 import { ovsAvailable } from "../src/ovn/index.js";
 import { loadNetworkText } from "../src/scenario/index.js";
 import { fuzzOptions, generate, type ProbeSpec } from "./conformance-fuzz.js";
-import { CHASSIS, compareOutputs, microflowFrames, oracleView, ovnsimOutputs, realOutputs, type MicroflowPacket, type OraclePacket } from "./ovs-replay.js";
+import { CHASSIS, NODE2, compareOutputs, microflowFrames, oracleView, ovnsimOutputs, realOutputs, type MicroflowPacket, type OraclePacket } from "./ovs-replay.js";
 
 /** A pod's port: where it is bound, its addresses, and the MAC its packets to another subnet go to. */
 interface Pod {
@@ -83,7 +89,7 @@ const FIN = 0x01;
 const PSH = 0x08;
 
 /** The packets of one probe (see the module header). */
-function conversation(p: ProbeSpec, pods: Map<string, Pod>): MicroflowPacket[] {
+function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly string[]): MicroflowPacket[] {
   const mf = p.microflow;
   const inport = fieldOf(mf, "inport")!;
   const v6 = mf.includes("ip6.src");
@@ -91,7 +97,7 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>): MicroflowPacket[] {
   const dst = fieldOf(mf, v6 ? "ip6.dst" : "ip4.dst");
   const peer = dst === undefined ? undefined : pods.get(dst);
   const proto = ["tcp", "udp"].find((x) => mf.includes(`&& ${x} &&`)) ?? (mf.includes("icmp4.type == 8") || mf.includes("icmp6.type == 128") ? "echo" : undefined);
-  const answerable = peer !== undefined && peer.chassis === CHASSIS && src !== undefined && proto !== undefined && !mf.includes("ip.ttl == 1");
+  const answerable = peer !== undefined && peer.chassis !== undefined && real.includes(peer.chassis) && src !== undefined && proto !== undefined && !mf.includes("ip.ttl == 1");
   if (!answerable) return [{ port: inport, match: mf.replace(/^inport == "[^"]*" && /, "") }];
   // The reply's microflow: from the pod the probe was addressed to, back to the sender's address.
   const sender = pods.get(src);
@@ -125,7 +131,7 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>): MicroflowPacket[] {
 }
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
-export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string }> {
+export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
   const g = generate(seed, { v6, probes });
   const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
   if (!loaded.ok) return loaded;
@@ -143,15 +149,18 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   if (!here) return fail(error("fuzz.chassis", `the network has no ${CHASSIS}`));
   const program = here.program;
   const pods = podsByAddress(net);
-  const bound = new Set([...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.chassis === CHASSIS).map((p) => p.name)));
-  const steps = g.list.filter((p) => bound.has(fieldOf(p.microflow, "inport") ?? "")).flatMap((p) => conversation(p, pods));
+  const real = node2 && net.chassis.has(NODE2) ? [CHASSIS, NODE2] : [CHASSIS];
+  const boundTo = new Map([...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.chassis !== undefined && real.includes(p.chassis)).map((p) => [p.name, p.chassis!] as const)));
+  const steps = g.list.filter((p) => boundTo.has(fieldOf(p.microflow, "inport") ?? "")).flatMap((p) => conversation(p, pods, real));
   const packets = microflowFrames(program, steps);
   if (!packets.ok) return packets;
-  return ok({ net, packets: packets.value, what: steps.map((s) => `inport == "${s.port}" && ${s.match}`), scenario: g.scenario });
+  // Each packet goes in on the chassis its port is bound to.
+  const placed = packets.value.map((p) => (boundTo.get(p.port) === CHASSIS ? p : { ...p, chassis: boundTo.get(p.port)! }));
+  return ok({ net, packets: placed, what: steps.map((s) => `inport == "${s.port}" && ${s.match}`), scenario: g.scenario, chassis: real });
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose]", ["--verbose"]);
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2]", ["--verbose", "--node2"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!ovsAvailable()) {
@@ -161,15 +170,15 @@ async function main(args: readonly string[]): Promise<number> {
   const { keep } = o;
   let bad = 0;
   for (let seed = o.first; seed <= o.last; seed++) {
-    const inputs = fuzzInputs(seed, o.v6, o.probes);
+    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"));
     if (!inputs.ok) {
       console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
       bad++;
       continue;
     }
-    const { net, packets, what, scenario } = inputs.value;
-    const mine = ovnsimOutputs(net, packets);
-    const real = await realOutputs(net, packets);
+    const { net, packets, what, scenario, chassis } = inputs.value;
+    const mine = ovnsimOutputs(net, packets, { chassis });
+    const real = await realOutputs(net, packets, { chassis });
     if (!mine.ok || !real.ok) {
       console.log(`seed ${seed}: ${[...(mine.ok ? [] : mine.diags), ...(real.ok ? [] : real.diags)].map((d) => d.message).join("; ")}`);
       bad++;
@@ -180,7 +189,7 @@ async function main(args: readonly string[]): Promise<number> {
     if (diff.length > 0) {
       // The oracle leaves ovn-controller's announcements out, and with them any frame of the same
       // shape that a packet makes: ask again once the announcements are over, keeping every frame.
-      const quiet = await realOutputs(net, packets, { quietAnnouncements: true });
+      const quiet = await realOutputs(net, packets, { quietAnnouncements: true, chassis });
       if (!quiet.ok) {
         console.log(`seed ${seed}: ${quiet.diags.map((d) => d.message).join("; ")}`);
         bad++;

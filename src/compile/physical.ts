@@ -399,8 +399,10 @@ function macOf(text: string): MacOf | undefined {
 
 /**
  * The chassis-MAC rewrites on chassis `me` (controller/physical.c): for each localnet port here,
- * the router ports of its switch (the peers ovn-controller records for the switch's patch and
- * l3gateway ports), in model order.
+ * the router ports of its switch that ovn-controller records as the switch's peers here
+ * (local_data.c `need_add_peer_to_local`), in model order: every distributed router's port, and a
+ * gateway router's only on the gateway router's own chassis (its switch port is an l3gateway
+ * port, a peer only where it is bound).
  */
 function chassisMacRules(net: Network, me: string, localnets: ReadonlyMap<number, LocalnetAttachment>): ChassisMacRules {
   const remote: (MacOf & { chassis: string })[] = [];
@@ -420,9 +422,11 @@ function chassisMacRules(net: Network, me: string, localnets: ReadonlyMap<number
     if (!ls) continue;
     const peers: (MacOf & { port: string })[] = [];
     for (const p of ls.ports.values()) {
-      const lrp = routerPortOf(net, p)?.port;
-      const m = lrp ? macOf(lrp.mac) : undefined;
-      if (lrp && m) peers.push({ ...m, port: lrp.name });
+      const peer = routerPortOf(net, p);
+      const gatewayChassis = peer?.lr.options.get("chassis");
+      if (!peer || (gatewayChassis !== undefined && gatewayChassis !== me)) continue;
+      const m = macOf(peer.port.mac);
+      if (m) peers.push({ ...m, port: peer.port.name });
     }
     if (!peers.length) continue;
     if (remote.length) ingress.set(ln.datapath, new Map([[ln.port, peers[0]!]]));

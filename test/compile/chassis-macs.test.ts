@@ -88,6 +88,19 @@ describe("chassis MACs in the physical plan (kube-ovn-underlay)", () => {
     expect(egress(q.chassis.get("node2")!)["localnet.lgw"]).toEqual([[LGW_LRP], NODE2]);
   });
 
+  it("treats a gateway router's port as the switch's peer only on the gateway router's chassis", () => {
+    // ovn-router on node1 alone (options:chassis): its switch port is an l3gateway port, which
+    // ovn-controller records as a peer only where it is bound (replay-fuzz seeds 2454, 2474 and
+    // 2478 with node2 real: node2 delivered node1's frames with node1's chassis MAC kept).
+    const gr = base().setIn(["routers", "ovn-cluster", "options"], base().routers.get("ovn-cluster")!.options.set("chassis", "node1")) as Network;
+    const q = plan(gr);
+    expect(ingress(q.chassis.get("node1")!)).toEqual({ "localnet.vlan100": VLAN100_LRP, "localnet.lgw": LGW_LRP });
+    expect(egress(q.chassis.get("node1")!)).toEqual({ "localnet.vlan100": [[VLAN100_LRP], NODE1], "localnet.lgw": [[LGW_LRP], NODE1] });
+    expect(ingress(q.chassis.get("node2")!)).toEqual({});
+    expect(egress(q.chassis.get("node2")!)).toEqual({});
+    expect(q.chassis.get("node2")!.flows.has(flowId.chassisMacIn("localnet.vlan100"))).toBe(false);
+  });
+
   it("without a MAC of its own a chassis replaces nothing, and still puts router MACs back for others' frames", () => {
     const net = base().setIn(["chassis", "node1", "macMappings"], base().chassis.get("node1")!.macMappings.clear()) as Network;
     const q = plan(net);

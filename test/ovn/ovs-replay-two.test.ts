@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, NODE2, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of TWO_CHASSIS) captureOracle(scenario);
@@ -92,6 +92,20 @@ const CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => voi
       ]);
       const p21 = frameDigest(name, { port: "upstream", match: "eth.src == 00:00:00:02:00:01 && eth.dst == 00:00:00:02:00:02 && ip4.src == 172.16.0.1 && ip4.dst == 10.2.0.11 && ip.ttl == 63 && tcp && tcp.src == 40001 && tcp.dst == 80 && tcp.flags == 0x2" });
       expect(rec.outputs[2]).toContain(`${NODE2} vif p2-1 ${p21}`);
+    },
+  },
+  [`${GATEWAY_LOCALNET_MACS}+${NODE2}`]: {
+    what: "a gateway router's frames from its chassis's MAC, left as they are where the router is not",
+    sane: (rec) => {
+      const name = `${GATEWAY_LOCALNET_MACS}+${NODE2}`;
+      // Where each packet goes is as without chassis MACs; the router's echo reply (0) and its ARP
+      // request (3) reach upstream on node1 from node2's chassis MAC, which node1 does not replace
+      // (the router's port is a peer of the switch only on node2).
+      expect(where(rec)).toEqual(where(JSON.parse(readFileSync(recordingFile(`${GATEWAY_LOCALNET}+${NODE2}`), "utf8")) as ReplayRecording));
+      const reply = frameDigest(name, { port: "upstream", match: "eth.src == 0a:00:00:00:00:12 && eth.dst == 00:00:00:ac:00:01 && ip4.src == 172.16.0.2 && ip4.dst == 172.16.0.1 && ip.ttl == 254 && icmp4 && icmp4.type == 0 && icmp4.code == 0" });
+      const arp = frameDigest(name, { port: "upstream", match: "eth.src == 0a:00:00:00:00:12 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:02 && arp.spa == 172.16.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 172.16.0.55", payload: 0 });
+      expect(rec.outputs[0]).toContain(`${CHASSIS} vif upstream ${reply}`);
+      expect(rec.outputs[3]).toContain(`${CHASSIS} vif upstream ${arp}`);
     },
   },
 };
