@@ -1254,6 +1254,24 @@ export function bridgedRedirectPackets(net: Network): Result<OraclePacket[]> {
 }
 
 export const BRIDGED_REDIRECT_PLAIN = "bridged-redirect-plain";
+/** A bridged redirect to a host that lives on the sending chassis (`bridgedRedirectNearPackets`). */
+export const BRIDGED_REDIRECT_NEAR = "bridged-redirect-near";
+
+/**
+ * The bridged-redirect-near conversation: `near` (on node1, on the public switch; ovn-controller's
+ * gratuitous ARPs for it have taught node1's provider bridge its MAC) asks by ARP for the
+ * gateway, `a` sends to it and to the upstream host through the router, whose gateway port is
+ * active on node2, and `near` sends to the gateway port as if answering `a`.
+ */
+export function bridgedRedirectNearPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.10 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "near", match: "eth.src == 00:00:00:ac:00:05 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:05 && arp.spa == 172.16.0.5 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 172.16.0.2" },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.5 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a", match: `${a} && ip4.dst == 172.16.0.1 && udp && udp.src == 5001 && udp.dst == 53`, payload: 12 },
+    { port: "near", match: "eth.src == 00:00:00:ac:00:05 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.5 && ip4.dst == 172.16.0.2 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000", payload: 12 },
+  ]);
+}
 
 export const LOCALNET_QINQ = "localnet-qinq";
 
@@ -1374,6 +1392,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [CHASSIS_MACS]: { network: "kube-ovn-underlay.yaml", packets: chassisMacPackets, note: `Frames a distributed router sends from ${CHASSIS} onto kube-ovn-underlay.yaml's VLANs, which leave with ${CHASSIS}'s chassis MAC, and frames that come in from them with node2's (chassisMacPackets)` },
   [BRIDGED_REDIRECT]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, note: `A distributed gateway port with redirect-type bridged active on node2: ${CHASSIS} sends its traffic for the gateway onto the VLAN, not through a tunnel (bridgedRedirectPackets)` },
   [BRIDGED_REDIRECT_PLAIN]: { network: "fixtures/ovs/bridged-redirect-plain.yaml", packets: bridgedRedirectPackets, note: `The bridged-redirect packets without chassis MACs: ${CHASSIS}'s frames for the gateway go to their own source MAC, and the provider bridge drops them (bridgedRedirectPackets)` },
+  [`${BRIDGED_REDIRECT_NEAR}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect-near.yaml", packets: bridgedRedirectNearPackets, chassis: [CHASSIS, NODE2], note: `A bridged redirect from ${CHASSIS} to a host that lives on ${CHASSIS} itself, node2 real: ${CHASSIS}'s provider bridge has that host's MAC behind its own patch port and drops the frame (bridgedRedirectNearPackets)` },
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },

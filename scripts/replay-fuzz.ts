@@ -18,7 +18,11 @@
  * checksums filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
  * switch's localnet port gets a VLAN of its own, as switches that share a provider segment reach
  * each other through the provider bridge, which ovnsim does not model. Even seeds give every
- * chassis a MAC on the provider network (`ovn-chassis-mac-mappings`).
+ * chassis a MAC on the provider network (`ovn-chassis-mac-mappings`), and so does a network with a
+ * distributed gateway port of `redirect-type=bridged`, which works only with them: without them a
+ * chassis that is not the gateway sends the gateway port's frames from the gateway port's own
+ * MAC, its provider bridge learns that MAC behind its own patch port and from then on drops what
+ * that chassis's pods send the gateway port, which ovnsim does not model (README).
  *
  * The oracle leaves ovn-controller's gratuitous ARPs out of what real OVS sent (they come on a
  * timer), and with them a frame of the same shape that a packet makes: a gateway router with
@@ -139,10 +143,12 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   // other through the provider bridge, whose MAC learning ovnsim does not model (README).
   let i = 0;
   let j = 0;
+  const bridged = loaded.value.network.routers.some((lr) => lr.ports.some((p) => (p.options.get("redirect-type") ?? "").toLowerCase() === "bridged"));
   const net = oracleView(loaded.value.network, true)
     .update("switches", (all) => all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))))
-    // Every other seed gives the chassis MACs on the provider network (ovn-chassis-mac-mappings).
-    .update("chassis", (all) => (seed % 2 === 0 ? all.map((c) => c.set("macMappings", c.bridgeMappings.map(() => `0a:00:00:00:01:${(++j).toString(16).padStart(2, "0")}`))) : all));
+    // Every other seed gives the chassis MACs on the provider network (ovn-chassis-mac-mappings),
+    // and so does a network with a bridged redirect, which needs them (see the module header).
+    .update("chassis", (all) => (seed % 2 === 0 || bridged ? all.map((c) => c.set("macMappings", c.bridgeMappings.map(() => `0a:00:00:00:01:${(++j).toString(16).padStart(2, "0")}`))) : all));
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const here = plan.value.chassis.get(CHASSIS);

@@ -292,7 +292,8 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
       const bridge = network === undefined ? undefined : self.bridgeMappings.get(network);
       const lp = program.portByName.get(p.name);
       if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath) || !local.has(lp.datapath)) continue;
-      localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, tpid: localnetTpid(p.options), bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++ });
+      const learned = [...(switchMacOwners(net).get(ls.name) ?? [])].flatMap(([mac, where]) => (where === me ? [macOf(mac)!] : []));
+      localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, tpid: localnetTpid(p.options), bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++, learned });
     }
   }
   for (const other of net.chassis.values()) {
@@ -390,6 +391,47 @@ function bridgedRedirect(net: Network, program: LogicalProgram, localnets: Reado
   const mac = macOf(lrp.mac);
   if (!ln || ls === undefined || !mac) return `gateway port ${cr} (redirect-type=bridged) is active elsewhere, and ${peer ? `switch ${peer.ls.name}` : `${name}'s switch`} has no localnet port usable here to reach it`;
   return { kind: "bridged", datapath: ls, port: ln.port, mac: mac.text, words: mac.words };
+}
+
+/** Per network (immutable, so the result never goes stale): `switchMacOwners`. */
+const macOwners = new WeakMap<Network, ReadonlyMap<string, ReadonlyMap<string, string>>>();
+
+/**
+ * Which chassis each MAC of a switch's ports lives on, as a provider network's learning switches
+ * and bridges learn it (switch name → lower-case MAC → chassis): a VIF's MACs on the chassis it is
+ * bound to, a gateway router port's on the router's chassis, a distributed gateway port's on its
+ * active gateway chassis (the first port to claim a MAC keeps it). `replay` carries a frame across
+ * a provider network to the chassis that owns its destination (replay/provider-segments.ts), and
+ * a chassis's provider bridge has the MACs it owns behind the localnet port's patch port
+ * (`LocalnetAttachment.learned`).
+ */
+export function switchMacOwners(net: Network): ReadonlyMap<string, ReadonlyMap<string, string>> {
+  const known = macOwners.get(net);
+  if (known) return known;
+  const out = new Map<string, Map<string, string>>();
+  for (const ls of net.switches.values()) {
+    const owned = new Map<string, string>();
+    for (const p of ls.ports.values()) {
+      if (p.type === "" || p.type === "virtual" || p.type === "external") {
+        const where = residentChassis(net, p.name);
+        if (where === undefined) continue;
+        for (const a of p.addresses) {
+          const m = macOf(a.trim().split(/\s+/)[0] ?? "");
+          if (m !== undefined && !owned.has(m.text)) owned.set(m.text, where);
+        }
+        continue;
+      }
+      const r = routerPortOf(net, p);
+      if (!r) continue;
+      const m = macOf(r.port.mac);
+      const gw = r.lr.options.get("chassis");
+      const where = gw ?? (gatewayChassisOf(net, r.port).size > 0 ? residentChassis(net, `cr-${r.port.name}`) : undefined);
+      if (m !== undefined && where !== undefined && !owned.has(m.text)) owned.set(m.text, where);
+    }
+    out.set(ls.name, owned);
+  }
+  macOwners.set(net, out);
+  return out;
 }
 
 function macOf(text: string): MacOf | undefined {

@@ -1009,7 +1009,7 @@ export class DatapathGroup {
       for (const plan of plans) {
         const c = plan.chassis.get(name);
         if (!c || c.remote) continue;
-        const exec = new LogicalExecutor(c.program, { ...executor(name), ...opts.executor, ct: { kind: "table", conntrack: new Conntrack(opts.conntrack) }, placement: c.placement, chassisMacs: c.chassisMacs });
+        const exec = new LogicalExecutor(c.program, { ...executor(name), ...opts.executor, ct: { kind: "table", conntrack: new Conntrack(opts.conntrack) }, placement: c.placement, chassisMacs: c.chassisMacs, localnets: c.localnets });
         return new Datapath(g, name, exec, opts.cache, c.encap?.type === "vxlan");
       }
       return undefined;

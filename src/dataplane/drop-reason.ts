@@ -32,7 +32,7 @@ export const DROP_REASONS = {
   "loop-branches": "loop: more branches (clones, multicast copies, outputs) than the branch limit",
   "loop-recirc": "loop: more datapath passes (recirculations, tunnel crossings) than the recirculation limit",
   "recirc-depth": "OVS's userspace datapath drops a packet at its seventh nested recirculation (MAX_RECIRC_DEPTH)",
-  "provider-bridge": "the provider bridge drops a frame sent to its own source MAC: learning that MAC on the port the frame came in on, it finds its destination there",
+  "provider-bridge": "the provider bridge drops a frame whose destination it has learned on the port the frame came in by: the frame's own source MAC, or a MAC of a port of the same switch on this chassis",
 } as const;
 
 export type DropReason = keyof typeof DROP_REASONS;

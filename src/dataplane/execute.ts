@@ -55,7 +55,7 @@
  */
 import { Classifier, LinearClassifier } from "../classifier/index.js";
 import { CT, W, copyKey, field, flowHashSymmetricL3L4, flowHashSymmetricL4, getField, setField, type FieldDef } from "../flow/index.js";
-import { macAt, servedWhereEntered, setMacAt, type Action, type ChassisMacRules, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
+import { macAt, servedWhereEntered, setMacAt, type Action, type ChassisMacRules, type LocalnetAttachment, type Backend, type CallAction, type CtAction, type GeneratedPacket, type MoveAction, type CtLbAction, type LogicalDatapath, type LogicalPort, type LogicalProgram, type Pipeline, type Placement, type Program, type ProgramLoadBalancer, type Rule } from "../ofp/index.js";
 import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtRequest, clearCtFields, ctStateOf, lbDstMatches, setCtState, traceLbDnat, traceNat } from "./conntrack.js";
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
@@ -139,6 +139,12 @@ export interface ExecutorOptions {
    * a resumed pass) has its source MAC examined, as table 0 does.
    */
   readonly chassisMacs?: ChassisMacRules;
+  /**
+   * The chassis's localnet attachments (`PhysicalChassis.localnets`), which come with
+   * `placement`: output to a localnet port addressed to a MAC its provider bridge has learned
+   * behind that port (`LocalnetAttachment.learned`) goes nowhere.
+   */
+  readonly localnets?: ReadonlyMap<number, LocalnetAttachment>;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -511,6 +517,7 @@ export class LogicalExecutor {
   private readonly redirects = new Map<number, Map<number, number>>();
   private readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>> | undefined;
   private readonly chassisMacs: ChassisMacRules | undefined;
+  private readonly localnets: ReadonlyMap<number, LocalnetAttachment> | undefined;
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
@@ -534,6 +541,7 @@ export class LogicalExecutor {
     this.placement = opts.placement;
     const cm = opts.chassisMacs;
     this.chassisMacs = cm !== undefined && (cm.remote.length > 0 || cm.egress.size > 0) ? cm : undefined;
+    this.localnets = opts.localnets;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
     this.linear = opts.classifier === "linear";
     for (const [k, dp] of program.datapaths) {
@@ -1266,6 +1274,13 @@ export class LogicalExecutor {
       if (out[W.ETH_SRC] === out[W.ETH_DST] && out[W.ETH_SRC + 1] === out[W.ETH_DST + 1]) {
         const mac = macWordsText(out[W.ETH_SRC]!, out[W.ETH_SRC + 1]!);
         this.drop(ctx, frame, out, "provider-bridge", `${port.name}: source and destination MAC are both ${mac}${redirect !== undefined ? "; a bridged redirect needs this chassis's MAC on the provider network (ovn-chassis-mac-mappings)" : ""}`);
+        return;
+      }
+      // A MAC that lives on this chassis, on this switch, is behind the same patch port.
+      const ln = this.localnets?.get(dp.key);
+      const here = ln !== undefined && ln.port === port.key ? macAt(ln.learned, out, W.ETH_DST) : undefined;
+      if (here !== undefined) {
+        this.drop(ctx, frame, out, "provider-bridge", `${port.name}: destination ${here.text} lives on this chassis, behind the provider bridge's patch port the frame came in by`);
         return;
       }
     }

@@ -202,7 +202,7 @@ export class Fabric {
     for (const plan of this.plans) {
       const chassis = plan.chassis.get(name);
       if (!chassis || chassis.remote) continue;
-      const exec = new LogicalExecutor(chassis.program, { ...this.opts.executorOptions?.(chassis), placement: chassis.placement, chassisMacs: chassis.chassisMacs });
+      const exec = new LogicalExecutor(chassis.program, { ...this.opts.executorOptions?.(chassis), placement: chassis.placement, chassisMacs: chassis.chassisMacs, localnets: chassis.localnets });
       const rt = { plan, chassis, exec };
       this.runtimes.set(name, rt);
       return rt;

@@ -84,6 +84,12 @@ export interface LocalnetAttachment {
   readonly nic: string;
   /** The OpenFlow port of the patch port from br-int to the bridge. */
   readonly ofport: number;
+  /**
+   * The MACs the provider bridge has learned behind this patch port: those of the switch's ports
+   * that live on this chassis (compile `switchMacOwners`). The bridge sends nothing back out the
+   * port a frame came in by, so a frame output here to one of them goes nowhere.
+   */
+  readonly learned: readonly MacOf[];
 }
 
 export interface TunnelPort {

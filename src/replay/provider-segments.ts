@@ -10,9 +10,9 @@
  * - broadcast and multicast: every attachment of the segment on another chassis, as a switch
  *   floods them;
  * - a unicast MAC a switch port on the segment owns: the chassis it lives on, where a physical
- *   switch has learned it: a VIF's (its addresses' MACs, on the chassis it is bound to), a
- *   distributed gateway port's (on its active gateway chassis, which sends from it) and a gateway
- *   router port's (on the router's chassis);
+ *   switch has learned it (compile `switchMacOwners`): a VIF's (its addresses' MACs, on the
+ *   chassis it is bound to), a distributed gateway port's (on its active gateway chassis, which
+ *   sends from it) and a gateway router port's (on the router's chassis);
  * - any other unicast MAC (a host outside the simulated network, a distributed router port's,
  *   which no chassis sends from once chassis MACs replace it): nobody; the frame has left.
  * `trace`'s path (fabric.ts) floods an unknown MAC to every chassis of the segment instead, to show
@@ -22,7 +22,7 @@
  * Invariants: a chassis never receives its own frame; results are computed once per segment and
  * MAC and kept (`receivers` is called when a megaflow is installed, not per packet).
  */
-import { gatewayChassisOf, residentChassis, routerPortOf } from "../compile/index.js";
+import { switchMacOwners } from "../compile/index.js";
 import type { ProviderNetworks, SegmentTarget } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import { parseMacWords, type PhysicalPlan } from "../ofp/index.js";
@@ -61,26 +61,13 @@ export class ProviderSegments implements ProviderNetworks {
         this.segmentOf.set(`${c.name}/${ln.datapath}/${ln.port}`, seg);
       }
     }
-    for (const ls of net.switches.values()) {
-      const owned = new Map<string, string>();
-      for (const p of ls.ports.values()) {
-        if (p.type === "" || p.type === "virtual" || p.type === "external") {
-          const where = residentChassis(net, p.name);
-          if (where === undefined) continue;
-          for (const a of p.addresses) {
-            const k = macKeyOf(a.trim().split(/\s+/)[0] ?? "");
-            if (k !== undefined && !owned.has(k)) owned.set(k, where);
-          }
-          continue;
-        }
-        const r = routerPortOf(net, p);
-        if (!r) continue;
-        const k = macKeyOf(r.port.mac);
-        const gw = r.lr.options.get("chassis");
-        const where = gw ?? (gatewayChassisOf(net, r.port).size > 0 ? residentChassis(net, `cr-${r.port.name}`) : undefined);
-        if (k !== undefined && where !== undefined && !owned.has(k)) owned.set(k, where);
+    for (const [ls, owned] of switchMacOwners(net)) {
+      const byKey = new Map<string, string>();
+      for (const [mac, where] of owned) {
+        const k = macKeyOf(mac);
+        if (k !== undefined) byKey.set(k, where);
       }
-      this.owners.set(ls.name, owned);
+      this.owners.set(ls, byKey);
     }
   }
 

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of TWO_CHASSIS) captureOracle(scenario);
@@ -106,6 +106,16 @@ const CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => voi
       const arp = frameDigest(name, { port: "upstream", match: "eth.src == 0a:00:00:00:00:12 && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:ac:00:02 && arp.spa == 172.16.0.2 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 172.16.0.55", payload: 0 });
       expect(rec.outputs[0]).toContain(`${CHASSIS} vif upstream ${reply}`);
       expect(rec.outputs[3]).toContain(`${CHASSIS} vif upstream ${arp}`);
+    },
+  },
+  [`${BRIDGED_REDIRECT_NEAR}+${NODE2}`]: {
+    what: "a bridged redirect to a host on the sending chassis, which its provider bridge drops",
+    sane: (rec) => {
+      // The router answers near's ARP itself (0); what a sends near through the gateway goes
+      // nowhere: node1's provider bridge has near's MAC behind the patch port the frame comes in
+      // by (1); what a sends upstream reaches node2 and leaves it routed (2); near's frame for the
+      // gateway port crosses to node2, which has no connection to un-SNAT it to (3).
+      expect(where(rec)).toEqual([`${CHASSIS} vif near`, "", `${CHASSIS} wire,${NODE2} wire`, `${CHASSIS} wire`]);
     },
   },
 };
