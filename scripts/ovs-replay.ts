@@ -130,7 +130,7 @@ export const OTHER_CAPTURES = ["network-policy.yaml#wand-fragtest-isp-vlan-2010-
  * going in where it enters, and what one node sends the other taken in there, so that both ends of
  * a connection between the nodes, and the receiving node's pipelines, are held to real OVS.
  */
-export const TWO_CHASSIS = ["kube-ovn-default.yaml+node2", "kube-ovn-vxlan.yaml+node2", "kube-ovn-underlay.yaml+node2", "gateway-nat.yaml+node2"] as const;
+export const TWO_CHASSIS = ["kube-ovn-default.yaml+node2", "network-policy.yaml+node2", "kube-ovn-vxlan.yaml+node2", "kube-ovn-underlay.yaml+node2", "gateway-nat.yaml+node2"] as const;
 /** The second real chassis of a two-chassis oracle or conversation. */
 export const NODE2 = "node2";
 /** Every oracle of a capture: `SCENARIOS`, then `LATER`, then `OTHER_CAPTURES`, then `TWO_CHASSIS`. */
