@@ -41,12 +41,12 @@ function crPlacement(p: PhysicalPlan, chassis: string) {
   return c.placement.get(cr.datapath)?.get(cr.key);
 }
 
-function path(net: Network): FabricResult {
+function path(net: Network, to = "172.16.0.1"): FabricResult {
   const p = plan(net);
   const program = p.chassis.get("node1")!.program;
   const macBindings = net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }));
   const fabric = new Fabric([p], { executorOptions: (c) => ({ ct: { kind: "trace" }, calls: portSecurityCalls(net, c.program), macBindings }) });
-  const mf = compileMicroflow(program, undefined, friendlyMicroflow(net, "a", "172.16.0.1", { udp: 53 }));
+  const mf = compileMicroflow(program, undefined, friendlyMicroflow(net, "a", to, { udp: 53 }));
   if (!mf.ok) throw new Error(mf.diags[0]!.message);
   return fabric.trace("a", mf.value.key)!;
 }
@@ -99,5 +99,25 @@ describe("redirect-type=bridged in the physical plan", () => {
     const drop = h.kind === "chassis" ? h.result.drops[0] : undefined;
     expect(drop?.reason).toBe("provider-bridge");
     expect(drop?.detail).toBe("ln-pub: source and destination MAC are both 00:00:00:ac:00:02; a bridged redirect needs this chassis's MAC on the provider network (ovn-chassis-mac-mappings)");
+  });
+
+  it("a host of the public switch on the sending chassis is behind the provider bridge's own patch port", () => {
+    // fixtures/ovs/bridged-redirect-near.yaml: near (00:00:00:ac:00:05) on node1. node1's
+    // provider bridge has its MAC behind ln-pub's patch port, node2's does not.
+    const near = load("bridged-redirect-near.yaml");
+    const q = plan(near);
+    const learned = (chassis: string): string[] => [...q.chassis.get(chassis)!.localnets.values()].flatMap((l) => l.learned.map((m) => `${l.name} ${m.text}`));
+    expect(learned("node1")).toEqual(["ln-pub 00:00:00:ac:00:05"]);
+    // node2 is the gateway chassis: the gateway port's MAC lives there.
+    expect(learned("node2")).toEqual(["ln-pub 00:00:00:ac:00:02"]);
+    // Redirected to near, whose MAC the router knows outright, the frame goes nowhere from node1.
+    const r = path(near, "172.16.0.5");
+    expect(r.hops.map((h) => h.kind)).toEqual(["chassis"]);
+    const h = r.hops[0]!;
+    const drop = h.kind === "chassis" ? h.result.drops[0] : undefined;
+    expect(drop?.reason).toBe("provider-bridge");
+    expect(drop?.detail).toBe("ln-pub: destination 00:00:00:ac:00:05 lives on this chassis, behind the provider bridge's patch port the frame came in by");
+    // For the upstream host it still crosses to node2.
+    expect(path(near).hops.map((h) => h.kind).slice(0, 3)).toEqual(["chassis", "wire", "chassis"]);
   });
 });
