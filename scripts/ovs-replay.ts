@@ -1458,6 +1458,8 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], op
     },
   };
   r.group.sink = sink;
+  // What comes in from a provider network comes from hosts outside, which its switches have learned.
+  for (const p of packets) if (p.localnet && p.frame.length >= 12) r.knowOutside([getU16(p.frame, 6), getU32(p.frame, 8)]);
   const out: string[][] = [];
   for (const p of packets) {
     const on = p.chassis ?? CHASSIS;

@@ -23,6 +23,8 @@ export function mapInjector(replayer: Replayer, mode: string, captures: readonly
   const compiled = compileNetwork(replayer.network);
   if (!compiled.ok) throw new ReplayError(compiled.diags);
   const endpoints = networkEndpoints(replayer.network, compiled.value.program);
+  // The provider networks' switches have learned the outside hosts the mapping sends from.
+  for (const e of endpoints) if (e.kind === "external") for (const a of e.access ?? []) replayer.knowOutside(a.fromMac);
   let choices: MapChoices | undefined;
   if (mode !== "auto") {
     let text: string;

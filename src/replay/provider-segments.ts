@@ -13,14 +13,18 @@
  *   switch has learned it (compile `switchMacOwners`): a VIF's (its addresses' MACs, on the
  *   chassis it is bound to), a distributed gateway port's (on its active gateway chassis, which
  *   sends from it) and a gateway router port's (on the router's chassis);
- * - any other unicast MAC (a host outside the simulated network, a distributed router port's,
- *   which no chassis sends from once chassis MACs replace it): nobody; the frame has left.
- * `trace`'s path (fabric.ts) floods an unknown MAC to every chassis of the segment instead, to show
- * where it would go; replay counts such a frame as gone, as a switch that has learned the host's
- * MAC outside sends it.
+ * - a MAC of a host outside the simulated network that the physical network has learned at its
+ *   uplinks (`knowOutside`: the underlay gateways of `providerNetworks`, and the outside hosts
+ *   `--map` sends from): nobody; the frame has left;
+ * - any other unicast MAC, which no port of the segment owns and no outside host sent from (a
+ *   distributed router port's, which no chassis sends from once chassis MACs replace it, or a
+ *   MAC nobody has): a learning switch floods it, so every attachment of the segment on another
+ *   chassis, as `trace`'s path (fabric.ts) floods it too. There it reaches only the ports with
+ *   `unknown` addresses, if any.
  *
  * Invariants: a chassis never receives its own frame; results are computed once per segment and
- * MAC and kept (`receivers` is called when a megaflow is installed, not per packet).
+ * MAC and kept (`receivers` is called when a megaflow is installed, not per packet), so the
+ * outside hosts are made known before the replay starts.
  */
 import { switchMacOwners } from "../compile/index.js";
 import type { ProviderNetworks, SegmentTarget } from "../dataplane/index.js";
@@ -47,8 +51,16 @@ export class ProviderSegments implements ProviderNetworks {
   /** Switch name → MAC key → the chassis that owns it (as the physical network learns it). */
   private readonly owners = new Map<string, Map<string, string>>();
   private readonly memo = new Map<string, readonly SegmentTarget[]>();
+  /** MAC keys of the hosts outside that the physical network has learned (`knowOutside`). */
+  private readonly outside = new Set<string>();
 
   constructor(net: Network, plan: PhysicalPlan) {
+    for (const pn of plan.providerNetworks.values()) {
+      for (const g of pn.gateways) {
+        const k = macKeyOf(g.mac);
+        if (k !== undefined) this.outside.add(k);
+      }
+    }
     const switchOf = new Map<string, string>();
     for (const ls of net.switches.values()) for (const p of ls.ports.values()) switchOf.set(p.name, ls.name);
     for (const c of plan.chassis.values()) {
@@ -71,6 +83,15 @@ export class ProviderSegments implements ProviderNetworks {
     }
   }
 
+  /**
+   * A host outside the simulated network, whose MAC (key words `hi`/`lo`) the physical network has
+   * learned at its uplinks: frames to it leave. Before the replay (see the invariants).
+   */
+  knowOutside(hi: number, lo: number): void {
+    this.outside.add(macKey(hi, lo));
+    this.memo.clear();
+  }
+
   /** The attachments that receive what chassis `from` sends out its localnet port `port` of `datapath` to the MAC `hi`/`lo` (key words). */
   receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[] {
     const seg = this.segmentOf.get(`${from}/${datapath}/${port}`);
@@ -78,13 +99,13 @@ export class ProviderSegments implements ProviderNetworks {
     const memoKey = `${from}/${seg}/${macKey(hi, lo)}`;
     const hit = this.memo.get(memoKey);
     if (hit !== undefined) return hit;
-    const all = (this.segments.get(seg) ?? []).filter((a) => a.chassis !== from);
+    const attached = this.segments.get(seg) ?? [];
+    const all = attached.filter((a) => a.chassis !== from);
     let out: Attachment[];
+    const k = macKey(hi, lo);
     if ((hi & 0x0100) !== 0) out = all;
-    else {
-      const k = macKey(hi, lo);
-      out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
-    }
+    else if (attached.some((a) => this.owners.get(a.switchName)?.has(k) === true)) out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
+    else out = this.outside.has(k) ? [] : all;
     const targets = out.map(({ chassis, datapath: d, port: p }) => ({ chassis, datapath: d, port: p }));
     this.memo.set(memoKey, targets);
     return targets;

@@ -232,6 +232,8 @@ export class Replayer {
   private readonly plan: PhysicalPlan | undefined;
   private readonly single: LogicalExecutor | undefined;
   private shard: Shard | undefined;
+  /** The provider networks between chassis, where the network has chassis. */
+  private readonly providers: ProviderSegments | undefined;
   private readonly key = new Uint32Array(KEY_WORDS);
   /** The TCP segment of the packet being replayed, for conntrack's window tracking. */
   private readonly segment = new TcpSegment();
@@ -284,7 +286,8 @@ export class Replayer {
         dpOpts,
       );
       // What leaves one chassis by a localnet port reaches the chassis that own its destination.
-      this.group.providerNetworks = new ProviderSegments(net, plan.value);
+      this.providers = new ProviderSegments(net, plan.value);
+      this.group.providerNetworks = this.providers;
     } else {
       const c = compileNetwork(net);
       if (!c.ok) throw new ReplayError(c.diags);
@@ -346,6 +349,15 @@ export class Replayer {
         frag.copyFrom(s.fragment);
       },
     };
+  }
+
+  /**
+   * Makes a host outside the simulated network known to the provider networks' switches (its MAC
+   * as key words), as if it had already sent: frames to it leave instead of being flooded to
+   * every chassis (provider-segments.ts). Before `run`.
+   */
+  knowOutside(mac: readonly [number, number]): void {
+    this.providers?.knowOutside(mac[0], mac[1]);
   }
 
   /** Replays only the packets of `shard` from now on (undefined: every packet). */

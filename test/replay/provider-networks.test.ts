@@ -1,6 +1,7 @@
 /**
  * `replay` carries a frame that leaves one chassis by a localnet port to the chassis that own its
- * destination over the provider network (src/replay/provider-segments.ts), as `trace`'s path does
+ * destination over the provider network, flooding a MAC no one has and leaving one of a host
+ * outside alone (src/replay/provider-segments.ts), as `trace`'s path does
  * (dataplane/fabric.ts), so that an underlay pod's packets reach a pod on another node through
  * that node's pipelines. Worked through on scenarios/kube-ovn-underlay.yaml (node1: u1, v1, l1;
  * node2: u2, v2, l2; VLANs 100, 200 and 102 of `provider`) and fixtures/ovs/bridged-redirect.yaml.
@@ -40,18 +41,25 @@ describe("which chassis a provider network delivers a frame to", () => {
   it("a pod's MAC: the chassis the pod is bound to, on the same VLAN only", () => {
     expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan100"]);
     expect(receivers(s, plan, "node2", "localnet.vlan200", "00:00:00:0a:c8:02")).toEqual(["node1 localnet.vlan200"]);
-    // u2's MAC on VLAN 200: no port of vlan200 owns it.
-    expect(receivers(s, plan, "node1", "localnet.vlan200", "00:00:00:0a:64:03")).toEqual([]);
+    // u2's MAC on VLAN 200: no port of vlan200 owns it, and VLANs learn apart, so it is flooded.
+    expect(receivers(s, plan, "node1", "localnet.vlan200", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan200"]);
     // A pod on the sending chassis itself is not reached again.
     expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:02")).toEqual([]);
   });
 
-  it("broadcast and multicast: every other chassis of the VLAN; a MAC nobody owns: nobody", () => {
+  it("broadcast and multicast: every other chassis of the VLAN; a host outside: nobody; a MAC nobody has: flooded", () => {
     expect(receivers(s, plan, "node1", "localnet.lgw", "ff:ff:ff:ff:ff:ff")).toEqual(["node2 localnet.lgw"]);
     expect(receivers(s, plan, "node2", "localnet.vlan100", "01:00:5e:00:00:fb")).toEqual(["node1 localnet.vlan100"]);
+    // The underlay's gateway on VLAN 100 (providerNetworks): learned at the uplink.
     expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:5e:00:01:64")).toEqual([]);
-    // The distributed router port's MAC: no chassis sends from it, so no switch has learned it.
-    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:fe")).toEqual([]);
+    // The distributed router port's MAC: no chassis sends from it, so no switch has learned it,
+    // and it is flooded, as is a MAC no one has.
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:fe")).toEqual(["node2 localnet.vlan100"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual(["node1 localnet.vlan100"]);
+    // Once a host outside has that MAC, frames to it leave.
+    const t = new ProviderSegments(net, plan);
+    t.knowOutside(0x0200, 0x99);
+    expect(receivers(t, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual([]);
   });
 
   it("a gateway port's MAC: the chassis where its chassis-redirect port is active", () => {
