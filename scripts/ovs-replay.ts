@@ -358,9 +358,9 @@ export const NAT_EXHAUSTION = "nat-exhaustion";
 
 /** The nat-exhaustion conversation's packets (`NAT_EXHAUSTION`). */
 export function natExhaustionPackets(net: Network): Result<OraclePacket[]> {
-  const from = (pod: string, mac: string, ip: string): string => `eth.src == ${mac} && eth.dst == 00:00:00:0b:00:01 && ip4.src == ${ip} && ip4.dst == 9.9.9.9 && ip.ttl == 64`;
-  const g1 = { port: "vm-g1", head: from("vm-g1", "00:00:00:0b:00:02", "10.11.0.2") };
-  const g3 = { port: "vm-g3", head: from("vm-g3", "00:00:00:0b:00:04", "10.11.0.4") };
+  const from = (mac: string, ip: string): string => `eth.src == ${mac} && eth.dst == 00:00:00:0b:00:01 && ip4.src == ${ip} && ip4.dst == 9.9.9.9 && ip.ttl == 64`;
+  const g1 = { port: "vm-g1", head: from("00:00:00:0b:00:02", "10.11.0.2") };
+  const g3 = { port: "vm-g3", head: from("00:00:00:0b:00:04", "10.11.0.4") };
   const up = { port: "upstream", head: "eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 9.9.9.9 && ip4.dst == 172.16.0.2 && ip.ttl == 64" };
   const echo = (type: 0 | 8): string => `icmp4 && icmp4.type == ${type} && icmp4.code == 0`;
   const sctp = (s: number, d: number): string => `sctp && sctp.src == ${s} && sctp.dst == ${d}`;
