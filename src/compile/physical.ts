@@ -31,7 +31,7 @@
  * Ports get OpenFlow port numbers in model order: VIFs first, then localnet patch ports, then
  * tunnels. These numbers are this program's; a real br-int numbers ports in creation order.
  */
-import { error, fail, ipv4FromBytes, ok, parseCidr, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
+import { error, fail, formatMac, ipv4FromBytes, ok, parseCidr, parseIpv4, parseMac, type Diagnostic, type Result } from "../base/index.js";
 import type { Network, RouterPort } from "../model/index.js";
 import {
   NO_CHASSIS_MACS,
@@ -398,7 +398,7 @@ const macOwners = new WeakMap<Network, ReadonlyMap<string, ReadonlyMap<string, s
 
 /**
  * Which chassis each MAC of a switch's ports lives on, as a provider network's learning switches
- * and bridges learn it (switch name → lower-case MAC → chassis): a VIF's MACs on the chassis it is
+ * and bridges learn it (switch name → MAC as `formatMac` writes it → chassis): a VIF's MACs on the chassis it is
  * bound to, a gateway router port's on the router's chassis, a distributed gateway port's on its
  * active gateway chassis (the first port to claim a MAC keeps it). `replay` carries a frame across
  * a provider network to the chassis that owns its destination (replay/provider-segments.ts), and
@@ -416,17 +416,17 @@ export function switchMacOwners(net: Network): ReadonlyMap<string, ReadonlyMap<s
         const where = residentChassis(net, p.name);
         if (where === undefined) continue;
         for (const a of p.addresses) {
-          const m = macOf(a.trim().split(/\s+/)[0] ?? "");
-          if (m !== undefined && !owned.has(m.text)) owned.set(m.text, where);
+          const mac = parseMac(a.trim().split(/\s+/)[0] ?? "");
+          if (mac !== undefined && !owned.has(formatMac(mac))) owned.set(formatMac(mac), where);
         }
         continue;
       }
       const r = routerPortOf(net, p);
       if (!r) continue;
-      const m = macOf(r.port.mac);
+      const mac = parseMac(r.port.mac);
       const gw = r.lr.options.get("chassis");
       const where = gw ?? (gatewayChassisOf(net, r.port).size > 0 ? residentChassis(net, `cr-${r.port.name}`) : undefined);
-      if (m !== undefined && where !== undefined && !owned.has(m.text)) owned.set(m.text, where);
+      if (mac !== undefined && where !== undefined && !owned.has(formatMac(mac))) owned.set(formatMac(mac), where);
     }
     out.set(ls.name, owned);
   }

@@ -26,21 +26,15 @@
  * MAC and kept (`receivers` is called when a megaflow is installed, not per packet), so the
  * outside hosts are made known before the replay starts.
  */
+import { formatMac, parseMac } from "../base/index.js";
 import { switchMacOwners } from "../compile/index.js";
-import type { ProviderNetworks, SegmentTarget } from "../dataplane/index.js";
+import { macWordsText, type ProviderNetworks, type SegmentTarget } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
-import { parseMacWords, type PhysicalPlan } from "../ofp/index.js";
+import type { PhysicalPlan } from "../ofp/index.js";
 
 interface Attachment extends SegmentTarget {
   /** The switch of the localnet port (for the MACs its ports own). */
   readonly switchName: string;
-}
-
-const macKey = (hi: number, lo: number): string => `${(hi >>> 0).toString(16)}:${(lo >>> 0).toString(16)}`;
-
-function macKeyOf(text: string): string | undefined {
-  const w = parseMacWords(text);
-  return w === undefined ? undefined : macKey(w[0]!, w[1]!);
 }
 
 export class ProviderSegments implements ProviderNetworks {
@@ -48,17 +42,17 @@ export class ProviderSegments implements ProviderNetworks {
   private readonly segments = new Map<string, Attachment[]>();
   /** `chassis/datapath/port` of a localnet attachment → its segment. */
   private readonly segmentOf = new Map<string, string>();
-  /** Switch name → MAC key → the chassis that owns it (as the physical network learns it). */
-  private readonly owners = new Map<string, Map<string, string>>();
+  /** Switch name → MAC → the chassis that owns it (as the physical network learns it). */
+  private readonly owners: ReadonlyMap<string, ReadonlyMap<string, string>>;
   private readonly memo = new Map<string, readonly SegmentTarget[]>();
-  /** MAC keys of the hosts outside that the physical network has learned (`knowOutside`). */
+  /** The MACs of the hosts outside that the physical network has learned (`knowOutside`). */
   private readonly outside = new Set<string>();
 
   constructor(net: Network, plan: PhysicalPlan) {
     for (const pn of plan.providerNetworks.values()) {
       for (const g of pn.gateways) {
-        const k = macKeyOf(g.mac);
-        if (k !== undefined) this.outside.add(k);
+        const mac = parseMac(g.mac);
+        if (mac !== undefined) this.outside.add(formatMac(mac));
       }
     }
     const switchOf = new Map<string, string>();
@@ -73,14 +67,7 @@ export class ProviderSegments implements ProviderNetworks {
         this.segmentOf.set(`${c.name}/${ln.datapath}/${ln.port}`, seg);
       }
     }
-    for (const [ls, owned] of switchMacOwners(net)) {
-      const byKey = new Map<string, string>();
-      for (const [mac, where] of owned) {
-        const k = macKeyOf(mac);
-        if (k !== undefined) byKey.set(k, where);
-      }
-      this.owners.set(ls, byKey);
-    }
+    this.owners = switchMacOwners(net);
   }
 
   /**
@@ -88,7 +75,7 @@ export class ProviderSegments implements ProviderNetworks {
    * learned at its uplinks: frames to it leave. Before the replay (see the invariants).
    */
   knowOutside(hi: number, lo: number): void {
-    this.outside.add(macKey(hi, lo));
+    this.outside.add(macWordsText(hi, lo));
     this.memo.clear();
   }
 
@@ -96,13 +83,13 @@ export class ProviderSegments implements ProviderNetworks {
   receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[] {
     const seg = this.segmentOf.get(`${from}/${datapath}/${port}`);
     if (seg === undefined) return [];
-    const memoKey = `${from}/${seg}/${macKey(hi, lo)}`;
+    const k = macWordsText(hi, lo);
+    const memoKey = `${from}/${seg}/${k}`;
     const hit = this.memo.get(memoKey);
     if (hit !== undefined) return hit;
     const attached = this.segments.get(seg) ?? [];
     const all = attached.filter((a) => a.chassis !== from);
     let out: Attachment[];
-    const k = macKey(hi, lo);
     if ((hi & 0x0100) !== 0) out = all;
     else if (attached.some((a) => this.owners.get(a.switchName)?.has(k) === true)) out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
     else out = this.outside.has(k) ? [] : all;
