@@ -1273,6 +1273,27 @@ export function bridgedRedirectNearPackets(net: Network): Result<OraclePacket[]>
   ]);
 }
 
+export const SHARED_VLAN = "shared-vlan";
+
+/**
+ * Two switches on one provider network and VLAN (fixtures/ovs/shared-vlan.yaml): a1 (vlan-a,
+ * node1) asks by broadcast ARP, sends to b1 (vlan-b, node1) and to b2 (vlan-b, node2) by their
+ * MACs, and to a MAC nobody has; b1 answers a1 by its MAC; c1 on VLAN 200 broadcasts. Each
+ * chassis's provider bridge carries frames between the two switches' patch ports as between its
+ * uplink and them.
+ */
+export function sharedVlanPackets(net: Network): Result<OraclePacket[]> {
+  const a1 = "eth.src == 00:00:00:01:00:0b && ip4.src == 10.1.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a1", match: "eth.src == 00:00:00:01:00:0b && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:01:00:0b && arp.spa == 10.1.0.11 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.1.0.99" },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0b && ip4.dst == 10.2.0.11 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0c && ip4.dst == 10.2.0.12 && udp && udp.src == 5001 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:09:09:09 && ip4.dst == 10.9.0.9 && udp && udp.src == 5002 && udp.dst == 53`, payload: 12 },
+    { port: "b1", match: "eth.src == 00:00:00:02:00:0b && eth.dst == 00:00:00:01:00:0b && ip4.src == 10.2.0.11 && ip4.dst == 10.1.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000", payload: 12 },
+    { port: "c1", match: "eth.src == 00:00:00:03:00:0b && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:03:00:0b && arp.spa == 10.3.0.11 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.3.0.99" },
+  ]);
+}
+
 export const LOCALNET_QINQ = "localnet-qinq";
 
 /**
@@ -1393,6 +1414,8 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [BRIDGED_REDIRECT]: { network: "fixtures/ovs/bridged-redirect.yaml", packets: bridgedRedirectPackets, note: `A distributed gateway port with redirect-type bridged active on node2: ${CHASSIS} sends its traffic for the gateway onto the VLAN, not through a tunnel (bridgedRedirectPackets)` },
   [BRIDGED_REDIRECT_PLAIN]: { network: "fixtures/ovs/bridged-redirect-plain.yaml", packets: bridgedRedirectPackets, note: `The bridged-redirect packets without chassis MACs: ${CHASSIS}'s frames for the gateway go to their own source MAC, and the provider bridge drops them (bridgedRedirectPackets)` },
   [`${BRIDGED_REDIRECT_NEAR}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect-near.yaml", packets: bridgedRedirectNearPackets, chassis: [CHASSIS, NODE2], note: `A bridged redirect from ${CHASSIS} to a host that lives on ${CHASSIS} itself, node2 real: ${CHASSIS}'s provider bridge has that host's MAC behind its own patch port and drops the frame (bridgedRedirectNearPackets)` },
+  [SHARED_VLAN]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, note: `Two switches on one provider network and VLAN, on ${CHASSIS}: its provider bridge carries frames between their localnet ports' patch ports (sharedVlanPackets)` },
+  [`${SHARED_VLAN}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, chassis: [CHASSIS, NODE2], note: `The shared-vlan packets with node2 real too: frames between the two switches on the VLAN reach node2's pods of both (sharedVlanPackets)` },
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
@@ -1443,11 +1466,12 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], op
   const sink: PacketSink = {
     output: (chassis, op, k) => {
       // A localnet port's packets leave on the provider network's uplink, with the port's VLAN
-      // tag pushed (ovn-controller's physical flows do that; replay reports the logical port's frame).
+      // tag pushed (ovn-controller's physical flows do that; replay reports the logical port's
+      // frame), unless the provider bridge sends them only to another switch's patch port.
       if (!names.includes(chassis)) return;
       const at = multi ? `${chassis} ` : "";
       if (op.portType !== "localnet") now.push(`${at}vif ${op.portName} ${rewritten(k)}`);
-      else now.push(`${at}wire ${sha(tagged(net, op.portName, leaving(k)))}`);
+      else if (op.uplink) now.push(`${at}wire ${sha(tagged(net, op.portName, leaving(k)))}`);
     },
     drop: () => {},
     tunnel: (chassis, op, k) => {

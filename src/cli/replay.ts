@@ -57,7 +57,7 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
   };
   section("delivered, by egress port (chassis port)", s.outputs);
   section("tunnelled, by chassis pair", s.tunnels);
-  if (Object.keys(s.providers).length > 0) section("carried over provider networks, by chassis pair", s.providers);
+  if (Object.keys(s.providers).length > 0) section("carried over provider networks, by sending and receiving chassis", s.providers);
   section("dropped, by reason", s.drops);
   if (cache) {
     lines.push("flow cache:");

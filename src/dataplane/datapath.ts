@@ -9,8 +9,9 @@
  * between them: a packet sent through a tunnel is received by the other chassis's datapath as a
  * fresh packet (only the wire's fields and the tunnel's datapath and port keys survive), as the
  * fabric does with bytes; a frame output to a localnet port is received, from their localnet
- * port, by the chassis the group's `providerNetworks` says own its destination (`OutputOp.provider`,
- * worked out when the megaflow is made: output to a localnet port examines the destination MAC).
+ * port, by the chassis the group's `providerNetworks` says own its destination, and by another
+ * switch of this chassis on the same VLAN that owns it (`OutputOp.provider`, worked out when the
+ * megaflow is made: output to a localnet port examines the destination MAC).
  *
  * Passes and recirculation
  * ------------------------
@@ -151,14 +152,21 @@ export interface OutputOp {
   readonly portName: string;
   readonly portType: string;
   /**
-   * A localnet port's output: the datapaths of the other chassis the frame reaches over the
-   * provider network, with the entry of their localnet port (`ProviderNetworks`); empty when it
-   * leaves the simulated network.
+   * A localnet port's output: the datapaths the frame reaches over the provider network (of the
+   * other chassis, and of this one where another switch's localnet port shares the network and
+   * VLAN), with the entry of their localnet port (`ProviderNetworks`); empty when it leaves the
+   * simulated network.
    */
   readonly provider: readonly ProviderHop[];
+  /**
+   * True when the frame leaves the chassis by its provider bridge's uplink: false for any other
+   * port, and for a localnet port's frame that the bridge sends only to another switch's patch
+   * port on this chassis (`SegmentDelivery.uplink`).
+   */
+  readonly uplink: boolean;
 }
 
-/** Where a frame from a provider network enters another chassis. */
+/** Where a frame from a provider network enters a chassis (another one, or this one by another switch). */
 export interface ProviderHop {
   readonly to: Datapath;
   readonly entry: number;
@@ -166,7 +174,7 @@ export interface ProviderHop {
   readonly stat: number;
 }
 
-/** A localnet attachment on another chassis that receives a frame from a provider network. */
+/** A localnet attachment that receives a frame from a provider network. */
 export interface SegmentTarget {
   readonly chassis: string;
   /** The localnet port's datapath and port keys on that chassis. */
@@ -174,14 +182,25 @@ export interface SegmentTarget {
   readonly port: number;
 }
 
+/** Where a frame a chassis sends onto a provider network goes (`ProviderNetworks.receivers`). */
+export interface SegmentDelivery {
+  /**
+   * The localnet attachments that receive it: on other chassis, and those of other switches on
+   * the same network and VLAN on the sending chassis, whose patch ports hang on the same bridge.
+   */
+  readonly targets: readonly SegmentTarget[];
+  /** True when it leaves the sending chassis by the bridge's uplink. */
+  readonly uplink: boolean;
+}
+
 /**
- * The provider networks between chassis (replay's `ProviderSegments`): which localnet attachments
- * of other chassis receive a frame that chassis `from` sends out its localnet port `port` of
- * `datapath` to the MAC in key words `hi`/`lo`. Asked when a megaflow is made, whose mask holds the
- * destination MAC (output to a localnet port examines it).
+ * The provider networks between chassis (replay's `ProviderSegments`): where a frame goes that
+ * chassis `from` sends out its localnet port `port` of `datapath` to the MAC in key words
+ * `hi`/`lo`. Asked when a megaflow is made, whose mask holds the destination MAC (output to a
+ * localnet port examines it).
  */
 export interface ProviderNetworks {
-  receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[];
+  receivers(from: string, datapath: number, port: number, hi: number, lo: number): SegmentDelivery;
 }
 
 export interface TunnelOp {
@@ -312,7 +331,10 @@ export interface GroupStats {
   readonly exactMegaflows: number;
   readonly outputs: Record<string, number>;
   readonly tunnels: Record<string, number>;
-  /** Frames carried over provider networks to another chassis, by chassis pair and network. */
+  /**
+   * Frames carried over provider networks, by sending and receiving chassis and localnet port
+   * (the same chassis twice: from one switch to another on the same VLAN).
+   */
   readonly providers: Record<string, number>;
   readonly drops: Record<string, number>;
   readonly cache: FlowCacheStats;
@@ -875,19 +897,20 @@ export class Datapath {
   }
 
   /**
-   * The chassis a localnet port's output reaches over its provider network (by the frame's
-   * destination MAC, which the megaflow matches exactly: output to a localnet port examines it).
+   * Where a localnet port's output goes over its provider network (by the frame's destination
+   * MAC, which the megaflow matches exactly: output to a localnet port examines it): the
+   * datapaths it enters, and whether it leaves by the uplink. Without provider networks it leaves.
    */
-  private providerHops(o: OutputRecord): readonly ProviderHop[] {
+  private providerHops(o: OutputRecord): { readonly hops: readonly ProviderHop[]; readonly uplink: boolean } {
     const g = this.group;
-    const targets = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!) ?? [];
-    if (targets.length === 0) return NO_HOPS;
+    const d = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!);
+    if (d === undefined || d.targets.length === 0) return { hops: NO_HOPS, uplink: d?.uplink ?? true };
     const hops: ProviderHop[] = [];
-    for (const t of targets) {
+    for (const t of d.targets) {
       const to = g.datapath(t.chassis);
       if (to !== undefined) hops.push({ to, entry: to.injectId(t.datapath, t.port), stat: g.providers.slot(`${this.chassis} -> ${t.chassis} (${o.portName})`) });
     }
-    return hops;
+    return { hops, uplink: d.uplink };
   }
 
   private tunnelStat(chassis: string): number {
@@ -920,7 +943,8 @@ export class Datapath {
       const o = r1.outputs[i]!;
       const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
-      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: o.portType === "localnet" ? this.providerHops(o) : NO_HOPS });
+      const onProvider = o.portType === "localnet" ? this.providerHops(o) : undefined;
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: onProvider?.hops ?? NO_HOPS, uplink: onProvider?.uplink ?? false });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {

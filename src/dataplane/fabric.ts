@@ -92,6 +92,11 @@ export interface WireHop {
   readonly network?: string;
   /** Provider networks: the VLAN id (0 untagged). */
   readonly vlan?: number;
+  /**
+   * Provider networks: true when the frame stays on the sending chassis, carried by its provider
+   * bridge from one switch's patch port to another's (two switches on one VLAN), not by its uplink.
+   */
+  readonly bridgeOnly?: boolean;
   /** The bytes on the wire. */
   readonly frame: Uint8Array;
 }
@@ -337,10 +342,16 @@ export class Fabric {
   /** A frame leaving chassis `rt` through localnet port `ln` onto its provider network. */
   private onProvider(hops: Hop[], parent: number, rt: Runtime, ln: LocalnetAttachment, untagged: Uint8Array): void {
     const frame = ln.vlan ? pushVlan(untagged, { pcp: 0, dei: false, vid: ln.vlan }, ln.tpid) : untagged;
-    this.onSegment(hops, parent, rt.plan.zone, rt.chassis.name, ln.network, ln.vlan, frame, untagged);
+    this.onSegment(hops, parent, rt.plan.zone, rt.chassis.name, ln.network, ln.vlan, frame, untagged, ln);
   }
 
-  private onSegment(hops: Hop[], parent: number, zone: string, from: string, network: string, vlan: number, frame: Uint8Array, untagged: Uint8Array): void {
+  /**
+   * A frame on (network, vlan) from chassis `from` (by its localnet attachment `fromLn`) or from the
+   * underlay's gateway. Every localnet attachment of the segment but the sender's own may receive
+   * it: those of other switches on the sending chassis too, whose patch ports hang on the same
+   * provider bridge.
+   */
+  private onSegment(hops: Hop[], parent: number, zone: string, from: string, network: string, vlan: number, frame: Uint8Array, untagged: Uint8Array, fromLn?: LocalnetAttachment): void {
     if (this.full(hops, parent, network)) return;
     const k = this.keyOf(untagged);
     const dstMac = macWordsText(k[W.ETH_DST]!, k[W.ETH_DST + 1]!);
@@ -350,9 +361,10 @@ export class Fabric {
     const attached: { rt: Runtime; ln: LocalnetAttachment }[] = [];
     for (const plan of this.plans) {
       for (const c of plan.chassis.values()) {
-        if (c.remote || c.name === from) continue;
+        if (c.remote) continue;
         for (const ln of c.localnets.values()) {
           if (ln.network !== network || ln.vlan !== vlan) continue;
+          if (c.name === from && ln.datapath === fromLn?.datapath && ln.port === fromLn.port) continue;
           const rt = this.runtime(c.name);
           if (rt) attached.push({ rt, ln });
         }
@@ -369,8 +381,9 @@ export class Fabric {
       }
     }
     const wire = hops.length;
-    const to = [...targets.map((t) => t.rt.chassis.name), ...(toGateway ? ["underlay gateway"] : [])];
-    hops.push({ kind: "wire", parent, zone, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, frame });
+    const to = [...new Set(targets.map((t) => t.rt.chassis.name)), ...(toGateway ? ["underlay gateway"] : [])];
+    const bridgeOnly = !broadcast && !toGateway && targets.length > 0 && targets.every((t) => t.rt.chassis.name === from);
+    hops.push({ kind: "wire", parent, zone, medium: "provider", name: `${network}${vlan ? ` vlan ${vlan}` : " untagged"}`, from, to: to.join(", ") || "nobody", network, vlan, ...(bridgeOnly ? { bridgeOnly } : {}), frame });
     for (const t of targets) {
       const key = this.keyOf(untagged);
       const { flows, notes } = localnetIn(t.rt.chassis, t.ln, key);

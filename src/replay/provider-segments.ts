@@ -4,35 +4,43 @@
  *
  * What: `ProviderSegments` (the datapath's `ProviderNetworks`) is built once from a network and
  * its physical plan. A segment is a provider network and a VLAN; the localnet attachments of the
- * local chassis hang on their segments. `receivers(from, datapath, port, hi, lo)` gives, for a
- * frame chassis `from` sends out its localnet port `port` of `datapath` to the MAC in key words
- * `hi`/`lo`, the attachments (on other chassis) that receive it:
- * - broadcast and multicast: every attachment of the segment on another chassis, as a switch
- *   floods them;
- * - a unicast MAC a switch port on the segment owns: the chassis it lives on, where a physical
- *   switch has learned it (compile `switchMacOwners`): a VIF's (its addresses' MACs, on the
- *   chassis it is bound to), a distributed gateway port's (on its active gateway chassis, which
- *   sends from it) and a gateway router port's (on the router's chassis);
+ * local chassis hang on their segments. On one chassis the localnet ports of every switch on a
+ * provider network have their patch ports on one provider bridge, which floods and learns between
+ * them as between them and its uplink; so two switches on one segment (Kube-OVN subnets that
+ * name one Vlan) reach each other on a chassis without the frame leaving it. `receivers(from,
+ * datapath, port, hi, lo)` gives, for a frame chassis `from` sends out its localnet port `port`
+ * of `datapath` to the MAC in key words `hi`/`lo`, the attachments that receive it (any of the
+ * segment but the sender's own) and whether it leaves `from` by the uplink:
+ * - broadcast and multicast: every attachment, as a switch floods them; by the uplink;
+ * - a unicast MAC a switch port on the segment owns: the attachment of that switch on the chassis
+ *   it lives on, where the bridges have learned it (compile `switchMacOwners`): a VIF's (its
+ *   addresses' MACs, on the chassis it is bound to), a distributed gateway port's (on its active
+ *   gateway chassis, which sends from it) and a gateway router port's (on the router's chassis);
+ *   by the uplink unless that chassis is `from` itself (a port of the sender's own switch there
+ *   the executor has dropped already: `provider-bridge`);
  * - a MAC of a host outside the simulated network that the physical network has learned at its
  *   uplinks (`knowOutside`: the underlay gateways of `providerNetworks`, and the outside hosts
- *   `--map` sends from): nobody; the frame has left;
+ *   `--map` sends from): nobody; the frame has left by the uplink;
  * - any other unicast MAC, which no port of the segment owns and no outside host sent from (a
  *   distributed router port's, which no chassis sends from once chassis MACs replace it, or a
- *   MAC nobody has): a learning switch floods it, so every attachment of the segment on another
- *   chassis, as `trace`'s path (fabric.ts) floods it too. There it reaches only the ports with
- *   `unknown` addresses, if any.
+ *   MAC nobody has): a learning switch floods it, so every attachment, as `trace`'s path
+ *   (fabric.ts) floods it too, and the uplink. There it reaches only the ports with `unknown`
+ *   addresses, if any.
  *
- * Invariants: a chassis never receives its own frame; results are computed once per segment and
- * MAC and kept (`receivers` is called when a megaflow is installed, not per packet), so the
- * outside hosts are made known before the replay starts.
+ * Invariants: an attachment never receives its own frame; results are computed once per sending
+ * attachment and MAC and kept (`receivers` is called when a megaflow is made, not per packet), so
+ * the outside hosts are made known before the replay starts.
  */
 import { formatMac, parseMac } from "../base/index.js";
 import { switchMacOwners } from "../compile/index.js";
-import { macWordsText, type ProviderNetworks, type SegmentTarget } from "../dataplane/index.js";
+import { macWordsText, type ProviderNetworks, type SegmentDelivery } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 
-interface Attachment extends SegmentTarget {
+interface Attachment {
+  readonly chassis: string;
+  readonly datapath: number;
+  readonly port: number;
   /** The switch of the localnet port (for the MACs its ports own). */
   readonly switchName: string;
 }
@@ -44,7 +52,7 @@ export class ProviderSegments implements ProviderNetworks {
   private readonly segmentOf = new Map<string, string>();
   /** Switch name → MAC → the chassis that owns it (as the physical network learns it). */
   private readonly owners: ReadonlyMap<string, ReadonlyMap<string, string>>;
-  private readonly memo = new Map<string, readonly SegmentTarget[]>();
+  private readonly memo = new Map<string, SegmentDelivery>();
   /** The MACs of the hosts outside that the physical network has learned (`knowOutside`). */
   private readonly outside = new Set<string>();
 
@@ -79,22 +87,29 @@ export class ProviderSegments implements ProviderNetworks {
     this.memo.clear();
   }
 
-  /** The attachments that receive what chassis `from` sends out its localnet port `port` of `datapath` to the MAC `hi`/`lo` (key words). */
-  receivers(from: string, datapath: number, port: number, hi: number, lo: number): readonly SegmentTarget[] {
+  /** Where a frame goes that chassis `from` sends out its localnet port `port` of `datapath` to the MAC `hi`/`lo` (key words). */
+  receivers(from: string, datapath: number, port: number, hi: number, lo: number): SegmentDelivery {
     const seg = this.segmentOf.get(`${from}/${datapath}/${port}`);
-    if (seg === undefined) return [];
+    if (seg === undefined) return LEAVES;
     const k = macWordsText(hi, lo);
-    const memoKey = `${from}/${seg}/${k}`;
+    const memoKey = `${from}/${datapath}/${port}/${k}`;
     const hit = this.memo.get(memoKey);
     if (hit !== undefined) return hit;
     const attached = this.segments.get(seg) ?? [];
-    const all = attached.filter((a) => a.chassis !== from);
+    const all = attached.filter((a) => !(a.chassis === from && a.datapath === datapath && a.port === port));
     let out: Attachment[];
+    let uplink = true;
     if ((hi & 0x0100) !== 0) out = all;
-    else if (attached.some((a) => this.owners.get(a.switchName)?.has(k) === true)) out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
-    else out = this.outside.has(k) ? [] : all;
-    const targets = out.map(({ chassis, datapath: d, port: p }) => ({ chassis, datapath: d, port: p }));
-    this.memo.set(memoKey, targets);
-    return targets;
+    else if (attached.some((a) => this.owners.get(a.switchName)?.has(k) === true)) {
+      out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
+      // The bridge sends it to its uplink unless the owner lives behind one of its patch ports.
+      uplink = attached.some((a) => { const on = this.owners.get(a.switchName)?.get(k); return on !== undefined && on !== from; });
+    } else out = this.outside.has(k) ? [] : all;
+    const d: SegmentDelivery = { targets: out.map(({ chassis, datapath: dp, port: p }) => ({ chassis, datapath: dp, port: p })), uplink };
+    this.memo.set(memoKey, d);
+    return d;
   }
 }
+
+/** A frame from a port on no segment: it leaves, and nothing here receives it. */
+const LEAVES: SegmentDelivery = { targets: [], uplink: true };

@@ -45,7 +45,7 @@ export function wireFacts(h: WireHop, program: LogicalProgram | undefined): stri
     }
     return `Geneve ${t.srcIp} -> ${t.dstIp}, VNI ${t.vni} (${dpName(program, t.vni)}), option class 0x0102 type 0x80: ingress port ${t.inport} (${portName(program, t.vni, t.inport ?? 0)}), egress port ${t.outport} (${portName(program, t.vni, t.outport ?? 0)})`;
   }
-  return `${h.network}: ${h.vlan ? `802.1Q VLAN ${h.vlan}` : "untagged"}, no tunnel`;
+  return `${h.network}: ${h.vlan ? `802.1Q VLAN ${h.vlan}` : "untagged"}, no tunnel${h.bridgeOnly === true ? `; within ${h.from}'s provider bridge, from one switch's patch port to another's, not on the uplink` : ""}`;
 }
 
 function entryText(h: ChassisHop, program: LogicalProgram | undefined): string {

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, SHARED_VLAN, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of TWO_CHASSIS) captureOracle(scenario);
@@ -116,6 +116,30 @@ const CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => voi
       // by (1); what a sends upstream reaches node2 and leaves it routed (2); near's frame for the
       // gateway port crosses to node2, which has no connection to un-SNAT it to (3).
       expect(where(rec)).toEqual([`${CHASSIS} vif near`, "", `${CHASSIS} wire,${NODE2} wire`, `${CHASSIS} wire`]);
+    },
+  },
+  [SHARED_VLAN]: {
+    what: "two switches on one VLAN, joined by their chassis's provider bridge",
+    sane: (rec) => {
+      // a1's broadcast ARP reaches b1 through node1's provider bridge, and the wire (0); a1's
+      // frame for b1's MAC reaches b1 and not the wire: the bridge has learned b1 behind vlan-b's
+      // patch port (1); for b2's MAC, on node2, and for a MAC nobody has, the wire (2, 3); b1's
+      // answer reaches a1 (4); c1's broadcast on VLAN 200 only the wire (5).
+      // node1 alone is real: its lines carry no chassis.
+      const alone = rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, l.startsWith("vif ") ? 2 : 1).join(" ")).join(","));
+      expect(alone).toEqual(["vif b1,wire", "vif b1", "wire", "wire", "vif a1", "wire"]);
+      const b1 = frameDigest(SHARED_VLAN, { port: "a1", match: "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:02:00:0b && ip4.src == 10.1.0.11 && ip4.dst == 10.2.0.11 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53", payload: 12 });
+      expect(rec.outputs[1]).toEqual([`vif b1 ${b1}`]);
+    },
+  },
+  [`${SHARED_VLAN}+${NODE2}`]: {
+    what: "two switches on one VLAN across two real chassis",
+    sane: (rec) => {
+      // node1 sends what it sends with node2 fake; node2's provider bridge hands a1's broadcast to
+      // both switches, which deliver it to a2 and b2 (0), and a1's frame for b2's MAC to vlan-b,
+      // which delivers it to b2 (2).
+      expect(onNode1(rec)).toEqual(node1Alone(SHARED_VLAN));
+      expect(where(rec).map((w) => w.split(",").filter((x) => x.startsWith(NODE2)).join(","))).toEqual([`${NODE2} vif a2,${NODE2} vif b2`, "", `${NODE2} vif b2`, "", "", ""]);
     },
   },
 };

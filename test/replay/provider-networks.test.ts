@@ -26,12 +26,16 @@ function load(file: string): { net: Network; plan: PhysicalPlan } {
   return { net: r.value.network, plan: plan.value };
 }
 
-/** Who receives what `from` sends out its localnet port `port` to `mac`, as "CHASSIS LOCALNET". */
+/**
+ * Who receives what `from` sends out its localnet port `port` to `mac`, as "CHASSIS LOCALNET", and
+ * "uplink" last when the frame leaves `from` by its provider bridge's uplink.
+ */
 function receivers(s: ProviderSegments, plan: PhysicalPlan, from: string, port: string, mac: string): string[] {
   const c = plan.chassis.get(from)!;
   const p = c.program.portByName.get(port)!;
   const [hi, lo] = parseMacWords(mac)!;
-  return s.receivers(from, p.datapath, p.key, hi!, lo!).map((t) => `${t.chassis} ${plan.chassis.get(t.chassis)!.program.datapaths.get(t.datapath)!.ports.get(t.port)!.name}`);
+  const d = s.receivers(from, p.datapath, p.key, hi!, lo!);
+  return [...d.targets.map((t) => `${t.chassis} ${plan.chassis.get(t.chassis)!.program.datapaths.get(t.datapath)!.ports.get(t.port)!.name}`), ...(d.uplink ? ["uplink"] : [])];
 }
 
 describe("which chassis a provider network delivers a frame to", () => {
@@ -39,34 +43,55 @@ describe("which chassis a provider network delivers a frame to", () => {
   const s = new ProviderSegments(net, plan);
 
   it("a pod's MAC: the chassis the pod is bound to, on the same VLAN only", () => {
-    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan100"]);
-    expect(receivers(s, plan, "node2", "localnet.vlan200", "00:00:00:0a:c8:02")).toEqual(["node1 localnet.vlan200"]);
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan100", "uplink"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan200", "00:00:00:0a:c8:02")).toEqual(["node1 localnet.vlan200", "uplink"]);
     // u2's MAC on VLAN 200: no port of vlan200 owns it, and VLANs learn apart, so it is flooded.
-    expect(receivers(s, plan, "node1", "localnet.vlan200", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan200"]);
-    // A pod on the sending chassis itself is not reached again.
+    expect(receivers(s, plan, "node1", "localnet.vlan200", "00:00:00:0a:64:03")).toEqual(["node2 localnet.vlan200", "uplink"]);
+    // A pod on the sending chassis itself is not reached again, nor is the uplink: the bridge has
+    // it behind the patch port the frame comes in by (the executor drops such a frame first).
     expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:02")).toEqual([]);
   });
 
   it("broadcast and multicast: every other chassis of the VLAN; a host outside: nobody; a MAC nobody has: flooded", () => {
-    expect(receivers(s, plan, "node1", "localnet.lgw", "ff:ff:ff:ff:ff:ff")).toEqual(["node2 localnet.lgw"]);
-    expect(receivers(s, plan, "node2", "localnet.vlan100", "01:00:5e:00:00:fb")).toEqual(["node1 localnet.vlan100"]);
+    expect(receivers(s, plan, "node1", "localnet.lgw", "ff:ff:ff:ff:ff:ff")).toEqual(["node2 localnet.lgw", "uplink"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan100", "01:00:5e:00:00:fb")).toEqual(["node1 localnet.vlan100", "uplink"]);
     // The underlay's gateway on VLAN 100 (providerNetworks): learned at the uplink.
-    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:5e:00:01:64")).toEqual([]);
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:5e:00:01:64")).toEqual(["uplink"]);
     // The distributed router port's MAC: no chassis sends from it, so no switch has learned it,
     // and it is flooded, as is a MAC no one has.
-    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:fe")).toEqual(["node2 localnet.vlan100"]);
-    expect(receivers(s, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual(["node1 localnet.vlan100"]);
+    expect(receivers(s, plan, "node1", "localnet.vlan100", "00:00:00:0a:64:fe")).toEqual(["node2 localnet.vlan100", "uplink"]);
+    expect(receivers(s, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual(["node1 localnet.vlan100", "uplink"]);
     // Once a host outside has that MAC, frames to it leave.
     const t = new ProviderSegments(net, plan);
     t.knowOutside(0x0200, 0x99);
-    expect(receivers(t, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual([]);
+    expect(receivers(t, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual(["uplink"]);
   });
 
   it("a gateway port's MAC: the chassis where its chassis-redirect port is active", () => {
     const b = load("fixtures/ovs/bridged-redirect.yaml");
     const sb = new ProviderSegments(b.net, b.plan);
-    expect(receivers(sb, b.plan, "node1", "ln-pub", "00:00:00:ac:00:02")).toEqual(["node2 ln-pub"]);
+    expect(receivers(sb, b.plan, "node1", "ln-pub", "00:00:00:ac:00:02")).toEqual(["node2 ln-pub", "uplink"]);
     expect(receivers(sb, b.plan, "node2", "ln-pub", "00:00:00:ac:00:02")).toEqual([]);
+  });
+});
+
+describe("two switches on one provider network and VLAN (fixtures/ovs/shared-vlan.yaml)", () => {
+  const { net, plan } = load("fixtures/ovs/shared-vlan.yaml");
+  const s = new ProviderSegments(net, plan);
+
+  it("a MAC of the other switch on the sending chassis: that switch there, not the uplink", () => {
+    expect(receivers(s, plan, "node1", "ln-a", "00:00:00:02:00:0b")).toEqual(["node1 ln-b"]);
+    expect(receivers(s, plan, "node1", "ln-b", "00:00:00:01:00:0b")).toEqual(["node1 ln-a"]);
+  });
+
+  it("a MAC of the other switch on another chassis: that switch there, by the uplink", () => {
+    expect(receivers(s, plan, "node1", "ln-a", "00:00:00:02:00:0c")).toEqual(["node2 ln-b", "uplink"]);
+  });
+
+  it("broadcast and a MAC nobody has: both switches on every chassis but the sender itself, and the uplink; another VLAN: none of them", () => {
+    expect(receivers(s, plan, "node1", "ln-a", "ff:ff:ff:ff:ff:ff").sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
+    expect(receivers(s, plan, "node2", "ln-b", "00:00:00:09:09:09").sort()).toEqual(["node1 ln-a", "node1 ln-b", "node2 ln-a", "uplink"]);
+    expect(receivers(s, plan, "node1", "ln-c", "ff:ff:ff:ff:ff:ff")).toEqual(["uplink"]);
   });
 });
 
