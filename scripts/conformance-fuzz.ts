@@ -127,7 +127,7 @@ export interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
@@ -160,7 +160,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     switches.push(sw);
   }
   for (const sw of switches) {
-    if (r.chance(0.15)) sw.localnet = r.pick([1, 100]);
+    if (r.chance(opts.localnetChance ?? 0.15)) sw.localnet = r.pick([1, 100]);
     if (r.chance(0.15)) sw.localport = true;
   }
 

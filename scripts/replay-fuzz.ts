@@ -15,9 +15,11 @@
  * tracking) to the real datapath.
  *
  * As in the replay oracle: every VIP with all its backends, gateway ports kept on node1 alone,
- * checksums filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis. Each
- * switch's localnet port gets a VLAN of its own, as switches that share a provider segment reach
- * each other through the provider bridge, which ovnsim does not model. Even seeds give every
+ * checksums filled in, OVS's clock stopped, and nothing comes back from the other (fake) chassis.
+ * Seeds divisible by 3 give half the switches a localnet port (the generator's chance is 0.15)
+ * and put them all on the public switch's untagged segment, so that switches share it and reach
+ * each other through a chassis's provider bridge; the other seeds give each switch's localnet port
+ * a VLAN of its own. Even seeds give every
  * chassis a MAC on the provider network (`ovn-chassis-mac-mappings`), and so does a network with a
  * distributed gateway port of `redirect-type=bridged`, which works only with them: without them a
  * chassis that is not the gateway sends the gateway port's frames from the gateway port's own
@@ -136,16 +138,17 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly strin
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
 export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
-  const g = generate(seed, { v6, probes });
+  // Each switch's localnet on a VLAN of its own, or all on the public switch's segment (see the
+  // module header).
+  const shared = seed % 3 === 0;
+  const g = generate(seed, { v6, probes, ...(shared ? { localnetChance: 0.5 } : {}) });
   const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
   if (!loaded.ok) return loaded;
-  // Each switch's localnet on a VLAN of its own: switches sharing a provider segment reach each
-  // other through the provider bridge, whose MAC learning ovnsim does not model (README).
   let i = 0;
   let j = 0;
   const bridged = loaded.value.network.routers.some((lr) => lr.ports.some((p) => (p.options.get("redirect-type") ?? "").toLowerCase() === "bridged"));
   const net = oracleView(loaded.value.network, true)
-    .update("switches", (all) => all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type === "localnet" ? p.set("tag", 100 + ++i) : p))))))
+    .update("switches", (all) => all.map((ls) => (ls.name === "public" ? ls : ls.update("ports", (ports) => ports.map((p) => (p.type !== "localnet" ? p : shared ? p.remove("tag") : p.set("tag", 100 + ++i)))))))
     // Every other seed gives the chassis MACs on the provider network (ovn-chassis-mac-mappings),
     // and so does a network with a bridged redirect, which needs them (see the module header).
     .update("chassis", (all) => (seed % 2 === 0 || bridged ? all.map((c) => c.set("macMappings", c.bridgeMappings.map(() => `0a:00:00:00:01:${(++j).toString(16).padStart(2, "0")}`))) : all));
