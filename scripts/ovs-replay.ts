@@ -1444,7 +1444,8 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], op
   const program = plan.value.chassis.get(CHASSIS)!.program;
   const ports = new Map([...program.portByName.values()].map((p) => [`${p.datapath}/${p.key}`, p.name]));
   const portName = (dp: number, key: number): string => program.datapaths.get(dp)?.multicast.get(key)?.name ?? ports.get(`${dp}/${key}`) ?? `${dp}/${key}`;
-  const r = new Replayer(net, opts.cache === false ? { cache: false } : {});
+  // Real OVS has no underlay gateway behind its uplinks: what ovnsim's would route leaves.
+  const r = new Replayer(net, { underlayRouting: false, ...(opts.cache === false ? { cache: false } : {}) });
   // Only the chassis named are real: the others are fake and send nothing back, so what ovnsim
   // tunnels to them ends there too (a packet's answer made on another chassis is not compared).
   const own = r.group.datapath.bind(r.group);

@@ -11,7 +11,9 @@
  * fabric does with bytes; a frame output to a localnet port is received, from their localnet
  * port, by the chassis the group's `providerNetworks` says own its destination, and by another
  * switch of this chassis on the same VLAN that owns it (`OutputOp.provider`, worked out when the
- * megaflow is made: output to a localnet port examines the destination MAC).
+ * megaflow is made: output to a localnet port examines the destination MAC). A frame for the
+ * underlay's own gateway goes, per packet, where that router sends it (`OutputOp.router`): the
+ * router is not OVS, and its choice by destination address is no part of any megaflow.
  *
  * Passes and recirculation
  * ------------------------
@@ -115,7 +117,7 @@
  * scratch arrays, counters are array slots found at install time, and conntrack of a known
  * connection allocates nothing (conntrack.ts).
  */
-import { CT, KEY_WORDS, W, transientKey } from "../flow/index.js";
+import { CT, KEY_WORDS, W, field, getField, setField, transientKey } from "../flow/index.js";
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import { Conntrack, lbHashRecirc, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, MD_CLEARED, MD_PASS, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
@@ -164,6 +166,8 @@ export interface OutputOp {
    * port on this chassis (`SegmentDelivery.uplink`).
    */
   readonly uplink: boolean;
+  /** A localnet port's frame to the underlay's own gateway: the router that takes it (`SegmentDelivery.router`). */
+  readonly router: UnderlayRouter | undefined;
 }
 
 /** Where a frame from a provider network enters a chassis (another one, or this one by another switch). */
@@ -191,6 +195,34 @@ export interface SegmentDelivery {
   readonly targets: readonly SegmentTarget[];
   /** True when it leaves the sending chassis by the bridge's uplink. */
   readonly uplink: boolean;
+  /** When it is for the underlay's own gateway on the segment: the router, which routes it further. */
+  readonly router?: UnderlayRouter;
+}
+
+/**
+ * The underlay's own gateway on a provider network (`providerNetworks` of the model): a router
+ * outside OVS, with an address on some of the network's VLANs, which routes IPv4 between them.
+ * What it does to a packet depends on the packet's destination address, which no megaflow
+ * matches (the router is not OVS's), so the datapath asks it for each packet sent to it.
+ */
+export interface UnderlayRouter {
+  /**
+   * Where it sends an IPv4 packet for `dst`: a host of one of its subnets on the network, or
+   * undefined when the packet is not routed to one (for the gateway itself, outside every subnet,
+   * or for an address no host has: it leaves the simulated network).
+   */
+  route(dst: number): RoutedDelivery | undefined;
+}
+
+/** Where the underlay's gateway sends a packet it routes: from its own MAC on the host's VLAN. */
+export interface RoutedDelivery {
+  /** The host's VLAN (0: untagged). */
+  readonly vlan: number;
+  /** The gateway's MAC on that VLAN, and the host's, as key words. */
+  readonly src: readonly [number, number];
+  readonly dst: readonly [number, number];
+  /** The localnet attachments that receive it there (the host's switch on the host's chassis). */
+  readonly targets: readonly SegmentTarget[];
 }
 
 /**
@@ -380,6 +412,7 @@ export class Datapath {
   private readonly resumeIds = new Map<number, number>();
   private readonly outputStats = new Map<number, number>();
   private readonly tunnelStats = new Map<string, number>();
+  private readonly routedStats = new Map<string, number>();
   private readonly scratch: Uint32Array[] = [];
   private readonly vxlan: boolean;
   /** Fragments held at conntrack actions (with reassembly). */
@@ -551,6 +584,47 @@ export class Datapath {
       if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
       else this.passAt(hop.to, k, depth + 1, 0);
     }
+    if (op.router !== undefined) this.viaRouter(op, op.router, key, depth, moves);
+  }
+
+  /**
+   * A frame output to the underlay's gateway: an IPv4 packet for a host of one of its subnets
+   * comes back onto the host's VLAN from the gateway's MAC, one hop less to live, and into the
+   * host's chassis by its switch's localnet port. Anything else has left.
+   */
+  private viaRouter(op: OutputOp, router: UnderlayRouter, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
+    const g = this.group;
+    let k = this.opPacket(op, key, depth, moves);
+    if (getField(k, F_ETH_TYPE) !== ETH_IPV4) return;
+    const ttl = getField(k, F_NW_TTL);
+    const r = ttl > 1 ? router.route(k[W.NW_DST]! >>> 0) : undefined;
+    if (r === undefined) return;
+    for (let i = 0; i < r.targets.length; i++) {
+      const t = r.targets[i]!;
+      const to = g.datapath(t.chassis);
+      if (to === undefined) continue;
+      g.providers.values[this.routedStat(t.chassis)]!++;
+      k = this.opPacket(op, key, depth, moves);
+      k.fill(0, 0, W.ETH_DST);
+      k[W.ETH_SRC] = r.src[0];
+      k[W.ETH_SRC + 1] = r.src[1];
+      k[W.ETH_DST] = r.dst[0];
+      k[W.ETH_DST + 1] = r.dst[1];
+      setField(k, F_NW_TTL, ttl - 1);
+      k[W.RECIRC_ID] = to.injectId(t.datapath, t.port);
+      if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+      else this.passAt(to, k, depth + 1, 0);
+    }
+  }
+
+  /** The counter of frames the underlay's gateway routes from this chassis to `chassis`. */
+  private routedStat(chassis: string): number {
+    let s = this.routedStats.get(chassis);
+    if (s === undefined) {
+      s = this.group.providers.slot(`${this.chassis} -> ${chassis} (routed by the underlay gateway)`);
+      this.routedStats.set(chassis, s);
+    }
+    return s;
   }
 
   private dropOut(op: DropOp, key: Uint32Array, depth: number, moves: readonly Uint32Array[] | undefined): void {
@@ -901,16 +975,16 @@ export class Datapath {
    * MAC, which the megaflow matches exactly: output to a localnet port examines it): the
    * datapaths it enters, and whether it leaves by the uplink. Without provider networks it leaves.
    */
-  private providerHops(o: OutputRecord): { readonly hops: readonly ProviderHop[]; readonly uplink: boolean } {
+  private providerHops(o: OutputRecord): { readonly hops: readonly ProviderHop[]; readonly uplink: boolean; readonly router: UnderlayRouter | undefined } {
     const g = this.group;
     const d = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!);
-    if (d === undefined || d.targets.length === 0) return { hops: NO_HOPS, uplink: d?.uplink ?? true };
+    if (d === undefined || d.targets.length === 0) return { hops: NO_HOPS, uplink: d?.uplink ?? true, router: d?.router };
     const hops: ProviderHop[] = [];
     for (const t of d.targets) {
       const to = g.datapath(t.chassis);
       if (to !== undefined) hops.push({ to, entry: to.injectId(t.datapath, t.port), stat: g.providers.slot(`${this.chassis} -> ${t.chassis} (${o.portName})`) });
     }
-    return { hops, uplink: d.uplink };
+    return { hops, uplink: d.uplink, router: d.router };
   }
 
   private tunnelStat(chassis: string): number {
@@ -944,7 +1018,7 @@ export class Datapath {
       const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
       if (!sets) return undefined;
       const onProvider = o.portType === "localnet" ? this.providerHops(o) : undefined;
-      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: onProvider?.hops ?? NO_HOPS, uplink: onProvider?.uplink ?? false });
+      outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: onProvider?.hops ?? NO_HOPS, uplink: onProvider?.uplink ?? false, router: onProvider?.router });
     }
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
@@ -1212,6 +1286,9 @@ const NO_SETS: Sets = new Uint32Array(0);
 
 /** An output that reaches no other chassis. */
 const NO_HOPS: readonly ProviderHop[] = [];
+const F_ETH_TYPE = field("eth_type");
+const F_NW_TTL = field("nw_ttl");
+const ETH_IPV4 = 0x0800;
 
 /** The key words a source NAT changes: the IPv4 source, the IPv6 source, the transport ports. */
 const SNAT_WORDS: readonly number[] = [W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.TP];

@@ -389,7 +389,7 @@ export class Fabric {
       const { flows, notes } = localnetIn(t.rt.chassis, t.ln, key);
       this.runChassis(hops, wire, t.rt, { via: "localnet", port: t.ln.name, network, vlan, ofport: t.ln.ofport }, flows, notes, key, (sink) => t.rt.exec.run(key, { datapath: t.ln.datapath, inport: t.ln.port }, sink, this.opts.runOptions));
     }
-    if (toGateway && gw) this.atGateway(hops, wire, zone, network, gw, k);
+    if (toGateway && gw) this.atGateway(hops, wire, zone, network, gw, k, broadcast);
     if (!targets.length && !toGateway) hops.push({ kind: "drop", parent: wire, where: network, reason: `no host on ${network}${vlan ? ` VLAN ${vlan}` : ""} has MAC ${dstMac}` });
   }
 
@@ -417,10 +417,15 @@ export class Fabric {
   }
 
   /** The underlay gateway received `k` on (network, its VLAN): route it, answer it or send it outside. */
-  private atGateway(hops: Hop[], parent: number, zone: string, network: string, iface: UnderlayInterface, k: Uint32Array): void {
+  private atGateway(hops: Hop[], parent: number, zone: string, network: string, iface: UnderlayInterface, k: Uint32Array, broadcast: boolean): void {
     const base = { kind: "gateway" as const, parent, network, inVlan: iface.vlan };
     if (getField(k, F_ETH_TYPE) !== 0x0800) {
       hops.push({ ...base, action: "local", detail: `the gateway (${formatIpv4(iface.ip)}) takes the non-IPv4 packet itself` });
+      return;
+    }
+    if (broadcast) {
+      // A router forwards only what is sent to its own MAC.
+      hops.push({ ...base, action: "local", detail: `the gateway (${formatIpv4(iface.ip)}) takes the broadcast or multicast frame itself and routes nothing` });
       return;
     }
     const dst = k[W.NW_DST]! >>> 0;

@@ -27,15 +27,21 @@
  *   (fabric.ts) floods it too, and the uplink. There it reaches only the ports with `unknown`
  *   addresses, if any.
  *
+ * A unicast frame for the MAC of the underlay's own gateway on its segment (`providerNetworks`)
+ * also carries that gateway as a router (`SegmentDelivery.router`): the datapath asks it, for each
+ * such IPv4 packet, where it routes the packet (a host of one of its subnets, on that host's VLAN,
+ * as `trace`'s path routes it: fabric.ts `atGateway`), since a megaflow matches no destination
+ * address for it. With `route: false` (the replay oracle, where only OVS is real) it has none.
+ *
  * Invariants: an attachment never receives its own frame; results are computed once per sending
  * attachment and MAC and kept (`receivers` is called when a megaflow is made, not per packet), so
  * the outside hosts are made known before the replay starts.
  */
-import { formatMac, parseMac } from "../base/index.js";
+import { formatMac, ipv4InPrefix, parseMac } from "../base/index.js";
 import { switchMacOwners } from "../compile/index.js";
-import { macWordsText, type ProviderNetworks, type SegmentDelivery } from "../dataplane/index.js";
+import { macWordsText, type ProviderNetworks, type RoutedDelivery, type SegmentDelivery, type UnderlayRouter } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
-import type { PhysicalPlan } from "../ofp/index.js";
+import { parseMacWords, type PhysicalPlan, type UnderlayHost, type UnderlayInterface } from "../ofp/index.js";
 
 interface Attachment {
   readonly chassis: string;
@@ -55,12 +61,22 @@ export class ProviderSegments implements ProviderNetworks {
   private readonly memo = new Map<string, SegmentDelivery>();
   /** The MACs of the hosts outside that the physical network has learned (`knowOutside`). */
   private readonly outside = new Set<string>();
+  /** `network/vlan` → the MAC of the underlay's gateway there (as `formatMac` writes it). */
+  private readonly gatewayMacs = new Map<string, string>();
+  /** Provider network → its underlay gateway, as a router (none: `route` off, or no gateways). */
+  private readonly routers = new Map<string, UnderlayRouter>();
 
-  constructor(net: Network, plan: PhysicalPlan) {
+  /**
+   * `opts.route` (default true): the underlay's gateways route between their subnets. Off, frames
+   * to them leave, as they do where only OVS is real (the replay oracle).
+   */
+  constructor(net: Network, plan: PhysicalPlan, opts: { readonly route?: boolean } = {}) {
     for (const pn of plan.providerNetworks.values()) {
       for (const g of pn.gateways) {
         const mac = parseMac(g.mac);
-        if (mac !== undefined) this.outside.add(formatMac(mac));
+        if (mac === undefined) continue;
+        this.outside.add(formatMac(mac));
+        this.gatewayMacs.set(`${pn.name}/${g.vlan}`, formatMac(mac));
       }
     }
     const switchOf = new Map<string, string>();
@@ -76,6 +92,31 @@ export class ProviderSegments implements ProviderNetworks {
       }
     }
     this.owners = switchMacOwners(net);
+    if (opts.route !== false) for (const pn of plan.providerNetworks.values()) if (pn.gateways.length > 0) this.routers.set(pn.name, this.router(pn.name, pn.gateways, plan.underlayHosts));
+  }
+
+  /**
+   * The underlay's gateway of provider network `network`, with interfaces `ifaces`, as `trace`'s
+   * path routes (fabric.ts `atGateway`): an IPv4 packet for a host of one of its subnets (the
+   * first interface whose prefix holds the address; the host on that interface's VLAN) goes to the
+   * host from the interface's MAC; a packet for the gateway itself, or for any other address,
+   * goes no further here. Worked out for every host at once, so that a packet costs one lookup.
+   */
+  private router(network: string, ifaces: readonly UnderlayInterface[], hosts: readonly UnderlayHost[]): UnderlayRouter {
+    const to = new Map<number, RoutedDelivery>();
+    const own = new Set(ifaces.map((i) => i.ip >>> 0));
+    for (const h of hosts) {
+      const ip = h.ip >>> 0;
+      if (h.network !== network || own.has(ip) || to.has(ip)) continue;
+      const out = ifaces.find((i) => ipv4InPrefix(ip, i.ip, i.plen));
+      const src = out !== undefined ? parseMacWords(out.mac) : undefined;
+      const dst = parseMacWords(h.mac);
+      if (out === undefined || out.vlan !== h.vlan || src === undefined || dst === undefined) continue;
+      const mac = macWordsText(dst[0]!, dst[1]!);
+      const targets = (this.segments.get(`${network}/${h.vlan}`) ?? []).filter((a) => this.owners.get(a.switchName)?.get(mac) === a.chassis).map(({ chassis, datapath, port }) => ({ chassis, datapath, port }));
+      to.set(ip, { vlan: h.vlan, src: [src[0]!, src[1]!], dst: [dst[0]!, dst[1]!], targets });
+    }
+    return { route: (dst) => to.get(dst) };
   }
 
   /**
@@ -105,7 +146,9 @@ export class ProviderSegments implements ProviderNetworks {
       // The bridge sends it to its uplink unless the owner lives behind one of its patch ports.
       uplink = attached.some((a) => { const on = this.owners.get(a.switchName)?.get(k); return on !== undefined && on !== from; });
     } else out = this.outside.has(k) ? [] : all;
-    const d: SegmentDelivery = { targets: out.map(({ chassis, datapath: dp, port: p }) => ({ chassis, datapath: dp, port: p })), uplink };
+    // A unicast frame for the gateway's MAC is routed on (a broadcast one is not).
+    const router = (hi & 0x0100) === 0 && this.gatewayMacs.get(seg) === k ? this.routers.get(seg.slice(0, seg.lastIndexOf("/"))) : undefined;
+    const d: SegmentDelivery = { targets: out.map(({ chassis, datapath: dp, port: p }) => ({ chassis, datapath: dp, port: p })), uplink, ...(router !== undefined ? { router } : {}) };
     this.memo.set(memoKey, d);
     return d;
   }
@@ -113,3 +156,4 @@ export class ProviderSegments implements ProviderNetworks {
 
 /** A frame from a port on no segment: it leaves, and nothing here receives it. */
 const LEAVES: SegmentDelivery = { targets: [], uplink: true };
+

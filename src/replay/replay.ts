@@ -79,6 +79,11 @@ export interface ReplayOptions {
   readonly recircDepth?: number;
   /** Expire connections and fragment lists by OVS's timeouts on the captures' clock (default true). */
   readonly ctTimeouts?: boolean;
+  /**
+   * The underlay's gateways (`providerNetworks`) route IPv4 between their VLANs (default true;
+   * provider-segments.ts). False: frames to them leave, as where only OVS is real.
+   */
+  readonly underlayRouting?: boolean;
 }
 
 /** One shard of a sharded replay: its index, and the shard of each hash bucket. */
@@ -286,7 +291,7 @@ export class Replayer {
         dpOpts,
       );
       // What leaves one chassis by a localnet port reaches the chassis that own its destination.
-      this.providers = new ProviderSegments(net, plan.value);
+      this.providers = new ProviderSegments(net, plan.value, { route: opts.underlayRouting !== false });
       this.group.providerNetworks = this.providers;
     } else {
       const c = compileNetwork(net);

@@ -14,7 +14,7 @@ import { Replayer } from "../../src/replay/index.js";
 import type { Network } from "../../src/model/index.js";
 import { parseMacWords, type PhysicalPlan } from "../../src/ofp/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
-import { KEY_WORDS } from "../../src/flow/index.js";
+import { KEY_WORDS, W, field, getField } from "../../src/flow/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -72,6 +72,32 @@ describe("which chassis a provider network delivers a frame to", () => {
     const sb = new ProviderSegments(b.net, b.plan);
     expect(receivers(sb, b.plan, "node1", "ln-pub", "00:00:00:ac:00:02")).toEqual(["node2 ln-pub", "uplink"]);
     expect(receivers(sb, b.plan, "node2", "ln-pub", "00:00:00:ac:00:02")).toEqual([]);
+  });
+});
+
+describe("the underlay's own gateway, which routes between its VLANs", () => {
+  const { net, plan } = load("scenarios/kube-ovn-underlay.yaml");
+  const port = plan.chassis.get("node1")!.program.portByName.get("localnet.vlan100")!;
+  const to = (s: ProviderSegments, mac: string) => {
+    const [hi, lo] = parseMacWords(mac)!;
+    return s.receivers("node1", port.datapath, port.key, hi!, lo!);
+  };
+
+  it("a frame for its MAC on VLAN 100: routed to a host of either subnet, from its MAC on the host's VLAN", () => {
+    const router = to(new ProviderSegments(net, plan), "00:00:5e:00:01:64").router!;
+    // v2 (10.200.0.3, on node2): onto VLAN 200 from the gateway's MAC there, to v2's MAC.
+    const v2 = router.route(0x0ac80003)!;
+    expect([v2.vlan, v2.src, v2.dst, v2.targets.map((t) => `${t.chassis} ${plan.chassis.get(t.chassis)!.program.datapaths.get(t.datapath)!.ports.get(t.port)!.name}`)]).toEqual([200, parseMacWords("00:00:5e:00:01:c8"), parseMacWords("00:00:00:0a:c8:03"), ["node2 localnet.vlan200"]]);
+    // u2 (10.100.0.3): back onto VLAN 100.
+    expect(router.route(0x0a640003)?.vlan).toBe(100);
+    // The gateway itself, an address outside its subnets, an address of its subnet nobody has.
+    expect([router.route(0x0a640001), router.route(0x08080808), router.route(0x0ac80063)]).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("a broadcast, a frame for another MAC, or routing turned off: no router", () => {
+    expect(to(new ProviderSegments(net, plan), "ff:ff:ff:ff:ff:ff").router).toBeUndefined();
+    expect(to(new ProviderSegments(net, plan), "00:00:5e:00:01:c8").router).toBeUndefined();
+    expect(to(new ProviderSegments(net, plan, { route: false }), "00:00:5e:00:01:64").router).toBeUndefined();
   });
 });
 
@@ -138,5 +164,41 @@ describe("replay across a provider network", () => {
     }
     const out = replayOne("u1", 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:5e:00:01:64 && ip4.src == 10.100.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 5000 && udp.dst == 53');
     for (const s of out) expect([s.outputs, s.providers]).toEqual([{ "node1 localnet.vlan100": 1 }, {}]);
+  });
+
+  it("u1 -> v2 by the underlay's gateway: onto VLAN 100, routed onto VLAN 200 (TTL 63, from the gateway's MAC), into node2 to v2", () => {
+    const mf = compileMicroflow(program, undefined, 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:5e:00:01:64 && ip4.src == 10.100.0.2 && ip4.dst == 10.200.0.3 && ip.ttl == 64 && tcp && tcp.src == 40031 && tcp.dst == 80');
+    if (!mf.ok) throw new Error(mf.diags[0]!.message);
+    for (const cache of [true, false]) {
+      const r = new Replayer(net, cache ? {} : { cache: false });
+      const delivered: Uint32Array[] = [];
+      r.group.sink = { output: (chassis, op, k) => void (op.portName === "v2" && delivered.push(k.slice())), drop: () => {} };
+      const at = r.injectionFor("u1")!;
+      for (let i = 0; i < 2; i++) {
+        const key = new Uint32Array(KEY_WORDS);
+        key.set(mf.value.key);
+        r.group.inject(at.datapath, at.entry, key);
+      }
+      const s = r.group.stats();
+      expect([s.outputs, s.providers, s.drops]).toEqual([{ "node1 localnet.vlan100": 2, "node2 v2": 2 }, { "node1 -> node2 (routed by the underlay gateway)": 2 }, {}]);
+      expect(delivered.map((k) => [getField(k, field("nw_ttl")), k[W.ETH_SRC], k[W.ETH_SRC + 1], k[W.ETH_DST], k[W.ETH_DST + 1]])).toEqual(Array(2).fill([63, ...parseMacWords("00:00:5e:00:01:c8")!, ...parseMacWords("00:00:00:0a:c8:03")!]));
+    }
+  });
+
+  it("the gateway routes nothing whose TTL would run out, and nothing when routing is off", () => {
+    for (const opts of [{}, { underlayRouting: false }]) {
+      const ttl1 = 'inport == "u1" && eth.src == 00:00:00:0a:64:02 && eth.dst == 00:00:5e:00:01:64 && ip4.src == 10.100.0.2 && ip4.dst == 10.200.0.3 && ip.ttl == 1 && tcp && tcp.src == 40031 && tcp.dst == 80';
+      const ttl64 = ttl1.replace("ip.ttl == 1", "ip.ttl == 64");
+      for (const m of Object.keys(opts).length === 0 ? [ttl1] : [ttl1, ttl64]) {
+        const mf = compileMicroflow(program, undefined, m);
+        if (!mf.ok) throw new Error(mf.diags[0]!.message);
+        const r = new Replayer(net, opts);
+        const at = r.injectionFor("u1")!;
+        const key = new Uint32Array(KEY_WORDS);
+        key.set(mf.value.key);
+        r.group.inject(at.datapath, at.entry, key);
+        expect([r.group.stats().outputs, r.group.stats().providers]).toEqual([{ "node1 localnet.vlan100": 1 }, {}]);
+      }
+    }
   });
 });
