@@ -1623,6 +1623,8 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       const ls = lsp === undefined ? undefined : switchOfPort(net, lsp);
       return ls !== undefined && [...ls.ports.values()].some((p) => p.type === "localnet");
     };
+    // Another node's announcements reach this one's VIFs through the wire (`teachUplinks`).
+    const allAnnounced = new Set(nodes.flatMap((n) => [...n.announced]));
     // With `quietAnnouncements`, every frame once the announcements are over.
     let keepAll = false;
     /** The frames chassis `k` sent since the last call, as output lines, and those another real chassis takes in. */
@@ -1652,7 +1654,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           // a capture: padded to 60 bytes, it stays; an unpadded one stays where no announcement
           // goes or when its addresses are not announced, as does a router's ARP request for its
           // own address, made by the `arp` action in the same shape.)
-          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(node, iface) && isPinctrlGarp(f, node.announced)) continue;
+          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(node, iface) && isPinctrlGarp(f, allAnnounced)) continue;
           const networks = node.nicNetworks.get(iface);
           if (networks !== undefined) {
             out.push(`${at}wire ${sha(f)}`);
@@ -1711,6 +1713,61 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       }
       return ok(undefined);
     };
+    /**
+     * A provider bridge learns a VIF's MAC behind its switch's patch port from ovn-controller's
+     * first announcement of it (a gratuitous ARP, 1 s after it claims the port), and, between
+     * learning switches, every other node's bridge learns it at its uplink. So before the first
+     * packet: wait until each node has made its first round of announcements (under load it may
+     * come after the first packets otherwise), and, the wire here carrying no frame unasked, feed
+     * each into every other node's uplinks of the same network. What the other node sends
+     * meanwhile (the announcements flooded to its VIFs) is read and left out. Without this, a
+     * node's bridge floods a frame for a VIF not yet announced, or on another node, to every
+     * patch port of its segment, where a switch sharing the segment takes it.
+     */
+    const teachUplinks = async (): Promise<Result<void>> => {
+      const garps: { from: number; nic: string; frame: Uint8Array }[] = [];
+      const seen = new Set<string>();
+      const deadline = Date.now() + ANNOUNCE_WAIT_MS;
+      for (;;) {
+        for (const [k, node] of nodes.entries()) {
+          for (const nic of node.nicNetworks.keys()) {
+            const file = join(node.ch.dir, `${nic}.pcap`);
+            if (!existsSync(file)) continue;
+            const cap = openCapture(new Uint8Array(readFileSync(file)), file);
+            if (!cap.ok) return cap;
+            while (cap.value.next()) {
+              const f = cap.value.data.subarray(cap.value.offset, cap.value.offset + cap.value.caplen);
+              const id = `${k} ${nic} ${Buffer.from(f).toString("hex")}`;
+              if (!isPinctrlGarp(f, node.announced) || seen.has(id)) continue;
+              seen.add(id);
+              garps.push({ from: k, nic, frame: f.slice() });
+            }
+          }
+        }
+        // Every pair a node announces on its networks, once (a VIF whose port security refuses
+        // its announcement never shows: wait out the deadline then).
+        const pairs = new Set(garps.map((g) => `${g.from} ${garpPair(g.frame)}`));
+        const want = nodes.reduce((a, n) => a + [...n.announced].filter(() => n.nicNetworks.size > 0).length, 0);
+        if (pairs.size >= want || Date.now() >= deadline) break;
+        await delay(200);
+      }
+      for (const g of garps) {
+        const networks = nodes[g.from]!.nicNetworks.get(g.nic) ?? [];
+        for (const [j, other] of nodes.entries()) {
+          if (j === g.from) continue;
+          for (const [nic, theirs] of other.nicNetworks) {
+            if (!theirs.some((x) => networks.includes(x))) continue;
+            const r = await feed(j, nic, g.frame, [], []);
+            if (!r.ok) return r;
+          }
+        }
+      }
+      return ok(undefined);
+    };
+    if (nodes.some((n) => n.nicNetworks.size > 0)) {
+      const taught = await teachUplinks();
+      if (!taught.ok) return taught;
+    }
     const out: string[][] = [];
     // OVS's clock is stopped, so that no connection expires while the packets go in (ovnsim's
     // replay clock stands still too); a conversation about time moves it on to each packet's time,
@@ -1900,6 +1957,15 @@ function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
   const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");
   return announced.has(`${mac} ${f.subarray(arp + 14, arp + 18).join(".")}`);
 }
+
+/** The `MAC IPv4` pair of a gratuitous ARP (`isPinctrlGarp`), as `announcedPairs` writes it. */
+function garpPair(f: Uint8Array): string {
+  const arp = (f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8) ? 18 : 14;
+  return `${[...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":")} ${f.subarray(arp + 14, arp + 18).join(".")}`;
+}
+
+/** How long `realOutputs` waits for the first round of ovn-controller's announcements. */
+const ANNOUNCE_WAIT_MS = 4000;
 
 /**
  * The `MAC IPv4` pairs ovn-controller on chassis `name` may announce by gratuitous ARP
