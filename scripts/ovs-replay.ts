@@ -1294,6 +1294,21 @@ export function sharedVlanPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const SHARED_VLAN_REJECT = "shared-vlan-reject";
+
+/**
+ * The shared-vlan-reject conversation (fixtures/ovs/shared-vlan-reject.yaml): a1 sends UDP to b1
+ * (on node1) and to b2 (on node2), which vlan-b rejects, and TCP to b1, which it lets through.
+ */
+export function sharedVlanRejectPackets(net: Network): Result<OraclePacket[]> {
+  const a1 = "eth.src == 00:00:00:01:00:0b && ip4.src == 10.1.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0b && ip4.dst == 10.2.0.11 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0c && ip4.dst == 10.2.0.12 && udp && udp.src == 5001 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0b && ip4.dst == 10.2.0.11 && tcp && tcp.src == 40000 && tcp.dst == 80 && tcp.flags == 0x2` },
+  ]);
+}
+
 export const LOCALNET_QINQ = "localnet-qinq";
 
 /**
@@ -1416,6 +1431,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [`${BRIDGED_REDIRECT_NEAR}+${NODE2}`]: { network: "fixtures/ovs/bridged-redirect-near.yaml", packets: bridgedRedirectNearPackets, chassis: [CHASSIS, NODE2], note: `A bridged redirect from ${CHASSIS} to a host that lives on ${CHASSIS} itself, node2 real: ${CHASSIS}'s provider bridge has that host's MAC behind its own patch port and drops the frame (bridgedRedirectNearPackets)` },
   [SHARED_VLAN]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, note: `Two switches on one provider network and VLAN, on ${CHASSIS}: its provider bridge carries frames between their localnet ports' patch ports (sharedVlanPackets)` },
   [`${SHARED_VLAN}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, chassis: [CHASSIS, NODE2], note: `The shared-vlan packets with node2 real too: frames between the two switches on the VLAN reach node2's pods of both (sharedVlanPackets)` },
+  [`${SHARED_VLAN_REJECT}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan-reject.yaml", packets: sharedVlanRejectPackets, chassis: [CHASSIS, NODE2], note: `A reject's answer made on ${CHASSIS} crosses its provider bridge into a stateful switch, where ovs-vswitchd drops it at the conntrack recirculation (no input port for a packet from the controller past a patch port); the one made on node2 comes over the wire and reaches a1 (sharedVlanRejectPackets)` },
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },

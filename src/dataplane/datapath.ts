@@ -500,6 +500,10 @@ export class Datapath {
     const extra = acts.hashRecircs;
     if (extra > 0) {
       const g = this.group;
+      if (g.madePatched) {
+        this.upcallDrop(key);
+        return;
+      }
       if (g.recircs + extra > g.recircDepth) {
         this.depthDrop(key);
         return;
@@ -581,8 +585,13 @@ export class Datapath {
       const k = this.opPacket(op, key, depth, moves);
       k.fill(0, 0, W.ETH_DST);
       k[W.RECIRC_ID] = hop.entry;
+      // A packet ovn-controller made that the provider bridge hands to another switch here stays
+      // in the translation that crossed its patch ports (`DatapathGroup.madePatched`).
       if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
-      else this.passAt(hop.to, k, depth + 1, 0);
+      else {
+        const patched = hop.to === this && (op.quote !== undefined || g.made);
+        this.passAt(hop.to, k, depth + 1, 0, patched, patched);
+      }
     }
     if (op.router !== undefined) this.viaRouter(op, op.router, key, depth, moves);
   }
@@ -655,16 +664,24 @@ export class Datapath {
 
   /**
    * `dst.pass(k, depth)` with the packet's nested recirculations (OVS's count, see the module
-   * header) at `recircs`, and as they were again after.
+   * header) at `recircs`, and as they were again after; `made` and `madePatched` likewise
+   * (`DatapathGroup.made`, `DatapathGroup.madePatched`): a recirculation keeps them, a wire or a
+   * tunnel to another chassis clears them.
    */
-  private passAt(dst: Datapath, k: Uint32Array, depth: number, recircs: number): void {
+  private passAt(dst: Datapath, k: Uint32Array, depth: number, recircs: number, made = false, madePatched = false): void {
     const g = this.group;
     const had = g.recircs;
+    const hadMade = g.made;
+    const hadPatched = g.madePatched;
     g.recircs = recircs;
+    g.made = made;
+    g.madePatched = madePatched;
     try {
       dst.pass(k, depth);
     } finally {
       g.recircs = had;
+      g.made = hadMade;
+      g.madePatched = hadPatched;
     }
   }
 
@@ -701,11 +718,16 @@ export class Datapath {
     // ovn-controller sends a packet it made from no recirculation; a load balancer's group
     // recirculates once more first when it computes the packet's dp_hash.
     const had = g.recircs;
-    if (op.quote !== undefined) g.recircs = 0;
+    const hadMade = g.made;
+    if (op.quote !== undefined) {
+      g.recircs = 0;
+      g.made = true;
+    }
     const hashRecirc = op.lbHash && k[W.DP_HASH] === 0 ? 1 : 0;
     if (g.recircs + hashRecirc > g.recircDepth) {
       // The group's own recirculation is the one too many: conntrack never sees the packet.
       g.recircs = had;
+      g.made = hadMade;
       this.depthDrop(k);
       return true;
     }
@@ -714,6 +736,7 @@ export class Datapath {
       return this.ctEffect(g.reassembly, acts, key, depth, i, op, k, emitAfter);
     } finally {
       g.recircs = had;
+      g.made = hadMade;
     }
   }
 
@@ -838,7 +861,7 @@ export class Datapath {
       // ovn-controller sends it to the output stage: the router's egress pipeline.
       k[W.RECIRC_ID] = this.resumeId({ datapath: b.datapath, pipeline: "egress", table: 0 });
       // ovn-controller sends it: no recirculation yet.
-      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.passAt(this, k, depth + 1, 0));
+      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.passAt(this, k, depth + 1, 0, true));
       if (ctx === undefined || b.context === undefined) go();
       else
         this.aside(ctx, () => {
@@ -854,8 +877,9 @@ export class Datapath {
     k[W.RECIRC_ID] = op.resume;
     const g = this.group;
     if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+    else if (g.madePatched) this.upcallDrop(k);
     else if (g.recircs + 1 > g.recircDepth) this.depthDrop(k);
-    else this.passAt(this, k, depth + 1, g.recircs + 1);
+    else this.passAt(this, k, depth + 1, g.recircs + 1, g.made, g.madePatched);
   }
 
   /**
@@ -888,6 +912,14 @@ export class Datapath {
     this.mdSlots(depth, actions.effects.length)[effect] = h.key[W.CT_STATE_ZONE]!;
     this.afterCt(actions.effects[effect]! as EffectOp & { kind: "ct" }, h.key, depth);
     this.effectsFrom(actions, passKey, depth, effect + 1, emitAfter);
+  }
+
+  /** A recirculation OVS cannot thaw (`DatapathGroup.madePatched`): the upcall fails. */
+  private upcallDrop(key: Uint32Array): void {
+    const g = this.group;
+    const stat = g.drops.slot("upcall-error (a packet ovn-controller sent, recirculated after it crossed a patch port)");
+    g.drops.values[stat]!++;
+    g.sink?.drop(this.chassis, { sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "upcall-error", datapath: key[W.METADATA]!, datapathName: "", pipeline: "ingress", table: 0 } }, key);
   }
 
   private depthDrop(key: Uint32Array): void {
@@ -1073,6 +1105,23 @@ export class DatapathGroup {
   readonly recircDepth: number;
   /** The recirculations OVS's datapath has nested for the packet being processed (module header). */
   recircs = 0;
+  /**
+   * True while the packet being processed is one ovn-controller sent (an ICMP error or a reset
+   * it made) that the provider bridge handed to another switch on the same chassis, in the same
+   * translation: it has crossed patch ports. A packet from the controller has no input port; past
+   * a patch port its frozen state at a recirculation names that patch port as its input, and
+   * ovs-vswitchd 3.1 then looks for the port it came in by (`xlate_lookup_ofproto_`), which it
+   * has none of, so the upcall fails and the datapath drops it at that recirculation
+   * (`datapath_drop_upcall_error`; found by replay-fuzz --shared-segments seed 2967). A wire
+   * between chassis starts a new translation and clears it.
+   */
+  madePatched = false;
+  /**
+   * True while the packet being processed is one ovn-controller sent (an ICMP error or a reset it
+   * made: an effect with a `quote`, and the passes it recirculates into; a packet it held for a
+   * neighbour's MAC), up to a wire or a tunnel to another chassis.
+   */
+  made = false;
   /** With reassembly: the context of the packet being processed (see `DatapathOptions.reassembly`). */
   readonly reassembly: PacketContext | undefined;
   /** Where scratch keys start: moved past those in use while held fragments are released. */

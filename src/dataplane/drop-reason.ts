@@ -32,6 +32,8 @@ export const DROP_REASONS = {
   "loop-branches": "loop: more branches (clones, multicast copies, outputs) than the branch limit",
   "loop-recirc": "loop: more datapath passes (recirculations, tunnel crossings) than the recirculation limit",
   "recirc-depth": "OVS's userspace datapath drops a packet at its seventh nested recirculation (MAX_RECIRC_DEPTH)",
+  "upcall-error":
+    "OVS 3.1 finds no bridge for the recirculation of a packet ovn-controller sent once it has crossed a patch port (through the provider bridge into another switch on the same chassis): the upcall fails and the datapath drops it",
   "provider-bridge": "the provider bridge drops a frame whose destination it has learned on the port the frame came in by: the frame's own source MAC, or a MAC of a port of the same switch on this chassis",
 } as const;
 

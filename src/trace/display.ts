@@ -175,6 +175,7 @@ function dropLine(reason: Parameters<typeof describeDropReason>[0], detail: stri
     case "loop-branches":
     case "loop-recirc":
     case "recirc-depth":
+    case "upcall-error":
       return undefined;
     case "null-outport":
       return dn("error", "*** output to null logical port");
