@@ -1763,7 +1763,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
         // Every pair a node announces on its networks, once (a VIF whose port security refuses
         // its announcement never shows: wait out the deadline then).
         const pairs = new Set(garps.map((g) => `${g.from} ${garpPair(g.frame)}`));
-        const want = nodes.reduce((a, n) => a + [...n.announced].filter(() => n.nicNetworks.size > 0).length, 0);
+        const want = nodes.reduce((a, n) => a + (n.nicNetworks.size > 0 ? n.announced.size : 0), 0);
         if (pairs.size >= want || Date.now() >= deadline) break;
         await delay(200);
       }
