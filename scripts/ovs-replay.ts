@@ -1639,8 +1639,9 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       const ls = lsp === undefined ? undefined : switchOfPort(net, lsp);
       return ls !== undefined && [...ls.ports.values()].some((p) => p.type === "localnet");
     };
-    // Another node's announcements reach this one's VIFs through the wire (`teachUplinks`).
-    const allAnnounced = new Set(nodes.flatMap((n) => [...n.announced]));
+    // Another node's announcements reach this one's VIFs through the wire (`teachUplinks`), and so
+    // do those made up for the chassis the oracle does not run.
+    const allAnnounced = new Set([...nodes.flatMap((n) => [...n.announced]), ...fakeAnnouncements(net, names).map((a) => a.pair)]);
     // With `quietAnnouncements`, every frame once the announcements are over.
     let keepAll = false;
     /** The frames chassis `k` sent since the last call, as output lines, and those another real chassis takes in. */
@@ -1774,6 +1775,17 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
           for (const [nic, theirs] of other.nicNetworks) {
             if (!theirs.some((x) => networks.includes(x))) continue;
             const r = await feed(j, nic, g.frame, [], []);
+            if (!r.ok) return r;
+          }
+        }
+      }
+      // A chassis the oracle does not run would announce its VIFs too: their first address, out
+      // each localnet port of their switch, into every real node's uplinks of that network.
+      for (const a of fakeAnnouncements(net, names)) {
+        for (const [j, node] of nodes.entries()) {
+          for (const [nic, networks] of node.nicNetworks) {
+            if (!networks.includes(a.network)) continue;
+            const r = await feed(j, nic, a.frame, [], []);
             if (!r.ok) return r;
           }
         }
@@ -1978,6 +1990,32 @@ function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
 function garpPair(f: Uint8Array): string {
   const arp = (f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8) ? 18 : 14;
   return `${[...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":")} ${f.subarray(arp + 14, arp + 18).join(".")}`;
+}
+
+/**
+ * The gratuitous ARPs ovn-controller would send on a chassis that is not among `real` (the
+ * oracle's fake chassis) for the VIFs bound there on switches with localnet ports: the first
+ * address entry's MAC and first IPv4 address (as `announcedPairs`), out each localnet port of
+ * the switch, with its tag. NAT addresses of gateway ports there are not made up.
+ */
+function fakeAnnouncements(net: Network, real: readonly string[]): { network: string; pair: string; frame: Uint8Array }[] {
+  const out: { network: string; pair: string; frame: Uint8Array }[] = [];
+  for (const ls of net.switches.values()) {
+    const localnets = [...ls.ports.values()].filter((p) => p.type === "localnet");
+    if (localnets.length === 0) continue;
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" || p.chassis === undefined || real.includes(p.chassis)) continue;
+      const first = p.addresses.map((a) => a.trim().split(/\s+/)).find((w) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(w[0] ?? ""));
+      const mac = first?.[0]?.toLowerCase();
+      const ip = first?.slice(1).find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
+      if (mac === undefined || ip === undefined) continue;
+      const sha = mac.split(":").map((h) => parseInt(h, 16));
+      const spa = ip.split(".").map(Number);
+      const garp = new Uint8Array([...Array(6).fill(0xff), ...sha, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, ...sha, ...spa, ...Array(6).fill(0), ...spa]);
+      for (const ln of localnets) out.push({ network: ln.options.get("network_name") ?? "", pair: `${mac} ${ip}`, frame: tagged(net, ln.name, garp) });
+    }
+  }
+  return out;
 }
 
 /** How long `realOutputs` waits for the first round of ovn-controller's announcements. */
