@@ -1641,7 +1641,8 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     };
     // Another node's announcements reach this one's VIFs through the wire (`teachUplinks`), and so
     // do those made up for the chassis the oracle does not run.
-    const allAnnounced = new Set([...nodes.flatMap((n) => [...n.announced]), ...fakeAnnouncements(net, names).map((a) => a.pair)]);
+    const fake = fakeAnnouncements(net, names);
+    const allAnnounced = new Set([...nodes.flatMap((n) => [...n.announced]), ...fake.map((a) => a.pair)]);
     // With `quietAnnouncements`, every frame once the announcements are over.
     let keepAll = false;
     /** The frames chassis `k` sent since the last call, as output lines, and those another real chassis takes in. */
@@ -1744,6 +1745,8 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     const teachUplinks = async (): Promise<Result<void>> => {
       const garps: { from: number; nic: string; frame: Uint8Array }[] = [];
       const seen = new Set<string>();
+      // Each node's announced pairs seen so far, as `NODE PAIR`.
+      const pairs = new Set<string>();
       const deadline = Date.now() + ANNOUNCE_WAIT_MS;
       for (;;) {
         for (const [k, node] of nodes.entries()) {
@@ -1755,15 +1758,16 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
             while (cap.value.next()) {
               const f = cap.value.data.subarray(cap.value.offset, cap.value.offset + cap.value.caplen);
               const id = `${k} ${nic} ${Buffer.from(f).toString("hex")}`;
-              if (!isPinctrlGarp(f, node.announced) || seen.has(id)) continue;
+              const pair = garpPair(f);
+              if (pair === undefined || !node.announced.has(pair) || seen.has(id)) continue;
               seen.add(id);
+              pairs.add(`${k} ${pair}`);
               garps.push({ from: k, nic, frame: f.slice() });
             }
           }
         }
         // Every pair a node announces on its networks, once (a VIF whose port security refuses
         // its announcement never shows: wait out the deadline then).
-        const pairs = new Set(garps.map((g) => `${g.from} ${garpPair(g.frame)}`));
         const want = nodes.reduce((a, n) => a + (n.nicNetworks.size > 0 ? n.announced.size : 0), 0);
         if (pairs.size >= want || Date.now() >= deadline) break;
         await delay(200);
@@ -1781,7 +1785,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
       }
       // A chassis the oracle does not run would announce its VIFs too: their first address, out
       // each localnet port of their switch, into every real node's uplinks of that network.
-      for (const a of fakeAnnouncements(net, names)) {
+      for (const a of fake) {
         for (const [j, node] of nodes.entries()) {
           for (const [nic, networks] of node.nicNetworks) {
             if (!networks.includes(a.network)) continue;
@@ -1978,18 +1982,32 @@ function isBfd(f: Uint8Array): boolean {
  * sender MAC and address are among those `announced` (`announcedPairs`).
  */
 function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
-  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
-  if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return false;
-  const arp = at + 2;
-  for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return false;
-  const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");
-  return announced.has(`${mac} ${f.subarray(arp + 14, arp + 18).join(".")}`);
+  const pair = garpPair(f);
+  return pair !== undefined && announced.has(pair);
 }
 
-/** The `MAC IPv4` pair of a gratuitous ARP (`isPinctrlGarp`), as `announcedPairs` writes it. */
-function garpPair(f: Uint8Array): string {
-  const arp = (f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8) ? 18 : 14;
-  return `${[...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":")} ${f.subarray(arp + 14, arp + 18).join(".")}`;
+/**
+ * The `MAC IPv4` pair of a frame shaped as ovn-controller's gratuitous ARPs are (see
+ * `isPinctrlGarp`), as `announcedPairs` writes it; undefined for any other frame.
+ */
+function garpPair(f: Uint8Array): string | undefined {
+  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
+  if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return undefined;
+  const arp = at + 2;
+  for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return undefined;
+  const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  return `${mac} ${f.subarray(arp + 14, arp + 18).join(".")}`;
+}
+
+/**
+ * What ovn-controller announces of a VIF from its address entries: the first entry that has a
+ * MAC (extract_lsp_addresses skips "unknown" and the like), its MAC and first IPv4 address.
+ */
+function announcedAddress(entries: readonly unknown[]): { mac: string; ip: string } | undefined {
+  const first = entries.find((m): m is string => typeof m === "string" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/i.test(m.trim()));
+  const [mac, ...rest] = first?.trim().split(/\s+/) ?? [];
+  const ip = rest.find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
+  return mac === undefined || ip === undefined ? undefined : { mac: mac.toLowerCase(), ip };
 }
 
 /**
@@ -2005,10 +2023,9 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
     if (localnets.length === 0) continue;
     for (const p of ls.ports.values()) {
       if (p.type !== "" || p.chassis === undefined || real.includes(p.chassis)) continue;
-      const first = p.addresses.map((a) => a.trim().split(/\s+/)).find((w) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(w[0] ?? ""));
-      const mac = first?.[0]?.toLowerCase();
-      const ip = first?.slice(1).find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
-      if (mac === undefined || ip === undefined) continue;
+      const a = announcedAddress(p.addresses.toArray());
+      if (a === undefined) continue;
+      const { mac, ip } = a;
       const sha = mac.split(":").map((h) => parseInt(h, 16));
       const spa = ip.split(".").map(Number);
       const garp = new Uint8Array([...Array(6).fill(0xff), ...sha, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, ...sha, ...spa, ...Array(6).fill(0), ...spa]);
@@ -2035,19 +2052,18 @@ function announcedPairs(sandbox: { sbList(table: string, columns?: readonly stri
   if (!ports.ok) return ports;
   const withLocalnet = new Set(ports.value.filter((p) => p.type === "localnet").map((p) => uuidOf(p.datapath)));
   const out = new Set<string>();
-  const add = (text: string, all: boolean): void => {
+  // A NAT address entry: its MAC with each of its IPv4 addresses.
+  const addNat = (text: string): void => {
     const [mac, ...rest] = text.trim().split(/\s+/);
-    const ips = rest.filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
-    for (const ip of all ? ips : ips.slice(0, 1)) out.add(`${(mac ?? "").toLowerCase()} ${ip}`);
+    for (const ip of rest.filter((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x))) out.add(`${(mac ?? "").toLowerCase()} ${ip}`);
   };
   for (const p of ports.value) {
     if (!withLocalnet.has(uuidOf(p.datapath))) continue;
     if (p.type === "" && uuidOf(p.chassis) === self) {
-      // The first entry that has addresses (extract_lsp_addresses skips "unknown" and the like).
-      const first = setOf(p.mac).find((m) => typeof m === "string" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/i.test(m));
-      if (typeof first === "string") add(first, false);
+      const a = announcedAddress(setOf(p.mac));
+      if (a !== undefined) out.add(`${a.mac} ${a.ip}`);
     }
-    if ((p.type === "l3gateway" && uuidOf(p.chassis) === self) || p.type === "patch") for (const n of setOf(p.nat_addresses)) if (typeof n === "string") add(n, true);
+    if ((p.type === "l3gateway" && uuidOf(p.chassis) === self) || p.type === "patch") for (const n of setOf(p.nat_addresses)) if (typeof n === "string") addNat(n);
   }
   return ok(out);
 }
