@@ -1278,9 +1278,9 @@ export const SHARED_VLAN = "shared-vlan";
 /**
  * Two switches on one provider network and VLAN (fixtures/ovs/shared-vlan.yaml): a1 (vlan-a,
  * node1) asks by broadcast ARP, sends to b1 (vlan-b, node1) and to b2 (vlan-b, node2) by their
- * MACs, and to a MAC nobody has; b1 answers a1 by its MAC; c1 on VLAN 200 broadcasts. Each
- * chassis's provider bridge carries frames between the two switches' patch ports as between its
- * uplink and them.
+ * MACs, and to a MAC nobody has; b1 answers a1 by its MAC; c1 on VLAN 200 broadcasts; a1 sends to
+ * b3 (vlan-b, node1, disabled), whose MAC no bridge has learned. Each chassis's provider bridge
+ * carries frames between the two switches' patch ports as between its uplink and them.
  */
 export function sharedVlanPackets(net: Network): Result<OraclePacket[]> {
   const a1 = "eth.src == 00:00:00:01:00:0b && ip4.src == 10.1.0.11 && ip.ttl == 64";
@@ -1291,6 +1291,7 @@ export function sharedVlanPackets(net: Network): Result<OraclePacket[]> {
     { port: "a1", match: `${a1} && eth.dst == 00:00:00:09:09:09 && ip4.dst == 10.9.0.9 && udp && udp.src == 5002 && udp.dst == 53`, payload: 12 },
     { port: "b1", match: "eth.src == 00:00:00:02:00:0b && eth.dst == 00:00:00:01:00:0b && ip4.src == 10.2.0.11 && ip4.dst == 10.1.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000", payload: 12 },
     { port: "c1", match: "eth.src == 00:00:00:03:00:0b && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == 00:00:00:03:00:0b && arp.spa == 10.3.0.11 && arp.tha == 00:00:00:00:00:00 && arp.tpa == 10.3.0.99" },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:02:00:0d && ip4.dst == 10.2.0.13 && udp && udp.src == 5003 && udp.dst == 53`, payload: 12 },
   ]);
 }
 
@@ -2014,7 +2015,8 @@ function announcedAddress(entries: readonly unknown[]): { mac: string; ip: strin
  * The gratuitous ARPs ovn-controller would send on a chassis that is not among `real` (the
  * oracle's fake chassis) for the VIFs bound there on switches with localnet ports: the first
  * address entry's MAC and first IPv4 address (as `announcedPairs`), out each localnet port of
- * the switch, with its tag. NAT addresses of gateway ports there are not made up.
+ * the switch, with its tag; none for a disabled port, whose ingress pipeline drops them. NAT
+ * addresses of gateway ports there are not made up.
  */
 function fakeAnnouncements(net: Network, real: readonly string[]): { network: string; pair: string; frame: Uint8Array }[] {
   const out: { network: string; pair: string; frame: Uint8Array }[] = [];
@@ -2022,7 +2024,8 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
     const localnets = [...ls.ports.values()].filter((p) => p.type === "localnet");
     if (localnets.length === 0) continue;
     for (const p of ls.ports.values()) {
-      if (p.type !== "" || p.chassis === undefined || real.includes(p.chassis)) continue;
+      // A disabled port's announcement goes no further than its own ingress pipeline.
+      if (p.type !== "" || !p.enabled || p.chassis === undefined || real.includes(p.chassis)) continue;
       const a = announcedAddress(p.addresses.toArray());
       if (a === undefined) continue;
       const { mac, ip } = a;

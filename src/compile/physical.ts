@@ -400,7 +400,10 @@ const macOwners = new WeakMap<Network, ReadonlyMap<string, ReadonlyMap<string, s
  * Which chassis each MAC of a switch's ports lives on, as a provider network's learning switches
  * and bridges learn it (switch name → MAC as `formatMac` writes it → chassis): a VIF's MACs on the chassis it is
  * bound to, a gateway router port's on the router's chassis, a distributed gateway port's on its
- * active gateway chassis (the first port to claim a MAC keeps it). `replay` carries a frame across
+ * active gateway chassis (the first port to claim a MAC keeps it). A disabled VIF has none: the
+ * bridges learn a VIF from ovn-controller's announcements and from what it sends, and both enter
+ * its own ingress pipeline, which drops everything from a disabled port (external ports are not
+ * checked, and keep theirs). `replay` carries a frame across
  * a provider network to the chassis that owns its destination (replay/provider-segments.ts), and
  * a chassis's provider bridge has the MACs it owns behind the localnet port's patch port
  * (`LocalnetAttachment.learned`).
@@ -413,6 +416,7 @@ export function switchMacOwners(net: Network): ReadonlyMap<string, ReadonlyMap<s
     const owned = new Map<string, string>();
     for (const p of ls.ports.values()) {
       if (p.type === "" || p.type === "virtual" || p.type === "external") {
+        if (!p.enabled && p.type !== "external") continue;
         const where = residentChassis(net, p.name);
         if (where === undefined) continue;
         for (const a of p.addresses) {

@@ -13,8 +13,8 @@
  * segment but the sender's own) and whether it leaves `from` by the uplink:
  * - broadcast and multicast: every attachment, as a switch floods them; by the uplink;
  * - a unicast MAC a switch port on the segment owns: the attachment of that switch on the chassis
- *   it lives on, where the bridges have learned it (compile `switchMacOwners`): a VIF's (its
- *   addresses' MACs, on the chassis it is bound to), a distributed gateway port's (on its active
+ *   it lives on, where the bridges have learned it (compile `switchMacOwners`): an enabled VIF's
+ *   (its addresses' MACs, on the chassis it is bound to), a distributed gateway port's (on its active
  *   gateway chassis, which sends from it) and a gateway router port's (on the router's chassis);
  *   by the uplink unless that chassis is `from` itself (a port of the sender's own switch there
  *   the executor has dropped already: `provider-bridge`);

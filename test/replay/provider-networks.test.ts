@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { join, resolve } from "node:path";
-import { compileMicroflow, compilePhysical } from "../../src/compile/index.js";
+import { compileMicroflow, compilePhysical, switchMacOwners } from "../../src/compile/index.js";
 import { ProviderSegments } from "../../src/replay/provider-segments.js";
 import { Replayer, type ReplayOptions } from "../../src/replay/index.js";
 import type { Network } from "../../src/model/index.js";
@@ -118,6 +118,12 @@ describe("two switches on one provider network and VLAN (fixtures/ovs/shared-vla
     expect(receivers(s, plan, "node1", "ln-a", "ff:ff:ff:ff:ff:ff").sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
     expect(receivers(s, plan, "node2", "ln-b", "00:00:00:09:09:09").sort()).toEqual(["node1 ln-a", "node1 ln-b", "node2 ln-a", "uplink"]);
     expect(receivers(s, plan, "node1", "ln-c", "ff:ff:ff:ff:ff:ff")).toEqual(["uplink"]);
+  });
+
+  it("the MAC of a disabled VIF, which no announcement taught the bridges: flooded like a MAC nobody has", () => {
+    expect(receivers(s, plan, "node1", "ln-a", "00:00:00:02:00:0d").sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
+    expect(switchMacOwners(net).get("vlan-b")?.has("00:00:00:02:00:0d")).toBe(false);
+    expect(switchMacOwners(net).get("vlan-b")?.get("00:00:00:02:00:0b")).toBe("node1");
   });
 });
 
