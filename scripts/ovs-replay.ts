@@ -79,11 +79,11 @@ import { join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
-import { be16, be32, error, fail, getU16, getU32, ok, type Result } from "../src/base/index.js";
-import { compileMicroflow, compilePhysical, localnetTpid } from "../src/compile/index.js";
+import { be16, be32, error, fail, getU16, getU32, ok, parseIpv4, type Result } from "../src/base/index.js";
+import { announcedEntry, announcedMacBindings, compileMicroflow, compilePhysical, localnetTpid } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } from "../src/flow/index.js";
-import { switchOfPort, type Network } from "../src/model/index.js";
+import { MacBinding, switchOfPort, type Network } from "../src/model/index.js";
 import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { UnixctlClient, ovsAvailable, setOf, startRealChassis, type OvsChassis } from "../src/ovn/index.js";
@@ -801,7 +801,7 @@ export function microflowFrames(program: Parameters<typeof compileMicroflow>[0],
 }
 
 /** `microflowFrames` on node1's program. */
-function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
+export function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const program = plan.value.chassis.get(CHASSIS)!.program;
@@ -1310,6 +1310,24 @@ export function sharedVlanRejectPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const ANNOUNCED_NEIGHBOURS = "announced-neighbours";
+
+/**
+ * The announced-neighbours conversation (fixtures/ovs/announced-neighbours.yaml): a1 sends through
+ * the router to b1 (disabled, node1), to b2 (disabled, node2), to an address nobody has and to b3.
+ * Only the third makes the router ask by ARP: ovn-controller wrote the bindings of b1 and b2 when
+ * it announced them.
+ */
+export function announcedNeighbourPackets(net: Network): Result<OraclePacket[]> {
+  const a1 = "eth.src == 00:00:00:01:00:0b && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.11 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a1", match: `${a1} && ip4.dst == 10.2.0.11 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && ip4.dst == 10.2.0.12 && udp && udp.src == 5001 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && ip4.dst == 10.2.0.99 && udp && udp.src == 5002 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && ip4.dst == 10.2.0.13 && udp && udp.src == 5003 && udp.dst == 53`, payload: 12 },
+  ]);
+}
+
 export const LOCALNET_QINQ = "localnet-qinq";
 
 /**
@@ -1433,6 +1451,8 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [SHARED_VLAN]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, note: `Two switches on one provider network and VLAN, on ${CHASSIS}: its provider bridge carries frames between their localnet ports' patch ports (sharedVlanPackets)` },
   [`${SHARED_VLAN}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan.yaml", packets: sharedVlanPackets, chassis: [CHASSIS, NODE2], note: `The shared-vlan packets with node2 real too: frames between the two switches on the VLAN reach node2's pods of both (sharedVlanPackets)` },
   [`${SHARED_VLAN_REJECT}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan-reject.yaml", packets: sharedVlanRejectPackets, chassis: [CHASSIS, NODE2], note: `A reject's answer made on ${CHASSIS} crosses its provider bridge into a stateful switch, where ovs-vswitchd drops it at the conntrack recirculation (no input port for a packet from the controller past a patch port); the one made on node2 comes over the wire and reaches a1 (sharedVlanRejectPackets)` },
+  [ANNOUNCED_NEIGHBOURS]: { network: "fixtures/ovs/announced-neighbours.yaml", packets: announcedNeighbourPackets, note: `Packets routed on ${CHASSIS} to disabled VIFs on switches with localnet ports, one on ${CHASSIS} and one on node2: ovn-controller wrote their MAC bindings when it announced them, so the router sends to their MACs and asks no one by ARP (announcedNeighbourPackets)` },
+  [`${ANNOUNCED_NEIGHBOURS}+${NODE2}`]: { network: "fixtures/ovs/announced-neighbours.yaml", packets: announcedNeighbourPackets, chassis: [CHASSIS, NODE2], note: `The announced-neighbours packets with node2 real too, whose ovn-controller writes b2's binding itself (announcedNeighbourPackets)` },
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },
@@ -1583,7 +1603,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
   const names = opts.chassis ?? [CHASSIS];
   const multi = names.length > 1;
   // Localports too, as a deployment plugs its metadata port into every chassis.
-  const started = startRealChassis(net, names, { localports: true });
+  const started = startRealChassis(withAnnouncedBindings(net, names), names, { localports: true });
   if (!started.ok) return started;
   const t = started.value;
   const nodes: RealNode[] = [];
@@ -1800,6 +1820,8 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     if (nodes.some((n) => n.nicNetworks.size > 0)) {
       const taught = await teachUplinks();
       if (!taught.ok) return taught;
+      const bound = await announcedBindingsInstalled(t.sandbox, nodes.map((n) => n.ch), net, names);
+      if (!bound.ok) return bound;
     }
     const out: string[][] = [];
     // OVS's clock is stopped, so that no connection expires while the packets go in (ovnsim's
@@ -2001,14 +2023,24 @@ function garpPair(f: Uint8Array): string | undefined {
 }
 
 /**
- * What ovn-controller announces of a VIF from its address entries: the first entry that has a
- * MAC (extract_lsp_addresses skips "unknown" and the like), its MAC and first IPv4 address.
+ * What ovn-controller announces of a VIF by gratuitous ARP from its address entries (compile
+ * `announcedEntry`): the MAC and first IPv4 address of its first entry that starts with a MAC;
+ * undefined when that entry has no IPv4 address (a RARP then).
  */
 function announcedAddress(entries: readonly unknown[]): { mac: string; ip: string } | undefined {
-  const first = entries.find((m): m is string => typeof m === "string" && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\b/i.test(m.trim()));
-  const [mac, ...rest] = first?.trim().split(/\s+/) ?? [];
-  const ip = rest.find((x) => /^\d+\.\d+\.\d+\.\d+$/.test(x));
-  return mac === undefined || ip === undefined ? undefined : { mac: mac.toLowerCase(), ip };
+  const a = announcedEntry(entries.filter((e): e is string => typeof e === "string"));
+  return a?.ipv4 === undefined ? undefined : { mac: a.mac, ip: a.ipv4 };
+}
+
+/**
+ * `net` with the MAC bindings that ovn-controller on each chassis the oracle does not run would
+ * have written for its announcements (compile `announcedMacBindings`), for the Southbound: the
+ * real chassis write their own.
+ */
+function withAnnouncedBindings(net: Network, real: readonly string[]): Network {
+  const learned = net.macBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }));
+  const all = announcedMacBindings(net, learned, (c) => !real.includes(c));
+  return net.set("macBindings", List(all.map((b) => MacBinding({ logicalPort: b.port, ip: b.ip, mac: b.mac }))));
 }
 
 /**
@@ -2036,6 +2068,53 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
     }
   }
   return out;
+}
+
+/**
+ * Sees that the MAC bindings the real chassis' ovn-controllers write for their announcements
+ * (compile `announcedMacBindings`) are in place before the first packet: in the Southbound, and in
+ * every real chassis's neighbour table (OpenFlow table 66: a flow that matches the address in reg0
+ * and sets the MAC), each wait up to `ANNOUNCE_WAIT_MS`. A binding reaches the other chassis
+ * through the Southbound, and without this the first packets may find a router still without it,
+ * and make it ask by ARP.
+ *
+ * ovn-controller writes such a binding once, when it first prepares the VIF's announcement, and
+ * only if a Southbound transaction is open at that moment (pinctrl.c `send_garp_locally`); if not,
+ * it never does. That is a race at its start (a run of `announced-neighbours+node2` in about four
+ * lost one). A binding still missing after the wait is written here, as ovn-controller writes it
+ * when it wins, so that a recording does not depend on that race. IPv4 bindings of routers with no
+ * datapath on a chassis never show in its table 66; the second wait runs out then.
+ */
+async function announcedBindingsInstalled(sandbox: { sbList(table: string, columns?: readonly string[]): Result<Record<string, unknown>[]>; sbctl(...args: string[]): Result<string> }, chassis: readonly OvsChassis[], net: Network, real: readonly string[]): Promise<Result<void>> {
+  const want = announcedMacBindings(net, [], (c) => real.includes(c));
+  if (want.length === 0) return ok(undefined);
+  let missing = want;
+  for (const deadline = Date.now() + ANNOUNCE_WAIT_MS; ; ) {
+    const rows = sandbox.sbList("MAC_Binding", ["logical_port", "ip", "mac"]);
+    if (!rows.ok) return rows;
+    const have = new Set(rows.value.map((r) => `${String(r.logical_port)}|${String(r.ip)}|${String(r.mac)}`));
+    missing = want.filter((b) => !have.has(`${b.port}|${b.ip}|${b.mac}`));
+    if (missing.length === 0 || Date.now() >= deadline) break;
+    await delay(200);
+  }
+  for (const b of missing) {
+    const lr = net.routers.find((r) => r.ports.has(b.port));
+    if (lr === undefined) continue;
+    const r = sandbox.sbctl("--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port="${b.port}"`, `ip="${b.ip}"`, `mac="${b.mac}"`);
+    if (!r.ok) return r;
+  }
+  const flows = want.map((b) => ({ reg0: `reg0=0x${(parseIpv4(b.ip) ?? 0).toString(16)},`, mac: `set_field:${b.mac}->eth_dst` }));
+  const deadline = Date.now() + ANNOUNCE_WAIT_MS;
+  for (const ch of chassis) {
+    for (;;) {
+      const dump = ch.ofctl("dump-flows", "br-int", "table=66");
+      if (!dump.ok) return dump;
+      const lines = dump.value.split("\n");
+      if (flows.every((w) => lines.some((l) => l.includes(w.reg0) && l.includes(w.mac))) || Date.now() >= deadline) break;
+      await delay(100);
+    }
+  }
+  return ok(undefined);
 }
 
 /** How long `realOutputs` waits for the first round of ovn-controller's announcements. */

@@ -5,7 +5,7 @@
  * (`--pcap-out FILE`: one interface per VIF and per wire, packets in hop order).
  */
 import { error } from "../base/index.js";
-import { compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { compilePhysical, controllerMacBindings, portSecurityCalls, type NeighbourBinding } from "../compile/index.js";
 import { Fabric, type FabricResult, type RunOptions } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import type { LogicalProgram, PhysicalPlan } from "../ofp/index.js";
@@ -40,11 +40,14 @@ export function followPath(net: Network, port: string, key: Uint32Array, runOpti
     plans.push(plan.value);
     byZone.set(plan.value.zone, n);
   }
+  const bindings = new Map<Network, NeighbourBinding[]>();
   const fabric = new Fabric(plans, {
     executorOptions: (c) => {
       const n = byZone.get(zoneOf(plans, c.name) ?? "") ?? net;
-      // ovn-controller knows static MAC bindings too (ovn-trace reads only the learned ones).
-      const macBindings = [...traceInputs(n).macBindings, ...n.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
+      // ovn-controller knows static MAC bindings and those of its announcements too (ovn-trace
+      // reads only the learned ones).
+      let macBindings = bindings.get(n);
+      if (macBindings === undefined) bindings.set(n, (macBindings = controllerMacBindings(n)));
       return { ct: { kind: "trace" }, calls: portSecurityCalls(n, c.program), macBindings };
     },
     runOptions,

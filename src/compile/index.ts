@@ -14,4 +14,5 @@ export * from "./nat-gateway.js";
 export * from "./node-host.js";
 export * from "./trace-inputs.js";
 export * from "./physical.js";
+export * from "./announcements.js";
 export { routerPortOf } from "./router-lrp.js";

@@ -44,7 +44,7 @@
  * captured frame rewritten to that key (flow/rewrite.ts), so payloads and unchanged headers stay.
  */
 import { error, unknownNameHint, type Diagnostic } from "../base/index.js";
-import { compileNetwork, compilePhysical, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { compileNetwork, compilePhysical, controllerMacBindings, portSecurityCalls } from "../compile/index.js";
 import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
@@ -281,7 +281,8 @@ export class Replayer {
     const dpOpts: DatapathOptions = { conntrack, reassembly: this.packetContext(), ...(opts.cache !== undefined ? { cache: opts.cache } : {}), ...(opts.maxRecirc !== undefined ? { maxRecirc: opts.maxRecirc } : {}), ...(opts.recircDepth !== undefined ? { recircDepth: opts.recircDepth } : {}) };
     const plan = compilePhysical(net);
     if (!plan.ok) throw new ReplayError(plan.diags);
-    const macBindings = [...traceInputs(net).macBindings, ...net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }))];
+    // What ovn-controller's routers know: learned, announced and static neighbours.
+    const macBindings = controllerMacBindings(net);
     const hasLocal = [...plan.value.chassis.values()].some((c) => !c.remote && c.vifs.size > 0);
     if (hasLocal) {
       this.plan = plan.value;

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, SHARED_VLAN, SHARED_VLAN_REJECT, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { ANNOUNCED_NEIGHBOURS, BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, SHARED_VLAN, SHARED_VLAN_REJECT, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of TWO_CHASSIS) captureOracle(scenario);
@@ -142,6 +142,24 @@ const CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => voi
       // which delivers it to b2 (2).
       expect(onNode1(rec)).toEqual(node1Alone(SHARED_VLAN));
       expect(where(rec).map((w) => w.split(",").filter((x) => x.startsWith(NODE2)).join(","))).toEqual([`${NODE2} vif a2,${NODE2} vif b2`, "", `${NODE2} vif b2`, "", "", "", ""]);
+    },
+  },
+  [ANNOUNCED_NEIGHBOURS]: {
+    what: "the MAC bindings ovn-controller writes when it announces a VIF, disabled ones too",
+    sane: (rec) => {
+      // Routed to b1 (disabled, node1) and b2 (disabled, node2, whose binding the oracle writes as
+      // node2's ovn-controller would): sent to their MACs and dropped by vlan-b, with no ARP
+      // request (0, 1). To an address nobody has: the router asks by ARP, which b3 and the wire
+      // get (2). To b3: delivered (3).
+      // node1 alone is real: its lines carry no chassis.
+      const alone = rec.outputs.map((o) => o.map((l) => l.split(" ").slice(0, l.startsWith("vif ") ? 2 : 1).join(" ")).join(","));
+      expect(alone).toEqual(["", "", "vif b3,wire", "vif b3"]);
+    },
+  },
+  [`${ANNOUNCED_NEIGHBOURS}+${NODE2}`]: {
+    what: "the MAC bindings of announced VIFs, node2's written by its own ovn-controller",
+    sane: (rec) => {
+      expect(rec.outputs).toEqual(node1Alone(ANNOUNCED_NEIGHBOURS));
     },
   },
   [`${SHARED_VLAN_REJECT}+${NODE2}`]: {
