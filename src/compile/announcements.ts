@@ -22,7 +22,7 @@
  * does on a Southbound that no ovn-controller wrote to.
  */
 import { parseIpv4, parseMac } from "../base/index.js";
-import type { LogicalSwitch, Network, SwitchPort } from "../model/index.js";
+import type { Network, SwitchPort } from "../model/index.js";
 import { residentChassis } from "./compile.js";
 import { routerPortOf } from "./router-lrp.js";
 
@@ -47,12 +47,8 @@ export function announcedEntry(addresses: Iterable<string>): { readonly mac: str
   return undefined;
 }
 
-/**
- * The chassis whose ovn-controller announces `p`, a port of `ls`: that of a VIF bound to a chassis
- * of this zone, on a switch with a localnet port; undefined for any other port.
- */
-function announcer(net: Network, ls: LogicalSwitch, p: SwitchPort): string | undefined {
-  if (p.type !== "" || ![...ls.ports.values()].some((q) => q.type === "localnet")) return undefined;
+/** The chassis of this zone that VIF `p` is bound to (whose ovn-controller announces it), if any. */
+function announcer(net: Network, p: SwitchPort): string | undefined {
   const where = residentChassis(net, p.name);
   const chassis = where === undefined ? undefined : net.chassis.get(where);
   return chassis === undefined || chassis.isRemote ? undefined : chassis.name;
@@ -61,27 +57,33 @@ function announcer(net: Network, ls: LogicalSwitch, p: SwitchPort): string | und
 /**
  * The bindings ovn-controller writes for the VIFs it announces (see the module header), over
  * `learned` (the Southbound's, updated in place where one names the same port and IP), for VIFs
- * bound to a chassis `onChassis` accepts (default: any).
+ * bound to a chassis `onChassis` accepts (default: any). Each switch's router ports are found
+ * once, so the work grows with the ports, not their square.
  */
 export function announcedMacBindings(net: Network, learned: readonly NeighbourBinding[], onChassis: (chassis: string) => boolean = () => true): NeighbourBinding[] {
   const out = [...learned];
   const at = new Map(out.map((b, i) => [`${b.port}|${b.ip}`, i]));
   for (const ls of net.switches.values()) {
-    for (const p of ls.ports.values()) {
-      const chassis = announcer(net, ls, p);
+    const ports = [...ls.ports.values()];
+    if (!ports.some((q) => q.type === "localnet")) continue;
+    const peers = ports.flatMap((q) => {
+      const peer = routerPortOf(net, q);
+      return peer === undefined ? [] : [{ port: peer.port.name, pinned: peer.lr.options.get("chassis"), updateOnly: peer.lr.options.get("always_learn_from_arp_request") === "false" }];
+    });
+    if (peers.length === 0) continue;
+    for (const p of ports) {
+      if (p.type !== "") continue;
+      const chassis = announcer(net, p);
       if (chassis === undefined || !onChassis(chassis)) continue;
       const a = announcedEntry(p.addresses);
       if (a?.ipv4 === undefined) continue;
-      for (const q of ls.ports.values()) {
-        const peer = routerPortOf(net, q);
-        const pinned = peer?.lr.options.get("chassis");
-        if (peer === undefined || (pinned !== undefined && pinned !== chassis)) continue;
-        const updateOnly = peer.lr.options.get("always_learn_from_arp_request") === "false";
-        const k = `${peer.port.name}|${a.ipv4}`;
+      for (const peer of peers) {
+        if (peer.pinned !== undefined && peer.pinned !== chassis) continue;
+        const k = `${peer.port}|${a.ipv4}`;
         const i = at.get(k);
-        const b = { port: peer.port.name, ip: a.ipv4, mac: a.mac };
+        const b = { port: peer.port, ip: a.ipv4, mac: a.mac };
         if (i !== undefined) out[i] = b;
-        else if (!updateOnly) {
+        else if (!peer.updateOnly) {
           at.set(k, out.length);
           out.push(b);
         }
