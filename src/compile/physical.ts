@@ -104,7 +104,9 @@ function gatewayRouterChassis(net: Network): Map<string, string> {
  * flows for: those with a port bound here (a VIF, a gateway router's port, a chassis-redirect port
  * whose gateway chassis include this one), and every datapath reached from one through patch
  * ports, except across a distributed gateway port that always redirects (its router has no
- * distributed NAT and it is not `redirect-type=bridged`) to gateway chassis other than this one.
+ * distributed NAT and it is not `redirect-type=bridged`) to gateway chassis other than this one,
+ * and across a gateway router's links (l3gateway bindings) anywhere but on the router's chassis
+ * (`need_add_peer_to_local`).
  */
 function localDatapaths(net: Network, me: string, program: LogicalProgram, gwRouterChassis: ReadonlyMap<string, string>): Set<number> {
   const here = (p: RouterPort): boolean => gatewayChassisOf(net, p).some((g) => g.chassis === me);
@@ -136,6 +138,9 @@ function localDatapaths(net: Network, me: string, program: LogicalProgram, gwRou
   for (let dp = todo.pop(); dp !== undefined; dp = todo.pop()) {
     for (const p of program.datapaths.get(dp)?.ports.values() ?? []) {
       if (!p.peer) continue;
+      // A link of a gateway router (l3gateway bindings) is followed only on the router's chassis.
+      const gw = gwRouterChassis.get(p.name);
+      if (gw !== undefined && gw !== me) continue;
       const d = dgp.get(p.name);
       if (d !== undefined && alwaysRedirect.has(p.name) && !here(d)) continue;
       add(p.peer.datapath);
