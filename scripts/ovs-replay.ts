@@ -801,7 +801,7 @@ export function microflowFrames(program: Parameters<typeof compileMicroflow>[0],
 }
 
 /** `microflowFrames` on node1's program. */
-export function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
+function microflowPackets(net: Network, packets: readonly MicroflowPacket[]): Result<OraclePacket[]> {
   const plan = compilePhysical(net);
   if (!plan.ok) return plan;
   const program = plan.value.chassis.get(CHASSIS)!.program;
