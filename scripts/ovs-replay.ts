@@ -80,7 +80,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { List } from "immutable";
 import { be16, be32, error, fail, getU16, getU32, ok, parseIpv4, type Result } from "../src/base/index.js";
-import { announcedEntry, announcedMacBindings, compileMicroflow, compilePhysical, localnetTpid } from "../src/compile/index.js";
+import { announcedEntry, announcedMacBindings, compileMicroflow, compilePhysical, localnetTpid, traceInputs } from "../src/compile/index.js";
 import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } from "../src/flow/index.js";
 import { MacBinding, switchOfPort, type Network } from "../src/model/index.js";
@@ -88,7 +88,7 @@ import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksu
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { UnixctlClient, ovsAvailable, setOf, startRealChassis, type OvsChassis } from "../src/ovn/index.js";
 import { Replayer, mapInjector } from "../src/replay/index.js";
-import { loadNetworkFile } from "../src/scenario/index.js";
+import { loadNetworkFile, macBindingCommand } from "../src/scenario/index.js";
 import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
@@ -2038,8 +2038,7 @@ function announcedAddress(entries: readonly unknown[]): { mac: string; ip: strin
  * real chassis write their own.
  */
 function withAnnouncedBindings(net: Network, real: readonly string[]): Network {
-  const learned = net.macBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }));
-  const all = announcedMacBindings(net, learned, (c) => !real.includes(c));
+  const all = announcedMacBindings(net, traceInputs(net).macBindings, (c) => !real.includes(c));
   return net.set("macBindings", List(all.map((b) => MacBinding({ logicalPort: b.port, ip: b.ip, mac: b.mac }))));
 }
 
@@ -2098,9 +2097,9 @@ async function announcedBindingsInstalled(sandbox: { sbList(table: string, colum
     await delay(200);
   }
   for (const b of missing) {
-    const lr = net.routers.find((r) => r.ports.has(b.port));
-    if (lr === undefined) continue;
-    const r = sandbox.sbctl("--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port="${b.port}"`, `ip="${b.ip}"`, `mac="${b.mac}"`);
+    const cmd = macBindingCommand(net, MacBinding({ logicalPort: b.port, ip: b.ip, mac: b.mac }));
+    if (cmd === undefined) continue;
+    const r = sandbox.sbctl(...cmd);
     if (!r.ok) return r;
   }
   const flows = want.map((b) => ({ reg0: `reg0=0x${(parseIpv4(b.ip) ?? 0).toString(16)},`, mac: `set_field:${b.mac}->eth_dst` }));

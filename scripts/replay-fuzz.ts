@@ -24,11 +24,12 @@
  * the rejected packet was for) teach it that MAC behind their patch port, and a VIF whose own port
  * security refuses ovn-controller's gratuitous ARP for it (those go through the VIF's ingress
  * pipeline) is not learned until it sends (seeds 2925 and 3012 with node2 real; seeds 2967, 3003
- * and 3142 agree since the fixes they led to, in the datapath and in the oracle). Even seeds give every chassis a MAC on the provider network
- * (`ovn-chassis-mac-mappings`), and so does a network with a distributed gateway port of `redirect-type=bridged`, which works only with them: without them a
- * chassis that is not the gateway sends the gateway port's frames from the gateway port's own
- * MAC, its provider bridge learns that MAC behind its own patch port and from then on drops what
- * that chassis's pods send the gateway port, which ovnsim does not model (README).
+ * and 3142 agree since the fixes they led to, in the datapath and in the oracle). Even seeds
+ * give every chassis a MAC on the provider network (`ovn-chassis-mac-mappings`), and so does a
+ * network with a distributed gateway port of `redirect-type=bridged`, which works only with them:
+ * without them a chassis that is not the gateway sends the gateway port's frames from the gateway
+ * port's own MAC, its provider bridge learns that MAC behind its own patch port and from then on
+ * drops what that chassis's pods send the gateway port, which ovnsim does not model (README).
  *
  * The oracle leaves ovn-controller's gratuitous ARPs out of what real OVS sent (they come on a
  * timer), and with them a frame of the same shape that a packet makes: a gateway router with

@@ -25,6 +25,7 @@ import { parseIpv4, parseMac } from "../base/index.js";
 import type { Network, SwitchPort } from "../model/index.js";
 import { residentChassis } from "./compile.js";
 import { routerPortOf } from "./router-lrp.js";
+import { traceInputs } from "./trace-inputs.js";
 
 /** A neighbour: the router port, the neighbour's IP and its MAC (as `MacBindingEntry`). */
 export interface NeighbourBinding {
@@ -95,7 +96,7 @@ export function announcedMacBindings(net: Network, learned: readonly NeighbourBi
 
 /** The neighbour table of ovn-controller's routers in a running deployment (see the module header). */
 export function controllerMacBindings(net: Network): NeighbourBinding[] {
-  const learned = net.macBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }));
+  const learned = traceInputs(net).macBindings;
   const statics = net.staticMacBindings.toArray().map((b) => ({ port: b.logicalPort, ip: b.ip, mac: b.mac }));
   return [...announcedMacBindings(net, learned), ...statics];
 }

@@ -24,7 +24,7 @@
  * `Datapath_Binding`, which exists only once ovn-northd has synced. Kube-OVN NAT gateways are not
  * OVN objects; `exportNotes` says so in comments for the rendered script.
  */
-import type { Acl, LoadBalancer, LogicalRouter, Nat, Network, RouterPolicy, StaticRoute } from "../model/index.js";
+import type { Acl, LoadBalancer, LogicalRouter, MacBinding, Nat, Network, RouterPolicy, StaticRoute } from "../model/index.js";
 import { parseLbEndpoint } from "../model/index.js";
 
 /** An OVSDB string atom: quoted when the database's bare-string syntax would misread it. */
@@ -298,13 +298,22 @@ export function exportSbctl(net: Network, opts: SbctlOptions = {}): string[][] {
     }
   }
   for (const b of net.macBindings) {
-    // The row points at the router's Datapath_Binding, which ovn-sbctl finds by external_ids:name.
-    const lr = net.routers.find((r) => r.ports.has(b.logicalPort));
-    if (!lr) continue;
-    const ts = opts.macBindingTimestamp !== undefined ? [`timestamp=${Math.trunc(opts.macBindingTimestamp)}`] : [];
-    out.push(["--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port=${atom(b.logicalPort)}`, `ip=${atom(b.ip)}`, `mac=${atom(b.mac)}`, ...ts]);
+    const cmd = macBindingCommand(net, b, opts.macBindingTimestamp);
+    if (cmd) out.push(cmd);
   }
   return out;
+}
+
+/**
+ * The `ovn-sbctl` arguments that create the `MAC_Binding` row of `b` (with `timestamp`, in
+ * milliseconds, when given); undefined when no router of `net` has the binding's port. The row
+ * points at the router's Datapath_Binding, which ovn-sbctl finds by external_ids:name.
+ */
+export function macBindingCommand(net: Network, b: MacBinding, timestamp?: number): string[] | undefined {
+  const lr = net.routers.find((r) => r.ports.has(b.logicalPort));
+  if (!lr) return undefined;
+  const ts = timestamp !== undefined ? [`timestamp=${Math.trunc(timestamp)}`] : [];
+  return ["--id=@dp", "get", "Datapath_Binding", lr.name, "--", "create", "MAC_Binding", "datapath=@dp", `logical_port=${atom(b.logicalPort)}`, `ip=${atom(b.ip)}`, `mac=${atom(b.mac)}`, ...ts];
 }
 
 /** Quotes one argument for a POSIX shell. */

@@ -8,7 +8,7 @@ export { yamlMessage } from "./yaml-text.js";
 export type { InputKind, LoadOptions } from "./load.js";
 export * from "./ovsdb/index.js";
 export { saveScenario, scenarioToPlain } from "./save.js";
-export { exportNbctl, exportNotes, exportSbctl, renderScript, shellQuote } from "./export-nbctl.js";
+export { exportNbctl, exportNotes, exportSbctl, macBindingCommand, renderScript, shellQuote } from "./export-nbctl.js";
 export type { SbctlOptions } from "./export-nbctl.js";
 export { exprMatchChecker } from "./match-checker.js";
 export { SCENARIO, scenarioJsonSchema, describeType } from "./format.js";
