@@ -6,7 +6,7 @@
  * Southbound's order (the `mac` column is a set, so its entries sort as strings), that starts with
  * a MAC. It sends a gratuitous ARP for that entry's first IPv4 address, or a RARP when the entry
  * has none. The frame goes through the VIF's own ingress pipeline, which is why a disabled port's
- * announcement reaches no provider bridge (`switchMacOwners`).
+ * announcement reaches no provider bridge (`announcedMacOwners`).
  *
  * For an entry with an IPv4 address it also writes the binding straight into the Southbound
  * `MAC_Binding` table, for each router port that is a peer of the VIF's switch on that chassis

@@ -53,6 +53,7 @@ import {
   type VifAttachment,
   servedWhereEntered,
 } from "../ofp/index.js";
+import { announcedEntry } from "./announcements.js";
 import { compileNetwork, gatewayChassisOf, residentChassis } from "./compile.js";
 import { isDgp, routerPortOf, switchPeerOf } from "./router-lrp.js";
 
@@ -297,7 +298,7 @@ function chassisPlan(net: Network, me: string, program: LogicalProgram, gwRouter
       const bridge = network === undefined ? undefined : self.bridgeMappings.get(network);
       const lp = program.portByName.get(p.name);
       if (bridge === undefined || !lp || network === undefined || localnets.has(lp.datapath) || !local.has(lp.datapath)) continue;
-      const learned = [...(switchMacOwners(net).get(ls.name) ?? [])].flatMap(([mac, where]) => (where === me ? [macOf(mac)!] : []));
+      const learned = [...(announcedMacOwners(net).get(ls.name) ?? [])].flatMap(([mac, where]) => (where === me ? [macOf(mac)!] : []));
       localnets.set(lp.datapath, { name: p.name, datapath: lp.datapath, port: lp.key, network, vlan: p.tag ?? 0, tpid: localnetTpid(p.options), bridge, nic: self.nics.get(bridge) ?? "", ofport: ofport++, learned });
     }
   }
@@ -398,48 +399,55 @@ function bridgedRedirect(net: Network, program: LogicalProgram, localnets: Reado
   return { kind: "bridged", datapath: ls, port: ln.port, mac: mac.text, words: mac.words };
 }
 
-/** Per network (immutable, so the result never goes stale): `switchMacOwners`. */
-const macOwners = new WeakMap<Network, ReadonlyMap<string, ReadonlyMap<string, string>>>();
+/** Per network (immutable, so the result never goes stale): `announcedMacOwners`. */
+const announcedOwners = new WeakMap<Network, ReadonlyMap<string, ReadonlyMap<string, string>>>();
 
 /**
- * Which chassis each MAC of a switch's ports lives on, as a provider network's learning switches
- * and bridges learn it (switch name → MAC as `formatMac` writes it → chassis): a VIF's MACs on the chassis it is
- * bound to, a gateway router port's on the router's chassis, a distributed gateway port's on its
- * active gateway chassis (the first port to claim a MAC keeps it). A disabled VIF has none: the
- * bridges learn a VIF from ovn-controller's announcements and from what it sends, and both enter
- * its own ingress pipeline, which drops everything from a disabled port (external ports are not
- * checked, and keep theirs). `replay` carries a frame across
- * a provider network to the chassis that owns its destination (replay/provider-segments.ts), and
- * a chassis's provider bridge has the MACs it owns behind the localnet port's patch port
+ * The MACs ovn-controller announces by gratuitous ARP on a switch with a localnet port, and the
+ * chassis it announces each from (switch name → MAC as `formatMac` writes it → chassis), the
+ * first port to claim a MAC keeping it:
+ * - each enabled VIF's announced MAC (`announcedEntry`), from the chassis it is bound to
+ *   (pinctrl.c `send_garp_rarp_update`). A disabled VIF has none: the announcement enters its own
+ *   ingress pipeline, which drops everything from a disabled port (external ports are not
+ *   checked, and keep theirs);
+ * - a router port's MAC where northd puts it in the switch port's `nat_addresses` for that
+ *   (`add_router_port_garp`): a distributed gateway port's, from its active gateway chassis; a
+ *   port with `reside-on-redirect-chassis` of a router with one distributed gateway port, from
+ *   that port's; a gateway router's, from the router's chassis. Where that chassis has a chassis
+ *   MAC for the network, the announcement leaves with it instead (replay/provider-segments.ts).
+ * A provider network's bridges and switches learn these before any packet: a chassis's provider
+ * bridge has the MACs it announces behind the localnet port's patch port
  * (`LocalnetAttachment.learned`).
  */
-export function switchMacOwners(net: Network): ReadonlyMap<string, ReadonlyMap<string, string>> {
-  const known = macOwners.get(net);
+export function announcedMacOwners(net: Network): ReadonlyMap<string, ReadonlyMap<string, string>> {
+  const known = announcedOwners.get(net);
   if (known) return known;
   const out = new Map<string, Map<string, string>>();
   for (const ls of net.switches.values()) {
     const owned = new Map<string, string>();
-    for (const p of ls.ports.values()) {
-      if (p.type === "" || p.type === "virtual" || p.type === "external") {
-        if (!p.enabled && p.type !== "external") continue;
-        const where = residentChassis(net, p.name);
-        if (where === undefined) continue;
-        for (const a of p.addresses) {
-          const mac = parseMac(a.trim().split(/\s+/)[0] ?? "");
-          if (mac !== undefined && !owned.has(formatMac(mac))) owned.set(formatMac(mac), where);
-        }
-        continue;
-      }
-      const r = routerPortOf(net, p);
-      if (!r) continue;
-      const mac = parseMac(r.port.mac);
-      const gw = r.lr.options.get("chassis");
-      const where = gw ?? (gatewayChassisOf(net, r.port).size > 0 ? residentChassis(net, `cr-${r.port.name}`) : undefined);
+    const claim = (text: string | undefined, where: string | undefined): void => {
+      const mac = parseMac(text ?? "");
       if (mac !== undefined && where !== undefined && !owned.has(formatMac(mac))) owned.set(formatMac(mac), where);
+    };
+    for (const p of ls.ports.values()) {
+      if (p.type !== "" && p.type !== "virtual" && p.type !== "external") continue;
+      if (!p.enabled && p.type !== "external") continue;
+      claim(announcedEntry(p.addresses)?.mac, residentChassis(net, p.name));
+    }
+    for (const p of ls.ports.values()) {
+      const r = p.type === "" || p.type === "virtual" || p.type === "external" ? undefined : routerPortOf(net, p);
+      if (!r) continue;
+      const dgps = [...r.lr.ports.values()].filter(isDgp);
+      let where: string | undefined;
+      if (dgps.length > 0) {
+        if (isDgp(r.port)) where = residentChassis(net, `cr-${r.port.name}`);
+        else if (r.port.options.get("reside-on-redirect-chassis") === "true" && dgps.length === 1) where = residentChassis(net, `cr-${dgps[0]!.name}`);
+      } else where = r.lr.options.get("chassis");
+      claim(r.port.mac, where);
     }
     out.set(ls.name, owned);
   }
-  macOwners.set(net, out);
+  announcedOwners.set(net, out);
   return out;
 }
 

@@ -9,9 +9,10 @@
  * between them: a packet sent through a tunnel is received by the other chassis's datapath as a
  * fresh packet (only the wire's fields and the tunnel's datapath and port keys survive), as the
  * fabric does with bytes; a frame output to a localnet port is received, from their localnet
- * port, by the chassis the group's `providerNetworks` says own its destination, and by another
- * switch of this chassis on the same VLAN that owns it (`OutputOp.provider`, worked out when the
- * megaflow is made: output to a localnet port examines the destination MAC). A frame for the
+ * port, by the switches the group's `providerNetworks` deliver it to, as their learning switches
+ * do, on other chassis and on this one (`OutputOp.provider`, worked out when the megaflow is made:
+ * output to a localnet port examines both MACs; the megaflows go when what the switches have
+ * learned changes, `ProviderNetworks.version`). A frame for the
  * underlay's own gateway goes, per packet, where that router sends it (`OutputOp.router`): the
  * router is not OVS, and its choice by destination address is no part of any megaflow.
  *
@@ -226,13 +227,21 @@ export interface RoutedDelivery {
 }
 
 /**
- * The provider networks between chassis (replay's `ProviderSegments`): where a frame goes that
- * chassis `from` sends out its localnet port `port` of `datapath` to the MAC in key words
- * `hi`/`lo`. Asked when a megaflow is made, whose mask holds the destination MAC (output to a
- * localnet port examines it).
+ * The provider networks between chassis (replay's `ProviderSegments`), whose bridges and switches
+ * learn MACs from the frames they carry.
  */
 export interface ProviderNetworks {
-  receivers(from: string, datapath: number, port: number, hi: number, lo: number): SegmentDelivery;
+  /**
+   * Where a frame goes that chassis `from` sends out its localnet port `port` of `datapath` from
+   * the MAC in key words `src` to the MAC in `dst`, learning its source on the way. Asked when a
+   * megaflow is made, whose mask holds both MACs (output to a localnet port examines them).
+   */
+  receivers(from: string, datapath: number, port: number, src: readonly [number, number], dst: readonly [number, number]): SegmentDelivery;
+  /**
+   * Moves whenever what the bridges have learned changes: a flow cache drops its megaflows then,
+   * since where a localnet port's frames go, and which the executor drops, depends on it.
+   */
+  readonly version: number;
 }
 
 export interface TunnelOp {
@@ -477,9 +486,12 @@ export class Datapath {
     const g = this.group;
     g.passes++;
     if (depth > 0) g.recirculations++;
-    if (this.exec.learnedVersion !== this.learnedVersion) {
-      // Learned state changed (neighbours, hairpin reply flows): megaflows that read it may be stale.
-      this.learnedVersion = this.exec.learnedVersion;
+    // Both only grow, so their sum moves whenever either does.
+    const learned = this.exec.learnedVersion + (g.providerNetworks?.version ?? 0);
+    if (learned !== this.learnedVersion) {
+      // Learned state changed (neighbours, hairpin reply flows, provider bridges' MACs): megaflows
+      // that read it may be stale.
+      this.learnedVersion = learned;
       this.cache?.flush();
     }
     let acts: DpActions;
@@ -1009,7 +1021,7 @@ export class Datapath {
    */
   private providerHops(o: OutputRecord): { readonly hops: readonly ProviderHop[]; readonly uplink: boolean; readonly router: UnderlayRouter | undefined } {
     const g = this.group;
-    const d = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!);
+    const d = g.providerNetworks?.receivers(this.chassis, o.datapath, o.port, [o.key[W.ETH_SRC]!, o.key[W.ETH_SRC + 1]!], [o.key[W.ETH_DST]!, o.key[W.ETH_DST + 1]!]);
     if (d === undefined || d.targets.length === 0) return { hops: NO_HOPS, uplink: d?.uplink ?? true, router: d?.router };
     const hops: ProviderHop[] = [];
     for (const t of d.targets) {

@@ -145,6 +145,13 @@ export interface ExecutorOptions {
    * behind that port (`LocalnetAttachment.learned`) goes nowhere.
    */
   readonly localnets?: ReadonlyMap<number, LocalnetAttachment>;
+  /**
+   * What the provider bridges have learned so far, where that changes as packets go (replay's
+   * provider networks): the MAC in key words `hi`/`lo` as learned behind the patch port of
+   * localnet port `port` of `datapath`, or undefined. Given, it replaces `localnets`' `learned`
+   * lists (the announced MACs), and a flow cache must drop its megaflows whenever it changes.
+   */
+  readonly learnedBehind?: (datapath: number, port: number, hi: number, lo: number) => string | undefined;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -518,6 +525,7 @@ export class LogicalExecutor {
   private readonly placement: ReadonlyMap<number, ReadonlyMap<number, Placement>> | undefined;
   private readonly chassisMacs: ChassisMacRules | undefined;
   private readonly localnets: ReadonlyMap<number, LocalnetAttachment> | undefined;
+  private readonly learnedBehind: ExecutorOptions["learnedBehind"];
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
@@ -542,6 +550,7 @@ export class LogicalExecutor {
     const cm = opts.chassisMacs;
     this.chassisMacs = cm !== undefined && (cm.remote.length > 0 || cm.egress.size > 0) ? cm : undefined;
     this.localnets = opts.localnets;
+    this.learnedBehind = opts.learnedBehind;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
     this.linear = opts.classifier === "linear";
     for (const [k, dp] of program.datapaths) {
@@ -1276,11 +1285,16 @@ export class LogicalExecutor {
         this.drop(ctx, frame, out, "provider-bridge", `${port.name}: source and destination MAC are both ${mac}${redirect !== undefined ? "; a bridged redirect needs this chassis's MAC on the provider network (ovn-chassis-mac-mappings)" : ""}`);
         return;
       }
-      // A MAC that lives on this chassis, on this switch, is behind the same patch port.
-      const ln = this.localnets?.get(dp.key);
-      const here = ln !== undefined && ln.port === port.key ? macAt(ln.learned, out, W.ETH_DST) : undefined;
+      // A MAC the bridge has learned behind the same patch port (one that lives on this chassis,
+      // on this switch).
+      let here: string | undefined;
+      if (this.learnedBehind !== undefined) here = this.learnedBehind(dp.key, port.key, out[W.ETH_DST]!, out[W.ETH_DST + 1]!);
+      else {
+        const ln = this.localnets?.get(dp.key);
+        here = ln !== undefined && ln.port === port.key ? macAt(ln.learned, out, W.ETH_DST)?.text : undefined;
+      }
       if (here !== undefined) {
-        this.drop(ctx, frame, out, "provider-bridge", `${port.name}: destination ${here.text} lives on this chassis, behind the provider bridge's patch port the frame came in by`);
+        this.drop(ctx, frame, out, "provider-bridge", `${port.name}: the provider bridge has learned destination ${here} behind the patch port the frame came in by`);
         return;
       }
     }

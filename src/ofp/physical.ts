@@ -85,9 +85,10 @@ export interface LocalnetAttachment {
   /** The OpenFlow port of the patch port from br-int to the bridge. */
   readonly ofport: number;
   /**
-   * The MACs the provider bridge has learned behind this patch port: those of the switch's ports
-   * that live on this chassis (compile `switchMacOwners`). The bridge sends nothing back out the
-   * port a frame came in by, so a frame output here to one of them goes nowhere.
+   * The MACs the provider bridge has learned behind this patch port, as a `trace` takes them: those
+   * ovn-controller announces from this chassis on the switch (compile `announcedMacOwners`). The
+   * bridge sends nothing back out the port a frame came in by, so a frame output here to one of
+   * them goes nowhere. `replay` learns as packets go instead (execute.ts `learnedBehind`).
    */
   readonly learned: readonly MacOf[];
 }

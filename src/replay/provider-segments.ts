@@ -1,31 +1,40 @@
 /**
  * Provider networks as `replay` carries frames across them: which chassis a frame that leaves one
- * chassis by a localnet port reaches, as the physical network's learning switches deliver it.
+ * chassis by a localnet port reaches, as the physical network's learning switches deliver it, and
+ * what they learn from it.
  *
  * What: `ProviderSegments` (the datapath's `ProviderNetworks`) is built once from a network and
  * its physical plan. A segment is a provider network and a VLAN; the localnet attachments of the
  * local chassis hang on their segments. On one chassis the localnet ports of every switch on a
  * provider network have their patch ports on one provider bridge, which floods and learns between
  * them as between them and its uplink; so two switches on one segment (Kube-OVN subnets that
- * name one Vlan) reach each other on a chassis without the frame leaving it. `receivers(from,
- * datapath, port, hi, lo)` gives, for a frame chassis `from` sends out its localnet port `port`
- * of `datapath` to the MAC in key words `hi`/`lo`, the attachments that receive it (any of the
- * segment but the sender's own) and whether it leaves `from` by the uplink:
- * - broadcast and multicast: every attachment, as a switch floods them; by the uplink;
- * - a unicast MAC a switch port on the segment owns: the attachment of that switch on the chassis
- *   it lives on, where the bridges have learned it (compile `switchMacOwners`): an enabled VIF's
- *   (its addresses' MACs, on the chassis it is bound to), a distributed gateway port's (on its active
- *   gateway chassis, which sends from it) and a gateway router port's (on the router's chassis);
- *   by the uplink unless that chassis is `from` itself (a port of the sender's own switch there
- *   the executor has dropped already: `provider-bridge`);
- * - a MAC of a host outside the simulated network that the physical network has learned at its
- *   uplinks (`knowOutside`: the underlay gateways of `providerNetworks`, and the outside hosts
- *   `--map` sends from): nobody; the frame has left by the uplink;
- * - any other unicast MAC, which no port of the segment owns and no outside host sent from (a
- *   distributed router port's, which no chassis sends from once chassis MACs replace it, or a
- *   MAC nobody has): a learning switch floods it, so every attachment, as `trace`'s path
- *   (fabric.ts) floods it too, and the uplink. There it reaches only the ports with `unknown`
- *   addresses, if any.
+ * name one Vlan) reach each other on a chassis without the frame leaving it. The chassis's uplinks
+ * meet in one learning switch per segment (the wire), which also leads outside.
+ *
+ * Learning, as OVS's NORMAL action and a physical switch do it (per VLAN, no ageing):
+ * - Each chassis's bridge has a table per segment: MAC → one of its patch ports (an attachment) or
+ *   its uplink. The wire's table: MAC → a chassis, or outside.
+ * - Before the first packet, every bridge and the wire know the MACs ovn-controller announces by
+ *   gratuitous ARPs that flood the segment (compile `announcedMacOwners`: each enabled VIF's, and
+ *   the router ports northd gives `nat_addresses`): behind the switch's patch port on the
+ *   announcing chassis, at the uplink on every other chassis, at that chassis on the wire. A router
+ *   port's announcement leaves with the chassis's MAC where the chassis swaps it in (table 65), and
+ *   teaches that instead. A host outside (`knowOutside`: the underlay gateways of
+ *   `providerNetworks`, and the outside hosts `--map` sends from) is known at every uplink and
+ *   outside on the wire.
+ * - `receivers(from, datapath, port, src, dst)`, for a frame chassis `from` sends out its localnet
+ *   port `port` of `datapath`: the sending bridge learns `src` at that port's patch port; a frame
+ *   that reaches the wire teaches it `src` at `from`, and each bridge it reaches `src` at its uplink
+ *   (a multicast source teaches nothing). Each forwards by what it knows of `dst`: broadcast and
+ *   multicast, and a MAC it does not know, to every port but the one it came in by (flooded); a
+ *   known MAC to its port, and nowhere when that is the port it came in by.
+ * - A router port that is not announced, or whose chassis sends from its chassis MAC, is not
+ *   learned until a frame leaves from its MAC (and a distributed router that sends with chassis
+ *   MACs never teaches its own): until then frames for it are flooded.
+ * - `version` moves whenever a table changes. Where a frame goes, and whether the executor drops
+ *   it at its own bridge (`learnedBehind`, the frame's destination behind the patch port it came
+ *   in by), depend on the tables, so the datapath drops its megaflows when it moves; a megaflow
+ *   holds both MACs of what it sends out a localnet port, and its hits teach nothing new.
  *
  * A unicast frame for the MAC of the underlay's own gateway on its segment (`providerNetworks`)
  * also carries that gateway as a router (`SegmentDelivery.router`): the datapath asks it, for each
@@ -33,12 +42,12 @@
  * as `trace`'s path routes it: fabric.ts `atGateway`), since a megaflow matches no destination
  * address for it. With `route: false` (the replay oracle, where only OVS is real) it has none.
  *
- * Invariants: an attachment never receives its own frame; results are computed once per sending
- * attachment and MAC and kept (`receivers` is called when a megaflow is made, not per packet), so
- * the outside hosts are made known before the replay starts.
+ * Not modelled: ageing (OVS forgets a MAC after 300 s), a frame the executor drops at its own
+ * bridge (`provider-bridge`) teaching that bridge its source, and what the routed frames of the
+ * underlay's gateway teach.
  */
 import { formatMac, ipv4InPrefix, parseMac } from "../base/index.js";
-import { switchMacOwners } from "../compile/index.js";
+import { announcedMacOwners } from "../compile/index.js";
 import { macWordsText, type ProviderNetworks, type RoutedDelivery, type SegmentDelivery, type UnderlayRouter } from "../dataplane/index.js";
 import type { Network } from "../model/index.js";
 import { parseMacWords, type PhysicalPlan, type UnderlayHost, type UnderlayInterface } from "../ofp/index.js";
@@ -51,34 +60,36 @@ interface Attachment {
   readonly switchName: string;
 }
 
+/** In a bridge's table: learned at its uplink (else at the attachment of that index in the segment). */
+const UPLINK = -1;
+/** In the wire's table: learned outside (else at the chassis of that name). */
+const OUTSIDE = "";
+
 export class ProviderSegments implements ProviderNetworks {
   /** `network/vlan` → its attachments on local chassis. */
   private readonly segments = new Map<string, Attachment[]>();
-  /** `chassis/datapath/port` of a localnet attachment → its segment. */
-  private readonly segmentOf = new Map<string, string>();
-  /** Switch name → MAC → the chassis that owns it (as the physical network learns it). */
+  /** `chassis/datapath/port` of a localnet attachment → its segment and index there. */
+  private readonly segmentOf = new Map<string, { readonly segment: string; readonly index: number }>();
+  /** `chassis segment` → MAC → attachment index in the segment, or `UPLINK`. */
+  private readonly bridges = new Map<string, Map<string, number>>();
+  /** Segment → MAC → chassis, or `OUTSIDE`. */
+  private readonly wires = new Map<string, Map<string, string>>();
+  /** Segment → the chassis with attachments there. */
+  private readonly chassisOn = new Map<string, string[]>();
+  /** Switch name → its announced MACs → their chassis (for the underlay gateway's routing). */
   private readonly owners: ReadonlyMap<string, ReadonlyMap<string, string>>;
-  private readonly memo = new Map<string, SegmentDelivery>();
-  /** The MACs of the hosts outside that the physical network has learned (`knowOutside`). */
-  private readonly outside = new Set<string>();
   /** `network/vlan` → the MAC of the underlay's gateway there (as `formatMac` writes it). */
   private readonly gatewayMacs = new Map<string, string>();
   /** Provider network → its underlay gateway, as a router (none: `route` off, or no gateways). */
   private readonly routers = new Map<string, UnderlayRouter>();
+  /** Moves whenever a bridge or the wire learns something new (see the module header). */
+  version = 0;
 
   /**
    * `opts.route` (default true): the underlay's gateways route between their subnets. Off, frames
    * to them leave, as they do where only OVS is real (the replay oracle).
    */
   constructor(net: Network, plan: PhysicalPlan, opts: { readonly route?: boolean } = {}) {
-    for (const pn of plan.providerNetworks.values()) {
-      for (const g of pn.gateways) {
-        const mac = parseMac(g.mac);
-        if (mac === undefined) continue;
-        this.outside.add(formatMac(mac));
-        this.gatewayMacs.set(`${pn.name}/${g.vlan}`, formatMac(mac));
-      }
-    }
     const switchOf = new Map<string, string>();
     for (const ls of net.switches.values()) for (const p of ls.ports.values()) switchOf.set(p.name, ls.name);
     for (const c of plan.chassis.values()) {
@@ -87,12 +98,75 @@ export class ProviderSegments implements ProviderNetworks {
         const seg = `${ln.network}/${ln.vlan}`;
         let list = this.segments.get(seg);
         if (!list) this.segments.set(seg, (list = []));
+        this.segmentOf.set(`${c.name}/${ln.datapath}/${ln.port}`, { segment: seg, index: list.length });
         list.push({ chassis: c.name, datapath: ln.datapath, port: ln.port, switchName: switchOf.get(ln.name) ?? "" });
-        this.segmentOf.set(`${c.name}/${ln.datapath}/${ln.port}`, seg);
       }
     }
-    this.owners = switchMacOwners(net);
+    for (const [seg, list] of this.segments) this.chassisOn.set(seg, [...new Set(list.map((a) => a.chassis))]);
+    this.owners = announcedMacOwners(net);
+    // The announcements, before the first packet; a router port's leaves with the chassis MAC
+    // where the chassis swaps it in (table 65).
+    for (const [seg, list] of this.segments) {
+      list.forEach((a, i) => {
+        const swap = plan.chassis.get(a.chassis)?.chassisMacs.egress.get(a.datapath)?.get(a.port);
+        for (const [mac, where] of this.owners.get(a.switchName) ?? []) {
+          if (where !== a.chassis) continue;
+          this.teach(seg, a.chassis, i, swap !== undefined && swap.from.some((m) => macWordsText(m.words[0], m.words[1]) === mac) ? macWordsText(swap.to.words[0], swap.to.words[1]) : mac);
+        }
+      });
+    }
+    for (const pn of plan.providerNetworks.values()) {
+      for (const g of pn.gateways) {
+        const mac = parseMac(g.mac);
+        if (mac === undefined) continue;
+        this.gatewayMacs.set(`${pn.name}/${g.vlan}`, formatMac(mac));
+        for (const seg of this.segments.keys()) this.teachOutside(seg, formatMac(mac));
+      }
+    }
     if (opts.route !== false) for (const pn of plan.providerNetworks.values()) if (pn.gateways.length > 0) this.routers.set(pn.name, this.router(pn.name, pn.gateways, plan.underlayHosts));
+  }
+
+  /**
+   * A frame from `mac` that chassis `from` sends out attachment `index` of `seg` and that floods
+   * the segment (an announcement): learned there, on the wire, and at every other uplink; a MAC
+   * already learned keeps its place.
+   */
+  private teach(seg: string, from: string, index: number, mac: string): void {
+    const put = <V>(t: Map<string, V>, v: V): void => {
+      if (!t.has(mac)) this.learn(t, mac, v);
+    };
+    put(this.bridge(from, seg), index);
+    put(this.wire(seg), from);
+    for (const c of this.chassisOn.get(seg) ?? []) if (c !== from) put(this.bridge(c, seg), UPLINK);
+  }
+
+  /** A host outside with `mac`, whose frames came in at every uplink of `seg` (a MAC known already keeps its place). */
+  private teachOutside(seg: string, mac: string): void {
+    const w = this.wire(seg);
+    if (!w.has(mac)) this.learn(w, mac, OUTSIDE);
+    for (const c of this.chassisOn.get(seg) ?? []) {
+      const b = this.bridge(c, seg);
+      if (!b.has(mac)) this.learn(b, mac, UPLINK);
+    }
+  }
+
+  private learn<V>(table: Map<string, V>, mac: string, at: V): void {
+    if (table.get(mac) === at) return;
+    table.set(mac, at);
+    this.version++;
+  }
+
+  private bridge(chassis: string, seg: string): Map<string, number> {
+    const k = `${chassis} ${seg}`;
+    let t = this.bridges.get(k);
+    if (t === undefined) this.bridges.set(k, (t = new Map()));
+    return t;
+  }
+
+  private wire(seg: string): Map<string, string> {
+    let t = this.wires.get(seg);
+    if (t === undefined) this.wires.set(seg, (t = new Map()));
+    return t;
   }
 
   /**
@@ -121,39 +195,72 @@ export class ProviderSegments implements ProviderNetworks {
 
   /**
    * A host outside the simulated network, whose MAC (key words `hi`/`lo`) the physical network has
-   * learned at its uplinks: frames to it leave. Before the replay (see the invariants).
+   * learned at its uplinks: frames to it leave. Before the replay (a MAC known already keeps its
+   * place).
    */
   knowOutside(hi: number, lo: number): void {
-    this.outside.add(macWordsText(hi, lo));
-    this.memo.clear();
+    const mac = macWordsText(hi, lo);
+    for (const seg of this.segments.keys()) this.teachOutside(seg, mac);
   }
 
-  /** Where a frame goes that chassis `from` sends out its localnet port `port` of `datapath` to the MAC `hi`/`lo` (key words). */
-  receivers(from: string, datapath: number, port: number, hi: number, lo: number): SegmentDelivery {
-    const seg = this.segmentOf.get(`${from}/${datapath}/${port}`);
-    if (seg === undefined) return LEAVES;
-    const k = macWordsText(hi, lo);
-    const memoKey = `${from}/${datapath}/${port}/${k}`;
-    const hit = this.memo.get(memoKey);
-    if (hit !== undefined) return hit;
-    const attached = this.segments.get(seg) ?? [];
-    const all = attached.filter((a) => !(a.chassis === from && a.datapath === datapath && a.port === port));
-    let out: Attachment[];
-    let uplink = true;
-    if ((hi & 0x0100) !== 0) out = all;
-    else if (attached.some((a) => this.owners.get(a.switchName)?.has(k) === true)) {
-      out = all.filter((a) => this.owners.get(a.switchName)?.get(k) === a.chassis);
-      // The bridge sends it to its uplink unless the owner lives behind one of its patch ports.
-      uplink = attached.some((a) => { const on = this.owners.get(a.switchName)?.get(k); return on !== undefined && on !== from; });
-    } else out = this.outside.has(k) ? [] : all;
+  /**
+   * Whether chassis `chassis`'s bridge has learned the MAC in key words `hi`/`lo` behind the patch
+   * port of its localnet port `port` of `datapath`: the MAC as `formatMac` writes it, or undefined.
+   */
+  learnedBehind(chassis: string, datapath: number, port: number, hi: number, lo: number): string | undefined {
+    const at = this.segmentOf.get(`${chassis}/${datapath}/${port}`);
+    if (at === undefined || (hi & 0x0100) !== 0) return undefined;
+    const mac = macWordsText(hi, lo);
+    return this.bridges.get(`${chassis} ${at.segment}`)?.get(mac) === at.index ? mac : undefined;
+  }
+
+  /** Where a frame goes that chassis `from` sends out its localnet port `port` of `datapath` from `src` to `dst` (key words); see the module header. */
+  receivers(from: string, datapath: number, port: number, src: readonly [number, number], dst: readonly [number, number]): SegmentDelivery {
+    const at = this.segmentOf.get(`${from}/${datapath}/${port}`);
+    if (at === undefined) return LEAVES;
+    const seg = at.segment;
+    const attached = this.segments.get(seg)!;
+    const learns = (src[0] & 0x0100) === 0;
+    const source = macWordsText(src[0], src[1]);
+    const group = (dst[0] & 0x0100) !== 0;
+    const dest = macWordsText(dst[0], dst[1]);
+    const targets: Attachment[] = [];
+    /** Every attachment of `chassis` but `except`. */
+    const flood = (chassis: string, except: number): void => {
+      attached.forEach((a, i) => {
+        if (a.chassis === chassis && i !== except) targets.push(a);
+      });
+    };
+    const mine = this.bridge(from, seg);
+    if (learns) this.learn(mine, source, at.index);
+    const here = group ? undefined : mine.get(dest);
+    let uplink = false;
+    if (here === at.index) return DROPPED;
+    if (here !== undefined && here !== UPLINK) targets.push(attached[here]!);
+    else {
+      if (here === undefined) flood(from, at.index);
+      uplink = true;
+      const wire = this.wire(seg);
+      if (learns) this.learn(wire, source, from);
+      const where = group ? undefined : wire.get(dest);
+      for (const c of this.chassisOn.get(seg) ?? []) {
+        // The wire sends a frame for a MAC it knows only there (outside, or back to `from`: nowhere).
+        if (c === from || (where !== undefined && where !== c)) continue;
+        const theirs = this.bridge(c, seg);
+        if (learns) this.learn(theirs, source, UPLINK);
+        const h = group ? undefined : theirs.get(dest);
+        if (h === undefined) flood(c, UPLINK);
+        else if (h !== UPLINK) targets.push(attached[h]!);
+      }
+    }
     // A unicast frame for the gateway's MAC is routed on (a broadcast one is not).
-    const router = (hi & 0x0100) === 0 && this.gatewayMacs.get(seg) === k ? this.routers.get(seg.slice(0, seg.lastIndexOf("/"))) : undefined;
-    const d: SegmentDelivery = { targets: out.map(({ chassis, datapath: dp, port: p }) => ({ chassis, datapath: dp, port: p })), uplink, ...(router !== undefined ? { router } : {}) };
-    this.memo.set(memoKey, d);
-    return d;
+    const router = !group && this.gatewayMacs.get(seg) === dest ? this.routers.get(seg.slice(0, seg.lastIndexOf("/"))) : undefined;
+    return { targets: targets.map(({ chassis, datapath: dp, port: p }) => ({ chassis, datapath: dp, port: p })), uplink, ...(router !== undefined ? { router } : {}) };
   }
 }
 
 /** A frame from a port on no segment: it leaves, and nothing here receives it. */
 const LEAVES: SegmentDelivery = { targets: [], uplink: true };
+/** A frame for a MAC behind the patch port it came in by: NORMAL sends it nowhere. */
+const DROPPED: SegmentDelivery = { targets: [], uplink: false };
 

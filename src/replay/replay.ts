@@ -286,14 +286,16 @@ export class Replayer {
     const hasLocal = [...plan.value.chassis.values()].some((c) => !c.remote && c.vifs.size > 0);
     if (hasLocal) {
       this.plan = plan.value;
+      // What leaves one chassis by a localnet port reaches the chassis where the provider
+      // network's switches have learned its destination, and teaches them its source.
+      const providers = new ProviderSegments(net, plan.value, { route: opts.underlayRouting !== false });
+      this.providers = providers;
       this.group = DatapathGroup.fromPlans(
         [plan.value],
-        (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings }),
+        (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings, learnedBehind: (dp, port, hi, lo) => providers.learnedBehind(name, dp, port, hi, lo) }),
         dpOpts,
       );
-      // What leaves one chassis by a localnet port reaches the chassis that own its destination.
-      this.providers = new ProviderSegments(net, plan.value, { route: opts.underlayRouting !== false });
-      this.group.providerNetworks = this.providers;
+      this.group.providerNetworks = providers;
     } else {
       const c = compileNetwork(net);
       if (!c.ok) throw new ReplayError(c.diags);

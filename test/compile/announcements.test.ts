@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { resolve } from "node:path";
 import { List, Map as IMap } from "immutable";
-import { announcedEntry, announcedMacBindings, controllerMacBindings } from "../../src/compile/index.js";
+import { announcedEntry, announcedMacBindings, announcedMacOwners, controllerMacBindings } from "../../src/compile/index.js";
 import { MacBinding, type Network } from "../../src/model/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
@@ -81,5 +81,24 @@ describe("announcedMacBindings (fixtures/ovs/announced-neighbours.yaml)", () => 
     expect(out[0]).toBe("lr-b 10.2.0.11 00:00:00:02:00:0b");
     expect(out.at(-1)).toBe("lr-a 10.1.0.50 00:00:00:00:00:50");
     expect(out).toHaveLength(5);
+  });
+});
+
+describe("announcedMacOwners: what the provider bridges know before the first packet", () => {
+  const owners = (file: string, ls: string): Record<string, string> => Object.fromEntries(announcedMacOwners(load(file)).get(ls) ?? []);
+
+  it("each enabled VIF's announced MAC from its chassis, and a gateway router's port from the router's chassis", () => {
+    // a2's second MAC is not announced; gw (options:chassis node2) announces gw-a from node2.
+    expect(owners("fixtures/ovs/provider-learning.yaml", "vlan-a")).toEqual({ "00:00:00:01:00:0b": "node1", "00:00:00:01:00:0c": "node2", "00:00:00:01:00:01": "node2" });
+  });
+
+  it("a disabled VIF, and a distributed router's port that is no gateway port: nothing", () => {
+    // shared-vlan: b3 is disabled. announced-neighbours: lr is distributed, without gateway ports.
+    expect(Object.keys(owners("fixtures/ovs/shared-vlan.yaml", "vlan-b")).sort()).toEqual(["00:00:00:02:00:0b", "00:00:00:02:00:0c"]);
+    expect(owners("fixtures/ovs/announced-neighbours.yaml", "vlan-a")).toEqual({ "00:00:00:01:00:0b": "node1" });
+  });
+
+  it("a distributed gateway port from its active gateway chassis", () => {
+    expect(owners("fixtures/ovs/bridged-redirect.yaml", "pub")["00:00:00:ac:00:02"]).toBe("node2");
   });
 });

@@ -116,7 +116,7 @@ describe("redirect-type=bridged in the physical plan", () => {
     const h = r.hops[0]!;
     const drop = h.kind === "chassis" ? h.result.drops[0] : undefined;
     expect(drop?.reason).toBe("provider-bridge");
-    expect(drop?.detail).toBe("ln-pub: destination 00:00:00:ac:00:05 lives on this chassis, behind the provider bridge's patch port the frame came in by");
+    expect(drop?.detail).toBe("ln-pub: the provider bridge has learned destination 00:00:00:ac:00:05 behind the patch port the frame came in by");
     // For the upstream host it still crosses to node2.
     expect(path(near).hops.map((h) => h.kind).slice(0, 3)).toEqual(["chassis", "wire", "chassis"]);
   });

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { join, resolve } from "node:path";
-import { compileMicroflow, compilePhysical, switchMacOwners } from "../../src/compile/index.js";
+import { compileMicroflow, compilePhysical, announcedMacOwners } from "../../src/compile/index.js";
 import { ProviderSegments } from "../../src/replay/provider-segments.js";
 import { Replayer, type ReplayOptions } from "../../src/replay/index.js";
 import type { Network } from "../../src/model/index.js";
@@ -26,15 +26,19 @@ function load(file: string): { net: Network; plan: PhysicalPlan } {
   return { net: r.value.network, plan: plan.value };
 }
 
+/** A source MAC no port has and no test sends to. */
+const SENDER = "0a:00:00:00:99:01";
+
 /**
- * Who receives what `from` sends out its localnet port `port` to `mac`, as "CHASSIS LOCALNET", and
- * "uplink" last when the frame leaves `from` by its provider bridge's uplink.
+ * Who receives what `from` sends out its localnet port `port` to `mac` (from `src`), as "CHASSIS
+ * LOCALNET", and "uplink" last when the frame leaves `from` by its provider bridge's uplink.
  */
-function receivers(s: ProviderSegments, plan: PhysicalPlan, from: string, port: string, mac: string): string[] {
+function receivers(s: ProviderSegments, plan: PhysicalPlan, from: string, port: string, mac: string, src = SENDER): string[] {
   const c = plan.chassis.get(from)!;
   const p = c.program.portByName.get(port)!;
   const [hi, lo] = parseMacWords(mac)!;
-  const d = s.receivers(from, p.datapath, p.key, hi!, lo!);
+  const [shi, slo] = parseMacWords(src)!;
+  const d = s.receivers(from, p.datapath, p.key, [shi!, slo!], [hi!, lo!]);
   return [...d.targets.map((t) => `${t.chassis} ${plan.chassis.get(t.chassis)!.program.datapaths.get(t.datapath)!.ports.get(t.port)!.name}`), ...(d.uplink ? ["uplink"] : [])];
 }
 
@@ -67,11 +71,15 @@ describe("which chassis a provider network delivers a frame to", () => {
     expect(receivers(t, plan, "node2", "localnet.vlan100", "02:00:00:00:00:99")).toEqual(["uplink"]);
   });
 
-  it("a gateway port's MAC: the chassis where its chassis-redirect port is active", () => {
+  it("a gateway port's MAC: announced from the chassis where its chassis-redirect port is active", () => {
     const b = load("fixtures/ovs/bridged-redirect.yaml");
     const sb = new ProviderSegments(b.net, b.plan);
+    const ln = b.plan.chassis.get("node2")!.program.portByName.get("ln-pub")!;
+    const [hi, lo] = parseMacWords("00:00:00:ac:00:02")!;
     expect(receivers(sb, b.plan, "node1", "ln-pub", "00:00:00:ac:00:02")).toEqual(["node2 ln-pub", "uplink"]);
     expect(receivers(sb, b.plan, "node2", "ln-pub", "00:00:00:ac:00:02")).toEqual([]);
+    expect(sb.learnedBehind("node2", ln.datapath, ln.key, hi!, lo!)).toBe("00:00:00:ac:00:02");
+    expect(sb.learnedBehind("node1", ln.datapath, ln.key, hi!, lo!)).toBeUndefined();
   });
 });
 
@@ -80,7 +88,8 @@ describe("the underlay's own gateway, which routes between its VLANs", () => {
   const port = plan.chassis.get("node1")!.program.portByName.get("localnet.vlan100")!;
   const to = (s: ProviderSegments, mac: string) => {
     const [hi, lo] = parseMacWords(mac)!;
-    return s.receivers("node1", port.datapath, port.key, hi!, lo!);
+    const [shi, slo] = parseMacWords(SENDER)!;
+    return s.receivers("node1", port.datapath, port.key, [shi!, slo!], [hi!, lo!]);
   };
 
   it("a frame for its MAC on VLAN 100: routed to a host of either subnet, from its MAC on the host's VLAN", () => {
@@ -120,10 +129,35 @@ describe("two switches on one provider network and VLAN (fixtures/ovs/shared-vla
     expect(receivers(s, plan, "node1", "ln-c", "ff:ff:ff:ff:ff:ff")).toEqual(["uplink"]);
   });
 
+  it("a frame teaches every bridge it reaches its source, and a MAC that sends from elsewhere moves", () => {
+    const t = new ProviderSegments(net, plan);
+    const mac = "02:00:00:00:07:07";
+    expect(receivers(t, plan, "node1", "ln-a", mac).sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
+    // From node2's vlan-b: learned behind ln-b there, at the wire's port to node2, at node1's uplink.
+    const v = t.version;
+    expect(receivers(t, plan, "node2", "ln-b", "ff:ff:ff:ff:ff:ff", mac).sort()).toEqual(["node1 ln-a", "node1 ln-b", "node2 ln-a", "uplink"]);
+    expect(t.version).toBeGreaterThan(v);
+    expect(receivers(t, plan, "node1", "ln-a", mac)).toEqual(["node2 ln-b", "uplink"]);
+    expect(receivers(t, plan, "node2", "ln-a", mac)).toEqual(["node2 ln-b"]);
+    expect(receivers(t, plan, "node2", "ln-b", mac)).toEqual([]);
+    // The same frame again teaches nothing new.
+    const w = t.version;
+    receivers(t, plan, "node2", "ln-b", "ff:ff:ff:ff:ff:ff", mac);
+    expect(t.version).toBe(w);
+    // Now it sends from node1's vlan-a: node2's bridge has it at its uplink, node1's behind ln-a.
+    receivers(t, plan, "node1", "ln-a", "ff:ff:ff:ff:ff:ff", mac);
+    expect(receivers(t, plan, "node2", "ln-b", mac)).toEqual(["node1 ln-a", "uplink"]);
+    expect(receivers(t, plan, "node1", "ln-b", mac)).toEqual(["node1 ln-a"]);
+    // A multicast source teaches nothing.
+    const x = t.version;
+    receivers(t, plan, "node1", "ln-a", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01");
+    expect(t.version).toBe(x);
+  });
+
   it("the MAC of a disabled VIF, which no announcement taught the bridges: flooded like a MAC nobody has", () => {
     expect(receivers(s, plan, "node1", "ln-a", "00:00:00:02:00:0d").sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
-    expect(switchMacOwners(net).get("vlan-b")?.has("00:00:00:02:00:0d")).toBe(false);
-    expect(switchMacOwners(net).get("vlan-b")?.get("00:00:00:02:00:0b")).toBe("node1");
+    expect(announcedMacOwners(net).get("vlan-b")?.has("00:00:00:02:00:0d")).toBe(false);
+    expect(announcedMacOwners(net).get("vlan-b")?.get("00:00:00:02:00:0b")).toBe("node1");
   });
 });
 
