@@ -1328,6 +1328,29 @@ export function announcedNeighbourPackets(net: Network): Result<OraclePacket[]> 
   ]);
 }
 
+export const PROVIDER_LEARNING = "provider-learning";
+
+/**
+ * The provider-learning conversations (fixtures/ovs/provider-learning.yaml, and with chassis MACs
+ * provider-learning-macs.yaml; node1 and node2 real): a1 sends to x2 through the gateway router on
+ * node2 (0); a1 sends to a2's second MAC, which no announcement taught the bridges (1); a2 answers
+ * from it (2); a1 sends to it again (3); x2 answers a1 through the router (4); a1 sends to x2
+ * again (5).
+ */
+export function providerLearningPackets(net: Network): Result<OraclePacket[]> {
+  const a1 = "eth.src == 00:00:00:01:00:0b && ip4.src == 10.1.0.11 && ip.ttl == 64";
+  const r = microflowPackets(net, [
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:01:00:01 && ip4.dst == 10.9.0.11 && udp && udp.src == 5000 && udp.dst == 53`, payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:01:00:0d && ip4.dst == 10.1.0.13 && udp && udp.src == 5001 && udp.dst == 53`, payload: 12 },
+    { port: "a2", match: "eth.src == 00:00:00:01:00:0d && eth.dst == 00:00:00:01:00:0b && ip4.src == 10.1.0.13 && ip4.dst == 10.1.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5001", payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:01:00:0d && ip4.dst == 10.1.0.13 && udp && udp.src == 5002 && udp.dst == 53`, payload: 12 },
+    { port: "x2", match: "eth.src == 00:00:00:09:00:0b && eth.dst == 00:00:00:09:00:01 && ip4.src == 10.9.0.11 && ip4.dst == 10.1.0.11 && ip.ttl == 64 && udp && udp.src == 53 && udp.dst == 5000", payload: 12 },
+    { port: "a1", match: `${a1} && eth.dst == 00:00:00:01:00:01 && ip4.dst == 10.9.0.11 && udp && udp.src == 5003 && udp.dst == 53`, payload: 12 },
+  ]);
+  // a2 and x2 live on node2.
+  return r.ok ? ok(r.value.map((p) => (p.port === "a2" || p.port === "x2" ? { ...p, chassis: NODE2 } : p))) : r;
+}
+
 export const LOCALNET_QINQ = "localnet-qinq";
 
 /**
@@ -1453,6 +1476,8 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [`${SHARED_VLAN_REJECT}+${NODE2}`]: { network: "fixtures/ovs/shared-vlan-reject.yaml", packets: sharedVlanRejectPackets, chassis: [CHASSIS, NODE2], note: `A reject's answer made on ${CHASSIS} crosses its provider bridge into a stateful switch, where ovs-vswitchd drops it at the conntrack recirculation (no input port for a packet from the controller past a patch port); the one made on node2 comes over the wire and reaches a1 (sharedVlanRejectPackets)` },
   [ANNOUNCED_NEIGHBOURS]: { network: "fixtures/ovs/announced-neighbours.yaml", packets: announcedNeighbourPackets, note: `Packets routed on ${CHASSIS} to disabled VIFs on switches with localnet ports, one on ${CHASSIS} and one on node2: ovn-controller wrote their MAC bindings when it announced them, so the router sends to their MACs and asks no one by ARP (announcedNeighbourPackets)` },
   [`${ANNOUNCED_NEIGHBOURS}+${NODE2}`]: { network: "fixtures/ovs/announced-neighbours.yaml", packets: announcedNeighbourPackets, chassis: [CHASSIS, NODE2], note: `The announced-neighbours packets with node2 real too, whose ovn-controller writes b2's binding itself (announcedNeighbourPackets)` },
+  [`${PROVIDER_LEARNING}+${NODE2}`]: { network: "fixtures/ovs/provider-learning.yaml", packets: providerLearningPackets, chassis: [CHASSIS, NODE2], note: `What the provider bridges know from ovn-controller's announcements (a gateway router's port on node2 among them) and learn from what is sent: a MAC of a2 that was not announced is flooded on node2, to another switch's unknown port too, until a2 sends from it (providerLearningPackets)` },
+  [`${PROVIDER_LEARNING}-macs+${NODE2}`]: { network: "fixtures/ovs/provider-learning-macs.yaml", packets: providerLearningPackets, chassis: [CHASSIS, NODE2], note: `The provider-learning packets with chassis MACs: node2 announces the gateway router's port, and sends what the router routes, from its chassis MAC, so the router port's MAC is never learned and ${CHASSIS}'s frames for it are flooded on node2 (providerLearningPackets)` },
   [LOCALNET_QINQ]: { network: "fixtures/ovs/localnet-qinq.yaml", packets: localnetQinqPackets, note: `A localnet port with options:ethtype=802.11ad on ${CHASSIS}: its frames carry an 802.1ad tag (localnetQinqPackets)` },
   [SELECT_GROUPS]: { network: "fixtures/ovs/select-groups.yaml", packets: selectGroupPackets, allBackends: true, note: `Load-balancer backends and reroute next hops real OVS picks on ${CHASSIS}, every VIP with all its backends: select groups by the L4 and the symmetric L4 dp_hash, and by a load balancer's selection fields (selectGroupPackets)` },
   [LB_AFFINITY]: { network: "fixtures/ovs/lb-affinity.yaml", packets: lbAffinityPackets, allBackends: true, note: `Load balancer affinity on ${CHASSIS}, on a stopped and warped clock: ovn-controller's learned sessions (table 78) send a client's new connections to its last backend until the idle timeout, and the packet that teaches a session is dropped (lbAffinityPackets)` },

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { ANNOUNCED_NEIGHBOURS, BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, SHARED_VLAN, SHARED_VLAN_REJECT, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { ANNOUNCED_NEIGHBOURS, BRIDGED_REDIRECT, BRIDGED_REDIRECT_NEAR, CHASSIS, CHASSIS_MACS, GATEWAY_LOCALNET, GATEWAY_LOCALNET_MACS, NODE2, PROVIDER_LEARNING, SHARED_VLAN, SHARED_VLAN_REJECT, TWO_CHASSIS, microflowFrames, recordingFile, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of TWO_CHASSIS) captureOracle(scenario);
@@ -160,6 +160,33 @@ const CHECKS: Record<string, { what: string; sane: (rec: ReplayRecording) => voi
     what: "the MAC bindings of announced VIFs, node2's written by its own ovn-controller",
     sane: (rec) => {
       expect(rec.outputs).toEqual(node1Alone(ANNOUNCED_NEIGHBOURS));
+    },
+  },
+  [`${PROVIDER_LEARNING}+${NODE2}`]: {
+    what: "what the provider bridges know from ovn-controller's announcements and learn from what is sent",
+    sane: (rec) => {
+      // The gateway router's port is announced from node2: a1's frames for it reach vlan-a there
+      // alone (0, 5). a2's second MAC is not: flooded on node2, so vlan-u hands it to u2 (1) until
+      // a2 sends from it (2), after which it goes to vlan-a alone (3).
+      expect(where(rec)).toEqual([
+        `${CHASSIS} wire,${NODE2} vif x2`,
+        `${CHASSIS} wire,${NODE2} vif a2,${NODE2} vif u2`,
+        `${CHASSIS} vif a1,${NODE2} wire`,
+        `${CHASSIS} wire,${NODE2} vif a2`,
+        `${CHASSIS} vif a1,${NODE2} wire`,
+        `${CHASSIS} wire,${NODE2} vif x2`,
+      ]);
+    },
+  },
+  [`${PROVIDER_LEARNING}-macs+${NODE2}`]: {
+    what: "a gateway router's port announced, and its frames sent, from its chassis's MAC",
+    sane: (rec) => {
+      // As provider-learning, but node2 announces the router's port from its chassis MAC, and the
+      // router's answer (4) leaves from it too: the port's own MAC is never learned, and a1's
+      // frames for it reach u2 as well (0, 5).
+      const plain = where(JSON.parse(readFileSync(recordingFile(`${PROVIDER_LEARNING}+${NODE2}`), "utf8")) as ReplayRecording);
+      const flooded = `${CHASSIS} wire,${NODE2} vif u2,${NODE2} vif x2`;
+      expect(where(rec)).toEqual([flooded, ...plain.slice(1, 5), flooded]);
     },
   },
   [`${SHARED_VLAN_REJECT}+${NODE2}`]: {
