@@ -19,7 +19,8 @@
  *   the router ports northd gives `nat_addresses`): behind the switch's patch port on the
  *   announcing chassis, at the uplink on every other chassis, at that chassis on the wire. A router
  *   port's announcement leaves with the chassis's MAC where the chassis swaps it in (table 65), and
- *   teaches that instead. A host outside (`knowOutside`: the underlay gateways of
+ *   teaches that instead; a VIF's goes through its own ingress pipeline, and one that pipeline drops
+ *   (port security) teaches nothing (`refusedAnnouncements`). A host outside (`knowOutside`: the underlay gateways of
  *   `providerNetworks`, and the outside hosts `--map` sends from) is known at every uplink and
  *   outside on the wire.
  * - `receivers(from, datapath, port, src, dst)`, for a frame chassis `from` sends out its localnet
@@ -46,11 +47,12 @@
  * bridge (`provider-bridge`) teaching that bridge its source, and what the routed frames of the
  * underlay's gateway teach.
  */
-import { formatMac, ipv4InPrefix, parseMac } from "../base/index.js";
-import { announcedMacOwners } from "../compile/index.js";
-import { macWordsText, type ProviderNetworks, type RoutedDelivery, type SegmentDelivery, type UnderlayRouter } from "../dataplane/index.js";
+import { formatMac, ipv4InPrefix, parseIpv4, parseMac } from "../base/index.js";
+import { announcedEntry, announcedMacOwners, portSecurityCalls, residentChassis } from "../compile/index.js";
+import { LogicalExecutor, macWordsText, type ProviderNetworks, type RoutedDelivery, type SegmentDelivery, type UnderlayRouter } from "../dataplane/index.js";
+import { KEY_WORDS, extractKey } from "../flow/index.js";
 import type { Network } from "../model/index.js";
-import { parseMacWords, type PhysicalPlan, type UnderlayHost, type UnderlayInterface } from "../ofp/index.js";
+import { parseMacWords, type PhysicalChassis, type PhysicalPlan, type UnderlayHost, type UnderlayInterface } from "../ofp/index.js";
 
 interface Attachment {
   readonly chassis: string;
@@ -103,7 +105,7 @@ export class ProviderSegments implements ProviderNetworks {
       }
     }
     for (const [seg, list] of this.segments) this.chassisOn.set(seg, [...new Set(list.map((a) => a.chassis))]);
-    this.owners = announcedMacOwners(net);
+    this.owners = refusedRemoved(net, plan, announcedMacOwners(net));
     // The announcements, before the first packet; a router port's leaves with the chassis MAC
     // where the chassis swaps it in (table 65).
     for (const [seg, list] of this.segments) {
@@ -264,3 +266,64 @@ const LEAVES: SegmentDelivery = { targets: [], uplink: true };
 /** A frame for a MAC behind the patch port it came in by: NORMAL sends it nowhere. */
 const DROPPED: SegmentDelivery = { targets: [], uplink: false };
 
+/** `owners` without the VIFs whose announcement never leaves their chassis (`refusedAnnouncements`). */
+function refusedRemoved(net: Network, plan: PhysicalPlan, owners: ReadonlyMap<string, ReadonlyMap<string, string>>): ReadonlyMap<string, ReadonlyMap<string, string>> {
+  const refused = refusedAnnouncements(net, plan);
+  const out = new Map<string, Map<string, string>>();
+  for (const [name, macs] of owners) {
+    const kept = new Map(macs);
+    for (const p of net.switches.get(name)?.ports.values() ?? []) {
+      const mac = refused.has(p.name) ? parseMac(announcedEntry(p.addresses)?.mac ?? "") : undefined;
+      if (mac !== undefined) kept.delete(formatMac(mac));
+    }
+    out.set(name, kept);
+  }
+  return out;
+}
+
+/**
+ * The VIFs on switches with a localnet port whose announcement never leaves the chassis they are
+ * bound to (`announcementLeaves`), by name: no bridge learns their MAC from it.
+ */
+export function refusedAnnouncements(net: Network, plan: PhysicalPlan): ReadonlySet<string> {
+  const out = new Set<string>();
+  const execs = new Map<string, LogicalExecutor>();
+  for (const ls of net.switches.values()) {
+    if (![...ls.ports.values()].some((p) => p.type === "localnet")) continue;
+    for (const p of ls.ports.values()) {
+      const where = p.type === "" && p.enabled ? residentChassis(net, p.name) : undefined;
+      const a = announcedEntry(p.addresses);
+      const mac = parseMac(a?.mac ?? "");
+      const c = where === undefined ? undefined : plan.chassis.get(where);
+      if (a === undefined || mac === undefined || c === undefined || c.remote) continue;
+      let exec = execs.get(c.name);
+      if (exec === undefined) execs.set(c.name, (exec = announcingExecutor(net, c)));
+      if (!announcementLeaves(exec, c, p.name, mac, a.ipv4)) out.add(p.name);
+    }
+  }
+  return out;
+}
+
+/** An executor of chassis `c` that runs announcements as ovn-controller's tables do, learning nothing. */
+function announcingExecutor(net: Network, c: PhysicalChassis): LogicalExecutor {
+  return new LogicalExecutor(c.program, { ct: { kind: "trace" }, calls: portSecurityCalls(net, c.program), placement: c.placement, chassisMacs: c.chassisMacs, localnets: c.localnets });
+}
+
+/**
+ * Whether ovn-controller's announcement of VIF `port` (MAC `mac`, IPv4 `ipv4` or none) leaves
+ * chassis `c` by a localnet port: it sends a gratuitous ARP for the address (a RARP without one)
+ * into the VIF's own ingress pipeline (pinctrl.c `send_garp_rarp`), where port security or an ACL
+ * may drop it, as for any frame the VIF sends. One that is dropped teaches no bridge the MAC.
+ */
+function announcementLeaves(exec: LogicalExecutor, c: PhysicalChassis, port: string, mac: Uint8Array, ipv4: string | undefined): boolean {
+  const lp = c.program.portByName.get(port);
+  if (lp === undefined) return false;
+  const ip = ipv4 === undefined ? undefined : parseIpv4(ipv4);
+  const spa = ip === undefined ? [0, 0, 0, 0] : [(ip >>> 24) & 0xff, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff];
+  // A gratuitous ARP request (a RARP request, opcode 3, without an address), broadcast.
+  const frame = new Uint8Array([...Array(6).fill(0xff), ...mac, ...(ip === undefined ? [0x80, 0x35] : [0x08, 0x06]), 0, 1, 8, 0, 6, 4, 0, ip === undefined ? 3 : 1, ...mac, ...spa, ...(ip === undefined ? mac : Array(6).fill(0)), ...spa]);
+  const key = new Uint32Array(KEY_WORDS);
+  extractKey(frame, 0, frame.length, frame.length, 1, key, 0, false);
+  const r = exec.run(key, { datapath: lp.datapath, inport: lp.key });
+  return r.outputs.some((o) => o.portType === "localnet");
+}

@@ -13,7 +13,7 @@ import { ProviderSegments } from "../../src/replay/provider-segments.js";
 import { Replayer, type ReplayOptions } from "../../src/replay/index.js";
 import type { Network } from "../../src/model/index.js";
 import { parseMacWords, type PhysicalPlan } from "../../src/ofp/index.js";
-import { loadNetworkFile } from "../../src/scenario/index.js";
+import { loadNetworkFile, loadScenario } from "../../src/scenario/index.js";
 import { KEY_WORDS, W, field, getField } from "../../src/flow/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -158,6 +158,36 @@ describe("two switches on one provider network and VLAN (fixtures/ovs/shared-vla
     expect(receivers(s, plan, "node1", "ln-a", "00:00:00:02:00:0d").sort()).toEqual(["node1 ln-b", "node2 ln-a", "node2 ln-b", "uplink"]);
     expect(announcedMacOwners(net).get("vlan-b")?.has("00:00:00:02:00:0d")).toBe(false);
     expect(announcedMacOwners(net).get("vlan-b")?.get("00:00:00:02:00:0b")).toBe("node1");
+  });
+});
+
+describe("announcements that port security refuses", () => {
+  // p1's port security allows 10.1.0.99 only, so its announcement (a gratuitous ARP for 10.1.0.11)
+  // goes no further than its own ingress pipeline; p2's passes. Both live on node2.
+  const text = `name: refused
+chassis:
+  - {name: node1, encaps: [{type: geneve, ip: 192.168.0.11}], bridgeMappings: {physnet1: br-ex}}
+  - {name: node2, encaps: [{type: geneve, ip: 192.168.0.12}], bridgeMappings: {physnet1: br-ex}}
+switches:
+  - name: ls
+    ports:
+      - {name: ln, type: localnet, addresses: [unknown], options: {network_name: physnet1}}
+      - {name: p0, addresses: ["00:00:00:01:00:0a 10.1.0.10"], chassis: node1}
+      - {name: p1, addresses: ["00:00:00:01:00:0b 10.1.0.11"], portSecurity: ["00:00:00:01:00:0b 10.1.0.99"], chassis: node2}
+      - {name: p2, addresses: ["00:00:00:01:00:0c 10.1.0.12"], portSecurity: ["00:00:00:01:00:0c 10.1.0.12"], chassis: node2}
+`;
+  const sc = loadScenario(text, "refused.yaml");
+  if (!sc.ok) throw new Error(sc.diags[0]!.message);
+  const plan = compilePhysical(sc.value.network);
+  if (!plan.ok) throw new Error(plan.diags[0]!.message);
+  const s = new ProviderSegments(sc.value.network, plan.value);
+
+  it("a VIF whose announcement is refused is flooded like a MAC nobody has; one whose announcement passes is not", () => {
+    expect(receivers(s, plan.value, "node1", "ln", "00:00:00:01:00:0b")).toEqual(["node2 ln", "uplink"]);
+    expect(receivers(s, plan.value, "node1", "ln", "00:00:00:01:00:0c")).toEqual(["node2 ln", "uplink"]);
+    // Known at node2: node2's own frame for p2 stays behind the patch port; one for p1 is flooded.
+    expect(receivers(s, plan.value, "node2", "ln", "00:00:00:01:00:0c")).toEqual([]);
+    expect(receivers(s, plan.value, "node2", "ln", "00:00:00:01:00:0b")).toEqual(["node1 ln", "uplink"]);
   });
 });
 
