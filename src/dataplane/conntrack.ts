@@ -895,7 +895,8 @@ export class Conntrack {
 
   /** Whether a live connection of `zone` has, in either direction, the tuple that replies to `tr` carry. */
   private replyTaken(zone: number, tr: Tuple): boolean {
-    tupleWords(this.replyWords, zone, reverse(tr));
+    // `reverse(tr)`'s words, without making it.
+    fieldWords(this.replyWords, zone, tr.v6, tr.proto, tr.icmp === 0 ? 0 : tr.icmp ^ ICMP_REQUEST, tr.dst, tr.src, tr.dport, tr.sport);
     return this.findLive(this.replyWords) >= 0;
   }
 
@@ -1189,7 +1190,8 @@ export class Conntrack {
       // when its reply tuple is taken).
       t = this.scratch;
       tupleInto(key, t, icmpCls, icmpId);
-      translated = copyTuple(t);
+      // The scratch tuple itself: the connection below copies what it keeps.
+      translated = t;
       natKind = "snat";
     }
     // OVS varies only TCP and UDP ports to find a free tuple (`nat_get_unique_tuple`): for any
@@ -1223,13 +1225,16 @@ export class Conntrack {
         tupleInto(key, t, icmpCls, icmpId);
       }
       const orig = copyTuple(t);
+      // The reply tuple shares its addresses with what it reverses: never the scratch tuple's (an
+      // all-zero SNAT's translation is the scratch tuple, or one with its addresses).
+      const from = translated === undefined || translated === t ? orig : translated.src === t.src || translated.dst === t.dst ? copyTuple(translated) : translated;
       // Every field present from the start, so that every connection has one shape and the hit
       // path reads them without polymorphic lookups.
       const c: Connection = {
         id: this.nextId++,
         zone,
         orig,
-        reply: reverse(translated ?? orig),
+        reply: reverse(from),
         mark,
         label: [0, 0, 0, lbLabel ? 2 : 0],
         nat: natKind,
