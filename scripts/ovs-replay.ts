@@ -81,13 +81,13 @@ import { fileURLToPath } from "node:url";
 import { List } from "immutable";
 import { be16, be32, error, fail, formatMac, getU16, getU32, ok, parseIpv4, parseMac, type Result } from "../src/base/index.js";
 import { announcedEntry, announcedMacBindings, announcedMacOwners, compileMicroflow, compilePhysical, localnetTpid, routerPortOf, traceInputs } from "../src/compile/index.js";
-import { macWordsText, type PacketSink } from "../src/dataplane/index.js";
+import type { PacketSink } from "../src/dataplane/index.js";
 import { KEY_WORDS, extractKey, frameFromKey, generatedFrame, rewriteFrame } from "../src/flow/index.js";
 import { MacBinding, switchOfPort, type Network } from "../src/model/index.js";
 import { computeSctpChecksum, decodeFrame, fillIpv4HeaderChecksum, fillL4Checksum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum, ovnMetadataOf, pushVlan } from "../src/packet/index.js";
 import { isSupportedLinkType, openCapture } from "../src/pcap/index.js";
 import { UnixctlClient, ovsAvailable, setOf, startRealChassis, type OvsChassis } from "../src/ovn/index.js";
-import { Replayer, mapInjector, refusedAnnouncements } from "../src/replay/index.js";
+import { Replayer, announcementFrame, announcementSource, mapInjector, refusedAnnouncements } from "../src/replay/index.js";
 import { loadNetworkFile, macBindingCommand } from "../src/scenario/index.js";
 import { mapOf, uuidOf, versionOf } from "./ovs-megaflows.js";
 
@@ -2081,6 +2081,7 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
   const plan = compilePhysical(net);
   // What the VIF's own ingress pipeline drops (port security) does not go out.
   const refused = plan.ok ? refusedAnnouncements(net, plan.value) : new Set<string>();
+  const owners = announcedMacOwners(net);
   for (const ls of net.switches.values()) {
     const localnets = [...ls.ports.values()].filter((p) => p.type === "localnet");
     if (localnets.length === 0) continue;
@@ -2088,30 +2089,24 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
       // A disabled port's announcement goes no further than its own ingress pipeline.
       if (p.type !== "" || !p.enabled || p.chassis === undefined || real.includes(p.chassis) || refused.has(p.name)) continue;
       const a = announcedAddress(p.addresses.toArray());
-      if (a === undefined) continue;
-      const { mac, ip } = a;
-      const sha = mac.split(":").map((h) => parseInt(h, 16));
-      const spa = ip.split(".").map(Number);
-      const garp = new Uint8Array([...Array(6).fill(0xff), ...sha, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, ...sha, ...spa, ...Array(6).fill(0), ...spa]);
-      for (const ln of localnets) out.push({ network: ln.options.get("network_name") ?? "", pair: `${mac} ${ip}`, frame: tagged(net, ln.name, garp) });
+      const mac = parseMac(a?.mac ?? "");
+      if (a === undefined || mac === undefined) continue;
+      const garp = announcementFrame(mac, mac, a.ip);
+      for (const ln of localnets) out.push({ network: ln.options.get("network_name") ?? "", pair: `${a.mac} ${a.ip}`, frame: tagged(net, ln.name, garp) });
     }
     // A router port northd gives `nat_addresses` (compile `announcedMacOwners`), announced from a
     // fake chassis: for its first IPv4 address, from the chassis MAC where that chassis swaps it in.
     for (const p of ls.ports.values()) {
       const r = routerPortOf(net, p);
       const mac = r === undefined ? undefined : parseMac(r.port.mac);
-      const where = mac === undefined ? undefined : announcedMacOwners(net).get(ls.name)?.get(formatMac(mac));
+      const where = mac === undefined ? undefined : owners.get(ls.name)?.get(formatMac(mac));
+      const c = where === undefined || !plan.ok ? undefined : plan.value.chassis.get(where);
       const ip = r?.port.networks.map((n) => n.split("/")[0] ?? "").find((n) => parseIpv4(n) !== undefined);
-      if (!plan.ok || mac === undefined || where === undefined || real.includes(where) || ip === undefined) continue;
-      const spa = ip.split(".").map(Number);
+      if (c === undefined || mac === undefined || real.includes(c.name) || ip === undefined) continue;
       for (const ln of localnets) {
-        const c = plan.value.chassis.get(where);
-        const lp = c?.program.portByName.get(ln.name);
-        const swap = lp === undefined ? undefined : c!.chassisMacs.egress.get(lp.datapath)?.get(lp.key);
-        const to = swap?.from.some((m) => macWordsText(m.words[0], m.words[1]) === formatMac(mac)) === true ? swap.to.words : undefined;
-        const src = to === undefined ? [...mac] : [(to[0] >>> 8) & 0xff, to[0] & 0xff, to[1] >>> 24, (to[1] >>> 16) & 0xff, (to[1] >>> 8) & 0xff, to[1] & 0xff];
-        const garp = new Uint8Array([...Array(6).fill(0xff), ...src, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1, ...mac, ...spa, ...Array(6).fill(0), ...spa]);
-        out.push({ network: ln.options.get("network_name") ?? "", pair: `${formatMac(mac)} ${ip}`, frame: tagged(net, ln.name, garp) });
+        const lp = c.program.portByName.get(ln.name);
+        const src = lp === undefined ? mac : (parseMac(announcementSource(c, lp.datapath, lp.key, formatMac(mac))) ?? mac);
+        out.push({ network: ln.options.get("network_name") ?? "", pair: `${formatMac(mac)} ${ip}`, frame: tagged(net, ln.name, announcementFrame(src, mac, ip)) });
       }
     }
   }

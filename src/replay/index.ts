@@ -7,4 +7,4 @@ export * from "./workers.js";
 export * from "./map-injector.js";
 export { formatMapFile, mapFileText } from "./map-file.js";
 export { OutDir, outFileName } from "./out-dir.js";
-export { refusedAnnouncements } from "./provider-segments.js";
+export { announcementFrame, announcementSource, refusedAnnouncements } from "./provider-segments.js";

@@ -110,11 +110,8 @@ export class ProviderSegments implements ProviderNetworks {
     // where the chassis swaps it in (table 65).
     for (const [seg, list] of this.segments) {
       list.forEach((a, i) => {
-        const swap = plan.chassis.get(a.chassis)?.chassisMacs.egress.get(a.datapath)?.get(a.port);
-        for (const [mac, where] of this.owners.get(a.switchName) ?? []) {
-          if (where !== a.chassis) continue;
-          this.teach(seg, a.chassis, i, swap !== undefined && swap.from.some((m) => macWordsText(m.words[0], m.words[1]) === mac) ? macWordsText(swap.to.words[0], swap.to.words[1]) : mac);
-        }
+        const c = plan.chassis.get(a.chassis);
+        for (const [mac, where] of this.owners.get(a.switchName) ?? []) if (where === a.chassis && c !== undefined) this.teach(seg, a.chassis, i, announcementSource(c, a.datapath, a.port, mac));
       });
     }
     for (const pn of plan.providerNetworks.values()) {
@@ -318,12 +315,29 @@ function announcingExecutor(net: Network, c: PhysicalChassis): LogicalExecutor {
 function announcementLeaves(exec: LogicalExecutor, c: PhysicalChassis, port: string, mac: Uint8Array, ipv4: string | undefined): boolean {
   const lp = c.program.portByName.get(port);
   if (lp === undefined) return false;
-  const ip = ipv4 === undefined ? undefined : parseIpv4(ipv4);
-  const spa = ip === undefined ? [0, 0, 0, 0] : [(ip >>> 24) & 0xff, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff];
-  // A gratuitous ARP request (a RARP request, opcode 3, without an address), broadcast.
-  const frame = new Uint8Array([...Array(6).fill(0xff), ...mac, ...(ip === undefined ? [0x80, 0x35] : [0x08, 0x06]), 0, 1, 8, 0, 6, 4, 0, ip === undefined ? 3 : 1, ...mac, ...spa, ...(ip === undefined ? mac : Array(6).fill(0)), ...spa]);
+  const frame = announcementFrame(mac, mac, ipv4);
   const key = new Uint32Array(KEY_WORDS);
   extractKey(frame, 0, frame.length, frame.length, 1, key, 0, false);
   const r = exec.run(key, { datapath: lp.datapath, inport: lp.key });
   return r.outputs.some((o) => o.portType === "localnet");
+}
+
+/**
+ * An announcement as ovn-controller sends it, broadcast from `src`: a gratuitous ARP request for
+ * `ipv4` by `mac`, or without an address a RARP request (opcode 3) for `mac`.
+ */
+export function announcementFrame(src: Uint8Array, mac: Uint8Array, ipv4: string | undefined): Uint8Array {
+  const ip = ipv4 === undefined ? undefined : parseIpv4(ipv4);
+  const spa = ip === undefined ? [0, 0, 0, 0] : [(ip >>> 24) & 0xff, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff];
+  return new Uint8Array([...Array(6).fill(0xff), ...src, ...(ip === undefined ? [0x80, 0x35] : [0x08, 0x06]), 0, 1, 8, 0, 6, 4, 0, ip === undefined ? 3 : 1, ...mac, ...spa, ...(ip === undefined ? mac : Array(6).fill(0)), ...spa]);
+}
+
+/**
+ * The source MAC (as `formatMac` writes it) of what chassis `c` announces for `mac` out localnet
+ * port `port` of `datapath`: this chassis's MAC where its table 65 swaps that in for a router
+ * port's, else `mac` itself.
+ */
+export function announcementSource(c: PhysicalChassis, datapath: number, port: number, mac: string): string {
+  const swap = c.chassisMacs.egress.get(datapath)?.get(port);
+  return swap !== undefined && swap.from.some((m) => macWordsText(m.words[0], m.words[1]) === mac) ? macWordsText(swap.to.words[0], swap.to.words[1]) : mac;
 }
