@@ -542,18 +542,22 @@ const TAG_PORTS = 0x100;
 const TAG_PAIR = 0x200;
 
 class WordTable {
-  private keys: Uint32Array;
+  private keys: Int32Array;
   private vals: Int32Array;
   private mask: number;
   size = 0;
 
   constructor(capacity = 1024) {
-    this.keys = new Uint32Array(capacity * 4);
+    this.keys = new Int32Array(capacity * 4);
     this.vals = new Int32Array(capacity).fill(-1);
     this.mask = capacity - 1;
   }
 
   private slot(a: number, b: number, c: number, d: number): number {
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
     const h = hashFinish(hashAdd(hashAdd(hashAdd(hashAdd(0, a), b), c), d), 16);
     let i = h & this.mask;
     for (;;) {
@@ -583,7 +587,7 @@ class WordTable {
   private grow(): void {
     const keys = this.keys;
     const vals = this.vals;
-    this.keys = new Uint32Array(keys.length * 2);
+    this.keys = new Int32Array(keys.length * 2);
     this.vals = new Int32Array(vals.length * 2).fill(-1);
     this.mask = vals.length * 2 - 1;
     this.size = 0;
@@ -1352,10 +1356,10 @@ export class TraceMapper {
    * pair), or -1. `tp` is the protocol, with TAG_V6 for IPv6 (whose addresses are trace numbers).
    */
   private connectionOf(tp: number, ported: boolean, src: number, dst: number, sport: number, dport: number): number {
-    const srcIsA = src < dst || (src === dst && sport <= dport);
+    const srcIsA = src >>> 0 < dst >>> 0 || (src === dst && sport <= dport);
     const a = srcIsA ? src : dst;
     const b = srcIsA ? dst : src;
-    return ported ? this.table.get(tp | TAG_PORTS, a, b, srcIsA ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0) : this.table.get(tp | TAG_PAIR, a, b, 0);
+    return ported ? this.table.get(tp | TAG_PORTS, a | 0, b | 0, srcIsA ? (sport << 16) | dport : (dport << 16) | sport) : this.table.get(tp | TAG_PAIR, a | 0, b | 0, 0);
   }
 
   private miss(reason: number): number {
@@ -1371,8 +1375,8 @@ export class TraceMapper {
     if ((key[W_PARSE]! & P_L3) === 0) return this.miss(R_MALFORMED);
     if (this.pods4.length === 0) return this.miss(R_NO_PODS);
     const proto = key[W_NW]! & 0xff;
-    const src = key[W_NW_SRC]!;
-    const dst = key[W_NW_DST]!;
+    const src = key[W_NW_SRC]! | 0;
+    const dst = key[W_NW_DST]! | 0;
     const ported = hasPorts(proto) && (key[W_PARSE]! & P_L4) !== 0;
     const sport = ported ? key[W_TP]! >>> 16 : 0;
     const dport = ported ? key[W_TP]! & 0xffff : 0;
@@ -1410,7 +1414,7 @@ export class TraceMapper {
     const status = cv[base + C_STATUS]!;
     if (status !== 0) return this.miss(status);
     // Forward when sent by the client (by address and, with ports, port).
-    const fwdDir = src === cv[base + C_CLIENT_IP] && (!ported || (cv[base + C_FLAGS]! & F_PORTS) === 0 || sport === cv[base + C_CLIENT_PORT]);
+    const fwdDir = src === (cv[base + C_CLIENT_IP]! | 0) && (!ported || (cv[base + C_FLAGS]! & F_PORTS) === 0 || sport === cv[base + C_CLIENT_PORT]);
     const d = base + (fwdDir ? C_FWD : C_REV);
     const inject = cv[d + D_INJECT]!;
     if (inject === NO_INJECT) return this.miss(R_BROADCAST_SOURCE);
