@@ -303,7 +303,7 @@ export const MD_CLEARED = -1;
 
 /** Records conntrack effect `e` of a pass in translation: it meets the datapath state, and sets it. */
 function pushCt(xl: XlateRecord, e: Omit<Extract<XlateEffect, { kind: "ct" }>, "kind" | "mdFrom">): void {
-  xl.effects.push({ kind: "ct", ...e, mdFrom: xl.md });
+  xl.effects.push({ kind: "ct", key: e.key, action: e.action, zone: e.zone, resume: e.resume, quote: e.quote, mdFrom: xl.md });
   xl.md = xl.effects.length - 1;
   xl.conntracked = false;
 }
@@ -420,6 +420,24 @@ interface Frame {
   readonly rule?: Rule;
 }
 
+/**
+ * The frame of the table `runPipeline` is at, one per depth and reused: a pipeline nested in
+ * another runs at a greater depth, and nothing keeps a frame past its table (a drop copies what
+ * it reads).
+ */
+class TableFrame implements Frame {
+  cdp: CompiledDatapath;
+  pipeline: Pipeline;
+  table: number;
+  rule: Rule | undefined;
+  constructor(cdp: CompiledDatapath, pipeline: Pipeline, table: number, rule: Rule | undefined) {
+    this.cdp = cdp;
+    this.pipeline = pipeline;
+    this.table = table;
+    this.rule = rule;
+  }
+}
+
 interface Ctx {
   readonly sink: TraceSink | undefined;
   readonly outputs: OutputRecord[];
@@ -483,6 +501,8 @@ const PACKET_WRITING_CALLS: Readonly<Record<string, FieldDef | undefined>> = { g
 export class LogicalExecutor {
   /** Each datapath's table lookups, built when a packet first meets it (`compiled`). */
   private readonly dps = new Map<number, CompiledDatapath>();
+  /** `runPipeline`'s frames, by depth. */
+  private readonly frames: TableFrame[] = [];
   private readonly linear: boolean;
   private readonly limits: Limits;
   private readonly ctMode: CtMode;
@@ -746,7 +766,16 @@ export class LogicalExecutor {
         this.drop(ctx, { cdp, pipeline: pl, table: t }, key, "no-match", `table ${t} (${this.stageName(cdp, pl, t)})`);
         return;
       }
-      const frame: Frame = { cdp, pipeline: pl, table: t, rule };
+      let frame = this.frames[depth];
+      if (frame === undefined) {
+        frame = new TableFrame(cdp, pl, t, rule);
+        this.frames[depth] = frame;
+      } else {
+        frame.cdp = cdp;
+        frame.pipeline = pl;
+        frame.table = t;
+        frame.rule = rule;
+      }
       if (rule.actions.length === 0) {
         this.drop(ctx, frame, key, classifyDrop(undefined, rule));
         return;
