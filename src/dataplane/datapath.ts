@@ -1055,11 +1055,12 @@ export class Datapath {
 
   private buildActions(key: Uint32Array, wc: Uint32Array, r1: ExecResult, xl1: XlateRecord, twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined, oneShot = false): DpActions | undefined {
     const g = this.group;
-    const setsOf = (o1: Uint32Array, o2: () => Uint32Array): Sets | undefined => (oneShot ? NO_SETS : twin ? twinSets(key, twin.key, wc, o1, o2()) : exactSets(key, o1));
+    // `o2`: the twin's key of the same output or effect (read only with a twin).
+    const setsOf = (o1: Uint32Array, o2: Uint32Array | undefined): Sets | undefined => (oneShot ? NO_SETS : twin ? twinSets(key, twin.key, wc, o1, o2!) : exactSets(key, o1));
     const outputs: OutputOp[] = [];
     for (let i = 0; i < r1.outputs.length; i++) {
       const o = r1.outputs[i]!;
-      const sets = setsOf(o.key, () => twin!.r.outputs[i]!.key);
+      const sets = setsOf(o.key, twin?.r.outputs[i]!.key);
       if (!sets) return undefined;
       const onProvider = o.portType === "localnet" ? this.providerHops(o) : undefined;
       outputs.push({ sets, packet: oneShot ? o.key : undefined, quote: o.quote, stat: this.outputStat(o.datapath, o.port, o.portName), after: xl1.outputsAt[i]!, datapath: o.datapath, datapathName: o.datapathName, port: o.port, portName: o.portName, portType: o.portType, provider: onProvider?.hops ?? NO_HOPS, uplink: onProvider?.uplink ?? false, router: onProvider?.router });
@@ -1067,14 +1068,14 @@ export class Datapath {
     const tunnels: TunnelOp[] = [];
     for (let i = 0; i < r1.tunnels.length; i++) {
       const t = r1.tunnels[i]!;
-      const sets = setsOf(t.key, () => twin!.r.tunnels[i]!.key);
+      const sets = setsOf(t.key, twin?.r.tunnels[i]!.key);
       if (!sets) return undefined;
       tunnels.push({ sets, packet: oneShot ? t.key : undefined, quote: t.quote, stat: this.tunnelStat(t.chassis), after: xl1.tunnelsAt[i]!, chassis: t.chassis, to: g.datapath(t.chassis), datapath: t.datapath, inport: t.inport, outport: t.outport });
     }
     const drops: DropOp[] = [];
     for (let i = 0; i < r1.drops.length; i++) {
       const d = r1.drops[i]!;
-      const sets = setsOf(d.key, () => twin!.r.drops[i]!.key);
+      const sets = setsOf(d.key, twin?.r.drops[i]!.key);
       if (!sets) return undefined;
       const { key: _k, quote, ...record } = d;
       void _k;
@@ -1083,7 +1084,7 @@ export class Datapath {
     const effects: EffectOp[] = [];
     for (let i = 0; i < xl1.effects.length; i++) {
       const e = xl1.effects[i]!;
-      const sets = setsOf(e.key, () => twin!.xl.effects[i]!.key);
+      const sets = setsOf(e.key, twin?.xl.effects[i]!.key);
       if (!sets) return undefined;
       const packet = oneShot ? e.key : undefined;
       if (e.kind === "learn") {
