@@ -4,13 +4,16 @@
  * triggering packet's protocol and hop limit), and a probe on which ovn-trace aborted (no verdict,
  * always a disagreement). Real OVN's text is the recording in fixtures/conformance-kube/. Then a
  * probe through a `select()` that ovn-trace, given no `--select-id`, decided at random
- * (fixtures/conformance/random-select.json: the same probe recorded twice, once per member).
+ * (fixtures/conformance/random-select.json: the same probe recorded twice, once per member). Then
+ * forwarding loops that ovnsim cuts at its loop limits while ovn-trace follows them until the TTL
+ * runs out (recordings in fixtures/conformance-loops/, re-checked where OVN is installed;
+ * OVNSIM_RECORD=1 rewrites them).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareProbes, OvnsimTracer, randomSelections } from "../../src/cli/conformance-run.js";
-import { OVN_TRACE_ABORTED } from "../../src/ovn/index.js";
+import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, randomSelections } from "../../src/cli/conformance-run.js";
+import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
 import { generateProbes, loadNetworkFile, type Probe } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -82,5 +85,76 @@ describe("comparing a probe through a select() that real ovn-trace decided at ra
     expect(randomSelections(raw)).toEqual([1, 2]);
     const [r] = compareProbes(t.value, [p], new Map([[p.name, raw]]));
     expect(r!.disagreements).toEqual(["real ovn-trace picked select() members 1 and 2 at random, which no one --select-id reproduces; give the probe a selectId"]);
+  });
+});
+
+describe("comparing a forwarding loop that ovnsim cuts at its limits", () => {
+  const LIVE = ovnAvailable() && process.env.OVNSIM_NO_OVN !== "1";
+  const probeAt = (name: string, datapath: string, microflow: string): Probe => ({ name, datapath, microflow, ct: [], expect: { kind: "unchecked" } });
+  const cases = [
+    {
+      // Two routers that route 8.8.8.0/24 to each other: real OVN bounces the packet until its TTL
+      // runs out, and the time-exceeded error comes back to the sender.
+      name: "routing-loop",
+      network: join(ROOT, "scenarios/routing-loop.yaml"),
+      probe: probeAt("pod1-loop-ttl64", "lan1", 'inport == "pod1" && eth.src == 00:00:00:01:00:02 && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 46064 && udp.dst == 33434'),
+      outputs: 1,
+    },
+    {
+      name: "nd-flood-loop",
+      network: join(ROOT, "fixtures/conformance-loops/nd-flood-loop.yaml"),
+      probe: probeAt("ping-unresolved-neighbour", "sw2", 'inport == "p2-1" && eth.src == 00:00:00:02:00:02 && eth.dst == 00:00:00:02:00:01 && ip6.src == fd00:2::11 && ip6.dst == fd00:1::11 && ip.ttl == 20 && icmp6 && icmp6.type == 128 && icmp6.code == 0'),
+      outputs: 19,
+    },
+  ];
+
+  describe.each(cases)("$name", ({ name, network, probe: p, outputs }) => {
+    const recPath = join(ROOT, `fixtures/conformance-loops/${name}.json`);
+    const loadedNet = loadNetworkFile(network);
+    if (!loadedNet.ok) throw new Error(`${name} does not load`);
+    const t = OvnsimTracer.create(loadedNet.value.network);
+    if (!t.ok) throw new Error(`${name} does not compile`);
+    let raw = existsSync(recPath) ? (JSON.parse(readFileSync(recPath, "utf8")) as { ovn: string; probes: Record<string, string> }).probes[p.name] : undefined;
+
+    it.skipIf(!LIVE)("the recording is what real OVN says now", () => {
+      const live = traceProbesWithOvn(loadedNet.value.network, [p]);
+      expect(live.ok).toBe(true);
+      if (!live.ok) return;
+      const now = live.value.get(p.name)!;
+      if (process.env.OVNSIM_RECORD === "1" || raw === undefined) {
+        const tmp = `${recPath}.tmp-${process.pid}`;
+        writeFileSync(tmp, JSON.stringify({ ovn: ovnVersion() ?? "unknown", probes: { [p.name]: now } }, null, 2) + "\n");
+        renameSync(tmp, recPath);
+        raw = now;
+      }
+      expect(headerVerdict(ovnVerdict(raw))).toBe(headerVerdict(ovnVerdict(now)));
+    });
+
+    it("is the documented difference: cut short by default, exactly real OVN's verdict with the limits raised", () => {
+      expect(raw, `no recording at ${recPath}: run with OVNSIM_RECORD=1 where OVN is installed`).toBeDefined();
+      expect(ovnVerdict(raw!).outputs.length).toBe(outputs);
+      const [r] = compareProbes(t.value, [p], new Map([[p.name, raw!]]));
+      expect(r!.disagreements).toEqual([]);
+      expect(r!.known).toMatch(/^a forwarding loop: ovnsim cut it at its limit \(maxCrossings 16\)/);
+      // By default ovnsim stops early, with fewer outputs than real OVN.
+      expect(r!.ovnsim.kind === "ran" && r!.ovnsim.limits.length > 0 && r!.ovnsim.outputs.length < outputs).toBe(true);
+      const uncut = t.value.runUncut(p);
+      expect(uncut.kind === "ran" && uncut.limits.length === 0 && uncut.outputs.length === outputs).toBe(true);
+    });
+
+    it("still catches a loop whose end real OVN and ovnsim see differently", () => {
+      // Real OVN's last output moved to another port: the loop run to its end no longer matches.
+      const last = raw!.lastIndexOf("output(");
+      const moved = `${raw!.slice(0, last)}output("elsewhere");${raw!.slice(raw!.indexOf(";", last) + 1)}`;
+      const [r] = compareProbes(t.value, [p], new Map([[p.name, moved]]));
+      expect(r!.known).toBeUndefined();
+      expect(r!.disagreements.length).toBeGreaterThan(0);
+      // And a plain drop from real OVN is no loop to speak of: it disagrees with a cut loop that
+      // has outputs, and agrees with one that has none (both drop).
+      const [d] = compareProbes(t.value, [p], new Map([[p.name, raw!.split("\n", 1)[0] + "\n"]]));
+      expect(d!.known).toBeUndefined();
+      const cutOutputs = d!.ovnsim.kind === "ran" ? d!.ovnsim.outputs.length : -1;
+      expect(d!.disagreements.length > 0).toBe(cutOutputs > 0);
+    });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * `ovnsim conformance`, in-process: exit codes (0 all agree, 1 a disagreement, 2 bad input or no
- * real OVN and no recording), `--probes` files and their errors at file:line:col, the text and JSON
+ * `ovnsim conformance`, in-process: exit codes (0 all agree or differ only as documented, 1 a
+ * disagreement, 2 bad input or no real OVN and no recording), a documented difference (a loop ovnsim
+ * cuts at its limits), `--probes` files and their errors at file:line:col, the text and JSON
  * output, `--record` and the use of a recording where OVN is absent (OVNSIM_NO_OVN=1), and
  * disagreements forced by a recording edited to say something other than real OVN said.
  *
@@ -195,6 +196,33 @@ describe("ovnsim conformance with a recording (OVNSIM_NO_OVN=1)", () => {
     expect(r.out).toContain("(edited by hand, recorded in");
     expect(r.out).toContain("1 probes (from ");
     expect(r.out.trimEnd().split("\n").at(-1)).toBe("agreement: 0/1 probes (0.0%)");
+  });
+
+  it("a loop ovnsim cuts at its limits, where real OVN follows it to the TTL's end: a documented difference, exit 0", async () => {
+    // Real OVN's answer for the loop probe, recorded in fixtures/conformance-loops/ (and re-checked
+    // against real OVN by test/cli/conformance-compare.test.ts).
+    const said = (JSON.parse(readFileSync(join(ROOT, "fixtures/conformance-loops/routing-loop.json"), "utf8")) as { probes: Record<string, string> }).probes["pod1-loop-ttl64"]!;
+    const microflow = 'inport == "pod1" && eth.src == 00:00:00:01:00:02 && eth.dst == 00:00:00:01:00:01 && ip4.src == 10.1.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 46064 && udp.dst == 33434';
+    const f = probesFile("loop.yaml", `probes:\n  - {name: pod1-loop-ttl64, datapath: lan1, microflow: '${microflow}'}\n  - {name: across, microflow: '${POD1_TO_POD2}', ct: [new]}\n`);
+    const loaded = loadNetworkFile(SCENARIO);
+    if (!loaded.ok) throw new Error("routing-loop does not load");
+    const probes = loadProbesText(readFileSync(f, "utf8"), f, loaded.value.network);
+    if (!probes.ok) throw new Error("the probes file does not load");
+    const across = "# tcp,reg14=0x2,vlan_tci=0x0000,dl_src=00:00:00:01:00:02,dl_dst=00:00:00:01:00:01,nw_src=10.1.0.2,nw_dst=10.2.0.2,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=49152,tp_dst=80,tcp_flags=syn\nip.ttl--;\neth.src = 00:00:00:a9:00:01;\neth.dst = 00:00:00:a9:00:02;\nip.ttl--;\neth.src = 00:00:00:02:00:01;\neth.dst = 00:00:00:02:00:02;\noutput(\"pod2\");\n";
+    const dir = join(tmp, "loop-rec");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "routing-loop.json"), JSON.stringify(makeRecording(loaded.value.network, probes.value, new Map([["pod1-loop-ttl64", said], ["across", across]]), "ovn-nbctl 23.03.1")));
+    const r = await cli(["conformance", SCENARIO, "--probes", f, "--record", dir], { noOvn: true });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("KNOWN DIFFERENCE pod1-loop-ttl64\n");
+    expect(r.out).toContain("  why:       a forwarding loop: ovnsim cut it at its limit (maxCrossings 16) after 0 outputs; run to the loop's end it gives real OVN's 1 output exactly (a documented difference)\n");
+    expect(r.out).not.toContain("DISAGREE");
+    expect(r.out.trimEnd().split("\n").at(-1)).toBe("agreement: 1/2 probes (50.0%); 1 more differs only as documented");
+    const j = await cli(["conformance", SCENARIO, "--probes", f, "--record", dir, "--json"], { noOvn: true });
+    expect(j.code).toBe(0);
+    const doc = JSON.parse(j.out) as { agreed: number; known: number; results: { name: string; agree: boolean; known?: string }[] };
+    expect([doc.agreed, doc.known]).toEqual([1, 1]);
+    expect(doc.results.find((x) => x.name === "pod1-loop-ttl64")).toMatchObject({ agree: false, known: expect.stringMatching(/^a forwarding loop/) });
   });
 
   it("a recording for other probe inputs or another network is refused with exit 2", async () => {
