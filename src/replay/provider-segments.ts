@@ -20,9 +20,9 @@
  *   announcing chassis, at the uplink on every other chassis, at that chassis on the wire. A router
  *   port's announcement leaves with the chassis's MAC where the chassis swaps it in (table 65), and
  *   teaches that instead; a VIF's goes through its own ingress pipeline, and one that pipeline drops
- *   (port security) teaches nothing (`refusedAnnouncements`). A host outside (`knowOutside`: the underlay gateways of
- *   `providerNetworks`, and the outside hosts `--map` sends from) is known at every uplink and
- *   outside on the wire.
+ *   (port security) teaches nothing (`refusedAnnouncements`). A host outside (`knowOutside`: the
+ *   underlay gateways of `providerNetworks`, and the outside hosts `--map` sends from) is known at
+ *   every uplink and outside on the wire.
  * - `receivers(from, datapath, port, src, dst)`, for a frame chassis `from` sends out its localnet
  *   port `port` of `datapath`: the sending bridge learns `src` at that port's patch port; a frame
  *   that reaches the wire teaches it `src` at `from`, and each bridge it reaches `src` at its uplink
@@ -111,7 +111,7 @@ export class ProviderSegments implements ProviderNetworks {
     for (const [seg, list] of this.segments) {
       list.forEach((a, i) => {
         const c = plan.chassis.get(a.chassis);
-        for (const [mac, where] of this.owners.get(a.switchName) ?? []) if (where === a.chassis && c !== undefined) this.teach(seg, a.chassis, i, announcementSource(c, a.datapath, a.port, mac));
+        for (const [mac, where] of this.owners.get(a.switchName) ?? []) if (where === a.chassis && c !== undefined) this.teach(seg, announcementSource(c, a.datapath, a.port, mac), { chassis: a.chassis, index: i });
       });
     }
     for (const pn of plan.providerNetworks.values()) {
@@ -119,34 +119,25 @@ export class ProviderSegments implements ProviderNetworks {
         const mac = parseMac(g.mac);
         if (mac === undefined) continue;
         this.gatewayMacs.set(`${pn.name}/${g.vlan}`, formatMac(mac));
-        for (const seg of this.segments.keys()) this.teachOutside(seg, formatMac(mac));
+        for (const seg of this.segments.keys()) this.teach(seg, formatMac(mac));
       }
     }
     if (opts.route !== false) for (const pn of plan.providerNetworks.values()) if (pn.gateways.length > 0) this.routers.set(pn.name, this.router(pn.name, pn.gateways, plan.underlayHosts));
   }
 
   /**
-   * A frame from `mac` that chassis `from` sends out attachment `index` of `seg` and that floods
-   * the segment (an announcement): learned there, on the wire, and at every other uplink; a MAC
-   * already learned keeps its place.
+   * A frame from `mac` that floods segment `seg` (an announcement), sent by chassis `from` out its
+   * attachment `index` there, or by a host outside (`from` undefined): learned at that attachment,
+   * on the wire at `from` (or outside), and at every other chassis's uplink. A MAC already learned
+   * keeps its place.
    */
-  private teach(seg: string, from: string, index: number, mac: string): void {
+  private teach(seg: string, mac: string, from?: { readonly chassis: string; readonly index: number }): void {
     const put = <V>(t: Map<string, V>, v: V): void => {
       if (!t.has(mac)) this.learn(t, mac, v);
     };
-    put(this.bridge(from, seg), index);
-    put(this.wire(seg), from);
-    for (const c of this.chassisOn.get(seg) ?? []) if (c !== from) put(this.bridge(c, seg), UPLINK);
-  }
-
-  /** A host outside with `mac`, whose frames came in at every uplink of `seg` (a MAC known already keeps its place). */
-  private teachOutside(seg: string, mac: string): void {
-    const w = this.wire(seg);
-    if (!w.has(mac)) this.learn(w, mac, OUTSIDE);
-    for (const c of this.chassisOn.get(seg) ?? []) {
-      const b = this.bridge(c, seg);
-      if (!b.has(mac)) this.learn(b, mac, UPLINK);
-    }
+    if (from !== undefined) put(this.bridge(from.chassis, seg), from.index);
+    put(this.wire(seg), from?.chassis ?? OUTSIDE);
+    for (const c of this.chassisOn.get(seg) ?? []) if (c !== from?.chassis) put(this.bridge(c, seg), UPLINK);
   }
 
   private learn<V>(table: Map<string, V>, mac: string, at: V): void {
@@ -199,7 +190,7 @@ export class ProviderSegments implements ProviderNetworks {
    */
   knowOutside(hi: number, lo: number): void {
     const mac = macWordsText(hi, lo);
-    for (const seg of this.segments.keys()) this.teachOutside(seg, mac);
+    for (const seg of this.segments.keys()) this.teach(seg, mac);
   }
 
   /**

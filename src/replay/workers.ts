@@ -10,10 +10,10 @@
  * loop time. Both directions of a connection hash alike, so a connection's conntrack state, its
  * load balancer backend and its NAT bindings live on one worker, and the results are those of one
  * worker except for state shared between connections (learned neighbours, the MACs the provider
- * networks' bridges learn, cache contents and statistics). One such sharing is in conntrack: two trace conversations without ports (ICMP, ESP)
- * between different address pairs may be mapped onto one pair, and so share one connection in one
- * worker but not when their pairs hash to two (the verdicts stay the same; the number of
- * connections differs). `--map` builds the same plan in every worker (it depends only on the
+ * networks' bridges learn, cache contents and statistics). One such sharing is in conntrack: two
+ * trace conversations without ports (ICMP, ESP) between different address pairs may be mapped onto
+ * one pair, and so share one connection in one worker but not when their pairs hash to two (the
+ * verdicts stay the same; the number of connections differs). `--map` builds the same plan in every worker (it depends only on the
  * captures, the network and the mapping file). The main process sums the workers' reports.
  *
  * Workers are processes, not threads, because of V8's own helper threads (its concurrent compiler
