@@ -280,8 +280,13 @@ export type EffectOp =
       readonly lbHash: boolean;
       /** The datapath conntrack state it meets (execute.ts `XlateRecord.md`): `MD_PASS`, `MD_CLEARED` or an effect's index. */
       readonly mdFrom: number;
-      /** A commit without NAT or load balancer that does not recirculate (OVN's `ct_commit`, whose all-zero SNAT may move the port). */
-      readonly plainCommit: boolean;
+      /**
+       * A commit without load balancer that does not recirculate: OVN's `ct_commit`, whose all-zero
+       * SNAT may move the source port, and the hairpin's `ct_snat_to_vip`. What the pass sends
+       * after it carries its source NAT, which the pass's own matches never saw: OVS's translation
+       * goes on with the packet as it was until a recirculation.
+       */
+      readonly commitInPass: boolean;
     }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
   | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
@@ -427,9 +432,9 @@ export class Datapath {
   /** Fragments held at conntrack actions (with reassembly). */
   readonly fragments = new FragmentLists<FragmentResume>();
   private learnedVersion: number;
-  /** A plain commit's source NAT of the packet (`moveOf`), for `inOrder`; undefined: none. */
+  /** A commit in the pass's source NAT of the packet (`moveOf`), for `inOrder`; undefined: none. */
   private moved: Uint32Array | undefined = undefined;
-  /** The packet's `SNAT_WORDS` before a plain commit. */
+  /** The packet's `SNAT_WORDS` before a commit in the pass. */
   private readonly snatBefore = new Uint32Array(6);
   /** `mdSlots`, by scratch depth. */
   private readonly mdAt: Uint32Array[] = [];
@@ -780,8 +785,9 @@ export class Datapath {
       const from = op.mdFrom;
       this.conntrack.md = from === MD_PASS ? key[W.CT_STATE_ZONE]! : from === MD_CLEARED ? 0 : md[from]!;
       if (from === MD_CLEARED) this.conntrack.forgetConnection();
-      if (op.plainCommit) {
-        // A plain commit: its all-zero SNAT may move the packet's source port (conntrack.ts).
+      if (op.commitInPass) {
+        // A commit in the pass: its source NAT (the all-zero SNAT's moved port, conntrack.ts; the
+        // hairpin's SNAT to the VIP) goes on what the pass sends after it.
         const before = this.snatBefore;
         for (let j = 0; j < SNAT_WORDS.length; j++) before[j] = k[SNAT_WORDS[j]!]!;
         const out = this.exec.conntrack(op.action, op.request, k);
@@ -1097,7 +1103,7 @@ export class Datapath {
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
       const request = this.exec.ctRequest(e.action, e.zone);
-      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom, plainCommit: resume < 0 && request.commit && request.nat === undefined && request.lb === undefined });
+      effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom, commitInPass: resume < 0 && request.commit && request.lb === undefined });
     }
     return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
   }
@@ -1356,7 +1362,7 @@ const ETH_IPV4 = 0x0800;
 const SNAT_WORDS: readonly number[] = [W.NW_SRC, W.IPV6_SRC, W.IPV6_SRC + 1, W.IPV6_SRC + 2, W.IPV6_SRC + 3, W.TP];
 
 /**
- * A plain commit's source NAT of a packet: its `SNAT_WORDS` before (`before`) and after (in `k`),
+ * A commit in the pass's source NAT of a packet: its `SNAT_WORDS` before (`before`) and after (in `k`),
  * side by side (made only when a commit moved something).
  */
 function moveOf(before: Uint32Array, k: Uint32Array): Uint32Array {

@@ -1437,16 +1437,20 @@ export class LogicalExecutor {
 
   /**
    * `ct_snat_to_vip` in `table` mode, where table 70 gave `snat` (a commit with SNAT in the zone in
-   * reg12, without recirculation): conntrack commits the connection, and the packet goes on with
-   * its source translated, as the datapath's `ct(commit,nat(src=...))` leaves it. The rest of the
-   * pass sees the same `ct_*` fields as before, as after any `ct` that does not recirculate.
-   * The source port is kept (conntrack here does not resolve clashes of translated tuples).
+   * reg12, without recirculation): conntrack commits the connection. In translation the pass goes
+   * on with the packet as it was, as OVS's translation does until a recirculation (so the egress
+   * ACLs of a hairpinned packet match its own source, not the VIP: replay-fuzz seed 3975), and
+   * what it sends after the commit leaves translated (datapath.ts `commitInPass`). Elsewhere the
+   * packet goes on translated. The rest of the pass sees the same `ct_*` fields as before, as after
+   * any `ct` that does not recirculate.
    */
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
       pushCt(ctx.xl, { key: copyKey(key), action: snat.action, zone: key[REG12]! & 0xffff, resume: undefined, quote: ctx.quote });
-    } else this.applyCt(ctx, snat.action, copyKey(key));
+      return;
+    }
+    this.applyCt(ctx, snat.action, copyKey(key));
     if (snat.to.length === 1) key[W.NW_SRC] = snat.to[0]!;
     else key.set(snat.to, W.IPV6_SRC);
   }

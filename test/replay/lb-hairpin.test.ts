@@ -7,7 +7,10 @@
  * ovnsim's frames with real OVS's for two such conversations). Here, with the scenario's three
  * backends: the whole conversation comes back from the VIP (the backend's replies from the VIP's
  * port, as the client expects), with and without the cache, and the SNAT is committed in the
- * switch's SNAT zone, not in a port's zone.
+ * switch's SNAT zone, not in a port's zone. Then a hairpin whose egress skips conntrack: OVS's
+ * translation matches the egress ACLs against the packet as it was before that SNAT (which it
+ * applies without recirculating), while the packet leaves from the VIP (replay-fuzz seed 3975,
+ * where real OVS delivered such a packet that matching on the VIP would have dropped).
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,7 +18,7 @@ import { compileMicroflow, compilePhysical } from "../../src/compile/index.js";
 import type { DpActions, PacketSink } from "../../src/dataplane/index.js";
 import { W } from "../../src/flow/index.js";
 import { Replayer } from "../../src/replay/index.js";
-import { loadNetworkFile } from "../../src/scenario/index.js";
+import { loadNetworkFile, loadScenario } from "../../src/scenario/index.js";
 import { ROOT } from "../../scripts/ovs-megaflows.js";
 import { hairpinMicroflow } from "../../scripts/ovs-replay.js";
 
@@ -100,5 +103,56 @@ describe("load-balancer hairpin in the datapath", () => {
       expect(e.request.zone).not.toBe(0);
       expect(e.request.zone).not.toBe(f.value[W.REG0 + 13]! & 0xffff);
     }
+  });
+});
+
+describe("a hairpin whose egress ACLs skip conntrack", () => {
+  // The egress is stateless for IPv4 (an allow-stateless ACL below the port group's), so the
+  // hairpinned packet meets the port group's ACLs with no conntrack of its own: allowed from p4's
+  // own address ($self), dropped from any other.
+  const text = `name: hairpin-acl
+chassis:
+  - {name: node1, encaps: [{type: geneve, ip: 192.168.0.11}]}
+loadBalancers:
+  - {name: lb, protocol: udp, vips: {"10.96.0.2:8080": ["10.1.0.14:8000"]}}
+addressSets:
+  - {name: self, addresses: [10.1.0.14]}
+portGroups:
+  - name: pg
+    ports: [p4]
+    acls:
+      - {direction: to-lport, priority: 2000, match: 'outport == @pg && ip', action: drop}
+      - {direction: to-lport, priority: 2001, match: 'outport == @pg && ip4.src == $self', action: allow-related}
+switches:
+  - name: sw1
+    ports:
+      - {name: p2, addresses: ["00:00:00:01:00:03 10.1.0.12"], chassis: node1}
+      - {name: p4, addresses: ["00:00:00:01:00:05 10.1.0.14"], chassis: node1}
+    acls:
+      - {direction: to-lport, priority: 500, match: 'ip4', action: allow-stateless}
+    loadBalancers: [lb]
+`;
+  const sc = loadScenario(text, "hairpin-acl.yaml");
+  if (!sc.ok) throw new Error(sc.diags[0]!.message);
+  const plan = compilePhysical(sc.value.network);
+  if (!plan.ok) throw new Error(plan.diags[0]!.message);
+  const program = plan.value.chassis.get("node1")!.program;
+
+  it.each([true, false])("p4 -> its own VIP (cache %s): the egress ACLs match p4's own source, and the packet leaves from the VIP", (cache) => {
+    const r = new Replayer(sc.value.network, cache ? {} : { cache: false });
+    const got: string[] = [];
+    r.group.sink = {
+      output: (chassis, op, k) => got.push(`${op.portName}: ${show(k)}`),
+      drop: (chassis, op, k) => got.push(`drop ${op.record.reason} ${op.record.origin ?? ""}: ${show(k)}`),
+    };
+    const at = r.injectionFor("p4")!;
+    for (const sport of [40001, 40002]) {
+      const mf = compileMicroflow(program, undefined, `inport == "p4" && eth.src == 00:00:00:01:00:05 && eth.dst == 00:00:00:01:00:03 && ip4.src == 10.1.0.14 && ip4.dst == 10.96.0.2 && ip.ttl == 64 && udp && udp.src == ${sport} && udp.dst == 8080`);
+      if (!mf.ok) throw new Error(mf.diags[0]!.message);
+      const key = mf.value.key.slice();
+      key.fill(0, 0, W.REG0 + 16);
+      r.group.inject(at.datapath, at.entry, key);
+    }
+    expect(got).toEqual(["p4: 10.96.0.2:40001 > 10.1.0.14:8000", "p4: 10.96.0.2:40002 > 10.1.0.14:8000"]);
   });
 });
