@@ -199,9 +199,12 @@ export function compareVerdict(ours: OvnsimOutcome, theirs: Verdict): string[] {
     const at = ours.outputs.find((x) => x.port === o.port)!;
     // ovn-trace builds an `nd_ns` packet from the one that triggered it, changing only its
     // addresses and ICMPv6 type (execute_nd_ns), so its protocol and hop limit stay the trigger's
-    // and no `nd.` prerequisite holds; ovnsim builds it the same way, and such fields are compared
-    // as stored.
-    const prereqs = !o.blocks.includes("nd_ns");
+    // and no `nd.` prerequisite holds. It builds an `arp` packet the same way (execute_arp: the
+    // EtherType, opcode and hardware addresses change, the L4 ports stay), so an ICMP error's
+    // `icmp4.type` assigned before the `arp` that resolves its next hop is printed, and no
+    // `icmp4` prerequisite holds on the ARP request. ovnsim builds both the same way, and such
+    // fields are compared as stored.
+    const prereqs = !o.blocks.includes("nd_ns") && !o.blocks.includes("arp");
     for (const [f, v] of Object.entries(o.fields)) {
       if (!HEADER_FIELD.test(f)) continue;
       const e = parseExpr(`${f} == ${v}`);

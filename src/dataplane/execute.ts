@@ -1713,7 +1713,8 @@ function answers(a: Action): boolean {
  * ovn-controller makes instead (controller/pinctrl.c): a reset or abort with TTL 63, the ports
  * swapped, and a reset's flags RST and ACK, where ovn-trace gives TTL 255, the ports as they were
  * and RST alone; a solicitation an ICMPv6 message from the link-local address of its Ethernet
- * source, where ovn-trace keeps the packet's protocol and source address; a `reject` of UDP a port
+ * source, where ovn-trace keeps the packet's protocol and source address; an ARP request one
+ * without transport ports, where ovn-trace keeps the trigger's; a `reject` of UDP a port
  * unreachable, where ovn-trace's has code 1.
  */
 function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: boolean): boolean {
@@ -1751,7 +1752,9 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
     case "arp":
       key[W.NW] = 1; // ARP request opcode in nw_proto; frag, tos and ttl cleared
       key[W.TCP_FLAGS] = 0;
-      key[W.TP] = 0; // an ARP packet has no transport ports
+      // ovn-trace keeps the trigger's transport ports (execute_arp), so an ICMP error's type and
+      // code stay readable in the request; ovn-controller's request, extracted afresh, has none.
+      if (pinctrl) key[W.TP] = 0;
       key.fill(0, W.IPV6_SRC, W.IPV6_SRC + 4);
       key.fill(0, W.IPV6_DST, W.IPV6_DST + 4);
       key[W.IPV6_LABEL] = 0;
