@@ -26,7 +26,8 @@
  * without printing it).
  *
  * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
- * [--probes 60] [--keep DIR] [--generate-only]` (`--keep` writes the networks and probes of disagreeing
+ * [--probes 60] [--keep DIR] [--generate-only] [--v4less]` (`--v4less`: about a third of the VIFs of a
+ * dual-stack network have no IPv4 address; `--keep` writes the networks and probes of disagreeing
  * seeds there; with `--generate-only`, of every seed, and nothing runs).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -128,13 +129,15 @@ export interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
   // stream, so that a seed's base network stays what it was before they were added.
   const x = new Rng(seed ^ 0x5bd1e995);
   const aff = new Rng(seed ^ 0x27d4eb2f);
+  // With `v4less`, which VIFs of a dual-stack network lose their IPv4 address: a stream of its own.
+  const v4l = new Rng(seed ^ 0x165667b1);
   const addressSets: string[] = [];
   const haGroups: string[] = [];
   const nCh = r.int(1, 3);
@@ -148,7 +151,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       const mac = `00:00:00:${hex(i)}:00:${hex(j + 1)}`;
       const ip = `10.${i}.0.${j + 10}`;
       const ip6 = v6 ? `fd00:${i}::${j + 10}` : undefined;
-      const a = ip6 ? `${mac} ${ip} ${ip6}` : `${mac} ${ip}`;
+      const a = ip6 ? (opts.v4less === true && v4l.chance(0.35) ? `${mac} ${ip6}` : `${mac} ${ip} ${ip6}`) : `${mac} ${ip}`;
       const addrs = r.chance(0.1) ? [a, "unknown"] : [a];
       let line = `      - {name: p${i}-${j}, addresses: [${addrs.map((x) => JSON.stringify(x)).join(", ")}]`;
       if (r.chance(0.4)) line += `, portSecurity: ["${mac}${r.pick([` ${ip}`, "", ` 10.${i}.0.0/28`, ` ${ip}/32`])}${v6 && r.chance(0.7) ? r.pick([` ${ip6}`, ` fd00:${i}::/64`]) : ""}"]`;
@@ -519,7 +522,7 @@ export function fuzzOptions(args: readonly string[], probes: number, usage: stri
 
 async function main(args: readonly string[]): Promise<number> {
   const generateOnly = args.includes("--generate-only");
-  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only]", ["--generate-only"]);
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less]", ["--generate-only", "--v4less"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!generateOnly && !ovnAvailable()) {
@@ -535,7 +538,7 @@ async function main(args: readonly string[]): Promise<number> {
   let bad = 0;
   try {
     for (let seed = o.first; seed <= o.last; seed++) {
-      const g = generate(seed, { v6, probes: o.probes });
+      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less") });
       if (generateOnly) {
         mkdirSync(keep!, { recursive: true });
         writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);

@@ -45,10 +45,10 @@
  *   The real node2 runs no BFD, and ovn-controller makes a chassis active for a port of several
  *   chassis only while BFD reaches another of them (`ha_chassis_group_is_active`), so node1 never
  *   would be; ovnsim, like a healthy cluster, makes the highest priority active.
- * - Packets of OVS's own: ovn-controller's periodic gratuitous ARPs for ports on provider networks
- *   (unpadded ARP frames whose sender and target addresses are the same, on the provider network
- *   or a port of a switch with a localnet port, from a MAC and address that ovn-controller
- *   announces) and BFD between gateway chassis are left out of what real OVS sent; no packet of
+ * - Packets of OVS's own: ovn-controller's periodic announcements of ports on provider networks
+ *   (unpadded ARP frames whose sender and target addresses are the same, or RARP requests for a
+ *   port without an IPv4 address, on the provider network or a port of a switch with a localnet
+ *   port, from a MAC and address that ovn-controller announces) and BFD between gateway chassis are left out of what real OVS sent; no packet of
  *   the capture causes them. A packet can make a frame of that very shape (a router asking for its
  *   own address); a conversation about that asks with `quietAnnouncements`, after ovn-controller's
  *   last announcement, and keeps every frame.
@@ -1711,14 +1711,14 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
         while (rd.next()) {
           if (++n <= skip) continue;
           const f = rd.data.subarray(rd.offset, rd.offset + rd.caplen);
-          // ovn-controller announces ports on provider networks by gratuitous ARPs of its own, on
-          // a timer, to the network and to local ports of those networks' switches: no packet
-          // causes them, and ovnsim models no timers. Only a chassis on a provider network sends
+          // ovn-controller announces ports on provider networks by gratuitous ARPs (RARPs for a
+          // port without an IPv4 address) of its own, on a timer, to the network and to local
+          // ports of those networks' switches: no packet causes them, and ovnsim models no timers. Only a chassis on a provider network sends
           // them, and only for the addresses it announces. (A pod's own gratuitous ARP comes from
           // a capture: padded to 60 bytes, it stays; an unpadded one stays where no announcement
           // goes or when its addresses are not announced, as does a router's ARP request for its
           // own address, made by the `arp` action in the same shape.)
-          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(node, iface) && isPinctrlGarp(f, allAnnounced)) continue;
+          if (!keepAll && iface !== "eth0" && ch.providerNics.length > 0 && announcedOn(node, iface) && isPinctrlAnnouncement(f, allAnnounced)) continue;
           const networks = node.nicNetworks.get(iface);
           if (networks !== undefined) {
             out.push(`${at}wire ${sha(f)}`);
@@ -1804,7 +1804,7 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
             while (cap.value.next()) {
               const f = cap.value.data.subarray(cap.value.offset, cap.value.offset + cap.value.caplen);
               const id = `${k} ${nic} ${Buffer.from(f).toString("hex")}`;
-              const pair = garpPair(f);
+              const pair = announcementPair(f);
               if (pair === undefined || !node.announced.has(pair) || seen.has(id)) continue;
               seen.add(id);
               pairs.add(`${k} ${pair}`);
@@ -2025,36 +2025,45 @@ function isBfd(f: Uint8Array): boolean {
 }
 
 /**
- * True for a gratuitous ARP as ovn-controller sends one: an ARP frame (tagged or not) whose sender
- * and target addresses are the same, with nothing after the ARP header (no padding), and whose
- * sender MAC and address are among those `announced` (`announcedPairs`).
+ * True for an announcement as ovn-controller sends one (`announcementPair`) whose pair is among
+ * those `announced` (`announcedPairs`).
  */
-function isPinctrlGarp(f: Uint8Array, announced: ReadonlySet<string>): boolean {
-  const pair = garpPair(f);
+function isPinctrlAnnouncement(f: Uint8Array, announced: ReadonlySet<string>): boolean {
+  const pair = announcementPair(f);
   return pair !== undefined && announced.has(pair);
 }
 
 /**
- * The `MAC IPv4` pair of a frame shaped as ovn-controller's gratuitous ARPs are (see
- * `isPinctrlGarp`), as `announcedPairs` writes it; undefined for any other frame.
+ * The pair `announcedPairs` writes for a frame shaped as ovn-controller's announcements are
+ * (pinctrl.c `send_garp_rarp`), tagged or not, with nothing after the ARP header (no padding):
+ * `MAC IPv4` for a gratuitous ARP (sender and target address the same), `MAC rarp` for a RARP
+ * request of the MAC for itself with no addresses. Undefined for any other frame.
  */
-function garpPair(f: Uint8Array): string | undefined {
+function announcementPair(f: Uint8Array): string | undefined {
   const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
-  if (f.length !== at + 30 || f[at] !== 0x08 || f[at + 1] !== 0x06) return undefined;
+  if (f.length !== at + 30) return undefined;
   const arp = at + 2;
-  for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return undefined;
   const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+  if (f[at] === 0x80 && f[at + 1] === 0x35) {
+    // RARP request (opcode 3): sender and target hardware address the MAC, no protocol addresses.
+    if (f[arp + 6] !== 0 || f[arp + 7] !== 3) return undefined;
+    for (let i = 0; i < 6; i++) if (f[arp + 8 + i] !== f[arp + 18 + i]) return undefined;
+    for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== 0 || f[arp + 24 + i] !== 0) return undefined;
+    return `${mac} rarp`;
+  }
+  if (f[at] !== 0x08 || f[at + 1] !== 0x06) return undefined;
+  for (let i = 0; i < 4; i++) if (f[arp + 14 + i] !== f[arp + 24 + i]) return undefined;
   return `${mac} ${f.subarray(arp + 14, arp + 18).join(".")}`;
 }
 
 /**
- * What ovn-controller announces of a VIF by gratuitous ARP from its address entries (compile
- * `announcedEntry`): the MAC and first IPv4 address of its first entry that starts with a MAC;
- * undefined when that entry has no IPv4 address (a RARP then).
+ * What ovn-controller announces of a VIF from its address entries (compile `announcedEntry`):
+ * the MAC of its first entry that starts with a MAC, and that entry's first IPv4 address, or
+ * none (a RARP then); and the announcement's pair as `announcementPair` writes it.
  */
-function announcedAddress(entries: readonly unknown[]): { mac: string; ip: string } | undefined {
+function announcedAddress(entries: readonly unknown[]): { mac: string; ip: string | undefined; pair: string } | undefined {
   const a = announcedEntry(entries.filter((e): e is string => typeof e === "string"));
-  return a?.ipv4 === undefined ? undefined : { mac: a.mac, ip: a.ipv4 };
+  return a === undefined ? undefined : { mac: a.mac, ip: a.ipv4, pair: `${a.mac} ${a.ipv4 ?? "rarp"}` };
 }
 
 /**
@@ -2068,9 +2077,10 @@ function withAnnouncedBindings(net: Network, real: readonly string[]): Network {
 }
 
 /**
- * The gratuitous ARPs ovn-controller would send on a chassis that is not among `real` (the
- * oracle's fake chassis) for the VIFs bound there on switches with localnet ports: the first
- * address entry's MAC and first IPv4 address (as `announcedPairs`), out each localnet port of
+ * The announcements ovn-controller would send on a chassis that is not among `real` (the
+ * oracle's fake chassis) for the VIFs bound there on switches with localnet ports: a gratuitous
+ * ARP for the first address entry's MAC and first IPv4 address, or a RARP for a MAC without one
+ * (as `announcedPairs`), out each localnet port of
  * the switch, with its tag; none for a disabled port, or one whose port security refuses its
  * announcement (replay `refusedAnnouncements`), whose ingress pipeline drops them; and the
  * router ports announced from there (compile `announcedMacOwners`). Other NAT addresses of
@@ -2091,8 +2101,8 @@ function fakeAnnouncements(net: Network, real: readonly string[]): { network: st
       const a = announcedAddress(p.addresses.toArray());
       const mac = parseMac(a?.mac ?? "");
       if (a === undefined || mac === undefined) continue;
-      const garp = announcementFrame(mac, mac, a.ip);
-      for (const ln of localnets) out.push({ network: ln.options.get("network_name") ?? "", pair: `${a.mac} ${a.ip}`, frame: tagged(net, ln.name, garp) });
+      const frame = announcementFrame(mac, mac, a.ip);
+      for (const ln of localnets) out.push({ network: ln.options.get("network_name") ?? "", pair: a.pair, frame: tagged(net, ln.name, frame) });
     }
     // A router port northd gives `nat_addresses` (compile `announcedMacOwners`), announced from a
     // fake chassis: for its first IPv4 address, from the chassis MAC where that chassis swaps it in.
@@ -2164,8 +2174,9 @@ async function announcedBindingsInstalled(sandbox: { sbList(table: string, colum
 const ANNOUNCE_WAIT_MS = 4000;
 
 /**
- * The `MAC IPv4` pairs ovn-controller on chassis `name` may announce by gratuitous ARP
- * (pinctrl.c `send_garp_rarp_prepare`): the first address of each VIF bound to it on a switch with
+ * The pairs (as `announcementPair` writes them) ovn-controller on chassis `name` may announce
+ * (pinctrl.c `send_garp_rarp_prepare`): the first address of each VIF (its MAC alone, by RARP,
+ * when that entry has no IPv4 address) bound to it on a switch with
  * a localnet port, and the NAT addresses northd gives l3gateway and patch ports of such switches.
  * A superset: whether a NAT address's chassis-resident condition holds here is not checked.
  */
@@ -2186,7 +2197,7 @@ function announcedPairs(sandbox: { sbList(table: string, columns?: readonly stri
     if (!withLocalnet.has(uuidOf(p.datapath))) continue;
     if (p.type === "" && uuidOf(p.chassis) === self) {
       const a = announcedAddress(setOf(p.mac));
-      if (a !== undefined) out.add(`${a.mac} ${a.ip}`);
+      if (a !== undefined) out.add(a.pair);
     }
     if ((p.type === "l3gateway" && uuidOf(p.chassis) === self) || p.type === "patch") for (const n of setOf(p.nat_addresses)) if (typeof n === "string") addNat(n);
   }
