@@ -185,7 +185,7 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
   if (l4.ipv6 && !v6) throw bad(`${flag}, and ${from} has no IPv6 address`);
   const head = `inport == ${JSON.stringify(from)} && eth.src == ${src.mac}`;
   if (l4.arp) {
-    if (!src.ip4 || !dstIp) throw bad("--arp needs IPv4 addresses on both ends");
+    if (!src.ip4 || !dstIp) throw bad(`--arp needs IPv4 addresses on both ends (${!src.ip4 ? from : to} has none)`);
     return `${head} && eth.dst == ff:ff:ff:ff:ff:ff && arp.op == 1 && arp.sha == ${src.mac} && arp.spa == ${src.ip4} && arp.tha == 00:00:00:00:00:00 && arp.tpa == ${dstIp}`;
   }
   if (l4.nd) {
@@ -193,7 +193,10 @@ export function friendlyMicroflow(net: Network, from: string, to: string, given:
     return ndSolicitationMicroflow(from, src.mac, src.ip6, parseIpv6(dstIp)!, dstIp);
   }
   const srcIp = v6 ? src.ip6 : src.ip4;
-  if (!srcIp || !dstIp) throw bad(v6 ? `--to ${to}: IPv6, and ${from} has no IPv6 address` : "the friendly form needs IPv4 addresses on both ends (use a microflow for other packets)");
+  if (!srcIp && v6) throw bad(`--to ${to}: IPv6, and ${from} has no IPv6 address`);
+  // An IPv4 packet, and one end has no IPv4 address: say which, and what else there is.
+  if (!srcIp) throw bad(`--from ${from} has no IPv4 address${src.ip6 !== undefined ? ` (its address is ${src.ip6}): give an IPv6 --to, or a microflow` : ""}`);
+  if (!dstIp) throw bad(`--to ${to} has no IPv4 address${src.ip6 === undefined ? `, and ${from} has no IPv6 one` : ""}: give a microflow`);
   let dstMac: string;
   if (dstPort !== undefined && srcSwitch?.ports.has(dstPort)) dstMac = portAddr(net, dstPort)!.mac;
   else {

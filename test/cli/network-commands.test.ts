@@ -125,6 +125,28 @@ describe("ovnsim trace", () => {
       expect(r.err).toMatch(/^ovnsim: error: --(pcap-)?out .*: is a directory; expected a file name\n$/);
     }
   });
+
+  it("the friendly form between a port without IPv4 and an IPv4 address says which end lacks it", async () => {
+    // p1-1 has only fd00:1::11; p2-1 has 10.2.0.11 and fd00:2::11.
+    const v6only = join(ROOT, "fixtures/conformance-found/ipv4-less-port.yaml");
+    const cases: [string[], RegExp][] = [
+      [["--from", "p1-1", "--to", "10.2.0.11", "--tcp", "80"], /^ovnsim: error: --from p1-1 has no IPv4 address \(its address is fd00:1::11\): give an IPv6 --to, or a microflow$/],
+      [["--from", "p2-1", "--to", "p1-1", "--arp"], /^ovnsim: error: --arp needs IPv4 addresses on both ends \(p1-1 has none\)$/],
+      [["--from", "p1-1", "--to", "p2-1", "--arp"], /^ovnsim: error: --arp needs IPv4 addresses on both ends \(p1-1 has none\)$/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(["trace", v6only, ...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err.trim().split("\n"), args.join(" ")).toEqual([expect.stringMatching(re)]);
+    }
+    // Between two ports, the packet is IPv6 when one end has no IPv4 address.
+    const r = await cli(["trace", v6only, "--from", "p2-1", "--to", "p1-1", "--tcp", "80", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.outputs.map((o: { port: string }) => o.port)).toEqual(["p1-1"]);
+    expect(j.outputs[0].packet).toMatchObject({ "ip6.src": "fd00:2::11", "ip6.dst": "fd00:1::11" });
+  });
 });
 
 describe("a name that names nothing: the close names, else some of the known ones, exit 2", () => {
