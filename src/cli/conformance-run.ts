@@ -21,12 +21,12 @@
  */
 import type { Result } from "../base/index.js";
 import { fail, ok } from "../base/index.js";
-import { compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../compile/index.js";
+import { assignTunnelKeys, compileMicroflow, compileNetwork, portSecurityCalls, traceInputs } from "../compile/index.js";
 import { LogicalExecutor, parseCtState, type RunOptions } from "../dataplane/index.js";
 import { evaluate, parseExpr } from "../expr/index.js";
 import type { Network } from "../model/index.js";
 import { parseIpAddr, type Backend, type LogicalProgram } from "../ofp/index.js";
-import { formatVerdict, OVN_TRACE_ABORTED, parseMinimalTrace, verdictOf, type Verdict } from "../ovn/index.js";
+import { formatVerdict, OVN_TRACE_ABORTED, parseMinimalTrace, traceProbesWithOvn, verdictOf, type TunnelKeyNames, type Verdict } from "../ovn/index.js";
 import type { Probe } from "../scenario/index.js";
 import { formatMicroflow, renderMinimal, TraceRecorder } from "../trace/index.js";
 
@@ -277,4 +277,20 @@ export function compareProbes(tracer: OvnsimTracer, probes: readonly Probe[], ou
     }
     return { probe, ovn, ovnsim, disagreements };
   });
+}
+
+/**
+ * Each probe's `ovn-trace --minimal` output from real OVN (`traceProbesWithOvn`), on a network
+ * numbered as ovnsim numbers it: the datapaths and ports northd gave other tunnel keys (a northd
+ * that fell behind) are built again.
+ */
+export function traceWithRealOvn(net: Network, probes: readonly Probe[], onRebuild?: (differ: readonly string[]) => void): Result<Map<string, string>> {
+  return traceProbesWithOvn(net, probes, ovnsimKeyNames(net), onRebuild);
+}
+
+/** The tunnel keys ovnsim gives `net`'s datapaths and ports, by name. */
+export function ovnsimKeyNames(net: Network): TunnelKeyNames {
+  const keys = assignTunnelKeys(net);
+  const all = [...keys.switches, ...keys.routers];
+  return { datapaths: new Map(all.map(([name, k]) => [name, k.datapath])), ports: new Map(all.flatMap(([, k]) => [...k.ports])) };
 }

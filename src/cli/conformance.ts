@@ -23,10 +23,10 @@ import { join } from "node:path";
 import type { Argv } from "yargs";
 import { CONFORMANCE } from "./commands.js";
 import { error } from "../base/index.js";
-import { missingOvnParts, ovnAvailable, ovnVersion, probeTraceFlags, traceProbesWithOvn } from "../ovn/index.js";
+import { missingOvnParts, ovnAvailable, ovnVersion, probeTraceFlags } from "../ovn/index.js";
 import { generateProbes, loadProbesText, type Probe } from "../scenario/index.js";
 import { InputError } from "./capture-input.js";
-import { compareProbes, headerVerdict, OvnsimTracer, type ProbeComparison } from "./conformance-run.js";
+import { compareProbes, headerVerdict, OvnsimTracer, traceWithRealOvn, type ProbeComparison } from "./conformance-run.js";
 import { makeRecording, readRecording, recordedOutputs, recordingFileName, writeRecording } from "./conformance-record.js";
 import type { Io } from "./io.js";
 import { loadNetworkArg } from "./network.js";
@@ -103,7 +103,7 @@ export function registerConformanceCommand(parser: Argv, io: Io, setExit: (code:
       let outputs: Map<string, string>;
       let source: OvnSource;
       if (ovnAvailable()) {
-        const live = traceProbesWithOvn(net, probes);
+        const live = traceWithRealOvn(net, probes, (differ) => io.err(`ovnsim: note: real northd numbered ${differ.length} datapaths and ports otherwise than ovnsim at first (it fell behind the commands); built again, waiting for it after each\n`));
         if (!live.ok) throw new InputError(live.diags);
         outputs = live.value;
         source = { kind: "live", version: ovnVersion() ?? "unknown" };

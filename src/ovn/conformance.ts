@@ -28,24 +28,39 @@ export function probeTraceFlags(p: Probe): string[] {
 export const OVN_TRACE_ABORTED = "ovn-trace aborted: ";
 const ND_NA_ROUTER_ABORT = /SIGABRT: .*(assertion ovnact->type == OVNACT_ND_NA failed[^|]*)/;
 
-/** Builds `net` in a fresh OVN sandbox and returns each probe's `ovn-trace --minimal` output, by probe name. */
-export function traceProbesWithOvn(net: Network, probes: readonly Probe[]): Result<Map<string, string>> {
-  const started = OvnSandbox.start();
+/** Tunnel keys by datapath name and by logical port name. */
+export interface TunnelKeyNames {
+  readonly datapaths: ReadonlyMap<string, number>;
+  readonly ports: ReadonlyMap<string, number>;
+}
+
+/**
+ * Builds `net` in a fresh OVN sandbox and returns each probe's `ovn-trace --minimal` output, by
+ * probe name.
+ *
+ * ovnsim numbers datapaths and ports as northd does when it sees each object created on its own
+ * (compile `assignTunnelKeys`), and the export creates them one command at a time. A northd that
+ * falls behind (on a loaded machine) sees several new ports in one pass and numbers them in
+ * another order, and every trace's flow then shows other keys. So with `expect` (ovnsim's keys),
+ * when any key northd gave differs, the network is built again in a new sandbox, waiting for
+ * northd after every command; `onRebuild` hears which differed.
+ */
+export function traceProbesWithOvn(net: Network, probes: readonly Probe[], expect?: TunnelKeyNames, onRebuild?: (differ: readonly string[]) => void): Result<Map<string, string>> {
+  let started = buildInSandbox(net, false);
   if (!started.ok) return started;
+  const differ = expect === undefined ? ok([]) : keyDifferences(started.value, expect);
+  if (!differ.ok) {
+    started.value.stop();
+    return differ;
+  }
+  if (differ.value.length > 0) {
+    onRebuild?.(differ.value);
+    started.value.stop();
+    started = buildInSandbox(net, true);
+    if (!started.ok) return started;
+  }
   const sb = started.value;
   try {
-    for (const cmd of exportNbctl(net)) {
-      const r = sb.nbctl(...cmd);
-      if (!r.ok) return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
-    }
-    const s = sb.sync();
-    if (!s.ok) return s;
-    for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
-      const r = sb.sbctl(...cmd);
-      if (!r.ok) return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
-    }
-    const s2 = sb.sync();
-    if (!s2.ok) return s2;
     const out = new Map<string, string>();
     for (const p of probes) {
       const t = sb.trace(p.datapath, p.microflow, probeTraceFlags(p));
@@ -63,4 +78,44 @@ export function traceProbesWithOvn(net: Network, probes: readonly Probe[]): Resu
   } finally {
     sb.stop();
   }
+}
+
+/**
+ * A sandbox with `net` built in it by the exported commands, each `ovn-nbctl` command waiting for
+ * northd with `waitEach`.
+ */
+function buildInSandbox(net: Network, waitEach: boolean): Result<OvnSandbox> {
+  const started = OvnSandbox.start();
+  if (!started.ok) return started;
+  const sb = started.value;
+  const built = ((): Result<void> => {
+    for (const cmd of exportNbctl(net)) {
+      const r = waitEach ? sb.nbctl("--wait=sb", ...cmd) : sb.nbctl(...cmd);
+      if (!r.ok) return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
+    }
+    const s = sb.sync();
+    if (!s.ok) return s;
+    for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
+      const r = sb.sbctl(...cmd);
+      if (!r.ok) return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
+    }
+    const s2 = sb.sync();
+    return s2.ok ? ok(undefined) : s2;
+  })();
+  if (!built.ok) {
+    sb.stop();
+    return built;
+  }
+  return ok(sb);
+}
+
+/**
+ * The datapaths and ports whose tunnel key in sandbox `sb` differs from `expect`, as `dp NAME` /
+ * `port NAME` (those of only one side are not compared).
+ */
+export function keyDifferences(sb: OvnSandbox, expect: TunnelKeyNames): Result<string[]> {
+  const real = sb.tunnelKeys();
+  if (!real.ok) return real;
+  const mine = [...[...expect.datapaths].map(([n, k]) => [`dp ${n}`, k] as const), ...[...expect.ports].map(([n, k]) => [`port ${n}`, k] as const)];
+  return ok(mine.filter(([name, key]) => real.value.has(name) && real.value.get(name) !== key).map(([name]) => name));
 }

@@ -263,6 +263,24 @@ export class OvnSandbox {
     );
   }
 
+  /**
+   * The tunnel keys northd gave: each datapath's by its name (`dp NAME`) and each port's by its
+   * logical port name (`port NAME`).
+   */
+  tunnelKeys(): Result<Map<string, number>> {
+    const dps = this.sbList("Datapath_Binding", ["external_ids", "tunnel_key"]);
+    if (!dps.ok) return dps;
+    const ports = this.sbList("Port_Binding", ["logical_port", "tunnel_key"]);
+    if (!ports.ok) return ports;
+    const out = new Map<string, number>();
+    for (const d of dps.value) {
+      const name = mapOf(d.external_ids).get("name");
+      if (name !== undefined) out.set(`dp ${name}`, Number(d.tunnel_key));
+    }
+    for (const p of ports.value) out.set(`port ${String(p.logical_port)}`, Number(p.tunnel_key));
+    return ok(out);
+  }
+
   /** `ovn-trace --db=unix:SB FLAGS... DATAPATH MICROFLOW`; its text output. */
   trace(datapath: string, microflow: string, flags: readonly string[] = []): Result<string> {
     return this.run("ovn-trace", [`--db=unix:${this.sbSock}`, ...flags, datapath, microflow]);

@@ -12,8 +12,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, randomSelections } from "../../src/cli/conformance-run.js";
-import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
+import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, randomSelections, traceWithRealOvn } from "../../src/cli/conformance-run.js";
+import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion } from "../../src/ovn/index.js";
 import { generateProbes, loadNetworkFile, type Probe } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -117,7 +117,7 @@ describe("comparing a forwarding loop that ovnsim cuts at its limits", () => {
     let raw = existsSync(recPath) ? (JSON.parse(readFileSync(recPath, "utf8")) as { ovn: string; probes: Record<string, string> }).probes[p.name] : undefined;
 
     it.skipIf(!LIVE)("the recording is what real OVN says now", () => {
-      const live = traceProbesWithOvn(loadedNet.value.network, [p]);
+      const live = traceWithRealOvn(loadedNet.value.network, [p]);
       expect(live.ok).toBe(true);
       if (!live.ok) return;
       const now = live.value.get(p.name)!;

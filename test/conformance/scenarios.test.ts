@@ -16,8 +16,8 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compareVerdict, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
-import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
+import { compareVerdict, headerVerdict, ovnVerdict, OvnsimTracer, traceWithRealOvn } from "../../src/cli/conformance-run.js";
+import { OVN_TRACE_ABORTED, ovnAvailable, ovnVersion } from "../../src/ovn/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -48,7 +48,7 @@ describe.each(files)("conformance of $file with real OVN", ({ path, file, name }
   let recording: Recording | undefined = existsSync(recPath) ? (JSON.parse(readFileSync(recPath, "utf8")) as Recording) : undefined;
 
   it.skipIf(!LIVE)("the recording is what real OVN says now", () => {
-    const live = traceProbesWithOvn(network, probes);
+    const live = traceWithRealOvn(network, probes);
     expect(live.ok, live.ok ? "" : live.diags.map((d) => d.message).join("\n")).toBe(true);
     if (!live.ok) return;
     if (RECORD || !recording) {

@@ -14,9 +14,9 @@ import { dirname } from "node:path";
 import { expect, it } from "vitest";
 import { formatDiagnostic } from "../../src/base/index.js";
 import { makeRecording, networkDigest, readRecording, recordedOutputs, writeRecording, type ConformanceRecording } from "../../src/cli/conformance-record.js";
-import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, type ProbeComparison } from "../../src/cli/conformance-run.js";
+import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, traceWithRealOvn, type ProbeComparison } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
-import { ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
+import { ovnAvailable, ovnVersion } from "../../src/ovn/index.js";
 import type { Probe } from "../../src/scenario/index.js";
 
 export const LIVE = ovnAvailable();
@@ -56,7 +56,7 @@ export function conformanceCases(o: SuiteOptions): void {
   });
 
   it.skipIf(!LIVE)("the recording is what real OVN says now", { timeout: 120_000 }, () => {
-    const live = traceProbesWithOvn(net, probes);
+    const live = traceWithRealOvn(net, probes);
     expect(live.ok, live.ok ? "" : live.diags.map(formatDiagnostic).join("\n")).toBe(true);
     if (!live.ok) return;
     if (RECORD || !recording) {

@@ -18,9 +18,9 @@ import { expect, it } from "vitest";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { friendlyMicroflow, kubeEndpoints } from "../../src/cli/trace.js";
-import { compareProbes, OvnsimTracer } from "../../src/cli/conformance-run.js";
+import { compareProbes, OvnsimTracer, traceWithRealOvn } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
-import { CHASSIS_FEATURES, ovnAvailable, ovnVersion, parseMinimalTrace, traceProbesWithOvn, verdictOf } from "../../src/ovn/index.js";
+import { CHASSIS_FEATURES, ovnAvailable, ovnVersion, parseMinimalTrace, verdictOf } from "../../src/ovn/index.js";
 import { exportNbctl, exportSbctl, loadNetworkFile, loadNetworkText, type Probe, type Scenario } from "../../src/scenario/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -88,7 +88,7 @@ function commandsDigest(net: Network): string {
 
 /** Builds `net` in a real OVN sandbox (every command must succeed) and traces `probes` there. */
 function runInOvn(net: Network, probes: readonly Probe[]): Recording {
-  const live = traceProbesWithOvn(net, probes);
+  const live = traceWithRealOvn(net, probes);
   if (!live.ok) throw new Error(live.diags.map((d) => d.message).join("; "));
   return { ovn: ovnVersion() ?? "unknown", commands: commandsDigest(net), probes: Object.fromEntries(live.value) };
 }

@@ -9,9 +9,9 @@ import { dirname, join, resolve } from "node:path";
 import { friendlyMicroflow, type FriendlyL4 } from "../../src/cli/trace.js";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
-import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer } from "../../src/cli/conformance-run.js";
+import { compareProbes, headerVerdict, ovnVerdict, OvnsimTracer, traceWithRealOvn } from "../../src/cli/conformance-run.js";
 import type { Network } from "../../src/model/index.js";
-import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, ovnVersion, traceProbesWithOvn } from "../../src/ovn/index.js";
+import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, ovnVersion } from "../../src/ovn/index.js";
 import { exportNbctl, exportSbctl, type Probe } from "../../src/scenario/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -103,7 +103,7 @@ export function disagreementsWithOvn(name: string, net: Network, docProbes: read
   let recording = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { ovn: string; probes: Record<string, string> }) : undefined;
   const out: string[] = [];
   if (LIVE) {
-    const live = traceProbesWithOvn(net, probes);
+    const live = traceWithRealOvn(net, probes);
     if (!live.ok) return live.diags.map((d) => d.message);
     if (RECORD || !recording) {
       recording = { ovn: ovnVersion() ?? "unknown", probes: Object.fromEntries(live.value) };

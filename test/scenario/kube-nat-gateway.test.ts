@@ -20,7 +20,8 @@ import { W, field, getField } from "../../src/flow/index.js";
 import type { Network } from "../../src/model/index.js";
 import type { LogicalProgram } from "../../src/ofp/index.js";
 import { evaluate, parseExpr } from "../../src/expr/index.js";
-import { ovnAvailable, ovnVersion, parseMinimalTrace, traceProbesWithOvn, verdictOf } from "../../src/ovn/index.js";
+import { traceWithRealOvn } from "../../src/cli/conformance-run.js";
+import { ovnAvailable, ovnVersion, parseMinimalTrace, verdictOf } from "../../src/ovn/index.js";
 import { exportNbctl, exportNotes, renderScript, type Probe } from "../../src/scenario/index.js";
 import { loadKubeManifests } from "../../src/scenario/kube/load.js";
 import { memoryIo } from "../../src/cli/io.js";
@@ -349,7 +350,7 @@ describe("real OVN on the OVN segments of those paths", () => {
   let recording: { ovn: string; probes: Record<string, string> } | undefined = existsSync(RECORDING) ? JSON.parse(readFileSync(RECORDING, "utf8")) : undefined;
 
   it.skipIf(!LIVE)("the exported ovn-nbctl/ovn-sbctl commands run in a real OVN sandbox, and the recording is what ovn-trace says now", () => {
-    const live = traceProbesWithOvn(net, probes);
+    const live = traceWithRealOvn(net, probes);
     expect(live.ok, live.ok ? "" : live.diags.map((d) => d.message).join("\n")).toBe(true);
     if (!live.ok) return;
     if (RECORD || !recording) {
