@@ -36,6 +36,7 @@ import { fileURLToPath } from "node:url";
 import { error, fail, formatDiagnostic, ok, type Result } from "../src/base/index.js";
 import { ovsAvailable, parseFlowFields, parseOfprotoTrace, startRealChassis, type RealChassisTopology, type TracePass } from "../src/ovn/index.js";
 import { loadNetworkFile } from "../src/scenario/index.js";
+import { ovnsimKeyNames } from "../src/cli/conformance-run.js";
 
 export const ROOT = resolve(import.meta.dirname, "..");
 export const RECORDING = join(ROOT, "fixtures/ovs/megaflows-kube-ovn-default.json");
@@ -409,7 +410,7 @@ export function recordMegaflows(packets: readonly OraclePacket[] = PACKETS): Res
   for (const scenario of scenarios) {
     const loaded = loadNetworkFile(join(ROOT, "scenarios", scenario));
     if (!loaded.ok) return loaded;
-    const started = startRealChassis(loaded.value.network, CHASSIS);
+    const started = startRealChassis(loaded.value.network, CHASSIS, { expectKeys: ovnsimKeyNames(loaded.value.network) });
     if (!started.ok) return started;
     const t = started.value;
     try {

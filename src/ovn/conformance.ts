@@ -7,7 +7,7 @@
 import { error, fail, ok, type Result } from "../base/index.js";
 import type { Network } from "../model/index.js";
 import { exportNbctl, exportSbctl, type Probe } from "../scenario/index.js";
-import { CHASSIS_FEATURES, OvnSandbox } from "./sandbox.js";
+import { CHASSIS_FEATURES, OvnSandbox, type SandboxOptions } from "./sandbox.js";
 
 /** The ovn-trace flags of a probe, in the order ovn-trace consumes them. */
 export function probeTraceFlags(p: Probe): string[] {
@@ -81,11 +81,11 @@ export function traceProbesWithOvn(net: Network, probes: readonly Probe[], expec
 }
 
 /**
- * A sandbox with `net` built in it by the exported commands, each `ovn-nbctl` command waiting for
- * northd with `waitEach`.
+ * A fresh sandbox with `net`'s Northbound built by the exported commands, each waited for with
+ * `waitEach`, and northd done with it; stopped again on failure.
  */
-function buildInSandbox(net: Network, waitEach: boolean): Result<OvnSandbox> {
-  const started = OvnSandbox.start();
+export function buildNorthbound(net: Network, waitEach: boolean, opts?: SandboxOptions): Result<OvnSandbox> {
+  const started = OvnSandbox.start(opts);
   if (!started.ok) return started;
   const sb = started.value;
   const built = ((): Result<void> => {
@@ -94,13 +94,27 @@ function buildInSandbox(net: Network, waitEach: boolean): Result<OvnSandbox> {
       if (!r.ok) return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }
     const s = sb.sync();
-    if (!s.ok) return s;
+    return s.ok ? ok(undefined) : s;
+  })();
+  if (!built.ok) {
+    sb.stop();
+    return built;
+  }
+  return ok(sb);
+}
+
+/** `buildNorthbound`, then the exported Southbound commands (chassis, bindings), northd done. */
+function buildInSandbox(net: Network, waitEach: boolean): Result<OvnSandbox> {
+  const started = buildNorthbound(net, waitEach);
+  if (!started.ok) return started;
+  const sb = started.value;
+  const built = ((): Result<void> => {
     for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
       const r = sb.sbctl(...cmd);
       if (!r.ok) return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }
-    const s2 = sb.sync();
-    return s2.ok ? ok(undefined) : s2;
+    const s = sb.sync();
+    return s.ok ? ok(undefined) : s;
   })();
   if (!built.ok) {
     sb.stop();

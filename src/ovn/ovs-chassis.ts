@@ -32,8 +32,9 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { error, fail, ok, type Diagnostic, type Result } from "../base/index.js";
 import type { Network } from "../model/index.js";
-import { exportNbctl, exportSbctl } from "../scenario/index.js";
-import { CHASSIS_FEATURES, OvnSandbox, ovnAvailable, parseOvsdbJson, stopByPidFiles, type SandboxOptions } from "./sandbox.js";
+import { exportSbctl } from "../scenario/index.js";
+import { buildNorthbound, keyDifferences, type TunnelKeyNames } from "./conformance.js";
+import { CHASSIS_FEATURES, ovnAvailable, parseOvsdbJson, stopByPidFiles, type OvnSandbox, type SandboxOptions } from "./sandbox.js";
 
 /** The binaries a real chassis needs, beyond the sandbox's. */
 export const OVS_BINARIES = ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl", "ovs-appctl", "ovn-controller", "ovn-appctl"] as const;
@@ -452,6 +453,12 @@ export interface RealChassisOptions {
   readonly localports?: boolean;
   readonly chassisTimeoutMs?: number;
   readonly wait?: WaitOptions;
+  /**
+   * The tunnel keys the network should get (ovnsim's): when northd gives any datapath or port
+   * another (it fell behind the commands), the Northbound is built again in a new sandbox, waiting
+   * for northd after every command (as `traceProbesWithOvn` does).
+   */
+  readonly expectKeys?: TunnelKeyNames;
 }
 
 /**
@@ -472,21 +479,24 @@ export function startRealChassis(net: Network, chassisNames: string | readonly s
     if (!encapIp || !/^\d+\.\d+\.\d+\.\d+$/.test(encapIp)) return fail(error("ovs.encap", `chassis "${name}" needs an IPv4 encap address`));
   }
   const real = new Set(names);
-  const started = OvnSandbox.start(opts.sandbox);
-  if (!started.ok) return started;
-  const sb = started.value;
+  let built = buildNorthbound(net, false, opts.sandbox);
+  if (!built.ok) return built;
+  if (opts.expectKeys !== undefined) {
+    const differ = keyDifferences(built.value, opts.expectKeys);
+    if (!differ.ok || differ.value.length > 0) {
+      built.value.stop();
+      if (!differ.ok) return differ;
+      built = buildNorthbound(net, true, opts.sandbox);
+      if (!built.ok) return built;
+    }
+  }
+  const sb = built.value;
   const up: OvsChassis[] = [];
   const bail = (diags: readonly Diagnostic[]): Result<RealChassisTopology> => {
     for (const c of up) c.stop();
     sb.stop();
     return fail(...diags);
   };
-  for (const cmd of exportNbctl(net)) {
-    const r = sb.nbctl(...cmd);
-    if (!r.ok) return bail(r.diags);
-  }
-  const s1 = sb.sync();
-  if (!s1.ok) return bail(s1.diags);
   for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES })) {
     if (names.some((n) => isAboutChassis(cmd, n))) continue;
     const r = sb.sbctl(...cmd);

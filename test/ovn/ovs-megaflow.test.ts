@@ -20,6 +20,7 @@ import { describe, expect, it } from "vitest";
 import { flagBits, ovsAvailable, parseFlowFields, startRealChassis, type FlowField } from "../../src/ovn/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
 import { checkRecordingShape, compareRecordings, odpPacketOf, ovsFlowOf, PACKETS, RECORDING, recordMegaflows, ROOT, type MegaflowRecording, type PacketRecord, type TopologyRecord } from "../../scripts/ovs-megaflows.js";
+import { ovnsimKeyNames } from "../../src/cli/conformance-run.js";
 
 const LIVE = ovsAvailable() && process.env.OVNSIM_NO_OVN !== "1";
 if (!LIVE) console.warn("ovs-megaflow: OVS/OVN not installed (or OVNSIM_NO_OVN=1); checking the recording only");
@@ -223,7 +224,7 @@ describe("a real chassis beside the sandbox", () => {
     const l = loadNetworkFile(join(ROOT, "scenarios/kube-ovn-default.yaml"));
     expect(l.ok).toBe(true);
     if (!l.ok) return;
-    const t = startRealChassis(l.value.network, "node1");
+    const t = startRealChassis(l.value.network, "node1", { expectKeys: ovnsimKeyNames(l.value.network) });
     expect(t.ok, t.ok ? "" : t.diags.map((d) => d.message).join("; ")).toBe(true);
     if (!t.ok) return;
     const dir = t.value.chassis.dir;

@@ -17,6 +17,7 @@ import { compilePhysical } from "../../src/compile/index.js";
 import { OFTABLE } from "../../src/ofp/index.js";
 import { ovsAvailable, startRealChassis } from "../../src/ovn/index.js";
 import { loadNetworkFile } from "../../src/scenario/index.js";
+import { ovnsimKeyNames } from "../../src/cli/conformance-run.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const RECORDING = join(ROOT, "fixtures/ovs/multicast-flows.json");
@@ -100,7 +101,7 @@ function ovnsimFlows(file: string, chassis: string): Flows {
 function realFlows(file: string, chassis: string): Flows {
   const sc = loadNetworkFile(join(ROOT, file));
   if (!sc.ok) throw new Error(sc.diags.map((d) => d.message).join("; "));
-  const t = startRealChassis(sc.value.network, chassis);
+  const t = startRealChassis(sc.value.network, chassis, { expectKeys: ovnsimKeyNames(sc.value.network) });
   if (!t.ok) throw new Error(t.diags.map((d) => d.message).join("; "));
   try {
     const sb = t.value.sandbox;
