@@ -46,19 +46,8 @@ export interface TunnelKeyNames {
  * northd after every command; `onRebuild` hears which differed.
  */
 export function traceProbesWithOvn(net: Network, probes: readonly Probe[], expect?: TunnelKeyNames, onRebuild?: (differ: readonly string[]) => void): Result<Map<string, string>> {
-  let started = buildInSandbox(net, false);
+  const started = buildInSandbox(net, expect, onRebuild);
   if (!started.ok) return started;
-  const differ = expect === undefined ? ok([]) : keyDifferences(started.value, expect);
-  if (!differ.ok) {
-    started.value.stop();
-    return differ;
-  }
-  if (differ.value.length > 0) {
-    onRebuild?.(differ.value);
-    started.value.stop();
-    started = buildInSandbox(net, true);
-    if (!started.ok) return started;
-  }
   const sb = started.value;
   try {
     const out = new Map<string, string>();
@@ -81,46 +70,54 @@ export function traceProbesWithOvn(net: Network, probes: readonly Probe[], expec
 }
 
 /**
- * A fresh sandbox with `net`'s Northbound built by the exported commands, each waited for with
- * `waitEach`, and northd done with it; stopped again on failure.
+ * A fresh sandbox with `net`'s Northbound built by the exported commands and northd done with it.
+ * With `expect`, a build whose keys differ from it is stopped and `net` built again in a new one,
+ * each `ovn-nbctl` command waiting for northd (see `traceProbesWithOvn`); `onRebuild` hears which
+ * keys differed. On failure nothing is left running.
  */
-export function buildNorthbound(net: Network, waitEach: boolean, opts?: SandboxOptions): Result<OvnSandbox> {
+export function buildNorthbound(net: Network, expect?: TunnelKeyNames, onRebuild?: (differ: readonly string[]) => void, opts?: SandboxOptions): Result<OvnSandbox> {
+  const first = northboundOnce(net, false, opts);
+  if (!first.ok || expect === undefined) return first;
+  const differ = keyDifferences(first.value, expect);
+  if (differ.ok && differ.value.length === 0) return first;
+  first.value.stop();
+  if (!differ.ok) return differ;
+  onRebuild?.(differ.value);
+  return northboundOnce(net, true, opts);
+}
+
+/** One build of `buildNorthbound`, each command waited for with `waitEach`. */
+function northboundOnce(net: Network, waitEach: boolean, opts?: SandboxOptions): Result<OvnSandbox> {
   const started = OvnSandbox.start(opts);
   if (!started.ok) return started;
   const sb = started.value;
-  const built = ((): Result<void> => {
-    for (const cmd of exportNbctl(net)) {
-      const r = waitEach ? sb.nbctl("--wait=sb", ...cmd) : sb.nbctl(...cmd);
-      if (!r.ok) return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
+  for (const cmd of exportNbctl(net)) {
+    const r = waitEach ? sb.nbctl("--wait=sb", ...cmd) : sb.nbctl(...cmd);
+    if (!r.ok) {
+      sb.stop();
+      return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }
-    const s = sb.sync();
-    return s.ok ? ok(undefined) : s;
-  })();
-  if (!built.ok) {
-    sb.stop();
-    return built;
   }
-  return ok(sb);
+  const s = sb.sync();
+  if (!s.ok) sb.stop();
+  return s.ok ? ok(sb) : s;
 }
 
 /** `buildNorthbound`, then the exported Southbound commands (chassis, bindings), northd done. */
-function buildInSandbox(net: Network, waitEach: boolean): Result<OvnSandbox> {
-  const started = buildNorthbound(net, waitEach);
+function buildInSandbox(net: Network, expect?: TunnelKeyNames, onRebuild?: (differ: readonly string[]) => void): Result<OvnSandbox> {
+  const started = buildNorthbound(net, expect, onRebuild);
   if (!started.ok) return started;
   const sb = started.value;
-  const built = ((): Result<void> => {
-    for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
-      const r = sb.sbctl(...cmd);
-      if (!r.ok) return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
+  for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
+    const r = sb.sbctl(...cmd);
+    if (!r.ok) {
+      sb.stop();
+      return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }
-    const s = sb.sync();
-    return s.ok ? ok(undefined) : s;
-  })();
-  if (!built.ok) {
-    sb.stop();
-    return built;
   }
-  return ok(sb);
+  const s = sb.sync();
+  if (!s.ok) sb.stop();
+  return s.ok ? ok(sb) : s;
 }
 
 /**

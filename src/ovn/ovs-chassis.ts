@@ -33,7 +33,7 @@ import { delimiter, join } from "node:path";
 import { error, fail, ok, type Diagnostic, type Result } from "../base/index.js";
 import type { Network } from "../model/index.js";
 import { exportSbctl } from "../scenario/index.js";
-import { buildNorthbound, keyDifferences, type TunnelKeyNames } from "./conformance.js";
+import { buildNorthbound, type TunnelKeyNames } from "./conformance.js";
 import { CHASSIS_FEATURES, ovnAvailable, parseOvsdbJson, stopByPidFiles, type OvnSandbox, type SandboxOptions } from "./sandbox.js";
 
 /** The binaries a real chassis needs, beyond the sandbox's. */
@@ -479,17 +479,8 @@ export function startRealChassis(net: Network, chassisNames: string | readonly s
     if (!encapIp || !/^\d+\.\d+\.\d+\.\d+$/.test(encapIp)) return fail(error("ovs.encap", `chassis "${name}" needs an IPv4 encap address`));
   }
   const real = new Set(names);
-  let built = buildNorthbound(net, false, opts.sandbox);
+  const built = buildNorthbound(net, opts.expectKeys, undefined, opts.sandbox);
   if (!built.ok) return built;
-  if (opts.expectKeys !== undefined) {
-    const differ = keyDifferences(built.value, opts.expectKeys);
-    if (!differ.ok || differ.value.length > 0) {
-      built.value.stop();
-      if (!differ.ok) return differ;
-      built = buildNorthbound(net, true, opts.sandbox);
-      if (!built.ok) return built;
-    }
-  }
   const sb = built.value;
   const up: OvsChassis[] = [];
   const bail = (diags: readonly Diagnostic[]): Result<RealChassisTopology> => {
