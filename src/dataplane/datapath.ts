@@ -289,7 +289,7 @@ export type EffectOp =
       readonly commitInPass: boolean;
     }
   | { readonly kind: "learn"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly action: CallAction; readonly datapath: number; readonly pipeline: Pipeline }
-  | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean };
+  | { readonly kind: "buffer"; readonly sets: Sets; readonly packet: Uint32Array | undefined; readonly datapath: number; readonly v6: boolean; readonly quote: Uint32Array | undefined };
 
 /**
  * A packet ovn-controller holds until its next hop's MAC is learned (pinctrl.c's buffered packets):
@@ -304,6 +304,8 @@ interface Buffered {
   readonly key: Uint32Array;
   readonly since: number;
   readonly context: unknown;
+  /** For a packet OVN made: what it quotes (`DatapathGroup.quote`), a copy. */
+  readonly quote: Uint32Array | undefined;
 }
 
 /** pinctrl.c: at most this many packets wait for one next hop (a ring of 4 keeps 3). */
@@ -725,7 +727,9 @@ export class Datapath {
       return false;
     }
     if (op.kind === "buffer") {
-      this.buffer(op.datapath, op.v6, k, depth);
+      // A packet OVN made (an ICMP error on its way back) waits with what it quotes: noted by
+      // this pass, or by an earlier one of the made packet.
+      this.buffer(op.datapath, op.v6, k, depth, op.quote ?? (this.group.made ? this.group.currentQuote() : undefined));
       return false;
     }
     // A packet OVN made, and what it quotes, which conntrack relates it by (conntrack.ts).
@@ -850,14 +854,14 @@ export class Datapath {
    * its output port in `reg15`): sent on now when the neighbour is known already, else held, as
    * ovn-controller holds it (pinctrl.c: up to 3 per next hop, the oldest dropped, for 10 s).
    */
-  private buffer(datapath: number, v6: boolean, k: Uint32Array, depth: number): void {
+  private buffer(datapath: number, v6: boolean, k: Uint32Array, depth: number, quote: Uint32Array | undefined): void {
     const ip = v6 ? (BigInt(k[W.REG0]!) << 96n) | (BigInt(k[W.REG0 + 1]!) << 64n) | (BigInt(k[W.REG0 + 2]!) << 32n) | BigInt(k[W.REG0 + 3]!) : BigInt(k[W.REG0]!);
     const port = k[REG15]!;
     const now = this.conntrack.clock?.now ?? 0;
     this.buffered = this.buffered.filter((b) => now - b.since <= BUFFER_TIMEOUT_MS);
     const same = this.buffered.filter((b) => b.datapath === datapath && b.port === port && b.v6 === v6 && b.ip === ip);
     if (same.length >= BUFFER_DEPTH) this.buffered.splice(this.buffered.indexOf(same[0]!), 1);
-    this.buffered.push({ datapath, port, v6, ip, key: k.slice(), since: now, context: this.group.reassembly?.save() });
+    this.buffered.push({ datapath, port, v6, ip, key: k.slice(), since: now, context: this.group.reassembly?.save(), quote: quote?.slice() });
     this.sendBuffered(depth);
   }
 
@@ -871,15 +875,23 @@ export class Datapath {
       ready.push({ b, mac });
       return false;
     });
-    const ctx = this.group.reassembly;
+    const g = this.group;
+    const ctx = g.reassembly;
     for (const { b, mac } of ready) {
       const k = b.key.slice();
       k[W.ETH_DST] = Number(mac >> 32n);
       k[W.ETH_DST + 1] = Number(mac & 0xffffffffn);
       // ovn-controller sends it to the output stage: the router's egress pipeline.
       k[W.RECIRC_ID] = this.resumeId({ datapath: b.datapath, pipeline: "egress", table: 0 });
-      // ovn-controller sends it: no recirculation yet.
-      const go = (): void => (depth + 1 >= this.group.maxRecirc ? this.loopDrop(k) : this.passAt(this, k, depth + 1, 0, true));
+      // ovn-controller sends it: no recirculation yet. A packet it made quotes what it quoted
+      // when it was held, not what the packet being processed now quotes.
+      const go = (): void => {
+        const outer = g.currentQuote()?.slice();
+        g.setQuote(b.quote);
+        if (depth + 1 >= g.maxRecirc) this.loopDrop(k);
+        else this.passAt(this, k, depth + 1, 0, true);
+        g.setQuote(outer);
+      };
       if (ctx === undefined || b.context === undefined) go();
       else
         this.aside(ctx, () => {
@@ -1098,7 +1110,7 @@ export class Datapath {
         continue;
       }
       if (e.kind === "buffer") {
-        effects.push({ kind: "buffer", sets, packet, datapath: e.datapath, v6: e.v6 });
+        effects.push({ kind: "buffer", sets, packet, datapath: e.datapath, v6: e.v6, quote: e.quote });
         continue;
       }
       const resume = e.resume ? this.resumeId(e.resume) : -1;
@@ -1218,6 +1230,12 @@ export class DatapathGroup {
   noteQuote(q: Uint32Array): void {
     this.quote.set(q);
     this.quoted = true;
+  }
+
+  /** Makes `q` what the packet being processed quotes (a copy), or nothing. */
+  setQuote(q: Uint32Array | undefined): void {
+    if (q !== undefined) this.quote.set(q);
+    this.quoted = q !== undefined;
   }
 
   /** What a packet OVN made from the current one quotes, or undefined (see `quote`). */

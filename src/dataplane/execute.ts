@@ -294,7 +294,14 @@ export type XlateEffect =
    * A packet that waits for its next hop's MAC (an `arp { }` or `nd_ns { }` in a router): as
    * ovn-controller buffers it and sends it on when the neighbour is learned (datapath.ts).
    */
-  | { readonly kind: "buffer"; readonly key: Uint32Array; readonly datapath: number; readonly v6: boolean };
+  | {
+      readonly kind: "buffer";
+      readonly key: Uint32Array;
+      readonly datapath: number;
+      readonly v6: boolean;
+      /** For a packet OVN made (an ICMP error routed on): the packet it was made from, as at the action that made it. */
+      readonly quote: Uint32Array | undefined;
+    };
 
 /** `XlateRecord.md`: the state the pass started with (the key's `ct_*` fields). */
 export const MD_PASS = -2;
@@ -1053,7 +1060,7 @@ export class LogicalExecutor {
           if (ctx.xl && a.kind !== "clone") ctx.xl.exact = true;
           const copy = copyKey(key);
           if (a.kind === "generate" && (a.packet === "arp" || a.packet === "nd_ns") && ctx.xl && this.ctMode.kind === "table") {
-            ctx.xl.effects.push({ kind: "buffer", key: copyKey(key), datapath: frame.cdp.dp.key, v6: a.packet === "nd_ns" });
+            ctx.xl.effects.push({ kind: "buffer", key: copyKey(key), datapath: frame.cdp.dp.key, v6: a.packet === "nd_ns", quote: ctx.quote });
           }
           if (a.kind === "generate") {
             if (!buildGeneratedPacket(a.packet, copy, this.ctMode.kind === "table")) break;
