@@ -26,8 +26,9 @@
  * without printing it).
  *
  * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
- * [--probes 60] [--keep DIR] [--generate-only] [--v4less]` (`--v4less`: about a third of the VIFs of a
- * dual-stack network have no IPv4 address; `--keep` writes the networks and probes of disagreeing
+ * [--probes 60] [--keep DIR] [--generate-only] [--v4less] [--vxlan]` (`--v4less`: about a third of
+ * the VIFs of a dual-stack network have no IPv4 address; `--vxlan`: the chassis tunnel with VXLAN,
+ * not Geneve; `--keep` writes the networks and probes of disagreeing
  * seeds there; with `--generate-only`, of every seed, and nothing runs).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -129,7 +130,7 @@ export interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean; vxlan?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
@@ -311,7 +312,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
 
   // The scenario.
   const y: string[] = [`name: fuzz${seed}`, "chassis:"];
-  for (const c of chassis) y.push(`  - {name: ${c}, encaps: [{type: geneve, ip: 192.168.0.${10 + Number(c.slice(4))}}], bridgeMappings: {physnet1: br-ex}}`);
+  for (const c of chassis) y.push(`  - {name: ${c}, encaps: [{type: ${opts.vxlan === true ? "vxlan" : "geneve"}, ip: 192.168.0.${10 + Number(c.slice(4))}}], bridgeMappings: {physnet1: br-ex}}`);
   if (lbs.length > 0) {
     y.push("loadBalancers:");
     for (const lb of lbs) {
@@ -522,7 +523,7 @@ export function fuzzOptions(args: readonly string[], probes: number, usage: stri
 
 async function main(args: readonly string[]): Promise<number> {
   const generateOnly = args.includes("--generate-only");
-  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less]", ["--generate-only", "--v4less"]);
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less] [--vxlan]", ["--generate-only", "--v4less", "--vxlan"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!generateOnly && !ovnAvailable()) {
@@ -538,7 +539,7 @@ async function main(args: readonly string[]): Promise<number> {
   let bad = 0;
   try {
     for (let seed = o.first; seed <= o.last; seed++) {
-      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less") });
+      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less"), vxlan: args.includes("--vxlan") });
       if (generateOnly) {
         mkdirSync(keep!, { recursive: true });
         writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);

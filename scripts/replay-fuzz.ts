@@ -27,7 +27,9 @@
  * (README).
  *
  * With `--v4less`, about a third of the VIFs of a dual-stack network have no IPv4 address (as
- * conformance-fuzz's), which ovn-controller announces on a provider network by RARP.
+ * conformance-fuzz's), which ovn-controller announces on a provider network by RARP. With
+ * `--vxlan` the chassis tunnel with VXLAN (the real chassis run with `ovn-encap-type=vxlan`), whose
+ * packets carry no input port.
  *
  * The oracle leaves ovn-controller's announcements out of what real OVS sent (they come on a
  * timer), and with them a frame of the same shape that a packet makes: a gateway router with
@@ -42,7 +44,7 @@
  *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20]
  * [--v6 mixed|always|never] [--probes 40] [--keep DIR] [--verbose] [--node2] [--shared-segments]
- * [--v4less]`
+ * [--v4less] [--vxlan]`
  * (`--keep` writes the generated networks of disagreeing seeds there, before the VLAN and chassis
  * MAC changes above; `--verbose` prints every packet and what each side sent). Exit 1 when a seed
  * disagrees.
@@ -142,11 +144,11 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly strin
 }
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
-export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
+export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false, vxlan = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
   // Each switch's localnet on a VLAN of its own, or all on the public switch's segment (see the
   // module header).
   const shared = sharedSegments;
-  const g = generate(seed, { v6, probes, v4less, ...(shared ? { localnetChance: 0.5 } : {}) });
+  const g = generate(seed, { v6, probes, v4less, vxlan, ...(shared ? { localnetChance: 0.5 } : {}) });
   const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
   if (!loaded.ok) return loaded;
   let i = 0;
@@ -174,7 +176,7 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less]", ["--verbose", "--node2", "--shared-segments", "--v4less"]);
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less] [--vxlan]", ["--verbose", "--node2", "--shared-segments", "--v4less", "--vxlan"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!ovsAvailable()) {
@@ -184,7 +186,7 @@ async function main(args: readonly string[]): Promise<number> {
   const { keep } = o;
   let bad = 0;
   for (let seed = o.first; seed <= o.last; seed++) {
-    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"));
+    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"), args.includes("--vxlan"));
     if (!inputs.ok) {
       console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
       bad++;
