@@ -13,7 +13,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compileMicroflow, compilePhysical } from "../../src/compile/index.js";
-import { KEY_WORDS, W, extractKey, frameFromKey, generatedFrame } from "../../src/flow/index.js";
+import { KEY_WORDS, extractKey, frameFromKey, generatedFrame } from "../../src/flow/index.js";
 import { Replayer } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
 
