@@ -1779,8 +1779,10 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
         // buffered packets), once the binding has gone through the Southbound and back: on a
         // loaded machine, later than the settle above (seed 4139 with --node2 --v6 always
         // --v4less saw the release among the next packet's outputs). So when the packet added a
-        // binding, wait until every real chassis has its neighbour flow, and read again.
-        const learned = await bindingsLearned();
+        // binding, wait until every real chassis has its neighbour flow, and read again. An ARP or
+        // ND packet, which routers learn from, is given `LEARN_WAIT_MS` for its binding to show
+        // (seed 4193 with --shared-segments --v6 always --v4less: a pod's gratuitous ARP).
+        const learned = await bindingsLearned(isNeighbourPacket(frame) ? LEARN_WAIT_MS : 0);
         if (!learned.ok) return learned;
         if (learned.value) {
           const late = await settle(node.ctl, () => sent(k, forwards));
@@ -1797,13 +1799,18 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
      * real chassis has installed the new ones' neighbour flows (table 66, as
      * `announcedBindingsInstalled` waits for them; at most `SETTLE_MAX_MS`).
      */
-    const bindingsLearned = async (): Promise<Result<boolean>> => {
-      const rows = t.sandbox.sbList("MAC_Binding", ["logical_port", "ip", "mac"]);
-      if (!rows.ok) return rows;
-      const now = new Set(rows.value.map((r) => `${String(r.logical_port)}|${String(r.ip)}|${String(r.mac)}`));
+    const bindingsLearned = async (waitMs = 0): Promise<Result<boolean>> => {
       const before = bindings;
-      bindings = now;
-      const added = before === undefined ? [] : [...now].filter((b) => !before.has(b));
+      let added: string[] = [];
+      for (const until = Date.now() + waitMs; ; ) {
+        const rows = t.sandbox.sbList("MAC_Binding", ["logical_port", "ip", "mac"]);
+        if (!rows.ok) return rows;
+        const now = new Set(rows.value.map((r) => `${String(r.logical_port)}|${String(r.ip)}|${String(r.mac)}`));
+        bindings = now;
+        added = before === undefined ? [] : [...now].filter((b) => !before.has(b));
+        if (added.length > 0 || Date.now() >= until) break;
+        await delay(20);
+      }
       if (added.length === 0) return ok(false);
       const flows = added.map((b) => {
         const [, ip = "", mac = ""] = b.split("|");
@@ -2027,6 +2034,17 @@ async function receivedBy(ctl: UnixctlClient, n: number): Promise<Result<number>
     if (got >= n) return ok(got);
     if (Date.now() - start > RECEIVE_MAX_MS) return fail(error("oracle.receive", `ovs-vswitchd took in ${got} packets, not ${n}, within ${RECEIVE_MAX_MS} ms`));
   }
+}
+
+/** How long an ARP or ND packet's learned neighbour may take to show in the Southbound. */
+const LEARN_WAIT_MS = 250;
+
+/** True for an ARP frame or an ICMPv6 Neighbor Solicitation or Advertisement (VLAN-tagged or not). */
+function isNeighbourPacket(f: Uint8Array): boolean {
+  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
+  if (f[at] === 0x08 && f[at + 1] === 0x06) return true;
+  // IPv6 with ICMPv6 as its next header, type 135 or 136.
+  return f[at] === 0x86 && f[at + 1] === 0xdd && f[at + 8] === 58 && (f[at + 42] === 135 || f[at + 42] === 136);
 }
 
 /** How long outputs must stay the same before a packet sent to ovn-controller counts as done. */
