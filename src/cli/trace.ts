@@ -380,7 +380,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("minimal", { type: "boolean", describe: "only changes to the packet and where it goes" })
         .option("json", { type: "boolean", describe: "the documented JSON object (outputs, drops, hops)" })
         .option("ct", { type: "string", array: true, describe: "conntrack state for the next ct action, e.g. new or est,rpl (repeatable); default est, or new for a friendly trace to a service or a load-balancer VIP" })
-        .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]" })
+        .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]: as ovn-trace, the first backend with that IP (its port counts only for a load balancer without backends)" })
         .option("select-id", { type: "number", describe: "ECMP member to select" })
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
         .option("from", { type: "string", describe: "friendly form: the sending port (or pod/NS/NAME for manifests)" })

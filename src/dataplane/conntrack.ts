@@ -58,9 +58,10 @@
  *   (`chooseBackend`: by the packet's `dp_hash`, which it computes from the 5-tuple when the
  *   packet has none and leaves in the key; by the LB's selection fields; or, past 256 backends,
  *   by OVS's default method, a hash of the packet with no `dp_hash`) unless
- *   `preferBackend` names one of them (ovn-trace's `--lb-dst`). The connection is committed with the DNAT binding and the `natted` bit
- *   (`ct_mark` bit 1 for `ct_lb_mark`, `ct_label` bit 1 for `ct_lb`), so every later packet of the
- *   connection goes to the same backend and replies are un-NATed.
+ *   `preferBackend` names the address of one of them (ovn-trace's `--lb-dst`: the first backend
+ *   with that address, whatever its port). The connection is committed with the DNAT binding and
+ *   the `natted` bit (`ct_mark` bit 1 for `ct_lb_mark`, `ct_label` bit 1 for `ct_lb`), so every
+ *   later packet of the connection goes to the same backend and replies are un-NATed.
  *   `ct_lb` without backends only restores the binding of an existing connection.
  * - The datapath's state (with `md`, which the datapath sets before each `execute`): OVS keeps a
  *   packet's `ct_state` and `ct_zone` beside the flow (`md.ct_state`), from one `ct` to the next
@@ -645,9 +646,10 @@ export function chooseBackend(key: Uint32Array, t: Tuple, backends: readonly Bac
   const fam = backends.filter((b) => (b.ip.length === 4) === t.v6);
   if (fam.length === 0) return undefined;
   if (prefer) {
+    // ovn-trace's `--lb-dst` takes the first backend with its address, whatever its port
+    // (execute_ct_lb): of 10.2.0.11:8000 and 10.2.0.11:53, `--lb-dst 10.2.0.11:53` picks :8000.
     const p = addr4(prefer.ip);
-    const same = fam.filter((b) => sameAddr(addr4(b.ip), p));
-    const hit = same.find((b) => b.port === prefer.port) ?? same[0];
+    const hit = fam.find((b) => sameAddr(addr4(b.ip), p));
     if (hit) return hit;
   }
   const weights = LB_WEIGHTS(fam.length);
