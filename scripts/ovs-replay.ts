@@ -1795,9 +1795,10 @@ export async function realOutputs(net: Network, packets: readonly OraclePacket[]
     // The Southbound's MAC bindings seen so far, as `PORT|IP|MAC`.
     let bindings: ReadonlySet<string> | undefined;
     /**
-     * Whether the Southbound has MAC bindings it did not have when last asked; if so, once each
-     * real chassis has installed the new ones' neighbour flows (table 66, as
-     * `announcedBindingsInstalled` waits for them; at most `SETTLE_MAX_MS`).
+     * Whether the Southbound has MAC bindings it did not have when last asked, polling up to
+     * `waitMs` for one to show; if so, once each real chassis has installed the new ones'
+     * neighbour flows (table 66, as `announcedBindingsInstalled` waits for them; at most
+     * `SETTLE_MAX_MS`, since a router with no datapath on a chassis never shows there).
      */
     const bindingsLearned = async (waitMs = 0): Promise<Result<boolean>> => {
       const before = bindings;
