@@ -2040,9 +2040,14 @@ async function receivedBy(ctl: UnixctlClient, n: number): Promise<Result<number>
 /** How long an ARP or ND packet's learned neighbour may take to show in the Southbound. */
 const LEARN_WAIT_MS = 250;
 
+/** Where frame `f`'s EtherType is: after one VLAN tag (802.1Q or 802.1ad) if it has one. */
+function etherTypeAt(f: Uint8Array): number {
+  return f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
+}
+
 /** True for an ARP frame or an ICMPv6 Neighbor Solicitation or Advertisement (VLAN-tagged or not). */
 function isNeighbourPacket(f: Uint8Array): boolean {
-  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
+  const at = etherTypeAt(f);
   if (f[at] === 0x08 && f[at + 1] === 0x06) return true;
   // IPv6 with ICMPv6 as its next header, type 135 or 136.
   return f[at] === 0x86 && f[at + 1] === 0xdd && f[at + 8] === 58 && (f[at + 42] === 135 || f[at + 42] === 136);
@@ -2107,7 +2112,7 @@ function isPinctrlAnnouncement(f: Uint8Array, announced: ReadonlySet<string>): b
  * request of the MAC for itself with no addresses. Undefined for any other frame.
  */
 function announcementPair(f: Uint8Array): string | undefined {
-  const at = f.length >= 16 && ((f[12] === 0x81 && f[13] === 0x00) || (f[12] === 0x88 && f[13] === 0xa8)) ? 16 : 12;
+  const at = etherTypeAt(f);
   if (f.length !== at + 30) return undefined;
   const arp = at + 2;
   const mac = [...f.subarray(arp + 8, arp + 14)].map((b) => b.toString(16).padStart(2, "0")).join(":");

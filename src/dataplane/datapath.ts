@@ -1234,8 +1234,8 @@ export class DatapathGroup {
 
   /** Makes `q` what the packet being processed quotes (a copy), or nothing. */
   setQuote(q: Uint32Array | undefined): void {
-    if (q !== undefined) this.quote.set(q);
-    this.quoted = q !== undefined;
+    if (q !== undefined) this.noteQuote(q);
+    else this.quoted = false;
   }
 
   /** What a packet OVN made from the current one quotes, or undefined (see `quote`). */

@@ -91,16 +91,7 @@ function northboundOnce(net: Network, waitEach: boolean, opts?: SandboxOptions):
   const started = OvnSandbox.start(opts);
   if (!started.ok) return started;
   const sb = started.value;
-  for (const cmd of exportNbctl(net)) {
-    const r = waitEach ? sb.nbctl("--wait=sb", ...cmd) : sb.nbctl(...cmd);
-    if (!r.ok) {
-      sb.stop();
-      return fail(error("conformance.nbctl", `ovn-nbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
-    }
-  }
-  const s = sb.sync();
-  if (!s.ok) sb.stop();
-  return s.ok ? ok(sb) : s;
+  return applied(sb, "ovn-nbctl", exportNbctl(net), (cmd) => (waitEach ? sb.nbctl("--wait=sb", ...cmd) : sb.nbctl(...cmd)));
 }
 
 /** `buildNorthbound`, then the exported Southbound commands (chassis, bindings), northd done. */
@@ -108,11 +99,19 @@ function buildInSandbox(net: Network, expect?: TunnelKeyNames, onRebuild?: (diff
   const started = buildNorthbound(net, expect, onRebuild);
   if (!started.ok) return started;
   const sb = started.value;
-  for (const cmd of exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() })) {
-    const r = sb.sbctl(...cmd);
+  return applied(sb, "ovn-sbctl", exportSbctl(net, { chassisOtherConfig: CHASSIS_FEATURES, macBindingTimestamp: Date.now() }), (cmd) => sb.sbctl(...cmd));
+}
+
+/**
+ * Sandbox `sb` once every command of `cmds` has run (through `run`, as `tool`) and northd is done
+ * with them; on a failure, the command that failed, and `sb` is stopped.
+ */
+function applied(sb: OvnSandbox, tool: "ovn-nbctl" | "ovn-sbctl", cmds: readonly string[][], run: (cmd: string[]) => Result<string>): Result<OvnSandbox> {
+  for (const cmd of cmds) {
+    const r = run(cmd);
     if (!r.ok) {
       sb.stop();
-      return fail(error("conformance.sbctl", `ovn-sbctl ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
+      return fail(error(tool === "ovn-nbctl" ? "conformance.nbctl" : "conformance.sbctl", `${tool} ${cmd.join(" ")} failed: ${r.diags[0]?.message ?? ""}`));
     }
   }
   const s = sb.sync();
