@@ -1999,7 +1999,8 @@ function outerDestination(f: Uint8Array): string {
 /**
  * Packets that may have gone on to ovn-controller so far: those the datapath missed
  * (`dpctl/show`), each of which ovs-vswitchd translated itself, and those of datapath flows that
- * send their packets up to it (`userspace(...)` actions, `dpctl/dump-flows`).
+ * send their packets up to it (`userspace(...)` actions, `dpctl/dump-flows`; such a flow's every
+ * packet counts, also one that took another branch of a `check_pkt_len`).
  */
 async function upcalls(ctl: UnixctlClient): Promise<Result<number>> {
   const d = await ctl.call("dpctl/show");
@@ -2010,7 +2011,8 @@ async function upcalls(ctl: UnixctlClient): Promise<Result<number>> {
   const f = await ctl.call("dpctl/dump-flows");
   if (!f.ok) return f;
   for (const line of f.value.split("\n")) {
-    if (!/[:,]userspace\(/.test(line)) continue;
+    // Also inside a branch of `check_pkt_len(size=N,gt(userspace(...)),le(...))` (a gateway MTU).
+    if (!/[:,(]userspace\(/.test(line)) continue;
     const p = /\bpackets:(\d+)/.exec(line);
     if (p) n += Number(p[1]);
   }
