@@ -960,6 +960,35 @@ export function madePackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const GATEWAY_MTU = "gateway-mtu";
+
+/**
+ * Packets longer and shorter than the gateway MTUs of fixtures/ovs/gateway-mtu.yaml's public ports,
+ * on node1: UDP from vm-g1 out through gr1 (MTU 1000) of 1242, 942, 1014 and 1015 bytes (the
+ * limit is the MTU plus the Ethernet header, and a packet of exactly that passes), a ping of 1142
+ * bytes; UDP from upstream in through gr1's public port to its DNAT address, of 1242 and 542
+ * bytes; UDP from vm-d1 out through dr1's distributed gateway port (MTU 1200) of 1342 and 1142
+ * bytes, and in to dr1's DNAT address of 1342 bytes.
+ */
+export function gatewayMtuPackets(net: Network): Result<OraclePacket[]> {
+  const g1 = "eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ip4.src == 10.11.0.2";
+  const d1 = "eth.src == 00:00:00:0c:00:02 && eth.dst == 00:00:00:0c:00:01 && ip4.src == 10.12.0.2";
+  const up = "eth.src == 00:00:00:ac:00:01 && ip4.src == 1.1.1.1 && ip.ttl == 64";
+  const udp = (sport: number): string => `udp && udp.src == ${sport} && udp.dst == 53`;
+  return microflowPackets(net, [
+    { port: "vm-g1", match: `${g1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42020)}`, payload: 1200 },
+    { port: "vm-g1", match: `${g1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42021)}`, payload: 900 },
+    { port: "vm-g1", match: `${g1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42022)}`, payload: 972 },
+    { port: "vm-g1", match: `${g1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42023)}`, payload: 973 },
+    { port: "vm-g1", match: `${g1} && ip4.dst == 9.9.9.9 && ip.ttl == 64 && icmp4 && icmp4.type == 8 && icmp4.code == 0`, payload: 1100 },
+    { port: "upstream", match: `${up} && eth.dst == 00:00:00:ac:00:02 && ip4.dst == 172.16.0.10 && ${udp(42024)}`, payload: 1200 },
+    { port: "upstream", match: `${up} && eth.dst == 00:00:00:ac:00:02 && ip4.dst == 172.16.0.10 && ${udp(42025)}`, payload: 500 },
+    { port: "vm-d1", match: `${d1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42026)}`, payload: 1300 },
+    { port: "vm-d1", match: `${d1} && ip4.dst == 8.8.8.8 && ip.ttl == 64 && ${udp(42027)}`, payload: 1100 },
+    { port: "upstream", match: `${up} && eth.dst == 00:00:00:ac:00:03 && ip4.dst == 172.16.0.20 && ${udp(42028)}`, payload: 1300 },
+  ]);
+}
+
 export const ROUTER_ZONES = "router-zones";
 
 /**
@@ -1457,6 +1486,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [DYNAMIC_NEIGHBOURS]: { network: "fixtures/ovs/dynamic-neighbours.yaml", packets: dynamicNeighbourPackets, note: `Pods behind two routers that learn each other's MACs, on ${CHASSIS}: the first packet each way waits for the neighbour (dynamicNeighbourPackets)` },
   [REJECTS]: { network: "fixtures/ovs/rejects.yaml", packets: rejectPackets, note: `ACL rejects and a router's answers for pod a on ${CHASSIS}, which takes only replies (rejectPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
+  [GATEWAY_MTU]: { network: "fixtures/ovs/gateway-mtu.yaml", packets: gatewayMtuPackets, note: `Packets over and under the gateway MTU of a gateway router's and a distributed gateway port on ${CHASSIS}, out and in: ovn-controller answers the long ones with ICMP "fragmentation needed" carrying the MTU (gatewayMtuPackets)` },
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },

@@ -59,6 +59,12 @@
  * then exact (all bits), which is always correct. Generated packets and calls whose reads are not
  * modelled are exact too.
  *
+ * A pass that compares the packet's length (`check_pkt_larger`, a gateway port's MTU) reads what no
+ * key holds. OVS's translation makes one megaflow of it whose `check_pkt_len` action branches on
+ * each packet's length; here no megaflow is made (`XlateRecord.slow`): the pass's actions are
+ * this packet's alone, and the next packet of the flow is translated again (`slowPasses`), as
+ * OVS does where the datapath lacks that action.
+ *
  * The datapath's conntrack state
  * ------------------------------
  * OVS keeps a packet's `ct_state` and `ct_zone` in the datapath (`md.ct_state`), which the flow
@@ -377,6 +383,8 @@ export interface GroupStats {
   readonly recirculations: number;
   readonly upcalls: number;
   readonly exactMegaflows: number;
+  /** Upcalls whose pass compared the packet's length (`check_pkt_larger`): nothing was installed for them. */
+  readonly lengthUpcalls: number;
   readonly outputs: Record<string, number>;
   readonly tunnels: Record<string, number>;
   /**
@@ -444,6 +452,8 @@ export class Datapath {
   private buffered: Buffered[] = [];
   upcalls = 0;
   exactMegaflows = 0;
+  /** Upcalls whose pass read the packet's length (`XlateRecord.slow`): nothing installed. */
+  slowPasses = 0;
 
   constructor(group: DatapathGroup, chassis: string, exec: LogicalExecutor, cache: FlowCacheOptions | false | undefined, vxlan: boolean) {
     this.group = group;
@@ -508,7 +518,7 @@ export class Datapath {
       if (f !== undefined) acts = f.actions;
       else {
         const t = this.translate(key);
-        c.install(key, t.mask, t.actions);
+        if (!t.slow) c.install(key, t.mask, t.actions);
         acts = t.actions;
       }
     } else acts = this.translate(key, false).actions;
@@ -983,7 +993,7 @@ export class Datapath {
   }
 
   /** The upcall: the megaflow mask and actions for `key` (see the module header). */
-  translate(key: Uint32Array, forCache = true): { mask: Uint32Array; actions: DpActions } {
+  translate(key: Uint32Array, forCache = true): { mask: Uint32Array; actions: DpActions; slow: boolean } {
     this.upcalls++;
     this.group.upcalls++;
     const entry = this.entries[key[W.RECIRC_ID]!];
@@ -992,10 +1002,16 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 } };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 }, slow: false };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
+    if (xl1.slow && forCache) {
+      // The pass read the packet's length: its actions are this packet's, and nothing is installed.
+      this.slowPasses++;
+      this.group.slowPasses++;
+      return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: true };
+    }
     let exact = xl1.exact;
     let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
     if (!exact && forCache) {
@@ -1018,7 +1034,7 @@ export class Datapath {
         this.group.exactMegaflows++;
       }
     } else mask.set(xl1.wc);
-    return { mask, actions };
+    return { mask, actions, slow: false };
   }
 
   /** The counter of output port `port` of `datapath` (found once per port, not by name each time). */
@@ -1163,6 +1179,8 @@ export class DatapathGroup {
   recirculations = 0;
   upcalls = 0;
   exactMegaflows = 0;
+  /** Upcalls whose pass read the packet's length (`Datapath.slowPasses`). */
+  slowPasses = 0;
   /**
    * What the packet being processed quotes, once OVN has made an answer to it (an ICMP error, a
    * reset): the packet as it was at the action that made it, updated by conntrack's NAT of the
@@ -1253,6 +1271,7 @@ export class DatapathGroup {
       recirculations: this.recirculations,
       upcalls: this.upcalls,
       exactMegaflows: this.exactMegaflows,
+      lengthUpcalls: this.slowPasses,
       outputs: this.outputs.toObject(),
       tunnels: this.tunnels.toObject(),
       providers: this.providers.toObject(),
@@ -1271,7 +1290,7 @@ const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
   // A pass resumed after a `ct` starts tracked (OVS's frozen `conntracked`).
   const conntracked = entry.kind === "resume";
-  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, track, hashRecircs: 0 };
+  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, track, hashRecircs: 0 };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -1281,7 +1300,7 @@ function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, track, hashRecircs: 0 };
+  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, track, hashRecircs: 0 };
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

@@ -64,6 +64,7 @@ import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { macWordsText } from "./linux-box.js";
 import { MacBindingTable, macBindingCalls, type MacBindingEntry } from "./mac-binding.js";
+import { l2Length, madeL3Length } from "./packet-length.js";
 import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
 import type { DropRecord, FieldChange, LimitEvent, OutputRecord, TraceSink, TunnelRecord } from "./trace-sink.js";
 
@@ -152,6 +153,13 @@ export interface ExecutorOptions {
    * lists (the announced MACs), and a flow cache must drop its megaflows whenever it changes.
    */
   readonly learnedBehind?: (datapath: number, port: number, hi: number, lo: number) => string | undefined;
+  /**
+   * `table` mode, where the packets are frames (replay): the L3 length of the packet `key`
+   * describes, as OVS's `check_pkt_len` measures it (packet-length.ts), which `check_pkt_larger`
+   * compares with its argument. A pass that asks for it cannot become a megaflow (`XlateRecord.slow`).
+   * Without it `check_pkt_larger` answers 0, as ovn-trace leaves its result.
+   */
+  readonly packetL3Length?: (key: Uint32Array) => number;
 }
 
 /** What a `call` handler sees: the packet and where it is. */
@@ -268,6 +276,11 @@ export interface XlateRecord {
   conntracked: boolean;
   /** Set when something read bits that cannot be accounted for: the megaflow must be exact. */
   exact: boolean;
+  /**
+   * Set when the pass read what no flow key holds (the packet's length, for `check_pkt_larger`):
+   * its actions are this packet's alone, and no megaflow is made of them (datapath.ts).
+   */
+  slow: boolean;
   /**
    * False when only the effects are wanted (the slow path without a cache): nothing marks `wc`,
    * which nothing would read.
@@ -473,6 +486,11 @@ interface Ctx {
    * was at that action (what ovn-controller quotes in an ICMP error); recorded with each packet.
    */
   quote: Uint32Array | undefined;
+  /**
+   * With `packetL3Length`, inside a generating action's nested actions: the L3 length of the packet
+   * it made (packet-length.ts); -1 for the packet the pass started with, which `packetL3Length` tells.
+   */
+  l3: number;
 }
 
 const REG10 = W.REG0 + 10;
@@ -553,6 +571,7 @@ export class LogicalExecutor {
   private readonly chassisMacs: ChassisMacRules | undefined;
   private readonly localnets: ReadonlyMap<number, LocalnetAttachment> | undefined;
   private readonly learnedBehind: ExecutorOptions["learnedBehind"];
+  private readonly packetL3Length: ExecutorOptions["packetL3Length"];
 
   constructor(program: LogicalProgram, opts: ExecutorOptions = {}) {
     this.program = program;
@@ -578,6 +597,7 @@ export class LogicalExecutor {
     this.chassisMacs = cm !== undefined && (cm.remote.length > 0 || cm.egress.size > 0) ? cm : undefined;
     this.localnets = opts.localnets;
     this.learnedBehind = opts.learnedBehind;
+    this.packetL3Length = this.ctMode.kind === "table" ? opts.packetL3Length : undefined;
     this.crossing = opts.crossing ?? (this.ctMode.kind === "trace" ? "ovn-trace" : "ovn-controller");
     this.linear = opts.classifier === "linear";
     for (const [k, dp] of program.datapaths) {
@@ -707,6 +727,7 @@ export class LogicalExecutor {
       xl: this.ctMode.kind === "table" ? runOpts.xlate : undefined,
       wc: this.ctMode.kind === "table" && runOpts.xlate?.track ? runOpts.xlate.wc : undefined,
       quote: undefined,
+      l3: -1,
     };
   }
 
@@ -894,6 +915,10 @@ export class LogicalExecutor {
             if (sink) sink.leave();
             break;
           }
+          if (a.fn === "check_pkt_larger" && this.packetL3Length !== undefined) {
+            this.checkPktLarger(ctx, a, key);
+            break;
+          }
           if (a.fn === "ct_snat_to_vip" && this.hairpin) {
             if (sink) sink.action({ action: a });
             const snat = this.hairpin.snatAction(key, ctx.wc);
@@ -1076,6 +1101,8 @@ export class LogicalExecutor {
           // which answers it).
           const outer = ctx.quote;
           if (this.ctMode.kind === "table" && answers(a)) ctx.quote = copyKey(key);
+          const outerL3 = ctx.l3;
+          if (this.packetL3Length !== undefined && a.kind !== "clone") ctx.l3 = madeL3Length(a.kind === "generate" ? a.packet : a.kind, getField(key, F_ETH_TYPE) === ETH_IPV6, getField(key, F_NW_PROTO), this.l3Of(ctx, key));
           // The datapath's clone has the packet's conntrack state, and keeps its own; a packet
           // ovn-controller made starts with none.
           const xl = ctx.xl;
@@ -1084,6 +1111,7 @@ export class LogicalExecutor {
           else this.runActions(ctx, frame, a.actions, copy, depth + 1, crossings, false);
           afterClone(xl, md);
           ctx.quote = outer;
+          ctx.l3 = outerL3;
           if (sink) sink.leave();
           break;
         }
@@ -1092,8 +1120,13 @@ export class LogicalExecutor {
           if (sink) sink.action({ action: a, key });
           break;
         case "controller":
+          if (sink) sink.action({ action: a });
+          break;
         case "note":
           if (sink) sink.action({ action: a });
+          // ovn-controller writes the MTU into the ICMP error it made (pinctrl.c), kept in the
+          // key's `tcp_flags` word as the rest of the ICMP header; ovn-trace only prints it.
+          if (a.icmpFragMtu !== undefined && this.ctMode.kind === "table" && getField(key, F_NW_PROTO) === (a.icmpFragMtu.v6 ? 58 : 1)) key[W.TCP_FLAGS] = a.icmpFragMtu.v6 ? a.icmpFragMtu.mtu >>> 0 : a.icmpFragMtu.mtu & 0xffff;
           break;
         default: {
           const _never: never = a;
@@ -1451,6 +1484,32 @@ export class LogicalExecutor {
    * packet goes on translated. The rest of the pass sees the same `ct_*` fields as before, as after
    * any `ct` that does not recirculate.
    */
+  /**
+   * `check_pkt_larger(N)` with packet lengths (`packetL3Length`): 1 when the packet is longer than
+   * N bytes, Ethernet header and tags included, as OVS's `check_pkt_len` judges it. OVS's
+   * translation takes both answers into one megaflow (a datapath action with a branch for each);
+   * here the pass is this packet's alone (`XlateRecord.slow`), as OVS does where the datapath lacks
+   * that action.
+   */
+  private checkPktLarger(ctx: Ctx, a: CallAction, key: Uint32Array): void {
+    const arg = a.args[0];
+    const limit = arg?.kind === "value" ? (arg.value[arg.value.length - 1] ?? 0) : 0;
+    const larger = l2Length(key) + this.l3Of(ctx, key) > limit;
+    if (ctx.xl) ctx.xl.slow = true;
+    if (!a.result) {
+      ctx.sink?.action({ action: a });
+      return;
+    }
+    const before = ctx.sink ? readFieldWords(key, a.result.field) : undefined;
+    writeBits(key, a.result.field, a.result.ofs, a.result.nbits, larger ? 1n : 0n);
+    if (ctx.sink) ctx.sink.action({ action: a, change: { field: a.result.field, before: before!, after: readFieldWords(key, a.result.field) } });
+  }
+
+  /** The L3 length of the packet the actions run on (`Ctx.l3`); only with `packetL3Length`. */
+  private l3Of(ctx: Ctx, key: Uint32Array): number {
+    return ctx.l3 >= 0 ? ctx.l3 : this.packetL3Length!(key);
+  }
+
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
@@ -1836,6 +1895,8 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
       setField(key, F_NW_TTL, 255);
       setField(key, F_TP_SRC, 3);
       setField(key, F_TP_DST, 1);
+      // ovn-controller's error has the rest of its ICMP header zero (until `icmp4.frag_mtu`).
+      if (pinctrl) key[W.TCP_FLAGS] = 0;
       return true;
     case "icmp6":
     case "icmp6_error":
@@ -1843,6 +1904,7 @@ function buildGeneratedPacket(kind: GeneratedPacket, key: Uint32Array, pinctrl: 
       setField(key, F_NW_TTL, 255);
       setField(key, F_TP_SRC, 1);
       setField(key, F_TP_DST, 1);
+      if (pinctrl) key[W.TCP_FLAGS] = 0;
       return true;
     case "tcp_reset":
     case "sctp_abort":

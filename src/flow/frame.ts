@@ -160,8 +160,13 @@ function l4Layer(key: Uint32Array, proto: number, v6: boolean): LayerSpec | unde
       return { kind: "udp", repr: udpRepr(sport, dport) };
     case IpProto.SCTP:
       return { kind: "sctp", repr: { srcPort: sport, dstPort: dport, verificationTag: 0, checksum: 0 } };
-    case IpProto.ICMP:
-      return v6 ? undefined : { kind: "icmp", repr: { type: sport & 0xff, code: dport & 0xff, checksum: 0, rest: 0 } };
+    case IpProto.ICMP: {
+      // "Fragmentation needed" carries the next hop's MTU in the rest of its header, which the
+      // key keeps in the TCP flags' word (dataplane/execute.ts, `icmp4.frag_mtu`).
+      const type = sport & 0xff;
+      const code = dport & 0xff;
+      return v6 ? undefined : { kind: "icmp", repr: { type, code, checksum: 0, rest: type === 3 && code === 4 ? getField(key, F_ND_RESERVED) & 0xffff : 0 } };
+    }
     case IpProto.ICMPV6:
       return v6 ? { kind: "icmpv6", repr: icmpv6Repr(key, sport & 0xff, dport & 0xff) } : undefined;
     default:
@@ -184,6 +189,8 @@ function icmpv6Repr(key: Uint32Array, type: number, code: number): Icmpv6Repr {
     return { ...base, rest: getField(key, F_ND_RESERVED), nd: { target: wideBytes(key, F_ND_TARGET), options } };
   }
   if (type === Icmpv6Type.ROUTER_ADVERT) return { ...base, nd: { reachableTime: 0, retransTimer: 0, options: [] } };
+  // "Packet too big" carries the MTU, kept in the TCP flags' word of the key as for ND.
+  if (type === Icmpv6Type.PACKET_TOO_BIG) return { ...base, rest: getField(key, F_ND_RESERVED) };
   return base;
 }
 

@@ -376,6 +376,13 @@ export interface LogAction {
 export interface NoteAction {
   readonly kind: "note";
   readonly text: string;
+  /**
+   * OVN's `icmp4.frag_mtu` / `icmp6.frag_mtu`: the MTU ovn-controller writes into the ICMP error
+   * it made ("fragmentation needed", "packet too big"), a field of the ICMP header that no flow
+   * key has. A trace shows the note; a packet in replay carries the MTU in its key's
+   * `tcp_flags` word (flow/frame.ts).
+   */
+  readonly icmpFragMtu?: { readonly v6: boolean; readonly mtu: number };
 }
 
 export type Action =

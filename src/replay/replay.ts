@@ -45,7 +45,7 @@
  */
 import { error, unknownNameHint, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, controllerMacBindings, portSecurityCalls } from "../compile/index.js";
-import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, answerOfFrame, frameL3Length, replayedL3Length, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
 import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
@@ -269,6 +269,16 @@ export class Replayer {
     key: new Uint32Array(KEY_WORDS),
   };
 
+  /**
+   * The L3 length of packet `key` (packet-length.ts), for `check_pkt_larger`: the frame being
+   * replayed's, or that of the answer OVN made to it. Asked only by passes that check a length.
+   */
+  private readonly packetL3Length = (key: Uint32Array): number => {
+    const c = this.current;
+    const l3 = frameL3Length(c.data, c.offset, c.caplen, c.origlen);
+    return this.group.quoted ? replayedL3Length(key, l3, answerOfFrame(c.data, c.offset, c.caplen), true) : l3;
+  };
+
   constructor(net: Network, opts: ReplayOptions = {}) {
     this.network = net;
     // Real traffic has its TCP flags and sequence numbers: a connection starts as OVS's conntrack
@@ -292,14 +302,14 @@ export class Replayer {
       this.providers = providers;
       this.group = DatapathGroup.fromPlans(
         [plan.value],
-        (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings, learnedBehind: (dp, port, hi, lo) => providers.learnedBehind(name, dp, port, hi, lo) }),
+        (name): ExecutorOptions => ({ calls: portSecurityCalls(net, plan.value.chassis.get(name)!.program), macBindings, learnedBehind: (dp, port, hi, lo) => providers.learnedBehind(name, dp, port, hi, lo), packetL3Length: this.packetL3Length }),
         dpOpts,
       );
       this.group.providerNetworks = providers;
     } else {
       const c = compileNetwork(net);
       if (!c.ok) throw new ReplayError(c.diags);
-      this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table", conntrack: new Conntrack(conntrack) }, calls: portSecurityCalls(net, c.value.program), macBindings });
+      this.single = new LogicalExecutor(c.value.program, { ct: { kind: "table", conntrack: new Conntrack(conntrack) }, calls: portSecurityCalls(net, c.value.program), macBindings, packetL3Length: this.packetL3Length });
       this.group = DatapathGroup.single(this.single, dpOpts);
     }
   }
@@ -473,11 +483,12 @@ export class Replayer {
         const i = injector.place(key);
         if (i < 0) continue;
         const at = inj[i]!;
+        // Where the datapath finds the frame's length (`packetL3Length`) and the sinks its bytes.
+        cur.data = rd.data;
+        cur.offset = rd.offset;
+        cur.caplen = rd.caplen;
+        cur.origlen = rd.origlen;
         if (sink !== undefined) {
-          cur.data = rd.data;
-          cur.offset = rd.offset;
-          cur.caplen = rd.caplen;
-          cur.origlen = rd.origlen;
           cur.tsSec = rd.tsSec;
           cur.tsNsec = rd.tsNsec;
           cur.file = cap.file;

@@ -207,6 +207,7 @@ export function mergeReports(reports: readonly ReplayReport[]): ReplayReport {
     recirculations: sum((r) => r.stats.recirculations),
     upcalls: sum((r) => r.stats.upcalls),
     exactMegaflows: sum((r) => r.stats.exactMegaflows),
+    lengthUpcalls: sum((r) => r.stats.lengthUpcalls),
     outputs,
     tunnels,
     providers,

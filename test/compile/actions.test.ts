@@ -155,13 +155,16 @@ describe("formatting", () => {
 });
 
 describe("icmp4.frag_mtu and icmp6.frag_mtu", () => {
-  it("are accepted inside a generated ICMP error, as a note (the key has no MTU field)", () => {
+  it("are accepted inside a generated ICMP error, as a note that carries the MTU (the key has no MTU field)", () => {
     const r = parseActions("icmp4_error { icmp4.type = 3; icmp4.code = 4; icmp4.frag_mtu = 1400; output; };");
     expect(r.ok ? "" : r.diags[0]!.message).toBe("");
     if (!r.ok) return;
     const gen = r.value[0]!;
     expect(gen.kind).toBe("generate");
-    if (gen.kind === "generate") expect(gen.actions.filter((a) => a.kind === "note")).toEqual([{ kind: "note", text: "icmp4.frag_mtu = 1400" }]);
+    if (gen.kind === "generate") expect(gen.actions.filter((a) => a.kind === "note")).toEqual([{ kind: "note", text: "icmp4.frag_mtu = 1400", icmpFragMtu: { v6: false, mtu: 1400 } }]);
+    const r6 = parseActions("icmp6_error { icmp6.frag_mtu = 1280; output; };");
+    if (r6.ok && r6.value[0]!.kind === "generate") expect(r6.value[0]!.actions[0]).toEqual({ kind: "note", text: "icmp6.frag_mtu = 1280", icmpFragMtu: { v6: true, mtu: 1280 } });
+    else expect.unreachable("icmp6_error parses");
   });
   it("must be a 16-bit integer", () => {
     const r = parseActions("icmp6_error { icmp6.frag_mtu = 70000; output; };");

@@ -4,13 +4,13 @@
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
- * keyed by its addresses alone, connections that expire, port security, the backend or next hop a select group picks, and a
+ * keyed by its addresses alone, connections that expire, port security, gateway MTUs, the backend or next hop a select group picks, and a
  * gateway router asking for its own addresses by ARP, routers soliciting neighbours, the
  * all-zero SNAT of a commit, and SNAT bindings OVS cannot make.
  */
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NAT_EXHAUSTION, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, GATEWAY_MTU, HAIRPIN, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NAT_EXHAUSTION, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, inputs, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -386,6 +386,24 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
       expect(rec.outputs[3]).toEqual([out("172.16.0.2", ping, 0x78)]);
       expect(rec.outputs[5]).toEqual([out("10.11.0.4", ping, 0x77)]);
       expect(rec.outputs[7]).toEqual([out("10.11.0.4", "sctp && sctp.src == 6000 && sctp.dst == 5001")]);
+    },
+  },
+  [GATEWAY_MTU]: {
+    what: "gateway MTUs (ICMP fragmentation needed for packets over a gateway port's MTU, out and in)",
+    sane: (rec) => {
+      // gr1 (MTU 1000): UDP of 1242 and 1015 bytes and the long ping are answered back to vm-g1,
+      // 942 and 1014 bytes go out SNATed (built here); from upstream, 1242 bytes are answered
+      // back to it and 542 reach vm-g1. dr1 (MTU 1200): 1342 bytes answered to vm-d1, 1142 out;
+      // 1342 bytes in to its DNAT address answered back upstream.
+      expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["vm-g1", "upstream", "upstream", "vm-g1", "vm-g1", "upstream", "vm-g1", "vm-d1", "upstream", "upstream"]);
+      const program = node1Program(GATEWAY_MTU);
+      const out = (sport: number, payload: number): string => {
+        const f = microflowFrames(program, [{ port: "upstream", match: `eth.src == 00:00:00:ac:00:02 && eth.dst == 00:00:00:ac:00:01 && ip4.src == 172.16.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 63 && udp && udp.src == ${sport} && udp.dst == 53`, payload }]);
+        if (!f.ok) throw new Error(f.diags[0]!.message);
+        return `vif upstream ${digest(f.value[0]!.frame)}`;
+      };
+      expect(rec.outputs[1]).toEqual([out(42021, 900)]);
+      expect(rec.outputs[2]).toEqual([out(42022, 972)]);
     },
   },
   [LOCALNET_QINQ]: {

@@ -12,10 +12,11 @@
  * fd00:1::11, and p1's advertisement, the next packet, releases it.
  */
 import { describe, expect, it } from "vitest";
-import { compileMicroflow, compilePhysical } from "../../src/compile/index.js";
-import { KEY_WORDS, extractKey, frameFromKey, generatedFrame } from "../../src/flow/index.js";
+import { compilePhysical } from "../../src/compile/index.js";
+import { frameFromKey, generatedFrame } from "../../src/flow/index.js";
 import { Replayer } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
+import { sendMicroflow } from "./send-frame.js";
 
 const NETWORK = `name: buffered-quote
 chassis:
@@ -66,18 +67,8 @@ function replay(cache: boolean): Map<string, Uint8Array[]>[] {
   };
   const out: Map<string, Uint8Array[]>[] = [];
   for (const text of PACKETS) {
-    const mf = compileMicroflow(program, undefined, text);
-    if (!mf.ok) throw new Error(mf.diags[0]!.message);
-    const frame = frameFromKey(mf.value.key, { payload: new Uint8Array(12).fill(0x61) });
-    const key = new Uint32Array(KEY_WORDS);
-    extractKey(frame, 0, frame.length, frame.length, 1, key, 0, false);
-    cur.data = frame;
-    cur.offset = 0;
-    cur.caplen = cur.origlen = frame.length;
-    cur.key.set(key);
     got = new Map();
-    r.beginPacket(frame, 0);
-    r.group.inject(at.datapath, at.entry, key);
+    sendMicroflow(r, program, at, text, 12);
     out.push(got);
   }
   return out;

@@ -239,14 +239,14 @@ class Parser {
     const name = t.text;
     const after = this.peek(1);
     // OVN's `icmp4.frag_mtu` / `icmp6.frag_mtu` fill the MTU of a generated ICMP "too big" error.
-    // The flow key has no such field (the MTU lives in the ICMP payload), so the assignment is
-    // kept as a note: traces and dumps show it, and it changes nothing the key can express.
+    // The flow key has no such field (the MTU lives in the ICMP header), so the assignment is kept
+    // as a note: traces and dumps show it, and replay writes it into the packet it made.
     if ((name === "icmp4.frag_mtu" || name === "icmp6.frag_mtu") && after.kind === "=") {
       this.advance();
       this.advance();
       const mtu = this.int();
       if (mtu > 0xffffn) this.fail(t, `${name} must fit in 16 bits.`);
-      out.push({ kind: "note", text: `${name} = ${mtu}` });
+      out.push({ kind: "note", text: `${name} = ${mtu}`, icmpFragMtu: { v6: name === "icmp6.frag_mtu", mtu: Number(mtu) } });
       return;
     }
     // Assignments, exchanges and `--` start with a field name.

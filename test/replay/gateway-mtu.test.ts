@@ -1,0 +1,99 @@
+/**
+ * A gateway port's MTU (`gateway_mtu`) in replay: `check_pkt_larger` compares each packet's own
+ * length, so a flow's long packets are answered with ICMP "fragmentation needed" and its short
+ * ones go on, with the cache as without it; the error carries the MTU (`icmp4.frag_mtu`).
+ * fixtures/ovs/gateway-mtu.yaml is the network the replay oracle's `gateway-mtu` conversation
+ * holds to real OVS (test/ovn/ovs-replay-more.test.ts); these are the same rules seen from inside.
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { compilePhysical } from "../../src/compile/index.js";
+import { frameL3Length, icmpErrorL3Length } from "../../src/dataplane/index.js";
+import { frameFromKey, generatedFrame } from "../../src/flow/index.js";
+import { Replayer } from "../../src/replay/index.js";
+import { loadNetworkText } from "../../src/scenario/index.js";
+import { sendMicroflow } from "./send-frame.js";
+
+const FILE = "fixtures/ovs/gateway-mtu.yaml";
+
+const G1 = 'inport == "vm-g1" && eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01 && ip4.src == 10.11.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 42020 && udp.dst == 53';
+const UP = 'inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 1.1.1.1 && ip4.dst == 172.16.0.10 && ip.ttl == 64 && udp && udp.src == 42024 && udp.dst == 53';
+const D1 = 'inport == "vm-d1" && eth.src == 00:00:00:0c:00:02 && eth.dst == 00:00:00:0c:00:01 && ip4.src == 10.12.0.2 && ip4.dst == 8.8.8.8 && ip.ttl == 64 && udp && udp.src == 42026 && udp.dst == 53';
+
+type Sent = { port: string; frame: Uint8Array };
+
+/** A replayer of the fixture that sends frames of microflows with `payload` bytes of UDP data. */
+function replayer(cache: false | { emcInsertInvProb: number }): { send: (microflow: string, payload: number) => Sent[]; r: Replayer } {
+  const loaded = loadNetworkText(readFileSync(FILE, "utf8"), FILE);
+  if (!loaded.ok) throw new Error(loaded.diags.map((d) => d.message).join("; "));
+  const net = loaded.value.network;
+  const plan = compilePhysical(net);
+  if (!plan.ok) throw new Error("physical plan");
+  const r = new Replayer(net, { cache });
+  const cur = r.current;
+  let got: Sent[] = [];
+  r.group.sink = {
+    output: (_chassis, op, k) => got.push({ port: op.portName, frame: generatedFrame(cur.data, cur.offset, cur.caplen, cur.key, k, r.group.currentQuote()) ?? frameFromKey(k) }),
+    drop: () => {},
+  };
+  const send = (microflow: string, payload: number): Sent[] => {
+    const at = r.injectionFor(/^inport == "([^"]+)"/.exec(microflow)![1]!)!;
+    got = [];
+    sendMicroflow(r, plan.value.chassis.get(at.chassis)!.program, at, microflow, payload);
+    return got;
+  };
+  return { send, r };
+}
+
+/** An IPv4 ICMP message's type, code and the last 16 bits of the rest of its header (the MTU of "fragmentation needed"). */
+function icmp(f: Uint8Array): { type: number; code: number; mtu: number; src: string; dst: string } | undefined {
+  if (f[12] !== 0x08 || f[13] !== 0x00 || f[23] !== 1) return undefined;
+  const l4 = 14 + (f[14]! & 0x0f) * 4;
+  return { type: f[l4]!, code: f[l4 + 1]!, mtu: (f[l4 + 6]! << 8) | f[l4 + 7]!, src: f.subarray(26, 30).join("."), dst: f.subarray(30, 34).join(".") };
+}
+
+const CACHES: readonly [string, false | { emcInsertInvProb: number }][] = [
+  ["the exact-match cache", { emcInsertInvProb: 1 }],
+  ["the megaflows alone", { emcInsertInvProb: 0 }],
+  ["no cache", false],
+];
+
+describe("gateway_mtu in replay", () => {
+  it.each(CACHES)("judges each packet of one flow by its own length, with %s", (_name, cache) => {
+    const { send, r } = replayer(cache);
+    // gr1-public's MTU is 1000: up to 1014 bytes with the Ethernet header pass (UDP data of 972).
+    const sizes = [900, 1200, 972, 973, 900, 1200];
+    const where = sizes.map((n) => send(G1, n).map((s) => s.port).join(","));
+    expect(where).toEqual(["upstream", "vm-g1", "upstream", "vm-g1", "upstream", "vm-g1"]);
+    const errors = sizes.map((n) => send(G1, n)).flat().filter((s) => s.port === "vm-g1");
+    for (const e of errors) {
+      expect(icmp(e.frame)).toEqual({ type: 3, code: 4, mtu: 1000, src: "10.11.0.1", dst: "10.11.0.2" });
+    }
+    if (cache !== false) expect(r.group.stats().lengthUpcalls).toBeGreaterThan(0);
+    else expect(r.group.stats().lengthUpcalls).toBe(0);
+  });
+
+  it.each(CACHES)("answers a long packet coming in through the gateway port, and one going out of a distributed gateway port, with %s", (_name, cache) => {
+    const { send } = replayer(cache);
+    const inbound = send(UP, 1200);
+    expect(inbound.map((s) => s.port)).toEqual(["upstream"]);
+    expect(icmp(inbound[0]!.frame)).toEqual({ type: 3, code: 4, mtu: 1000, src: "172.16.0.2", dst: "1.1.1.1" });
+    expect(send(UP, 500).map((s) => s.port)).toEqual(["vm-g1"]);
+    // dr1-public's MTU is 1200.
+    const out = send(D1, 1300);
+    expect(out.map((s) => s.port)).toEqual(["vm-d1"]);
+    expect(icmp(out[0]!.frame)).toMatchObject({ type: 3, code: 4, mtu: 1200, dst: "10.12.0.2" });
+    expect(send(D1, 1100).map((s) => s.port)).toEqual(["upstream"]);
+  });
+
+  it("gives the error the length ovn-controller composes it with, quoting as much as fits in 576 bytes", () => {
+    const { send } = replayer(false);
+    for (const payload of [973, 1200]) {
+      const e = send(G1, payload).find((s) => s.port === "vm-g1")!;
+      const quotedLength = 20 + 8 + payload;
+      expect(e.frame.length).toBe(14 + icmpErrorL3Length(false, quotedLength));
+      expect(e.frame.length).toBe(576);
+      expect(frameL3Length(e.frame, 0, e.frame.length, e.frame.length)).toBe(562);
+    }
+  });
+});
