@@ -26,9 +26,10 @@
  * without printing it).
  *
  * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
- * [--probes 60] [--keep DIR] [--generate-only] [--v4less] [--vxlan]` (`--v4less`: about a third of
- * the VIFs of a dual-stack network have no IPv4 address; `--vxlan`: the chassis tunnel with VXLAN,
- * not Geneve; `--keep` writes the networks and probes of disagreeing
+ * [--probes 60] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu]` (`--v4less`:
+ * about a third of the VIFs of a dual-stack network have no IPv4 address; `--vxlan`: the chassis
+ * tunnel with VXLAN, not Geneve; `--gateway-mtu`: most public router ports and a quarter of the
+ * others have a `gateway_mtu` of 1000 to 1442 bytes; `--keep` writes the networks and probes of disagreeing
  * seeds there; with `--generate-only`, of every seed, and nothing runs).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -40,7 +41,7 @@ import { run } from "../src/cli/main.js";
 import { ovnAvailable } from "../src/ovn/index.js";
 
 /** A small seeded generator (mulberry32), so a seed names one network on every machine. */
-class Rng {
+export class Rng {
   private s: number;
   constructor(seed: number) {
     this.s = seed >>> 0 || 1;
@@ -130,7 +131,7 @@ export interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean; vxlan?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean; vxlan?: boolean; gatewayMtu?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
@@ -139,6 +140,8 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
   const aff = new Rng(seed ^ 0x27d4eb2f);
   // With `v4less`, which VIFs of a dual-stack network lose their IPv4 address: a stream of its own.
   const v4l = new Rng(seed ^ 0x165667b1);
+  // With `gatewayMtu`, which router ports get a gateway MTU, and which: a stream of its own.
+  const mtuRng = new Rng(seed ^ 0x3c6ef372);
   const addressSets: string[] = [];
   const haGroups: string[] = [];
   const nCh = r.int(1, 3);
@@ -361,7 +364,11 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       y.push("    ports:");
       for (const p of rt.ports) {
         const gw = p.gw && !p.extra?.includes("haChassisGroup") ? `, gatewayChassis: [${p.gw.map((c, i) => `{chassis: ${c}, priority: ${20 - i}}`).join(", ")}]` : "";
-        y.push(`      - {name: ${p.name}, mac: "${p.mac}", networks: [${p.net}${p.net6 ? `, "${p.net6}"` : ""}]${gw}${p.extra ?? ""}}`);
+        // With `gatewayMtu`, a gateway MTU on most public ports and some others (a stream of its own).
+        let extra = p.extra ?? "";
+        const mtu = opts.gatewayMtu === true && mtuRng.chance(p.public ? 0.8 : 0.25) ? mtuRng.pick([1000, 1200, 1400, 1442]) : undefined;
+        if (mtu !== undefined) extra = extra.includes("options: {") ? extra.replace("options: {", `options: {gateway_mtu: "${mtu}", `) : `${extra}, options: {gateway_mtu: "${mtu}"}`;
+        y.push(`      - {name: ${p.name}, mac: "${p.mac}", networks: [${p.net}${p.net6 ? `, "${p.net6}"` : ""}]${gw}${extra}}`);
       }
       if (rt.routes.length > 0) y.push("    staticRoutes:", ...rt.routes.map((x) => `      - ${x}`));
       if (rt.policies.length > 0) y.push("    policies:", ...rt.policies.map((x) => `      - ${x}`));
@@ -523,7 +530,7 @@ export function fuzzOptions(args: readonly string[], probes: number, usage: stri
 
 async function main(args: readonly string[]): Promise<number> {
   const generateOnly = args.includes("--generate-only");
-  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less] [--vxlan]", ["--generate-only", "--v4less", "--vxlan"]);
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu]", ["--generate-only", "--v4less", "--vxlan", "--gateway-mtu"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!generateOnly && !ovnAvailable()) {
@@ -539,7 +546,7 @@ async function main(args: readonly string[]): Promise<number> {
   let bad = 0;
   try {
     for (let seed = o.first; seed <= o.last; seed++) {
-      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less"), vxlan: args.includes("--vxlan") });
+      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less"), vxlan: args.includes("--vxlan"), gatewayMtu: args.includes("--gateway-mtu") });
       if (generateOnly) {
         mkdirSync(keep!, { recursive: true });
         writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);

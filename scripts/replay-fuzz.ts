@@ -37,6 +37,10 @@
  * address by ARP. So a seed that disagrees is asked again once ovn-controller has stopped
  * announcing (about 35 s later, `ANNOUNCEMENTS_MS`), with every frame kept, and that answer counts.
  *
+ * With `--gateway-mtu`, the networks have conformance-fuzz's gateway MTUs, and half the IP packets
+ * carry 1,000 to 1,440 bytes of data instead of a few (a TCP connection's sequence numbers count
+ * them), so that some are over a gateway port's MTU and are answered with "fragmentation needed".
+ *
  * With `--node2`, node2 is real too where the network has it (the replay oracle's two-chassis
  * mode): probes from ports bound to either node become packets, each going in on its own node,
  * replies come from pods on either, and what one node sends the other goes into it, so both ends
@@ -44,7 +48,7 @@
  *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20]
  * [--v6 mixed|always|never] [--probes 40] [--keep DIR] [--verbose] [--node2] [--shared-segments]
- * [--v4less] [--vxlan]`
+ * [--v4less] [--vxlan] [--gateway-mtu]`
  * (`--keep` writes the generated networks of disagreeing seeds there, before the VLAN and chassis
  * MAC changes above; `--verbose` prints every packet and what each side sent). Exit 1 when a seed
  * disagrees.
@@ -57,7 +61,7 @@ import { compilePhysical } from "../src/compile/index.js";
 import type { Network } from "../src/model/index.js";
 import { ovsAvailable } from "../src/ovn/index.js";
 import { loadNetworkText } from "../src/scenario/index.js";
-import { fuzzOptions, generate, type ProbeSpec } from "./conformance-fuzz.js";
+import { Rng, fuzzOptions, generate, type ProbeSpec } from "./conformance-fuzz.js";
 import { CHASSIS, NODE2, compareOutputs, microflowFrames, oracleView, ovnsimOutputs, realOutputs, type MicroflowPacket, type OraclePacket } from "./ovs-replay.js";
 
 /** A pod's port: where it is bound, its addresses, and the MAC its packets to another subnet go to. */
@@ -101,8 +105,11 @@ const ACK = 0x10;
 const FIN = 0x01;
 const PSH = 0x08;
 
-/** The packets of one probe (see the module header). */
-function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly string[]): MicroflowPacket[] {
+/**
+ * The packets of one probe (see the module header). `size`, given, picks the data length of an IP
+ * packet instead of the usual one (`--gateway-mtu`).
+ */
+function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly string[], size: (usual: number) => number = (n) => n): MicroflowPacket[] {
   const mf = p.microflow;
   const inport = fieldOf(mf, "inport")!;
   const v6 = mf.includes("ip6.src");
@@ -111,7 +118,7 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly strin
   const peer = dst === undefined ? undefined : pods.get(dst);
   const proto = ["tcp", "udp"].find((x) => mf.includes(`&& ${x} &&`)) ?? (mf.includes("icmp4.type == 8") || mf.includes("icmp6.type == 128") ? "echo" : undefined);
   const answerable = peer !== undefined && peer.chassis !== undefined && real.includes(peer.chassis) && src !== undefined && proto !== undefined && !mf.includes("ip.ttl == 1");
-  if (!answerable) return [{ port: inport, match: mf.replace(/^inport == "[^"]*" && /, "") }];
+  if (!answerable) return [{ port: inport, match: mf.replace(/^inport == "[^"]*" && /, ""), ...(/\bip[46]\b/.test(mf) ? { payload: size(8) } : {}) }];
   // The reply's microflow: from the pod the probe was addressed to, back to the sender's address.
   const sender = pods.get(src);
   const ethSrc = fieldOf(mf, "eth.src")!;
@@ -122,33 +129,39 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly strin
   const back = (rest: string, more: Omit<MicroflowPacket, "port" | "match"> = {}): MicroflowPacket => ({ port: peer.port, match: `${head(peer.mac, replyDst, dst!, src)} && ${rest}`, ...more });
   if (proto === "echo") {
     const icmp = v6 ? "icmp6 && icmp6.code == 0 && icmp6.type == " : "icmp4 && icmp4.code == 0 && icmp4.type == ";
-    return [fwd(`${icmp}${v6 ? 128 : 8}`), back(`${icmp}${v6 ? 129 : 0}`)];
+    const n = size(8);
+    return [fwd(`${icmp}${v6 ? 128 : 8}`, { payload: n }), back(`${icmp}${v6 ? 129 : 0}`, { payload: n })];
   }
   const sport = fieldOf(mf, `${proto}.src`)!;
   const dport = fieldOf(mf, `${proto}.dst`)!;
   const there = `${proto} && ${proto}.src == ${sport} && ${proto}.dst == ${dport}`;
   const here = `${proto} && ${proto}.src == ${dport} && ${proto}.dst == ${sport}`;
-  if (proto === "udp") return [fwd(there, { payload: 12 }), back(here, { payload: 30 })];
+  if (proto === "udp") return [fwd(there, { payload: size(12) }), back(here, { payload: size(30) })];
   const a = 1000;
   const b = 70000;
+  const x = size(20);
+  const y = size(40);
   return [
     fwd(`${there} && tcp.flags == ${SYN}`, { seq: a, ack: 0 }),
     back(`${here} && tcp.flags == ${SYN | ACK}`, { seq: b, ack: a + 1 }),
     fwd(`${there} && tcp.flags == ${ACK}`, { seq: a + 1, ack: b + 1 }),
-    fwd(`${there} && tcp.flags == ${PSH | ACK}`, { seq: a + 1, ack: b + 1, payload: 20 }),
-    back(`${here} && tcp.flags == ${PSH | ACK}`, { seq: b + 1, ack: a + 21, payload: 40 }),
-    fwd(`${there} && tcp.flags == ${FIN | ACK}`, { seq: a + 21, ack: b + 41 }),
-    back(`${here} && tcp.flags == ${FIN | ACK}`, { seq: b + 41, ack: a + 22 }),
-    fwd(`${there} && tcp.flags == ${ACK}`, { seq: a + 22, ack: b + 42 }),
+    fwd(`${there} && tcp.flags == ${PSH | ACK}`, { seq: a + 1, ack: b + 1, payload: x }),
+    back(`${here} && tcp.flags == ${PSH | ACK}`, { seq: b + 1, ack: a + 1 + x, payload: y }),
+    fwd(`${there} && tcp.flags == ${FIN | ACK}`, { seq: a + 1 + x, ack: b + 1 + y }),
+    back(`${here} && tcp.flags == ${FIN | ACK}`, { seq: b + 1 + y, ack: a + 2 + x }),
+    fwd(`${there} && tcp.flags == ${ACK}`, { seq: a + 2 + x, ack: b + 2 + y }),
   ];
 }
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
-export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false, vxlan = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
+export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false, vxlan = false, gatewayMtu = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
   // Each switch's localnet on a VLAN of its own, or all on the public switch's segment (see the
   // module header).
   const shared = sharedSegments;
-  const g = generate(seed, { v6, probes, v4less, vxlan, ...(shared ? { localnetChance: 0.5 } : {}) });
+  const g = generate(seed, { v6, probes, v4less, vxlan, gatewayMtu, ...(shared ? { localnetChance: 0.5 } : {}) });
+  // With gateway MTUs, half the IP packets carry 1,000 to 1,440 bytes of data (a stream of its own).
+  const sizes = new Rng(seed ^ 0x7f4a7c15);
+  const size = gatewayMtu ? (usual: number): number => (sizes.chance(0.5) ? sizes.pick([1000, 1160, 1180, 1360, 1380, 1440]) : usual) : undefined;
   const loaded = loadNetworkText(g.scenario, `fuzz${seed}.yaml`);
   if (!loaded.ok) return loaded;
   let i = 0;
@@ -167,7 +180,7 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
   const pods = podsByAddress(net);
   const real = node2 && net.chassis.has(NODE2) ? [CHASSIS, NODE2] : [CHASSIS];
   const boundTo = new Map([...net.switches.values()].flatMap((ls) => [...ls.ports.values()].filter((p) => p.chassis !== undefined && real.includes(p.chassis)).map((p) => [p.name, p.chassis!] as const)));
-  const steps = g.list.filter((p) => boundTo.has(fieldOf(p.microflow, "inport") ?? "")).flatMap((p) => conversation(p, pods, real));
+  const steps = g.list.filter((p) => boundTo.has(fieldOf(p.microflow, "inport") ?? "")).flatMap((p) => conversation(p, pods, real, size));
   const packets = microflowFrames(program, steps);
   if (!packets.ok) return packets;
   // Each packet goes in on the chassis its port is bound to.
@@ -176,7 +189,7 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less] [--vxlan]", ["--verbose", "--node2", "--shared-segments", "--v4less", "--vxlan"]);
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less] [--vxlan] [--gateway-mtu]", ["--verbose", "--node2", "--shared-segments", "--v4less", "--vxlan", "--gateway-mtu"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!ovsAvailable()) {
@@ -186,7 +199,7 @@ async function main(args: readonly string[]): Promise<number> {
   const { keep } = o;
   let bad = 0;
   for (let seed = o.first; seed <= o.last; seed++) {
-    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"), args.includes("--vxlan"));
+    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"), args.includes("--vxlan"), args.includes("--gateway-mtu"));
     if (!inputs.ok) {
       console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
       bad++;
