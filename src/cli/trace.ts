@@ -4,9 +4,10 @@
  *
  * The options follow ovn-trace: `--detailed` (default), `--summary`, `--minimal`, `--ct STATE`
  * (repeatable; consumed in order by the conntrack actions, `est|trk` once they run out),
- * `--lb-dst IP[:PORT]`, `--select-id N`; plus `--json` for the documented JSON object. The trace
- * runs in ovn-trace mode (conntrack states from `--ct`, not from a table), so its verdicts can be
- * compared with ovn-trace's.
+ * `--lb-dst IP[:PORT]`, `--select-id N`; plus `--json` for the documented JSON object, and
+ * `--length N`, the packet's length for a gateway port's MTU check, which ovn-trace does not make
+ * (without it no packet is larger, as there). The trace runs in ovn-trace mode (conntrack states
+ * from `--ct`, not from a table), so its verdicts can be compared with ovn-trace's.
  *
  * Beyond OVN: a network with VPC NAT gateways is traced as a walk through OVN and the gateways;
  * in a network with node hosts (Kube-OVN nodes, whose natOutgoing is host iptables), a packet OVN
@@ -382,6 +383,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         .option("ct", { type: "string", array: true, describe: "conntrack state for the next ct action, e.g. new or est,rpl (repeatable); default est, or new for a friendly trace to a service or a load-balancer VIP" })
         .option("lb-dst", { type: "string", describe: "backend the load balancer picks, IP[:PORT]: as ovn-trace, the first backend with that IP (its port counts only for a load balancer without backends)" })
         .option("select-id", { type: "number", describe: "ECMP member to select" })
+        .option("length", { type: "number", describe: "the packet's length in bytes, Ethernet header included, which a gateway port's MTU check (check_pkt_larger, gateway_mtu) compares; without it no packet is larger, as in ovn-trace" })
         .option("friendly-names", { type: "boolean", default: true, describe: "print port and datapath names (always on)" })
         .option("from", { type: "string", describe: "friendly form: the sending port (or pod/NS/NAME for manifests)" })
         .option("to", { type: "string", describe: "friendly form: the receiving port or IPv4 or IPv6 address (or pod/NS/NAME, svc/NS/NAME[:PORT], node/NAME)" })
@@ -410,6 +412,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
             if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new UsageError(`--${flag} ${String(v)}: a port is a whole number from 0 to 65535`);
           }
           if (a["select-id"] !== undefined && (!Number.isInteger(a["select-id"]) || a["select-id"] < 0)) throw new UsageError(`--select-id ${String(a["select-id"])}: expected a whole number`);
+          if (a.length !== undefined && (!Number.isInteger(a.length) || a.length < 14 || a.length > 65535)) throw new UsageError(`--length ${String(a.length)}: expected a whole number of bytes from 14 to 65535`);
           return true;
         }),
     (argv) => {
@@ -471,15 +474,13 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
         else lbDst = { ip, ...(m[2] ? { port: Number(m[2]) } : {}) };
       }
       if (diags.length) throw new InputError(diags);
+      const runOptions = { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}), ...(argv.length !== undefined ? { frameLength: argv.length } : {}) };
       if (gateways.length > 0 || start.kind === "node") {
         // Through NAT gateways: OVN segments and gateway steps, in order.
         if (argv.json) throw bad("--json is not available for networks with NAT gateways yet; use --detailed, --summary or --minimal");
         const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
         const style = argv.minimal ? "minimal" : argv.summary ? "summary" : "detailed";
-        const walkOpts: WalkOptions = {
-          runOptions: { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) },
-          ovnSink: (key) => new TraceRecorder(compiled.program, key),
-        };
+        const walkOpts: WalkOptions = { runOptions, ovnSink: (key) => new TraceRecorder(compiled.program, key) };
         const walk = walkNetwork(exec, walkNodes, start, walkOpts);
         io.out(renderWalk(walk, { ovn: style }));
         if (argv.reply) for (const r of walkReplies(exec, walkNodes, walk, walkOpts)) io.out(`\nThe answer from outside, back in:\n${renderWalk(r, { ovn: style })}`);
@@ -487,7 +488,6 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       }
       const mf = { value: start };
       const srcPort = compiled.program.datapaths.get(mf.value.datapath)?.ports.get(mf.value.inport)?.name;
-      const runOptions = { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) };
       const wantsPath = argv.physical === true || argv["pcap-out"] !== undefined || argv.format === "mermaid";
       const follow = canFollow(scenario.network, srcPort);
       if (wantsPath && !follow) {
@@ -516,7 +516,7 @@ export function registerTraceCommand(parser: Argv, io: Io): void {
       }
       const exec = new LogicalExecutor(compiled.program, { ct: { kind: "trace" }, calls: portSecurityCalls(scenario.network, compiled.program), macBindings: traceInputs(scenario.network).macBindings });
       const rec = new TraceRecorder(compiled.program, mf.value.key);
-      const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, { ctStates: states, ...(lbDst ? { lbDst } : {}), ...(argv["select-id"] !== undefined ? { selectId: argv["select-id"] } : {}) });
+      const result = exec.run(mf.value.key, { datapath: mf.value.datapath, inport: mf.value.inport }, rec, runOptions);
       const mode = modes[0] ?? "detailed";
       if (mode === "json") io.out(JSON.stringify(traceJson(rec.tree, result), null, 2) + "\n");
       else if (mode === "minimal") io.out(renderMinimal(rec.tree));

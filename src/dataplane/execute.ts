@@ -394,6 +394,13 @@ export interface RunOptions {
   readonly selectId?: number;
   /** Run as the flow cache's translation (table mode only); see `XlateRecord`. */
   readonly xlate?: XlateRecord;
+  /**
+   * The packet's length in bytes, Ethernet header included, which `check_pkt_larger` (a gateway
+   * port's MTU) compares where the executor has no `packetL3Length`: `trace --length`. A packet a
+   * generating action makes has its own (packet-length.ts). Without either, no packet is larger,
+   * as ovn-trace takes it.
+   */
+  readonly frameLength?: number;
 }
 
 export interface Injection {
@@ -487,10 +494,13 @@ interface Ctx {
    */
   quote: Uint32Array | undefined;
   /**
-   * With `packetL3Length`, inside a generating action's nested actions: the L3 length of the packet
-   * it made (packet-length.ts); -1 for the packet the pass started with, which `packetL3Length` tells.
+   * With packet lengths, inside a generating action's nested actions: the L3 length of the packet
+   * it made (packet-length.ts); -1 for the packet the pass started with, which `packetL3Length` or
+   * `frameLength` tells.
    */
   l3: number;
+  /** `RunOptions.frameLength`, or -1. */
+  readonly frameLength: number;
 }
 
 const REG10 = W.REG0 + 10;
@@ -728,6 +738,7 @@ export class LogicalExecutor {
       wc: this.ctMode.kind === "table" && runOpts.xlate?.track ? runOpts.xlate.wc : undefined,
       quote: undefined,
       l3: -1,
+      frameLength: this.packetL3Length === undefined ? (runOpts.frameLength ?? -1) : -1,
     };
   }
 
@@ -915,7 +926,7 @@ export class LogicalExecutor {
             if (sink) sink.leave();
             break;
           }
-          if (a.fn === "check_pkt_larger" && this.packetL3Length !== undefined) {
+          if (a.fn === "check_pkt_larger" && (this.packetL3Length !== undefined || ctx.frameLength >= 0)) {
             this.checkPktLarger(ctx, a, key);
             break;
           }
@@ -1102,7 +1113,7 @@ export class LogicalExecutor {
           const outer = ctx.quote;
           if (this.ctMode.kind === "table" && answers(a)) ctx.quote = copyKey(key);
           const outerL3 = ctx.l3;
-          if (this.packetL3Length !== undefined && a.kind !== "clone") ctx.l3 = madeL3Length(a.kind === "generate" ? a.packet : a.kind, getField(key, F_ETH_TYPE) === ETH_IPV6, getField(key, F_NW_PROTO), this.l3Of(ctx, key));
+          if ((this.packetL3Length !== undefined || ctx.frameLength >= 0) && a.kind !== "clone") ctx.l3 = madeL3Length(a.kind === "generate" ? a.packet : a.kind, getField(key, F_ETH_TYPE) === ETH_IPV6, getField(key, F_NW_PROTO), this.l3Of(ctx, key));
           // The datapath's clone has the packet's conntrack state, and keeps its own; a packet
           // ovn-controller made starts with none.
           const xl = ctx.xl;
@@ -1485,7 +1496,7 @@ export class LogicalExecutor {
    * any `ct` that does not recirculate.
    */
   /**
-   * `check_pkt_larger(N)` with packet lengths (`packetL3Length`): 1 when the packet is longer than
+   * `check_pkt_larger(N)` with packet lengths (`packetL3Length`, `RunOptions.frameLength`): 1 when the packet is longer than
    * N bytes, Ethernet header and tags included, as OVS's `check_pkt_len` judges it. OVS's
    * translation takes both answers into one megaflow (a datapath action with a branch for each);
    * here the pass is this packet's alone (`XlateRecord.slow`), as OVS does where the datapath lacks
@@ -1505,9 +1516,10 @@ export class LogicalExecutor {
     if (ctx.sink) ctx.sink.action({ action: a, change: { field: a.result.field, before: before!, after: readFieldWords(key, a.result.field) } });
   }
 
-  /** The L3 length of the packet the actions run on (`Ctx.l3`); only with `packetL3Length`. */
+  /** The L3 length of the packet the actions run on (`Ctx.l3`); only with `packetL3Length` or `frameLength`. */
   private l3Of(ctx: Ctx, key: Uint32Array): number {
-    return ctx.l3 >= 0 ? ctx.l3 : this.packetL3Length!(key);
+    if (ctx.l3 >= 0) return ctx.l3;
+    return this.packetL3Length !== undefined ? this.packetL3Length(key) : Math.max(0, ctx.frameLength - l2Length(key));
   }
 
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {

@@ -4,9 +4,12 @@
  * ones go on, with the cache as without it; the error carries the MTU (`icmp4.frag_mtu`).
  * fixtures/ovs/gateway-mtu.yaml is the network the replay oracle's `gateway-mtu` conversation
  * holds to real OVS (test/ovn/ovs-replay-more.test.ts); these are the same rules seen from inside.
+ * `trace --length` makes the same comparison for a traced packet.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { memoryIo } from "../../src/cli/io.js";
+import { run } from "../../src/cli/main.js";
 import { compilePhysical } from "../../src/compile/index.js";
 import { frameL3Length, icmpErrorL3Length } from "../../src/dataplane/index.js";
 import { frameFromKey, generatedFrame } from "../../src/flow/index.js";
@@ -95,5 +98,32 @@ describe("gateway_mtu in replay", () => {
       expect(e.frame.length).toBe(576);
       expect(frameL3Length(e.frame, 0, e.frame.length, e.frame.length)).toBe(562);
     }
+  });
+});
+
+describe("trace --length", () => {
+  const trace = async (...more: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const io = memoryIo();
+    const code = await run(["trace", FILE, "--from", "vm-g1", "--to", "8.8.8.8", "--udp", "53", "--minimal", "--no-path", ...more], io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+
+  it("measures the packet against the gateway MTU, where ovn-trace (and trace without it) takes no packet as larger", async () => {
+    const plain = await trace();
+    expect(plain.code).toBe(0);
+    expect(plain.out).toContain('output("upstream");');
+    const fits = await trace("--length", "1014");
+    expect(fits.out).toContain('output("upstream");');
+    expect(fits.out).not.toContain("icmp4.code = 4;");
+    const over = await trace("--length", "1015");
+    expect(over.out).toContain("icmp4.code = 4;");
+    expect(over.out).toContain('output("vm-g1");');
+    expect(over.out).not.toContain('output("upstream");');
+  });
+
+  it("refuses a length that is no frame's", async () => {
+    const r = await trace("--length", "10");
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--length 10: expected a whole number of bytes from 14 to 65535");
   });
 });
