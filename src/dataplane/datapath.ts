@@ -62,7 +62,7 @@
  * A pass that compares the packet's length (`check_pkt_larger`, a gateway port's MTU) reads what no
  * key holds. OVS's translation makes one megaflow of it whose `check_pkt_len` action branches on
  * each packet's length; here no megaflow is made (`XlateRecord.slow`): the pass's actions are
- * this packet's alone, and the next packet of the flow is translated again (`slowPasses`), as
+ * this packet's alone, and the next packet of the flow is translated again (`lengthUpcalls`), as
  * OVS does where the datapath lacks that action.
  *
  * The datapath's conntrack state
@@ -453,7 +453,7 @@ export class Datapath {
   upcalls = 0;
   exactMegaflows = 0;
   /** Upcalls whose pass read the packet's length (`XlateRecord.slow`): nothing installed. */
-  slowPasses = 0;
+  lengthUpcalls = 0;
 
   constructor(group: DatapathGroup, chassis: string, exec: LogicalExecutor, cache: FlowCacheOptions | false | undefined, vxlan: boolean) {
     this.group = group;
@@ -1008,8 +1008,8 @@ export class Datapath {
     const r1 = this.run(entry, key, xl1);
     if (xl1.slow && forCache) {
       // The pass read the packet's length: its actions are this packet's, and nothing is installed.
-      this.slowPasses++;
-      this.group.slowPasses++;
+      this.lengthUpcalls++;
+      this.group.lengthUpcalls++;
       return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: true };
     }
     let exact = xl1.exact;
@@ -1179,8 +1179,8 @@ export class DatapathGroup {
   recirculations = 0;
   upcalls = 0;
   exactMegaflows = 0;
-  /** Upcalls whose pass read the packet's length (`Datapath.slowPasses`). */
-  slowPasses = 0;
+  /** Upcalls whose pass read the packet's length (`Datapath.lengthUpcalls`). */
+  lengthUpcalls = 0;
   /**
    * What the packet being processed quotes, once OVN has made an answer to it (an ICMP error, a
    * reset): the packet as it was at the action that made it, updated by conntrack's NAT of the
@@ -1271,7 +1271,7 @@ export class DatapathGroup {
       recirculations: this.recirculations,
       upcalls: this.upcalls,
       exactMegaflows: this.exactMegaflows,
-      lengthUpcalls: this.slowPasses,
+      lengthUpcalls: this.lengthUpcalls,
       outputs: this.outputs.toObject(),
       tunnels: this.tunnels.toObject(),
       providers: this.providers.toObject(),

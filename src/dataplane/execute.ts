@@ -1487,20 +1487,11 @@ export class LogicalExecutor {
   }
 
   /**
-   * `ct_snat_to_vip` in `table` mode, where table 70 gave `snat` (a commit with SNAT in the zone in
-   * reg12, without recirculation): conntrack commits the connection. In translation the pass goes
-   * on with the packet as it was, as OVS's translation does until a recirculation (so the egress
-   * ACLs of a hairpinned packet match its own source, not the VIP: replay-fuzz seed 3975), and
-   * what it sends after the commit leaves translated (datapath.ts `commitInPass`). Elsewhere the
-   * packet goes on translated. The rest of the pass sees the same `ct_*` fields as before, as after
-   * any `ct` that does not recirculate.
-   */
-  /**
-   * `check_pkt_larger(N)` with packet lengths (`packetL3Length`, `RunOptions.frameLength`): 1 when the packet is longer than
-   * N bytes, Ethernet header and tags included, as OVS's `check_pkt_len` judges it. OVS's
-   * translation takes both answers into one megaflow (a datapath action with a branch for each);
-   * here the pass is this packet's alone (`XlateRecord.slow`), as OVS does where the datapath lacks
-   * that action.
+   * `check_pkt_larger(N)` with packet lengths (`packetL3Length`, `RunOptions.frameLength`): 1
+   * when the packet is longer than N bytes, Ethernet header and tags included, as OVS's
+   * `check_pkt_len` judges it. OVS's translation takes both answers into one megaflow (a datapath
+   * action with a branch for each); here the pass is this packet's alone (`XlateRecord.slow`), as
+   * OVS does where the datapath lacks that action.
    */
   private checkPktLarger(ctx: Ctx, a: CallAction, key: Uint32Array): void {
     const arg = a.args[0];
@@ -1522,6 +1513,15 @@ export class LogicalExecutor {
     return this.packetL3Length !== undefined ? this.packetL3Length(key) : Math.max(0, ctx.frameLength - l2Length(key));
   }
 
+  /**
+   * `ct_snat_to_vip` in `table` mode, where table 70 gave `snat` (a commit with SNAT in the zone in
+   * reg12, without recirculation): conntrack commits the connection. In translation the pass goes
+   * on with the packet as it was, as OVS's translation does until a recirculation (so the egress
+   * ACLs of a hairpinned packet match its own source, not the VIP: replay-fuzz seed 3975), and
+   * what it sends after the commit leaves translated (datapath.ts `commitInPass`). Elsewhere the
+   * packet goes on translated. The rest of the pass sees the same `ct_*` fields as before, as after
+   * any `ct` that does not recirculate.
+   */
   private snatToVip(ctx: Ctx, snat: HairpinSnat, key: Uint32Array): void {
     if (ctx.xl) {
       if (ctx.wc) unwildcard(ctx.wc, F_REG12);
