@@ -297,6 +297,34 @@ chassis:
     const fine = loadNetworkText(zone("isInterconn: true, "), "zone.yaml");
     expect(fine.ok && (fine.value.warnings ?? []).length).toBe(0);
   });
+
+  const ecmp = (chassis: string, symmetric: string): string => `
+name: ecmp
+chassis:
+  - {name: hv, encaps: [{type: geneve, ip: 192.0.2.1}]}
+routers:
+  - name: gr
+    ${chassis}
+    ports:
+      - {name: gr-out, mac: "00:00:00:00:00:01", networks: [172.16.0.2/24]}
+    staticRoutes:
+      - {ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.1${symmetric}}
+      - {ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.3${symmetric}}
+      - {ipPrefix: 10.0.0.0/8, nexthop: 172.16.0.1${symmetric}}
+`;
+  it("ECMP routes of a gateway router with ecmp_symmetric_reply: not modelled, said once per router", () => {
+    const r = loadNetworkText(ecmp("options: {chassis: hv}", ", options: {ecmp_symmetric_reply: \"true\"}"), "ecmp.yaml");
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const w = (r.value.warnings ?? []).map(formatDiagnostic);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain("router gr: 2 static routes have ecmp_symmetric_reply=true, which is not modelled");
+    // Not on a distributed router (northd makes no symmetric replies there), nor without the option.
+    for (const text of [ecmp("", ", options: {ecmp_symmetric_reply: \"true\"}"), ecmp("options: {chassis: hv}", "")]) {
+      const q = loadNetworkText(text, "ecmp.yaml");
+      expect(q.ok && (q.value.warnings ?? []).length).toBe(0);
+    }
+  });
 });
 
 describe("input kinds", () => {
