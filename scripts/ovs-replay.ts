@@ -989,6 +989,22 @@ export function gatewayMtuPackets(net: Network): Result<OraclePacket[]> {
   ]);
 }
 
+export const ICMP6_NAT = "icmp6-nat";
+
+/**
+ * From a on fixtures/ovs/icmp6-nat.yaml's node1, UDP to the load balancer's IPv6 VIP, addressed to
+ * the router's MAC: 1,450 bytes of data (answered with "packet too big", whose source the load
+ * balancer's conntrack translates back to the VIP, and whose MTU field OVS 3.1 changes with it),
+ * then 100 (routed back to b).
+ */
+export function icmp6NatPackets(net: Network): Result<OraclePacket[]> {
+  const a = "eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::10 && ip6.dst == fd00:96::2 && ip.ttl == 64";
+  return microflowPackets(net, [
+    { port: "a", match: `${a} && udp && udp.src == 40000 && udp.dst == 80`, payload: 1450 },
+    { port: "a", match: `${a} && udp && udp.src == 40001 && udp.dst == 80`, payload: 100 },
+  ]);
+}
+
 export const ROUTER_ZONES = "router-zones";
 
 /**
@@ -1487,6 +1503,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [REJECTS]: { network: "fixtures/ovs/rejects.yaml", packets: rejectPackets, note: `ACL rejects and a router's answers for pod a on ${CHASSIS}, which takes only replies (rejectPackets)` },
   [MADE_PACKETS]: { network: "gateway-nat.yaml", packets: madePackets, note: `Packets ovn-controller makes for vm-g1 on ${CHASSIS} of gateway-nat.yaml: ICMP time exceeded and port unreachable, a TCP reset, beside the router's ARP reply (madePackets)` },
   [GATEWAY_MTU]: { network: "fixtures/ovs/gateway-mtu.yaml", packets: gatewayMtuPackets, note: `Packets over and under the gateway MTU of a gateway router's and a distributed gateway port on ${CHASSIS}, out and in: ovn-controller answers the long ones with ICMP "fragmentation needed" carrying the MTU (gatewayMtuPackets)` },
+  [ICMP6_NAT]: { network: "fixtures/ovs/icmp6-nat.yaml", packets: icmp6NatPackets, note: `An ICMPv6 "packet too big" made for a UDP datagram to an IPv6 load balancer's VIP on ${CHASSIS}, translated back by the balancer's conntrack, its MTU field with it (icmp6NatPackets)` },
   [ROUTER_ZONES]: { network: "fixtures/ovs/router-zones.yaml", packets: routerZonePackets, note: `Conntrack zones and flags from a switch's or router's ingress into its egress, on ${CHASSIS}: a to-lport drop towards a distributed router blocking the sender's connection in its own zone but not towards a gateway router, and a gateway router's load balancer SNATed by lb_force_snat_ip (routerZonePackets)` },
   [QUOTED_PACKETS]: { network: "fixtures/ovs/quoted-packets.yaml", packets: quotedPackets, note: `ICMP errors ovn-controller makes for a on ${CHASSIS} after the packet changed on its way: behind two routers, at the second router, after a load balancer (quotedPackets)` },
   [UNTRACKED_EGRESS]: { network: "fixtures/ovs/untracked-egress.yaml", packets: untrackedEgressPackets, note: `A stateful switch's ingress commit leaves the packet untracked for its egress on ${CHASSIS}: b's answers to a find no connection in b's zone and are dropped as invalid (untrackedEgressPackets)` },

@@ -110,6 +110,12 @@ export class IcmpMessage {
   /** True when conntrack translated the quoted packet (its tuple above is the translated one). */
   innerChanged = false;
   /**
+   * The outer IPv6 address translations of an error of a UDP connection, in order, each its old
+   * and new four words: `rewriteQuoted` gives bytes 6-7 of the message what OVS's do
+   * (`ovsIcmp6UdpQuirk`). Emptied with each message read.
+   */
+  readonly outerFixes: number[] = [];
+  /**
    * The frame being processed (its buffer, and where it starts), for an error OVN makes from it:
    * ovn-controller quotes the packet's own IP header and data (`quoteOwnOf`).
    */
@@ -126,6 +132,7 @@ export class IcmpMessage {
     const buf = m.ownBuf;
     this.kind = ICMP_NONE;
     this.innerChanged = false;
+    this.outerFixes.length = 0;
     if (buf === undefined) return false;
     const l3 = ipHeaderOffset(buf, m.ownOffset, buf.length - m.ownOffset);
     if (l3 < 0 || l3 + 4 > buf.length) return false;
@@ -145,6 +152,7 @@ export class IcmpMessage {
   read(buf: Uint8Array, h: number, end: number, v6: boolean): void {
     this.kind = ICMP_BAD;
     this.innerChanged = false;
+    this.outerFixes.length = 0;
     if (end - h < 8) return;
     const type = buf[h]!;
     const code = buf[h + 1]!;
@@ -252,6 +260,8 @@ export class IcmpMessage {
     const h = icmpAt.header;
     if (h < 0) return;
     const end = icmpAt.end;
+    // OVS's translation of the outer address, first (`ovsIcmp6UdpQuirk`).
+    for (let f = 0; f + 8 <= this.outerFixes.length && h + 8 <= end; f += 8) setU16(frame, h + 6, ovsIcmp6UdpQuirk(getU16(frame, h + 6), this.outerFixes.slice(f, f + 4), this.outerFixes.slice(f + 4, f + 8)));
     const l3 = h + this.innerL3;
     const l4 = h + this.innerL4;
     const proto = this.innerProto;
@@ -311,6 +321,21 @@ function recalc16(sum: number, old: number, now: number): number {
 /** A checksum after one 32-bit word changed: its high half, then its low half, as OVS's `recalc_csum32`. */
 function recalc32(sum: number, old: number, now: number): number {
   return recalc16(recalc16(sum, old >>> 16, now >>> 16), old & 0xffff, now & 0xffff);
+}
+
+/**
+ * What OVS 3.1 leaves in bytes 6-7 of an ICMPv6 error (`rest`, the low half of the word after the
+ * checksum: a "packet too big" MTU's) when its conntrack translates the error's outer address from
+ * `old` to `now` for a related UDP connection: `nat_packet` updates the connection protocol's
+ * checksum where that protocol keeps it, UDP's at offset 6 of the L4 header, which in an ICMPv6
+ * message is this field (a zero one, as UDP's "no checksum", is left alone). The ICMPv6 checksum is
+ * computed afresh after, so the message stays valid with the changed field.
+ */
+export function ovsIcmp6UdpQuirk(rest: number, old: readonly number[], now: readonly number[]): number {
+  if (rest === 0) return 0;
+  let c = rest;
+  for (let i = 0; i < 4; i++) c = recalc32(c, old[i]! >>> 0, now[i]! >>> 0);
+  return c === 0 ? 0xffff : c;
 }
 
 /** A UDP checksum that comes out 0 is sent as 0xffff (0 would mean none). */

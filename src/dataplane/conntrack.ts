@@ -108,7 +108,7 @@ import { hashAdd, hashFinish, mix32 } from "../base/index.js";
 import { CT, CT_STATE_NAMES, FRAG, W, bswap16, bswap32, flowHash5Tuple, flowHashSymmetricL4, getField, field, hashInt, type FieldDef } from "../flow/index.js";
 import type { Backend, CtNat, CtSetLabel, CtSetMark, IpAddr } from "../ofp/index.js";
 import { ConnTable, HEAD_ICMP_BITS, HEAD_ICMP_SHIFT, HEAD_V6, HEAD_WIDE_V4, TUPLE_WORDS } from "./conn-table.js";
-import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType } from "./conntrack-icmp.js";
+import { ICMP_BAD, ICMP_ERROR, ICMP_NONE, ICMP_QUERY, ICMP_REQUEST, IcmpMessage, icmpQueryClass, icmpQueryType, isIcmpErrorType, ovsIcmp6UdpQuirk } from "./conntrack-icmp.js";
 import { bestBucket, dpHashBucket, dpHashFits } from "./select-group.js";
 import { TCP_TIMEOUT, TCP_UPDATE, TcpSegment, TcpTrack, tcpInvalidFlags, tcpUpdate } from "./conntrack-tcp.js";
 
@@ -948,6 +948,18 @@ export class Conntrack {
       // Forwards, a DNAT rewrites the destination and an SNAT the source; backwards, the other.
       const dst = (c.nat === "dnat") !== isReply;
       const to = isReply ? c.orig : c.reply;
+      if (v6 && m.innerProto === PROTO_UDP) {
+        // OVS 3.1 updates the UDP checksum's place in the ICMPv6 message too (`ovsIcmp6UdpQuirk`):
+        // for an error OVN made, in its key's rest-of-header word; for one that came in, where
+        // the frame is written (`rewriteQuoted`).
+        const at = dst ? W.IPV6_DST : W.IPV6_SRC;
+        const old = [key[at]!, key[at + 1]!, key[at + 2]!, key[at + 3]!];
+        const now = dst ? to.src : to.dst;
+        if (m === this.madeIcmp) {
+          const rest = key[W.TCP_FLAGS]!;
+          key[W.TCP_FLAGS] = ((rest & 0xffff0000) | ovsIcmp6UdpQuirk(rest & 0xffff, old, now)) >>> 0;
+        } else m.outerFixes.push(...old, ...now);
+      }
       if (dst) writeAddr(key, v6, W.NW_DST, W.IPV6_DST, to.src);
       else writeAddr(key, v6, W.NW_SRC, W.IPV6_SRC, to.dst);
       state |= dst ? CT.DNAT : CT.SNAT;

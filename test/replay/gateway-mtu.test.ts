@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { memoryIo } from "../../src/cli/io.js";
 import { run } from "../../src/cli/main.js";
 import { compilePhysical } from "../../src/compile/index.js";
-import { frameL3Length, icmpErrorL3Length } from "../../src/dataplane/index.js";
+import { frameL3Length, icmpErrorL3Length, ovsIcmp6UdpQuirk } from "../../src/dataplane/index.js";
 import { frameFromKey, generatedFrame } from "../../src/flow/index.js";
 import { Replayer } from "../../src/replay/index.js";
 import { loadNetworkText } from "../../src/scenario/index.js";
@@ -125,5 +125,34 @@ describe("trace --length", () => {
     const r = await trace("--length", "10");
     expect(r.code).toBe(2);
     expect(r.err).toContain("--length 10: expected a whole number of bytes from 14 to 65535");
+  });
+});
+
+describe("an ICMPv6 error translated by conntrack for a UDP connection", () => {
+  it("has bytes 6-7 of its header changed as OVS 3.1 changes them: a packet too big's MTU", () => {
+    const file = "fixtures/ovs/icmp6-nat.yaml";
+    const loaded = loadNetworkText(readFileSync(file, "utf8"), file);
+    if (!loaded.ok) throw new Error(loaded.diags.map((d) => d.message).join("; "));
+    const plan = compilePhysical(loaded.value.network);
+    if (!plan.ok) throw new Error("physical plan");
+    for (const cache of [{ emcInsertInvProb: 1 }, false] as const) {
+      const r = new Replayer(loaded.value.network, { cache });
+      const cur = r.current;
+      const got: Uint8Array[] = [];
+      r.group.sink = { output: (_c, _op, k) => got.push(generatedFrame(cur.data, cur.offset, cur.caplen, cur.key, k, r.group.currentQuote()) ?? frameFromKey(k)), drop: () => {} };
+      const at = r.injectionFor("a")!;
+      sendMicroflow(r, plan.value.chassis.get(at.chassis)!.program, at, 'inport == "a" && eth.src == 00:00:00:01:00:0a && eth.dst == 00:00:00:01:00:01 && ip6.src == fd00:1::10 && ip6.dst == fd00:96::2 && ip.ttl == 64 && udp && udp.src == 40000 && udp.dst == 80', 1450);
+      expect(got).toHaveLength(1);
+      const f = got[0]!;
+      // ICMPv6 packet too big from the VIP (translated back from the router's fd00:1::1).
+      expect([f[54], f[55]]).toEqual([2, 0]);
+      expect([...f.subarray(22, 38)]).toEqual([0xfd, 0, 0, 0x96, ...Array(11).fill(0), 2]);
+      // The MTU the router wrote, 1400, updated as a UDP checksum would be for fd00:1::1 becoming
+      // fd00:96::2, as real OVS sends it (fixtures/ovs/replay-icmp6-nat.json).
+      const router = [0xfd000001, 0, 0, 1];
+      const vip = [0xfd000096, 0, 0, 2];
+      expect((f[60]! << 8) | f[61]!).toBe(ovsIcmp6UdpQuirk(1400, router, vip));
+      expect((f[60]! << 8) | f[61]!).not.toBe(1400);
+    }
   });
 });
