@@ -64,7 +64,7 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
     lines.push(`  lookups:          ${c.lookups}`);
     lines.push(`  exact-match hits: ${c.emcHits} (${pct(c.emcHits, c.lookups)})`);
     lines.push(`  megaflow hits:    ${c.megaflowHits} (${pct(c.megaflowHits, c.lookups)}), ${c.avgSubtablesPerHit.toFixed(2)} subtables probed per hit`);
-    lines.push(`  upcalls:          ${c.misses} (${pct(c.misses, c.lookups)})${s.lengthUpcalls > 0 ? `, ${s.lengthUpcalls} of them checking a packet's length (no megaflow)` : ""}`);
+    lines.push(`  upcalls:          ${c.misses} (${pct(c.misses, c.lookups)})${s.lengthUpcalls > 0 ? `, ${s.lengthUpcalls} of them translated alone (lengths the cache cannot branch on)` : ""}`);
     lines.push(`  megaflows:        ${c.megaflows} installed now, ${c.installed} in all (${s.exactMegaflows} exact), ${c.evicted} evicted, ${c.flushes} flushes`);
     lines.push(`  masks:            ${c.masks}`);
   } else lines.push(`flow cache: off (${s.upcalls} slow-path passes)`);

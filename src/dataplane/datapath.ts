@@ -60,10 +60,14 @@
  * modelled are exact too.
  *
  * A pass that compares the packet's length (`check_pkt_larger`, a gateway port's MTU) reads what no
- * key holds. OVS's translation makes one megaflow of it whose `check_pkt_len` action branches on
- * each packet's length; here no megaflow is made (`XlateRecord.slow`): the pass's actions are
- * this packet's alone, and the next packet of the flow is translated again (`lengthUpcalls`), as
- * OVS does where the datapath lacks that action.
+ * key holds. As OVS's translation makes one megaflow of it whose `check_pkt_len` action branches
+ * on each packet's length, the pass is translated once with each answer to its first check and the
+ * megaflow's actions are a `LengthBranch`, decided per packet by its length. A side that checks
+ * another length as well is left to each packet: here the nested actions of a packet OVN made
+ * (an ICMP error that re-enters a gateway port) run in the same translation, where OVS's datapath
+ * hands the packet to ovn-controller and translates it apart. Such a packet, and a pass whose
+ * first check measures a packet it made, is translated alone and nothing is installed for it
+ * (`lengthUpcalls`).
  *
  * The datapath's conntrack state
  * ------------------------------
@@ -331,6 +335,23 @@ export interface DpActions {
   readonly commits: boolean;
   /** Recirculations OVS adds in this pass for select groups that compute `dp_hash` (see above). */
   readonly hashRecircs: number;
+  /**
+   * A pass that checks the packet's length once (`check_pkt_larger`): the actions for a packet
+   * longer than `limit` bytes and for the others, as OVS's `check_pkt_len` action branches; the
+   * rest of these actions is empty. Undefined for every other pass.
+   */
+  readonly lengthBranch: LengthBranch | undefined;
+}
+
+/**
+ * `DpActions.lengthBranch`. A side is undefined where its translation checked another length too
+ * (that of a packet it made, whose nested actions run in the same translation here, where OVS's
+ * datapath hands it to ovn-controller): a packet of that side is translated alone (`lengthUpcalls`).
+ */
+export interface LengthBranch {
+  readonly limit: number;
+  readonly gt: DpActions | undefined;
+  readonly le: DpActions | undefined;
 }
 
 /**
@@ -383,7 +404,7 @@ export interface GroupStats {
   readonly recirculations: number;
   readonly upcalls: number;
   readonly exactMegaflows: number;
-  /** Upcalls whose pass compared the packet's length (`check_pkt_larger`): nothing was installed for them. */
+  /** Upcalls translated for one packet alone, their length checks beyond a branch (see the module header). */
   readonly lengthUpcalls: number;
   readonly outputs: Record<string, number>;
   readonly tunnels: Record<string, number>;
@@ -452,7 +473,7 @@ export class Datapath {
   private buffered: Buffered[] = [];
   upcalls = 0;
   exactMegaflows = 0;
-  /** Upcalls whose pass read the packet's length (`XlateRecord.slow`): nothing installed. */
+  /** Upcalls translated for one packet alone, their length checks beyond a branch (see the module header). */
   lengthUpcalls = 0;
 
   constructor(group: DatapathGroup, chassis: string, exec: LogicalExecutor, cache: FlowCacheOptions | false | undefined, vxlan: boolean) {
@@ -526,6 +547,12 @@ export class Datapath {
   }
 
   private execute(acts: DpActions, key: Uint32Array, depth: number): void {
+    const branch = acts.lengthBranch;
+    if (branch !== undefined) {
+      const side = this.exec.frameLength(key) > branch.limit ? branch.gt : branch.le;
+      this.execute(side ?? this.translate(key, true, false).actions, key, depth);
+      return;
+    }
     const extra = acts.hashRecircs;
     if (extra > 0) {
       const g = this.group;
@@ -993,7 +1020,7 @@ export class Datapath {
   }
 
   /** The upcall: the megaflow mask and actions for `key` (see the module header). */
-  translate(key: Uint32Array, forCache = true): { mask: Uint32Array; actions: DpActions; slow: boolean } {
+  translate(key: Uint32Array, forCache = true, branch = true): { mask: Uint32Array; actions: DpActions; slow: boolean } {
     this.upcalls++;
     this.group.upcalls++;
     const entry = this.entries[key[W.RECIRC_ID]!];
@@ -1002,39 +1029,72 @@ export class Datapath {
     if (entry === undefined) {
       if (forCache) mask.fill(0xffffffff);
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0 }, slow: false };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0, lengthBranch: undefined }, slow: false };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
-    if (xl1.slow && forCache) {
-      // The pass read the packet's length: its actions are this packet's, and nothing is installed.
+    // Without a cache nothing is installed, and the actions of this one packet are its results:
+    // its packets themselves, not writes to rebuild them.
+    if (!forCache) return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: false };
+    if (xl1.slow) {
+      // The pass read the packet's length: a branch for each answer where it checked its own
+      // packet once (as OVS's check_pkt_len); else this packet's actions alone, installed nowhere.
+      const branched = branch && !xl1.lengthOfMade ? this.lengthBranch(entry, key, xl1.lengthLimit) : undefined;
+      if (branched !== undefined) return { ...branched, slow: false };
       this.lengthUpcalls++;
       this.group.lengthUpcalls++;
       return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: true };
     }
+    return { ...this.megaflow(entry, key, xl1, r1), slow: false };
+  }
+
+  /**
+   * The megaflow of a pass translated as `xl1` gave `r1`: its mask and actions, checked on the
+   * twin key (see the module header); exact when the twin took another path.
+   */
+  private megaflow(entry: EntryPoint, key: Uint32Array, xl1: XlateRecord, r1: ExecResult): { mask: Uint32Array; actions: DpActions } {
+    const mask = transientKey();
     let exact = xl1.exact;
     let twin: { key: Uint32Array; r: ExecResult; xl: XlateRecord } | undefined;
-    if (!exact && forCache) {
+    if (!exact) {
       const k2 = transientKey();
       for (let i = 0; i < KEY_WORDS; i++) k2[i] = (key[i]! ^ ~xl1.wc[i]!) >>> 0;
-      const xl2 = newXlate(entry, true);
+      const xl2 = newXlate(entry, true, xl1.forceLarger);
       const r2 = this.run(entry, k2, xl2);
       twin = { key: k2, r: r2, xl: xl2 };
-      exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2) || xl1.hashRecircs !== xl2.hashRecircs;
+      exact = xl2.exact || !sameMask(xl1.wc, xl2.wc) || !sameShape(r1, xl1, r2, xl2) || xl1.hashRecircs !== xl2.hashRecircs || xl1.lengthChecks !== xl2.lengthChecks;
     }
     let actions: DpActions | undefined;
     if (!exact && twin) actions = this.buildActions(key, xl1.wc, r1, xl1, twin);
     if (!actions) {
-      // Without a cache nothing is installed, and the actions of this one packet are its results:
-      // its packets themselves, not writes to rebuild them.
-      if (forCache) mask.fill(0xffffffff);
-      actions = this.buildActions(key, mask, r1, xl1, undefined, !forCache)!;
-      if (forCache) {
-        this.exactMegaflows++;
-        this.group.exactMegaflows++;
-      }
+      mask.fill(0xffffffff);
+      actions = this.buildActions(key, mask, r1, xl1, undefined)!;
+      this.exactMegaflows++;
+      this.group.exactMegaflows++;
     } else mask.set(xl1.wc);
-    return { mask, actions, slow: false };
+    return { mask, actions };
+  }
+
+  /**
+   * The megaflow of a pass whose first length check, on its own packet, is against `limit`:
+   * translated with each answer, matching what the sides it could make examined, its actions a
+   * `LengthBranch`. A side that checked another length too is left to each packet
+   * (`LengthBranch`); undefined when both are.
+   */
+  private lengthBranch(entry: EntryPoint, key: Uint32Array, limit: number): { mask: Uint32Array; actions: DpActions } | undefined {
+    const side = (larger: boolean): { mask: Uint32Array; actions: DpActions } | undefined => {
+      const xl = newXlate(entry, true, larger);
+      const r = this.run(entry, key, xl);
+      return xl.lengthChecks === 1 && xl.lengthLimit === limit && !xl.lengthOfMade ? this.megaflow(entry, key, xl, r) : undefined;
+    };
+    const gt = side(true);
+    const le = side(false);
+    if (gt === undefined && le === undefined) return undefined;
+    // What the pass examined up to its length check, and past it on each side that is installed:
+    // a packet of the other side is translated itself.
+    const mask = transientKey();
+    for (let i = 0; i < KEY_WORDS; i++) mask[i] = ((gt?.mask[i] ?? 0) | (le?.mask[i] ?? 0)) >>> 0;
+    return { mask, actions: { outputs: [], tunnels: [], drops: [], effects: [], exact: false, commits: false, hashRecircs: 0, lengthBranch: { limit, gt: gt?.actions, le: le?.actions } } };
   }
 
   /** The counter of output port `port` of `datapath` (found once per port, not by name each time). */
@@ -1133,7 +1193,7 @@ export class Datapath {
       const request = this.exec.ctRequest(e.action, e.zone);
       effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom, commitInPass: resume < 0 && request.commit && request.lb === undefined });
     }
-    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs };
+    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs, lengthBranch: undefined };
   }
 }
 
@@ -1179,7 +1239,7 @@ export class DatapathGroup {
   recirculations = 0;
   upcalls = 0;
   exactMegaflows = 0;
-  /** Upcalls whose pass read the packet's length (`Datapath.lengthUpcalls`). */
+  /** `Datapath.lengthUpcalls`, summed. */
   lengthUpcalls = 0;
   /**
    * What the packet being processed quotes, once OVN has made an answer to it (an ICMP error, a
@@ -1287,10 +1347,10 @@ const ALL_BITS = new Uint32Array(KEY_WORDS).fill(0xffffffff);
 /** The mask of a translation that does not track: neither written nor read (execute.ts `Ctx.wc`). */
 const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 
-function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
+function newXlate(entry: EntryPoint, track: boolean, forceLarger?: boolean): XlateRecord {
   // A pass resumed after a `ct` starts tracked (OVS's frozen `conntracked`).
   const conntracked = entry.kind === "resume";
-  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, track, hashRecircs: 0 };
+  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0 };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -1300,7 +1360,7 @@ function newXlate(entry: EntryPoint, track: boolean): XlateRecord {
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, track, hashRecircs: 0 };
+  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0 };
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

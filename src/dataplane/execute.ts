@@ -278,9 +278,16 @@ export interface XlateRecord {
   exact: boolean;
   /**
    * Set when the pass read what no flow key holds (the packet's length, for `check_pkt_larger`):
-   * its actions are this packet's alone, and no megaflow is made of them (datapath.ts).
+   * its actions are this packet's alone unless the datapath makes a branch of them (datapath.ts).
    */
   slow: boolean;
+  /** `check_pkt_larger` actions the pass ran, and the first one's limit in bytes. */
+  lengthChecks: number;
+  lengthLimit: number;
+  /** Set when a `check_pkt_larger` measured a packet the pass made (a generating action's), not its own. */
+  lengthOfMade: boolean;
+  /** The answer the pass's first `check_pkt_larger` gives, whatever the length (undefined: measure). */
+  readonly forceLarger: boolean | undefined;
   /**
    * False when only the effects are wanted (the slow path without a cache): nothing marks `wc`,
    * which nothing would read.
@@ -1489,15 +1496,22 @@ export class LogicalExecutor {
   /**
    * `check_pkt_larger(N)` with packet lengths (`packetL3Length`, `RunOptions.frameLength`): 1
    * when the packet is longer than N bytes, Ethernet header and tags included, as OVS's
-   * `check_pkt_len` judges it. OVS's translation takes both answers into one megaflow (a datapath
-   * action with a branch for each); here the pass is this packet's alone (`XlateRecord.slow`), as
-   * OVS does where the datapath lacks that action.
+   * `check_pkt_len` judges it. In translation the pass is marked (`XlateRecord.slow`) and its
+   * checks counted; the first one answers `forceLarger` when that is set, so that the datapath can
+   * translate both answers into one megaflow (datapath.ts `lengthBranch`).
    */
   private checkPktLarger(ctx: Ctx, a: CallAction, key: Uint32Array): void {
     const arg = a.args[0];
     const limit = arg?.kind === "value" ? (arg.value[arg.value.length - 1] ?? 0) : 0;
-    const larger = l2Length(key) + this.l3Of(ctx, key) > limit;
-    if (ctx.xl) ctx.xl.slow = true;
+    const xl = ctx.xl;
+    let larger: boolean;
+    if (xl !== undefined) {
+      xl.slow = true;
+      xl.lengthChecks++;
+      if (xl.lengthChecks === 1) xl.lengthLimit = limit;
+      if (ctx.l3 >= 0) xl.lengthOfMade = true;
+      larger = xl.forceLarger !== undefined && xl.lengthChecks === 1 ? xl.forceLarger : l2Length(key) + this.l3Of(ctx, key) > limit;
+    } else larger = l2Length(key) + this.l3Of(ctx, key) > limit;
     if (!a.result) {
       ctx.sink?.action({ action: a });
       return;
@@ -1505,6 +1519,14 @@ export class LogicalExecutor {
     const before = ctx.sink ? readFieldWords(key, a.result.field) : undefined;
     writeBits(key, a.result.field, a.result.ofs, a.result.nbits, larger ? 1n : 0n);
     if (ctx.sink) ctx.sink.action({ action: a, change: { field: a.result.field, before: before!, after: readFieldWords(key, a.result.field) } });
+  }
+
+  /**
+   * The length of the packet `key` describes, as `check_pkt_larger` measures the packet a pass
+   * starts with (`packetL3Length`): what a megaflow's length branch decides by (datapath.ts).
+   */
+  frameLength(key: Uint32Array): number {
+    return this.packetL3Length === undefined ? 0 : l2Length(key) + this.packetL3Length(key);
   }
 
   /** The L3 length of the packet the actions run on (`Ctx.l3`); only with `packetL3Length` or `frameLength`. */
