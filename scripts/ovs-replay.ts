@@ -329,7 +329,7 @@ export function oraclePackets(net: Network, file: string, count = PACKETS, chass
     if (!isSupportedLinkType(rd.linkType) || rd.caplen !== rd.origlen) continue;
     extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, rd.linkType, key, 0, false);
     orig.set(key);
-    r.beginPacket(rd.data, rd.offset);
+    r.beginPacket(rd.data, rd.offset, rd.origlen);
     const i = inj.place(key);
     if (i < 0) continue;
     const at = inj.injections[i]!;
@@ -1606,7 +1606,7 @@ export function ovnsimOutputs(net: Network, packets: readonly OraclePacket[], op
     cur.offset = 0;
     cur.caplen = cur.origlen = p.frame.length;
     cur.key.set(injected);
-    r.beginPacket(p.frame, 0);
+    r.beginPacket(p.frame, 0, p.frame.length);
     if (p.at !== undefined && r.clock !== undefined) r.clock.now = p.at;
     now = [];
     r.group.inject(at.datapath, at.entry, injected);

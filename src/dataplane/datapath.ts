@@ -1025,9 +1025,8 @@ export class Datapath {
     this.group.upcalls++;
     const entry = this.entries[key[W.RECIRC_ID]!];
     // Without a cache the mask is never installed: every bit, shared.
-    const mask = forCache ? transientKey() : ALL_BITS;
     if (entry === undefined) {
-      if (forCache) mask.fill(0xffffffff);
+      const mask = forCache ? transientKey().fill(0xffffffff) : ALL_BITS;
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
       return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0, lengthBranch: undefined }, slow: false };
     }
@@ -1035,7 +1034,7 @@ export class Datapath {
     const r1 = this.run(entry, key, xl1);
     // Without a cache nothing is installed, and the actions of this one packet are its results:
     // its packets themselves, not writes to rebuild them.
-    if (!forCache) return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: false };
+    if (!forCache) return { mask: ALL_BITS, actions: this.buildActions(key, ALL_BITS, r1, xl1, undefined, true)!, slow: false };
     if (xl1.slow) {
       // The pass read the packet's length: a branch for each answer where it checked its own
       // packet once (as OVS's check_pkt_len); else this packet's actions alone, installed nowhere.
@@ -1043,7 +1042,7 @@ export class Datapath {
       if (branched !== undefined) return { ...branched, slow: false };
       this.lengthUpcalls++;
       this.group.lengthUpcalls++;
-      return { mask, actions: this.buildActions(key, mask, r1, xl1, undefined, true)!, slow: true };
+      return { mask: ALL_BITS, actions: this.buildActions(key, ALL_BITS, r1, xl1, undefined, true)!, slow: true };
     }
     return { ...this.megaflow(entry, key, xl1, r1), slow: false };
   }

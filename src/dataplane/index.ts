@@ -22,4 +22,4 @@ export * from "./iptables-natgw.js";
 export * from "./node-host.js";
 export * from "./walk.js";
 export * from "./fabric.js";
-export { Answer, answerOfFrame, answerOfKey, frameL3Length, icmpErrorL3Length, l2Length, madeL3Length, replayedL3Length } from "./packet-length.js";
+export { Answer, answerOfKey, frameL3Length, icmpErrorL3Length, l2Length, madeL3Length, replayedL3Length } from "./packet-length.js";

@@ -15,8 +15,9 @@
  * fits in 576 bytes (ICMPv4) or 1280 (ICMPv6), Ethernet header included. Flows that rewrite a
  * packet in place (an ARP reply, an echo reply) keep its length.
  */
-import { W, ipHeaderOffset } from "../flow/index.js";
+import { ICMP4_ROOM, ICMP6_ROOM, W } from "../flow/index.js";
 import type { GeneratedPacket } from "../ofp/index.js";
+import { isIcmpErrorType } from "./conntrack-icmp.js";
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -27,44 +28,20 @@ export function l2Length(key: Uint32Array): number {
 }
 
 /**
- * The L3 length (see the module header) of the frame at `data[offset ..]`, `caplen` bytes of it
- * captured out of `origlen`. A datagram whose length field claims more than the frame holds is
- * not one OVS parses as IP: its length is then the frame's.
+ * The L3 length (see the module header) of a captured frame of `origlen` bytes on the wire, whose
+ * network layer starts `start` bytes in and holds an IP datagram of `ipLength` bytes by its own
+ * length field (-1: none), as extraction found them (flow/extract.ts `l3At`). A datagram longer
+ * than the frame holds is not one OVS parses as IP: its length is then the frame's.
  */
-export function frameL3Length(data: Uint8Array, offset: number, caplen: number, origlen: number): number {
-  const l3 = ipHeaderOffset(data, offset, caplen);
-  if (l3 < 0) return Math.max(0, origlen - etherHeaderLength(data, offset, caplen));
-  const rest = origlen - (l3 - offset);
-  const et = (data[l3 - 2]! << 8) | data[l3 - 1]!;
-  if (et === ETH_IP && l3 + 4 <= offset + caplen) {
-    const total = (data[l3 + 2]! << 8) | data[l3 + 3]!;
-    return total <= rest ? total : rest;
-  }
-  if (et === ETH_IPV6 && l3 + 6 <= offset + caplen) {
-    const total = 40 + ((data[l3 + 4]! << 8) | data[l3 + 5]!);
-    return total <= rest ? total : rest;
-  }
-  return rest;
+export function frameL3Length(start: number, ipLength: number, origlen: number): number {
+  if (start < 0) return 0;
+  const rest = Math.max(0, origlen - start);
+  return ipLength >= 0 && ipLength <= rest ? ipLength : rest;
 }
 
-/** The Ethernet header and VLAN tags of a captured frame (14 when too short to tell). */
-function etherHeaderLength(data: Uint8Array, offset: number, caplen: number): number {
-  let at = offset + 12;
-  while (at + 2 <= offset + caplen) {
-    const t = (data[at]! << 8) | data[at + 1]!;
-    if (t !== 0x8100 && t !== 0x88a8) break;
-    at += 4;
-  }
-  return at + 2 - offset;
-}
-
-/** ICMP errors quote at most this much of the offending datagram (pinctrl.c, RFC 1812 and 4443). */
-const ICMP4_QUOTE = 576 - 14 - 20 - 8;
-const ICMP6_QUOTE = 1280 - 14 - 40 - 8;
-
-/** The L3 length of an ICMP error about a datagram of L3 length `l3`. */
+/** The L3 length of an ICMP error about a datagram of L3 length `l3` (what it quotes: generated.ts). */
 export function icmpErrorL3Length(v6: boolean, l3: number): number {
-  return v6 ? 48 + Math.min(l3, ICMP6_QUOTE) : 28 + Math.min(l3, ICMP4_QUOTE);
+  return v6 ? 48 + Math.min(l3, ICMP6_ROOM) : 28 + Math.min(l3, ICMP4_ROOM);
 }
 
 /**
@@ -106,34 +83,16 @@ export function madeL3Length(packet: GeneratedPacket | "arp_reply" | "icmp4_echo
 export const Answer = { None: 0, Icmp4Error: 1, Icmp6Error: 2, TcpReset: 3 } as const;
 export type Answer = (typeof Answer)[keyof typeof Answer];
 
-const ICMP4_ERRORS = new Set([3, 4, 5, 11, 12]);
-const ICMP6_ERRORS = new Set([1, 2, 3, 4]);
 const TCP_RST = 0x04;
 
 /** Whether `key` is an ICMP error or a TCP reset, and which. */
 export function answerOfKey(key: Uint32Array): Answer {
   const et = key[W.ETH_TYPE]! & 0xffff;
   if (et !== ETH_IP && et !== ETH_IPV6) return Answer.None;
+  const v6 = et === ETH_IPV6;
   const proto = key[W.NW]! & 0xff;
-  const type = (key[W.TP]! >>> 16) & 0xff;
-  if (proto === 1 && et === ETH_IP) return ICMP4_ERRORS.has(type) ? Answer.Icmp4Error : Answer.None;
-  if (proto === 58 && et === ETH_IPV6) return ICMP6_ERRORS.has(type) ? Answer.Icmp6Error : Answer.None;
+  if (proto === (v6 ? 58 : 1)) return isIcmpErrorType(v6, (key[W.TP]! >>> 16) & 0xff) ? (v6 ? Answer.Icmp6Error : Answer.Icmp4Error) : Answer.None;
   if (proto === 6 && (key[W.TCP_FLAGS]! & TCP_RST) !== 0) return Answer.TcpReset;
-  return Answer.None;
-}
-
-/** `answerOfKey` for a captured frame (without IPv4 options or IPv6 extension headers in the way: None). */
-export function answerOfFrame(data: Uint8Array, offset: number, caplen: number): Answer {
-  const l3 = ipHeaderOffset(data, offset, caplen);
-  if (l3 < 0) return Answer.None;
-  const end = offset + caplen;
-  const v6 = ((data[l3 - 2]! << 8) | data[l3 - 1]!) === ETH_IPV6;
-  const proto = v6 ? data[l3 + 6] : data[l3 + 9];
-  const l4 = v6 ? l3 + 40 : l3 + (data[l3]! & 0x0f) * 4;
-  if (l4 + 14 > end || proto === undefined) return Answer.None;
-  if (proto === 6) return (data[l4 + 13]! & TCP_RST) !== 0 ? Answer.TcpReset : Answer.None;
-  if (proto === 1 && !v6) return ICMP4_ERRORS.has(data[l4]!) ? Answer.Icmp4Error : Answer.None;
-  if (proto === 58 && v6) return ICMP6_ERRORS.has(data[l4]!) ? Answer.Icmp6Error : Answer.None;
   return Answer.None;
 }
 

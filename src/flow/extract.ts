@@ -158,6 +158,15 @@ export const icmpAt = { header: -1, end: 0, v6: false };
  */
 export const fragAt = { header: -1, captured: 0, v6: false, frag: -1, l4: -1 };
 
+/**
+ * Where the network layer of the frame last given to `extractKey` starts (`start`, from the
+ * frame's start; -1 when the link layer could not be read), and an IP datagram's own length there
+ * (`length`: the IPv4 total length, or 40 plus the IPv6 payload length; -1 for anything else and
+ * for a header whose length field the frame cannot hold): what OVS's `check_pkt_len` measures,
+ * the frame's Ethernet padding left out (dataplane/packet-length.ts).
+ */
+export const l3At = { start: -1, length: -1 };
+
 /** Writes the stop offset and error into the parse word and returns it (as int32, see `u32`). */
 function done(key: Uint32Array, flags: number, err: number, at: number): number {
   const word = flags | (err << 8) | ((at > 0xffff ? 0xffff : at) << 16);
@@ -222,6 +231,8 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
   tcpAt.header = -1;
   icmpAt.header = -1;
   fragAt.header = -1;
+  l3At.start = -1;
+  l3At.length = -1;
   // Bytes the capture cut off (snap length): length fields are checked against the wire length,
   // reads against the captured length.
   // A length beyond the buffer is cut to the buffer, so that no read can fall outside it. That is
@@ -303,6 +314,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     return done(key, 0, E_NONE, 0);
   }
   key[W_ETH_TYPE] = ethType;
+  l3At.start = p - base;
 
   // Network layer.
   let proto: number;
@@ -319,6 +331,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     const tot = dv.getUint16(p + 2);
     if (tot < ihl || tot > end - p + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV4_LENGTH, p - base);
     proto = buf[p + 9]!;
+    l3At.length = tot;
     const fragWord = dv.getUint16(p + 6);
     const fragOff = fragWord & 0x1fff;
     const frag = fragOff !== 0 ? F_ANY | F_LATER : (fragWord & 0x2000) !== 0 ? F_ANY : 0;
@@ -345,6 +358,7 @@ export function extractKey(buf: Uint8Array, off: number, len: number, wireLen: n
     if (w0 >>> 28 !== 6) return done(key, flags | P_MALFORMED, E_BAD_IPV6_VERSION, p - base);
     const plen = dv.getUint16(p + 4);
     if (plen > end - p - 40 + slack) return done(key, flags | P_MALFORMED, E_BAD_IPV6_LENGTH, p - base);
+    l3At.length = 40 + plen;
     // A payload length of zero with a hop-by-hop header is a jumbogram; its length is in the
     // Jumbo Payload option, and the captured frame bounds it anyway.
     l4end = plen === 0 && buf[p + 6] === 0 ? end : p + 40 + plen;

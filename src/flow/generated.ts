@@ -56,9 +56,12 @@ const ND_NS = 135;
 const ND_NA = 136;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
-/** The most of a made ICMP error's frame (Ethernet header included) that pinctrl fills. */
-const ICMP4_ROOM = 576 - 14 - 20 - 8;
-const ICMP6_ROOM = 1280 - 14 - 40 - 8;
+/**
+ * How much of the offending datagram ovn-controller's ICMPv4 and ICMPv6 errors quote at most:
+ * pinctrl fills at most 576 and 1280 bytes of their frame, Ethernet header included.
+ */
+export const ICMP4_ROOM = 576 - 14 - 20 - 8;
+export const ICMP6_ROOM = 1280 - 14 - 40 - 8;
 
 const isIcmp4Error = (t: number): boolean => t === 3 || t === 11 || t === 12;
 const isIcmp6Error = (t: number): boolean => t >= 1 && t <= 4;

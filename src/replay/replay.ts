@@ -45,8 +45,8 @@
  */
 import { error, unknownNameHint, type Diagnostic } from "../base/index.js";
 import { compileNetwork, compilePhysical, controllerMacBindings, portSecurityCalls } from "../compile/index.js";
-import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, answerOfFrame, frameL3Length, replayedL3Length, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
-import { KEY_WORDS, W, extractKey, fragAt, icmpAt, tcpAt } from "../flow/index.js";
+import { Conntrack, CtClock, DatapathGroup, ICMP_ERROR, ICMP_NONE, IcmpMessage, IpFragment, LogicalExecutor, TcpSegment, Answer, frameL3Length, replayedL3Length, type PacketContext, type ConntrackOptions, type Datapath, type DatapathOptions, type ExecutorOptions, type GroupStats, type PacketSink } from "../dataplane/index.js";
+import { KEY_WORDS, W, extractKey, fragAt, icmpAt, l3At, tcpAt } from "../flow/index.js";
 import type { Network } from "../model/index.js";
 import type { PhysicalPlan } from "../ofp/index.js";
 import { isSupportedLinkType, openCapture } from "../pcap/index.js";
@@ -125,6 +125,9 @@ export function forEachRecordKey(captures: readonly CaptureInput[], fn: (key: Ui
     if (rd.error) return;
   }
 }
+
+/** A TCP segment's RST flag (`TcpSegment.flags`). */
+const TCP_RST = 0x04;
 
 /** Packets per shard-table bucket, counted key by key (the input of `balanceShards`). */
 export class BucketCounts {
@@ -229,6 +232,8 @@ interface SavedPacket {
   readonly key: Uint32Array;
   readonly segment: TcpSegment;
   readonly fragment: IpFragment;
+  readonly frameL3: number;
+  readonly frameAnswer: Answer;
 }
 
 export class Replayer {
@@ -273,11 +278,10 @@ export class Replayer {
    * The L3 length of packet `key` (packet-length.ts), for `check_pkt_larger`: the frame being
    * replayed's, or that of the answer OVN made to it. Asked only by passes that check a length.
    */
-  private readonly packetL3Length = (key: Uint32Array): number => {
-    const c = this.current;
-    const l3 = frameL3Length(c.data, c.offset, c.caplen, c.origlen);
-    return this.group.quoted ? replayedL3Length(key, l3, answerOfFrame(c.data, c.offset, c.caplen), true) : l3;
-  };
+  private readonly packetL3Length = (key: Uint32Array): number => (this.group.quoted ? replayedL3Length(key, this.frameL3, this.frameAnswer, true) : this.frameL3);
+  /** The L3 length of the frame being replayed, and whether it is an answer (`beginPacket`). */
+  private frameL3 = 0;
+  private frameAnswer: Answer = Answer.None;
 
   constructor(net: Network, opts: ReplayOptions = {}) {
     this.network = net;
@@ -315,17 +319,19 @@ export class Replayer {
   }
 
   /**
-   * Makes the frame at `data[offset ..]`, whose key `extractKey` made last, the packet that
-   * conntrack sees next: what the key does not hold of it, its TCP segment (sequence numbers,
-   * window) for window tracking, or its ICMP message (identifier, quoted packet). `run` does it
-   * for every packet; a caller that injects keys itself calls it before each `group.inject`.
+   * Makes the frame at `data[offset ..]` (`origlen` bytes on the wire), whose key `extractKey` made
+   * last, the packet that conntrack sees next: what the key does not hold of it, its TCP segment
+   * (sequence numbers, window) for window tracking, or its ICMP message (identifier, quoted
+   * packet); and its length for `check_pkt_larger` (`packetL3Length`). `run` does it for every
+   * packet; a caller that injects keys itself calls it before each `group.inject`.
    */
-  beginPacket(data: Uint8Array, offset: number): void {
+  beginPacket(data: Uint8Array, offset: number, origlen: number): void {
     const seg = this.segment;
     seg.serial++;
     const th = tcpAt.header;
     if (th >= 0) seg.read(data, offset + th, offset + tcpAt.end);
     else seg.present = false;
+    this.frameL3 = frameL3Length(l3At.start, l3At.length, origlen);
     const fh = fragAt.header;
     if (fh >= 0 && fragAt.v6) this.fragment.readV6(data, offset + fh, offset + fragAt.frag, offset + fragAt.l4, fragAt.captured);
     else if (fh >= 0) this.fragment.read(data, offset + fh, fragAt.captured);
@@ -336,6 +342,8 @@ export class Replayer {
     this.icmp.ownOffset = offset;
     if (ih >= 0 && fh < 0) this.icmp.read(data, offset + ih, offset + icmpAt.end, icmpAt.v6);
     else this.icmp.kind = ICMP_NONE;
+    // Whether the frame is itself an answer (an ICMP error, a reset), to tell it from one OVN makes.
+    this.frameAnswer = this.icmp.kind === ICMP_ERROR ? (icmpAt.v6 ? Answer.Icmp6Error : Answer.Icmp4Error) : seg.present && (seg.flags & TCP_RST) !== 0 ? Answer.TcpReset : Answer.None;
   }
 
   /**
@@ -351,7 +359,7 @@ export class Replayer {
       fragment: frag,
       save: () => {
         const c = this.current;
-        const s: SavedPacket = { data: c.data, offset: c.offset, caplen: c.caplen, origlen: c.origlen, key: c.key.slice(), segment: new TcpSegment(), fragment: new IpFragment() };
+        const s: SavedPacket = { data: c.data, offset: c.offset, caplen: c.caplen, origlen: c.origlen, key: c.key.slice(), segment: new TcpSegment(), fragment: new IpFragment(), frameL3: this.frameL3, frameAnswer: this.frameAnswer };
         s.segment.copyFrom(seg);
         s.fragment.copyFrom(frag);
         return s;
@@ -365,6 +373,8 @@ export class Replayer {
         c.key.set(s.key);
         seg.copyFrom(s.segment);
         frag.copyFrom(s.fragment);
+        this.frameL3 = s.frameL3;
+        this.frameAnswer = s.frameAnswer;
       },
     };
   }
@@ -474,7 +484,7 @@ export class Replayer {
         extractKey(rd.data, rd.offset, rd.caplen, rd.origlen, lt, key, 0, false);
         // Before sharding (an ICMP error goes with the packet it quotes) and placing (the mapping
         // rewrites an ICMP error's quoted packet in what it reads).
-        this.beginPacket(rd.data, rd.offset);
+        this.beginPacket(rd.data, rd.offset, rd.origlen);
         if (shard !== undefined && shard.table[this.icmp.kind === ICMP_ERROR ? quotedBucket(this.icmp) : shardBucket(key)] !== shard.index) {
           other++;
           continue;
@@ -483,12 +493,11 @@ export class Replayer {
         const i = injector.place(key);
         if (i < 0) continue;
         const at = inj[i]!;
-        // Where the datapath finds the frame's length (`packetL3Length`) and the sinks its bytes.
-        cur.data = rd.data;
-        cur.offset = rd.offset;
-        cur.caplen = rd.caplen;
-        cur.origlen = rd.origlen;
         if (sink !== undefined) {
+          cur.data = rd.data;
+          cur.offset = rd.offset;
+          cur.caplen = rd.caplen;
+          cur.origlen = rd.origlen;
           cur.tsSec = rd.tsSec;
           cur.tsNsec = rd.tsNsec;
           cur.file = cap.file;

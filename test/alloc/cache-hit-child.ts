@@ -54,7 +54,7 @@ const round = (): void => {
     const at = p.tcp ? 0 : tcpFrame.length;
     const len = p.tcp ? tcpFrame.length : arpFrame.length;
     extractKey(frames, at, len, len, 1, scratch, 0, false);
-    replayer.beginPacket(frames, at);
+    replayer.beginPacket(frames, at, len);
     g.inject(p.at.datapath, p.at.entry, p.key);
   }
 };

@@ -141,7 +141,7 @@ describe("load balancer affinity in replay", () => {
     for (const p of [packets.value[0]!, packets.value.find((x) => x.at === 2000)!]) {
       const key = new Uint32Array(KEY_WORDS);
       extractKey(p.frame, 0, p.frame.length, p.frame.length, 1, key, 0, false);
-      r.beginPacket(p.frame, 0);
+      r.beginPacket(p.frame, 0, p.frame.length);
       r.clock!.now = p.at!;
       r.group.inject(at.datapath, at.entry, key);
     }

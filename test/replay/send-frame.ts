@@ -19,6 +19,6 @@ export function sendMicroflow(r: Replayer, program: LogicalProgram, at: Injectio
   cur.offset = 0;
   cur.caplen = cur.origlen = frame.length;
   cur.key.set(key);
-  r.beginPacket(frame, 0);
+  r.beginPacket(frame, 0, frame.length);
   r.group.inject(at.datapath, at.entry, key);
 }
