@@ -508,6 +508,8 @@ interface Ctx {
   l3: number;
   /** `RunOptions.frameLength`, or -1. */
   readonly frameLength: number;
+  /** OpenFlow's stack (`push`, `pop`), made at the first `push` of the run. */
+  stack: bigint[] | undefined;
 }
 
 const REG10 = W.REG0 + 10;
@@ -746,6 +748,7 @@ export class LogicalExecutor {
       quote: undefined,
       l3: -1,
       frameLength: this.packetL3Length === undefined ? (runOpts.frameLength ?? -1) : -1,
+      stack: undefined,
     };
   }
 
@@ -890,6 +893,21 @@ export class LogicalExecutor {
               change2: { field: a.b.field, before: before2!, after: readFieldWords(key, a.b.field) },
             });
           }
+          break;
+        }
+        case "stack": {
+          const f = a.field;
+          if (a.push) {
+            if (ctx.wc) unwildcard(ctx.wc, f.field);
+            (ctx.stack ??= []).push(readBits(key, f.field, f.ofs, f.nbits));
+            if (sink) sink.action({ action: a });
+            break;
+          }
+          // OVS leaves the field as it was when the stack is empty.
+          const v = ctx.stack?.pop();
+          const before = sink ? readFieldWords(key, f.field) : undefined;
+          if (v !== undefined) writeBits(key, f.field, f.ofs, f.nbits, v & ((1n << BigInt(f.nbits)) - 1n));
+          if (sink) sink.action({ action: a, change: { field: f.field, before: before!, after: readFieldWords(key, f.field) } });
           break;
         }
         case "next":

@@ -81,6 +81,17 @@ export interface ExchangeAction {
 }
 
 /**
+ * OVN `push(f);` / `pop(f);`: OpenFlow's stack actions. `push` saves the bits of `field` on a stack
+ * that lives for one translation; `pop` takes the latest entry off and writes it into `field`
+ * (right-aligned: a shorter entry is zero-extended, a longer one cut to its low bits).
+ */
+export interface StackAction {
+  readonly kind: "stack";
+  readonly push: boolean;
+  readonly field: Subfield;
+}
+
+/**
  * The packets OVN's logical actions generate. Each is built from the current packet as OVN's
  * action of the same name builds it (ovn-sb(5) "Logical_Flow TABLE", actions): `arp` an ARP
  * request for an IPv4 packet, `nd_ns` a neighbour solicitation, `nd_na`/`nd_na_router` a
@@ -390,6 +401,7 @@ export type Action =
   | LoadAction
   | MoveAction
   | ExchangeAction
+  | StackAction
   | NextAction
   | ResubmitAction
   | OutputAction
@@ -433,6 +445,7 @@ export function nestedActions(a: Action): readonly Action[] {
     case "load":
     case "move":
     case "exchange":
+    case "stack":
     case "call":
     case "next":
     case "resubmit":
@@ -665,6 +678,9 @@ function checkAction(a: Action, path: readonly (string | number)[], out: Diagnos
       checkSubfield(a.a, path, out);
       checkSubfield(a.b, path, out);
       if (a.a.nbits !== a.b.nbits) out.push(error("ofp.bad-move", `exchange of ${a.a.nbits} bits with ${a.b.nbits} bits`, { path }));
+      return;
+    case "stack":
+      checkSubfield(a.field, path, out);
       return;
     case "call":
       if (a.result) checkSubfield(a.result, path, out);

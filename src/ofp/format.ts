@@ -376,6 +376,8 @@ function formatOfAction(a: Action, ctx: Ctx): string {
     }
     case "exchange":
       return `exchange:${formatSubfield(a.a, ctx)}<->${formatSubfield(a.b, ctx)}`;
+    case "stack":
+      return `${a.push ? "push" : "pop"}:${formatSubfield(a.field, ctx)}`;
     case "generate":
       return `${a.packet}(${formatOfActionList(a.actions, ctx)})`;
     case "call":
@@ -628,6 +630,8 @@ function formatOvnAction(a: Action, ctx: Ctx): string {
     }
     case "exchange":
       return `${ovnSub(ovnName(a.a.field, ctx), a.a.ofs, a.a.nbits, a.a.field.width)} <-> ${ovnSub(ovnName(a.b.field, ctx), a.b.ofs, a.b.nbits, a.b.field.width)};`;
+    case "stack":
+      return `${a.push ? "push" : "pop"}(${ovnSub(ovnName(a.field.field, ctx), a.field.ofs, a.field.nbits, a.field.field.width)});`;
     case "generate":
       return `${a.packet} { ${formatOvnList(a.actions, ctx)} };`;
     case "call":

@@ -50,6 +50,8 @@ function describeAction(a: Action): string {
       return `move:${sub(a.src)}->${sub(a.dst)}`;
     case "exchange":
       return `exchange:${sub(a.a)}<->${sub(a.b)}`;
+    case "stack":
+      return `${a.push ? "push" : "pop"}:${sub(a.field)}`;
     case "next":
       return a.pipeline ? `next(${a.pipeline},${a.table})` : a.table === undefined ? "next" : `next(${a.table})`;
     case "output":

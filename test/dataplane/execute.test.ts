@@ -3,7 +3,8 @@
  * limits, conntrack (real table and ovn-trace mode), and a randomized never-throws check.
  */
 import { describe, expect, it } from "vitest";
-import { CT, W, field, setField } from "../../src/flow/index.js";
+import { CT, W, field, getField, setField } from "../../src/flow/index.js";
+import { parseActions } from "../../src/compile/index.js";
 import type { Action } from "../../src/ofp/index.js";
 import { Conntrack, LogicalExecutor, parseCtState, passThroughRuns, type TraceSink, type TraceBranch } from "../../src/dataplane/index.js";
 import { ip, makeLogicalProgram, next, output, setOutport, setReg, tcpKey, type DpSpec } from "./build.js";
@@ -188,6 +189,45 @@ describe("LogicalExecutor: pipelines", () => {
   it("reports an unknown datapath as a drop", () => {
     const ex = new LogicalExecutor(switchAndRouter(), CLS);
     expect(ex.run(keyTo(MAC2), { datapath: 99, inport: 1 }).drops[0]!.reason).toBe("unknown-datapath");
+  });
+});
+
+describe("LogicalExecutor: OpenFlow's stack", () => {
+  /** One datapath whose ingress runs `text` and then outputs to port 2. */
+  function stackProgram(text: string) {
+    const acts = parseActions(text, {});
+    if (!acts.ok) throw new Error(acts.diags[0]!.message);
+    const dp: DpSpec = {
+      key: 1,
+      name: "sw",
+      ports: [
+        { name: "a", key: 1, type: "" },
+        { name: "b", key: 2, type: "" },
+      ],
+      ingress: [{ table: 0, priority: 0, actions: [...acts.value, setOutport(2), output] }],
+      egress: [{ table: 0, priority: 0, actions: [output] }],
+    };
+    return new LogicalExecutor(makeLogicalProgram([dp]), CLS);
+  }
+
+  it("push saves a field, pop restores it: a register borrowed for a move comes back as it was", () => {
+    // northd's symmetric ECMP reply: eth.dst from ct_label[32..79] by way of xxreg1.
+    // (Registers do not reach the output; ip4.src shows what reg4 held after the pop.)
+    const ex = stackProgram("reg4 = 0x11111111; push(xxreg1); xxreg1 = ct_label; eth.dst = xxreg1[32..79]; pop(xxreg1); ip4.src = reg4;");
+    const k = tcpKey(ip(10, 0, 0, 1), ip(10, 0, 0, 2), 1000, 80);
+    k.set([0, 0x0000aabb, 0xccddeeff, 0x00000001], W.CT_LABEL);
+    const out = ex.run(k, { datapath: 1, inport: 1 }).outputs[0]!.key;
+    expect([out[W.ETH_DST], out[W.ETH_DST + 1]]).toEqual([0xaabb, 0xccddeeff]);
+    expect(out[W.NW_SRC]).toBe(0x11111111);
+  });
+
+  it("pops the latest entry first, cuts it to the field's width, and leaves a field as it was when the stack is empty", () => {
+    const ex = stackProgram("reg0 = 7; reg1 = 0x1234; reg2 = 0x56; push(reg1); push(reg2); pop(reg1[0..7]); pop(reg3); pop(reg0); ip4.src = reg1; ip4.dst = reg3; tcp.src = reg0[0..15];");
+    const k = tcpKey(ip(10, 0, 0, 1), ip(10, 0, 0, 2), 1000, 80);
+    const out = ex.run(k, { datapath: 1, inport: 1 }).outputs[0]!.key;
+    expect(out[W.NW_SRC]).toBe(0x1256);
+    expect(out[W.NW_DST]).toBe(0x1234);
+    expect(getField(out, field("tp_src"))).toBe(7);
   });
 });
 

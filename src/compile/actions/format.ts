@@ -116,6 +116,10 @@ class Formatter {
         const both = str(a.a) && str(a.b);
         return { text: `${this.sub(a.a, both).text} <-> ${this.sub(a.b, both).text};`, absorbs: false };
       }
+      case "stack": {
+        const str = (a.field.field.name === "reg14" || a.field.field.name === "reg15") && a.field.ofs === 0 && a.field.nbits === 32;
+        return { text: `${a.push ? "push" : "pop"}(${this.sub(a.field, str).text});`, absorbs: false };
+      }
       case "set_field": {
         const d = this.sub({ field: a.field, ofs: 0, nbits: a.field.width });
         return { text: `${d.text} = ${this.value(d.name, wordsBig(a.value), a.field.width)};`, absorbs: false };

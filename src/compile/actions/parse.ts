@@ -292,6 +292,14 @@ class Parser {
       case "clone":
         out.push({ kind: "clone", actions: this.block(false) });
         return;
+      case "push":
+      case "pop": {
+        this.expect("(", "`('");
+        const f = this.fieldRef(name === "pop");
+        this.expect(")", "`)'");
+        out.push({ kind: "stack", push: name === "push", field: f.sub });
+        return;
+      }
       case "log":
         out.push(this.log());
         return;
