@@ -35,6 +35,7 @@ import { parseIpAddr, type CallAction, type CallArg, type IpAddr } from "../ofp/
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard, writeSmall } from "./key-bits.js";
+import { LearnedFlows } from "./learned-flows.js";
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -99,45 +100,19 @@ function parseCommit(a: CallAction): Commit | undefined {
   return { v6: vip.v6, vip: vip.words, vipPort: vip.port, backend: backend.words, backendPort: backend.port, proto: protoName === undefined || vip.port === 0 ? 0 : (PROTOS[protoName] ?? 0), timeoutMs: timeout * 1000 };
 }
 
-export class LbAffinityTable {
-  private readonly flows = new Map<string, Learned>();
+export class LbAffinityTable extends LearnedFlows<Learned> {
   private readonly parsed = new WeakMap<CallAction, Commit | null>();
-  private readonly clock: CtClock | undefined;
-  private changes = 0;
-  /** The earliest time a learned flow may have expired by (Infinity: none can). */
-  private nextExpiry = Infinity;
 
   constructor(clock?: CtClock) {
-    this.clock = clock;
+    super(clock, 1);
   }
 
-  /** Moves when a learned flow comes, changes or expires (see the module header). */
-  get version(): number {
-    if (this.clock !== undefined && this.clock.now > this.nextExpiry) this.expire();
-    return this.changes;
+  private get flows(): Map<string, Learned> {
+    return this.tables[0]!;
   }
 
-  /** Learned flows now (expired ones removed). */
-  get size(): number {
-    void this.version;
-    return this.flows.size;
-  }
-
-  private expire(): void {
-    const now = this.clock!.now;
-    let next = Infinity;
-    for (const [k, f] of this.flows) {
-      const end = f.used + f.timeoutMs;
-      if (now > end) {
-        this.flows.delete(k);
-        this.changes++;
-      } else if (end < next) next = end;
-    }
-    this.nextExpiry = next;
-  }
-
-  private now(): number {
-    return this.clock?.now ?? 0;
+  protected end(f: Learned): number {
+    return f.used + f.timeoutMs;
   }
 
   private static id(datapath: number, v6: boolean, src: readonly number[] | Uint32Array, dst: readonly number[] | Uint32Array, proto: number, port: number): string {
@@ -156,14 +131,16 @@ export class LbAffinityTable {
     const id = LbAffinityTable.id(datapath, c.v6, src, c.vip, c.proto, c.proto === 0 ? 0 : c.vipPort);
     const now = this.now();
     const had = this.flows.get(id);
-    if (had !== undefined && had.backendPort === c.backendPort && had.backend.every((w, i) => w === c.backend[i])) {
-      had.used = now;
-      had.timeoutMs = c.timeoutMs;
+    let f = had;
+    if (f !== undefined && f.backendPort === c.backendPort && f.backend.every((w, i) => w === c.backend[i])) {
+      f.used = now;
+      f.timeoutMs = c.timeoutMs;
     } else {
-      this.flows.set(id, { backend: c.backend, backendPort: c.backendPort, v6: c.v6, timeoutMs: c.timeoutMs, used: now });
-      this.changes++;
+      f = { backend: c.backend, backendPort: c.backendPort, v6: c.v6, timeoutMs: c.timeoutMs, used: now };
+      this.flows.set(id, f);
+      this.changed();
     }
-    if (now + c.timeoutMs < this.nextExpiry) this.nextExpiry = now + c.timeoutMs;
+    this.learned(f);
   }
 
   /**
