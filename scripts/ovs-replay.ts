@@ -1488,6 +1488,54 @@ export const LB_AFFINITY_VIPS: readonly (readonly [string, number, "tcp" | "udp"
 /** When the lb-affinity conversation sends to each VIP, in milliseconds. */
 export const LB_AFFINITY_TIMES: readonly number[] = [0, 1000, 2000, 2000, 9000, 17_000, 40_000, 41_000];
 
+export const ECMP_SYMMETRIC = "ecmp-symmetric";
+
+/**
+ * Symmetric ECMP replies (fixtures/ovs/ecmp-symmetric.yaml), on a clock that moves: gr1's default
+ * routes go to up1 and up2, both with ecmp_symmetric_reply=true, and a reroute policy sends what
+ * vm1 sends to up2 unless the symmetric flows route it (the policy keeps the ECMP hash, whose
+ * member numbering changes from run to run, out of every packet's way).
+ * - At 0 s, eight TCP connections come in to vm1, from up1 and up2 in turn (four IPv4, four
+ *   IPv6); vm1 answers each, and the client acknowledges: the answers go back to the next hop the
+ *   connection came from.
+ * - vm1 answers them again at 10 s and 25 s (ovn-controller's learned flows still there), at 35 s
+ *   (learned more than 30 s ago: gone by their hard timeout, so the policy sends them to up2),
+ *   then the clients send again at 36 s (which learns the flows again) and vm1 answers at 37 s.
+ * - UDP: a query comes in from up1 at 0.5 s and is answered at once (to up1) and at 22 s (the
+ *   learned flows idle for more than 20 s: gone, so to up2); vm1 queries a server at 1 s (to up2,
+ *   by the policy), the answer comes back from up1 (a new connection there: committed and learned
+ *   with up1's MAC), and vm1's next query at 1.2 s goes to up1.
+ */
+export function ecmpSymmetricPackets(net: Network): Result<OraclePacket[]> {
+  const gw = "eth.dst == 00:00:00:ac:00:02";
+  const hop = (n: number): { port: string; eth: string } => (n === 1 ? { port: "up1", eth: `eth.src == 00:00:00:ac:00:01 && ${gw}` } : { port: "up2", eth: `eth.src == 00:00:00:ac:00:05 && ${gw}` });
+  const vm = "eth.src == 00:00:00:0b:00:02 && eth.dst == 00:00:00:0b:00:01";
+  const flows: { p: MicroflowPacket; at: number }[] = [];
+  const addr = (v6: boolean, client: number): { fam: string; client: string; vm: string } => (v6 ? { fam: "ip6", client: `2001:db8::${client}`, vm: "fd11::2" } : { fam: "ip4", client: `198.51.100.${client}`, vm: "10.11.0.2" });
+  for (let i = 0; i < 8; i++) {
+    const v6 = i >= 4;
+    const h = hop(1 + (i % 2));
+    const a = addr(v6, 10 + i);
+    const sport = 40000 + i;
+    const inward = (flags: number, seq: number, ack: number): MicroflowPacket => ({ port: h.port, match: `${h.eth} && ${a.fam}.src == ${a.client} && ${a.fam}.dst == ${a.vm} && ip.ttl == 64 && tcp && tcp.src == ${sport} && tcp.dst == 80 && tcp.flags == ${flags}`, payload: 0, seq, ...(ack ? { ack } : {}) });
+    const back = (flags: number, seq: number, ack: number): MicroflowPacket => ({ port: "vm1", match: `${vm} && ${a.fam}.src == ${a.vm} && ${a.fam}.dst == ${a.client} && ip.ttl == 64 && tcp && tcp.src == 80 && tcp.dst == ${sport} && tcp.flags == ${flags}`, payload: 0, seq, ack });
+    flows.push({ p: inward(0x2, 1000, 0), at: 10 * i }, { p: back(0x12, 7000, 1001), at: 10 * i + 1 }, { p: inward(0x10, 1001, 7001), at: 10 * i + 2 });
+    for (const at of [10_000, 25_000, 35_000, 37_000]) flows.push({ p: back(0x10, 7001, 1001), at: at + 10 * i });
+    flows.push({ p: inward(0x10, 1001, 7001), at: 36_000 + 10 * i });
+  }
+  const udp = (port: string, eth: string, src: string, dst: string, sport: number, dport: number): MicroflowPacket => ({ port, match: `${eth} && ip4.src == ${src} && ip4.dst == ${dst} && ip.ttl == 64 && udp && udp.src == ${sport} && udp.dst == ${dport}`, payload: 12 });
+  const up1 = hop(1);
+  flows.push({ p: udp("up1", up1.eth, "198.51.100.30", "10.11.0.2", 5000, 53), at: 500 });
+  for (const at of [510, 22_000]) flows.push({ p: udp("vm1", vm, "10.11.0.2", "198.51.100.30", 53, 5000), at });
+  flows.push({ p: udp("vm1", vm, "10.11.0.2", "198.51.100.40", 5353, 53), at: 1000 });
+  flows.push({ p: udp("up1", up1.eth, "198.51.100.40", "10.11.0.2", 53, 5353), at: 1100 });
+  flows.push({ p: udp("vm1", vm, "10.11.0.2", "198.51.100.40", 5353, 53), at: 1200 });
+  flows.sort((x, y) => x.at - y.at);
+  const frames = microflowPackets(net, flows.map((f) => f.p));
+  if (!frames.ok) return frames;
+  return ok(frames.value.map((f, i) => ({ ...f, at: flows[i]!.at })));
+}
+
 /** The conversations beside the capture: name → network and packets. */
 export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; readonly packets: (net: Network) => Result<OraclePacket[]>; readonly note: string; readonly allBackends?: boolean; readonly quietAnnouncements?: boolean; readonly chassis?: readonly string[] }>> = {
   [HAIRPIN]: { network: "kube-ovn-default.yaml", packets: hairpinPackets, note: `Two load-balancer hairpins of web-1.default on ${CHASSIS} of kube-ovn-default.yaml with one backend per VIP (hairpinPackets)` },
@@ -1534,6 +1582,7 @@ export const CONVERSATIONS: Readonly<Record<string, { readonly network: string; 
   [`${GATEWAY_LOCALNET_MACS}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet-macs.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with chassis MACs and node2, the gateway router's chassis, real too: the router's frames leave node2 with node2's chassis MAC, which ${CHASSIS}, where the router is not, leaves in place (gatewayLocalnetPackets)` },
   [`${GATEWAY_LOCALNET}+${NODE2}`]: { network: "fixtures/ovs/gateway-router-localnet.yaml", packets: gatewayLocalnetPackets, chassis: [CHASSIS, NODE2], note: `The gateway-localnet packets with node2, the gateway router's chassis, real too: its answers and what it routes come back over the provider network (gatewayLocalnetPackets)` },
   [NAT_EXHAUSTION]: { network: "gateway-nat.yaml", packets: natExhaustionPackets, note: `Pings and SCTP from vm-g1 and vm-g3 through gr1's SNAT on ${CHASSIS}: a second binding to the same reply tuple, which OVS cannot move to another port, is not made, and its packets go on untranslated (natExhaustionPackets)` },
+  [ECMP_SYMMETRIC]: { network: "fixtures/ovs/ecmp-symmetric.yaml", packets: ecmpSymmetricPackets, note: `Symmetric ECMP replies through gateway router gr1 on ${CHASSIS}, on a stopped and warped clock: the answers of a connection that came in from one of two next hops go back to it while ovn-controller's learned flows last (20 s idle, 30 s hard), and where a reroute policy sends them after (ecmpSymmetricPackets)` },
   [TIMEOUTS]: { network: "network-policy.yaml", packets: timeoutPackets, note: `Connections expiring by OVS's default timeouts through the stateful ACLs of network-policy.yaml on ${CHASSIS}, on a stopped and warped clock (timeoutPackets)` },
 };
 

@@ -29,6 +29,7 @@
  */
 import { formatIpv4, formatIpv6, ipv4FromBytes, parseCidr, parseIpv6, type Cidr } from "../base/index.js";
 import type { LogicalRouter, Network, RouterPort } from "../model/index.js";
+import { assignTunnelKeys } from "./assign-keys.js";
 import { routerNatFlows } from "./router-nat.js";
 import { isDgp, isGatewayRouter, crPortName, lrpNetworks, memberIp, prefixOf, q, routerPeerOf, routerPortsOfSwitch, switchPeerOf, type LrpNetworks } from "./router-lrp.js";
 import { stageTable } from "./stages.js";
@@ -51,6 +52,7 @@ const REG = {
   lookupResult: "reg9[2]",
   lookupIpResult: "reg9[3]",
   dstNatIpLocal: "reg9[4]",
+  knownEcmpNh: "reg9[5]",
 } as const;
 
 const DROP = "drop;";
@@ -66,6 +68,18 @@ class FlowList {
   add(stage: RouterStage, priority: number, match: string, actions: string, rule: string, origin = this.defaultOrigin): void {
     const pipeline: FlowPipeline = stage.startsWith("lr_in_") ? "ingress" : "egress";
     this.flows.push({ pipeline, stage, priority, match, actions, origin, source: `${SOURCE}:${rule}` });
+  }
+  /** Flows `addOnce` added, by stage, priority, match and actions. */
+  private readonly once = new Set<string>();
+  /**
+   * `add`, unless this very flow was added by `addOnce` before: northd keeps one logical flow of
+   * identical ones (its flow table is keyed by them), which some of its loops make more than once.
+   */
+  addOnce(stage: RouterStage, priority: number, match: string, actions: string, rule: string, origin = this.defaultOrigin): void {
+    const id = `${stage}\n${priority}\n${match}\n${actions}`;
+    if (this.once.has(id)) return;
+    this.once.add(id);
+    this.add(stage, priority, match, actions, rule, origin);
   }
 }
 
@@ -438,6 +452,8 @@ interface ParsedRoute {
   readonly out: Lrp | undefined;
   readonly lrpAddr: string | undefined;
   readonly connectedOrigin: boolean;
+  /** `options:ecmp_symmetric_reply=true`. */
+  readonly symmetric: boolean;
 }
 
 /** The output port and its own address for a route (northd's find_static_route_outport). */
@@ -502,6 +518,7 @@ function parseRoutes(lr: LogicalRouter, ports: readonly Lrp[], tables: Map<strin
       out: o?.out,
       lrpAddr: o?.addr,
       connectedOrigin: r.options.get("origin") === "connected",
+      symmetric: r.options.get("ecmp_symmetric_reply") === "true",
     });
   });
   return out;
@@ -516,6 +533,35 @@ function routeMatch(inport: string | undefined, table: number, network: string, 
   return { match: m, priority };
 }
 
+/** A prefix as northd's normalize_v46_prefix writes it: no length for a single address. */
+function normalizedPrefix(network: string, plen: number, v4: boolean): string {
+  return plen === (v4 ? 32 : 128) ? network : `${network}/${plen}`;
+}
+
+/**
+ * northd's add_ecmp_symmetric_reply_flows, for member `r` of an ECMP group whose routing match is
+ * `routeMatch`, leaving by `out` (port key `key`): a connection that comes in by `out` is
+ * committed with the MAC it came from (`ct_label.ecmp_reply_eth`) and the port
+ * (`ct_mark.ecmp_reply_port`), and ovn-controller learns its two directions (`commit_ecmp_nh`,
+ * dataplane/ecmp-nh.ts); its replies are routed back out of `out` to that MAC, past the ECMP
+ * choice and the router's policies. Groups that share a port, or a port that serves several
+ * members of a group, make some of these flows again; northd keeps one of each.
+ */
+function symmetricReplyFlows(f: FlowList, r: ParsedRoute, out: Lrp, key: number, routeMatch: string, origin: string): void {
+  const ip = r.v4 ? "4" : "6";
+  const base = `inport == ${out.key} && ip${ip}.${r.src ? "dst" : "src"} == ${normalizedPrefix(r.network, r.plen, r.v4)}`;
+  const replyPort = "ct_mark.ecmp_reply_port";
+  f.addOnce("lr_in_defrag", 100, base, `${REG.knownEcmpNh} = chk_ecmp_nh_mac(); ct_next;`, "ecmp-symmetric-in", origin);
+  f.addOnce("lr_in_defrag", 100, routeMatch, `${REG.knownEcmpNh} = chk_ecmp_nh(); ct_next;`, "ecmp-symmetric-out", origin);
+  const commit = (proto: string): string => `ct_commit { ct_label.ecmp_reply_eth = eth.src;  ${replyPort} = ${key};}; commit_ecmp_nh(ipv6 = ${r.v4 ? "false" : "true"}, proto = ${proto}); next;`;
+  for (const proto of ["tcp", "udp", "sctp"]) f.addOnce("lr_in_ecmp_stateful", 100, `${base} && (ct.new && !ct.est) && ${proto}`, commit(proto), "ecmp-symmetric-commit", origin);
+  for (const proto of ["tcp", "udp", "sctp"]) f.addOnce("lr_in_ecmp_stateful", 100, `${base} && (!ct.rpl && ct.est) && ${proto} && ${REG.knownEcmpNh} == 0`, commit(proto), "ecmp-symmetric-commit", origin);
+  const reply = `ct.rpl && ${REG.knownEcmpNh} == 1 && ${replyPort} == ${key}`;
+  f.addOnce("lr_in_ip_routing", 10300, `${reply} && ${routeMatch}`, `ip.ttl--; flags.loopback = 1; eth.src = ${out.nets.mac}; ${r.v4 ? REG.src4 : REG.src6} = ${r.lrpAddr ?? ""}; outport = ${out.key}; next;`, "ecmp-symmetric-reply", origin);
+  f.addOnce("lr_in_policy", 65535, reply, "next;", "ecmp-symmetric-reply", origin);
+  f.addOnce("lr_in_arp_resolve", 200, reply, "push(xxreg1); xxreg1 = ct_label; eth.dst = xxreg1[32..79]; pop(xxreg1); next;", "ecmp-symmetric-reply", origin);
+}
+
 /** northd's add_route: one flow in lr_in_ip_routing. */
 function addRoute(f: FlowList, out: Lrp | undefined, lrpAddr: string | undefined, network: string, plen: number, gateway: string | undefined, src: boolean, table: number, discard: boolean, ofs: number, rule: string, origin: string, lla: boolean): void {
   const v4 = network.includes(".");
@@ -528,8 +574,9 @@ function addRoute(f: FlowList, out: Lrp | undefined, lrpAddr: string | undefined
   f.add("lr_in_ip_routing", priority, match, actions, rule, origin);
 }
 
-function routing(f: FlowList, _net: Network, lr: LogicalRouter, ports: readonly Lrp[]): void {
+function routing(f: FlowList, net: Network, lr: LogicalRouter, ports: readonly Lrp[]): void {
   const tables = routeTables(lr);
+  const portKeys = isGatewayRouter(lr) && lr.staticRoutes.some((r) => r.options.get("ecmp_symmetric_reply") === "true") ? assignTunnelKeys(net).routers.get(lr.name)?.ports : undefined;
   f.add("lr_in_ip_routing_pre", 0, "1", `${REG.routeTable} = 0; next;`, "default");
   for (const p of lr.ports.values()) {
     const id = tables.get(p.options.get("route_table") ?? "");
@@ -565,8 +612,14 @@ function routing(f: FlowList, _net: Network, lr: LogicalRouter, ports: readonly 
     const { match, priority } = routeMatch(undefined, first.table, first.network, first.plen, first.src, first.v4, ofs);
     const members = g.map((_, i) => String(i + 1)).join(", ");
     f.add("lr_in_ip_routing", priority, match, `ip.ttl--; flags.loopback = 1; ${REG.ecmpGroup} = ${gid}; ${REG.ecmpMember} = select(${members});`, "ecmp-route", origin(first));
+    const symmetricPorts = new Set<string>();
     g.forEach((r, i) => {
       if (!r.out) return;
+      // Symmetric replies only on a gateway router, once per output port (northd's visited_ports).
+      if (r.symmetric && isGatewayRouter(lr) && !symmetricPorts.has(r.out.port.name)) {
+        symmetricPorts.add(r.out.port.name);
+        symmetricReplyFlows(f, r, r.out, portKeys?.get(r.out.port.name) ?? 0, match, origin(r));
+      }
       f.add(
         "lr_in_ip_routing_ecmp",
         100,

@@ -60,6 +60,7 @@ import { Conntrack, CtStateQueue, type Connection, type CtOutcome, type CtReques
 import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { EcmpNextHopTable, TRACE_ECMP_NH_CALLS, ecmpNextHopCalls } from "./ecmp-nh.js";
 import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-affinity.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { macWordsText } from "./linux-box.js";
@@ -370,7 +371,13 @@ export interface Resume {
 }
 
 /** Calls that only learn into a table: deferred by translation, run when the pass is executed. */
-const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb", "commit_lb_aff"]);
+const LEARNING_CALLS: ReadonlySet<string> = new Set(["put_arp", "put_nd", "put_fdb", "commit_lb_aff", "commit_ecmp_nh"]);
+
+/**
+ * Calls that look up a learned flow whose use keeps it alive: a translation that finds one has each
+ * packet it stands for use it again (lb-affinity.ts, ecmp-nh.ts).
+ */
+const LEARNED_LOOKUPS: ReadonlySet<string> = new Set(["chk_lb_aff", "chk_ecmp_nh_mac", "chk_ecmp_nh"]);
 
 /**
  * For each table of a pipeline, the number of tables in a row starting there that are pass-throughs:
@@ -566,6 +573,8 @@ export class LogicalExecutor {
   readonly hairpin: LbHairpin | undefined;
   /** `table` mode: ovn-controller's load balancer affinity table (lb-affinity.ts). */
   readonly affinity: LbAffinityTable | undefined;
+  /** `table` mode: ovn-controller's tables of symmetric ECMP replies (ecmp-nh.ts). */
+  readonly ecmpNextHops: EcmpNextHopTable | undefined;
   private readonly selectId: number | undefined;
   private readonly gatewayRouters: ReadonlySet<number>;
   /**
@@ -604,7 +613,9 @@ export class LogicalExecutor {
     this.conntrack_ = this.ctMode.kind === "table" ? (this.ctMode.conntrack ?? new Conntrack()) : undefined;
     this.affinity = this.ctMode.kind === "table" ? new LbAffinityTable(this.conntrack_!.clock) : undefined;
     const affinityCalls = this.affinity ? lbAffinityCalls(this.affinity) : TRACE_LB_AFFINITY_CALLS;
-    this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...affinityCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
+    this.ecmpNextHops = this.ctMode.kind === "table" ? new EcmpNextHopTable(this.conntrack_!.clock) : undefined;
+    const ecmpCalls = this.ecmpNextHops ? ecmpNextHopCalls(this.ecmpNextHops) : TRACE_ECMP_NH_CALLS;
+    this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...affinityCalls, ...ecmpCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
     this.datapathZones = this.ctMode.kind === "table" ? assignDatapathZones(program) : undefined;
     this.portZones = this.ctMode.kind === "table" ? assignPortZones(program) : undefined;
@@ -637,7 +648,7 @@ export class LogicalExecutor {
    * flows): a flow cache drops its megaflows then, since some of them read that state.
    */
   get learnedVersion(): number {
-    return this.macBindings.version + (this.hairpin?.version ?? 0) + (this.affinity?.version ?? 0);
+    return this.macBindings.version + (this.hairpin?.version ?? 0) + (this.affinity?.version ?? 0) + (this.ecmpNextHops?.version ?? 0);
   }
 
   /** The connection table (mode `table`), shared by every run. */
@@ -975,9 +986,9 @@ export class LogicalExecutor {
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
           const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
-          // A learned affinity flow that matched is used by every packet the megaflow carries,
-          // as OVS's statistics reach it: its idle timeout restarts with each (lb-affinity.ts).
-          if (xl && v === 1n && a.fn === "chk_lb_aff" && this.affinity) xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
+          // A learned flow that matched is used by every packet the megaflow carries, as OVS's
+          // statistics reach it: its idle timeout restarts with each (lb-affinity.ts, ecmp-nh.ts).
+          if (xl && v === 1n && LEARNED_LOOKUPS.has(a.fn)) xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });
           if (a.result && v !== undefined) writeBits(key, a.result.field, a.result.ofs, a.result.nbits, v);
           if (sink) sink.action(watched ? { action: a, change: { field: watched, before: before!, after: readFieldWords(key, watched) } } : { action: a });
           break;

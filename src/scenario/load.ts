@@ -897,8 +897,7 @@ function sbNeedsNb(opts: LoadOptions, file: string): Result<Scenario> | undefine
 /**
  * Adds what a loaded network holds that is most likely not meant, or that ovnsim does not model,
  * as warnings: chassis of other zones (OVN-IC, is-remote) without an interconnection gateway
- * (is-interconn) in this zone, so that no chassis has a tunnel to them; static routes of a gateway
- * router with `ecmp_symmetric_reply`, whose conntrack-pinned replies ovnsim does not make.
+ * (is-interconn) in this zone, so that no chassis has a tunnel to them.
  */
 function withNetworkWarnings(r: Result<Scenario>, file: string): Result<Scenario> {
   if (!r.ok) return r;
@@ -911,22 +910,6 @@ function withNetworkWarnings(r: Result<Scenario>, file: string): Result<Scenario
         "network.no-interconn-gateway",
         `chassis ${remote.join(", ")} ${remote.length === 1 ? "is" : "are"} of another zone (isRemote), but no chassis of this zone is an OVN-IC gateway (isInterconn, ovn-is-interconn): none has a tunnel there, so nothing crosses to the other zone`,
         { file, path: ["chassis"] },
-      ),
-    );
-  }
-  for (const lr of r.value.network.routers.values()) {
-    // northd makes symmetric replies on gateway routers only.
-    if (lr.options.get("chassis") === undefined) continue;
-    // ... and only for routes of an ECMP group (another route of the same prefix, policy and table).
-    const group = (rt: StaticRoute): string => `${rt.ipPrefix}|${rt.policy}|${rt.routeTable}`;
-    const sizes = lr.staticRoutes.countBy(group);
-    const n = lr.staticRoutes.filter((rt) => rt.options.get("ecmp_symmetric_reply") === "true" && (sizes.get(group(rt)) ?? 0) > 1).size;
-    if (n === 0) continue;
-    out.push(
-      warning(
-        "network.not-modelled",
-        `router ${lr.name}: ${n === 1 ? "a static route has" : `${n} static routes have`} ecmp_symmetric_reply=true, which is not modelled: real OVN sends the replies of a connection that came in over such a route back to the next hop it came from (conntrack and learned flows); ovnsim picks their route as for any packet`,
-        { file, path: ["routers", lr.name, "staticRoutes"] },
       ),
     );
   }

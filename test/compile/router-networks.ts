@@ -8,7 +8,8 @@
  * (join + ovn-default + a second subnet, the default route and the §1.4 policies); (4) static
  * routes (two route tables, src-ip, discard, ECMP) and a two-nexthop reroute policy; (5) two
  * routers joined by a peer port pair; (6) a distributed gateway port on two chassis towards an
- * external switch with a localnet port.
+ * external switch with a localnet port; (7) a gateway router with force-SNAT options; (8, 9) gateway
+ * routers with symmetric ECMP replies, IPv4 and IPv6.
  */
 import { List, OrderedMap } from "immutable";
 import {
@@ -87,13 +88,16 @@ class Builder {
     for (const [c, p] of more.gw ?? []) this.cmds.push(["lrp-set-gateway-chassis", name, c, String(p)]);
   }
 
-  route(lr: string, prefix: string, nexthop: string, more: { port?: string; policy?: RoutePolicy; table?: string; ecmp?: boolean } = {}): void {
-    const r = StaticRoute({ ipPrefix: prefix, nexthop, outputPort: more.port, policy: more.policy ?? "dst-ip", routeTable: more.table ?? "" });
+  route(lr: string, prefix: string, nexthop: string, more: { port?: string; policy?: RoutePolicy; table?: string; ecmp?: boolean; symmetric?: boolean } = {}): void {
+    const options = OrderedMap<string, string>(more.symmetric === true ? [["ecmp_symmetric_reply", "true"]] : []);
+    const r = StaticRoute({ ipPrefix: prefix, nexthop, outputPort: more.port, policy: more.policy ?? "dst-ip", routeTable: more.table ?? "", options });
     this.net = this.net.updateIn(["routers", lr, "staticRoutes"], (l) => (l as List<StaticRoute>).push(r));
     const flags: string[] = [];
     if (more.policy === "src-ip") flags.push("--policy=src-ip");
     if (more.table !== undefined) flags.push(`--route-table=${more.table}`);
     if (more.ecmp === true) flags.push("--ecmp");
+    // ovn-nbctl's --ecmp-symmetric-reply implies --ecmp.
+    if (more.symmetric === true) flags.push("--ecmp-symmetric-reply");
     this.cmds.push([...flags, "lr-route-add", lr, prefix, nexthop, ...(more.port !== undefined ? [more.port] : [])]);
   }
 
@@ -265,4 +269,55 @@ function gatewayForceSnat(): RouterTestNet {
   return b.done("router-gw-force-snat", "a gateway router with lb_force_snat_ip=router_ip and dnat_force_snat_ip, without NAT rows or load balancers");
 }
 
-export const ROUTER_TEST_NETS: readonly RouterTestNet[] = [twoSubnets(false), twoSubnets(true), kubeOvn(), staticRoutes(), twoRouters(), gatewayPort(), gatewayForceSnat()];
+/**
+ * (8) A gateway router whose ECMP default route asks for symmetric replies (`--ecmp-symmetric-reply`,
+ * options:ecmp_symmetric_reply) over two ports, two next hops behind the first, and a route
+ * alone that asks too (no group: no such flows). One ECMP group only: northd numbers groups in the
+ * order of the routes' database UUIDs, which change from run to run.
+ */
+function gatewaySymmetricEcmp(): RouterTestNet {
+  const b = new Builder("router-gw-ecmp-symmetric");
+  b.addChassis("ch1", "192.168.100.1");
+  b.switch("ls1");
+  b.vif("ls1", "p1", ["00:00:00:00:01:0a 10.0.1.10"]);
+  b.routerPort("ls1", "ls1-gw", "gw-ls1");
+  b.switch("ext1");
+  b.vif("ext1", "up1", ["00:00:00:00:ee:02 172.20.0.1"]);
+  b.vif("ext1", "up2", ["00:00:00:00:ee:03 172.20.0.2"]);
+  b.routerPort("ext1", "ext1-gw", "gw-ext1");
+  b.switch("ext2");
+  b.vif("ext2", "up3", ["00:00:00:00:ed:02 172.21.0.1"]);
+  b.routerPort("ext2", "ext2-gw", "gw-ext2");
+  b.router("gw", [["chassis", "ch1"]]);
+  b.lrp("gw", "gw-ls1", "00:00:00:00:ff:01", ["10.0.1.1/24"]);
+  b.lrp("gw", "gw-ext1", "00:00:00:00:ee:01", ["172.20.0.100/24"]);
+  b.lrp("gw", "gw-ext2", "00:00:00:00:ed:01", ["172.21.0.100/24"]);
+  b.route("gw", "0.0.0.0/0", "172.20.0.1", { symmetric: true });
+  b.route("gw", "0.0.0.0/0", "172.20.0.2", { symmetric: true });
+  b.route("gw", "0.0.0.0/0", "172.21.0.1", { symmetric: true });
+  b.route("gw", "203.0.113.7/32", "172.21.0.1", { symmetric: true });
+  return b.done("router-gw-ecmp-symmetric", "a gateway router whose ECMP default route over two ports asks for symmetric replies, and a lone route that asks too");
+}
+
+/**
+ * (9) The same for IPv6, with the group in a route table (its routing match starts with reg7).
+ */
+function gatewaySymmetricEcmp6(): RouterTestNet {
+  const b = new Builder("router-gw-ecmp-symmetric6");
+  b.addChassis("ch1", "192.168.100.1");
+  b.switch("ls1");
+  b.vif("ls1", "p1", ["00:00:00:00:01:0a fd00:1::10"]);
+  b.routerPort("ls1", "ls1-gw", "gw-ls1");
+  b.switch("ext1");
+  b.vif("ext1", "up1", ["00:00:00:00:ee:02 fd20::1"]);
+  b.vif("ext1", "up2", ["00:00:00:00:ee:03 fd20::2"]);
+  b.routerPort("ext1", "ext1-gw", "gw-ext1");
+  b.router("gw", [["chassis", "ch1"]]);
+  b.lrp("gw", "gw-ls1", "00:00:00:00:ff:01", ["fd00:1::1/64"], { options: [["route_table", "rt1"]] });
+  b.lrp("gw", "gw-ext1", "00:00:00:00:ee:01", ["fd20::100/64"]);
+  b.route("gw", "2001:db8::/32", "fd20::1", { symmetric: true, table: "rt1" });
+  b.route("gw", "2001:db8::/32", "fd20::2", { symmetric: true, table: "rt1" });
+  return b.done("router-gw-ecmp-symmetric6", "an IPv6 gateway router whose ECMP route in a route table asks for symmetric replies");
+}
+
+export const ROUTER_TEST_NETS: readonly RouterTestNet[] = [twoSubnets(false), twoSubnets(true), kubeOvn(), staticRoutes(), twoRouters(), gatewayPort(), gatewayForceSnat(), gatewaySymmetricEcmp(), gatewaySymmetricEcmp6()];

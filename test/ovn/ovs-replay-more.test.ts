@@ -4,13 +4,13 @@
  * the conversations beside the captures, frame for frame the same way: load-balancer hairpins, ICMP
  * errors and pings through a gateway router's NAT (the errors' quoted packets translated too, byte
  * for byte), packets ovn-controller makes (rejects, router answers, errors quoting a packet changed on its way) or holds for a neighbour, a gateway router reached over a provider network, conntrack zones and flags from ingress into egress, IPv4 fragments, fragment lists that never complete, TCP and UDP with port 0, SCTP
- * keyed by its addresses alone, connections that expire, port security, gateway MTUs, the backend or next hop a select group picks, and a
+ * keyed by its addresses alone, connections that expire, port security, gateway MTUs, the backend or next hop a select group picks, symmetric ECMP replies, and a
  * gateway router asking for its own addresses by ARP, routers soliciting neighbours, the
  * all-zero SNAT of a commit, and SNAT bindings OVS cannot make.
  */
 import { expect } from "vitest";
 import { pushVlan } from "../../src/packet/index.js";
-import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, GATEWAY_MTU, HAIRPIN, ICMP6_NAT, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NAT_EXHAUSTION, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
+import { BRIDGED_REDIRECT, BRIDGED_REDIRECT_PLAIN, CHASSIS_MACS, LOCALNET_QINQ, DYNAMIC_NEIGHBOURS, ECMP_SYMMETRIC, REJECTS, FRAGMENT_EXPIRY, FRAGMENTS, FRAGMENTS_V6, GATEWAY_LOCALNET, GATEWAY_MTU, HAIRPIN, ICMP6_NAT, ICMP_NAT, LATER, LB_AFFINITY, LB_AFFINITY_TIMES, LB_AFFINITY_VIPS, MADE_PACKETS, MADE_UNTRACKED, MANY_BACKENDS, NAT_EXHAUSTION, NEIGHBOUR_SOLICITATIONS, OTHER_CAPTURES, OWN_ADDRESS, PORT_SECURITY, PORT_ZERO, PEER_TYPES, QUOTED_PACKETS, RECIRC_DEPTH, ROUTER_ZONES, SAME_ZONE_AGAIN, SCTP, SELECT_GROUPS, TIMEOUTS, UNTRACKED_EGRESS, ZERO_SNAT, fixChecksums, microflowFrames, type MicroflowPacket, type ReplayRecording } from "../../scripts/ovs-replay.js";
 import { bridgedFrames, captureOracle, conversation, digest, inputs, node1Program } from "./ovs-replay-cases.js";
 
 for (const scenario of [...LATER, ...OTHER_CAPTURES]) captureOracle(scenario);
@@ -411,6 +411,26 @@ const CONVERSATION_CHECKS: Record<string, { what: string; sane: (rec: ReplayReco
     sane: (rec) => {
       // The long datagram is answered back to a; the short one is balanced to b.
       expect(rec.outputs.map((o) => o.map((l) => l.split(" ")[1]).join(","))).toEqual(["a", "b"]);
+    },
+  },
+  [ECMP_SYMMETRIC]: {
+    what: "symmetric ECMP replies: back to the next hop a connection came from while the learned flows last",
+    sane: (rec) => {
+      // By time (ecmpSymmetricPackets): where each packet went, as its port.
+      const { packets } = inputs(ECMP_SYMMETRIC);
+      const at = (ms: number): string => rec.outputs[packets.findIndex((p) => p.at === ms)]!.map((l) => l.split(" ")[1]).join(",");
+      const hop = (i: number): string => (i % 2 === 0 ? "up1" : "up2");
+      for (let i = 0; i < 8; i++) {
+        // vm1's answers go back to the connection's next hop while the flows learned at its SYN
+        // last (the policy alone would send them all to up2), to up2 once they are gone (35 s),
+        // and to it again after the client's packet at 36 s learned them again.
+        for (const t of [1, 10_000, 25_000, 37_000]) expect(at(t + 10 * i)).toBe(hop(i));
+        expect(at(35_000 + 10 * i)).toBe("up2");
+        for (const t of [0, 2, 36_000]) expect(at(t + 10 * i)).toBe("vm1");
+      }
+      // UDP: answered to up1 at once, to up2 after 20 s idle; vm1's query goes to up2 by the
+      // policy, the answer from up1 makes the next one go to up1.
+      expect([510, 22_000, 1000, 1100, 1200].map(at)).toEqual(["up1", "up2", "up2", "vm1", "up1"]);
     },
   },
   [LOCALNET_QINQ]: {

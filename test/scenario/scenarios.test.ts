@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { formatDiagnostic } from "../../src/base/index.js";
 import { compileNetwork } from "../../src/compile/index.js";
+import { routerLogicalFlows } from "../../src/compile/router.js";
 import { Acl, AddressSet, Chassis, Encap, LoadBalancer, LogicalSwitch, Nat, Network, PortGroup, RouterPolicy, StaticRoute, SwitchPort } from "../../src/model/index.js";
 import { loadNetworkFile, loadNetworkText, loadScenario, saveScenario, scenarioJsonSchema, type Probe } from "../../src/scenario/index.js";
 import { GOOD } from "./router-network.js";
@@ -312,17 +313,29 @@ routers:
       - {ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.3${symmetric}}
       - {ipPrefix: 10.0.0.0/8, nexthop: 172.16.0.1${symmetric}}
 `;
-  it("ECMP routes of a gateway router with ecmp_symmetric_reply: not modelled, said once per router", () => {
-    const r = loadNetworkText(ecmp("options: {chassis: hv}", ", options: {ecmp_symmetric_reply: \"true\"}"), "ecmp.yaml");
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const w = (r.value.warnings ?? []).map(formatDiagnostic);
-    expect(w).toHaveLength(1);
-    expect(w[0]).toContain("router gr: 2 static routes have ecmp_symmetric_reply=true, which is not modelled");
+  it("ECMP routes of a gateway router with ecmp_symmetric_reply: northd's symmetric-reply flows, no warning", () => {
+    const flows = (text: string): { stage: string; priority: number; match: string; actions: string }[] => {
+      const r = loadNetworkText(text, "ecmp.yaml");
+      if (!r.ok) throw new Error(r.diags.map(formatDiagnostic).join("\n"));
+      expect((r.value.warnings ?? []).map(formatDiagnostic)).toEqual([]);
+      return routerLogicalFlows(r.value.network, "gr");
+    };
+    const sym = flows(ecmp("options: {chassis: hv}", ', options: {ecmp_symmetric_reply: "true"}'));
+    const at = (stage: string): string[] => sym.filter((f) => f.stage === stage && f.priority >= 100 && f.actions.includes("ecmp")).map((f) => `${f.priority} ${f.match} => ${f.actions}`);
+    // One set for the group of two default routes (both leave by gr-out, whose port key is 1);
+    // the 10.0.0.0/8 route is no group.
+    expect(at("lr_in_defrag")).toEqual(['100 inport == "gr-out" && ip4.src == 0.0.0.0/0 => reg9[5] = chk_ecmp_nh_mac(); ct_next;', "100 reg7 == 0 && ip4.dst == 0.0.0.0/0 => reg9[5] = chk_ecmp_nh(); ct_next;"]);
+    expect(at("lr_in_ecmp_stateful")).toHaveLength(6);
+    expect(at("lr_in_ecmp_stateful")[0]).toBe('100 inport == "gr-out" && ip4.src == 0.0.0.0/0 && (ct.new && !ct.est) && tcp => ct_commit { ct_label.ecmp_reply_eth = eth.src;  ct_mark.ecmp_reply_port = 1;}; commit_ecmp_nh(ipv6 = false, proto = tcp); next;');
+    const reply = "ct.rpl && reg9[5] == 1 && ct_mark.ecmp_reply_port == 1";
+    expect(sym.filter((f) => f.match.startsWith(reply)).map((f) => `${f.stage} ${f.priority} ${f.actions}`)).toEqual([
+      `lr_in_ip_routing 10300 ip.ttl--; flags.loopback = 1; eth.src = 00:00:00:00:00:01; reg1 = 172.16.0.2; outport = "gr-out"; next;`,
+      "lr_in_policy 65535 next;",
+      "lr_in_arp_resolve 200 push(xxreg1); xxreg1 = ct_label; eth.dst = xxreg1[32..79]; pop(xxreg1); next;",
+    ]);
     // Not on a distributed router (northd makes no symmetric replies there), nor without the option.
-    for (const text of [ecmp("", ", options: {ecmp_symmetric_reply: \"true\"}"), ecmp("options: {chassis: hv}", "")]) {
-      const q = loadNetworkText(text, "ecmp.yaml");
-      expect(q.ok && (q.value.warnings ?? []).length).toBe(0);
+    for (const text of [ecmp("", ', options: {ecmp_symmetric_reply: "true"}'), ecmp("options: {chassis: hv}", "")]) {
+      expect(flows(text).filter((f) => f.actions.includes("ecmp_nh") || f.priority === 10300)).toEqual([]);
     }
   });
 });
