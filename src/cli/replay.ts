@@ -65,7 +65,7 @@ export function renderReport(r: ReplayReport, cache: boolean): string {
     lines.push(`  exact-match hits: ${c.emcHits} (${pct(c.emcHits, c.lookups)})`);
     lines.push(`  megaflow hits:    ${c.megaflowHits} (${pct(c.megaflowHits, c.lookups)}), ${c.avgSubtablesPerHit.toFixed(2)} subtables probed per hit`);
     lines.push(`  upcalls:          ${c.misses} (${pct(c.misses, c.lookups)})${s.lengthUpcalls > 0 ? `, ${s.lengthUpcalls} of them translated alone (lengths the cache cannot branch on)` : ""}`);
-    lines.push(`  megaflows:        ${c.megaflows} installed now, ${c.installed} in all (${s.exactMegaflows} exact), ${c.evicted} evicted, ${c.flushes} flushes`);
+    lines.push(`  megaflows:        ${c.megaflows} installed now, ${c.installed} in all (${s.exactMegaflows} exact), ${c.evicted} evicted, ${c.flushes} flushes, ${c.revalidated} revalidated`);
     lines.push(`  masks:            ${c.masks}`);
   } else lines.push(`flow cache: off (${s.upcalls} slow-path passes)`);
   return lines.join("\n") + "\n";

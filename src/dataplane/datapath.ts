@@ -121,6 +121,17 @@
  * of the packet whose action it was, `ct_state` invalid and untracked (`expiring`).
  * The packet goes on first, then the fragments.
  *
+ * Invalidation
+ * ------------
+ * Before each pass: when what the slow path learns from packets and reads when it translates has
+ * changed (neighbours, load-balancer hairpin replies, what provider bridges learned), the cache is
+ * flushed. Flows ovn-controller learns by OpenFlow `learn` (load-balancer affinity, symmetric
+ * ECMP replies) are revalidated one by one instead: a megaflow whose translation looked into such
+ * a table recorded what it looked up (learned-flows.ts), and only those a change there may answer
+ * otherwise are removed, as OVS's revalidators remove the megaflows a flow table change alters.
+ * Each new session learns flows, so flushing the cache for them sent most packets of a busy
+ * capture to the slow path.
+ *
  * Statistics count per egress port, per tunnel, per drop reason (with the rule's origin: the ACL,
  * route or NAT object) and per cache outcome; `stats()` returns a snapshot.
  *
@@ -132,7 +143,8 @@ import { CT, KEY_WORDS, W, field, getField, setField, transientKey } from "../fl
 import type { CallAction, CtAction, CtLbAction, Pipeline, PhysicalPlan } from "../ofp/index.js";
 import { Conntrack, lbHashRecirc, type ConntrackOptions, type CtRequest } from "./conntrack.js";
 import { LogicalExecutor, MD_CLEARED, MD_PASS, type ExecResult, type ExecutorOptions, type Resume, type XlateRecord } from "./execute.js";
-import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats } from "./flow-cache.js";
+import { FlowCache, sumCacheStats, type FlowCacheOptions, type FlowCacheStats, type Megaflow } from "./flow-cache.js";
+import { ProbeIndex, type LearnedProbe } from "./learned-flows.js";
 import type { DropRecord, OutputRecord } from "./trace-sink.js";
 import { FragmentLists, applyDatagramResult, isFragment, type HeldFragment, type PacketContext } from "./ipf.js";
 
@@ -341,6 +353,12 @@ export interface DpActions {
    * rest of these actions is empty. Undefined for every other pass.
    */
   readonly lengthBranch: LengthBranch | undefined;
+  /**
+   * The lookups the translation made in tables of learned flows (those of its branches too), or
+   * undefined for none: the megaflow is revalidated when a flow they could meet comes or goes
+   * (learned-flows.ts).
+   */
+  readonly learned: readonly LearnedProbe[] | undefined;
 }
 
 /**
@@ -459,6 +477,8 @@ export class Datapath {
   private readonly tunnelStats = new Map<string, number>();
   private readonly routedStats = new Map<string, number>();
   private readonly scratch: Uint32Array[] = [];
+  /** Installed megaflows whose translation looked into tables of learned flows (`revalidate`). */
+  private readonly probing = new ProbeIndex<Megaflow<DpActions>>();
   private readonly vxlan: boolean;
   /** Fragments held at conntrack actions (with reassembly). */
   readonly fragments = new FragmentLists<FragmentResume>();
@@ -531,20 +551,36 @@ export class Datapath {
       // that read it may be stale.
       this.learnedVersion = learned;
       this.cache?.flush();
+      this.probing.clear();
     }
     let acts: DpActions;
     const c = this.cache;
     if (c !== undefined) {
+      if (this.exec.learnedFlowsChanged()) this.revalidate();
       const f = c.lookup(key);
       if (f !== undefined) acts = f.actions;
       else {
         const t = this.translate(key);
-        if (!t.slow) c.install(key, t.mask, t.actions);
+        if (!t.slow) {
+          const m = c.install(key, t.mask, t.actions);
+          if (t.actions.learned !== undefined) this.probing.add(m, t.actions.learned);
+        }
         acts = t.actions;
       }
     } else acts = this.translate(key, false).actions;
     this.execute(acts, key, depth);
   }
+
+  /**
+   * Removes the megaflows whose lookups in tables of learned flows a change there may answer
+   * otherwise now: those that probed a flow that came, changed or went, or probed its table while
+   * it was empty (learned-flows.ts); the others stay, as after OVS's revalidation.
+   */
+  private revalidate(): void {
+    for (const t of this.exec.learnedFlows) if (t.hasChanges) this.probing.affected(t, t.takeChanges(), this.removeMegaflow);
+  }
+
+  private readonly removeMegaflow = (f: Megaflow<DpActions>): void => this.cache!.remove(f);
 
   private execute(acts: DpActions, key: Uint32Array, depth: number): void {
     const branch = acts.lengthBranch;
@@ -1028,7 +1064,7 @@ export class Datapath {
     if (entry === undefined) {
       const mask = forCache ? transientKey().fill(0xffffffff) : ALL_BITS;
       const stat = this.group.drops.slot(`no-entry (recirc_id ${key[W.RECIRC_ID]} unknown)`);
-      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0, lengthBranch: undefined }, slow: false };
+      return { mask, actions: { outputs: [], tunnels: [], drops: [{ sets: NO_SETS, packet: undefined, quote: undefined, stat, after: 0, record: { reason: "unknown-datapath", datapath: 0, datapathName: "", pipeline: "ingress", table: 0 } }], effects: [], exact: true, commits: false, hashRecircs: 0, lengthBranch: undefined, learned: undefined }, slow: false };
     }
     const xl1 = newXlate(entry, forCache);
     const r1 = this.run(entry, key, xl1);
@@ -1093,7 +1129,8 @@ export class Datapath {
     // a packet of the other side is translated itself.
     const mask = transientKey();
     for (let i = 0; i < KEY_WORDS; i++) mask[i] = ((gt?.mask[i] ?? 0) | (le?.mask[i] ?? 0)) >>> 0;
-    return { mask, actions: { outputs: [], tunnels: [], drops: [], effects: [], exact: false, commits: false, hashRecircs: 0, lengthBranch: { limit, gt: gt?.actions, le: le?.actions } } };
+    const learned = [...(gt?.actions.learned ?? []), ...(le?.actions.learned ?? [])];
+    return { mask, actions: { outputs: [], tunnels: [], drops: [], effects: [], exact: false, commits: false, hashRecircs: 0, lengthBranch: { limit, gt: gt?.actions, le: le?.actions }, learned: learned.length > 0 ? learned : undefined } };
   }
 
   /** The counter of output port `port` of `datapath` (found once per port, not by name each time). */
@@ -1192,7 +1229,7 @@ export class Datapath {
       const request = this.exec.ctRequest(e.action, e.zone);
       effects.push({ kind: "ct", sets, packet, quote: e.quote, action: e.action, request, resume, lbHash: resume >= 0 && lbHashRecirc(request), mdFrom: e.mdFrom, commitInPass: resume < 0 && request.commit && request.lb === undefined });
     }
-    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs, lengthBranch: undefined };
+    return { outputs, tunnels, drops, effects, exact: twin === undefined, commits: effects.some((e) => e.kind === "ct" && e.resume < 0), hashRecircs: xl1.hashRecircs, lengthBranch: undefined, learned: xl1.probes.length > 0 ? xl1.probes : undefined };
   }
 }
 
@@ -1349,7 +1386,7 @@ const UNTRACKED_WC = new Uint32Array(KEY_WORDS);
 function newXlate(entry: EntryPoint, track: boolean, forceLarger?: boolean): XlateRecord {
   // A pass resumed after a `ct` starts tracked (OVS's frozen `conntracked`).
   const conntracked = entry.kind === "resume";
-  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0 };
+  if (!track) return { wc: UNTRACKED_WC, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0, probes: [] };
   const wc = transientKey();
   // Where the pass entered is always part of its key; a tunnel arrival's datapath and ports are
   // read from the key to start it.
@@ -1359,7 +1396,7 @@ function newXlate(entry: EntryPoint, track: boolean, forceLarger?: boolean): Xla
     wc[REG14] = 0xffffffff;
     wc[REG15] = 0xffffffff;
   }
-  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0 };
+  return { wc, effects: [], outputsAt: [], tunnelsAt: [], dropsAt: [], md: MD_PASS, conntracked, exact: false, slow: false, lengthChecks: 0, lengthLimit: 0, lengthOfMade: false, forceLarger, track, hashRecircs: 0, probes: [] };
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

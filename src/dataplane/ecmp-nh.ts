@@ -24,9 +24,10 @@
  * a second.
  *
  * `version` moves whenever a learned flow comes or expires (learning one that is there changes
- * nothing a lookup answers). A lookup in a table that holds a flow marks every field a learned
- * flow matches (`wc`); in an empty one it marks nothing, as OVS's classifier has no subtable to
- * probe.
+ * nothing a lookup answers), and the megaflows that probed its match, or probed its table while it
+ * was empty, are revalidated (learned-flows.ts). A lookup in a table that holds a flow marks every
+ * field a learned flow matches (`wc`); in an empty one it marks nothing, as OVS's classifier has no
+ * subtable to probe.
  *
  * In `trace` mode (ovn-trace 23.03) the three actions do nothing, and the checks leave R as it was.
  */
@@ -35,7 +36,9 @@ import type { CallAction, CallArg } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard } from "./key-bits.js";
-import { LearnedFlows } from "./learned-flows.js";
+import { LearnedFlows, type LearnedProbe } from "./learned-flows.js";
+
+const NO_IDS: readonly string[] = [];
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -116,7 +119,7 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
     } else {
       f = { used: now, modified: now };
       table.set(id, f);
-      this.changed();
+      this.changed(id);
     }
     this.learned(f);
   }
@@ -142,21 +145,28 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
    * `chk_ecmp_nh_mac()` (`withMac`) or `chk_ecmp_nh()` on `key` in datapath `datapath`: 1 when a
    * learned flow matches (and is used), else 0; the flag bit as the learned flow leaves it.
    */
-  check(key: Uint32Array, datapath: number, withMac: boolean, wc: Uint32Array | undefined): bigint {
+  check(key: Uint32Array, datapath: number, withMac: boolean, wc: Uint32Array | undefined, probes?: LearnedProbe[]): bigint {
     key[REG10] = (key[REG10]! & ~(1 << FLAG_BIT)) >>> 0;
     void this.version;
     const table = withMac ? this.withMac : this.replies;
-    if (table.size === 0) return 0n;
+    if (table.size === 0) {
+      // Nothing examined; the flows learned later revalidate the megaflows made before them.
+      this.probed(probes, table, NO_IDS);
+      return 0n;
+    }
     const et = getField(key, F_ETH_TYPE);
     const v6 = et === ETH_IPV6;
     if (wc !== undefined) {
       for (const d of v6 ? READS_V6 : READS_V4) unwildcard(wc, d);
       if (withMac) unwildcard(wc, F_ETH_SRC);
     }
+    // No learned flow matches another family.
     if (et !== ETH_IP && et !== ETH_IPV6) return 0n;
     const [src, dst] = EcmpNextHopTable.addrs(key, v6);
     const mac = withMac ? `${key[W.ETH_SRC]}.${key[W.ETH_SRC + 1]}` : "";
-    const f = table.get(EcmpNextHopTable.id(datapath, mac, v6, src, dst, getField(key, F_NW_PROTO), getField(key, F_TP_SRC), getField(key, F_TP_DST)));
+    const id = EcmpNextHopTable.id(datapath, mac, v6, src, dst, getField(key, F_NW_PROTO), getField(key, F_TP_SRC), getField(key, F_TP_DST));
+    if (probes !== undefined) this.probed(probes, table, [id]);
+    const f = table.get(id);
     if (f === undefined) return 0n;
     f.used = this.now();
     key[REG10] = (key[REG10]! | (1 << FLAG_BIT)) >>> 0;
@@ -170,8 +180,8 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
  */
 export function ecmpNextHopCalls(table: EcmpNextHopTable): Readonly<Record<string, CallHandler>> {
   return Object.freeze({
-    chk_ecmp_nh_mac: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, true, c.wc),
-    chk_ecmp_nh: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, false, c.wc),
+    chk_ecmp_nh_mac: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, true, c.wc, c.probes),
+    chk_ecmp_nh: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, false, c.wc, c.probes),
     commit_ecmp_nh: (a: CallAction, c: CallContext): undefined => {
       table.commit(a, c.datapath.key, c.key);
       return undefined;

@@ -61,6 +61,7 @@ import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { EcmpNextHopTable, TRACE_ECMP_NH_CALLS, ecmpNextHopCalls } from "./ecmp-nh.js";
+import type { LearnedFlows, LearnedProbe } from "./learned-flows.js";
 import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-affinity.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { macWordsText } from "./linux-box.js";
@@ -174,6 +175,12 @@ export interface CallContext {
    * match packets the handler would answer differently.
    */
   readonly wc?: Uint32Array;
+  /**
+   * Present when the flow cache translates the pass: a handler that looks a packet up in a table
+   * of learned flows records the lookup (learned-flows.ts), so that the megaflow is revalidated
+   * when a flow it could meet comes or goes.
+   */
+  readonly probes?: LearnedProbe[];
 }
 
 /**
@@ -289,6 +296,8 @@ export interface XlateRecord {
   lengthOfMade: boolean;
   /** The answer the pass's first `check_pkt_larger` gives, whatever the length (undefined: measure). */
   readonly forceLarger: boolean | undefined;
+  /** Lookups in tables of learned flows (learned-flows.ts), with `track`. */
+  readonly probes: LearnedProbe[];
   /**
    * False when only the effects are wanted (the slow path without a cache): nothing marks `wc`,
    * which nothing would read.
@@ -575,6 +584,8 @@ export class LogicalExecutor {
   readonly affinity: LbAffinityTable | undefined;
   /** `table` mode: ovn-controller's tables of symmetric ECMP replies (ecmp-nh.ts). */
   readonly ecmpNextHops: EcmpNextHopTable | undefined;
+  /** `affinity` and `ecmpNextHops`, when there are. */
+  private readonly learnedTables: readonly LearnedFlows<unknown>[];
   private readonly selectId: number | undefined;
   private readonly gatewayRouters: ReadonlySet<number>;
   /**
@@ -615,6 +626,7 @@ export class LogicalExecutor {
     const affinityCalls = this.affinity ? lbAffinityCalls(this.affinity) : TRACE_LB_AFFINITY_CALLS;
     this.ecmpNextHops = this.ctMode.kind === "table" ? new EcmpNextHopTable(this.conntrack_!.clock) : undefined;
     const ecmpCalls = this.ecmpNextHops ? ecmpNextHopCalls(this.ecmpNextHops) : TRACE_ECMP_NH_CALLS;
+    this.learnedTables = this.affinity && this.ecmpNextHops ? [this.affinity, this.ecmpNextHops] : [];
     this.calls = { ...DEFAULT_CALLS, ...hairpinCalls, ...affinityCalls, ...ecmpCalls, ...macBindingCalls(this.macBindings, { learn: this.ctMode.kind === "table" }), ...opts.calls };
     this.selectId = opts.selectId;
     this.datapathZones = this.ctMode.kind === "table" ? assignDatapathZones(program) : undefined;
@@ -648,7 +660,19 @@ export class LogicalExecutor {
    * flows): a flow cache drops its megaflows then, since some of them read that state.
    */
   get learnedVersion(): number {
-    return this.macBindings.version + (this.hairpin?.version ?? 0) + (this.affinity?.version ?? 0) + (this.ecmpNextHops?.version ?? 0);
+    return this.macBindings.version + (this.hairpin?.version ?? 0);
+  }
+
+  /** The tables of flows ovn-controller learns whose changes revalidate megaflows one by one (`table` mode). */
+  get learnedFlows(): readonly LearnedFlows<unknown>[] {
+    return this.learnedTables;
+  }
+
+  /** Whether a table of `learnedFlows` changed since its changes were last taken (expired flows removed first). */
+  learnedFlowsChanged(): boolean {
+    const ts = this.learnedTables;
+    for (let i = 0; i < ts.length; i++) if (ts[i]!.hasChanges) return true;
+    return false;
   }
 
   /** The connection table (mode `table`), shared by every run. */
@@ -985,7 +1009,7 @@ export class LogicalExecutor {
           }
           const watched = a.result ? a.result.field : PACKET_WRITING_CALLS[a.fn];
           const before = sink && watched ? readFieldWords(key, watched) : undefined;
-          const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
+          const v = h ? h(a, ctx.wc ? { key, datapath: frame.cdp.dp, pipeline: frame.pipeline, wc: ctx.wc, probes: xl?.probes } : { key, datapath: frame.cdp.dp, pipeline: frame.pipeline }) : 0n;
           // A learned flow that matched is used by every packet the megaflow carries, as OVS's
           // statistics reach it: its idle timeout restarts with each (lb-affinity.ts, ecmp-nh.ts).
           if (xl && v === 1n && LEARNED_LOOKUPS.has(a.fn)) xl.effects.push({ kind: "learn", key: copyKey(key), action: a, datapath: frame.cdp.dp.key, pipeline: frame.pipeline });

@@ -40,7 +40,8 @@
  * - Capacity: `flowLimit` megaflows (default 200000, OVS's flow limit). An install that would pass
  *   it first evicts the least recently used eighth of the megaflows, as a revalidator would.
  * - Invalidation: `flush()` removes every megaflow (the caller does it when the network or the
- *   state the slow path read changes); a removed megaflow is marked `dead` for the EMC.
+ *   state the slow path read changes), `remove(f)` one (when what its translation read changed);
+ *   a removed megaflow is marked `dead` for the EMC.
  *
  * Hot path: `lookup` allocates nothing. Installs allocate (the megaflow, and a subtable for a new
  * mask).
@@ -88,6 +89,8 @@ export interface FlowCacheStats {
   readonly installed: number;
   readonly evicted: number;
   readonly flushes: number;
+  /** Megaflows removed one by one because what their translation read changed (`remove`). */
+  readonly revalidated: number;
   readonly megaflows: number;
   readonly masks: number;
 }
@@ -245,6 +248,7 @@ export class FlowCache<A> {
   installed = 0;
   evicted = 0;
   flushes = 0;
+  revalidated = 0;
 
   constructor(opts: FlowCacheOptions = {}) {
     const n = opts.emcEntries ?? 8192;
@@ -320,6 +324,19 @@ export class FlowCache<A> {
     return f;
   }
 
+  /**
+   * Removes megaflow `f` (when it is still installed), as a revalidator removes one whose
+   * translation has changed; the EMC then misses on it.
+   */
+  remove(f: Megaflow<A>): void {
+    if (f.dead || !this.flows.delete(f)) return;
+    f.dead = true;
+    const st = this.subtableFor(f.mask);
+    st.remove(f);
+    this.revalidated++;
+    if (st.size === 0) this.dropEmptySubtables();
+  }
+
   /** Removes every megaflow and empties the EMC. */
   flush(): void {
     for (const f of this.flows) f.dead = true;
@@ -347,6 +364,7 @@ export class FlowCache<A> {
       installed: this.installed,
       evicted: this.evicted,
       flushes: this.flushes,
+      revalidated: this.revalidated,
       megaflows: this.flows.size,
       masks: this.subtables.length,
     };
@@ -444,6 +462,11 @@ export class FlowCache<A> {
       st.remove(f);
       this.evicted++;
     }
+    this.dropEmptySubtables();
+  }
+
+  /** Takes the subtables that hold no megaflow out of every list. */
+  private dropEmptySubtables(): void {
     for (let i = this.subtables.length - 1; i >= 0; i--) {
       const st = this.subtables[i]!;
       if (st.size > 0) continue;
@@ -476,6 +499,7 @@ export function sumCacheStats(all: readonly FlowCacheStats[]): FlowCacheStats {
     installed: sum((s) => s.installed),
     evicted: sum((s) => s.evicted),
     flushes: sum((s) => s.flushes),
+    revalidated: sum((s) => s.revalidated),
     megaflows: sum((s) => s.megaflows),
     masks: sum((s) => s.masks),
   };

@@ -12,6 +12,7 @@ export * from "./conntrack-icmp.js";
 export * from "./ipf.js";
 export * from "./mac-binding.js";
 export { EcmpNextHopTable } from "./ecmp-nh.js";
+export { LearnedFlows, ProbeIndex, type LearnedProbe } from "./learned-flows.js";
 export { LbAffinityTable } from "./lb-affinity.js";
 export { LogicalExecutor, classifyDrop, passThroughRuns, DEFAULT_CALLS, type CallHandler, type CallContext, type CtMode, type ExecutorOptions, type RunOptions, type Injection, type ExecResult, type XlateRecord, type XlateEffect, type Resume } from "./execute.js";
 export * from "./flow-cache.js";

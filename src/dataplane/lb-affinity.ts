@@ -23,10 +23,10 @@
  * a lookup that matches (the flow cache repeats it for every packet of a megaflow that made it,
  * as OVS's statistics reach the learned rule) or a learn. Without a clock nothing expires.
  *
- * `version` moves whenever a learned flow comes, changes backend or expires: the flow cache drops
- * its megaflows then, as OVS revalidates them after a flow table change, since some of them read
- * the table. A lookup marks every field a learned flow can match (`wc`), so a megaflow never
- * depends on the table by a bit it does not match.
+ * `version` moves whenever a learned flow comes, changes backend or expires, and the megaflows
+ * that looked up its match (with its port and without), or looked into the table while it was
+ * empty, are revalidated (learned-flows.ts). A lookup marks every field a learned flow can match
+ * (`wc`), so a megaflow never depends on the table by a bit it does not match.
  *
  * In `trace` mode (ovn-trace 23.03) both actions do nothing, and `chk_lb_aff` leaves R as it was.
  */
@@ -35,7 +35,9 @@ import { parseIpAddr, type CallAction, type CallArg, type IpAddr } from "../ofp/
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard, writeSmall } from "./key-bits.js";
-import { LearnedFlows } from "./learned-flows.js";
+import { LearnedFlows, type LearnedProbe } from "./learned-flows.js";
+
+const NO_IDS: readonly string[] = [];
 
 const ETH_IP = 0x0800;
 const ETH_IPV6 = 0x86dd;
@@ -138,7 +140,7 @@ export class LbAffinityTable extends LearnedFlows<Learned> {
     } else {
       f = { backend: c.backend, backendPort: c.backendPort, v6: c.v6, timeoutMs: c.timeoutMs, used: now };
       this.flows.set(id, f);
-      this.changed();
+      this.changed(id);
     }
     this.learned(f);
   }
@@ -147,19 +149,27 @@ export class LbAffinityTable extends LearnedFlows<Learned> {
    * `chk_lb_aff()` on `key` in datapath `datapath` (a switch or not): 1 with the backend loaded
    * when a learned flow matches (and is used), else 0; the flag bit as the learned flow leaves it.
    */
-  check(key: Uint32Array, datapath: number, isSwitch: boolean, wc: Uint32Array | undefined): bigint {
+  check(key: Uint32Array, datapath: number, isSwitch: boolean, wc: Uint32Array | undefined, probes?: LearnedProbe[]): bigint {
     key[REG10] = (key[REG10]! & ~(1 << FLAG_BIT)) >>> 0;
     const et = getField(key, F_ETH_TYPE);
     if (wc !== undefined) for (const d of READS) unwildcard(wc, d);
-    // An empty table examines nothing more; a flow learned later changes `version`, which drops
-    // the megaflows made before it.
-    if ((et !== ETH_IP && et !== ETH_IPV6) || this.size === 0) return 0n;
+    // No learned flow matches another family.
+    if (et !== ETH_IP && et !== ETH_IPV6) return 0n;
+    // An empty table examines nothing more; the flows learned later revalidate the megaflows made
+    // before them (learned-flows.ts).
+    if (this.size === 0) {
+      this.probed(probes, this.flows, NO_IDS);
+      return 0n;
+    }
     const v6 = et === ETH_IPV6;
     if (wc !== undefined) for (const d of v6 ? READS_V6 : READS_V4) unwildcard(wc, d);
     const src = v6 ? key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4) : key.subarray(W.NW_SRC, W.NW_SRC + 1);
     const dst = v6 ? key.subarray(W.IPV6_DST, W.IPV6_DST + 4) : key.subarray(W.NW_DST, W.NW_DST + 1);
     const proto = getField(key, F_NW_PROTO);
-    const f = this.flows.get(LbAffinityTable.id(datapath, v6, src, dst, proto, getField(key, F_TP_DST))) ?? this.flows.get(LbAffinityTable.id(datapath, v6, src, dst, 0, 0));
+    const withPort = LbAffinityTable.id(datapath, v6, src, dst, proto, getField(key, F_TP_DST));
+    const withoutPort = LbAffinityTable.id(datapath, v6, src, dst, 0, 0);
+    if (probes !== undefined) this.probed(probes, this.flows, [withPort, withoutPort]);
+    const f = this.flows.get(withPort) ?? this.flows.get(withoutPort);
     if (f === undefined) return 0n;
     f.used = this.now();
     key[REG10] = (key[REG10]! | (1 << FLAG_BIT)) >>> 0;
@@ -180,7 +190,7 @@ export class LbAffinityTable extends LearnedFlows<Learned> {
  */
 export function lbAffinityCalls(table: LbAffinityTable): Readonly<Record<string, CallHandler>> {
   return Object.freeze({
-    chk_lb_aff: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, c.datapath.kind === "switch", c.wc),
+    chk_lb_aff: (_a: CallAction, c: CallContext): bigint => table.check(c.key, c.datapath.key, c.datapath.kind === "switch", c.wc, c.probes),
     commit_lb_aff: (a: CallAction, c: CallContext): undefined => {
       table.commit(a, c.datapath.key, c.key);
       return undefined;

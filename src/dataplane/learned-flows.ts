@@ -5,12 +5,30 @@
  *
  * A flow is gone once the clock is past the time `end(flow)` gives (OVS's `rule_expire` compares
  * `now > used + idle` and `now > modified + hard` the same way); without a clock nothing expires.
- * Expired flows leave when `version` is next read, which the datapath does before every pass.
- * `version` moves whenever a flow comes, changes what it does (`changed`) or expires: the flow
- * cache drops its megaflows then, as OVS revalidates them after a flow table change, since some
- * of them read the table.
+ * Expired flows leave when `version` (or `hasChanges`) is next read, which the datapath does before
+ * every pass. `version` moves whenever a flow comes, changes what it does (`changed`) or expires.
+ *
+ * Revalidation. A flow is known by its match, as text (`id`). A lookup in translation records a
+ * `LearnedProbe`: the ids of the flows that could answer it, or none at all when the table was
+ * empty (then the lookup examined no bits, and any flow learned later may answer the megaflow's
+ * packets). The table keeps the ids of the flows that came, changed or went since the datapath
+ * last took them (`takeChanges`); the datapath then removes the megaflows whose probes name one
+ * of them, or that probed the table while it was empty, as OVS's revalidators remove the
+ * megaflows whose translation a flow table change alters, and keeps the rest.
  */
 import type { CtClock } from "./conntrack.js";
+
+/**
+ * A lookup that a translation made in a table of learned flows: the ids of the flows that could
+ * have answered it, or undefined when the table was empty (any flow learned later could).
+ */
+export interface LearnedProbe {
+  readonly table: LearnedFlows<unknown>;
+  readonly ids: readonly string[] | undefined;
+}
+
+/** Changes kept for the datapath before it is told to revalidate everything instead. */
+const MAX_PENDING = 4096;
 
 export abstract class LearnedFlows<F> {
   protected readonly clock: CtClock | undefined;
@@ -19,6 +37,9 @@ export abstract class LearnedFlows<F> {
   private changes = 0;
   /** The earliest time a learned flow may have expired by (Infinity: none can). */
   private nextExpiry = Infinity;
+  /** The ids of the flows that came, changed or went since `takeChanges`; `overflowed` past `MAX_PENDING`. */
+  private pending: string[] = [];
+  private overflowed = false;
 
   constructor(clock: CtClock | undefined, tables: number) {
     this.clock = clock;
@@ -47,9 +68,44 @@ export abstract class LearnedFlows<F> {
     return this.clock?.now ?? 0;
   }
 
-  /** Something learned changed what a lookup answers: the version moves. */
-  protected changed(): void {
+  /** The flow `id` came or changed what a lookup answers: the version moves. */
+  protected changed(id: string): void {
     this.changes++;
+    this.note(id);
+  }
+
+  private note(id: string): void {
+    if (this.overflowed) return;
+    if (this.pending.length >= MAX_PENDING) {
+      this.overflowed = true;
+      this.pending = [];
+    } else this.pending.push(id);
+  }
+
+  /** Whether flows came, changed or went since `takeChanges` (expired ones removed first). */
+  get hasChanges(): boolean {
+    void this.version;
+    return this.pending.length > 0 || this.overflowed;
+  }
+
+  /**
+   * The ids of the flows that came, changed or went since the last call, which it forgets; or
+   * undefined when there were too many to keep (the caller revalidates every probe of the table).
+   */
+  takeChanges(): readonly string[] | undefined {
+    void this.version;
+    const out = this.overflowed ? undefined : this.pending;
+    this.pending = [];
+    this.overflowed = false;
+    return out;
+  }
+
+  /**
+   * `probes` (a translation's, when given) gets a lookup of `ids` in `table`, or of anything when
+   * that table is empty (the lookup examined nothing).
+   */
+  protected probed(probes: LearnedProbe[] | undefined, table: Map<string, F>, ids: readonly string[]): void {
+    if (probes !== undefined) probes.push({ table: this, ids: table.size === 0 ? undefined : ids });
   }
 
   /** Flow `f` was learned or learned again: it expires no earlier than its `end` now says. */
@@ -67,9 +123,97 @@ export abstract class LearnedFlows<F> {
         if (now > end) {
           t.delete(k);
           this.changes++;
+          this.note(k);
         } else if (end < next) next = end;
       }
     }
     this.nextExpiry = next;
+  }
+}
+
+/**
+ * Megaflows (`M`) by the learned flows their probes name, for revalidation in time proportional
+ * to the changes rather than to the megaflows: per table, the megaflows that probed each id, and
+ * those that probed it while it was empty (any change affects them). Entries of megaflows that
+ * are gone (`dead`) are skipped, and swept out whenever the entries have doubled since the last
+ * sweep.
+ */
+export class ProbeIndex<M extends { readonly dead: boolean }> {
+  private readonly byTable = new Map<LearnedFlows<unknown>, { readonly ids: Map<string, Set<M>>; readonly any: Set<M> }>();
+  /** Entries over all sets, of live megaflows or not. */
+  private entries = 0;
+  /** `entries` past which `add` sweeps: twice what was left after the last sweep (amortised). */
+  private sweepAt = 4096;
+
+  /** Indexes megaflow `m` under its `probes`. */
+  add(m: M, probes: readonly LearnedProbe[]): void {
+    for (const p of probes) {
+      let t = this.byTable.get(p.table);
+      if (t === undefined) {
+        t = { ids: new Map(), any: new Set() };
+        this.byTable.set(p.table, t);
+      }
+      if (p.ids === undefined) t.any.add(m);
+      else {
+        for (const id of p.ids) {
+          let s = t.ids.get(id);
+          if (s === undefined) {
+            s = new Set();
+            t.ids.set(id, s);
+          }
+          s.add(m);
+        }
+      }
+      this.entries += p.ids === undefined ? 1 : p.ids.length;
+    }
+    if (this.entries > this.sweepAt) this.sweep();
+  }
+
+  /**
+   * Calls `remove` for each live megaflow that a change of table `table` may answer otherwise:
+   * those that probed one of `ids` (undefined: any id) or probed the table while it was empty.
+   */
+  affected(table: LearnedFlows<unknown>, ids: readonly string[] | undefined, remove: (m: M) => void): void {
+    const t = this.byTable.get(table);
+    if (t === undefined) return;
+    const hit = (s: Set<M> | undefined): void => {
+      if (s === undefined) return;
+      for (const m of s) if (!m.dead) remove(m);
+      this.entries -= s.size;
+      s.clear();
+    };
+    hit(t.any);
+    if (ids === undefined) {
+      for (const s of t.ids.values()) hit(s);
+      t.ids.clear();
+    } else {
+      for (const id of ids) {
+        hit(t.ids.get(id));
+        t.ids.delete(id);
+      }
+    }
+  }
+
+  /** Forgets everything (the cache was flushed). */
+  clear(): void {
+    this.byTable.clear();
+    this.entries = 0;
+    this.sweepAt = 4096;
+  }
+
+  /** Drops the entries of megaflows that are gone. */
+  private sweep(): void {
+    let entries = 0;
+    for (const t of this.byTable.values()) {
+      for (const m of t.any) if (m.dead) t.any.delete(m);
+      entries += t.any.size;
+      for (const [id, s] of t.ids) {
+        for (const m of s) if (m.dead) s.delete(m);
+        if (s.size === 0) t.ids.delete(id);
+        else entries += s.size;
+      }
+    }
+    this.entries = entries;
+    this.sweepAt = 2 * entries + 4096;
   }
 }

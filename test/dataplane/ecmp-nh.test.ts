@@ -1,14 +1,15 @@
 /**
  * ovn-controller's tables of symmetric ECMP replies (src/dataplane/ecmp-nh.ts) on their own: what
  * `commit_ecmp_nh` learns in each table, what the two checks match, the idle and hard timeouts,
- * when the version moves (which drops the flow cache's megaflows), and the bits a lookup marks.
+ * when the version moves, the bits a lookup marks, and what a translation's lookups record for
+ * revalidation (learned-flows.ts).
  * Against real OVS, the `ecmp-symmetric` conversation of the replay oracle
  * (test/ovn/ovs-replay-more.test.ts) holds the whole path.
  */
 import { describe, expect, it } from "vitest";
 import { W, field, newKey, setField } from "../../src/flow/index.js";
 import type { CallAction } from "../../src/ofp/index.js";
-import { CtClock, EcmpNextHopTable } from "../../src/dataplane/index.js";
+import { CtClock, EcmpNextHopTable, ProbeIndex, type LearnedProbe } from "../../src/dataplane/index.js";
 
 function commit(proto: string, ipv6 = false): CallAction {
   return { kind: "call", fn: "commit_ecmp_nh", args: [{ kind: "text", name: "ipv6", text: ipv6 ? "true" : "false" }, { kind: "text", name: "proto", text: proto }], text: "commit_ecmp_nh(...)" };
@@ -125,5 +126,71 @@ describe("symmetric ECMP reply tables", () => {
     expect(wc[W.ETH_SRC + 1]).toBe(0);
     t.check(inward(), 3, true, wc);
     expect(wc[W.ETH_SRC + 1]).toBe(0xffffffff);
+  });
+});
+
+describe("revalidation after learned flows change (learned-flows.ts)", () => {
+  it("a lookup records the flow it could meet, or anything while its table is empty", () => {
+    const t = new EcmpNextHopTable();
+    const probes: LearnedProbe[] = [];
+    t.check(reply(), 3, false, new Uint32Array(newKey().length), probes);
+    expect(probes).toEqual([{ table: t, ids: undefined }]);
+    t.commit(commit("tcp"), 3, inward());
+    // The commit's two flows, and nothing more, are the changes; taking them forgets them.
+    expect(t.hasChanges).toBe(true);
+    const ids = t.takeChanges()!;
+    expect(ids).toHaveLength(2);
+    expect(t.hasChanges).toBe(false);
+    probes.length = 0;
+    t.check(reply(), 3, false, new Uint32Array(newKey().length), probes);
+    t.check(packet(VM, CLIENT, 80, 40001), 3, false, new Uint32Array(newKey().length), probes);
+    // The first lookup named the reply flow the commit learned; the second a flow no one learned.
+    expect(ids).toContain(probes[0]!.ids![0]);
+    expect(ids).not.toContain(probes[1]!.ids![0]);
+    // Learning a flow that is there changes nothing a lookup answers.
+    t.commit(commit("tcp"), 3, inward());
+    expect(t.hasChanges).toBe(false);
+  });
+
+  it("reports an expiry as a change, and too many changes as one that concerns every flow", () => {
+    const clock = new CtClock();
+    const t = new EcmpNextHopTable(clock);
+    t.commit(commit("tcp"), 3, inward());
+    t.takeChanges();
+    // Neither flow was used: both are gone after 20 s.
+    clock.now = 20_001;
+    expect(t.takeChanges()).toHaveLength(2);
+    for (let p = 0; p < 3000; p++) t.commit(commit("tcp"), 3, packet(CLIENT, VM, p, 80));
+    expect(t.takeChanges()).toBeUndefined();
+    expect(t.takeChanges()).toEqual([]);
+  });
+
+  it("the index names the live megaflows whose probes a change concerns", () => {
+    const t = new EcmpNextHopTable();
+    const u = new EcmpNextHopTable();
+    const idx = new ProbeIndex<{ name: string; dead: boolean }>();
+    const a = { name: "a", dead: false };
+    const b = { name: "b", dead: false };
+    const c = { name: "c", dead: false };
+    const d = { name: "d", dead: false };
+    idx.add(a, [{ table: t, ids: ["x", "y"] }]);
+    idx.add(b, [{ table: t, ids: ["y"] }]);
+    idx.add(c, [{ table: t, ids: undefined }]);
+    idx.add(d, [{ table: u, ids: ["x"] }]);
+    const hit = (table: EcmpNextHopTable, ids: readonly string[] | undefined): string[] => {
+      const out: string[] = [];
+      idx.affected(table, ids, (m) => {
+        out.push(m.name);
+        m.dead = true;
+      });
+      return out.sort();
+    };
+    // x concerns a (by name) and c (which probed the table empty), not d (another table).
+    expect(hit(t, ["x"])).toEqual(["a", "c"]);
+    // a is gone; y concerns b only now.
+    expect(hit(t, ["y"])).toEqual(["b"]);
+    expect(hit(t, ["z"])).toEqual([]);
+    // Every flow of u.
+    expect(hit(u, undefined)).toEqual(["d"]);
   });
 });

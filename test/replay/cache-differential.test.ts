@@ -5,7 +5,9 @@
  * Kube-OVN default scenario with the capture mapped onto it (`--map auto`), and the policy
  * scenario; small captures are replayed whole, with the exact-match cache inserting always so both
  * cache levels are exercised. The captures that hold IPv6 are replayed onto the dual-stack
- * scenario too, where their IPv6 packets map.
+ * scenario too, where their IPv6 packets map. The bench captures go through the two networks whose
+ * ovn-controller learns flows from packets (load-balancer affinity, symmetric ECMP replies), where
+ * the cache revalidates megaflows one by one as those flows come and go.
  *
  * Mismatches are reported by capture, packet and event.
  */
@@ -43,7 +45,7 @@ if (files.length === 0) console.warn(`cache differential: no captures under ${PC
 
 /** Every event of a replay, one line each: packet index, chassis, what, and the packet's words. */
 function replayLog(scenario: string, file: string, cache: boolean): { events: string[]; connections: string[]; replayed: number } {
-  const sc = loadNetworkFile(join(ROOT, "scenarios", scenario));
+  const sc = loadNetworkFile(join(ROOT, scenario.includes("/") ? scenario : join("scenarios", scenario)));
   if (!sc.ok) throw new Error(`cannot load ${scenario}`);
   const r = new Replayer(sc.value.network, { cache: cache ? { emcInsertInvProb: 1 } : false });
   const bytes = new Uint8Array(readFileSync(file));
@@ -106,4 +108,11 @@ describe("cache on = cache off on kube-ovn-dual-stack.yaml", () => {
     if (files.length > 0) expect(files6.length).toBeGreaterThan(0);
   });
   sameWithAndWithout("kube-ovn-dual-stack.yaml", files6);
+});
+
+describe.each(["fixtures/ovs/lb-affinity.yaml", "fixtures/ovs/ecmp-symmetric.yaml"])("cache on = cache off on %s (learned flows revalidate megaflows)", (network) => {
+  sameWithAndWithout(
+    network,
+    files.filter((f) => relative(PCAPS, f).startsWith("bench/")),
+  );
 });
