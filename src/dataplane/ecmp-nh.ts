@@ -36,7 +36,7 @@ import type { CallAction, CallArg } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard } from "./key-bits.js";
-import { LearnedFlows, type LearnedProbe } from "./learned-flows.js";
+import { LearnedFlows, type LearnedProbe, type Queued } from "./learned-flows.js";
 
 const NO_IDS: readonly string[] = [];
 
@@ -58,7 +58,7 @@ const F_ETH_SRC = field("eth_src");
 
 const PROTOS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
 
-interface Learned {
+interface Learned extends Queued {
   used: number;
   modified: number;
 }
@@ -111,17 +111,19 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
     return v6 ? [key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4), key.subarray(W.IPV6_DST, W.IPV6_DST + 4)] : [key.subarray(W.NW_SRC, W.NW_SRC + 1), key.subarray(W.NW_DST, W.NW_DST + 1)];
   }
 
-  private learn(table: Map<string, Learned>, id: string, now: number): void {
+  /** Learns flow `id` in table `at` (0: table 76, 1: table 77) at time `now`. */
+  private learn(at: number, id: string, now: number): void {
+    const table = this.tables[at]!;
     let f = table.get(id);
     if (f !== undefined) {
       f.used = now;
       f.modified = now;
     } else {
-      f = { used: now, modified: now };
+      f = { used: now, modified: now, queued: Infinity };
       table.set(id, f);
       this.changed(id);
     }
-    this.learned(f);
+    this.learned(f, at, id);
   }
 
   /** `commit_ecmp_nh(...)` on the packet `key` in datapath `datapath`. */
@@ -137,8 +139,8 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
     const dport = getField(key, F_TP_DST);
     const mac = `${key[W.ETH_SRC]}.${key[W.ETH_SRC + 1]}`;
     const now = this.now();
-    this.learn(this.withMac, EcmpNextHopTable.id(datapath, mac, c.v6, src, dst, c.proto, sport, dport), now);
-    this.learn(this.replies, EcmpNextHopTable.id(datapath, "", c.v6, dst, src, c.proto, dport, sport), now);
+    this.learn(0, EcmpNextHopTable.id(datapath, mac, c.v6, src, dst, c.proto, sport, dport), now);
+    this.learn(1, EcmpNextHopTable.id(datapath, "", c.v6, dst, src, c.proto, dport, sport), now);
   }
 
   /**

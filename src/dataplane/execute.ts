@@ -61,7 +61,7 @@ import { isDropReason, type DropReason } from "./drop-reason.js";
 import { readBits, readFieldWords, readSmall, setFieldMasked, unwildcard, wordsToBig, writeBits, writeSmall, writeWholeWide, inOneWord } from "./key-bits.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { EcmpNextHopTable, TRACE_ECMP_NH_CALLS, ecmpNextHopCalls } from "./ecmp-nh.js";
-import type { LearnedFlows, LearnedProbe } from "./learned-flows.js";
+import type { LearnedFlows, LearnedProbe, Queued } from "./learned-flows.js";
 import { LbAffinityTable, TRACE_LB_AFFINITY_CALLS, lbAffinityCalls } from "./lb-affinity.js";
 import { LbHairpin, type HairpinSnat } from "./lb-hairpin.js";
 import { macWordsText } from "./linux-box.js";
@@ -585,7 +585,7 @@ export class LogicalExecutor {
   /** `table` mode: ovn-controller's tables of symmetric ECMP replies (ecmp-nh.ts). */
   readonly ecmpNextHops: EcmpNextHopTable | undefined;
   /** `affinity` and `ecmpNextHops`, when there are. */
-  private readonly learnedTables: readonly LearnedFlows<unknown>[];
+  private readonly learnedTables: readonly LearnedFlows<Queued>[];
   private readonly selectId: number | undefined;
   private readonly gatewayRouters: ReadonlySet<number>;
   /**
@@ -664,7 +664,7 @@ export class LogicalExecutor {
   }
 
   /** The tables of flows ovn-controller learns whose changes revalidate megaflows one by one (`table` mode). */
-  get learnedFlows(): readonly LearnedFlows<unknown>[] {
+  get learnedFlows(): readonly LearnedFlows<Queued>[] {
     return this.learnedTables;
   }
 

@@ -35,7 +35,7 @@ import { parseIpAddr, type CallAction, type CallArg, type IpAddr } from "../ofp/
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard, writeSmall } from "./key-bits.js";
-import { LearnedFlows, type LearnedProbe } from "./learned-flows.js";
+import { LearnedFlows, type LearnedProbe, type Queued } from "./learned-flows.js";
 
 const NO_IDS: readonly string[] = [];
 
@@ -69,7 +69,7 @@ interface Commit {
   readonly timeoutMs: number;
 }
 
-interface Learned {
+interface Learned extends Queued {
   readonly backend: readonly number[];
   readonly backendPort: number;
   readonly v6: boolean;
@@ -138,11 +138,11 @@ export class LbAffinityTable extends LearnedFlows<Learned> {
       f.used = now;
       f.timeoutMs = c.timeoutMs;
     } else {
-      f = { backend: c.backend, backendPort: c.backendPort, v6: c.v6, timeoutMs: c.timeoutMs, used: now };
+      f = { backend: c.backend, backendPort: c.backendPort, v6: c.v6, timeoutMs: c.timeoutMs, used: now, queued: Infinity };
       this.flows.set(id, f);
       this.changed(id);
     }
-    this.learned(f);
+    this.learned(f, 0, id);
   }
 
   /**

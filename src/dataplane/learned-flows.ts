@@ -5,6 +5,8 @@
  *
  * A flow is gone once the clock is past the time `end(flow)` gives (OVS's `rule_expire` compares
  * `now > used + idle` and `now > modified + hard` the same way); without a clock nothing expires.
+ * Flows wait for their end in a queue ordered by it, so that expiry costs a logarithm per flow, not
+ * a look at every flow.
  * Expired flows leave when `version` (or `hasChanges`) is next read, which the datapath does before
  * every pass. `version` moves whenever a flow comes, changes what it does (`changed`) or expires.
  *
@@ -23,20 +25,36 @@ import type { CtClock } from "./conntrack.js";
  * have answered it, or undefined when the table was empty (any flow learned later could).
  */
 export interface LearnedProbe {
-  readonly table: LearnedFlows<unknown>;
+  readonly table: LearnedFlows<Queued>;
   readonly ids: readonly string[] | undefined;
 }
 
 /** Changes kept for the datapath before it is told to revalidate everything instead. */
 const MAX_PENDING = 4096;
 
-export abstract class LearnedFlows<F> {
+/** What the table keeps of each flow for its expiry: when its entry in the queue says it expires. */
+export interface Queued {
+  queued: number;
+}
+
+/** An entry of the expiry queue: flow `id` of table `table` expires at `end`, unless it was used since. */
+interface Due {
+  readonly end: number;
+  readonly table: number;
+  readonly id: string;
+}
+
+export abstract class LearnedFlows<F extends Queued> {
   protected readonly clock: CtClock | undefined;
   /** The tables, each a map of flows by match. */
   protected readonly tables: Map<string, F>[];
   private changes = 0;
-  /** The earliest time a learned flow may have expired by (Infinity: none can). */
-  private nextExpiry = Infinity;
+  /**
+   * The expiry queue, a binary min-heap by `end`: one live entry per flow, at `F.queued` (an entry
+   * whose time is not its flow's `queued` is stale and skipped). A flow used since its entry was
+   * queued is queued again, at its new end, when the entry comes up, so use costs nothing here.
+   */
+  private readonly due: Due[] = [];
   /** The ids of the flows that came, changed or went since `takeChanges`; `overflowed` past `MAX_PENDING`. */
   private pending: string[] = [];
   private overflowed = false;
@@ -51,7 +69,8 @@ export abstract class LearnedFlows<F> {
 
   /** Moves when a learned flow comes, changes or expires (see the module header). */
   get version(): number {
-    if (this.clock !== undefined && this.clock.now > this.nextExpiry) this.expire();
+    const due = this.due;
+    if (this.clock !== undefined && due.length > 0 && this.clock.now > due[0]!.end) this.expire();
     return this.changes;
   }
 
@@ -108,26 +127,69 @@ export abstract class LearnedFlows<F> {
     if (probes !== undefined) probes.push({ table: this, ids: table.size === 0 ? undefined : ids });
   }
 
-  /** Flow `f` was learned or learned again: it expires no earlier than its `end` now says. */
-  protected learned(f: F): void {
+  /**
+   * Flow `f`, `id` in table `table`, was learned or learned again: it is queued to expire at its
+   * `end`, unless an entry for an earlier time is queued already (which queues it again when it
+   * comes up). A new flow has `queued` Infinity.
+   */
+  protected learned(f: F, table: number, id: string): void {
     const end = this.end(f);
-    if (end < this.nextExpiry) this.nextExpiry = end;
+    if (end >= f.queued) return;
+    f.queued = end;
+    this.push({ end, table, id });
   }
 
+  /** Removes the flows past their end, the earliest first; requeues those used since they were queued. */
   private expire(): void {
     const now = this.clock!.now;
-    let next = Infinity;
-    for (const t of this.tables) {
-      for (const [k, f] of t) {
-        const end = this.end(f);
-        if (now > end) {
-          t.delete(k);
-          this.changes++;
-          this.note(k);
-        } else if (end < next) next = end;
+    const due = this.due;
+    while (due.length > 0 && now > due[0]!.end) {
+      const e = this.pop();
+      const t = this.tables[e.table]!;
+      const f = t.get(e.id);
+      if (f === undefined || f.queued !== e.end) continue;
+      const end = this.end(f);
+      if (now > end) {
+        t.delete(e.id);
+        this.changes++;
+        this.note(e.id);
+      } else {
+        f.queued = end;
+        this.push({ end, table: e.table, id: e.id });
       }
     }
-    this.nextExpiry = next;
+  }
+
+  private push(e: Due): void {
+    const h = this.due;
+    let i = h.length;
+    h.push(e);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (h[up]!.end <= e.end) break;
+      h[i] = h[up]!;
+      i = up;
+    }
+    h[i] = e;
+  }
+
+  private pop(): Due {
+    const h = this.due;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const c = l + 1 < h.length && h[l + 1]!.end < h[l]!.end ? l + 1 : l;
+        if (h[c]!.end >= last.end) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
   }
 }
 
@@ -139,7 +201,7 @@ export abstract class LearnedFlows<F> {
  * sweep.
  */
 export class ProbeIndex<M extends { readonly dead: boolean }> {
-  private readonly byTable = new Map<LearnedFlows<unknown>, { readonly ids: Map<string, Set<M>>; readonly any: Set<M> }>();
+  private readonly byTable = new Map<LearnedFlows<Queued>, { readonly ids: Map<string, Set<M>>; readonly any: Set<M> }>();
   /** Entries over all sets, of live megaflows or not. */
   private entries = 0;
   /** `entries` past which `add` sweeps: twice what was left after the last sweep (amortised). */
@@ -173,7 +235,7 @@ export class ProbeIndex<M extends { readonly dead: boolean }> {
    * Calls `remove` for each live megaflow that a change of table `table` may answer otherwise:
    * those that probed one of `ids` (undefined: any id) or probed the table while it was empty.
    */
-  affected(table: LearnedFlows<unknown>, ids: readonly string[] | undefined, remove: (m: M) => void): void {
+  affected(table: LearnedFlows<Queued>, ids: readonly string[] | undefined, remove: (m: M) => void): void {
     const t = this.byTable.get(table);
     if (t === undefined) return;
     const hit = (s: Set<M> | undefined): void => {

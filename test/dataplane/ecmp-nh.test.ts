@@ -6,6 +6,7 @@
  * Against real OVS, the `ecmp-symmetric` conversation of the replay oracle
  * (test/ovn/ovs-replay-more.test.ts) holds the whole path.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { W, field, newKey, setField } from "../../src/flow/index.js";
 import type { CallAction } from "../../src/ofp/index.js";
@@ -192,5 +193,67 @@ describe("revalidation after learned flows change (learned-flows.ts)", () => {
     expect(hit(t, ["z"])).toEqual([]);
     // Every flow of u.
     expect(hit(u, undefined)).toEqual(["d"]);
+  });
+});
+
+describe("expiry against a plain model (learned-flows.ts's queue)", () => {
+  /**
+   * The rules written out: a flow is gone once the clock is past 20 s after its last use or 30 s
+   * after it was last learned; every flow is looked at after each step.
+   */
+  class Model {
+    readonly flows = new Map<string, { used: number; modified: number }>();
+    now = 0;
+    expire(): void {
+      for (const [k, f] of this.flows) if (this.now > Math.min(f.used + 20_000, f.modified + 30_000)) this.flows.delete(k);
+    }
+    commit(c: number): void {
+      this.expire();
+      for (const k of [`mac/${c}`, `reply/${c}`]) {
+        const f = this.flows.get(k);
+        if (f) f.used = f.modified = this.now;
+        else this.flows.set(k, { used: this.now, modified: this.now });
+      }
+    }
+    check(k: string): bigint {
+      this.expire();
+      const f = this.flows.get(k);
+      if (!f) return 0n;
+      f.used = this.now;
+      return 1n;
+    }
+  }
+
+  const step = fc.oneof(
+    fc.record({ op: fc.constant("commit" as const), c: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ op: fc.constantFrom("mac" as const, "reply" as const), c: fc.integer({ min: 0, max: 5 }) }),
+    fc.record({ op: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 15_000 }) }),
+  );
+
+  it("answers every lookup as the model does, and holds the same flows", () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+        const clock = new CtClock();
+        const t = new EcmpNextHopTable(clock);
+        const m = new Model();
+        const conn = (c: number): Uint32Array => packet(CLIENT + c, VM, 40000 + c, 80);
+        const back = (c: number): Uint32Array => packet(VM, CLIENT + c, 80, 40000 + c);
+        for (const s of steps) {
+          if (s.op === "wait") {
+            clock.now += s.ms;
+            m.now = clock.now;
+          } else if (s.op === "commit") {
+            t.commit(commit("tcp"), 3, conn(s.c));
+            m.commit(s.c);
+          } else {
+            const got = s.op === "mac" ? t.check(conn(s.c), 3, true, undefined) : t.check(back(s.c), 3, false, undefined);
+            expect(got).toBe(m.check(`${s.op}/${s.c}`));
+          }
+          m.expire();
+          expect(t.size).toBe(m.flows.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
