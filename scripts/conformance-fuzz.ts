@@ -26,10 +26,13 @@
  * without printing it).
  *
  * Run where OVN is installed: `npx tsx scripts/conformance-fuzz.ts [--seeds 1-100] [--v6 mixed|always|never]
- * [--probes 60] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu]` (`--v4less`:
- * about a third of the VIFs of a dual-stack network have no IPv4 address; `--vxlan`: the chassis
- * tunnel with VXLAN, not Geneve; `--gateway-mtu`: most public router ports and a quarter of the
- * others have a `gateway_mtu` of 1000 to 1442 bytes; `--keep` writes the networks and probes of disagreeing
+ * [--probes 60] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu] [--ecmp-symmetric]`
+ * (`--v4less`: about a third of the VIFs of a dual-stack network have no IPv4 address; `--vxlan`:
+ * the chassis tunnel with VXLAN, not Geneve; `--gateway-mtu`: most public router ports and a
+ * quarter of the others have a `gateway_mtu` of 1000 to 1442 bytes; `--ecmp-symmetric`: a gateway
+ * router's default route is an ECMP group to upstream and a second upstream, 172.16.0.5, with
+ * `ecmp_symmetric_reply`, a reroute policy sends what else leaves by the public port to upstream,
+ * and eight more probes come in through both from hosts beyond them; `--keep` writes the networks and probes of disagreeing
  * seeds there; with `--generate-only`, of every seed, and nothing runs).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -131,7 +134,7 @@ export interface ProbeSpec {
 }
 
 /** The scenario YAML and the probes (a `probes:` file) of `seed`. */
-export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean; vxlan?: boolean; gatewayMtu?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
+export function generate(seed: number, opts: { v6: "mixed" | "always" | "never"; probes: number; localnetChance?: number; v4less?: boolean; vxlan?: boolean; gatewayMtu?: boolean; ecmpSymmetric?: boolean }): { scenario: string; probes: string; list: readonly ProbeSpec[] } {
   const r = new Rng(seed);
   // The extras (route tables, peered routers, HA chassis groups, bridged redirects, NAT external
   // address sets, load balancer options, logged ACLs, multi-hop reroutes) draw from a second
@@ -142,6 +145,8 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
   const v4l = new Rng(seed ^ 0x165667b1);
   // With `gatewayMtu`, which router ports get a gateway MTU, and which: a stream of its own.
   const mtuRng = new Rng(seed ^ 0x3c6ef372);
+  // With `ecmpSymmetric`, where the second upstream is and what comes in through both: a stream of its own.
+  const ecmpRng = new Rng(seed ^ 0x61c88647);
   const addressSets: string[] = [];
   const haGroups: string[] = [];
   const nCh = r.int(1, 3);
@@ -217,6 +222,8 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
   // A gateway router or a distributed gateway port towards a public switch, with NAT.
   const pub = routers.length > 0 && r.chance(0.5);
   const upstreamChassis = r.pick(chassis);
+  /** With `ecmpSymmetric` and a gateway router: the chassis of the second upstream, 172.16.0.5. */
+  let ecmpUpstream2: string | undefined;
   if (pub) {
     const rt = routers[0]!;
     const dgp = r.chance(0.5);
@@ -231,7 +238,14 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       rt.options.set("chassis", r.pick(chassis));
       if (r.chance(0.3)) rt.options.set("lb_force_snat_ip", "router_ip");
     }
-    rt.routes.push("{ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.1}");
+    if (opts.ecmpSymmetric === true && !dgp) {
+      // Two default routes that ask for symmetric replies, to upstream and upstream2; a reroute
+      // policy (above any other) sends what leaves by the public port otherwise to upstream, so that no packet's
+      // way depends on how northd numbers the ECMP members (by database UUID).
+      ecmpUpstream2 = ecmpRng.pick(chassis.slice(0, 2));
+      rt.routes.push('{ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.1, options: {ecmp_symmetric_reply: "true"}}', '{ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.5, options: {ecmp_symmetric_reply: "true"}}');
+      rt.policies.push(`{priority: 32000, match: 'outport == "${rt.name}-public" && ip4.dst != 172.16.0.0/24', action: reroute, nexthops: [172.16.0.1]}`);
+    } else rt.routes.push("{ipPrefix: 0.0.0.0/0, nexthop: 172.16.0.1}");
     const inside = rt.ports.find((p) => !p.join && !p.public);
     const sw = switches.find((s) => s.routerPort === inside);
     if (inside && sw) {
@@ -352,6 +366,7 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
     y.push("  - name: public", "    ports:");
     y.push("      - {name: ln-public, type: localnet, addresses: [unknown], options: {network_name: physnet1}}");
     y.push(`      - {name: upstream, addresses: ["00:00:00:ac:00:01 172.16.0.1"], chassis: ${upstreamChassis}}`);
+    if (ecmpUpstream2 !== undefined) y.push(`      - {name: upstream2, addresses: ["00:00:00:ac:00:05 172.16.0.5"], chassis: ${ecmpUpstream2}}`);
     y.push(`      - {name: public-rp, type: router, addresses: [router], options: {router-port: ${routers[0]!.name}-public}}`);
   }
   if (routers.length > 0) {
@@ -469,6 +484,17 @@ export function generate(seed: number, opts: { v6: "mixed" | "always" | "never";
       add({ name: `in${n}`, microflow: `inport == "upstream" && eth.src == 00:00:00:ac:00:01 && eth.dst == 00:00:00:ac:00:02 && ip4.src == 172.16.0.1 && ip4.dst == ${dip} && ip.ttl == 64 && ${l4}` }, r.pick(cts));
     }
   }
+  if (ecmpUpstream2 !== undefined) {
+    // Connections from hosts beyond the two upstreams, to the router's addresses and its inside.
+    const inside = vifs.filter((v) => v.sw.routerPort !== undefined && v.sw.routerPort === routers[0]!.ports.find((p) => !p.join && !p.public));
+    for (let n = 0; n < 8; n++) {
+      const [port, mac] = ecmpRng.pick([["upstream", "00:00:00:ac:00:01"], ["upstream2", "00:00:00:ac:00:05"]] as const);
+      const proto = ecmpRng.pick(["tcp", "udp", "tcp"]);
+      const l4 = `${proto} && ${proto}.src == ${ecmpRng.int(1024, 65000)} && ${proto}.dst == ${ecmpRng.pick([80, 22, 53])}`;
+      const dip = ecmpRng.pick(["172.16.0.2", "172.16.0.10", "172.16.0.11", ...inside.map((v) => v.ip)]);
+      add({ name: `ecmp${n}`, microflow: `inport == "${port}" && eth.src == ${mac} && eth.dst == 00:00:00:ac:00:02 && ip4.src == 198.51.100.${ecmpRng.int(1, 250)} && ip4.dst == ${dip} && ip.ttl == 64 && ${l4}` }, ecmpRng.pick(cts));
+    }
+  }
   if (pub) {
     for (let n = 0; n < 3; n++) {
       const tpa = x.pick(["172.16.0.2", "172.16.0.10", "172.16.0.11", "172.16.0.55", "10.96.0.1"]);
@@ -530,7 +556,7 @@ export function fuzzOptions(args: readonly string[], probes: number, usage: stri
 
 async function main(args: readonly string[]): Promise<number> {
   const generateOnly = args.includes("--generate-only");
-  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu]", ["--generate-only", "--v4less", "--vxlan", "--gateway-mtu"]);
+  const o = fuzzOptions(args, 60, "conformance-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--generate-only] [--v4less] [--vxlan] [--gateway-mtu] [--ecmp-symmetric]", ["--generate-only", "--v4less", "--vxlan", "--gateway-mtu", "--ecmp-symmetric"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!generateOnly && !ovnAvailable()) {
@@ -546,7 +572,7 @@ async function main(args: readonly string[]): Promise<number> {
   let bad = 0;
   try {
     for (let seed = o.first; seed <= o.last; seed++) {
-      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less"), vxlan: args.includes("--vxlan"), gatewayMtu: args.includes("--gateway-mtu") });
+      const g = generate(seed, { v6, probes: o.probes, v4less: args.includes("--v4less"), vxlan: args.includes("--vxlan"), gatewayMtu: args.includes("--gateway-mtu"), ecmpSymmetric: args.includes("--ecmp-symmetric") });
       if (generateOnly) {
         mkdirSync(keep!, { recursive: true });
         writeFileSync(join(keep!, `fuzz${seed}.yaml`), g.scenario);

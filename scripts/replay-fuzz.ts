@@ -41,6 +41,10 @@
  * carry 1,000 to 1,440 bytes of data instead of a few (a TCP connection's sequence numbers count
  * them), so that some are over a gateway port's MTU and are answered with "fragmentation needed".
  *
+ * With `--ecmp-symmetric`, the networks have conformance-fuzz's symmetric ECMP default route on a
+ * gateway router (to upstream and upstream2), and its connections from hosts beyond the two
+ * upstreams: a pod's answers must go back to the upstream they came through.
+ *
  * With `--node2`, node2 is real too where the network has it (the replay oracle's two-chassis
  * mode): probes from ports bound to either node become packets, each going in on its own node,
  * replies come from pods on either, and what one node sends the other goes into it, so both ends
@@ -48,7 +52,7 @@
  *
  * Run where OVN is installed: `npx tsx scripts/replay-fuzz.ts [--seeds 1-20]
  * [--v6 mixed|always|never] [--probes 40] [--keep DIR] [--verbose] [--node2] [--shared-segments]
- * [--v4less] [--vxlan] [--gateway-mtu]`
+ * [--v4less] [--vxlan] [--gateway-mtu] [--ecmp-symmetric]`
  * (`--keep` writes the generated networks of disagreeing seeds there, before the VLAN and chassis
  * MAC changes above; `--verbose` prints every packet and what each side sent). Exit 1 when a seed
  * disagrees.
@@ -154,11 +158,11 @@ function conversation(p: ProbeSpec, pods: Map<string, Pod>, real: readonly strin
 }
 
 /** The network (as the replay oracle sees it) and the packets of a seed. */
-export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false, vxlan = false, gatewayMtu = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
+export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probes: number, node2 = false, sharedSegments = false, v4less = false, vxlan = false, gatewayMtu = false, ecmpSymmetric = false): Result<{ net: Network; packets: OraclePacket[]; what: string[]; scenario: string; chassis: readonly string[] }> {
   // Each switch's localnet on a VLAN of its own, or all on the public switch's segment (see the
   // module header).
   const shared = sharedSegments;
-  const g = generate(seed, { v6, probes, v4less, vxlan, gatewayMtu, ...(shared ? { localnetChance: 0.5 } : {}) });
+  const g = generate(seed, { v6, probes, v4less, vxlan, gatewayMtu, ecmpSymmetric, ...(shared ? { localnetChance: 0.5 } : {}) });
   // With gateway MTUs, half the IP packets carry 1,000 to 1,440 bytes of data (a stream of its own).
   const sizes = new Rng(seed ^ 0x7f4a7c15);
   const size = gatewayMtu ? (usual: number): number => (sizes.chance(0.5) ? sizes.pick([1000, 1160, 1180, 1360, 1380, 1440]) : usual) : undefined;
@@ -189,7 +193,7 @@ export function fuzzInputs(seed: number, v6: "mixed" | "always" | "never", probe
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less] [--vxlan] [--gateway-mtu]", ["--verbose", "--node2", "--shared-segments", "--v4less", "--vxlan", "--gateway-mtu"]);
+  const o = fuzzOptions(args, 40, "replay-fuzz [--seeds A[-B]] [--v6 mixed|always|never] [--probes N] [--keep DIR] [--verbose] [--node2] [--shared-segments] [--v4less] [--vxlan] [--gateway-mtu] [--ecmp-symmetric]", ["--verbose", "--node2", "--shared-segments", "--v4less", "--vxlan", "--gateway-mtu", "--ecmp-symmetric"]);
   if (o === "help") return 0;
   if (!o) return 2;
   if (!ovsAvailable()) {
@@ -199,7 +203,7 @@ async function main(args: readonly string[]): Promise<number> {
   const { keep } = o;
   let bad = 0;
   for (let seed = o.first; seed <= o.last; seed++) {
-    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"), args.includes("--vxlan"), args.includes("--gateway-mtu"));
+    const inputs = fuzzInputs(seed, o.v6, o.probes, args.includes("--node2"), args.includes("--shared-segments"), args.includes("--v4less"), args.includes("--vxlan"), args.includes("--gateway-mtu"), args.includes("--ecmp-symmetric"));
     if (!inputs.ok) {
       console.log(`seed ${seed}: ${inputs.diags.map((d) => d.message).join("; ")}`);
       bad++;
