@@ -32,11 +32,11 @@
  * In `trace` mode (ovn-trace 23.03) the three actions do nothing, and the checks leave R as it was.
  */
 import { W, field, getField, type FieldDef } from "../flow/index.js";
-import type { CallAction, CallArg } from "../ofp/index.js";
+import type { CallAction } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard } from "./key-bits.js";
-import { LearnedFlows, type LearnedProbe, type Queued } from "./learned-flows.js";
+import { LearnedFlows, namedArg, parsedOnce, type LearnedProbe, type Queued } from "./learned-flows.js";
 
 const NO_IDS: readonly string[] = [];
 
@@ -69,14 +69,9 @@ interface Commit {
   readonly proto: number;
 }
 
-function textArg(a: CallAction, name: string): string | undefined {
-  const x = a.args.find((y: CallArg) => y.kind === "text" && y.name === name);
-  return x?.kind === "text" ? x.text.trim() : undefined;
-}
-
 function parseCommit(a: CallAction): Commit | undefined {
-  const v6 = textArg(a, "ipv6");
-  const proto = PROTOS[textArg(a, "proto") ?? ""];
+  const v6 = namedArg(a, "ipv6");
+  const proto = PROTOS[namedArg(a, "proto") ?? ""];
   if ((v6 !== "true" && v6 !== "false") || proto === undefined) return undefined;
   return { v6: v6 === "true", proto };
 }
@@ -128,12 +123,8 @@ export class EcmpNextHopTable extends LearnedFlows<Learned> {
 
   /** `commit_ecmp_nh(...)` on the packet `key` in datapath `datapath`. */
   commit(a: CallAction, datapath: number, key: Uint32Array): void {
-    let c = this.parsed.get(a);
-    if (c === undefined) {
-      c = parseCommit(a) ?? null;
-      this.parsed.set(a, c);
-    }
-    if (c === null) return;
+    const c = parsedOnce(this.parsed, a, parseCommit);
+    if (c === undefined) return;
     const [src, dst] = EcmpNextHopTable.addrs(key, c.v6);
     const sport = getField(key, F_TP_SRC);
     const dport = getField(key, F_TP_DST);

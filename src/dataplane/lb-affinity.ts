@@ -31,11 +31,11 @@
  * In `trace` mode (ovn-trace 23.03) both actions do nothing, and `chk_lb_aff` leaves R as it was.
  */
 import { W, field, getField, type FieldDef } from "../flow/index.js";
-import { parseIpAddr, type CallAction, type CallArg, type IpAddr } from "../ofp/index.js";
+import { parseIpAddr, type CallAction, type IpAddr } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
 import type { CallContext, CallHandler } from "./execute.js";
 import { unwildcard, writeSmall } from "./key-bits.js";
-import { LearnedFlows, type LearnedProbe, type Queued } from "./learned-flows.js";
+import { LearnedFlows, namedArg, parsedOnce, type LearnedProbe, type Queued } from "./learned-flows.js";
 
 const NO_IDS: readonly string[] = [];
 
@@ -77,12 +77,6 @@ interface Learned extends Queued {
   used: number;
 }
 
-function unquote(a: CallArg | undefined): string | undefined {
-  if (a === undefined || a.kind !== "text") return undefined;
-  const t = a.text.trim();
-  return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-}
-
 /** "IP", "IP:PORT" or "[IP6]:PORT" as address words and a port (0: none); undefined when it does not parse. */
 function endpoint(text: string): { v6: boolean; words: IpAddr; port: number } | undefined {
   const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
@@ -93,7 +87,7 @@ function endpoint(text: string): { v6: boolean; words: IpAddr; port: number } | 
 }
 
 function parseCommit(a: CallAction): Commit | undefined {
-  const named = (n: string): string | undefined => unquote(a.args.find((x) => x.kind === "text" && x.name === n));
+  const named = (n: string): string | undefined => namedArg(a, n);
   const vip = endpoint(named("vip") ?? "");
   const backend = endpoint(named("backend") ?? "");
   const timeout = Number(named("timeout"));
@@ -123,12 +117,8 @@ export class LbAffinityTable extends LearnedFlows<Learned> {
 
   /** `commit_lb_aff` on the packet `key` in datapath `datapath`. */
   commit(a: CallAction, datapath: number, key: Uint32Array): void {
-    let c = this.parsed.get(a);
-    if (c === undefined) {
-      c = parseCommit(a) ?? null;
-      this.parsed.set(a, c);
-    }
-    if (c === null) return;
+    const c = parsedOnce(this.parsed, a, parseCommit);
+    if (c === undefined) return;
     const src = c.v6 ? key.subarray(W.IPV6_SRC, W.IPV6_SRC + 4) : key.subarray(W.NW_SRC, W.NW_SRC + 1);
     const id = LbAffinityTable.id(datapath, c.v6, src, c.vip, c.proto, c.proto === 0 ? 0 : c.vipPort);
     const now = this.now();

@@ -18,7 +18,26 @@
  * of them, or that probed the table while it was empty, as OVS's revalidators remove the
  * megaflows whose translation a flow table change alters, and keeps the rest.
  */
+import type { CallAction } from "../ofp/index.js";
 import type { CtClock } from "./conntrack.js";
+
+/** The text of `a`'s argument `name = TEXT`, trimmed and unquoted; undefined when it has none. */
+export function namedArg(a: CallAction, name: string): string | undefined {
+  const x = a.args.find((y) => y.kind === "text" && y.name === name);
+  if (x === undefined || x.kind !== "text") return undefined;
+  const t = x.text.trim();
+  return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+/** `parse(a)`, parsed once per action and kept in `cache`; undefined when it does not parse. */
+export function parsedOnce<C>(cache: WeakMap<CallAction, C | null>, a: CallAction, parse: (a: CallAction) => C | undefined): C | undefined {
+  let c = cache.get(a);
+  if (c === undefined) {
+    c = parse(a) ?? null;
+    cache.set(a, c);
+  }
+  return c ?? undefined;
+}
 
 /**
  * A lookup that a translation made in a table of learned flows: the ids of the flows that could
